@@ -1,0 +1,1 @@
+"""One module per `rewardbot` subcommand; each exposes `register(subparsers)`."""

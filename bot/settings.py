@@ -1,0 +1,165 @@
+"""Settings: one class that reads the environment and `.env`.
+
+The variable names are a public contract (README, `.env.example`, deploy tooling): do not rename.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+SANDBOX = "sandbox"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value. The message names the variable and is safe to print."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _check_url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(
+            f"{name} must be an http(s) URL such as https://example.com/, got {value!r}"
+        )
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        validate_default=True,
+    )
+
+    # Slack
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = SLACK_DEFAULT_API_URL
+
+    # Xoxoday Plum
+    PLUM_BASE_URL: str = SANDBOX
+    PLUM_CLIENT_ID: str | None = None
+    PLUM_CLIENT_SECRET: SecretStr | None = None
+    PLUM_ACCESS_TOKEN: SecretStr | None = None
+    PLUM_REFRESH_TOKEN: SecretStr | None = None
+    PLUM_SENDER_EMAIL: str | None = None
+
+    # Storage and web
+    DATABASE_URL: str = "sqlite:///rewardbot.db"
+    PORT: int = Field(default=3000, ge=1, le=65535)
+    AUDIT_KEY: SecretStr | None = None
+    ENCRYPTION_KEY: SecretStr | None = None
+
+    # Rules
+    REWARD_ADMINS: Annotated[list[str], NoDecode] = []
+    REWARD_APPROVERS: Annotated[list[str], NoDecode] = []
+    REWARD_APPROVAL_THRESHOLD: int = Field(default=500, ge=1)
+    REWARD_MAX_PER_REWARD: int = Field(default=5000, ge=1)
+    REWARD_ALLOWANCE: int = Field(default=1000, ge=0)
+    REWARD_EXPIRY_MONTHS: int = Field(default=12, ge=1, le=120)
+    REWARD_VALUES: Annotated[list[str], NoDecode] = []
+    REWARD_ANNOUNCE_CHANNEL: str | None = None
+    REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
+    REWARD_TIMEZONE: str = "UTC"
+
+    @field_validator("REWARD_ADMINS", "REWARD_APPROVERS", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        ids = _split_csv(value)
+        for uid in ids if isinstance(ids, list) else []:
+            if uid[:1] not in ("U", "W") or not uid.isalnum():
+                raise ValueError(f"{uid!r} is not a Slack user id (like U012ABCDEF)")
+        return ids
+
+    @field_validator("REWARD_VALUES", mode="before")
+    @classmethod
+    def _values(cls, value: object) -> object:
+        values = _split_csv(value)
+        if isinstance(values, list):
+            return [v.lstrip("#").lower() for v in values]
+        return values
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        value = _check_url("SLACK_API_URL", value)
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("PLUM_BASE_URL")
+    @classmethod
+    def _plum_url(cls, value: str) -> str:
+        if value.strip().lower() == SANDBOX:
+            return SANDBOX
+        return _check_url("PLUM_BASE_URL", value).rstrip("/")
+
+    @field_validator("PLUM_SENDER_EMAIL")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and ("@" not in value or value.startswith("@") or value.endswith("@")):
+            raise ValueError(f"must be an email address, got {value!r}")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("REWARD_TIMEZONE")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use a name like Europe/Berlin)"
+            ) from None
+        return value
+
+    # Derived views, kept here so callers never re-derive them differently.
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.PLUM_BASE_URL == SANDBOX
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.SLACK_APP_TOKEN is not None and bool(self.SLACK_APP_TOKEN.get_secret_value())
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.DATABASE_URL.startswith("postgresql")
+
+
+def _first_error_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    name = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+    msg = str(first.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    return f"{name}: {msg}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise ConfigError with one line naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise ConfigError(_first_error_line(err)) from None
