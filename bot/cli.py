@@ -11,9 +11,7 @@ from collections.abc import Sequence
 from bot.settings import ConfigError
 
 # Modules under bot.commands, each with `register(subparsers)` that sets `func(args) -> int`.
-COMMANDS: tuple[str, ...] = (
-    # one line per subcommand module, e.g. "sandbox",
-)
+COMMANDS: tuple[str, ...] = ("config",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=True,
         validate_default=True,
+        env_ignore_empty=True,
     )
 
     # Slack

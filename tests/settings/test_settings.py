@@ -1,0 +1,167 @@
+"""Settings: defaults, parsing, and one clear line naming a bad variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SANDBOX, ConfigError, Settings, load_settings
+
+ALL_NAMES = [
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "PLUM_BASE_URL",
+    "PLUM_CLIENT_ID",
+    "PLUM_CLIENT_SECRET",
+    "PLUM_ACCESS_TOKEN",
+    "PLUM_REFRESH_TOKEN",
+    "PLUM_SENDER_EMAIL",
+    "DATABASE_URL",
+    "PORT",
+    "REWARD_ADMINS",
+    "REWARD_APPROVERS",
+    "REWARD_APPROVAL_THRESHOLD",
+    "REWARD_MAX_PER_REWARD",
+    "REWARD_ALLOWANCE",
+    "REWARD_EXPIRY_MONTHS",
+    "REWARD_VALUES",
+    "REWARD_ANNOUNCE_CHANNEL",
+    "REWARD_LOW_BALANCE",
+    "REWARD_TIMEZONE",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ALL_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+
+
+def test_defaults() -> None:
+    s = load_settings()
+    assert s.PLUM_BASE_URL == SANDBOX and s.uses_sandbox
+    assert s.DATABASE_URL == "sqlite:///rewardbot.db"
+    assert s.PORT == 3000
+    assert s.REWARD_APPROVAL_THRESHOLD == 500
+    assert s.REWARD_MAX_PER_REWARD == 5000
+    assert s.REWARD_ALLOWANCE == 1000
+    assert s.REWARD_EXPIRY_MONTHS == 12
+    assert s.REWARD_TIMEZONE == "UTC"
+    assert s.SLACK_API_URL == "https://slack.com/api/"
+    assert s.REWARD_VALUES == [] and s.REWARD_ADMINS == []
+    assert not s.socket_mode
+
+
+def test_every_documented_name_is_a_field_and_in_env_example() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    for name in ALL_NAMES:
+        assert name in Settings.model_fields, name
+        assert f"{name}=" in example, f"{name} is not documented in .env.example"
+
+
+def test_reads_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "REWARD_VALUES=#Ownership, teamwork\nREWARD_LOW_BALANCE=250.50\nPORT=4000\n"
+    )
+    monkeypatch.setenv("REWARD_ADMINS", "U01ADMIN, U02ADMIN")
+    monkeypatch.setenv("PORT", "4100")  # the environment wins over .env
+    s = load_settings()
+    assert s.REWARD_VALUES == ["ownership", "teamwork"]
+    assert s.REWARD_ADMINS == ["U01ADMIN", "U02ADMIN"]
+    assert s.REWARD_LOW_BALANCE == Decimal("250.50")
+    assert s.PORT == 4100
+
+
+def test_socket_mode_and_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-abc")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
+    monkeypatch.setenv("PLUM_BASE_URL", "https://stagingstores.xoxoday.com/chef/")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    s = load_settings()
+    assert s.socket_mode
+    assert s.SLACK_API_URL == "http://127.0.0.1:9999/api/"
+    assert s.PLUM_BASE_URL == "https://stagingstores.xoxoday.com/chef"
+    assert s.DATABASE_URL == "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    assert s.is_postgres
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("REWARD_APPROVAL_THRESHOLD", "-5", "REWARD_APPROVAL_THRESHOLD"),
+        ("REWARD_ALLOWANCE", "-1", "REWARD_ALLOWANCE"),
+        ("REWARD_MAX_PER_REWARD", "lots", "REWARD_MAX_PER_REWARD"),
+        ("PLUM_BASE_URL", "accounts.xoxoday.com/chef", "PLUM_BASE_URL must be an http(s) URL"),
+        ("SLACK_API_URL", "ftp://slack", "SLACK_API_URL must be an http(s) URL"),
+        ("PORT", "70000", "PORT"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("REWARD_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("REWARD_ADMINS", "maria", "is not a Slack user id"),
+        ("PLUM_SENDER_EMAIL", "nobody", "must be an email address"),
+        ("REWARD_LOW_BALANCE", "-10", "REWARD_LOW_BALANCE"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{name}:")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_secrets_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    monkeypatch.setenv("PLUM_CLIENT_SECRET", "plum-very-secret")
+    monkeypatch.setenv("PLUM_REFRESH_TOKEN", "refresh-very-secret")
+    s = load_settings()
+    shown = repr(s) + str(s) + s.model_dump_json()
+    for secret in ("xoxb-very-secret", "plum-very-secret", "refresh-very-secret"):
+        assert secret not in shown
+    assert s.SLACK_BOT_TOKEN is not None
+    assert s.SLACK_BOT_TOKEN.get_secret_value() == "xoxb-very-secret"
+
+
+def _rewardbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
+    proc = _rewardbot(["config"], {"REWARD_APPROVAL_THRESHOLD": "-1"}, tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("rewardbot: configuration error: REWARD_APPROVAL_THRESHOLD:")
+
+
+def test_cli_config_masks_secrets(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-shh-123", "PLUM_CLIENT_SECRET": "plum-shh-456"}
+    proc = _rewardbot(["config"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "xoxb-shh-123" not in proc.stdout and "plum-shh-456" not in proc.stdout
+    assert "SLACK_BOT_TOKEN" in proc.stdout and "set (hidden)" in proc.stdout
+    assert "REWARD_APPROVAL_THRESHOLD    500" in proc.stdout
+
+
+def test_env_example_as_is_is_a_valid_configuration(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    s = load_settings()
+    assert s.uses_sandbox and s.SLACK_BOT_TOKEN is None and s.REWARD_LOW_BALANCE is None
