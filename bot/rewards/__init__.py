@@ -1,0 +1,1 @@
+"""The reward domain: parsing commands, the giving rules, and (later) the services around them."""

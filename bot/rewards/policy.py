@@ -1,0 +1,367 @@
+"""The giving rules, as pure functions over plain dataclasses (no Slack, HTTP or database).
+
+`evaluate(...)` checks one reward and returns a `Decision`: either every problem at once (each a
+short sentence naming the person it is about, with what to do), or ok with `total` and whether
+the reward needs approval.
+
+Decisions recorded here (the README's rules section says the same):
+- `REWARD_MAX_PER_REWARD` caps the amount each recipient gets (the number typed), not the
+  reward's total; the total across recipients is bounded by the allowance and, from
+  `REWARD_APPROVAL_THRESHOLD` upwards, by an approver.
+- The allowance counts every recipient: `given_this_month + amount × recipients` must stay within
+  `REWARD_ALLOWANCE` (0 = no limit). Admins are exempt. The month is the calendar month in the
+  giver's time zone (`REWARD_TIMEZONE` when Slack gives none); count `given_this_month` from
+  `month_start(now, tz)` so the query and this message agree.
+- A reward whose total reaches the threshold (`>=`) waits for approval, whoever gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+SLACKBOT_ID = "USLACKBOT"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A Slack member as the rules see them. `is_admin` is the bot's admin role, not Slack's."""
+
+    user_id: str
+    name: str = ""
+    email: str | None = None
+    is_bot: bool = False
+    deleted: bool = False
+    is_admin: bool = False
+    tz: str | None = None  # IANA name from Slack's profile, e.g. "Europe/Berlin"
+
+    @classmethod
+    def from_slack_user(cls, user: Mapping[str, Any], *, is_admin: bool = False) -> Person:
+        """Build from the `user` object of `users.info` / `users.lookupByEmail`."""
+        profile = user.get("profile") or {}
+        uid = str(user.get("id", ""))
+        name = (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+            or uid
+        )
+        return cls(
+            user_id=uid,
+            name=str(name),
+            email=(profile.get("email") or None),
+            is_bot=bool(user.get("is_bot")) or uid == SLACKBOT_ID,
+            deleted=bool(user.get("deleted")),
+            is_admin=is_admin,
+            tz=user.get("tz") or None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    max_per_reward: int  # per recipient
+    allowance: int  # per giver per calendar month, all recipients counted; 0 = no limit
+    approval_threshold: int  # a reward's total from this amount up waits for approval
+    values: tuple[str, ...] = ()  # allowed company values, lowercased; empty = any
+    timezone: str = "UTC"  # when the giver's own time zone is unknown
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(
+            max_per_reward=settings.REWARD_MAX_PER_REWARD,
+            allowance=settings.REWARD_ALLOWANCE,
+            approval_threshold=settings.REWARD_APPROVAL_THRESHOLD,
+            values=tuple(settings.REWARD_VALUES),
+            timezone=settings.REWARD_TIMEZONE,
+        )
+
+
+class ProblemCode(StrEnum):
+    NO_RECIPIENT = "no_recipient"
+    SELF = "self"
+    BOT = "bot"
+    DEACTIVATED = "deactivated"
+    NO_EMAIL = "no_email"
+    BAD_AMOUNT = "bad_amount"
+    OVER_MAX = "over_max"
+    OVER_ALLOWANCE = "over_allowance"
+    UNKNOWN_VALUE = "unknown_value"
+
+
+class Field(StrEnum):
+    """The form field a problem belongs to (for the modal's inline errors)."""
+
+    RECIPIENTS = "recipients"
+    AMOUNT = "amount"
+    VALUES = "values"
+
+
+_FIELDS = {
+    ProblemCode.NO_RECIPIENT: Field.RECIPIENTS,
+    ProblemCode.SELF: Field.RECIPIENTS,
+    ProblemCode.BOT: Field.RECIPIENTS,
+    ProblemCode.DEACTIVATED: Field.RECIPIENTS,
+    ProblemCode.NO_EMAIL: Field.RECIPIENTS,
+    ProblemCode.BAD_AMOUNT: Field.AMOUNT,
+    ProblemCode.OVER_MAX: Field.AMOUNT,
+    ProblemCode.OVER_ALLOWANCE: Field.AMOUNT,
+    ProblemCode.UNKNOWN_VALUE: Field.VALUES,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: ProblemCode
+    message: str  # one friendly mrkdwn sentence or two
+    user_id: str | None = None  # the recipient it is about, when it is about one
+
+    @property
+    def field(self) -> Field:
+        return _FIELDS[self.code]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    problems: tuple[Problem, ...]
+    total: int  # amount × recipients
+    needs_approval: bool = False
+    allowance_left: int | None = None  # after this reward; None = unlimited (or admin)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(p.message for p in self.problems)
+
+    @property
+    def text(self) -> str:
+        """All problems as one mrkdwn message (a bullet list when there are several)."""
+        if len(self.problems) == 1:
+            return self.problems[0].message
+        return "That reward can't go out yet:\n" + "\n".join(f"• {m}" for m in self.messages)
+
+    def errors_by_field(self) -> dict[Field, str]:
+        """Problems grouped by form field, each field's messages joined (for modal errors)."""
+        grouped: dict[Field, list[str]] = {}
+        for problem in self.problems:
+            grouped.setdefault(problem.field, []).append(problem.message)
+        return {f: " ".join(msgs) for f, msgs in grouped.items()}
+
+
+# ── time ─────────────────────────────────────────────────────────────────────────────────
+
+
+def _zone(tz: str | ZoneInfo | None, fallback: str) -> ZoneInfo:
+    if isinstance(tz, ZoneInfo):
+        return tz
+    for name in (tz, fallback, "UTC"):
+        if not name:
+            continue
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")  # pragma: no cover - "UTC" always exists
+
+
+def month_start(now: datetime, tz: str | ZoneInfo | None, *, fallback: str = "UTC") -> datetime:
+    """Midnight on the first of `now`'s month in `tz` (aware). `now` must be timezone-aware."""
+    local = now.astimezone(_zone(tz, fallback))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month_start(
+    now: datetime, tz: str | ZoneInfo | None, *, fallback: str = "UTC"
+) -> datetime:
+    """Midnight on the first of the next month in `tz`: when the allowance resets."""
+    first = month_start(now, tz, fallback=fallback)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return following.replace(tzinfo=first.tzinfo)
+
+
+def _day(when: datetime, now_local: datetime) -> str:
+    text = f"{when.day} {when:%B}"
+    return text if when.year == now_local.year else f"{text} {when.year}"
+
+
+# ── rules ────────────────────────────────────────────────────────────────────────────────
+
+
+def _points(n: int) -> str:
+    return f"{n:,} point" if n == 1 else f"{n:,} points"
+
+
+def recipient_problems(giver: Person, recipient: Person) -> list[Problem]:
+    """Why this person can't receive a reward from this giver (empty when they can)."""
+    uid = recipient.user_id
+    who = f"<@{uid}>"
+    if uid == giver.user_id:
+        return [
+            Problem(
+                ProblemCode.SELF,
+                "You can't reward yourself. Take yourself off the list and thank someone else!",
+                uid,
+            )
+        ]
+    if recipient.is_bot:
+        return [
+            Problem(
+                ProblemCode.BOT,
+                f"{who} is a bot, and bots can't receive points. Mention a person instead.",
+                uid,
+            )
+        ]
+    if recipient.deleted:
+        return [
+            Problem(
+                ProblemCode.DEACTIVATED,
+                f"{who}'s Slack account is deactivated, so they can't receive points.",
+                uid,
+            )
+        ]
+    if not (recipient.email or "").strip():
+        return [
+            Problem(
+                ProblemCode.NO_EMAIL,
+                f"{who} has no email address in Slack, and points are sent by email. Ask them "
+                "to add an email to their Slack profile, or ask an admin for help.",
+                uid,
+            )
+        ]
+    return []
+
+
+def amount_problems(amount: int, rules: Rules) -> list[Problem]:
+    if amount < 1:
+        return [
+            Problem(
+                ProblemCode.BAD_AMOUNT,
+                "Give a whole number of points above zero, like `50`.",
+            )
+        ]
+    if amount > rules.max_per_reward:
+        return [
+            Problem(
+                ProblemCode.OVER_MAX,
+                f"The most one person can get in one reward is {_points(rules.max_per_reward)}, "
+                f"and you asked for {amount:,}. Lower the amount.",
+            )
+        ]
+    return []
+
+
+def allowance_problems(
+    *,
+    rules: Rules,
+    giver: Person,
+    amount: int,
+    count: int,
+    given_this_month: int,
+    now: datetime,
+    tz: str | ZoneInfo | None,
+) -> list[Problem]:
+    if rules.allowance == 0 or giver.is_admin or amount < 1 or count < 1:
+        return []
+    total = amount * count
+    if given_this_month + total <= rules.allowance:
+        return []
+    left = max(rules.allowance - given_this_month, 0)
+    resets = next_month_start(now, tz, fallback=rules.timezone)
+    when = _day(resets, month_start(now, tz, fallback=rules.timezone))
+    asked = (
+        f"That's {_points(total)} in all ({count} people × {amount:,})"
+        if count > 1
+        else f"That's {_points(total)}"
+    )
+    if left == 0:
+        have = f"you've already given all {_points(rules.allowance)} of your monthly allowance"
+        todo = f"It resets on {when}."
+    else:
+        have = f"you have {_points(left)} of your {rules.allowance:,} left this month"
+        each = left // count
+        lower = f"Lower the amount to {each:,} or less, or wait" if each else "Wait"
+        todo = f"{lower} until your allowance resets on {when}."
+    return [Problem(ProblemCode.OVER_ALLOWANCE, f"{asked}, but {have}. {todo}")]
+
+
+def value_problems(values: Sequence[str], rules: Rules) -> list[Problem]:
+    if not rules.values:
+        return []
+    unknown = [v for v in dict.fromkeys(v.lower() for v in values) if v not in rules.values]
+    if not unknown:
+        return []
+    shown = " and ".join(f"`#{v}`" for v in unknown)
+    verb = "isn't one of our values" if len(unknown) == 1 else "aren't among our values"
+    allowed = ", ".join(f"`#{v}`" for v in rules.values)
+    return [
+        Problem(
+            ProblemCode.UNKNOWN_VALUE,
+            f"{shown} {verb}. The values are {allowed}; write other words without the `#`.",
+        )
+    ]
+
+
+def needs_approval(total: int, rules: Rules) -> bool:
+    return total >= rules.approval_threshold
+
+
+def evaluate(
+    *,
+    rules: Rules,
+    giver: Person,
+    recipients: Sequence[Person],
+    amount: int,
+    values: Sequence[str] = (),
+    given_this_month: int = 0,
+    now: datetime,
+    tz: str | ZoneInfo | None = None,
+) -> Decision:
+    """Check one reward. `amount` is per recipient; `tz` is the giver's (default
+    `rules.timezone`); `given_this_month` counts the giver's rewards since
+    `month_start(now, tz)` that still stand (requested, pending, queued, sending, sent, in doubt).
+    """
+    unique = list({p.user_id: p for p in recipients}.values())
+    problems: list[Problem] = []
+    if not unique:
+        problems.append(
+            Problem(
+                ProblemCode.NO_RECIPIENT,
+                "Who is it for? Mention them like `/reward @maria 50 thanks for the demo`",
+            )
+        )
+    for person in unique:
+        problems.extend(recipient_problems(giver, person))
+    problems.extend(amount_problems(amount, rules))
+    problems.extend(
+        allowance_problems(
+            rules=rules,
+            giver=giver,
+            amount=amount,
+            count=len(unique),
+            given_this_month=given_this_month,
+            now=now,
+            tz=tz,
+        )
+    )
+    problems.extend(value_problems(values, rules))
+
+    total = max(amount, 0) * len(unique)
+    left: int | None = None
+    if rules.allowance and not giver.is_admin:
+        left = max(rules.allowance - given_this_month - total, 0)
+    return Decision(
+        problems=tuple(problems),
+        total=total,
+        needs_approval=not problems and needs_approval(total, rules),
+        allowance_left=left,
+    )
