@@ -1,0 +1,351 @@
+"""The giving rules, as tables of cases over plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.rewards.policy import (
+    Decision,
+    Field,
+    Person,
+    ProblemCode,
+    Rules,
+    evaluate,
+    month_start,
+    next_month_start,
+)
+from bot.settings import load_settings
+
+RULES = Rules(max_per_reward=5000, allowance=1000, approval_threshold=500)
+NOW = datetime(2025, 4, 10, 12, 0, tzinfo=UTC)
+
+GIVER = Person("U0GIVER", name="Gina", email="gina@example.com")
+ADMIN = replace(GIVER, is_admin=True)
+MARIA = Person("U0MARIA", name="Maria", email="maria@example.com")
+SAM = Person("U0SAM", name="Sam", email="sam@example.com")
+LEE = Person("U0LEE", name="Lee", email="lee@example.com")
+BOT = Person("U0BOT", name="Deploy bot", email=None, is_bot=True)
+SLACKBOT = Person.from_slack_user({"id": "USLACKBOT", "name": "slackbot", "profile": {}})
+GONE = Person("U0GONE", name="Gone", email="gone@example.com", deleted=True)
+NO_EMAIL = Person("U0NOMAIL", name="Nomail", email=None)
+BLANK_EMAIL = Person("U0BLANK", name="Blank", email="  ")
+
+
+def decide(
+    *,
+    recipients: tuple[Person, ...] = (MARIA,),
+    amount: int = 100,
+    giver: Person = GIVER,
+    rules: Rules = RULES,
+    values: tuple[str, ...] = (),
+    given: int = 0,
+    now: datetime = NOW,
+    tz: str | None = "UTC",
+) -> Decision:
+    return evaluate(
+        rules=rules,
+        giver=giver,
+        recipients=recipients,
+        amount=amount,
+        values=values,
+        given_this_month=given,
+        now=now,
+        tz=tz,
+    )
+
+
+# ── who may receive ──────────────────────────────────────────────────────────────────────
+
+RECIPIENTS = [
+    ("self", GIVER, ProblemCode.SELF),
+    ("bot", BOT, ProblemCode.BOT),
+    ("slackbot", SLACKBOT, ProblemCode.BOT),
+    ("deactivated", GONE, ProblemCode.DEACTIVATED),
+    ("no-email", NO_EMAIL, ProblemCode.NO_EMAIL),
+    ("blank-email", BLANK_EMAIL, ProblemCode.NO_EMAIL),
+]
+
+
+@pytest.mark.parametrize(
+    ("recipient", "code"), [c[1:] for c in RECIPIENTS], ids=[c[0] for c in RECIPIENTS]
+)
+def test_who_cannot_receive(recipient: Person, code: ProblemCode) -> None:
+    decision = decide(recipients=(recipient,))
+    assert not decision.ok
+    assert [p.code for p in decision.problems] == [code]
+    assert decision.problems[0].user_id == recipient.user_id
+    assert decision.problems[0].field is Field.RECIPIENTS
+    assert not decision.needs_approval
+
+
+MESSAGES = [
+    (
+        "self",
+        GIVER,
+        "You can't reward yourself. Take yourself off the list and thank someone else!",
+    ),
+    ("bot", BOT, "<@U0BOT> is a bot, and bots can't receive points. Mention a person instead."),
+    (
+        "deactivated",
+        GONE,
+        "<@U0GONE>'s Slack account is deactivated, so they can't receive points.",
+    ),
+    (
+        "no-email",
+        NO_EMAIL,
+        "<@U0NOMAIL> has no email address in Slack, and points are sent by email. Ask them to "
+        "add an email to their Slack profile, or ask an admin for help.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("recipient", "message"), [c[1:] for c in MESSAGES], ids=[c[0] for c in MESSAGES]
+)
+def test_recipient_messages_say_why_and_what_to_do(recipient: Person, message: str) -> None:
+    assert decide(recipients=(recipient,)).text == message
+
+
+def test_all_problems_are_reported_at_once_per_recipient() -> None:
+    decision = decide(
+        recipients=(MARIA, GIVER, BOT, GONE, NO_EMAIL),
+        amount=6000,
+        values=("nope",),
+        rules=replace(RULES, values=("teamwork",)),
+    )
+    assert [(p.code, p.user_id) for p in decision.problems] == [
+        (ProblemCode.SELF, "U0GIVER"),
+        (ProblemCode.BOT, "U0BOT"),
+        (ProblemCode.DEACTIVATED, "U0GONE"),
+        (ProblemCode.NO_EMAIL, "U0NOMAIL"),
+        (ProblemCode.OVER_MAX, None),
+        (ProblemCode.OVER_ALLOWANCE, None),
+        (ProblemCode.UNKNOWN_VALUE, None),
+    ]
+    assert decision.text.startswith("That reward can't go out yet:\n• You can't reward yourself.")
+    assert decision.text.count("\n• ") == 7
+    fields = decision.errors_by_field()
+    assert set(fields) == {Field.RECIPIENTS, Field.AMOUNT, Field.VALUES}
+    assert "<@U0BOT>" in fields[Field.RECIPIENTS] and "<@U0GONE>" in fields[Field.RECIPIENTS]
+
+
+def test_no_recipients_is_refused() -> None:
+    decision = decide(recipients=())
+    assert [p.code for p in decision.problems] == [ProblemCode.NO_RECIPIENT]
+
+
+def test_duplicate_recipients_count_once() -> None:
+    decision = decide(recipients=(MARIA, MARIA, SAM), amount=100)
+    assert decision.ok
+    assert decision.total == 200
+
+
+# ── amounts, allowance, approval ─────────────────────────────────────────────────────────
+
+OUTCOMES = [
+    # id, recipients, amount, giver, rules, given, ok, needs_approval, total
+    ("plain", (MARIA,), 100, GIVER, RULES, 0, True, False, 100),
+    ("threshold-minus-one", (MARIA,), 499, GIVER, RULES, 0, True, False, 499),
+    ("exactly-threshold", (MARIA,), 500, GIVER, RULES, 0, True, True, 500),
+    ("multi-reaches-threshold", (MARIA, SAM), 250, GIVER, RULES, 0, True, True, 500),
+    ("multi-below-threshold", (MARIA, SAM), 249, GIVER, RULES, 0, True, False, 498),
+    ("exactly-max", (MARIA,), 5000, ADMIN, RULES, 0, True, True, 5000),
+    ("max-is-per-recipient", (MARIA, SAM, LEE), 5000, ADMIN, RULES, 0, True, True, 15000),
+    ("over-max", (MARIA,), 5001, ADMIN, RULES, 0, False, False, 5001),
+    ("allowance-exactly-used", (MARIA,), 300, GIVER, RULES, 700, True, False, 300),
+    ("allowance-one-over", (MARIA,), 301, GIVER, RULES, 700, False, False, 301),
+    (
+        "allowance-counts-all-recipients",
+        (MARIA, SAM, LEE),
+        400,
+        GIVER,
+        RULES,
+        0,
+        False,
+        False,
+        1200,
+    ),
+    ("allowance-spent", (MARIA,), 1, GIVER, RULES, 1000, False, False, 1),
+    ("admin-exempt-from-allowance", (MARIA, SAM, LEE), 400, ADMIN, RULES, 9000, True, True, 1200),
+    (
+        "allowance-zero-is-unlimited",
+        (MARIA,),
+        400,
+        GIVER,
+        replace(RULES, allowance=0),
+        10**9,
+        True,
+        False,
+        400,
+    ),
+    ("zero-amount", (MARIA,), 0, GIVER, RULES, 0, False, False, 0),
+    ("negative-amount", (MARIA,), -5, GIVER, RULES, 0, False, False, 0),
+    ("huge-amount", (MARIA,), 10**18, GIVER, RULES, 0, False, False, 10**18),
+]
+
+
+@pytest.mark.parametrize(
+    ("recipients", "amount", "giver", "rules", "given", "ok", "approval", "total"),
+    [c[1:] for c in OUTCOMES],
+    ids=[c[0] for c in OUTCOMES],
+)
+def test_amount_allowance_and_approval(
+    recipients: tuple[Person, ...],
+    amount: int,
+    giver: Person,
+    rules: Rules,
+    given: int,
+    ok: bool,
+    approval: bool,
+    total: int,
+) -> None:
+    decision = decide(recipients=recipients, amount=amount, giver=giver, rules=rules, given=given)
+    assert decision.ok is ok, decision.messages
+    assert decision.needs_approval is approval
+    assert decision.total == total
+
+
+def test_over_max_message() -> None:
+    decision = decide(amount=6000, giver=ADMIN)
+    assert decision.text == (
+        "The most one person can get in one reward is 5,000 points, and you asked for 6,000. "
+        "Lower the amount."
+    )
+    assert decision.problems[0].field is Field.AMOUNT
+
+
+def test_over_allowance_message_says_what_is_left_and_when_it_resets() -> None:
+    decision = decide(amount=400, given=700)
+    assert decision.text == (
+        "That's 400 points, but you have 300 points of your 1,000 left this month. "
+        "Lower the amount to 300 or less, or wait until your allowance resets on 1 May."
+    )
+
+
+def test_over_allowance_with_several_recipients_shows_the_sum() -> None:
+    decision = decide(recipients=(MARIA, SAM, LEE), amount=400, given=100)
+    assert decision.text == (
+        "That's 1,200 points in all (3 people × 400), but you have 900 points of your 1,000 "
+        "left this month. Lower the amount to 300 or less, or wait until your allowance resets "
+        "on 1 May."
+    )
+
+
+def test_allowance_spent_message() -> None:
+    decision = decide(amount=10, given=1000)
+    assert decision.text == (
+        "That's 10 points, but you've already given all 1,000 points of your monthly "
+        "allowance. It resets on 1 May."
+    )
+
+
+def test_allowance_resets_in_the_givers_time_zone_and_new_year() -> None:
+    # 31 Dec 20:00 UTC is already 1 January in Tokyo: the reset is 1 February.
+    late = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
+    tokyo = decide(amount=10, given=1000, now=late, tz="Asia/Tokyo")
+    assert tokyo.text.endswith("It resets on 1 February.")
+    # In New York it is still December: the reset is next year, so the year is shown.
+    new_york = decide(amount=10, given=1000, now=late, tz="America/New_York")
+    assert new_york.text.endswith("It resets on 1 January 2026.")
+
+
+def test_unknown_or_missing_time_zone_falls_back_to_the_rules_zone() -> None:
+    late = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
+    rules = replace(RULES, timezone="Asia/Tokyo")
+    for tz in (None, "Not/AZone"):
+        decision = decide(amount=10, given=1000, now=late, tz=tz, rules=rules)
+        assert decision.text.endswith("It resets on 1 February."), tz
+
+
+def test_allowance_left_after_the_reward() -> None:
+    assert decide(amount=100, given=300).allowance_left == 600
+    assert decide(amount=100, given=300, giver=ADMIN).allowance_left is None
+    assert decide(amount=100, rules=replace(RULES, allowance=0)).allowance_left is None
+
+
+# ── values ───────────────────────────────────────────────────────────────────────────────
+
+VALUED = replace(RULES, values=("teamwork", "ownership", "customer-love"))
+
+VALUE_CASES = [
+    ("known", VALUED, ("teamwork",), True),
+    ("known-any-case", VALUED, ("TeamWork",), True),
+    ("no-values-given", VALUED, (), True),
+    ("unknown", VALUED, ("synergy",), False),
+    ("one-of-two-unknown", VALUED, ("teamwork", "synergy"), False),
+    ("any-value-when-no-list", RULES, ("synergy",), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("rules", "values", "ok"), [c[1:] for c in VALUE_CASES], ids=[c[0] for c in VALUE_CASES]
+)
+def test_company_values(rules: Rules, values: tuple[str, ...], ok: bool) -> None:
+    assert decide(rules=rules, values=values).ok is ok
+
+
+def test_unknown_value_lists_the_allowed_ones() -> None:
+    assert decide(rules=VALUED, values=("synergy",)).text == (
+        "`#synergy` isn't one of our values. The values are `#teamwork`, `#ownership`, "
+        "`#customer-love`; write other words without the `#`."
+    )
+    two = decide(rules=VALUED, values=("synergy", "grit", "teamwork")).text
+    assert two.startswith("`#synergy` and `#grit` aren't among our values.")
+
+
+# ── inputs ───────────────────────────────────────────────────────────────────────────────
+
+
+def test_rules_from_settings() -> None:
+    settings = load_settings(
+        _env_file=None,
+        REWARD_MAX_PER_REWARD=300,
+        REWARD_ALLOWANCE=0,
+        REWARD_APPROVAL_THRESHOLD=250,
+        REWARD_VALUES="#TeamWork, ownership",
+        REWARD_TIMEZONE="Europe/Berlin",
+    )
+    assert Rules.from_settings(settings) == Rules(
+        max_per_reward=300,
+        allowance=0,
+        approval_threshold=250,
+        values=("teamwork", "ownership"),
+        timezone="Europe/Berlin",
+    )
+
+
+def test_person_from_slack_user() -> None:
+    user = {
+        "id": "U0MARIA",
+        "name": "maria",
+        "real_name": "Maria Lopez",
+        "deleted": False,
+        "is_bot": False,
+        "tz": "Europe/Madrid",
+        "profile": {"display_name": "", "real_name": "Maria Lopez", "email": "m@example.com"},
+    }
+    assert Person.from_slack_user(user, is_admin=True) == Person(
+        user_id="U0MARIA",
+        name="Maria Lopez",
+        email="m@example.com",
+        is_bot=False,
+        deleted=False,
+        is_admin=True,
+        tz="Europe/Madrid",
+    )
+    gone = Person.from_slack_user({"id": "U1", "deleted": True, "profile": {"email": ""}})
+    assert gone.deleted and gone.email is None and gone.name == "U1"
+
+
+def test_month_boundaries() -> None:
+    now = datetime(2025, 3, 31, 23, 30, tzinfo=UTC)  # 1 April 01:30 in Berlin (CEST)
+    start = month_start(now, "Europe/Berlin")
+    assert (start.year, start.month, start.day, start.hour) == (2025, 4, 1, 0)
+    assert start.utcoffset().total_seconds() == 7200  # type: ignore[union-attr]
+    nxt = next_month_start(now, "Europe/Berlin")
+    assert (nxt.year, nxt.month, nxt.day, nxt.hour) == (2025, 5, 1, 0)
+    dec = next_month_start(datetime(2025, 12, 15, tzinfo=UTC), "UTC")
+    assert (dec.year, dec.month, dec.day) == (2026, 1, 1)
