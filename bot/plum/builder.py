@@ -1,0 +1,102 @@
+"""Build a PlumClient from the PLUM_* settings, choosing the token flow.
+
+Token flow, first match wins:
+1. PLUM_BASE_URL=sandbox: client credentials against the embedded sandbox, with PLUM_CLIENT_ID /
+   PLUM_CLIENT_SECRET when set, else the sandbox's defaults (`sandbox` / `sandbox`).
+2. PLUM_REFRESH_TOKEN set: the refresh-token flow on /v1/oauth/token/company (the endpoint for
+   Points and StoreFront), seeded with PLUM_ACCESS_TOKEN when set. Needs PLUM_CLIENT_ID and
+   PLUM_CLIENT_SECRET (the refresh grant carries them).
+3. PLUM_CLIENT_ID and PLUM_CLIENT_SECRET: client credentials on /v1/oauth/token.
+4. PLUM_ACCESS_TOKEN alone: used until it expires; nothing can renew it.
+
+The settings seed the token store only when it holds nothing for that flow: Xoxoday rotates
+refresh tokens, so after the first refresh the store (not .env) has the live one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
+from bot.plum.file_token_store import FileTokenStore
+from bot.plum.tokens import TokenStore
+from bot.settings import ConfigError, Settings
+
+TOKEN_FILE_SUFFIX = ".plum-tokens.json"
+SANDBOX_CLIENT_ID = "sandbox"
+SANDBOX_CLIENT_SECRET = "sandbox"
+
+
+def default_token_path(settings: Settings) -> Path:
+    """Beside the SQLite database (`rewardbot.db` → `rewardbot.plum-tokens.json`), else the
+    working directory."""
+    url = settings.DATABASE_URL
+    if url.startswith("sqlite:///"):
+        db = url.removeprefix("sqlite:///").split("?", 1)[0]
+        if db and db != ":memory:":
+            path = Path(db)
+            return path.with_name(path.stem + TOKEN_FILE_SUFFIX)
+    return Path("rewardbot" + TOKEN_FILE_SUFFIX)
+
+
+def sandbox_credentials(settings: Settings) -> tuple[str, str]:
+    """The client id and secret the embedded sandbox is started with (and the client uses)."""
+    secret = settings.PLUM_CLIENT_SECRET.get_secret_value() if settings.PLUM_CLIENT_SECRET else ""
+    return settings.PLUM_CLIENT_ID or SANDBOX_CLIENT_ID, secret or SANDBOX_CLIENT_SECRET
+
+
+def build_client(
+    settings: Settings,
+    *,
+    token_store: TokenStore | None = None,
+    base_url: str | None = None,
+    http_client: httpx.Client | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    rate_limit: bool = True,
+) -> PlumClient:
+    """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL and is required in
+    sandbox mode (the running sandbox's `base_url`). Raises ConfigError naming the setting."""
+    if settings.uses_sandbox and not base_url:
+        raise ConfigError(
+            "PLUM_BASE_URL: is 'sandbox': start the embedded sandbox and pass its base_url"
+        )
+    store = token_store or FileTokenStore(path=default_token_path(settings))
+    common = {
+        "base_url": base_url or settings.PLUM_BASE_URL,
+        "token_store": store,
+        "http_client": http_client,
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "rate_limit": rate_limit,
+    }
+    client_id = settings.PLUM_CLIENT_ID
+    secret = settings.PLUM_CLIENT_SECRET
+    has_secret = bool(secret and secret.get_secret_value())
+    if settings.uses_sandbox:
+        sid, ssecret = sandbox_credentials(settings)
+        return PlumClient(client_id=sid, client_secret=ssecret, **common)
+    if settings.PLUM_REFRESH_TOKEN and settings.PLUM_REFRESH_TOKEN.get_secret_value():
+        if not (client_id and has_secret):
+            raise ConfigError(
+                "PLUM_CLIENT_ID: PLUM_REFRESH_TOKEN is set, and refreshing it needs "
+                "PLUM_CLIENT_ID and PLUM_CLIENT_SECRET too"
+            )
+        return PlumClient(
+            client_id=client_id,
+            client_secret=secret,
+            token_flow="company",
+            access_token=settings.PLUM_ACCESS_TOKEN,
+            refresh_token=settings.PLUM_REFRESH_TOKEN,
+            **common,
+        )
+    if client_id and has_secret:
+        return PlumClient(client_id=client_id, client_secret=secret, **common)
+    if settings.PLUM_ACCESS_TOKEN and settings.PLUM_ACCESS_TOKEN.get_secret_value():
+        return PlumClient(token_flow="company", access_token=settings.PLUM_ACCESS_TOKEN, **common)
+    raise ConfigError(
+        "PLUM_CLIENT_ID: no Plum credentials: set PLUM_CLIENT_ID and PLUM_CLIENT_SECRET "
+        "(or PLUM_REFRESH_TOKEN with them)"
+    )
