@@ -1,0 +1,1 @@
+"""The Slack side: identifiers, listeners and Block Kit builders."""

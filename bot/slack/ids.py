@@ -1,0 +1,90 @@
+"""Every identifier Slack and the bot exchange, in one place, as `StrEnum`s.
+
+The slash command, shortcuts and events must match `manifest.yml` (a test checks both ways);
+action, block and view callback ids are the bot's own and only need to be unique. Listeners and
+Block Kit builders use these members, never string literals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal
+
+
+class Command(StrEnum):
+    REWARD = "/reward"
+
+
+class Shortcut(StrEnum):
+    SEND_REWARD = "send_reward"  # global: "Send a reward"
+    REWARD_MESSAGE = "reward_message"  # message: "Reward this message"
+
+
+SHORTCUT_TYPES: Mapping[Shortcut, Literal["global", "message"]] = MappingProxyType(
+    {Shortcut.SEND_REWARD: "global", Shortcut.REWARD_MESSAGE: "message"}
+)
+
+
+class Event(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"
+
+
+class CallbackId(StrEnum):
+    """`callback_id` of the bot's modals (views)."""
+
+    REWARD_MODAL = "reward_modal"
+    REJECT_REASON = "reject_reason_modal"
+
+
+class BlockId(StrEnum):
+    """`block_id`s. The reward modal's input blocks share their names with
+    `bot.rewards.policy.Field`, so a decision's `errors_by_field()` maps straight onto them."""
+
+    # the reward modal's inputs
+    RECIPIENTS = "recipients"
+    AMOUNT = "amount"
+    CITATION = "citation"
+    VALUES = "values"
+    ANNOUNCE = "announce"
+    # the reject modal's input
+    REJECT_REASON = "reject_reason"
+    # button rows in messages and the App Home
+    APPROVAL_ACTIONS = "approval_actions"
+    SETTLE_ACTIONS = "settle_actions"
+    HOME_ACTIONS = "home_actions"
+
+
+class ActionId(StrEnum):
+    # buttons; each carries the reward's id as its `value`
+    APPROVE = "reward_approve"
+    REJECT = "reward_reject"
+    SETTLE_SENT = "reward_settle_sent"  # in doubt → "It was sent"
+    SETTLE_FAILED = "reward_settle_failed"  # in doubt → "It failed"
+    OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
+    # input elements (read from `view.state.values[block_id][action_id]`)
+    RECIPIENTS_SELECT = "recipients_select"
+    AMOUNT_INPUT = "amount_input"
+    CITATION_INPUT = "citation_input"
+    VALUES_SELECT = "values_select"
+    ANNOUNCE_CHECKBOX = "announce_checkbox"
+    REJECT_REASON_INPUT = "reject_reason_input"
+
+
+# The bot token scopes in manifest.yml, each with the reason the code needs it. A test keeps the
+# two equal; nothing else may be asked for.
+BOT_SCOPES: Mapping[str, str] = MappingProxyType(
+    {
+        "commands": "the /reward command and the two shortcuts",
+        "chat:write": "DMs to recipients, givers, approvers and admins; announcements; "
+        "updating approval requests once decided",
+        "chat:write.public": "announce a reward in the public channel where it was given "
+        "(or REWARD_ANNOUNCE_CHANNEL) without inviting the bot first",
+        "im:write": "conversations.open, to get a DM channel id for file uploads",
+        "users:read": "users.info: names, time zones, and whether someone is a bot or deactivated",
+        "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
+        "users.lookupByEmail",
+        "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
+    }
+)
