@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
@@ -456,3 +457,22 @@ def test_to_plain_text(mrkdwn: str, plain: str) -> None:
 
 def test_to_plain_text_uses_known_names() -> None:
     assert to_plain_text("<@U1> and <@U2|sam>", names={"U1": "Maria"}) == "@Maria and @sam"
+
+
+def test_parser_never_raises_on_mixed_up_input() -> None:
+    pieces = [
+        *(MARIA, "<@W2>", "<!here>", "<!subteam^S1|@x>", "<#C1|kudos>", "<#C2>", "@bob"),
+        *("100", "+5", "-5", "0", "1e9", "1.5", "1,000", "9" * 40, "٣", "²", "abc", "#val"),
+        *("&amp;", "and", "<", "<>", "<@", "|", ">", "`", "#", "\n", "<https://x|y>", "x" * 300),
+        *("help", "link", "links", "cancel", "manager", "none", "leaderboard", "week"),
+        *("31-12-2030", "99-99-9999", "balance"),
+    ]
+    rnd = random.Random(4)
+    kinds: set[str] = set()
+    for _ in range(3000):
+        text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        result = parse_command(text, today=TODAY)
+        kinds.add(type(result).__name__)
+        if isinstance(result, ParseError):
+            assert result.message and len(result.message) < 400, text
+    assert {"GiveReward", "ParseError", "CancelReward", "ShowHelp"} <= kinds
