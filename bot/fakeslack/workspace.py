@@ -1,0 +1,866 @@
+"""The fake workspace: people, channels, messages, views and files, in memory and thread-safe.
+
+Every mutation happens under one re-entrant lock and bumps `version`, so a reader (a test, or the
+playground page) can wait for "something changed" with `wait_for`. `snapshot()` returns plain
+JSON-able data. Errors a Slack method would return are raised as `SlackError("code")`.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+T = TypeVar("T")
+
+TEAM_ID = "T0001"
+BOT_USER_ID = "UREWARDB"
+BOT_ID = "B0001"
+APP_ID = "A0001"
+
+
+class SlackError(Exception):
+    """A Slack Web API error code such as `channel_not_found` (never carries secrets)."""
+
+    def __init__(self, error: str, *, messages: list[str] | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.messages = messages or []
+
+
+def _tz_offset(tz: str) -> tuple[int, str]:
+    now = datetime.now(ZoneInfo(tz))
+    offset = now.utcoffset()
+    return (int(offset.total_seconds()) if offset else 0, now.tzname() or tz)
+
+
+class Workspace:
+    """One Slack team. Public methods are safe to call from any thread."""
+
+    def __init__(self, *, team_id: str = TEAM_ID, name: str = "Acme", domain: str = "acme") -> None:
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self.version = 0
+        self.team: dict[str, Any] = {
+            "id": team_id,
+            "name": name,
+            "domain": domain,
+            "email_domain": f"{domain}.test",
+            "icon": {"image_default": True},
+        }
+        self.bot_user_id = BOT_USER_ID
+        self.bot_id = BOT_ID
+        self.app_id = APP_ID
+        self._users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}
+        self._ims: dict[str, str] = {}  # user id -> D… channel id
+        self._messages: list[dict[str, Any]] = []
+        self._ephemerals: list[dict[str, Any]] = []
+        self._views: dict[str, dict[str, Any]] = {}  # view id -> view
+        self._view_log: list[dict[str, Any]] = []  # every open/update/push/publish, in order
+        self._stacks: dict[str, list[str]] = {}  # user id -> modal view ids, bottom first
+        self._homes: dict[str, str] = {}  # user id -> home view id
+        self._triggers: dict[str, dict[str, Any]] = {}
+        self._files: dict[str, dict[str, Any]] = {}
+        self._responses: list[dict[str, Any]] = []
+        self._response_targets: dict[str, dict[str, Any]] = {}
+        self._last_ts = 0.0
+        self._ids = itertools.count(1)
+        self.add_user(
+            id=BOT_USER_ID, name="rewardbot", real_name="Reward Bot", is_bot=True, bot_id=BOT_ID
+        )
+
+    # ------------------------------------------------------------------ seeding
+    @classmethod
+    def demo(cls) -> Workspace:
+        """Team T0001 "Acme" with the people and channels the tests and the playground use."""
+        ws = cls()
+        ws.add_user(
+            id="UADMIN01",
+            name="ada",
+            real_name="Ada Lovelace",
+            email="ada@acme.test",
+            tz="Europe/London",
+            is_admin=True,
+        )
+        ws.add_user(
+            id="UAPPR001",
+            name="arthur",
+            real_name="Arthur Approver",
+            email="arthur@acme.test",
+            tz="America/New_York",
+        )
+        ws.add_user(
+            id="UMARIA01",
+            name="maria",
+            real_name="Maria Garcia",
+            email="maria@acme.test",
+            tz="Europe/Madrid",
+        )
+        ws.add_user(
+            id="UBOB0001",
+            name="bob",
+            real_name="Bob Brown",
+            email="bob@acme.test",
+            tz="America/Los_Angeles",
+        )
+        ws.add_user(
+            id="UCHEN001",
+            name="chen",
+            real_name="Chen Wei",
+            email="chen@acme.test",
+            tz="Asia/Tokyo",
+        )
+        ws.add_user(id="UNOMAIL1", name="nomail", real_name="No Mail", tz="UTC")
+        ws.add_user(
+            id="UGONE001",
+            name="gone",
+            real_name="Gone Person",
+            email="gone@acme.test",
+            deleted=True,
+        )
+        ws.add_user(id="UBOT0001", name="helperbot", real_name="Helper Bot", is_bot=True)
+        ws.add_channel(id="C0GENERAL", name="general")
+        ws.add_channel(id="C0KUDOS", name="kudos")
+        return ws
+
+    def add_user(
+        self,
+        *,
+        id: str,
+        name: str,
+        real_name: str = "",
+        email: str | None = None,
+        tz: str = "UTC",
+        is_bot: bool = False,
+        deleted: bool = False,
+        is_admin: bool = False,
+        bot_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Add (or replace) a person; returns the users.info-shaped user object."""
+        offset, label = _tz_offset(tz)
+        profile: dict[str, Any] = {
+            "real_name": real_name or name,
+            "display_name": name,
+            "real_name_normalized": real_name or name,
+            "display_name_normalized": name,
+            "image_72": f"https://avatars.invalid/{id}_72.png",
+            "team": self.team["id"],
+        }
+        if email:
+            profile["email"] = email
+        if is_bot:
+            profile["bot_id"] = bot_id or "B" + id[1:]
+        user = {
+            "id": id,
+            "team_id": self.team["id"],
+            "name": name,
+            "real_name": real_name or name,
+            "deleted": deleted,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "is_admin": is_admin,
+            "is_owner": False,
+            "is_restricted": False,
+            "tz": tz,
+            "tz_label": label,
+            "tz_offset": offset,
+            "updated": int(time.time()),
+            "profile": profile,
+        }
+        with self._lock:
+            self._users[id] = user
+            self._touch()
+        return copy.deepcopy(user)
+
+    def add_channel(
+        self, *, id: str, name: str, is_private: bool = False, bot_member: bool = True
+    ) -> dict[str, Any]:
+        channel = {
+            "id": id,
+            "name": name,
+            "is_channel": not is_private,
+            "is_group": is_private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": is_private,
+            "is_archived": False,
+            "is_general": name == "general",
+            "created": int(time.time()),
+            "is_member": bot_member,
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        }
+        with self._lock:
+            self._channels[id] = channel
+            self._touch()
+        return copy.deepcopy(channel)
+
+    # ------------------------------------------------------------------ waiting
+    def _touch(self) -> None:
+        self.version += 1
+        self._changed.notify_all()
+
+    def wait_for(self, probe: Callable[[], T], *, timeout: float = 5.0) -> T:
+        """Return probe()'s first truthy value, re-checking after each change; raise on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                result = probe()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"nothing matched within {timeout}s")
+                self._changed.wait(min(remaining, 0.2))
+
+    def wait_changed(self, since: int, *, timeout: float = 25.0) -> int:
+        """Block until `version` moves past `since` (or timeout); return the current version."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != since, timeout=timeout)
+            return self.version
+
+    # ------------------------------------------------------------------ ids
+    def new_ts(self) -> str:
+        with self._lock:
+            ts = max(time.time(), self._last_ts + 0.000001)
+            self._last_ts = ts
+            return f"{ts:.6f}"
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08X}"
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id as Slack includes in interactive payloads; views.open accepts it once."""
+        trigger = f"{next(self._ids)}.{int(time.time() * 1000)}.{threading.get_ident() % 9973:04x}"
+        return self.register_trigger(trigger, user_id)
+
+    def register_trigger(self, trigger_id: str, user_id: str) -> str:
+        with self._lock:
+            self._triggers[trigger_id] = {"user_id": user_id, "used": False}
+        return trigger_id
+
+    def _use_trigger(self, trigger_id: str) -> str:
+        found = self._triggers.get(trigger_id)
+        if not trigger_id:
+            raise SlackError(
+                "invalid_arguments", messages=["[ERROR] missing required field: trigger_id"]
+            )
+        if found is None:
+            raise SlackError("invalid_trigger_id")
+        if found["used"]:
+            raise SlackError("exchanged_trigger_id")
+        found["used"] = True
+        return str(found["user_id"])
+
+    # ------------------------------------------------------------------ people
+    def user(self, user_id: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._users.get(user_id)
+            if found is None:
+                raise SlackError("user_not_found")
+            return copy.deepcopy(found)
+
+    def users(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(u) for u in self._users.values()]
+
+    def user_by_email(self, email: str) -> dict[str, Any]:
+        wanted = email.strip().lower()
+        with self._lock:
+            for found in self._users.values():
+                if found["profile"].get("email", "").lower() == wanted and wanted:
+                    return copy.deepcopy(found)
+        raise SlackError("users_not_found")
+
+    # ------------------------------------------------------------------ conversations
+    def open_im(self, user_id: str) -> tuple[str, bool]:
+        """The DM channel between the app and `user_id`; (id, already_open)."""
+        with self._lock:
+            found = self._users.get(user_id)
+            if found is None:
+                raise SlackError("user_not_found")
+            if found["deleted"]:
+                raise SlackError("user_disabled")
+            if found["is_bot"] and user_id != self.bot_user_id:
+                raise SlackError("cannot_dm_bot")
+            if user_id in self._ims:
+                return self._ims[user_id], True
+            im_id = "D" + user_id[1:]
+            if im_id in self._channels:
+                im_id = self.new_id("D")
+            self._ims[user_id] = im_id
+            self._channels[im_id] = {
+                "id": im_id,
+                "is_im": True,
+                "is_channel": False,
+                "is_group": False,
+                "is_mpim": False,
+                "is_private": True,
+                "is_archived": False,
+                "is_member": True,
+                "user": user_id,
+                "created": int(time.time()),
+            }
+            self._touch()
+            return im_id, False
+
+    def im_of(self, user_id: str) -> str | None:
+        with self._lock:
+            return self._ims.get(user_id)
+
+    def channel(self, channel_id: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._channels.get(self._resolve(channel_id))
+            if found is None:
+                raise SlackError("channel_not_found")
+            return copy.deepcopy(found)
+
+    def channels(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(c) for c in self._channels.values()]
+
+    def _resolve(self, channel: str) -> str:
+        """Accept a channel id, `#name`, `name`, or a user id (meaning the app's DM with them)."""
+        if channel in self._channels:
+            return channel
+        if channel[:1] in ("U", "W") and channel in self._users:
+            return self.open_im(channel)[0]
+        name = channel.removeprefix("#")
+        for found in self._channels.values():
+            if found.get("name") == name:
+                return str(found["id"])
+        raise SlackError("channel_not_found")
+
+    def _postable(self, channel: str) -> str:
+        channel_id = self._resolve(channel)
+        found = self._channels[channel_id]
+        if found.get("is_archived"):
+            raise SlackError("is_archived")
+        if not found.get("is_member"):
+            raise SlackError("not_in_channel")
+        return channel_id
+
+    # ------------------------------------------------------------------ messages
+    def post_message(
+        self,
+        *,
+        channel: str,
+        text: str = "",
+        blocks: list[dict[str, Any]] | None = None,
+        user: str | None = None,
+        thread_ts: str | None = None,
+        source: str = "chat.postMessage",
+        require_member: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Store a message in a channel (as the bot unless `user` is given); returns it.
+
+        The bot must be a member of the channel unless `require_member` is false (command
+        responses, which Slack shows wherever the command was typed)."""
+        with self._lock:
+            if user is None and require_member:
+                channel_id = self._postable(channel)
+            else:
+                channel_id = self._resolve(channel)
+            if thread_ts and not self._find(channel_id, thread_ts):
+                raise SlackError("thread_not_found")
+            message: dict[str, Any] = {
+                "type": "message",
+                "channel": channel_id,
+                "ts": self.new_ts(),
+                "text": text,
+                "blocks": blocks or [],
+                "user": user or self.bot_user_id,
+                "team": self.team["id"],
+                "thread_ts": thread_ts,
+                "source": source,
+            }
+            if user is None:
+                message["bot_id"] = self.bot_id
+                message["app_id"] = self.app_id
+            message.update({k: v for k, v in extra.items() if v is not None})
+            self._messages.append(message)
+            self._touch()
+            return copy.deepcopy(message)
+
+    def _find(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        for message in self._messages:
+            if message["channel"] == channel_id and message["ts"] == ts:
+                return message
+        return None
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._find(self._resolve(channel), ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            return copy.deepcopy(found)
+
+    def update_message(
+        self, *, channel: str, ts: str, text: str | None, blocks: list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
+        with self._lock:
+            found = self._find(self._resolve(channel), ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            if found["user"] != self.bot_user_id:
+                raise SlackError("cant_update_message")
+            if text is not None:
+                found["text"] = text
+            if blocks is not None:
+                found["blocks"] = blocks
+            found["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
+            self._touch()
+            return copy.deepcopy(found)
+
+    def delete_message(self, *, channel: str, ts: str) -> str:
+        with self._lock:
+            channel_id = self._resolve(channel)
+            found = self._find(channel_id, ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            if found["user"] != self.bot_user_id:
+                raise SlackError("cant_delete_message")
+            self._messages.remove(found)
+            self._touch()
+            return channel_id
+
+    def add_reaction(self, *, channel: str, ts: str, name: str, user: str) -> None:
+        with self._lock:
+            found = self._find(self._resolve(channel), ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            if not name:
+                raise SlackError("invalid_name")
+            reactions = found.setdefault("reactions", [])
+            for reaction in reactions:
+                if reaction["name"] == name:
+                    if user in reaction["users"]:
+                        raise SlackError("already_reacted")
+                    reaction["users"].append(user)
+                    reaction["count"] += 1
+                    break
+            else:
+                reactions.append({"name": name, "users": [user], "count": 1})
+            self._touch()
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            channel_id = self._resolve(channel) if channel else None
+            return [
+                copy.deepcopy(m)
+                for m in self._messages
+                if channel_id is None or m["channel"] == channel_id
+            ]
+
+    def post_ephemeral(
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str = "",
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        source: str = "chat.postEphemeral",
+    ) -> dict[str, Any]:
+        with self._lock:
+            channel_id = self._resolve(channel)
+            target = self._users.get(user)
+            if target is None:
+                raise SlackError("user_not_found")
+            if target["deleted"]:
+                raise SlackError("user_not_in_channel")
+            ephemeral = {
+                "type": "message",
+                "subtype": "ephemeral",
+                "channel": channel_id,
+                "user": user,
+                "ts": self.new_ts(),
+                "text": text,
+                "blocks": blocks or [],
+                "thread_ts": thread_ts,
+                "bot_id": self.bot_id,
+                "source": source,
+            }
+            self._ephemerals.append(ephemeral)
+            self._touch()
+            return copy.deepcopy(ephemeral)
+
+    def ephemerals(
+        self, user: str | None = None, *, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                copy.deepcopy(e)
+                for e in self._ephemerals
+                if (user is None or e["user"] == user) and (source is None or e["source"] == source)
+            ]
+
+    def _replace_ephemeral(self, ts: str, text: str | None, blocks: list[Any] | None) -> bool:
+        for ephemeral in self._ephemerals:
+            if ephemeral["ts"] == ts:
+                if text is not None:
+                    ephemeral["text"] = text
+                if blocks is not None:
+                    ephemeral["blocks"] = blocks
+                return True
+        return False
+
+    # ------------------------------------------------------------------ response_url
+    def set_response_target(
+        self,
+        key: str,
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+        original: dict[str, Any] | None = None,
+    ) -> None:
+        """Where posts to response_url `key` land: the channel and user of the interaction, and
+        the message it came from (`{"channel", "ts", "ephemeral"}`) for replace/delete_original."""
+        with self._lock:
+            self._response_targets[key] = {"channel": channel, "user": user, "original": original}
+
+    def receive_response(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply a response_url post as Slack does and record it; returns the record."""
+        with self._lock:
+            target = self._response_targets.get(key, {})
+            record: dict[str, Any] = {"key": key, "body": body, "at": time.time(), "applied": None}
+            original = target.get("original")
+            text, blocks = body.get("text"), body.get("blocks")
+            if body.get("delete_original") and original:
+                if original.get("ephemeral"):
+                    self._ephemerals = [e for e in self._ephemerals if e["ts"] != original["ts"]]
+                else:
+                    found = self._find(original["channel"], original["ts"])
+                    if found is not None:
+                        self._messages.remove(found)
+                record["applied"] = "deleted_original"
+            elif body.get("replace_original") and original:
+                if original.get("ephemeral"):
+                    self._replace_ephemeral(original["ts"], text, blocks)
+                else:
+                    found = self._find(original["channel"], original["ts"])
+                    if found is not None:
+                        found["text"] = text if text is not None else found["text"]
+                        found["blocks"] = blocks if blocks is not None else found["blocks"]
+                record["applied"] = "replaced_original"
+            elif target.get("channel") and body.get("response_type") == "in_channel":
+                posted = self.post_message(
+                    channel=target["channel"],
+                    text=text or "",
+                    blocks=blocks,
+                    thread_ts=body.get("thread_ts"),
+                    source="response_url",
+                    require_member=False,
+                )
+                record["applied"] = {"message_ts": posted["ts"]}
+            elif target.get("channel") and target.get("user"):
+                posted = self.post_ephemeral(
+                    channel=target["channel"],
+                    user=target["user"],
+                    text=text or "",
+                    blocks=blocks,
+                    source="response_url",
+                )
+                record["applied"] = {"ephemeral_ts": posted["ts"]}
+            self._responses.append(record)
+            self._touch()
+            return copy.deepcopy(record)
+
+    def responses(self, key: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(r) for r in self._responses if key is None or r["key"] == key]
+
+    # ------------------------------------------------------------------ views
+    def _store_view(self, view: dict[str, Any], *, user_id: str, method: str) -> dict[str, Any]:
+        view["hash"] = f"{int(time.time())}.{next(self._ids):08x}"
+        self._views[view["id"]] = view
+        self._view_log.append({"method": method, "user_id": user_id, "view": copy.deepcopy(view)})
+        self._touch()
+        return copy.deepcopy(view)
+
+    def _new_view(self, view: dict[str, Any], *, user_id: str, root: str | None) -> dict[str, Any]:
+        view_id = self.new_id("V")
+        return {
+            "id": view_id,
+            "team_id": self.team["id"],
+            "type": view.get("type", "modal"),
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "state": {"values": {}},
+            "root_view_id": root or view_id,
+            "previous_view_id": None,
+            "app_id": self.app_id,
+            "bot_id": self.bot_id,
+            "user_id": user_id,
+        }
+
+    def _check_external_id(self, view: dict[str, Any]) -> None:
+        external = view.get("external_id")
+        if external and any(v.get("external_id") == external for v in self._views.values()):
+            raise SlackError("duplicate_external_id")
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            user_id = self._use_trigger(trigger_id)
+            self._check_external_id(view)
+            stored = self._new_view(view, user_id=user_id, root=None)
+            self._stacks[user_id] = [stored["id"]]
+            return self._store_view(stored, user_id=user_id, method="views.open")
+
+    def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            user_id = self._use_trigger(trigger_id)
+            stack = self._stacks.get(user_id) or []
+            if not stack:
+                raise SlackError("not_found")
+            if len(stack) >= 3:
+                raise SlackError("push_limit_reached")
+            self._check_external_id(view)
+            stored = self._new_view(view, user_id=user_id, root=stack[0])
+            stored["previous_view_id"] = stack[-1]
+            stack.append(stored["id"])
+            return self._store_view(stored, user_id=user_id, method="views.push")
+
+    def update_view(
+        self,
+        *,
+        view: dict[str, Any],
+        view_id: str | None = None,
+        external_id: str | None = None,
+        hash: str | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            found = self._views.get(view_id or "")
+            if found is None and external_id:
+                found = next(
+                    (v for v in self._views.values() if v.get("external_id") == external_id), None
+                )
+            if found is None:
+                raise SlackError("not_found")
+            if hash and hash != found["hash"]:
+                raise SlackError("hash_conflict")
+            updated = dict(found)
+            for key in (
+                "type",
+                "title",
+                "submit",
+                "close",
+                "blocks",
+                "private_metadata",
+                "callback_id",
+            ):
+                if key in view:
+                    updated[key] = view[key]
+            updated["external_id"] = view.get("external_id", found.get("external_id", ""))
+            updated["state"] = {"values": {}}
+            updated.pop("errors", None)
+            return self._store_view(updated, user_id=found["user_id"], method="views.update")
+
+    def publish_home(
+        self, *, user_id: str, view: dict[str, Any], hash: str | None
+    ) -> dict[str, Any]:
+        with self._lock:
+            target = self._users.get(user_id)
+            if target is None:
+                raise SlackError("user_not_found")
+            existing = self._views.get(self._homes.get(user_id, ""))
+            if existing and hash and hash != existing["hash"]:
+                raise SlackError("hash_conflict")
+            stored = self._new_view(view, user_id=user_id, root=None)
+            if existing:
+                stored["id"] = stored["root_view_id"] = existing["id"]
+            self._homes[user_id] = stored["id"]
+            return self._store_view(stored, user_id=user_id, method="views.publish")
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._views.get(view_id)
+            if found is None:
+                raise SlackError("not_found")
+            return copy.deepcopy(found)
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            view_id = self._homes.get(user_id)
+            return copy.deepcopy(self._views[view_id]) if view_id else None
+
+    def modal_stack(self, user_id: str) -> list[dict[str, Any]]:
+        """The modals open for `user_id`, bottom first (the last one is on screen)."""
+        with self._lock:
+            return [copy.deepcopy(self._views[v]) for v in self._stacks.get(user_id, [])]
+
+    def view_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._view_log)
+
+    def apply_view_response(self, *, user_id: str, view_id: str, body: dict[str, Any]) -> None:
+        """What Slack does with a view_submission ack: close, clear, update, push or show errors."""
+        with self._lock:
+            stack = self._stacks.get(user_id, [])
+            action = body.get("response_action")
+            if action == "errors":
+                found = self._views.get(view_id)
+                if found is not None:
+                    found["errors"] = dict(body.get("errors") or {})
+                    self._touch()
+                return
+            if action == "clear":
+                stack.clear()
+            elif action == "update" and isinstance(body.get("view"), dict):
+                stored = self._new_view(body["view"], user_id=user_id, root=None)
+                stored["id"] = view_id
+                found = self._views.get(view_id, {})
+                stored["root_view_id"] = found.get("root_view_id", view_id)
+                stored["previous_view_id"] = found.get("previous_view_id")
+                self._store_view(stored, user_id=user_id, method="response_action:update")
+                return
+            elif action == "push" and isinstance(body.get("view"), dict):
+                stored = self._new_view(
+                    body["view"], user_id=user_id, root=stack[0] if stack else None
+                )
+                stored["previous_view_id"] = view_id
+                stack.append(stored["id"])
+                self._store_view(stored, user_id=user_id, method="response_action:push")
+                return
+            elif view_id in stack:
+                del stack[stack.index(view_id) :]
+            self._touch()
+
+    def close_view(self, *, user_id: str, view_id: str, clear: bool = False) -> None:
+        with self._lock:
+            stack = self._stacks.get(user_id, [])
+            if clear:
+                stack.clear()
+            elif view_id in stack:
+                del stack[stack.index(view_id) :]
+            self._touch()
+
+    # ------------------------------------------------------------------ files
+    def start_upload(self, *, filename: str, length: int, alt_txt: str = "") -> dict[str, Any]:
+        with self._lock:
+            file_id = self.new_id("F")
+            self._files[file_id] = {
+                "id": file_id,
+                "filename": filename,
+                "title": filename,
+                "length": length,
+                "alt_txt": alt_txt,
+                "content": None,
+                "channel": None,
+                "initial_comment": None,
+                "thread_ts": None,
+                "completed": False,
+            }
+            return {"file_id": file_id}
+
+    def receive_upload(self, file_id: str, content: bytes) -> None:
+        with self._lock:
+            found = self._files.get(file_id)
+            if found is None or found["completed"]:
+                raise SlackError("file_not_found")
+            found["content"] = content
+            self._touch()
+
+    def complete_upload(
+        self,
+        *,
+        files: list[dict[str, Any]],
+        channel: str | None,
+        initial_comment: str | None,
+        thread_ts: str | None,
+        url_root: str,
+    ) -> list[dict[str, Any]]:
+        with self._lock:
+            found_all = []
+            for item in files:
+                found = self._files.get(str(item.get("id", "")))
+                if found is None or found["content"] is None or found["completed"]:
+                    raise SlackError("file_not_found")
+                found_all.append((found, item))
+            channel_id = self._postable(channel) if channel else None
+            shared = []
+            for found, item in found_all:
+                found.update(
+                    title=item.get("title") or found["filename"],
+                    channel=channel_id,
+                    initial_comment=initial_comment,
+                    thread_ts=thread_ts,
+                    completed=True,
+                )
+                shared.append(self._file_object(found, url_root))
+            if channel_id:
+                self.post_message(
+                    channel=channel_id,
+                    text=initial_comment or "",
+                    thread_ts=thread_ts,
+                    files=shared,
+                    upload=True,
+                    source="files.completeUploadExternal",
+                )
+            self._touch()
+            return shared
+
+    def _file_object(self, found: dict[str, Any], url_root: str) -> dict[str, Any]:
+        return {
+            "id": found["id"],
+            "name": found["filename"],
+            "title": found["title"],
+            "size": len(found["content"] or b""),
+            "user": self.bot_user_id,
+            "channels": [found["channel"]] if found["channel"] else [],
+            "url_private": f"{url_root}files/{found['id']}/{found['filename']}",
+        }
+
+    def files(self) -> list[dict[str, Any]]:
+        """Completed uploads: {id, filename, title, content (bytes), channel, initial_comment}."""
+        with self._lock:
+            return [copy.deepcopy(f) for f in self._files.values() if f["completed"]]
+
+    def file(self, file_id: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._files.get(file_id)
+            if found is None or not found["completed"]:
+                raise SlackError("file_not_found")
+            return copy.deepcopy(found)
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> dict[str, Any]:
+        """Everything as plain JSON-able data (file bytes as base64)."""
+        with self._lock:
+            files = []
+            for found in self._files.values():
+                item = {k: v for k, v in found.items() if k != "content"}
+                item["content_b64"] = base64.b64encode(found["content"] or b"").decode("ascii")
+                files.append(item)
+            return copy.deepcopy(
+                {
+                    "version": self.version,
+                    "team": self.team,
+                    "bot_user_id": self.bot_user_id,
+                    "users": list(self._users.values()),
+                    "channels": list(self._channels.values()),
+                    "ims": dict(self._ims),
+                    "messages": self._messages,
+                    "ephemerals": self._ephemerals,
+                    "views": list(self._views.values()),
+                    "modal_stacks": self._stacks,
+                    "homes": self._homes,
+                    "files": files,
+                    "responses": self._responses,
+                }
+            )
