@@ -344,7 +344,12 @@ def error_from_answer(
 
     if status >= 400:
         return _by_status(status)(
-            detail=detail(obj.get("error"), obj.get("error_description"), obj.get("message"))
+            detail=detail(
+                obj.get("errorInfo"),
+                obj.get("error"),
+                obj.get("error_description"),
+                obj.get("message"),
+            )
             if obj
             else None,
             **kw,
