@@ -1,0 +1,192 @@
+"""Engines and sessions.
+
+`make_engine(url)` gives a configured engine:
+- SQLite: WAL journal, foreign keys on, a busy timeout, and every transaction opened with
+  `BEGIN IMMEDIATE` (one writer at a time, no "database is locked" surprises half-way through a
+  transaction).
+- PostgreSQL (`postgresql+psycopg://…`): a small pool with pre-ping; `schema=` pins the
+  search_path (tests and benchmarks use a private schema).
+
+`Store` holds the engine and the keys; `with store.session(...) as s:` is one transaction that
+commits at the end (or rolls back on an exception). Repository functions run inside it and append
+their audit events to the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from storage.crypto import Crypto
+from storage.keys import Keys
+from storage.urls import normalize_url, sqlite_path
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+# Keys of `Session.info` that repository functions read.
+INFO_AUDIT_KEY = "rewardbot.audit_key"
+INFO_CRYPTO = "rewardbot.crypto"
+INFO_CORRELATION_ID = "rewardbot.correlation_id"
+# Execution option: a read-only transaction (SQLite: plain BEGIN, a snapshot that never blocks
+# writers; PostgreSQL: READ ONLY).
+READ_ONLY_OPTION = "rewardbot_read_only"
+
+
+def make_engine(
+    url: str, *, schema: str | None = None, pool_size: int = 5, echo: bool = False
+) -> Engine:
+    """An engine for `url` (SQLite or PostgreSQL), configured as described in the module doc."""
+    url = normalize_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, echo=echo)
+    if backend == "postgresql":
+        return _postgres_engine(url, schema=schema, pool_size=pool_size, echo=echo)
+    raise ValueError(f"unsupported database URL scheme {backend!r}: use sqlite or postgresql")
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    path = sqlite_path(url)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        "echo": echo,
+    }
+    if path is None:
+        kwargs["poolclass"] = StaticPool  # one shared in-memory database
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        try:
+            if path is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: str, *, schema: str | None, pool_size: int, echo: bool) -> Engine:
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if schema is not None:
+        if not _SCHEMA_NAME.match(schema):
+            raise ValueError(f"bad schema name {schema!r}")
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=True,
+        echo=echo,
+    )
+
+
+class Store:
+    """The engine plus the keys: the one object the bot passes around to reach the ledger."""
+
+    def __init__(self, *, engine: Engine, keys: Keys) -> None:
+        self.engine = engine
+        self.keys = keys
+        self.crypto = Crypto(keys.encryption_keys)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self, *, correlation_id: str | None = None) -> Iterator[Session]:
+        """One transaction: commits when the block ends, rolls back if it raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            session.info[INFO_AUDIT_KEY] = self.keys.audit_key
+            session.info[INFO_CRYPTO] = self.crypto
+            session.info[INFO_CORRELATION_ID] = correlation_id
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only transaction for reports and views (never blocks the writers)."""
+        with read_session(self.engine) as session:
+            session.info[INFO_CRYPTO] = self.crypto
+            yield session
+
+    def token_store(self, *, name: str = "plum") -> Any:
+        from storage.tokens import DatabaseTokenStore
+
+        return DatabaseTokenStore(engine=self.engine, crypto=self.crypto, name=name)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store(engine={self.engine.url!r})"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A read-only session on any engine (no keys: it cannot append audit events)."""
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options={READ_ONLY_OPTION: True})
+        if engine.dialect.name == "postgresql":
+            session.exec(text("SET TRANSACTION READ ONLY"))
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def session_crypto(session: Session) -> Crypto:
+    crypto = session.info.get(INFO_CRYPTO)
+    if crypto is None:
+        raise RuntimeError("this session has no keys: open it with Store.session()")
+    return crypto
+
+
+def open_store(
+    *, database_url: str, audit_key: str | None = None, encryption_key: str | None = None
+) -> Store:
+    """Engine + keys for a URL (keys resolved as `storage.keys.resolve_keys` documents)."""
+    from storage.keys import resolve_keys
+
+    keys = resolve_keys(
+        database_url=database_url, audit_key=audit_key, encryption_key=encryption_key
+    )
+    return Store(engine=make_engine(database_url), keys=keys)
+
+
+def store_from_settings(settings: Any) -> Store:
+    """A Store for `bot.settings.Settings` (DATABASE_URL, AUDIT_KEY, ENCRYPTION_KEY)."""
+
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    return open_store(
+        database_url=settings.DATABASE_URL,
+        audit_key=secret(settings.AUDIT_KEY),
+        encryption_key=secret(settings.ENCRYPTION_KEY),
+    )

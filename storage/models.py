@@ -1,0 +1,354 @@
+"""Every table of the ledger, as SQLModel classes. Changes here need an Alembic revision.
+
+Enumerated columns are plain strings guarded by CHECK constraints (see `storage.states` for the
+names); times are `UTCDateTime`, money `Money`, points integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Column, Field, SQLModel
+
+from storage.states import (
+    Decision,
+    JobOutcome,
+    LinkBatchStatus,
+    OrderStatus,
+    RecipientOutcome,
+    RewardSource,
+    RewardStatus,
+    Role,
+    sql_in,
+)
+from storage.types import JSONValue, Money, UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = SQLModel.metadata
+
+
+def _when(*, nullable: bool = True) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _str(length: int, *, nullable: bool = False, default: Any = ..., **kw: Any) -> Any:
+    if default is ...:
+        default = None if nullable else ...
+    return Field(default=default, sa_type=String(length), nullable=nullable, **kw)
+
+
+def _fk(target: str, *, nullable: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target), nullable=nullable),
+    )
+
+
+class Member(SQLModel, table=True):
+    """A Slack user the bot has seen, with their role and (optionally) their manager."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "slack_user_id"),
+        CheckConstraint(f"role IN ({sql_in(Role)})", name="role"),
+        CheckConstraint("manager_id IS NULL OR manager_id <> id", name="not_own_manager"),
+        Index(None, "email"),
+        Index(None, "manager_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = _str(32)
+    slack_user_id: str = _str(32)
+    email: str | None = _str(320, nullable=True)
+    display_name: str = _str(200, default="")
+    real_name: str = _str(200, default="")
+    tz: str | None = _str(64, nullable=True)
+    role: str = _str(16, default=Role.MEMBER.value)
+    is_bot: bool = Field(default=False, sa_type=Boolean, nullable=False)
+    active: bool = Field(default=True, sa_type=Boolean, nullable=False)
+    manager_id: int | None = _fk("members.id", nullable=True)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.real_name or self.slack_user_id
+
+
+class Reward(SQLModel, table=True):
+    """One reward: a giver, one or more recipients, a citation, and where it is in its life."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        UniqueConstraint("short_id"),
+        UniqueConstraint("idempotency_key"),
+        CheckConstraint(f"status IN ({sql_in(RewardStatus)})", name="status"),
+        CheckConstraint(f"source IN ({sql_in(RewardSource)})", name="source"),
+        CheckConstraint("total_points > 0", name="total_points_positive"),
+        Index(None, "status", "queued_at"),
+        Index(None, "status", "created_at"),
+        Index(None, "giver_id", "created_at"),
+        Index(None, "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    short_id: str = _str(8)
+    idempotency_key: str = _str(255)
+    giver_id: int = _fk("members.id")
+    channel_id: str | None = _str(32, nullable=True)
+    source: str = _str(16)
+    citation: str = Field(sa_type=Text, nullable=False)
+    public: bool = Field(default=True, sa_type=Boolean, nullable=False)
+    status: str = _str(20)
+    total_points: int = Field(sa_type=Integer, nullable=False)
+    expiry_months: int | None = Field(default=None, sa_type=Integer, nullable=True)
+    claimed_by: str | None = _str(100, nullable=True)
+    delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    cancelled_by: str | None = _str(64, nullable=True)
+    settled_by: str | None = _str(64, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    decided_at: datetime | None = _when()
+    queued_at: datetime | None = _when()
+    sending_at: datetime | None = _when()
+    sent_at: datetime | None = _when()
+    failed_at: datetime | None = _when()
+    in_doubt_at: datetime | None = _when()
+    settled_at: datetime | None = _when()
+    cancelled_at: datetime | None = _when()
+    expired_at: datetime | None = _when()
+    updated_at: datetime = _when(nullable=False)
+
+
+class RewardRecipient(SQLModel, table=True):
+    """One recipient of a reward: their points and what Plum answered for them."""
+
+    __tablename__ = "reward_recipients"
+    __table_args__ = (
+        UniqueConstraint("reward_id", "member_id"),
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("member_id <> giver_id", name="not_self"),
+        CheckConstraint(f"outcome IN ({sql_in(RecipientOutcome)})", name="outcome"),
+        Index(None, "member_id", "reward_id"),
+        Index(None, "outcome", "expires_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = _fk("rewards.id")
+    member_id: int = _fk("members.id")
+    giver_id: int = _fk("members.id")  # copied from the reward so a CHECK forbids self-rewards
+    points: int = Field(sa_type=Integer, nullable=False)
+    outcome: str = _str(16, default=RecipientOutcome.PENDING.value)
+    plum_unique_id: str | None = _str(100, nullable=True)
+    message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    expires_on: date | None = Field(default=None, sa_type=Date, nullable=True)
+    updated_at: datetime = _when(nullable=False)
+
+
+class RewardValue(SQLModel, table=True):
+    """A company value (#hashtag) a reward was given for, lower case without the '#'."""
+
+    __tablename__ = "reward_values"
+    __table_args__ = (Index(None, "value"),)
+
+    reward_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("rewards.id"), primary_key=True, nullable=False)
+    )
+    value: str = Field(sa_type=String(64), primary_key=True)
+
+
+class Approval(SQLModel, table=True):
+    """The decision on a reward that needed approval. At most one per reward."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("reward_id"),
+        CheckConstraint(f"decision IN ({sql_in(Decision)})", name="decision"),
+        Index(None, "approver_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = _fk("rewards.id")
+    approver_id: int = _fk("members.id")
+    decision: str = _str(16)
+    reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    decided_at: datetime = _when(nullable=False)
+
+
+class RewardMessage(SQLModel, table=True):
+    """A Slack message posted about a reward (approval request, announcement, DM...).
+
+    Kept so later changes can update every copy (e.g. remove the buttons of all approvers).
+    """
+
+    __tablename__ = "reward_messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "message_ts"),
+        Index(None, "reward_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = _fk("rewards.id")
+    kind: str = _str(32)
+    member_id: int | None = _fk("members.id", nullable=True)
+    channel_id: str = _str(32)
+    message_ts: str = _str(32)
+    created_at: datetime = _when(nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the append-only, HMAC-chained audit trail (see `storage.audit`)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("hash"),
+        Index(None, "at"),
+        Index(None, "subject_type", "subject_id"),
+    )
+
+    id: int = Field(
+        sa_column=Column(Integer, primary_key=True, autoincrement=False, nullable=False)
+    )
+    at: datetime = _when(nullable=False)
+    actor: str = _str(64)
+    action: str = _str(64)
+    subject_type: str = _str(32)
+    subject_id: str = _str(64)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    correlation_id: str | None = _str(64, nullable=True)
+    prev_hash: str = _str(64)
+    hash: str = _str(64)
+
+
+class LinkBatch(SQLModel, table=True):
+    """A request for reward links (generateLink). The links themselves are stored encrypted."""
+
+    __tablename__ = "link_batches"
+    __table_args__ = (
+        CheckConstraint("count > 0", name="count_positive"),
+        CheckConstraint(f"status IN ({sql_in(LinkBatchStatus)})", name="status"),
+        Index(None, "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = _str(64)
+    campaign_name: str | None = _str(200, nullable=True)
+    count: int = Field(sa_type=Integer, nullable=False)
+    link_expiry: date | None = Field(default=None, sa_type=Date, nullable=True)
+    requested_by_id: int = _fk("members.id")
+    recipient_id: int | None = _fk("members.id", nullable=True)
+    status: str = _str(16, default=LinkBatchStatus.REQUESTED.value)
+    plum_batch_id: str | None = _str(100, nullable=True)
+    denomination_value: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    currency_code: str | None = _str(8, nullable=True)
+    country_name: str | None = _str(64, nullable=True)
+    links_encrypted: str | None = Field(default=None, sa_type=Text, nullable=True)
+    message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    completed_at: datetime | None = _when()
+
+
+class Order(SQLModel, table=True):
+    """A placeOrder call keyed by its poNumber: request and response (secrets encrypted)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("po_number"),
+        CheckConstraint(f"status IN ({sql_in(OrderStatus)})", name="status"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index(None, "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    po_number: str = _str(64)
+    status: str = _str(16, default=OrderStatus.REQUESTED.value)
+    product_id: str = _str(64)
+    quantity: int = Field(sa_type=Integer, nullable=False)
+    denomination: Decimal = Field(sa_type=Money, nullable=False)
+    currency_code: str | None = _str(8, nullable=True)
+    requested_by: str = _str(64)
+    plum_order_id: str | None = _str(100, nullable=True)
+    request: dict[str, Any] = Field(sa_type=JSONValue, nullable=False)
+    response_redacted: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    response_encrypted: str | None = Field(default=None, sa_type=Text, nullable=True)
+    message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class PlumToken(SQLModel, table=True):
+    """Plum OAuth tokens, encrypted; the expiry times are kept in clear for upkeep jobs."""
+
+    __tablename__ = "plum_tokens"
+
+    name: str = Field(sa_type=String(64), primary_key=True)
+    ciphertext: str = Field(sa_type=Text, nullable=False)
+    flow: str = _str(32)
+    access_expires_at: datetime | None = _when()
+    refresh_expires_at: datetime | None = _when()
+    updated_at: datetime = _when(nullable=False)
+
+
+class JobRun(SQLModel, table=True):
+    """One claimed run of a scheduled job. The unique key makes each run happen once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job", "scheduled_for"),
+        CheckConstraint(f"outcome IN ({sql_in(JobOutcome)})", name="outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = _str(64)
+    scheduled_for: datetime = _when(nullable=False)
+    claimed_at: datetime = _when(nullable=False)
+    claimed_by: str | None = _str(100, nullable=True)
+    outcome: str = _str(16, default=JobOutcome.RUNNING.value)
+    detail: str | None = Field(default=None, sa_type=Text, nullable=True)
+    finished_at: datetime | None = _when()
+
+
+class OnceKey(SQLModel, table=True):
+    """A side effect that must happen once (a reminder per reward and threshold, an event id)."""
+
+    __tablename__ = "once_keys"
+    __table_args__ = (Index(None, "created_at"),)
+
+    kind: str = Field(sa_type=String(64), primary_key=True)
+    key: str = Field(sa_type=String(255), primary_key=True)
+    created_at: datetime = _when(nullable=False)
+
+
+class SettingValue(SQLModel, table=True):
+    """The last rules setting the bot started with, so a change can be audited."""
+
+    __tablename__ = "settings_snapshot"
+
+    key: str = Field(sa_type=String(64), primary_key=True)
+    value: Any = Field(default=None, sa_type=JSONValue, nullable=True)
+    updated_at: datetime = _when(nullable=False)

@@ -1,0 +1,314 @@
+"""Reports for the bot: totals, leaderboards, allowance used, reminders, history.
+
+Points "given in a period" are points delivered: rewards in status `sent` whose `sent_at` falls
+in [since, until), counting each recipient whose own outcome is `sent`. A reward cancelled later
+drops out. Every query here is served by an index created in migration 0001.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from storage._sql import member_id
+from storage.models import Member, Reward, RewardRecipient, RewardValue
+from storage.rewards import RewardDetails, load_details
+from storage.states import COUNTS_TOWARDS_ALLOWANCE, RecipientOutcome, RewardStatus
+from storage.types import utcnow
+
+S = RewardStatus
+RR = RewardRecipient
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTotal:
+    member: Member
+    points: int
+    rewards: int
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    key: str | None  # a value (#hashtag) or a channel id
+    points: int
+    rewards: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    recipients: list[MemberTotal]
+    givers: list[MemberTotal]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSummary:
+    points: int
+    rewards: int
+    recipients: int  # people recognised
+    givers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    recipient_id: int
+    reward_id: int
+    short_id: str
+    member: Member
+    points: int
+    expires_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RecentRewards:
+    given: list[RewardDetails]
+    received: list[RewardDetails]
+
+
+def _delivered(since: datetime, until: datetime) -> Any:
+    """FROM rewards JOIN reward_recipients, restricted to points delivered in the period."""
+    _aware(since, until)
+    return (
+        (Reward.sent_at >= since)  # type: ignore[operator]
+        & (Reward.sent_at < until)  # type: ignore[operator]
+        & (Reward.status == S.SENT.value)
+        & (RR.outcome == RecipientOutcome.SENT.value)
+    )
+
+
+def _aware(*moments: datetime) -> None:
+    for moment in moments:
+        if moment.tzinfo is None:
+            raise ValueError("pass timezone-aware datetimes")
+
+
+def _members_by_id(session: Session, ids: list[int]) -> dict[int, Member]:
+    if not ids:
+        return {}
+    rows = session.exec(select(Member).where(Member.id.in_(ids))).all()  # type: ignore[union-attr]
+    return {m.id: m for m in rows}  # type: ignore[misc]
+
+
+def _member_totals(
+    session: Session, column: Any, *, since: datetime, until: datetime, limit: int | None
+) -> list[MemberTotal]:
+    query = (
+        select(column, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
+        .select_from(Reward)
+        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
+        .where(_delivered(since, until))
+        .group_by(column)
+        .order_by(func.sum(RR.points).desc(), column)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.exec(query).all()
+    members = _members_by_id(session, [r[0] for r in rows])
+    return [MemberTotal(member=members[r[0]], points=int(r[1]), rewards=int(r[2])) for r in rows]
+
+
+def totals_by_recipient(
+    session: Session, *, since: datetime, until: datetime, limit: int | None = None
+) -> list[MemberTotal]:
+    """Points received per member in [since, until), most first."""
+    return _member_totals(session, RR.member_id, since=since, until=until, limit=limit)
+
+
+def totals_by_giver(
+    session: Session, *, since: datetime, until: datetime, limit: int | None = None
+) -> list[MemberTotal]:
+    """Points given per member in [since, until), most first."""
+    return _member_totals(session, RR.giver_id, since=since, until=until, limit=limit)
+
+
+def totals_by_value(
+    session: Session, *, since: datetime, until: datetime, limit: int | None = None
+) -> list[Total]:
+    """Points per company value (#hashtag) in [since, until), most first."""
+    query = (
+        select(RewardValue.value, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
+        .select_from(Reward)
+        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
+        .join(RewardValue, RewardValue.reward_id == Reward.id)  # type: ignore[arg-type]
+        .where(_delivered(since, until))
+        .group_by(RewardValue.value)
+        .order_by(func.sum(RR.points).desc(), RewardValue.value)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [Total(key=r[0], points=int(r[1]), rewards=int(r[2])) for r in session.exec(query)]
+
+
+def totals_by_channel(
+    session: Session, *, since: datetime, until: datetime, limit: int | None = None
+) -> list[Total]:
+    """Points per Slack channel the rewards were given in (None: no channel), most first."""
+    query = (
+        select(Reward.channel_id, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
+        .select_from(Reward)
+        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
+        .where(_delivered(since, until))
+        .group_by(Reward.channel_id)
+        .order_by(func.sum(RR.points).desc(), Reward.channel_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [Total(key=r[0], points=int(r[1]), rewards=int(r[2])) for r in session.exec(query)]
+
+
+def leaderboard(
+    session: Session, *, since: datetime, until: datetime, limit: int = 10
+) -> Leaderboard:
+    """Top recipients and top givers by points delivered in [since, until)."""
+    return Leaderboard(
+        recipients=totals_by_recipient(session, since=since, until=until, limit=limit),
+        givers=totals_by_giver(session, since=since, until=until, limit=limit),
+    )
+
+
+def period_summary(session: Session, *, since: datetime, until: datetime) -> PeriodSummary:
+    """Points delivered, rewards, people recognised and givers in [since, until)."""
+    row = session.exec(
+        select(
+            func.coalesce(func.sum(RR.points), 0),
+            func.count(func.distinct(RR.reward_id)),
+            func.count(func.distinct(RR.member_id)),
+            func.count(func.distinct(RR.giver_id)),
+        )
+        .select_from(Reward)
+        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
+        .where(_delivered(since, until))
+    ).one()
+    return PeriodSummary(
+        points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(row[3])
+    )
+
+
+def month_bounds(tz: str, *, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[start, end) of the calendar month containing `now` in time zone `tz`, in UTC."""
+    zone = ZoneInfo(tz)
+    local = (now or utcnow()).astimezone(zone)
+    start = datetime(local.year, local.month, 1, tzinfo=zone)
+    end = (
+        datetime(local.year + 1, 1, 1, tzinfo=zone)
+        if local.month == 12
+        else datetime(local.year, local.month + 1, 1, tzinfo=zone)
+    )
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def given_this_month(
+    session: Session, *, giver: Member | int, tz: str, now: datetime | None = None
+) -> int:
+    """Points the giver has committed this calendar month in `tz` (all recipients counted).
+
+    Counts rewards pending approval, queued, sending, sent and in doubt; not rejected, failed,
+    cancelled or expired ones.
+    """
+    start, end = month_bounds(tz, now=now)
+    total = session.exec(
+        select(func.coalesce(func.sum(Reward.total_points), 0))
+        .where(Reward.giver_id == member_id(giver))
+        .where(Reward.created_at >= start)  # type: ignore[operator]
+        .where(Reward.created_at < end)  # type: ignore[operator]
+        .where(Reward.status.in_([s.value for s in COUNTS_TOWARDS_ALLOWANCE]))  # type: ignore[attr-defined]
+    ).one()
+    return int(total)
+
+
+def pending_approvals_older_than(
+    session: Session, *, hours: float, now: datetime | None = None, limit: int = 500
+) -> list[RewardDetails]:
+    """Rewards waiting for approval for more than `hours`, oldest first."""
+    cutoff = (now or utcnow()) - timedelta(hours=hours)
+    rewards = session.exec(
+        select(Reward)
+        .where(Reward.status == S.PENDING_APPROVAL.value)
+        .where(Reward.created_at < cutoff)  # type: ignore[operator]
+        .order_by(Reward.created_at, Reward.id)  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+    return load_details(session, list(rewards))
+
+
+def expiring_points(
+    session: Session,
+    *,
+    within_days: int,
+    today: date | None = None,
+    after: tuple[date, int] | None = None,
+    limit: int = 1000,
+) -> list[ExpiringPoints]:
+    """Delivered points expiring between today and today + `within_days`, soonest first.
+
+    Pages with `after=(last.expires_on, last.recipient_id)` of the previous page.
+    """
+    start = today or utcnow().date()
+    query = (
+        select(RR, Reward.short_id, Member)
+        .join(Reward, Reward.id == RR.reward_id)  # type: ignore[arg-type]
+        .join(Member, Member.id == RR.member_id)  # type: ignore[arg-type]
+        .where(RR.outcome == RecipientOutcome.SENT.value)
+        .where(RR.expires_on >= start)  # type: ignore[operator]
+        .where(RR.expires_on <= start + timedelta(days=within_days))  # type: ignore[operator]
+    )
+    if after is not None:
+        query = query.where(
+            (RR.expires_on > after[0]) | ((RR.expires_on == after[0]) & (RR.id > after[1]))  # type: ignore[operator]
+        )
+    rows = session.exec(query.order_by(RR.expires_on, RR.id).limit(limit)).all()  # type: ignore[arg-type]
+    return [
+        ExpiringPoints(
+            recipient_id=rr.id,  # type: ignore[arg-type]
+            reward_id=rr.reward_id,
+            short_id=short_id,
+            member=member,
+            points=rr.points,
+            expires_on=rr.expires_on,  # type: ignore[arg-type]
+        )
+        for rr, short_id, member in rows
+    ]
+
+
+def rewards_in_doubt(session: Session, *, limit: int = 100) -> list[RewardDetails]:
+    """Rewards whose delivery outcome is unknown, oldest first (an admin must settle them)."""
+    rewards = session.exec(
+        select(Reward)
+        .where(Reward.status == S.IN_DOUBT.value)
+        .order_by(Reward.created_at, Reward.id)  # type: ignore[arg-type]
+        .limit(limit)
+    ).all()
+    return load_details(session, list(rewards))
+
+
+def recent_rewards(session: Session, *, member: Member | int, limit: int = 10) -> RecentRewards:
+    """A member's last `limit` rewards given and received (any status), newest first."""
+    mid = member_id(member)
+    given = session.exec(
+        select(Reward)
+        .where(Reward.giver_id == mid)
+        .order_by(Reward.created_at.desc(), Reward.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(limit)
+    ).all()
+    received_ids = session.exec(
+        select(RR.reward_id)
+        .where(RR.member_id == mid)
+        .order_by(RR.reward_id.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    ).all()
+    received = (
+        session.exec(
+            select(Reward)
+            .where(Reward.id.in_(list(received_ids)))  # type: ignore[union-attr]
+            .order_by(Reward.id.desc())  # type: ignore[union-attr]
+        ).all()
+        if received_ids
+        else []
+    )
+    return RecentRewards(
+        given=load_details(session, list(given)), received=load_details(session, list(received))
+    )

@@ -1,0 +1,748 @@
+"""Rewards: creation (idempotent), the state machine as compare-and-set updates, lookups.
+
+Every change locks the audit chain first (one lock order for everyone), changes the reward with
+`UPDATE … WHERE id = :id AND status = :expected`, and appends its audit event in the caller's
+transaction. The loser of a race gets `AlreadyDecided` carrying the reward's current status.
+"""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from storage import audit
+from storage._sql import dialect_name, insert_for, member_id
+from storage.audit import SYSTEM, AuditAction
+from storage.errors import (
+    AlreadyDecided,
+    InvalidTransition,
+    MemberNotFound,
+    NotPermitted,
+    RewardNotFound,
+    StorageError,
+)
+from storage.models import Member, Reward, RewardRecipient, RewardValue
+from storage.states import (
+    STEP_COLUMN,
+    RecipientOutcome,
+    RewardSource,
+    RewardStatus,
+    can_transition,
+)
+from storage.types import utcnow
+
+SHORT_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+SHORT_ID_LENGTH = 6
+MAX_VALUE_LENGTH = 64
+_CHUNK = 500
+
+S = RewardStatus
+
+
+# ----------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientDetails:
+    recipient: RewardRecipient
+    member: Member
+
+    @property
+    def points(self) -> int:
+        return self.recipient.points
+
+    @property
+    def outcome(self) -> RecipientOutcome:
+        return RecipientOutcome(self.recipient.outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDetails:
+    """A reward with its giver, recipients (with their members) and values."""
+
+    reward: Reward
+    giver: Member
+    recipients: tuple[RecipientDetails, ...]
+    values: tuple[str, ...]
+
+    @property
+    def id(self) -> int:
+        assert self.reward.id is not None
+        return self.reward.id
+
+    @property
+    def short_id(self) -> str:
+        return self.reward.short_id
+
+    @property
+    def status(self) -> RewardStatus:
+        return RewardStatus(self.reward.status)
+
+    @property
+    def total_points(self) -> int:
+        return self.reward.total_points
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedReward:
+    reward: RewardDetails
+    created: bool  # False: the idempotency key was seen before; this is the earlier reward
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """What Plum answered for one recipient."""
+
+    member: Member | int
+    outcome: RecipientOutcome | str | None = None  # None: same as the reward's outcome
+    unique_id: str | None = None
+    message: str | None = None
+
+
+def load_details(session: Session, rewards: Sequence[Reward]) -> list[RewardDetails]:
+    """Details for many rewards in a few queries, in the order given."""
+    if not rewards:
+        return []
+    ids = [r.id for r in rewards]
+    recipients: dict[int, list[RecipientDetails]] = {i: [] for i in ids}  # type: ignore[misc]
+    values: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
+    members: dict[int, Member] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = session.exec(
+            select(RewardRecipient, Member)
+            .join(Member, Member.id == RewardRecipient.member_id)  # type: ignore[arg-type]
+            .where(RewardRecipient.reward_id.in_(chunk))  # type: ignore[attr-defined]
+            .order_by(RewardRecipient.id)  # type: ignore[arg-type]
+        ).all()
+        for recipient, member in rows:
+            recipients[recipient.reward_id].append(RecipientDetails(recipient, member))
+        for value in session.exec(
+            select(RewardValue)
+            .where(RewardValue.reward_id.in_(chunk))  # type: ignore[attr-defined]
+            .order_by(RewardValue.value)  # type: ignore[arg-type]
+        ).all():
+            values[value.reward_id].append(value.value)
+    giver_ids = sorted({r.giver_id for r in rewards})
+    for start in range(0, len(giver_ids), _CHUNK):
+        for member in session.exec(
+            select(Member).where(Member.id.in_(giver_ids[start : start + _CHUNK]))  # type: ignore[union-attr]
+        ).all():
+            members[member.id] = member  # type: ignore[index]
+    return [
+        RewardDetails(
+            reward=r,
+            giver=members[r.giver_id],
+            recipients=tuple(recipients[r.id]),  # type: ignore[index]
+            values=tuple(values[r.id]),  # type: ignore[index]
+        )
+        for r in rewards
+    ]
+
+
+def _details_by_id(session: Session, reward_id: int) -> RewardDetails:
+    reward = session.get(Reward, reward_id, populate_existing=True)
+    if reward is None:
+        raise RewardNotFound(reward_id)
+    return load_details(session, [reward])[0]
+
+
+def get_reward(session: Session, *, reward_id: int) -> RewardDetails | None:
+    reward = session.get(Reward, reward_id, populate_existing=True)
+    return None if reward is None else load_details(session, [reward])[0]
+
+
+def normalize_short_id(short_id: str) -> str:
+    return short_id.strip().lstrip("#").upper()
+
+
+def get_reward_by_short_id(session: Session, *, short_id: str) -> RewardDetails | None:
+    reward = session.exec(
+        select(Reward)
+        .where(Reward.short_id == normalize_short_id(short_id))
+        .execution_options(populate_existing=True)
+    ).first()
+    return None if reward is None else load_details(session, [reward])[0]
+
+
+def get_reward_by_idempotency_key(
+    session: Session, *, idempotency_key: str
+) -> RewardDetails | None:
+    reward = session.exec(
+        select(Reward)
+        .where(Reward.idempotency_key == idempotency_key)
+        .execution_options(populate_existing=True)
+    ).first()
+    return None if reward is None else load_details(session, [reward])[0]
+
+
+# ----------------------------------------------------------------------------- creation
+
+
+def new_short_id() -> str:
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(SHORT_ID_LENGTH))
+
+
+def normalize_values(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for raw in values:
+        value = raw.strip().lstrip("#").lower()
+        if not value:
+            continue
+        if len(value) > MAX_VALUE_LENGTH:
+            raise ValueError(f"a value may have at most {MAX_VALUE_LENGTH} characters")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _check_points(points: object) -> int:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise ValueError(f"points must be a positive whole number, got {points!r}")
+    return points
+
+
+def create_reward(
+    session: Session,
+    *,
+    giver: Member | int,
+    recipients: Sequence[tuple[Member | int, int]],
+    citation: str,
+    idempotency_key: str,
+    source: RewardSource | str = RewardSource.COMMAND,
+    channel_id: str | None = None,
+    values: Iterable[str] = (),
+    public: bool = True,
+    status: RewardStatus | str = RewardStatus.QUEUED,
+    expiry_months: int | None = None,
+) -> CreatedReward:
+    """Record a reward (queued, or pending approval) once per idempotency key.
+
+    A second call with the same key returns the first reward with `created=False` and changes
+    nothing, whatever else it passes.
+    """
+    status = RewardStatus(status)
+    source = RewardSource(source)
+    if status not in (S.QUEUED, S.PENDING_APPROVAL):
+        raise ValueError("a new reward is queued or pending_approval")
+    if not idempotency_key or len(idempotency_key) > 255:
+        raise ValueError("idempotency_key must be 1 to 255 characters")
+    if not citation or not citation.strip():
+        raise ValueError("a reward needs a citation")
+    if expiry_months is not None and not 1 <= expiry_months <= 120:
+        raise ValueError("expiry_months must be between 1 and 120")
+    if not recipients:
+        raise ValueError("a reward needs at least one recipient")
+    giver_id = member_id(giver)
+    points_by_member: dict[int, int] = {}
+    for who, points in recipients:
+        mid = member_id(who)
+        if mid in points_by_member:
+            raise ValueError("a recipient appears twice")
+        if mid == giver_id:
+            raise NotPermitted("nobody can reward themselves")
+        points_by_member[mid] = _check_points(points)
+    clean_values = normalize_values(values)
+
+    audit.lock_chain(session)
+    existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
+    if existing is not None:
+        return CreatedReward(reward=existing, created=False)
+    people = _members(session, [giver_id, *points_by_member])
+    now = utcnow()
+    row: dict[str, Any] = {
+        "idempotency_key": idempotency_key,
+        "giver_id": giver_id,
+        "channel_id": channel_id,
+        "source": source.value,
+        "citation": citation,
+        "public": bool(public),
+        "status": status.value,
+        "total_points": sum(points_by_member.values()),
+        "expiry_months": expiry_months,
+        "created_at": now,
+        "queued_at": now if status == S.QUEUED else None,
+        "updated_at": now,
+    }
+    reward_id = None
+    for _ in range(10):
+        short_id = new_short_id()
+        stmt = insert_for(session, Reward).values(short_id=short_id, **row)
+        reward_id = session.exec(stmt.on_conflict_do_nothing().returning(Reward.id)).scalar()
+        if reward_id is not None:
+            break
+        existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
+        if existing is not None:  # a concurrent request with the same key won
+            return CreatedReward(reward=existing, created=False)
+    if reward_id is None:
+        raise StorageError("could not find a free short id; try again")
+    session.add_all(
+        RewardRecipient(
+            reward_id=reward_id,
+            member_id=mid,
+            giver_id=giver_id,
+            points=points,
+            outcome=RecipientOutcome.PENDING.value,
+            updated_at=now,
+        )
+        for mid, points in points_by_member.items()
+    )
+    session.add_all(RewardValue(reward_id=reward_id, value=v) for v in clean_values)
+    session.flush()
+    audit.append(
+        session,
+        actor=people[giver_id].slack_user_id,
+        action=AuditAction.REWARD_CREATED,
+        subject_type="reward",
+        subject_id=short_id,
+        after={
+            "status": status,
+            "giver": people[giver_id].slack_user_id,
+            "recipients": [
+                {"member": people[mid].slack_user_id, "points": p}
+                for mid, p in points_by_member.items()
+            ],
+            "total_points": row["total_points"],
+            "citation": citation,
+            "values": clean_values,
+            "source": source,
+            "channel_id": channel_id,
+            "public": bool(public),
+            "idempotency_key": idempotency_key,
+        },
+    )
+    return CreatedReward(reward=_details_by_id(session, reward_id), created=True)
+
+
+def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
+    found = {
+        m.id: m
+        for m in session.exec(select(Member).where(Member.id.in_(list(ids)))).all()  # type: ignore[union-attr]
+    }
+    for mid in ids:
+        if mid not in found:
+            raise MemberNotFound(mid)
+    return found  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------- transitions
+
+
+def _transition(
+    session: Session,
+    *,
+    reward_id: int,
+    expected: Collection[RewardStatus],
+    new: RewardStatus,
+    values: Mapping[str, Any] | None = None,
+    stamp: Collection[str] = (),
+) -> tuple[Reward, RewardStatus, datetime]:
+    """CAS `expected → new`; returns (reward before the change, its old status, the time)."""
+    audit.lock_chain(session)
+    query = select(Reward).where(Reward.id == reward_id).execution_options(populate_existing=True)
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    current = session.exec(query).first()
+    if current is None:
+        raise RewardNotFound(reward_id)
+    old = RewardStatus(current.status)
+    if old not in expected:
+        raise AlreadyDecided(
+            reward_id=reward_id, short_id=current.short_id, current=old, attempted=new
+        )
+    if not can_transition(old, new):
+        raise InvalidTransition(
+            reward_id=reward_id, short_id=current.short_id, current=old, attempted=new
+        )
+    snapshot = Reward.model_validate(current.model_dump())
+    now = utcnow()
+    changes = {"status": new.value, STEP_COLUMN[new]: now, "updated_at": now}
+    changes.update(dict.fromkeys(stamp, now))
+    changes.update(values or {})
+    result = session.exec(
+        update(Reward)
+        .where(Reward.id == reward_id)  # type: ignore[arg-type]
+        .where(Reward.status == old.value)  # type: ignore[arg-type]
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the row lock / write lock prevents this
+        latest = session.get(Reward, reward_id, populate_existing=True)
+        raise AlreadyDecided(
+            reward_id=reward_id,
+            short_id=current.short_id,
+            current=latest.status if latest else "gone",
+            attempted=new,
+        )
+    return snapshot, old, now
+
+
+def _set_recipient_outcomes(
+    session: Session,
+    *,
+    reward: Reward,
+    default: RecipientOutcome | None,
+    results: Sequence[RecipientResult],
+    now: datetime,
+    expires_on: date | None = None,
+    only_from: Collection[RecipientOutcome] | None = None,
+) -> list[dict[str, Any]]:
+    """Record per-recipient outcomes; returns an audit-ready summary."""
+    rows = session.exec(
+        select(RewardRecipient, Member)
+        .join(Member, Member.id == RewardRecipient.member_id)  # type: ignore[arg-type]
+        .where(RewardRecipient.reward_id == reward.id)
+        .order_by(RewardRecipient.id)  # type: ignore[arg-type]
+    ).all()
+    by_member = {member_id(r.member): r for r in results}
+    known = {recipient.member_id for recipient, _ in rows}
+    unknown = set(by_member) - known
+    if unknown:
+        raise ValueError(f"not recipients of reward {reward.short_id}: members {sorted(unknown)}")
+    summary: list[dict[str, Any]] = []
+    for recipient, member in rows:
+        result = by_member.get(recipient.member_id)
+        outcome = RecipientOutcome(result.outcome) if result and result.outcome else default
+        changes: dict[str, Any] = {"updated_at": now}
+        if outcome is not None and (only_from is None or recipient.outcome in only_from):
+            changes["outcome"] = outcome.value
+            if outcome == RecipientOutcome.SENT and expires_on is not None:
+                changes["expires_on"] = expires_on
+        if result is not None and result.unique_id is not None:
+            changes["plum_unique_id"] = result.unique_id
+        if result is not None and result.message is not None:
+            changes["message"] = result.message
+        session.exec(
+            update(RewardRecipient)
+            .where(RewardRecipient.id == recipient.id)  # type: ignore[arg-type]
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        summary.append(
+            {
+                "member": member.slack_user_id,
+                "points": recipient.points,
+                "outcome": changes.get("outcome", recipient.outcome),
+                "unique_id": changes.get("plum_unique_id", recipient.plum_unique_id),
+                "message": changes.get("message", recipient.message),
+            }
+        )
+    return summary
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (Jan 31 + 1 → Feb 28/29)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _expiry(reward: Reward, sent_at: datetime) -> date | None:
+    if reward.expiry_months is None:
+        return None
+    return add_months(sent_at.date(), reward.expiry_months)
+
+
+def claim_for_delivery(
+    session: Session, *, reward_id: int, claimed_by: str | None = None
+) -> RewardDetails:
+    """queued → sending for one reward; AlreadyDecided if another worker (or admin) won."""
+    before, old, _ = _transition(
+        session,
+        reward_id=reward_id,
+        expected={S.QUEUED},
+        new=S.SENDING,
+        values={"claimed_by": claimed_by},
+    )
+    _status_event(session, before, old, S.SENDING, after={"claimed_by": claimed_by})
+    return _details_by_id(session, reward_id)
+
+
+def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
+    """The oldest queued reward, now `sending`; None when the outbox is empty.
+
+    Commit right after this call and before talking to Plum, so that a crash leaves the reward
+    in `sending` (which `mark_stale_sending_in_doubt` turns into `in_doubt`).
+    """
+    audit.lock_chain(session)
+    query = (
+        select(Reward.id)
+        .where(Reward.status == S.QUEUED.value)
+        .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
+        .limit(1)
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    reward_id = session.exec(query).first()
+    if reward_id is None:
+        return None
+    return claim_for_delivery(session, reward_id=reward_id, claimed_by=claimed_by)
+
+
+def _status_event(
+    session: Session,
+    before: Reward,
+    old: RewardStatus,
+    new: RewardStatus,
+    *,
+    after: Mapping[str, Any] | None = None,
+    actor: str = SYSTEM,
+    action: AuditAction = AuditAction.REWARD_STATUS_CHANGED,
+    reason: str | None = None,
+) -> None:
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="reward",
+        subject_id=before.short_id,
+        before={"status": old},
+        after={"status": new, **(after or {})},
+        reason=reason,
+    )
+
+
+_DELIVERY_OUTCOMES = {
+    S.SENT: RecipientOutcome.SENT,
+    S.FAILED: RecipientOutcome.FAILED,
+    S.IN_DOUBT: RecipientOutcome.IN_DOUBT,
+}
+
+
+def record_delivery(
+    session: Session,
+    *,
+    reward_id: int,
+    outcome: RewardStatus | str,
+    recipients: Sequence[RecipientResult] = (),
+    response: Mapping[str, Any] | None = None,
+    message: str | None = None,
+    actor: str = SYSTEM,
+) -> RewardDetails:
+    """sending → sent | failed | in_doubt, with what Plum answered (overall and per recipient).
+
+    `response` is a summary of Plum's answer (no secrets: sendBalance returns none). For `sent`
+    the recipients' `expires_on` is set from `expiry_months`.
+    """
+    outcome = RewardStatus(outcome)
+    if outcome not in _DELIVERY_OUTCOMES:
+        raise ValueError("a delivery ends sent, failed or in_doubt")
+    response_json = audit.jsonable(response) if response is not None else None
+    before, old, now = _transition(
+        session,
+        reward_id=reward_id,
+        expected={S.SENDING},
+        new=outcome,
+        values={"delivery_message": message, "delivery_response": response_json},
+    )
+    summary = _set_recipient_outcomes(
+        session,
+        reward=before,
+        default=_DELIVERY_OUTCOMES[outcome],
+        results=recipients,
+        now=now,
+        expires_on=_expiry(before, now),
+    )
+    _status_event(
+        session,
+        before,
+        old,
+        outcome,
+        actor=actor,
+        after={"recipients": summary, "message": message, "response": response_json},
+    )
+    return _details_by_id(session, reward_id)
+
+
+def cancel_reward(
+    session: Session,
+    *,
+    reward_id: int,
+    actor: str,
+    reason: str,
+    recipients: Sequence[RecipientResult] = (),
+    response: Mapping[str, Any] | None = None,
+) -> RewardDetails:
+    """pending_approval | queued | sent → cancelled (for `sent`, after Plum's cancelBalance)."""
+    if not reason or not reason.strip():
+        raise ValueError("a cancellation needs a reason")
+    response_json = audit.jsonable(response) if response is not None else None
+    before, old, now = _transition(
+        session,
+        reward_id=reward_id,
+        expected={S.PENDING_APPROVAL, S.QUEUED, S.SENT},
+        new=S.CANCELLED,
+        values={"cancel_reason": reason, "cancelled_by": actor},
+    )
+    summary = _set_recipient_outcomes(
+        session,
+        reward=before,
+        default=RecipientOutcome.CANCELLED if old == S.SENT else RecipientOutcome.NOT_SENT,
+        results=recipients,
+        now=now,
+        only_from={RecipientOutcome.PENDING, RecipientOutcome.SENT},
+    )
+    _status_event(
+        session,
+        before,
+        old,
+        S.CANCELLED,
+        actor=actor,
+        action=AuditAction.REWARD_CANCELLED,
+        reason=reason,
+        after={"recipients": summary, "response": response_json},
+    )
+    return _details_by_id(session, reward_id)
+
+
+def record_cancel_refused(
+    session: Session,
+    *,
+    reward_id: int,
+    actor: str,
+    reason: str,
+    message: str,
+    response: Mapping[str, Any] | None = None,
+) -> None:
+    """Plum refused a cancelBalance (too old, already redeemed): audit it, change nothing."""
+    audit.lock_chain(session)
+    reward = session.get(Reward, reward_id)
+    if reward is None:
+        raise RewardNotFound(reward_id)
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.REWARD_CANCEL_REFUSED,
+        subject_type="reward",
+        subject_id=reward.short_id,
+        before={"status": reward.status},
+        after={"status": reward.status, "message": message, "response": response},
+        reason=reason,
+    )
+
+
+def settle_in_doubt(
+    session: Session,
+    *,
+    reward_id: int,
+    outcome: RewardStatus | str,
+    actor: str,
+    reason: str | None = None,
+    recipients: Sequence[RecipientResult] = (),
+) -> RewardDetails:
+    """An admin's verdict on an in-doubt reward: in_doubt → sent | failed."""
+    outcome = RewardStatus(outcome)
+    if outcome not in (S.SENT, S.FAILED):
+        raise ValueError("an in-doubt reward is settled as sent or failed")
+    before, old, now = _transition(
+        session,
+        reward_id=reward_id,
+        expected={S.IN_DOUBT},
+        new=outcome,
+        values={"settled_by": actor},
+        stamp=("settled_at",),
+    )
+    summary = _set_recipient_outcomes(
+        session,
+        reward=before,
+        default=_DELIVERY_OUTCOMES[outcome],
+        results=recipients,
+        now=now,
+        expires_on=_expiry(before, before.sending_at or now),
+    )
+    _status_event(
+        session,
+        before,
+        old,
+        outcome,
+        actor=actor,
+        action=AuditAction.REWARD_SETTLED,
+        reason=reason,
+        after={"recipients": summary},
+    )
+    return _details_by_id(session, reward_id)
+
+
+def mark_stale_sending_in_doubt(
+    session: Session,
+    *,
+    older_than: timedelta | None = None,
+    reason: str = "the bot stopped while sending; the outcome is unknown",
+) -> list[RewardDetails]:
+    """Every reward left in `sending` becomes `in_doubt` (run at start-up); returns them.
+
+    With several processes sharing PostgreSQL, pass `older_than` (longer than any send can
+    take) so a starting process does not touch another process's send in flight.
+    """
+    audit.lock_chain(session)
+    query = select(Reward.id).where(Reward.status == S.SENDING.value)
+    if older_than is not None:
+        query = query.where(Reward.sending_at < utcnow() - older_than)  # type: ignore[operator]
+    changed: list[int] = []
+    for reward_id in session.exec(query.order_by(Reward.id)).all():  # type: ignore[arg-type]
+        try:
+            before, old, now = _transition(
+                session, reward_id=reward_id, expected={S.SENDING}, new=S.IN_DOUBT
+            )
+        except AlreadyDecided:  # pragma: no cover - a worker finished it meanwhile
+            continue
+        summary = _set_recipient_outcomes(
+            session,
+            reward=before,
+            default=RecipientOutcome.IN_DOUBT,
+            results=(),
+            now=now,
+            only_from={RecipientOutcome.PENDING},
+        )
+        _status_event(
+            session, before, old, S.IN_DOUBT, reason=reason, after={"recipients": summary}
+        )
+        changed.append(reward_id)
+    return [_details_by_id(session, i) for i in changed]
+
+
+def expire_pending(
+    session: Session, *, older_than: timedelta, reason: str | None = None
+) -> list[RewardDetails]:
+    """Rewards pending approval for longer than `older_than` become `expired`; returns them."""
+    audit.lock_chain(session)
+    cutoff = utcnow() - older_than
+    ids = session.exec(
+        select(Reward.id)
+        .where(Reward.status == S.PENDING_APPROVAL.value)
+        .where(Reward.created_at < cutoff)  # type: ignore[operator]
+        .order_by(Reward.id)  # type: ignore[arg-type]
+    ).all()
+    expired: list[int] = []
+    for reward_id in ids:
+        try:
+            before, old, now = _transition(
+                session, reward_id=reward_id, expected={S.PENDING_APPROVAL}, new=S.EXPIRED
+            )
+        except AlreadyDecided:  # pragma: no cover - decided meanwhile
+            continue
+        _set_recipient_outcomes(
+            session,
+            reward=before,
+            default=RecipientOutcome.NOT_SENT,
+            results=(),
+            now=now,
+            only_from={RecipientOutcome.PENDING},
+        )
+        _status_event(
+            session,
+            before,
+            old,
+            S.EXPIRED,
+            action=AuditAction.REWARD_EXPIRED,
+            reason=reason or f"no decision within {older_than}",
+        )
+        expired.append(reward_id)
+    return [_details_by_id(session, i) for i in expired]

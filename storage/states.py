@@ -1,0 +1,105 @@
+"""Names the ledger stores, and the reward state machine (see design.md, "A reward's life")."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RewardStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+S = RewardStatus
+
+# Every transition the ledger accepts; anything else raises InvalidTransition.
+TRANSITIONS: dict[RewardStatus, frozenset[RewardStatus]] = {
+    S.PENDING_APPROVAL: frozenset({S.QUEUED, S.REJECTED, S.EXPIRED, S.CANCELLED}),
+    S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SENDING: frozenset({S.SENT, S.FAILED, S.IN_DOUBT}),
+    S.IN_DOUBT: frozenset({S.SENT, S.FAILED}),
+    S.SENT: frozenset({S.CANCELLED}),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+# The column that records when a reward reached each status.
+STEP_COLUMN: dict[RewardStatus, str] = {
+    S.PENDING_APPROVAL: "created_at",
+    S.QUEUED: "queued_at",
+    S.SENDING: "sending_at",
+    S.SENT: "sent_at",
+    S.FAILED: "failed_at",
+    S.IN_DOUBT: "in_doubt_at",
+    S.CANCELLED: "cancelled_at",
+    S.REJECTED: "decided_at",
+    S.EXPIRED: "expired_at",
+}
+
+# What counts against a giver's monthly allowance: everything not definitely undone.
+COUNTS_TOWARDS_ALLOWANCE: frozenset[RewardStatus] = frozenset(
+    {S.PENDING_APPROVAL, S.QUEUED, S.SENDING, S.SENT, S.IN_DOUBT}
+)
+
+
+def can_transition(current: RewardStatus | str, new: RewardStatus | str) -> bool:
+    return RewardStatus(new) in TRANSITIONS[RewardStatus(current)]
+
+
+class RecipientOutcome(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+    CANCELLED = "cancelled"  # sent, then withdrawn (cancelBalance)
+    NOT_SENT = "not_sent"  # the reward was rejected, expired or cancelled before sending
+
+
+class RewardSource(StrEnum):
+    COMMAND = "command"
+    MODAL = "modal"
+    SHORTCUT = "shortcut"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class LinkBatchStatus(StrEnum):
+    REQUESTED = "requested"
+    CREATED = "created"
+    FAILED = "failed"
+
+
+class OrderStatus(StrEnum):
+    REQUESTED = "requested"
+    PLACED = "placed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class JobOutcome(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+
+
+def sql_in(values: object) -> str:
+    """`'a', 'b'` for a CHECK constraint from a StrEnum class or an iterable of strings."""
+    return ", ".join(f"'{v}'" for v in values)  # type: ignore[attr-defined]

@@ -1,0 +1,29 @@
+"""Database URL helpers shared by the engine factory and the key resolver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+
+def normalize_url(url: str) -> str:
+    """`postgres://` and `postgresql://` become `postgresql+psycopg://` (psycopg 3)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_postgres_url(url: str) -> bool:
+    return normalize_url(url).startswith("postgresql")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory database or another backend."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return Path(database)
