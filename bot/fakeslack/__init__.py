@@ -5,8 +5,9 @@ channels, messages, views and files, SlackDriver posts signed Slack requests to 
 """
 
 from bot.fakeslack.driver import SlackDriver
+from bot.fakeslack.errors import SlackError
 from bot.fakeslack.fake import FakeSlack
 from bot.fakeslack.signing import sign_request
-from bot.fakeslack.workspace import SlackError, Workspace
+from bot.fakeslack.workspace import Workspace
 
 __all__ = ["FakeSlack", "SlackDriver", "SlackError", "Workspace", "sign_request"]

@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.fakeslack.blockkit import check_blocks, check_view
-from bot.fakeslack.workspace import SlackError, Workspace
+from bot.fakeslack.errors import SlackError
+from bot.fakeslack.workspace import Workspace
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 
@@ -250,13 +251,13 @@ def chat_get_permalink(ws: Workspace, args: dict[str, Any], root: str) -> dict[s
 
 def views_open(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
     view = _view_arg(args)
-    opened = ws.open_view(trigger_id=str(args.get("trigger_id") or ""), view=view)
+    opened = ws.views.open(trigger_id=str(args.get("trigger_id") or ""), view=view)
     return {"view": _public_view(opened)}
 
 
 def views_push(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
     view = _view_arg(args)
-    pushed = ws.push_view(trigger_id=str(args.get("trigger_id") or ""), view=view)
+    pushed = ws.views.push(trigger_id=str(args.get("trigger_id") or ""), view=view)
     return {"view": _public_view(pushed)}
 
 
@@ -264,7 +265,7 @@ def views_update(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, An
     if not args.get("view_id") and not args.get("external_id"):
         raise SlackError("invalid_arguments", messages=["[ERROR] view_id or external_id required"])
     view = _view_arg(args)
-    updated = ws.update_view(
+    updated = ws.views.update(
         view=view,
         view_id=args.get("view_id") or None,
         external_id=args.get("external_id") or None,
@@ -280,7 +281,7 @@ def views_publish(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, A
         raise SlackError(
             "invalid_arguments", messages=["[ERROR] must be home [json-pointer:/view/type]"]
         )
-    published = ws.publish_home(user_id=user_id, view=view, hash=args.get("hash") or None)
+    published = ws.views.publish(user_id=user_id, view=view, hash=args.get("hash") or None)
     return {"view": _public_view(published)}
 
 
@@ -290,10 +291,10 @@ def files_get_upload_url(ws: Workspace, args: dict[str, Any], root: str) -> dict
         length = int(_required(args, "length"))
     except ValueError:
         raise SlackError("invalid_arguments") from None
-    started = ws.start_upload(
+    file_id = ws.files.start(
         filename=filename, length=length, alt_txt=str(args.get("alt_txt") or "")
     )
-    return {"upload_url": f"{root}upload/{started['file_id']}", "file_id": started["file_id"]}
+    return {"upload_url": f"{root}upload/{file_id}", "file_id": file_id}
 
 
 def files_complete_upload(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
@@ -301,7 +302,7 @@ def files_complete_upload(ws: Workspace, args: dict[str, Any], root: str) -> dic
     if not isinstance(files, list) or not files:
         raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: files"])
     channel = args.get("channel_id") or (str(args.get("channels") or "").split(",")[0] or None)
-    shared = ws.complete_upload(
+    shared = ws.files.complete(
         files=files,
         channel=channel,
         initial_comment=args.get("initial_comment") or None,
@@ -413,14 +414,14 @@ def build_app(state: ApiState) -> Starlette:
 
     async def upload(request: Request) -> Response:
         try:
-            state.workspace.receive_upload(request.path_params["file_id"], await request.body())
+            state.workspace.files.receive(request.path_params["file_id"], await request.body())
         except SlackError:
             return PlainTextResponse("file_not_found", status_code=404)
         return PlainTextResponse(f"OK - {len(await request.body())}")
 
     async def download(request: Request) -> Response:
         try:
-            found = state.workspace.file(request.path_params["file_id"])
+            found = state.workspace.files.get(request.path_params["file_id"])
         except SlackError:
             return PlainTextResponse("file_not_found", status_code=404)
         return Response(found["content"], media_type="application/octet-stream")

@@ -19,6 +19,7 @@ import httpx
 from bot.fakeslack import payloads
 from bot.fakeslack.fake import FakeSlack
 from bot.fakeslack.signing import sign_request
+from bot.fakeslack.workspace import Workspace
 
 FORM = "application/x-www-form-urlencoded"
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
@@ -64,7 +65,7 @@ class SlackDriver:
 
     # ------------------------------------------------------------------ plumbing
     @property
-    def _ws(self) -> Any:
+    def _ws(self) -> Workspace:
         return self.fake.workspace
 
     def _trigger(self, user_id: str, trigger_id: str | None) -> str:
@@ -230,7 +231,9 @@ class SlackDriver:
         response = self._post_payload(payload, timestamp=timestamp)
         if response.status_code == 200:
             ack = self._ack_json(response) or {}
-            self._ws.apply_view_response(user_id=user_id, view_id=view.get("id", ""), body=ack)
+            self._ws.views.apply_submission_ack(
+                user_id=user_id, view_id=view.get("id", ""), body=ack
+            )
         return response
 
     def view_closed(
@@ -242,7 +245,7 @@ class SlackDriver:
         timestamp: int | None = None,
     ) -> httpx.Response:
         """The user dismissed a modal (Slack only sends this when notify_on_close is set)."""
-        self._ws.close_view(user_id=user_id, view_id=view.get("id", ""), clear=is_cleared)
+        self._ws.views.close(user_id=user_id, view_id=view.get("id", ""), clear=is_cleared)
         payload = payloads.view_closed(self._ws, user_id=user_id, view=view, is_cleared=is_cleared)
         return self._post_payload(payload, timestamp=timestamp)
 
@@ -302,7 +305,7 @@ class SlackDriver:
     def app_home_opened(self, *, user_id: str, tab: str = "home") -> httpx.Response:
         im_id, _ = self._ws.open_im(user_id)
         event = payloads.app_home_opened(
-            self._ws, user_id=user_id, channel_id=im_id, tab=tab, view=self._ws.home(user_id)
+            self._ws, user_id=user_id, channel_id=im_id, tab=tab, view=self._ws.views.home(user_id)
         )
         return self.event(event)
 

@@ -139,18 +139,18 @@ class FakeSlack:
     def views(self) -> list[dict[str, Any]]:
         """Every views.open/update/push/publish (and response_action) in order:
         {method, user_id, view}, where view carries its id, hash, callback_id, …"""
-        return self.workspace.view_log()
+        return self.workspace.views.log()
 
     def home(self, user_id: str) -> dict[str, Any] | None:
-        return self.workspace.home(user_id)
+        return self.workspace.views.home(user_id)
 
     def modal_stack(self, user_id: str) -> list[dict[str, Any]]:
-        return self.workspace.modal_stack(user_id)
+        return self.workspace.views.stack(user_id)
 
     @property
     def files(self) -> list[dict[str, Any]]:
         """Completed uploads: {id, filename, title, content (bytes), channel, initial_comment}."""
-        return self.workspace.files()
+        return self.workspace.files.completed()
 
     def wait_for(self, probe: Any, *, timeout: float = 5.0) -> Any:
         """Return probe()'s first truthy value; re-checked on every workspace change."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.fakeslack.workspace import SlackError, Workspace
+from bot.fakeslack.errors import SlackError
+from bot.fakeslack.workspace import Workspace
 
 VIEW_FIELDS = (
     "id",

@@ -1,15 +1,18 @@
 """The fake workspace: people, channels, messages, views and files, in memory and thread-safe.
 
-Every mutation happens under one re-entrant lock and bumps `version`, so a reader (a test, or the
-playground page) can wait for "something changed" with `wait_for`. `snapshot()` returns plain
-JSON-able data. Errors a Slack method would return are raised as `SlackError("code")`.
+People, channels, DMs, messages, ephemerals and response_url posts live here; modals and App
+Home views in `ws.views` (views.ViewStore), uploads in `ws.files` (files.FileStore). Every
+mutation happens under one re-entrant lock and bumps `version`, so a reader (a test, or the
+playground page) can wait for "something changed" with `wait_for` / `wait_changed`.
+`snapshot()` returns plain JSON-able data. Errors a Slack method would return are raised as
+`SlackError("code")`.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import itertools
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -17,21 +20,16 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.fakeslack.errors import SlackError
+from bot.fakeslack.files import FileStore
+from bot.fakeslack.views import ViewStore
+
 T = TypeVar("T")
 
 TEAM_ID = "T0001"
 BOT_USER_ID = "UREWARDB"
 BOT_ID = "B0001"
 APP_ID = "A0001"
-
-
-class SlackError(Exception):
-    """A Slack Web API error code such as `channel_not_found` (never carries secrets)."""
-
-    def __init__(self, error: str, *, messages: list[str] | None = None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.messages = messages or []
 
 
 def _tz_offset(tz: str) -> tuple[int, str]:
@@ -44,8 +42,8 @@ class Workspace:
     """One Slack team. Public methods are safe to call from any thread."""
 
     def __init__(self, *, team_id: str = TEAM_ID, name: str = "Acme", domain: str = "acme") -> None:
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
         self.version = 0
         self.team: dict[str, Any] = {
             "id": team_id,
@@ -62,16 +60,13 @@ class Workspace:
         self._ims: dict[str, str] = {}  # user id -> D… channel id
         self._messages: list[dict[str, Any]] = []
         self._ephemerals: list[dict[str, Any]] = []
-        self._views: dict[str, dict[str, Any]] = {}  # view id -> view
-        self._view_log: list[dict[str, Any]] = []  # every open/update/push/publish, in order
-        self._stacks: dict[str, list[str]] = {}  # user id -> modal view ids, bottom first
-        self._homes: dict[str, str] = {}  # user id -> home view id
         self._triggers: dict[str, dict[str, Any]] = {}
-        self._files: dict[str, dict[str, Any]] = {}
         self._responses: list[dict[str, Any]] = []
         self._response_targets: dict[str, dict[str, Any]] = {}
         self._last_ts = 0.0
         self._ids = itertools.count(1)
+        self.views = ViewStore(self)
+        self.files = FileStore(self)
         self.add_user(
             id=BOT_USER_ID, name="rewardbot", real_name="Reward Bot", is_bot=True, bot_id=BOT_ID
         )
@@ -174,9 +169,9 @@ class Workspace:
             "updated": int(time.time()),
             "profile": profile,
         }
-        with self._lock:
+        with self.lock:
             self._users[id] = user
-            self._touch()
+            self.touch()
         return copy.deepcopy(user)
 
     def add_channel(
@@ -197,13 +192,13 @@ class Workspace:
             "topic": {"value": "", "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0},
         }
-        with self._lock:
+        with self.lock:
             self._channels[id] = channel
-            self._touch()
+            self.touch()
         return copy.deepcopy(channel)
 
     # ------------------------------------------------------------------ waiting
-    def _touch(self) -> None:
+    def touch(self) -> None:
         self.version += 1
         self._changed.notify_all()
 
@@ -228,7 +223,7 @@ class Workspace:
 
     # ------------------------------------------------------------------ ids
     def new_ts(self) -> str:
-        with self._lock:
+        with self.lock:
             ts = max(time.time(), self._last_ts + 0.000001)
             self._last_ts = ts
             return f"{ts:.6f}"
@@ -238,42 +233,43 @@ class Workspace:
 
     def issue_trigger(self, user_id: str) -> str:
         """A trigger_id as Slack includes in interactive payloads; views.open accepts it once."""
-        trigger = f"{next(self._ids)}.{int(time.time() * 1000)}.{threading.get_ident() % 9973:04x}"
+        trigger = f"{next(self._ids)}.{int(time.time() * 1000)}.{secrets.token_hex(10)}"
         return self.register_trigger(trigger, user_id)
 
     def register_trigger(self, trigger_id: str, user_id: str) -> str:
-        with self._lock:
+        with self.lock:
             self._triggers[trigger_id] = {"user_id": user_id, "used": False}
         return trigger_id
 
-    def _use_trigger(self, trigger_id: str) -> str:
-        found = self._triggers.get(trigger_id)
+    def use_trigger(self, trigger_id: str) -> str:
+        """Exchange a trigger for the person it was issued to; each works once, as in Slack."""
         if not trigger_id:
-            raise SlackError(
-                "invalid_arguments", messages=["[ERROR] missing required field: trigger_id"]
-            )
-        if found is None:
-            raise SlackError("invalid_trigger_id")
-        if found["used"]:
-            raise SlackError("exchanged_trigger_id")
-        found["used"] = True
-        return str(found["user_id"])
+            problem = "[ERROR] missing required field: trigger_id"
+            raise SlackError("invalid_arguments", messages=[problem])
+        with self.lock:
+            found = self._triggers.get(trigger_id)
+            if found is None:
+                raise SlackError("invalid_trigger_id")
+            if found["used"]:
+                raise SlackError("exchanged_trigger_id")
+            found["used"] = True
+            return str(found["user_id"])
 
     # ------------------------------------------------------------------ people
     def user(self, user_id: str) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             found = self._users.get(user_id)
             if found is None:
                 raise SlackError("user_not_found")
             return copy.deepcopy(found)
 
     def users(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [copy.deepcopy(u) for u in self._users.values()]
 
     def user_by_email(self, email: str) -> dict[str, Any]:
         wanted = email.strip().lower()
-        with self._lock:
+        with self.lock:
             for found in self._users.values():
                 if found["profile"].get("email", "").lower() == wanted and wanted:
                     return copy.deepcopy(found)
@@ -282,7 +278,7 @@ class Workspace:
     # ------------------------------------------------------------------ conversations
     def open_im(self, user_id: str) -> tuple[str, bool]:
         """The DM channel between the app and `user_id`; (id, already_open)."""
-        with self._lock:
+        with self.lock:
             found = self._users.get(user_id)
             if found is None:
                 raise SlackError("user_not_found")
@@ -308,22 +304,22 @@ class Workspace:
                 "user": user_id,
                 "created": int(time.time()),
             }
-            self._touch()
+            self.touch()
             return im_id, False
 
     def im_of(self, user_id: str) -> str | None:
-        with self._lock:
+        with self.lock:
             return self._ims.get(user_id)
 
     def channel(self, channel_id: str) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             found = self._channels.get(self._resolve(channel_id))
             if found is None:
                 raise SlackError("channel_not_found")
             return copy.deepcopy(found)
 
     def channels(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [copy.deepcopy(c) for c in self._channels.values()]
 
     def _resolve(self, channel: str) -> str:
@@ -338,7 +334,7 @@ class Workspace:
                 return str(found["id"])
         raise SlackError("channel_not_found")
 
-    def _postable(self, channel: str) -> str:
+    def postable(self, channel: str) -> str:
         channel_id = self._resolve(channel)
         found = self._channels[channel_id]
         if found.get("is_archived"):
@@ -364,9 +360,9 @@ class Workspace:
 
         The bot must be a member of the channel unless `require_member` is false (command
         responses, which Slack shows wherever the command was typed)."""
-        with self._lock:
+        with self.lock:
             if user is None and require_member:
-                channel_id = self._postable(channel)
+                channel_id = self.postable(channel)
             else:
                 channel_id = self._resolve(channel)
             if thread_ts and not self._find(channel_id, thread_ts):
@@ -387,7 +383,7 @@ class Workspace:
                 message["app_id"] = self.app_id
             message.update({k: v for k, v in extra.items() if v is not None})
             self._messages.append(message)
-            self._touch()
+            self.touch()
             return copy.deepcopy(message)
 
     def _find(self, channel_id: str, ts: str) -> dict[str, Any] | None:
@@ -397,7 +393,7 @@ class Workspace:
         return None
 
     def message(self, channel: str, ts: str) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             found = self._find(self._resolve(channel), ts)
             if found is None:
                 raise SlackError("message_not_found")
@@ -406,7 +402,7 @@ class Workspace:
     def update_message(
         self, *, channel: str, ts: str, text: str | None, blocks: list[dict[str, Any]] | None
     ) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             found = self._find(self._resolve(channel), ts)
             if found is None:
                 raise SlackError("message_not_found")
@@ -417,11 +413,11 @@ class Workspace:
             if blocks is not None:
                 found["blocks"] = blocks
             found["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
-            self._touch()
+            self.touch()
             return copy.deepcopy(found)
 
     def delete_message(self, *, channel: str, ts: str) -> str:
-        with self._lock:
+        with self.lock:
             channel_id = self._resolve(channel)
             found = self._find(channel_id, ts)
             if found is None:
@@ -429,11 +425,11 @@ class Workspace:
             if found["user"] != self.bot_user_id:
                 raise SlackError("cant_delete_message")
             self._messages.remove(found)
-            self._touch()
+            self.touch()
             return channel_id
 
     def add_reaction(self, *, channel: str, ts: str, name: str, user: str) -> None:
-        with self._lock:
+        with self.lock:
             found = self._find(self._resolve(channel), ts)
             if found is None:
                 raise SlackError("message_not_found")
@@ -449,11 +445,18 @@ class Workspace:
                     break
             else:
                 reactions.append({"name": name, "users": [user], "count": 1})
-            self._touch()
+            self.touch()
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            channel_id = self._resolve(channel) if channel else None
+        """Stored messages, oldest first; `channel` may be an id, #name or a user id (their DM)."""
+        with self.lock:
+            channel_id = None
+            if channel and channel in self._users:
+                channel_id = self._ims.get(channel)
+                if channel_id is None:
+                    return []
+            elif channel:
+                channel_id = self._resolve(channel)
             return [
                 copy.deepcopy(m)
                 for m in self._messages
@@ -470,7 +473,7 @@ class Workspace:
         thread_ts: str | None = None,
         source: str = "chat.postEphemeral",
     ) -> dict[str, Any]:
-        with self._lock:
+        with self.lock:
             channel_id = self._resolve(channel)
             target = self._users.get(user)
             if target is None:
@@ -490,13 +493,13 @@ class Workspace:
                 "source": source,
             }
             self._ephemerals.append(ephemeral)
-            self._touch()
+            self.touch()
             return copy.deepcopy(ephemeral)
 
     def ephemerals(
         self, user: str | None = None, *, source: str | None = None
     ) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [
                 copy.deepcopy(e)
                 for e in self._ephemerals
@@ -524,12 +527,12 @@ class Workspace:
     ) -> None:
         """Where posts to response_url `key` land: the channel and user of the interaction, and
         the message it came from (`{"channel", "ts", "ephemeral"}`) for replace/delete_original."""
-        with self._lock:
+        with self.lock:
             self._response_targets[key] = {"channel": channel, "user": user, "original": original}
 
     def receive_response(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         """Apply a response_url post as Slack does and record it; returns the record."""
-        with self._lock:
+        with self.lock:
             target = self._response_targets.get(key, {})
             record: dict[str, Any] = {"key": key, "body": body, "at": time.time(), "applied": None}
             original = target.get("original")
@@ -571,283 +574,18 @@ class Workspace:
                 )
                 record["applied"] = {"ephemeral_ts": posted["ts"]}
             self._responses.append(record)
-            self._touch()
+            self.touch()
             return copy.deepcopy(record)
 
     def responses(self, key: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
+        with self.lock:
             return [copy.deepcopy(r) for r in self._responses if key is None or r["key"] == key]
-
-    # ------------------------------------------------------------------ views
-    def _store_view(self, view: dict[str, Any], *, user_id: str, method: str) -> dict[str, Any]:
-        view["hash"] = f"{int(time.time())}.{next(self._ids):08x}"
-        self._views[view["id"]] = view
-        self._view_log.append({"method": method, "user_id": user_id, "view": copy.deepcopy(view)})
-        self._touch()
-        return copy.deepcopy(view)
-
-    def _new_view(self, view: dict[str, Any], *, user_id: str, root: str | None) -> dict[str, Any]:
-        view_id = self.new_id("V")
-        return {
-            "id": view_id,
-            "team_id": self.team["id"],
-            "type": view.get("type", "modal"),
-            "title": view.get("title"),
-            "submit": view.get("submit"),
-            "close": view.get("close"),
-            "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""),
-            "external_id": view.get("external_id", ""),
-            "notify_on_close": bool(view.get("notify_on_close", False)),
-            "clear_on_close": bool(view.get("clear_on_close", False)),
-            "state": {"values": {}},
-            "root_view_id": root or view_id,
-            "previous_view_id": None,
-            "app_id": self.app_id,
-            "bot_id": self.bot_id,
-            "user_id": user_id,
-        }
-
-    def _check_external_id(self, view: dict[str, Any]) -> None:
-        external = view.get("external_id")
-        if external and any(v.get("external_id") == external for v in self._views.values()):
-            raise SlackError("duplicate_external_id")
-
-    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            user_id = self._use_trigger(trigger_id)
-            self._check_external_id(view)
-            stored = self._new_view(view, user_id=user_id, root=None)
-            self._stacks[user_id] = [stored["id"]]
-            return self._store_view(stored, user_id=user_id, method="views.open")
-
-    def push_view(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            user_id = self._use_trigger(trigger_id)
-            stack = self._stacks.get(user_id) or []
-            if not stack:
-                raise SlackError("not_found")
-            if len(stack) >= 3:
-                raise SlackError("push_limit_reached")
-            self._check_external_id(view)
-            stored = self._new_view(view, user_id=user_id, root=stack[0])
-            stored["previous_view_id"] = stack[-1]
-            stack.append(stored["id"])
-            return self._store_view(stored, user_id=user_id, method="views.push")
-
-    def update_view(
-        self,
-        *,
-        view: dict[str, Any],
-        view_id: str | None = None,
-        external_id: str | None = None,
-        hash: str | None = None,
-    ) -> dict[str, Any]:
-        with self._lock:
-            found = self._views.get(view_id or "")
-            if found is None and external_id:
-                found = next(
-                    (v for v in self._views.values() if v.get("external_id") == external_id), None
-                )
-            if found is None:
-                raise SlackError("not_found")
-            if hash and hash != found["hash"]:
-                raise SlackError("hash_conflict")
-            updated = dict(found)
-            for key in (
-                "type",
-                "title",
-                "submit",
-                "close",
-                "blocks",
-                "private_metadata",
-                "callback_id",
-            ):
-                if key in view:
-                    updated[key] = view[key]
-            updated["external_id"] = view.get("external_id", found.get("external_id", ""))
-            updated["state"] = {"values": {}}
-            updated.pop("errors", None)
-            return self._store_view(updated, user_id=found["user_id"], method="views.update")
-
-    def publish_home(
-        self, *, user_id: str, view: dict[str, Any], hash: str | None
-    ) -> dict[str, Any]:
-        with self._lock:
-            target = self._users.get(user_id)
-            if target is None:
-                raise SlackError("user_not_found")
-            existing = self._views.get(self._homes.get(user_id, ""))
-            if existing and hash and hash != existing["hash"]:
-                raise SlackError("hash_conflict")
-            stored = self._new_view(view, user_id=user_id, root=None)
-            if existing:
-                stored["id"] = stored["root_view_id"] = existing["id"]
-            self._homes[user_id] = stored["id"]
-            return self._store_view(stored, user_id=user_id, method="views.publish")
-
-    def view(self, view_id: str) -> dict[str, Any]:
-        with self._lock:
-            found = self._views.get(view_id)
-            if found is None:
-                raise SlackError("not_found")
-            return copy.deepcopy(found)
-
-    def home(self, user_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            view_id = self._homes.get(user_id)
-            return copy.deepcopy(self._views[view_id]) if view_id else None
-
-    def modal_stack(self, user_id: str) -> list[dict[str, Any]]:
-        """The modals open for `user_id`, bottom first (the last one is on screen)."""
-        with self._lock:
-            return [copy.deepcopy(self._views[v]) for v in self._stacks.get(user_id, [])]
-
-    def view_log(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return copy.deepcopy(self._view_log)
-
-    def apply_view_response(self, *, user_id: str, view_id: str, body: dict[str, Any]) -> None:
-        """What Slack does with a view_submission ack: close, clear, update, push or show errors."""
-        with self._lock:
-            stack = self._stacks.get(user_id, [])
-            action = body.get("response_action")
-            if action == "errors":
-                found = self._views.get(view_id)
-                if found is not None:
-                    found["errors"] = dict(body.get("errors") or {})
-                    self._touch()
-                return
-            if action == "clear":
-                stack.clear()
-            elif action == "update" and isinstance(body.get("view"), dict):
-                stored = self._new_view(body["view"], user_id=user_id, root=None)
-                stored["id"] = view_id
-                found = self._views.get(view_id, {})
-                stored["root_view_id"] = found.get("root_view_id", view_id)
-                stored["previous_view_id"] = found.get("previous_view_id")
-                self._store_view(stored, user_id=user_id, method="response_action:update")
-                return
-            elif action == "push" and isinstance(body.get("view"), dict):
-                stored = self._new_view(
-                    body["view"], user_id=user_id, root=stack[0] if stack else None
-                )
-                stored["previous_view_id"] = view_id
-                stack.append(stored["id"])
-                self._store_view(stored, user_id=user_id, method="response_action:push")
-                return
-            elif view_id in stack:
-                del stack[stack.index(view_id) :]
-            self._touch()
-
-    def close_view(self, *, user_id: str, view_id: str, clear: bool = False) -> None:
-        with self._lock:
-            stack = self._stacks.get(user_id, [])
-            if clear:
-                stack.clear()
-            elif view_id in stack:
-                del stack[stack.index(view_id) :]
-            self._touch()
-
-    # ------------------------------------------------------------------ files
-    def start_upload(self, *, filename: str, length: int, alt_txt: str = "") -> dict[str, Any]:
-        with self._lock:
-            file_id = self.new_id("F")
-            self._files[file_id] = {
-                "id": file_id,
-                "filename": filename,
-                "title": filename,
-                "length": length,
-                "alt_txt": alt_txt,
-                "content": None,
-                "channel": None,
-                "initial_comment": None,
-                "thread_ts": None,
-                "completed": False,
-            }
-            return {"file_id": file_id}
-
-    def receive_upload(self, file_id: str, content: bytes) -> None:
-        with self._lock:
-            found = self._files.get(file_id)
-            if found is None or found["completed"]:
-                raise SlackError("file_not_found")
-            found["content"] = content
-            self._touch()
-
-    def complete_upload(
-        self,
-        *,
-        files: list[dict[str, Any]],
-        channel: str | None,
-        initial_comment: str | None,
-        thread_ts: str | None,
-        url_root: str,
-    ) -> list[dict[str, Any]]:
-        with self._lock:
-            found_all = []
-            for item in files:
-                found = self._files.get(str(item.get("id", "")))
-                if found is None or found["content"] is None or found["completed"]:
-                    raise SlackError("file_not_found")
-                found_all.append((found, item))
-            channel_id = self._postable(channel) if channel else None
-            shared = []
-            for found, item in found_all:
-                found.update(
-                    title=item.get("title") or found["filename"],
-                    channel=channel_id,
-                    initial_comment=initial_comment,
-                    thread_ts=thread_ts,
-                    completed=True,
-                )
-                shared.append(self._file_object(found, url_root))
-            if channel_id:
-                self.post_message(
-                    channel=channel_id,
-                    text=initial_comment or "",
-                    thread_ts=thread_ts,
-                    files=shared,
-                    upload=True,
-                    source="files.completeUploadExternal",
-                )
-            self._touch()
-            return shared
-
-    def _file_object(self, found: dict[str, Any], url_root: str) -> dict[str, Any]:
-        return {
-            "id": found["id"],
-            "name": found["filename"],
-            "title": found["title"],
-            "size": len(found["content"] or b""),
-            "user": self.bot_user_id,
-            "channels": [found["channel"]] if found["channel"] else [],
-            "url_private": f"{url_root}files/{found['id']}/{found['filename']}",
-        }
-
-    def files(self) -> list[dict[str, Any]]:
-        """Completed uploads: {id, filename, title, content (bytes), channel, initial_comment}."""
-        with self._lock:
-            return [copy.deepcopy(f) for f in self._files.values() if f["completed"]]
-
-    def file(self, file_id: str) -> dict[str, Any]:
-        with self._lock:
-            found = self._files.get(file_id)
-            if found is None or not found["completed"]:
-                raise SlackError("file_not_found")
-            return copy.deepcopy(found)
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self) -> dict[str, Any]:
         """Everything as plain JSON-able data (file bytes as base64)."""
-        with self._lock:
-            files = []
-            for found in self._files.values():
-                item = {k: v for k, v in found.items() if k != "content"}
-                item["content_b64"] = base64.b64encode(found["content"] or b"").decode("ascii")
-                files.append(item)
-            return copy.deepcopy(
+        with self.lock:
+            state = copy.deepcopy(
                 {
                     "version": self.version,
                     "team": self.team,
@@ -857,10 +595,9 @@ class Workspace:
                     "ims": dict(self._ims),
                     "messages": self._messages,
                     "ephemerals": self._ephemerals,
-                    "views": list(self._views.values()),
-                    "modal_stacks": self._stacks,
-                    "homes": self._homes,
-                    "files": files,
                     "responses": self._responses,
                 }
             )
+            state.update(self.views.snapshot())
+            state["files"] = self.files.snapshot()
+            return state

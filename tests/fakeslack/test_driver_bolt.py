@@ -81,6 +81,15 @@ def build_bolt_app(client: WebClient, seen: list[dict[str, Any]]) -> App:
                 ],
             )
             return
+        if command["text"] == "help":
+            ack(
+                text="How to reward",
+                blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "Type `/reward`"}}],
+            )
+            return
+        if command["text"] == "shout":
+            ack(text="Everyone: rewards are open", response_type="in_channel")
+            return
         ack(f"Sending {command['text']}")
         respond(text="Done: reward sent", response_type="in_channel")
         client.chat_postMessage(channel=command["user_id"], text="You sent a reward")
@@ -104,6 +113,34 @@ def build_bolt_app(client: WebClient, seen: list[dict[str, Any]]) -> App:
             channel=view["private_metadata"],
             text=f"<@{values['who']['user']['selected_user']}> got {amount} points",
         )
+
+    @app.action("pick_value")
+    def pick_value(ack, body, client) -> None:  # type: ignore[no-untyped-def]
+        ack()
+        seen.append({"action": body["actions"][0], "container": body["container"]})
+        view = body["view"]
+        client.views_update(
+            view_id=view["id"],
+            hash=view["hash"],
+            view={
+                "type": "modal",
+                "callback_id": "values_modal",
+                "title": {"type": "plain_text", "text": "Values"},
+                "private_metadata": body["actions"][0]["selected_option"]["value"],
+                "blocks": view["blocks"],
+            },
+        )
+
+    @app.view_closed("values_modal")
+    def closed(ack, body) -> None:  # type: ignore[no-untyped-def]
+        ack()
+        seen.append({"closed": body["view"]["id"], "cleared": body["is_cleared"]})
+
+    @app.message_shortcut("reward_author")
+    def reward_author(ack, shortcut, respond) -> None:  # type: ignore[no-untyped-def]
+        ack()
+        seen.append({"shortcut": shortcut})
+        respond(text=f"Reward <@{shortcut['message']['user']}>?")
 
     @app.shortcut("give_reward")
     def shortcut(ack, shortcut) -> None:  # type: ignore[no-untyped-def]
@@ -271,3 +308,76 @@ def test_event_envelope_shape(fake: FakeSlack, driver: SlackDriver) -> None:
     assert envelope["type"] == "event_callback" and envelope["event_id"] == "Ev1"
     assert envelope["team_id"] == "T0001" and envelope["api_app_id"] == "A0001"
     assert envelope["authorizations"][0]["user_id"] == "UREWARDB"
+
+
+def test_ack_with_blocks_or_in_channel_is_shown_like_slack(
+    fake: FakeSlack, driver: SlackDriver
+) -> None:
+    driver.command("help", user_id="UCHEN001", channel_id="C0KUDOS")
+    [help_message] = fake.ephemerals("UCHEN001", source="ack")
+    assert help_message["text"] == "How to reward"
+    assert help_message["blocks"][0]["text"]["text"] == "Type `/reward`"
+    assert help_message["channel"] == "C0KUDOS"
+    driver.command("shout", user_id="UCHEN001", channel_id="C0KUDOS")
+    [shout] = fake.messages("C0KUDOS")
+    assert shout["text"] == "Everyone: rewards are open" and shout["source"] == "ack"
+
+
+def test_select_in_a_modal_then_close_it(
+    fake: FakeSlack, driver: SlackDriver, seen: list[dict[str, Any]]
+) -> None:
+    values_modal = {
+        "type": "modal",
+        "callback_id": "values_modal",
+        "notify_on_close": True,
+        "title": {"type": "plain_text", "text": "Values"},
+        "blocks": [
+            {
+                "type": "section",
+                "block_id": "pick",
+                "text": {"type": "mrkdwn", "text": "Pick a value"},
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": "pick_value",
+                    "options": [
+                        {"text": {"type": "plain_text", "text": "Teamwork"}, "value": "teamwork"}
+                    ],
+                },
+            }
+        ],
+    }
+    trigger = fake.workspace.issue_trigger("UBOB0001")
+    WebClient(base_url=fake.api_url, token=TOKEN).views_open(trigger_id=trigger, view=values_modal)
+    [view] = fake.modal_stack("UBOB0001")
+    option = {"text": {"type": "plain_text", "text": "Teamwork"}, "value": "teamwork"}
+    response = driver.block_action(
+        user_id="UBOB0001",
+        action_id="pick_value",
+        value={"selected_option": option},
+        view=view,
+    )
+    assert response.status_code == 200
+    assert seen[-1]["action"]["type"] == "static_select"
+    assert seen[-1]["action"]["block_id"] == "pick"
+    assert seen[-1]["container"] == {"type": "view", "view_id": view["id"]}
+    [updated] = fake.wait_for(
+        lambda: [v for v in fake.modal_stack("UBOB0001") if v["private_metadata"] == "teamwork"]
+    )
+    assert updated["id"] == view["id"]
+    assert driver.view_closed(user_id="UBOB0001", view=updated).status_code == 200
+    assert seen[-1] == {"closed": view["id"], "cleared": False}
+    assert fake.modal_stack("UBOB0001") == []
+
+
+def test_message_shortcut_responds_in_place(
+    fake: FakeSlack, driver: SlackDriver, seen: list[dict[str, Any]]
+) -> None:
+    message = fake.workspace.post_message(channel="C0GENERAL", text="Shipped it!", user="UMARIA01")
+    response = driver.message_shortcut(
+        user_id="UBOB0001", callback_id="reward_author", channel_id="C0GENERAL", message=message
+    )
+    assert response.status_code == 200
+    shortcut = seen[-1]["shortcut"]
+    assert shortcut["message_ts"] == message["ts"] and shortcut["channel"]["name"] == "general"
+    [shown] = fake.wait_for(lambda: fake.ephemerals("UBOB0001", source="response_url"))
+    assert shown["text"] == "Reward <@UMARIA01>?" and shown["channel"] == "C0GENERAL"

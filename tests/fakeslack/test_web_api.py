@@ -170,6 +170,7 @@ def test_post_message_by_name_thread_and_user_id(fake: FakeSlack, client: WebCli
     assert float(reply["ts"]) > float(parent["ts"])
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_post_message_errors(fake: FakeSlack, client: WebClient) -> None:
     fake.workspace.add_channel(id="C0RANDOM", name="random", bot_member=False)
     assert _error(lambda: client.chat_postMessage(channel="C0RANDOM", text="x")) == "not_in_channel"
