@@ -106,7 +106,13 @@ class TokenManager:
         stored = self._store.load()
         seed = self._seed
         if seed is not None and (stored is None or stored.flow != seed.flow):
-            self._store.save(seed)  # first run, or the configured flow changed
+            try:
+                self._store.save(seed)  # first run, or the configured flow changed
+            except Exception as err:
+                raise TokenStoreError(
+                    f"Could not save the configured Plum tokens ({type(err).__name__}). "
+                    "Fix the token store (disk, permissions, database) and try again."
+                ) from err
             return seed
         return stored
 

@@ -84,6 +84,18 @@ def api_ops(server: SandboxServer) -> list[str]:
     return [r["operation"] for r in server.requests if r["operation"] != "token"]
 
 
+def token_requests(server: SandboxServer) -> int:
+    """Token requests (issue or refresh) the sandbox received since the test began."""
+    return sum(1 for r in server.requests if r["operation"] == "token")
+
+
+def dashboard_refresh_token(server: SandboxServer, flow: str = "company") -> str:
+    """A fresh refresh token, as an admin would copy it from the Plum dashboard."""
+    issued = server.context.tokens.issue(flow)
+    assert issued.refresh_token is not None
+    return issued.refresh_token
+
+
 @pytest.fixture
 def make_client(srv: SandboxServer, fake_time: FakeTime) -> Iterator[Callable[..., PlumClient]]:
     made: list[PlumClient] = []
