@@ -34,7 +34,7 @@ def _loopback(request: Request) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host in ("localhost", "testclient")
+        return host == "localhost"
 
 
 def _problem(message: str, status: int = 400) -> JSONResponse:
