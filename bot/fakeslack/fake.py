@@ -19,7 +19,9 @@ class FakeSlack:
     """A Slack Web API on loopback that records every call.
 
     `api_url` is what `WebClient(base_url=...)` / `SLACK_API_URL` take. The bot token is never
-    recorded: calls keep `token_ok` instead.
+    recorded: calls keep `token_ok` instead. To serve `app` from another server (the playground
+    mounting it beside its page), set `public_url` (constructor or attribute) to where it is
+    mounted, and don't call start().
     """
 
     def __init__(
@@ -29,12 +31,14 @@ class FakeSlack:
         bot_token: str = "xoxb-fake",
         host: str = "127.0.0.1",
         port: int = 0,
+        public_url: str | None = None,
     ) -> None:
         self.workspace = workspace if workspace is not None else Workspace.demo()
         self._state = ApiState(workspace=self.workspace, bot_token=bot_token)
         self.app: Starlette = build_app(self._state)
         self._server: ServerThread | None = None
         self._host, self._port = host, port
+        self.public_url = public_url
 
     def __repr__(self) -> str:
         where = self.root_url if self._server else "not started"
@@ -43,10 +47,8 @@ class FakeSlack:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeSlack:
         if self._server is None:
-            self._server = ServerThread(
-                self.app, host=self._host, port=self._port, name="fakeslack"
-            )
-            self._server.start()
+            server = ServerThread(self.app, host=self._host, port=self._port, name="fakeslack")
+            self._server = server.start()
         return self
 
     def stop(self) -> None:
@@ -67,6 +69,9 @@ class FakeSlack:
 
     @property
     def root_url(self) -> str:
+        """Where the fake is reached; `public_url` when given (its app served elsewhere)."""
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
         if self._server is None:
             raise RuntimeError("FakeSlack is not started")
         return self._server.url

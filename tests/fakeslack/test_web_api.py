@@ -10,8 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from bot.fakeslack import FakeSlack, Workspace
+from bot.fakeslack.server import ServerThread
 
 MODAL = {
     "type": "modal",
@@ -409,3 +412,18 @@ def test_workspace_passed_in_is_served() -> None:
         client = WebClient(base_url=fake.api_url, token="xoxb-other")
         assert client.users_lookupByEmail(email="only@solo.test")["user"]["id"] == "UONLY001"
         assert _error(lambda: client.users_info(user="UMARIA01")) == "user_not_found"
+
+
+def test_app_mounted_in_another_server_with_public_url() -> None:
+    fake = FakeSlack()
+    outer = ServerThread(Starlette(routes=[Mount("/fake", app=fake.app)]), name="outer").start()
+    fake.public_url = f"{outer.url}fake"
+    try:
+        assert fake.api_url == f"{outer.url}fake/api/"
+        client = WebClient(base_url=fake.api_url, token="xoxb-fake", timeout=5)
+        client.files_upload_v2(content=b"abc", filename="a.txt", channel="C0KUDOS")
+        assert fake.files[0]["content"] == b"abc"
+        WebhookClient(fake.response_url("k", channel="C0KUDOS", user="UBOB0001")).send(text="ok")
+        assert fake.ephemerals("UBOB0001")[0]["text"] == "ok"
+    finally:
+        outer.stop()
