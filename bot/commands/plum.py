@@ -110,14 +110,17 @@ def _token_store(settings: Settings, token_file: Path | None) -> tuple[TokenStor
     """The bot's own token store, so a refresh here is one the bot sees too."""
     if token_file is not None:
         return FileTokenStore(path=token_file), None
+    path = default_token_path(settings)
+    sqlite = settings.DATABASE_URL.removeprefix("sqlite:///").split("?", 1)[0]
+    if not settings.is_postgres and not Path(sqlite).is_file():
+        return FileTokenStore(path=path), None  # no database yet: do not create one here
     try:
         from storage.db import store_from_settings
 
         db_store = store_from_settings(settings).token_store()
         db_store.load()
         return db_store, None
-    except Exception as err:  # no database yet, or no storage package: a file will do
-        path = default_token_path(settings)
+    except Exception as err:  # not migrated, unreachable, or no storage package: use the file
         log.debug("database token store unavailable: %s", type(err).__name__)
         return FileTokenStore(path=path), (
             f"Note: the database token store is unavailable ({type(err).__name__}); using {path}."
