@@ -1,0 +1,39 @@
+"""`build_app(runtime)`: the Bolt app, built on demand (nothing happens at import time)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+
+from bot.slack import listeners
+from bot.slack.blocks.common import with_sandbox_notice
+from bot.slack.errors import register_error_handler
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+LISTENER_THREADS = 64
+
+
+def build_app(runtime: Runtime) -> App:
+    settings = runtime.settings
+    secret = (
+        settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET else None
+    )
+    app = App(
+        client=runtime.slack,
+        signing_secret=secret,
+        # Socket Mode has no signatures to check; over HTTP every request is verified.
+        request_verification_enabled=not settings.socket_mode,
+        token_verification_enabled=False,  # no auth.test at start: the bot starts offline too
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="slack"
+        ),
+        logger=logging.getLogger("bot.slack"),
+    )
+    register_error_handler(app, decorate=with_sandbox_notice if runtime.sandboxed else None)
+    listeners.register(app, runtime)
+    return app

@@ -1,0 +1,67 @@
+"""`rewardbot serve` (and `python -m bot`): run the bot.
+
+Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP on $PORT under uvicorn, with Slack's
+requests at POST /slack/events and GET /healthz. The delivery worker runs inside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
+    parser.add_argument("--host", default="0.0.0.0", help="HTTP interface (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=None, help="HTTP port (default $PORT)")
+    parser.set_defaults(func=run)
+
+
+def check_slack_settings(settings: Settings) -> None:
+    if not settings.SLACK_BOT_TOKEN:
+        raise ConfigError("SLACK_BOT_TOKEN: is required to run the bot (xoxb-…)")
+    if not settings.socket_mode and not settings.SLACK_SIGNING_SECRET:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET: is required in HTTP mode "
+            "(or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    check_slack_settings(settings)
+
+    from bot.app import build_app
+    from bot.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    runtime.start()
+    bolt_app = build_app(runtime)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            assert settings.SLACK_APP_TOKEN is not None
+            log.info("connecting to Slack in Socket Mode")
+            SocketModeHandler(bolt_app, settings.SLACK_APP_TOKEN.get_secret_value()).start()
+        else:
+            import uvicorn
+
+            from bot.web import create_web_app
+
+            port = args.port or settings.PORT
+            log.info("serving Slack requests at http://%s:%d/slack/events", args.host, port)
+            uvicorn.run(
+                create_web_app(bolt_app=bolt_app, health=runtime.health),
+                host=args.host,
+                port=port,
+                log_level="info",
+                access_log=False,
+            )
+    finally:
+        runtime.stop()
+    return 0

@@ -1,0 +1,171 @@
+"""Giving a reward: people → rules → ledger, once per idempotency key.
+
+Nothing here talks to Plum: a reward that passes the rules is committed as `queued` (or
+`pending_approval`) and the delivery worker sends it. The caller (a Slack listener) acknowledges
+Slack first and reports the outcome afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.rewards import policy
+from bot.rewards.policy import Decision, Rules
+from bot.settings import Settings
+from bot.slack.people import People, UnknownSlackUser
+from storage import audit, queries
+from storage import rewards as reward_repo
+from storage.db import Store
+from storage.rewards import RewardDetails
+from storage.states import RewardSource, RewardStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GiveRequest:
+    giver_id: str
+    team_id: str
+    recipient_ids: tuple[str, ...]
+    amount: int
+    citation: str
+    values: tuple[str, ...]
+    channel_id: str | None
+    source: RewardSource
+    idempotency_key: str
+    public: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    reward: RewardDetails
+    created: bool  # False: this request was seen before (a retry or double submit)
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.reward.status == RewardStatus.PENDING_APPROVAL
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    decision: Decision | None = None
+    messages: tuple[str, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        if self.decision is not None:
+            return self.decision.text
+        return "\n".join(self.messages)
+
+
+GiveOutcome = Given | Refused
+
+
+class RewardService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        people: People,
+        settings: Settings,
+        on_queued: Callable[[], None] = lambda: None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._people = people
+        self._settings = settings
+        self._rules = Rules.from_settings(settings)
+        self._on_queued = on_queued
+        self._now = now
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    def seen(self, idempotency_key: str) -> RewardDetails | None:
+        with self._store.session() as session:
+            return reward_repo.get_reward_by_idempotency_key(
+                session, idempotency_key=idempotency_key
+            )
+
+    def give(self, request: GiveRequest) -> GiveOutcome:
+        earlier = self.seen(request.idempotency_key)
+        if earlier is not None:
+            return Given(reward=earlier, created=False)
+        try:
+            giver = self._people.profile(request.giver_id)
+            recipients = self._people.profiles(dict.fromkeys(request.recipient_ids))
+        except UnknownSlackUser as err:
+            return Refused(
+                messages=(
+                    f"I can't find <@{err.user_id}> in this workspace. "
+                    "Mention someone from the list Slack suggests.",
+                )
+            )
+        now = self._now()
+        with self._store.session() as session:
+            audit.lock_chain(session)  # one giver's allowance is checked and spent atomically
+            giver_member = self._people.member(session, giver, team_id=request.team_id)
+            recipient_members = [
+                self._people.member(session, p, team_id=request.team_id) for p in recipients
+            ]
+            given = queries.given_this_month(
+                session,
+                giver=giver_member,
+                tz=giver.person.tz or self._settings.REWARD_TIMEZONE,
+                now=now,
+            )
+            decision = policy.evaluate(
+                rules=self._rules,
+                giver=giver.person,
+                recipients=[p.person for p in recipients],
+                amount=request.amount,
+                values=request.values,
+                given_this_month=given,
+                now=now,
+                tz=giver.person.tz,
+            )
+            if not decision.ok:
+                return Refused(decision=decision)
+            created = reward_repo.create_reward(
+                session,
+                giver=giver_member,
+                recipients=[(m, request.amount) for m in recipient_members],
+                citation=request.citation,
+                idempotency_key=request.idempotency_key,
+                source=request.source,
+                channel_id=request.channel_id,
+                values=request.values,
+                public=request.public,
+                status=(
+                    RewardStatus.PENDING_APPROVAL
+                    if decision.needs_approval
+                    else RewardStatus.QUEUED
+                ),
+                expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
+            )
+        if created.created:
+            log.info(
+                "reward %s created by %s: %s points to %d people (%s)",
+                created.reward.short_id,
+                request.giver_id,
+                created.reward.total_points,
+                len(recipient_members),
+                created.reward.status,
+            )
+            if created.reward.status == RewardStatus.QUEUED:
+                self._on_queued()
+        return Given(reward=created.reward, created=created.created)
+
+    def names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """Display names for turning mentions into plain text (for Plum's citation)."""
+        out: dict[str, str] = {}
+        for uid in user_ids:
+            try:
+                out[uid] = self._people.profile(uid).person.name
+            except UnknownSlackUser:
+                continue
+        return out

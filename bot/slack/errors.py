@@ -1,0 +1,87 @@
+"""One error handler for every listener.
+
+A `UserFacingError` becomes a short ephemeral message. Anything else is logged with a short
+reference and the person sees "Something went wrong (ref …)"; Slack never gets a 500 or a stack
+trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+log = logging.getLogger(__name__)
+
+
+class UserFacingError(Exception):
+    """An error whose message is written for the person who caused it."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def new_ref() -> str:
+    return secrets.token_hex(4)
+
+
+def unexpected_text(ref: str) -> str:
+    return (
+        f":warning: Something went wrong on my side (ref `{ref}`). Nothing was sent twice. "
+        "Please try again, and if it keeps happening, give an admin this ref."
+    )
+
+
+def register_error_handler(app: App, *, decorate: Any = None) -> None:
+    """`decorate(payload) -> payload` adds what every message carries (the sandbox notice)."""
+
+    def finish(payload: dict[str, Any]) -> dict[str, Any]:
+        return decorate(payload) if decorate else payload
+
+    @app.error
+    def handle(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+        if isinstance(error, UserFacingError):
+            text = error.message
+            log.info("user-facing error: %s", text)
+        else:
+            ref = new_ref()
+            text = unexpected_text(ref)
+            log.error("unexpected error (ref %s)", ref, exc_info=error)
+        payload = finish({"text": text})
+        if (body or {}).get("type") == "view_submission":
+            view = {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Rewards"},
+                "close": {"type": "plain_text", "text": "Close"},
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            }
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "update", "view": view}),
+                headers={"content-type": "application/json"},
+            )
+        _tell(body or {}, payload, client)
+        return BoltResponse(status=200, body="")
+
+
+def _tell(body: dict[str, Any], payload: dict[str, Any], client: WebClient) -> None:
+    response_url = body.get("response_url") or next(
+        (u.get("response_url") for u in body.get("response_urls") or []), None
+    )
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    try:
+        if response_url:
+            WebhookClient(response_url).send(
+                response_type="ephemeral", replace_original=False, **payload
+            )
+        elif user:
+            channel = client.conversations_open(users=user)["channel"]["id"]
+            client.chat_postMessage(channel=channel, **payload)
+    except Exception:
+        log.exception("could not tell the user about an error")

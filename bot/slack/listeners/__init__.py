@@ -1,0 +1,16 @@
+"""Slack listeners: one small callback per file; `register(app, runtime)` wires them all."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+
+from bot.slack.listeners import reward_command
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def register(app: App, runtime: Runtime) -> None:
+    reward_command.register(app, runtime)

@@ -1,0 +1,190 @@
+"""Telling people: DMs to recipients, givers and admins, and channel announcements.
+
+Every payload comes from a Block Kit builder in `bot.slack.blocks`, which adds the sandbox notice
+when the embedded sandbox is in use. Posting failures are logged, never raised into delivery: the
+ledger, not Slack, is the record of what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import Settings
+from bot.slack.blocks import reward_messages
+from bot.slack.blocks.cards import RecipientLine, RewardCard
+from storage import messages as message_repo
+from storage.db import Store
+from storage.rewards import RewardDetails
+
+log = logging.getLogger(__name__)
+
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+
+
+def card_for(reward: RewardDetails) -> RewardCard:
+    row = reward.reward
+    expires = next(
+        (r.recipient.expires_on for r in reward.recipients if r.recipient.expires_on), None
+    )
+    return RewardCard(
+        short_id=row.short_id,
+        giver_id=reward.giver.slack_user_id,
+        recipients=tuple(
+            RecipientLine(
+                user_id=r.member.slack_user_id,
+                points=r.points,
+                outcome=r.recipient.outcome,
+                email=r.member.email,
+                reason=r.recipient.message,
+            )
+            for r in reward.recipients
+        ),
+        citation=row.citation,
+        values=reward.values,
+        channel_id=row.channel_id,
+        status=row.status,
+        created_at=row.created_at,
+        expires_on=expires,
+        public=row.public,
+        failure_reason=row.delivery_message,
+    )
+
+
+class Notifier:
+    def __init__(self, *, slack: WebClient, settings: Settings, store: Store) -> None:
+        self._slack = slack
+        self._settings = settings
+        self._store = store
+        self._sandbox = settings.uses_sandbox
+        self._dm_channels: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def card(self, reward: RewardDetails) -> RewardCard:
+        return card_for(reward)
+
+    def dm_channel(self, user_id: str) -> str:
+        with self._lock:
+            known = self._dm_channels.get(user_id)
+        if known:
+            return known
+        channel = self._slack.conversations_open(users=user_id)["channel"]["id"]
+        with self._lock:
+            self._dm_channels[user_id] = channel
+        return channel
+
+    def dm(self, user_id: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Post a DM; the posted message (channel, ts) or None when Slack refused."""
+        try:
+            response = self._slack.chat_postMessage(channel=self.dm_channel(user_id), **payload)
+        except SlackApiError as err:
+            log.warning("could not DM %s: %s", user_id, err.response.get("error"))
+            return None
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    def post(self, channel: str, payload: Mapping[str, Any]) -> dict[str, Any] | str:
+        """Post in a channel: the message ref, or Slack's error code."""
+        try:
+            response = self._slack.chat_postMessage(channel=channel, **payload)
+        except SlackApiError as err:
+            return str(err.response.get("error") or "error")
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    def admin_ids(self) -> list[str]:
+        if not self._settings.REWARD_ADMINS:
+            log.warning("REWARD_ADMINS is empty: nobody can be told about rewards in doubt")
+        return list(self._settings.REWARD_ADMINS)
+
+    def _tz(self, reward: RewardDetails, user_id: str) -> str | None:
+        if reward.giver.slack_user_id == user_id:
+            return reward.giver.tz
+        for r in reward.recipients:
+            if r.member.slack_user_id == user_id:
+                return r.member.tz
+        return self._settings.REWARD_TIMEZONE
+
+    def _remember(self, reward: RewardDetails, kind: str, ref: Mapping[str, Any] | None) -> None:
+        if not ref:
+            return
+        with self._store.session() as session:
+            message_repo.record_reward_message(
+                session,
+                reward_id=reward.id,
+                kind=kind,
+                channel_id=ref["channel"],
+                message_ts=ref["ts"],
+            )
+
+    # --- delivery outcomes ----------------------------------------------------------------
+
+    def delivered(self, reward: RewardDetails) -> None:
+        card = card_for(reward)
+        for r in reward.recipients:
+            if r.recipient.outcome != "sent":
+                continue
+            uid = r.member.slack_user_id
+            payload = reward_messages.recipient_dm(
+                reward=card, recipient_id=uid, tz=r.member.tz, sandbox=self._sandbox
+            )
+            self._remember(reward, "recipient_dm", self.dm(uid, payload))
+        announced_in = self._announce(reward, card)
+        self.dm(
+            card.giver_id,
+            reward_messages.giver_confirmation(
+                reward=card,
+                tz=reward.giver.tz,
+                sandbox=self._sandbox,
+                announced_in=announced_in,
+            ),
+        )
+
+    def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
+        if not card.public:
+            return None
+        channel = self._settings.REWARD_ANNOUNCE_CHANNEL or card.channel_id
+        if not channel or channel.startswith("D"):
+            return None  # given in a DM: nowhere public to announce
+        result = self.post(
+            channel, reward_messages.channel_announcement(reward=card, sandbox=self._sandbox)
+        )
+        if isinstance(result, dict):
+            self._remember(reward, "announcement", result)
+            return result["channel"]
+        log.warning("could not announce reward %s in %s: %s", card.short_id, channel, result)
+        return None
+
+    def failed(self, reward: RewardDetails, reason: str) -> None:
+        card = card_for(reward)
+        self.dm(
+            card.giver_id,
+            reward_messages.giver_failed(reward=card, tz=reward.giver.tz, sandbox=self._sandbox),
+        )
+
+    def in_doubt(self, reward: RewardDetails, reason: str) -> None:
+        card = card_for(reward)
+        self.dm(
+            card.giver_id,
+            reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz, sandbox=self._sandbox),
+        )
+        for admin in self.admin_ids():
+            payload = reward_messages.admin_in_doubt_alert(
+                reward=card, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
+            )
+            self._remember(reward, "in_doubt_alert", self.dm(admin, payload))
+
+    def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None:
+        cards = [card_for(r) for r in rewards]
+        for admin in self.admin_ids():
+            self.dm(
+                admin,
+                reward_messages.admin_crash_recovery_alert(
+                    rewards=cards, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
+                ),
+            )

@@ -1,0 +1,126 @@
+"""Who is who: Slack profiles turned into policy `Person`s and ledger `Member`s.
+
+Profiles come from `users.info`, cached for a few minutes so a busy channel does not cost one
+Slack call per reward. Roles come from the settings (REWARD_ADMINS, REWARD_APPROVERS); when a
+member's stored role differs, it is updated through `storage.members.set_role` (audited).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.rewards.policy import Person
+from bot.settings import Settings
+from storage import members as member_repo
+from storage.models import Member
+from storage.states import Role
+
+PROFILE_TTL_SECONDS = 300.0
+
+
+class UnknownSlackUser(Exception):
+    """Slack does not know this user id (user_not_found)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(f"Slack has no user {user_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    person: Person
+    team_id: str
+    display_name: str
+    real_name: str
+
+
+def role_for(settings: Settings, user_id: str) -> Role:
+    if user_id in settings.REWARD_ADMINS:
+        return Role.ADMIN
+    if user_id in settings.REWARD_APPROVERS:
+        return Role.APPROVER
+    return Role.MEMBER
+
+
+class People:
+    """Slack profile lookups (cached) and their members in the ledger."""
+
+    def __init__(
+        self,
+        *,
+        slack: WebClient,
+        settings: Settings,
+        ttl_seconds: float = PROFILE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._slack = slack
+        self._settings = settings
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Profile]] = {}
+        self._lock = threading.Lock()
+
+    def profile(self, user_id: str) -> Profile:
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(user_id)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            user: dict[str, Any] = self._slack.users_info(user=user_id)["user"]
+        except SlackApiError as err:
+            if err.response.get("error") in ("user_not_found", "user_not_visible"):
+                raise UnknownSlackUser(user_id) from None
+            raise
+        profile = user.get("profile") or {}
+        found = Profile(
+            person=Person.from_slack_user(
+                user, is_admin=role_for(self._settings, user_id) == Role.ADMIN
+            ),
+            team_id=str(user.get("team_id") or ""),
+            display_name=str(profile.get("display_name") or ""),
+            real_name=str(profile.get("real_name") or user.get("real_name") or ""),
+        )
+        with self._lock:
+            self._cache[user_id] = (now, found)
+        return found
+
+    def profiles(self, user_ids: Iterable[str]) -> list[Profile]:
+        return [self.profile(uid) for uid in user_ids]
+
+    def forget(self, user_id: str) -> None:
+        with self._lock:
+            self._cache.pop(user_id, None)
+
+    def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:
+        """The ledger's member for this profile, refreshed and with the configured role."""
+        person = profile.person
+        member = member_repo.upsert_member(
+            session,
+            team_id=profile.team_id or team_id,
+            slack_user_id=person.user_id,
+            email=person.email,
+            display_name=profile.display_name,
+            real_name=profile.real_name,
+            tz=person.tz,
+            is_bot=person.is_bot,
+            active=not person.deleted,
+        )
+        wanted = role_for(self._settings, person.user_id)
+        if member.role != wanted.value:
+            member = member_repo.set_role(
+                session,
+                member=member,
+                role=wanted,
+                actor="system",
+                reason="REWARD_ADMINS / REWARD_APPROVERS",
+            )
+        return member

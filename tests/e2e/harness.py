@@ -1,0 +1,116 @@
+"""The whole bot on loopback: the real ASGI app under uvicorn, the fake Slack, the Plum sandbox.
+
+Requests reach the bot signed exactly as Slack signs them (SlackDriver); what the bot says is
+read back from the fake Slack; what Plum received is read from the sandbox; what the ledger holds
+is read from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.app import build_app
+from bot.fakeslack import FakeSlack, SlackDriver
+from bot.fakeslack.server import ServerThread
+from bot.plum.sandbox import SandboxServer
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from bot.web import create_web_app
+
+SIGNING_SECRET = "e2e-signing-secret"
+BOT_TOKEN = "xoxb-fake"
+ADMIN = "UADMIN01"
+APPROVER = "UAPPR001"
+MARIA = "UMARIA01"
+BOB = "UBOB0001"
+CHEN = "UCHEN001"
+NOMAIL = "UNOMAIL1"
+GONE = "UGONE001"
+HELPERBOT = "UBOT0001"
+
+T = TypeVar("T")
+
+
+class BotHarness:
+    def __init__(
+        self,
+        *,
+        tmp_path: Path,
+        fake: FakeSlack,
+        sandbox: SandboxServer,
+        worker: bool = True,
+        **overrides: Any,
+    ) -> None:
+        self.fake = fake
+        self.sandbox = sandbox
+        settings = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "PLUM_BASE_URL": sandbox.base_url,
+            "PLUM_CLIENT_ID": "sandbox",
+            "PLUM_CLIENT_SECRET": "sandbox",
+            "PLUM_SENDER_EMAIL": "people-ops@acme.test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "REWARD_ADMINS": ADMIN,
+            "REWARD_APPROVERS": APPROVER,
+            **overrides,
+        }
+        self.settings = load_settings(**settings)
+        self.runtime = Runtime.build(self.settings)
+        self.runtime.start(worker=worker)
+        self.app = build_app(self.runtime)
+        self.server = ServerThread(
+            create_web_app(bolt_app=self.app, health=self.runtime.health), name="bot"
+        ).start()
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.driver = SlackDriver(
+            bot_url=f"{self.url}/slack/events", signing_secret=SIGNING_SECRET, fake=fake
+        )
+
+    def stop(self) -> None:
+        self.driver.close()
+        self.server.stop()
+        self.runtime.stop()
+
+    def wait(self, probe: Callable[[], T], timeout: float = 10.0) -> T:
+        return self.fake.wait_for(probe, timeout=timeout)
+
+    # what people see
+    def dm_texts(self, user_id: str) -> list[str]:
+        return [message_text(m) for m in self.fake.dms_to(user_id)]
+
+    def channel_texts(self, channel: str) -> list[str]:
+        return [message_text(m) for m in self.fake.messages(channel)]
+
+    def replies_to(self, user_id: str) -> list[str]:
+        """Ephemeral messages the user saw (acks and response_url follow-ups)."""
+        return [message_text(m) for m in self.fake.ephemerals(user_id)]
+
+    # what Plum received
+    def sends(self) -> list[dict[str, Any]]:
+        return [r for r in self.sandbox.requests if r["operation"] == "sendBalance"]
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The fallback text plus every text in the blocks, as a person would read it."""
+    parts = [message.get("text") or ""]
+    for block in message.get("blocks") or []:
+        parts.extend(_texts(block))
+    return "\n".join(p for p in parts if p)
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        out = []
+        if isinstance(node.get("text"), str):
+            out.append(node["text"])
+        for key, value in node.items():
+            if key != "text" or not isinstance(value, str):
+                out.extend(_texts(value))
+        return out
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
