@@ -1,0 +1,251 @@
+"""What the Block Kit builders are given: small frozen dataclasses, filled in by the services.
+
+No Slack client, database or Plum types here, so the builders stay pure and are tested with plain
+tables of values.
+
+Text conventions:
+- `citation`, reasons and the admin's note are Slack *mrkdwn as stored*: what Slack sent in a
+  slash command (mentions as `<@U…|name>`, `&`, `<` and `>` already escaped). Text typed into a
+  modal arrives raw: escape it with `common.escape_mrkdwn` before storing or passing it here.
+- Times are timezone-aware datetimes (UTC in the database); the builders show them in the time
+  zone they are given. Dates (`date`) are calendar dates and shown as they are.
+- Statuses are the ledger's strings (`pending_approval`, `queued`, `sending`, `sent`, `failed`,
+  `in_doubt`, `cancelled`, `rejected`, `expired`); `storage.states.RewardStatus` members work too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+# Reward statuses (the ledger's `RewardStatus` values).
+PENDING_APPROVAL = "pending_approval"
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+IN_DOUBT = "in_doubt"
+CANCELLED = "cancelled"
+REJECTED = "rejected"
+EXPIRED = "expired"
+STATUSES: tuple[str, ...] = (
+    PENDING_APPROVAL,
+    QUEUED,
+    SENDING,
+    SENT,
+    FAILED,
+    IN_DOUBT,
+    CANCELLED,
+    REJECTED,
+    EXPIRED,
+)
+
+Outcome = Literal["approved", "rejected", "expired", "cancelled"]
+Settled = Literal["sent", "failed"]
+Period = Literal["week", "month"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientLine:
+    """One recipient of a reward. `outcome` is the ledger's per-recipient result
+    (`pending`, `sent`, `failed`, `in_doubt`, `cancelled`, `not_sent`) when known."""
+
+    user_id: str
+    points: int
+    outcome: str | None = None
+    email: str | None = None  # shown to admins only (to look the reward up in Xoxoday)
+    reason: str | None = None  # why this recipient failed, in plain words
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewardCard:
+    short_id: str
+    giver_id: str
+    recipients: tuple[RecipientLine, ...]
+    citation: str  # mrkdwn as stored
+    values: tuple[str, ...] = ()  # company values, without `#`
+    channel_id: str | None = None  # where it was given (or announced)
+    status: str = QUEUED
+    created_at: datetime
+    expires_on: date | datetime | None = None  # when the points expire
+    public: bool = True  # announce in the channel
+    failure_reason: str | None = None  # plain words: what Plum said, for failed/in-doubt
+
+    @property
+    def total(self) -> int:
+        return sum(r.points for r in self.recipients)
+
+    @property
+    def each(self) -> int | None:
+        """The points every recipient gets, when they all get the same; else None."""
+        amounts = {r.points for r in self.recipients}
+        return amounts.pop() if len(amounts) == 1 else None
+
+    @property
+    def recipient_ids(self) -> tuple[str, ...]:
+        return tuple(r.user_id for r in self.recipients)
+
+    def points_for(self, user_id: str) -> int:
+        return sum(r.points for r in self.recipients if r.user_id == user_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiverMonth:
+    """The giver's calendar month so far, *not counting* the reward being decided."""
+
+    given_before: int  # points
+    rewards_before: int = 0
+    allowance: int = 0  # REWARD_ALLOWANCE; 0 = no limit
+    is_admin: bool = False  # admins are exempt from the allowance
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalCard:
+    """A reward waiting for approval, as one approver sees it."""
+
+    reward: RewardCard
+    month: GiverMonth | None = None
+    threshold: int | None = None  # REWARD_APPROVAL_THRESHOLD, to say why it needs approval
+    as_manager: bool = False  # the viewer is asked as the giver's manager
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalDecision:
+    """How a request ended: who decided (None for expiry), when, and the reason if any."""
+
+    outcome: Outcome
+    decided_at: datetime
+    decided_by: str | None = None
+    reason: str | None = None  # mrkdwn as stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """An admin's answer to an in-doubt reward."""
+
+    outcome: Settled
+    settled_by: str
+    settled_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRef:
+    """A message the bot posted (to update it later)."""
+
+    channel_id: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BalanceCard:
+    """What `/reward balance` and the App Home show about one person."""
+
+    points: int | None  # redeemable points (user_balance); None = lookup failed
+    points_found: bool = True  # False: Xoxoday has no points account for them yet
+    allowance: int = 0  # REWARD_ALLOWANCE; 0 = no limit
+    given_this_month: int = 0
+    resets_on: date | None = None  # first day of next month, in their time zone
+    is_admin: bool = False
+    account_balance: Decimal | None = None  # getBalance; admins only; None = unknown
+    account_currency: str | None = None
+    low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
+
+    @property
+    def allowance_left(self) -> int | None:
+        """None when unlimited (no allowance set, or an admin)."""
+        if self.is_admin or not self.allowance:
+            return None
+        return max(self.allowance - self.given_this_month, 0)
+
+    @property
+    def low(self) -> bool:
+        return (
+            self.is_admin
+            and self.account_balance is not None
+            and self.low_balance is not None
+            and self.account_balance < self.low_balance
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeaderRow:
+    user_id: str
+    points: int
+    rewards: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leaderboard:
+    period: Period
+    since: date  # first day counted, in the viewer's time zone
+    recipients: tuple[LeaderRow, ...] = ()
+    givers: tuple[LeaderRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManagerLine:
+    member_id: str
+    manager_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewardLink:
+    """One reward link for one person. `url` is a secret: it is left out of `repr`, and only
+    `links.link_dm` puts it in a message."""
+
+    recipient_id: str
+    admin_id: str
+    url: str = field(repr=False)
+    campaign_id: str
+    campaign_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    expires_on: date | None = None
+    note: str | None = None  # the admin's message, mrkdwn as stored
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkBatchCard:
+    """A batch of reward links (the links themselves are never part of it)."""
+
+    batch_id: str
+    campaign_id: str
+    count: int
+    requested_by: str
+    created_at: datetime
+    status: str = "created"  # requested | created | failed
+    campaign_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    expires_on: date | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeCard:
+    """Everything the App Home shows one person. Sections for approvers and admins appear only
+    when `is_approver` / `is_admin` is set."""
+
+    user_id: str
+    balance: BalanceCard
+    received: tuple[RewardCard, ...] = ()
+    given: tuple[RewardCard, ...] = ()
+    is_approver: bool = False
+    pending: tuple[ApprovalCard, ...] = ()
+    is_admin: bool = False
+    in_doubt: tuple[RewardCard, ...] = ()
+    link_batches: tuple[LinkBatchCard, ...] = ()
+
+
+def unique_rewards(cards: Sequence[RewardCard]) -> list[RewardCard]:
+    """The cards with repeated short ids dropped (first kept), so block ids stay unique."""
+    seen: set[str] = set()
+    kept: list[RewardCard] = []
+    for card in cards:
+        if card.short_id not in seen:
+            seen.add(card.short_id)
+            kept.append(card)
+    return kept

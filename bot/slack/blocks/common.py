@@ -1,0 +1,270 @@
+"""Shared pieces of every message: the sandbox notice, safe truncation, and how points, money,
+people and dates are written.
+
+Slack's limits (Block Kit reference): 50 blocks in a message, 100 in a modal or App Home; section
+text 3,000 characters, a field 2,000; header 150; button text 75, value 2,000; context at most 10
+elements; modal title, submit and close 24; `private_metadata` 3,000. Lengths are counted here in
+UTF-16 code units, which is never less than the number of characters, so an emoji can't push a
+text over a limit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SANDBOX_NOTICE = "🧪 Sandbox: no real reward was sent."
+ELLIPSIS = "…"
+
+MESSAGE_MAX_BLOCKS = 50
+VIEW_MAX_BLOCKS = 100
+SECTION_TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+HEADER_TEXT_MAX = 150
+CONTEXT_MAX_ELEMENTS = 10
+BUTTON_TEXT_MAX = 75
+BUTTON_VALUE_MAX = 2000
+MODAL_TITLE_MAX = 24
+PRIVATE_METADATA_MAX = 3000
+FALLBACK_TEXT_MAX = 3000  # the top-level `text`: a notification, so keep it well short
+LIST_CITATION_MAX = 120  # a citation inside a list row
+
+REDEEM_HINT = (
+    "Check your email from Xoxoday/Plum for how to redeem: you sign in to the Plum storefront "
+    "with your work email."
+)
+
+# status → (emoji, what to call it)
+STATUS_LABELS: Mapping[str, tuple[str, str]] = {
+    "pending_approval": ("⏳", "waiting for approval"),
+    "queued": ("🕓", "about to be sent"),
+    "sending": ("📤", "sending"),
+    "sent": ("✅", "sent"),
+    "failed": ("❌", "not sent"),
+    "in_doubt": ("🔎", "being checked"),
+    "cancelled": ("↩️", "withdrawn"),
+    "rejected": ("🚫", "rejected"),
+    "expired": ("⌛", "expired before approval"),
+}
+
+
+# ── lengths and truncation ───────────────────────────────────────────────────────────────
+
+
+def text_len(text: str) -> int:
+    """Length as Slack's limits count it, conservatively: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_ENTITY_TAIL = re.compile(r"&#?[A-Za-z0-9]{0,8}$")
+
+
+def _joins_previous(char: str) -> bool:
+    """True for characters that belong to the one before (accents, ZWJ, variation selectors,
+    skin tones), so a cut never lands between them."""
+    code = ord(char)
+    return (
+        bool(unicodedata.combining(char))
+        or char in "\u200d\ufe0e\ufe0f"
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def clip(text: str, limit: int, *, mrkdwn: bool = True) -> str:
+    """`text` cut to at most `limit` (UTF-16 units) with an ellipsis, never inside a `<…>`
+    mention or link, an `&amp;` entity or an emoji sequence. Text that fits is returned as is."""
+    if text_len(text) <= limit:
+        return text
+    budget = max(limit - text_len(ELLIPSIS), 0)
+    used = 0
+    cut = 0
+    for i, char in enumerate(text):
+        width = 2 if ord(char) > 0xFFFF else 1
+        if used + width > budget:
+            break
+        used += width
+        cut = i + 1
+    while 0 < cut < len(text) and (_joins_previous(text[cut]) or text[cut - 1] == "\u200d"):
+        cut -= 1
+    head = text[:cut]
+    if mrkdwn:
+        opened, closed = head.rfind("<"), head.rfind(">")
+        if opened > closed:
+            head = head[:opened]
+        entity = _ENTITY_TAIL.search(head)
+        if entity:
+            head = head[: entity.start()]
+    return head.rstrip() + ELLIPSIS
+
+
+def one_line(text: str) -> str:
+    """Newlines and runs of spaces folded to single spaces (for list rows)."""
+    return " ".join(text.split())
+
+
+def escape_mrkdwn(raw: str) -> str:
+    """Raw text (as typed in a modal) made safe for mrkdwn: `&`, `<`, `>` escaped."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quote(text: str) -> str:
+    """A mrkdwn block quote of every line of `text`."""
+    return "\n".join(f">{line}" if line else ">" for line in text.splitlines() or [""])
+
+
+# ── people, points, money ────────────────────────────────────────────────────────────────
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def channel_link(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+def _join(names: Sequence[str], hidden: int) -> str:
+    if hidden:
+        return ", ".join(names) + (f" and {hidden} others" if hidden > 1 else " and 1 other")
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def people(user_ids: Sequence[str], *, limit: int = 1000) -> str:
+    """`<@A>`, `<@A> and <@B>`, `<@A>, <@B> and <@C>`; when that is longer than `limit`
+    characters, the rest are counted: `<@A>, <@B> and 12 others`."""
+    names = [mention(u) for u in dict.fromkeys(user_ids)]
+    if not names:
+        return "nobody"
+    for count in range(len(names), 0, -1):
+        text = _join(names[:count], len(names) - count)
+        if count == 1 or text_len(text) <= limit:
+            return text
+    return names[0]  # pragma: no cover - the loop always returns
+
+
+def points(n: int) -> str:
+    return f"{n:,} point" if n == 1 else f"{n:,} points"
+
+
+def money(value: Decimal, currency: str | None) -> str:
+    amount = f"{value:,.2f}"
+    return f"{amount} {currency}" if currency else amount
+
+
+def short_id(value: str) -> str:
+    return f"`{value}`"
+
+
+def values_text(values: Iterable[str]) -> str:
+    return " ".join(f"#{v}" for v in values)
+
+
+def status_text(status: str) -> str:
+    emoji, label = STATUS_LABELS.get(status, ("•", status.replace("_", " ")))
+    return f"{emoji} {label}"
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, ("•", status.replace("_", " ")))[1]
+
+
+def status_emoji(status: str) -> str:
+    return STATUS_LABELS.get(status, ("•", ""))[0]
+
+
+# ── time ─────────────────────────────────────────────────────────────────────────────────
+
+
+def zone(tz: str | None) -> ZoneInfo:
+    """The member's time zone; UTC when it is missing or unknown."""
+    if tz:
+        try:
+            return ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def local(when: datetime, tz: str | None) -> datetime:
+    """`when` in `tz` (a naive datetime is taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo("UTC"))
+    return when.astimezone(zone(tz))
+
+
+def format_date(value: date | datetime, tz: str | None = None) -> str:
+    """`5 March 2026`; a datetime is first moved into `tz`."""
+    day = local(value, tz).date() if isinstance(value, datetime) else value
+    return f"{day.day} {day:%B %Y}"
+
+
+def format_short_date(value: date | datetime, tz: str | None = None) -> str:
+    """`5 Mar 2026`, for list rows."""
+    day = local(value, tz).date() if isinstance(value, datetime) else value
+    return f"{day.day} {day:%b %Y}"
+
+
+def format_datetime(when: datetime, tz: str | None) -> str:
+    """`5 March 2026 at 14:05 CET` in `tz`."""
+    moment = local(when, tz)
+    return f"{format_date(moment.date())} at {moment:%H:%M} {moment.tzname() or 'UTC'}"
+
+
+# ── payloads ─────────────────────────────────────────────────────────────────────────────
+
+
+def _notice_block() -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": SANDBOX_NOTICE}]}
+
+
+def _is_notice(block: Mapping[str, Any]) -> bool:
+    return block.get("type") == "context" and block.get("elements") == [
+        {"type": "mrkdwn", "text": SANDBOX_NOTICE}
+    ]
+
+
+def _is_view(payload: Mapping[str, Any]) -> bool:
+    return payload.get("type") in ("modal", "home")
+
+
+def with_sandbox_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a message payload (or view) that says no real reward was sent: a context block
+    at the end (the last content block gives way when the payload is full) and, for messages,
+    the same sentence at the end of the fallback `text`. Applying it twice changes nothing."""
+    out = dict(payload)
+    view = _is_view(out)
+    if "blocks" in out or view:
+        blocks = [b for b in out.get("blocks") or [] if not _is_notice(b)]
+        limit = VIEW_MAX_BLOCKS if view else MESSAGE_MAX_BLOCKS
+        out["blocks"] = [*blocks[: limit - 1], _notice_block()]
+    if not view:
+        text = str(out.get("text") or "")
+        if SANDBOX_NOTICE not in text:
+            room = FALLBACK_TEXT_MAX - text_len(SANDBOX_NOTICE) - 1
+            text = f"{clip(text, room)}\n{SANDBOX_NOTICE}" if text else SANDBOX_NOTICE
+        out["text"] = text
+    return out
+
+
+def message(text: str, blocks: Sequence[Mapping[str, Any]], *, sandbox: bool) -> dict[str, Any]:
+    """A message payload: fallback `text` (plain, short) and `blocks` within Slack's limits,
+    with the sandbox notice when `sandbox`."""
+    payload: dict[str, Any] = {
+        "text": clip(text.strip() or "Rewards", FALLBACK_TEXT_MAX),
+        "blocks": [dict(b) for b in blocks][:MESSAGE_MAX_BLOCKS],
+    }
+    return with_sandbox_notice(payload) if sandbox else payload
+
+
+def text_only(text: str, *, sandbox: bool) -> dict[str, Any]:
+    """A payload with only `text` (e.g. a file's `initial_comment`)."""
+    payload: dict[str, Any] = {"text": clip(text.strip(), FALLBACK_TEXT_MAX)}
+    return with_sandbox_notice(payload) if sandbox else payload

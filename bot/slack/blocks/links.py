@@ -1,0 +1,87 @@
+"""Reward links: the DM that gives one person their link (the only message that ever holds a
+link), the admin's confirmation, and the comment on the CSV of a batch (neither holds a link).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote as url_quote
+
+from bot.slack.blocks.cards import LinkBatchCard, RewardLink
+from bot.slack.blocks.common import (
+    SECTION_TEXT_MAX,
+    clip,
+    format_date,
+    mention,
+    message,
+    money,
+    one_line,
+    quote,
+    text_only,
+)
+from bot.slack.blocks.kit import context, section
+
+Payload = dict[str, Any]
+NOTE_MAX = 1500
+
+
+def _campaign(name: str | None, campaign_id: str) -> str:
+    return f"*{one_line(name)}*" if name and name.strip() else f"campaign {campaign_id}"
+
+
+def _value(link_amount: Any, currency: str | None) -> str:
+    return f" worth *{money(link_amount, currency)}*" if link_amount is not None else ""
+
+
+def _safe_url(url: str) -> str:
+    """The link as a mrkdwn target: `<`, `>`, `|` and spaces percent-encoded (they would end
+    `<…|…>` early) and `&` written `&amp;`, as Slack expects in mrkdwn."""
+    encoded = url_quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~-._")
+    return encoded.replace("&", "&amp;")
+
+
+def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
+    """The DM that gives `link.recipient_id` their reward link, with the admin's note. The link
+    is in the blocks only (not in the notification text)."""
+    lead = (
+        f"🎁 {mention(link.admin_id)} sent you a reward{_value(link.amount, link.currency)} "
+        f"from {_campaign(link.campaign_name, link.campaign_id)}!"
+    )
+    blocks = [section(lead)]
+    if link.note and link.note.strip():
+        blocks.append(section(clip(quote(link.note.strip()), NOTE_MAX)))
+    until = f" It works until *{format_date(link.expires_on)}*." if link.expires_on else ""
+    url = _safe_url(link.url)
+    blocks += [
+        section(f"👉 <{url}|Open your reward> and pick what you like.{until}"),
+        context("This link is yours alone: please don't share it."),
+    ]
+    text = f"{mention(link.admin_id)} sent you a reward. Open this DM to claim it."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
+    """The admin's confirmation: who got which campaign's link. Never the link itself."""
+    until = f", valid until {format_date(link.expires_on)}" if link.expires_on else ""
+    lead = (
+        f"✅ I sent {mention(link.recipient_id)} a reward link{_value(link.amount, link.currency)}"
+        f" from {_campaign(link.campaign_name, link.campaign_id)}{until}, in a DM with your "
+        "message. The link is only in their DM, so it isn't shown here."
+    )
+    blocks = [section(lead)]
+    text = f"I sent {mention(link.recipient_id)} a reward link by DM."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
+    """The `initial_comment` of the CSV file in the admin's DM (a `{"text"}` payload: file
+    comments take text only). Describes the batch; the links are only in the file."""
+    until = f", valid until {format_date(batch.expires_on)}" if batch.expires_on else ""
+    count = f"{batch.count:,} reward link{'s' if batch.count != 1 else ''}"
+    text = (
+        f"🎁 Here are {count}{_value(batch.amount, batch.currency)} from "
+        f"{_campaign(batch.campaign_name, batch.campaign_id)}{until}, one per row of the "
+        "attached CSV. Anyone holding a link can redeem it, so keep the file private and give "
+        "each link to one person. The audit trail records this batch without the links."
+    )
+    return text_only(clip(text, SECTION_TEXT_MAX), sandbox=sandbox)

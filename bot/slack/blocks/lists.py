@@ -1,0 +1,281 @@
+"""Answers to `/reward help`, `history`, `leaderboard`, `approvals`, `balance` and `managers`
+(ephemeral messages; each a `{"text", "blocks"}` payload with the sandbox notice when asked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.rewards.parse import EXAMPLE, help_text
+from bot.slack.blocks.approvals import approval_row
+from bot.slack.blocks.cards import (
+    ApprovalCard,
+    BalanceCard,
+    Leaderboard,
+    LeaderRow,
+    ManagerLine,
+    RewardCard,
+    unique_rewards,
+)
+from bot.slack.blocks.common import (
+    LIST_CITATION_MAX,
+    MESSAGE_MAX_BLOCKS,
+    REDEEM_HINT,
+    SECTION_TEXT_MAX,
+    clip,
+    format_date,
+    format_short_date,
+    mention,
+    message,
+    money,
+    one_line,
+    people,
+    points,
+    short_id,
+    status_emoji,
+    status_label,
+    text_len,
+)
+from bot.slack.blocks.kit import Block, context, divider, header, section
+
+Payload = dict[str, Any]
+HISTORY_SIZE = 10
+LEADERBOARD_SIZE = 10
+MANAGERS_TEXT_MAX = 9000  # a message's whole text stays well under what Slack accepts
+_MEDALS = ("🥇", "🥈", "🥉")
+
+
+def help_message(*, values: Sequence[str] = (), sandbox: bool) -> Payload:
+    """`/reward help`: the grammar with examples (and the company values when set)."""
+    blocks = [header("How to use /reward"), section(help_text(values=values))]
+    return message(f"How to use /reward, e.g. {EXAMPLE}", blocks, sandbox=sandbox)
+
+
+# ── history ──────────────────────────────────────────────────────────────────────────────
+
+
+def _row_citation(reward: RewardCard) -> str:
+    return clip(one_line(reward.citation), LIST_CITATION_MAX)
+
+
+def given_row(reward: RewardCard, tz: str | None) -> str:
+    who = people(reward.recipient_ids, limit=200)
+    return (
+        f"{status_emoji(reward.status)} {format_short_date(reward.created_at, tz)} · "
+        f"*{points(reward.total)}* to {who} · {short_id(reward.short_id)} · "
+        f"{status_label(reward.status)}\n      “{_row_citation(reward)}”"
+    )
+
+
+def received_row(reward: RewardCard, viewer_id: str, tz: str | None) -> str:
+    mine = next((r for r in reward.recipients if r.user_id == viewer_id), None)
+    status = reward.status
+    if mine is not None and mine.outcome in ("failed", "cancelled", "in_doubt"):
+        status = mine.outcome
+    amount = mine.points if mine is not None else reward.total
+    return (
+        f"{status_emoji(status)} {format_short_date(reward.created_at, tz)} · "
+        f"*{points(amount)}* from {mention(reward.giver_id)} · {short_id(reward.short_id)} · "
+        f"{status_label(status)}\n      “{_row_citation(reward)}”"
+    )
+
+
+def _rows_section(title: str, rows: Sequence[str], empty: str) -> Block:
+    body = "\n".join(rows) if rows else empty
+    return section(clip(f"*{title}*\n{body}", SECTION_TEXT_MAX))
+
+
+def history_message(
+    *,
+    viewer_id: str,
+    given: Sequence[RewardCard],
+    received: Sequence[RewardCard],
+    tz: str | None,
+    sandbox: bool,
+) -> Payload:
+    """Your last 10 rewards given and received, newest first as given, with their status."""
+    given_rows = [given_row(r, tz) for r in unique_rewards(given)[:HISTORY_SIZE]]
+    received_rows = [
+        received_row(r, viewer_id, tz) for r in unique_rewards(received)[:HISTORY_SIZE]
+    ]
+    blocks = [
+        header("Your rewards"),
+        _rows_section(
+            "Received",
+            received_rows,
+            "Nothing yet. When someone rewards you, it shows up here.",
+        ),
+        divider(),
+        _rows_section(
+            "Given",
+            given_rows,
+            f"You haven't given any yet. Try `{EXAMPLE}`",
+        ),
+        context(
+            "✅ sent · ⏳ waiting for approval · 🕓 about to be sent · 🔎 being checked · "
+            "❌ not sent · ↩️ withdrawn · 🚫 rejected · ⌛ expired"
+        ),
+    ]
+    text = f"Your last rewards: {len(received_rows)} received, {len(given_rows)} given."
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── leaderboard ──────────────────────────────────────────────────────────────────────────
+
+
+def _board(rows: Sequence[LeaderRow], verb: str) -> str:
+    lines = []
+    for i, row in enumerate(rows[:LEADERBOARD_SIZE]):
+        rank = _MEDALS[i] if i < len(_MEDALS) else f"{i + 1}."
+        count = f" in {row.rewards} reward{'s' if row.rewards != 1 else ''}" if row.rewards else ""
+        lines.append(f"{rank} {mention(row.user_id)} · {points(row.points)} {verb}{count}")
+    return "\n".join(lines)
+
+
+def leaderboard_message(*, board: Leaderboard, sandbox: bool) -> Payload:
+    """`/reward leaderboard [week|month]`: top recipients and givers since `board.since`."""
+    period = "this week" if board.period == "week" else "this month"
+    since = f"Since {format_date(board.since)}"
+    if not board.recipients and not board.givers:
+        blocks = [
+            header(f"Leaderboard {period}"),
+            section(
+                f"No rewards {period} yet. Be the first: `{EXAMPLE}`",
+            ),
+            context(since),
+        ]
+        return message(f"No rewards {period} yet.", blocks, sandbox=sandbox)
+    blocks = [
+        header(f"Leaderboard {period}"),
+        section(f"*Most recognised*\n{_board(board.recipients, 'received') or 'Nobody yet.'}"),
+        section(f"*Most generous*\n{_board(board.givers, 'given') or 'Nobody yet.'}"),
+        context(since),
+    ]
+    top = board.recipients[0] if board.recipients else None
+    text = f"Leaderboard {period}" + (
+        f": {mention(top.user_id)} leads with {points(top.points)}." if top else "."
+    )
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── approvals waiting ────────────────────────────────────────────────────────────────────
+
+
+def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox: bool) -> Payload:
+    """`/reward approvals`: what waits for the viewer, each with Approve / Reject."""
+    seen: set[str] = set()
+    unique = []
+    for req in requests:
+        if req.reward.short_id not in seen:
+            seen.add(req.reward.short_id)
+            unique.append(req)
+    if not unique:
+        blocks = [section("🎉 Nothing is waiting for your approval.")]
+        return message("Nothing is waiting for your approval.", blocks, sandbox=sandbox)
+    n = len(unique)
+    blocks: list[Block] = [header(f"Waiting for your approval ({n})")]
+    room = (MESSAGE_MAX_BLOCKS - len(blocks) - 2) // 3  # sandbox notice and "more" line
+    for req in unique[:room]:
+        blocks += [*approval_row(req, tz), divider()]
+    if n > room:
+        blocks.append(context(f"…and {n - room} more. Decide on these to see the rest."))
+    else:
+        blocks.pop()  # the last divider
+    text = f"{n} reward{'s' if n != 1 else ''} waiting for your approval."
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── balance ──────────────────────────────────────────────────────────────────────────────
+
+
+def balance_lines(balance: BalanceCard) -> list[str]:
+    """The person's points and allowance, as mrkdwn lines (shared with the App Home)."""
+    if balance.points is None:
+        mine = "I couldn't look up your points right now. Please try again in a minute."
+    elif not balance.points_found or balance.points == 0:
+        mine = "You have no points to redeem yet. When someone rewards you, they show up here."
+    else:
+        mine = f"You have *{points(balance.points)}* to redeem. {REDEEM_HINT}"
+    left = balance.allowance_left
+    if left is None:
+        give = (
+            "As an admin, you have no monthly limit on giving."
+            if balance.is_admin
+            else "There's no monthly limit on what you give."
+        )
+    else:
+        resets = f" It resets on {format_date(balance.resets_on)}." if balance.resets_on else ""
+        give = (
+            f"You can still give *{points(left)}* this month "
+            f"(of {balance.allowance:,}; {balance.given_this_month:,} given).{resets}"
+        )
+    return [mine, give]
+
+
+def account_lines(balance: BalanceCard) -> list[str]:
+    """Admins only: the company account balance and the low-balance warning."""
+    if not balance.is_admin:
+        return []
+    if balance.account_balance is None:
+        return ["*Company account:* I couldn't get the balance from Xoxoday right now."]
+    lines = [
+        f"*Company account:* {money(balance.account_balance, balance.account_currency)} "
+        "left at Xoxoday."
+    ]
+    if balance.low and balance.low_balance is not None:
+        lines.append(
+            f"⚠️ That's under the low-balance mark of "
+            f"{money(balance.low_balance, balance.account_currency)}. Top up the Xoxoday "
+            "account soon, or rewards will start failing."
+        )
+    return lines
+
+
+def balance_message(*, balance: BalanceCard, sandbox: bool) -> Payload:
+    """`/reward balance`: your redeemable points and what you may still give this month; admins
+    also see the account balance, with a warning when it is low."""
+    blocks: list[Block] = [section("\n\n".join(balance_lines(balance)))]
+    account = account_lines(balance)
+    if account:
+        blocks += [divider(), section("\n".join(account))]
+    text = one_line(balance_lines(balance)[0].replace("*", ""))
+    if balance.low:
+        text += " The company account balance is low."
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── managers ─────────────────────────────────────────────────────────────────────────────
+
+
+def managers_message(*, managers: Sequence[ManagerLine], sandbox: bool) -> Payload:
+    """`/reward managers`: who approves for whom."""
+    if not managers:
+        blocks = [
+            section(
+                "No managers recorded yet. Add one with `/reward manager @member @manager`; "
+                "until then, approvers decide for everyone."
+            )
+        ]
+        return message("No managers recorded yet.", blocks, sandbox=sandbox)
+    lines = [f"{mention(m.member_id)} → {mention(m.manager_id)}" for m in managers]
+    shown: list[str] = []
+    for line in lines:
+        if text_len("\n".join([*shown, line])) > MANAGERS_TEXT_MAX:
+            break
+        shown.append(line)
+    blocks: list[Block] = [header(f"Managers ({len(lines)})")]
+    chunk: list[str] = []
+    for line in shown:
+        if text_len("\n".join([*chunk, line])) > SECTION_TEXT_MAX:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(section("\n".join(chunk)))
+    more = f"…and {len(lines) - len(shown)} more. " if len(shown) < len(lines) else ""
+    blocks.append(
+        context(
+            f"{more}Change one with `/reward manager @member @manager`, remove one with "
+            "`/reward manager @member none`."
+        )
+    )
+    return message(f"{len(lines)} managers recorded.", blocks, sandbox=sandbox)

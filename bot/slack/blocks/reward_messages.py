@@ -1,0 +1,376 @@
+"""Messages about one reward's delivery: the recipient's DM, the channel announcement, what the
+giver is told (sent, waiting for approval, failed, being checked), the admins' alerts for
+rewards in doubt, and the notice that points were withdrawn.
+
+Every function returns `{"text": fallback, "blocks": [...]}` and adds the sandbox notice when
+`sandbox` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.slack.blocks.cards import RewardCard, Settlement, unique_rewards
+from bot.slack.blocks.common import (
+    FIELD_TEXT_MAX,
+    MESSAGE_MAX_BLOCKS,
+    REDEEM_HINT,
+    clip,
+    format_date,
+    format_datetime,
+    mention,
+    message,
+    one_line,
+    people,
+    points,
+    quote,
+    short_id,
+    values_text,
+)
+from bot.slack.blocks.kit import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    header,
+    keyed,
+    section,
+)
+from bot.slack.ids import ActionId, BlockId
+
+Payload = dict[str, Any]
+
+
+# ── pieces ───────────────────────────────────────────────────────────────────────────────
+
+
+def amount_phrase(reward: RewardCard) -> str:
+    """`*100 points*`, `*100 points* each (*200 points* in all)` or, for uneven amounts,
+    `*250 points* in all`."""
+    each = reward.each
+    if len(reward.recipients) <= 1:
+        return f"*{points(reward.total)}*"
+    if each is not None:
+        return f"*{points(each)}* each (*{points(reward.total)}* in all)"
+    return f"*{points(reward.total)}* in all"
+
+
+def citation_block(reward: RewardCard) -> Block:
+    return section(quote(reward.citation.strip() or "(no message)"))
+
+
+def values_context(reward: RewardCard) -> list[Block]:
+    return [context(f"Values: {values_text(reward.values)}")] if reward.values else []
+
+
+def id_context(reward: RewardCard, tz: str | None, *, extra: str = "") -> Block:
+    when = format_datetime(reward.created_at, tz)
+    tail = f" · {extra}" if extra else ""
+    return context(f"Reward {short_id(reward.short_id)} · given {when}{tail}")
+
+
+def recipient_lines(reward: RewardCard, *, emails: bool) -> str:
+    """One line per recipient (for admins: with their email, to look them up in Xoxoday)."""
+    lines = []
+    for r in reward.recipients:
+        email = f" · {r.email}" if emails and r.email else ""
+        outcome = f" · {r.outcome.replace('_', ' ')}" if r.outcome else ""
+        lines.append(f"{mention(r.user_id)} · {points(r.points)}{email}{outcome}")
+    return clip("\n".join(lines), FIELD_TEXT_MAX - 20)
+
+
+def _who(reward: RewardCard) -> str:
+    return people(reward.recipient_ids, limit=600)
+
+
+# ── recipients and channel ───────────────────────────────────────────────────────────────
+
+
+def recipient_dm(
+    *, reward: RewardCard, recipient_id: str, tz: str | None, sandbox: bool
+) -> Payload:
+    """The DM a recipient gets once their points are sent: from whom, how much, what for, how
+    to redeem and when the points expire (in their time zone)."""
+    mine = reward.points_for(recipient_id) or reward.each or reward.total
+    others = [u for u in reward.recipient_ids if u != recipient_id]
+    also = f" (along with {people(others, limit=400)})" if others else ""
+    lead = f"🎉 {mention(reward.giver_id)} sent you *{points(mine)}*{also}!"
+    redeem = REDEEM_HINT
+    if reward.expires_on is not None:
+        redeem += f" Your points expire on *{format_date(reward.expires_on, tz)}*."
+    blocks = [
+        section(lead),
+        citation_block(reward),
+        *values_context(reward),
+        section(f"*How to redeem:* {redeem}"),
+        id_context(reward, tz),
+    ]
+    text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(reward.citation)}"
+    return message(text, blocks, sandbox=sandbox)
+
+
+def channel_announcement(*, reward: RewardCard, sandbox: bool) -> Payload:
+    """The public post in the channel where the reward was given (or the announce channel)."""
+    lead = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)} with {amount_phrase(reward)}!"
+    blocks = [section(lead), citation_block(reward), *values_context(reward)]
+    text = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)}: {one_line(reward.citation)}"
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── the giver ────────────────────────────────────────────────────────────────────────────
+
+
+def giver_confirmation(
+    *, reward: RewardCard, tz: str | None, sandbox: bool, announced_in: str | None = None
+) -> Payload:
+    """The giver's confirmation once Plum has taken the points. Recipients whose part failed
+    (`outcome == "failed"`) are named with the reason."""
+    failed = [r for r in reward.recipients if r.outcome == "failed"]
+    got = [r for r in reward.recipients if r.outcome != "failed"]
+    if got:
+        got_ids = [r.user_id for r in got]
+        amounts = {r.points for r in got}
+        each = f"{points(amounts.pop())} each" if len(amounts) == 1 and len(got) > 1 else ""
+        total = sum(r.points for r in got)
+        how_much = f"*{each}* (*{points(total)}* in all)" if each else f"*{points(total)}*"
+        lead = f"✅ Sent! {people(got_ids, limit=600)} got {how_much}."
+    else:
+        lead = "❌ None of the points were sent."
+    parts = [lead]
+    if got:
+        parts.append("They have a DM from me with how to redeem.")
+    if announced_in:
+        parts.append(f"I announced it in <#{announced_in}>.")
+    elif not reward.public:
+        parts.append("It wasn't announced in a channel.")
+    blocks = [section(" ".join(parts))]
+    if failed:
+        lines = [
+            f"• {mention(r.user_id)}: {one_line(r.reason or 'Xoxoday refused it')}" for r in failed
+        ]
+        blocks.append(
+            section(
+                "⚠️ *Not sent to*\n"
+                + "\n".join(lines)
+                + "\nThat part doesn't count against your allowance. Ask an admin if it's "
+                f"unclear, and mention {short_id(reward.short_id)}."
+            )
+        )
+    blocks += [citation_block(reward), id_context(reward, tz)]
+    text = f"Sent! Reward {reward.short_id}: {points(reward.total)} to {_who(reward)}."
+    if not got:
+        text = f"Reward {reward.short_id} was not sent."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def giver_pending_approval(
+    *,
+    reward: RewardCard,
+    approver_ids: Sequence[str],
+    tz: str | None,
+    sandbox: bool,
+    threshold: int | None = None,
+    via_manager: bool = False,
+) -> Payload:
+    """The giver is told their reward waits for approval, who was asked, and that nothing is
+    sent until then."""
+    why = f" (rewards of {points(threshold)} or more do)" if threshold is not None else ""
+    if via_manager and approver_ids:
+        asked = f"I've asked your manager, {mention(approver_ids[0])}."
+    elif approver_ids:
+        asked = f"I've asked {people(approver_ids, limit=600)}."
+    else:
+        asked = "I've asked the approvers."
+    lead = (
+        f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} needs approval{why}. "
+        f"{asked} Nothing is sent until someone decides; you'll hear from me here."
+    )
+    blocks = [section(lead), citation_block(reward), id_context(reward, tz)]
+    text = f"Your reward {reward.short_id} needs approval; nothing is sent until then."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+    """A definite refusal from Plum: what happened, in plain words, and what to do."""
+    what = one_line(reward.failure_reason or "") or "Xoxoday refused it and didn't say why."
+    lead = f"❌ Your reward of {amount_phrase(reward)} to {_who(reward)} wasn't sent."
+    todo = (
+        "Nothing was sent, and it doesn't count against your monthly allowance. If the "
+        "problem is on your side (for example, a recipient's email), fix it and send the reward "
+        "again with `/reward`. Otherwise ask an admin and mention "
+        f"{short_id(reward.short_id)}."
+    )
+    blocks = [
+        section(lead),
+        section(f"*What happened*\n{what}"),
+        section(f"*What to do*\n{todo}"),
+        citation_block(reward),
+        id_context(reward, tz),
+    ]
+    text = f"Your reward {reward.short_id} wasn't sent: {what}"
+    return message(text, blocks, sandbox=sandbox)
+
+
+def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+    """The outcome is unknown: it is being checked, and the giver must not send it again."""
+    lead = f"🔎 Your reward of {amount_phrase(reward)} to {_who(reward)} is being checked."
+    body = (
+        "Xoxoday didn't confirm whether the points arrived, so an admin is checking. You'll "
+        "hear from me once they know. *Please don't send it again:* the points could arrive "
+        "twice."
+    )
+    blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
+    text = f"Your reward {reward.short_id} is being checked. Please don't send it again."
+    return message(text, blocks, sandbox=sandbox)
+
+
+# ── admins ───────────────────────────────────────────────────────────────────────────────
+
+
+def settle_buttons(reward: RewardCard) -> Block:
+    """ "It was sent" / "It failed" for an in-doubt reward; each button's value is the short id."""
+    sent = button(
+        "It was sent",
+        action_id=ActionId.SETTLE_SENT,
+        value=reward.short_id,
+        style="primary",
+        confirm=confirm_dialog(
+            title="Mark as sent?",
+            text="Only if Xoxoday's dashboard shows the points arrived. The giver is told "
+            "they did.",
+            confirm="It was sent",
+        ),
+    )
+    failed = button(
+        "It failed",
+        action_id=ActionId.SETTLE_FAILED,
+        value=reward.short_id,
+        style="danger",
+        confirm=confirm_dialog(
+            title="Mark as failed?",
+            text="Only if Xoxoday's dashboard shows no points arrived. The giver is told, "
+            "and may send it again.",
+            confirm="It failed",
+            style="danger",
+        ),
+    )
+    return actions(keyed(BlockId.SETTLE_ACTIONS, reward.short_id), sent, failed)
+
+
+def settlement_context(settlement: Settlement, tz: str | None) -> Block:
+    said = "✅ Marked as sent" if settlement.outcome == "sent" else "❌ Marked as failed"
+    when = format_datetime(settlement.settled_at, tz)
+    return context(f"{said} by {mention(settlement.settled_by)} on {when}.")
+
+
+def admin_in_doubt_alert(
+    *,
+    reward: RewardCard,
+    tz: str | None,
+    sandbox: bool,
+    settlement: Settlement | None = None,
+) -> Payload:
+    """An admin's DM about a reward whose outcome is unknown, with "It was sent" / "It failed"
+    buttons; with `settlement`, the same message after the decision, without the buttons."""
+    detail = one_line(reward.failure_reason or "")
+    said = f" ({detail})" if detail else ""
+    lead = (
+        f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer{said}, "
+        "so I don't know whether the points arrived. I won't send it again by myself."
+    )
+    blocks: list[Block] = [
+        header(f"Reward in doubt: {reward.short_id}"),
+        section(lead),
+        section(
+            fields=[
+                f"*From*\n{mention(reward.giver_id)}",
+                f"*Total*\n{points(reward.total)}",
+                f"*To*\n{recipient_lines(reward, emails=True)}",
+                f"*Given*\n{format_datetime(reward.created_at, tz)}",
+            ]
+        ),
+        citation_block(reward),
+    ]
+    if settlement is None:
+        blocks += [
+            section(
+                "*What to do* Look the recipients up in Xoxoday's dashboard. If the points "
+                "arrived, press *It was sent*; if not, press *It failed* (the giver is told and "
+                "may send it again)."
+            ),
+            settle_buttons(reward),
+        ]
+    else:
+        blocks.append(settlement_context(settlement, tz))
+    text = f"Reward {reward.short_id} is in doubt: check Xoxoday and settle it."
+    if settlement is not None:
+        text = f"Reward {reward.short_id} was settled as {settlement.outcome}."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
+    """One in-doubt reward in a list: who, how much, when, the recipients' emails."""
+    emails = ", ".join(r.email for r in reward.recipients if r.email)
+    line = (
+        f"{short_id(reward.short_id)} · {mention(reward.giver_id)} → {_who(reward)} · "
+        f"{points(reward.total)} · {format_date(reward.created_at, tz)}"
+    )
+    if emails:
+        line += f"\n{emails}"
+    return section(line)
+
+
+def admin_crash_recovery_alert(
+    *, rewards: Sequence[RewardCard], tz: str | None, sandbox: bool, now: datetime | None = None
+) -> Payload:
+    """After a restart: rewards a crash left mid-send are now in doubt; each with its settle
+    buttons (as many as fit in one message; the rest are counted)."""
+    cards = unique_rewards(rewards)
+    n = len(cards)
+    when = f" on {format_datetime(now, tz)}" if now else ""
+    intro = (
+        f"The bot restarted{when} while sending {n} reward{'s' if n != 1 else ''}, so I don't "
+        "know whether Xoxoday received "
+        f"{'them' if n != 1 else 'it'}. I won't send anything again by myself. Check each in "
+        "Xoxoday's dashboard and settle it here."
+    )
+    blocks: list[Block] = [header("Rewards in doubt after a restart"), section(intro)]
+    room = (MESSAGE_MAX_BLOCKS - 1 - len(blocks) - 1) // 2  # sandbox notice, "more" line
+    for card in cards[:room]:
+        blocks += [in_doubt_row(card, tz), settle_buttons(card)]
+    if n > room:
+        blocks.append(
+            context(f"…and {n - room} more: see *Rewards in doubt* in the bot's App Home.")
+        )
+    text = f"{n} reward{'s' if n != 1 else ''} in doubt after a restart: check and settle them."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def recipient_cancelled(
+    *,
+    reward: RewardCard,
+    recipient_id: str,
+    reason: str,
+    tz: str | None,
+    sandbox: bool,
+    cancelled_by: str | None = None,
+) -> Payload:
+    """A recipient is told their points were withdrawn, and why."""
+    mine = reward.points_for(recipient_id) or reward.total
+    by = f" by {mention(cancelled_by)}" if cancelled_by else " by an admin"
+    lead = (
+        f"↩️ The *{points(mine)}* {mention(reward.giver_id)} sent you on "
+        f"{format_date(reward.created_at, tz)} were withdrawn{by}."
+    )
+    why = one_line(reason) or "No reason was given."
+    ask = f"Questions? Ask {mention(cancelled_by)}." if cancelled_by else "Questions? Ask an admin."
+    blocks = [
+        section(f"{lead}\n*Reason:* {why}"),
+        citation_block(reward),
+        context(f"Reward {short_id(reward.short_id)} · {ask}"),
+    ]
+    text = f"The {points(mine)} from reward {reward.short_id} were withdrawn: {why}"
+    return message(text, blocks, sandbox=sandbox)
