@@ -94,6 +94,7 @@ class Runtime:
         slack: WebClient | None = None,
         plum: PlumClient | None = None,
         worker_threads: int = 4,
+        plum_timeout: float | None = None,
     ) -> Runtime:
         sender = sender_email(settings)
         store = store_from_settings(settings)
@@ -116,7 +117,10 @@ class Runtime:
                 sandbox.start()
                 base_url = sandbox.base_url
                 log.info("embedded Plum sandbox at %s: no real rewards are sent", base_url)
-            plum = build_client(settings, token_store=store.token_store(), base_url=base_url)
+            extra = {} if plum_timeout is None else {"timeout": plum_timeout}
+            plum = build_client(
+                settings, token_store=store.token_store(), base_url=base_url, **extra
+            )
         slack = slack or slack_client(settings)
         people = People(slack=slack, settings=settings)
         notifier = Notifier(slack=slack, settings=settings, store=store)

@@ -41,6 +41,7 @@ class BotHarness:
         fake: FakeSlack,
         sandbox: SandboxServer,
         worker: bool = True,
+        plum_timeout: float | None = 3.0,
         **overrides: Any,
     ) -> None:
         self.fake = fake
@@ -59,7 +60,7 @@ class BotHarness:
             **overrides,
         }
         self.settings = load_settings(**settings)
-        self.runtime = Runtime.build(self.settings)
+        self.runtime = Runtime.build(self.settings, plum_timeout=plum_timeout)
         self.runtime.start(worker=worker)
         self.app = build_app(self.runtime)
         self.server = ServerThread(
