@@ -25,10 +25,8 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.plum import FileTokenStore, PlumClient, Recipient  # noqa: E402
-from bot.plum.sandbox import SandboxServer  # noqa: E402
+from bot.plum import FileTokenStore, PlumClient, Recipient
+from bot.plum.sandbox import SandboxServer
 
 LATENCY_MS = 100
 

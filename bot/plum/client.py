@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -21,21 +20,12 @@ from pydantic import SecretStr
 
 from bot.plum import parse
 from bot.plum.errors import (
-    AuthError,
     DuplicatePoNumberError,
-    InvalidTokenError,
     OrderNotFoundError,
-    PlumAPIError,
-    PlumConnectionError,
     PlumError,
     PlumOutcomeUnknownError,
-    PlumResponseError,
-    PlumTimeoutError,
     RateLimitedError,
     RequestRejectedError,
-    ServerError,
-    error_from_answer,
-    scrub,
 )
 from bot.plum.models import (
     Balance,
@@ -54,9 +44,10 @@ from bot.plum.models import (
     UserBalance,
     Voucher,
 )
+from bot.plum.operations import OPERATIONS
 from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
-from bot.plum.retry import Kind, RetryPolicy, never_sent
-from bot.plum.token_manager import TokenManager
+from bot.plum.requester import Requester
+from bot.plum.retry import RetryPolicy
 from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
@@ -64,52 +55,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 ORDER_READ_TIMEOUT = 130.0  # a realtime order may take up to 120 s
 DEFAULT_MAX_RETRIES = 2
-USER_AGENT = "rewardbot-plum/0.1"
-
-API_PATH = "/v1/oauth/api"
-TOKEN_PATH = "/v1/oauth/token"
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    name: str
-    query: str
-    tag: str
-    kind: Kind
-    path: str = API_PATH
-
-
-def _op(name: str, query: str, kind: Kind, path: str = API_PATH) -> Operation:
-    return Operation(
-        name, query, query.split(".", 1)[0].replace("storesAdmin", "storeAdmin"), kind, path
-    )
-
-
-OPERATIONS: Mapping[str, Operation] = {
-    op.name: op
-    for op in (
-        _op("getFilters", "plumProAPI.mutation.getFilters", Kind.READ),
-        _op("getVouchers", "plumProAPI.mutation.getVouchers", Kind.READ),
-        _op("getBalance", "plumProAPI.query.getBalance", Kind.READ),
-        _op("placeOrder", "plumProAPI.mutation.placeOrder", Kind.ORDER),
-        _op("getOrderDetails", "plumProAPI.mutation.getOrderDetails", Kind.READ),
-        _op("getOrderHistory", "plumProAPI.mutation.getOrderHistory", Kind.READ),
-        _op("paymentHistory", "plumProAPI.mutation.paymentHistory", Kind.READ),
-        _op("sendBalance", "storesAdmin.mutation.sendBalance", Kind.WRITE),
-        _op("user_balance", "storesAdmin.query.user_balance", Kind.READ),
-        _op("cancelBalance", "storesAdmin.mutation.cancelBalance", Kind.WRITE),
-        _op(
-            "generateLink",
-            "xoxo_link.mutation.generateLink",
-            Kind.WRITE,
-            API_PATH + "/generateLink",
-        ),
-        _op("campaignList", "xoxo_link.query.campaignList", Kind.READ),
-        _op(
-            "sendLinks", "xoxo_link.mutation.generateLinkEmail", Kind.WRITE, API_PATH + "/sendLinks"
-        ),
-    )
-}
 
 
 class PlumClient:
@@ -146,9 +91,8 @@ class PlumClient:
                 f"token_flow must be client_credentials, user or company: {token_flow!r}"
             )
         self.base_url = base_url.rstrip("/")
-        self._client_id = client_id
-        self._client_secret = _secret(client_secret)
-        if token_flow == "client_credentials" and not (client_id and self._client_secret):
+        client_secret_value = _secret(client_secret)
+        if token_flow == "client_credentials" and not (client_id and client_secret_value):
             raise ValueError("the client_credentials flow needs client_id and client_secret")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         if order_timeout is None:
@@ -162,19 +106,25 @@ class PlumClient:
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self._timeout)
-        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self._sleep = sleep
-        self._clock = clock
-        self._limiter = (
-            RateLimiter(limits=rate_limits, clock=clock, sleep=sleep) if rate_limit else None
-        )
-        seed = _seed(token_flow, _secret(access_token), _secret(refresh_token))
-        self._tokens = TokenManager(
-            store=token_store, flow=token_flow, issue=self._issue, seed=seed, clock=clock
+        self._r = Requester(
+            base_url=self.base_url,
+            http=self._http,
+            timeout=self._timeout,
+            policy=retry_policy or RetryPolicy(max_retries=max_retries),
+            limiter=RateLimiter(limits=rate_limits, clock=clock, sleep=sleep)
+            if rate_limit
+            else None,
+            sleep=sleep,
+            clock=clock,
+            client_id=client_id,
+            client_secret=client_secret_value,
+            token_store=token_store,
+            token_flow=token_flow,
+            seed=_seed(token_flow, _secret(access_token), _secret(refresh_token)),
         )
 
     def __repr__(self) -> str:
-        return f"PlumClient(base_url={self.base_url!r}, token_flow={self._tokens.flow!r})"
+        return f"PlumClient(base_url={self.base_url!r}, token_flow={self._r.tokens.flow!r})"
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -195,28 +145,27 @@ class PlumClient:
 
     @property
     def token_flow(self) -> TokenFlow:
-        return self._tokens.flow
+        return self._r.tokens.flow
 
     @property
     def tokens_issued(self) -> int:
         """How many times this client obtained tokens from Xoxoday (for monitoring)."""
-        return self._tokens.issued
+        return self._r.tokens.issued
 
     # --- tokens --------------------------------------------------------------------------------
 
     def get_access_token(self) -> str:
         """A valid access token (cached; obtained or refreshed only when needed)."""
-        return self._tokens.token()
+        return self._r.tokens.token()
 
     def refresh(self) -> None:
         """Obtain new tokens now (client credentials, or the refresh-token grant)."""
-        self._tokens.replace(self._tokens.token())
+        self._r.tokens.replace(self._r.tokens.token())
 
     def validate(self) -> TokenInfo:
         """Check the credentials with GET /v1/oauth/token; raises the AuthError that explains."""
-        op = Operation("validateToken", "", "", Kind.READ, TOKEN_PATH)
-        body = self._call(op, None, method="GET")
-        return parse.token_info(body, now=self._now())
+        body = self._call_op("validateToken", None)
+        return parse.token_info(body, now=self._r.now())
 
     validate_token = validate
 
@@ -305,9 +254,9 @@ class PlumClient:
         }
         request = {"query": op.query, "tag": op.tag, "variables": variables}
         unsure: PlumOutcomeUnknownError | None = None
-        for attempt in range(self._policy.max_retries + 1):
+        for attempt in range(self._r.policy.max_retries + 1):
             try:
-                body = self._call(op, variables, sent=sent, timeout=self._order_timeout)
+                body = self._r.call(op, variables, sent=sent, timeout=self._order_timeout)
                 order = parse.placed_order(body, po_number=po_number)
                 return PlacedOrder(order=order, po_number=po_number, request=request, response=body)
             except PlumOutcomeUnknownError as err:
@@ -316,10 +265,10 @@ class PlumClient:
                 if unsure is None:
                     raise  # the caller reused a poNumber: not ours to resolve
             except RateLimitedError as err:
-                delay = self._policy.delay(attempt, err.retry_after)
-                if delay is None or attempt == self._policy.max_retries:
+                delay = self._r.policy.delay(attempt, err.retry_after)
+                if delay is None or attempt == self._r.policy.max_retries:
                     raise
-                self._sleep(delay)
+                self._r.sleep(delay)
                 continue
             found = self._find_order(po_number, unsure)
             if found is not None:
@@ -331,8 +280,8 @@ class PlumClient:
                     recovered=True,
                 )
             log.info("placeOrder %s not found after an ambiguous failure; sending again", po_number)
-            if attempt < self._policy.max_retries:
-                self._sleep(self._policy.backoff(attempt))
+            if attempt < self._r.policy.max_retries:
+                self._r.sleep(self._r.policy.backoff(attempt))
         assert unsure is not None
         raise unsure
 
@@ -440,7 +389,7 @@ class PlumClient:
         if failure is not None:
             raise RequestRejectedError(
                 "Xoxoday did not send the points.",
-                detail=self._scrub(failure),
+                detail=self._r.scrub(failure),
                 operation="sendBalance",
             )
         return result
@@ -474,7 +423,7 @@ class PlumClient:
         if not success:
             raise RequestRejectedError(
                 "Xoxoday did not generate the reward links.",
-                detail=self._scrub(links.message or ""),
+                detail=self._r.scrub(links.message or ""),
                 operation="generateLink",
             )
         return links
@@ -506,251 +455,20 @@ class PlumClient:
         if not result.success:
             raise RequestRejectedError(
                 "Xoxoday did not send the reward links.",
-                detail=self._scrub(result.message or ""),
+                detail=self._r.scrub(result.message or ""),
                 operation="sendLinks",
             )
         return result
 
-    # --- the request loop ----------------------------------------------------------------------
-
     def _call_op(
         self,
         name: str,
-        variables: dict[str, Any],
-        *,
-        sent: Mapping[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Any:
-        return self._call(OPERATIONS[name], variables, sent=sent, extra=extra)
-
-    def _call(
-        self,
-        op: Operation,
         variables: dict[str, Any] | None,
         *,
-        method: str = "POST",
         sent: Mapping[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
-        timeout: httpx.Timeout | None = None,
     ) -> Any:
-        """One logical call: rate limit, auth, one refresh on a rejected token, retries."""
-        payload = None
-        if variables is not None:
-            payload = {"query": op.query, "tag": op.tag, "variables": variables, **(extra or {})}
-
-        def attempt() -> Any:
-            return self._authorized(op, method, payload, timeout or self._timeout)
-
-        return self._with_retries(op.name, op.kind, attempt, sent=sent)
-
-    def _with_retries(
-        self,
-        name: str,
-        kind: Kind,
-        attempt: Callable[[], Any],
-        *,
-        sent: Mapping[str, Any] | None = None,
-    ) -> Any:
-        retry = 0
-        while True:
-            try:
-                return attempt()
-            except (httpx.TransportError, PlumAPIError, PlumResponseError) as err:
-                hint = self._retryable(name, kind, err, sent)
-                delay = (
-                    self._policy.delay(retry, hint) if retry < self._policy.max_retries else None
-                )
-                if delay is None:
-                    if isinstance(err, httpx.TransportError):
-                        raise _transport_error(name, err) from err
-                    raise
-                log.info(
-                    "plum %s failed (%s); retry %d in %.2f s",
-                    name,
-                    _describe(err),
-                    retry + 1,
-                    delay,
-                )
-                self._sleep(delay)
-                retry += 1
-
-    def _retryable(
-        self, name: str, kind: Kind, err: Exception, sent: Mapping[str, Any] | None
-    ) -> float | None:
-        """The server's wait hint when `err` may be retried; otherwise raise what the caller
-        must see."""
-        if isinstance(err, httpx.TransportError):
-            if never_sent(err) or kind is Kind.READ:
-                return None
-            raise PlumOutcomeUnknownError(name, sent=sent or {}, reason=_describe(err)) from err
-        if isinstance(err, RateLimitedError):
-            if kind is Kind.READ:
-                return err.retry_after
-            raise err
-        if isinstance(err, ServerError) or (
-            isinstance(err, PlumResponseError) and kind is not Kind.READ
-        ):
-            if kind is Kind.READ:
-                return None
-            raise PlumOutcomeUnknownError(name, sent=sent or {}, reason=_describe(err)) from err
-        raise err
-
-    def _authorized(
-        self, op: Operation, method: str, payload: dict[str, Any] | None, timeout: httpx.Timeout
-    ) -> Any:
-        if self._limiter is not None:
-            self._limiter.acquire(op.name)
-        token = self._tokens.token()
-        response = self._request(op, method, payload, token, timeout)
-        body, error = self._read(op.name, response)
-        if isinstance(error, InvalidTokenError):
-            log.info("plum %s: access token rejected; refreshing once", op.name)
-            token = self._tokens.replace(token)
-            if self._limiter is not None:
-                self._limiter.acquire(op.name)
-            response = self._request(op, method, payload, token, timeout)
-            body, error = self._read(op.name, response)
-        if error is not None:
-            raise error
-        return body
-
-    def _request(
-        self,
-        op: Operation,
-        method: str,
-        payload: dict[str, Any] | None,
-        token: str,
-        timeout: httpx.Timeout,
-    ) -> httpx.Response:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        started = time.perf_counter()
-        response = self._http.request(
-            method, self.base_url + op.path, json=payload, headers=headers, timeout=timeout
-        )
-        log.debug(
-            "plum %s -> HTTP %d in %.0f ms",
-            op.name,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
-    def _read(self, name: str, response: httpx.Response) -> tuple[Any, PlumAPIError | None]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = error_from_answer(
-            response.status_code,
-            body,
-            operation=name,
-            retry_after_header=response.headers.get("retry-after"),
-            secrets=self._secrets(),
-        )
-        if error is None and body is None:
-            raise PlumResponseError(
-                f"{name}: Xoxoday answered HTTP {response.status_code} with something that is "
-                f"not JSON ({response.headers.get('content-type', 'no content type')})."
-            )
-        return body, error
-
-    # --- token requests (called by the TokenManager under its lock) ------------------------------
-
-    def _issue(self, refresh_token: str | None) -> TokenSet:
-        flow = self._tokens.flow
-        secret = self._client_secret
-        if not (self._client_id and secret):
-            raise AuthError(
-                "Getting a Plum access token needs PLUM_CLIENT_ID and PLUM_CLIENT_SECRET; "
-                "set both (the refresh-token grant needs them too)."
-            )
-        if flow == "client_credentials":
-            path, kwargs = (
-                TOKEN_PATH,
-                {
-                    "data": {
-                        "grant_type": "client_credentials",
-                        "client_id": self._client_id,
-                        "client_secret": secret,
-                    }
-                },
-            )
-        else:
-            path, kwargs = (
-                f"{TOKEN_PATH}/{flow}",
-                {
-                    "json": {
-                        "grant_type": "refresh_token",
-                        "refresh_token": refresh_token,
-                        "client_id": self._client_id,
-                        "client_secret": secret,
-                    }
-                },
-            )
-        name = "getAccessToken" if flow == "client_credentials" else f"refreshToken/{flow}"
-
-        def attempt() -> Any:
-            response = self._http.post(
-                self.base_url + path,
-                timeout=self._timeout,
-                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                **kwargs,
-            )
-            log.debug("plum %s -> HTTP %d", name, response.status_code)
-            body, error = self._read(name, response)
-            if error is not None:
-                raise error
-            return body
-
-        body = self._with_retries(name, Kind.READ, attempt)
-        return self._token_set(flow, body, refresh_token)
-
-    def _token_set(self, flow: TokenFlow, body: Any, old_refresh: str | None) -> TokenSet:
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise PlumResponseError("Xoxoday's token answer carries no access_token.")
-        now = self._now()
-        return TokenSet(
-            access_token=body["access_token"],
-            access_expires_at=parse.expiry(body, now=now),
-            refresh_token=parse.text(body.get("refresh_token")) or old_refresh,
-            refresh_expires_at=parse.epoch(body.get("refresh_token_expiry")),
-            flow=flow,
-        )
-
-    # --- helpers --------------------------------------------------------------------------------
-
-    def _secrets(self) -> tuple[str | None, ...]:
-        return (*self._tokens.known_secrets(), self._client_secret)
-
-    def _scrub(self, text: str) -> str:
-        return scrub(text, self._secrets())
-
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), tz=UTC)
-
-
-def _transport_error(name: str, err: httpx.TransportError) -> PlumConnectionError:
-    if isinstance(err, httpx.TimeoutException):
-        return PlumTimeoutError(
-            f"{name}: Xoxoday did not answer in time ({type(err).__name__}). "
-            "Check the network or try again later."
-        )
-    return PlumConnectionError(
-        f"{name}: could not reach Xoxoday ({_describe(err)}). Check PLUM_BASE_URL, DNS and the "
-        "network, then try again."
-    )
-
-
-def _describe(err: BaseException) -> str:
-    if isinstance(err, httpx.TransportError):
-        return type(err).__name__  # httpx texts can carry URLs; the type says enough
-    if isinstance(err, PlumAPIError):
-        return f"{type(err).__name__}, HTTP {err.status}" if err.status else type(err).__name__
-    return type(err).__name__
+        return self._r.call(OPERATIONS[name], variables, sent=sent, extra=extra)
 
 
 def _secret(value: SecretStr | str | None) -> str | None:

@@ -253,3 +253,12 @@ def test_token_rejected_twice_gives_up(srv, client):
     with pytest.raises(InvalidTokenError):
         client.get_balance()
     assert api_ops(srv) == ["getBalance"] * 2
+
+
+def test_token_endpoint_failure_before_a_write_is_not_outcome_unknown(srv, client):
+    srv.faults.set("token", error="500")
+    with pytest.raises(ServerError) as info:
+        send(client)
+    assert not isinstance(info.value, PlumOutcomeUnknownError)
+    assert api_ops(srv) == []  # sendBalance never left
+    assert srv.state.transactions() == []

@@ -91,5 +91,5 @@ def test_no_secret_reaches_logs_or_errors(srv, make_client, fake_time, caplog):
 def test_request_log_lines_name_the_operation_only(srv, client, caplog):
     caplog.set_level(logging.DEBUG)
     client.get_balance()
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.plum.client"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.plum.requester"]
     assert any(line.startswith("plum getBalance -> HTTP 200") for line in lines)

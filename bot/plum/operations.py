@@ -1,0 +1,58 @@
+"""The Plum operations: query, tag, path, and how a failed call of each may be retried."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.plum.retry import Kind
+
+API_PATH = "/v1/oauth/api"
+TOKEN_PATH = "/v1/oauth/token"
+
+PLUM_PRO = "plumProAPI"
+STORE_ADMIN = "storeAdmin"
+LINKS = "xoxo_link"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    query: str
+    tag: str
+    kind: Kind
+    path: str = API_PATH
+    method: str = "POST"
+
+
+OPERATIONS: Mapping[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("validateToken", "", "", Kind.READ, TOKEN_PATH, "GET"),
+        Operation("getFilters", "plumProAPI.mutation.getFilters", PLUM_PRO, Kind.READ),
+        Operation("getVouchers", "plumProAPI.mutation.getVouchers", PLUM_PRO, Kind.READ),
+        Operation("getBalance", "plumProAPI.query.getBalance", PLUM_PRO, Kind.READ),
+        Operation("placeOrder", "plumProAPI.mutation.placeOrder", PLUM_PRO, Kind.ORDER),
+        Operation("getOrderDetails", "plumProAPI.mutation.getOrderDetails", PLUM_PRO, Kind.READ),
+        Operation("getOrderHistory", "plumProAPI.mutation.getOrderHistory", PLUM_PRO, Kind.READ),
+        Operation("paymentHistory", "plumProAPI.mutation.paymentHistory", PLUM_PRO, Kind.READ),
+        Operation("sendBalance", "storesAdmin.mutation.sendBalance", STORE_ADMIN, Kind.WRITE),
+        Operation("user_balance", "storesAdmin.query.user_balance", STORE_ADMIN, Kind.READ),
+        Operation("cancelBalance", "storesAdmin.mutation.cancelBalance", STORE_ADMIN, Kind.WRITE),
+        Operation("campaignList", "xoxo_link.query.campaignList", LINKS, Kind.READ),
+        Operation(
+            "generateLink",
+            "xoxo_link.mutation.generateLink",
+            LINKS,
+            Kind.WRITE,
+            API_PATH + "/generateLink",
+        ),
+        Operation(
+            "sendLinks",
+            "xoxo_link.mutation.generateLinkEmail",
+            LINKS,
+            Kind.WRITE,
+            API_PATH + "/sendLinks",
+        ),
+    )
+}
