@@ -196,3 +196,12 @@ def test_redeem_rules(api: Api, server: SandboxServer) -> None:
         server.state.redeem_transaction(424242)
     server.state.redeem("z@example.com", 10)
     assert server.state.points_of("z@example.com") == 0
+
+
+def test_expiry_months_clamp_to_the_end_of_a_short_month(
+    api: Api, server: SandboxServer, clock: FakeClock
+) -> None:
+    clock.now = clock.now.replace(month=1, day=31)
+    api.send_points(("jan@example.com", 5), expiry_month=1)
+    expires = server.state.transactions("jan@example.com")[0].expires_at
+    assert (expires.month, expires.day) == (2, 28)

@@ -14,7 +14,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, sort_keys=True)
+            handle.write(json.dumps(data, separators=(",", ":")))  # dumps: the C encoder
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -122,6 +122,7 @@ class SandboxState:
         self._orders: dict[int, Order] = {}
         self._po_index: dict[str, int] = {}
         self._ledger: list[LedgerEntry] = []
+        self._ledger_json: list[dict[str, Any]] = []  # rows never change: serialised once
         self._batches: list[LinkBatch] = []
         self._post("FUND", "Funds added to the sandbox account", balance, "Complete")
 
@@ -138,6 +139,7 @@ class SandboxState:
             closing_balance=self._balance,
         )
         self._ledger.append(entry)
+        self._ledger_json.append(entry.to_json())
         return entry
 
     def _save(self) -> None:
@@ -154,7 +156,7 @@ class SandboxState:
             "counters": dict(self._counters),
             "transactions": [t.to_json() for t in self._transactions.values()],
             "orders": [o.to_json() for o in self._orders.values()],
-            "ledger": [e.to_json() for e in self._ledger],
+            "ledger": self._ledger_json,
             "link_batches": [b.to_json() for b in self._batches],
             "tokens": [t.to_json() for t in self._tokens.values()],
         }
@@ -170,7 +172,8 @@ class SandboxState:
         orders = [Order.from_json(o) for o in saved["orders"]]
         self._orders = {o.order_id: o for o in orders}
         self._po_index = {o.po_number: o.order_id for o in orders}
-        self._ledger = [LedgerEntry.from_json(e) for e in saved["ledger"]]
+        self._ledger_json = list(saved["ledger"])
+        self._ledger = [LedgerEntry.from_json(e) for e in self._ledger_json]
         self._batches = [LinkBatch.from_json(b) for b in saved["link_batches"]]
         tokens = [TokenRecord.from_json(t) for t in saved["tokens"]]
         self._tokens = {t.digest: t for t in tokens}
