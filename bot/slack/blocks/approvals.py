@@ -31,6 +31,7 @@ from bot.slack.blocks.common import (
     one_line,
     people,
     points,
+    safe_mrkdwn,
     short_id,
     values_text,
 )
@@ -46,7 +47,7 @@ from bot.slack.blocks.kit import (
     plain,
     section,
 )
-from bot.slack.blocks.reward_messages import amount_phrase, citation_block
+from bot.slack.blocks.reward_messages import amount_phrase, citation, citation_block
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 Payload = dict[str, Any]
@@ -109,7 +110,7 @@ def decision_text(decision: ApprovalDecision, tz: str | None) -> str:
     if decision.outcome == "expired" and not decision.decided_by:
         line = f"{emoji} *{word}* on {when}: nobody decided in time, so nothing was sent."
     if decision.reason and decision.reason.strip():
-        line += f"\n*Reason:* {one_line(decision.reason)}"
+        line += f"\n*Reason:* {safe_mrkdwn(one_line(decision.reason))}"
     return line
 
 
@@ -156,7 +157,7 @@ def approval_row(request: ApprovalCard, tz: str | None) -> list[Block]:
     lines = [
         f"{short_id(reward.short_id)} · {mention(reward.giver_id)} → "
         f"{people(reward.recipient_ids, limit=400)} · {amount_phrase(reward)}",
-        f">{clip(one_line(reward.citation), LIST_CITATION_MAX * 2)}",
+        f">{clip(one_line(citation(reward)), LIST_CITATION_MAX * 2)}",
     ]
     tail = f"asked {format_datetime(reward.created_at, tz)}"
     if request.month is not None:
@@ -203,7 +204,7 @@ def giver_decision(
     who = people(reward.recipient_ids, limit=600)
     what = f"your reward of {amount_phrase(reward)} to {who}"
     by = mention(decision.decided_by) if decision.decided_by else "An approver"
-    reason = one_line(decision.reason or "")
+    reason = safe_mrkdwn(one_line(decision.reason or ""))
     if decision.outcome == "approved":
         lead = f"✅ {by} approved {what}. It's on its way; I'll tell you when it arrives."
     elif decision.outcome == "rejected":

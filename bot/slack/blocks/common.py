@@ -31,6 +31,7 @@ BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
 MODAL_TITLE_MAX = 24
 PRIVATE_METADATA_MAX = 3000
+MESSAGE_TEXT_BUDGET = 10_000  # all text in a message's blocks (Slack refuses ~13k: too long)
 FALLBACK_TEXT_MAX = 3000  # the top-level `text`: a notification, so keep it well short
 LIST_CITATION_MAX = 120  # a citation inside a list row
 
@@ -113,6 +114,32 @@ def escape_mrkdwn(raw: str) -> str:
     return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_ENTITY = re.compile(
+    r"<(?:[@][UWB][A-Z0-9]+|#[CG][A-Z0-9]+|![A-Za-z0-9^]+|(?:https?|mailto):[^<>\s|]+)"
+    r"(?:\|[^<>]*)?>"
+)
+_BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|#\d{1,7});)")
+
+
+def safe_mrkdwn(text: str) -> str:
+    """Text from a person or from Xoxoday made safe to show as mrkdwn, whether it arrived
+    escaped (slash commands) or raw (modals, API errors): Slack's own `<@U…>`, `<#C…>`, `<!…>`
+    and `<https://…|…>` are kept, entities are kept, and any other `&`, `<`, `>` is escaped.
+    Applying it twice changes nothing."""
+    out: list[str] = []
+    last = 0
+    for match in _SLACK_ENTITY.finditer(text):
+        out.append(_escape_loose(text[last : match.start()]))
+        out.append(_BARE_AMP.sub("&amp;", match.group(0)))
+        last = match.end()
+    out.append(_escape_loose(text[last:]))
+    return "".join(out)
+
+
+def _escape_loose(text: str) -> str:
+    return _BARE_AMP.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+
+
 def quote(text: str) -> str:
     """A mrkdwn block quote of every line of `text`."""
     return "\n".join(f">{line}" if line else ">" for line in text.splitlines() or [""])
@@ -164,7 +191,7 @@ def short_id(value: str) -> str:
 
 
 def values_text(values: Iterable[str]) -> str:
-    return " ".join(f"#{v}" for v in values)
+    return safe_mrkdwn(" ".join(f"#{v}" for v in values))
 
 
 def status_text(status: str) -> str:

@@ -16,6 +16,8 @@ from bot.slack.blocks.common import (
     format_short_date,
     mention,
     money,
+    one_line,
+    safe_mrkdwn,
     with_sandbox_notice,
 )
 from bot.slack.blocks.kit import Block, actions, button, context, divider, header, section
@@ -30,11 +32,10 @@ MAX_LISTED = 20  # approvals and in-doubt rewards shown, each (two blocks apiece
 
 def batch_row(batch: LinkBatchCard, tz: str | None) -> str:
     """One link batch, without its links: when, how many, which campaign, by whom."""
-    name = (
-        f"*{batch.campaign_name}* ({batch.campaign_id})"
-        if batch.campaign_name
-        else (f"campaign {batch.campaign_id}")
-    )
+    if batch.campaign_name and batch.campaign_name.strip():
+        name = f"*{safe_mrkdwn(one_line(batch.campaign_name))}* ({safe_mrkdwn(batch.campaign_id)})"
+    else:
+        name = f"campaign {safe_mrkdwn(batch.campaign_id)}"
     value = f" of {money(batch.amount, batch.currency)}" if batch.amount is not None else ""
     until = f" · valid until {format_date(batch.expires_on)}" if batch.expires_on else ""
     status = "" if batch.status == "created" else f" · {batch.status}"

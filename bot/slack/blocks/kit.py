@@ -17,6 +17,7 @@ from bot.slack.blocks.common import (
     HEADER_TEXT_MAX,
     SECTION_TEXT_MAX,
     clip,
+    text_len,
 )
 from bot.slack.ids import ActionId, BlockId
 
@@ -150,3 +151,26 @@ def input_block(
     if hint:
         block["hint"] = plain(hint, HINT_MAX)
     return block
+
+
+def text_size(node: Any) -> int:
+    """The length of all text in blocks (what Slack's overall message size limit counts)."""
+    if isinstance(node, dict):
+        own = text_len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(text_size(v) for k, v in node.items() if k != "text" or own == 0)
+    if isinstance(node, list):
+        return sum(text_size(item) for item in node)
+    return 0
+
+
+def fitting(items: Sequence[Sequence[Block]], *, blocks_left: int, chars_left: int) -> int:
+    """How many leading `items` (each a group of blocks) fit in what is left of a message."""
+    count = 0
+    for group in items:
+        size = text_size(list(group))
+        if len(group) > blocks_left or size > chars_left:
+            break
+        blocks_left -= len(group)
+        chars_left -= size
+        count += 1
+    return count

@@ -17,6 +17,7 @@ from bot.slack.blocks.common import (
     money,
     one_line,
     quote,
+    safe_mrkdwn,
     text_only,
 )
 from bot.slack.blocks.kit import context, section
@@ -26,7 +27,9 @@ NOTE_MAX = 1500
 
 
 def _campaign(name: str | None, campaign_id: str) -> str:
-    return f"*{one_line(name)}*" if name and name.strip() else f"campaign {campaign_id}"
+    if name and name.strip():
+        return f"*{safe_mrkdwn(one_line(name))}*"
+    return f"campaign {safe_mrkdwn(campaign_id)}"
 
 
 def _value(link_amount: Any, currency: str | None) -> str:
@@ -49,7 +52,7 @@ def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
     )
     blocks = [section(lead)]
     if link.note and link.note.strip():
-        blocks.append(section(clip(quote(link.note.strip()), NOTE_MAX)))
+        blocks.append(section(clip(quote(safe_mrkdwn(link.note.strip())), NOTE_MAX)))
     until = f" It works until *{format_date(link.expires_on)}*." if link.expires_on else ""
     url = _safe_url(link.url)
     blocks += [

@@ -20,6 +20,7 @@ from bot.slack.blocks.cards import (
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
     MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
     REDEEM_HINT,
     SECTION_TEXT_MAX,
     clip,
@@ -36,7 +37,8 @@ from bot.slack.blocks.common import (
     status_label,
     text_len,
 )
-from bot.slack.blocks.kit import Block, context, divider, header, section
+from bot.slack.blocks.kit import Block, context, divider, fitting, header, section, text_size
+from bot.slack.blocks.reward_messages import citation
 
 Payload = dict[str, Any]
 HISTORY_SIZE = 10
@@ -55,7 +57,7 @@ def help_message(*, values: Sequence[str] = (), sandbox: bool) -> Payload:
 
 
 def _row_citation(reward: RewardCard) -> str:
-    return clip(one_line(reward.citation), LIST_CITATION_MAX)
+    return clip(one_line(citation(reward)), LIST_CITATION_MAX)
 
 
 def given_row(reward: RewardCard, tz: str | None) -> str:
@@ -174,9 +176,14 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox:
         return message("Nothing is waiting for your approval.", blocks, sandbox=sandbox)
     n = len(unique)
     blocks: list[Block] = [header(f"Waiting for your approval ({n})")]
-    room = (MESSAGE_MAX_BLOCKS - len(blocks) - 2) // 3  # sandbox notice and "more" line
-    for req in unique[:room]:
-        blocks += [*approval_row(req, tz), divider()]
+    rows = [[*approval_row(req, tz), divider()] for req in unique]
+    room = fitting(
+        rows,
+        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # the sandbox notice, "more" line
+        chars_left=MESSAGE_TEXT_BUDGET - text_size(blocks) - 200,
+    )
+    for row in rows[:room]:
+        blocks += row
     if n > room:
         blocks.append(context(f"…and {n - room} more. Decide on these to see the rest."))
     else:

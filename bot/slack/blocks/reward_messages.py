@@ -16,6 +16,7 @@ from bot.slack.blocks.cards import RewardCard, Settlement, unique_rewards
 from bot.slack.blocks.common import (
     FIELD_TEXT_MAX,
     MESSAGE_MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
     REDEEM_HINT,
     clip,
     format_date,
@@ -26,6 +27,7 @@ from bot.slack.blocks.common import (
     people,
     points,
     quote,
+    safe_mrkdwn,
     short_id,
     values_text,
 )
@@ -35,9 +37,11 @@ from bot.slack.blocks.kit import (
     button,
     confirm_dialog,
     context,
+    fitting,
     header,
     keyed,
     section,
+    text_size,
 )
 from bot.slack.ids import ActionId, BlockId
 
@@ -58,8 +62,13 @@ def amount_phrase(reward: RewardCard) -> str:
     return f"*{points(reward.total)}* in all"
 
 
+def citation(reward: RewardCard) -> str:
+    """The citation as safe mrkdwn (whether it was stored escaped or raw)."""
+    return safe_mrkdwn(reward.citation.strip())
+
+
 def citation_block(reward: RewardCard) -> Block:
-    return section(quote(reward.citation.strip() or "(no message)"))
+    return section(quote(citation(reward) or "(no message)"))
 
 
 def values_context(reward: RewardCard) -> list[Block]:
@@ -76,7 +85,7 @@ def recipient_lines(reward: RewardCard, *, emails: bool) -> str:
     """One line per recipient (for admins: with their email, to look them up in Xoxoday)."""
     lines = []
     for r in reward.recipients:
-        email = f" · {r.email}" if emails and r.email else ""
+        email = f" · {safe_mrkdwn(r.email)}" if emails and r.email else ""
         outcome = f" · {r.outcome.replace('_', ' ')}" if r.outcome else ""
         lines.append(f"{mention(r.user_id)} · {points(r.points)}{email}{outcome}")
     return clip("\n".join(lines), FIELD_TEXT_MAX - 20)
@@ -108,7 +117,7 @@ def recipient_dm(
         section(f"*How to redeem:* {redeem}"),
         id_context(reward, tz),
     ]
-    text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(reward.citation)}"
+    text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(citation(reward))}"
     return message(text, blocks, sandbox=sandbox)
 
 
@@ -116,7 +125,7 @@ def channel_announcement(*, reward: RewardCard, sandbox: bool) -> Payload:
     """The public post in the channel where the reward was given (or the announce channel)."""
     lead = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)} with {amount_phrase(reward)}!"
     blocks = [section(lead), citation_block(reward), *values_context(reward)]
-    text = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)}: {one_line(reward.citation)}"
+    text = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)}: {one_line(citation(reward))}"
     return message(text, blocks, sandbox=sandbox)
 
 
@@ -149,7 +158,8 @@ def giver_confirmation(
     blocks = [section(" ".join(parts))]
     if failed:
         lines = [
-            f"• {mention(r.user_id)}: {one_line(r.reason or 'Xoxoday refused it')}" for r in failed
+            f"• {mention(r.user_id)}: {safe_mrkdwn(one_line(r.reason or 'Xoxoday refused it'))}"
+            for r in failed
         ]
         blocks.append(
             section(
@@ -195,7 +205,8 @@ def giver_pending_approval(
 
 def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
     """A definite refusal from Plum: what happened, in plain words, and what to do."""
-    what = one_line(reward.failure_reason or "") or "Xoxoday refused it and didn't say why."
+    what = safe_mrkdwn(one_line(reward.failure_reason or ""))
+    what = what or "Xoxoday refused it and didn't say why."
     lead = f"❌ Your reward of {amount_phrase(reward)} to {_who(reward)} wasn't sent."
     todo = (
         "Nothing was sent, and it doesn't count against your monthly allowance. If the "
@@ -275,7 +286,7 @@ def admin_in_doubt_alert(
 ) -> Payload:
     """An admin's DM about a reward whose outcome is unknown, with "It was sent" / "It failed"
     buttons; with `settlement`, the same message after the decision, without the buttons."""
-    detail = one_line(reward.failure_reason or "")
+    detail = safe_mrkdwn(one_line(reward.failure_reason or ""))
     said = f" ({detail})" if detail else ""
     lead = (
         f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer{said}, "
@@ -313,9 +324,10 @@ def admin_in_doubt_alert(
 
 def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
     """One in-doubt reward in a list: who, how much, when, the recipients' emails."""
-    emails = ", ".join(r.email for r in reward.recipients if r.email)
+    emails = clip(safe_mrkdwn(", ".join(r.email for r in reward.recipients if r.email)), 200)
     line = (
-        f"{short_id(reward.short_id)} · {mention(reward.giver_id)} → {_who(reward)} · "
+        f"{short_id(reward.short_id)} · {mention(reward.giver_id)} → "
+        f"{people(reward.recipient_ids, limit=200)} · "
         f"{points(reward.total)} · {format_date(reward.created_at, tz)}"
     )
     if emails:
@@ -338,9 +350,14 @@ def admin_crash_recovery_alert(
         "Xoxoday's dashboard and settle it here."
     )
     blocks: list[Block] = [header("Rewards in doubt after a restart"), section(intro)]
-    room = (MESSAGE_MAX_BLOCKS - 1 - len(blocks) - 1) // 2  # sandbox notice, "more" line
-    for card in cards[:room]:
-        blocks += [in_doubt_row(card, tz), settle_buttons(card)]
+    rows = [[in_doubt_row(card, tz), settle_buttons(card)] for card in cards]
+    room = fitting(
+        rows,
+        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # the sandbox notice, "more" line
+        chars_left=MESSAGE_TEXT_BUDGET - text_size(blocks) - 200,
+    )
+    for row in rows[:room]:
+        blocks += row
     if n > room:
         blocks.append(
             context(f"…and {n - room} more: see *Rewards in doubt* in the bot's App Home.")
@@ -365,7 +382,7 @@ def recipient_cancelled(
         f"↩️ The *{points(mine)}* {mention(reward.giver_id)} sent you on "
         f"{format_date(reward.created_at, tz)} were withdrawn{by}."
     )
-    why = one_line(reason) or "No reason was given."
+    why = safe_mrkdwn(one_line(reason)) or "No reason was given."
     ask = f"Questions? Ask {mention(cancelled_by)}." if cancelled_by else "Questions? Ask an admin."
     blocks = [
         section(f"{lead}\n*Reason:* {why}"),

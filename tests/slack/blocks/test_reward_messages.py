@@ -1,0 +1,234 @@
+"""What recipients, channels, givers and admins read about a reward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.slack.blocks import reward_messages as rm
+from bot.slack.blocks.cards import RecipientLine, Settlement
+from bot.slack.ids import ActionId
+from tests.slack.blocks import samples as s
+from tests.slack.blocks.blockkit_rules import (
+    assert_valid_message,
+    blocks_of,
+    elements,
+    everything,
+    visible,
+)
+
+
+def test_recipient_dm_says_who_how_much_what_for_and_how_to_redeem() -> None:
+    dm = rm.recipient_dm(reward=s.reward(), recipient_id=s.MARIA, tz="Europe/Berlin", sandbox=False)
+    assert_valid_message(dm)
+    seen = visible(dm)
+    assert f"<@{s.GIVER}> sent you *100 points*" in seen
+    assert ">thanks for the demo &amp; the notes #teamwork" in seen
+    assert "Xoxoday/Plum" in seen and "work email" in seen
+    assert "expire on *31 March 2027*" in seen
+    assert "`AB12CD`" in seen
+    assert "14:05 CET" in seen
+    assert elements(dm, "button") == []
+    assert f"<@{s.GIVER}> sent you 100 points" in dm["text"]
+
+
+@pytest.mark.parametrize(
+    ("tz", "day"),
+    [("UTC", "31 March 2027"), ("Asia/Tokyo", "1 April 2027"), (None, "31 March 2027")],
+)
+def test_expiry_is_shown_in_the_recipients_time_zone(tz: str | None, day: str) -> None:
+    card = s.reward(expires_on=datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
+    dm = rm.recipient_dm(reward=card, recipient_id=s.MARIA, tz=tz, sandbox=False)
+    assert f"expire on *{day}*" in visible(dm)
+
+
+def test_recipient_dm_shows_their_own_points_and_who_else_got_some() -> None:
+    card = s.reward(
+        recipients=(
+            RecipientLine(user_id=s.MARIA, points=70),
+            RecipientLine(user_id=s.SAM, points=30),
+        )
+    )
+    dm = rm.recipient_dm(reward=card, recipient_id=s.SAM, tz=None, sandbox=False)
+    assert "sent you *30 points* (along with <@UMARIA01>)" in visible(dm)
+
+
+def test_recipient_dm_without_expiry_says_nothing_about_it() -> None:
+    dm = rm.recipient_dm(
+        reward=s.reward(expires_on=None), recipient_id=s.MARIA, tz=None, sandbox=False
+    )
+    assert "expire" not in visible(dm)
+
+
+def test_announcement_is_public_and_keeps_private_details_out() -> None:
+    post = rm.channel_announcement(reward=s.two_people(), sandbox=False)
+    seen = visible(post)
+    assert "rewarded <@UMARIA01> and <@USAM0001> with *100 points* each" in seen
+    assert "#teamwork" in seen
+    assert "@example.com" not in everything(post)
+    assert "expire" not in seen
+
+
+def test_giver_confirmation_shows_short_id_amounts_and_where_it_was_announced() -> None:
+    msg = rm.giver_confirmation(
+        reward=s.two_people(), tz="Europe/Berlin", sandbox=False, announced_in="CGENERAL1"
+    )
+    seen = visible(msg)
+    assert "✅ Sent!" in seen
+    assert "*100 points each* (*200 points* in all)" in seen
+    assert "<#CGENERAL1>" in seen
+    assert "`AB12CD`" in seen and "AB12CD" in msg["text"]
+
+
+def test_giver_confirmation_names_recipients_whose_part_failed() -> None:
+    card = s.reward(
+        recipients=(
+            RecipientLine(user_id=s.MARIA, points=100, outcome="sent"),
+            RecipientLine(user_id=s.SAM, points=100, outcome="failed", reason="no Xoxoday account"),
+        )
+    )
+    msg = rm.giver_confirmation(reward=card, tz=None, sandbox=False)
+    seen = visible(msg)
+    assert "<@UMARIA01> got *100 points*" in seen
+    assert "Not sent to" in seen and "<@USAM0001>: no Xoxoday account" in seen
+
+
+def test_private_reward_confirmation_says_it_was_not_announced() -> None:
+    msg = rm.giver_confirmation(reward=s.reward(public=False), tz=None, sandbox=False)
+    assert "wasn't announced" in visible(msg)
+
+
+GIVER_CASES = [
+    (
+        "pending via manager",
+        lambda: rm.giver_pending_approval(
+            reward=s.reward(status="pending_approval"),
+            approver_ids=[s.APPROVER],
+            tz=None,
+            sandbox=False,
+            threshold=100,
+            via_manager=True,
+        ),
+        [
+            "needs approval",
+            "rewards of 100 points or more",
+            "your manager, <@UAPPR001>",
+            "Nothing is sent",
+            "`AB12CD`",
+        ],
+    ),
+    (
+        "pending, approvers",
+        lambda: rm.giver_pending_approval(
+            reward=s.reward(), approver_ids=[s.APPROVER, s.ADMIN], tz=None, sandbox=False
+        ),
+        ["I've asked <@UAPPR001> and <@UADMIN01>"],
+    ),
+    (
+        "failed",
+        lambda: rm.giver_failed(
+            reward=s.reward(status="failed", failure_reason="The company account is empty."),
+            tz=None,
+            sandbox=False,
+        ),
+        [
+            "wasn't sent",
+            "*What happened*\nThe company account is empty.",
+            "*What to do*",
+            "doesn't count against your monthly allowance",
+            "`/reward`",
+            "`AB12CD`",
+        ],
+    ),
+    (
+        "failed without a reason",
+        lambda: rm.giver_failed(reward=s.reward(status="failed"), tz=None, sandbox=False),
+        ["Xoxoday refused it and didn't say why."],
+    ),
+    (
+        "in doubt",
+        lambda: rm.giver_in_doubt(reward=s.reward(status="in_doubt"), tz=None, sandbox=False),
+        ["being checked", "an admin is checking", "don't send it again", "`AB12CD`"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "build", "phrases"), GIVER_CASES, ids=[c[0] for c in GIVER_CASES])
+def test_the_giver_is_told_plainly(name, build, phrases) -> None:
+    msg = build()
+    assert_valid_message(msg)
+    seen = visible(msg)
+    for phrase in phrases:
+        assert phrase in seen, phrase
+    assert elements(msg, "button") == []
+
+
+def test_admin_in_doubt_alert_has_settle_buttons_and_what_to_check() -> None:
+    card = s.two_people(status="in_doubt", failure_reason="the request timed out")
+    msg = rm.admin_in_doubt_alert(reward=card, tz="Asia/Tokyo", sandbox=False)
+    assert_valid_message(msg)
+    seen = visible(msg)
+    assert "Reward in doubt: AB12CD" in seen
+    assert "(the request timed out)" in seen
+    assert "maria@example.com" in seen and "sam@example.com" in seen
+    assert "22:05 JST" in seen
+    buttons = {b["action_id"]: b for b in elements(msg, "button")}
+    assert set(buttons) == {ActionId.SETTLE_SENT, ActionId.SETTLE_FAILED}
+    assert {b["value"] for b in buttons.values()} == {"AB12CD"}
+    assert buttons[ActionId.SETTLE_SENT]["text"]["text"] == "It was sent"
+    assert buttons[ActionId.SETTLE_FAILED]["text"]["text"] == "It failed"
+    assert all("confirm" in b for b in buttons.values())
+    assert blocks_of(msg, "actions")[0]["block_id"] == "settle_actions:AB12CD"
+
+
+@pytest.mark.parametrize(("outcome", "said"), [("sent", "Marked as sent"), ("failed", "failed")])
+def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) -> None:
+    settled = Settlement(
+        outcome=outcome, settled_by=s.ADMIN, settled_at=datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
+    )
+    msg = rm.admin_in_doubt_alert(
+        reward=s.reward(), tz="Europe/Berlin", sandbox=False, settlement=settled
+    )
+    assert_valid_message(msg)
+    assert elements(msg, "button") == []
+    assert f"{said} by <@UADMIN01> on 6 March 2026 at 09:00 CET" in visible(msg)
+
+
+def test_crash_recovery_lists_each_reward_with_its_own_buttons() -> None:
+    cards = [s.reward(short_id=f"R{i}", status="in_doubt") for i in range(3)]
+    cards.append(cards[0])  # a repeat is shown once
+    msg = rm.admin_crash_recovery_alert(rewards=cards, tz=None, sandbox=False, now=s.CREATED)
+    assert_valid_message(msg)
+    assert "restarted on 5 March 2026 at 13:05 UTC while sending 3 rewards" in visible(msg)
+    ids = [b["block_id"] for b in blocks_of(msg, "actions")]
+    assert ids == ["settle_actions:R0", "settle_actions:R1", "settle_actions:R2"]
+    assert [b["value"] for b in elements(msg, "button")] == ["R0", "R0", "R1", "R1", "R2", "R2"]
+
+
+def test_cancellation_tells_the_recipient_how_much_was_withdrawn_and_why() -> None:
+    msg = rm.recipient_cancelled(
+        reward=s.reward(),
+        recipient_id=s.MARIA,
+        reason="sent to the wrong Maria",
+        tz="Europe/Berlin",
+        sandbox=False,
+        cancelled_by=s.ADMIN,
+    )
+    seen = visible(msg)
+    assert "The *100 points* <@UGIVER01> sent you on 5 March 2026 were withdrawn" in seen
+    assert "by <@UADMIN01>" in seen
+    assert "*Reason:* sent to the wrong Maria" in seen
+    assert "`AB12CD`" in seen
+    assert "sent to the wrong Maria" in msg["text"]
+
+
+def test_long_citation_is_cut_without_breaking_and_stays_valid() -> None:
+    long_one = "x" * 2990 + " <@UMARIA01|maria> done"
+    msg = rm.recipient_dm(
+        reward=s.reward(citation=long_one), recipient_id=s.MARIA, tz=None, sandbox=False
+    )
+    assert_valid_message(msg)
+    quoted = next(t for t in msg["blocks"] if t.get("text", {}).get("text", "").startswith(">"))
+    assert quoted["text"]["text"].endswith("…")
+    assert "<@UMARIA01" not in quoted["text"]["text"]
