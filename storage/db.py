@@ -157,6 +157,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
         try:
             yield session
         finally:
+            session.expunge_all()  # objects read stay usable after the block
             session.rollback()
 
 

@@ -27,6 +27,7 @@ def _quiet_alembic() -> None:
 
 _quiet_alembic()
 
+import io  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -100,6 +101,19 @@ def upgrade(engine: Engine | str, *, revision: str = "head") -> MigrationState:
     finally:
         if owned:
             bound.dispose()
+
+
+def upgrade_sql(url: str, *, revision: str = "head") -> str:
+    """The SQL that upgrades an empty database of `url`'s kind to `revision`, without running
+    it (for a DBA to review or apply by hand)."""
+    from storage.urls import normalize_url
+
+    buffer = io.StringIO()
+    config = Config(output_buffer=buffer)
+    config.set_main_option("script_location", str(HERE))
+    config.attributes["url"] = normalize_url(url)
+    command.upgrade(config, revision, sql=True)
+    return buffer.getvalue()
 
 
 def ensure_current(engine: Engine, *, auto_upgrade_sqlite: bool = True) -> MigrationState:

@@ -24,11 +24,14 @@ def _engine() -> tuple[Engine, bool]:
 
 
 def run_migrations_offline() -> None:
+    """Write the SQL instead of running it (`upgrade_sql`, or `alembic upgrade head --sql`)."""
     context.configure(
-        url=os.environ.get("DATABASE_URL", "sqlite:///rewardbot.db"),
+        url=config.attributes.get("url")
+        or os.environ.get("DATABASE_URL", "sqlite:///rewardbot.db"),
         target_metadata=metadata,
         literal_binds=True,
         compare_type=True,
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -32,7 +32,7 @@ $$
 def _install_append_only_guard() -> None:
     """PostgreSQL refuses UPDATE, DELETE and TRUNCATE on audit_events (SQLite: the HMAC chain
     still exposes any edit)."""
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_context().dialect.name != "postgresql":
         return
     op.execute(APPEND_ONLY_FUNCTION)
     op.execute(
@@ -46,7 +46,7 @@ def _install_append_only_guard() -> None:
 
 
 def _drop_append_only_guard() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_context().dialect.name != "postgresql":
         return
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
     op.execute("DROP TRIGGER IF EXISTS audit_events_no_update_delete ON audit_events")

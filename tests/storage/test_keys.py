@@ -1,0 +1,131 @@
+"""AUDIT_KEY / ENCRYPTION_KEY resolution and encryption at rest."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.settings import ConfigError, load_settings
+from storage.crypto import Crypto, parse_fernet_keys
+from storage.db import store_from_settings
+from storage.errors import DecryptionError, KeyConfigError
+from storage.keys import audit_key_for_verification, key_file_for, resolve_keys
+
+PG = "postgresql+psycopg://u@db/rewards"
+GOOD_AUDIT = "a-long-enough-audit-key-1234567890"
+
+
+def test_sqlite_without_keys_generates_a_private_key_file_and_warns(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'rewardbot.db'}"
+    with caplog.at_level(logging.WARNING, logger="storage.keys"):
+        first = resolve_keys(database_url=url, audit_key=None, encryption_key=None)
+    path = tmp_path / "rewardbot.db.keys"
+    assert key_file_for(url) == path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "set AUDIT_KEY and ENCRYPTION_KEY in production" in caplog.text
+    stored = json.loads(path.read_text())
+    assert stored["AUDIT_KEY"] not in caplog.text and stored["ENCRYPTION_KEY"] not in caplog.text
+    assert first.source == str(path)
+
+    second = resolve_keys(database_url=url, audit_key=None, encryption_key=None)
+    assert second.audit_key == first.audit_key
+    assert second.encryption_keys == first.encryption_keys
+    assert stored["AUDIT_KEY"] not in repr(second)
+
+
+def test_environment_keys_win_and_write_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rewardbot.db'}"
+    key = Fernet.generate_key().decode()
+    keys = resolve_keys(database_url=url, audit_key=GOOD_AUDIT, encryption_key=key)
+    assert keys.audit_key == GOOD_AUDIT.encode()
+    assert keys.encryption_keys == (key,)
+    assert keys.source == "environment"
+    assert not (tmp_path / "rewardbot.db.keys").exists()
+
+
+def test_one_key_from_the_environment_the_other_from_the_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rewardbot.db'}"
+    keys = resolve_keys(database_url=url, audit_key=GOOD_AUDIT, encryption_key=None)
+    stored = json.loads((tmp_path / "rewardbot.db.keys").read_text())
+    assert keys.audit_key == GOOD_AUDIT.encode()
+    assert keys.encryption_keys == (stored["ENCRYPTION_KEY"],)
+
+
+@pytest.mark.parametrize(
+    ("audit_key", "encryption_key", "named"),
+    [(None, None, "AUDIT_KEY"), (GOOD_AUDIT, None, "ENCRYPTION_KEY"), (None, "x", "AUDIT_KEY")],
+)
+def test_postgresql_requires_both_keys(audit_key, encryption_key, named) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(KeyConfigError, match=f"^{named} is required with PostgreSQL"):
+        resolve_keys(database_url=PG, audit_key=audit_key, encryption_key=encryption_key)
+
+
+def test_bad_keys_are_refused_with_how_to_make_one() -> None:
+    with pytest.raises(KeyConfigError, match=r"ENCRYPTION_KEY must be a Fernet key.*generate_key"):
+        resolve_keys(database_url=PG, audit_key=GOOD_AUDIT, encryption_key="not-a-key")
+    with pytest.raises(KeyConfigError, match="AUDIT_KEY must be at least 16 characters"):
+        resolve_keys(
+            database_url=PG, audit_key="short", encryption_key=Fernet.generate_key().decode()
+        )
+    assert issubclass(KeyConfigError, ConfigError)  # the CLI prints it without a traceback
+
+
+def test_verification_never_creates_a_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rewardbot.db'}"
+    with pytest.raises(KeyConfigError, match="no key file"):
+        audit_key_for_verification(database_url=url, audit_key=None)
+    with pytest.raises(KeyConfigError, match="no key file"):
+        resolve_keys(database_url=url, audit_key=None, encryption_key=None, create=False)
+    assert not (tmp_path / "rewardbot.db.keys").exists()
+    made = resolve_keys(database_url=url, audit_key=None, encryption_key=None)
+    assert audit_key_for_verification(database_url=url, audit_key=None) == made.audit_key
+    with pytest.raises(KeyConfigError, match="PostgreSQL"):
+        audit_key_for_verification(database_url=PG, audit_key=None)
+
+
+def test_in_memory_sqlite_gets_throwaway_keys() -> None:
+    keys = resolve_keys(database_url="sqlite://", audit_key=None, encryption_key=None)
+    assert keys.source == "memory" and len(keys.audit_key) >= 16
+
+
+def test_a_key_file_others_can_read_is_reported(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'rewardbot.db'}"
+    resolve_keys(database_url=url, audit_key=None, encryption_key=None)
+    (tmp_path / "rewardbot.db.keys").chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="storage.keys"):
+        resolve_keys(database_url=url, audit_key=None, encryption_key=None)
+    assert "chmod 600" in caplog.text
+
+
+def test_store_from_settings(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    key = Fernet.generate_key().decode()
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", AUDIT_KEY=GOOD_AUDIT, ENCRYPTION_KEY=key
+    )
+    store = store_from_settings(settings)
+    try:
+        assert store.keys.source == "environment"
+        assert not store.is_postgres
+        assert GOOD_AUDIT not in repr(store)
+    finally:
+        store.dispose()
+
+
+def test_encryption_round_trip_and_rotation() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    secret = "https://xoxo.link/abc-secret"
+    token = Crypto([old]).encrypt_text(secret)
+    assert secret not in token
+    rotated = Crypto(parse_fernet_keys(f"{new}, {old}"))
+    assert rotated.decrypt_text(token) == secret
+    assert Crypto([new]).decrypt_json(rotated.encrypt_json({"a": [1]})) == {"a": [1]}
+    with pytest.raises(DecryptionError) as caught:
+        Crypto([new]).decrypt_text(token)
+    assert secret not in str(caught.value) and old not in str(caught.value)
+    assert old not in repr(rotated)

@@ -1,0 +1,98 @@
+"""DatabaseTokenStore: encrypted at rest, durable, one refresher at a time across processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from bot.plum.tokens import TokenSet, TokenStore
+from storage.tokens import DatabaseTokenStore
+from tests.storage.support import TEST_ENCRYPTION_KEY, TestDatabase
+
+TOKENS = TokenSet(
+    access_token="acc-SECRET-123",
+    access_expires_at=datetime(2025, 2, 1, tzinfo=UTC),
+    refresh_token="ref-SECRET-456",
+    refresh_expires_at=datetime(2025, 3, 1, tzinfo=UTC),
+    flow="company",
+)
+
+
+def test_tokens_round_trip_encrypted(db: TestDatabase) -> None:
+    tokens: TokenStore = db.store.token_store()
+    assert tokens.load() is None
+    tokens.save(TOKENS)
+    assert tokens.load() == TOKENS
+    rotated = TokenSet(access_token="acc-2", access_expires_at=None, refresh_token="ref-2")
+    tokens.save(rotated)
+    assert db.store.token_store().load() == rotated  # a fresh instance sees the committed row
+    with db.engine.connect() as c:
+        row = c.execute(text("SELECT * FROM plum_tokens")).mappings().one()
+    assert "acc-2" not in str(dict(row)) and "ref-2" not in str(dict(row))
+    assert "SECRET" not in repr(tokens)
+
+
+def test_token_stores_are_separate_by_name(db: TestDatabase) -> None:
+    db.store.token_store(name="user").save(TOKENS)
+    assert db.store.token_store(name="company").load() is None
+
+
+def test_refresh_lock_is_exclusive_across_threads(db: TestDatabase) -> None:
+    stores = [db.store.token_store(), db.store.token_store()]  # two clients, one database
+    inside: list[int] = []
+    overlaps: list[int] = []
+    lock = threading.Lock()
+
+    def refresh(i: int) -> None:
+        with stores[i % 2].refresh_lock():
+            with lock:
+                inside.append(i)
+                if len(inside) > 1:
+                    overlaps.append(i)
+            time.sleep(0.02)
+            with lock:
+                inside.remove(i)
+
+    threads = [threading.Thread(target=refresh, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert overlaps == []
+
+
+CHILD = """
+import sys
+from sqlalchemy import create_engine
+from storage.crypto import Crypto
+from storage.db import make_engine
+from storage.tokens import DatabaseTokenStore
+url, schema, key = sys.argv[1], sys.argv[2] or None, sys.argv[3]
+store = DatabaseTokenStore(engine=make_engine(url, schema=schema), crypto=Crypto([key]))
+print("waiting", flush=True)
+with store.refresh_lock():
+    print("acquired", flush=True)
+"""
+
+
+def test_refresh_lock_is_exclusive_across_processes(db: TestDatabase) -> None:
+    url = db.url if db.backend == "sqlite" else str(db.engine.url.render_as_string(False))
+    tokens = DatabaseTokenStore(engine=db.engine, crypto=db.store.crypto)
+    with tokens.refresh_lock():
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, url, db.schema or "", TEST_ENCRYPTION_KEY],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)  # give the child every chance to (wrongly) get the lock
+        assert child.poll() is None, "the other process got the lock while we held it"
+    out, _ = child.communicate(timeout=30)
+    assert out.strip() == "acquired"
+    assert child.returncode == 0
