@@ -4,9 +4,10 @@ No Slack client, database or Plum types here, so the builders stay pure and are 
 tables of values.
 
 Text conventions:
-- `citation`, reasons and the admin's note are Slack *mrkdwn as stored*: what Slack sent in a
-  slash command (mentions as `<@U…|name>`, `&`, `<` and `>` already escaped). Text typed into a
-  modal arrives raw: escape it with `common.escape_mrkdwn` before storing or passing it here.
+- `citation`, reasons, the admin's note, failure reasons and campaign names may be Slack mrkdwn
+  as a slash command delivers it (mentions as `<@U…|name>`, `&amp;`, `&lt;`) or raw text (typed
+  in a modal, or from Xoxoday): the builders pass them through `common.safe_mrkdwn`, which keeps
+  Slack's markup and escapes everything else, so either form shows as the person typed it.
 - Times are timezone-aware datetimes (UTC in the database); the builders show them in the time
   zone they are given. Dates (`date`) are calendar dates and shown as they are.
 - Statuses are the ledger's strings (`pending_approval`, `queued`, `sending`, `sent`, `failed`,

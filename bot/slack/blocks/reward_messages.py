@@ -75,10 +75,9 @@ def values_context(reward: RewardCard) -> list[Block]:
     return [context(f"Values: {values_text(reward.values)}")] if reward.values else []
 
 
-def id_context(reward: RewardCard, tz: str | None, *, extra: str = "") -> Block:
+def id_context(reward: RewardCard, tz: str | None) -> Block:
     when = format_datetime(reward.created_at, tz)
-    tail = f" · {extra}" if extra else ""
-    return context(f"Reward {short_id(reward.short_id)} · given {when}{tail}")
+    return context(f"Reward {short_id(reward.short_id)} · given {when}")
 
 
 def recipient_lines(reward: RewardCard, *, emails: bool) -> str:
