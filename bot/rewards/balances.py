@@ -1,0 +1,111 @@
+"""What a member can redeem and still give, and (for admins) what the company account holds.
+
+`balance_card(...)` asks Xoxoday for the member's redeemable points (user_balance, by their Slack
+email) and, for admins, the account balance (getBalance); the ledger says what they have given
+this month. A Plum failure never raises: the lookup that failed is left unknown (None) and the
+message says so in plain words. Used by `/reward balance` and the App Home.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.plum import Balance, PlumClient, PlumError
+from bot.rewards.policy import next_month_start
+from bot.settings import Settings
+from bot.slack.blocks.cards import BalanceCard
+from bot.slack.people import role_for
+from storage import members as member_repo
+from storage import queries
+from storage.db import Store
+from storage.states import Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A member's redeemable points: `total` None when Xoxoday could not be asked."""
+
+    total: int | None
+    found: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The company account at Xoxoday; `value` None when it could not be read."""
+
+    value: Decimal | None
+    currency: str | None = None
+
+
+def redeemable_points(plum: PlumClient, *, email: str | None) -> Points:
+    """user_balance by email. No email, or no such user at Xoxoday: 0 points, not found."""
+    if not email:
+        return Points(total=0, found=False)
+    try:
+        answer = plum.user_balance(email=email)
+    except PlumError as err:
+        log.warning("user_balance failed: %s", type(err).__name__)
+        return Points(total=None, found=False)
+    if not answer.found:
+        return Points(total=0, found=False)
+    return Points(total=answer.total or 0, found=True)
+
+
+def account_balance(fetch: Callable[[], Balance | None]) -> Account:
+    """getBalance through `fetch` (the client's, or a cache shared with the App Home)."""
+    try:
+        answer = fetch()
+    except PlumError as err:
+        log.warning("getBalance failed: %s", type(err).__name__)
+        return Account(value=None)
+    if answer is None:
+        return Account(value=None)
+    return Account(value=answer.value, currency=answer.currency)
+
+
+def given_this_month(store: Store, *, user_id: str, tz: str, now: datetime) -> int:
+    """Points the member has committed this calendar month (0 when the ledger never saw them)."""
+    with store.read_session() as session:
+        member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+        if member is None:
+            return 0
+        return queries.given_this_month(session, giver=member, tz=tz, now=now)
+
+
+def balance_card(
+    *,
+    store: Store,
+    plum: PlumClient,
+    settings: Settings,
+    user_id: str,
+    email: str | None,
+    tz: str | None,
+    account: Callable[[], Balance | None] | None = None,
+    now: datetime | None = None,
+) -> BalanceCard:
+    """Everything `/reward balance` shows one person (allowance month in their time zone).
+    `account` fetches the company balance for admins (default: `plum.get_balance`)."""
+    now = now or datetime.now(UTC)
+    zone = tz or settings.REWARD_TIMEZONE
+    is_admin = role_for(settings, user_id) == Role.ADMIN
+    points = redeemable_points(plum, email=email)
+    company = account_balance(account or plum.get_balance) if is_admin else Account(value=None)
+    given = given_this_month(store, user_id=user_id, tz=zone, now=now)
+    resets = next_month_start(now, zone, fallback=settings.REWARD_TIMEZONE).date()
+    return BalanceCard(
+        points=points.total,
+        points_found=points.found,
+        allowance=settings.REWARD_ALLOWANCE,
+        given_this_month=given,
+        resets_on=resets,
+        is_admin=is_admin,
+        account_balance=company.value,
+        account_currency=company.currency,
+        low_balance=settings.REWARD_LOW_BALANCE,
+    )

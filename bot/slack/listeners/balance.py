@@ -1,0 +1,62 @@
+"""`/reward balance`: your redeemable points and what you may still give this month (admins also
+see the company account). Acknowledged at once; Xoxoday is asked after the ack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.plum import Balance
+from bot.rewards import balances
+from bot.rewards.parse import ShowBalance
+from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.kit import context
+from bot.slack.blocks.lists import balance_message
+from bot.slack.listeners.reward_command import SUBCOMMANDS
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+ACCOUNT_CACHE_KEY = "account_balance"  # runtime.extras key the App Home listener fills
+NO_EMAIL_NOTE = (
+    "Slack has no email address for you, and Xoxoday keeps points by email, so nobody can "
+    "send you points yet. Ask a Slack admin to add your email to your profile."
+)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    SUBCOMMANDS[ShowBalance] = show_balance
+
+
+def _shared_account(runtime: Runtime) -> Callable[[], Balance | None] | None:
+    """The App Home's account-balance cache when it has one (getBalance allows 10 calls a
+    minute, so both share one answer); else None, and the client is asked directly."""
+    cache = runtime.extras.get(ACCOUNT_CACHE_KEY)
+    get = getattr(cache, "get", None)
+    return get if callable(get) else None
+
+
+def show_balance(
+    runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    sandbox = runtime.sandboxed
+    ack(**text_only("⏳ Looking up your balance…", sandbox=sandbox))
+    user_id = command["user_id"]
+    person = runtime.people.profile(user_id).person
+    card = balances.balance_card(
+        store=runtime.store,
+        plum=runtime.plum,
+        settings=runtime.settings,
+        user_id=user_id,
+        email=person.email,
+        tz=person.tz,
+        account=_shared_account(runtime),
+    )
+    payload = balance_message(balance=card, sandbox=False)
+    if not person.email:
+        payload["blocks"].append(context(NO_EMAIL_NOTE))
+    if sandbox:
+        payload = with_sandbox_notice(payload)
+    respond(replace_original=True, response_type="ephemeral", **payload)

@@ -1,0 +1,96 @@
+"""`/reward balance` end to end: points from Xoxoday, allowance from the ledger, the admin's
+account balance and low-balance warning, and plain words when Xoxoday can't be reached."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, NOMAIL, BotHarness
+
+
+def ask(bot: BotHarness, text: str, *, user: str, marker: str) -> str:
+    """Run `/reward text` as `user` and return the first new reply containing `marker`."""
+    before = len(bot.replies_to(user))
+    response = bot.driver.command(text, user_id=user)
+    assert response.status_code == 200
+    found = bot.wait(lambda: [t for t in bot.replies_to(user)[before:] if marker in t])
+    return found[0]
+
+
+def give(bot: BotHarness, text: str, *, giver: str, recipient: str) -> None:
+    before = len(bot.dm_texts(recipient))
+    bot.driver.command(text, user_id=giver)
+    bot.wait(lambda: len(bot.dm_texts(recipient)) > before)
+
+
+def test_points_to_redeem_and_allowance_left(bot: BotHarness) -> None:
+    give(bot, f"<@{MARIA}> 100 great demo", giver=BOB, recipient=MARIA)
+    give(bot, f"<@{MARIA}> <@{CHEN}> 50 smooth launch", giver=BOB, recipient=CHEN)
+
+    maria = ask(bot, "balance", user=MARIA, marker="to redeem")
+    assert "You have *150 points* to redeem" in maria
+    assert "You can still give *1,000 points* this month" in maria
+    assert "Company account" not in maria  # members don't see the account
+
+    bob = ask(bot, "balance", user=BOB, marker="this month")
+    assert "no points to redeem yet" in bob
+    assert "You can still give *800 points* this month (of 1,000; 200 given)" in bob
+    assert "It resets on 1 " in bob
+
+    bot.sandbox.state.redeem("maria@acme.test", 30)
+    after = ask(bot, "balance", user=MARIA, marker="*120 points*")
+    assert "You have *120 points* to redeem" in after
+
+
+def test_the_ack_comes_first_and_says_to_wait(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("user_balance", latency_ms=1000)
+    response = bot.driver.command("balance", user_id=MARIA)
+    assert "Looking up your balance" in response.text
+    assert not [t for t in bot.replies_to(MARIA) if "to redeem" in t]  # Xoxoday not done yet
+    bot.wait(lambda: [t for t in bot.replies_to(MARIA) if "to redeem" in t])
+
+
+def test_admin_sees_the_account_and_a_low_balance_warning(make_bot) -> None:
+    bot = make_bot(REWARD_LOW_BALANCE="200000")
+    text = ask(bot, "balance", user=ADMIN, marker="Company account")
+    assert "*Company account:* 100,000.00 INR left at Xoxoday." in text
+    assert "under the low-balance mark of 200,000.00 INR" in text
+    assert "As an admin, you have no monthly limit on giving." in text
+
+
+def test_admin_without_a_low_balance_mark_gets_no_warning(bot: BotHarness) -> None:
+    text = ask(bot, "balance", user=ADMIN, marker="Company account")
+    assert "100,000.00 INR" in text
+    assert "low-balance" not in text
+
+
+def test_no_allowance_means_no_limit(make_bot) -> None:
+    bot = make_bot(REWARD_ALLOWANCE="0")
+    text = ask(bot, "balance", user=BOB, marker="limit")
+    assert "There's no monthly limit on what you give." in text
+
+
+def test_xoxoday_unreachable_is_said_plainly(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("user_balance", error="PIPE10017")
+    bot.sandbox.faults.set("getBalance", error="PIPE10017")
+    member = ask(bot, "balance", user=MARIA, marker="couldn't")
+    assert "I couldn't look up your points right now. Please try again in a minute." in member
+    assert "You can still give *1,000 points* this month" in member  # the ledger still answers
+    admin = ask(bot, "balance", user=ADMIN, marker="Company account")
+    assert "I couldn't get the balance from Xoxoday right now." in admin
+    for text in (member, admin):
+        assert "Traceback" not in text and "PIPE10017" not in text and "ref `" not in text
+
+
+def test_someone_without_an_email_is_told_why(bot: BotHarness) -> None:
+    text = ask(bot, "balance", user=NOMAIL, marker="email")
+    assert "no points to redeem yet" in text
+    assert "Slack has no email address for you" in text
+    assert not [r for r in bot.sandbox.requests if r["operation"] == "user_balance"]
+
+
+def test_extra_words_are_refused_in_the_ack(bot: BotHarness) -> None:
+    response = bot.driver.command("balance please", user_id=MARIA)
+    assert "doesn't take anything after it" in response.text
+    time.sleep(0.2)
+    assert not [r for r in bot.sandbox.requests if r["operation"] == "user_balance"]
