@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError
+from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError, scrub
 from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,8 @@ class TokenManager:
         """Xoxoday rejected `rejected`: return a newer token, refreshing only if none exists."""
         with self._lock:
             state = self._state
-            if state is not None and state[0].access_token != rejected:
+            fresh = state is not None and self._clock() < state[1]
+            if state is not None and fresh and state[0].access_token != rejected:
                 return state[0].access_token
             return self._renew(stale=rejected)
 
@@ -103,7 +104,13 @@ class TokenManager:
             return fresh.access_token
 
     def _load(self) -> TokenSet | None:
-        stored = self._store.load()
+        try:
+            stored = self._store.load()
+        except Exception as err:
+            raise TokenStoreError(
+                "Could not read the Plum token store "
+                f"({type(err).__name__}: {scrub(str(err), self.known_secrets())})."
+            ) from err
         seed = self._seed
         if seed is not None and (stored is None or stored.flow != seed.flow):
             try:

@@ -194,3 +194,14 @@ def test_store_of_another_flow_is_replaced_by_the_seed():
     tm = manager(store, clock, issuer)
     assert tm.token() == "access-1"
     assert store.tokens.flow == "company"
+
+
+def test_unreadable_store_is_a_token_store_error_that_says_what_to_do(tmp_path):
+    from bot.plum import FileTokenStore
+
+    path = tmp_path / "tokens.json"
+    path.write_text("{broken")
+    clock = Clock()
+    tm = manager(FileTokenStore(path=path), clock, Issuer(clock))
+    with pytest.raises(TokenStoreError, match="delete it to start again"):
+        tm.token()
