@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -56,7 +56,15 @@ def card_for(reward: RewardDetails) -> RewardCard:
     )
 
 
+def people_of(reward: RewardDetails) -> list[str]:
+    """The giver and recipients of a reward (whose App Home shows it)."""
+    return [reward.giver.slack_user_id, *(r.member.slack_user_id for r in reward.recipients)]
+
+
 class Notifier:
+    # `on_change` calls this (the App Home refresher sets it with `set_change_hook`).
+    _change_hook: Callable[[list[str]], None] | None = None
+
     def __init__(self, *, slack: WebClient, settings: Settings, store: Store) -> None:
         self._slack = slack
         self._settings = settings
@@ -122,6 +130,24 @@ class Notifier:
                 message_ts=ref["ts"],
             )
 
+    # --- changes people should see (App Home) ---------------------------------------------
+
+    def set_change_hook(self, hook: Callable[[list[str]], None] | None) -> None:
+        """`hook(user_ids)` runs on every `on_change` (set by the App Home listener)."""
+        self._change_hook = hook
+
+    def on_change(self, user_ids: Iterable[str]) -> None:
+        """These people's rewards changed (given, received, decided, settled, cancelled): their
+        App Home is refreshed. A no-op until a hook is set; never raises."""
+        hook = self._change_hook
+        ids = [uid for uid in dict.fromkeys(user_ids) if uid]
+        if hook is None or not ids:
+            return
+        try:
+            hook(ids)
+        except Exception:
+            log.exception("App Home refresh hook failed")
+
     # --- delivery outcomes ----------------------------------------------------------------
 
     def delivered(self, reward: RewardDetails) -> None:
@@ -144,6 +170,7 @@ class Notifier:
                 announced_in=announced_in,
             ),
         )
+        self.on_change(people_of(reward))
 
     def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
         if not card.public:
@@ -166,6 +193,7 @@ class Notifier:
             card.giver_id,
             reward_messages.giver_failed(reward=card, tz=reward.giver.tz, sandbox=self._sandbox),
         )
+        self.on_change(people_of(reward))
 
     def in_doubt(self, reward: RewardDetails, reason: str) -> None:
         card = card_for(reward)
@@ -178,6 +206,7 @@ class Notifier:
                 reward=card, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
             )
             self._remember(reward, "in_doubt_alert", self.dm(admin, payload))
+        self.on_change([*people_of(reward), *self.admin_ids()])
 
     def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None:
         cards = [card_for(r) for r in rewards]
@@ -188,3 +217,4 @@ class Notifier:
                     rewards=cards, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
                 ),
             )
+        self.on_change([*(uid for r in rewards for uid in people_of(r)), *self.admin_ids()])
