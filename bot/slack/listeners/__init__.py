@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.slack.listeners import reward_command
+from bot.slack.listeners import give_modal, open_modal, reward_command
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -14,3 +14,5 @@ if TYPE_CHECKING:
 
 def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
+    open_modal.register(app, runtime)
+    give_modal.register(app, runtime)

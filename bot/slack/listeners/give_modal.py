@@ -1,0 +1,208 @@
+"""The reward modal's submission: the same rules and outbox as `/reward`, with the problems shown
+on the fields themselves (`response_action: errors`).
+
+Slack waits three seconds for the answer, and the answer must carry the errors, so the checks
+run before the ack: first what the form alone can say (no recipient, not a number, citation
+empty or too long), then `RewardService.give` (profiles are cached by `People`, so this is
+usually a few milliseconds). When give takes longer than `SUBMIT_BUDGET_SECONDS` (a slow Slack
+profile lookup), the modal is closed and the outcome is sent by DM when it is known.
+
+The idempotency key is the view id: however often the same modal is submitted (double clicks,
+Slack's retries), one reward is created and the giver is told once. A submission that was
+refused creates nothing, so the corrected form can be sent from the same modal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+
+from bot.rewards.policy import Field
+from bot.rewards.service import Given, GiveOutcome, GiveRequest, Refused
+from bot.slack.blocks import reward_messages
+from bot.slack.blocks.common import text_only
+from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
+from bot.slack.errors import new_ref, unexpected_text
+from bot.slack.ids import BlockId, CallbackId
+from bot.slack.listeners.reward_command import queued_reply
+from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
+from storage import members as member_repo
+from storage.states import RewardSource
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SUBMIT_BUDGET_SECONDS = 2.0  # answer within Slack's 3 s, with room for the network
+MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+T = TypeVar("T")
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        handle_submission(runtime, ack=ack, body=body, view=view)
+
+    app.view(CallbackId.REWARD_MODAL)(on_submit)
+
+
+def handle_submission(
+    runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+) -> None:
+    started = time.monotonic()
+    settings = runtime.settings
+    has_select = bool(settings.REWARD_VALUES)
+    user = body.get("user") or {}
+    user_id = str(user["id"])
+    form = read_reward_form((view.get("state") or {}).get("values") or {})
+    if isinstance(form, FormErrors):
+        ack(**reward_modal_errors(form.errors, has_values_select=has_select))
+        return
+    meta = decode_reward_modal_metadata(view.get("private_metadata"))
+    request = GiveRequest(
+        giver_id=user_id,
+        team_id=str((body.get("team") or {}).get("id") or user.get("team_id") or ""),
+        recipient_ids=form.recipients,
+        amount=form.amount,
+        citation=form.citation,
+        values=form.values,
+        channel_id=meta.channel_id,
+        source=source_of(meta.source),
+        idempotency_key=f"view:{view['id']}",
+        public=form.announce,
+    )
+    pending = in_background(lambda: runtime.rewards.give(request))
+    budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
+    try:
+        outcome = pending.result(timeout=max(budget, 0.05))
+    except FutureTimeout:
+        ack()  # close the form now; the outcome follows by DM
+        log.info("reward form of %s took over %.1fs: answering by DM", user_id, budget)
+        finish_late(runtime, request, pending)
+        return
+    if isinstance(outcome, Refused):
+        ack(**refusal_errors(runtime, outcome, form, has_select=has_select))
+        return
+    ack()
+    if outcome.created:
+        tell_giver(runtime, outcome, channel_id=meta.channel_id)
+
+
+def source_of(text: str) -> RewardSource:
+    try:
+        return RewardSource(text)
+    except ValueError:
+        return RewardSource.MODAL
+
+
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """Run `work` on its own thread; its result (or exception) arrives in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as err:
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="reward-form", daemon=True).start()
+    return future
+
+
+def refusal_errors(
+    runtime: Runtime, outcome: Refused, form: RewardForm, *, has_select: bool
+) -> dict[str, Any]:
+    """The inline errors for a refused reward, each on the field it is about."""
+    if outcome.decision is None:
+        errors = {str(BlockId.RECIPIENTS): outcome.text}
+    else:
+        errors = {str(f): msg for f, msg in outcome.decision.errors_by_field().items()}
+    allowed = runtime.rewards.rules.values
+    picked_ok = form.picked_value is None or form.picked_value in allowed
+    if Field.VALUES in errors and has_select and picked_ok:
+        # the unknown values were typed as #words in the citation, not picked in the select
+        errors[str(BlockId.CITATION)] = errors.pop(str(Field.VALUES))
+    names = runtime.rewards.names([*form.recipients, *_mentioned(errors)])
+    return reward_modal_errors(errors, names=names, has_values_select=has_select)
+
+
+def _mentioned(errors: dict[str, str]) -> list[str]:
+    return MENTION.findall(" ".join(errors.values()))
+
+
+def approvers_for(runtime: Runtime, given: Given) -> tuple[list[str], bool]:
+    """Who was asked to approve: the giver's manager when one is recorded, else the approvers
+    (REWARD_APPROVERS, else the admins). The flag says it was the manager."""
+    manager_id = given.reward.giver.manager_id
+    if manager_id is not None:
+        with runtime.store.session() as session:
+            manager = member_repo.get_member(session, member_id=manager_id)
+        if manager is not None and manager.active:
+            return [manager.slack_user_id], True
+    settings = runtime.settings
+    return list(settings.REWARD_APPROVERS or settings.REWARD_ADMINS), False
+
+
+def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[str]]:
+    """What the giver is told (as for the command), and whose App Home changed with it."""
+    card = runtime.notifier.card(given.reward)
+    sandbox = runtime.sandboxed
+    if not given.needs_approval:
+        return queued_reply(card, sandbox=sandbox), [card.giver_id]
+    approvers, via_manager = approvers_for(runtime, given)
+    payload = reward_messages.giver_pending_approval(
+        reward=card,
+        approver_ids=approvers,
+        tz=given.reward.giver.tz,
+        sandbox=sandbox,
+        threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
+        via_manager=via_manager,
+    )
+    return payload, [card.giver_id, *approvers, *runtime.settings.REWARD_ADMINS]
+
+
+def tell_giver(runtime: Runtime, given: Given, *, channel_id: str | None) -> None:
+    """Ephemeral in the channel the form was opened from, else (or when that fails) a DM."""
+    payload, changed = giver_payload(runtime, given)
+    giver = given.reward.giver.slack_user_id
+    shown = False
+    if channel_id:
+        try:
+            runtime.slack.chat_postEphemeral(channel=channel_id, user=giver, **payload)
+            shown = True
+        except SlackApiError as err:
+            log.info("no ephemeral in %s: %s; DMing instead", channel_id, err.response.get("error"))
+    if not shown:
+        runtime.notifier.dm(giver, payload)
+    runtime.notifier.on_change(changed)
+
+
+def finish_late(runtime: Runtime, request: GiveRequest, pending: Future[GiveOutcome]) -> None:
+    """The form is closed already: say how it ended by DM."""
+    sandbox = runtime.sandboxed
+    try:
+        outcome = pending.result()
+    except Exception as err:
+        ref = new_ref()
+        log.error("reward form failed (ref %s)", ref, exc_info=err)
+        runtime.notifier.dm(request.giver_id, text_only(unexpected_text(ref), sandbox=sandbox))
+        return
+    if isinstance(outcome, Refused):
+        text = (
+            f"I couldn't send the reward from your form.\n{outcome.text}\n"
+            "Open the form again with `/reward` to fix it."
+        )
+        runtime.notifier.dm(request.giver_id, text_only(text, sandbox=sandbox))
+    elif outcome.created:
+        tell_giver(runtime, outcome, channel_id=None)

@@ -1,0 +1,121 @@
+"""Opening the reward modal: `/reward` with no text and the App Home's "Send a reward" button
+(the two shortcuts are in `shortcuts.py` and use `open_reward_modal` too).
+
+A trigger_id works for three seconds, so every opener acknowledges Slack and calls `views.open`
+straight away; the only work before it is one small ledger query (the allowance left, for the
+amount's hint). When Slack refuses (the trigger expired), the person is told to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.rewards.parse import EXAMPLE, OpenModal
+from bot.slack.blocks.common import text_only
+from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
+from bot.slack.ids import ActionId
+from bot.slack.listeners import reward_command
+from bot.slack.people import role_for
+from storage import members as member_repo
+from storage import queries
+from storage.states import RewardSource, Role
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+COULD_NOT_OPEN = (
+    "I couldn't open the reward form: Slack gives me only a few seconds and they ran out. "
+    f"Please try again, or type it out: `{EXAMPLE}`"
+)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    reward_command.SUBCOMMANDS[OpenModal] = on_empty_command
+
+    def on_home_button(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        opened = open_reward_modal(
+            runtime,
+            trigger_id=body.get("trigger_id") or "",
+            user_id=user_id,
+            metadata=RewardModalMetadata(source=RewardSource.MODAL, channel_id=channel),
+        )
+        if not opened:
+            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+
+    app.action(ActionId.OPEN_REWARD_MODAL)(on_home_button)
+
+
+def on_empty_command(
+    runtime: Runtime, parsed: OpenModal, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    """`/reward` on its own: an empty ack (nothing shown), then the form."""
+    ack()
+    opened = open_reward_modal(
+        runtime,
+        trigger_id=command.get("trigger_id") or "",
+        user_id=command["user_id"],
+        metadata=RewardModalMetadata(
+            source=RewardSource.MODAL, channel_id=command.get("channel_id") or None
+        ),
+    )
+    if not opened:
+        respond(response_type="ephemeral", **text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+
+
+def open_reward_modal(
+    runtime: Runtime,
+    *,
+    trigger_id: str,
+    user_id: str,
+    metadata: RewardModalMetadata,
+    initial_users: Sequence[str] = (),
+    initial_citation: str = "",
+) -> bool:
+    """`views.open` the reward modal for `user_id`; False when Slack refused."""
+    settings = runtime.settings
+    view = reward_modal(
+        metadata=metadata,
+        sandbox=runtime.sandboxed,
+        values=settings.REWARD_VALUES,
+        initial_users=initial_users,
+        initial_citation=initial_citation,
+        max_per_reward=settings.REWARD_MAX_PER_REWARD,
+        allowance_left=allowance_left(runtime, user_id),
+    )
+    try:
+        runtime.slack.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as err:
+        log.warning("could not open the reward form for %s: %s", user_id, err.response.get("error"))
+        return False
+    return True
+
+
+def allowance_left(runtime: Runtime, user_id: str) -> int | None:
+    """What `user_id` may still give this month, from the ledger alone (no Slack call): None
+    when unlimited (no allowance, or an admin) or when the ledger can't say right now."""
+    settings = runtime.settings
+    if not settings.REWARD_ALLOWANCE or role_for(settings, user_id) == Role.ADMIN:
+        return None
+    try:
+        with runtime.store.session() as session:
+            member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+            if member is None:
+                return settings.REWARD_ALLOWANCE
+            given = queries.given_this_month(
+                session, giver=member, tz=member.tz or settings.REWARD_TIMEZONE
+            )
+    except SQLAlchemyError:
+        log.warning("could not read %s's allowance for the reward form", user_id, exc_info=True)
+        return None
+    return max(settings.REWARD_ALLOWANCE - given, 0)
