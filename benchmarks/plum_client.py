@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import socket
 import statistics
 import sys
 import tempfile
@@ -32,12 +31,7 @@ LATENCY_MS = 100
 
 
 def start_sandbox() -> SandboxServer:
-    server = SandboxServer(rate_limits=False, log_level="error")
-    # The sandbox's listening socket is created with proto 0, so asyncio never sets
-    # TCP_NODELAY and every answer stalls ~40 ms (Nagle + delayed ACK). Accepted sockets
-    # inherit the option from the listener, so set it there.
-    server.bind().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return server.start()
+    return SandboxServer(rate_limits=False, log_level="error").start()
 
 
 def client_for(server: SandboxServer, tmp: Path, name: str) -> PlumClient:

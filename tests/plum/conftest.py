@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,17 +47,8 @@ class FakeTime:
 @pytest.fixture(scope="module")
 def _server() -> Iterator[tuple[SandboxServer, FakeTime]]:
     time = FakeTime()
-    server = SandboxServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=time.now)
-    no_delay(server)
-    with server:
-        yield server, time
-
-
-def no_delay(server: SandboxServer) -> SandboxServer:
-    """Work around the sandbox's ~40 ms per answer (Nagle + delayed ACK: its listening socket is
-    made with proto 0, so asyncio never sets TCP_NODELAY). Accepted sockets inherit it."""
-    server.bind().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return server
+    with SandboxServer(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=time.now) as srv:
+        yield srv, time
 
 
 @pytest.fixture

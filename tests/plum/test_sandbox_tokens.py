@@ -22,7 +22,6 @@ from tests.plum.conftest import (
     FakeTime,
     api_ops,
     dashboard_refresh_token,
-    no_delay,
     token_requests,
 )
 from tests.plum.memory_store import MemoryStore
@@ -41,7 +40,7 @@ def _server() -> Iterator[tuple[SandboxServer, FakeTime]]:
         access_ttl_seconds=ACCESS_TTL,
         refresh_ttl_seconds=3600,
     )
-    with no_delay(server):
+    with server:
         yield server, time
 
 
