@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.slack.listeners import give_modal, open_modal, reward_command
+from bot.slack.listeners import give_modal, open_modal, reward_command, shortcuts
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -16,3 +16,4 @@ def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
+    shortcuts.register(app, runtime)
