@@ -160,7 +160,7 @@ class PlumClient:
 
     def refresh(self) -> None:
         """Obtain new tokens now (client credentials, or the refresh-token grant)."""
-        self._r.tokens.replace(self._r.tokens.token())
+        self._r.tokens.refresh()
 
     def validate(self) -> TokenInfo:
         """Check the credentials with GET /v1/oauth/token; raises the AuthError that explains."""

@@ -84,6 +84,17 @@ class TokenManager:
                 return state[0].access_token
             return self._renew(stale=rejected)
 
+    def refresh(self) -> str:
+        """Obtain new tokens now, whatever the cached ones look like."""
+        with self._lock, self._store.refresh_lock():
+            if self._unsaved is None:
+                fresh = self._obtain(self._load())
+            else:
+                fresh, self._unsaved = self._unsaved, None
+            self._save(fresh)
+            self._adopt(fresh)
+            return fresh.access_token
+
     # --- under self._lock -------------------------------------------------------------------
 
     def _renew(self, *, stale: str | None) -> str:

@@ -205,3 +205,14 @@ def test_unreadable_store_is_a_token_store_error_that_says_what_to_do(tmp_path):
     tm = manager(FileTokenStore(path=path), clock, Issuer(clock))
     with pytest.raises(TokenStoreError, match="delete it to start again"):
         tm.token()
+
+
+def test_forced_refresh_refreshes_once_even_when_the_cache_is_stale():
+    clock, store = Clock(), MemoryStore()
+    issuer = Issuer(clock)
+    tm = manager(store, clock, issuer)
+    tm.refresh()
+    assert issuer.used == ["refresh-0"]
+    clock.now += 1000  # expired
+    assert tm.refresh() == "access-2"
+    assert issuer.used == ["refresh-0", "refresh-1"]
