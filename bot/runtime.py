@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from bot.plum import PlumClient, build_client
 from bot.plum.builder import sandbox_credentials
 from bot.plum.sandbox import SandboxServer
+from bot.rewards.approvals import ApprovalService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.service import RewardService
 from bot.settings import ConfigError, Settings
@@ -83,6 +84,7 @@ class Runtime:
     notifier: Notifier
     rewards: RewardService
     worker: DeliveryWorker
+    approvals: ApprovalService
     sandbox: SandboxServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -132,8 +134,20 @@ class Runtime:
             names=lambda ids: {uid: people.profile(uid).person.name for uid in ids},
             threads=worker_threads,
         )
+        approvals = ApprovalService(
+            store=store,
+            people=people,
+            notifier=notifier,
+            slack=slack,
+            settings=settings,
+            on_queued=worker.wake,
+        )
         rewards = RewardService(
-            store=store, people=people, settings=settings, on_queued=worker.wake
+            store=store,
+            people=people,
+            settings=settings,
+            on_queued=worker.wake,
+            on_pending=approvals.on_pending,
         )
         return cls(
             settings=settings,
@@ -144,6 +158,7 @@ class Runtime:
             notifier=notifier,
             rewards=rewards,
             worker=worker,
+            approvals=approvals,
             sandbox=sandbox,
         )
 

@@ -72,6 +72,7 @@ class RewardService:
         people: People,
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
+        on_pending: Callable[[RewardDetails], object] = lambda reward: None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -79,6 +80,7 @@ class RewardService:
         self._settings = settings
         self._rules = Rules.from_settings(settings)
         self._on_queued = on_queued
+        self._on_pending = on_pending
         self._now = now
 
     @property
@@ -158,6 +160,8 @@ class RewardService:
             )
             if created.reward.status == RewardStatus.QUEUED:
                 self._on_queued()
+            elif created.reward.status == RewardStatus.PENDING_APPROVAL:
+                self._on_pending(created.reward)  # asks for approval (committed by now)
         return Given(reward=created.reward, created=created.created)
 
     def names(self, user_ids: Sequence[str]) -> dict[str, str]:

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.slack.listeners import give_modal, open_modal, reward_command, shortcuts
+from bot.slack.listeners import (
+    approval_actions,
+    approvals,
+    give_modal,
+    managers,
+    open_modal,
+    reward_command,
+    shortcuts,
+)
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -14,6 +22,9 @@ if TYPE_CHECKING:
 
 def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
+    approvals.register(app, runtime)
+    approval_actions.register(app, runtime)
+    managers.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)

@@ -87,9 +87,11 @@ def give(
         card = runtime.notifier.card(outcome.reward)
         tz = outcome.reward.giver.tz
         if outcome.needs_approval:
+            asked = runtime.approvals.asked(outcome.reward)  # who really got the request
             payload = reward_messages.giver_pending_approval(
                 reward=card,
-                approver_ids=runtime.settings.REWARD_APPROVERS or runtime.settings.REWARD_ADMINS,
+                approver_ids=asked.user_ids,
+                via_manager=asked.via_manager,
                 tz=tz,
                 sandbox=sandbox,
                 threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,

@@ -1,0 +1,78 @@
+"""What button listeners share: who clicked, on what, and how to answer only them.
+
+A click in a message (a DM or an ephemeral list) carries a `response_url`: the answer is an
+ephemeral message there. A click in a view (the App Home) has none: the answer goes to the
+clicker's DM with the bot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Respond
+
+from bot.slack.blocks.cards import MessageRef
+from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.kit import plain, section
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+NOTICE_TITLE_MAX = 24
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def team_of(body: dict[str, Any]) -> str:
+    team = body.get("team") or {}
+    return str(team.get("id") or (body.get("user") or {}).get("team_id") or "")
+
+
+def action_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "").strip()
+
+
+def container(body: dict[str, Any]) -> dict[str, Any]:
+    return body.get("container") or {}
+
+
+def is_ephemeral(body: dict[str, Any]) -> bool:
+    return bool(container(body).get("is_ephemeral"))
+
+
+def clicked_message(body: dict[str, Any]) -> MessageRef | None:
+    """The (non-ephemeral) message the button was in, to update it; None for views and
+    ephemeral messages, which chat.update can't reach."""
+    box = container(body)
+    if box.get("type") != "message" or box.get("is_ephemeral"):
+        return None
+    channel = box.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = box.get("message_ts")
+    if not channel or not ts:
+        return None
+    return MessageRef(channel_id=str(channel), ts=str(ts))
+
+
+def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
+    """An answer only the clicker sees."""
+    payload = text_only(text, sandbox=runtime.sandboxed)
+    if respond is not None and body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **payload)
+        return
+    user = user_of(body)
+    if user:
+        runtime.notifier.dm(user, payload)
+
+
+def notice_modal(title: str, text: str, *, sandbox: bool) -> dict[str, Any]:
+    """A modal that only says something (e.g. a modal submission that came too late)."""
+    view: dict[str, Any] = {
+        "type": "modal",
+        "title": plain(title, NOTICE_TITLE_MAX),
+        "close": plain("Close", NOTICE_TITLE_MAX),
+        "blocks": [section(text)],
+    }
+    return with_sandbox_notice(view) if sandbox else view

@@ -1,0 +1,140 @@
+"""Approve / Reject buttons and the reject-reason modal.
+
+Every click is acknowledged at once; the decision goes through `ApprovalService.decide`, whose
+compare-and-set lets the first decision win. Whoever loses (a double click, another approver, a
+late click on a reward that was cancelled or expired) is told plainly, only them, and nothing
+changes. Reject first opens a modal for the reason (required, up to 500 characters; problems are
+shown inline on the field).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.rewards.approvals import DecisionResult
+from bot.rewards.parse import REASON_MAX_CHARS
+from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
+from bot.slack.blocks.common import escape_mrkdwn, with_sandbox_notice
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listeners.action_replies import (
+    action_value,
+    clicked_message,
+    is_ephemeral,
+    notice_modal,
+    team_of,
+    tell,
+    user_of,
+)
+from bot.slack.listeners.approvals import approvals_payload
+from bot.slack.notifier import card_for
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+REJECT_TITLE = "Reject reward"
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        approve(runtime, body, respond)
+
+    def on_reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        open_reject_modal(runtime, body, respond, client)
+
+    def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_reason(runtime, ack, body, view)
+
+    app.action(ActionId.APPROVE)(on_approve)
+    app.action(ActionId.REJECT)(on_reject)
+    app.view(CallbackId.REJECT_REASON)(on_reason)
+
+
+def approve(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+    user = user_of(body)
+    result = runtime.approvals.decide(
+        short=action_value(body), user_id=user, team_id=team_of(body), approve=True
+    )
+    finish(runtime, body, respond, result)
+
+
+def finish(
+    runtime: Runtime, body: dict[str, Any], respond: Respond | None, result: DecisionResult
+) -> None:
+    """Tell the clicker when nothing changed; otherwise update every copy and tell the giver.
+    A click in the ephemeral `/reward approvals` list gets the list again, without it."""
+    if not result.won:
+        tell(runtime, body, respond, result.text)
+        return
+    runtime.approvals.after_decision(result)
+    if respond is not None and is_ephemeral(body) and body.get("response_url"):
+        payload = approvals_payload(runtime, user_of(body), note=f"✅ {result.text}")
+        respond(replace_original=True, response_type="ephemeral", **payload)
+
+
+def open_reject_modal(
+    runtime: Runtime, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    checked = runtime.approvals.check(action_value(body), user_of(body))
+    if isinstance(checked, DecisionResult):
+        tell(runtime, body, respond, checked.text)
+        return
+    clicked = clicked_message(body)
+    view = reject_reason_modal(
+        reward_id=checked.short_id,
+        messages=[clicked] if clicked else [],
+        reward=card_for(checked),
+    )
+    if runtime.sandboxed:
+        view = with_sandbox_notice(view)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def reason_of(view: dict[str, Any]) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    field = (values.get(str(BlockId.REJECT_REASON)) or {}).get(str(ActionId.REJECT_REASON_INPUT))
+    return str((field or {}).get("value") or "").strip()
+
+
+def reason_problem(reason: str) -> str | None:
+    if not reason:
+        return "Please say why, so the giver knows what to change."
+    if len(reason) > REASON_MAX_CHARS:
+        return (
+            f"Please keep it to {REASON_MAX_CHARS} characters; this is {len(reason):,} "
+            f"({len(reason) - REASON_MAX_CHARS:,} too many)."
+        )
+    return None
+
+
+def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    sandbox = runtime.sandboxed
+    meta = decode_reject_metadata(view.get("private_metadata"))
+    if meta is None:
+        text = "This form is out of date. Press *Reject* on the request again."
+        ack(response_action="update", view=notice_modal(REJECT_TITLE, text, sandbox=sandbox))
+        return
+    reason = reason_of(view)
+    problem = reason_problem(reason)
+    if problem is not None:
+        ack(response_action="errors", errors={str(BlockId.REJECT_REASON): problem})
+        return
+    result = runtime.approvals.decide(
+        short=meta.short_id,
+        user_id=user_of(body),
+        team_id=team_of(body),
+        approve=False,
+        reason=escape_mrkdwn(reason),  # typed in a modal: raw text, stored as mrkdwn
+    )
+    if not result.won:
+        ack(
+            response_action="update",
+            view=notice_modal(REJECT_TITLE, result.text, sandbox=sandbox),
+        )
+        return
+    ack()  # closes the modal; the request's copies show the rejection
+    runtime.approvals.after_decision(result)

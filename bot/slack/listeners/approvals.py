@@ -1,0 +1,57 @@
+"""`/reward approvals`: what waits for the caller's decision, each with Approve / Reject.
+
+Only what the caller may decide is listed (everything for approvers and admins, their reports'
+rewards for a manager, never their own). The buttons are the same as in the DM'd request and are
+handled by `approval_actions`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.rewards.parse import ListApprovals
+from bot.slack.blocks import lists
+from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.kit import section
+from bot.slack.listeners import reward_command
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def register(app: App, runtime: Runtime) -> None:
+    reward_command.SUBCOMMANDS[ListApprovals] = list_approvals
+
+
+def approvals_payload(runtime: Runtime, user_id: str, *, note: str | None = None) -> dict[str, Any]:
+    """The list for `user_id` (in their time zone), with `note` on top when given."""
+    requests = runtime.approvals.pending_for(user_id)
+    tz = runtime.people.profile(user_id).person.tz or runtime.settings.REWARD_TIMEZONE
+    payload = lists.approvals_list(requests=requests, tz=tz, sandbox=False)
+    if note:
+        payload["blocks"] = [section(note), *payload["blocks"]]
+        payload["text"] = f"{note} {payload['text']}"
+    return with_sandbox_notice(payload) if runtime.sandboxed else payload
+
+
+def list_approvals(
+    runtime: Runtime,
+    parsed: ListApprovals,
+    command: dict[str, Any],
+    ack: Ack,
+    respond: Respond,
+) -> None:
+    user_id = command["user_id"]
+    if not runtime.approvals.is_approver(user_id) and not runtime.approvals.manages_anyone(user_id):
+        ack(
+            **text_only(
+                "Nothing waits for you: only approvers, admins and managers decide on rewards "
+                "over the approval threshold.",
+                sandbox=runtime.sandboxed,
+            )
+        )
+        return
+    ack(**text_only("⏳ One moment…", sandbox=runtime.sandboxed))
+    respond(replace_original=True, response_type="ephemeral", **approvals_payload(runtime, user_id))
