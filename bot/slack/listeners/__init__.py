@@ -10,10 +10,10 @@ from bot.slack.listeners import (
     approval_actions,
     approvals,
     give_modal,
+    home,
     managers,
     open_modal,
     reward_command,
-    settle_actions,
     shortcuts,
 )
 
@@ -25,8 +25,8 @@ def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
     approvals.register(app, runtime)
     approval_actions.register(app, runtime)
-    settle_actions.register(app, runtime)
     managers.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)
+    home.register(app, runtime)

@@ -1,0 +1,124 @@
+"""Republish the App Home of people whose rewards changed, if they have ever opened it.
+
+`HomeRefresher.opened(user_id)` records that someone looked at their App Home (in memory and in
+the ledger's do-once keys, so it survives restarts and is shared by every bot process).
+`refresh(user_ids)` queues a republish for those of them who did, and returns at once: a single
+background thread publishes, one person at a time, so a delivery or a click never waits for
+Slack. Requests for the same person that pile up are merged into one publish. The thread starts
+when there is work and ends after a few idle seconds.
+
+`publish_now(user_id)` publishes in the caller's thread; publishes for one person never overlap,
+so an older view cannot overwrite a newer one that was built later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from storage import once
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+OPENED_KIND = "app_home_opened"
+IDLE_SECONDS = 2.0
+
+
+class HomeRefresher:
+    def __init__(
+        self,
+        *,
+        publish: Callable[[str], None],
+        store: Store,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
+        self._publish = publish
+        self._store = store
+        self._idle = idle_seconds
+        self._known: set[str] = set()
+        self._pending: dict[str, None] = {}  # insertion-ordered set
+        self._locks: dict[str, threading.Lock] = {}
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._busy = 0
+        self._stopped = False
+
+    # --- who has an App Home ------------------------------------------------------------------
+
+    def opened(self, user_id: str) -> None:
+        """`user_id` opened their App Home: from now on their home follows every change."""
+        if user_id in self._known:
+            return
+        with self._store.session() as session:
+            once.claim_once(session, kind=OPENED_KIND, key=user_id)
+        self._known.add(user_id)
+
+    def has_opened(self, user_id: str) -> bool:
+        if user_id in self._known:
+            return True
+        with self._store.session() as session:
+            seen = once.was_claimed(session, kind=OPENED_KIND, key=user_id)
+        if seen:
+            self._known.add(user_id)
+        return seen
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def publish_now(self, user_id: str) -> None:
+        with self._cond:
+            lock = self._locks.setdefault(user_id, threading.Lock())
+        with lock:
+            self._publish(user_id)
+
+    def refresh(self, user_ids: Iterable[str]) -> None:
+        """Queue a republish for each of `user_ids` who has opened their App Home."""
+        wanted = [uid for uid in dict.fromkeys(user_ids) if uid]
+        if not wanted:
+            return
+        with self._cond:
+            if self._stopped:
+                return
+            for uid in wanted:
+                self._pending[uid] = None
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="home-refresh", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is queued or being published (for tests and shutdown)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._pending.clear()
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._pending and not self._stopped:
+                    self._cond.wait(self._idle)
+                if self._stopped or not self._pending:
+                    self._thread = None
+                    self._cond.notify_all()
+                    return
+                uid = next(iter(self._pending))
+                del self._pending[uid]
+                self._busy += 1
+            try:
+                if self.has_opened(uid):
+                    self.publish_now(uid)
+            except Exception:
+                log.exception("could not refresh the App Home of %s", uid)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
