@@ -14,6 +14,7 @@ from bot.slack.listeners import (
     managers,
     open_modal,
     reward_command,
+    settle_actions,
     shortcuts,
 )
 
@@ -25,6 +26,7 @@ def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
     approvals.register(app, runtime)
     approval_actions.register(app, runtime)
+    settle_actions.register(app, runtime)
     managers.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
