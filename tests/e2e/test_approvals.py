@@ -416,3 +416,23 @@ def test_approvals_list_shows_only_what_you_may_decide(bot: BotHarness) -> None:
     assert actions_in(refreshed[-1]).count(ActionId.APPROVE) == 1  # only Bob's is left
     bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "700 points" in t])
     assert status_of(bot, from_bob) == RewardStatus.PENDING_APPROVAL
+
+
+def test_deciding_from_the_app_home(bot: BotHarness) -> None:
+    short = give_big(bot)
+    wait_request(bot, APPROVER)
+    bot.driver.app_home_opened(user_id=APPROVER)
+    home = bot.wait(
+        lambda: (h := bot.fake.home(APPROVER)) and ActionId.APPROVE in actions_in(h) and h
+    )
+    response = bot.driver.block_action(
+        user_id=APPROVER, action_id=ActionId.APPROVE, value=short, view=home
+    )
+    assert response.status_code == 200
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "600 points" in t])
+    # the home follows: the request is gone from it
+    bot.wait(lambda: ActionId.APPROVE not in actions_in(bot.fake.home(APPROVER) or {}))
+    # a stale click from the home view (no response_url) is answered in the DM
+    bot.driver.block_action(user_id=APPROVER, action_id=ActionId.APPROVE, value=short, view=home)
+    assert told(bot, APPROVER, "You already approved reward")
+    assert len(bot.sends()) == 1
