@@ -1,0 +1,259 @@
+"""`/reward link @person campaign [DD-MM-YYYY]` and `/reward links campaign count [DD-MM-YYYY]`
+(admins only).
+
+A single link goes only into the recipient's DM; a batch goes only into a CSV file in the admin's
+DM. The replies, the logs and the audit trail never hold a link. slack_sdk dumps request and
+response bodies at DEBUG level, so the DM that carries a link is posted through a client whose
+logger stays at INFO.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.rewards.admin import LinkService, MadeLinks, Refusal, first_delivery, only_admins
+from bot.rewards.parse import GenerateLink, GenerateLinks
+from bot.slack.blocks import links as link_blocks
+from bot.slack.blocks.cards import LinkBatchCard, RewardLink
+from bot.slack.blocks.common import mention, text_only
+from bot.slack.listeners.reward_command import SUBCOMMANDS
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+QUIET_LOGGER = "bot.slack.secret_messages"
+CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
+DUPLICATE = (
+    "I got this request twice (Slack retried it), so I'm only doing it once: "
+    "see the answer to the first one."
+)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    SUBCOMMANDS[GenerateLink] = send_link
+    SUBCOMMANDS[GenerateLinks] = send_links
+
+
+def _reply(respond: Respond, payload: dict[str, Any]) -> None:
+    respond(replace_original=True, response_type="ephemeral", **payload)
+
+
+def _service(runtime: Runtime) -> LinkService:
+    return LinkService(
+        store=runtime.store, plum=runtime.plum, people=runtime.people, settings=runtime.settings
+    )
+
+
+def quiet_client(slack: WebClient) -> WebClient:
+    """A copy of `slack` whose logger never dumps bodies (for the one message with a link)."""
+    quiet = logging.getLogger(QUIET_LOGGER)
+    quiet.setLevel(logging.INFO)
+    return WebClient(
+        token=slack.token,
+        base_url=slack.base_url,
+        timeout=slack.timeout,
+        ssl=slack.ssl,
+        proxy=slack.proxy,
+        headers=dict(slack.headers),
+        retry_handlers=slack.retry_handlers,
+        logger=quiet,
+    )
+
+
+def _start(
+    runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond, *, doing: str, wait: str
+) -> bool:
+    """Refuse non-admins in the ack; else ack at once and claim the command (Slack retries)."""
+    sandbox = runtime.sandboxed
+    refused = only_admins(runtime.settings, command["user_id"], doing=doing)
+    if refused:
+        ack(**text_only(refused.text, sandbox=sandbox))
+        return False
+    ack(**text_only(wait, sandbox=sandbox))
+    if not first_delivery(runtime.store, trigger_id=command.get("trigger_id")):
+        _reply(respond, text_only(DUPLICATE, sandbox=sandbox))
+        return False
+    return True
+
+
+# ── one link, DM'd to one person ─────────────────────────────────────────────────────────
+
+
+def send_link(
+    runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    if not _start(
+        runtime,
+        command,
+        ack,
+        respond,
+        doing="send reward links",
+        wait=f"⏳ Asking Xoxoday for a reward link for {mention(parsed.recipient)}…",
+    ):
+        return
+    sandbox = runtime.sandboxed
+    admin_id = command["user_id"]
+    made = _service(runtime).make(
+        admin_id=admin_id,
+        team_id=command.get("team_id") or "",
+        campaign_id=parsed.campaign_id,
+        count=1,
+        expiry=parsed.expiry,
+        recipient_id=parsed.recipient,
+    )
+    runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
+    if isinstance(made, Refusal):
+        _reply(respond, text_only(made.text, sandbox=sandbox))
+        return
+    link = RewardLink(
+        recipient_id=parsed.recipient,
+        admin_id=admin_id,
+        url=made.links[0],
+        campaign_id=made.campaign_id,
+        campaign_name=made.campaign_name,
+        amount=made.amount,
+        currency=made.currency,
+        expires_on=made.expires_on,
+    )
+    if not _dm_link(runtime, link, sandbox=sandbox):
+        _reply(
+            respond,
+            text_only(
+                f"Xoxoday made the link, but Slack wouldn't let me DM {mention(link.recipient_id)}"
+                f", so they don't have it. It's kept encrypted in the ledger (batch "
+                f"{made.batch_id}) and shown nowhere else; you may need to void it in the "
+                "Xoxoday dashboard.",
+                sandbox=sandbox,
+            ),
+        )
+        return
+    _reply(respond, link_blocks.link_sent_confirmation(link=link, sandbox=sandbox))
+
+
+def _dm_link(runtime: Runtime, link: RewardLink, *, sandbox: bool) -> bool:
+    payload = link_blocks.link_dm(link=link, sandbox=sandbox)
+    try:
+        channel = runtime.notifier.dm_channel(link.recipient_id)
+        quiet_client(runtime.slack).chat_postMessage(channel=channel, **payload)
+    except SlackApiError as err:
+        log.warning("could not DM a reward link to %s: %s", link.recipient_id, _error(err))
+        return False
+    return True
+
+
+def _error(err: SlackApiError) -> str:
+    return str(err.response.get("error") or "error") if err.response else "error"
+
+
+# ── a batch, as a CSV in the admin's DM ──────────────────────────────────────────────────
+
+
+def send_links(
+    runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    many = f"{parsed.count:,} reward link{'s' if parsed.count != 1 else ''}"
+    if not _start(
+        runtime,
+        command,
+        ack,
+        respond,
+        doing="make batches of reward links",
+        wait=f"⏳ Asking Xoxoday for {many}…",
+    ):
+        return
+    sandbox = runtime.sandboxed
+    admin_id = command["user_id"]
+    made = _service(runtime).make(
+        admin_id=admin_id,
+        team_id=command.get("team_id") or "",
+        campaign_id=parsed.campaign_id,
+        count=parsed.count,
+        expiry=parsed.expiry,
+    )
+    runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
+    if isinstance(made, Refusal):
+        _reply(respond, text_only(made.text, sandbox=sandbox))
+        return
+    card = LinkBatchCard(
+        batch_id=str(made.batch_id),
+        campaign_id=made.campaign_id,
+        count=len(made.links),
+        requested_by=admin_id,
+        created_at=datetime.now(UTC),
+        campaign_name=made.campaign_name,
+        amount=made.amount,
+        currency=made.currency,
+        expires_on=made.expires_on,
+        filename=csv_filename(made),
+    )
+    comment = link_blocks.link_batch_comment(batch=card, sandbox=sandbox)["text"]
+    try:
+        runtime.slack.files_upload_v2(
+            channel=runtime.notifier.dm_channel(admin_id),
+            filename=card.filename,
+            title=card.filename,
+            content=links_csv(made),
+            initial_comment=comment,
+        )
+    except SlackApiError as err:
+        log.warning("could not upload link batch %s: %s", made.batch_id, _error(err))
+        _reply(
+            respond,
+            text_only(
+                f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
+                f"our DM ({_error(err)}). They're kept encrypted in the ledger (batch "
+                f"{made.batch_id}) and shown nowhere else; please don't ask for new ones before "
+                "checking with whoever runs the bot.",
+                sandbox=sandbox,
+            ),
+        )
+        return
+    _reply(
+        respond,
+        text_only(
+            f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
+            f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
+            "DM. The links aren't shown here; the audit trail records the batch without them.",
+            sandbox=sandbox,
+        ),
+    )
+
+
+def csv_filename(made: MadeLinks) -> str:
+    return f"reward-links-{made.campaign_id}-batch-{made.batch_id}.csv"
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet won't run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def links_csv(made: MadeLinks) -> str:
+    """One row per link, with the campaign, value and expiry date."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for n, link in enumerate(made.links, start=1):
+        writer.writerow(
+            [
+                n,
+                _cell(link),
+                _cell(made.campaign_id),
+                _cell(made.campaign_name),
+                "" if made.amount is None else f"{made.amount:f}",
+                _cell(made.currency),
+                made.expires_on.strftime("%d-%m-%Y"),
+            ]
+        )
+    return out.getvalue()

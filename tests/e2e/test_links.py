@@ -1,0 +1,312 @@
+"""`/reward link` and `/reward links` end to end: a link goes only into its recipient's DM, a
+batch only into a CSV file in the admin's DM; the ledger keeps them encrypted and the audit
+trail, the logs and every other Slack call never see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from storage import links as link_repo
+from storage.models import AuditEvent, LinkBatch
+from tests.e2e.harness import (
+    ADMIN,
+    BOB,
+    GONE,
+    HELPERBOT,
+    MARIA,
+    NOMAIL,
+    BotHarness,
+    message_text,
+)
+
+LINK = re.compile(r"https://links\.sandbox\.invalid/r/[A-Za-z0-9]+")
+
+
+def answers(bot: BotHarness, user: str) -> list[str]:
+    """What the bot said after acknowledging (response_url follow-ups)."""
+    return [message_text(m) for m in bot.fake.ephemerals(user, source="response_url")]
+
+
+def ask(bot: BotHarness, text: str, *, user: str = ADMIN, marker: str = "") -> str:
+    """Run `/reward text` and return the follow-up answer (which must contain `marker`)."""
+    before = len(answers(bot, user))
+    response = bot.driver.command(text, user_id=user)
+    assert response.status_code == 200
+    answer = bot.wait(lambda: answers(bot, user)[before:])[0]
+    assert marker in answer
+    return answer
+
+
+def generate_calls(bot: BotHarness) -> list[dict[str, Any]]:
+    return [r for r in bot.sandbox.requests if r["operation"] == "generateLink"]
+
+
+def batches(bot: BotHarness) -> list[LinkBatch]:
+    with bot.runtime.store.read_session() as session:
+        return list(session.exec(select(LinkBatch).order_by(LinkBatch.id)).all())
+
+
+def revealed(bot: BotHarness, batch_id: int) -> list[str]:
+    with bot.runtime.store.session() as session:
+        return link_repo.reveal_links(session, batch_id=batch_id)
+
+
+def audit_text(bot: BotHarness) -> str:
+    with bot.runtime.store.read_session() as session:
+        events = session.exec(select(AuditEvent)).all()
+        return json.dumps([e.model_dump(mode="json") for e in events])
+
+
+def everything_else_slack_saw(bot: BotHarness, *, allowed_call: Any = None) -> str:
+    """Every Slack API call, message, ephemeral and response_url post, except `allowed_call`."""
+    fake = bot.fake
+    calls = [c for c in fake.calls if c is not allowed_call and c != allowed_call]
+    return json.dumps(
+        {
+            "calls": calls,
+            "ephemerals": fake.ephemerals(),
+            "responses": fake.responses(),
+            "views": fake.views,
+            "channel_messages": [m for m in fake.messages() if not m["channel"].startswith("D")],
+        },
+        default=str,
+    )
+
+
+def admin_today() -> date:
+    return datetime.now(ZoneInfo("Europe/London")).date()  # the admin's time zone
+
+
+# ── one link ─────────────────────────────────────────────────────────────────────────────
+
+
+def test_a_link_reaches_only_its_recipient(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    reply = ask(bot, f"link <@{MARIA}|maria> 7890", marker="reward link")
+    assert "I sent <@UMARIA01> a reward link worth *500.00 INR*" in reply
+    assert "*Thank You Link (India)*" in reply
+    assert not LINK.search(reply)
+
+    dm = bot.wait(lambda: bot.fake.dms_to(MARIA))[-1]
+    found = LINK.findall(message_text(dm))
+    assert len(set(found)) == 1
+    link = found[0]
+    assert link not in dm["text"]  # not in the notification either
+    assert "<@UADMIN01> sent you a reward worth *500.00 INR*" in message_text(dm)
+    expiry = admin_today() + timedelta(days=30)
+    assert f"It works until *{expiry.day} {expiry:%B %Y}*" in message_text(dm)
+
+    (call,) = generate_calls(bot)
+    assert call["variables"]["data"]["links_quantity"] == 1
+    assert call["variables"]["data"]["link_expiry"] == expiry.strftime("%d-%m-%Y")
+
+    (batch,) = batches(bot)
+    assert batch.status == "created" and batch.count == 1
+    assert batch.campaign_name == "Thank You Link (India)"
+    assert revealed(bot, batch.id) == [link]
+    assert link not in (batch.links_encrypted or "")
+
+    (dm_call,) = [
+        c
+        for c in bot.fake.calls_to("chat.postMessage")
+        if c["args"].get("channel") == bot.fake.workspace.im_of(MARIA)
+    ]
+    assert link not in everything_else_slack_saw(bot, allowed_call=dm_call)
+    assert link not in audit_text(bot)
+    assert link not in caplog.text
+    assert [m for m in bot.fake.messages() if link in json.dumps(m)] == [dm]
+
+
+def test_a_link_with_an_expiry_date(bot: BotHarness) -> None:
+    when = admin_today() + timedelta(days=90)
+    ask(bot, f"link <@{MARIA}> 7891 {when:%d-%m-%Y}", marker="reward link")
+    dm = message_text(bot.wait(lambda: bot.fake.dms_to(MARIA))[-1])
+    assert f"It works until *{when.day} {when:%B %Y}*" in dm
+    assert "worth *25.00 USD*" in dm and "Spot Award Link (US)" in dm
+    (call,) = generate_calls(bot)
+    assert call["variables"]["data"]["link_expiry"] == when.strftime("%d-%m-%Y")
+
+
+def test_only_admins_can_send_links(bot: BotHarness) -> None:
+    response = bot.driver.command(f"link <@{MARIA}> 7890", user_id=BOB)
+    assert "Only admins can send reward links." in response.text
+    response = bot.driver.command("links 7890 5", user_id=MARIA)
+    assert "Only admins can make batches of reward links." in response.text
+    time.sleep(0.3)
+    assert generate_calls(bot) == [] and batches(bot) == []
+    assert bot.fake.dms_to(MARIA) == []
+
+
+def test_links_only_go_to_active_people_with_an_email(bot: BotHarness) -> None:
+    for who, expected in [
+        (NOMAIL, "Slack has no email address for <@UNOMAIL1>"),
+        (HELPERBOT, "<@UBOT0001> is a bot: reward links are for people."),
+        (GONE, "<@UGONE001>'s Slack account is deactivated"),
+        ("UNOBODY99", "I can't find <@UNOBODY99> in this workspace."),
+    ]:
+        ask(bot, f"link <@{who}> 7890", marker=expected)
+    assert generate_calls(bot) == [] and batches(bot) == []
+
+
+@pytest.mark.parametrize(
+    ("campaign", "expected"),
+    [
+        ("9999", "Xoxoday has no campaign `9999`, so no links were made."),
+        ("7894", "Xoxoday didn't make the links: Campaign 7894 is disabled."),
+    ],
+)
+def test_xoxoday_refusals_are_explained_and_recorded(
+    bot: BotHarness, campaign: str, expected: str
+) -> None:
+    reply = ask(bot, f"link <@{MARIA}> {campaign}", marker="Xoxoday")
+    assert expected in reply
+    (batch,) = batches(bot)
+    assert batch.status == "failed" and batch.links_encrypted is None
+    assert bot.fake.dms_to(MARIA) == []
+
+
+BAD_INPUT = [
+    ("link", "Mention who you mean"),
+    (f"link <@{MARIA}>", "Which campaign?"),
+    (f"link <@{MARIA}> summer", "`summer` isn't a campaign id"),
+    (f"link <@{MARIA}> 7890 31-02-2030", "`31-02-2030` isn't a date I can read"),
+    (f"link <@{MARIA}> 7890 tomorrow", "`tomorrow` isn't a date I can read"),
+    (f"link <@{MARIA}> 7890 31-12-2030 now", "I don't know what to do with `now`"),
+    ("link maria 7890", "`maria` isn't a mention"),
+    ("link @maria 7890", "I can't tell who `@maria` is"),
+    ("links", "Which campaign?"),
+    ("links 7890", "How many links?"),
+    ("links 7890 0", "`0` isn't a number of links I can make. Ask for 1 to 1,000"),
+    ("links 7890 1001", "`1001` isn't a number of links I can make"),
+    ("links 7890 lots", "`lots` isn't a number of links I can make"),
+    ("links 7890 5 2030-12-31", "`2030-12-31` isn't a date I can read"),
+]
+
+
+def test_bad_input_is_refused_in_the_ack(bot: BotHarness) -> None:
+    for text, expected in BAD_INPUT:
+        response = bot.driver.command(text, user_id=ADMIN)
+        assert expected in response.text, text
+    time.sleep(0.2)
+    assert generate_calls(bot) == [] and batches(bot) == []
+    assert answers(bot, ADMIN) == []  # nothing after the ack
+
+
+def test_a_date_that_is_not_in_the_future_is_refused(bot: BotHarness) -> None:
+    for command in (f"link <@{MARIA}> 7890", "links 7890 3"):
+        for day in (admin_today(), date(2020, 1, 1)):
+            reply = ask(bot, f"{command} {day:%d-%m-%Y}", marker="has to be after today")
+            assert f"The expiry date `{day:%d-%m-%Y}` has to be after today." in reply
+    assert generate_calls(bot) == [] and batches(bot) == []
+
+
+def test_when_the_dm_fails_the_admin_is_told_and_the_link_stays_hidden(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot.fake.fail_next("chat.postMessage", "restricted_action")
+    reply = ask(bot, f"link <@{MARIA}> 7890", marker="wouldn't let me DM")
+    assert "Xoxoday made the link, but Slack wouldn't let me DM <@UMARIA01>" in reply
+    (batch,) = batches(bot)
+    (link,) = revealed(bot, batch.id)
+    # Only the refused DM to Maria carried it.
+    (holder,) = [c for c in bot.fake.calls if link in json.dumps(c, default=str)]
+    assert holder["method"] == "chat.postMessage" and not holder["ok"]
+    assert holder["args"]["channel"] == bot.fake.workspace.im_of(MARIA)
+    assert not [m for m in bot.fake.messages() if link in json.dumps(m, default=str)]
+    assert link not in json.dumps([bot.fake.ephemerals(), bot.fake.responses()], default=str)
+    assert link not in caplog.text and link not in audit_text(bot)
+
+
+def test_a_retried_command_makes_one_link(bot: BotHarness) -> None:
+    text = f"link <@{MARIA}> 7890"
+    bot.driver.command(text, user_id=ADMIN, trigger_id="trigger-link-1")
+    bot.wait(lambda: bot.fake.dms_to(MARIA))
+    bot.driver.command(text, user_id=ADMIN, trigger_id="trigger-link-1", retry_num=1)
+    bot.wait(lambda: [t for t in answers(bot, ADMIN) if "only doing it once" in t])
+    assert len(generate_calls(bot)) == 1 and len(batches(bot)) == 1
+    assert len(bot.fake.dms_to(MARIA)) == 1
+
+
+# ── a batch ──────────────────────────────────────────────────────────────────────────────
+
+
+def test_a_batch_arrives_as_a_csv_in_the_admins_dm(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    when = admin_today() + timedelta(days=60)
+    reply = ask(bot, f"links 7892 3 {when:%d-%m-%Y}", marker="CSV file")
+    assert "3 reward links from Team Lunch Link (UK) are in a CSV file in our DM" in reply
+    assert not LINK.search(reply)
+
+    (upload,) = bot.wait(lambda: bot.fake.files)
+    assert upload["channel"] == bot.fake.workspace.im_of(ADMIN)
+    assert upload["filename"].endswith(".csv")
+    assert "3 reward links worth *20.00 GBP* from *Team Lunch Link (UK)*" in (
+        upload["initial_comment"] or ""
+    )
+    rows = list(csv.DictReader(io.StringIO(upload["content"].decode("utf-8"))))
+    assert [r["number"] for r in rows] == ["1", "2", "3"]
+    links = [r["link"] for r in rows]
+    assert all(LINK.fullmatch(link) for link in links) and len(set(links)) == 3
+    assert {r["campaign_id"] for r in rows} == {"7892"}
+    assert {r["campaign_name"] for r in rows} == {"Team Lunch Link (UK)"}
+    assert {(r["value"], r["currency"]) for r in rows} == {("20", "GBP")}
+    assert {r["expires_on"] for r in rows} == {when.strftime("%d-%m-%Y")}
+
+    (call,) = generate_calls(bot)
+    assert call["variables"]["data"]["links_quantity"] == 3
+    (batch,) = batches(bot)
+    assert batch.status == "created" and batch.recipient_id is None
+    assert revealed(bot, batch.id) == links
+
+    seen = everything_else_slack_saw(bot)
+    for link in links:
+        assert link not in seen
+        assert link not in audit_text(bot)
+        assert link not in caplog.text
+        assert not [m for m in bot.fake.messages() if link in json.dumps(m, default=str)]
+    assert "links_received" in audit_text(bot)  # the batch is in the audit trail
+
+
+def test_a_batch_the_account_cannot_pay_for(bot: BotHarness) -> None:
+    bot.sandbox.state.set_balance(Decimal(100))
+    reply = ask(bot, "links 7890 5", marker="Xoxoday")
+    assert "Xoxoday didn't make the links: Insufficient balance" in reply
+    assert bot.fake.files == []
+    (batch,) = batches(bot)
+    assert batch.status == "failed" and "Insufficient balance" in (batch.message or "")
+
+
+def test_a_batch_for_an_unknown_campaign(bot: BotHarness) -> None:
+    reply = ask(bot, "links 123 2", marker="Xoxoday")
+    assert "Xoxoday has no campaign `123`" in reply
+    assert bot.fake.files == []
+
+
+def test_when_the_upload_fails_the_admin_is_told(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot.fake.fail_next("files.completeUploadExternal", "invalid_channel")
+    reply = ask(bot, "links 7890 2", marker="wouldn't take the file")
+    assert "Xoxoday made 2 links, but Slack wouldn't take the file for our DM" in reply
+    (batch,) = batches(bot)
+    for link in revealed(bot, batch.id):
+        assert link not in everything_else_slack_saw(bot)
+        assert link not in caplog.text
