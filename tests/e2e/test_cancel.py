@@ -1,0 +1,292 @@
+"""`/reward cancel <reward-id> <reason>` end to end: cancelBalance for sent rewards, Xoxoday's
+refusals (redeemed, older than 90 days) said plainly and audited, rewards not yet sent cancelled
+in the ledger alone, and every status and bad input answered clearly."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.plum.sandbox import SandboxServer
+from storage import rewards as reward_repo
+from storage.audit import AuditAction
+from storage.models import AuditEvent, Reward
+from storage.rewards import RewardDetails
+from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, BotHarness, message_text
+
+
+class Clock:
+    """The sandbox's clock: now, plus however far a test moves it."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, clock: Clock) -> Iterator[SandboxServer]:
+    server = SandboxServer(state_path=tmp_path / "sandbox.json", rate_limits=False, clock=clock)
+    server.start()
+    yield server
+    server.stop()
+
+
+def answers(bot: BotHarness, user: str) -> list[str]:
+    return [message_text(m) for m in bot.fake.ephemerals(user, source="response_url")]
+
+
+def ask(bot: BotHarness, text: str, *, user: str = ADMIN, marker: str = "") -> str:
+    """Run `/reward text` and return the follow-up answer (which must contain `marker`)."""
+    before = len(answers(bot, user))
+    response = bot.driver.command(text, user_id=user)
+    assert response.status_code == 200
+    answer = bot.wait(lambda: answers(bot, user)[before:])[0]
+    assert marker in answer, answer
+    return answer
+
+
+def reward_by_points(bot: BotHarness, total: int) -> RewardDetails:
+    with bot.runtime.store.session() as session:
+        row = session.exec(select(Reward).where(Reward.total_points == total)).one()
+        found = reward_repo.get_reward(session, reward_id=row.id)
+    assert found is not None
+    return found
+
+
+def give_and_wait(bot: BotHarness, text: str, *, total: int, status: str = "sent") -> RewardDetails:
+    bot.driver.command(text, user_id=BOB)
+
+    def settled() -> RewardDetails | None:
+        try:
+            found = reward_by_points(bot, total)
+        except Exception:
+            return None
+        return found if found.status == status else None
+
+    return bot.wait(settled)
+
+
+def cancel_calls(bot: BotHarness) -> list[dict[str, Any]]:
+    return [r for r in bot.sandbox.requests if r["operation"] == "cancelBalance"]
+
+
+def audit_actions(bot: BotHarness, short_id: str) -> list[dict[str, Any]]:
+    with bot.runtime.store.read_session() as session:
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.subject_id == short_id).order_by(AuditEvent.id)
+        ).all()
+        return [e.model_dump(mode="json") for e in events]
+
+
+def withdrawal_dms(bot: BotHarness, user: str) -> list[str]:
+    return [t for t in bot.dm_texts(user) if "were withdrawn" in t]
+
+
+# ── sent rewards ─────────────────────────────────────────────────────────────────────────
+
+
+def test_a_sent_reward_is_withdrawn_and_everyone_is_told(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+
+    reply = ask(bot, f"cancel {reward.short_id} sent to the wrong person", marker="cancelled")
+    assert f"Reward `{reward.short_id}` is cancelled: Xoxoday withdrew 100 points from " in reply
+    assert "<@UMARIA01>" in reply and "I let <@UBOB0001> know." in reply
+
+    (call,) = cancel_calls(bot)
+    unique_id = reward.recipients[0].recipient.plum_unique_id
+    assert call["variables"]["recipients_data"]["recipients"] == [{"unique_id": int(unique_id)}]
+    assert bot.sandbox.state.points_of("maria@acme.test") == 0
+
+    (dm,) = bot.wait(lambda: withdrawal_dms(bot, MARIA))
+    assert "The *100 points* <@UBOB0001> sent you on" in dm
+    assert "were withdrawn by <@UADMIN01>" in dm and "*Reason:* sent to the wrong person" in dm
+    giver = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "cancelled your reward" in t])
+    assert "<@UADMIN01> cancelled your reward" in giver[0]
+    assert "sent to the wrong person" in giver[0]
+
+    after = reward_by_points(bot, 100)
+    assert after.status == "cancelled" and after.reward.cancelled_by == ADMIN
+    assert after.reward.cancel_reason == "sent to the wrong person"
+    assert [r.outcome for r in after.recipients] == ["cancelled"]
+    actions = [e["action"] for e in audit_actions(bot, reward.short_id)]
+    assert actions[-1] == AuditAction.REWARD_CANCELLED
+
+    # A second cancel changes nothing and says who did it.
+    again = ask(bot, f"cancel {reward.short_id.lower()} twice", marker="already cancelled")
+    assert f"Reward `{reward.short_id}` was already cancelled by <@UADMIN01> on " in again
+    assert len(cancel_calls(bot)) == 1
+    assert len(withdrawal_dms(bot, MARIA)) == 1
+
+
+def test_redeemed_points_cannot_be_withdrawn(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    bot.sandbox.state.redeem("maria@acme.test", 10)
+    reply = ask(bot, f"cancel {reward.short_id} oops", marker="refused")
+    assert f"Xoxoday refused to withdraw the points of reward `{reward.short_id}`" in reply
+    assert "<@UMARIA01> (100 points): they have already redeemed some or all of them." in reply
+    assert "recorded in the audit trail" in reply
+    assert reward_by_points(bot, 100).status == "sent"
+    refused = audit_actions(bot, reward.short_id)[-1]
+    assert refused["action"] == AuditAction.REWARD_CANCEL_REFUSED and refused["reason"] == "oops"
+    assert "redeemed" in json.dumps(refused["after"])
+    time.sleep(0.2)
+    assert withdrawal_dms(bot, MARIA) == []
+    assert bot.sandbox.state.points_of("maria@acme.test") == 90
+
+
+def test_points_older_than_90_days_cannot_be_withdrawn(bot: BotHarness, clock: Clock) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    clock.ahead = timedelta(days=91)
+    reply = ask(bot, f"cancel {reward.short_id} too late", marker="refused")
+    assert "Xoxoday only withdraws points within 90 days of sending" in reply
+    sent_on = reward.reward.sent_at.astimezone(UTC).date()  # the admin is in London
+    assert f"(these were sent on {sent_on.day} {sent_on:%B %Y})" in reply
+    assert reward_by_points(bot, 100).status == "sent"
+    assert audit_actions(bot, reward.short_id)[-1]["action"] == AuditAction.REWARD_CANCEL_REFUSED
+
+
+def test_only_the_points_xoxoday_gives_back_are_withdrawn(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> <@{CHEN}> 50 smooth launch", total=100)
+    bot.sandbox.state.redeem("chen@acme.test", 50)
+    reply = ask(bot, f"cancel {reward.short_id} duplicate", marker="cancelled")
+    assert "Xoxoday withdrew 50 points from <@UMARIA01>" in reply
+    assert "<@UCHEN001> keeps 50 points: they have already redeemed some or all of them." in reply
+    bot.wait(lambda: withdrawal_dms(bot, MARIA))
+    after = reward_by_points(bot, 100)
+    outcomes = {r.member.slack_user_id: r.outcome for r in after.recipients}
+    assert after.status == "cancelled"
+    assert outcomes == {MARIA: "cancelled", CHEN: "sent"}
+    time.sleep(0.2)
+    assert withdrawal_dms(bot, CHEN) == []
+
+
+def test_a_lost_answer_is_safe_to_retry(make_bot) -> None:
+    bot = make_bot(plum_timeout=0.5)
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    bot.sandbox.faults.set("cancelBalance", hang=True, apply_first=True, count=1)
+    reply = ask(bot, f"cancel {reward.short_id} wrong person", marker="answer was lost")
+    assert "Run the same command again in a minute" in reply
+    assert reward_by_points(bot, 100).status == "sent"  # nothing recorded yet
+    assert bot.sandbox.state.points_of("maria@acme.test") == 0  # but Xoxoday did it
+
+    again = ask(bot, f"cancel {reward.short_id} wrong person", marker="cancelled")
+    assert "Xoxoday withdrew 100 points from <@UMARIA01>" in again
+    assert reward_by_points(bot, 100).status == "cancelled"
+    bot.wait(lambda: withdrawal_dms(bot, MARIA))
+
+
+def test_xoxoday_trouble_changes_nothing(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    bot.sandbox.faults.set("cancelBalance", error="PIPE10017")
+    reply = ask(bot, f"cancel {reward.short_id} wrong person", marker="just now")
+    assert "Nothing was withdrawn; try again in a minute." in reply
+    assert "Traceback" not in reply
+    assert reward_by_points(bot, 100).status == "sent"
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+
+
+# ── rewards not sent (yet) ───────────────────────────────────────────────────────────────
+
+
+def test_a_reward_waiting_for_approval_is_cancelled_without_xoxoday(bot: BotHarness) -> None:
+    bot.driver.command(f"<@{CHEN}> 600 carried the quarter", user_id=BOB)
+    reward = bot.wait(lambda: _maybe(bot, 600))
+    assert reward.status == "pending_approval"
+    reply = ask(bot, f"cancel {reward.short_id} over budget", marker="cancelled")
+    assert "It was waiting for approval, so no points left Xoxoday." in reply
+    assert cancel_calls(bot) == []
+    after = reward_by_points(bot, 600)
+    assert after.status == "cancelled" and [r.outcome for r in after.recipients] == ["not_sent"]
+    told = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "cancelled your reward" in t])
+    assert "It hadn't been sent, so no points left Xoxoday." in told[0]
+    assert "over budget" in told[0]
+    assert withdrawal_dms(bot, CHEN) == []
+
+
+def test_a_queued_reward_is_cancelled_and_never_sent(make_bot) -> None:
+    bot = make_bot(worker=False)
+    bot.driver.command(f"<@{MARIA}> 100 great demo", user_id=BOB)
+    reward = bot.wait(lambda: _maybe(bot, 100))
+    assert reward.status == "queued"
+    reply = ask(bot, f"cancel {reward.short_id} not yet", marker="cancelled")
+    assert "It was queued, so no points left Xoxoday." in reply
+    assert bot.runtime.worker.run_once() is False  # nothing left to send
+    assert bot.sends() == []
+
+
+def test_a_reward_being_sent_or_in_doubt_must_wait(make_bot) -> None:
+    bot = make_bot(worker=False)
+    bot.driver.command(f"<@{MARIA}> 100 great demo", user_id=BOB)
+    reward = bot.wait(lambda: _maybe(bot, 100))
+    with bot.runtime.store.session() as session:
+        reward_repo.claim_for_delivery(session, reward_id=reward.id)
+    reply = ask(bot, f"cancel {reward.short_id} stop", marker="right now")
+    assert f"Reward `{reward.short_id}` is being sent to Xoxoday right now." in reply
+    with bot.runtime.store.session() as session:
+        reward_repo.record_delivery(session, reward_id=reward.id, outcome="in_doubt")
+    reply = ask(bot, f"cancel {reward.short_id} stop", marker="in doubt")
+    assert "Settle it first with *It was sent* or *It failed*" in reply
+    assert cancel_calls(bot) == []
+    assert reward_by_points(bot, 100).status == "in_doubt"
+
+
+def test_a_failed_reward_has_nothing_to_withdraw(bot: BotHarness) -> None:
+    bot.sandbox.state.set_balance(Decimal(0))
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100, status="failed")
+    reply = ask(bot, f"cancel {reward.short_id} never mind", marker="never sent")
+    assert "so there are no points to withdraw" in reply
+    assert cancel_calls(bot) == []
+
+
+# ── who and what ─────────────────────────────────────────────────────────────────────────
+
+
+def test_only_admins_can_cancel(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    for user in (BOB, APPROVER, MARIA):
+        response = bot.driver.command(f"cancel {reward.short_id} mine", user_id=user)
+        assert "Only admins can cancel rewards." in response.text
+    time.sleep(0.2)
+    assert cancel_calls(bot) == []
+    assert reward_by_points(bot, 100).status == "sent"
+
+
+def test_an_unknown_reward_id(bot: BotHarness) -> None:
+    reply = ask(bot, "cancel ZZZZZZ typo", marker="can't find")
+    assert "I can't find a reward `ZZZZZZ`" in reply and "/reward history" in reply
+
+
+def test_bad_input_is_refused_in_the_ack(bot: BotHarness) -> None:
+    for text, expected in [
+        ("cancel", "Which reward? Add its id"),
+        ("cancel 4F7Q2K", "Say why you're cancelling (the recipients will see it)"),
+        ("cancel !!! because", "`!!!` doesn't look like a reward id"),
+        ("cancel 4F7Q2K " + "x" * 501, "Your reason is 501 characters long and the limit is 500"),
+    ]:
+        response = bot.driver.command(text, user_id=ADMIN)
+        assert expected in response.text, text
+    time.sleep(0.2)
+    assert answers(bot, ADMIN) == []
+
+
+def _maybe(bot: BotHarness, total: int) -> RewardDetails | None:
+    try:
+        return reward_by_points(bot, total)
+    except Exception:
+        return None
