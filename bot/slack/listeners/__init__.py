@@ -9,8 +9,12 @@ from slack_bolt import App
 from bot.slack.listeners import (
     approval_actions,
     approvals,
+    balance,
+    cancel,
     give_modal,
     home,
+    links,
+    lists,
     managers,
     open_modal,
     reward_command,
@@ -28,6 +32,10 @@ def register(app: App, runtime: Runtime) -> None:
     approval_actions.register(app, runtime)
     settle_actions.register(app, runtime)
     managers.register(app, runtime)
+    balance.register(app, runtime)
+    lists.register(app, runtime)
+    links.register(app, runtime)
+    cancel.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)
