@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LINK_DAYS = 30  # a link's life when the admin gives no expiry date
 COMMAND_ONCE_KIND = "admin_command"
+DUPLICATE_COMMAND = (
+    "I got this request twice (Slack retried it), so I'm only doing it once: "
+    "see the answer to the first one."
+)
 S = RewardStatus
 
 
@@ -57,10 +61,9 @@ def only_admins(settings: Settings, user_id: str, *, doing: str) -> Refusal | No
     """None for an admin; else "Only admins can {doing}." for everybody else."""
     if role_for(settings, user_id) == Role.ADMIN:
         return None
-    return Refusal(
-        f"Only admins can {doing}. If you need this done, ask one of "
-        f"{', '.join(mention(a) for a in settings.REWARD_ADMINS) or 'your admins'}."
-    )
+    admins = [mention(a) for a in settings.REWARD_ADMINS]
+    who = " or ".join([", ".join(admins[:-1]), admins[-1]] if len(admins) > 1 else admins)
+    return Refusal(f"Only admins can {doing}. If it needs doing, ask {who or 'an admin'}.")
 
 
 def first_delivery(store: Store, *, trigger_id: str | None) -> bool:

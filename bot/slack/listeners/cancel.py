@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.admin import Cancelled, CancelService, Refusal, first_delivery, only_admins
+from bot.rewards.admin import (
+    DUPLICATE_COMMAND,
+    Cancelled,
+    CancelService,
+    Refusal,
+    first_delivery,
+    only_admins,
+)
 from bot.rewards.parse import CancelReward
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import (
@@ -35,11 +42,6 @@ from storage.states import RewardStatus
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-DUPLICATE = (
-    "I got this request twice (Slack retried it), so I'm only doing it once: "
-    "see the answer to the first one."
-)
-
 
 def register(app: App, runtime: Runtime) -> None:
     SUBCOMMANDS[CancelReward] = cancel
@@ -60,7 +62,7 @@ def cancel(
         return
     ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…", sandbox=sandbox))
     if not first_delivery(runtime.store, trigger_id=command.get("trigger_id")):
-        _reply(respond, text_only(DUPLICATE, sandbox=sandbox))
+        _reply(respond, text_only(DUPLICATE_COMMAND, sandbox=sandbox))
         return
     service = CancelService(
         store=runtime.store, plum=runtime.plum, settings=runtime.settings, people=runtime.people

@@ -19,7 +19,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.admin import LinkService, MadeLinks, Refusal, first_delivery, only_admins
+from bot.rewards.admin import (
+    DUPLICATE_COMMAND,
+    LinkService,
+    MadeLinks,
+    Refusal,
+    first_delivery,
+    only_admins,
+)
 from bot.rewards.parse import GenerateLink, GenerateLinks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.cards import LinkBatchCard, RewardLink
@@ -33,10 +40,6 @@ log = logging.getLogger(__name__)
 
 QUIET_LOGGER = "bot.slack.secret_messages"
 CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
-DUPLICATE = (
-    "I got this request twice (Slack retried it), so I'm only doing it once: "
-    "see the answer to the first one."
-)
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -81,7 +84,7 @@ def _start(
         return False
     ack(**text_only(wait, sandbox=sandbox))
     if not first_delivery(runtime.store, trigger_id=command.get("trigger_id")):
-        _reply(respond, text_only(DUPLICATE, sandbox=sandbox))
+        _reply(respond, text_only(DUPLICATE_COMMAND, sandbox=sandbox))
         return False
     return True
 
