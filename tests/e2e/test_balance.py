@@ -94,3 +94,10 @@ def test_extra_words_are_refused_in_the_ack(bot: BotHarness) -> None:
     assert "doesn't take anything after it" in response.text
     time.sleep(0.2)
     assert not [r for r in bot.sandbox.requests if r["operation"] == "user_balance"]
+
+
+def test_in_sandbox_mode_the_answer_says_so(make_bot) -> None:
+    bot = make_bot(PLUM_BASE_URL="sandbox")
+    assert bot.runtime.sandboxed
+    text = ask(bot, "balance", user=ADMIN, marker="Company account")
+    assert "🧪 Sandbox: no real reward was sent." in text

@@ -292,3 +292,13 @@ def _maybe(bot: BotHarness, total: int) -> RewardDetails | None:
         return reward_by_points(bot, total)
     except Exception:
         return None
+
+
+def test_in_sandbox_mode_every_message_says_so(make_bot) -> None:
+    bot = make_bot(PLUM_BASE_URL="sandbox")
+    notice = "🧪 Sandbox: no real reward was sent."
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    assert notice in ask(bot, f"cancel {reward.short_id} test run", marker="cancelled")
+    assert notice in bot.wait(lambda: withdrawal_dms(bot, MARIA))[0]
+    told = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "cancelled your reward" in t])
+    assert notice in told[0]

@@ -310,3 +310,13 @@ def test_when_the_upload_fails_the_admin_is_told(
     for link in revealed(bot, batch.id):
         assert link not in everything_else_slack_saw(bot)
         assert link not in caplog.text
+
+
+def test_in_sandbox_mode_every_message_says_so(make_bot) -> None:
+    bot = make_bot(PLUM_BASE_URL="sandbox")
+    notice = "🧪 Sandbox: no real reward was sent."
+    assert notice in ask(bot, f"link <@{MARIA}> 7890", marker="reward link")
+    assert notice in message_text(bot.wait(lambda: bot.fake.dms_to(MARIA))[-1])
+    assert notice in ask(bot, "links 7890 2", marker="CSV file")
+    (upload,) = bot.wait(lambda: bot.fake.files)
+    assert notice in (upload["initial_comment"] or "")
