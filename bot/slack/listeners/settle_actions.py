@@ -10,6 +10,7 @@ giver is told nothing arrived and they may send it again.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALERT_KIND = "in_doubt_alert"
+LATE_ALERTS_SECONDS = 2.0
 NEVER_ARRIVED = (
     "An admin checked with Xoxoday: the points never arrived, so nothing was sent. It doesn't "
     "count against your monthly allowance."
@@ -135,24 +137,61 @@ def update_alerts(
 ) -> None:
     """Every recorded admin alert (when `recorded`), and the clicked message when it is not one
     of them (the after-restart alert lists several rewards), show the settlement."""
-    with runtime.store.read_session() as session:
-        alerts = message_repo.list_reward_messages(session, reward_id=reward.id, kind=ALERT_KIND)
-    refs = {(a.channel_id, a.message_ts) for a in alerts}
-    if recorded:
-        payload = reward_messages.admin_in_doubt_alert(
-            reward=card_for(reward),
-            tz=runtime.settings.REWARD_TIMEZONE,
-            sandbox=runtime.sandboxed,
-            settlement=settlement,
-        )
-        for channel, ts in sorted(refs):
-            _update(runtime, MessageRef(channel_id=channel, ts=ts), payload)
     clicked = clicked_message(body)
+    refs = _recorded_alerts(runtime, reward)
+    done = {(c.channel_id, c.ts) for c in [clicked] if c is not None}
+    if recorded:
+        done |= _update_recorded(runtime, reward, settlement, refs)
+        # An alert posted just before the click may be recorded a moment after it: look again.
+        timer = threading.Timer(
+            LATE_ALERTS_SECONDS,
+            _update_late,
+            args=(runtime, reward, settlement, done | refs),
+        )
+        timer.daemon = True
+        timer.start()
     if clicked is not None and (clicked.channel_id, clicked.ts) not in refs:
         message = body.get("message") or {}
         blocks = settled_blocks(message.get("blocks") or [], reward.short_id, settlement, runtime)
         if blocks is not None:
             _update(runtime, clicked, {"text": message.get("text") or "", "blocks": blocks})
+
+
+def _recorded_alerts(runtime: Runtime, reward: RewardDetails) -> set[tuple[str, str]]:
+    with runtime.store.read_session() as session:
+        alerts = message_repo.list_reward_messages(session, reward_id=reward.id, kind=ALERT_KIND)
+    return {(a.channel_id, a.message_ts) for a in alerts}
+
+
+def _update_recorded(
+    runtime: Runtime,
+    reward: RewardDetails,
+    settlement: Settlement,
+    refs: set[tuple[str, str]],
+) -> set[tuple[str, str]]:
+    payload = reward_messages.admin_in_doubt_alert(
+        reward=card_for(reward),
+        tz=runtime.settings.REWARD_TIMEZONE,
+        sandbox=runtime.sandboxed,
+        settlement=settlement,
+    )
+    for channel, ts in sorted(refs):
+        _update(runtime, MessageRef(channel_id=channel, ts=ts), payload)
+    return refs
+
+
+def _update_late(
+    runtime: Runtime,
+    reward: RewardDetails,
+    settlement: Settlement,
+    done: set[tuple[str, str]],
+) -> None:
+    try:
+        late = _recorded_alerts(runtime, reward) - done
+        if late:
+            _update_recorded(runtime, reward, settlement, late)
+    except Exception:  # the bot may be stopping; the alert keeps its buttons, which answer
+        log.warning("could not update late in-doubt alerts of %s", reward.short_id)
 
 
 def settled_blocks(
