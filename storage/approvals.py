@@ -10,14 +10,9 @@ from storage.audit import AuditAction
 from storage.errors import NotPermitted, RewardNotFound
 from storage.members import require_member
 from storage.models import Approval, Member, Reward
-from storage.rewards import (
-    RewardDetails,
-    _details_by_id,
-    _set_recipient_outcomes,
-    _transition,
-    load_details,
-)
+from storage.reward_views import RewardDetails, details_by_id, load_details
 from storage.states import Decision, RecipientOutcome, RewardStatus
+from storage.transitions import set_recipient_outcomes, transition
 
 S = RewardStatus
 
@@ -45,7 +40,7 @@ def decide_approval(
         raise NotPermitted("nobody approves their own reward")
     decision = Decision.APPROVED if approve else Decision.REJECTED
     new = S.QUEUED if approve else S.REJECTED
-    before, old, now = _transition(
+    before, old, now = transition(
         session,
         reward_id=reward_id,
         expected={S.PENDING_APPROVAL},
@@ -62,7 +57,7 @@ def decide_approval(
         )
     )
     if not approve:
-        _set_recipient_outcomes(
+        set_recipient_outcomes(
             session,
             reward=before,
             default=RecipientOutcome.NOT_SENT,
@@ -81,7 +76,7 @@ def decide_approval(
         after={"status": new, "decision": decision, "approver": who.slack_user_id},
         reason=reason,
     )
-    return _details_by_id(session, reward_id)
+    return details_by_id(session, reward_id)
 
 
 def get_approval(session: Session, *, reward_id: int) -> tuple[Approval, Member] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -27,6 +27,9 @@ from sqlmodel import Session
 from storage.crypto import Crypto
 from storage.keys import Keys
 from storage.urls import normalize_url, sqlite_path
+
+if TYPE_CHECKING:
+    from storage.tokens import DatabaseTokenStore
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -135,7 +138,8 @@ class Store:
             session.info[INFO_CRYPTO] = self.crypto
             yield session
 
-    def token_store(self, *, name: str = "plum") -> Any:
+    def token_store(self, *, name: str = "plum") -> DatabaseTokenStore:
+        """A `bot.plum.tokens.TokenStore` keeping Plum tokens in this database, encrypted."""
         from storage.tokens import DatabaseTokenStore
 
         return DatabaseTokenStore(engine=self.engine, crypto=self.crypto, name=name)

@@ -110,7 +110,6 @@ class Reward(SQLModel, table=True):
         Index(None, "status", "queued_at"),
         Index(None, "status", "created_at"),
         Index(None, "giver_id", "created_at"),
-        Index(None, "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -144,7 +143,12 @@ class Reward(SQLModel, table=True):
 
 
 class RewardRecipient(SQLModel, table=True):
-    """One recipient of a reward: their points and what Plum answered for them."""
+    """One recipient of a reward: their points and what Plum answered for them.
+
+    `giver_id` and `channel_id` are copies of the reward's (they never change) and `sent_at` is
+    set when this recipient's points are delivered, so period reports read this table alone
+    through one index (outcome, sent_at).
+    """
 
     __tablename__ = "reward_recipients"
     __table_args__ = (
@@ -154,16 +158,19 @@ class RewardRecipient(SQLModel, table=True):
         CheckConstraint(f"outcome IN ({sql_in(RecipientOutcome)})", name="outcome"),
         Index(None, "member_id", "reward_id"),
         Index(None, "outcome", "expires_on"),
+        Index(None, "outcome", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     reward_id: int = _fk("rewards.id")
     member_id: int = _fk("members.id")
     giver_id: int = _fk("members.id")  # copied from the reward so a CHECK forbids self-rewards
+    channel_id: str | None = _str(32, nullable=True)
     points: int = Field(sa_type=Integer, nullable=False)
     outcome: str = _str(16, default=RecipientOutcome.PENDING.value)
     plum_unique_id: str | None = _str(100, nullable=True)
     message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    sent_at: datetime | None = _when()
     expires_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     updated_at: datetime = _when(nullable=False)
 

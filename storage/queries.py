@@ -1,8 +1,10 @@
 """Reports for the bot: totals, leaderboards, allowance used, reminders, history.
 
-Points "given in a period" are points delivered: rewards in status `sent` whose `sent_at` falls
-in [since, until), counting each recipient whose own outcome is `sent`. A reward cancelled later
-drops out. Every query here is served by an index created in migration 0001.
+Points "given in a period" are points delivered: recipients whose outcome is `sent` and whose
+`sent_at` falls in [since, until). A reward cancelled later drops out (its recipients become
+`cancelled`); a recipient Plum refused in an otherwise sent reward does not count. Period totals
+read reward_recipients alone through its (outcome, sent_at) index; every query here is served by
+an index of the migrations (timed on a million rewards by benchmarks/storage.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlmodel import Session, select
 
 from storage._sql import member_id
 from storage.models import Member, Reward, RewardRecipient, RewardValue
-from storage.rewards import RewardDetails, load_details
+from storage.reward_views import RewardDetails, load_details
 from storage.states import COUNTS_TOWARDS_ALLOWANCE, RecipientOutcome, RewardStatus
 from storage.types import utcnow
 
@@ -70,13 +72,12 @@ class RecentRewards:
 
 
 def _delivered(since: datetime, until: datetime) -> Any:
-    """FROM rewards JOIN reward_recipients, restricted to points delivered in the period."""
+    """WHERE clause: recipients' points delivered in [since, until)."""
     _aware(since, until)
     return (
-        (Reward.sent_at >= since)  # type: ignore[operator]
-        & (Reward.sent_at < until)  # type: ignore[operator]
-        & (Reward.status == S.SENT.value)
-        & (RR.outcome == RecipientOutcome.SENT.value)
+        (RR.outcome == RecipientOutcome.SENT.value)
+        & (RR.sent_at >= since)  # type: ignore[operator]
+        & (RR.sent_at < until)  # type: ignore[operator]
     )
 
 
@@ -87,28 +88,39 @@ def _aware(*moments: datetime) -> None:
 
 
 def _members_by_id(session: Session, ids: list[int]) -> dict[int, Member]:
-    if not ids:
-        return {}
-    rows = session.exec(select(Member).where(Member.id.in_(ids))).all()  # type: ignore[union-attr]
-    return {m.id: m for m in rows}  # type: ignore[misc]
+    found: dict[int, Member] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(Member).where(Member.id.in_(ids[start : start + 500]))).all()  # type: ignore[union-attr]
+        found.update((m.id, m) for m in rows)  # type: ignore[misc]
+    return found
+
+
+def _totals(
+    session: Session,
+    key: Any,
+    *,
+    since: datetime,
+    until: datetime,
+    limit: int | None,
+    join_values: bool = False,
+) -> list[tuple[Any, int, int]]:
+    """(key, points, rewards) per key over points delivered in the period, most points first."""
+    points = func.sum(RR.points)
+    query = select(key, points, func.count(func.distinct(RR.reward_id))).select_from(RR)
+    if join_values:
+        query = query.join(RewardValue, RewardValue.reward_id == RR.reward_id)  # type: ignore[arg-type]
+    query = query.where(_delivered(since, until)).group_by(key).order_by(points.desc(), key)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r[0], int(r[1]), int(r[2])) for r in session.exec(query).all()]
 
 
 def _member_totals(
-    session: Session, column: Any, *, since: datetime, until: datetime, limit: int | None
+    session: Session, key: Any, *, since: datetime, until: datetime, limit: int | None
 ) -> list[MemberTotal]:
-    query = (
-        select(column, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
-        .select_from(Reward)
-        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
-        .where(_delivered(since, until))
-        .group_by(column)
-        .order_by(func.sum(RR.points).desc(), column)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.exec(query).all()
+    rows = _totals(session, key, since=since, until=until, limit=limit)
     members = _members_by_id(session, [r[0] for r in rows])
-    return [MemberTotal(member=members[r[0]], points=int(r[1]), rewards=int(r[2])) for r in rows]
+    return [MemberTotal(member=members[k], points=p, rewards=n) for k, p, n in rows]
 
 
 def totals_by_recipient(
@@ -129,35 +141,18 @@ def totals_by_value(
     session: Session, *, since: datetime, until: datetime, limit: int | None = None
 ) -> list[Total]:
     """Points per company value (#hashtag) in [since, until), most first."""
-    query = (
-        select(RewardValue.value, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
-        .select_from(Reward)
-        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
-        .join(RewardValue, RewardValue.reward_id == Reward.id)  # type: ignore[arg-type]
-        .where(_delivered(since, until))
-        .group_by(RewardValue.value)
-        .order_by(func.sum(RR.points).desc(), RewardValue.value)
+    rows = _totals(
+        session, RewardValue.value, since=since, until=until, limit=limit, join_values=True
     )
-    if limit is not None:
-        query = query.limit(limit)
-    return [Total(key=r[0], points=int(r[1]), rewards=int(r[2])) for r in session.exec(query)]
+    return [Total(key=k, points=p, rewards=n) for k, p, n in rows]
 
 
 def totals_by_channel(
     session: Session, *, since: datetime, until: datetime, limit: int | None = None
 ) -> list[Total]:
     """Points per Slack channel the rewards were given in (None: no channel), most first."""
-    query = (
-        select(Reward.channel_id, func.sum(RR.points), func.count(func.distinct(RR.reward_id)))
-        .select_from(Reward)
-        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
-        .where(_delivered(since, until))
-        .group_by(Reward.channel_id)
-        .order_by(func.sum(RR.points).desc(), Reward.channel_id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [Total(key=r[0], points=int(r[1]), rewards=int(r[2])) for r in session.exec(query)]
+    rows = _totals(session, RR.channel_id, since=since, until=until, limit=limit)
+    return [Total(key=k, points=p, rewards=n) for k, p, n in rows]
 
 
 def leaderboard(
@@ -178,10 +173,7 @@ def period_summary(session: Session, *, since: datetime, until: datetime) -> Per
             func.count(func.distinct(RR.reward_id)),
             func.count(func.distinct(RR.member_id)),
             func.count(func.distinct(RR.giver_id)),
-        )
-        .select_from(Reward)
-        .join(RR, RR.reward_id == Reward.id)  # type: ignore[arg-type]
-        .where(_delivered(since, until))
+        ).where(_delivered(since, until))
     ).one()
     return PeriodSummary(
         points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(row[3])

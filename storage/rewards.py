@@ -1,20 +1,17 @@
-"""Rewards: creation (idempotent), the state machine as compare-and-set updates, lookups.
+"""Rewards: creation (idempotent per Slack request) and every step of a reward's life.
 
-Every change locks the audit chain first (one lock order for everyone), changes the reward with
-`UPDATE … WHERE id = :id AND status = :expected`, and appends its audit event in the caller's
-transaction. The loser of a race gets `AlreadyDecided` carrying the reward's current status.
+Each step is a compare-and-set (`storage.transitions`) that appends its audit event in the
+caller's transaction; the loser of a race gets `AlreadyDecided` carrying the current status.
+Read models and lookups live in `storage.reward_views` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import calendar
 import secrets
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage import audit
@@ -22,165 +19,61 @@ from storage._sql import dialect_name, insert_for, member_id
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import (
     AlreadyDecided,
-    InvalidTransition,
     MemberNotFound,
     NotPermitted,
     RewardNotFound,
     StorageError,
 )
 from storage.models import Member, Reward, RewardRecipient, RewardValue
-from storage.states import (
-    STEP_COLUMN,
-    RecipientOutcome,
-    RewardSource,
-    RewardStatus,
-    can_transition,
+from storage.reward_views import (
+    CreatedReward,
+    RecipientDetails,
+    RecipientResult,
+    RewardDetails,
+    details_by_id,
+    get_reward,
+    get_reward_by_idempotency_key,
+    get_reward_by_short_id,
+    load_details,
+    normalize_short_id,
+)
+from storage.states import RecipientOutcome, RewardSource, RewardStatus
+from storage.transitions import (
+    add_months,
+    expiry_date,
+    set_recipient_outcomes,
+    status_event,
+    transition,
 )
 from storage.types import utcnow
+
+__all__ = [  # the read models and lookups are part of this module's API too
+    "CreatedReward",
+    "RecipientDetails",
+    "RecipientResult",
+    "RewardDetails",
+    "add_months",
+    "cancel_reward",
+    "claim_for_delivery",
+    "claim_next_queued",
+    "create_reward",
+    "expire_pending",
+    "get_reward",
+    "get_reward_by_idempotency_key",
+    "get_reward_by_short_id",
+    "load_details",
+    "mark_stale_sending_in_doubt",
+    "normalize_short_id",
+    "record_cancel_refused",
+    "record_delivery",
+    "settle_in_doubt",
+]
 
 SHORT_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
 SHORT_ID_LENGTH = 6
 MAX_VALUE_LENGTH = 64
-_CHUNK = 500
 
 S = RewardStatus
-
-
-# ----------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientDetails:
-    recipient: RewardRecipient
-    member: Member
-
-    @property
-    def points(self) -> int:
-        return self.recipient.points
-
-    @property
-    def outcome(self) -> RecipientOutcome:
-        return RecipientOutcome(self.recipient.outcome)
-
-
-@dataclass(frozen=True, slots=True)
-class RewardDetails:
-    """A reward with its giver, recipients (with their members) and values."""
-
-    reward: Reward
-    giver: Member
-    recipients: tuple[RecipientDetails, ...]
-    values: tuple[str, ...]
-
-    @property
-    def id(self) -> int:
-        assert self.reward.id is not None
-        return self.reward.id
-
-    @property
-    def short_id(self) -> str:
-        return self.reward.short_id
-
-    @property
-    def status(self) -> RewardStatus:
-        return RewardStatus(self.reward.status)
-
-    @property
-    def total_points(self) -> int:
-        return self.reward.total_points
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedReward:
-    reward: RewardDetails
-    created: bool  # False: the idempotency key was seen before; this is the earlier reward
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientResult:
-    """What Plum answered for one recipient."""
-
-    member: Member | int
-    outcome: RecipientOutcome | str | None = None  # None: same as the reward's outcome
-    unique_id: str | None = None
-    message: str | None = None
-
-
-def load_details(session: Session, rewards: Sequence[Reward]) -> list[RewardDetails]:
-    """Details for many rewards in a few queries, in the order given."""
-    if not rewards:
-        return []
-    ids = [r.id for r in rewards]
-    recipients: dict[int, list[RecipientDetails]] = {i: [] for i in ids}  # type: ignore[misc]
-    values: dict[int, list[str]] = {i: [] for i in ids}  # type: ignore[misc]
-    members: dict[int, Member] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rows = session.exec(
-            select(RewardRecipient, Member)
-            .join(Member, Member.id == RewardRecipient.member_id)  # type: ignore[arg-type]
-            .where(RewardRecipient.reward_id.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(RewardRecipient.id)  # type: ignore[arg-type]
-        ).all()
-        for recipient, member in rows:
-            recipients[recipient.reward_id].append(RecipientDetails(recipient, member))
-        for value in session.exec(
-            select(RewardValue)
-            .where(RewardValue.reward_id.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(RewardValue.value)  # type: ignore[arg-type]
-        ).all():
-            values[value.reward_id].append(value.value)
-    giver_ids = sorted({r.giver_id for r in rewards})
-    for start in range(0, len(giver_ids), _CHUNK):
-        for member in session.exec(
-            select(Member).where(Member.id.in_(giver_ids[start : start + _CHUNK]))  # type: ignore[union-attr]
-        ).all():
-            members[member.id] = member  # type: ignore[index]
-    return [
-        RewardDetails(
-            reward=r,
-            giver=members[r.giver_id],
-            recipients=tuple(recipients[r.id]),  # type: ignore[index]
-            values=tuple(values[r.id]),  # type: ignore[index]
-        )
-        for r in rewards
-    ]
-
-
-def _details_by_id(session: Session, reward_id: int) -> RewardDetails:
-    reward = session.get(Reward, reward_id, populate_existing=True)
-    if reward is None:
-        raise RewardNotFound(reward_id)
-    return load_details(session, [reward])[0]
-
-
-def get_reward(session: Session, *, reward_id: int) -> RewardDetails | None:
-    reward = session.get(Reward, reward_id, populate_existing=True)
-    return None if reward is None else load_details(session, [reward])[0]
-
-
-def normalize_short_id(short_id: str) -> str:
-    return short_id.strip().lstrip("#").upper()
-
-
-def get_reward_by_short_id(session: Session, *, short_id: str) -> RewardDetails | None:
-    reward = session.exec(
-        select(Reward)
-        .where(Reward.short_id == normalize_short_id(short_id))
-        .execution_options(populate_existing=True)
-    ).first()
-    return None if reward is None else load_details(session, [reward])[0]
-
-
-def get_reward_by_idempotency_key(
-    session: Session, *, idempotency_key: str
-) -> RewardDetails | None:
-    reward = session.exec(
-        select(Reward)
-        .where(Reward.idempotency_key == idempotency_key)
-        .execution_options(populate_existing=True)
-    ).first()
-    return None if reward is None else load_details(session, [reward])[0]
 
 
 # ----------------------------------------------------------------------------- creation
@@ -288,6 +181,7 @@ def create_reward(
             reward_id=reward_id,
             member_id=mid,
             giver_id=giver_id,
+            channel_id=channel_id,
             points=points,
             outcome=RecipientOutcome.PENDING.value,
             updated_at=now,
@@ -318,7 +212,7 @@ def create_reward(
             "idempotency_key": idempotency_key,
         },
     )
-    return CreatedReward(reward=_details_by_id(session, reward_id), created=True)
+    return CreatedReward(reward=details_by_id(session, reward_id), created=True)
 
 
 def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
@@ -332,137 +226,22 @@ def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
     return found  # type: ignore[return-value]
 
 
-# ----------------------------------------------------------------------------- transitions
-
-
-def _transition(
-    session: Session,
-    *,
-    reward_id: int,
-    expected: Collection[RewardStatus],
-    new: RewardStatus,
-    values: Mapping[str, Any] | None = None,
-    stamp: Collection[str] = (),
-) -> tuple[Reward, RewardStatus, datetime]:
-    """CAS `expected → new`; returns (reward before the change, its old status, the time)."""
-    audit.lock_chain(session)
-    query = select(Reward).where(Reward.id == reward_id).execution_options(populate_existing=True)
-    if dialect_name(session) == "postgresql":
-        query = query.with_for_update()
-    current = session.exec(query).first()
-    if current is None:
-        raise RewardNotFound(reward_id)
-    old = RewardStatus(current.status)
-    if old not in expected:
-        raise AlreadyDecided(
-            reward_id=reward_id, short_id=current.short_id, current=old, attempted=new
-        )
-    if not can_transition(old, new):
-        raise InvalidTransition(
-            reward_id=reward_id, short_id=current.short_id, current=old, attempted=new
-        )
-    snapshot = Reward.model_validate(current.model_dump())
-    now = utcnow()
-    changes = {"status": new.value, STEP_COLUMN[new]: now, "updated_at": now}
-    changes.update(dict.fromkeys(stamp, now))
-    changes.update(values or {})
-    result = session.exec(
-        update(Reward)
-        .where(Reward.id == reward_id)  # type: ignore[arg-type]
-        .where(Reward.status == old.value)  # type: ignore[arg-type]
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # pragma: no cover - the row lock / write lock prevents this
-        latest = session.get(Reward, reward_id, populate_existing=True)
-        raise AlreadyDecided(
-            reward_id=reward_id,
-            short_id=current.short_id,
-            current=latest.status if latest else "gone",
-            attempted=new,
-        )
-    return snapshot, old, now
-
-
-def _set_recipient_outcomes(
-    session: Session,
-    *,
-    reward: Reward,
-    default: RecipientOutcome | None,
-    results: Sequence[RecipientResult],
-    now: datetime,
-    expires_on: date | None = None,
-    only_from: Collection[RecipientOutcome] | None = None,
-) -> list[dict[str, Any]]:
-    """Record per-recipient outcomes; returns an audit-ready summary."""
-    rows = session.exec(
-        select(RewardRecipient, Member)
-        .join(Member, Member.id == RewardRecipient.member_id)  # type: ignore[arg-type]
-        .where(RewardRecipient.reward_id == reward.id)
-        .order_by(RewardRecipient.id)  # type: ignore[arg-type]
-    ).all()
-    by_member = {member_id(r.member): r for r in results}
-    known = {recipient.member_id for recipient, _ in rows}
-    unknown = set(by_member) - known
-    if unknown:
-        raise ValueError(f"not recipients of reward {reward.short_id}: members {sorted(unknown)}")
-    summary: list[dict[str, Any]] = []
-    for recipient, member in rows:
-        result = by_member.get(recipient.member_id)
-        outcome = RecipientOutcome(result.outcome) if result and result.outcome else default
-        changes: dict[str, Any] = {"updated_at": now}
-        if outcome is not None and (only_from is None or recipient.outcome in only_from):
-            changes["outcome"] = outcome.value
-            if outcome == RecipientOutcome.SENT and expires_on is not None:
-                changes["expires_on"] = expires_on
-        if result is not None and result.unique_id is not None:
-            changes["plum_unique_id"] = result.unique_id
-        if result is not None and result.message is not None:
-            changes["message"] = result.message
-        session.exec(
-            update(RewardRecipient)
-            .where(RewardRecipient.id == recipient.id)  # type: ignore[arg-type]
-            .values(**changes)
-            .execution_options(synchronize_session=False)
-        )
-        summary.append(
-            {
-                "member": member.slack_user_id,
-                "points": recipient.points,
-                "outcome": changes.get("outcome", recipient.outcome),
-                "unique_id": changes.get("plum_unique_id", recipient.plum_unique_id),
-                "message": changes.get("message", recipient.message),
-            }
-        )
-    return summary
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (Jan 31 + 1 → Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _expiry(reward: Reward, sent_at: datetime) -> date | None:
-    if reward.expiry_months is None:
-        return None
-    return add_months(sent_at.date(), reward.expiry_months)
+# ----------------------------------------------------------------------------- steps
 
 
 def claim_for_delivery(
     session: Session, *, reward_id: int, claimed_by: str | None = None
 ) -> RewardDetails:
     """queued → sending for one reward; AlreadyDecided if another worker (or admin) won."""
-    before, old, _ = _transition(
+    before, old, _ = transition(
         session,
         reward_id=reward_id,
         expected={S.QUEUED},
         new=S.SENDING,
         values={"claimed_by": claimed_by},
     )
-    _status_event(session, before, old, S.SENDING, after={"claimed_by": claimed_by})
-    return _details_by_id(session, reward_id)
+    status_event(session, before, old, S.SENDING, after={"claimed_by": claimed_by})
+    return details_by_id(session, reward_id)
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
@@ -484,29 +263,6 @@ def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> Rew
     if reward_id is None:
         return None
     return claim_for_delivery(session, reward_id=reward_id, claimed_by=claimed_by)
-
-
-def _status_event(
-    session: Session,
-    before: Reward,
-    old: RewardStatus,
-    new: RewardStatus,
-    *,
-    after: Mapping[str, Any] | None = None,
-    actor: str = SYSTEM,
-    action: AuditAction = AuditAction.REWARD_STATUS_CHANGED,
-    reason: str | None = None,
-) -> None:
-    audit.append(
-        session,
-        actor=actor,
-        action=action,
-        subject_type="reward",
-        subject_id=before.short_id,
-        before={"status": old},
-        after={"status": new, **(after or {})},
-        reason=reason,
-    )
 
 
 _DELIVERY_OUTCOMES = {
@@ -535,22 +291,22 @@ def record_delivery(
     if outcome not in _DELIVERY_OUTCOMES:
         raise ValueError("a delivery ends sent, failed or in_doubt")
     response_json = audit.jsonable(response) if response is not None else None
-    before, old, now = _transition(
+    before, old, now = transition(
         session,
         reward_id=reward_id,
         expected={S.SENDING},
         new=outcome,
         values={"delivery_message": message, "delivery_response": response_json},
     )
-    summary = _set_recipient_outcomes(
+    summary = set_recipient_outcomes(
         session,
         reward=before,
         default=_DELIVERY_OUTCOMES[outcome],
         results=recipients,
         now=now,
-        expires_on=_expiry(before, now),
+        expires_on=expiry_date(before, now),
     )
-    _status_event(
+    status_event(
         session,
         before,
         old,
@@ -558,7 +314,7 @@ def record_delivery(
         actor=actor,
         after={"recipients": summary, "message": message, "response": response_json},
     )
-    return _details_by_id(session, reward_id)
+    return details_by_id(session, reward_id)
 
 
 def cancel_reward(
@@ -574,14 +330,14 @@ def cancel_reward(
     if not reason or not reason.strip():
         raise ValueError("a cancellation needs a reason")
     response_json = audit.jsonable(response) if response is not None else None
-    before, old, now = _transition(
+    before, old, now = transition(
         session,
         reward_id=reward_id,
         expected={S.PENDING_APPROVAL, S.QUEUED, S.SENT},
         new=S.CANCELLED,
         values={"cancel_reason": reason, "cancelled_by": actor},
     )
-    summary = _set_recipient_outcomes(
+    summary = set_recipient_outcomes(
         session,
         reward=before,
         default=RecipientOutcome.CANCELLED if old == S.SENT else RecipientOutcome.NOT_SENT,
@@ -589,7 +345,7 @@ def cancel_reward(
         now=now,
         only_from={RecipientOutcome.PENDING, RecipientOutcome.SENT},
     )
-    _status_event(
+    status_event(
         session,
         before,
         old,
@@ -599,7 +355,7 @@ def cancel_reward(
         reason=reason,
         after={"recipients": summary, "response": response_json},
     )
-    return _details_by_id(session, reward_id)
+    return details_by_id(session, reward_id)
 
 
 def record_cancel_refused(
@@ -641,7 +397,7 @@ def settle_in_doubt(
     outcome = RewardStatus(outcome)
     if outcome not in (S.SENT, S.FAILED):
         raise ValueError("an in-doubt reward is settled as sent or failed")
-    before, old, now = _transition(
+    before, old, now = transition(
         session,
         reward_id=reward_id,
         expected={S.IN_DOUBT},
@@ -649,15 +405,15 @@ def settle_in_doubt(
         values={"settled_by": actor},
         stamp=("settled_at",),
     )
-    summary = _set_recipient_outcomes(
+    summary = set_recipient_outcomes(
         session,
         reward=before,
         default=_DELIVERY_OUTCOMES[outcome],
         results=recipients,
         now=now,
-        expires_on=_expiry(before, before.sending_at or now),
+        expires_on=expiry_date(before, before.sending_at or now),
     )
-    _status_event(
+    status_event(
         session,
         before,
         old,
@@ -667,7 +423,7 @@ def settle_in_doubt(
         reason=reason,
         after={"recipients": summary},
     )
-    return _details_by_id(session, reward_id)
+    return details_by_id(session, reward_id)
 
 
 def mark_stale_sending_in_doubt(
@@ -688,12 +444,12 @@ def mark_stale_sending_in_doubt(
     changed: list[int] = []
     for reward_id in session.exec(query.order_by(Reward.id)).all():  # type: ignore[arg-type]
         try:
-            before, old, now = _transition(
+            before, old, now = transition(
                 session, reward_id=reward_id, expected={S.SENDING}, new=S.IN_DOUBT
             )
         except AlreadyDecided:  # pragma: no cover - a worker finished it meanwhile
             continue
-        summary = _set_recipient_outcomes(
+        summary = set_recipient_outcomes(
             session,
             reward=before,
             default=RecipientOutcome.IN_DOUBT,
@@ -701,11 +457,9 @@ def mark_stale_sending_in_doubt(
             now=now,
             only_from={RecipientOutcome.PENDING},
         )
-        _status_event(
-            session, before, old, S.IN_DOUBT, reason=reason, after={"recipients": summary}
-        )
+        status_event(session, before, old, S.IN_DOUBT, reason=reason, after={"recipients": summary})
         changed.append(reward_id)
-    return [_details_by_id(session, i) for i in changed]
+    return [details_by_id(session, i) for i in changed]
 
 
 def expire_pending(
@@ -723,12 +477,12 @@ def expire_pending(
     expired: list[int] = []
     for reward_id in ids:
         try:
-            before, old, now = _transition(
+            before, old, now = transition(
                 session, reward_id=reward_id, expected={S.PENDING_APPROVAL}, new=S.EXPIRED
             )
         except AlreadyDecided:  # pragma: no cover - decided meanwhile
             continue
-        _set_recipient_outcomes(
+        set_recipient_outcomes(
             session,
             reward=before,
             default=RecipientOutcome.NOT_SENT,
@@ -736,7 +490,7 @@ def expire_pending(
             now=now,
             only_from={RecipientOutcome.PENDING},
         )
-        _status_event(
+        status_event(
             session,
             before,
             old,
@@ -745,4 +499,4 @@ def expire_pending(
             reason=reason or f"no decision within {older_than}",
         )
         expired.append(reward_id)
-    return [_details_by_id(session, i) for i in expired]
+    return [details_by_id(session, i) for i in expired]

@@ -98,7 +98,8 @@ def test_rewardbot_migrate(empty: TestDatabase, monkeypatch, capsys, tmp_path) -
     assert "the database is behind: run `rewardbot migrate`" in capsys.readouterr().out
 
     assert main(["migrate"]) == 0
-    assert "upgraded from an empty database to 0001" in capsys.readouterr().out
+    head = migrations.head_revisions()[0]
+    assert f"upgraded from an empty database to {head}" in capsys.readouterr().out
     assert migrations.current_state(empty.engine).is_current
 
     assert main(["migrate"]) == 0
@@ -111,9 +112,46 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (here / "env.py").is_file()
     assert (here / "script.py.mako").is_file()
     assert (here / "versions" / "__init__.py").is_file()  # found by setuptools as a package
-    assert migrations.head_revisions() == ("0001",)
+    assert migrations.head_revisions() == ("0002",)
 
 
 def test_make_engine_refuses_other_databases() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         make_engine("mysql://u@h/db")
+
+
+def test_0002_backfills_the_recipients_period_columns(empty: TestDatabase) -> None:
+    """A database with rewards at 0001 keeps reporting them after the upgrade."""
+    migrations.upgrade(empty.engine, revision="0001")
+    sent = "2025-01-02 03:04:05+00:00"
+    with empty.engine.begin() as c:
+        for statement in (
+            "INSERT INTO members (id, team_id, slack_user_id, display_name, real_name, role,"
+            " is_bot, active, created_at, updated_at) VALUES"
+            " (1, 'T', 'U1', '', '', 'member', false, true, :t, :t),"
+            " (2, 'T', 'U2', '', '', 'member', false, true, :t, :t)",
+            "INSERT INTO rewards (id, short_id, idempotency_key, giver_id, channel_id, source,"
+            " citation, public, status, total_points, created_at, sent_at, updated_at) VALUES"
+            " (1, 'AAAAAA', 'k1', 1, 'C1', 'command', 'c', true, 'sent', 5, :t, :t, :t),"
+            " (2, 'BBBBBB', 'k2', 1, 'C2', 'command', 'c', true, 'queued', 5, :t, NULL, :t)",
+            "INSERT INTO reward_recipients (id, reward_id, member_id, giver_id, points, outcome,"
+            " updated_at) VALUES (1, 1, 2, 1, 5, 'sent', :t), (2, 2, 2, 1, 5, 'pending', :t)",
+        ):
+            c.execute(text(statement), {"t": sent})
+
+    migrations.upgrade(empty.engine)
+
+    with empty.engine.connect() as c:
+        rows = c.execute(
+            text("SELECT id, channel_id, sent_at FROM reward_recipients ORDER BY id")
+        ).all()
+    assert [(r[0], r[1], r[2] is not None) for r in rows] == [(1, "C1", True), (2, "C2", False)]
+    with empty.store.read_session() as s:
+        from datetime import UTC, datetime
+
+        from storage import queries
+
+        totals = queries.totals_by_channel(
+            s, since=datetime(2025, 1, 1, tzinfo=UTC), until=datetime(2025, 1, 3, tzinfo=UTC)
+        )
+    assert [(t.key, t.points) for t in totals] == [("C1", 5)]
