@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
     REWARD_TIMEZONE: str = "UTC"
 
+    # Scheduled jobs
+    REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week
+    REWARD_SUMMARY_CHANNEL: str | None = None
+    REWARD_EXPIRY_REMIND_DAYS: Annotated[list[int], NoDecode] = [30, 7, 1]
+    REWARD_APPROVAL_REMIND_HOURS: int = Field(default=24, ge=1)
+    REWARD_APPROVAL_ESCALATE_HOURS: int = Field(default=72, ge=1)
+    REWARD_APPROVAL_EXPIRE_DAYS: int = Field(default=14, ge=1)
+
     @field_validator("REWARD_ADMINS", "REWARD_APPROVERS", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
@@ -93,6 +101,33 @@ class Settings(BaseSettings):
         if isinstance(values, list):
             return [v.lstrip("#").lower() for v in values]
         return values
+
+    @field_validator("REWARD_EXPIRY_REMIND_DAYS", mode="before")
+    @classmethod
+    def _remind_days(cls, value: object) -> object:
+        days = _split_csv(value) if isinstance(value, str) else value
+        if isinstance(days, list):
+            try:
+                parsed = sorted({int(d) for d in days}, reverse=True)
+            except (TypeError, ValueError):
+                raise ValueError("must be whole numbers of days, like 30,7,1") from None
+            if any(d < 1 for d in parsed):
+                raise ValueError("days must be 1 or more, like 30,7,1")
+            return parsed
+        return days
+
+    @field_validator("REWARD_SUMMARY_CRON")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as err:
+            raise ValueError(
+                f"must be a crontab line like '0 9 * * mon' (minute hour day month weekday): {err}"
+            ) from None
+        return value
 
     @field_validator("SLACK_API_URL")
     @classmethod

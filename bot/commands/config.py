@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         elif value is None or value == []:
             shown = "not set"
         elif isinstance(value, list):
-            shown = ", ".join(value)
+            shown = ", ".join(str(v) for v in value)
         else:
             shown = str(value)
         print(f"{name:28} {shown}")

@@ -34,6 +34,12 @@ ALL_NAMES = [
     "REWARD_ANNOUNCE_CHANNEL",
     "REWARD_LOW_BALANCE",
     "REWARD_TIMEZONE",
+    "REWARD_SUMMARY_CRON",
+    "REWARD_SUMMARY_CHANNEL",
+    "REWARD_EXPIRY_REMIND_DAYS",
+    "REWARD_APPROVAL_REMIND_HOURS",
+    "REWARD_APPROVAL_ESCALATE_HOURS",
+    "REWARD_APPROVAL_EXPIRE_DAYS",
 ]
 
 
@@ -56,6 +62,10 @@ def test_defaults() -> None:
     assert s.REWARD_TIMEZONE == "UTC"
     assert s.SLACK_API_URL == "https://slack.com/api/"
     assert s.REWARD_VALUES == [] and s.REWARD_ADMINS == []
+    assert s.REWARD_SUMMARY_CRON == "0 9 * * mon"
+    assert s.REWARD_EXPIRY_REMIND_DAYS == [30, 7, 1]
+    assert (s.REWARD_APPROVAL_REMIND_HOURS, s.REWARD_APPROVAL_ESCALATE_HOURS) == (24, 72)
+    assert s.REWARD_APPROVAL_EXPIRE_DAYS == 14
     assert not s.socket_mode
 
 
@@ -106,6 +116,10 @@ def test_socket_mode_and_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REWARD_ADMINS", "maria", "is not a Slack user id"),
         ("PLUM_SENDER_EMAIL", "nobody", "must be an email address"),
         ("REWARD_LOW_BALANCE", "-10", "REWARD_LOW_BALANCE"),
+        ("REWARD_SUMMARY_CRON", "every monday", "must be a crontab line"),
+        ("REWARD_EXPIRY_REMIND_DAYS", "30,soon", "whole numbers of days"),
+        ("REWARD_EXPIRY_REMIND_DAYS", "7,0", "1 or more"),
+        ("REWARD_APPROVAL_REMIND_HOURS", "0", "REWARD_APPROVAL_REMIND_HOURS"),
     ],
 )
 def test_bad_value_names_the_variable(
