@@ -1,0 +1,290 @@
+"""The weekly summary: the channel post, the admins' DM (adds spend and the account balance) and
+the short message for a quiet week.
+
+Every figure is shown against the week before: `1,250 points (▲ 25% vs 1,000)`. Pure: the job
+(`bot.jobs.weekly_summary`) reads the ledger and Xoxoday and hands the numbers in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from bot.rewards.parse import EXAMPLE
+from bot.slack.blocks.common import (
+    channel_link,
+    format_date,
+    mention,
+    message,
+    money,
+    points,
+    values_text,
+)
+from bot.slack.blocks.kit import Block, context, divider, header, section
+
+Payload = dict[str, Any]
+TOP = 5  # rows in each ranking
+_MEDALS = ("🥇", "🥈", "🥉")
+SPEND_RULE = (
+    "Spend is the sum of the points delivered in the week: only rewards Xoxoday confirmed as "
+    "sent count (not pending, failed or in-doubt ones), and a reward cancelled later drops out."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeekFigures:
+    """One week's totals over points delivered (sent) in it."""
+
+    points: int = 0
+    rewards: int = 0
+    recipients: int = 0  # people recognised
+    givers: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ranked:
+    """A person (Slack user id) or a value (without `#`) with its points this week and the
+    week before."""
+
+    key: str
+    points: int
+    rewards: int
+    points_before: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeeklySummary:
+    week_start: date  # the Monday
+    week_end: date  # the Sunday (included)
+    tz: str  # the time zone the week is counted in (REWARD_TIMEZONE)
+    this_week: WeekFigures
+    week_before: WeekFigures
+    top_recipients: tuple[Ranked, ...] = ()
+    top_givers: tuple[Ranked, ...] = ()
+    top_values: tuple[Ranked, ...] = ()
+
+    @property
+    def quiet(self) -> bool:
+        return self.this_week.rewards == 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminExtras:
+    """What only admins see. `account_balance` None: Xoxoday could not be asked."""
+
+    account_balance: Decimal | None
+    account_currency: str | None = None
+    point_value: Decimal | None = None  # money per point when known (the sandbox: 1)
+    low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
+    posted_in: str | None = None  # the channel the summary went to
+    channel_problem: str | None = None  # why it did not: None, "not_set" or Slack's error
+
+
+# ── words and numbers ────────────────────────────────────────────────────────────────────
+
+
+def week_text(start: date, end: date) -> str:
+    """`2 – 8 March 2026`, `23 February – 1 March 2026`, `29 December 2025 – 4 January 2026`."""
+    if start.year != end.year:
+        return f"{format_date(start)} – {format_date(end)}"
+    if start.month != end.month:
+        return f"{start.day} {start:%B} – {format_date(end)}"
+    return f"{start.day} – {format_date(end)}"
+
+
+def change(now: int, before: int) -> str:
+    """`▲ 25% vs 1,000`, `▼ 40% vs 500`, `▲ from 0`, `= same as the week before`."""
+    if now == before:
+        return "= same as the week before"
+    if before == 0:
+        return "▲ from 0"
+    percent = abs(now - before) * 100 / before
+    shown = f"{percent:.0f}%" if percent >= 1 else "<1%"
+    return f"{'▲' if now > before else '▼'} {shown} vs {before:,}"
+
+
+def compared(now: int, before: int, noun: Callable[[int], str] = points) -> str:
+    """`1,250 points (▲ 25% vs 1,000)`."""
+    return f"{noun(now)} ({change(now, before)})"
+
+
+def _counted(singular: str, plural: str) -> Callable[[int], str]:
+    return lambda n: f"{n:,} {singular if n == 1 else plural}"
+
+
+rewards_count = _counted("reward", "rewards")
+people_count = _counted("person", "people")
+givers_count = _counted("giver", "givers")
+
+
+def _ranking(rows: Sequence[Ranked], show: Callable[[str], str]) -> str:
+    lines = []
+    for i, row in enumerate(rows[:TOP]):
+        rank = _MEDALS[i] if i < len(_MEDALS) else f"{i + 1}."
+        lines.append(
+            f"{rank} {show(row.key)} · {compared(row.points, row.points_before)} "
+            f"in {rewards_count(row.rewards)}"
+        )
+    return "\n".join(lines)
+
+
+def _value(key: str) -> str:
+    return values_text([key])
+
+
+# ── blocks ───────────────────────────────────────────────────────────────────────────────
+
+
+def _title(summary: WeeklySummary) -> str:
+    return f"📊 Weekly rewards: {week_text(summary.week_start, summary.week_end)}"
+
+
+def _period_note(summary: WeeklySummary) -> str:
+    return (
+        f"Monday {format_date(summary.week_start)} to Sunday {format_date(summary.week_end)}, "
+        f"{summary.tz} time · compared with the week before · points count once delivered"
+    )
+
+
+def _figures(summary: WeeklySummary) -> Block:
+    now, before = summary.this_week, summary.week_before
+    return section(
+        fields=[
+            f"*Points given*\n{compared(now.points, before.points)}",
+            f"*Rewards*\n{compared(now.rewards, before.rewards, rewards_count)}",
+            f"*People recognised*\n{compared(now.recipients, before.recipients, people_count)}",
+            f"*Givers*\n{compared(now.givers, before.givers, givers_count)}",
+        ]
+    )
+
+
+def _rankings(summary: WeeklySummary) -> list[Block]:
+    blocks = [
+        section(f"*Most recognised*\n{_ranking(summary.top_recipients, mention) or 'Nobody.'}"),
+        section(f"*Most generous*\n{_ranking(summary.top_givers, mention) or 'Nobody.'}"),
+    ]
+    if summary.top_values:
+        blocks.append(section(f"*Values most recognised*\n{_ranking(summary.top_values, _value)}"))
+    return blocks
+
+
+def _fallback(summary: WeeklySummary) -> str:
+    now, before = summary.this_week, summary.week_before
+    return (
+        f"Weekly rewards, {week_text(summary.week_start, summary.week_end)}: "
+        f"{compared(now.points, before.points)} in {rewards_count(now.rewards)} "
+        f"to {people_count(now.recipients)}."
+    )
+
+
+def _quiet_text(summary: WeeklySummary) -> str:
+    before = summary.week_before
+    last_week = (
+        f"The week before: {points(before.points)} in {rewards_count(before.rewards)}."
+        if before.rewards
+        else "The week before was quiet too."
+    )
+    return (
+        f"🌿 *A quiet week for rewards.* None were sent from Monday "
+        f"{format_date(summary.week_start)} to Sunday {format_date(summary.week_end)}. "
+        f"{last_week}"
+    )
+
+
+def _quiet_fallback(summary: WeeklySummary) -> str:
+    return (
+        f"A quiet week for rewards: none were sent "
+        f"{week_text(summary.week_start, summary.week_end)}."
+    )
+
+
+_NUDGE = f"Know someone who made a difference? Thank them with `{EXAMPLE}`"
+
+
+def summary_message(*, summary: WeeklySummary, sandbox: bool) -> Payload:
+    """The channel post: the week's figures against the week before, the top recipients,
+    givers and values; a quiet week gets a short, friendly note instead."""
+    if summary.quiet:
+        blocks = [section(_quiet_text(summary)), context(_NUDGE)]
+        return message(_quiet_fallback(summary), blocks, sandbox=sandbox)
+    blocks = [
+        header(_title(summary)),
+        _figures(summary),
+        divider(),
+        *_rankings(summary),
+        context(_period_note(summary)),
+    ]
+    return message(_fallback(summary), blocks, sandbox=sandbox)
+
+
+# ── the admins' version ──────────────────────────────────────────────────────────────────
+
+
+def _spend(summary: WeeklySummary, extras: AdminExtras) -> str:
+    now, before = summary.this_week.points, summary.week_before.points
+    text = f"*Spend*\n{compared(now, before)}"
+    if extras.point_value is not None:
+        currency = extras.account_currency or "unit"
+        worth = money(Decimal(now) * extras.point_value, extras.account_currency)
+        text += f"\n= {worth} at 1 point = {money(extras.point_value, None)} {currency}"
+    return text
+
+
+def _balance(extras: AdminExtras) -> str:
+    if extras.account_balance is None:
+        return "*Account balance*\nI couldn't get the balance from Xoxoday right now."
+    text = (
+        f"*Account balance*\n{money(extras.account_balance, extras.account_currency)} "
+        "left at Xoxoday"
+    )
+    if extras.low_balance is not None and extras.account_balance < extras.low_balance:
+        text += (
+            f"\n⚠️ Under the low-balance mark of "
+            f"{money(extras.low_balance, extras.account_currency)}: top up soon."
+        )
+    return text
+
+
+def _where(extras: AdminExtras) -> str:
+    if extras.channel_problem == "not_set":
+        return (
+            "Only admins got this summary: set REWARD_SUMMARY_CHANNEL to share it with a channel."
+        )
+    if extras.channel_problem:
+        where = channel_link(extras.posted_in) if extras.posted_in else "the summary channel"
+        return (
+            f"⚠️ I couldn't post it in {where} (Slack said `{extras.channel_problem}`). "
+            "Invite me to the channel or check REWARD_SUMMARY_CHANNEL."
+        )
+    if extras.posted_in:
+        return f"Also posted, without spend and balance, in {channel_link(extras.posted_in)}."
+    return ""
+
+
+def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras, sandbox: bool) -> Payload:
+    """The admins' DM: the channel version plus spend and the account balance, how spend is
+    counted, and where the summary was (or could not be) posted."""
+    admin_blocks = [
+        section(fields=[_spend(summary, extras), _balance(extras)]),
+        context(*(t for t in (SPEND_RULE, _where(extras)) if t)),
+    ]
+    if summary.quiet:
+        blocks = [section(_quiet_text(summary)), divider(), *admin_blocks]
+        text = _quiet_fallback(summary)
+    else:
+        blocks = [
+            header(_title(summary)),
+            _figures(summary),
+            divider(),
+            *_rankings(summary),
+            context(_period_note(summary)),
+            divider(),
+            *admin_blocks,
+        ]
+        text = _fallback(summary)
+    if extras.account_balance is not None:
+        text += f" Account balance: {money(extras.account_balance, extras.account_currency)}."
+    return message(text, blocks, sandbox=sandbox)
