@@ -28,8 +28,40 @@ RR = RewardRecipient
 
 
 @dataclass(frozen=True, slots=True)
+class MemberRef:
+    """A member as reports show them (plain values: cheap for thousands of rows)."""
+
+    id: int
+    team_id: str
+    slack_user_id: str
+    email: str | None
+    display_name: str
+    real_name: str
+    tz: str | None
+    role: str
+    active: bool
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.real_name or self.slack_user_id
+
+
+_REF_COLUMNS = (
+    Member.id,
+    Member.team_id,
+    Member.slack_user_id,
+    Member.email,
+    Member.display_name,
+    Member.real_name,
+    Member.tz,
+    Member.role,
+    Member.active,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class MemberTotal:
-    member: Member
+    member: MemberRef
     points: int
     rewards: int
 
@@ -87,14 +119,6 @@ def _aware(*moments: datetime) -> None:
             raise ValueError("pass timezone-aware datetimes")
 
 
-def _members_by_id(session: Session, ids: list[int]) -> dict[int, Member]:
-    found: dict[int, Member] = {}
-    for start in range(0, len(ids), 500):
-        rows = session.exec(select(Member).where(Member.id.in_(ids[start : start + 500]))).all()  # type: ignore[union-attr]
-        found.update((m.id, m) for m in rows)  # type: ignore[misc]
-    return found
-
-
 def _totals(
     session: Session,
     key: Any,
@@ -118,9 +142,24 @@ def _totals(
 def _member_totals(
     session: Session, key: Any, *, since: datetime, until: datetime, limit: int | None
 ) -> list[MemberTotal]:
-    rows = _totals(session, key, since=since, until=until, limit=limit)
-    members = _members_by_id(session, [r[0] for r in rows])
-    return [MemberTotal(member=members[k], points=p, rewards=n) for k, p, n in rows]
+    points = func.sum(RR.points).label("points")
+    totals = (
+        select(key.label("member_id"), points, func.count(func.distinct(RR.reward_id)).label("n"))
+        .where(_delivered(since, until))
+        .group_by(key)
+        .subquery()
+    )
+    query = (
+        select(*_REF_COLUMNS, totals.c.points, totals.c.n)  # type: ignore[call-overload]
+        .join(totals, totals.c.member_id == Member.id)
+        .order_by(totals.c.points.desc(), totals.c.member_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        MemberTotal(member=MemberRef(*row[:-2]), points=int(row[-2]), rewards=int(row[-1]))
+        for row in session.exec(query).all()
+    ]
 
 
 def totals_by_recipient(
