@@ -159,3 +159,23 @@ def queued(bot: BotHarness) -> list[str]:
     with bot.runtime.store.read_session() as session:
         rows = session.exec(select(Reward).where(Reward.status == RewardStatus.QUEUED.value))
         return [r.short_id for r in rows.all()]
+
+
+def test_settling_from_the_app_home(bot: BotHarness) -> None:
+    short = in_doubt(bot, fault={"drop_after_apply": True})
+    alert = alert_to(bot, ADMIN, short)
+    bot.driver.app_home_opened(user_id=ADMIN)
+    home = bot.wait(
+        lambda: (h := bot.fake.home(ADMIN)) and ActionId.SETTLE_SENT in actions_in(h) and h
+    )
+    click_view = bot.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.SETTLE_SENT, value=short, view=home
+    )
+    assert click_view.status_code == 200
+    bot.wait(lambda: status_of(bot, short) == RewardStatus.SENT)
+    assert "Marked as sent" in message_text(decided(bot, alert))
+    # the home no longer lists it; a stale click there is answered in the DM
+    bot.wait(lambda: ActionId.SETTLE_SENT not in actions_in(bot.fake.home(ADMIN) or {}))
+    bot.driver.block_action(user_id=ADMIN, action_id=ActionId.SETTLE_FAILED, value=short, view=home)
+    assert told(bot, ADMIN, f"You already marked reward `{short}` as sent")
+    assert status_of(bot, short) == RewardStatus.SENT

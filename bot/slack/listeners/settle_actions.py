@@ -93,6 +93,8 @@ def settle(runtime: Runtime, body: dict[str, Any], respond: Respond, outcome: Re
         runtime.notifier.delivered(done)  # recipients' DMs, announcement, giver's "Sent!"
     else:
         tell_giver_failed(runtime, done)
+    # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
+    runtime.notifier.on_change([*people_of(done), *runtime.settings.REWARD_ADMINS])
 
 
 def settlement_of(reward: RewardDetails) -> Settlement | None:
@@ -220,4 +222,3 @@ def tell_giver_failed(runtime: Runtime, reward: RewardDetails) -> None:
         giver.slack_user_id,
         reward_messages.giver_failed(reward=card, tz=giver.tz, sandbox=runtime.sandboxed),
     )
-    runtime.notifier.on_change([*people_of(reward), *runtime.settings.REWARD_ADMINS])
