@@ -1,0 +1,189 @@
+"""What the jobs' messages say, and that Slack accepts each of them at ordinary and extreme
+sizes, with the sandbox notice exactly when the sandbox is in use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.slack.blocks import jobs as jb
+from bot.slack.blocks.common import SANDBOX_NOTICE
+from bot.slack.ids import ActionId
+from tests.slack.blocks import samples as s
+from tests.slack.blocks.blockkit_rules import check_message, elements, visible
+
+TODAY = date(2026, 3, 5)
+NOW = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+Build = Callable[[bool], dict[str, Any]]
+
+
+def grant(short: str = "AB12CD", pts: int = 100, day: date = date(2026, 3, 12)) -> jb.ExpiringGrant:
+    return jb.ExpiringGrant(short_id=short, points=pts, expires_on=day)
+
+
+MESSAGES: dict[str, Build] = {
+    "expiry, one grant": lambda sb: jb.expiry_reminder(
+        grants=[grant()], balance=250, today=TODAY, tz="Europe/Madrid", sandbox=sb
+    ),
+    "expiry, 300 grants": lambda sb: jb.expiry_reminder(
+        grants=[grant(f"R{i:05d}", i + 1, TODAY + timedelta(days=i % 30)) for i in range(300)],
+        balance=10,
+        today=TODAY,
+        tz="Nowhere/Unknown",
+        sandbox=sb,
+    ),
+    "reminder": lambda sb: jb.approval_reminder(
+        request=s.approval(),
+        waited=timedelta(hours=25),
+        expires_at=NOW + timedelta(days=13),
+        tz="America/New_York",
+        sandbox=sb,
+    ),
+    "escalation, crowded": lambda sb: jb.approval_reminder(
+        request=s.approval(reward=s.many_people(200, citation=s.long_citation())),
+        waited=timedelta(days=4),
+        expires_at=NOW + timedelta(days=10),
+        tz="UTC",
+        sandbox=sb,
+        escalated=True,
+        asked=[f"UAPPR{i:04d}" for i in range(300)],
+    ),
+    "low balance": lambda sb: jb.low_balance_alert(
+        balance=Decimal("123.45"), currency="INR", threshold=Decimal("5000"), sandbox=sb
+    ),
+    "token expiring": lambda sb: jb.token_warning(
+        kind="refresh", expires_at=NOW + timedelta(days=6), now=NOW, tz="Europe/London", sandbox=sb
+    ),
+    "token rejected": lambda sb: jb.token_warning(
+        kind="refresh", expires_at=None, now=NOW, tz=None, sandbox=sb, rejected=True
+    ),
+    "in doubt, one": lambda sb: jb.in_doubt_report(rewards=[s.reward()], tz="UTC", sandbox=sb),
+    "in doubt, 100 crowded": lambda sb: jb.in_doubt_report(
+        rewards=[s.many_people(100, short_id=f"D{i:05d}") for i in range(100)],
+        tz="UTC",
+        sandbox=sb,
+    ),
+}
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
+@pytest.mark.parametrize("name", list(MESSAGES))
+def test_every_job_message_is_valid_and_marked_in_the_sandbox(name: str, sandbox: bool) -> None:
+    payload = MESSAGES[name](sandbox)
+    assert check_message(payload) == []
+    assert (SANDBOX_NOTICE in visible(payload)) is sandbox
+
+
+def test_an_expiry_reminder_says_how_many_expire_when_and_how_to_redeem() -> None:
+    dm = jb.expiry_reminder(
+        grants=[grant(pts=100, day=date(2026, 3, 12))],
+        balance=250,
+        today=TODAY,
+        tz="Europe/Madrid",
+        sandbox=False,
+    )
+    seen = visible(dm)
+    assert "*100 points* of your reward points expire on *12 March 2026* (in 7 days)" in seen
+    assert "You have *250 points* to spend" in seen
+    assert "Plum storefront" in seen and "`AB12CD`" in seen
+    assert dm["text"].startswith("100 points of your reward points expire on 12 March 2026")
+
+
+def test_an_expiry_reminder_never_claims_more_than_the_person_holds() -> None:
+    dm = jb.expiry_reminder(
+        grants=[grant("AAAAAA", 100, date(2026, 3, 6)), grant("BBBBBB", 50, date(2026, 3, 20))],
+        balance=60,
+        today=TODAY,
+        tz="UTC",
+        sandbox=False,
+    )
+    seen = visible(dm)
+    assert "Up to *60 points* of your reward points expire soon" in seen
+    assert "*100 points* from reward `AAAAAA`: 6 March 2026 (tomorrow)" in seen
+    assert "*50 points* from reward `BBBBBB`: 20 March 2026 (in 15 days)" in seen
+
+
+def test_a_reminder_carries_the_request_and_its_buttons() -> None:
+    payload = jb.approval_reminder(
+        request=s.approval(),
+        waited=timedelta(hours=25),
+        expires_at=datetime(2026, 3, 19, 13, 5, tzinfo=UTC),
+        tz="America/New_York",
+        sandbox=False,
+    )
+    seen = visible(payload)
+    assert "waited 25 hours for your decision" in seen
+    assert "19 March 2026 at 09:05 EDT" in seen
+    assert [b["action_id"] for b in elements(payload, "button")] == [
+        ActionId.APPROVE,
+        ActionId.REJECT,
+    ]
+
+
+def test_an_escalation_names_who_was_asked() -> None:
+    payload = jb.approval_reminder(
+        request=s.approval(),
+        waited=timedelta(hours=73),
+        expires_at=NOW,
+        tz="UTC",
+        sandbox=False,
+        escalated=True,
+        asked=[s.APPROVER],
+    )
+    seen = visible(payload)
+    assert f"Nobody has decided on this reward in 3 days (asked: <@{s.APPROVER}>)" in seen
+    assert "As an admin" in seen
+    nobody = jb.approval_reminder(
+        request=s.approval(),
+        waited=timedelta(hours=80),
+        expires_at=NOW,
+        tz="UTC",
+        sandbox=False,
+        escalated=True,
+    )
+    assert "nobody could be asked" in visible(nobody)
+
+
+def test_the_token_warning_says_when_and_that_only_a_person_can_fix_it() -> None:
+    seen = visible(
+        jb.token_warning(
+            kind="refresh",
+            expires_at=datetime(2026, 3, 11, 10, 0, tzinfo=UTC),
+            now=NOW,
+            tz="Europe/London",
+            sandbox=False,
+        )
+    )
+    assert "refresh token expires on *11 March 2026 at 10:00 GMT* (in 6 days)" in seen
+    assert "Xoxoday's dashboard" in seen and "`PLUM_REFRESH_TOKEN`" in seen
+
+
+def test_the_in_doubt_report_lists_each_reward_with_settle_buttons_and_counts_the_rest() -> None:
+    one = jb.in_doubt_report(rewards=[s.reward()], tz="UTC", sandbox=False)
+    assert "1 reward is still in doubt" in visible(one)
+    assert [b["action_id"] for b in elements(one, "button")] == [
+        ActionId.SETTLE_SENT,
+        ActionId.SETTLE_FAILED,
+    ]
+    many = jb.in_doubt_report(
+        rewards=[s.reward(short_id=f"D{i:05d}") for i in range(40)], tz="UTC", sandbox=False
+    )
+    shown = len(elements(many, "button")) // 2
+    assert shown < 40
+    assert f"…and {40 - shown} more" in visible(many)
+
+
+@pytest.mark.parametrize(
+    ("span", "said"),
+    [
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(hours=47), "47 hours"),
+        (timedelta(days=14), "14 days"),
+    ],
+)
+def test_durations_read_naturally(span: timedelta, said: str) -> None:
+    assert jb.duration(span) == said
