@@ -246,3 +246,14 @@ def test_expired_trigger_is_explained(bot: BotHarness) -> None:
     told = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "couldn't open the reward" in t])
     assert "/reward @maria 50" in told[0]
     assert bot.fake.modal_stack(BOB) == []
+
+
+def test_an_approver_giving_is_told_who_really_was_asked(bot: BotHarness) -> None:
+    approver = "UAPPR001"
+    view = open_by_command(bot, approver)
+    assert submit(bot, approver, view, recipients=[MARIA], amount="500") == {}
+    told = bot.wait(lambda: ephemeral_texts(bot, approver))
+    assert "needs approval" in told[0]
+    assert "<@UADMIN01>" in told[0] and "<@UAPPR001>" not in told[0]
+    assert bot.wait(lambda: bot.dm_texts("UADMIN01"))
+    assert bot.dm_texts(approver) == []

@@ -35,7 +35,6 @@ from bot.slack.errors import new_ref, unexpected_text
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
-from storage import members as member_repo
 from storage.states import RewardSource
 
 if TYPE_CHECKING:
@@ -141,33 +140,21 @@ def _mentioned(errors: dict[str, str]) -> list[str]:
     return MENTION.findall(" ".join(errors.values()))
 
 
-def approvers_for(runtime: Runtime, given: Given) -> tuple[list[str], bool]:
-    """Who was asked to approve: the giver's manager when one is recorded, else the approvers
-    (REWARD_APPROVERS, else the admins). The flag says it was the manager."""
-    manager_id = given.reward.giver.manager_id
-    if manager_id is not None:
-        with runtime.store.session() as session:
-            manager = member_repo.get_member(session, member_id=manager_id)
-        if manager is not None and manager.active:
-            return [manager.slack_user_id], True
-    settings = runtime.settings
-    return list(settings.REWARD_APPROVERS or settings.REWARD_ADMINS), False
-
-
 def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[str]]:
     """What the giver is told (as for the command), and whose App Home changed with it."""
     card = runtime.notifier.card(given.reward)
     sandbox = runtime.sandboxed
     if not given.needs_approval:
         return queued_reply(card, sandbox=sandbox), [card.giver_id]
-    approvers, via_manager = approvers_for(runtime, given)
+    asked = runtime.approvals.asked(given.reward)  # who really got the request
+    approvers = list(asked.user_ids)
     payload = reward_messages.giver_pending_approval(
         reward=card,
         approver_ids=approvers,
         tz=given.reward.giver.tz,
         sandbox=sandbox,
         threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
-        via_manager=via_manager,
+        via_manager=asked.via_manager,
     )
     return payload, [card.giver_id, *approvers, *runtime.settings.REWARD_ADMINS]
 
