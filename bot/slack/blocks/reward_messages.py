@@ -192,7 +192,11 @@ def giver_pending_approval(
     elif approver_ids:
         asked = f"I've asked {people(approver_ids, limit=600)}."
     else:
-        asked = "I've asked the approvers."
+        asked = (
+            "But nobody can approve it yet: no approvers or admins are set up besides you. "
+            "Ask your people-ops team to set `REWARD_APPROVERS` or `REWARD_ADMINS`; it will "
+            "wait until someone decides."
+        )
     lead = (
         f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} needs approval{why}. "
         f"{asked} Nothing is sent until someone decides; you'll hear from me here."

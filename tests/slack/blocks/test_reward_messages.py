@@ -126,6 +126,13 @@ GIVER_CASES = [
         ["I've asked <@UAPPR001> and <@UADMIN01>"],
     ),
     (
+        "pending, nobody to ask",
+        lambda: rm.giver_pending_approval(
+            reward=s.reward(), approver_ids=[], tz=None, sandbox=False
+        ),
+        ["nobody can approve it yet", "`REWARD_APPROVERS`"],
+    ),
+    (
         "failed",
         lambda: rm.giver_failed(
             reward=s.reward(status="failed", failure_reason="The company account is empty."),
