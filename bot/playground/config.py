@@ -1,0 +1,61 @@
+"""The playground's settings: fixed, so it behaves the same on every machine.
+
+Nothing is read from `.env` or the environment: every setting is given here or takes its
+documented default. The Slack signing secret and bot token are made up at start and never leave
+the process; Plum is the embedded sandbox; the ledger is SQLite in the state directory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from bot.settings import SANDBOX, Settings, load_settings
+
+ADMIN_ID = "UADMIN01"  # Ada Lovelace (Workspace.demo())
+APPROVER_ID = "UAPPR001"  # Arthur Approver
+APPROVAL_THRESHOLD = 500
+COMPANY_VALUES = ("teamwork", "ownership", "customers")
+SUMMARY_CHANNEL = "C0KUDOS"  # #kudos
+DATABASE_NAME = "rewardbot.db"
+
+# What differs from the defaults, for the README and the page's "about" line.
+FIXED: dict[str, Any] = {
+    "PLUM_BASE_URL": SANDBOX,
+    "REWARD_ADMINS": ADMIN_ID,
+    "REWARD_APPROVERS": APPROVER_ID,
+    "REWARD_APPROVAL_THRESHOLD": APPROVAL_THRESHOLD,
+    "REWARD_VALUES": ",".join(COMPANY_VALUES),
+    "REWARD_SUMMARY_CHANNEL": SUMMARY_CHANNEL,
+}
+
+
+def new_secrets() -> tuple[str, str]:
+    """(signing secret, bot token) for one run; internal to the process."""
+    return secrets.token_hex(16), "xoxb-playground-" + secrets.token_hex(12)
+
+
+def database_url(state_dir: Path) -> str:
+    return f"sqlite:///{(state_dir / DATABASE_NAME).resolve()}"
+
+
+def playground_settings(
+    *, state_dir: Path, slack_api_url: str, signing_secret: str, bot_token: str
+) -> Settings:
+    """Settings for the playground: FIXED, the internal Slack secrets, SQLite in `state_dir`,
+    and the defaults for everything else (the environment and `.env` are ignored)."""
+    values: dict[str, Any] = {
+        name: field.default
+        for name, field in Settings.model_fields.items()
+        if not field.is_required()
+    }
+    values.update(FIXED)
+    values.update(
+        SLACK_BOT_TOKEN=bot_token,
+        SLACK_SIGNING_SECRET=signing_secret,
+        SLACK_APP_TOKEN=None,
+        SLACK_API_URL=slack_api_url,
+        DATABASE_URL=database_url(state_dir),
+    )
+    return load_settings(_env_file=None, **values)

@@ -1,0 +1,257 @@
+// The playground page: waits for changes and redraws, and sends what the person does to the
+// page's server (which signs it and posts it to the bot as Slack would). No build step.
+"use strict";
+
+const body = document.body;
+const me = body.dataset.as;
+const view = body.dataset.view;
+let version = body.dataset.version;
+let modalKey = body.dataset.modalKey || "";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function toast(text, isError) {
+  const box = $("#toast");
+  box.textContent = text;
+  box.className = isError ? "toast error" : "toast";
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, isError ? 8000 : 5000);
+}
+
+async function post(path, data) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ as: me, ...data }),
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch (err) { answer = {}; }
+  if (!response.ok || answer.ok === false) {
+    toast(answer.error || `The page's server answered ${response.status}.`, true);
+    return null;
+  }
+  if (answer.notice) toast(answer.notice, false);
+  refresh();
+  return answer;
+}
+
+// ── live updates ─────────────────────────────────────────────────────────────────────────
+
+function nearBottom(list) {
+  return !list || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
+function scrollDown() {
+  const list = $("#messages");
+  if (list) list.scrollTop = list.scrollHeight;
+}
+
+let refreshing = null;
+async function refresh() {
+  if (!me) return;
+  if (refreshing) { refreshing.again = true; return; }
+  refreshing = { again: false };
+  try {
+    const query = new URLSearchParams({ as: me, view });
+    const response = await fetch(`/ui/pane?${query}`);
+    if (!response.ok) return;
+    const pane = await response.json();
+    const list = $("#messages");
+    const stick = nearBottom(list);
+    const keep = list ? list.scrollTop : 0;
+    $("#sidebar").innerHTML = pane.sidebar;
+    $("#main").innerHTML = pane.main;
+    const fresh = $("#messages");
+    if (fresh) { if (stick) scrollDown(); else fresh.scrollTop = keep; }
+    if (pane.modal_key !== modalKey) {
+      $("#modal").innerHTML = pane.modal;
+      modalKey = pane.modal_key;
+      const first = $("#modal .has-error .field") || $("#modal .field");
+      if (first) first.focus();
+    }
+    document.title = `${pane.title} · Slack playground`;
+    version = pane.version;
+  } finally {
+    const again = refreshing.again;
+    refreshing = null;
+    if (again) refresh();
+  }
+}
+
+async function waitForChanges() {
+  for (;;) {
+    try {
+      const response = await fetch(`/ui/wait?since=${encodeURIComponent(version)}`);
+      const answer = await response.json();
+      if (answer.version !== version) await refresh();
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+// ── what the person does ─────────────────────────────────────────────────────────────────
+
+function containerOf(element) {
+  const box = element.closest("[data-container]");
+  if (!box) return {};
+  if (box.dataset.container === "view") return { type: "view", view_id: box.dataset.viewId };
+  return {
+    type: "message",
+    channel: box.dataset.channel,
+    ts: box.dataset.ts,
+    ephemeral: Boolean(box.dataset.ephemeral),
+  };
+}
+
+function formValues(form) {
+  const values = {};
+  for (const field of form.querySelectorAll("[data-input]")) {
+    const block = field.dataset.blockId;
+    const action = field.dataset.actionId;
+    values[block] = values[block] || {};
+    if (field.type === "checkbox") {
+      values[block][action] = values[block][action] || [];
+      if (field.checked) values[block][action].push(field.value);
+    } else if (field.type === "radio") {
+      if (field.checked || !(action in values[block])) {
+        values[block][action] = field.checked ? field.value : "";
+      }
+    } else {
+      values[block][action] = field.value;
+    }
+  }
+  return values;
+}
+
+function confirmFirst(element) {
+  const spec = element.dataset.confirm;
+  if (!spec) return Promise.resolve(true);
+  const dialog = JSON.parse(spec);
+  const host = $("#dialog");
+  host.innerHTML = `<div class="overlay"><div class="modal confirm" role="dialog">
+    <header class="modal-head"><h2></h2></header><div class="modal-body"></div>
+    <footer class="modal-foot"><button type="button" class="btn" data-answer="no"></button>
+    <button type="button" class="btn" data-answer="yes"></button></footer></div></div>`;
+  $("h2", host).textContent = dialog.title;
+  $(".modal-body", host).innerHTML = dialog.text; // rendered and escaped by the server
+  $("[data-answer=no]", host).textContent = dialog.deny;
+  const yes = $("[data-answer=yes]", host);
+  yes.textContent = dialog.confirm;
+  yes.classList.add(dialog.style === "danger" ? "btn-danger" : "btn-primary");
+  return new Promise((resolve) => {
+    host.onclick = (event) => {
+      const answer = event.target.closest("[data-answer]");
+      if (!answer) return;
+      host.innerHTML = "";
+      resolve(answer.dataset.answer === "yes");
+    };
+  });
+}
+
+async function busy(element, work) {
+  element.disabled = true;
+  try { return await work(); } finally { element.disabled = false; }
+}
+
+function closeMenus(except) {
+  for (const menu of document.querySelectorAll(".menu")) {
+    if (menu !== except) menu.hidden = true;
+  }
+}
+
+document.addEventListener("click", async (event) => {
+  const target = event.target;
+  const toggle = target.closest(".more, #shortcuts-button");
+  if (toggle) {
+    const menu = toggle.parentElement.querySelector(".menu");
+    closeMenus(menu);
+    menu.hidden = !menu.hidden;
+    return;
+  }
+  if (!target.closest(".menu")) closeMenus(null);
+
+  const shortcut = target.closest("[data-shortcut], [data-global-shortcut]");
+  if (shortcut) {
+    closeMenus(null);
+    const callback = shortcut.dataset.shortcut || shortcut.dataset.globalShortcut;
+    await post("/ui/shortcut", { callback_id: callback, container: containerOf(shortcut) });
+    return;
+  }
+  const button = target.closest("[data-kind=button]");
+  if (button) {
+    if (!(await confirmFirst(button))) return;
+    if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
+    const form = button.closest("form.modal");
+    await busy(button, () => post("/ui/action", {
+      container: containerOf(button),
+      action_id: button.dataset.actionId,
+      block_id: button.dataset.blockId,
+      values: form ? formValues(form) : undefined,
+    }));
+    return;
+  }
+  const close = target.closest("[data-close]");
+  if (close) {
+    const form = close.closest("form.modal");
+    await post("/ui/close", { view_id: form.dataset.viewId });
+    return;
+  }
+  const job = target.closest("[data-run-job]");
+  if (job) {
+    const answer = await busy(job, () => post("/ui/jobs/run", { name: job.dataset.runJob }));
+    const line = job.closest(".job").querySelector(".job-result");
+    if (answer && line) line.textContent = answer.result;
+  }
+});
+
+document.addEventListener("change", async (event) => {
+  const target = event.target;
+  if (target.id === "who") {
+    const query = new URLSearchParams({ as: target.value });
+    if (view) query.set("view", view);
+    window.location.href = `/?${query}`;
+    return;
+  }
+  if (target.matches("select.action-select") && target.value) {
+    await post("/ui/action", {
+      container: containerOf(target),
+      action_id: target.dataset.actionId,
+      block_id: target.dataset.blockId,
+      value: target.value,
+    });
+  }
+});
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  event.preventDefault();
+  if (form.id === "composer") {
+    const input = $("#composer-input");
+    const text = input.value;
+    if (!text.trim()) return;
+    const sent = form.querySelector("[type=submit]");
+    const answer = await busy(sent, () => post("/ui/send", { view: form.dataset.view, text }));
+    if (answer) input.value = "";
+    input.focus();
+    return;
+  }
+  if (form.matches("form.modal")) {
+    const submit = form.querySelector("[type=submit]");
+    await busy(submit, () => post("/ui/submit", {
+      view_id: form.dataset.viewId,
+      values: formValues(form),
+    }));
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  closeMenus(null);
+  const close = $("#modal [data-close]");
+  if (close && !$("#dialog .overlay")) close.click();
+});
+
+scrollDown();
+if (me) waitForChanges();
