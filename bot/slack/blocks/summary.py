@@ -7,6 +7,7 @@ Every figure is shown against the week before: `1,250 points (▲ 25% vs 1,000)`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from bot.slack.blocks.common import (
     message,
     money,
     points,
+    safe_mrkdwn,
     values_text,
 )
 from bot.slack.blocks.kit import Block, context, divider, header, section
@@ -28,6 +30,7 @@ from bot.slack.blocks.kit import Block, context, divider, header, section
 Payload = dict[str, Any]
 TOP = 5  # rows in each ranking
 _MEDALS = ("🥇", "🥈", "🥉")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 SPEND_RULE = (
     "Spend is the sum of the points delivered in the week: only rewards Xoxoday confirmed as "
     "sent count (not pending, failed or in-doubt ones), and a reward cancelled later drops out."
@@ -79,7 +82,7 @@ class AdminExtras:
     account_currency: str | None = None
     point_value: Decimal | None = None  # money per point when known (the sandbox: 1)
     low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
-    posted_in: str | None = None  # the channel the summary went to
+    posted_in: str | None = None  # the channel the summary went (or should have gone) to
     channel_problem: str | None = None  # why it did not: None, "not_set" or Slack's error
 
 
@@ -248,19 +251,27 @@ def _balance(extras: AdminExtras) -> str:
     return text
 
 
+def _channel_ref(channel: str) -> str:
+    """A channel id as a link; a name as set in REWARD_SUMMARY_CHANNEL (`#kudos`) as text."""
+    if _CHANNEL_ID.fullmatch(channel):
+        return channel_link(channel)
+    return safe_mrkdwn(f"#{channel.lstrip('#')}")
+
+
 def _where(extras: AdminExtras) -> str:
     if extras.channel_problem == "not_set":
         return (
             "Only admins got this summary: set REWARD_SUMMARY_CHANNEL to share it with a channel."
         )
     if extras.channel_problem:
-        where = channel_link(extras.posted_in) if extras.posted_in else "the summary channel"
+        where = _channel_ref(extras.posted_in) if extras.posted_in else "the summary channel"
         return (
             f"⚠️ I couldn't post it in {where} (Slack said `{extras.channel_problem}`). "
             "Invite me to the channel or check REWARD_SUMMARY_CHANNEL."
         )
     if extras.posted_in:
-        return f"Also posted, without spend and balance, in {channel_link(extras.posted_in)}."
+        where = _channel_ref(extras.posted_in)
+        return f"Also posted, without spend and balance, in {where}."
     return ""
 
 

@@ -171,8 +171,20 @@ def test_admins_also_see_spend_and_balance_and_how_spend_is_counted() -> None:
             ["I couldn't post it in <#C0KUDOS> (Slack said `not_in_channel`)", "Invite me"],
             ["Also posted"],
         ),
+        (
+            replace(EXTRAS, posted_in="#kudos<>", channel_problem="channel_not_found"),
+            ["I couldn't post it in #kudos&lt;&gt; (Slack said `channel_not_found`)"],
+            ["<#"],
+        ),
     ],
-    ids=["balance unknown", "no low mark", "point value unknown", "no channel", "post failed"],
+    ids=[
+        "balance unknown",
+        "no low mark",
+        "point value unknown",
+        "no channel",
+        "post failed",
+        "post failed, by name",
+    ],
 )
 def test_admin_extras_degrade_plainly(
     extras: sm.AdminExtras, present: list[str], absent: list[str]
