@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from bot.settings import ConfigError
 
 # Modules under bot.commands, each with `register(subparsers)` that sets `func(args) -> int`.
-COMMANDS: tuple[str, ...] = ("config", "serve", "plum", "sandbox", "migrate", "audit", "playground")
+COMMANDS: tuple[str, ...] = (
+    "config",
+    "serve",
+    "plum",
+    "sandbox",
+    "migrate",
+    "audit",
+    "clock",
+    "jobs",
+    "playground",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

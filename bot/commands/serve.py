@@ -1,7 +1,8 @@
 """`rewardbot serve` (and `python -m bot`): run the bot.
 
 Socket Mode when SLACK_APP_TOKEN is set; otherwise HTTP on $PORT under uvicorn, with Slack's
-requests at POST /slack/events and GET /healthz. The delivery worker runs inside.
+requests at POST /slack/events and GET /healthz. The delivery worker runs inside, and so does the
+job scheduler unless `--no-scheduler` is given (for extra web processes; see `rewardbot clock`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("serve", help="run the bot (HTTP on $PORT, or Socket Mode)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP interface (default 0.0.0.0)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (default $PORT)")
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="don't run the scheduled jobs here (extra web processes; `rewardbot clock` runs them)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime.build(settings)
     runtime.start()
     bolt_app = build_app(runtime)
+    scheduler = None
+    if not args.no_scheduler:
+        from bot.jobs.registry import JOBS
+        from bot.jobs.scheduler import JobScheduler
+
+        scheduler = JobScheduler(runtime=runtime, jobs=JOBS)
+        scheduler.start()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -63,5 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 access_log=False,
             )
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         runtime.stop()
     return 0
