@@ -257,8 +257,8 @@ def run(ctx: JobContext) -> str:
 
 JOB = JobSpec(
     name=NAME,
-    description="Last week's rewards against the week before, with an 8-week chart, "
-    "in REWARD_SUMMARY_CHANNEL; admins get spend and balance by DM",
+    description="Last week's rewards vs the week before, with an 8-week chart; "
+    "admins also get spend and balance",
     trigger=lambda s: CronTrigger.from_crontab(s.REWARD_SUMMARY_CRON, timezone=s.REWARD_TIMEZONE),
     run=run,
     misfire_grace=timedelta(days=1),

@@ -394,6 +394,17 @@ def test_a_channel_the_bot_cannot_post_in_is_reported_to_the_admins(
 
 
 @SQLITE_ONLY
+def test_a_chart_slack_refuses_leaves_the_summary_standing(make_bot, fake: FakeSlack) -> None:
+    bot = seeded(make_bot())
+    fake.fail_next("files.getUploadURLExternal", "internal_error")
+    account = run_job(bot)
+    (summary,) = channel_posts(fake)
+    assert "*Points given*\n1,250 points" in message_text(summary)
+    assert fake.files == []
+    assert "posted in C0KUDOS (chart failed: internal_error); DM'd 1 of 1 admins" in account
+
+
+@SQLITE_ONLY
 def test_nowhere_to_post_is_said_plainly(make_bot, fake: FakeSlack) -> None:
     bot = seeded(make_bot(REWARD_SUMMARY_CHANNEL=None, REWARD_ADMINS=""))
     account = run_job(bot)
