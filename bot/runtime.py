@@ -10,6 +10,7 @@ the worker; `stop()` undoes it all. Tests build one Runtime each.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,11 @@ class Runtime:
     approvals: ApprovalService
     sandbox: SandboxServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Work done after Slack has its ack (giving from a slash command). Two threads: SQLite has
+    # one writer and giving is serialised by the audit-chain lock anyway.
+    giving: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="giving")
+    )
 
     @classmethod
     def build(
@@ -172,6 +178,7 @@ class Runtime:
             self.worker.start()
 
     def stop(self) -> None:
+        self.giving.shutdown(wait=True)
         self.worker.stop()
         self.plum.close()
         if self.sandbox is not None:

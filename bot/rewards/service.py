@@ -87,16 +87,7 @@ class RewardService:
     def rules(self) -> Rules:
         return self._rules
 
-    def seen(self, idempotency_key: str) -> RewardDetails | None:
-        with self._store.session() as session:
-            return reward_repo.get_reward_by_idempotency_key(
-                session, idempotency_key=idempotency_key
-            )
-
     def give(self, request: GiveRequest) -> GiveOutcome:
-        earlier = self.seen(request.idempotency_key)
-        if earlier is not None:
-            return Given(reward=earlier, created=False)
         try:
             giver = self._people.profile(request.giver_id)
             recipients = self._people.profiles(dict.fromkeys(request.recipient_ids))
@@ -110,15 +101,25 @@ class RewardService:
         now = self._now()
         with self._store.session() as session:
             audit.lock_chain(session)  # one giver's allowance is checked and spent atomically
+            earlier = reward_repo.get_reward_by_idempotency_key(
+                session, idempotency_key=request.idempotency_key
+            )
+            if earlier is not None:  # a retry or double submit: the first outcome stands
+                return Given(reward=earlier, created=False)
             giver_member = self._people.member(session, giver, team_id=request.team_id)
             recipient_members = [
                 self._people.member(session, p, team_id=request.team_id) for p in recipients
             ]
-            given = queries.given_this_month(
-                session,
-                giver=giver_member,
-                tz=giver.person.tz or self._settings.REWARD_TIMEZONE,
-                now=now,
+            counted = self._rules.allowance > 0 and not giver.person.is_admin
+            given = (
+                queries.given_this_month(
+                    session,
+                    giver=giver_member,
+                    tz=giver.person.tz or self._settings.REWARD_TIMEZONE,
+                    now=now,
+                )
+                if counted
+                else 0
             )
             decision = policy.evaluate(
                 rules=self._rules,

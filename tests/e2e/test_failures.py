@@ -70,3 +70,16 @@ def test_crash_between_claim_and_send(make_bot) -> None:
     assert claimed.short_id in alert[0]
     assert statuses(second) == [RewardStatus.IN_DOUBT]
     assert second.sends() == []
+
+
+def test_an_unexpected_error_after_the_ack_gives_a_ref_not_a_stack_trace(bot: BotHarness) -> None:
+    def broken(request: object) -> object:
+        raise RuntimeError("database on fire")
+
+    bot.runtime.rewards.give = broken  # type: ignore[method-assign]
+    response = bot.driver.command(f"<@{MARIA}> 100 thanks", user_id=BOB)
+    assert response.status_code == 200
+    told = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "Something went wrong" in t])
+    assert "ref `" in told[0]
+    assert "database on fire" not in told[0] and "Traceback" not in told[0]
+    assert statuses(bot) == []

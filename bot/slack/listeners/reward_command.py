@@ -8,6 +8,7 @@ and the idempotency key is Slack's trigger_id, so a retried delivery never gives
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,14 @@ from bot.rewards.service import Given, GiveRequest
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import people, points, short_id, text_only
+from bot.slack.errors import new_ref, unexpected_text
 from bot.slack.ids import Command
 from storage.states import RewardSource
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
 # Subcommand handlers by parsed type: handler(runtime, parsed, command, ack, respond)
@@ -82,6 +86,27 @@ def give(
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
+    # The listener thread is done once Slack has its ack; giving runs on the runtime's small
+    # giving pool, so a burst of commands queues there instead of fighting over the ledger's
+    # single writer (and Python's GIL) with the threads that acknowledge.
+    runtime.giving.submit(_finish_give, runtime, request, respond)
+
+
+def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
+    try:
+        _give_and_reply(runtime, request, respond)
+    except Exception:
+        ref = new_ref()
+        log.exception("giving failed (ref %s)", ref)
+        payload = text_only(unexpected_text(ref), sandbox=runtime.sandboxed)
+        try:
+            respond(replace_original=True, response_type="ephemeral", **payload)
+        except Exception:
+            log.exception("could not tell the giver about ref %s", ref)
+
+
+def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
+    sandbox = runtime.sandboxed
     outcome = runtime.rewards.give(request)
     if isinstance(outcome, Given):
         card = runtime.notifier.card(outcome.reward)
