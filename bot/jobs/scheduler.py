@@ -92,9 +92,7 @@ def fire_times(
     return found
 
 
-def latest_fire_time(
-    trigger: BaseTrigger, *, now: datetime, within: timedelta
-) -> datetime | None:
+def latest_fire_time(trigger: BaseTrigger, *, now: datetime, within: timedelta) -> datetime | None:
     """The most recent instant `trigger` fired at in [now - within, now], in UTC; None if none."""
     times = fire_times(trigger, since=now - within, until=now)
     return times[-1].astimezone(UTC) if times else None
@@ -202,6 +200,9 @@ class JobScheduler:
         with self._lock:
             if self._scheduler is not None:
                 raise RuntimeError("the scheduler is already running")
+            aps_log = logging.getLogger("apscheduler")
+            if aps_log.level == logging.NOTSET:
+                aps_log.setLevel(logging.WARNING)  # our own lines say what ran (and misfires show)
             scheduler = BackgroundScheduler(
                 jobstores={"default": MemoryJobStore()},  # never shared between processes
                 executors={"default": APThreadPoolExecutor(self._threads)},
