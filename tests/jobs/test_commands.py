@@ -18,8 +18,9 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.cli import build_parser, main
 from bot.commands.clock import run_clock
 from bot.fakeslack import FakeSlack
+from bot.jobs import registry
 from bot.jobs.base import JobContext, JobSpec
-from bot.jobs.registry import JOBS
+from bot.jobs.registry import JOBS, load_jobs
 from bot.plum.sandbox import SandboxServer
 from bot.settings import load_settings
 from storage import jobs as job_repo
@@ -73,6 +74,19 @@ def test_every_job_is_registered_on_a_cron_trigger_in_the_teams_time_zone() -> N
         assert isinstance(trigger, CronTrigger), name
         assert str(trigger.timezone) == "Asia/Tokyo", name
         assert spec.misfire_grace >= timedelta(hours=1), name
+
+
+def test_a_job_module_not_written_yet_is_left_out_but_a_broken_one_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert list(load_jobs(("not_written_yet", "balance_alert"))) == ["balance-alert"]
+
+    def missing_dependency(name: str) -> None:
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(registry.importlib, "import_module", missing_dependency)
+    with pytest.raises(ModuleNotFoundError, match="matplotlib"):
+        load_jobs(("weekly_summary",))
 
 
 # ── rewardbot jobs list / run ────────────────────────────────────────────────────────────
