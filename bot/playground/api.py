@@ -200,6 +200,19 @@ class Ui:
         except httpx.HTTPError as err:
             log.warning("app_home_opened for %s was not delivered: %s", user_id, err)
 
+    async def permalink(self, request: Request) -> Response:
+        """A message's permalink (chat.getPermalink on the fake) opens its conversation, with
+        the message scrolled to and marked."""
+        user_id = self._visitors.resolve(request.cookies.get(COOKIE))
+        channel = request.path_params["channel"]
+        stamp = request.path_params["stamp"].removeprefix("p")
+        if user_id is not None and channel == self._ws.im_of(user_id):
+            view = pages.DM
+        else:
+            view = self._screens.valid_view(channel)
+        anchor = f"#m{stamp}" if stamp.isdigit() else ""
+        return RedirectResponse(f"/?view={view}{anchor}", status_code=303)
+
     async def pane(self, request: Request) -> Response:
         user_id = self._who(None, request)
         view = self._screens.valid_view(request.query_params.get("view"))

@@ -216,7 +216,8 @@ def message_html(message: Mapping[str, Any], screen: Screen) -> str:
         )
     classes = "msg ephemeral" if ephemeral else "msg"
     return (
-        f'<div class="{classes}" data-container="message" data-channel="{esc(message["channel"])}" '
+        f'<div class="{classes}" id="m{esc(str(message["ts"]).replace(".", ""))}" '
+        f'data-container="message" data-channel="{esc(message["channel"])}" '
         f'data-ts="{esc(message["ts"])}" data-ephemeral="{"1" if ephemeral else ""}">'
         f"{avatar(author_id, names, bot=from_bot)}"
         f'<div class="msg-body"><div class="msg-head"><span class="author">{esc(author)}</span>'
@@ -337,7 +338,8 @@ def sandbox_pane(view: SandboxView | None) -> str:
     txs = (
         "".join(
             f"<tr><td>{esc(t['unique_id'])}</td><td>{esc(t['name'])}</td>"
-            f'<td class="num">{int(t["points"]):,}</td><td>{esc(str(t["sent_at"])[:16])}</td>'
+            f'<td class="num">{int(t["points"]):,}</td>'
+            f"<td>{esc(str(t['sent_at'])[:16].replace('T', ' '))}</td>"
             f"<td>{esc(str(t['expires_at'])[:10])}</td><td>{_tx_status(t)}</td></tr>"
             for t in view.transactions
         )

@@ -88,12 +88,14 @@ class Directory:
         return str(found.get("real_name") or found.get("name") or user_id)
 
     def selectable(self) -> list[tuple[str, str]]:
-        """(id, name) of the people a user select offers: everyone not deactivated."""
-        return [
-            (uid, self.name(uid))
+        """(id, name) of the people a user select offers: everyone not deactivated, people
+        before bots, by name."""
+        found = [
+            (bool(user.get("is_bot")), self.name(uid), uid)
             for uid, user in self.users.items()
             if not user.get("deleted") and uid != "USLACKBOT"
         ]
+        return [(uid, name) for _, name, uid in sorted(found)]
 
 
 # ── mrkdwn ───────────────────────────────────────────────────────────────────────────────

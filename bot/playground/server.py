@@ -2,7 +2,8 @@
 
 One HTTP server on 127.0.0.1 serves, under one port:
 - `/`            the page (`/static/…` its script and styles, `/ui/…` its endpoints),
-- `/slack/…`     the fake Slack Web API (`bot.fakeslack`), which the bot's SLACK_API_URL names,
+- `/slack/…`     the fake Slack Web API (`bot.fakeslack`), which the bot's SLACK_API_URL names
+                 (its permalinks, /slack/archives/…, open the message on the page),
 - `/bot/…`       the bot's own ASGI app (`bot.web`): Slack's requests at /bot/slack/events.
 The embedded Plum sandbox runs beside them (PLUM_BASE_URL=sandbox), on its own loopback port.
 
@@ -158,6 +159,7 @@ class Playground:
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),
                 Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
+                Route("/slack/archives/{channel}/{stamp}", e(ui.permalink), methods=["GET"]),
                 Mount("/slack", app=self.fake.app),
                 Mount("/bot", app=bot_app),
             ]

@@ -1,0 +1,197 @@
+"""The playground's server over HTTP (no browser): the page, its endpoints, its state on disk,
+and the `rewardbot playground` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.playground.server import Playground
+from tests.e2e.harness import BOB, CHEN, MARIA, message_text
+
+REPO = Path(__file__).resolve().parents[2]
+MAIN = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def call(playground: Playground, path: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{playground.url}{path.lstrip('/')}", json=body, timeout=10)
+
+
+def wait_for(playground: Playground, probe: Any) -> Any:
+    return playground.fake.wait_for(probe, timeout=10)
+
+
+def test_the_page_asks_who_you_are_then_remembers(playground: Playground) -> None:
+    with httpx.Client(base_url=playground.url, timeout=10) as client:
+        first = client.get("/")
+        assert first.status_code == 200
+        for name in ("Ada Lovelace", "Arthur Approver", "Maria Garcia", "Bob Brown", "Chen Wei"):
+            assert name in first.text
+        assert ">admin<" in first.text and ">approver<" in first.text
+        assert "Gone Person" not in first.text and "Helper Bot" not in first.text
+
+        page = client.get("/", params={"as": MARIA, "view": "C0KUDOS"})
+        assert page.status_code == 200
+        assert "<h1># kudos</h1>" in page.text
+        again = client.get("/", follow_redirects=False)  # the cookie says who
+        assert again.status_code == 303 and again.headers["location"] == f"/?as={MARIA}"
+        nobody = client.get("/", params={"as": "UGONE001"}, follow_redirects=False)
+        assert nobody.status_code == 303 and nobody.headers["location"] == f"/?as={MARIA}"
+
+
+def test_commands_are_signed_and_reach_the_bot(playground: Playground) -> None:
+    response = call(playground, "/ui/send", view="C0GENERAL", text="/reward @maria 10 nice demo")
+    assert response.status_code == 403  # nobody picked yet
+
+    response = call(
+        playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "/reward @maria 10 nice"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is True
+    announced = wait_for(
+        playground,
+        lambda: [m for m in playground.fake.messages("C0GENERAL") if "rewarded" in message_text(m)],
+    )
+    assert "<@UMARIA01>" in message_text(announced[0])
+    commands = [c for c in playground.fake.calls if c["method"] == "chat.postMessage"]
+    assert commands and all(c["token_ok"] for c in playground.fake.calls)
+    sandbox = httpx.get(f"{playground.url}ui/sandbox", timeout=10).json()
+    wait_for(playground, lambda: playground.sandbox_json()["people"])  # type: ignore[index]
+    sandbox = httpx.get(f"{playground.url}ui/sandbox", timeout=10).json()
+    assert sandbox["people"] == [{"name": "Maria Garcia", "email": "maria@acme.test", "points": 10}]
+
+
+def test_what_slack_would_refuse_is_refused(playground: Playground) -> None:
+    bad = call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "/kudos x"})
+    assert bad.status_code == 400
+    assert "/kudos is not a valid command" in bad.json()["error"]
+    nowhere = call(playground, "/ui/send", **{"as": BOB, "view": "sandbox", "text": "hi"})
+    assert nowhere.status_code == 400
+
+    call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "/reward"})
+    view = wait_for(playground, lambda: playground.fake.modal_stack(BOB))[-1]
+    stolen = call(
+        playground,
+        "/ui/action",
+        **{"as": CHEN, "container": {"type": "view", "view_id": view["id"]}, "action_id": "x"},
+    )
+    assert stolen.status_code == 403
+    not_open = call(playground, "/ui/submit", **{"as": CHEN, "view_id": view["id"], "values": {}})
+    assert not_open.status_code == 409
+
+    before = len(playground.fake.calls)
+    empty = call(playground, "/ui/submit", **{"as": BOB, "view_id": view["id"], "values": {}})
+    assert empty.status_code == 200
+    assert empty.json()["errors"] == {
+        "recipients": "Please complete this required field.",
+        "amount": "Please complete this required field.",
+        "citation": "Please complete this required field.",
+    }
+    assert len(playground.fake.calls) == before  # the bot never heard of it
+    assert playground.fake.modal_stack(BOB)[-1]["id"] == view["id"]
+
+    closed = call(playground, "/ui/close", **{"as": BOB, "view_id": view["id"]})
+    assert closed.status_code == 200 and playground.fake.modal_stack(BOB) == []
+
+
+def test_permalinks_open_the_conversation_at_the_message(playground: Playground) -> None:
+    call(playground, "/ui/send", **{"as": MARIA, "view": "C0GENERAL", "text": "hello there"})
+    message = playground.fake.messages("C0GENERAL")[-1]
+    assert message["user"] == MARIA and message["text"] == "hello there"
+    stamp = message["ts"].replace(".", "")
+    response = httpx.get(f"{playground.url}slack/archives/C0GENERAL/p{stamp}", timeout=10)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/?view=C0GENERAL#m{stamp}"
+
+
+def test_live_updates_wait_for_a_change(playground: Playground) -> None:
+    version = playground.version()
+    start = time.monotonic()
+    answer = httpx.get(f"{playground.url}ui/wait", params={"since": "old"}, timeout=10).json()
+    assert answer["version"] == version and time.monotonic() - start < 2
+
+    call(playground, "/ui/send", **{"as": MARIA, "view": "C0KUDOS", "text": "hi"})
+    changed = httpx.get(f"{playground.url}ui/wait", params={"since": version}, timeout=30).json()
+    assert changed["version"] != version
+    pane = httpx.get(
+        f"{playground.url}ui/pane", params={"as": BOB, "view": "C0GENERAL"}, timeout=10
+    ).json()
+    assert '<span class="badge">1</span>' in pane["sidebar"]  # #kudos has something new
+
+
+def test_jobs_run_now(playground: Playground) -> None:
+    from bot.playground.jobs import available_jobs
+
+    jobs = available_jobs()
+    page = httpx.get(playground.url, params={"as": BOB}, timeout=10).text
+    if jobs is None:
+        assert "Scheduled jobs" not in page
+        return
+    assert "Scheduled jobs" in page
+    unknown = call(playground, "/ui/jobs/run", **{"as": BOB, "name": "nope"})
+    assert unknown.status_code == 404
+    ran = call(playground, "/ui/jobs/run", **{"as": BOB, "name": "weekly-summary"})
+    assert ran.status_code == 200, ran.text
+    assert "C0KUDOS" in ran.json()["result"]
+    summary = wait_for(playground, lambda: playground.fake.messages("C0KUDOS"))
+    assert "Sandbox: no real reward was sent." in message_text(summary[-1])
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = Playground(state_dir=state, port=0).start()
+    try:
+        call(first, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "/reward @chen 30 ok"})
+        wait_for(first, lambda: first.sandbox_json()["people"])  # type: ignore[index]
+    finally:
+        first.stop()
+    assert (state / "rewardbot.db").is_file()
+    second = Playground(state_dir=state, port=0).start()
+    try:
+        assert second.sandbox_json()["people"][0]["points"] == 30  # type: ignore[index]
+        call(second, "/ui/send", **{"as": CHEN, "view": "dm", "text": "/reward balance"})
+        balance = wait_for(
+            second,
+            lambda: [e for e in second.fake.ephemerals(CHEN) if "Looking" not in message_text(e)],
+        )
+        assert "30 points" in message_text(balance[-1])
+    finally:
+        second.stop()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "playground", "--port", "0"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Playground: http://127.0.0.1:"), line
+        url = line.split()[1]
+        assert httpx.get(url, timeout=10).status_code == 200
+        assert (tmp_path / "playground-data" / "rewardbot.db").is_file()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode in (0, 130)  # 130: stopped by Ctrl-C, as `rewardbot serve`
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
