@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.playground.server import Playground
-from tests.e2e.harness import BOB, MARIA
+from tests.e2e.harness import ADMIN, BOB, MARIA
 from tests.playground.browser import SlackPage, expect
 
 
@@ -142,3 +142,19 @@ def test_global_shortcut_opens_the_form(slack: SlackPage) -> None:
     expect(slack.modal.locator(".modal-head h2")).to_have_text("Send a reward")
     slack.modal.get_by_role("button", name="Cancel").click()
     expect(slack.modal).to_have_count(0)
+
+
+def test_run_a_scheduled_job_now(slack: SlackPage) -> None:
+    from bot.playground.jobs import available_jobs
+
+    slack.open(ADMIN)
+    if available_jobs() is None:  # a build without the jobs registry shows no control
+        expect(slack.page.locator("#sidebar", has_text="Scheduled jobs")).to_have_count(0)
+        return
+    slack.go("Scheduled jobs")
+    job = slack.page.locator(".job", has_text="weekly-summary")
+    job.get_by_role("button", name="Run now").click()
+    expect(job.locator(".job-result")).to_contain_text("posted in C0KUDOS")
+    expect(slack.unread("kudos")).to_have_text("1")
+    slack.go("kudos")
+    expect(slack.message("Sandbox: no real reward was sent.")).to_contain_text("week")
