@@ -6,9 +6,11 @@
     with store.session(correlation_id="ref-123") as s:          # one transaction
         created = rewards.create_reward(s, giver=..., recipients=[(member, 100)], ...)
 
-Modules: `members`, `rewards` (create, state changes), `approvals`, `links` (link batches,
-orders), `jobs` (run claims), `once` (do-once keys), `messages` (Slack copies of a reward),
-`settings_log`, `tokens` (DatabaseTokenStore), `queries` (reports), `audit`, `migrations`.
+Modules: `members`, `rewards` (create, every step; re-exports `reward_views`), `approvals`,
+`transitions` (the compare-and-set machinery), `links` (link batches, orders), `jobs` (run
+claims), `once` (do-once keys), `messages` (Slack copies of a reward), `settings_log`, `tokens`
+(DatabaseTokenStore), `queries` (reports), `audit`, `keys`, `crypto`, `migrations`.
+Use `store.read_session()` for reads (never blocks writers on SQLite).
 """
 
 from storage.db import Store, make_engine, open_store, store_from_settings
