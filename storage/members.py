@@ -117,7 +117,7 @@ def set_role(
         after={"role": role.value},
         reason=reason,
     )
-    return require_member_fresh(session, target.id)
+    return _fresh_member(session, target.id)
 
 
 def set_manager(
@@ -155,7 +155,7 @@ def set_manager(
         after={"manager": new_manager.slack_user_id if new_manager else None},
         reason=reason,
     )
-    return require_member_fresh(session, target.id)
+    return _fresh_member(session, target.id)
 
 
 def _manages_indirectly(session: Session, *, manager_id: int | None, member_id: int) -> bool:
@@ -171,7 +171,7 @@ def _manages_indirectly(session: Session, *, manager_id: int | None, member_id: 
     return False
 
 
-def require_member_fresh(session: Session, member_id: int | None) -> Member:
+def _fresh_member(session: Session, member_id: int | None) -> Member:
     member = session.get(Member, member_id, populate_existing=True)
     if member is None:
         raise MemberNotFound(member_id)
