@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,9 @@ from bot.playground.jobs import run_job
 from bot.playground.screens import Screens
 from bot.playground.session import COOKIE, Visitors
 from bot.slack.ids import SHORTCUT_TYPES, Command, Shortcut
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class Ui:
         screens: Screens,
         template: Template,
         version: Callable[[], str],
-        runtime: Any,
+        runtime: Runtime,
         sandbox_json: Callable[[], dict[str, Any] | None],
         job_results: MutableMapping[str, str],
         about: str,
@@ -120,8 +123,8 @@ class Ui:
 
         return run
 
-    def _who(self, data: dict[str, Any] | None, request: Request) -> str:
-        given = (data or {}).get("as") if data is not None else request.query_params.get("as")
+    def _who(self, given: object) -> str:
+        """The person a request is made as (`as`), who must be someone a visitor may be."""
         user_id = self._visitors.resolve(str(given or ""))
         if user_id is None:
             raise Problem("pick who you are first", 403)
@@ -214,7 +217,7 @@ class Ui:
         return RedirectResponse(f"/?view={view}{anchor}", status_code=303)
 
     async def pane(self, request: Request) -> Response:
-        user_id = self._who(None, request)
+        user_id = self._who(request.query_params.get("as"))
         view = self._screens.valid_view(request.query_params.get("view"))
         regions = self._screens.regions(user_id, view)
         return JSONResponse({"ok": True, "version": self._version(), **regions.as_json()})
@@ -232,7 +235,7 @@ class Ui:
     # ------------------------------------------------------------------ what people do
     async def send(self, request: Request) -> Response:
         data = await _body(request)
-        user_id = self._who(data, request)
+        user_id = self._who(data.get("as"))
         view = self._screens.valid_view(str(data.get("view") or ""))
         if view == pages.DM:
             channel_id = self._screens.dm_channel(user_id)
@@ -263,7 +266,7 @@ class Ui:
 
     async def action(self, request: Request) -> Response:
         data = await _body(request)
-        user_id = self._who(data, request)
+        user_id = self._who(data.get("as"))
         container = data.get("container") or {}
         action_id = str(data.get("action_id") or "")
         driver = self._visitors.driver(user_id)
@@ -332,7 +335,7 @@ class Ui:
 
     async def submit(self, request: Request) -> Response:
         data = await _body(request)
-        user_id = self._who(data, request)
+        user_id = self._who(data.get("as"))
         view = self._top_modal(user_id, str(data.get("view_id") or ""))
         raw = data.get("values") if isinstance(data.get("values"), dict) else {}
         values = forms.state_values(view, raw, users=self._people_ids())
@@ -358,7 +361,7 @@ class Ui:
 
     async def close(self, request: Request) -> Response:
         data = await _body(request)
-        user_id = self._who(data, request)
+        user_id = self._who(data.get("as"))
         view = self._top_modal(user_id, str(data.get("view_id") or ""))
         self._visitors.forget_draft(user_id, view["id"])
         if view.get("notify_on_close"):
@@ -370,7 +373,7 @@ class Ui:
 
     async def shortcut(self, request: Request) -> Response:
         data = await _body(request)
-        user_id = self._who(data, request)
+        user_id = self._who(data.get("as"))
         try:
             callback = Shortcut(str(data.get("callback_id") or ""))
         except ValueError:
@@ -398,7 +401,7 @@ class Ui:
     # ------------------------------------------------------------------ the playground's tools
     async def run_job(self, request: Request) -> Response:
         data = await _body(request)
-        self._who(data, request)
+        self._who(data.get("as"))
         name = str(data.get("name") or "")
         try:
             result = await run_in_threadpool(run_job, self._runtime, name)

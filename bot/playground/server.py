@@ -34,7 +34,7 @@ from bot.fakeslack import FakeSlack, Workspace
 from bot.playground import config
 from bot.playground.api import Ui
 from bot.playground.jobs import available_jobs
-from bot.playground.sandbox_view import sandbox_view
+from bot.playground.sandbox_view import SandboxView, sandbox_view
 from bot.playground.screens import Screens
 from bot.playground.session import Visitors
 from bot.runtime import Runtime
@@ -104,7 +104,7 @@ class Playground:
         sandbox = self.runtime.sandbox
         return f"{self.fake.workspace.version}.{len(sandbox.requests) if sandbox else 0}"
 
-    def sandbox_view(self) -> Any:
+    def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
             return None
         return sandbox_view(self.runtime.sandbox, users=self.fake.workspace.users())
