@@ -35,17 +35,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.playground.server import Playground
+    from bot.playground.server import Playground, PlaygroundError
 
     if not 0 <= args.port <= 65535:
         raise SystemExit("rewardbot playground: --port must be 0 to 65535")
     try:
         playground = Playground(state_dir=args.state_dir, port=args.port)
-    except OSError as err:
-        raise SystemExit(
-            f"rewardbot playground: can't listen on 127.0.0.1:{args.port} ({err.strerror}); "
-            "pick another --port"
-        ) from None
+    except PlaygroundError as err:
+        raise SystemExit(f"rewardbot playground: {err}") from None
     print(f"Playground: {playground.url}", flush=True)
     print(f"  state in {args.state_dir.resolve()} · Ctrl-C stops it", flush=True)
     playground.serve_forever()

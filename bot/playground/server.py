@@ -59,11 +59,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class PlaygroundError(Exception):
+    """The playground can't start here (port taken, state directory unusable); the message
+    says what to change."""
+
+
 class Playground:
     def __init__(self, *, state_dir: Path, port: int = 3000) -> None:
         self.state_dir = state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self._socket = _bind(HOST, port)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise PlaygroundError(
+                f"can't use the state directory {state_dir} ({err.strerror})"
+            ) from None
+        try:
+            self._socket = _bind(HOST, port)
+        except OSError as err:
+            raise PlaygroundError(
+                f"can't listen on {HOST}:{port} ({err.strerror}); pick another --port"
+            ) from None
         self.port = int(self._socket.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}/"
         signing_secret, bot_token = config.new_secrets()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.playground.server import Playground
+from bot.playground.server import Playground, PlaygroundError
 from tests.e2e.harness import BOB, CHEN, MARIA, message_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -195,3 +196,15 @@ def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
     assert process.returncode in (0, 130)  # 130: stopped by Ctrl-C, as `rewardbot serve`
     assert process.stderr is not None
     assert "Traceback" not in process.stderr.read()
+
+
+def test_a_taken_port_is_said_plainly(tmp_path: Path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(PlaygroundError, match=f"can't listen on 127.0.0.1:{port}"):
+            Playground(state_dir=tmp_path / "state", port=port)
+    finally:
+        taken.close()
