@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, MutableMapping
 from datetime import datetime
@@ -96,6 +97,7 @@ class Ui:
         sandbox_json: Callable[[], dict[str, Any] | None],
         job_results: MutableMapping[str, str],
         about: str,
+        stopping: threading.Event,
     ) -> None:
         self._fake = fake
         self._ws = fake.workspace
@@ -107,6 +109,7 @@ class Ui:
         self._sandbox_json = sandbox_json
         self._job_results = job_results
         self._about = about
+        self._stopping = stopping
 
     # ------------------------------------------------------------------ plumbing
     def endpoint(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
@@ -227,7 +230,7 @@ class Ui:
         since = request.query_params.get("since", "")
         deadline = time.monotonic() + WAIT_SECONDS
         while self._version() == since and time.monotonic() < deadline:
-            if await request.is_disconnected():
+            if self._stopping.is_set() or await request.is_disconnected():
                 break
             await asyncio.sleep(WAIT_STEP_SECONDS)
         return JSONResponse({"version": self._version()})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import threading
 import time
@@ -105,10 +106,11 @@ class Playground:
             approvers=self.settings.REWARD_APPROVERS,
         )
         self.job_results: dict[str, str] = {}
-        self.app = self._build_app()
+        self.stopping = threading.Event()
+        self._stopped = False
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._stopped = False
+        self.app = self._build_app()
 
     def __repr__(self) -> str:
         return f"Playground({self.url}, state_dir={str(self.state_dir)!r})"
@@ -159,6 +161,7 @@ class Playground:
             sandbox_json=self.sandbox_json,
             job_results=self.job_results,
             about=self.about(),
+            stopping=self.stopping,
         )
         e = ui.endpoint
         return Starlette(
@@ -210,21 +213,32 @@ class Playground:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until Ctrl-C; then stop everything."""
+        """Serve until Ctrl-C or SIGTERM; then stop everything, in order."""
+        self.start()
+        asked = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: asked.set())
         try:
-            self._uvicorn().run(sockets=[self._socket])
+            while not asked.wait(0.5):
+                if self._thread is None or not self._thread.is_alive():
+                    break
+        except KeyboardInterrupt:
+            pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             self.stop()
 
     def stop(self) -> None:
+        """The bot first (the delivery worker finishes what it started, telling people through
+        the fake Slack, which is still served), then the server."""
         if self._stopped:
             return
         self._stopped = True
+        self.stopping.set()
+        self.runtime.stop()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
         self.visitors.close()
-        self.runtime.stop()
         self._socket.close()
