@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +26,7 @@ from bot.plum import (
     Recipient,
     SendBalanceResult,
 )
-from bot.rewards.parse import to_plain_text
+from bot.rewards.parse import mentioned_user_ids, to_plain_text
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.rewards import RecipientResult, RewardDetails
@@ -165,7 +164,7 @@ class DeliveryWorker:
                 f"{people} has no email address in Slack any more, so nothing was sent.",
             )
         citation = to_plain_text(
-            reward.reward.citation, names=self._names(_mentioned(reward.reward.citation))
+            reward.reward.citation, names=self._names(mentioned_user_ids(reward.reward.citation))
         )
         recipients = [
             Recipient(
@@ -220,13 +219,6 @@ class DeliveryWorker:
             fn(*args)
         except Exception:
             log.exception("could not post a delivery notification")
-
-
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-def _mentioned(text: str) -> list[str]:
-    return _MENTION.findall(text)
 
 
 def _recipient_results(

@@ -241,6 +241,11 @@ _SUBCOMMANDS = (
 )
 
 
+def mentioned_user_ids(text: str) -> list[str]:
+    """The user ids of the `<@U…>` mentions in Slack mrkdwn, in order, without repeats."""
+    return list(dict.fromkeys(_USER_MENTION.findall(text)))
+
+
 def to_plain_text(mrkdwn: str, *, names: Mapping[str, str] | None = None) -> str:
     """What a person sees: `<@U1|maria>` → `@maria`, `<#C1|general>` → `#general`,
     `<https://x|label>` → `label`, `&amp;` → `&`. `names` (user id → name) fills in bare

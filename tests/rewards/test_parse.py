@@ -26,6 +26,7 @@ from bot.rewards.parse import (
     ShowLeaderboard,
     hashtags,
     help_text,
+    mentioned_user_ids,
     parse_amount,
     parse_command,
     to_plain_text,
@@ -476,3 +477,16 @@ def test_parser_never_raises_on_mixed_up_input() -> None:
         if isinstance(result, ParseError):
             assert result.message and len(result.message) < 400, text
     assert {"GiveReward", "ParseError", "CancelReward", "ShowHelp"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thanks <@U1ABC|maria> and <@W2DEF>!", ["U1ABC", "W2DEF"]),
+        ("<@U1ABC> <@U1ABC|maria>", ["U1ABC"]),
+        ("no one here, <#C123|general> <!here>", []),
+    ],
+    ids=["both-forms", "repeats", "none"],
+)
+def test_mentioned_user_ids(text: str, expected: list[str]) -> None:
+    assert mentioned_user_ids(text) == expected

@@ -15,7 +15,6 @@ refused creates nothing, so the corrected form can be sent from the same modal.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
+from bot.rewards.parse import mentioned_user_ids
 from bot.rewards.policy import Field
 from bot.rewards.service import Given, GiveOutcome, GiveRequest, Refused
 from bot.slack.blocks import reward_messages
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBMIT_BUDGET_SECONDS = 2.0  # answer within Slack's 3 s, with room for the network
-MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 T = TypeVar("T")
 
 
@@ -137,7 +136,7 @@ def refusal_errors(
 
 
 def _mentioned(errors: dict[str, str]) -> list[str]:
-    return MENTION.findall(" ".join(errors.values()))
+    return mentioned_user_ids(" ".join(errors.values()))
 
 
 def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[str]]:
