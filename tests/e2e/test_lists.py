@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.slack.listeners.lists import period_bounds
-from storage.models import Reward
+from storage.models import Reward, RewardRecipient
 from tests.e2e.harness import BOB, CHEN, MARIA, BotHarness
 
 
@@ -96,6 +96,11 @@ def test_leaderboard_counts_only_the_period(make_bot) -> None:
         old = session.exec(select(Reward).where(Reward.total_points == 70)).one()
         old.sent_at = moved
         session.add(old)
+        for line in session.exec(
+            select(RewardRecipient).where(RewardRecipient.reward_id == old.id)
+        ).all():
+            line.sent_at = moved  # reports read the recipients' delivery times
+            session.add(line)
 
     week = ask(bot, "leaderboard week", user=BOB, marker="Leaderboard this week")
     assert "<@UMARIA01> · 100 points" in week

@@ -46,7 +46,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop on this thread while it is open, so it
+# must be closed before other test packages (which use asyncio.run) run.
+@pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
     problem = _missing_browser()
     if problem:
