@@ -66,6 +66,9 @@ class People:
         self._ttl = ttl_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, Profile]] = {}
+        # user id → (the profile last written to the ledger, its member id): an unchanged
+        # profile needs no upsert, only a primary-key read.
+        self._written: dict[str, tuple[Profile, int]] = {}
         self._lock = threading.Lock()
 
     def profile(self, user_id: str) -> Profile:
@@ -103,6 +106,13 @@ class People:
     def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:
         """The ledger's member for this profile, refreshed and with the configured role."""
         person = profile.person
+        wanted = role_for(self._settings, person.user_id)
+        with self._lock:
+            written = self._written.get(person.user_id)
+        if written is not None and written[0] == profile:
+            known = session.get(Member, written[1])
+            if known is not None and known.role == wanted.value:
+                return known
         member = member_repo.upsert_member(
             session,
             team_id=profile.team_id or team_id,
@@ -114,7 +124,6 @@ class People:
             is_bot=person.is_bot,
             active=not person.deleted,
         )
-        wanted = role_for(self._settings, person.user_id)
         if member.role != wanted.value:
             member = member_repo.set_role(
                 session,
@@ -123,4 +132,7 @@ class People:
                 actor="system",
                 reason="REWARD_ADMINS / REWARD_APPROVERS",
             )
+        if member.id is not None:
+            with self._lock:
+                self._written[person.user_id] = (profile, member.id)
         return member
