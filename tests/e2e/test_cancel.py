@@ -217,6 +217,11 @@ def test_a_reward_waiting_for_approval_is_cancelled_without_xoxoday(bot: BotHarn
     assert "It hadn't been sent, so no points left Xoxoday." in told[0]
     assert "over budget" in told[0]
     assert withdrawal_dms(bot, CHEN) == []
+    # The approver's copy of the request shows the cancellation and loses its buttons.
+    request = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(APPROVER) if "cancelled" in message_text(m).lower()]
+    )
+    assert not [b for b in request[0].get("blocks") or [] if b.get("type") == "actions"]
 
 
 def test_a_queued_reward_is_cancelled_and_never_sent(make_bot) -> None:

@@ -72,6 +72,8 @@ def cancel(
         _reply(respond, text_only(outcome.text, sandbox=sandbox))
         return
     card = card_for(outcome.reward)
+    if outcome.was == RewardStatus.PENDING_APPROVAL:
+        runtime.approvals.refresh_copies(outcome.reward)  # approvers' copies lose their buttons
     runtime.notifier.on_change([card.giver_id, *card.recipient_ids])  # their App Homes
     for line in outcome.withdrawn:
         uid = line.member.slack_user_id
