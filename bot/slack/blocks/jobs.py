@@ -17,8 +17,6 @@ from typing import Any, Literal
 from bot.slack.blocks.approvals import request_blocks
 from bot.slack.blocks.cards import ApprovalCard, RewardCard, unique_rewards
 from bot.slack.blocks.common import (
-    MESSAGE_MAX_BLOCKS,
-    MESSAGE_TEXT_BUDGET,
     REDEEM_HINT,
     format_date,
     format_datetime,
@@ -30,8 +28,8 @@ from bot.slack.blocks.common import (
     points,
     short_id,
 )
-from bot.slack.blocks.kit import Block, context, fitting, header, section, text_size
-from bot.slack.blocks.reward_messages import in_doubt_row, settle_buttons
+from bot.slack.blocks.kit import Block, context, header, section
+from bot.slack.blocks.reward_messages import in_doubt_list
 
 Payload = dict[str, Any]
 TokenKind = Literal["refresh", "access"]
@@ -245,18 +243,13 @@ def in_doubt_report(
         f"whether the points arrived, and I won't send {'them' if plural else 'it'} again by "
         "myself. Check each in Xoxoday's dashboard and settle it here; the giver is told."
     )
-    blocks: list[Block] = [header("Rewards still in doubt"), section(intro)]
-    rows = [[in_doubt_row(card, tz), settle_buttons(card)] for card in cards]
-    room = fitting(
-        rows,
-        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # the sandbox notice, "more" line
-        chars_left=MESSAGE_TEXT_BUDGET - text_size(blocks) - 200,
-    )
-    for row in rows[:room]:
-        blocks += row
-    if n > room:
-        blocks.append(
-            context(f"…and {n - room} more: see *Rewards in doubt* in the bot's App Home.")
-        )
     text = f"{n} reward{'s' if plural else ''} still in doubt: check and settle them."
-    return message(text, blocks, sandbox=sandbox)
+    return in_doubt_list(
+        title="Rewards still in doubt",
+        intro=intro,
+        cards=cards,
+        total=n,
+        tz=tz,
+        text=text,
+        sandbox=sandbox,
+    )

@@ -352,7 +352,31 @@ def admin_crash_recovery_alert(
         f"{'them' if n != 1 else 'it'}. I won't send anything again by myself. Check each in "
         "Xoxoday's dashboard and settle it here."
     )
-    blocks: list[Block] = [header("Rewards in doubt after a restart"), section(intro)]
+    text = f"{n} reward{'s' if n != 1 else ''} in doubt after a restart: check and settle them."
+    return in_doubt_list(
+        title="Rewards in doubt after a restart",
+        intro=intro,
+        cards=cards,
+        total=n,
+        tz=tz,
+        text=text,
+        sandbox=sandbox,
+    )
+
+
+def in_doubt_list(
+    *,
+    title: str,
+    intro: str,
+    cards: Sequence[RewardCard],
+    total: int,
+    tz: str | None,
+    text: str,
+    sandbox: bool,
+) -> Payload:
+    """A message listing in-doubt rewards, each with its settle buttons; what does not fit
+    within Slack's limits is counted in a last line pointing at the App Home."""
+    blocks: list[Block] = [header(title), section(intro)]
     rows = [[in_doubt_row(card, tz), settle_buttons(card)] for card in cards]
     room = fitting(
         rows,
@@ -361,11 +385,10 @@ def admin_crash_recovery_alert(
     )
     for row in rows[:room]:
         blocks += row
-    if n > room:
+    if total > room:
         blocks.append(
-            context(f"…and {n - room} more: see *Rewards in doubt* in the bot's App Home.")
+            context(f"…and {total - room} more: see *Rewards in doubt* in the bot's App Home.")
         )
-    text = f"{n} reward{'s' if n != 1 else ''} in doubt after a restart: check and settle them."
     return message(text, blocks, sandbox=sandbox)
 
 
