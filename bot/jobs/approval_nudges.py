@@ -226,18 +226,8 @@ def post(
             escalated=escalated,
             asked=asked,
         )
-        ref = runtime.notifier.dm(target.member.slack_user_id, payload)
-        if ref is None:
+        if runtime.approvals.post_copy(reward, member=target.member, payload=payload) is None:
             continue
-        with runtime.store.session() as session:
-            message_repo.record_reward_message(
-                session,
-                reward_id=reward.id,
-                kind=REQUEST_KIND,
-                channel_id=ref["channel"],
-                message_ts=ref["ts"],
-                member=target.member,
-            )
         sent += 1
     return sent
 

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -213,18 +214,9 @@ class ApprovalService:
             payload = approval_blocks.approval_request(
                 request=request, tz=target.member.tz, sandbox=self._sandbox
             )
-            ref = self._notifier.dm(target.member.slack_user_id, payload)
+            ref = self.post_copy(reward, member=target.member, payload=payload)
             if ref is None:
                 continue
-            with self._store.session() as session:
-                message_repo.record_reward_message(
-                    session,
-                    reward_id=reward.id,
-                    kind=REQUEST_KIND,
-                    channel_id=ref["channel"],
-                    message_ts=ref["ts"],
-                    member=target.member,
-                )
             posted.append((target, ref))
         log.info("reward %s: approval asked of %d people", reward.short_id, len(posted))
         self._catch_up(reward, posted)
@@ -413,6 +405,25 @@ class ApprovalService:
             ),
         )
         self._notifier.on_change([giver.slack_user_id, decision.decided_by or "", *asked])
+
+    def post_copy(
+        self, reward: RewardDetails, *, member: Member, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """DM one copy of a request (or a reminder of it) and record it, so the first decision
+        updates it too. None when Slack refused the DM."""
+        ref = self._notifier.dm(member.slack_user_id, payload)
+        if ref is None:
+            return None
+        with self._store.session() as session:
+            message_repo.record_reward_message(
+                session,
+                reward_id=reward.id,
+                kind=REQUEST_KIND,
+                channel_id=ref["channel"],
+                message_ts=ref["ts"],
+                member=member,
+            )
+        return ref
 
     def refresh_copies(self, reward: RewardDetails) -> bool:
         """Show a request's end (decided, cancelled, expired) on every copy, once per outcome
