@@ -1,0 +1,73 @@
+"""`rewardbot serve`: HTTP under uvicorn by default, Socket Mode with SLACK_APP_TOKEN, and one
+clear line when a required setting is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from bot.cli import main
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-serve-test")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("PLUM_BASE_URL", "sandbox")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+
+
+def test_http_mode_serves_slack_events_and_healthz(
+    env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "serve-secret")
+    monkeypatch.setenv("PORT", "4321")
+    served: dict[str, Any] = {}
+
+    def fake_run(app: Any, **kwargs: Any) -> None:
+        served.update(kwargs)
+        with TestClient(app) as client:
+            served["health"] = client.get("/healthz").json()
+            served["unsigned"] = client.post(
+                "/slack/events", content=b"command=/reward"
+            ).status_code
+
+    monkeypatch.setattr("uvicorn.run", fake_run)
+    assert main(["serve", "--no-scheduler"]) == 0
+    assert served["port"] == 4321
+    assert served["health"]["database"] == "ok" and served["health"]["plum"] == "ok"
+    assert served["health"]["sandbox"] is True
+    assert served["unsigned"] == 401
+
+
+def test_socket_mode_when_an_app_token_is_set(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-serve-test")
+    started: list[str] = []
+
+    class FakeHandler:
+        def __init__(self, app: Any, token: str) -> None:
+            self.token = token
+
+        def start(self) -> None:
+            started.append(self.token)
+
+    monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler", FakeHandler)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("HTTP in Socket Mode"))
+    assert main(["serve", "--no-scheduler"]) == 0
+    assert started == ["xapp-1-serve-test"]
+
+
+def test_http_mode_without_a_signing_secret_says_so(
+    env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "rewardbot: configuration error: SLACK_SIGNING_SECRET"
+    )
