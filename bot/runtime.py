@@ -88,10 +88,11 @@ class Runtime:
     approvals: ApprovalService
     sandbox: SandboxServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-    # Work done after Slack has its ack (giving from a slash command). Two threads: SQLite has
-    # one writer and giving is serialised by the audit-chain lock anyway.
+    # Work done after Slack has its ack (giving from a slash command). One thread: SQLite has
+    # one writer and giving is serialised by the audit-chain lock anyway, and fewer busy threads
+    # leave the GIL to the threads that acknowledge (benchmarks/slack_ack.py).
     giving: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="giving")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="giving")
     )
 
     @classmethod
