@@ -133,8 +133,8 @@ class Playground:
     def about(self) -> str:
         return (
             "Everything here is local: the bot runs in this process against a fake Slack and "
-            "the Plum sandbox. Admin: Ada Lovelace · approver: Arthur Approver · rewards over "
-            f"{config.APPROVAL_THRESHOLD} points need approval · company values: "
+            "the Plum sandbox. Admin: Ada Lovelace · approver: Arthur Approver · rewards of "
+            f"{config.APPROVAL_THRESHOLD} points or more need approval · company values: "
             + ", ".join(f"#{v}" for v in config.COMPANY_VALUES)
             + f" · state in {self.state_dir}."
         )
