@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -66,6 +67,7 @@ class DeliveryWorker:
         sender_email: str,
         names: Callable[[Sequence[str]], dict[str, str]] = lambda ids: {},
         threads: int = 4,
+        notify_threads: int = 4,
         poll_seconds: float = 2.0,
     ) -> None:
         self._store = store
@@ -79,6 +81,10 @@ class DeliveryWorker:
         self._pending_wakes = 0
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
+        # Slack messages about a delivery are posted from their own small pool, so a delivery
+        # thread goes back to the outbox as soon as the ledger has the outcome.
+        self._notify_threads = max(1, notify_threads)
+        self._telling: ThreadPoolExecutor | None = None
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -95,6 +101,9 @@ class DeliveryWorker:
 
     def start(self) -> None:
         self._stopping.clear()
+        self._telling = ThreadPoolExecutor(
+            max_workers=self._notify_threads, thread_name_prefix="delivery-tell"
+        )
         for n in range(self._threads):
             thread = threading.Thread(target=self._loop, name=f"delivery-{n}", daemon=True)
             thread.start()
@@ -107,6 +116,9 @@ class DeliveryWorker:
         for thread in self._workers:
             thread.join(timeout)
         self._workers.clear()
+        if self._telling is not None:
+            self._telling.shutdown(wait=True)  # every outcome already recorded is still told
+            self._telling = None
 
     def wake(self) -> None:
         with self._wake:
@@ -215,6 +227,17 @@ class DeliveryWorker:
         )
 
     def _notify(self, fn: Callable[..., None], *args: object) -> None:
+        telling = self._telling
+        if telling is None:  # not started (start-up recovery, tests driving run_once)
+            self._tell(fn, *args)
+            return
+        try:
+            telling.submit(self._tell, fn, *args)
+        except RuntimeError:  # shutting down: tell now rather than not at all
+            self._tell(fn, *args)
+
+    @staticmethod
+    def _tell(fn: Callable[..., None], *args: object) -> None:
         try:
             fn(*args)
         except Exception:
