@@ -12,6 +12,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from bot.fakeslack.errors import SlackError
+from bot.fakeslack.store import Kind, Record
 
 if TYPE_CHECKING:
     from bot.fakeslack.workspace import Workspace
@@ -76,6 +77,8 @@ class FileStore:
                     completed=True,
                 )
                 shared.append(self._public(found, url_root))
+                described = {k: v for k, v in found.items() if k != "content"}
+                self._ws.persist(Record(Kind.FILE, found["id"], described, blob=found["content"]))
             if channel_id:
                 self._ws.post_message(
                     channel=channel_id,
@@ -99,6 +102,11 @@ class FileStore:
             if found is None or not found["completed"]:
                 raise SlackError("file_not_found")
             return copy.deepcopy(found)
+
+    def restore(self, record: dict[str, Any], *, content: bytes) -> None:
+        """Put back a completed upload (from a workspace store)."""
+        with self._ws.lock:
+            self._files[record["id"]] = {**record, "content": content}
 
     def snapshot(self) -> list[dict[str, Any]]:
         """JSON-able: bytes as `content_b64`."""

@@ -11,6 +11,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from bot.fakeslack.errors import SlackError
+from bot.fakeslack.store import Kind, Record
 
 if TYPE_CHECKING:
     from bot.fakeslack.workspace import Workspace
@@ -56,6 +57,12 @@ class ViewStore:
             return copy.deepcopy(
                 {"views": list(self._views.values()), "stacks": self._stacks, "homes": self._homes}
             )
+
+    def restore_home(self, view: dict[str, Any]) -> None:
+        """Put back a published App Home (from a workspace store)."""
+        with self._ws.lock:
+            self._views[view["id"]] = view
+            self._homes[view["user_id"]] = view["id"]
 
     # ------------------------------------------------------------------ Web API
     def open(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +193,8 @@ class ViewStore:
         self._hashes += 1
         view["hash"] = f"{self._ws.new_ts()}.{self._hashes:08x}"
         self._views[view["id"]] = view
+        if self._homes.get(view["user_id"]) == view["id"]:
+            self._ws.persist(Record(Kind.HOME, view["user_id"], view))
         self._log.append(
             {
                 "method": method,

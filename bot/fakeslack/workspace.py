@@ -6,12 +6,14 @@ mutation happens under one re-entrant lock and bumps `version`, so a reader (a t
 playground page) can wait for "something changed" with `wait_for` / `wait_changed`.
 `snapshot()` returns plain JSON-able data. Errors a Slack method would return are raised as
 `SlackError("code")`.
+
+Nothing touches disk unless a store is attached (`attach(store)`, see `bot.fakeslack.store`):
+then each change writes the record it changed, and `restore(store)` loads them back.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import secrets
 import threading
 import time
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.fakeslack.errors import SlackError
 from bot.fakeslack.files import FileStore
+from bot.fakeslack.store import Kind, Record, WorkspaceStore, message_key
 from bot.fakeslack.views import ViewStore
 
 T = TypeVar("T")
@@ -64,7 +67,8 @@ class Workspace:
         self._responses: list[dict[str, Any]] = []
         self._response_targets: dict[str, dict[str, Any]] = {}
         self._last_ts = 0.0
-        self._ids = itertools.count(1)
+        self._last_id = 0
+        self._store: WorkspaceStore | None = None
         self.views = ViewStore(self)
         self.files = FileStore(self)
         self.add_user(
@@ -171,6 +175,7 @@ class Workspace:
         }
         with self.lock:
             self._users[id] = user
+            self.persist(Record(Kind.USER, id, user))
             self.touch()
         return copy.deepcopy(user)
 
@@ -194,6 +199,7 @@ class Workspace:
         }
         with self.lock:
             self._channels[id] = channel
+            self.persist(Record(Kind.CHANNEL, id, channel))
             self.touch()
         return copy.deepcopy(channel)
 
@@ -229,11 +235,16 @@ class Workspace:
             return f"{ts:.6f}"
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):08X}"
+        return f"{prefix}{self._next_number():08X}"
+
+    def _next_number(self) -> int:
+        with self.lock:
+            self._last_id += 1
+            return self._last_id
 
     def issue_trigger(self, user_id: str) -> str:
         """A trigger_id as Slack includes in interactive payloads; views.open accepts it once."""
-        trigger = f"{next(self._ids)}.{int(time.time() * 1000)}.{secrets.token_hex(10)}"
+        trigger = f"{self._next_number()}.{int(time.time() * 1000)}.{secrets.token_hex(10)}"
         return self.register_trigger(trigger, user_id)
 
     def register_trigger(self, trigger_id: str, user_id: str) -> str:
@@ -304,6 +315,10 @@ class Workspace:
                 "user": user_id,
                 "created": int(time.time()),
             }
+            self.persist(
+                Record(Kind.CHANNEL, im_id, self._channels[im_id]),
+                Record(Kind.IM, user_id, {"channel": im_id}),
+            )
             self.touch()
             return im_id, False
 
@@ -383,6 +398,7 @@ class Workspace:
                 message["app_id"] = self.app_id
             message.update({k: v for k, v in extra.items() if v is not None})
             self._messages.append(message)
+            self.persist(self._message_record(message))
             self.touch()
             return copy.deepcopy(message)
 
@@ -413,6 +429,7 @@ class Workspace:
             if blocks is not None:
                 found["blocks"] = blocks
             found["edited"] = {"user": self.bot_user_id, "ts": self.new_ts()}
+            self.persist(self._message_record(found))
             self.touch()
             return copy.deepcopy(found)
 
@@ -425,6 +442,7 @@ class Workspace:
             if found["user"] != self.bot_user_id:
                 raise SlackError("cant_delete_message")
             self._messages.remove(found)
+            self.persist(self._message_record(found, gone=True))
             self.touch()
             return channel_id
 
@@ -445,6 +463,7 @@ class Workspace:
                     break
             else:
                 reactions.append({"name": name, "users": [user], "count": 1})
+            self.persist(self._message_record(found))
             self.touch()
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
@@ -544,6 +563,7 @@ class Workspace:
                     found = self._find(original["channel"], original["ts"])
                     if found is not None:
                         self._messages.remove(found)
+                        self.persist(self._message_record(found, gone=True))
                 record["applied"] = "deleted_original"
             elif body.get("replace_original") and original:
                 if original.get("ephemeral"):
@@ -553,6 +573,7 @@ class Workspace:
                     if found is not None:
                         found["text"] = text if text is not None else found["text"]
                         found["blocks"] = blocks if blocks is not None else found["blocks"]
+                        self.persist(self._message_record(found))
                 record["applied"] = "replaced_original"
             elif target.get("channel") and body.get("response_type") == "in_channel":
                 posted = self.post_message(
@@ -601,3 +622,63 @@ class Workspace:
             state.update(self.views.snapshot())
             state["files"] = self.files.snapshot()
             return state
+
+    # ------------------------------------------------------------------ persistence
+    def attach(self, store: WorkspaceStore) -> None:
+        """From now on, write each change to `store`: the record that changed, as it changes.
+        Ephemeral messages, modals, triggers and response URLs are never written (Slack keeps
+        none of them either)."""
+        with self.lock:
+            self._store = store
+
+    def detach(self) -> None:
+        """Stop writing to the attached store (before closing it)."""
+        with self.lock:
+            self._store = None
+
+    def persist(self, *records: Record) -> None:
+        """Hand changed records, with the id counters, to the attached store (if any). Called
+        under the lock, so the store sees changes in the order they happened."""
+        with self.lock:
+            if self._store is None:
+                return
+            counters = {"last_ts": self._last_ts, "last_id": self._last_id}
+            self._store.write([*records, Record(Kind.COUNTERS, "ids", counters)])
+
+    def restore(self, store: WorkspaceStore) -> int:
+        """Load what `store` holds into this workspace: people and channels (replacing seeded
+        ones with the same id), DMs, messages with their edits and reactions, App Homes,
+        shared files, and the id counters (so new ids and timestamps come after the restored
+        ones). Returns how many records were loaded."""
+        records = store.load()
+        with self.lock:
+            for record in records:
+                self._restore_one(record)
+            self.touch()
+        return len(records)
+
+    def _restore_one(self, record: Record) -> None:
+        doc = copy.deepcopy(dict(record.doc or {}))
+        if record.kind is Kind.COUNTERS:
+            self._last_ts = max(self._last_ts, float(doc.get("last_ts", 0.0)))
+            self._last_id = max(self._last_id, int(doc.get("last_id", 0)))
+        elif record.kind is Kind.USER:
+            self._users[record.key] = doc
+        elif record.kind is Kind.CHANNEL:
+            self._channels[record.key] = doc
+        elif record.kind is Kind.IM:
+            self._ims[record.key] = str(doc["channel"])
+        elif record.kind is Kind.MESSAGE:
+            found = self._find(doc["channel"], doc["ts"])
+            if found is not None:
+                self._messages.remove(found)
+            self._messages.append(doc)
+        elif record.kind is Kind.HOME:
+            self.views.restore_home(doc)
+        elif record.kind is Kind.FILE:
+            self.files.restore(doc, content=record.blob or b"")
+
+    @staticmethod
+    def _message_record(message: dict[str, Any], *, gone: bool = False) -> Record:
+        key = message_key(message["channel"], message["ts"])
+        return Record(Kind.MESSAGE, key, None if gone else message)
