@@ -6,6 +6,9 @@ One HTTP server on 127.0.0.1 serves, under one port:
                  (its permalinks, /slack/archives/…, open the message on the page),
 - `/bot/…`       the bot's own ASGI app (`bot.web`): Slack's requests at /bot/slack/events.
 The embedded Plum sandbox runs beside them (PLUM_BASE_URL=sandbox), on its own loopback port.
+State lives in the state directory: the bot's ledger (rewardbot.db), the sandbox's account, and
+the Slack side (slack.db: messages and DMs with their edits, App Homes, files, people added);
+ephemeral messages and open modals are gone after a restart, as in Slack.
 
     playground = Playground(state_dir=Path("playground-data"), port=0).start()
     ...  # playground.url
@@ -18,6 +21,7 @@ import asyncio
 import logging
 import signal
 import socket
+import sqlite3
 import threading
 import time
 from importlib import resources
@@ -32,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
 from bot.fakeslack import FakeSlack, Workspace
+from bot.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.playground import config
 from bot.playground.api import Ui
 from bot.playground.jobs import available_jobs
@@ -45,6 +50,7 @@ log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
+SLACK_DATABASE = "slack.db"
 STATIC = resources.files("bot.playground") / "static"
 
 
@@ -65,6 +71,27 @@ class PlaygroundError(Exception):
     says what to change."""
 
 
+def _open_slack(state_dir: Path) -> tuple[Workspace, SqliteWorkspaceStore]:
+    """The demo workspace with what the last run left in `state_dir`, writing each change back."""
+    path = state_dir / SLACK_DATABASE
+    try:
+        store = SqliteWorkspaceStore(path=path)
+    except sqlite3.Error as err:
+        raise PlaygroundError(
+            f"can't use the Slack state in {path} ({err}); move it away to start afresh"
+        ) from None
+    workspace = Workspace.demo()
+    try:
+        workspace.restore(store)
+    except (sqlite3.Error, ValueError, KeyError, TypeError) as err:
+        store.close()
+        raise PlaygroundError(
+            f"can't read the Slack state in {path} ({err}); move it away to start afresh"
+        ) from None
+    workspace.attach(store)
+    return workspace, store
+
+
 class Playground:
     def __init__(self, *, state_dir: Path, port: int = 3000) -> None:
         self.state_dir = state_dir
@@ -74,9 +101,11 @@ class Playground:
             raise PlaygroundError(
                 f"can't use the state directory {state_dir} ({err.strerror})"
             ) from None
+        workspace, self._slack_store = _open_slack(state_dir)
         try:
             self._socket = _bind(HOST, port)
         except OSError as err:
+            self._slack_store.close()
             raise PlaygroundError(
                 f"can't listen on {HOST}:{port} ({err.strerror}); pick another --port"
             ) from None
@@ -84,7 +113,7 @@ class Playground:
         self.url = f"http://{HOST}:{self.port}/"
         signing_secret, bot_token = config.new_secrets()
         self.fake = FakeSlack(
-            workspace=Workspace.demo(), bot_token=bot_token, public_url=self.url + "slack/"
+            workspace=workspace, bot_token=bot_token, public_url=self.url + "slack/"
         )
         self.settings = config.playground_settings(
             state_dir=state_dir,
@@ -96,6 +125,7 @@ class Playground:
             self.runtime = Runtime.build(self.settings)
         except BaseException:
             self._socket.close()
+            self._close_slack()
             raise
         self.runtime.start()
         self.visitors = Visitors(
@@ -242,3 +272,8 @@ class Playground:
             self._thread = None
         self.visitors.close()
         self._socket.close()
+        self._close_slack()
+
+    def _close_slack(self) -> None:
+        self.fake.workspace.detach()
+        self._slack_store.close()
