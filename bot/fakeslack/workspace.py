@@ -654,6 +654,8 @@ class Workspace:
         with self.lock:
             for record in records:
                 self._restore_one(record)
+            by_key = {(m["channel"], m["ts"]): m for m in self._messages}  # the restored copy wins
+            self._messages = list(by_key.values())
             self.touch()
         return len(records)
 
@@ -669,9 +671,6 @@ class Workspace:
         elif record.kind is Kind.IM:
             self._ims[record.key] = str(doc["channel"])
         elif record.kind is Kind.MESSAGE:
-            found = self._find(doc["channel"], doc["ts"])
-            if found is not None:
-                self._messages.remove(found)
             self._messages.append(doc)
         elif record.kind is Kind.HOME:
             self.views.restore_home(doc)
