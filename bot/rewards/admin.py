@@ -27,7 +27,8 @@ from bot.plum import (
     RewardLinks,
 )
 from bot.plum import ValidationError as PlumValidationError
-from bot.rewards.parse import ParseError, parse_date
+from bot.rewards.arguments import parse_date
+from bot.rewards.commands import ParseError
 from bot.settings import Settings
 from bot.slack.blocks.common import format_date, mention, points
 from bot.slack.people import People, Profile, UnknownSlackUser, role_for

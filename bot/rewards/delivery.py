@@ -27,7 +27,7 @@ from bot.plum import (
     Recipient,
     SendBalanceResult,
 )
-from bot.rewards.parse import mentioned_user_ids, to_plain_text
+from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.rewards import RecipientResult, RewardDetails

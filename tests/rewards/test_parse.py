@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from bot.rewards.parse import (
+from bot.rewards.arguments import parse_amount
+from bot.rewards.commands import (
     CITATION_MAX_CHARS,
-    HELP_TEXT,
     CancelReward,
     ErrorCode,
     GenerateLink,
@@ -24,13 +24,10 @@ from bot.rewards.parse import (
     ShowHelp,
     ShowHistory,
     ShowLeaderboard,
-    hashtags,
-    help_text,
-    mentioned_user_ids,
-    parse_amount,
-    parse_command,
-    to_plain_text,
 )
+from bot.rewards.help import HELP_TEXT, help_text
+from bot.rewards.mrkdwn import hashtags, to_plain_text
+from bot.rewards.parse import parse_command
 
 MARIA = "<@U0MARIA|maria>"
 SAM = "<@U0SAM|sam>"
@@ -439,27 +436,6 @@ def test_parse_amount_refuses_without_raising(text: str) -> None:
     assert isinstance(parse_amount(text), ParseError)
 
 
-PLAIN = [
-    ("named-mention", "<@U1|maria> hi", "@maria hi"),
-    ("bare-mention", "<@U1> hi", "@U1 hi"),
-    ("channel", "in <#C1|general>", "in #general"),
-    ("link-label", "<https://x.test|the doc>", "the doc"),
-    ("link-bare", "<https://x.test>", "https://x.test"),
-    ("mailto", "<mailto:a@x.test|a@x.test>", "a@x.test"),
-    ("broadcast", "<!here> now", "@here now"),
-    ("entities", "a &lt;b&gt; &amp;amp; c", "a <b> &amp; c"),
-]
-
-
-@pytest.mark.parametrize(("mrkdwn", "plain"), [c[1:] for c in PLAIN], ids=[c[0] for c in PLAIN])
-def test_to_plain_text(mrkdwn: str, plain: str) -> None:
-    assert to_plain_text(mrkdwn) == plain
-
-
-def test_to_plain_text_uses_known_names() -> None:
-    assert to_plain_text("<@U1> and <@U2|sam>", names={"U1": "Maria"}) == "@Maria and @sam"
-
-
 def test_parser_never_raises_on_mixed_up_input() -> None:
     pieces = [
         *(MARIA, "<@W2>", "<!here>", "<!subteam^S1|@x>", "<#C1|kudos>", "<#C2>", "@bob"),
@@ -477,16 +453,3 @@ def test_parser_never_raises_on_mixed_up_input() -> None:
         if isinstance(result, ParseError):
             assert result.message and len(result.message) < 400, text
     assert {"GiveReward", "ParseError", "CancelReward", "ShowHelp"} <= kinds
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("thanks <@U1ABC|maria> and <@W2DEF>!", ["U1ABC", "W2DEF"]),
-        ("<@U1ABC> <@U1ABC|maria>", ["U1ABC"]),
-        ("no one here, <#C123|general> <!here>", []),
-    ],
-    ids=["both-forms", "repeats", "none"],
-)
-def test_mentioned_user_ids(text: str, expected: list[str]) -> None:
-    assert mentioned_user_ids(text) == expected

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rewards.parse import REASON_MAX_CHARS
+from bot.rewards.commands import REASON_MAX_CHARS
 from bot.slack.blocks.cards import (
     ApprovalCard,
     ApprovalDecision,

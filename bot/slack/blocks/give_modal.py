@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rewards.parse import CITATION_MAX_CHARS, to_plain_text
+from bot.rewards.commands import CITATION_MAX_CHARS
+from bot.rewards.mrkdwn import to_plain_text
 from bot.slack.blocks.cards import MessageRef
 from bot.slack.blocks.common import (
     MODAL_TITLE_MAX,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.rewards.parse import EXAMPLE, help_text
+from bot.rewards.commands import EXAMPLE
+from bot.rewards.help import help_text
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.cards import (
     ApprovalCard,

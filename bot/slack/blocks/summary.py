@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.rewards.parse import EXAMPLE
+from bot.rewards.commands import EXAMPLE
 from bot.slack.blocks.common import (
     channel_link,
     format_date,

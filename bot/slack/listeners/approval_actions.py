@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.rewards.approvals import DecisionResult
-from bot.rewards.parse import REASON_MAX_CHARS
+from bot.rewards.commands import REASON_MAX_CHARS
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
 from bot.slack.blocks.common import escape_mrkdwn, with_sandbox_notice
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.parse import ListApprovals
+from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import section

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.plum import Balance
 from bot.rewards import balances
-from bot.rewards.parse import ShowBalance
+from bot.rewards.commands import ShowBalance
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message

@@ -21,7 +21,7 @@ from bot.rewards.admin import (
     first_delivery,
     only_admins,
 )
-from bot.rewards.parse import CancelReward
+from bot.rewards.commands import CancelReward
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import (
     mention,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.parse import mentioned_user_ids
+from bot.rewards.mrkdwn import mentioned_user_ids
 from bot.rewards.policy import Field
 from bot.rewards.service import Given, GiveOutcome, GiveRequest, Refused
 from bot.slack.blocks import reward_messages

@@ -27,7 +27,7 @@ from bot.rewards.admin import (
     first_delivery,
     only_admins,
 )
-from bot.rewards.parse import GenerateLink, GenerateLinks
+from bot.rewards.commands import GenerateLink, GenerateLinks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import mention, text_only

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.parse import Period, ShowHistory, ShowLeaderboard
+from bot.rewards.commands import Period, ShowHistory, ShowLeaderboard
 from bot.slack.blocks.cards import Leaderboard, LeaderRow
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.lists import (

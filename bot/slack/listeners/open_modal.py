@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.rewards.parse import EXAMPLE, OpenModal
+from bot.rewards.commands import EXAMPLE, OpenModal
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.parse import GiveReward, OpenModal, ParseError, ShowHelp, help_text, parse_command
+from bot.rewards.commands import GiveReward, OpenModal, ParseError, ShowHelp
+from bot.rewards.help import help_text
+from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RewardCard

@@ -13,13 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rewards.parse import (
-    CITATION_MAX_CHARS,
-    ErrorCode,
-    ParseError,
-    hashtags,
-    parse_amount,
-)
+from bot.rewards.arguments import parse_amount
+from bot.rewards.commands import CITATION_MAX_CHARS, ErrorCode, ParseError
+from bot.rewards.mrkdwn import hashtags
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.blocks.give_modal import ANNOUNCE_VALUE
 from bot.slack.ids import ActionId, BlockId

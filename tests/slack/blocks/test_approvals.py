@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.rewards.parse import REASON_MAX_CHARS
+from bot.rewards.commands import REASON_MAX_CHARS
 from bot.slack.blocks import approvals as ap
 from bot.slack.blocks.cards import GiverMonth, MessageRef
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.rewards.parse import HELP_TEXT
+from bot.rewards.help import HELP_TEXT
 from bot.slack.blocks import lists
 from bot.slack.blocks.cards import STATUSES, Leaderboard, LeaderRow, ManagerLine, RecipientLine
 from bot.slack.blocks.common import STATUS_LABELS

@@ -1,0 +1,180 @@
+"""The commands `/reward` understands, as typed values, and what parsing returns instead when
+the text is wrong: a `ParseError` with a code for programs and a message for the person.
+
+Pure: no Slack, HTTP or database. The limits here bound what a command may hold (a citation's
+length, a batch's size); `bot.rewards.parse` checks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+EXAMPLE = "/reward @maria 50 thanks for the demo"  # shown in help and in answers to mistakes
+CITATION_MAX_CHARS = 500
+REASON_MAX_CHARS = 500
+AMOUNT_MAX_DIGITS = 18  # anything longer is refused here; fits a signed 64-bit column
+CAMPAIGN_ID_MAX_DIGITS = 18
+LINKS_MAX_COUNT = 1000  # per `/reward links` batch
+DATE_FORMAT = "DD-MM-YYYY"
+
+Period = Literal["week", "month"]
+
+
+# ── results ──────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class GiveReward:
+    """`/reward @a @b 100 thanks #teamwork`: `amount` points to *each* recipient."""
+
+    recipients: tuple[str, ...]  # Slack user ids, duplicates removed, order kept
+    amount: int
+    citation: str  # as typed (Slack mrkdwn: mentions stay `<@U…|name>`), stripped
+    values: tuple[str, ...] = ()  # `#words` in the citation, lowercased, deduplicated
+    channel_tags: tuple[str, ...] = ()  # names of `#channel` links Slack made from `#words`
+
+    def values_for(self, allowed: Sequence[str]) -> tuple[str, ...]:
+        """The values to check and record, given the configured list (`REWARD_VALUES`).
+
+        Slack turns `#kudos` into a channel link when a channel of that name exists, so a channel
+        link counts as a value when its name is one of the allowed values.
+        """
+        extra = tuple(t for t in self.channel_tags if t in allowed and t not in self.values)
+        return self.values + extra
+
+    @property
+    def total(self) -> int:
+        return self.amount * len(self.recipients)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenModal:
+    """`/reward` with no text: open the reward form."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp:
+    """`/reward help`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBalance:
+    """`/reward balance`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHistory:
+    """`/reward history`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowLeaderboard:
+    """`/reward leaderboard [week|month]` (default month)."""
+
+    period: Period = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class ListApprovals:
+    """`/reward approvals`."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetManager:
+    """`/reward manager <@member> <@manager>`; `manager` is None for `… <@member> none`."""
+
+    member: str
+    manager: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListManagers:
+    """`/reward managers`."""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateLink:
+    """`/reward link <@U…> <campaign-id> [DD-MM-YYYY]`; `expiry` None means the default."""
+
+    recipient: str
+    campaign_id: int
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateLinks:
+    """`/reward links <campaign-id> <count> [DD-MM-YYYY]`; `expiry` None means the default."""
+
+    campaign_id: int
+    count: int
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReward:
+    """`/reward cancel <reward-id> <reason>`; `reward_id` as typed (without `#` or backticks)."""
+
+    reward_id: str
+    reason: str
+
+
+# ── errors ───────────────────────────────────────────────────────────────────────────────
+
+
+class ErrorCode(StrEnum):
+    NO_RECIPIENT = "no_recipient"
+    UNESCAPED_MENTION = "unescaped_mention"
+    BROADCAST_RECIPIENT = "broadcast_recipient"
+    GROUP_RECIPIENT = "group_recipient"
+    CHANNEL_RECIPIENT = "channel_recipient"
+    NO_AMOUNT = "no_amount"
+    TWO_AMOUNTS = "two_amounts"
+    NEGATIVE_AMOUNT = "negative_amount"
+    ZERO_AMOUNT = "zero_amount"
+    FRACTIONAL_AMOUNT = "fractional_amount"
+    NOT_A_NUMBER = "not_a_number"
+    AMOUNT_TOO_BIG = "amount_too_big"
+    NO_CITATION = "no_citation"
+    CITATION_TOO_LONG = "citation_too_long"
+    UNKNOWN_SUBCOMMAND = "unknown_subcommand"
+    EXTRA_ARGUMENT = "extra_argument"
+    MISSING_ARGUMENT = "missing_argument"
+    BAD_PERIOD = "bad_period"
+    SAME_PERSON = "same_person"
+    BAD_CAMPAIGN = "bad_campaign"
+    BAD_COUNT = "bad_count"
+    BAD_DATE = "bad_date"
+    PAST_DATE = "past_date"
+    BAD_REWARD_ID = "bad_reward_id"
+    NO_REASON = "no_reason"
+    REASON_TOO_LONG = "reason_too_long"
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    """What was wrong, as a code for programs and a short mrkdwn message for the person."""
+
+    code: ErrorCode
+    message: str
+
+
+# ── any command ──────────────────────────────────────────────────────────────────────────
+
+Command = (
+    GiveReward
+    | OpenModal
+    | ShowHelp
+    | ShowBalance
+    | ShowHistory
+    | ShowLeaderboard
+    | ListApprovals
+    | SetManager
+    | ListManagers
+    | GenerateLink
+    | GenerateLinks
+    | CancelReward
+)

@@ -1,0 +1,76 @@
+"""Reading Slack mrkdwn as typed in `/reward`: its words, mentions, channel links and `#words`,
+and what a person sees of it (`to_plain_text`).
+
+Pure: no Slack, HTTP or database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# A word: a run of non-space characters in which a `<…>` segment (which may hold spaces,
+# e.g. `<@U1|maria lopez>`) counts as one piece.
+TOKEN = re.compile(r"(?:<[^<>]*>|\S)+")
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+MENTIONS_ONLY = re.compile(r"(?:<@[UW][A-Z0-9]+(?:\|[^<>]*)?>[,;:]*)+")
+BROADCAST = re.compile(r"<!(channel|here|everyone|group)(?:\|[^<>]*)?>")
+SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^<>]*))?>")
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^<>]*))?>")
+_SPECIAL = re.compile(r"<([^<>]*)>")
+_HASHTAG = re.compile(r"(?<![^\s(\[{\"'])#(\w[\w-]*)")
+
+
+def mentioned_user_ids(text: str) -> list[str]:
+    """The user ids of the `<@U…>` mentions in Slack mrkdwn, in order, without repeats."""
+    return list(dict.fromkeys(USER_MENTION.findall(text)))
+
+
+def to_plain_text(mrkdwn: str, *, names: Mapping[str, str] | None = None) -> str:
+    """What a person sees: `<@U1|maria>` → `@maria`, `<#C1|general>` → `#general`,
+    `<https://x|label>` → `label`, `&amp;` → `&`. `names` (user id → name) fills in bare
+    `<@U1>` mentions; the citation's length is measured on this text."""
+    names = names or {}
+
+    def one(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            uid = target[1:]
+            return "@" + (names.get(uid) or label or uid)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            if label:
+                return label
+            word = target[1:].split("^", 1)[0]
+            return "@" + word
+        if label:
+            return label
+        return target.removeprefix("mailto:")
+
+    text = _SPECIAL.sub(one, mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def hashtags(citation: str) -> tuple[str, ...]:
+    """`#words` in a citation (outside `<…>` links), lowercased, deduplicated, order kept.
+    All-digit tags (`#1`) are not values."""
+    bare = _SPECIAL.sub(" ", citation)
+    found: list[str] = []
+    for match in _HASHTAG.finditer(bare):
+        tag = match.group(1).rstrip("-_").lower()
+        if tag and not tag.isdigit() and tag not in found:
+            found.append(tag)
+    return tuple(found)
+
+
+def channel_tags(citation: str) -> tuple[str, ...]:
+    """Names of the `<#C…|name>` channel links in a citation, lowercased, deduplicated, order
+    kept (Slack makes `#kudos` such a link when a channel of that name exists)."""
+    found: list[str] = []
+    for match in CHANNEL.finditer(citation):
+        name = (match.group(2) or "").lower()
+        if name and name not in found:
+            found.append(name)
+    return tuple(found)
