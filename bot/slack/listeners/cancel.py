@@ -13,14 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.admin import (
-    DUPLICATE_COMMAND,
-    Cancelled,
-    CancelService,
-    Refusal,
-    first_delivery,
-    only_admins,
-)
+from bot.rewards.admin import DUPLICATE_COMMAND, Refusal, first_delivery, only_admins
+from bot.rewards.cancel_service import Cancelled, CancelService
 from bot.rewards.commands import CancelReward
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import (

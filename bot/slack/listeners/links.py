@@ -19,15 +19,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.admin import (
-    DUPLICATE_COMMAND,
-    LinkService,
-    MadeLinks,
-    Refusal,
-    first_delivery,
-    only_admins,
-)
+from bot.rewards.admin import DUPLICATE_COMMAND, Refusal, first_delivery, only_admins
 from bot.rewards.commands import GenerateLink, GenerateLinks
+from bot.rewards.link_service import LinkService, MadeLinks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import mention, text_only

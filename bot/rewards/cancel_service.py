@@ -1,0 +1,296 @@
+"""Cancelling a reward (`/reward cancel`; Xoxoday's cancelBalance when its points were sent).
+
+Recorded in the ledger either way, so the audit trail holds every attempt: a cancel moves the
+reward to `cancelled` (compare-and-set) or, when Xoxoday refuses, is recorded as refused and
+changes nothing. A refusal comes back as `Refusal(text)`. Nothing here posts to Slack; the
+listeners deliver.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.plum import (
+    NotFoundError,
+    PlumAPIError,
+    PlumClient,
+    PlumError,
+    PlumOutcomeUnknownError,
+    RequestRejectedError,
+)
+from bot.plum import ValidationError as PlumValidationError
+from bot.rewards.admin import Refusal, only_admins, plum_unreachable
+from bot.settings import Settings
+from bot.slack.blocks.common import format_date, mention, points
+from bot.slack.people import People, UnknownSlackUser
+from storage import rewards as reward_repo
+from storage.db import Store
+from storage.errors import AlreadyDecided
+from storage.rewards import RecipientDetails, RecipientResult, RewardDetails
+from storage.states import RecipientOutcome, RewardStatus
+
+log = logging.getLogger(__name__)
+
+S = RewardStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """The reward is now `cancelled`. `withdrawn`: recipients whose points Xoxoday took back
+    (empty when it was never sent); `kept`: (recipient, why) whose points Xoxoday kept."""
+
+    reward: RewardDetails
+    was: RewardStatus
+    withdrawn: tuple[RecipientDetails, ...] = ()
+    kept: tuple[tuple[RecipientDetails, str], ...] = ()
+
+
+def plain_refusal(message: str | None) -> str:
+    """Xoxoday's reason for not cancelling, in plain words."""
+    text = (message or "").strip()
+    lowered = text.lower()
+    if "90 days" in lowered:
+        return "Xoxoday only withdraws points within 90 days of sending"
+    if "redeem" in lowered:
+        return "they have already redeemed some or all of them"
+    if "not found" in lowered:
+        return "Xoxoday has no record of that transaction"
+    return f"Xoxoday said: {text}" if text else "Xoxoday gave no reason"
+
+
+def _already_cancelled(message: str | None) -> bool:
+    return "already cancelled" in (message or "").lower()
+
+
+def status_refusal(reward: RewardDetails, *, tz: str | None) -> Refusal | None:
+    """Why a reward in this status can't be cancelled; None when it can."""
+    row = reward.reward
+    rid = f"`{reward.short_id}`"
+    status = reward.status
+    if status == S.CANCELLED:
+        by = f" by {mention(row.cancelled_by)}" if row.cancelled_by else ""
+        when = f" on {format_date(row.cancelled_at, tz)}" if row.cancelled_at else ""
+        return Refusal(f"Reward {rid} was already cancelled{by}{when}. Nothing more to do.")
+    if status == S.SENDING:
+        return Refusal(
+            f"Reward {rid} is being sent to Xoxoday right now. Wait a minute, then cancel it "
+            "once it's sent."
+        )
+    if status == S.IN_DOUBT:
+        return Refusal(
+            f"Reward {rid} is in doubt: nobody knows yet whether Xoxoday sent the points. "
+            "Settle it first with *It was sent* or *It failed* (in the admins' alert or the "
+            "App Home); if it was sent, cancel it then."
+        )
+    if status == S.FAILED:
+        return Refusal(
+            f"Reward {rid} was never sent (Xoxoday didn't take it), so there are no points to "
+            "withdraw."
+        )
+    if status == S.REJECTED:
+        return Refusal(f"Reward {rid} was rejected, so no points were sent. Nothing to cancel.")
+    if status == S.EXPIRED:
+        return Refusal(
+            f"Reward {rid} expired before anyone approved it, so no points were sent. "
+            "Nothing to cancel."
+        )
+    return None
+
+
+class CancelService:
+    def __init__(
+        self, *, store: Store, plum: PlumClient, settings: Settings, people: People
+    ) -> None:
+        self._store = store
+        self._plum = plum
+        self._settings = settings
+        self._people = people
+
+    def find(self, short_id: str) -> RewardDetails | Refusal:
+        with self._store.session() as session:
+            reward = reward_repo.get_reward_by_short_id(session, short_id=short_id)
+        if reward is None:
+            return Refusal(
+                f"I can't find a reward `{short_id.upper()[:40]}`. The id is in the reward's "
+                "confirmation and in `/reward history` (six letters and digits, like `4F7Q2K`)."
+            )
+        return reward
+
+    def cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
+        refused = only_admins(self._settings, admin_id, doing="cancel rewards")
+        if refused:
+            return refused
+        tz = self._tz(admin_id)
+        reward = self.find(short_id)
+        if isinstance(reward, Refusal):
+            return reward
+        problem = status_refusal(reward, tz=tz)
+        if problem:
+            return problem
+        if reward.status == S.SENT:
+            return self._withdraw(reward, admin_id=admin_id, reason=reason, tz=tz)
+        return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
+
+    def _tz(self, user_id: str) -> str:
+        try:
+            return self._people.profile(user_id).person.tz or self._settings.REWARD_TIMEZONE
+        except UnknownSlackUser:
+            return self._settings.REWARD_TIMEZONE
+
+    def _record(
+        self,
+        reward: RewardDetails,
+        *,
+        admin_id: str,
+        reason: str,
+        tz: str | None,
+        results: Sequence[RecipientResult] = (),
+        response: dict[str, object] | None = None,
+    ) -> Cancelled | Refusal:
+        """The ledger's compare-and-set; a lost race is explained from the reward's new state."""
+        try:
+            with self._store.session() as session:
+                done = reward_repo.cancel_reward(
+                    session,
+                    reward_id=reward.id,
+                    actor=admin_id,
+                    reason=reason,
+                    recipients=results,
+                    response=response,
+                )
+        except AlreadyDecided:
+            latest = self.find(reward.short_id)
+            if isinstance(latest, Refusal):  # pragma: no cover - rewards are never deleted
+                return latest
+            return status_refusal(latest, tz=tz) or Refusal(
+                f"Reward `{reward.short_id}` changed while I was cancelling it "
+                f"(it is now {latest.status.replace('_', ' ')}). Try again."
+            )
+        log.info("reward %s cancelled by %s (was %s)", reward.short_id, admin_id, reward.status)
+        return Cancelled(reward=done, was=reward.status)
+
+    def _withdraw(
+        self, reward: RewardDetails, *, admin_id: str, reason: str, tz: str | None
+    ) -> Cancelled | Refusal:
+        sent = [r for r in reward.recipients if r.outcome == RecipientOutcome.SENT]
+        missing = [r for r in sent if not (r.recipient.plum_unique_id or "").isdigit()]
+        if missing or not sent:
+            message = "the transaction ids of these points are unknown"
+            self._refused(reward, admin_id=admin_id, reason=reason, message=message)
+            emails = ", ".join(r.member.email or mention(r.member.slack_user_id) for r in missing)
+            return Refusal(
+                f"Xoxoday didn't tell me the transaction ids when reward `{reward.short_id}` "
+                "was sent, so I can't withdraw its points from here. Cancel them in the "
+                f"Xoxoday dashboard (points sent to {emails or 'its recipients'}). Nothing "
+                "changed here; the attempt is in the audit trail."
+            )
+        by_id = {int(r.recipient.plum_unique_id or 0): r for r in sent}
+        try:
+            answer = self._plum.cancel_balance(unique_ids=list(by_id))
+        except PlumOutcomeUnknownError:
+            return Refusal(
+                "Xoxoday's answer was lost, so I don't know whether it withdrew the points of "
+                f"reward `{reward.short_id}`. Run the same command again in a minute: it's safe "
+                "(points already withdrawn are recognised)."
+            )
+        except (PlumValidationError, NotFoundError, RequestRejectedError) as err:
+            said = err.detail or err.message
+            self._refused(reward, admin_id=admin_id, reason=reason, message=said)
+            return Refusal(
+                f"Xoxoday refused to withdraw the points of reward `{reward.short_id}` "
+                f"({said}). Nothing changed; the refusal is in the audit trail."
+            )
+        except PlumAPIError as err:  # credentials, rate limit, server trouble: not a "no"
+            log.warning("cancelBalance failed: %s", err)
+            return Refusal(
+                f"Xoxoday couldn't take the request just now: {err.message} Nothing was "
+                "withdrawn; try again in a minute."
+            )
+        except PlumError as err:
+            log.warning("cancelBalance failed: %s", type(err).__name__)
+            return plum_unreachable("Nothing was withdrawn.")
+        outcomes = {row.unique_id: row for row in answer.recipients}
+        withdrawn: list[RecipientDetails] = []
+        kept: list[tuple[RecipientDetails, str]] = []
+        for unique_id, line in by_id.items():
+            row = outcomes.get(unique_id)
+            if row is not None and (row.success or _already_cancelled(row.message)):
+                withdrawn.append(line)
+            else:
+                kept.append((line, row.message if row and row.message else "no answer"))
+        response: dict[str, object] = {
+            "message": answer.message,
+            "recipients": [
+                {"unique_id": r.unique_id, "success": r.success, "message": r.message}
+                for r in answer.recipients
+            ],
+        }
+        if not withdrawn:
+            self._refused(
+                reward,
+                admin_id=admin_id,
+                reason=reason,
+                message="; ".join(m for _, m in kept),
+                response=response,
+            )
+            return Refusal(self._refusal_text(reward, kept, tz=tz))
+        results = [
+            RecipientResult(member=r.member, outcome=RecipientOutcome.CANCELLED) for r in withdrawn
+        ] + [
+            RecipientResult(member=r.member, outcome=RecipientOutcome.SENT, message=m)
+            for r, m in kept
+        ]
+        outcome = self._record(
+            reward,
+            admin_id=admin_id,
+            reason=reason,
+            tz=tz,
+            results=results,
+            response=response,
+        )
+        if isinstance(outcome, Refusal):
+            return outcome
+        return Cancelled(
+            reward=outcome.reward,
+            was=S.SENT,
+            withdrawn=tuple(withdrawn),
+            kept=tuple((r, plain_refusal(m)) for r, m in kept),
+        )
+
+    def _refused(
+        self,
+        reward: RewardDetails,
+        *,
+        admin_id: str,
+        reason: str,
+        message: str,
+        response: dict[str, object] | None = None,
+    ) -> None:
+        with self._store.session() as session:
+            reward_repo.record_cancel_refused(
+                session,
+                reward_id=reward.id,
+                actor=admin_id,
+                reason=reason,
+                message=message,
+                response=response,
+            )
+        log.info("cancel of reward %s refused by Xoxoday: %s", reward.short_id, message)
+
+    @staticmethod
+    def _refusal_text(
+        reward: RewardDetails, kept: Sequence[tuple[RecipientDetails, str]], *, tz: str | None
+    ) -> str:
+        sent_on = reward.reward.sent_at
+        lines = []
+        for line, message in kept:
+            why = plain_refusal(message)
+            if "90 days" in why and sent_on is not None:
+                why += f" (these were sent on {format_date(sent_on, tz)})"
+            lines.append(f"• {mention(line.member.slack_user_id)} ({points(line.points)}): {why}.")
+        return (
+            f"Xoxoday refused to withdraw the points of reward `{reward.short_id}`, so nothing "
+            "changed:\n" + "\n".join(lines) + "\nThe refusal is recorded in the audit trail."
+        )

@@ -1,0 +1,217 @@
+"""Reward links (Xoxoday's generateLink) for `/reward link` and `/reward links`.
+
+Recorded in the ledger before and after talking to Xoxoday, so the audit trail holds every
+attempt: a link batch is created (`requested`) before generateLink and finished as `created`
+(links encrypted at rest, never in the audit events) or `failed`. A refusal comes back as
+`Refusal(text)`. Nothing here posts to Slack; the listeners deliver.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.plum import (
+    NotFoundError,
+    PlumAPIError,
+    PlumClient,
+    PlumError,
+    PlumOutcomeUnknownError,
+    RewardLinks,
+)
+from bot.rewards.admin import Refusal, only_admins, plum_unreachable
+from bot.rewards.arguments import parse_date
+from bot.rewards.commands import ParseError
+from bot.settings import Settings
+from bot.slack.blocks.common import mention
+from bot.slack.people import People, Profile, UnknownSlackUser
+from storage import links as link_repo
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LINK_DAYS = 30  # a link's life when the admin gives no expiry date
+
+
+@dataclass(frozen=True, slots=True)
+class MadeLinks:
+    """Links Xoxoday made, recorded (encrypted) as ledger batch `batch_id`. The links are bearer
+    secrets: they stay out of `repr` and go only into the one DM or file meant for them."""
+
+    batch_id: int
+    links: tuple[str, ...] = field(repr=False)
+    campaign_id: str
+    expires_on: date
+    campaign_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    recipient_id: str | None = None
+
+
+class LinkService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        plum: PlumClient,
+        people: People,
+        settings: Settings,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._plum = plum
+        self._people = people
+        self._settings = settings
+        self._now = now
+
+    def today(self, tz: str | None) -> date:
+        return self._now().astimezone(ZoneInfo(tz or self._settings.REWARD_TIMEZONE)).date()
+
+    def expiry(self, asked: date | None, *, tz: str | None) -> date | Refusal:
+        """The date asked for (after today in the admin's time zone), else today + 30 days."""
+        today = self.today(tz)
+        if asked is None:
+            return today + timedelta(days=DEFAULT_LINK_DAYS)
+        checked = parse_date(f"{asked:%d-%m-%Y}", today=today)
+        return Refusal(checked.message) if isinstance(checked, ParseError) else checked
+
+    def recipient(self, user_id: str) -> Profile | Refusal:
+        """Someone a link can be DM'd to: a person in the workspace, active, with an email."""
+        try:
+            profile = self._people.profile(user_id)
+        except UnknownSlackUser:
+            return Refusal(
+                f"I can't find {mention(user_id)} in this workspace. Pick the person from the "
+                "list Slack suggests as you type `@`."
+            )
+        person = profile.person
+        if person.is_bot:
+            return Refusal(f"{mention(user_id)} is a bot: reward links are for people.")
+        if person.deleted:
+            return Refusal(
+                f"{mention(user_id)}'s Slack account is deactivated, so I can't DM them a link."
+            )
+        if not person.email:
+            return Refusal(
+                f"Slack has no email address for {mention(user_id)}, so I can't make them a "
+                "reward link. Ask a Slack admin to add it to their profile."
+            )
+        return profile
+
+    def make(
+        self,
+        *,
+        admin_id: str,
+        team_id: str,
+        campaign_id: int,
+        count: int,
+        expiry: date | None,
+        recipient_id: str | None = None,
+    ) -> MadeLinks | Refusal:
+        """Generate `count` links of a campaign, recorded as a batch (for `recipient_id` when
+        they go to one person)."""
+        refused = only_admins(self._settings, admin_id, doing="make reward links")
+        if refused:
+            return refused
+        admin = self._people.profile(admin_id)
+        expires = self.expiry(expiry, tz=admin.person.tz)
+        if isinstance(expires, Refusal):
+            return expires
+        target = None
+        if recipient_id is not None:
+            target = self.recipient(recipient_id)
+            if isinstance(target, Refusal):
+                return target
+        with self._store.session() as session:
+            asker = self._people.member(session, admin, team_id=team_id)
+            member = None
+            if target is not None:
+                member = self._people.member(session, target, team_id=team_id)
+            batch = link_repo.create_link_batch(
+                session,
+                campaign_id=str(campaign_id),
+                count=count,
+                requested_by=asker,
+                link_expiry=expires,
+                recipient=member,
+            )
+            batch_id = batch.id
+        assert batch_id is not None
+        made = self._generate(batch_id, admin_id, campaign_id, count, expires)
+        if isinstance(made, Refusal):
+            return made
+        with self._store.session() as session:
+            link_repo.complete_link_batch(
+                session,
+                batch_id=batch_id,
+                links=made.links,
+                plum_batch_id=made.batch_id,
+                actor=admin_id,
+                campaign_name=made.campaign_name,
+                denomination_value=made.denomination,
+                currency_code=made.currency_code,
+                country_name=made.country_name,
+                message=made.message,
+            )
+        log.info(
+            "link batch %s: %d link(s) of campaign %s made for %s",
+            batch_id,
+            len(made.links),
+            campaign_id,
+            admin_id,
+        )
+        return MadeLinks(
+            batch_id=batch_id,
+            links=made.links,
+            campaign_id=made.campaign_id or str(campaign_id),
+            expires_on=expires,
+            campaign_name=made.campaign_name,
+            amount=made.denomination,
+            currency=made.currency_code,
+            recipient_id=recipient_id,
+        )
+
+    def _generate(
+        self, batch_id: int, admin_id: str, campaign_id: int, count: int, expires: date
+    ) -> RewardLinks | Refusal:
+        try:
+            made = self._plum.generate_link(campaign_id=campaign_id, quantity=count, expiry=expires)
+        except NotFoundError:
+            refusal = Refusal(
+                f"Xoxoday has no campaign `{campaign_id}`, so no links were made. Check the "
+                "campaign id in the Xoxoday dashboard (Reward Links → Campaigns)."
+            )
+            self._fail(batch_id, admin_id, f"no campaign {campaign_id}")
+            return refusal
+        except PlumAPIError as err:
+            said = err.detail or err.message
+            self._fail(batch_id, admin_id, said)
+            return Refusal(f"Xoxoday didn't make the links: {said}")
+        except PlumOutcomeUnknownError as err:
+            self._fail(batch_id, admin_id, f"outcome unknown: {err.reason}")
+            return Refusal(
+                "Xoxoday's answer was lost, so I don't know whether it made the links (and "
+                "charged the account). Check the link batches in the Xoxoday dashboard before "
+                "asking again."
+            )
+        except PlumError as err:
+            log.warning("generateLink failed: %s", type(err).__name__)
+            self._fail(batch_id, admin_id, f"Xoxoday unreachable ({type(err).__name__})")
+            return plum_unreachable("No links were made.")
+        if len(made.links) != count:
+            log.warning("generateLink: asked for %d links, got %d", count, len(made.links))
+        if not made.links:
+            self._fail(batch_id, admin_id, "Xoxoday answered without links")
+            return Refusal(
+                "Xoxoday said yes but sent no links. Check the link batches in the Xoxoday "
+                "dashboard before asking again."
+            )
+        return made
+
+    def _fail(self, batch_id: int, admin_id: str, message: str) -> None:
+        with self._store.session() as session:
+            link_repo.fail_link_batch(session, batch_id=batch_id, actor=admin_id, message=message)
