@@ -240,15 +240,23 @@ def given_this_month(
     Counts rewards pending approval, queued, sending, sent and in doubt; not rejected, failed,
     cancelled or expired ones.
     """
+    return month_so_far(session, giver=giver, tz=tz, now=now)[0]
+
+
+def month_so_far(
+    session: Session, *, giver: Member | int, tz: str, now: datetime | None = None
+) -> tuple[int, int]:
+    """(points, rewards) the giver has committed this calendar month in `tz`, counted as
+    `given_this_month` counts them."""
     start, end = month_bounds(tz, now=now)
-    total = session.exec(
-        select(func.coalesce(func.sum(Reward.total_points), 0))
+    points, rewards = session.exec(
+        select(func.coalesce(func.sum(Reward.total_points), 0), func.count())
         .where(Reward.giver_id == member_id(giver))
         .where(Reward.created_at >= start)  # type: ignore[operator]
         .where(Reward.created_at < end)  # type: ignore[operator]
         .where(Reward.status.in_([s.value for s in COUNTS_TOWARDS_ALLOWANCE]))  # type: ignore[attr-defined]
     ).one()
-    return int(total)
+    return int(points), int(rewards)
 
 
 def pending_approvals_older_than(

@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 S = RewardStatus
 REQUEST_KIND = "approval_request"
 # Giver's month so far: rewards counted from their recent history (a cap, not a limit).
-MONTH_HISTORY = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,22 +252,17 @@ class ApprovalService:
         tz = giver.tz or self._settings.REWARD_TIMEZONE
         now = self._now()
         start, end = queries.month_bounds(tz, now=now)
-        total = queries.given_this_month(session, giver=giver, tz=tz, now=now)
-        counted = {s.value for s in COUNTS_TOWARDS_ALLOWANCE}
+        total, count = queries.month_so_far(session, giver=giver, tz=tz, now=now)
         row = reward.reward
-        if row.status in counted and start <= row.created_at < end:
-            total -= reward.total_points
-        history = queries.recent_rewards(session, member=giver, limit=MONTH_HISTORY).given
-        before = [
-            r
-            for r in history
-            if r.id != reward.id
-            and r.reward.status in counted
-            and start <= r.reward.created_at < end
-        ]
+        if (
+            row.status in {s.value for s in COUNTS_TOWARDS_ALLOWANCE}
+            and start <= row.created_at < end
+        ):
+            total -= reward.total_points  # "before this one"
+            count -= 1
         return GiverMonth(
             given_before=max(total, 0),
-            rewards_before=len(before),
+            rewards_before=max(count, 0),
             allowance=self._settings.REWARD_ALLOWANCE,
             is_admin=self.is_admin(giver.slack_user_id),
         )

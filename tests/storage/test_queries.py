@@ -131,6 +131,8 @@ def test_given_this_month_follows_the_givers_time_zone(ledger: Ledger) -> None:
         january_utc = queries.given_this_month(
             s, giver=p.giver, tz="UTC", now=datetime(2025, 1, 31, 23, 59, tzinfo=UTC)
         )
+        so_far = queries.month_so_far(s, giver=p.giver, tz="Europe/Berlin", now=now)
+    assert so_far == (40 + 10 + 1 + 2 + 3, 5)  # points and rewards, counted alike
     assert berlin == 40 + 10 + 1 + 2 + 3
     assert utc == 10 + 1 + 2 + 3
     assert january_utc == 40
