@@ -10,6 +10,7 @@ the worker; `stop()` undoes it all. Tests build one Runtime each.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class Runtime:
     approvals: ApprovalService
     sandbox: SandboxServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Work done after Slack has its ack (giving from a slash command). One thread: SQLite has
     # one writer and giving is serialised by the audit-chain lock anyway, and fewer busy threads
     # leave the GIL to the threads that acknowledge (benchmarks/slack_ack.py).
@@ -181,6 +183,11 @@ class Runtime:
     def stop(self) -> None:
         self.giving.shutdown(wait=True)
         self.worker.stop()
+        for stop in reversed(self.on_stop):  # what listeners and jobs started, newest first
+            try:
+                stop()
+            except Exception:
+                log.exception("a component failed to stop cleanly")
         self.plum.close()
         if self.sandbox is not None:
             self.sandbox.stop()

@@ -62,6 +62,7 @@ def home_refresher(runtime: Runtime) -> HomeRefresher:
     runtime.extras["home"] = service
     runtime.extras["home_refresher"] = refresher
     runtime.notifier.set_change_hook(refresher.refresh)
+    runtime.on_stop.append(refresher.stop)
     return refresher
 
 
