@@ -158,7 +158,7 @@ def run_bare(args: argparse.Namespace) -> int:
         ack()
 
     uvicorn.run(
-        create_web_app(bolt_app=app, health=lambda: {"ok": True}),
+        create_web_app(bolt_app=app, health=lambda: {"ok": True}, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",
         port=args.port,
         log_level="info",

@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         return self.SLACK_APP_TOKEN is not None and bool(self.SLACK_APP_TOKEN.get_secret_value())
 
     @property
+    def signing_secret(self) -> str:
+        """The secret that verifies Slack's HTTP requests ("" when unset: nothing verifies)."""
+        secret = self.SLACK_SIGNING_SECRET
+        return secret.get_secret_value() if secret is not None else ""
+
+    @property
     def is_postgres(self) -> bool:
         return self.DATABASE_URL.startswith("postgresql")
 

@@ -1,28 +1,43 @@
 """The ASGI app: Slack's requests at POST /slack/events and GET /healthz.
 
-Bolt's sync `App.dispatch` runs in Starlette's thread pool, so a slow listener never blocks the
-event loop and every request is acknowledged within Slack's three seconds.
+Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
+before Bolt sees it; Bolt's sync `App.dispatch` then runs in Starlette's thread pool, so a slow
+listener never blocks the event loop and every request is acknowledged within Slack's three
+seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.slack.gate import Rejected, admit
+
 HealthCheck = Callable[[], dict[str, object]]
 
 
-def create_web_app(*, bolt_app: App, health: HealthCheck) -> Starlette:
+def create_web_app(*, bolt_app: App, health: HealthCheck, signing_secret: str) -> Starlette:
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+        try:
+            admitted = await admit(
+                chunks=request.stream(), headers=request.headers, secret=signing_secret
+            )
+        except Rejected as rejected:
+            return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
+        if admitted.body.get("ssl_check") == "1":
+            return Response(status_code=200)  # Slack's certificate probe: nothing to do
+        # Verified and parsed: Bolt gets the body as its Socket Mode adapter gives it one.
+        bolt_request = BoltRequest(
+            body=admitted.body, headers=dict(request.headers), mode="socket_mode"
+        )
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:

@@ -73,7 +73,11 @@ def run(args: argparse.Namespace) -> int:
             port = args.port or settings.PORT
             log.info("serving Slack requests at http://%s:%d/slack/events", args.host, port)
             uvicorn.run(
-                create_web_app(bolt_app=bolt_app, health=runtime.health),
+                create_web_app(
+                    bolt_app=bolt_app,
+                    health=runtime.health,
+                    signing_secret=settings.signing_secret,
+                ),
                 host=args.host,
                 port=port,
                 log_level="info",

@@ -172,7 +172,11 @@ class Playground:
     # ------------------------------------------------------------------ the app
     def _build_app(self) -> Starlette:
         bolt = build_app(self.runtime)
-        bot_app = create_web_app(bolt_app=bolt, health=self.runtime.health)
+        bot_app = create_web_app(
+            bolt_app=bolt,
+            health=self.runtime.health,
+            signing_secret=self.runtime.settings.signing_secret,
+        )
         screens = Screens(
             fake=self.fake,
             visitors=self.visitors,

@@ -64,7 +64,12 @@ class BotHarness:
         self.runtime.start(worker=worker)
         self.app = build_app(self.runtime)
         self.server = ServerThread(
-            create_web_app(bolt_app=self.app, health=self.runtime.health), name="bot"
+            create_web_app(
+                bolt_app=self.app,
+                health=self.runtime.health,
+                signing_secret=SIGNING_SECRET,
+            ),
+            name="bot",
         ).start()
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.driver = SlackDriver(

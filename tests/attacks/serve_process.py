@@ -1,0 +1,258 @@
+"""`rewardbot serve` as a real child process, for attacks a process must survive.
+
+The fake Slack and the Plum sandbox run in the test process on loopback; the bot is
+`python -m bot.cli serve` (exactly what the `rewardbot serve` console script runs) with its own
+SQLite database under the test's temporary directory, configured only through its environment.
+Tests send it signed (or forged) requests with a SlackDriver, kill it with SIGKILL, restart it on
+the same database and read what it did back from the fake Slack, the sandbox and the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from bot.fakeslack import FakeSlack, SlackDriver
+from bot.plum.sandbox import SandboxServer
+from tests.e2e.harness import ADMIN, APPROVER, BOT_TOKEN, SIGNING_SECRET, message_text
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 60.0
+T = TypeVar("T")
+# Variables a child must not inherit from the shell that runs the tests.
+_INHERITED_PREFIXES = ("SLACK_", "PLUM_", "REWARD_", "AUDIT_", "ENCRYPTION_")
+_INHERITED_NAMES = ("DATABASE_URL", "PORT")
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServeProcess:
+    """One bot process at a time on one database; `restart()` starts the next one."""
+
+    def __init__(
+        self,
+        *,
+        tmp_path: Path,
+        fake: FakeSlack,
+        sandbox: SandboxServer,
+        database_url: str | None = None,
+        scheduler: bool = False,
+        **settings: str,
+    ) -> None:
+        self.tmp_path = tmp_path
+        self.fake = fake
+        self.sandbox = sandbox
+        self.db_path = tmp_path / "bot.db"
+        self.database_url = database_url or f"sqlite:///{self.db_path}"
+        self.scheduler = scheduler
+        self.settings = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "PLUM_BASE_URL": sandbox.base_url,
+            "PLUM_CLIENT_ID": "sandbox",
+            "PLUM_CLIENT_SECRET": "sandbox",
+            "PLUM_SENDER_EMAIL": "people-ops@acme.test",
+            "DATABASE_URL": self.database_url,
+            "REWARD_ADMINS": ADMIN,
+            "REWARD_APPROVERS": APPROVER,
+            **settings,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.runs = 0
+        self._driver: SlackDriver | None = None
+
+    # ── lifecycle ─────────────────────────────────────────────────────────────────────────
+
+    @property
+    def log_path(self) -> Path:
+        return self.tmp_path / f"serve-{self.runs}.log"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(_INHERITED_PREFIXES) and k not in _INHERITED_NAMES
+        }
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env.update(self.settings)
+        return env
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.port)]
+        if not self.scheduler:
+            cmd.append("--no-scheduler")
+        return cmd
+
+    def start(self, *, wait: bool = True) -> ServeProcess:
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("the bot is already running")
+        self.runs += 1
+        self.port = free_port()
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env(),
+                cwd=self.tmp_path,  # no .env from the repository or the caller
+            )
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+        if wait:
+            self.wait_listening()
+        return self
+
+    def wait_listening(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"rewardbot serve exited early:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"rewardbot serve did not listen within {timeout:.0f}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind runs in the bot."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait (uvicorn shuts down, the runtime stops)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+        return self.proc.returncode
+
+    def restart(self) -> ServeProcess:
+        self.kill()
+        return self.start()
+
+    def run_once(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        """Another `rewardbot` command with the same settings (e.g. `audit verify`)."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=self.env(),
+            cwd=self.tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def log(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def logs(self) -> str:
+        """Everything every run of the bot wrote."""
+        parts = []
+        for n in range(1, self.runs + 1):
+            path = self.tmp_path / f"serve-{n}.log"
+            if path.exists():
+                parts.append(path.read_text(errors="replace"))
+        return "\n".join(parts)
+
+    # ── talking to it ─────────────────────────────────────────────────────────────────────
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+    @property
+    def driver(self) -> SlackDriver:
+        if self._driver is None:
+            self._driver = SlackDriver(
+                bot_url=self.events_url, signing_secret=SIGNING_SECRET, fake=self.fake
+            )
+        return self._driver
+
+    def post(self, body: bytes, headers: Mapping[str, str | bytes], **kw: Any) -> httpx.Response:
+        with httpx.Client(timeout=10.0) as client:
+            return client.post(self.events_url, content=body, headers=headers, **kw)
+
+    def healthz(self) -> httpx.Response:
+        with httpx.Client(timeout=10.0) as client:
+            return client.get(f"{self.url}/healthz")
+
+    def wait(self, probe: Callable[[], T], timeout: float = 15.0) -> T:
+        return self.fake.wait_for(probe, timeout=timeout)
+
+    def wait_until(self, probe: Callable[[], T], timeout: float = 30.0, every: float = 0.1) -> T:
+        """Poll `probe` (for things the fake Slack does not see, like the ledger)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not true within {timeout:.0f}s; bot log:\n{self.log()}")
+            time.sleep(every)
+
+    # ── what it did ───────────────────────────────────────────────────────────────────────
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the bot's SQLite ledger (read-only, never blocking the bot)."""
+        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as c:
+            return c.execute(query, params).fetchall()
+
+    def statuses(self) -> dict[str, int]:
+        if not self.db_path.exists():
+            return {}
+        return dict(self.sql("SELECT status, COUNT(*) FROM rewards GROUP BY status"))
+
+    def sends(self) -> list[dict[str, Any]]:
+        return [r for r in self.sandbox.requests if r["operation"] == "sendBalance"]
+
+    def dm_texts(self, user_id: str) -> list[str]:
+        return [message_text(m) for m in self.fake.dms_to(user_id)]
+
+    def replies_to(self, user_id: str) -> list[str]:
+        return [message_text(m) for m in self.fake.ephemerals(user_id)]
+
+    def channel_texts(self, channel: str) -> list[str]:
+        return [message_text(m) for m in self.fake.messages(channel)]
+
+    def response_texts(self) -> Iterator[str]:
+        for response in self.fake.responses():
+            yield message_text(response.get("body") or {})
+
+
+__all__ = ["ADMIN", "APPROVER", "ServeProcess", "free_port"]
