@@ -29,6 +29,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from storage.csv_cells import csv_cell
 from storage.db import INFO_AUDIT_KEY, INFO_CORRELATION_ID
 from storage.models import AuditEvent
 from storage.types import utcnow
@@ -377,10 +378,9 @@ def export_events(
     return count
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return canonical_json(value)
-    return "" if value is None else value
+def _csv_cell(value: Any) -> str | int | float:
+    """`before` and `after` as JSON; every cell through the guard all CSVs use."""
+    return csv_cell(canonical_json(value) if isinstance(value, dict | list) else value)
 
 
 def events_for(session: Session, *, subject_type: str, subject_id: object) -> list[AuditEvent]:

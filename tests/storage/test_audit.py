@@ -272,6 +272,27 @@ def test_export_csv_to_stdout(db: TestDatabase, monkeypatch, tmp_path, capsys) -
     assert len(rows[0]["hash"]) == 64
 
 
+def test_export_csv_writes_formula_like_text_as_text(
+    db: TestDatabase, monkeypatch, tmp_path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    with db.store.session() as s:
+        audit.append(
+            s,
+            actor="@UMALLORY",
+            action=AuditAction.SETTING_CHANGED,
+            subject_type="setting",
+            subject_id="-1",
+            after={"value": "=1+1"},
+            reason='=HYPERLINK("http://evil.example","click")',
+        )
+    assert _cli(db, monkeypatch, tmp_path, "export", "--format", "csv") == 0
+    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["reason"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row["actor"] == "'@UMALLORY" and row["subject_id"] == "'-1"
+    assert json.loads(row["after"]) == {"value": "=1+1"}  # JSON starts with {, as it was
+    assert row["id"] == "1"
+
+
 def test_export_everything_and_bad_dates(db: TestDatabase, monkeypatch, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     _history(db.store)
     assert _cli(db, monkeypatch, tmp_path, "export", "--format", "jsonl") == 0

@@ -26,6 +26,7 @@ from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import mention, text_only
 from bot.slack.listeners.reward_command import SUBCOMMANDS
+from storage.csv_cells import csv_cell
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -230,27 +231,14 @@ def csv_filename(made: MadeLinks) -> str:
     return f"reward-links-{made.campaign_id}-batch-{made.batch_id}.csv"
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet won't run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def links_csv(made: MadeLinks) -> str:
-    """One row per link, with the campaign, value and expiry date."""
+    """One row per link, with the campaign, value and expiry date (every cell guarded against
+    spreadsheet formulas)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    expires_on = made.expires_on.strftime("%d-%m-%Y")
     for n, link in enumerate(made.links, start=1):
-        writer.writerow(
-            [
-                n,
-                _cell(link),
-                _cell(made.campaign_id),
-                _cell(made.campaign_name),
-                "" if made.amount is None else f"{made.amount:f}",
-                _cell(made.currency),
-                made.expires_on.strftime("%d-%m-%Y"),
-            ]
-        )
+        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
+        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
     return out.getvalue()
