@@ -9,7 +9,7 @@ from storage._sql import member_id
 from storage.audit import AuditAction
 from storage.errors import NotPermitted, RewardNotFound
 from storage.members import require_member
-from storage.models import Approval, Member, Reward
+from storage.models import Approval, Member, Reward, RewardRecipient
 from storage.reward_views import RewardDetails, details_by_id, load_details
 from storage.states import Decision, RecipientOutcome, RewardStatus
 from storage.transitions import set_recipient_outcomes, transition
@@ -28,7 +28,8 @@ def decide_approval(
     """pending_approval → queued (approve) or rejected (reject, reason required).
 
     Who may decide (managers, approvers, admins) is the caller's policy; the ledger itself only
-    refuses a giver deciding on their own reward. Losers of a race get AlreadyDecided.
+    refuses the people the reward concerns: its giver and its recipients. Losers of a race get
+    AlreadyDecided.
     """
     if not approve and not (reason and reason.strip()):
         raise ValueError("a rejection needs a reason")
@@ -38,6 +39,13 @@ def decide_approval(
         raise RewardNotFound(reward_id)
     if reward.giver_id == who.id:
         raise NotPermitted("nobody approves their own reward")
+    paid = session.exec(
+        select(RewardRecipient.id)
+        .where(RewardRecipient.reward_id == reward_id)
+        .where(RewardRecipient.member_id == who.id)
+    ).first()
+    if paid is not None:
+        raise NotPermitted("nobody decides on a reward that pays them")
     decision = Decision.APPROVED if approve else Decision.REJECTED
     new = S.QUEUED if approve else S.REJECTED
     before, old, now = transition(
@@ -93,20 +101,24 @@ def list_pending_approvals(
     session: Session,
     *,
     manager: Member | int | None = None,
-    exclude_giver: Member | int | None = None,
+    exclude_member: Member | int | None = None,
     limit: int = 100,
 ) -> list[RewardDetails]:
     """Rewards waiting for a decision, oldest first.
 
-    `manager`: only rewards given by that member's reports. `exclude_giver`: leave out a
-    member's own rewards (nobody approves their own).
+    `manager`: only rewards given by that member's reports. `exclude_member`: leave out the
+    rewards that member gives or receives (nobody decides on those).
     """
     query = select(Reward).where(Reward.status == S.PENDING_APPROVAL.value)
     if manager is not None:
         query = query.join(Member, Member.id == Reward.giver_id).where(  # type: ignore[arg-type]
             Member.manager_id == member_id(manager)
         )
-    if exclude_giver is not None:
-        query = query.where(Reward.giver_id != member_id(exclude_giver))
+    if exclude_member is not None:
+        excluded = member_id(exclude_member)
+        paid = select(RewardRecipient.reward_id).where(RewardRecipient.member_id == excluded)
+        query = query.where(Reward.giver_id != excluded).where(
+            Reward.id.not_in(paid)  # type: ignore[union-attr]
+        )
     rewards = session.exec(query.order_by(Reward.created_at, Reward.id).limit(limit)).all()  # type: ignore[arg-type]
     return load_details(session, list(rewards))

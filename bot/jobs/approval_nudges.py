@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
-from bot.rewards.approvals import REQUEST_KIND
+from bot.rewards.approvals import REQUEST_KIND, concerned_ids
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import jobs as job_blocks
@@ -168,8 +168,9 @@ def escalate(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
     admins: list[Asked] = []
     with runtime.store.session() as session:
         asked = [a.member.slack_user_id for a in asked_members(session, reward)]
+        concerned = concerned_ids(reward)
         for uid in dict.fromkeys(runtime.settings.REWARD_ADMINS):
-            if uid == giver.slack_user_id:
+            if uid in concerned:
                 continue
             try:
                 profile = runtime.people.profile(uid)

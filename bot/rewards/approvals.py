@@ -28,7 +28,7 @@ from sqlmodel import Session
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks.cards import ApprovalCard, ApprovalDecision, GiverMonth
-from bot.slack.blocks.common import format_datetime, mention, one_line, short_id
+from bot.slack.blocks.common import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.slack.notifier import Notifier, card_for
 from bot.slack.people import People, UnknownSlackUser
 from storage import approvals as approval_repo
@@ -108,23 +108,30 @@ class ApprovalService:
         """Approvers and admins decide for anyone (but never on their own rewards)."""
         return user_id in self._settings.REWARD_APPROVERS or self.is_admin(user_id)
 
-    def approver_ids(self, *, giver_id: str) -> list[str]:
-        """REWARD_APPROVERS other than the giver; when that leaves nobody, REWARD_ADMINS other
-        than the giver."""
+    def approver_ids(self, reward: RewardDetails) -> list[str]:
+        """REWARD_APPROVERS other than the people the reward concerns (its giver and
+        recipients); when that leaves nobody, REWARD_ADMINS other than them."""
         settings = self._settings
-        approvers = [u for u in dict.fromkeys(settings.REWARD_APPROVERS) if u != giver_id]
-        return approvers or [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u != giver_id]
+        concerned = concerned_ids(reward)
+        approvers = [u for u in dict.fromkeys(settings.REWARD_APPROVERS) if u not in concerned]
+        return approvers or [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u not in concerned]
 
     def targets(self, session: Session, reward: RewardDetails) -> list[Target]:
-        """Whom to ask: the giver's manager when recorded and active, otherwise every approver
-        (REWARD_APPROVERS, else REWARD_ADMINS) who is a person still in Slack. Never the giver."""
+        """Whom to ask: the giver's manager when recorded, active and not paid by the reward,
+        otherwise every approver (REWARD_APPROVERS, else REWARD_ADMINS) who is a person still in
+        Slack. Never the giver, never a recipient."""
         giver = reward.giver
         if giver.manager_id is not None:
             manager = member_repo.get_member(session, member_id=giver.manager_id)
-            if manager is not None and manager.active and not manager.is_bot:
+            if (
+                manager is not None
+                and manager.active
+                and not manager.is_bot
+                and manager.slack_user_id not in concerned_ids(reward)
+            ):
                 return [Target(member=manager, as_manager=True)]
         found: list[Target] = []
-        for uid in self.approver_ids(giver_id=giver.slack_user_id):
+        for uid in self.approver_ids(reward):
             try:
                 profile = self._people.profile(uid)
             except UnknownSlackUser:
@@ -169,6 +176,11 @@ class ApprovalService:
             return (
                 "You can't approve or reject your own reward: someone else has to decide on it. "
                 "You'll hear from me when they do."
+            )
+        if user_id in concerned_ids(reward):
+            return (
+                "You can't approve or reject a reward that pays you: another approver or an "
+                "admin decides on it. Nothing was changed."
             )
         if self.is_approver(user_id):
             return None
@@ -298,10 +310,10 @@ class ApprovalService:
         with self._store.read_session() as session:
             me = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
             if self.is_approver(user_id):
-                rewards = approval_repo.list_pending_approvals(session, exclude_giver=me)
+                rewards = approval_repo.list_pending_approvals(session, exclude_member=me)
             elif me is not None:
                 rewards = approval_repo.list_pending_approvals(
-                    session, manager=me, exclude_giver=me
+                    session, manager=me, exclude_member=me
                 )
             else:
                 rewards = []
@@ -500,7 +512,7 @@ class ApprovalService:
                 else f"Already {decision.outcome} by {by} on {when}."
             )
             if decision.outcome == "rejected" and decision.reason:
-                lead += f" Reason: {one_line(decision.reason)}"
+                lead += f" Reason: {safe_mrkdwn(one_line(decision.reason))}"
             return lead + " Nothing was changed."
         if decision.outcome == "cancelled":
             by = f" by {mention(decision.decided_by)}" if decision.decided_by else ""
@@ -518,6 +530,12 @@ class ApprovalService:
             return self._people.profile(user_id).person.tz or self._settings.REWARD_TIMEZONE
         except UnknownSlackUser:
             return self._settings.REWARD_TIMEZONE
+
+
+def concerned_ids(reward: RewardDetails) -> set[str]:
+    """The Slack ids of the people a reward concerns (its giver and recipients): none of them
+    is ever asked to decide on it, nor may decide."""
+    return {reward.giver.slack_user_id, *(r.member.slack_user_id for r in reward.recipients)}
 
 
 def unknown_reward_text(short: str) -> str:

@@ -172,7 +172,7 @@ class HomeService:
         rows = approvals.list_pending_approvals(
             session,
             manager=None if anyone else member,
-            exclude_giver=member,
+            exclude_member=member,
             limit=PENDING_LIMIT,
         )
         return [

@@ -49,6 +49,15 @@ SUBCOMMAND_NAMES = (
     "links",
     "cancel",
 )
+# Subcommands only admins may run, with what running them does (for "Only admins can …").
+# The role is checked before the arguments, so a member learns they can't, not how to type it.
+ADMIN_SUBCOMMANDS: dict[str, str] = {
+    "cancel": "cancel rewards",
+    "link": "send reward links",
+    "links": "make batches of reward links",
+    "manager": "record managers",
+    "managers": "list managers",
+}
 _REWARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
 

@@ -89,7 +89,7 @@ def test_pending_lists_for_managers_and_approvers(store, people: People) -> None
     with store.read_session() as s:
         everything = approvals.list_pending_approvals(s)
         for_manager = approvals.list_pending_approvals(s, manager=people.admin)
-        not_bobs = approvals.list_pending_approvals(s, exclude_giver=people.bob)
+        not_bobs = approvals.list_pending_approvals(s, exclude_member=people.bob)
     assert [r.id for r in everything] == [mine.id, theirs.id]
     assert [r.id for r in for_manager] == [mine.id]
     assert [r.id for r in not_bobs] == [mine.id]

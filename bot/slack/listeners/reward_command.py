@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.rewards.admin import only_admins
 from bot.rewards.commands import GiveReward, OpenModal, ParseError, ShowHelp
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
+from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import people, points, short_id, text_only
@@ -44,7 +46,13 @@ def register(app: App, runtime: Runtime) -> None:
 
 def handle(runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond) -> None:
     sandbox = runtime.sandboxed
-    parsed = parse_command(command.get("text"))
+    text = command.get("text") or ""
+    doing = ADMIN_SUBCOMMANDS.get(text.split(maxsplit=1)[0].lower() if text.strip() else "")
+    refused = doing and only_admins(runtime.settings, command["user_id"], doing=doing)
+    if refused:
+        ack(**text_only(refused.text, sandbox=sandbox))
+        return
+    parsed = parse_command(text)
     if isinstance(parsed, ParseError):
         ack(**text_only(parsed.message, sandbox=sandbox))
         return
