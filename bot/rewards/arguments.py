@@ -18,11 +18,17 @@ from bot.rewards.commands import (
     ErrorCode,
     ParseError,
 )
-from bot.rewards.mrkdwn import BROADCAST, CHANNEL, SUBTEAM, USER_MENTION, to_plain_text
+from bot.rewards.mrkdwn import (
+    BROADCAST,
+    BROADCAST_WORDS,
+    CHANNEL,
+    SUBTEAM,
+    USER_MENTION,
+    to_plain_text,
+)
 
 TRAILING = ",;:"  # punctuation after a word that is not part of it (`<@U1>,`, `50:`)
 _DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-_BROADCAST_WORDS = {"channel", "here", "everyone", "group"}
 
 
 # ── people ───────────────────────────────────────────────────────────────────────────────
@@ -74,7 +80,7 @@ def recipient_problem(token: str) -> ParseError | None:
         return _channel(m.group(2) or "")
     if word.startswith("@") and len(word) > 1:
         name = word[1:].lower()
-        if name in _BROADCAST_WORDS:
+        if name in BROADCAST_WORDS:
             return _broadcast(name)
         return _unescaped(word)
     return None

@@ -15,6 +15,7 @@ TOKEN = re.compile(r"(?:<[^<>]*>|\S)+")
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 MENTIONS_ONLY = re.compile(r"(?:<@[UW][A-Z0-9]+(?:\|[^<>]*)?>[,;:]*)+")
 BROADCAST = re.compile(r"<!(channel|here|everyone|group)(?:\|[^<>]*)?>")
+BROADCAST_WORDS = frozenset({"channel", "here", "everyone", "group"})
 SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^<>]*))?>")
 CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^<>]*))?>")
 _SPECIAL = re.compile(r"<([^<>]*)>")
@@ -26,10 +27,32 @@ def mentioned_user_ids(text: str) -> list[str]:
     return list(dict.fromkeys(USER_MENTION.findall(text)))
 
 
+def special_mention_text(special: str) -> str:
+    """What a `<!…>` special mention (given without its `<>`) reads as, in words that ping
+    nobody: `!here|here` → `@here` (a broadcast by its own name, whatever its label says),
+    `!subteam^S1|@devs` → `@devs` (a user group by its handle, else its id), anything else by
+    its label (`!date^…|5 March`)."""
+    target, _, label = special.removeprefix("!").partition("|")
+    word, _, ref = target.partition("^")
+    if word in BROADCAST_WORDS:
+        return "@" + word
+    if word == "subteam":
+        return "@" + (label.removeprefix("@") or ref.partition("^")[0] or "user-group")
+    return label or "@" + word
+
+
+def link_address(link: str) -> str:
+    """A link's real address (given without its `<>`), never its label: Slack shows the label
+    instead of the address, so `<https://evil.example|https://xoxoday.com>` would disguise
+    where it goes."""
+    return link.partition("|")[0]
+
+
 def to_plain_text(mrkdwn: str, *, names: Mapping[str, str] | None = None) -> str:
     """What a person sees: `<@U1|maria>` → `@maria`, `<#C1|general>` → `#general`,
-    `<https://x|label>` → `label`, `&amp;` → `&`. `names` (user id → name) fills in bare
-    `<@U1>` mentions; the citation's length is measured on this text."""
+    `<https://x|label>` → `https://x` (links by their address), `<!here>` → `@here`,
+    `&amp;` → `&`. `names` (user id → name) fills in bare `<@U1>` mentions; the citation's
+    length is measured on this text."""
     names = names or {}
 
     def one(match: re.Match[str]) -> str:
@@ -41,13 +64,8 @@ def to_plain_text(mrkdwn: str, *, names: Mapping[str, str] | None = None) -> str
         if target.startswith("#"):
             return "#" + (label or target[1:])
         if target.startswith("!"):
-            if label:
-                return label
-            word = target[1:].split("^", 1)[0]
-            return "@" + word
-        if label:
-            return label
-        return target.removeprefix("mailto:")
+            return special_mention_text(inner)
+        return link_address(inner).removeprefix("mailto:")
 
     text = _SPECIAL.sub(one, mrkdwn)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -10,10 +10,14 @@ PLAIN = [
     ("named-mention", "<@U1|maria> hi", "@maria hi"),
     ("bare-mention", "<@U1> hi", "@U1 hi"),
     ("channel", "in <#C1|general>", "in #general"),
-    ("link-label", "<https://x.test|the doc>", "the doc"),
+    ("link-label", "<https://x.test|the doc>", "https://x.test"),
+    ("link-disguised", "<https://evil.example|https://xoxoday.com/claim>", "https://evil.example"),
     ("link-bare", "<https://x.test>", "https://x.test"),
     ("mailto", "<mailto:a@x.test|a@x.test>", "a@x.test"),
+    ("mailto-disguised", "<mailto:evil@evil.example|boss@acme.test>", "evil@evil.example"),
     ("broadcast", "<!here> now", "@here now"),
+    ("broadcast-labelled", "<!here|nothing to see>", "@here"),
+    ("user-group", "<!subteam^S0DEVS|devs>", "@devs"),
     ("entities", "a &lt;b&gt; &amp;amp; c", "a <b> &amp; c"),
 ]
 

@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.rewards.mrkdwn import link_address, special_mention_text
+
 SANDBOX_NOTICE = "🧪 Sandbox: no real reward was sent."
 ELLIPSIS = "…"
 
@@ -123,17 +125,29 @@ _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt|#\d{1,7});)")
 
 def safe_mrkdwn(text: str) -> str:
     """Text from a person or from Xoxoday made safe to show as mrkdwn, whether it arrived
-    escaped (slash commands) or raw (modals, API errors): Slack's own `<@U…>`, `<#C…>`, `<!…>`
-    and `<https://…|…>` are kept, entities are kept, and any other `&`, `<`, `>` is escaped.
-    Applying it twice changes nothing."""
+    escaped (slash commands) or raw (modals, API errors): person mentions `<@U…>` and channel
+    links `<#C…>` stay live; broadcasts and user groups (`<!here>`, `<!subteam^S1|@devs>`)
+    become plain words that ping nobody (`@here`, `@devs`); links show their real address,
+    never a label (`<https://a.test|b>` → `<https://a.test>`); entities are kept, and any other
+    `&`, `<`, `>` is escaped. Applying it twice changes nothing."""
     out: list[str] = []
     last = 0
     for match in _SLACK_ENTITY.finditer(text):
         out.append(_escape_loose(text[last : match.start()]))
-        out.append(_BARE_AMP.sub("&amp;", match.group(0)))
+        out.append(_defused(match.group(0)))
         last = match.end()
     out.append(_escape_loose(text[last:]))
     return "".join(out)
+
+
+def _defused(entity: str) -> str:
+    """One of Slack's `<…>` as it may be repeated from someone's text."""
+    inner = entity[1:-1]
+    if inner.startswith("!"):
+        return _escape_loose(special_mention_text(inner))
+    if inner.startswith(("@", "#")):
+        return _BARE_AMP.sub("&amp;", entity)
+    return f"<{_BARE_AMP.sub('&amp;', link_address(inner))}>"
 
 
 def _escape_loose(text: str) -> str:

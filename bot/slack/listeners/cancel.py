@@ -23,12 +23,12 @@ from bot.slack.blocks.common import (
     one_line,
     people,
     points,
-    quote,
+    safe_mrkdwn,
     short_id,
     text_only,
 )
 from bot.slack.blocks.kit import context, section
-from bot.slack.blocks.reward_messages import recipient_cancelled
+from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
 from bot.slack.listeners.reward_command import SUBCOMMANDS
 from bot.slack.notifier import card_for
 from storage.states import RewardStatus
@@ -106,7 +106,9 @@ def _withdrawn_ids(outcome: Cancelled) -> list[str]:
 
 
 def _kept_lines(kept: Sequence[tuple[str, int, str]]) -> str:
-    return "\n".join(f"• {mention(uid)} keeps {points(n)}: {why}." for uid, n, why in kept)
+    return "\n".join(
+        f"• {mention(uid)} keeps {points(n)}: {safe_mrkdwn(one_line(why))}." for uid, n, why in kept
+    )
 
 
 def giver_cancelled(
@@ -126,11 +128,12 @@ def giver_cancelled(
         lead += f" The points were withdrawn from {people(taken, limit=600)}."
     else:
         lead += " It hadn't been sent, so no points left Xoxoday."
-    blocks = [section(f"{lead}\n*Reason:* {one_line(reason)}"), section(quote(reward.citation))]
+    why = safe_mrkdwn(one_line(reason))
+    blocks = [section(f"{lead}\n*Reason:* {why}"), citation_block(reward)]
     if kept:
         blocks.append(section("Xoxoday kept some points:\n" + _kept_lines(kept)))
     blocks.append(context(f"Questions? Ask {mention(admin_id)}."))
-    text = f"{mention(admin_id)} cancelled your reward {reward.short_id}: {one_line(reason)}"
+    text = f"{mention(admin_id)} cancelled your reward {reward.short_id}: {why}"
     return message(text, blocks, sandbox=sandbox)
 
 

@@ -116,8 +116,8 @@ def test_a_moment_can_fall_on_another_day_in_another_zone() -> None:
     [
         ("1 < 2 & 3 > 0", "1 &lt; 2 &amp; 3 &gt; 0"),  # raw, as typed in a modal
         ("fish &amp; chips &lt;3", "fish &amp; chips &lt;3"),  # escaped, as Slack sends it
-        ("hi <@U1|maria> in <#C1|general> <!here>", "hi <@U1|maria> in <#C1|general> <!here>"),
-        ("<https://x.test/?a=1&b=2|doc>", "<https://x.test/?a=1&amp;b=2|doc>"),
+        ("hi <@U1|maria> in <#C1|general>", "hi <@U1|maria> in <#C1|general>"),
+        ("<https://x.test/?a=1&b=2>", "<https://x.test/?a=1&amp;b=2>"),
         ("<b>bold</b> &am", "&lt;b&gt;bold&lt;/b&gt; &amp;am"),
         ("<@U1", "&lt;@U1"),
     ],
@@ -125,6 +125,56 @@ def test_a_moment_can_fall_on_another_day_in_another_zone() -> None:
 def test_safe_mrkdwn_escapes_raw_text_and_keeps_slack_markup(text: str, expected: str) -> None:
     assert safe_mrkdwn(text) == expected
     assert safe_mrkdwn(expected) == expected
+
+
+NEUTRALISED = [
+    ("channel", "thanks <!channel>", "thanks @channel"),
+    ("here", "<!here> now", "@here now"),
+    ("here-labelled", "<!here|here>", "@here"),
+    ("here-disguised", "<!here|nothing to see>", "@here"),
+    ("everyone", "<!everyone>", "@everyone"),
+    ("group", "<!group>", "@group"),
+    ("user-group", "<!subteam^S0DEVS|@devs>", "@devs"),
+    ("user-group-bare-label", "<!subteam^S0DEVS|devs>", "@devs"),
+    ("user-group-no-label", "<!subteam^S0DEVS>", "@S0DEVS"),
+    (
+        "date-unparsed",
+        "<!date^1392734382^{date_num}|5 March> <!here>",
+        "&lt;!date^1392734382^{date_num}|5 March&gt; @here",
+    ),
+    ("date-simple", "<!date^1392734382|5 March>", "5 March"),
+    ("label-with-entity", "<!subteam^S1|@r&amp;d>", "@r&amp;d"),
+    (
+        "disguised-link",
+        "<https://evil.example|https://xoxoday.com/claim>",
+        "<https://evil.example>",
+    ),
+    (
+        "labelled-link",
+        "see <https://x.test/a?b=1&c=2|the doc>",
+        "see <https://x.test/a?b=1&amp;c=2>",
+    ),
+    ("bare-link-kept", "<https://x.test> <https://y.test|z>", "<https://x.test> <https://y.test>"),
+    ("http-link", "<http://x.test|label>", "<http://x.test>"),
+    ("mailto", "<mailto:evil@evil.example|boss@acme.test>", "<mailto:evil@evil.example>"),
+    ("person-stays-live", "<@U1|maria> and <@W2> <!here>", "<@U1|maria> and <@W2> @here"),
+    ("channel-link-stays-live", "<#C1|general> <#C2> <!channel>", "<#C1|general> <#C2> @channel"),
+    ("escaped-stays-escaped", "&lt;!channel&gt; <!channel>", "&lt;!channel&gt; @channel"),
+    (
+        "other-scheme-escaped",
+        "<javascript:alert(1)|click> <!everyone>",
+        "&lt;javascript:alert(1)|click&gt; @everyone",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [c[1:] for c in NEUTRALISED], ids=[c[0] for c in NEUTRALISED]
+)
+def test_safe_mrkdwn_pings_nobody_and_shows_where_links_go(text: str, expected: str) -> None:
+    assert safe_mrkdwn(text) == expected
+    assert safe_mrkdwn(expected) == expected
+    assert "<!" not in safe_mrkdwn(text)
 
 
 def test_escape_and_quote() -> None:
