@@ -26,6 +26,7 @@ from bot.rewards.mrkdwn import (
     USER_MENTION,
     to_plain_text,
 )
+from bot.rewards.typed_text import clean_typed_text
 
 TRAILING = ",;:"  # punctuation after a word that is not part of it (`<@U1>,`, `50:`)
 _DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
@@ -154,8 +155,9 @@ def parse_amount(text: str) -> int | ParseError:
 
 
 def parse_citation(text: str) -> str | ParseError:
-    """A required citation of at most CITATION_MAX_CHARS characters as the person sees them."""
-    citation = text.strip()
+    """A required citation of at most CITATION_MAX_CHARS characters as the person sees them
+    (without control characters; only invisible characters count as none)."""
+    citation = clean_typed_text(text).strip()
     if not citation:
         return ParseError(
             ErrorCode.NO_CITATION,

@@ -36,6 +36,7 @@ from bot.rewards.mrkdwn import (
     hashtags,
 )
 from bot.rewards.subcommands import SUBCOMMAND_NAMES, parse_subcommand, suggest_subcommand
+from bot.rewards.typed_text import clean_typed_text
 
 _NUMBERISH = re.compile(r"[+\-\u2212\u2013]?\.?\d")
 _CONNECTORS = {"and", "&amp;", "&"}
@@ -120,12 +121,13 @@ def _parse_give(text: str) -> Command | ParseError:
 
 
 def parse_command(text: str | None, *, today: date | None = None) -> Command | ParseError:
-    """Parse the text after `/reward`. Never raises.
+    """Parse the text after `/reward`, cleaned of control characters first (`clean_typed_text`).
+    Never raises.
 
     `today` (the person's local date), when given, makes link expiry dates that are not after it
     an error.
     """
-    text = (text or "").strip()
+    text = clean_typed_text(text or "").strip()
     if not text:
         return OpenModal()
     first, *rest = text.split(maxsplit=1)

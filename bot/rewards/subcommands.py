@@ -36,6 +36,7 @@ from bot.rewards.commands import (
     ShowLeaderboard,
 )
 from bot.rewards.mrkdwn import TOKEN, to_plain_text
+from bot.rewards.typed_text import clean_typed_text
 
 SUBCOMMAND_NAMES = (
     "help",
@@ -178,7 +179,7 @@ def _parse_cancel(rest: str) -> Command | ParseError:
             f"`{words[0][:40]}` doesn't look like a reward id. You'll find the id in the "
             f"reward's confirmation; then type `{usage}`",
         )
-    reason = words[1].strip() if len(words) > 1 else ""
+    reason = clean_typed_text(words[1]).strip() if len(words) > 1 else ""
     if not reason:
         return ParseError(
             ErrorCode.NO_REASON,

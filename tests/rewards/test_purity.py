@@ -14,6 +14,7 @@ PURE = (
     "bot.rewards.mrkdwn",
     "bot.rewards.help",
     "bot.rewards.policy",
+    "bot.rewards.typed_text",
 )
 
 CODE = f"""

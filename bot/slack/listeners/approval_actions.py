@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot.rewards.approvals import DecisionResult
 from bot.rewards.commands import REASON_MAX_CHARS
+from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
 from bot.slack.blocks.common import escape_mrkdwn, with_sandbox_notice
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -95,9 +96,11 @@ def open_reject_modal(
 
 
 def reason_of(view: dict[str, Any]) -> str:
+    """The reason typed in the reject modal, without control characters (empty when nothing
+    visible is left)."""
     values = (view.get("state") or {}).get("values") or {}
     field = (values.get(str(BlockId.REJECT_REASON)) or {}).get(str(ActionId.REJECT_REASON_INPUT))
-    return str((field or {}).get("value") or "").strip()
+    return clean_typed_text(str((field or {}).get("value") or "")).strip()
 
 
 def reason_problem(reason: str) -> str | None:

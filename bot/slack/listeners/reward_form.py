@@ -16,6 +16,7 @@ from typing import Any
 from bot.rewards.arguments import parse_amount
 from bot.rewards.commands import CITATION_MAX_CHARS, ErrorCode, ParseError
 from bot.rewards.mrkdwn import hashtags
+from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.blocks.give_modal import ANNOUNCE_VALUE
 from bot.slack.ids import ActionId, BlockId
@@ -51,8 +52,9 @@ def _element(values: Mapping[str, Any], block: BlockId, action: ActionId) -> Map
 
 
 def _text(values: Mapping[str, Any], block: BlockId, action: ActionId) -> str:
+    """A typed field's text, without control characters (empty when nothing visible is left)."""
     value = _element(values, block, action).get("value")
-    return value if isinstance(value, str) else ""
+    return clean_typed_text(value) if isinstance(value, str) else ""
 
 
 def citation_length_error(length: int) -> str:
