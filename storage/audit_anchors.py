@@ -1,0 +1,185 @@
+"""The anchor file: checkpoints of the audit chain (`storage.audit_checkpoints`) kept outside the
+database, one signed line each, appended and never rewritten.
+
+Where it is: AUDIT_ANCHOR_FILE when set; otherwise beside a SQLite database, like its key file
+(`rewardbot.db.audit-anchors`), and with PostgreSQL `rewardbot.audit-anchors` in the working
+directory (the caller warns: a database server's files are not the bot's, so there is no "beside"
+to use). An in-memory database has none.
+
+Each line is appended in one write to a file opened with O_APPEND, then fsynced (and so is the
+directory when the file is new), so several processes can anchor at once. A line torn by a crash
+stays on a line of its own; readers report it and carry on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from storage.audit_checkpoints import (
+    BadCheckpoint,
+    Checkpoint,
+    check_checkpoint,
+    current_checkpoint,
+    latest,
+    parse_checkpoint,
+)
+from storage.db import Store
+from storage.urls import is_postgres_url, sqlite_path
+
+SUFFIX = ".audit-anchors"
+POSTGRES_DEFAULT = Path("rewardbot" + SUFFIX)
+
+
+def anchor_file_for(*, database_url: str, configured: str | Path | None) -> Path | None:
+    """The anchor file for `database_url` (see the module doc); None for an in-memory database."""
+    if configured:
+        return Path(configured).expanduser()
+    path = sqlite_path(database_url)
+    if path is not None:
+        return path.with_name(path.name + SUFFIX)
+    return POSTGRES_DEFAULT if is_postgres_url(database_url) else None
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorLine:
+    where: str  # e.g. "rewardbot.db.audit-anchors line 3", "--anchor 1"
+    checkpoint: Checkpoint | None  # None: rejected
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    lines: tuple[AnchorLine, ...] = field(default=())
+
+    @property
+    def valid(self) -> list[Checkpoint]:
+        return [line.checkpoint for line in self.lines if line.checkpoint is not None]
+
+    @property
+    def rejected(self) -> list[AnchorLine]:
+        return [line for line in self.lines if line.checkpoint is None]
+
+    @property
+    def latest(self) -> Checkpoint | None:
+        return latest(self.valid)
+
+    def where(self, checkpoint: Checkpoint) -> str:
+        """Where `checkpoint` was first found."""
+        return next(line.where for line in self.lines if line.checkpoint == checkpoint)
+
+    def __add__(self, other: Anchors) -> Anchors:
+        return Anchors(self.lines + other.lines)
+
+
+def parse_lines(sources: Iterable[tuple[str, str]], *, audit_key: bytes) -> Anchors:
+    """Each (where, text) checked; blank lines skipped, anything else valid or rejected."""
+    found = []
+    for where, line in sources:
+        if not line.strip():
+            continue
+        try:
+            found.append(AnchorLine(where, parse_checkpoint(line, audit_key=audit_key)))
+        except BadCheckpoint as err:
+            found.append(AnchorLine(where, None, str(err)))
+    return Anchors(tuple(found))
+
+
+def read_anchor_file(path: Path, *, audit_key: bytes) -> Anchors:
+    """Every line of the anchor file, checked; nothing when there is no file yet."""
+    try:
+        content = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return Anchors()
+    return parse_lines(
+        ((f"{path.name} line {n}", line) for n, line in enumerate(content.splitlines(), 1)),
+        audit_key=audit_key,
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append `line` and a newline in one write, then fsync it (and the directory when the file
+    is new). A torn last line left by a crash gets a newline first."""
+    if "\n" in line or "\r" in line:
+        raise ValueError("an anchor line is one line")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    data = line.encode("ascii") + b"\n"
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new:
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+class AnchorConflict(Exception):
+    """The chain contradicts the anchor file's latest checkpoint: events were deleted or
+    rewritten since. Nothing was written, so that checkpoint stays the latest evidence."""
+
+    def __init__(self, *, path: Path, checkpoint: Checkpoint, problem: str) -> None:
+        super().__init__(
+            f"the audit trail no longer matches the checkpoint of {checkpoint.when} in {path}: "
+            f"{problem}. Events were deleted or rewritten; nothing was written. Run "
+            "`rewardbot audit verify`"
+        )
+        self.path = path
+        self.checkpoint = checkpoint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Anchored:
+    checkpoint: Checkpoint | None  # None: the audit trail is empty
+    line: str | None  # the checkpoint, signed
+    path: Path | None  # the anchor file (None: an in-memory database has none)
+    written: bool  # False: no file, or its latest checkpoint already ends at this head
+    previous: Checkpoint | None = None  # the file's latest checkpoint before this one
+
+
+def anchor(store: Store, *, path: Path | None, at: datetime | None = None) -> Anchored:
+    """A checkpoint of the chain's head, appended to `path` unless the file's latest checkpoint
+    already ends at the same event. Raises AnchorConflict (nothing written) when the chain
+    contradicts that checkpoint, OSError when the file can't be read or written."""
+    key = store.keys.audit_key
+    previous = read_anchor_file(path, audit_key=key).latest if path is not None else None
+    with store.read_session() as session:
+        checkpoint = current_checkpoint(session, at=at)
+        conflict = check_checkpoint(session, previous) if previous is not None else None
+    if conflict is not None:
+        assert path is not None and previous is not None
+        raise AnchorConflict(path=path, checkpoint=previous, problem=str(conflict))
+    if checkpoint is None:
+        return Anchored(checkpoint=None, line=None, path=path, written=False, previous=previous)
+    line = checkpoint.line(audit_key=key)
+    unchanged = previous is not None and (previous.event_id, previous.head_hash) == (
+        checkpoint.event_id,
+        checkpoint.head_hash,
+    )
+    if path is not None and not unchanged:
+        append_line(path, line)
+    return Anchored(
+        checkpoint=checkpoint,
+        line=line,
+        path=path,
+        written=path is not None and not unchanged,
+        previous=previous,
+    )
