@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     DATABASE_URL: str = "sqlite:///rewardbot.db"
     PORT: int = Field(default=3000, ge=1, le=65535)
     AUDIT_KEY: SecretStr | None = None
+    AUDIT_ANCHOR_FILE: str | None = None  # audit checkpoints, outside the database
     ENCRYPTION_KEY: SecretStr | None = None
 
     # Rules
