@@ -59,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
     if not settings.SLACK_BOT_TOKEN:
         raise ConfigError("SLACK_BOT_TOKEN: is required to run jobs (they message people)")
 
+    from bot.jobs.audit_anchor import anchor_at_start
     from bot.runtime import Runtime
 
     runtime = Runtime.build(settings)
+    anchor_at_start(runtime)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

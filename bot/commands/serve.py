@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     check_slack_settings(settings)
 
     from bot.app import build_app
+    from bot.jobs.audit_anchor import anchor_at_start
     from bot.runtime import Runtime
 
     # Switch threads more often than CPython's default 5 ms: the threads that acknowledge Slack
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.001)
     runtime = Runtime.build(settings)
     runtime.start()
+    anchor_at_start(runtime)
     bolt_app = build_app(runtime)
     scheduler = None
     if not args.no_scheduler:

@@ -34,6 +34,7 @@ JOB_MODULES = (
     "balance_alert",
     "token_upkeep",
     "in_doubt_report",
+    "audit_anchor",
 )
 
 

@@ -19,6 +19,10 @@ from tests.slack.blocks.blockkit_rules import check_message, elements, visible
 TODAY = date(2026, 3, 5)
 NOW = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 Build = Callable[[bool], dict[str, Any]]
+CHECKPOINT_LINE = (
+    f"rewardbot-audit-checkpoint v1 id=12345 count=12345 hash={'ab' * 32} "
+    f"at=2026-03-05T09:00:00Z sig={'cd' * 32}"
+)
 
 
 def grant(short: str = "AB12CD", pts: int = 100, day: date = date(2026, 3, 12)) -> jb.ExpiringGrant:
@@ -66,6 +70,9 @@ MESSAGES: dict[str, Build] = {
         rewards=[s.many_people(100, short_id=f"D{i:05d}") for i in range(100)],
         tz="UTC",
         sandbox=sb,
+    ),
+    "audit checkpoint": lambda sb: jb.audit_checkpoint(
+        line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata", sandbox=sb
     ),
 }
 
@@ -175,6 +182,17 @@ def test_the_in_doubt_report_lists_each_reward_with_settle_buttons_and_counts_th
     shown = len(elements(many, "button")) // 2
     assert shown < 40
     assert f"…and {40 - shown} more" in visible(many)
+
+
+def test_the_weekly_checkpoint_says_what_it_holds_and_how_to_check_it() -> None:
+    payload = jb.audit_checkpoint(
+        line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata", sandbox=False
+    )
+    seen = visible(payload)
+    assert "held *12,345 events* on 5 March 2026 at 14:30 IST" in seen
+    assert f"```rewardbot audit verify --anchor '{CHECKPOINT_LINE}'```" in seen
+    assert str(payload["blocks"]).count(CHECKPOINT_LINE) == 1  # one copy, ready to paste
+    assert f"--anchor '{CHECKPOINT_LINE}'" in payload["text"]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Messages the scheduled jobs send: expiry reminders to recipients, approval reminders and
 escalations, and the admins' alerts (low account balance, a Plum token about to expire, the
-daily list of rewards still in doubt).
+daily list of rewards still in doubt) and their weekly audit checkpoint.
 
 Every function returns `{"text": fallback, "blocks": [...]}` and adds the sandbox notice when
 `sandbox` is set.
@@ -252,4 +252,24 @@ def in_doubt_report(
         tz=tz,
         text=text,
         sandbox=sandbox,
+    )
+
+
+def audit_checkpoint(
+    *, line: str, count: int, at: datetime, tz: str | None, sandbox: bool
+) -> Payload:
+    """The admins' weekly copy of an audit checkpoint: kept in Slack, it is out of reach of
+    anyone who can change the database, and says how to check the trail against it."""
+    command = f"rewardbot audit verify --anchor '{line}'"
+    blocks = [
+        header("Weekly audit checkpoint"),
+        section(
+            f"🔏 The audit trail held *{count:,} event{'s' if count != 1 else ''}* on "
+            f"{format_datetime(at, tz)}. Please keep this DM: if any of those events are ever "
+            "deleted from the database, the signed checkpoint below shows it."
+        ),
+        section(f"*To check* Run this where the bot is installed:\n```{command}```"),
+    ]
+    return message(
+        f"Weekly audit checkpoint: {count:,} events. To check: {command}", blocks, sandbox=sandbox
     )

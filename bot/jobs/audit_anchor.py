@@ -1,0 +1,135 @@
+"""audit-anchor: every hour, a signed checkpoint of the audit chain's head appended to the anchor
+file, outside the database (`storage.audit_anchors`); once an ISO week (in REWARD_TIMEZONE) the
+admins also get it in a DM, a copy in Slack that nobody with only database or server access can
+reach (claimed with a do-once key, so several processes send it once).
+
+`anchor_at_start` writes a checkpoint as `rewardbot serve` and `rewardbot clock` start. Neither
+ever stops the bot: a problem is logged (and a run that meets one is recorded as failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.jobs.base import JobContext, JobSpec
+from bot.jobs.scheduler import JobFailed
+from bot.settings import Settings
+from bot.slack.blocks import jobs as job_blocks
+from bot.slack.blocks.common import local
+from storage import audit_anchors, once
+from storage.audit_anchors import AnchorConflict, Anchored
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ONCE_KIND = "audit_checkpoint_dm"
+
+
+def trigger(settings: Settings) -> BaseTrigger:
+    return CronTrigger(minute=20, timezone=settings.REWARD_TIMEZONE)
+
+
+def anchor_file(settings: Settings) -> Path | None:
+    return audit_anchors.anchor_file_for(
+        database_url=settings.DATABASE_URL, configured=settings.AUDIT_ANCHOR_FILE
+    )
+
+
+def anchor_at_start(runtime: Runtime) -> None:
+    """Anchor the chain's head as a process starts; log what happened, never raise."""
+    settings = runtime.settings
+    path = anchor_file(settings)
+    if settings.is_postgres and not settings.AUDIT_ANCHOR_FILE:
+        log.warning(
+            "AUDIT_ANCHOR_FILE is not set: audit checkpoints go to %s; set it to a file on "
+            "durable storage the database's administrators can't write (the admins' weekly DM "
+            "keeps a copy either way)",
+            path.resolve() if path else None,
+        )
+    try:
+        anchored = audit_anchors.anchor(runtime.store, path=path)
+    except AnchorConflict as err:
+        log.error("%s", err)
+        return
+    except OSError as err:
+        log.error("could not write the audit anchor file %s: %s", path, err.strerror or err)
+        return
+    except Exception:
+        log.exception("could not anchor the audit trail")
+        return
+    log.info("audit trail: %s", _written(anchored))
+
+
+def _written(anchored: Anchored) -> str:
+    checkpoint = anchored.checkpoint
+    if checkpoint is None:
+        return "empty, nothing to anchor"
+    events = f"{checkpoint.count:,} event{'s' if checkpoint.count != 1 else ''}"
+    if anchored.path is None:
+        return f"checkpoint of {events} (an in-memory database has no anchor file)"
+    if not anchored.written:
+        return f"no new events since the checkpoint of {events} in {anchored.path}"
+    return f"checkpoint of {events} written to {anchored.path}"
+
+
+def run(ctx: JobContext) -> str:
+    runtime = ctx.runtime
+    settings = runtime.settings
+    path = anchor_file(settings)
+    try:
+        anchored = audit_anchors.anchor(runtime.store, path=path)
+    except AnchorConflict as err:
+        log.error("%s", err)
+        raise JobFailed(str(err)) from None
+    except OSError as err:
+        raise JobFailed(
+            f"could not write the audit anchor file {path}: {err.strerror or type(err).__name__}"
+        ) from None
+    done = _written(anchored)
+    checkpoint, line = anchored.checkpoint, anchored.line
+    if checkpoint is None or line is None:
+        return done
+    admins = runtime.notifier.admin_ids()
+    if not admins:
+        return f"{done}; REWARD_ADMINS is empty: nobody gets the weekly copy"
+    year, week, _ = local(ctx.scheduled_for, settings.REWARD_TIMEZONE).isocalendar()
+    with runtime.store.session() as session:
+        first = once.claim_once(session, kind=ONCE_KIND, key=f"{year}-W{week:02d}")
+    if not first:
+        return f"{done}; the admins already have this week's copy"
+    told = 0
+    for admin in admins:
+        payload = job_blocks.audit_checkpoint(
+            line=line,
+            count=checkpoint.count,
+            at=checkpoint.at,
+            tz=_tz_of(runtime, admin),
+            sandbox=runtime.sandboxed,
+        )
+        if runtime.notifier.dm(admin, payload) is not None:
+            told += 1
+    return f"{done}; this week's copy DM'd to {told} admin(s)"
+
+
+def _tz_of(runtime: Runtime, user_id: str) -> str:
+    try:
+        return runtime.people.profile(user_id).person.tz or runtime.settings.REWARD_TIMEZONE
+    except Exception:  # unknown user or Slack unreachable: the team's zone will do
+        return runtime.settings.REWARD_TIMEZONE
+
+
+JOB = JobSpec(
+    name="audit-anchor",
+    description="Hourly audit checkpoint written outside the database; admins get it weekly",
+    trigger=trigger,
+    run=run,
+    misfire_grace=timedelta(hours=1),
+)
