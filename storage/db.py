@@ -1,9 +1,9 @@
 """Engines and sessions.
 
 `make_engine(url)` gives a configured engine:
-- SQLite: WAL journal, foreign keys on, a busy timeout, and every transaction opened with
-  `BEGIN IMMEDIATE` (one writer at a time, no "database is locked" surprises half-way through a
-  transaction).
+- SQLite: WAL journal with synchronous=FULL, foreign keys on, a busy timeout, and every
+  transaction opened with `BEGIN IMMEDIATE` (one writer at a time, no "database is locked"
+  surprises half-way through a transaction).
 - PostgreSQL (`postgresql+psycopg://…`): a small pool with pre-ping; `schema=` pins the
   search_path (tests and benchmarks use a private schema).
 
@@ -75,7 +75,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         try:
             if path is not None:
                 cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                # FULL: a commit is on disk before it returns, so what the bot acknowledged
+                # or claimed survives a power cut too (NORMAL loses the last commits then).
+                cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:

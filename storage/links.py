@@ -46,8 +46,12 @@ def create_link_batch(
     requested_by: Member | int,
     link_expiry: date | None = None,
     recipient: Member | int | None = None,
+    request_key: str | None = None,
 ) -> LinkBatch:
-    """Record a request for `count` links before calling generateLink (audited)."""
+    """Record a request for `count` links before calling generateLink (audited).
+
+    `request_key` (the Slack request that asked, unique) lets a request resumed after a crash
+    find its batch (`get_link_batch_by_request_key`) instead of asking Xoxoday again."""
     if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
         raise ValueError("count must be a positive whole number")
     if not campaign_id:
@@ -61,6 +65,7 @@ def create_link_batch(
         link_expiry=link_expiry,
         requested_by_id=asker.id,  # type: ignore[arg-type]
         recipient_id=None if target is None else target.id,
+        request_key=request_key,
         status=LinkBatchStatus.REQUESTED.value,
         created_at=utcnow(),
     )
@@ -171,6 +176,10 @@ def fail_link_batch(session: Session, *, batch_id: int, actor: str, message: str
 
 def get_link_batch(session: Session, *, batch_id: int) -> LinkBatch | None:
     return session.get(LinkBatch, batch_id)
+
+
+def get_link_batch_by_request_key(session: Session, *, request_key: str) -> LinkBatch | None:
+    return session.exec(select(LinkBatch).where(LinkBatch.request_key == request_key)).first()
 
 
 def list_link_batches(session: Session, *, limit: int = 10) -> list[LinkBatch]:

@@ -25,6 +25,7 @@ from sqlmodel import Column, Field, SQLModel
 
 from storage.states import (
     Decision,
+    IntakeState,
     JobOutcome,
     LinkBatchStatus,
     OrderStatus,
@@ -124,6 +125,11 @@ class Reward(SQLModel, table=True):
     total_points: int = Field(sa_type=Integer, nullable=False)
     expiry_months: int | None = Field(default=None, sa_type=Integer, nullable=True)
     claimed_by: str | None = _str(100, nullable=True)
+    # Deliveries that provably did not reach Xoxoday (unreachable, rate-limited, refused the
+    # bot's credentials): how many, when the next may start, and until when to keep trying.
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    next_attempt_at: datetime | None = _when()
+    retry_until: datetime | None = _when()
     delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
     delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
@@ -257,6 +263,7 @@ class LinkBatch(SQLModel, table=True):
 
     __tablename__ = "link_batches"
     __table_args__ = (
+        UniqueConstraint("request_key"),
         CheckConstraint("count > 0", name="count_positive"),
         CheckConstraint(f"status IN ({sql_in(LinkBatchStatus)})", name="status"),
         Index(None, "created_at"),
@@ -264,6 +271,8 @@ class LinkBatch(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = _str(64)
+    # The Slack request (intake key) that asked for this batch: a resumed command finds it.
+    request_key: str | None = _str(255, nullable=True)
     campaign_name: str | None = _str(200, nullable=True)
     count: int = Field(sa_type=Integer, nullable=False)
     link_expiry: date | None = Field(default=None, sa_type=Date, nullable=True)
@@ -338,6 +347,46 @@ class JobRun(SQLModel, table=True):
     outcome: str = _str(16, default=JobOutcome.RUNNING.value)
     detail: str | None = Field(default=None, sa_type=Text, nullable=True)
     finished_at: datetime | None = _when()
+
+
+class IntakeEntry(SQLModel, table=True):
+    """A Slack request the bot acknowledged (a command, a form submission, a click), recorded
+    before the acknowledgement left the process and finished when its work is done, so a crash
+    in between leaves it pending for the next start to resume (see `storage.intake`).
+
+    `key` is what Slack gives once (the trigger id, or the action's ts), so a request Slack
+    delivers twice is recorded once. `body` is the request as Slack sent it; it is cleared when
+    the entry is finished.
+    """
+
+    __tablename__ = "intake"
+    __table_args__ = (
+        UniqueConstraint("key"),
+        CheckConstraint(f"state IN ({sql_in(IntakeState)})", name="state"),
+        Index(None, "state", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = _str(255)
+    kind: str = _str(64)
+    user_id: str = _str(32, default="")
+    body: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    state: str = _str(16, default=IntakeState.PENDING.value)
+    outcome: str | None = _str(64, nullable=True)
+    received_at: datetime = _when(nullable=False)
+    claimed_by: str | None = _str(100, nullable=True)
+    claimed_at: datetime | None = _when()
+    resumes: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    finished_at: datetime | None = _when()
+
+
+class Heartbeat(SQLModel, table=True):
+    """The last time a process proved the database takes writes (its health check)."""
+
+    __tablename__ = "heartbeats"
+
+    name: str = Field(sa_type=String(100), primary_key=True)
+    at: datetime = _when(nullable=False)
 
 
 class OnceKey(SQLModel, table=True):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
 
 from storage import audit
@@ -56,16 +57,20 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "cancel_reward",
     "claim_for_delivery",
     "claim_next_queued",
+    "count_deferred",
     "create_reward",
+    "defer_delivery",
     "expire_pending",
     "get_reward",
     "get_reward_by_idempotency_key",
     "get_reward_by_short_id",
+    "hold_queued",
     "load_details",
     "mark_stale_sending_in_doubt",
     "normalize_short_id",
     "record_cancel_refused",
     "record_delivery",
+    "release_deferred",
     "settle_in_doubt",
 ]
 
@@ -245,15 +250,18 @@ def claim_for_delivery(
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
-    """The oldest queued reward, now `sending`; None when the outbox is empty.
+    """The oldest queued reward that is due (not waiting for a retry), now `sending`; None
+    when nothing is due.
 
     Commit right after this call and before talking to Plum, so that a crash leaves the reward
     in `sending` (which `mark_stale_sending_in_doubt` turns into `in_doubt`).
     """
     audit.lock_chain(session)
+    due = or_(Reward.next_attempt_at.is_(None), Reward.next_attempt_at <= utcnow())  # type: ignore[union-attr,operator]
     query = (
         select(Reward.id)
         .where(Reward.status == S.QUEUED.value)
+        .where(due)
         .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
         .limit(1)
     )
@@ -315,6 +323,103 @@ def record_delivery(
         after={"recipients": summary, "message": message, "response": response_json},
     )
     return details_by_id(session, reward_id)
+
+
+def defer_delivery(
+    session: Session,
+    *,
+    reward_id: int,
+    message: str,
+    next_attempt_at: datetime,
+    retry_until: datetime,
+    response: Mapping[str, Any] | None = None,
+) -> RewardDetails:
+    """sending → queued: the send provably never reached Xoxoday, so it is tried again at
+    `next_attempt_at`. `retry_until` is kept from the first deferral (the first call sets it)."""
+    response_json = audit.jsonable(response) if response is not None else None
+    current = session.get(Reward, reward_id, populate_existing=True)
+    if current is None:
+        raise RewardNotFound(reward_id)
+    until = current.retry_until or retry_until
+    before, old, _ = transition(
+        session,
+        reward_id=reward_id,
+        expected={S.SENDING},
+        new=S.QUEUED,
+        stamp_step=False,
+        values={
+            "attempts": (current.attempts or 0) + 1,
+            "next_attempt_at": next_attempt_at,
+            "retry_until": until,
+            "delivery_message": message,
+            "delivery_response": response_json,
+            "claimed_by": None,
+        },
+    )
+    status_event(
+        session,
+        before,
+        old,
+        S.QUEUED,
+        reason=message,
+        after={
+            "attempt": (before.attempts or 0) + 1,
+            "next_attempt_at": next_attempt_at.isoformat(),
+            "retry_until": until.isoformat(),
+            "response": response_json,
+        },
+    )
+    return details_by_id(session, reward_id)
+
+
+def hold_queued(session: Session, *, until: datetime, retry_until: datetime) -> list[RewardDetails]:
+    """While Xoxoday is known to be unreachable: every queued reward that is due waits until
+    `until` without being tried (it stays `queued`; `retry_until` is kept when set). Returns
+    the rewards held for the first time (never tried), whose givers have not heard yet."""
+    due = session.exec(
+        select(Reward.id, Reward.attempts)
+        .where(Reward.status == S.QUEUED.value)
+        .where(Reward.next_attempt_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    if not due:
+        return []
+    ids = [reward_id for reward_id, _ in due]
+    session.exec(
+        update(Reward)
+        .where(Reward.id.in_(ids))  # type: ignore[union-attr]
+        .where(Reward.status == S.QUEUED.value)  # type: ignore[arg-type]
+        .values(
+            next_attempt_at=until,
+            retry_until=func.coalesce(Reward.retry_until, retry_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [details_by_id(session, reward_id) for reward_id, attempts in due if not attempts]
+
+
+def release_deferred(session: Session) -> int:
+    """Every reward waiting for a retry is due now (Xoxoday answered again); how many."""
+    result = session.exec(
+        update(Reward)
+        .where(Reward.status == S.QUEUED.value)  # type: ignore[arg-type]
+        .where(Reward.next_attempt_at.is_not(None))  # type: ignore[union-attr]
+        .values(next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def count_deferred(session: Session) -> int:
+    """Queued rewards waiting for Xoxoday (tried and not taken, or held while it is down)."""
+    waiting = or_(Reward.attempts > 0, Reward.next_attempt_at.is_not(None))  # type: ignore[operator,union-attr]
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Reward)
+            .where(Reward.status == S.QUEUED.value)
+            .where(waiting)
+        ).one()
+    )
 
 
 def cancel_reward(

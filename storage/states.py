@@ -23,7 +23,8 @@ S = RewardStatus
 TRANSITIONS: dict[RewardStatus, frozenset[RewardStatus]] = {
     S.PENDING_APPROVAL: frozenset({S.QUEUED, S.REJECTED, S.EXPIRED, S.CANCELLED}),
     S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
-    S.SENDING: frozenset({S.SENT, S.FAILED, S.IN_DOUBT}),
+    # sending → queued: the send provably never reached Xoxoday; it is tried again later.
+    S.SENDING: frozenset({S.SENT, S.FAILED, S.IN_DOUBT, S.QUEUED}),
     S.IN_DOUBT: frozenset({S.SENT, S.FAILED}),
     S.SENT: frozenset({S.CANCELLED}),
     S.FAILED: frozenset(),
@@ -92,6 +93,11 @@ class OrderStatus(StrEnum):
     PLACED = "placed"
     FAILED = "failed"
     UNKNOWN = "unknown"
+
+
+class IntakeState(StrEnum):
+    PENDING = "pending"  # acknowledged; its work is not known to be finished
+    DONE = "done"
 
 
 class JobOutcome(StrEnum):

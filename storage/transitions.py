@@ -35,8 +35,12 @@ def transition(
     new: RewardStatus,
     values: Mapping[str, Any] | None = None,
     stamp: Collection[str] = (),
+    stamp_step: bool = True,
 ) -> tuple[Reward, RewardStatus, datetime]:
-    """CAS `expected → new`; returns (reward before the change, its old status, the time)."""
+    """CAS `expected → new`; returns (reward before the change, its old status, the time).
+
+    The new status's step column (`STEP_COLUMN`) is set to now unless `stamp_step` is False
+    (a reward going back to `queued` keeps the time it was first queued, and its place)."""
     audit.lock_chain(session)
     query = select(Reward).where(Reward.id == reward_id).execution_options(populate_existing=True)
     if dialect_name(session) == "postgresql":
@@ -55,7 +59,9 @@ def transition(
         )
     snapshot = Reward.model_validate(current.model_dump())
     now = utcnow()
-    changes = {"status": new.value, STEP_COLUMN[new]: now, "updated_at": now}
+    changes: dict[str, Any] = {"status": new.value, "updated_at": now}
+    if stamp_step:
+        changes[STEP_COLUMN[new]] = now
     changes.update(dict.fromkeys(stamp, now))
     changes.update(values or {})
     result = session.exec(

@@ -19,6 +19,7 @@ ALLOWED = {
     (S.SENDING, S.SENT),
     (S.SENDING, S.FAILED),
     (S.SENDING, S.IN_DOUBT),
+    (S.SENDING, S.QUEUED),  # the send never reached Xoxoday: tried again later
     (S.IN_DOUBT, S.SENT),
     (S.IN_DOUBT, S.FAILED),
     (S.SENT, S.CANCELLED),
