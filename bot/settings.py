@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     REWARD_ANNOUNCE_CHANNEL: str | None = None
     REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
     REWARD_TIMEZONE: str = "UTC"
+    # Deliveries that never reached Xoxoday (unreachable, rate-limited) are retried this long.
+    REWARD_DELIVERY_RETRY_HOURS: float = Field(default=24, gt=0, le=24 * 30)
+    # Admins hear that Xoxoday can't be reached once it lasts this long.
+    REWARD_PLUM_OUTAGE_ALERT_MINUTES: float = Field(default=5, gt=0, le=24 * 60)
 
     # Scheduled jobs
     REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week

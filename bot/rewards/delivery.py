@@ -4,6 +4,15 @@ A claim (queued → sending) is committed before Plum is called, so a crash leav
 `sending`, which start-up (and, with several processes, a periodic sweep) turns into `in_doubt`
 for an admin to settle. sendBalance has no idempotency key: a reward whose outcome is unknown is
 never re-sent by itself.
+
+Every claim ends in one of four ways, whatever goes wrong after it (`bot.rewards.redelivery`
+sorts Xoxoday's answers): `sent`; `failed` (Xoxoday refused, or nothing left the process);
+`in_doubt` (the request left and no usable answer came back; admins are told); or back to
+`queued` (the request provably never reached Xoxoday: it is tried again with backoff until
+REWARD_DELIVERY_RETRY_HOURS have passed, the giver told once that it is delayed). While Xoxoday
+is unreachable the whole outbox pauses between attempts, admins hear of it after
+`outage_alert_after`, and the first answer releases every waiting reward at once. An outcome
+the ledger cannot take (a full disk) is retried until it is recorded.
 """
 
 from __future__ import annotations
@@ -12,24 +21,22 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.plum import (
-    PlumAPIError,
-    PlumClient,
-    PlumConnectionError,
-    PlumError,
-    PlumOutcomeUnknownError,
-    Recipient,
-    SendBalanceResult,
-)
+from sqlmodel import Session
+
+from bot.foreground import IDLE, Foreground
+from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
+from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
 from storage import rewards as reward_repo
 from storage.db import Store
+from storage.errors import AlreadyDecided
 from storage.rewards import RecipientResult, RewardDetails
 from storage.states import RecipientOutcome, RewardStatus
 
@@ -37,6 +44,10 @@ log = logging.getLogger(__name__)
 
 # Longer than any sendBalance can take (the client's read timeout and its retries).
 STALE_SENDING_AFTER = timedelta(minutes=5)
+OUTAGE_ALERT_AFTER = timedelta(minutes=5)
+# Recording an outcome the ledger refused (full disk): waits between tries, and how long to keep
+# trying once the bot is stopping.
+RECORD_RETRY_FIRST, RECORD_RETRY_MAX, RECORD_RETRY_WHEN_STOPPING = 0.5, 30.0, 10.0
 
 
 class DeliveryNotifier(Protocol):
@@ -46,15 +57,38 @@ class DeliveryNotifier(Protocol):
 
     def in_doubt(self, reward: RewardDetails, reason: str) -> None: ...
 
+    def delayed(self, reward: RewardDetails, reason: str) -> None: ...
+
     def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None: ...
+
+    def plum_unreachable(
+        self, *, since: datetime, reason: str, waiting: int, setup_problem: bool
+    ) -> None: ...
+
+    def plum_reachable(self, *, since: datetime, waiting: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    status: RewardStatus
+    status: RewardStatus  # QUEUED: deferred, to be tried again
     message: str | None
     recipients: tuple[RecipientResult, ...] = ()
     response: dict[str, object] | None = None
+    reading: Reading | None = None  # why Xoxoday did not take it (deferred outcomes)
+    retry_in: float = 0.0  # deferred outcomes: seconds until the next attempt
+
+
+class _Outage:
+    """This process's view of Xoxoday being unreachable (one per worker, shared by its
+    threads): since when, why, whether the admins were told, and the pause of the outbox."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.since: datetime | None = None
+        self.reading: Reading | None = None
+        self.failures = 0
+        self.alerted = False
+        self.paused_until = 0.0  # time.monotonic()
 
 
 class DeliveryWorker:
@@ -69,6 +103,10 @@ class DeliveryWorker:
         threads: int = 4,
         notify_threads: int = 4,
         poll_seconds: float = 2.0,
+        retry: RetryPlan | None = None,
+        outage_alert_after: timedelta = OUTAGE_ALERT_AFTER,
+        foreground: Foreground = IDLE,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
         self._plum = plum
@@ -77,10 +115,16 @@ class DeliveryWorker:
         self._names = names
         self._threads = max(1, threads)
         self._poll = poll_seconds
+        self._retry = retry or RetryPlan()
+        self._alert_after = outage_alert_after
+        self._foreground = foreground
+        self._now = now
         self._wake = threading.Condition()
         self._pending_wakes = 0
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
+        self._outage = _Outage()
+        self._probing = threading.Lock()
         # Slack messages about a delivery are posted from their own small pool, so a delivery
         # thread goes back to the outbox as soon as the ledger has the outcome.
         self._notify_threads = max(1, notify_threads)
@@ -125,13 +169,18 @@ class DeliveryWorker:
             self._pending_wakes += 1
             self._wake.notify()
 
+    @property
+    def unreachable_since(self) -> datetime | None:
+        """When this process last found Xoxoday unreachable (None: it answers)."""
+        return self._outage.since
+
     # --- work -----------------------------------------------------------------------------
 
     def _loop(self) -> None:
         sweeps = 0
         while not self._stopping.is_set():
             try:
-                while not self._stopping.is_set() and self.run_once():
+                while self._outbox_open() and self._next():
                     pass
                 sweeps += 1
                 if self._store.is_postgres and sweeps % 30 == 0:
@@ -143,78 +192,72 @@ class DeliveryWorker:
                     self._wake.wait(self._poll)
                 self._pending_wakes = max(0, self._pending_wakes - 1)
 
+    def _outbox_open(self) -> bool:
+        """Wait out a pause while Xoxoday is unreachable (holding the rewards that arrive
+        meanwhile, telling the admins when it lasts), then let Slack's requests in flight go
+        first. False when the worker is stopping."""
+        while not self._stopping.is_set():
+            remaining = self._outage.paused_until - time.monotonic()
+            if remaining <= 0:
+                break
+            self._hold_arrivals()
+            self._alert_if_due()
+            self._stopping.wait(min(remaining, 1.0))
+        self._foreground.yield_to_requests()
+        return not self._stopping.is_set()
+
+    def _next(self) -> bool:
+        """One delivery; while Xoxoday is unreachable, only one thread at a time tries (the
+        others wait for its answer). False when nothing is due."""
+        if self._outage.since is None:
+            return self.run_once()
+        if not self._probing.acquire(blocking=False):
+            self._stopping.wait(0.2)
+            return True
+        try:
+            return self.run_once()
+        finally:
+            self._probing.release()
+
     def run_once(self) -> bool:
-        """Claim and deliver one queued reward. False when the outbox is empty."""
+        """Claim and deliver one due reward. False when nothing is due."""
         with self._store.session() as session:
             reward = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
         if reward is None:
             return False
-        outcome = self._send(reward)
-        with self._store.session() as session:
-            done = reward_repo.record_delivery(
-                session,
-                reward_id=reward.id,
-                outcome=outcome.status,
-                recipients=outcome.recipients,
-                response=outcome.response,
-                message=outcome.message,
-            )
-        if outcome.status == RewardStatus.SENT:
-            self._notify(self._notifier.delivered, done)
-        elif outcome.status == RewardStatus.FAILED:
-            self._notify(self._notifier.failed, done, outcome.message or "")
-        else:
-            self._notify(self._notifier.in_doubt, done, outcome.message or "")
+        outcome = self._attempt(reward)
+        done = self._record(reward, outcome)
+        if outcome.reading is not None:
+            self._pause(outcome.retry_in, outcome.reading)
+        if done is not None:
+            self._tell(done, outcome)
         return True
 
-    def _send(self, reward: RewardDetails) -> Outcome:
-        missing = [r.member.slack_user_id for r in reward.recipients if not r.member.email]
-        if missing:
-            people = ", ".join(f"<@{uid}>" for uid in missing)
+    def _attempt(self, reward: RewardDetails) -> Outcome:
+        """One send; never raises (see the module doc for the four endings)."""
+        try:
+            recipients = self._recipients(reward)
+        except Exception:
+            log.exception(
+                "reward %s: could not prepare the send; nothing was sent", reward.short_id
+            )
             return Outcome(
-                RewardStatus.FAILED,
-                f"{people} has no email address in Slack any more, so nothing was sent.",
+                RewardStatus.FAILED, "The bot failed before sending, so nothing was sent."
             )
-        citation = to_plain_text(
-            reward.reward.citation, names=self._names(mentioned_user_ids(reward.reward.citation))
-        )
-        recipients = [
-            Recipient(
-                email=r.member.email or "",
-                points=r.points,
-                name=r.member.real_name or r.member.name,
-                citation=citation,
-            )
-            for r in reward.recipients
-        ]
+        if isinstance(recipients, Outcome):
+            return recipients
         try:
             result = self._plum.send_balance(
                 sender_email=self._sender_email,
                 expiry_month=reward.reward.expiry_months or 12,
                 recipients=recipients,
             )
-        except PlumOutcomeUnknownError as err:
-            log.warning("reward %s: sendBalance outcome unknown (%s)", reward.short_id, err.reason)
-            return Outcome(RewardStatus.IN_DOUBT, f"Xoxoday's answer was lost ({err.reason}).")
-        except PlumAPIError as err:
-            log.warning("reward %s: Xoxoday refused: %s", reward.short_id, err)
-            return Outcome(
-                RewardStatus.FAILED,
-                err.message,
-                response={"status": err.status, "error_id": err.error_id},
-            )
-        except PlumConnectionError as err:
-            # The client only raises this for a request that provably never reached Xoxoday.
-            log.warning("reward %s: Xoxoday unreachable: %s", reward.short_id, err)
-            return Outcome(
-                RewardStatus.FAILED, "Xoxoday could not be reached, so nothing was sent."
-            )
         except PlumError as err:
-            log.warning("reward %s: unexpected Plum error: %s", reward.short_id, err)
-            return Outcome(RewardStatus.IN_DOUBT, "Xoxoday's answer could not be understood.")
+            return self._after_failure(reward, err)
         except Exception:
             log.exception("reward %s: sendBalance crashed; marking in doubt", reward.short_id)
             return Outcome(RewardStatus.IN_DOUBT, "The bot failed while sending.")
+        self._reachable()
         return Outcome(
             RewardStatus.SENT,
             result.message,
@@ -226,20 +269,207 @@ class DeliveryWorker:
             },
         )
 
-    def _notify(self, fn: Callable[..., None], *args: object) -> None:
+    def _recipients(self, reward: RewardDetails) -> list[Recipient] | Outcome:
+        missing = [r.member.slack_user_id for r in reward.recipients if not r.member.email]
+        if missing:
+            people = ", ".join(f"<@{uid}>" for uid in missing)
+            return Outcome(
+                RewardStatus.FAILED,
+                f"{people} has no email address in Slack any more, so nothing was sent.",
+            )
+        text = reward.reward.citation
+        citation = to_plain_text(text, names=self._names(mentioned_user_ids(text)))
+        return [
+            Recipient(
+                email=r.member.email or "",
+                points=r.points,
+                name=r.member.real_name or r.member.name,
+                citation=citation,
+            )
+            for r in reward.recipients
+        ]
+
+    def _after_failure(self, reward: RewardDetails, err: PlumError) -> Outcome:
+        reading = read_failure(err)
+        short = reward.short_id
+        if reading.verdict is Verdict.UNKNOWN:
+            log.warning("reward %s: sendBalance outcome unknown (%s)", short, type(err).__name__)
+            return Outcome(RewardStatus.IN_DOUBT, f"{reading.reason}.")
+        if reading.verdict is Verdict.REFUSED:
+            self._reachable()
+            log.warning("reward %s: Xoxoday refused: %s", short, err)
+            status = getattr(err, "status", None)
+            return Outcome(
+                RewardStatus.FAILED,
+                reading.reason,
+                response={"status": status, "error_id": getattr(err, "error_id", None)},
+            )
+        now = self._now()
+        until = reward.reward.retry_until or now + self._retry.window
+        if now >= until:
+            log.warning("reward %s: Xoxoday still unreachable after the retry window", short)
+            hours = self._retry.window.total_seconds() / 3600
+            return Outcome(
+                RewardStatus.FAILED,
+                f"{reading.reason} for {hours:g} hours, so nothing was sent.",
+            )
+        # The longer Xoxoday has been unreachable (or this reward refused), the longer the wait.
+        attempt = max(reward.reward.attempts, self._outage.failures) + 1
+        wait = self._retry.delay(attempt, reading.retry_after)
+        log.warning("reward %s: not sent (%s); next try in %.0f s", short, reading.reason, wait)
+        return Outcome(RewardStatus.QUEUED, reading.reason, reading=reading, retry_in=wait)
+
+    # --- recording ------------------------------------------------------------------------
+
+    def _record(self, reward: RewardDetails, outcome: Outcome) -> RewardDetails | None:
+        """Write the outcome, trying again until the ledger takes it (None: given up while
+        stopping, or someone else had already ended the send)."""
+        wait, gave_up_at = RECORD_RETRY_FIRST, None
+        while True:
+            try:
+                with self._store.session() as session:
+                    return self._write(session, reward, outcome)
+            except AlreadyDecided as err:
+                log.error("reward %s changed while being sent (now %s)", reward.short_id, err)
+                return None
+            except Exception as err:
+                if self._stopping.is_set():
+                    gave_up_at = gave_up_at or time.monotonic() + RECORD_RETRY_WHEN_STOPPING
+                    if time.monotonic() > gave_up_at:
+                        log.error(
+                            "reward %s ended %s but the ledger could not record it (%s); the "
+                            "next start marks it in doubt for an admin to settle",
+                            reward.short_id,
+                            outcome.status,
+                            type(err).__name__,
+                        )
+                        return None
+                log.error(
+                    "could not record that reward %s ended %s (%s); trying again in %.1f s",
+                    reward.short_id,
+                    outcome.status,
+                    type(err).__name__,
+                    wait,
+                )
+                time.sleep(wait)
+                wait = min(wait * 2, RECORD_RETRY_MAX)
+
+    def _write(self, session: Session, reward: RewardDetails, outcome: Outcome) -> RewardDetails:
+        if outcome.status is RewardStatus.QUEUED:
+            now = self._now()
+            return reward_repo.defer_delivery(
+                session,
+                reward_id=reward.id,
+                message=outcome.message or "",
+                next_attempt_at=now + timedelta(seconds=outcome.retry_in),
+                retry_until=now + self._retry.window,
+            )
+        return reward_repo.record_delivery(
+            session,
+            reward_id=reward.id,
+            outcome=outcome.status,
+            recipients=outcome.recipients,
+            response=outcome.response,
+            message=outcome.message,
+        )
+
+    def _tell(self, done: RewardDetails, outcome: Outcome) -> None:
+        if outcome.status is RewardStatus.SENT:
+            self._notify(self._notifier.delivered, done)
+        elif outcome.status is RewardStatus.FAILED:
+            self._notify(self._notifier.failed, done, outcome.message or "")
+        elif outcome.status is RewardStatus.IN_DOUBT:
+            self._notify(self._notifier.in_doubt, done, outcome.message or "")
+        else:
+            self._notify(self._notifier.delayed, done, outcome.message or "")
+
+    # --- Xoxoday unreachable --------------------------------------------------------------
+
+    def _pause(self, seconds: float, reading: Reading) -> None:
+        outage = self._outage
+        with outage.lock:
+            if outage.since is None:
+                outage.since = self._now()
+            outage.reading = reading
+            outage.failures += 1
+            outage.paused_until = max(outage.paused_until, time.monotonic() + seconds)
+        self._alert_if_due()
+
+    def _hold_arrivals(self) -> None:
+        """Rewards queued while Xoxoday is known to be down wait for the next try without
+        being sent into the outage; their givers hear at once that they are delayed."""
+        outage = self._outage
+        if outage.since is None or outage.reading is None:
+            return
+        until = self._now() + timedelta(seconds=max(outage.paused_until - time.monotonic(), 0))
+        try:
+            with self._store.session() as session:
+                held = reward_repo.hold_queued(
+                    session, until=until, retry_until=self._now() + self._retry.window
+                )
+        except Exception:
+            log.exception("could not hold the rewards that arrived while Xoxoday is down")
+            return
+        for reward in held:
+            self._notify(self._notifier.delayed, reward, outage.reading.reason)
+
+    def _alert_if_due(self) -> None:
+        outage = self._outage
+        with outage.lock:
+            since, reading = outage.since, outage.reading
+            if since is None or reading is None or outage.alerted:
+                return
+            if not reading.setup_problem and self._now() - since < self._alert_after:
+                return
+            outage.alerted = True
+        with self._store.read_session() as session:
+            waiting = reward_repo.count_deferred(session)
+        self._notify(
+            self._notifier.plum_unreachable,
+            since=since,
+            reason=reading.reason,
+            waiting=waiting,
+            setup_problem=reading.setup_problem,
+        )
+
+    def _reachable(self) -> None:
+        """Xoxoday answered: end the pause, release every waiting reward, tell the admins if
+        they were told it was down."""
+        outage = self._outage
+        with outage.lock:
+            since, alerted = outage.since, outage.alerted
+            if since is None:
+                return
+            outage.since, outage.reading, outage.failures = None, None, 0
+            outage.alerted, outage.paused_until = False, 0.0
+        try:
+            with self._store.session() as session:
+                waiting = reward_repo.release_deferred(session)
+        except Exception:
+            log.exception("could not release the rewards waiting for Xoxoday")
+            waiting = 0
+        log.info("Xoxoday answers again; %d waiting reward(s) released", waiting)
+        for _ in range(min(waiting, self._threads)):
+            self.wake()
+        if alerted:
+            self._notify(self._notifier.plum_reachable, since=since, waiting=waiting)
+
+    # --- telling --------------------------------------------------------------------------
+
+    def _notify(self, fn: Callable[..., None], *args: object, **kwargs: object) -> None:
         telling = self._telling
         if telling is None:  # not started (start-up recovery, tests driving run_once)
-            self._tell(fn, *args)
+            self._post(fn, *args, **kwargs)
             return
         try:
-            telling.submit(self._tell, fn, *args)
+            telling.submit(self._post, fn, *args, **kwargs)
         except RuntimeError:  # shutting down: tell now rather than not at all
-            self._tell(fn, *args)
+            self._post(fn, *args, **kwargs)
 
-    @staticmethod
-    def _tell(fn: Callable[..., None], *args: object) -> None:
+    def _post(self, fn: Callable[..., None], *args: object, **kwargs: object) -> None:
+        self._foreground.yield_to_requests()
         try:
-            fn(*args)
+            fn(*args, **kwargs)
         except Exception:
             log.exception("could not post a delivery notification")
 

@@ -166,11 +166,5 @@ class RewardService:
         return Given(reward=created.reward, created=created.created)
 
     def names(self, user_ids: Sequence[str]) -> dict[str, str]:
-        """Display names for turning mentions into plain text (for Plum's citation)."""
-        out: dict[str, str] = {}
-        for uid in user_ids:
-            try:
-                out[uid] = self._people.profile(uid).person.name
-            except UnknownSlackUser:
-                continue
-        return out
+        """Display names for turning mentions into plain text (unknown people left out)."""
+        return self._people.names(user_ids)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RecipientLine, RewardCard
 from storage import messages as message_repo
+from storage import once
 from storage.db import Store
 from storage.rewards import RewardDetails
 
@@ -207,6 +209,52 @@ class Notifier:
             )
             self._remember(reward, "in_doubt_alert", self.dm(admin, payload))
         self.on_change([*people_of(reward), *self.admin_ids()])
+
+    def delayed(self, reward: RewardDetails, reason: str) -> None:
+        """The send never reached Xoxoday and waits for a retry: the giver hears it once."""
+        with self._store.session() as session:
+            first = once.claim_once(session, kind="delivery_delayed", key=reward.short_id)
+        if not first:
+            return
+        card = card_for(reward)
+        self.dm(
+            card.giver_id,
+            reward_messages.giver_delayed(
+                reward=card,
+                hours=self._settings.REWARD_DELIVERY_RETRY_HOURS,
+                tz=reward.giver.tz,
+                sandbox=self._sandbox,
+            ),
+        )
+        self.on_change(people_of(reward))
+
+    def plum_unreachable(
+        self, *, since: datetime, reason: str, waiting: int, setup_problem: bool
+    ) -> None:
+        for admin in self.admin_ids():
+            self.dm(
+                admin,
+                reward_messages.admin_plum_unreachable(
+                    since=since,
+                    reason=reason,
+                    waiting=waiting,
+                    setup_problem=setup_problem,
+                    tz=self._settings.REWARD_TIMEZONE,
+                    sandbox=self._sandbox,
+                ),
+            )
+
+    def plum_reachable(self, *, since: datetime, waiting: int) -> None:
+        for admin in self.admin_ids():
+            self.dm(
+                admin,
+                reward_messages.admin_plum_reachable(
+                    since=since,
+                    waiting=waiting,
+                    tz=self._settings.REWARD_TIMEZONE,
+                    sandbox=self._sandbox,
+                ),
+            )
 
     def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None:
         cards = [card_for(r) for r in rewards]

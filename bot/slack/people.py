@@ -96,6 +96,17 @@ class People:
             self._cache[user_id] = (now, found)
         return found
 
+    def names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """Display names of the people Slack knows and answers for; never raises (someone
+        unknown, or Slack unreachable, is just left out)."""
+        out: dict[str, str] = {}
+        for uid in user_ids:
+            try:
+                out[uid] = self.profile(uid).person.name
+            except (UnknownSlackUser, SlackApiError, OSError):
+                continue
+        return out
+
     def profiles(self, user_ids: Iterable[str]) -> list[Profile]:
         return [self.profile(uid) for uid in user_ids]
 

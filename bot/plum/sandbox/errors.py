@@ -172,7 +172,8 @@ class TokenThrottled(ApiFailure):
 
 def failure_for_code(code: str, *, status: int | None = None) -> ApiFailure:
     """The failure a fault names: a PLE/PIPE id, an HTTP status ("500"), `invalid_token`,
-    `throttle` (token refresh throttling) or `rate_limit` (the per-minute limit body)."""
+    `throttle` (token refresh throttling) or `rate_limit[:seconds]` (the per-minute limit body,
+    asking to wait that long; 60 s by default)."""
     text = str(code).strip()
     if text.isdigit():
         number = int(text)
@@ -185,8 +186,9 @@ def failure_for_code(code: str, *, status: int | None = None) -> ApiFailure:
         return InvalidToken()
     if text == "throttle":
         return TokenThrottled()
-    if text == "rate_limit":
-        return RateLimited(60)
+    if text == "rate_limit" or text.startswith("rate_limit:"):
+        seconds = int(text.partition(":")[2] or 60)  # `rate_limit:5` asks to wait 5 s
+        return RateLimited(seconds, penalty_seconds=seconds)
     if text in ("invalid_client", "invalid_grant", "invalid_request"):
         return OAuthError(
             text, "injected fault", status=status or (401 if text == "invalid_client" else 400)
@@ -202,6 +204,7 @@ def is_known_fault_code(code: str) -> bool:
         text in PLE_ERRORS
         or text in named
         or text == "invalid_request"
+        or (text.startswith("rate_limit:") and text.partition(":")[2].isdigit())
         or (text.isdigit() and 400 <= int(text) <= 599)
         or text.startswith(("PLE", "PIPE"))
     )

@@ -241,7 +241,70 @@ def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payl
     return message(text, blocks, sandbox=sandbox)
 
 
+def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None, sandbox: bool) -> Payload:
+    """Xoxoday can't take it right now: it waits and is sent later, nothing to do."""
+    lead = (
+        f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} is delayed: Xoxoday "
+        "can't take it right now, so nothing has been sent yet."
+    )
+    body = (
+        f"I'll keep trying for up to {_hours(hours)} and tell you here when it's sent. "
+        "There's nothing to do, and please don't send it again."
+    )
+    blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
+    text = f"Your reward {reward.short_id} is delayed; I'll send it as soon as Xoxoday is back."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def _hours(hours: float) -> str:
+    if hours >= 1 and hours == int(hours):
+        return "1 hour" if hours == 1 else f"{int(hours)} hours"
+    minutes = max(1, round(hours * 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 # ── admins ───────────────────────────────────────────────────────────────────────────────
+
+
+def admin_plum_unreachable(
+    *,
+    since: datetime,
+    reason: str,
+    waiting: int,
+    setup_problem: bool,
+    tz: str | None,
+    sandbox: bool,
+) -> Payload:
+    """Xoxoday has not taken a send for a while (or refuses the bot's credentials)."""
+    when = format_datetime(since, tz)
+    why = safe_mrkdwn(one_line(reason))
+    rewards = "1 reward is" if waiting == 1 else f"{waiting:,} rewards are"
+    todo = (
+        "This is about the bot's set-up, not the rewards: fix it in Xoxoday's dashboard or in "
+        "the `PLUM_*` settings (`rewardbot plum check` tells what is wrong)."
+        if setup_problem
+        else "Check `PLUM_BASE_URL`, the network and Xoxoday's status; `rewardbot plum check` "
+        "tells what the bot sees."
+    )
+    lead = (
+        f"🔌 Xoxoday hasn't taken the bot's sends since {when}: {why}. {rewards} waiting; "
+        "I keep trying and send them as soon as it works again, and I never send one twice."
+    )
+    blocks = [header("Xoxoday can't be reached"), section(lead), section(f"*What to do* {todo}")]
+    text = f"Xoxoday can't be reached since {when}; {rewards} waiting."
+    return message(text, blocks, sandbox=sandbox)
+
+
+def admin_plum_reachable(
+    *, since: datetime, waiting: int, tz: str | None, sandbox: bool
+) -> Payload:
+    """Xoxoday answers again; the waiting rewards are on their way."""
+    rewards = "the 1 waiting reward is" if waiting == 1 else f"the {waiting:,} waiting rewards are"
+    lead = (
+        f"✅ Xoxoday answers again (it couldn't be reached from {format_datetime(since, tz)}); "
+        f"{rewards} being sent now."
+    )
+    return message("Xoxoday answers again.", [section(lead)], sandbox=sandbox)
 
 
 def settle_buttons(reward: RewardCard) -> Block:

@@ -1,0 +1,93 @@
+"""Which failed sends are tried again, and when.
+
+A sendBalance has no idempotency key, so a failure is sorted by what it proves:
+- **never reached Xoxoday** (connection refused, DNS, a connect timeout, a 429 or
+  `penaltySeconds`, the bot's credentials refused or its token unobtainable, an endpoint that
+  does not exist): nothing was applied, so the reward goes back to the queue and is tried again
+  with backoff, honouring the server's wait, for `REWARD_DELIVERY_RETRY_HOURS`;
+- **refused** (Xoxoday answered that it would not do it: bad parameters, `error: true`): failed,
+  and the giver is told what to do;
+- **unknown** (the request left and no usable answer came back: a read timeout, a dropped
+  connection, a 5xx): in doubt for an admin to settle; never re-sent by itself.
+
+Pure: no Slack, HTTP or database.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.plum import (
+    AuthError,
+    NotFoundError,
+    PlumAPIError,
+    PlumConnectionError,
+    PlumError,
+    PlumOutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    TokenStoreError,
+)
+
+
+class Verdict(enum.Enum):
+    NOT_APPLIED = "not_applied"  # try again later
+    REFUSED = "refused"  # failed for good
+    UNKNOWN = "unknown"  # in doubt
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one failure proves, in words for people, and how long Xoxoday asked us to wait."""
+
+    verdict: Verdict
+    reason: str
+    retry_after: float | None = None
+    setup_problem: bool = False  # the bot's configuration or Xoxoday account, not the reward
+
+
+def read_failure(err: PlumError) -> Reading:
+    """Sort a failed sendBalance (see the module doc)."""
+    if isinstance(err, PlumOutcomeUnknownError):
+        return Reading(Verdict.UNKNOWN, "Xoxoday's answer was lost")
+    if isinstance(err, RateLimitedError):
+        return Reading(Verdict.NOT_APPLIED, "Xoxoday asked us to slow down", err.retry_after)
+    if isinstance(err, PlumConnectionError):
+        return Reading(Verdict.NOT_APPLIED, "Xoxoday could not be reached")
+    if isinstance(err, TokenStoreError):
+        return Reading(Verdict.NOT_APPLIED, "the bot could not save Xoxoday's new token")
+    if isinstance(err, AuthError):
+        return Reading(Verdict.NOT_APPLIED, err.message, setup_problem=True)
+    if isinstance(err, ServerError):
+        # sendBalance's own 5xx arrive as PlumOutcomeUnknownError (the request had left); a
+        # ServerError can only come from getting a token, before anything was sent.
+        return Reading(Verdict.NOT_APPLIED, "Xoxoday had an internal error")
+    if isinstance(err, NotFoundError) and err.error_id is None:
+        return Reading(
+            Verdict.NOT_APPLIED, "Xoxoday has no such endpoint (check PLUM_BASE_URL)", None, True
+        )
+    if isinstance(err, PlumAPIError):
+        return Reading(Verdict.REFUSED, err.message)
+    return Reading(Verdict.UNKNOWN, "Xoxoday's answer could not be understood")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    """Backoff between attempts of one reward (and pauses of the whole outbox)."""
+
+    window: timedelta = timedelta(hours=24)
+    first_delay: float = 2.0
+    max_delay: float = 300.0
+    max_wait_hint: float = 3600.0  # longest penaltySeconds / Retry-After honoured as given
+
+    def delay(self, attempt: int, hint: float | None, *, rng: random.Random | None = None) -> float:
+        """Seconds before attempt `attempt + 1` (attempt counts from 1): exponential, capped,
+        up to 25% jitter off; never sooner than the server asked for."""
+        base = min(self.first_delay * 2.0 ** max(attempt - 1, 0), self.max_delay)
+        wait = base * (1.0 - 0.25 * (rng or random).random())
+        if hint is not None:
+            wait = max(wait, min(hint, self.max_wait_hint))
+        return wait
