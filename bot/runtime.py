@@ -10,27 +10,38 @@ the worker; `stop()` undoes it all. Tests build one Runtime each.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
 
-from bot.plum import PlumClient, build_client
+from bot.foreground import Foreground
+from bot.plum import PlumClient, PlumError, TokenStoreError, build_client
 from bot.plum.builder import sandbox_credentials
 from bot.plum.sandbox import SandboxServer
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
 from bot.settings import ConfigError, Settings
+from bot.slack.intake import Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from storage import Store, settings_log, store_from_settings
+from storage.health import describe, write_problem
+from storage.intake import IntakeJournal
 from storage.migrations import ensure_current
 
 log = logging.getLogger(__name__)
+
+PLUM_PROBE_SECONDS = 30.0  # /healthz asks Xoxoday at most this often
 
 SANDBOX_SENDER_EMAIL = "rewards-admin@sandbox.example"
 # The rules that shape rewards: recorded at start, each change audited.
@@ -76,6 +87,46 @@ def slack_client(settings: Settings) -> WebClient:
     return WebClient(token=token, base_url=settings.SLACK_API_URL)
 
 
+def _check_writable(store: Store, settings: Settings) -> None:
+    """Start only on a ledger that is current and takes writes; else one line saying why."""
+    try:
+        ensure_current(store.engine)
+        problem = write_problem(store.engine, name="start")
+        if problem is None:
+            with store.session() as session:
+                settings_log.record_setting_changes(
+                    session,
+                    settings={name: getattr(settings, name) for name in AUDITED_SETTINGS},
+                )
+    except DBAPIError as err:
+        problem = describe(err)
+    if problem is not None:
+        store.dispose()
+        raise ConfigError(
+            f"DATABASE_URL: the database can't take writes ({problem}). Free some disk space "
+            "or fix its permissions, then start again."
+        )
+
+
+def _open_journal(store: Store, settings: Settings, *, worker_id: str) -> IntakeJournal:
+    try:
+        journal = IntakeJournal.open(
+            ledger=store.engine, database_url=settings.DATABASE_URL, worker_id=worker_id
+        )
+        problem = write_problem(journal.engine, name="start")
+    except (DBAPIError, OSError) as err:
+        problem = describe(err)
+    else:
+        if problem is None:
+            return journal
+        journal.stop()
+    store.dispose()
+    raise ConfigError(
+        f"DATABASE_URL: the intake journal beside the database can't take writes ({problem}). "
+        "Free some disk space or fix its permissions, then start again."
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -87,6 +138,8 @@ class Runtime:
     rewards: RewardService
     worker: DeliveryWorker
     approvals: ApprovalService
+    intake: Intake
+    foreground: Foreground
     sandbox: SandboxServer | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
@@ -96,6 +149,9 @@ class Runtime:
     giving: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="giving")
     )
+    plum_probe_seconds: float = PLUM_PROBE_SECONDS
+    _probe_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _probe: tuple[float, str] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -109,12 +165,7 @@ class Runtime:
     ) -> Runtime:
         sender = sender_email(settings)
         store = store_from_settings(settings)
-        ensure_current(store.engine)
-        with store.session() as session:
-            settings_log.record_setting_changes(
-                session,
-                settings={name: getattr(settings, name) for name in AUDITED_SETTINGS},
-            )
+        _check_writable(store, settings)
         sandbox = None
         if plum is None:
             base_url = None
@@ -135,13 +186,25 @@ class Runtime:
         slack = slack or slack_client(settings)
         people = People(slack=slack, settings=settings)
         notifier = Notifier(slack=slack, settings=settings, store=store)
+        foreground = Foreground()
         worker = DeliveryWorker(
             store=store,
             plum=plum,
             notifier=notifier,
             sender_email=sender,
-            names=lambda ids: {uid: people.profile(uid).person.name for uid in ids},
+            names=people.names,
             threads=worker_threads,
+            retry=RetryPlan(window=timedelta(hours=settings.REWARD_DELIVERY_RETRY_HOURS)),
+            outage_alert_after=timedelta(minutes=settings.REWARD_PLUM_OUTAGE_ALERT_MINUTES),
+            foreground=foreground,
+        )
+        journal = _open_journal(store, settings, worker_id=worker.worker_id)
+        intake = Intake(
+            journal=journal,
+            slack=slack,
+            notifier=notifier,
+            sandboxed=settings.uses_sandbox,
+            shared=store.is_postgres,
         )
         approvals = ApprovalService(
             store=store,
@@ -168,6 +231,8 @@ class Runtime:
             rewards=rewards,
             worker=worker,
             approvals=approvals,
+            intake=intake,
+            foreground=foreground,
             sandbox=sandbox,
         )
 
@@ -176,12 +241,28 @@ class Runtime:
         return self.settings.uses_sandbox
 
     def start(self, *, worker: bool = True) -> None:
+        self.intake.journal.start()
         self.worker.recover()
         if worker:
             self.worker.start()
 
+    def resume_unfinished(self) -> threading.Thread:
+        """Once the listeners are registered (`build_app`): in the background, resume the
+        requests a crash left unfinished; with several processes, keep sweeping for those a
+        dead process left."""
+
+        def resume() -> None:
+            self.intake.resume()
+            self.intake.start_sweeping()
+
+        thread = threading.Thread(target=resume, name="intake-resume", daemon=True)
+        thread.start()
+        return thread
+
     def stop(self) -> None:
+        self.intake.stop()
         self.giving.shutdown(wait=True)
+        self.intake.journal.stop()  # after giving: the entries it finished are written
         self.worker.stop()
         for stop in reversed(self.on_stop):  # what listeners and jobs started, newest first
             try:
@@ -194,19 +275,39 @@ class Runtime:
         self.store.dispose()
 
     def health(self) -> dict[str, object]:
-        """Database and Plum reachability, for GET /healthz."""
+        """For GET /healthz: does the ledger (and the intake journal) take writes now, does
+        Xoxoday answer (probed at most every `plum_probe_seconds`, however often it is asked),
+        and is delivery waiting for Xoxoday. Each part says what is wrong in plain words."""
         report: dict[str, object] = {}
-        try:
-            with self.store.session() as session:
-                session.connection().exec_driver_sql("SELECT 1")
-            report["database"] = "ok"
-        except Exception as err:
-            report["database"] = f"unreachable: {type(err).__name__}"
-        try:
-            self.plum.validate()
-            report["plum"] = "ok"
-        except Exception as err:
-            report["plum"] = f"unreachable: {type(err).__name__}"
+        name = self.worker.worker_id
+        problem = write_problem(self.store.engine, name=name)
+        report["database"] = "ok" if problem is None else f"can't take writes: {problem}"
+        checks = [report["database"]]
+        journal = self.intake.journal.engine
+        if journal is not self.store.engine:
+            problem = write_problem(journal, name=name)
+            report["intake"] = "ok" if problem is None else f"can't take writes: {problem}"
+            checks.append(report["intake"])
+        report["plum"] = self._plum_status()
+        checks.append(report["plum"])
+        since = self.worker.unreachable_since
+        if since is not None:
+            report["delivery"] = f"waiting: Xoxoday has not taken a send since {since:%H:%M} UTC"
         report["sandbox"] = self.sandboxed
-        report["ok"] = report["database"] == "ok" and report["plum"] == "ok"
+        report["ok"] = all(check == "ok" for check in checks)
         return report
+
+    def _plum_status(self) -> str:
+        with self._probe_lock:  # one probe at a time; everyone else gets its answer
+            now = time.monotonic()
+            if self._probe is not None and now - self._probe[0] < self.plum_probe_seconds:
+                return self._probe[1]
+            try:
+                self.plum.validate()
+                status = "ok"
+            except TokenStoreError:
+                status = "can't save Xoxoday's new token (the database refused it)"
+            except PlumError as err:
+                status = f"unreachable: {type(err).__name__}"
+            self._probe = (time.monotonic(), status)
+            return status

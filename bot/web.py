@@ -18,13 +18,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.foreground import Foreground
 from bot.slack.gate import Rejected, admit
 
 HealthCheck = Callable[[], dict[str, object]]
 
 
-def create_web_app(*, bolt_app: App, health: HealthCheck, signing_secret: str) -> Starlette:
+def create_web_app(
+    *,
+    bolt_app: App,
+    health: HealthCheck,
+    signing_secret: str,
+    foreground: Foreground | None = None,
+) -> Starlette:
+    """`foreground` counts the Slack requests in flight, which background work yields to."""
+    gauge = foreground or Foreground()
+
     async def slack_events(request: Request) -> Response:
+        gauge.begin()
+        try:
+            return await _slack_event(request)
+        finally:
+            gauge.end()
+
+    async def _slack_event(request: Request) -> Response:
         try:
             admitted = await admit(
                 chunks=request.stream(), headers=request.headers, secret=signing_secret

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     runtime.start()
     anchor_at_start(runtime)
     bolt_app = build_app(runtime)
+    runtime.resume_unfinished()
     scheduler = None
     if not args.no_scheduler:
         from bot.jobs.registry import JOBS
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                     bolt_app=bolt_app,
                     health=runtime.health,
                     signing_secret=settings.signing_secret,
+                    foreground=runtime.foreground,
                 ),
                 host=args.host,
                 port=port,

@@ -172,10 +172,12 @@ class Playground:
     # ------------------------------------------------------------------ the app
     def _build_app(self) -> Starlette:
         bolt = build_app(self.runtime)
+        self.runtime.resume_unfinished()
         bot_app = create_web_app(
             bolt_app=bolt,
             health=self.runtime.health,
             signing_secret=self.runtime.settings.signing_secret,
+            foreground=self.runtime.foreground,
         )
         screens = Screens(
             fake=self.fake,

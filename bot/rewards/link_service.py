@@ -31,6 +31,7 @@ from bot.slack.blocks.common import mention
 from bot.slack.people import People, Profile, UnknownSlackUser
 from storage import links as link_repo
 from storage.db import Store
+from storage.states import LinkBatchStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +112,18 @@ class LinkService:
         count: int,
         expiry: date | None,
         recipient_id: str | None = None,
+        request_key: str | None = None,
     ) -> MadeLinks | Refusal:
         """Generate `count` links of a campaign, recorded as a batch (for `recipient_id` when
-        they go to one person)."""
+        they go to one person). A request seen before (`request_key`, e.g. resumed after a
+        restart) gets what its batch holds; Xoxoday is never asked twice for one request."""
         refused = only_admins(self._settings, admin_id, doing="make reward links")
         if refused:
             return refused
+        if request_key is not None:
+            earlier = self._earlier(request_key, recipient_id=recipient_id)
+            if earlier is not None:
+                return earlier
         admin = self._people.profile(admin_id)
         expires = self.expiry(expiry, tz=admin.person.tz)
         if isinstance(expires, Refusal):
@@ -138,6 +145,7 @@ class LinkService:
                 requested_by=asker,
                 link_expiry=expires,
                 recipient=member,
+                request_key=request_key,
             )
             batch_id = batch.id
         assert batch_id is not None
@@ -173,6 +181,40 @@ class LinkService:
             amount=made.denomination,
             currency=made.currency_code,
             recipient_id=recipient_id,
+        )
+
+    def _earlier(self, request_key: str, *, recipient_id: str | None) -> MadeLinks | Refusal | None:
+        """What an earlier run of the same request left (None: there was none)."""
+        with self._store.session() as session:
+            batch = link_repo.get_link_batch_by_request_key(session, request_key=request_key)
+            if batch is None or batch.id is None:
+                return None
+            if batch.status == LinkBatchStatus.CREATED:
+                links = link_repo.reveal_links(session, batch_id=batch.id)
+                return MadeLinks(
+                    batch_id=batch.id,
+                    links=tuple(links),
+                    campaign_id=batch.campaign_id,
+                    expires_on=batch.link_expiry or self.today(None),
+                    campaign_name=batch.campaign_name,
+                    amount=batch.denomination_value,
+                    currency=batch.currency_code,
+                    recipient_id=recipient_id,
+                )
+            if batch.status == LinkBatchStatus.FAILED:
+                return Refusal(
+                    f"Xoxoday didn't make the links: {batch.message or 'no reason given'}"
+                )
+            link_repo.fail_link_batch(
+                session,
+                batch_id=batch.id,
+                actor="system",
+                message="the bot restarted while Xoxoday was making the links; outcome unknown",
+            )
+        return Refusal(
+            "I restarted while Xoxoday was making these links, so I don't know whether it made "
+            "them (and charged the account). Check the link batches in the Xoxoday dashboard "
+            "before asking again."
         )
 
     def _generate(

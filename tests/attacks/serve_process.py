@@ -28,6 +28,9 @@ from bot.plum.sandbox import SandboxServer
 from tests.e2e.harness import ADMIN, APPROVER, BOT_TOKEN, SIGNING_SECRET, message_text
 
 REPO = Path(__file__).resolve().parents[2]
+# The bot's source for the child process (default: this checkout). Pointing it at an older
+# checkout shows an attack failing on the code from before a fix.
+SOURCE = Path(os.environ.get("REWARDBOT_ATTACK_SOURCE") or REPO)
 START_TIMEOUT = 60.0
 T = TypeVar("T")
 # Variables a child must not inherit from the shell that runs the tests.
@@ -90,7 +93,7 @@ class ServeProcess:
             for k, v in os.environ.items()
             if not k.startswith(_INHERITED_PREFIXES) and k not in _INHERITED_NAMES
         }
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
         env.update(self.settings)
         return env
 
@@ -231,6 +234,14 @@ class ServeProcess:
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the bot's SQLite ledger (read-only, never blocking the bot)."""
         with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as c:
+            return c.execute(query, params).fetchall()
+
+    def sql_intake(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the bot's intake journal (its own SQLite file beside the ledger)."""
+        path = self.db_path.with_name(self.db_path.stem + ".intake.db")
+        if not path.exists():
+            return [(0,)]  # (an older bot without a journal)
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as c:
             return c.execute(query, params).fetchall()
 
     def statuses(self) -> dict[str, int]:

@@ -63,11 +63,13 @@ class BotHarness:
         self.runtime = Runtime.build(self.settings, plum_timeout=plum_timeout)
         self.runtime.start(worker=worker)
         self.app = build_app(self.runtime)
+        self.runtime.resume_unfinished()
         self.server = ServerThread(
             create_web_app(
                 bolt_app=self.app,
                 health=self.runtime.health,
                 signing_secret=SIGNING_SECRET,
+                foreground=self.runtime.foreground,
             ),
             name="bot",
         ).start()

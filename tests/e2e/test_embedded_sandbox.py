@@ -47,6 +47,7 @@ def test_sandbox_state_survives_a_restart(make_bot) -> None:
 
 
 def test_healthz_reports_database_and_plum(bot: BotHarness) -> None:
+    bot.runtime.plum_probe_seconds = 0.0  # probe Xoxoday on every request
     ok = httpx.get(f"{bot.url}/healthz", timeout=10)
     assert ok.status_code == 200
     assert ok.json()["database"] == "ok" and ok.json()["plum"] == "ok"

@@ -50,9 +50,9 @@ def register(app: App, runtime: Runtime) -> None:
     def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         submit_reason(runtime, ack, body, view)
 
-    app.action(ActionId.APPROVE)(on_approve)
-    app.action(ActionId.REJECT)(on_reject)
-    app.view(CallbackId.REJECT_REASON)(on_reason)
+    runtime.intake.action(app, ActionId.APPROVE, on_approve)
+    runtime.intake.action(app, ActionId.REJECT, on_reject)
+    runtime.intake.view(app, CallbackId.REJECT_REASON, on_reason)
 
 
 def approve(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:

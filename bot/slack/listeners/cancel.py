@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.rewards.admin import DUPLICATE_COMMAND, Refusal, first_delivery, only_admins
+from bot.rewards.admin import Refusal, only_admins
 from bot.rewards.cancel_service import Cancelled, CancelService
 from bot.rewards.commands import CancelReward
 from bot.slack.blocks.cards import RewardCard
@@ -55,9 +55,6 @@ def cancel(
         ack(**text_only(refused.text, sandbox=sandbox))
         return
     ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…", sandbox=sandbox))
-    if not first_delivery(runtime.store, trigger_id=command.get("trigger_id")):
-        _reply(respond, text_only(DUPLICATE_COMMAND, sandbox=sandbox))
-        return
     service = CancelService(
         store=runtime.store, plum=runtime.plum, settings=runtime.settings, people=runtime.people
     )

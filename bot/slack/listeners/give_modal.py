@@ -33,6 +33,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
 from bot.slack.errors import new_ref, unexpected_text
 from bot.slack.ids import BlockId, CallbackId
+from bot.slack.intake import unrecorded_ack
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
 from storage.states import RewardSource
@@ -50,7 +51,7 @@ def register(app: App, runtime: Runtime) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         handle_submission(runtime, ack=ack, body=body, view=view)
 
-    app.view(CallbackId.REWARD_MODAL)(on_submit)
+    runtime.intake.view(app, CallbackId.REWARD_MODAL, on_submit)
 
 
 def handle_submission(
@@ -78,6 +79,9 @@ def handle_submission(
         idempotency_key=f"view:{view['id']}",
         public=form.announce,
     )
+    if not runtime.intake.persist():  # noted before giving: the ack comes after it
+        ack(**unrecorded_ack(body, sandbox=runtime.sandboxed))
+        return
     pending = in_background(lambda: runtime.rewards.give(request))
     budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
     try:

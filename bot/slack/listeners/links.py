@@ -19,12 +19,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.admin import DUPLICATE_COMMAND, Refusal, first_delivery, only_admins
+from bot.rewards.admin import Refusal, only_admins
 from bot.rewards.commands import GenerateLink, GenerateLinks
 from bot.rewards.link_service import LinkService, MadeLinks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import mention, text_only
+from bot.slack.intake import request_key
 from bot.slack.listeners.reward_command import SUBCOMMANDS
 from storage.csv_cells import csv_cell
 
@@ -71,16 +72,14 @@ def quiet_client(slack: WebClient) -> WebClient:
 def _start(
     runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond, *, doing: str, wait: str
 ) -> bool:
-    """Refuse non-admins in the ack; else ack at once and claim the command (Slack retries)."""
+    """Refuse non-admins in the ack; else ack at once (a repeat of the same request from Slack
+    stops at the ack: `bot.slack.intake`)."""
     sandbox = runtime.sandboxed
     refused = only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
         ack(**text_only(refused.text, sandbox=sandbox))
         return False
-    ack(**text_only(wait, sandbox=sandbox))
-    if not first_delivery(runtime.store, trigger_id=command.get("trigger_id")):
-        _reply(respond, text_only(DUPLICATE_COMMAND, sandbox=sandbox))
-        return False
+    ack(**text_only(wait, sandbox=sandbox))  # recorded once in the intake journal
     return True
 
 
@@ -108,6 +107,7 @@ def send_link(
         count=1,
         expiry=parsed.expiry,
         recipient_id=parsed.recipient,
+        request_key=request_key(command),
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
@@ -177,6 +177,7 @@ def send_links(
         campaign_id=parsed.campaign_id,
         count=parsed.count,
         expiry=parsed.expiry,
+        request_key=request_key(command),
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):

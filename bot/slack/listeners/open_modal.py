@@ -53,7 +53,7 @@ def register(app: App, runtime: Runtime) -> None:
         if not opened:
             runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
 
-    app.action(ActionId.OPEN_REWARD_MODAL)(on_home_button)
+    runtime.intake.action(app, ActionId.OPEN_REWARD_MODAL, on_home_button)
 
 
 def on_empty_command(

@@ -22,10 +22,12 @@ from bot.rewards.service import Given, GiveRequest
 from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RewardCard
-from bot.slack.blocks.common import people, points, short_id, text_only
+from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.errors import new_ref, unexpected_text
 from bot.slack.ids import Command
+from bot.slack.intake import Job
 from storage.states import RewardSource
+from storage.states import RewardStatus as S
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -41,7 +43,7 @@ def register(app: App, runtime: Runtime) -> None:
     def on_reward(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         handle(runtime, command, ack, respond)
 
-    app.command(Command.REWARD)(on_reward)
+    runtime.intake.command(app, Command.REWARD, on_reward)
 
 
 def handle(runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond) -> None:
@@ -96,13 +98,16 @@ def give(
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
-    # The listener thread is done once Slack has its ack; giving runs on the runtime's small
-    # giving pool, so a burst of commands queues there instead of fighting over the ledger's
-    # single writer (and Python's GIL) with the threads that acknowledge.
-    runtime.giving.submit(_finish_give, runtime, request, respond)
+    # The listener thread is done once Slack has its ack (the command is in the intake journal
+    # by then); giving runs on the runtime's small giving pool, so a burst of commands queues
+    # there instead of fighting over the ledger's single writer (and Python's GIL) with the
+    # threads that acknowledge. The giving task finishes the journal entry.
+    job = runtime.intake.take_over()
+    runtime.giving.submit(_finish_give, runtime, request, respond, job)
 
 
-def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
+def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond, job: Job) -> None:
+    runtime.foreground.yield_to_requests()
     try:
         _give_and_reply(runtime, request, respond)
     except Exception:
@@ -113,6 +118,9 @@ def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond) -> No
             respond(replace_original=True, response_type="ephemeral", **payload)
         except Exception:
             log.exception("could not tell the giver about ref %s", ref)
+        job.finish("error")
+    else:
+        job.finish()
 
 
 def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
@@ -131,8 +139,23 @@ def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) ->
                 sandbox=sandbox,
                 threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
             )
-        else:
+        elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
             payload = queued_reply(card, sandbox=sandbox)
+        else:  # seen before (resumed after a restart): say where it is now
+            payload = text_only(where_it_is(card, outcome.reward.status), sandbox=sandbox)
     else:
         payload = text_only(outcome.text, sandbox=sandbox)
     respond(replace_original=True, response_type="ephemeral", **payload)
+
+
+def where_it_is(card: RewardCard, status: str) -> str:
+    """One line on a reward given earlier, for a command answered again after a restart."""
+    ref = f"Your reward {short_id(card.short_id)} to {people(card.recipient_ids)}"
+    if status == S.SENT:
+        return f"✅ {ref} was sent."
+    if status == S.IN_DOUBT:
+        return f"🔎 {ref} is being checked: Xoxoday didn't confirm it. Please don't send it again."
+    if status == S.FAILED:
+        why = safe_mrkdwn(one_line(card.failure_reason or "")) or "Xoxoday refused it"
+        return f"❌ {ref} wasn't sent: {why}"
+    return f"{ref} was {status.replace('_', ' ')}."

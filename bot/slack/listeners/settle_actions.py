@@ -53,8 +53,8 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         settle(runtime, body, respond, RewardStatus.FAILED)
 
-    app.action(ActionId.SETTLE_SENT)(on_sent)
-    app.action(ActionId.SETTLE_FAILED)(on_failed)
+    runtime.intake.action(app, ActionId.SETTLE_SENT, on_sent)
+    runtime.intake.action(app, ActionId.SETTLE_FAILED, on_failed)
 
 
 def settle(runtime: Runtime, body: dict[str, Any], respond: Respond, outcome: RewardStatus) -> None:

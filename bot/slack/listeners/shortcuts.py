@@ -75,8 +75,8 @@ def register(app: App, runtime: Runtime) -> None:
         if not opened:
             runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
 
-    app.shortcut(Shortcut.SEND_REWARD)(on_send_reward)
-    app.shortcut(Shortcut.REWARD_MESSAGE)(on_reward_message)
+    runtime.intake.shortcut(app, Shortcut.SEND_REWARD, on_send_reward)
+    runtime.intake.shortcut(app, Shortcut.REWARD_MESSAGE, on_reward_message)
 
 
 def message_author(message: dict[str, Any], *, clicker: str) -> str | None:

@@ -1,0 +1,379 @@
+"""Persist before you acknowledge: every command, form submission and button click the bot
+acknowledges is in the intake journal (`storage.intake`) before the acknowledgement leaves the
+process, and whatever a crash leaves unfinished is resumed at the next start.
+
+Listeners are registered through `Intake` (`intake.command(app, name, fn)`, `action`, `view`,
+`shortcut`). The `ack` a listener gets records the request first (keyed by what Slack gives
+once: the trigger id, or the clicked action's ts) and only then acknowledges; a listener that
+does work before its ack (the reward form, whose ack carries the errors) calls `persist()`
+first. When the listener returns, the entry is finished; work handed to another thread takes the
+entry along (`take_over()` → `Job.finish()`).
+
+- A request Slack delivers again (same key) is acknowledged as the listener would, and nothing
+  runs twice.
+- A request the journal cannot record is acknowledged with a message saying nothing was done.
+- At start, `resume()` runs each unfinished entry's listener again, with an `ack` that does
+  nothing (that moment is past) and a `respond` that answers through Slack's response_url while
+  it is valid, otherwise by DM (`LateReply`). The work behind every listener is safe to run
+  again: giving is keyed by the trigger id, decisions are compare-and-set, cancelling recognises
+  points already withdrawn, link batches are keyed by the request. A listener that fails on
+  resume (a form that can no longer be opened) tells the person to try again.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.kit import plain, section
+from bot.slack.notifier import Notifier
+from storage.intake import IntakeJournal, IntakeUnavailable, Pending
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[..., None]
+# Slack's response_url takes answers for 30 minutes; stay clear of the edge.
+RESPONSE_URL_VALID = timedelta(minutes=25)
+# With several processes (PostgreSQL), an entry untouched this long was left by a process that
+# died: another one resumes it. (A live process finishes its entries within seconds.)
+STALE_AFTER = timedelta(minutes=2)
+SWEEP_SECONDS = 60.0
+MAX_RESUMES = 3  # an entry that kept failing at start is given up, and the person told
+FORGET_AFTER = timedelta(days=1)
+
+NOT_RECORDED = (
+    ":warning: I couldn't make a note of your request just now, so I didn't do anything. "
+    "Please try again in a minute."
+)
+NOT_FINISHED = (
+    ":warning: I restarted while I was handling your request and couldn't finish it, so "
+    "please try again. Nothing was done twice."
+)
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What Slack gives once for this request, or None when there is nothing to key it by."""
+    trigger = body.get("trigger_id")
+    kind = body.get("type")
+    if body.get("command"):
+        return f"command:{trigger}" if trigger else None
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        ts = actions[0].get("action_ts") if isinstance(actions[0], dict) else None
+        return f"action:{ts}" if ts else (f"action:{trigger}" if trigger else None)
+    if kind == "view_submission":
+        view_id = (body.get("view") or {}).get("id")
+        return f"view:{view_id}:{trigger}" if view_id and trigger else None
+    if kind in ("shortcut", "message_action"):
+        return f"shortcut:{trigger}" if trigger else None
+    return None
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
+
+
+class _Stop(Exception):
+    """Ends a listener at its ack: the request was a repeat, or could not be recorded."""
+
+
+@dataclass
+class _State:
+    """The request the listener on this thread is working for."""
+
+    kind: str
+    body: dict[str, Any]
+    entry_id: int | None = None
+    taken: bool = False
+
+
+class Job:
+    """A journal entry handed to another thread, finished there when the work is done."""
+
+    def __init__(self, journal: IntakeJournal, entry_id: int | None) -> None:
+        self._journal = journal
+        self._entry_id = entry_id
+
+    def finish(self, outcome: str = "done") -> None:
+        if self._entry_id is not None:
+            self._journal.finish(self._entry_id, outcome=outcome)
+            self._entry_id = None
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        journal: IntakeJournal,
+        slack: WebClient,
+        notifier: Notifier,
+        sandboxed: bool,
+        shared: bool,
+    ) -> None:
+        self._journal = journal
+        self._slack = slack
+        self._notifier = notifier
+        self._sandboxed = sandboxed
+        self._shared = shared  # several processes share the journal (PostgreSQL)
+        self._listeners: dict[str, tuple[Listener, frozenset[str]]] = {}
+        self._local = threading.local()
+        self._sweeper: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def journal(self) -> IntakeJournal:
+        return self._journal
+
+    # ── registering ───────────────────────────────────────────────────────────────────────
+
+    def command(self, app: App, name: str, fn: Listener) -> None:
+        app.command(name)(self._durable(f"command:{name}", fn))
+
+    def action(self, app: App, action_id: str, fn: Listener) -> None:
+        app.action(action_id)(self._durable(f"action:{action_id}", fn))
+
+    def view(self, app: App, callback_id: str, fn: Listener) -> None:
+        app.view(callback_id)(self._durable(f"view:{callback_id}", fn))
+
+    def shortcut(self, app: App, callback_id: str, fn: Listener) -> None:
+        app.shortcut(callback_id)(self._durable(f"shortcut:{callback_id}", fn))
+
+    def _durable(self, kind: str, fn: Listener) -> Listener:
+        wants = frozenset(inspect.signature(fn).parameters)
+        self._listeners[kind] = (fn, wants)
+
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+            state = _State(kind=kind, body=body)
+            self._run(fn, wants, state, ack=_DurableAck(self, state, ack), respond=respond)
+
+        listener.__name__ = getattr(fn, "__name__", "listener")
+        return listener
+
+    # ── what listeners call ───────────────────────────────────────────────────────────────
+
+    def persist(self) -> bool:
+        """Record the current request now, before work that comes ahead of the ack; False when
+        it could not be recorded (the listener then acks with `NOT_RECORDED` and stops)."""
+        state = self._state()
+        if state is None or state.entry_id is not None:
+            return True
+        try:
+            self._record(state)
+        except IntakeUnavailable:
+            return False
+        return True
+
+    def take_over(self) -> Job:
+        """The current request's entry, for work handed to another thread to finish."""
+        state = self._state()
+        if state is None:
+            return Job(self._journal, None)
+        state.taken = True
+        return Job(self._journal, state.entry_id)
+
+    # ── running ───────────────────────────────────────────────────────────────────────────
+
+    def _state(self) -> _State | None:
+        return getattr(self._local, "state", None)
+
+    def _record(self, state: _State) -> bool:
+        """Record `state`'s request; True the first time Slack delivered it."""
+        key = request_key(state.body)
+        if key is None:
+            return True
+        recorded = self._journal.record(
+            key=key, kind=state.kind, user_id=user_of(state.body), body=state.body
+        )
+        state.entry_id = recorded.entry_id
+        if not recorded.fresh:
+            state.taken = True  # the first delivery owns the entry
+            log.info("Slack delivered %s again; handled once", key)
+        return recorded.fresh
+
+    def _run(
+        self,
+        fn: Listener,
+        wants: frozenset[str],
+        state: _State,
+        *,
+        ack: Callable[..., None],
+        respond: Callable[..., Any],
+    ) -> None:
+        previous = self._state()
+        self._local.state = state
+        body = state.body
+        offered: dict[str, Any] = {
+            "ack": ack,
+            "body": body,
+            "respond": respond,
+            "client": self._slack,
+            "command": body,
+            "view": body.get("view") or {},
+            "shortcut": body,
+        }
+        try:
+            fn(**{name: offered[name] for name in wants if name in offered})
+        except _Stop:
+            pass
+        except Exception:
+            self._finish(state, "error")
+            raise
+        else:
+            self._finish(state, "done")
+        finally:
+            self._local.state = previous
+
+    def _finish(self, state: _State, outcome: str) -> None:
+        if state.entry_id is not None and not state.taken:
+            self._journal.finish(state.entry_id, outcome=outcome)
+
+    # ── resuming after a crash ────────────────────────────────────────────────────────────
+
+    def resume(self, *, stale_after: timedelta | None = None) -> int:
+        """Run what a crash left unfinished again; returns how many entries were resumed."""
+        try:
+            self._journal.purge(finished_before=utcnow() - FORGET_AFTER)
+            entries = self._journal.pending(stale_after=stale_after)
+        except Exception:
+            log.exception("could not read the intake journal; nothing resumed")
+            return 0
+        resumed = 0
+        for entry in entries:
+            if self._stopping.is_set():
+                break
+            try:
+                if not self._journal.claim(entry):
+                    continue  # another process took it
+                resumed += 1
+                self._resume_one(entry)
+            except Exception:
+                log.exception("could not resume intake entry %s", entry.entry_id)
+        if resumed:
+            log.warning("resumed %d request(s) a restart had left unfinished", resumed)
+        return resumed
+
+    def _resume_one(self, entry: Pending) -> None:
+        reply = LateReply(entry=entry, notifier=self._notifier)
+        found = self._listeners.get(entry.kind)
+        if found is None or entry.resumes >= MAX_RESUMES:
+            log.error("giving up intake entry %s (%s)", entry.entry_id, entry.kind)
+            self._journal.finish(entry.entry_id, outcome="abandoned")
+            reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+            return
+        fn, wants = found
+        log.info("resuming %s (entry %s)", entry.kind, entry.entry_id)
+        state = _State(kind=entry.kind, body=entry.body, entry_id=entry.entry_id)
+        try:
+            self._run(fn, wants, state, ack=_past_ack, respond=reply)
+        except Exception:
+            log.exception("resuming %s failed", entry.kind)
+            reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+
+    def start_sweeping(self) -> None:
+        """With several processes: now and then, resume what a process that died left."""
+        if not self._shared or self._sweeper is not None:
+            return
+
+        def sweep() -> None:
+            while not self._stopping.wait(SWEEP_SECONDS):
+                self.resume(stale_after=STALE_AFTER)
+
+        self._sweeper = threading.Thread(target=sweep, name="intake-sweep", daemon=True)
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(5)
+            self._sweeper = None
+
+
+class _DurableAck:
+    """The `ack` a listener gets: record, then acknowledge."""
+
+    def __init__(self, intake: Intake, state: _State, ack: Ack) -> None:
+        self._intake = intake
+        self._state = state
+        self._ack = ack
+
+    def __call__(self, **kwargs: Any) -> None:
+        state = self._state
+        if state.entry_id is None:
+            try:
+                fresh = self._intake._record(state)
+            except IntakeUnavailable:
+                self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+                raise _Stop from None
+            if not fresh:
+                self._ack(**kwargs)
+                raise _Stop
+        self._ack(**kwargs)
+
+
+def _past_ack(**_: Any) -> None:
+    """A resumed request's ack: Slack had its answer (or gave up) before the restart."""
+
+
+def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
+    """The acknowledgement of a request the journal could not record."""
+    if body.get("type") == "view_submission":
+        view = {
+            "type": "modal",
+            "title": plain("Rewards", 24),
+            "close": plain("Close", 24),
+            "blocks": [section(NOT_RECORDED)],
+        }
+        return {"response_action": "update", "view": with_sandbox_notice(view) if sandbox else view}
+    if body.get("command"):
+        return text_only(NOT_RECORDED, sandbox=sandbox)
+    return {}
+
+
+class LateReply:
+    """`respond` for a resumed request: Slack's response_url while it is valid (it takes
+    answers for 30 minutes), otherwise a DM to the person who asked."""
+
+    def __init__(self, *, entry: Pending, notifier: Notifier) -> None:
+        self._entry = entry
+        self._notifier = notifier
+        body = entry.body
+        url = body.get("response_url") or next(
+            (u.get("response_url") for u in body.get("response_urls") or []), None
+        )
+        fresh = utcnow() - entry.received_at < RESPONSE_URL_VALID
+        self._url = url if isinstance(url, str) and url and fresh else None
+        self.user_id = user_of(body)
+
+    def __call__(self, text: str | None = None, blocks: Any = None, **_: Any) -> None:
+        payload: dict[str, Any] = {"text": text or ""}
+        if blocks:
+            payload["blocks"] = blocks
+        self.send(payload)
+
+    def tell(self, text: str, *, sandbox: bool) -> None:
+        self.send(text_only(text, sandbox=sandbox))
+
+    def send(self, payload: dict[str, Any]) -> None:
+        if self._url is not None:
+            try:
+                sent = WebhookClient(self._url).send(
+                    response_type="ephemeral", replace_original=False, **payload
+                )
+                if sent.status_code == 200:
+                    return
+                log.info("response_url refused a late answer (%s); DMing", sent.status_code)
+            except Exception as err:
+                log.info("response_url failed (%s); DMing instead", type(err).__name__)
+        if self.user_id:
+            self._notifier.dm(self.user_id, payload)
