@@ -2,10 +2,12 @@
 leaves the process, so that work a crash interrupts resumes at the next start.
 
 `IntakeJournal.record(...)` returns once the entry is committed. Entries recorded at the same
-moment share one transaction (group commit): the first waits for nothing, later ones join the
-batch that forms while the previous commit runs, so a burst of requests costs a few commits, not
-one each. `finish(...)` marks an entry done (batched in the same way, without waiting); the body
-is cleared then. Entries still pending at the next start are resumed (`pending`, `claim`).
+moment share one transaction (group commit): a request alone is committed at once; in a burst,
+those that arrive while a commit runs, or within `GATHER` of it, join the next one, so a burst of
+requests costs a few commits (and fsyncs), not one each. `record_async` is the same for an event
+loop (the web layer records before it dispatches). `finish(...)` marks an entry done (batched in
+the same way, without waiting); the body is cleared then. Entries still pending at the next
+start are resumed (`pending`, `claim`).
 
 Where: on PostgreSQL, the `intake` table of the ledger (every process sees every entry, so a
 process can resume what another one left). On SQLite, a journal file of its own beside the
@@ -18,16 +20,18 @@ Slack delivers twice is recorded once and `Recorded.fresh` says which delivery w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.errors import StorageError
 from storage.models import IntakeEntry
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 
 TABLE = IntakeEntry.__table__  # type: ignore[attr-defined]
 _BATCH_MAX = 200
+BUSY_WINDOW = 0.010  # a commit ended this recently: requests are arriving back to back
+GATHER = 0.002  # then a batch waits this long for the requests right behind it
 
 
 class IntakeUnavailable(StorageError):
@@ -64,6 +70,7 @@ class Pending:
     received_at: datetime
     claimed_at: datetime | None
     resumes: int
+    claimed_by: str | None = None
 
 
 def journal_url(database_url: str) -> str | None:
@@ -79,8 +86,21 @@ class _Op:
     row: dict[str, Any] | None = None  # a record
     finish: tuple[int, str] | None = None  # (entry id, outcome)
     done: threading.Event = field(default_factory=threading.Event)
+    wake: Callable[[], object] | None = None  # tells an event loop that `done` is set
     result: Recorded | None = None
     error: BaseException | None = None
+
+
+def _result(op: _Op) -> Recorded:
+    if op.error is not None:
+        raise IntakeUnavailable(f"could not record the request ({type(op.error).__name__})")
+    assert op.result is not None
+    return op.result
+
+
+def _settle(waiting: asyncio.Future[None]) -> None:
+    if not waiting.done():
+        waiting.set_result(None)
 
 
 class IntakeJournal:
@@ -90,11 +110,19 @@ class IntakeJournal:
         self._worker_id = worker_id
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
-        self._insert = (
-            postgresql.insert(TABLE)
-            if engine.dialect.name == "postgresql"
-            else sqlite.insert(TABLE)
+        self._insert_sql, self._binds = _insert_statement(engine)
+        marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._finish_sql = (
+            f"UPDATE intake SET state = '{IntakeState.DONE.value}', outcome = {marker}, "
+            f"body = NULL, finished_at = {marker} WHERE id = {marker}"
         )
+        self._find_sql = f"SELECT id, state FROM intake WHERE key = {marker}"
+        self._when = TABLE.c.finished_at.type.dialect_impl(engine.dialect).bind_processor(
+            engine.dialect
+        )
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._raw: Any = None
+        self._write_lock = threading.Lock()
 
     @classmethod
     def open(cls, *, ledger: Engine, database_url: str, worker_id: str) -> IntakeJournal:
@@ -128,20 +156,20 @@ class IntakeJournal:
             self._queue.put(None)
             self._writer.join(10)
             self._writer = None
+        with self._write_lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
         if self._owns_engine:
             self._engine.dispose()
 
     # ── writing ───────────────────────────────────────────────────────────────────────────
 
-    def record(
-        self, *, key: str, kind: str, user_id: str, body: Mapping[str, Any], timeout: float = 2.5
-    ) -> Recorded:
-        """Record one request; returns once it is committed. Raises IntakeUnavailable when it
-        could not be (nothing about the request may then be acknowledged as received)."""
+    def _row(self, *, key: str, kind: str, user_id: str, body: Mapping[str, Any]) -> _Op:
         if not key or len(key) > 255:
             raise ValueError("an intake key is 1 to 255 characters")
         now = utcnow()
-        op = _Op(
+        return _Op(
             row={
                 "key": key,
                 "kind": kind[:64],
@@ -151,19 +179,42 @@ class IntakeJournal:
                 "received_at": now,
                 "claimed_by": self._worker_id,
                 "claimed_at": now,
-                "resumes": 0,
             }
         )
+
+    async def record_async(
+        self, *, key: str, kind: str, user_id: str, body: Mapping[str, Any], timeout: float = 2.5
+    ) -> Recorded:
+        """`record` for an event loop: it waits for the commit without holding a thread."""
+        if self._writer is None:
+            return await asyncio.to_thread(
+                self.record, key=key, kind=kind, user_id=user_id, body=body
+            )
+        op = self._row(key=key, kind=kind, user_id=user_id, body=body)
+        loop = asyncio.get_running_loop()
+        waiting: asyncio.Future[None] = loop.create_future()
+        op.wake = lambda: loop.call_soon_threadsafe(_settle, waiting)
+        self._queue.put(op)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiting
+        except TimeoutError:
+            raise IntakeUnavailable("the intake journal did not answer in time") from None
+        return _result(op)
+
+    def record(
+        self, *, key: str, kind: str, user_id: str, body: Mapping[str, Any], timeout: float = 2.5
+    ) -> Recorded:
+        """Record one request; returns once it is committed. Raises IntakeUnavailable when it
+        could not be (nothing about the request may then be acknowledged as received)."""
+        op = self._row(key=key, kind=kind, user_id=user_id, body=body)
         if self._writer is None:
             self._write_batch([op])  # not started (tools, tests): write in this thread
         else:
             self._queue.put(op)
             if not op.done.wait(timeout):
                 raise IntakeUnavailable("the intake journal did not answer in time")
-        if op.error is not None:
-            raise IntakeUnavailable(f"could not record the request ({type(op.error).__name__})")
-        assert op.result is not None
-        return op.result
+        return _result(op)
 
     def finish(self, entry_id: int, *, outcome: str = "done") -> None:
         """Mark an entry done (asynchronously; a crash before it lands means a harmless
@@ -175,15 +226,22 @@ class IntakeJournal:
             self._queue.put(op)
 
     def _write_loop(self) -> None:
+        last_commit = 0.0
         while True:
             first = self._queue.get()
             if first is None:
                 return
             batch = [first]
             stop = False
+            # In a burst (the last commit just ended), keep the batch open a moment for the
+            # requests right behind this one: one commit (and one fsync) for several of them,
+            # as PostgreSQL's commit_delay does.
+            busy = time.monotonic() - last_commit < BUSY_WINDOW
+            gather_until = time.monotonic() + (GATHER if busy else 0.0)
             while len(batch) < _BATCH_MAX:
                 try:
-                    more = self._queue.get_nowait()
+                    left = gather_until - time.monotonic()
+                    more = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
@@ -191,54 +249,79 @@ class IntakeJournal:
                     break
                 batch.append(more)
             self._write_batch(batch)
+            last_commit = time.monotonic()
             if stop:
                 return
 
     def _write_batch(self, batch: Sequence[_Op]) -> None:
-        try:
-            with self._engine.begin() as conn:
-                for op in batch:
-                    if op.row is not None:
-                        op.result = self._insert_row(conn, op.row)
-                    elif op.finish is not None:
-                        entry_id, outcome = op.finish
-                        conn.execute(
-                            update(TABLE)
-                            .where(TABLE.c.id == entry_id)
-                            .values(
-                                state=IntakeState.DONE.value,
-                                outcome=outcome,
-                                body=None,
-                                finished_at=utcnow(),
+        """One transaction for the batch, on the writer's own driver connection (no pool, no
+        SQL compilation: this runs for every request before its ack)."""
+        with self._write_lock:
+            try:
+                raw = self._raw_connection()
+                cursor = raw.cursor()
+                try:
+                    if self._sqlite:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    for op in batch:
+                        if op.row is not None:
+                            op.result = self._insert_row(cursor, op.row)
+                        elif op.finish is not None:
+                            entry_id, outcome = op.finish
+                            cursor.execute(
+                                self._finish_sql, (outcome, self._when(utcnow()), entry_id)
                             )
-                        )
-        except Exception as err:
-            log.error("the intake journal could not write %d entries: %s", len(batch), err)
-            for op in batch:
-                op.result, op.error = None, err
-        finally:
-            for op in batch:
-                op.done.set()
+                    raw.commit()
+                finally:
+                    cursor.close()
+            except Exception as err:
+                log.error("the intake journal could not write %d entries: %s", len(batch), err)
+                self._drop_connection()
+                for op in batch:
+                    op.result, op.error = None, err
+            finally:
+                for op in batch:
+                    op.done.set()
+                    if op.wake is not None:
+                        op.wake()
 
-    def _insert_row(self, conn: Any, row: dict[str, Any]) -> Recorded:
-        stmt = self._insert.values(**row).on_conflict_do_nothing().returning(TABLE.c.id)
-        entry_id = conn.execute(stmt).scalar()
-        if entry_id is not None:
-            return Recorded(entry_id=int(entry_id), fresh=True)
-        found = conn.execute(
-            select(TABLE.c.id, TABLE.c.state).where(TABLE.c.key == row["key"])
-        ).first()
+    def _raw_connection(self) -> Any:
+        if self._raw is None:
+            self._raw = self._engine.raw_connection()
+        return self._raw
+
+    def _drop_connection(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            with contextlib.suppress(Exception):
+                raw.invalidate()  # a connection that failed mid-transaction is not reused
+
+    def _insert_row(self, cursor: Any, row: dict[str, Any]) -> Recorded:
+        params = tuple(bind(row[name]) for name, bind in self._binds)
+        cursor.execute(self._insert_sql, params)
+        inserted = cursor.fetchone()
+        if inserted is not None:
+            return Recorded(entry_id=int(inserted[0]), fresh=True)
+        cursor.execute(self._find_sql, (row["key"],))
+        found = cursor.fetchone()
         assert found is not None
         return Recorded(entry_id=int(found[0]), fresh=False, state=str(found[1]))
 
     # ── resuming ──────────────────────────────────────────────────────────────────────────
 
-    def pending(self, *, stale_after: timedelta | None = None, limit: int = 1000) -> list[Pending]:
+    def pending(
+        self,
+        *,
+        stale_after: timedelta | None = None,
+        abandoned: Callable[[str | None, datetime | None], bool] | None = None,
+        limit: int = 1000,
+    ) -> list[Pending]:
         """Unfinished entries, oldest first; with `stale_after`, only those nobody has touched
-        for that long (another live process may still be working on the others)."""
+        for that long (another live process may still be working on the others) or whose
+        claimant `abandoned(claimed_by, claimed_at)` says is gone."""
         query = select(TABLE).where(TABLE.c.state == IntakeState.PENDING.value)
-        if stale_after is not None:
-            query = query.where(TABLE.c.claimed_at < utcnow() - stale_after)
         query = query.order_by(TABLE.c.received_at, TABLE.c.id).limit(limit)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
@@ -252,8 +335,12 @@ class IntakeJournal:
                 received_at=r["received_at"],
                 claimed_at=r["claimed_at"],
                 resumes=int(r["resumes"] or 0),
+                claimed_by=r["claimed_by"],
             )
             for r in rows
+            if stale_after is None
+            or r["claimed_at"] < utcnow() - stale_after
+            or (abandoned is not None and abandoned(r["claimed_by"], r["claimed_at"]))
         ]
 
     def claim(self, entry: Pending) -> bool:
@@ -284,6 +371,31 @@ class IntakeJournal:
             query = query.where(TABLE.c.state == state.value)
         with self._engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
+
+
+_INSERTED = ("key", "kind", "user_id", "body", "state", "received_at", "claimed_by", "claimed_at")
+
+
+def _insert_statement(engine: Engine) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id` in the driver's parameter style,
+    and for each column in order its name and the conversion its type applies (aware UTC
+    datetimes, JSON)."""
+    dialect = engine.dialect
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO intake ({', '.join(_INSERTED)}, resumes) "
+        f"VALUES ({', '.join([marker] * len(_INSERTED))}, 0) "
+        "ON CONFLICT (key) DO NOTHING RETURNING id"
+    )
+    binds = []
+    for name in _INSERTED:
+        process = TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        binds.append((name, process or _same))
+    return sql, tuple(binds)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 __all__ = ["IntakeJournal", "IntakeUnavailable", "Pending", "Recorded", "journal_url"]
