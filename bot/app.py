@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -14,8 +13,6 @@ from bot.slack.errors import register_error_handler
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-LISTENER_THREADS = 64
 
 
 def build_app(runtime: Runtime) -> App:
@@ -29,9 +26,10 @@ def build_app(runtime: Runtime) -> App:
         # Socket Mode has no signatures to check; over HTTP every request is verified.
         request_verification_enabled=not settings.socket_mode,
         token_verification_enabled=False,  # no auth.test at start: the bot starts offline too
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="slack"
-        ),
+        # Listeners are run by `bot.slack.intake` on its own pool, which returns to Bolt the
+        # moment a listener acks; Bolt itself answers as soon as the listener function returns
+        # (rather than polling for the ack every 10 ms on another thread).
+        process_before_response=True,
         logger=logging.getLogger("bot.slack"),
     )
     register_error_handler(app, decorate=with_sandbox_notice if runtime.sandboxed else None)

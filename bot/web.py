@@ -1,14 +1,15 @@
 """The ASGI app: Slack's requests at POST /slack/events and GET /healthz.
 
 Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
-before Bolt sees it; Bolt's sync `App.dispatch` then runs in Starlette's thread pool, so a slow
-listener never blocks the event loop and every request is acknowledged within Slack's three
-seconds.
+before Bolt sees it, and is recorded in the intake journal (`bot.slack.intake`) before it is
+dispatched; Bolt's sync `App.dispatch` then runs in Starlette's thread pool, so a slow listener
+never blocks the event loop and every request is acknowledged within Slack's three seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
@@ -21,6 +22,9 @@ from starlette.routing import Route
 from bot.foreground import Foreground
 from bot.slack.gate import Rejected, admit
 
+if TYPE_CHECKING:
+    from bot.slack.intake import Intake
+
 HealthCheck = Callable[[], dict[str, object]]
 
 
@@ -30,18 +34,15 @@ def create_web_app(
     health: HealthCheck,
     signing_secret: str,
     foreground: Foreground | None = None,
+    intake: Intake | None = None,
 ) -> Starlette:
-    """`foreground` counts the Slack requests in flight, which background work yields to."""
+    """`foreground` counts the Slack requests in flight, which background work yields to;
+    `intake` records each verified request before it is dispatched (`bot.slack.intake`)."""
     gauge = foreground or Foreground()
+    if intake is not None:
+        from bot.slack.intake import NOTED
 
     async def slack_events(request: Request) -> Response:
-        gauge.begin()
-        try:
-            return await _slack_event(request)
-        finally:
-            gauge.end()
-
-    async def _slack_event(request: Request) -> Response:
         try:
             admitted = await admit(
                 chunks=request.stream(), headers=request.headers, secret=signing_secret
@@ -50,11 +51,19 @@ def create_web_app(
             return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
         if admitted.body.get("ssl_check") == "1":
             return Response(status_code=200)  # Slack's certificate probe: nothing to do
-        # Verified and parsed: Bolt gets the body as its Socket Mode adapter gives it one.
-        bolt_request = BoltRequest(
-            body=admitted.body, headers=dict(request.headers), mode="socket_mode"
-        )
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        gauge.begin()
+        try:
+            noted = await intake.note(admitted.body) if intake is not None else None
+            # Verified and parsed: Bolt gets the body as its Socket Mode adapter gives it one.
+            bolt_request = BoltRequest(
+                body=admitted.body,
+                headers=dict(request.headers),
+                context={NOTED: noted} if intake is not None else {},
+                mode="socket_mode",
+            )
+            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        finally:
+            gauge.end()
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:

@@ -178,6 +178,7 @@ class Playground:
             health=self.runtime.health,
             signing_secret=self.runtime.settings.signing_secret,
             foreground=self.runtime.foreground,
+            intake=self.runtime.intake,
         )
         screens = Screens(
             fake=self.fake,

@@ -2,7 +2,8 @@
 
 A `UserFacingError` becomes a short ephemeral message. Anything else is logged with a short
 reference and the person sees "Something went wrong (ref …)"; Slack never gets a 500 or a stack
-trace.
+trace. A failure after the ack (the listener goes on working once Slack has its answer) is
+reported the same way by `report_after_ack`.
 """
 
 from __future__ import annotations
@@ -46,13 +47,7 @@ def register_error_handler(app: App, *, decorate: Any = None) -> None:
 
     @app.error
     def handle(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
-        if isinstance(error, UserFacingError):
-            text = error.message
-            log.info("user-facing error: %s", text)
-        else:
-            ref = new_ref()
-            text = unexpected_text(ref)
-            log.error("unexpected error (ref %s)", ref, exc_info=error)
+        text = explain(error)
         payload = finish({"text": text})
         if (body or {}).get("type") == "view_submission":
             view = {
@@ -68,6 +63,25 @@ def register_error_handler(app: App, *, decorate: Any = None) -> None:
             )
         _tell(body or {}, payload, client)
         return BoltResponse(status=200, body="")
+
+
+def explain(error: BaseException) -> str:
+    """What the person is told about `error` (logged here: a ref for anything unexpected)."""
+    if isinstance(error, UserFacingError):
+        log.info("user-facing error: %s", error.message)
+        return error.message
+    ref = new_ref()
+    log.error("unexpected error (ref %s)", ref, exc_info=error)
+    return unexpected_text(ref)
+
+
+def report_after_ack(
+    error: BaseException, body: dict[str, Any], client: WebClient, *, decorate: Any = None
+) -> None:
+    """A listener failed after Slack had its ack: log it and tell the person, as the error
+    handler does for a failure before the ack (through response_url, else a DM)."""
+    payload = {"text": explain(error)}
+    _tell(body or {}, decorate(payload) if decorate else payload, client)
 
 
 def _tell(body: dict[str, Any], payload: dict[str, Any], client: WebClient) -> None:

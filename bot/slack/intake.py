@@ -3,11 +3,13 @@ acknowledges is in the intake journal (`storage.intake`) before the acknowledgem
 process, and whatever a crash leaves unfinished is resumed at the next start.
 
 Listeners are registered through `Intake` (`intake.command(app, name, fn)`, `action`, `view`,
-`shortcut`). The `ack` a listener gets records the request first (keyed by what Slack gives
-once: the trigger id, or the clicked action's ts) and only then acknowledges; a listener that
-does work before its ack (the reward form, whose ack carries the errors) calls `persist()`
-first. When the listener returns, the entry is finished; work handed to another thread takes the
-entry along (`take_over()` → `Job.finish()`).
+`shortcut`). Over HTTP the web layer records each verified request for them (`note`, keyed by
+what Slack gives once: the trigger id, or the clicked action's ts) before Bolt dispatches it, so
+the listener's ack leaves at once; otherwise (Socket Mode) the `ack` a listener gets records the
+request first and only then acknowledges, and a listener that does work before its ack (the
+reward form, whose ack carries the errors) calls `persist()` first. When the listener returns,
+the entry is finished; work handed to another thread takes the entry along (`take_over()` →
+`Job.finish()`).
 
 - A request Slack delivers again (same key) is acknowledged as the listener would, and nothing
   runs twice.
@@ -22,20 +24,24 @@ entry along (`take_over()` → `Job.finish()`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from bot.processes import is_gone
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import plain, section
+from bot.slack.errors import report_after_ack
 from bot.slack.notifier import Notifier
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
@@ -49,6 +55,8 @@ RESPONSE_URL_VALID = timedelta(minutes=25)
 # died: another one resumes it. (A live process finishes its entries within seconds.)
 STALE_AFTER = timedelta(minutes=2)
 SWEEP_SECONDS = 60.0
+LISTENER_THREADS = 64
+ACK_BUDGET = 2.8  # Slack gives up on an ack after 3 s
 MAX_RESUMES = 3  # an entry that kept failing at start is given up, and the person told
 FORGET_AFTER = timedelta(days=1)
 
@@ -84,6 +92,19 @@ def user_of(body: dict[str, Any]) -> str:
     return str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
 
 
+# The BoltRequest context key under which the web layer hands listeners what it recorded.
+NOTED = "rewardbot_intake"
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """What the web layer recorded before dispatching: the entry (None: it could not be
+    recorded), and whether this was Slack's first delivery of the request."""
+
+    entry_id: int | None
+    fresh: bool = True
+
+
 class _Stop(Exception):
     """Ends a listener at its ack: the request was a repeat, or could not be recorded."""
 
@@ -96,6 +117,8 @@ class _State:
     body: dict[str, Any]
     entry_id: int | None = None
     taken: bool = False
+    repeat: bool = False  # Slack delivered this request before: ack as the listener would, stop
+    unrecorded: bool = False  # the journal could not take it: say so, do nothing
 
 
 class Job:
@@ -130,6 +153,8 @@ class Intake:
         self._local = threading.local()
         self._sweeper: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Listeners run here (Bolt's own executor is not used: see `_until_acked`).
+        self._pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack")
 
     @property
     def journal(self) -> IntakeJournal:
@@ -153,12 +178,103 @@ class Intake:
         wants = frozenset(inspect.signature(fn).parameters)
         self._listeners[kind] = (fn, wants)
 
-        def listener(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        def listener(
+            ack: Ack,
+            body: dict[str, Any],
+            respond: Respond,
+            client: WebClient,
+            context: dict[str, Any],
+        ) -> None:
             state = _State(kind=kind, body=body)
-            self._run(fn, wants, state, ack=_DurableAck(self, state, ack), respond=respond)
+            noted = context.get(NOTED)
+            if isinstance(noted, Noted):  # recorded by the web layer before the dispatch
+                state.entry_id = noted.entry_id
+                state.unrecorded = noted.entry_id is None
+                state.repeat = state.taken = not noted.fresh
+            durable = _DurableAck(self, state, ack)
+            self._until_acked(
+                lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                acked=durable.acked,
+                body=body,
+            )
 
         listener.__name__ = getattr(fn, "__name__", "listener")
         return listener
+
+    def event(self, app: App, name: str, fn: Listener) -> None:
+        """An Events API listener: Bolt acknowledges events by itself; the work runs on the
+        pool (events are not journaled: Slack repeats an event it had no answer to)."""
+        wants = frozenset(inspect.signature(fn).parameters)
+
+        def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
+            offered = {"body": body, "event": event, "client": self._slack}
+            call = functools.partial(fn, **{k: offered[k] for k in wants if k in offered})
+            self._pool.submit(self._after_ack, call, body)
+
+        app.event(name)(listener)
+
+    def _until_acked(
+        self, work: Callable[[], None], *, acked: threading.Event, body: dict[str, Any]
+    ) -> None:
+        """Run a listener on the pool and return (to Bolt, which then answers Slack) as soon as
+        it has acked; it goes on working there. A failure before the ack is raised here, so
+        Bolt's error handler answers; one after it is reported to the person."""
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as err:
+                if acked.is_set():
+                    self._report(err, body)
+                else:
+                    failed.append(err)
+            finally:
+                acked.set()
+
+        self._pool.submit(run)
+        acked.wait(ACK_BUDGET)
+        if failed:
+            raise failed[0]
+
+    def _after_ack(self, call: Callable[[], None], body: dict[str, Any]) -> None:
+        try:
+            call()
+        except Exception as err:
+            self._report(err, body)
+
+    def _report(self, err: BaseException, body: dict[str, Any]) -> None:
+        decorate = with_sandbox_notice if self._sandboxed else None
+        report_after_ack(err, body, self._slack, decorate=decorate)
+
+    def kind_of(self, body: dict[str, Any]) -> str | None:
+        """The registered listener kind this request goes to (None: it is not journaled)."""
+        kind = None
+        if body.get("command"):
+            kind = f"command:{body['command']}"
+        elif body.get("type") == "block_actions":
+            kind = f"action:{(body.get('actions') or [{}])[0].get('action_id')}"
+        elif body.get("type") == "view_submission":
+            kind = f"view:{(body.get('view') or {}).get('callback_id')}"
+        elif body.get("type") in ("shortcut", "message_action"):
+            kind = f"shortcut:{body.get('callback_id')}"
+        return kind if kind in self._listeners else None
+
+    async def note(self, body: dict[str, Any]) -> Noted | None:
+        """Record a verified request before it is dispatched, without blocking the event loop
+        (so a listener's ack leaves at once). None: nothing to record."""
+        kind, key = self.kind_of(body), request_key(body)
+        if kind is None or key is None:
+            return None
+        try:
+            recorded = await self._journal.record_async(
+                key=key, kind=kind, user_id=user_of(body), body=body
+            )
+        except IntakeUnavailable:
+            return Noted(entry_id=None)
+        if not recorded.fresh:
+            log.info("Slack delivered %s again; handled once", key)
+        return Noted(entry_id=recorded.entry_id, fresh=recorded.fresh)
 
     # ── what listeners call ───────────────────────────────────────────────────────────────
 
@@ -166,7 +282,9 @@ class Intake:
         """Record the current request now, before work that comes ahead of the ack; False when
         it could not be recorded (the listener then acks with `NOT_RECORDED` and stops)."""
         state = self._state()
-        if state is None or state.entry_id is not None:
+        if state is None or state.unrecorded:
+            return state is None
+        if state.entry_id is not None:
             return True
         try:
             self._record(state)
@@ -244,7 +362,7 @@ class Intake:
         """Run what a crash left unfinished again; returns how many entries were resumed."""
         try:
             self._journal.purge(finished_before=utcnow() - FORGET_AFTER)
-            entries = self._journal.pending(stale_after=stale_after)
+            entries = self._journal.pending(stale_after=stale_after, abandoned=_abandoned)
         except Exception:
             log.exception("could not read the intake journal; nothing resumed")
             return 0
@@ -297,19 +415,33 @@ class Intake:
         if self._sweeper is not None:
             self._sweeper.join(5)
             self._sweeper = None
+        self._pool.shutdown(wait=True)  # what listeners are still doing after their ack
 
 
 class _DurableAck:
-    """The `ack` a listener gets: record, then acknowledge."""
+    """The `ack` a listener gets: record, then acknowledge (`acked` is set once it has)."""
 
     def __init__(self, intake: Intake, state: _State, ack: Ack) -> None:
         self._intake = intake
         self._state = state
         self._ack = ack
+        self.acked = threading.Event()
 
     def __call__(self, **kwargs: Any) -> None:
+        try:
+            self._acknowledge(**kwargs)
+        finally:
+            self.acked.set()
+
+    def _acknowledge(self, **kwargs: Any) -> None:
         state = self._state
-        if state.entry_id is None:
+        if state.unrecorded:
+            self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+            raise _Stop
+        if state.repeat:
+            self._ack(**kwargs)
+            raise _Stop
+        if state.entry_id is None:  # not recorded by the web layer (Socket Mode): now
             try:
                 fresh = self._intake._record(state)
             except IntakeUnavailable:
@@ -319,6 +451,11 @@ class _DurableAck:
                 self._ack(**kwargs)
                 raise _Stop
         self._ack(**kwargs)
+
+
+def _abandoned(claimed_by: str | None, claimed_at: datetime | None) -> bool:
+    """Left by a process of this host that is gone (this one's previous life included)."""
+    return is_gone(claimed_by, claimed_at=claimed_at.timestamp() if claimed_at else None)
 
 
 def _past_ack(**_: Any) -> None:

@@ -70,6 +70,7 @@ class BotHarness:
                 health=self.runtime.health,
                 signing_secret=SIGNING_SECRET,
                 foreground=self.runtime.foreground,
+                intake=self.runtime.intake,
             ),
             name="bot",
         ).start()

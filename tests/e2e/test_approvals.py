@@ -4,6 +4,7 @@ clicked over signed HTTP, the first decision winning, and everyone told."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -271,6 +272,9 @@ def test_twenty_approvers_clicking_at_once_send_once(fake: FakeSlack, make_bot) 
             assert told(bot, uid, f"Already approved by <@{winner_id}>")
     for uid in team:  # every copy shows the decision, without buttons
         decided(bot, copies[uid])
+    # the DM follows the ledger's `sent` (notifications wait for the burst of clicks to pass)
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "600 points" in t])
+    time.sleep(0.3)
     assert len([t for t in bot.dm_texts(MARIA) if "600 points" in t]) == 1
 
 

@@ -38,7 +38,7 @@ def register(app: App, runtime: Runtime) -> None:
         refresher.opened(user_id)
         refresher.publish_now(user_id)
 
-    app.event(Event.APP_HOME_OPENED)(on_home_opened)
+    runtime.intake.event(app, Event.APP_HOME_OPENED, on_home_opened)
 
 
 def home_refresher(runtime: Runtime) -> HomeRefresher:
