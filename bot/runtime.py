@@ -31,7 +31,7 @@ from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
 from bot.settings import ConfigError, Settings
-from bot.slack.intake import Intake
+from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from storage import Store, settings_log, store_from_settings
@@ -252,7 +252,9 @@ class Runtime:
         dead process left."""
 
         def resume() -> None:
-            self.intake.resume()
+            # Alone on SQLite: everything pending was left by a crash. Sharing PostgreSQL: what
+            # a gone process of this host left, or what nobody has touched for a while.
+            self.intake.resume(stale_after=STALE_AFTER if self.store.is_postgres else None)
             self.intake.start_sweeping()
 
         thread = threading.Thread(target=resume, name="intake-resume", daemon=True)

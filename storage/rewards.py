@@ -8,7 +8,7 @@ Read models and lookups live in `storage.reward_views` and are re-exported here.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,7 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "record_cancel_refused",
     "record_delivery",
     "release_deferred",
+    "sending_claimants",
     "settle_in_doubt",
 ]
 
@@ -535,17 +536,22 @@ def mark_stale_sending_in_doubt(
     session: Session,
     *,
     older_than: timedelta | None = None,
+    abandoned_by: Collection[str] = (),
     reason: str = "the bot stopped while sending; the outcome is unknown",
 ) -> list[RewardDetails]:
     """Every reward left in `sending` becomes `in_doubt` (run at start-up); returns them.
 
     With several processes sharing PostgreSQL, pass `older_than` (longer than any send can
-    take) so a starting process does not touch another process's send in flight.
+    take) so a starting process does not touch another process's send in flight; sends
+    claimed by a process in `abandoned_by` (known to be gone) are taken whatever their age.
     """
     audit.lock_chain(session)
     query = select(Reward.id).where(Reward.status == S.SENDING.value)
     if older_than is not None:
-        query = query.where(Reward.sending_at < utcnow() - older_than)  # type: ignore[operator]
+        stale = Reward.sending_at < utcnow() - older_than  # type: ignore[operator]
+        if abandoned_by:
+            stale = or_(stale, Reward.claimed_by.in_(list(abandoned_by)))  # type: ignore[union-attr]
+        query = query.where(stale)
     changed: list[int] = []
     for reward_id in session.exec(query.order_by(Reward.id)).all():  # type: ignore[arg-type]
         try:
@@ -565,6 +571,14 @@ def mark_stale_sending_in_doubt(
         status_event(session, before, old, S.IN_DOUBT, reason=reason, after={"recipients": summary})
         changed.append(reward_id)
     return [details_by_id(session, i) for i in changed]
+
+
+def sending_claimants(session: Session) -> list[str]:
+    """Who claimed the rewards now in `sending` (worker ids)."""
+    rows = session.exec(
+        select(Reward.claimed_by).where(Reward.status == S.SENDING.value).distinct()
+    ).all()
+    return [r for r in rows if r]
 
 
 def expire_pending(

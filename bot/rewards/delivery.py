@@ -18,8 +18,6 @@ the ledger cannot take (a full disk) is retried until it is recorded.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +30,7 @@ from sqlmodel import Session
 
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
+from bot.processes import is_gone, worker_id
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
 from storage import rewards as reward_repo
@@ -129,7 +128,7 @@ class DeliveryWorker:
         # thread goes back to the outbox as soon as the ledger has the outcome.
         self._notify_threads = max(1, notify_threads)
         self._telling: ThreadPoolExecutor | None = None
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.worker_id = worker_id()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -137,7 +136,12 @@ class DeliveryWorker:
         """At start: rewards a crash left in `sending` become `in_doubt`; admins are told."""
         older_than = STALE_SENDING_AFTER if self._store.is_postgres else None
         with self._store.session() as session:
-            stale = reward_repo.mark_stale_sending_in_doubt(session, older_than=older_than)
+            # nothing is being sent by this process yet: its id on a send is a previous life's
+            claimants = reward_repo.sending_claimants(session)
+            gone = [w for w in claimants if w == self.worker_id or is_gone(w)]
+            stale = reward_repo.mark_stale_sending_in_doubt(
+                session, older_than=older_than, abandoned_by=gone
+            )
         if stale:
             log.warning("%d reward(s) were left in sending and are now in doubt", len(stale))
             self._notify(self._notifier.recovered_in_doubt, stale)

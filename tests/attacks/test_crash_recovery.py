@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from bot.fakeslack import FakeSlack, Workspace, payloads, sign_request
 from bot.plum.sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import ADMIN, SIGNING_SECRET, message_text
+from tests.storage.support import (
+    TEST_AUDIT_KEY,
+    TEST_ENCRYPTION_KEY,
+    postgres_schema,
+    url_with_schema,
+)
 
 COMMANDS = 200
 IN_FLIGHT = 25
@@ -122,26 +131,64 @@ def burst(serve: ServeProcess, fake: FakeSlack, todo: list[Command]) -> set[int]
     return acked
 
 
-def settled(serve: ServeProcess) -> bool:
-    statuses = serve.statuses()
-    unfinished = serve.sql_intake("SELECT COUNT(*) FROM intake WHERE state = 'pending'")
-    busy = statuses.get("queued", 0) + statuses.get("sending", 0)
-    return busy == 0 and unfinished[0][0] == 0
+Query = Callable[[str], list[tuple[Any, ...]]]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ledger(
+    request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess]
+) -> Iterator[tuple[ServeProcess, Query, Query]]:
+    """The bot (not started) on each database; queries of its ledger and of its journal."""
+    rules = {"REWARD_ALLOWANCE": "0", "REWARD_APPROVAL_THRESHOLD": "1000000"}
+    if request.param == "sqlite":
+        serve = make_serve(start=False, **rules)
+        yield serve, serve.sql, serve.sql_intake
+        return
+    pg_url = request.getfixturevalue("pg_url")
+    with postgres_schema(pg_url, prefix="rbt_crash") as schema:
+        url = url_with_schema(pg_url, schema)
+        serve = make_serve(
+            start=False,
+            database_url=url,
+            AUDIT_KEY=TEST_AUDIT_KEY,
+            ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
+            **rules,
+        )
+        migrated = serve.run_once("migrate")
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        engine = create_engine(url, poolclass=NullPool)
+
+        def sql(query: str, *params: Any) -> list[tuple[Any, ...]]:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.exec_driver_sql(query, params)]
+
+        try:
+            yield serve, sql, sql  # the journal is the ledger's intake table
+        finally:
+            serve.kill()
+            engine.dispose()
+
+
+def settled(sql: Query, journal: Query) -> bool:
+    busy = sql("SELECT COUNT(*) FROM rewards WHERE status IN ('queued', 'sending')")[0][0]
+    unfinished = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]
+    return busy == 0 and unfinished == 0
 
 
 def test_sigkill_mid_burst_loses_nothing_and_pays_nothing_twice(
-    make_serve, fake: FakeSlack, sandbox: SandboxServer
+    ledger: tuple[ServeProcess, Query, Query], fake: FakeSlack, sandbox: SandboxServer
 ) -> None:
-    serve: ServeProcess = make_serve(REWARD_ALLOWANCE="0", REWARD_APPROVAL_THRESHOLD="1000000")
+    serve, sql, journal = ledger
+    serve.start()
     todo = commands(fake)
     acked = burst(serve, fake, todo)
     assert KILL_AFTER_ACKS <= len(acked) < COMMANDS
 
     serve.start()  # the same database: resumes what the killed process left
-    serve.wait_until(lambda: settled(serve), timeout=120, every=0.5)
+    serve.wait_until(lambda: settled(sql, journal), timeout=120, every=0.5)
 
     # The ledger: one reward per acknowledged command (by Slack's trigger id), none twice.
-    rows = serve.sql("SELECT idempotency_key, status, short_id FROM rewards")
+    rows = sql("SELECT idempotency_key, status, short_id FROM rewards")
     keys = Counter(key for key, _, _ in rows)
     assert all(n == 1 for n in keys.values()), "a command was given twice"
     by_trigger = {key.removeprefix("command:"): (status, short) for key, status, short in rows}
