@@ -6,6 +6,7 @@ Requests are read the way Slack reads them (query string, form-encoded or JSON b
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import threading
@@ -32,10 +33,11 @@ BOT_SCOPES = (
 
 @dataclass
 class Fault:
-    error: str
+    error: str  # "": no error, only `delay`
     status: int
     retry_after: int
     remaining: int
+    delay: float = 0.0  # seconds before the answer
 
 
 class ApiState:
@@ -68,6 +70,10 @@ class ApiState:
             status = 429 if error == "ratelimited" else 200
         with self._lock:
             self._faults.setdefault(method, []).append(Fault(error, status, retry_after, count))
+
+    def slow_next(self, method: str, *, seconds: float, count: int) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).append(Fault("", 200, 0, count, seconds))
 
     def take_fault(self, method: str) -> Fault | None:
         with self._lock:
@@ -138,7 +144,9 @@ def build_app(state: ApiState) -> Starlette:
         if not call["token_ok"]:
             return _finish(state, call, {"ok": False, "error": "invalid_auth"})
         fault = state.take_fault(method)
-        if fault is not None:
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.error:
             headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             body = {"ok": False, "error": fault.error}
             return _finish(state, call, body, status=fault.status, headers=headers)

@@ -107,6 +107,10 @@ class FakeSlack:
         """
         self._state.fail_next(method, error, count=count, status=status, retry_after=retry_after)
 
+    def slow_next(self, method: str, *, seconds: float, count: int = 1) -> None:
+        """The next `count` calls to `method` are answered (normally) after `seconds`."""
+        self._state.slow_next(method, seconds=seconds, count=count)
+
     # ------------------------------------------------------------------ what users would see
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages in channels and DMs (`channel` may be an id, #name or a user id for the DM)."""

@@ -404,6 +404,10 @@ class ApprovalService:
         reward, decision = result.reward, result.decision
         asked = self._update_copies(reward, decision)
         giver = reward.giver
+        with self._store.session() as session:  # the giver hears of a decision once
+            key = f"{reward.short_id}:{decision.outcome}"
+            if not once.claim_once(session, kind="decision_told", key=key):
+                return
         self._notifier.dm(
             giver.slack_user_id,
             approval_blocks.giver_decision(
@@ -411,6 +415,19 @@ class ApprovalService:
             ),
         )
         self._notifier.on_change([giver.slack_user_id, decision.decided_by or "", *asked])
+
+    def finish_own_decision(self, reward: RewardDetails, user_id: str) -> bool:
+        """`user_id` already decided on `reward` (their click was recorded, then the bot
+        restarted): finish what the decision left undone (the copies, the giver). False when
+        the decision was somebody else's, or there is none."""
+        with self._store.read_session() as session:
+            decision = self.decision_for(session, reward)
+        if decision is None or decision.decided_by != user_id:
+            return False
+        if decision.outcome not in ("approved", "rejected"):
+            return False
+        self.after_decision(DecisionResult(won=True, text="", reward=reward, decision=decision))
+        return True
 
     def post_copy(
         self, reward: RewardDetails, *, member: Member, payload: dict[str, Any]

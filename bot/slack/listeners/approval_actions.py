@@ -70,6 +70,8 @@ def finish(
     A click in the ephemeral `/reward approvals` list gets the list again, without it."""
     if not result.won:
         tell(runtime, body, respond, result.text)
+        if result.reward is not None:  # this clicker's own earlier decision (resumed after a
+            runtime.approvals.finish_own_decision(result.reward, user_of(body))  # restart)
         return
     runtime.approvals.after_decision(result)
     if respond is not None and is_ephemeral(body) and body.get("response_url"):
@@ -138,6 +140,8 @@ def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[s
             response_action="update",
             view=notice_modal(REJECT_TITLE, result.text, sandbox=sandbox),
         )
+        if result.reward is not None:  # their own rejection, resumed after a restart
+            runtime.approvals.finish_own_decision(result.reward, user_of(body))
         return
     ack()  # closes the modal; the request's copies show the rejection
     runtime.approvals.after_decision(result)

@@ -1,0 +1,102 @@
+"""SIGKILL right after the bot acknowledged a click, a form or a command, before the work behind
+the ack is done; the restarted `rewardbot serve` finishes it from the intake journal and tells
+the person, through the response_url while it is valid, otherwise by DM."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+from bot.slack.ids import ActionId
+from tests.attacks.serve_process import ServeProcess
+from tests.e2e.harness import APPROVER, BOB, MARIA, message_text
+from tests.e2e.modal_form import form
+
+
+def actions_in(message: dict[str, Any]) -> list[str]:
+    return [
+        element.get("action_id")
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+    ]
+
+
+def status_of(serve: ServeProcess, citation: str) -> str:
+    rows = serve.sql("SELECT status FROM rewards WHERE citation = ?", citation)
+    return str(rows[0][0]) if rows else ""
+
+
+def resumed(serve: ServeProcess) -> bool:
+    return "resumed 1 request(s) a restart had left unfinished" in serve.log(400)
+
+
+def test_an_approval_acknowledged_just_before_a_crash_is_finished_after_it(
+    serve: ServeProcess,
+) -> None:
+    serve.driver.command(f"<@{MARIA}> 700 rebuilt the billing pipeline", user_id=BOB)
+    request = serve.wait(
+        lambda: [m for m in serve.fake.dms_to(APPROVER) if ActionId.APPROVE in actions_in(m)]
+    )[0]
+    short = serve.sql("SELECT short_id FROM rewards")[0][0]
+    serve.fake.slow_next("chat.update", seconds=5)  # updating the copies after the decision
+    clicked = serve.driver.block_action(
+        user_id=APPROVER, action_id=ActionId.APPROVE, value=short, message=request
+    )
+    assert clicked.status_code == 200
+    serve.wait_until(lambda: serve.sql("SELECT COUNT(*) FROM approvals") == [(1,)])
+    serve.kill()  # decided, and killed while the copies were being updated
+    serve.start()
+    serve.wait_until(lambda: status_of(serve, "rebuilt the billing pipeline") == "sent")
+    assert resumed(serve)
+    assert serve.sql("SELECT decision FROM approvals") == [("approved",)]
+    assert len([s for s in serve.sends() if s["status"] == 200]) == 1
+    # The giver hears of the approval once; the approver's copy shows it, without buttons.
+    serve.wait(lambda: [t for t in serve.dm_texts(BOB) if "approved" in t.lower()])
+    copy = serve.wait(
+        lambda: (
+            (m := serve.fake.workspace.message(request["channel"], request["ts"]))
+            and not actions_in(m)
+            and m
+        )
+    )
+    assert "approved" in message_text(copy).lower()
+    assert len([t for t in serve.dm_texts(BOB) if "approved your reward" in t.lower()]) <= 1
+
+
+def test_a_form_acknowledged_just_before_a_crash_gives_once(serve: ServeProcess) -> None:
+    serve.driver.command("", user_id=BOB)
+    modal = serve.wait(lambda: serve.fake.modal_stack(BOB))[-1]
+    values = form(recipients=[MARIA], amount="25", citation="form sent before the crash")
+    response = serve.driver.view_submission(user_id=BOB, view=modal, values=values)
+    assert response.status_code == 200
+    serve.kill()
+    serve.start()
+    serve.wait_until(lambda: status_of(serve, "form sent before the crash") == "sent")
+    assert serve.sql("SELECT COUNT(*) FROM rewards") == [(1,)]
+    assert len([s for s in serve.sends() if s["status"] == 200]) == 1
+    serve.wait(lambda: [t for t in serve.dm_texts(MARIA) if "form sent before" in t])
+
+
+def test_a_command_resumed_after_its_response_url_expired_is_answered_by_dm(
+    serve: ServeProcess,
+) -> None:
+    response = serve.driver.command(f"<@{MARIA}> 15 answered by DM later", user_id=BOB)
+    assert response.status_code == 200 and "One moment" in response.text
+    serve.kill()  # the giving after the ack waits for Slack to be quiet: not done yet
+    journal = serve.db_path.with_name(serve.db_path.stem + ".intake.db")
+    with closing(sqlite3.connect(journal)) as db, db:  # as if the bot had been down an hour
+        aged = db.execute(
+            "UPDATE intake SET received_at = datetime(received_at, '-1 hour')"
+            " WHERE state = 'pending'"
+        ).rowcount
+    assert aged == 1
+    key = serve.driver.last_response_key
+    before = len(serve.fake.responses(key))
+    serve.start()
+    serve.wait_until(lambda: status_of(serve, "answered by DM later") == "sent")
+    told = serve.wait(lambda: [t for t in serve.dm_texts(BOB) if "Sending *15 points*" in t])
+    assert "reward" in told[0]
+    assert len(serve.fake.responses(key)) == before  # the expired response_url was not used
+    assert resumed(serve)
