@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ CHANNEL = "C0GENERAL"
 AMOUNT = 10
 BENCH_USERS = 20
 DEMO_GIVERS = ("UADMIN01", "UAPPR001", "UMARIA01", "UBOB0001", "UCHEN001")
-ACK_TARGET_RATIO = 1.5
+ACK_TARGET_RATIO = 1.2
 P99_MUST_SECONDS = 3.0
 BOT_DELIVERY_THREADS = 4  # Runtime.build's default, which `rewardbot serve` uses
 START_TIMEOUT = 60.0
@@ -124,9 +125,16 @@ def run_services(args: argparse.Namespace) -> int:
             if line.strip() != "stats":
                 break
             operations = Counter(r.get("operation") for r in sandbox.requests)
+            paid = Counter(
+                recipient.get("citation")
+                for r in sandbox.requests
+                if r.get("operation") == "sendBalance" and r.get("status") == 200
+                for recipient in (r.get("variables") or {}).get("recipients") or []
+            )
             calls = Counter(c["method"] for c in fake.calls)
             report = {
                 "plum": dict(operations),
+                "paid": dict(paid),  # citation -> how many times Xoxoday sent it
                 "slack": dict(calls),
                 "responses": len(fake.responses()),
             }
@@ -304,6 +312,7 @@ class Sample:
 class LoadResult:
     samples: list[Sample]
     wall: float
+    server_cpu: float | None = None  # CPU seconds the server process used during the load
 
     @property
     def latencies(self) -> list[float]:
@@ -345,8 +354,15 @@ def command_forms(
     return forms
 
 
-async def _load(url: str, bodies: list[bytes], concurrency: int, expect: str | None) -> LoadResult:
+async def _load(
+    url: str,
+    bodies: list[bytes],
+    concurrency: int,
+    expect: str | None,
+    on_ack: Callable[[int], None] | None = None,
+) -> LoadResult:
     samples: list[Sample] = []
+    acked = 0
     queue = iter(enumerate(bodies))
     limits = httpx.Limits(
         max_connections=concurrency,
@@ -373,14 +389,39 @@ async def _load(url: str, bodies: list[bytes], concurrency: int, expect: str | N
                         problem = "unexpected ack"
                 done = time.perf_counter()
                 samples.append(Sample(index, started - began, done - started, problem))
+                if problem is None and on_ack is not None:
+                    nonlocal acked
+                    acked += 1
+                    on_ack(acked)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - began
     return LoadResult(samples=samples, wall=wall)
 
 
-def load(url: str, bodies: list[bytes], concurrency: int, expect: str | None) -> LoadResult:
-    return asyncio.run(_load(f"{url}/slack/events", bodies, concurrency, expect))
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(
+    url: str,
+    bodies: list[bytes],
+    concurrency: int,
+    expect: str | None,
+    server: subprocess.Popen[Any] | None = None,
+    on_ack: Callable[[int], None] | None = None,
+) -> LoadResult:
+    before = cpu_seconds(server.pid) if server is not None else None
+    result = asyncio.run(_load(f"{url}/slack/events", bodies, concurrency, expect, on_ack))
+    after = cpu_seconds(server.pid) if server is not None else None
+    if before is not None and after is not None:
+        result.server_cpu = after - before
+    return result
 
 
 def describe(name: str, result: LoadResult) -> str:
@@ -391,6 +432,8 @@ def describe(name: str, result: LoadResult) -> str:
         f"mean {statistics.fmean(result.latencies) * 1000:5.0f} ms   "
         f"{n / result.wall:4.0f} acks/s   {len(result.acked)}/{n} acknowledged"
     )
+    if result.server_cpu is not None:
+        line += f"   server CPU {result.server_cpu * 1000 / n:.2f} ms per command"
     failed = [s for s in result.samples if s.problem]
     if failed:
         kinds = ", ".join(f"{k} x{v}" for k, v in sorted(result.bad.items()))
@@ -499,13 +542,39 @@ def measure_bare(tmp: Path, info: dict[str, Any], args: argparse.Namespace) -> L
     try:
         load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
         forms = command_forms(count=args.commands, response_root=root, run="bare")
-        return load(url, forms, args.concurrency, None)
+        return load(url, forms, args.concurrency, None, server)
     finally:
         stop(server)
 
 
 def warmup_forms(root: str, concurrency: int) -> list[bytes]:
     return command_forms(count=2 * concurrency, response_root=root, run="warm", text="help")
+
+
+def kill(proc: subprocess.Popen[Any] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def measure_bot(
+    tmp: Path, info: dict[str, Any], args: argparse.Namespace, run: str
+) -> tuple[subprocess.Popen[bytes], Path, Path, LoadResult, float, float]:
+    """A fresh bot on a fresh database, warmed up, then the load. Returns the running server,
+    its database and log, the load and when its first command went and its last ack came."""
+    db = tmp / f"{run}.db"
+    server, url, bot_log = start_bot(tmp, info, db)
+    root = info["slack_root_url"]
+    load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
+    forms = command_forms(count=args.commands, response_root=root, run=run)
+    first_command = time.monotonic()
+    result = load(url, forms, args.concurrency, "One moment", server)
+    return server, db, bot_log, result, first_command, time.monotonic()
+
+
+def ratios(bot: LoadResult, bare: LoadResult) -> tuple[float, float, float]:
+    p50, p90, p99 = (bot.pct(p) / bare.pct(p) for p in (50, 90, 99))
+    return p50, p90, p99
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
@@ -517,37 +586,48 @@ def run_benchmark(args: argparse.Namespace) -> int:
         tmp = Path(tmp_name)
         try:
             services, info = start_services(tmp, args.latency_ms)
-            root = info["slack_root_url"]
             print(
                 f"{args.commands} signed /reward commands, {args.concurrency} in flight, Plum "
                 f"sandbox latency {args.latency_ms} ms; each server first gets "
-                f"{2 * args.concurrency} `/reward help` to warm up"
+                f"{2 * args.concurrency} `/reward help` to warm up; {args.rounds} round(s) of "
+                "bare then bot, each on a fresh process (and database)"
             )
             print("1. ack latency (signed request sent → HTTP response):")
-            bare = measure_bare(tmp, info, args)
-            print(describe("bare", bare))
-
-            db = tmp / "bench.db"
-            server, url, bot_log = start_bot(tmp, info, db)
-            load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
-            forms = command_forms(count=args.commands, response_root=root, run="cmd")
-            first_command = time.monotonic()
-            bot = load(url, forms, args.concurrency, "One moment")
-            last_ack = time.monotonic()
-            print(describe("bot", bot))
-            p50_ratio, p90_ratio, p99_ratio = (bot.pct(p) / bare.pct(p) for p in (50, 90, 99))
-            ratio_met = max(p50_ratio, p90_ratio, p99_ratio) <= ACK_TARGET_RATIO
+            rounds: list[tuple[float, float, float]] = []
+            sends_before = 0
+            for n in range(1, args.rounds + 1):
+                kill(server)  # the previous round's bot (its database is not looked at again)
+                if n == args.rounds:
+                    sends_before = settled_stats(services)["plum"].get("sendBalance", 0)
+                bare = measure_bare(tmp, info, args)
+                server, db, bot_log, bot, first_command, last_ack = measure_bot(
+                    tmp, info, args, "cmd" if n == args.rounds else f"round{n}"
+                )
+                rounds.append(ratios(bot, bare))
+                if args.rounds > 1:
+                    print(f"   round {n}:")
+                print(describe("bare", bare))
+                print(describe("bot", bot))
+                p50_ratio, p90_ratio, p99_ratio = rounds[-1]
+                print(
+                    f"   bot/bare: p50 x{p50_ratio:.2f}, p90 x{p90_ratio:.2f}, p99 x{p99_ratio:.2f}"
+                )
+            p50_ratio, p90_ratio, p99_ratio = (
+                statistics.median(r[k] for r in rounds) for k in range(3)
+            )
+            ratio_met = max(p50_ratio, p99_ratio) <= ACK_TARGET_RATIO
             p99_ok = bot.pct(99) < P99_MUST_SECONDS and not bot.bad
             print(
-                f"   bot/bare: p50 x{p50_ratio:.2f}, p90 x{p90_ratio:.2f}, p99 x{p99_ratio:.2f} "
-                f"(target <= {ACK_TARGET_RATIO}: {'met' if ratio_met else 'MISSED'});\n"
+                f"   bot/bare{' (median of the rounds)' if args.rounds > 1 else ''}: "
+                f"p50 x{p50_ratio:.2f}, p90 x{p90_ratio:.2f}, p99 x{p99_ratio:.2f} "
+                f"(target p50 and p99 <= {ACK_TARGET_RATIO}: {'met' if ratio_met else 'MISSED'});\n"
                 f"   bot p99 under {P99_MUST_SECONDS:.0f} s, every command acknowledged (must): "
                 f"{'yes' if p99_ok else 'NO'}"
             )
 
             statuses, drained, settled_at = wait_drained(db, args.commands, drain_timeout)
             stats = settled_stats(services)
-            sends = stats["plum"].get("sendBalance", 0)
+            sends = stats["plum"].get("sendBalance", 0) - sends_before  # the last round's
             rewards = sum(statuses.values())
             print(
                 f"2. sendBalance calls: {sends} for {rewards} rewards = "
@@ -567,6 +647,88 @@ def run_benchmark(args: argparse.Namespace) -> int:
             stop(server)
             stop_services(services)
     return 0 if p99_ok and ledger_ok else 1
+
+
+def run_crash(args: argparse.Namespace) -> int:
+    """The bot alone: SIGKILL once `--kill-after` commands are acknowledged, start it again on
+    the same database, let it finish, and reconcile what Slack was told with what the ledger
+    holds and what Xoxoday sent."""
+    services: subprocess.Popen[str] | None = None
+    server: subprocess.Popen[bytes] | None = None
+    with tempfile.TemporaryDirectory(prefix="slack-crash-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            services, info = start_services(tmp, args.latency_ms)
+            db = tmp / "crash.db"
+            server, url, _ = start_bot(tmp, info, db)
+            root = info["slack_root_url"]
+            load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
+            forms = command_forms(count=args.commands, response_root=root, run="cmd")
+            victim = server
+
+            def kill_at(acks: int) -> None:
+                if acks == args.kill_after:
+                    kill(victim)
+
+            burst = load(url, forms, args.concurrency, "One moment", on_ack=kill_at)
+            print(
+                f"{args.commands} signed /reward commands, {args.concurrency} in flight, Plum "
+                f"latency {args.latency_ms} ms; SIGKILL after {args.kill_after} acks: "
+                f"{len(burst.acked)} acknowledged, {len(burst.samples) - len(burst.acked)} "
+                "not (in flight at the kill, or sent to a dead process)"
+            )
+            server, _, _ = start_bot(tmp, info, db)  # the same database
+            statuses, drained, _ = wait_drained(db, len(burst.acked), args.drain_timeout or 300)
+            if not drained:
+                print("   NOT DRAINED: timed out", file=sys.stderr)
+            journal = db.with_name(db.stem + ".intake.db")
+            pending = (
+                sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+                .execute("SELECT COUNT(*) FROM intake WHERE state = 'pending'")
+                .fetchone()[0]
+            )
+            paid = settled_stats(services)["paid"]
+            ok = reconcile(db, burst, statuses, paid, args.commands, pending)
+            return 0 if ok and drained else 1
+        finally:
+            stop(server)
+            stop_services(services)
+
+
+def reconcile(
+    db: Path,
+    burst: LoadResult,
+    statuses: Counter[str],
+    paid: dict[str, int],
+    commands: int,
+    pending: int,
+) -> bool:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = conn.execute("SELECT idempotency_key, status, citation FROM rewards").fetchall()
+    conn.close()
+    key_of = {f"command:cmd.{i}.{1_700_000_000 + i}": i for i in range(commands)}
+    by_index = {key_of[k]: (status, citation) for k, status, citation in rows if k in key_of}
+    keys = Counter(k for k, _, _ in rows)
+    acked = burst.acked
+    lost = sorted(acked - set(by_index))
+    duplicated = sum(n - 1 for n in keys.values() if n > 1)
+    paid_twice = sum(1 for n in paid.values() if n > 1)
+    sent = [i for i in acked if by_index.get(i, ("",))[0] == "sent"]
+    sent_unpaid = [i for i in sent if paid.get(by_index[i][1], 0) != 1]
+    in_doubt = [i for i in acked if by_index.get(i, ("",))[0] == "in_doubt"]
+    refused = [i for i in acked if by_index.get(i, ("",))[0] == "failed"]
+    given_unacked = len(set(by_index) - acked)
+    ok = not lost and not duplicated and not paid_twice and not sent_unpaid and not pending
+    print(
+        f"   acknowledged {len(acked)}: sent {len(sent)}, refused {len(refused)}, in doubt "
+        f"{len(in_doubt)} (mid-send at the kill; admins told; Xoxoday has "
+        f"{sum(paid.get(by_index[i][1], 0) for i in in_doubt)} of them), lost {len(lost)}, "
+        f"duplicated {duplicated}, paid twice {paid_twice}, sent but not paid "
+        f"{len(sent_unpaid)}; journal entries left unfinished {pending}; "
+        f"unacknowledged commands given all the same {given_unacked}\n"
+        f"   ledger by status {dict(sorted(statuses.items()))} → {'OK' if ok else 'WRONG'}"
+    )
+    return ok
 
 
 def check_ledger(db: Path, statuses: Counter[str], bot: LoadResult, commands: int) -> bool:
@@ -599,6 +761,18 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument(
+        "--kill-after",
+        type=int,
+        default=None,
+        help="instead: SIGKILL the bot after this many acks, restart it, and reconcile",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="bare-then-bot rounds; the ratios reported are their medians (default 3)",
+    )
+    parser.add_argument(
         "--drain-timeout", type=float, default=None, help="seconds (default: from the load)"
     )
     parser.add_argument("--role", choices=("bench", "services", "bare"), default="bench")
@@ -611,6 +785,10 @@ def main() -> int:
         return run_bare(args)
     if args.commands < 1 or args.concurrency < 1:
         parser.error("--commands and --concurrency must be positive")
+    if args.kill_after is not None:
+        if not 0 < args.kill_after < args.commands:
+            parser.error("--kill-after must be between 0 and --commands")
+        return run_crash(args)
     return run_benchmark(args)
 
 
