@@ -1,6 +1,7 @@
 """Benchmark `/reward` acknowledgements under load, against a bare Bolt app on the same stack.
 
     .venv/bin/python benchmarks/slack_ack.py [--commands 2000] [--concurrency 50] [--latency-ms 300]
+                                             [--rounds 3] [--kill-after N]
 
 Three kinds of process, all on loopback, so no GIL is shared between what is measured and the
 rest: this one (the load: signed slash commands from an async httpx client, `--concurrency` in
@@ -8,17 +9,24 @@ flight, each server warmed up first with `/reward help`), a "services" child (th
 the demo workspace plus bench users, and the Plum sandbox with rate limits off and `--latency-ms`
 injected on every answer), and the server under test:
 - the bare app: a slack_bolt App (Bolt's defaults) with the same signing secret whose `/reward`
-  listener only calls ack(), served by bot.web.create_web_app under uvicorn as the bot is;
+  listener only calls ack(), served by bot.web.create_web_app (the same request gate) under
+  uvicorn as the bot is;
 - the bot: `python -m bot` (that is `rewardbot serve`) with SQLite in a temp dir,
   REWARD_ALLOWANCE=0 and an approval threshold nothing reaches, talking to the fake Slack and
-  the sandbox.
+  the sandbox. Every command is in its intake journal (fsynced) before its ack leaves.
 
+Each round measures a fresh bare process, then a fresh bot on a fresh database; the machine is
+shared and a single round moves by ±20%, so the ratios reported are the medians of the rounds.
 Prints:
 1. ack latency (signed request sent → HTTP response) p50 / p90 / p99 of the bare app and of the
-   bot, and bot/bare ratios (target <= 1.5; a bot p99 under 3 s is a must);
+   bot, the server's CPU per command, and bot/bare ratios (target p50 and p99 <= 1.2; a bot p99
+   under 3 s is a must);
 2. sendBalance calls per reward once the outbox has drained (target 1.0), and the drain time;
 3. the ledger check: one reward per acknowledged command (by idempotency key), none twice, all
    `sent`.
+With `--kill-after N` instead: only the bot, SIGKILLed after N acks, started again on the same
+database, and reconciled once it is done: acknowledged, sent, refused, in doubt, lost,
+duplicated, paid twice (from what the sandbox took), journal entries left unfinished.
 Exit status 1 when a must (p99 < 3 s with every command acknowledged, nothing lost or
 duplicated, all sent) is missed. Every wait is bounded (`--drain-timeout`).
 """
