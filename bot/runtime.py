@@ -102,10 +102,7 @@ def _check_writable(store: Store, settings: Settings) -> None:
         problem = describe(err)
     if problem is not None:
         store.dispose()
-        raise ConfigError(
-            f"DATABASE_URL: the database can't take writes ({problem}). Free some disk space "
-            "or fix its permissions, then start again."
-        )
+        raise _cannot_write("the database", problem)
 
 
 def _open_journal(store: Store, settings: Settings, *, worker_id: str) -> IntakeJournal:
@@ -121,9 +118,13 @@ def _open_journal(store: Store, settings: Settings, *, worker_id: str) -> Intake
             return journal
         journal.stop()
     store.dispose()
-    raise ConfigError(
-        f"DATABASE_URL: the intake journal beside the database can't take writes ({problem}). "
-        "Free some disk space or fix its permissions, then start again."
+    raise _cannot_write("the intake journal beside the database", problem)
+
+
+def _cannot_write(what: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"DATABASE_URL: {what} can't take writes ({problem}). Free some disk space or fix its "
+        "permissions, then start again."
     )
 
 

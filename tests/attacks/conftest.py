@@ -4,27 +4,67 @@ sandbox in this process, the bot in a child process (`tests.attacks.serve_proces
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from bot.fakeslack import FakeSlack, Workspace
+from bot.fakeslack import FakeSlack
 from bot.plum.sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
+from tests.e2e.conftest import fake, sandbox
+from tests.storage.support import (
+    TEST_AUDIT_KEY,
+    TEST_ENCRYPTION_KEY,
+    postgres_schema,
+    url_with_schema,
+)
+
+__all__ = ["fake", "on_database", "sandbox"]  # the e2e fixtures, shared
+
+Query = Callable[[str], list[tuple[Any, ...]]]
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(workspace=Workspace.demo()) as fake:
-        yield fake
+@contextmanager
+def on_database(
+    request: pytest.FixtureRequest,
+    make_serve: Callable[..., ServeProcess],
+    backend: str,
+    **settings: str,
+) -> Iterator[tuple[ServeProcess, Query]]:
+    """The bot (migrated, not started) on SQLite or on PostgreSQL (a private schema, with the
+    keys PostgreSQL requires), and a way to query its ledger."""
+    if backend == "sqlite":
+        serve = make_serve(start=False, **settings)
+        yield serve, serve.sql
+        return
+    pg_url = request.getfixturevalue("pg_url")
+    with postgres_schema(pg_url, prefix="rbt_attack") as schema:
+        url = url_with_schema(pg_url, schema)
+        serve = make_serve(
+            start=False,
+            database_url=url,
+            AUDIT_KEY=TEST_AUDIT_KEY,
+            ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
+            **settings,
+        )
+        migrated = serve.run_once("migrate")
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+        engine = create_engine(url, poolclass=NullPool)
 
+        def sql(query: str) -> list[tuple[Any, ...]]:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(query))]
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    server = SandboxServer(state_path=tmp_path / "sandbox.json", rate_limits=False)
-    server.start()
-    yield server
-    server.stop()
+        try:
+            yield serve, sql
+        finally:
+            serve.kill()
+            engine.dispose()
 
 
 @pytest.fixture

@@ -15,24 +15,16 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
 from bot.fakeslack import FakeSlack, Workspace, payloads, sign_request
 from bot.plum.sandbox import SandboxServer
+from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import ADMIN, SIGNING_SECRET, message_text
-from tests.storage.support import (
-    TEST_AUDIT_KEY,
-    TEST_ENCRYPTION_KEY,
-    postgres_schema,
-    url_with_schema,
-)
 
 COMMANDS = 200
 IN_FLIGHT = 25
@@ -131,42 +123,15 @@ def burst(serve: ServeProcess, fake: FakeSlack, todo: list[Command]) -> set[int]
     return acked
 
 
-Query = Callable[[str], list[tuple[Any, ...]]]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 def ledger(
     request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess]
 ) -> Iterator[tuple[ServeProcess, Query, Query]]:
-    """The bot (not started) on each database; queries of its ledger and of its journal."""
+    """The bot (not started) on each database; queries of its ledger and of its journal (its
+    own file beside a SQLite ledger, the ledger's intake table on PostgreSQL)."""
     rules = {"REWARD_ALLOWANCE": "0", "REWARD_APPROVAL_THRESHOLD": "1000000"}
-    if request.param == "sqlite":
-        serve = make_serve(start=False, **rules)
-        yield serve, serve.sql, serve.sql_intake
-        return
-    pg_url = request.getfixturevalue("pg_url")
-    with postgres_schema(pg_url, prefix="rbt_crash") as schema:
-        url = url_with_schema(pg_url, schema)
-        serve = make_serve(
-            start=False,
-            database_url=url,
-            AUDIT_KEY=TEST_AUDIT_KEY,
-            ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
-            **rules,
-        )
-        migrated = serve.run_once("migrate")
-        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-        engine = create_engine(url, poolclass=NullPool)
-
-        def sql(query: str, *params: Any) -> list[tuple[Any, ...]]:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.exec_driver_sql(query, params)]
-
-        try:
-            yield serve, sql, sql  # the journal is the ledger's intake table
-        finally:
-            serve.kill()
-            engine.dispose()
+    with on_database(request, make_serve, request.param, **rules) as (serve, sql):
+        yield serve, sql, serve.sql_intake if request.param == "sqlite" else sql
 
 
 def settled(sql: Query, journal: Query) -> bool:

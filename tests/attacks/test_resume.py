@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from typing import Any
 
 from bot.slack.ids import ActionId
 from tests.attacks.serve_process import ServeProcess
-from tests.e2e.harness import APPROVER, BOB, MARIA, message_text
+from tests.e2e.harness import APPROVER, BOB, MARIA, actions_in, message_text
 from tests.e2e.modal_form import form
-
-
-def actions_in(message: dict[str, Any]) -> list[str]:
-    return [
-        element.get("action_id")
-        for block in message.get("blocks") or []
-        if block.get("type") == "actions"
-        for element in block.get("elements") or []
-    ]
 
 
 def status_of(serve: ServeProcess, citation: str) -> str:

@@ -10,20 +10,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.listeners.reward_form import NO_CITATION
+from tests.attacks.conftest import DATABASES, on_database
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import APPROVER, BOB, MARIA
 from tests.e2e.modal_form import form
-from tests.storage.support import (
-    TEST_AUDIT_KEY,
-    TEST_ENCRYPTION_KEY,
-    postgres_schema,
-    url_with_schema,
-)
 
 HOSTILE = (
     "thanks <!channel> <!here|here> <!everyone> <!subteam^S0DEVS|@devs> "
@@ -136,38 +129,13 @@ def test_a_reason_of_invisible_characters_is_no_reason(serve: ServeProcess) -> N
 # ── control characters, on both databases ──────────────────────────────────────────────
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 def ledger(
     request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess]
 ) -> Iterator[tuple[ServeProcess, Callable[[str], list[tuple[Any, ...]]]]]:
     """The bot, migrated and started, on each database; and a way to query its ledger."""
-    if request.param == "sqlite":
-        serve = make_serve(start=False)
-        assert serve.run_once("migrate").returncode == 0
-        yield serve.start(), serve.sql
-        return
-    pg_url = request.getfixturevalue("pg_url")
-    with postgres_schema(pg_url, prefix="rbt_typed") as schema:
-        url = url_with_schema(pg_url, schema)
-        serve = make_serve(
-            start=False,
-            database_url=url,
-            AUDIT_KEY=TEST_AUDIT_KEY,
-            ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
-        )
-        migrated = serve.run_once("migrate")
-        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-        engine = create_engine(url, poolclass=NullPool)
-
-        def sql(query: str) -> list[tuple[Any, ...]]:
-            with engine.connect() as connection:
-                return [tuple(row) for row in connection.execute(text(query))]
-
-        try:
-            yield serve.start(), sql
-        finally:
-            serve.stop()
-            engine.dispose()
+    with on_database(request, make_serve, request.param) as (serve, sql):
+        yield serve.start(), sql
 
 
 def test_control_characters_never_reach_the_ledger(

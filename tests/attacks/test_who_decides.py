@@ -9,16 +9,7 @@ import pytest
 
 from bot.slack.ids import ActionId
 from tests.attacks.serve_process import ServeProcess
-from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, NOMAIL, message_text
-
-
-def actions_in(message: dict[str, Any]) -> list[str]:
-    return [
-        element.get("action_id")
-        for block in message.get("blocks") or []
-        if block.get("type") == "actions"
-        for element in block.get("elements") or []
-    ]
+from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, NOMAIL, actions_in, message_text
 
 
 def open_requests(serve: ServeProcess, user_id: str) -> list[dict[str, Any]]:

@@ -103,6 +103,16 @@ class BotHarness:
         return [r for r in self.sandbox.requests if r["operation"] == "sendBalance"]
 
 
+def actions_in(message: dict[str, Any]) -> list[str]:
+    """The action ids of the buttons (and other elements) in a message's actions blocks."""
+    return [
+        element.get("action_id")
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+    ]
+
+
 def message_text(message: dict[str, Any]) -> str:
     """The fallback text plus every text in the blocks, as a person would read it."""
     parts = [message.get("text") or ""]

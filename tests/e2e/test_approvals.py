@@ -17,21 +17,21 @@ from storage import rewards as reward_repo
 from storage.audit import AuditAction
 from storage.models import Approval, Member, Reward
 from storage.states import RewardStatus
-from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, BotHarness, message_text
+from tests.e2e.harness import (
+    ADMIN,
+    APPROVER,
+    BOB,
+    CHEN,
+    MARIA,
+    BotHarness,
+    actions_in,
+    message_text,
+)
 
 CITATION = "rebuilt the billing pipeline over a weekend"
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────
-
-
-def actions_in(message: dict[str, Any]) -> list[str]:
-    return [
-        element.get("action_id")
-        for block in message.get("blocks") or []
-        if block.get("type") == "actions"
-        for element in block.get("elements") or []
-    ]
 
 
 def requests_to(bot: BotHarness, user_id: str) -> list[dict[str, Any]]:

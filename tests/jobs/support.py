@@ -48,15 +48,6 @@ def wait_status(bot: BotHarness, short: str, status: str) -> RewardDetails:
     return bot.wait(lambda: (r := reward(bot, short)).status == status and r)
 
 
-def actions_in(message: dict[str, Any]) -> list[str]:
-    return [
-        element.get("action_id")
-        for block in message.get("blocks") or []
-        if block.get("type") == "actions"
-        for element in block.get("elements") or []
-    ]
-
-
 def dms(bot: BotHarness, user_id: str, needle: str = "") -> list[dict[str, Any]]:
     """`user_id`'s DMs (as they look now, edits applied) whose text contains `needle`."""
     return [m for m in bot.fake.dms_to(user_id) if needle in message_text(m)]

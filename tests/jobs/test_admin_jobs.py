@@ -15,8 +15,8 @@ import time_machine
 
 from bot.plum.sandbox import SandboxServer
 from bot.slack.ids import ActionId
-from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
-from tests.jobs.support import actions_in, dms, give, run_job, wait_status
+from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, actions_in, message_text
+from tests.jobs.support import dms, give, run_job, wait_status
 
 DAY = 24 * 3600
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import time_machine
 
 from bot.slack.ids import ActionId
-from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
-from tests.jobs.support import T0, actions_in, dms, give, reward, run_job
+from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, actions_in, message_text
+from tests.jobs.support import T0, dms, give, reward, run_job
 
 JOB = "approval-nudges"
 
