@@ -25,6 +25,7 @@ the entry is finished; work handed to another thread takes the entry along (`tak
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 import threading
@@ -71,7 +72,15 @@ NOT_FINISHED = (
 
 
 def request_key(body: dict[str, Any]) -> str | None:
-    """What Slack gives once for this request, or None when there is nothing to key it by."""
+    """What Slack gives once for this request (at most 255 characters: a longer one is
+    shortened with its hash), or None when there is nothing to key it by."""
+    key = _raw_key(body)
+    if key is not None and len(key) > 255:
+        key = f"{key[:180]}#{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
+
+
+def _raw_key(body: dict[str, Any]) -> str | None:
     trigger = body.get("trigger_id")
     kind = body.get("type")
     if body.get("command"):
