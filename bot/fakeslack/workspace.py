@@ -656,6 +656,9 @@ class Workspace:
                 self._restore_one(record)
             by_key = {(m["channel"], m["ts"]): m for m in self._messages}  # the restored copy wins
             self._messages = list(by_key.values())
+            # New timestamps come after every restored message, even one whose counters were
+            # not written with it.
+            self._last_ts = max([self._last_ts, *(float(m["ts"]) for m in self._messages)])
             self.touch()
         return len(records)
 
