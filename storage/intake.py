@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 TABLE = IntakeEntry.__table__  # type: ignore[attr-defined]
 _BATCH_MAX = 200
+WRITE_LOCK_WAIT = 1.0  # a batch waits this long for SQLite's write lock, then fails
+COMMIT_GRACE = 10.0  # a waiter whose batch is being committed waits this long for it
+FINISH_RETRY_SECONDS = 1.0
 BUSY_WINDOW = 0.010  # a commit ended this recently: requests are arriving back to back
 GATHER = 0.002  # then a batch waits this long for the requests right behind it
 
@@ -87,11 +90,17 @@ class _Op:
     finish: tuple[int, str] | None = None  # (entry id, outcome)
     done: threading.Event = field(default_factory=threading.Event)
     wake: Callable[[], object] | None = None  # tells an event loop that `done` is set
+    # queued → writing (the writer holds the write lock and will commit or fail it) or
+    # queued → abandoned (its waiter gave up first: it is never written).
+    state: str = "queued"
     result: Recorded | None = None
     error: BaseException | None = None
 
 
 def _result(op: _Op) -> Recorded:
+    if not op.done.is_set():  # a commit that outlasted COMMIT_GRACE: treat it as failed
+        log.error("an intake commit took longer than %.0f s", COMMIT_GRACE)
+        raise IntakeUnavailable("the intake journal did not answer in time")
     if op.error is not None:
         raise IntakeUnavailable(f"could not record the request ({type(op.error).__name__})")
     assert op.result is not None
@@ -123,6 +132,8 @@ class IntakeJournal:
         self._sqlite = engine.dialect.name == "sqlite"
         self._raw: Any = None
         self._write_lock = threading.Lock()
+        self._claim = threading.Lock()
+        self._retry: list[_Op] = []  # finishes whose write failed (the writer's own)
 
     @classmethod
     def open(cls, *, ledger: Engine, database_url: str, worker_id: str) -> IntakeJournal:
@@ -199,7 +210,9 @@ class IntakeJournal:
             async with asyncio.timeout(timeout):
                 await waiting
         except TimeoutError:
-            raise IntakeUnavailable("the intake journal did not answer in time") from None
+            if self._abandon(op):
+                raise IntakeUnavailable("the intake journal did not answer in time") from None
+            await asyncio.to_thread(op.done.wait, COMMIT_GRACE)  # being committed: its answer
         return _result(op)
 
     def record(
@@ -213,25 +226,46 @@ class IntakeJournal:
         else:
             self._queue.put(op)
             if not op.done.wait(timeout):
-                raise IntakeUnavailable("the intake journal did not answer in time")
+                if self._abandon(op):
+                    raise IntakeUnavailable("the intake journal did not answer in time")
+                op.done.wait(COMMIT_GRACE)  # being committed: wait for its answer
         return _result(op)
 
-    def finish(self, entry_id: int, *, outcome: str = "done") -> None:
-        """Mark an entry done (asynchronously; a crash before it lands means a harmless
-        resume of work that is idempotent)."""
+    def _abandon(self, op: _Op) -> bool:
+        """The waiter of `op` gives up: True when it was not being written (it never will be);
+        False when the writer already holds it (its commit is under way)."""
+        with self._claim:
+            if op.state == "queued":
+                op.state = "abandoned"
+                return True
+            return False
+
+    def finish(self, entry_id: int, *, outcome: str = "done", wait: float | None = None) -> bool:
+        """Mark an entry done. Without `wait`, asynchronously (a failed write is tried again
+        until it lands, before any later request); with `wait`, True once it is committed
+        within that many seconds, so a caller can tell the person only what is recorded."""
         op = _Op(finish=(entry_id, outcome[:64]))
         if self._writer is None:
             self._write_batch([op])
-        else:
-            self._queue.put(op)
+            return op.error is None
+        self._queue.put(op)
+        if wait is None:
+            return True
+        return op.done.wait(wait) and op.error is None
 
     def _write_loop(self) -> None:
         last_commit = 0.0
         while True:
-            first = self._queue.get()
+            try:  # finishes that failed are tried again, before anything newer
+                first = self._queue.get(timeout=FINISH_RETRY_SECONDS if self._retry else None)
+            except queue.Empty:
+                first = None if not self._retry else self._retry.pop(0)
+                if first is None:
+                    continue
             if first is None:
                 return
-            batch = [first]
+            batch = [*self._retry, first]
+            self._retry.clear()
             stop = False
             # In a burst (the last commit just ended), keep the batch open a moment for the
             # requests right behind this one: one commit (and one fsync) for several of them,
@@ -263,6 +297,10 @@ class IntakeJournal:
                 try:
                     if self._sqlite:
                         cursor.execute("BEGIN IMMEDIATE")
+                    with self._claim:  # the write lock is ours: claim what is still wanted
+                        batch = [op for op in batch if op.state != "abandoned"]
+                        for op in batch:
+                            op.state = "writing"
                     for op in batch:
                         if op.row is not None:
                             op.result = self._insert_row(cursor, op.row)
@@ -279,6 +317,8 @@ class IntakeJournal:
                 self._drop_connection()
                 for op in batch:
                     op.result, op.error = None, err
+                    if op.finish is not None:
+                        self._retry.append(_Op(finish=op.finish))
             finally:
                 for op in batch:
                     op.done.set()
@@ -288,6 +328,10 @@ class IntakeJournal:
     def _raw_connection(self) -> Any:
         if self._raw is None:
             self._raw = self._engine.raw_connection()
+            if self._sqlite:  # fail fast when someone else holds the write lock
+                cursor = self._raw.cursor()
+                cursor.execute(f"PRAGMA busy_timeout={int(WRITE_LOCK_WAIT * 1000)}")
+                cursor.close()
         return self._raw
 
     def _drop_connection(self) -> None:

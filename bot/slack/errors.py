@@ -65,22 +65,37 @@ def register_error_handler(app: App, *, decorate: Any = None) -> None:
         return BoltResponse(status=200, body="")
 
 
-def explain(error: BaseException) -> str:
-    """What the person is told about `error` (logged here: a ref for anything unexpected)."""
-    if isinstance(error, UserFacingError):
+def kept_text(ref: str) -> str:
+    """A failure after the ack whose request stays in the intake journal: it is finished by
+    itself at the next start, so the person must not send it again (it would be done twice)."""
+    return (
+        f":warning: Something went wrong on my side (ref `{ref}`). I've kept your request and "
+        "will finish it by myself as soon as I can, so please don't send it again."
+    )
+
+
+def explain(error: BaseException, *, kept: bool = False) -> str:
+    """What the person is told about `error` (logged here: a ref for anything unexpected).
+    `kept`: the request could not be marked as ended, so it will be resumed."""
+    if isinstance(error, UserFacingError) and not kept:
         log.info("user-facing error: %s", error.message)
         return error.message
     ref = new_ref()
     log.error("unexpected error (ref %s)", ref, exc_info=error)
-    return unexpected_text(ref)
+    return kept_text(ref) if kept else unexpected_text(ref)
 
 
 def report_after_ack(
-    error: BaseException, body: dict[str, Any], client: WebClient, *, decorate: Any = None
+    error: BaseException,
+    body: dict[str, Any],
+    client: WebClient,
+    *,
+    decorate: Any = None,
+    kept: bool = False,
 ) -> None:
     """A listener failed after Slack had its ack: log it and tell the person, as the error
     handler does for a failure before the ack (through response_url, else a DM)."""
-    payload = {"text": explain(error)}
+    payload = {"text": explain(error, kept=kept)}
     _tell(body or {}, decorate(payload) if decorate else payload, client)
 
 

@@ -52,13 +52,15 @@ log = logging.getLogger(__name__)
 Listener = Callable[..., None]
 # Slack's response_url takes answers for 30 minutes; stay clear of the edge.
 RESPONSE_URL_VALID = timedelta(minutes=25)
-# With several processes (PostgreSQL), an entry untouched this long was left by a process that
-# died: another one resumes it. (A live process finishes its entries within seconds.)
+# An entry untouched this long was left by a process that died (several processes on
+# PostgreSQL), or kept after a failure: it is resumed. (A live process finishes its entries
+# within seconds; resuming one that is merely slow repeats work that is safe to repeat.)
 STALE_AFTER = timedelta(minutes=2)
 SWEEP_SECONDS = 60.0
 LISTENER_THREADS = 64
 ACK_BUDGET = 2.8  # Slack gives up on an ack after 3 s
 MAX_RESUMES = 3  # an entry that kept failing at start is given up, and the person told
+ENDED_WAIT = 1.5  # how long a failure waits for "ended" to be recorded before telling
 FORGET_AFTER = timedelta(days=1)
 
 NOT_RECORDED = (
@@ -141,6 +143,15 @@ class Job:
         if self._entry_id is not None:
             self._journal.finish(self._entry_id, outcome=outcome)
             self._entry_id = None
+
+    def failed(self) -> bool:
+        """The work failed: mark the entry ended and wait for it. False when that could not
+        be recorded (the entry stays pending: it is resumed at the next start, so the person
+        must not be told to try again)."""
+        if self._entry_id is None:
+            return True
+        entry_id, self._entry_id = self._entry_id, None
+        return self._journal.finish(entry_id, outcome="error", wait=ENDED_WAIT)
 
 
 class Intake:
@@ -254,7 +265,8 @@ class Intake:
 
     def _report(self, err: BaseException, body: dict[str, Any]) -> None:
         decorate = with_sandbox_notice if self._sandboxed else None
-        report_after_ack(err, body, self._slack, decorate=decorate)
+        kept = "rewardbot: ended=False" in (getattr(err, "__notes__", None) or ())
+        report_after_ack(err, body, self._slack, decorate=decorate, kept=kept)
 
     def kind_of(self, body: dict[str, Any]) -> str | None:
         """The registered listener kind this request goes to (None: it is not journaled)."""
@@ -353,8 +365,8 @@ class Intake:
             fn(**{name: offered[name] for name in wants if name in offered})
         except _Stop:
             pass
-        except Exception:
-            self._finish(state, "error")
+        except Exception as err:
+            err.add_note(f"rewardbot: ended={self._ended(state)}")
             raise
         else:
             self._finish(state, "done")
@@ -364,6 +376,14 @@ class Intake:
     def _finish(self, state: _State, outcome: str) -> None:
         if state.entry_id is not None and not state.taken:
             self._journal.finish(state.entry_id, outcome=outcome)
+
+    def _ended(self, state: _State) -> bool:
+        """After a failure: mark the entry ended ("error") and wait for it, so the person can
+        be told to try again; False when that could not be recorded (the entry stays pending
+        and is resumed at the next start, so they must not try again)."""
+        if state.entry_id is None or state.taken:
+            return True
+        return self._journal.finish(state.entry_id, outcome="error", wait=ENDED_WAIT)
 
     # ── resuming after a crash ────────────────────────────────────────────────────────────
 
@@ -403,13 +423,17 @@ class Intake:
         state = _State(kind=entry.kind, body=entry.body, entry_id=entry.entry_id)
         try:
             self._run(fn, wants, state, ack=_past_ack, respond=reply)
-        except Exception:
+        except Exception as err:
             log.exception("resuming %s failed", entry.kind)
-            reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+            ended = "rewardbot: ended=True" in (getattr(err, "__notes__", None) or ())
+            if ended:  # else it stays pending: the next start tries again (MAX_RESUMES)
+                reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
 
     def start_sweeping(self) -> None:
-        """With several processes: now and then, resume what a process that died left."""
-        if not self._shared or self._sweeper is not None:
+        """Now and then, resume what nobody has touched for STALE_AFTER: what a process that
+        died left (several processes), or a request whose failure could not be recorded as
+        ended (the person was told it would be finished)."""
+        if self._sweeper is not None:
             return
 
         def sweep() -> None:

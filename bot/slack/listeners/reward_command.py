@@ -23,7 +23,7 @@ from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
-from bot.slack.errors import new_ref, unexpected_text
+from bot.slack.errors import kept_text, new_ref, unexpected_text
 from bot.slack.ids import Command
 from bot.slack.intake import Job
 from storage.states import RewardSource
@@ -113,12 +113,12 @@ def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond, job: 
     except Exception:
         ref = new_ref()
         log.exception("giving failed (ref %s)", ref)
-        payload = text_only(unexpected_text(ref), sandbox=runtime.sandboxed)
+        text = unexpected_text(ref) if job.failed() else kept_text(ref)
+        payload = text_only(text, sandbox=runtime.sandboxed)
         try:
             respond(replace_original=True, response_type="ephemeral", **payload)
         except Exception:
             log.exception("could not tell the giver about ref %s", ref)
-        job.finish("error")
     else:
         job.finish()
 
