@@ -308,9 +308,17 @@ def send_balance(body: Any, sent: Sequence[Recipient]) -> tuple[SendBalanceResul
     Shapes: `data.sendBalance{error, message, recipients[…]}` (seed spec), flat
     `data{unique_id, email, points, …}` (seed 000), `data.sendBalance{error, message}` without
     ids (quick-start).
+
+    The answer must say that the points were sent: a wrapper with `error` false, a flat
+    recipient with its `unique_id`, or a list of recipients. Anything else (`{}`, an `errors`
+    list, a bare `code`) is not understood and raises PlumResponseError, which leaves the reward
+    in doubt; `error: true` or `success: 0` is Xoxoday saying no.
     """
     if not isinstance(body, dict):
         raise PlumResponseError("Xoxoday's sendBalance answer is not a JSON object.")
+    if flag(body.get("success")) is False or flag(body.get("error")) is True:
+        said = text(body.get("message")) or text(body.get("error_message")) or "error"
+        return SendBalanceResult((), ids_known=False, message=said, raw=body), said
     data = body.get("data")
     data = data if isinstance(data, dict) else {}
     wrapper = data.get("sendBalance")
@@ -318,16 +326,21 @@ def send_balance(body: Any, sent: Sequence[Recipient]) -> tuple[SendBalanceResul
     message: str | None = None
     if isinstance(wrapper, dict):
         message = text(wrapper.get("message"))
-        if flag(wrapper.get("error")):
+        failed = flag(wrapper.get("error"))
+        if failed:
             return SendBalanceResult((), ids_known=False, message=message, raw=body), (
                 message or "error"
             )
+        if failed is None and not isinstance(wrapper.get("recipients"), list):
+            raise PlumResponseError("Xoxoday's sendBalance answer does not say it was sent.")
         rows = [r for r in _list(wrapper.get("recipients")) if isinstance(r, dict)]
-    elif "unique_id" in data:
+    elif data.get("unique_id") not in (None, ""):
         rows = [data]
-    else:
-        rows = [r for r in _list(data.get("recipients")) if isinstance(r, dict)]
+    elif isinstance(data.get("recipients"), list) and data["recipients"]:
+        rows = [r for r in data["recipients"] if isinstance(r, dict)]
         message = text(data.get("message"))
+    else:
+        raise PlumResponseError("Xoxoday's sendBalance answer does not say it was sent.")
     matched = _match(rows, sent)
     result = SendBalanceResult(
         recipients=tuple(matched),

@@ -36,6 +36,13 @@ from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 log = logging.getLogger(__name__)
 
 USER_AGENT = "rewardbot-plum/0.1"
+MAX_ANSWER_BYTES = 16 * 2**20
+MIN_ANSWER_DEADLINE = 60.0
+
+
+def answer_deadline(timeout: httpx.Timeout) -> float:
+    """Seconds a whole answer may take: twice the read timeout, at least a minute."""
+    return max(MIN_ANSWER_DEADLINE, 2 * (timeout.read or 0.0))
 
 
 class Requester:
@@ -181,7 +188,7 @@ class Requester:
             "User-Agent": USER_AGENT,
         }
         started = time.perf_counter()
-        response = self._http.request(
+        response = self._send(
             op.method, self.base_url + op.path, json=payload, headers=headers, timeout=timeout
         )
         log.debug(
@@ -191,6 +198,32 @@ class Requester:
             (time.perf_counter() - started) * 1000,
         )
         return response
+
+    def _send(
+        self, method: str, url: str, *, timeout: httpx.Timeout, **kwargs: Any
+    ) -> httpx.Response:
+        """One HTTP exchange with a deadline for the whole answer: httpx's read timeout counts
+        from the last byte, so a server dripping a byte at a time would otherwise hold the
+        caller for ever; and an answer larger than any Plum answer is cut off."""
+        deadline = time.monotonic() + answer_deadline(timeout)
+        with self._http.stream(method, url, timeout=timeout, **kwargs) as response:
+            if response.is_stream_consumed:  # already read whole (a test transport)
+                return response
+            raw = bytearray()
+            for chunk in response.iter_raw():
+                raw += chunk
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer took too long", request=response.request)
+                if len(raw) > MAX_ANSWER_BYTES:
+                    raise PlumResponseError(
+                        f"Xoxoday's answer was larger than {MAX_ANSWER_BYTES // 2**20} MiB."
+                    )
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=bytes(raw),
+            request=response.request,
+        )
 
     def _read(self, name: str, response: httpx.Response) -> tuple[Any, PlumAPIError | None]:
         try:
@@ -247,7 +280,8 @@ class Requester:
         name = "getAccessToken" if flow == "client_credentials" else f"refreshToken/{flow}"
 
         def attempt() -> Any:
-            response = self._http.post(
+            response = self._send(
+                "POST",
                 self.base_url + path,
                 timeout=self.timeout,
                 headers={"Accept": "application/json", "User-Agent": USER_AGENT},

@@ -216,3 +216,59 @@ def test_invalid_token_refreshes_once_and_repeats_the_write():
 def test_client_repr_and_errors_hide_the_secret():
     c = client(Script())
     assert "SECRET" not in repr(c)
+
+
+class _Drip(httpx.SyncByteStream):
+    """An answer that arrives one byte at a time, each within the read timeout."""
+
+    def __init__(self, body: bytes, every: float) -> None:
+        self.body, self.every = body, every
+
+    def __iter__(self):
+        import time
+
+        for byte in self.body:
+            time.sleep(self.every)
+            yield bytes([byte])
+
+
+def _dripping(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, stream=_Drip(json.dumps(SENT_OK).encode(), every=0.02))
+
+
+def test_an_answer_dripped_past_the_deadline_leaves_a_write_in_doubt(monkeypatch) -> None:
+    monkeypatch.setattr("bot.plum.requester.MIN_ANSWER_DEADLINE", 0.3)
+    c = client(Script(_dripping), timeout=httpx.Timeout(0.1))
+    with pytest.raises(PlumOutcomeUnknownError):
+        send(c)
+
+
+def test_an_answer_dripped_past_the_deadline_is_a_timeout_for_a_read(monkeypatch) -> None:
+    monkeypatch.setattr("bot.plum.requester.MIN_ANSWER_DEADLINE", 0.3)
+    drip = lambda request: httpx.Response(  # noqa: E731
+        200, stream=_Drip(json.dumps(BALANCE).encode(), every=0.02)
+    )
+    c = client(Script(drip, drip, drip, drip), timeout=httpx.Timeout(0.1))
+    with pytest.raises(PlumTimeoutError):
+        c.get_balance()
+
+
+def test_an_answer_larger_than_any_plum_answer_is_cut_off(monkeypatch) -> None:
+    monkeypatch.setattr("bot.plum.requester.MAX_ANSWER_BYTES", 1000)
+    huge = lambda request: httpx.Response(  # noqa: E731
+        200, stream=httpx.ByteStream(json.dumps(SENT_OK).encode() + b" " * 5000)
+    )
+    c = client(Script(huge))
+    with pytest.raises(PlumOutcomeUnknownError):
+        send(c)
+
+
+def test_a_compressed_answer_is_read_whole() -> None:
+    import gzip
+
+    packed = lambda request: httpx.Response(  # noqa: E731
+        200,
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        stream=httpx.ByteStream(gzip.compress(json.dumps(BALANCE).encode())),
+    )
+    assert client(Script(packed)).get_balance().value == 10

@@ -205,3 +205,31 @@ def test_order_details_voucher_spellings():
     assert order.order_id == 5 and order.order_discount == Decimal("1.5")
     assert [v.code for v in order.vouchers] == ["c1", "c2"]
     assert order.vouchers[1].amount == Decimal(20)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"errors": [{"message": "Insufficient balance in the account"}]},
+        {"data": {"sendBalance": "nope"}},
+        {"data": {"sendBalance": {"status": 0, "message": "?"}}},
+        {"code": 500, "error": "Internal error"},
+        {"data": {"recipients": []}},
+        {"data": {"unique_id": ""}},
+    ],
+    ids=["empty", "errors", "wrapper-string", "wrapper-unknown", "code", "no-rows", "no-id"],
+)
+def test_a_send_balance_answer_that_does_not_say_it_was_sent_is_not_understood(
+    body: dict,
+) -> None:
+    sent = [Recipient(email="a@x.test", points=5, name="A", citation="c")]
+    with pytest.raises(PlumResponseError):
+        parse.send_balance(body, sent)
+
+
+@pytest.mark.parametrize("body", [{"success": 0, "message": "no"}, {"error": True}])
+def test_a_send_balance_answer_that_says_no_is_a_refusal(body: dict) -> None:
+    sent = [Recipient(email="a@x.test", points=5, name="A", citation="c")]
+    _, failure = parse.send_balance(body, sent)
+    assert failure
