@@ -32,6 +32,10 @@ _SIGNATURE_PREFIX = "v0="
 _HEX = frozenset("0123456789abcdef")
 _DIGITS = frozenset("0123456789")
 
+_MAX_ID_CHARS = 255  # trigger ids, action timestamps: what the intake journal keys on
+_OPTIONAL_OBJECTS = ("team", "channel", "container", "message", "view", "enterprise")
+_OPTIONAL_IDS = ("trigger_id", "action_ts")
+
 # Interactive payload types and what each must carry (dict fields and string fields).
 _INTERACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "block_actions": (("user",), ()),
@@ -139,9 +143,11 @@ def parse(body: bytes, content_type: str | None) -> dict[str, Any]:
 def _check_command(form: dict[str, str]) -> dict[str, Any]:
     if form.get("ssl_check") == "1":
         return dict(form)  # Slack's certificate probe (answered without Bolt)
-    for field in ("command", "user_id", "team_id"):
+    for field in ("command", "user_id", "team_id", "trigger_id", "response_url"):
         if not form.get(field):
             raise Rejected(400, f"a slash command needs {field}")
+    if len(form["trigger_id"]) > _MAX_ID_CHARS:
+        raise Rejected(400, "trigger_id is too long")
     return dict(form)
 
 
@@ -160,6 +166,15 @@ def _check_interaction(payload: dict[str, Any]) -> dict[str, Any]:
             raise Rejected(400, f"{kind}: {field} must be a non-empty string")
     if not isinstance(payload["user"].get("id"), str) or not payload["user"]["id"]:
         raise Rejected(400, f"{kind}: user.id must be a non-empty string")
+    for field in _OPTIONAL_OBJECTS:
+        if payload.get(field) is not None and not isinstance(payload[field], dict):
+            raise Rejected(400, f"{kind}: {field} must be an object")
+    for field in _OPTIONAL_IDS:
+        value = payload.get(field)
+        if value is not None and (not isinstance(value, str) or len(value) > _MAX_ID_CHARS):
+            raise Rejected(400, f"{kind}: {field} must be a string of at most {_MAX_ID_CHARS}")
+    if payload.get("response_url") is not None and not isinstance(payload["response_url"], str):
+        raise Rejected(400, f"{kind}: response_url must be a string")
     if kind == "block_actions":
         actions = payload.get("actions")
         if not isinstance(actions, list) or not actions:
@@ -167,14 +182,26 @@ def _check_interaction(payload: dict[str, Any]) -> dict[str, Any]:
         for action in actions:
             if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
                 raise Rejected(400, "block_actions: every action needs an action_id")
-    if kind in ("view_submission", "view_closed"):
-        view = payload["view"]
-        if not isinstance(view.get("id"), str) or not isinstance(view.get("callback_id"), str):
-            raise Rejected(400, f"{kind}: view.id and view.callback_id must be strings")
-        state = view.get("state", {})
-        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
-            raise Rejected(400, f"{kind}: view.state.values must be an object")
+    if payload.get("view") is not None:
+        _check_view(kind, payload["view"], submitted=kind in ("view_submission", "view_closed"))
     return payload
+
+
+def _check_view(kind: str, view: dict[str, Any], *, submitted: bool) -> None:
+    if submitted and (
+        not isinstance(view.get("id"), str) or not isinstance(view.get("callback_id"), str)
+    ):
+        raise Rejected(400, f"{kind}: view.id and view.callback_id must be strings")
+    for field in ("id", "callback_id", "type", "private_metadata", "hash"):
+        if view.get(field) is not None and not isinstance(view[field], str):
+            raise Rejected(400, f"{kind}: view.{field} must be a string")
+    state = view.get("state", {})
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(
+        isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
+        for block in values.values()
+    ):
+        raise Rejected(400, f"{kind}: view.state.values must map blocks to objects")
 
 
 def _check_event(body: dict[str, Any]) -> dict[str, Any]:

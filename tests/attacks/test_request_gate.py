@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -83,9 +83,9 @@ def test_every_signature_that_does_not_verify_is_a_401(serve: ServeProcess, case
     if case == "wrong-secret":
         headers.update(sign_request(signing_secret="not-the-secret", body=body))
     elif case == "stale":
-        headers.update(signed(body, timestamp=now - 301))
+        headers.update(signed(body, timestamp=now - 310))
     elif case == "future":
-        headers.update(signed(body, timestamp=now + 301))
+        headers.update(signed(body, timestamp=now + 310))
     elif case == "not-v0":
         headers.update(signed(body))
         headers["X-Slack-Signature"] = headers["X-Slack-Signature"].replace("v0=", "v1=")
@@ -205,6 +205,54 @@ ODD_PAYLOADS: dict[str, dict[str, object]] = {
         "team": {"id": "T0001"},
         "actions": [{"action_id": "approve_reward", "value": "R2345"}],
     },
+    "team-a-string": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "team": "T0001",
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "channel-a-string": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "channel": "C0GENERAL",
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "container-a-list": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "container": ["message"],
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "message-a-string": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "message": "hello",
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "trigger-id-a-number": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "trigger_id": 12,
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "trigger-id-huge": {
+        "type": "block_actions",
+        "user": {"id": BOB},
+        "trigger_id": "1." * 5000,
+        "actions": [{"action_id": "approve_reward", "value": "R2345"}],
+    },
+    "view-type-a-number": {
+        "type": "view_submission",
+        "user": {"id": BOB},
+        "trigger_id": "1.2.odd",
+        "view": {"id": "V1", "callback_id": "reward_modal", "type": 7, "state": {"values": {}}},
+    },
+    "view-state-block-a-string": {
+        "type": "view_submission",
+        "user": {"id": BOB},
+        "trigger_id": "1.2.odd",
+        "view": {"id": "V1", "callback_id": "reward_modal", "state": {"values": {"b": "x"}}},
+    },
     "unknown-type": {"type": "teleport", "user": {"id": BOB}},
     "no-type": {"user": {"id": BOB}},
 }
@@ -238,3 +286,17 @@ def test_a_command_whose_text_says_payload_is_not_lost(serve: ServeProcess) -> N
     assert response.status_code == 200
     serve.wait(lambda: any("payload=work" in t for t in serve.dm_texts(MARIA)))
     assert len(serve.sends()) == 1
+
+
+@pytest.mark.parametrize("missing", ["trigger_id", "response_url"])
+def test_a_signed_command_without_what_slack_always_sends_is_a_400(
+    serve: ServeProcess, missing: str
+) -> None:
+    fields = dict(parse_qsl(command_form(serve, f"<@{MARIA}> 10 half a command").decode()))
+    del fields[missing]
+    body = urlencode(fields).encode()
+    response = serve.post(body, {"Content-Type": FORM, **signed(body)})
+    assert response.status_code == 400
+    assert missing in response.json()["error"]
+    assert_no_effect(serve)
+    assert_calm_log(serve)
