@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.exc import DBAPIError
 
 from bot.foreground import Foreground
@@ -42,6 +43,7 @@ from storage.migrations import ensure_current
 log = logging.getLogger(__name__)
 
 PLUM_PROBE_SECONDS = 30.0  # /healthz asks Xoxoday at most this often
+PLUM_PROBE_WAIT_SECONDS = 3.0  # and waits this long for an answer before saying it is slow
 
 SANDBOX_SENDER_EMAIL = "rewards-admin@sandbox.example"
 # The rules that shape rewards: recorded at start, each change audited.
@@ -82,9 +84,18 @@ def sender_email(settings: Settings) -> str:
     )
 
 
+SLACK_RATE_LIMIT_RETRIES = 3
+
+
 def slack_client(settings: Settings) -> WebClient:
+    """The Web API client. A 429 is waited out as Slack's Retry-After asks (a few times), so a
+    burst of rewards does not lose the messages that tell people about them."""
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
-    return WebClient(token=token, base_url=settings.SLACK_API_URL)
+    client = WebClient(token=token, base_url=settings.SLACK_API_URL)
+    client.retry_handlers.append(
+        RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES)
+    )
+    return client
 
 
 def _check_writable(store: Store, settings: Settings) -> None:
@@ -153,6 +164,7 @@ class Runtime:
     plum_probe_seconds: float = PLUM_PROBE_SECONDS
     _probe_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _probe: tuple[float, str] | None = field(default=None, repr=False)
+    _probing: tuple[float, threading.Event] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -301,16 +313,38 @@ class Runtime:
         return report
 
     def _plum_status(self) -> str:
-        with self._probe_lock:  # one probe at a time; everyone else gets its answer
+        """The latest probe's answer. A probe runs on its own thread when the last one is
+        older than `plum_probe_seconds`; this waits for it at most `PLUM_PROBE_WAIT_SECONDS`,
+        so a Xoxoday that hangs makes health say so instead of making health hang."""
+        with self._probe_lock:
             now = time.monotonic()
-            if self._probe is not None and now - self._probe[0] < self.plum_probe_seconds:
-                return self._probe[1]
-            try:
-                self.plum.validate()
-                status = "ok"
-            except TokenStoreError:
-                status = "can't save Xoxoday's new token (the database refused it)"
-            except PlumError as err:
-                status = f"unreachable: {type(err).__name__}"
+            fresh = self._probe is not None and now - self._probe[0] < self.plum_probe_seconds
+            if not fresh and self._probing is None:
+                self._probing = (now, threading.Event())
+                threading.Thread(target=self._run_probe, name="plum-probe", daemon=True).start()
+            probing = self._probing
+        if probing is not None:
+            probing[1].wait(PLUM_PROBE_WAIT_SECONDS)
+        with self._probe_lock:
+            if self._probing is not None and time.monotonic() - self._probing[0] >= (
+                PLUM_PROBE_WAIT_SECONDS
+            ):
+                waited = time.monotonic() - self._probing[0]
+                return f"slow: Xoxoday has not answered for {waited:.0f} s"
+            return self._probe[1] if self._probe is not None else "not checked yet"
+
+    def _run_probe(self) -> None:
+        try:
+            self.plum.validate()
+            status = "ok"
+        except TokenStoreError:
+            status = "can't save Xoxoday's new token (the database refused it)"
+        except PlumError as err:
+            status = f"unreachable: {type(err).__name__}"
+        except Exception as err:  # the probe thread must always report
+            status = f"unreachable: {type(err).__name__}"
+        with self._probe_lock:
             self._probe = (time.monotonic(), status)
-            return status
+            done, self._probing = self._probing, None
+        if done is not None:
+            done[1].set()

@@ -8,7 +8,9 @@ never blocks the event loop and every request is acknowledged within Slack's thr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from slack_bolt import App, BoltRequest
@@ -26,6 +28,27 @@ if TYPE_CHECKING:
     from bot.slack.intake import Intake
 
 HealthCheck = Callable[[], dict[str, object]]
+
+
+class SharedHealth:
+    """GET /healthz is unauthenticated, so however many ask at once, one check runs at a time,
+    on a thread of its own (never one that Slack's requests need), and everyone who asked while
+    it ran gets its report."""
+
+    def __init__(self, health: HealthCheck) -> None:
+        self._health = health
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+        self._running: asyncio.Future[dict[str, object]] | None = None
+
+    async def report(self) -> dict[str, object]:
+        if self._running is None:
+            self._running = asyncio.get_running_loop().run_in_executor(self._pool, self._health)
+        running = self._running
+        try:
+            return await asyncio.shield(running)
+        finally:
+            if running.done() and self._running is running:
+                self._running = None
 
 
 def create_web_app(
@@ -66,8 +89,10 @@ def create_web_app(
             gauge.end()
         return to_starlette_response(bolt_response)
 
+    shared_health = SharedHealth(health)
+
     async def healthz(_: Request) -> Response:
-        report = await run_in_threadpool(health)
+        report = await shared_health.report()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
 
     return Starlette(

@@ -1,0 +1,49 @@
+"""/healthz is unauthenticated: attacked through the real `rewardbot serve` while Xoxoday hangs,
+however many ask at once it must neither hang itself nor hold up Slack's acknowledgements."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from bot.plum.sandbox import SandboxServer
+from tests.attacks.serve_process import ServeProcess
+from tests.e2e.harness import BOB, MARIA
+
+
+def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
+    make_serve, sandbox: SandboxServer
+) -> None:
+    serve: ServeProcess = make_serve()
+    sandbox.faults.set("validateToken", hang=True)
+
+    def ask_health(_: int) -> tuple[int, dict, float]:
+        started = time.monotonic()
+        with httpx.Client(timeout=60) as client:
+            answer = client.get(f"{serve.url}/healthz")
+        return answer.status_code, answer.json(), time.monotonic() - started
+
+    def give(n: int) -> tuple[int, float]:
+        started = time.monotonic()
+        answer = serve.driver.command(f"<@{MARIA}> 1 healthz crowd {n}", user_id=BOB)
+        return answer.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        health = [pool.submit(ask_health, n) for n in range(80)]
+        time.sleep(0.5)  # the crowd is waiting on Xoxoday
+        acks = list(pool.map(give, range(10)))
+        reports = [f.result() for f in health]
+
+    assert [code for code, _ in acks] == [200] * 10
+    assert max(took for _, took in acks) < 3.0, acks  # Slack's deadline for an acknowledgement
+    assert all(code == 503 for code, _, _ in reports)
+    assert {report["plum"] for _, report, _ in reports} <= {
+        "slow: Xoxoday has not answered for 3 s",
+        "slow: Xoxoday has not answered for 4 s",
+    }
+    assert max(took for _, _, took in reports) < 10.0
+    assert {report["database"] for _, report, _ in reports} == {"ok"}
+    probes = [r for r in sandbox.requests if r["operation"] == "validateToken"]
+    assert len(probes) <= 1
