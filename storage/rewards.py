@@ -25,7 +25,7 @@ from storage.errors import (
     RewardNotFound,
     StorageError,
 )
-from storage.models import Member, Reward, RewardRecipient, RewardValue
+from storage.models import Member, OnceKey, Reward, RewardRecipient, RewardValue
 from storage.reward_views import (
     CreatedReward,
     RecipientDetails,
@@ -571,6 +571,37 @@ def mark_stale_sending_in_doubt(
         status_event(session, before, old, S.IN_DOUBT, reason=reason, after={"recipients": summary})
         changed.append(reward_id)
     return [details_by_id(session, i) for i in changed]
+
+
+TOLD_KIND = "outcome_told"
+TOLD_STATUSES = (S.SENT, S.FAILED, S.IN_DOUBT)
+
+
+def told_key(reward: RewardDetails) -> str:
+    """The once-key (kind `TOLD_KIND`) saying this reward's outcome was told."""
+    return f"{reward.short_id}:{reward.status.value}"
+
+
+def untold_outcomes(
+    session: Session, *, ended_before: datetime, ended_after: datetime, limit: int = 50
+) -> list[RewardDetails]:
+    """Rewards sent, failed or in doubt between the two times whose outcome nobody has been
+    told yet (no once-key `TOLD_KIND`): a process stopped between recording and telling."""
+    told = (
+        select(OnceKey.key)
+        .where(OnceKey.kind == TOLD_KIND)
+        .where(OnceKey.key == Reward.short_id + ":" + Reward.status)
+    )
+    query = (
+        select(Reward.id)
+        .where(Reward.status.in_([s.value for s in TOLD_STATUSES]))  # type: ignore[attr-defined]
+        .where(Reward.updated_at < ended_before)  # type: ignore[operator]
+        .where(Reward.updated_at >= ended_after)  # type: ignore[operator]
+        .where(~told.exists())
+        .order_by(Reward.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    return [details_by_id(session, i) for i in session.exec(query).all()]
 
 
 def sending_claimants(session: Session) -> list[str]:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from bot.foreground import IDLE, Foreground
@@ -33,6 +34,7 @@ from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
+from bot.rewards.told import RETELL_QUIET, ToldOutcomes
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
@@ -129,29 +131,49 @@ class DeliveryWorker:
         self._notify_threads = max(1, notify_threads)
         self._telling: ThreadPoolExecutor | None = None
         self.worker_id = worker_id()
+        self._told = ToldOutcomes(store=store, now=now)
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def recover(self) -> list[RewardDetails]:
-        """At start: rewards a crash left in `sending` become `in_doubt`; admins are told."""
+    def recover(self, *, at_start: bool = True) -> list[RewardDetails]:
+        """At start (and, with several processes, now and then): rewards a crash left in
+        `sending` become `in_doubt`; admins are told."""
         older_than = STALE_SENDING_AFTER if self._store.is_postgres else None
         with self._store.session() as session:
-            # nothing is being sent by this process yet: its id on a send is a previous life's
             claimants = reward_repo.sending_claimants(session)
-            gone = [w for w in claimants if w == self.worker_id or is_gone(w)]
+            # At start nothing is being sent by this process yet: its own id on a send is a
+            # previous life's. Later, its sends in flight are its own business.
+            gone = [w for w in claimants if (at_start and w == self.worker_id) or is_gone(w)]
             stale = reward_repo.mark_stale_sending_in_doubt(
                 session, older_than=older_than, abandoned_by=gone
             )
         if stale:
             log.warning("%d reward(s) were left in sending and are now in doubt", len(stale))
-            self._notify(self._notifier.recovered_in_doubt, stale)
+            self._notify(self._tell_recovered, stale)
         return stale
+
+    def retell(self, *, quiet_for: timedelta = RETELL_QUIET) -> int:
+        """Tell the outcomes that were recorded but never told (the process stopped in
+        between, or Slack failed while telling); returns how many are being told."""
+        untold = self._told.untold(quiet_for=quiet_for)
+        for reward in untold:
+            log.info(
+                "telling how reward %s ended (%s), which nobody heard",
+                reward.short_id,
+                reward.status.value,
+            )
+            self._notify(self._tell_outcome, reward)
+        return len(untold)
 
     def start(self) -> None:
         self._stopping.clear()
         self._telling = ThreadPoolExecutor(
             max_workers=self._notify_threads, thread_name_prefix="delivery-tell"
         )
+        # Alone on SQLite, every untold outcome is a previous life's; sharing PostgreSQL,
+        # another process may be telling one right now.
+        quiet = RETELL_QUIET if self._store.is_postgres else timedelta(0)
+        self._notify(self.retell, quiet_for=quiet)
         for n in range(self._threads):
             thread = threading.Thread(target=self._loop, name=f"delivery-{n}", daemon=True)
             thread.start()
@@ -187,8 +209,10 @@ class DeliveryWorker:
                 while self._outbox_open() and self._next():
                     pass
                 sweeps += 1
+                if sweeps % 15 == 0:
+                    self.retell()
                 if self._store.is_postgres and sweeps % 30 == 0:
-                    self.recover()  # another process may have died mid-send
+                    self.recover(at_start=False)  # another process may have died mid-send
             except Exception:
                 log.exception("delivery loop error; retrying shortly")
             with self._wake:
@@ -262,12 +286,13 @@ class DeliveryWorker:
             log.exception("reward %s: sendBalance crashed; marking in doubt", reward.short_id)
             return Outcome(RewardStatus.IN_DOUBT, "The bot failed while sending.")
         self._reachable()
+        message = _storable(result.message)
         return Outcome(
             RewardStatus.SENT,
-            result.message,
+            message,
             recipients=_recipient_results(reward, result),
             response={
-                "message": result.message,
+                "message": message,
                 "ids_known": result.ids_known,
                 "unique_ids": list(result.unique_ids),
             },
@@ -327,8 +352,11 @@ class DeliveryWorker:
 
     def _record(self, reward: RewardDetails, outcome: Outcome) -> RewardDetails | None:
         """Write the outcome, trying again until the ledger takes it (None: given up while
-        stopping, or someone else had already ended the send)."""
+        stopping, or someone else had already ended the send). An outcome the ledger refuses
+        for what it holds (not for a full disk) is written again with less: without
+        Xoxoday's words and ids, and as a last resort as in doubt, for an admin to settle."""
         wait, gave_up_at = RECORD_RETRY_FIRST, None
+        fallbacks = list(_simpler(outcome))
         while True:
             try:
                 with self._store.session() as session:
@@ -337,6 +365,14 @@ class DeliveryWorker:
                 log.error("reward %s changed while being sent (now %s)", reward.short_id, err)
                 return None
             except Exception as err:
+                if not _transient(err) and fallbacks:
+                    log.error(
+                        "the ledger refused how reward %s ended (%s); recording less",
+                        reward.short_id,
+                        type(err).__name__,
+                    )
+                    outcome = fallbacks.pop(0)
+                    continue
                 if self._stopping.is_set():
                     gave_up_at = gave_up_at or time.monotonic() + RECORD_RETRY_WHEN_STOPPING
                     if time.monotonic() > gave_up_at:
@@ -378,14 +414,24 @@ class DeliveryWorker:
         )
 
     def _tell(self, done: RewardDetails, outcome: Outcome) -> None:
-        if outcome.status is RewardStatus.SENT:
-            self._notify(self._notifier.delivered, done)
-        elif outcome.status is RewardStatus.FAILED:
-            self._notify(self._notifier.failed, done, outcome.message or "")
-        elif outcome.status is RewardStatus.IN_DOUBT:
-            self._notify(self._notifier.in_doubt, done, outcome.message or "")
-        else:
+        if outcome.status is RewardStatus.QUEUED:
             self._notify(self._notifier.delayed, done, outcome.message or "")
+        elif self._told.take(done):
+            self._notify(self._tell_outcome, done)
+
+    def _tell_outcome(self, done: RewardDetails) -> None:
+        """Tell how a reward ended (taken with `ToldOutcomes.take`), then note it told."""
+        reason = done.reward.delivery_message or ""
+        if done.status is RewardStatus.SENT:
+            self._told.tell(done, lambda: self._notifier.delivered(done))
+        elif done.status is RewardStatus.FAILED:
+            self._told.tell(done, lambda: self._notifier.failed(done, reason))
+        else:
+            self._told.tell(done, lambda: self._notifier.in_doubt(done, reason))
+
+    def _tell_recovered(self, stale: list[RewardDetails]) -> None:
+        self._notifier.recovered_in_doubt(stale)
+        self._told.note_told(stale)
 
     # --- Xoxoday unreachable --------------------------------------------------------------
 
@@ -478,6 +524,30 @@ class DeliveryWorker:
             log.exception("could not post a delivery notification")
 
 
+def _transient(err: BaseException) -> bool:
+    """A database error that may pass (disk full, locked, connection lost), not one about
+    what was written."""
+    return isinstance(err, OperationalError | InterfaceError | OSError)
+
+
+def _simpler(outcome: Outcome) -> Iterator[Outcome]:
+    """Ever plainer versions of an outcome, for a ledger that refuses the full one."""
+    if outcome.status is RewardStatus.QUEUED:
+        yield replace(outcome, message=None)
+        return
+    plain = [RecipientResult(member=r.member, outcome=r.outcome) for r in outcome.recipients]
+    yield replace(outcome, message=None, response=None, recipients=tuple(plain))
+    if outcome.status is RewardStatus.SENT:
+        yield Outcome(RewardStatus.IN_DOUBT, "Xoxoday's answer could not be stored.")
+
+
+def _storable(value: str | None, limit: int = 2000) -> str | None:
+    """Text from Xoxoday as the ledger can hold it (no lone surrogates, not unbounded)."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "replace").decode("utf-8")[:limit]
+
+
 def _recipient_results(
     reward: RewardDetails, result: SendBalanceResult
 ) -> tuple[RecipientResult, ...]:
@@ -490,7 +560,7 @@ def _recipient_results(
             RecipientResult(
                 member=line.member,
                 outcome=RecipientOutcome.SENT,
-                unique_id=None if unique_id is None else str(unique_id),
+                unique_id=None if unique_id is None else _storable(str(unique_id), 100),
             )
         )
     return tuple(out)

@@ -152,8 +152,34 @@ class Notifier:
 
     # --- delivery outcomes ----------------------------------------------------------------
 
+    # Telling how a reward ended may run twice (a process stopped half-way: see
+    # `bot.rewards.told`), so each message is recorded with the reward once posted, and a
+    # message already recorded is not posted again.
+
+    def _posted(self, reward: RewardDetails) -> dict[str, set[str]]:
+        """The channels each kind of message about this reward was posted in."""
+        with self._store.read_session() as session:
+            found = message_repo.list_reward_messages(session, reward_id=reward.id)
+        posted: dict[str, set[str]] = {}
+        for message in found:
+            posted.setdefault(message.kind, set()).add(message.channel_id)
+        return posted
+
+    def _dm_once(
+        self,
+        reward: RewardDetails,
+        kind: str,
+        user_id: str,
+        payload: Mapping[str, Any],
+        posted: Mapping[str, set[str]],
+    ) -> None:
+        if self.dm_channel(user_id) in posted.get(kind, ()):
+            return
+        self._remember(reward, kind, self.dm(user_id, payload))
+
     def delivered(self, reward: RewardDetails) -> None:
         card = card_for(reward)
+        posted = self._posted(reward)
         for r in reward.recipients:
             if r.recipient.outcome != "sent":
                 continue
@@ -161,17 +187,13 @@ class Notifier:
             payload = reward_messages.recipient_dm(
                 reward=card, recipient_id=uid, tz=r.member.tz, sandbox=self._sandbox
             )
-            self._remember(reward, "recipient_dm", self.dm(uid, payload))
-        announced_in = self._announce(reward, card)
-        self.dm(
-            card.giver_id,
-            reward_messages.giver_confirmation(
-                reward=card,
-                tz=reward.giver.tz,
-                sandbox=self._sandbox,
-                announced_in=announced_in,
-            ),
+            self._dm_once(reward, "recipient_dm", uid, payload, posted)
+        announced = posted.get("announcement")
+        announced_in = next(iter(announced)) if announced else self._announce(reward, card)
+        payload = reward_messages.giver_confirmation(
+            reward=card, tz=reward.giver.tz, sandbox=self._sandbox, announced_in=announced_in
         )
+        self._dm_once(reward, "giver_told_sent", card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
@@ -191,23 +213,24 @@ class Notifier:
 
     def failed(self, reward: RewardDetails, reason: str) -> None:
         card = card_for(reward)
-        self.dm(
-            card.giver_id,
-            reward_messages.giver_failed(reward=card, tz=reward.giver.tz, sandbox=self._sandbox),
+        payload = reward_messages.giver_failed(
+            reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )
+        self._dm_once(reward, "giver_told_failed", card.giver_id, payload, self._posted(reward))
         self.on_change(people_of(reward))
 
     def in_doubt(self, reward: RewardDetails, reason: str) -> None:
         card = card_for(reward)
-        self.dm(
-            card.giver_id,
-            reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz, sandbox=self._sandbox),
+        posted = self._posted(reward)
+        payload = reward_messages.giver_in_doubt(
+            reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )
+        self._dm_once(reward, "giver_told_in_doubt", card.giver_id, payload, posted)
         for admin in self.admin_ids():
             payload = reward_messages.admin_in_doubt_alert(
                 reward=card, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
             )
-            self._remember(reward, "in_doubt_alert", self.dm(admin, payload))
+            self._dm_once(reward, "in_doubt_alert", admin, payload, posted)
         self.on_change([*people_of(reward), *self.admin_ids()])
 
     def delayed(self, reward: RewardDetails, reason: str) -> None:

@@ -11,6 +11,8 @@ the Slack request that asked for them, and heartbeats.
 - `link_batches.request_key`: the intake key of the command that asked for the batch, so a
   command resumed after a crash finds its batch instead of asking Xoxoday for links again.
 - `heartbeats`: each process's health check writes its row, proving the database takes writes.
+- `once_keys` of kind `outcome_told` for every reward already sent, failed or in doubt: those
+  were told; a crash between recording an outcome and telling it is now told at the next start.
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +22,7 @@ Create Date: 2026-12-01 09:00:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -63,9 +66,21 @@ def upgrade() -> None:
     with op.batch_alter_table("link_batches") as batch:
         batch.add_column(sa.Column("request_key", sa.String(length=255), nullable=True))
         batch.create_unique_constraint(op.f("uq_link_batches_request_key"), ["request_key"])
+    # Outcomes recorded before this revision were told when they happened: mark them told, so
+    # telling again the outcomes a crash left untold never repeats one of these.
+    op.execute(
+        sa.text(
+            "INSERT INTO once_keys (kind, key, created_at) "
+            "SELECT 'outcome_told', short_id || ':' || status, :now FROM rewards "
+            "WHERE status IN ('sent', 'failed', 'in_doubt')"
+        ).bindparams(
+            sa.bindparam("now", value=datetime.now(UTC), type_=sa.DateTime(timezone=True))
+        )
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM once_keys WHERE kind = 'outcome_told'")
     with op.batch_alter_table("link_batches") as batch:
         batch.drop_constraint(op.f("uq_link_batches_request_key"), type_="unique")
         batch.drop_column("request_key")
