@@ -36,9 +36,10 @@ from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from storage import Store, settings_log, store_from_settings
-from storage.health import describe, write_problem
-from storage.intake import IntakeJournal
+from storage.health import DAMAGED, describe, write_problem
+from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
+from storage.urls import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +130,23 @@ def _open_journal(store: Store, settings: Settings, *, worker_id: str) -> Intake
             return journal
         journal.stop()
     store.dispose()
+    url = journal_url(settings.DATABASE_URL)
+    journal_file = sqlite_path(url) if url else None
+    if problem == DAMAGED and journal_file is not None:
+        raise ConfigError(
+            f"DATABASE_URL: the intake journal {journal_file} is damaged. Move it aside and start "
+            "again: the bot starts a new one (requests the old one held unfinished are not "
+            "resumed; the ledger itself is untouched)."
+        )
     raise _cannot_write("the intake journal beside the database", problem)
 
 
 def _cannot_write(what: str, problem: str) -> ConfigError:
+    if problem == DAMAGED:
+        return ConfigError(
+            f"DATABASE_URL: {what} is damaged (its file is not a SQLite database). Restore it "
+            "from a backup, then start again."
+        )
     return ConfigError(
         f"DATABASE_URL: {what} can't take writes ({problem}). Free some disk space or fix its "
         "permissions, then start again."

@@ -45,6 +45,9 @@ def write_problem(engine: Engine, *, name: str) -> str | None:
     return None
 
 
+DAMAGED = "its file is damaged"
+
+
 def describe(err: BaseException) -> str:
     """A database error in a few words: the driver's first line, without SQL or parameters."""
     original = getattr(err, "orig", None) or err
@@ -56,4 +59,6 @@ def describe(err: BaseException) -> str:
         return "the disk is full"
     if "unable to open" in lowered:
         return "its file can't be opened"
+    if "not a database" in lowered or "malformed" in lowered:
+        return DAMAGED
     return text[:160] or type(original).__name__

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import queue
 import threading
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, Text, cast, delete, func, select, update
 
 from storage.errors import StorageError
 from storage.models import IntakeEntry
@@ -365,27 +366,39 @@ class IntakeJournal:
         """Unfinished entries, oldest first; with `stale_after`, only those nobody has touched
         for that long (another live process may still be working on the others) or whose
         claimant `abandoned(claimed_by, claimed_at)` says is gone."""
-        query = select(TABLE).where(TABLE.c.state == IntakeState.PENDING.value)
+        columns = [c for c in TABLE.c if c.name != "body"]
+        query = select(*columns, cast(TABLE.c.body, Text).label("body"))
+        query = query.where(TABLE.c.state == IntakeState.PENDING.value)
         query = query.order_by(TABLE.c.received_at, TABLE.c.id).limit(limit)
         with self._engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [
-            Pending(
-                entry_id=int(r["id"]),
-                key=str(r["key"]),
-                kind=str(r["kind"]),
-                user_id=str(r["user_id"] or ""),
-                body=dict(r["body"] or {}),
-                received_at=r["received_at"],
-                claimed_at=r["claimed_at"],
-                resumes=int(r["resumes"] or 0),
-                claimed_by=r["claimed_by"],
+        found = []
+        for r in rows:
+            if not (
+                stale_after is None
+                or r["claimed_at"] < utcnow() - stale_after
+                or (abandoned is not None and abandoned(r["claimed_by"], r["claimed_at"]))
+            ):
+                continue
+            body = _readable(r["body"])
+            if body is None:  # one damaged row must not keep the others from resuming
+                log.error("intake entry %s cannot be read; it is set aside", r["id"])
+                self.finish(int(r["id"]), outcome="unreadable")
+                continue
+            found.append(
+                Pending(
+                    entry_id=int(r["id"]),
+                    key=str(r["key"]),
+                    kind=str(r["kind"]),
+                    user_id=str(r["user_id"] or ""),
+                    body=body,
+                    received_at=r["received_at"],
+                    claimed_at=r["claimed_at"],
+                    resumes=int(r["resumes"] or 0),
+                    claimed_by=r["claimed_by"],
+                )
             )
-            for r in rows
-            if stale_after is None
-            or r["claimed_at"] < utcnow() - stale_after
-            or (abandoned is not None and abandoned(r["claimed_by"], r["claimed_at"]))
-        ]
+        return found
 
     def claim(self, entry: Pending) -> bool:
         """Take over a pending entry to resume it; False when another process took it first."""
@@ -443,3 +456,14 @@ def _same(value: Any) -> Any:
 
 
 __all__ = ["IntakeJournal", "IntakeUnavailable", "Pending", "Recorded", "journal_url"]
+
+
+def _readable(text: str | None) -> dict[str, Any] | None:
+    """A stored request body, or None when it is not the JSON object it was written as."""
+    if text is None:
+        return {}
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None

@@ -90,3 +90,25 @@ def test_a_command_resumed_after_its_response_url_expired_is_answered_by_dm(
     assert "reward" in told[0]
     assert len(serve.fake.responses(key)) == before  # the expired response_url was not used
     assert resumed(serve)
+
+
+def test_a_damaged_journal_is_named_in_one_line_and_a_new_one_starts_once_it_is_moved(
+    serve: ServeProcess,
+) -> None:
+    serve.driver.command(f"<@{MARIA}> 5 before the damage", user_id=BOB)
+    serve.wait_until(lambda: serve.statuses().get("sent") == 1, 30)
+    serve.kill()
+    journal = serve.db_path.with_name(serve.db_path.stem + ".intake.db")
+    journal.write_bytes(b"this is not a database" * 200)
+    for stale in journal.parent.glob(journal.name + "-*"):  # its -wal and -shm
+        stale.unlink()
+    ran = serve.run_once("serve", "--port", "0", "--no-scheduler")
+    assert ran.returncode == 2
+    (line,) = [line for line in ran.stderr.strip().splitlines() if "rewardbot:" in line]
+    assert journal.name in line
+    assert "is damaged. Move it aside" in line and "Traceback" not in ran.stderr
+    journal.rename(journal.with_name("moved-aside.intake.db"))
+    serve.start()
+    serve.driver.command(f"<@{MARIA}> 5 after the damage", user_id=BOB)
+    serve.wait_until(lambda: serve.statuses().get("sent") == 2, 30)
+    assert len(serve.sends()) == 2

@@ -141,3 +141,21 @@ def test_a_nul_in_a_body_is_stored_on_both_databases(journal: IntakeJournal) -> 
     journal.record(key="nul", kind="command:/reward", user_id="U2", body=body)
     (pending,) = journal.pending()
     assert pending.body["text"] == "thanks \u0000 there"
+
+
+def test_a_damaged_entry_is_set_aside_and_the_others_still_resume(
+    journal: IntakeJournal,
+) -> None:
+    bad = journal.record(key="k-bad", kind="command:/reward", user_id="U2", body=BODY)
+    good = journal.record(key="k-good", kind="command:/reward", user_id="U2", body=BODY)
+    sqlite = journal.engine.dialect.name == "sqlite"
+    damaged = '\'{"text": "cut off\'' if sqlite else "CAST('[\"not an object\"]' AS JSON)"
+    with journal.engine.begin() as conn:  # a row damaged by hand or by the disk
+        conn.exec_driver_sql(f"UPDATE intake SET body = {damaged} WHERE id = {bad.entry_id}")
+    assert [p.entry_id for p in journal.pending()] == [good.entry_id]
+    journal.stop()
+    with journal.engine.connect() as conn:
+        state, outcome = conn.exec_driver_sql(
+            f"SELECT state, outcome FROM intake WHERE id = {bad.entry_id}"
+        ).one()
+    assert (state, outcome) == ("done", "unreadable")
