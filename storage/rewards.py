@@ -586,7 +586,8 @@ def untold_outcomes(
     session: Session, *, ended_before: datetime, ended_after: datetime, limit: int = 50
 ) -> list[RewardDetails]:
     """Rewards sent, failed or in doubt between the two times whose outcome nobody has been
-    told yet (no once-key `TOLD_KIND`): a process stopped between recording and telling."""
+    told yet (no once-key `TOLD_KIND`): a process stopped between recording and telling.
+    Settled rewards are left out: the admin's settling tells them."""
     told = (
         select(OnceKey.key)
         .where(OnceKey.kind == TOLD_KIND)
@@ -597,6 +598,7 @@ def untold_outcomes(
         .where(Reward.status.in_([s.value for s in TOLD_STATUSES]))  # type: ignore[attr-defined]
         .where(Reward.updated_at < ended_before)  # type: ignore[operator]
         .where(Reward.updated_at >= ended_after)  # type: ignore[operator]
+        .where(Reward.settled_at.is_(None))  # type: ignore[union-attr]  # told by the settling
         .where(~told.exists())
         .order_by(Reward.id)  # type: ignore[arg-type]
         .limit(limit)

@@ -52,11 +52,14 @@ RECORD_RETRY_FIRST, RECORD_RETRY_MAX, RECORD_RETRY_WHEN_STOPPING = 0.5, 30.0, 10
 
 
 class DeliveryNotifier(Protocol):
-    def delivered(self, reward: RewardDetails) -> None: ...
+    """Tells people about deliveries. `again`: this outcome may have been told in part before
+    (a process stopped while telling it); post only what was not posted then."""
 
-    def failed(self, reward: RewardDetails, reason: str) -> None: ...
+    def delivered(self, reward: RewardDetails, *, again: bool = False) -> None: ...
 
-    def in_doubt(self, reward: RewardDetails, reason: str) -> None: ...
+    def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None: ...
+
+    def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None: ...
 
     def delayed(self, reward: RewardDetails, reason: str) -> None: ...
 
@@ -162,7 +165,7 @@ class DeliveryWorker:
                 reward.short_id,
                 reward.status.value,
             )
-            self._notify(self._tell_outcome, reward)
+            self._notify(self._tell_outcome, reward, again=True)
         return len(untold)
 
     def start(self) -> None:
@@ -419,15 +422,15 @@ class DeliveryWorker:
         elif self._told.take(done):
             self._notify(self._tell_outcome, done)
 
-    def _tell_outcome(self, done: RewardDetails) -> None:
+    def _tell_outcome(self, done: RewardDetails, *, again: bool = False) -> None:
         """Tell how a reward ended (taken with `ToldOutcomes.take`), then note it told."""
-        reason = done.reward.delivery_message or ""
+        reason, notifier = done.reward.delivery_message or "", self._notifier
         if done.status is RewardStatus.SENT:
-            self._told.tell(done, lambda: self._notifier.delivered(done))
+            self._told.tell(done, lambda: notifier.delivered(done, again=again))
         elif done.status is RewardStatus.FAILED:
-            self._told.tell(done, lambda: self._notifier.failed(done, reason))
+            self._told.tell(done, lambda: notifier.failed(done, reason, again=again))
         else:
-            self._told.tell(done, lambda: self._notifier.in_doubt(done, reason))
+            self._told.tell(done, lambda: notifier.in_doubt(done, reason, again=again))
 
     def _tell_recovered(self, stale: list[RewardDetails]) -> None:
         self._notifier.recovered_in_doubt(stale)

@@ -156,8 +156,11 @@ class Notifier:
     # `bot.rewards.told`), so each message is recorded with the reward once posted, and a
     # message already recorded is not posted again.
 
-    def _posted(self, reward: RewardDetails) -> dict[str, set[str]]:
-        """The channels each kind of message about this reward was posted in."""
+    def _posted(self, reward: RewardDetails, again: bool) -> dict[str, set[str]]:
+        """The channels each kind of message about this reward was posted in (when telling it
+        `again`; the first time nothing was)."""
+        if not again:
+            return {}
         with self._store.read_session() as session:
             found = message_repo.list_reward_messages(session, reward_id=reward.id)
         posted: dict[str, set[str]] = {}
@@ -177,9 +180,9 @@ class Notifier:
             return
         self._remember(reward, kind, self.dm(user_id, payload))
 
-    def delivered(self, reward: RewardDetails) -> None:
+    def delivered(self, reward: RewardDetails, *, again: bool = False) -> None:
         card = card_for(reward)
-        posted = self._posted(reward)
+        posted = self._posted(reward, again)
         for r in reward.recipients:
             if r.recipient.outcome != "sent":
                 continue
@@ -211,17 +214,18 @@ class Notifier:
         log.warning("could not announce reward %s in %s: %s", card.short_id, channel, result)
         return None
 
-    def failed(self, reward: RewardDetails, reason: str) -> None:
+    def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
         payload = reward_messages.giver_failed(
             reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )
-        self._dm_once(reward, "giver_told_failed", card.giver_id, payload, self._posted(reward))
+        posted = self._posted(reward, again)
+        self._dm_once(reward, "giver_told_failed", card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
-    def in_doubt(self, reward: RewardDetails, reason: str) -> None:
+    def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
-        posted = self._posted(reward)
+        posted = self._posted(reward, again)
         payload = reward_messages.giver_in_doubt(
             reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )

@@ -11,6 +11,7 @@ from sqlmodel import select
 from storage import once
 from storage import rewards as reward_repo
 from storage.models import OnceKey, Reward
+from storage.states import RewardStatus
 from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness
 
 
@@ -33,7 +34,7 @@ def test_telling_a_sent_reward_again_posts_nothing_twice(bot: BotHarness) -> Non
     reward = details(bot, "telling twice")
     bot.wait(lambda: _told(bot, reward))
     assert counts(bot) == (1, 1, 1)
-    bot.runtime.notifier.delivered(reward)
+    bot.runtime.notifier.delivered(reward, again=True)
     assert counts(bot) == (1, 1, 1)
 
 
@@ -72,6 +73,29 @@ def test_admins_hear_of_an_outcome_in_doubt_once(bot: BotHarness) -> None:
     reward = details(bot, "lost answer")
     bot.wait(lambda: _told(bot, reward))
     alerts = len(bot.dm_texts(ADMIN))
-    bot.runtime.notifier.in_doubt(reward, "")
+    bot.runtime.notifier.in_doubt(reward, "", again=True)
     assert len(bot.dm_texts(ADMIN)) == alerts
     assert len([t for t in bot.dm_texts(BOB) if "being checked" in t]) == 1
+
+
+def test_a_settled_reward_is_told_by_its_settling_not_again(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("sendBalance", drop_after_apply=True, count=1)
+    bot.driver.command(f"<@{MARIA}> 10 settled later", user_id=BOB)
+    reward = bot.wait(lambda: _in_doubt(bot, "settled later"))
+    bot.wait(lambda: _told(bot, reward))
+    with bot.runtime.store.session() as session:
+        reward_repo.settle_in_doubt(
+            session,
+            reward_id=reward.id,
+            outcome=RewardStatus.FAILED,
+            actor=ADMIN,
+            reason="checked with Xoxoday",
+        )
+    assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0
+
+
+def _in_doubt(bot: BotHarness, citation: str) -> reward_repo.RewardDetails | None:
+    with bot.runtime.store.read_session() as session:
+        ids = session.exec(select(Reward.id).where(Reward.citation == citation)).all()
+        found = [reward_repo.details_by_id(session, i) for i in ids]
+    return found[0] if found and found[0].status is RewardStatus.IN_DOUBT else None

@@ -73,9 +73,7 @@ def upgrade() -> None:
             "INSERT INTO once_keys (kind, key, created_at) "
             "SELECT 'outcome_told', short_id || ':' || status, :now FROM rewards "
             "WHERE status IN ('sent', 'failed', 'in_doubt')"
-        ).bindparams(
-            sa.bindparam("now", value=datetime.now(UTC), type_=sa.DateTime(timezone=True))
-        )
+        ).bindparams(sa.bindparam("now", value=datetime.now(UTC), type_=sa.DateTime(timezone=True)))
     )
 
 
