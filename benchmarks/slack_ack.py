@@ -17,6 +17,9 @@ injected on every answer), and the server under test:
 
 Each round measures a fresh bare process, then a fresh bot on a fresh database; the machine is
 shared and a single round moves by ±20%, so the ratios reported are the medians of the rounds.
+With two CPUs or more, the server under test (bare or bot) runs on a CPU of its own and the load
+and the services on the others: otherwise the load generator takes the server's time, and on a
+two-CPU machine single rounds swung from x0.85 to x1.9.
 Prints:
 1. ack latency (signed request sent → HTTP response) p50 / p90 / p99 of the bare app and of the
    bot, the server's CPU per command, and bot/bare ratios (target p50 and p99 <= 1.2; a bot p99
@@ -186,6 +189,26 @@ def run_bare(args: argparse.Namespace) -> int:
 # ─── child processes ───────────────────────────────────────────────────────────────────────
 
 
+def cpu_split() -> tuple[set[int], set[int]] | None:
+    """(the server's CPUs, everyone else's) when there are at least two: the server under test
+    gets one of its own, the load and the services the rest, so the load generator does not
+    steal the server's time and the bare app and the bot are measured on equal footing."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2:
+        return None
+    return {cpus[-1]}, set(cpus[:-1])
+
+
+def _pinned(cpus: set[int] | None) -> Callable[[], None] | None:
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+SPLIT = cpu_split()
+SERVER_CPUS, OTHER_CPUS = SPLIT if SPLIT else (None, None)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -266,6 +289,7 @@ def start_bare(tmp: Path, services: dict[str, Any]) -> tuple[subprocess.Popen[by
             stderr=subprocess.STDOUT,
             env=child_env(),
             cwd=tmp,
+            preexec_fn=_pinned(SERVER_CPUS),
         )
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, proc, log)
@@ -299,6 +323,7 @@ def start_bot(
             stderr=subprocess.STDOUT,
             env=env,
             cwd=tmp,  # no .env from the repo or the caller's directory
+            preexec_fn=_pinned(SERVER_CPUS),
         )
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, proc, log)
@@ -508,6 +533,7 @@ def start_services(tmp: Path, latency_ms: int) -> tuple[subprocess.Popen[str], d
             env=child_env(),
             cwd=tmp,
             text=True,
+            preexec_fn=_pinned(OTHER_CPUS),
         )
     return proc, read_json_line(proc, START_TIMEOUT)
 
@@ -598,7 +624,13 @@ def run_benchmark(args: argparse.Namespace) -> int:
                 f"{args.commands} signed /reward commands, {args.concurrency} in flight, Plum "
                 f"sandbox latency {args.latency_ms} ms; each server first gets "
                 f"{2 * args.concurrency} `/reward help` to warm up; {args.rounds} round(s) of "
-                "bare then bot, each on a fresh process (and database)"
+                "bare then bot, each on a fresh process (and database); "
+                + (
+                    f"the server under test on CPU {sorted(SERVER_CPUS)}, the load and the "
+                    f"services on {sorted(OTHER_CPUS or ())}"
+                    if SERVER_CPUS
+                    else "one CPU shared by all"
+                )
             )
             print("1. ack latency (signed request sent → HTTP response):")
             rounds: list[tuple[float, float, float]] = []
@@ -793,6 +825,8 @@ def main() -> int:
         return run_bare(args)
     if args.commands < 1 or args.concurrency < 1:
         parser.error("--commands and --concurrency must be positive")
+    if OTHER_CPUS:
+        os.sched_setaffinity(0, OTHER_CPUS)  # the load, off the server's CPU
     if args.kill_after is not None:
         if not 0 < args.kill_after < args.commands:
             parser.error("--kill-after must be between 0 and --commands")
