@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bot.plum import FileTokenStore, PlumClient, Recipient
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 
 LATENCY_MS = 100
 

@@ -58,9 +58,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.fakeslack import payloads
-from bot.fakeslack.signing import sign_request
-from bot.fakeslack.workspace import Workspace
+from bot.simulators.fakeslack import payloads
+from bot.simulators.fakeslack.signing import sign_request
+from bot.simulators.fakeslack.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SIGNING_SECRET = "bench-signing-secret"
@@ -115,8 +115,8 @@ def pair(i: int, pool: list[str]) -> tuple[str, str]:
 
 
 def run_services(args: argparse.Namespace) -> int:
-    from bot.fakeslack import FakeSlack
-    from bot.plum.sandbox import SandboxServer
+    from bot.simulators.fakeslack import FakeSlack
+    from bot.simulators.plum_sandbox import SandboxServer
 
     fake = FakeSlack(workspace=bench_workspace(), bot_token=BOT_TOKEN).start()
     sandbox = SandboxServer(rate_limits=False, log_level="error").start()

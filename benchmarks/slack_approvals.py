@@ -45,8 +45,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.fakeslack import FakeSlack, SlackDriver, Workspace  # noqa: E402
-from bot.plum.sandbox import SandboxServer  # noqa: E402
+from bot.simulators.fakeslack import FakeSlack, SlackDriver, Workspace  # noqa: E402
+from bot.simulators.plum_sandbox import SandboxServer  # noqa: E402
 from bot.slack.ids import ActionId  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"

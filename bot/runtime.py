@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -26,7 +26,6 @@ from sqlalchemy.exc import DBAPIError
 from bot.foreground import Foreground
 from bot.plum import PlumClient, PlumError, TokenStoreError, build_client
 from bot.plum.builder import sandbox_credentials
-from bot.plum.sandbox import SandboxServer
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.redelivery import RetryPlan
@@ -40,6 +39,9 @@ from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
 from storage.urls import sqlite_path
+
+if TYPE_CHECKING:
+    from bot.simulators.plum_sandbox import SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ class Runtime:
     approvals: ApprovalService
     intake: Intake
     foreground: Foreground
-    sandbox: SandboxServer | None = None
+    sandbox: SandboxServer | None = None  # the embedded Plum sandbox (PLUM_BASE_URL=sandbox)
     extras: dict[str, Any] = field(default_factory=dict)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Work done after Slack has its ack (giving from a slash command). One thread: SQLite has
@@ -197,6 +199,8 @@ class Runtime:
         if plum is None:
             base_url = None
             if settings.uses_sandbox:
+                from bot.simulators.plum_sandbox import SandboxServer  # only when asked for
+
                 client_id, client_secret = sandbox_credentials(settings)
                 sandbox = SandboxServer(
                     client_id=client_id,

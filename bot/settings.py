@@ -12,12 +12,12 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.errors import ConfigError
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SANDBOX = "sandbox"
-
-
-class ConfigError(Exception):
-    """A setting has a bad value. The message names the variable and is safe to print."""
 
 
 def _split_csv(value: object) -> object:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.settings import ConfigError
+from bot.core.errors import ConfigError
 
 
 class StorageError(Exception):

@@ -1,6 +1,6 @@
 """`DatabaseTokenStore`: Plum tokens kept in the database, encrypted with ENCRYPTION_KEY.
 
-Implements `bot.plum.tokens.TokenStore`. `save` commits before returning. `refresh_lock` is
+Implements `bot.core.tokens.TokenStore`. `save` commits before returning. `refresh_lock` is
 exclusive across threads and processes: a session-level advisory lock on a dedicated connection
 on PostgreSQL, an exclusive `flock` on `<database>.tokens.lock` on SQLite (holding SQLite's write
 lock for the length of an HTTP refresh would stall every other write, including `save`).
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.plum.tokens import TokenSet
+from bot.core.tokens import TokenSet
 from storage._sql import insert_for
 from storage.crypto import Crypto
 from storage.models import PlumToken

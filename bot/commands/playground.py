@@ -1,6 +1,7 @@
 """`rewardbot playground`: the bot, the Plum sandbox and a stand-in Slack on one local page.
 
-Nothing is read from `.env`: the playground's settings are fixed (bot/playground/config.py).
+Nothing is read from `.env`: the playground's settings are fixed
+(bot/simulators/playground/config.py).
 The ledger and the sandbox's account live in --state-dir (default ./playground-data); the
 Slack side (messages, DMs, modals) is in memory and starts empty on each run.
 """
@@ -35,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.playground.server import Playground, PlaygroundError
+    from bot.simulators.playground.server import Playground, PlaygroundError
 
     if not 0 <= args.port <= 65535:
         raise SystemExit("rewardbot playground: --port must be 0 to 65535")

@@ -59,7 +59,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _check_sandbox(settings: Settings) -> int:
-    from bot.plum.sandbox import SandboxServer
+    from bot.simulators.plum_sandbox import SandboxServer
 
     print(
         "PLUM_BASE_URL is 'sandbox': checking against the embedded Plum sandbox "

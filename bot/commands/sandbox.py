@@ -9,8 +9,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.plum.sandbox import SandboxServer, parse_fault_spec
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -54,6 +52,8 @@ def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.simulators.plum_sandbox import SandboxServer, parse_fault_spec
+
     server = SandboxServer(
         client_id=args.client_id,
         client_secret=args.client_secret,

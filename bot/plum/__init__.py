@@ -9,6 +9,7 @@
 `build_client(settings, ...)` builds one from the PLUM_* settings.
 """
 
+from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum.builder import build_client, default_token_path
 from bot.plum.client import PlumClient
 from bot.plum.errors import (
@@ -66,7 +67,6 @@ from bot.plum.models import (
     UserBalance,
     Voucher,
 )
-from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 __all__ = [
     "AccountDisabledError",

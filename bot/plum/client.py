@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
+from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum import parse
 from bot.plum.errors import (
     DuplicatePoNumberError,
@@ -48,7 +49,6 @@ from bot.plum.operations import OPERATIONS
 from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
 from bot.plum.requester import Requester
 from bot.plum.retry import RetryPolicy
-from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 

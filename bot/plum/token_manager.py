@@ -19,8 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError, scrub
-from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.fakeslack import FakeSlack
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.conftest import fake, sandbox
 from tests.storage.support import (

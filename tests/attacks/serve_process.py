@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bot.fakeslack import FakeSlack, SlackDriver
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack, SlackDriver
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.e2e.harness import ADMIN, APPROVER, BOT_TOKEN, SIGNING_SECRET, message_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.fakeslack import FakeSlack, Workspace, payloads, sign_request
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack, Workspace, payloads, sign_request
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import ADMIN, SIGNING_SECRET, message_text

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import BOB, MARIA
 

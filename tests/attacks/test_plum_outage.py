@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess, free_port
 from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, message_text
 

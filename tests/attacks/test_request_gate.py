@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import pytest
 
-from bot.fakeslack import sign_request
+from bot.simulators.fakeslack import sign_request
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import BOB, MARIA, SIGNING_SECRET
 

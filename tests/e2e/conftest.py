@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeslack import FakeSlack, Workspace
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack, Workspace
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.e2e.harness import BotHarness
 
 

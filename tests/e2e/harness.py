@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.app import build_app
-from bot.fakeslack import FakeSlack, SlackDriver
-from bot.fakeslack.server import ServerThread
-from bot.plum.sandbox import SandboxServer
 from bot.runtime import Runtime
 from bot.settings import load_settings
+from bot.simulators.fakeslack import FakeSlack, SlackDriver
+from bot.simulators.fakeslack.server import ServerThread
+from bot.simulators.plum_sandbox import SandboxServer
 from bot.web import create_web_app
 
 SIGNING_SECRET = "e2e-signing-secret"

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.fakeslack import FakeSlack
+from bot.simulators.fakeslack import FakeSlack
 from bot.slack.ids import ActionId, BlockId
 from storage import audit
 from storage import rewards as reward_repo

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from storage import rewards as reward_repo
 from storage.audit import AuditAction
 from storage.models import AuditEvent, Reward

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlmodel import func, select
 
-from bot.fakeslack import sign_request
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import sign_request
+from bot.simulators.plum_sandbox import SandboxServer
 from storage.models import Reward
 from tests.e2e.harness import BOB, MARIA, SIGNING_SECRET, BotHarness
 

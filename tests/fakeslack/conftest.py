@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.fakeslack import FakeSlack
+from bot.simulators.fakeslack import FakeSlack
 
 TOKEN = "xoxb-fake"
 

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.fakeslack import FakeSlack, SlackDriver, sign_request
-from bot.fakeslack.server import ServerThread
+from bot.simulators.fakeslack import FakeSlack, SlackDriver, sign_request
+from bot.simulators.fakeslack.server import ServerThread
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-fake"

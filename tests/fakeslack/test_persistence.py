@@ -16,9 +16,9 @@ import httpx
 import pytest
 from slack_sdk import WebClient
 
-from bot.fakeslack import FakeSlack, Workspace
-from bot.fakeslack.sqlite_store import SqliteWorkspaceStore
-from bot.fakeslack.store import Kind, Record
+from bot.simulators.fakeslack import FakeSlack, Workspace
+from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
+from bot.simulators.fakeslack.store import Kind, Record
 
 TOKEN = "xoxb-fake"
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Thanks*, <@UMARIA01>!"}}]
@@ -185,7 +185,7 @@ def test_a_failing_store_is_said_once_and_the_workspace_keeps_working(
     ws.attach(store)
     ws.post_message(channel="C0GENERAL", text="saved")
     store.close()
-    with caplog.at_level(logging.ERROR, logger="bot.fakeslack.sqlite_store"):
+    with caplog.at_level(logging.ERROR, logger="bot.simulators.fakeslack.sqlite_store"):
         for text in ("lost 1", "lost 2"):
             ws.post_message(channel="C0GENERAL", text=text)
     assert [m["text"] for m in ws.messages("C0GENERAL")] == ["saved", "lost 1", "lost 2"]
@@ -217,7 +217,7 @@ def test_timestamps_stay_ahead_of_the_restored_ones_when_the_clock_goes_back(
     with running(path) as (fake, _client):
         last = fake.workspace.post_message(channel="C0GENERAL", text="before")["ts"]
     clock = SimpleNamespace(time=lambda: float(last) - 3600, monotonic=time.monotonic)
-    monkeypatch.setattr("bot.fakeslack.workspace.time", clock)
+    monkeypatch.setattr("bot.simulators.fakeslack.workspace.time", clock)
     after = restored(path)
     posted = after.post_message(channel="C0GENERAL", text="an hour earlier, says the clock")
     assert float(posted["ts"]) > float(last)

@@ -6,7 +6,7 @@ import time
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.fakeslack import sign_request
+from bot.simulators.fakeslack import sign_request
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BODY = b"token=x&team_id=T0001&command=%2Freward&text=%3C%40UMARIA01%3E+50"

@@ -13,8 +13,8 @@ from slack_sdk.webhook import WebhookClient
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from bot.fakeslack import FakeSlack, Workspace
-from bot.fakeslack.server import ServerThread
+from bot.simulators.fakeslack import FakeSlack, Workspace
+from bot.simulators.fakeslack.server import ServerThread
 
 MODAL = {
     "type": "modal",

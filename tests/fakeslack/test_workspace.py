@@ -12,7 +12,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.fakeslack import FakeSlack, Workspace
+from bot.simulators.fakeslack import FakeSlack, Workspace
 
 MODAL: dict[str, Any] = {
     "type": "modal",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.fakeslack import FakeSlack, Workspace
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack, Workspace
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.e2e.harness import BotHarness
 from tests.jobs.support import T0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from bot.slack.ids import ActionId
 from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, actions_in, message_text
 from tests.jobs.support import dms, give, run_job, wait_status

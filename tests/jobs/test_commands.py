@@ -17,12 +17,12 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.cli import build_parser, main
 from bot.commands.clock import run_clock
-from bot.fakeslack import FakeSlack
 from bot.jobs import registry
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.registry import JOBS, load_jobs
-from bot.plum.sandbox import SandboxServer
 from bot.settings import load_settings
+from bot.simulators.fakeslack import FakeSlack
+from bot.simulators.plum_sandbox import SandboxServer
 from storage import jobs as job_repo
 from storage import store_from_settings
 from storage.migrations import ensure_current

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from bot.fakeslack import FakeSlack, Workspace
 from bot.jobs.base import JobContext
 from bot.jobs.chart import HEIGHT_PX, WIDTH_PX, chart_alt_text, chart_title, weekly_points_chart
 from bot.jobs.registry import JOBS
 from bot.jobs.scheduler import execute
 from bot.jobs.weekly_summary import JOB, reported_week, week_bounds
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.fakeslack import FakeSlack, Workspace
+from bot.simulators.plum_sandbox import SandboxServer
 from bot.slack.blocks.common import SANDBOX_NOTICE, money
 from storage import members, rewards
 from storage.rewards import RecipientResult

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.playground.server import Playground
+from bot.simulators.playground.server import Playground
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

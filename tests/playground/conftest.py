@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.playground.server import Playground
+from bot.simulators.playground.server import Playground
 from tests.playground.browser import CHROMIUM, CHROMIUM_ARGS, SlackPage
 
 REPO = Path(__file__).resolve().parents[2]

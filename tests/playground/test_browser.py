@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.playground.server import Playground
+from bot.simulators.playground.server import Playground
 from tests.e2e.harness import ADMIN, BOB, MARIA
 from tests.playground.browser import SlackPage, expect
 
@@ -145,7 +145,7 @@ def test_global_shortcut_opens_the_form(slack: SlackPage) -> None:
 
 
 def test_run_a_scheduled_job_now(slack: SlackPage) -> None:
-    from bot.playground.jobs import available_jobs
+    from bot.simulators.playground.jobs import available_jobs
 
     slack.open(ADMIN)
     if available_jobs() is None:  # a build without the jobs registry shows no control

@@ -3,7 +3,7 @@ client refuses before anything reaches the bot."""
 
 from __future__ import annotations
 
-from bot.playground.forms import (
+from bot.simulators.playground.forms import (
     NOT_A_NUMBER,
     NOT_WHOLE,
     REQUIRED,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.playground.server import SLACK_DATABASE, Playground, PlaygroundError
+from bot.simulators.playground.server import SLACK_DATABASE, Playground, PlaygroundError
 from tests.e2e.harness import BOB, CHEN, MARIA, message_text
 
 ANNOUNCED = "rewarded <@UCHEN001>"

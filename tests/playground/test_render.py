@@ -6,7 +6,7 @@ import json
 import re
 from html import unescape
 
-from bot.playground.render import Directory, InputState, blocks_html, mrkdwn
+from bot.simulators.playground.render import Directory, InputState, blocks_html, mrkdwn
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 
 NAMES = Directory(

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.playground.server import Playground, PlaygroundError
+from bot.simulators.playground.server import Playground, PlaygroundError
 from tests.e2e.harness import BOB, CHEN, MARIA, message_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_live_updates_wait_for_a_change(playground: Playground) -> None:
 
 
 def test_jobs_run_now(playground: Playground) -> None:
-    from bot.playground.jobs import available_jobs
+    from bot.simulators.playground.jobs import available_jobs
 
     jobs = available_jobs()
     page = httpx.get(playground.url, params={"as": BOB}, timeout=10).text

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from bot.cli import build_parser
-from bot.fakeslack import Workspace
-from bot.playground import config
-from bot.playground.composing import Typed, encode, parse
-from bot.playground.jobs import describe
-from bot.playground.pages import SHORTCUT_NAMES
+from bot.simulators.fakeslack import Workspace
+from bot.simulators.playground import config
+from bot.simulators.playground.composing import Typed, encode, parse
+from bot.simulators.playground.jobs import describe
+from bot.simulators.playground.pages import SHORTCUT_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 HANDLES = {"maria": "UMARIA01", "chen": "UCHEN001"}

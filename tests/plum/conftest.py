@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.plum import PlumClient
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.plum.memory_store import MemoryStore
 
 CLIENT_ID = "sandbox"

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.plum.tokens import TokenSet
+from bot.core.tokens import TokenSet
 
 
 class MemoryStore:

@@ -15,7 +15,7 @@ from bot.plum import (
     TokenSet,
     TokenStoreError,
 )
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.plum.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,

@@ -12,7 +12,10 @@ from bot.plum import PlumError, Recipient
 from tests.plum.conftest import CLIENT_SECRET, dashboard_refresh_token
 from tests.plum.memory_store import MemoryStore
 
-SANDBOX_LOGGERS = ("bot.plum.sandbox", "uvicorn")  # the server's own logs are not the client's
+SANDBOX_LOGGERS = (
+    "bot.simulators.plum_sandbox",
+    "uvicorn",
+)  # the server's own logs are not the client's
 
 
 def test_no_secret_reaches_logs_or_errors(srv, make_client, fake_time, caplog):

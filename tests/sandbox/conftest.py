@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 
 QUERY_TAGS = {
     "getFilters": ("plumProAPI.mutation.getFilters", "plumProAPI"),

@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.sandbox.conftest import Api
 
 

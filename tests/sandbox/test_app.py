@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from bot.plum.sandbox import SandboxContext, create_app
+from bot.simulators.plum_sandbox import SandboxContext, create_app
 from tests.sandbox.conftest import Api
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.sandbox.conftest import Api, FakeClock
 
 CREDS = {"grant_type": "client_credentials", "client_id": "sandbox", "client_secret": "sandbox"}

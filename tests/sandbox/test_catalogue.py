@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.plum.sandbox import SandboxServer
-from bot.plum.sandbox.catalogue import PRODUCTS
+from bot.simulators.plum_sandbox import SandboxServer
+from bot.simulators.plum_sandbox.catalogue import PRODUCTS
 from tests.sandbox.conftest import Api
 
 

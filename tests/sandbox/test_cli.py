@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.cli import main
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.plum.sandbox import SandboxServer
+from bot.simulators.plum_sandbox import SandboxServer
 from tests.sandbox.conftest import Api, SpecValidator
 
 pytestmark = pytest.mark.shared

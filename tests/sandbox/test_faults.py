@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.plum.sandbox import Faults, FaultSpec, SandboxServer, parse_fault_spec
+from bot.simulators.plum_sandbox import Faults, FaultSpec, SandboxServer, parse_fault_spec
 from tests.sandbox.conftest import Api
 
 USER = {"user_data": {"email": "nobody@example.com"}}

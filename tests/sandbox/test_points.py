@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.plum.sandbox import SandboxServer
-from bot.plum.sandbox.state import StateError
+from bot.simulators.plum_sandbox import SandboxServer
+from bot.simulators.plum_sandbox.state import StateError
 from tests.sandbox.conftest import Api, FakeClock
 
 

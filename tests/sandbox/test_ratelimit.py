@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.plum.sandbox import SandboxServer
-from bot.plum.sandbox.ratelimit import LIMITS_PER_MINUTE
+from bot.simulators.plum_sandbox import SandboxServer
+from bot.simulators.plum_sandbox.ratelimit import LIMITS_PER_MINUTE
 from tests.sandbox.conftest import Api, FakeClock
 
 

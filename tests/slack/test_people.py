@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from bot.fakeslack import FakeSlack, Workspace
 from bot.settings import load_settings
+from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.slack import people as people_module
 from bot.slack.people import People, UnknownSlackUser
 from storage import open_store

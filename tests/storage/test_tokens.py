@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bot.plum.tokens import TokenSet, TokenStore
+from bot.core.tokens import TokenSet, TokenStore
 from storage.tokens import DatabaseTokenStore
 from tests.storage.support import TEST_ENCRYPTION_KEY, TestDatabase
 

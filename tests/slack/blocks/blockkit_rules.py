@@ -1,6 +1,7 @@
 """A strict Block Kit checker for the builders' output, from Slack's Block Kit reference.
 
-Stricter than the fake Slack server's (`bot.fakeslack.blockkit`), which the helpers also run:
+Stricter than the fake Slack server's (`bot.simulators.fakeslack.blockkit`), which the helpers
+also run:
 element-level rules (number, text and select inputs, checkboxes, confirm dialogs), ids that
 come from `bot.slack.ids`, text objects that are well formed mrkdwn (no cut `<…>` or `&…;`),
 and a bound on a message's whole text.
@@ -19,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from bot.fakeslack import blockkit as fake_rules
+from bot.simulators.fakeslack import blockkit as fake_rules
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 ACTION_IDS = {str(a) for a in ActionId}

@@ -1,0 +1,417 @@
+"""The page's HTML, piece by piece: the person picker, the sidebar, a conversation (messages
+and the visitor's ephemerals), the App Home, the open modal, the sandbox's view and the jobs.
+
+Each piece is a pure function of what it shows (a `Screen` plus data read from the fake
+workspace), so the full page and the live updates (`/ui/pane`) render the same HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.simulators.playground.jobs import JobInfo
+from bot.simulators.playground.render import Directory, InputState, blocks_html, esc, mrkdwn, plain
+from bot.simulators.playground.sandbox_view import SandboxView
+from bot.slack.ids import SHORTCUT_TYPES, Shortcut
+
+# The names Slack shows for the shortcuts (manifest.yml; a test keeps them equal).
+SHORTCUT_NAMES: Mapping[Shortcut, str] = {
+    Shortcut.SEND_REWARD: "Send a reward",
+    Shortcut.REWARD_MESSAGE: "Reward this message",
+}
+GLOBAL_SHORTCUTS = [s for s, kind in SHORTCUT_TYPES.items() if kind == "global"]
+MESSAGE_SHORTCUTS = [s for s, kind in SHORTCUT_TYPES.items() if kind == "message"]
+
+DM = "dm"
+HOME = "home"
+SANDBOX = "sandbox"
+JOBS = "jobs"
+TOOLS = (SANDBOX, JOBS)
+APP_NAME = "Rewards"  # manifest.yml display name
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+
+
+@dataclass(frozen=True)
+class Screen:
+    me: Mapping[str, Any]  # the workspace user the visitor is
+    view: str  # a channel id, DM, HOME, SANDBOX or JOBS
+    names: Directory
+    role: str
+
+    @property
+    def user_id(self) -> str:
+        return str(self.me["id"])
+
+    @property
+    def tz(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(str(self.me.get("tz") or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def link(self, view: str) -> str:
+        return "/?" + urlencode({"as": self.user_id, "view": view})
+
+
+# ── small pieces ─────────────────────────────────────────────────────────────────────────
+
+
+def _color(user_id: str) -> str:
+    hue = int(hashlib.sha1(user_id.encode()).hexdigest()[:4], 16) % 360
+    return f"hsl({hue} 45% 42%)"
+
+
+def avatar(user_id: str, names: Directory, *, bot: bool = False) -> str:
+    if bot:
+        return '<div class="avatar avatar-bot" aria-hidden="true">🎁</div>'
+    initials = "".join(part[:1] for part in names.name(user_id).split()[:2]).upper() or "?"
+    return (
+        f'<div class="avatar" style="background:{_color(user_id)}" aria-hidden="true">'
+        f"{esc(initials)}</div>"
+    )
+
+
+def clock(ts: str, tz: ZoneInfo) -> tuple[str, str]:
+    when = datetime.fromtimestamp(float(ts), tz)
+    return when.strftime("%H:%M"), when.strftime("%a %d %b %Y %H:%M %Z")
+
+
+def role_badge(role: str) -> str:
+    return "" if role == "member" else f'<span class="role role-{role}">{esc(role)}</span>'
+
+
+# ── the person picker ────────────────────────────────────────────────────────────────────
+
+
+def who_select(people: Sequence[Mapping[str, Any]], roles: Mapping[str, str], me: str) -> str:
+    rows = []
+    for person in people:
+        role = roles[person["id"]]
+        suffix = "" if role == "member" else f" ({role})"
+        selected = " selected" if person["id"] == me else ""
+        rows.append(
+            f'<option value="{esc(person["id"])}"{selected}>'
+            f"{esc(person.get('real_name') or person['name'])}{esc(suffix)}</option>"
+        )
+    placeholder = "" if me else '<option value="" selected>Pick who you are…</option>'
+    return (
+        '<label class="who"><span>You are</span>'
+        f'<select id="who" aria-label="You are">{placeholder}{"".join(rows)}</select></label>'
+    )
+
+
+def chooser(people: Sequence[Mapping[str, Any]], roles: Mapping[str, str], about: str) -> str:
+    cards = []
+    for person in people:
+        uid = person["id"]
+        email = person.get("profile", {}).get("email") or "no email"
+        name = person.get("real_name") or person["name"]
+        cards.append(
+            f'<a class="person" href="/?{urlencode({"as": uid})}">'
+            f"{avatar(uid, Directory(users={uid: person}))}"
+            f'<span class="person-name">{esc(name)} {role_badge(roles[uid])}</span>'
+            f'<span class="person-meta">@{esc(person["name"])} · {esc(email)} · '
+            f"{esc(person.get('tz', 'UTC'))}</span></a>"
+        )
+    return (
+        '<div class="chooser"><h1>Who are you?</h1>'
+        "<p>Pick one of the seeded people. Open another tab to be someone else at the same "
+        "time.</p>"
+        f'<div class="people">{"".join(cards)}</div>'
+        f'<p class="about">{about}</p></div>'
+    )
+
+
+# ── sidebar ──────────────────────────────────────────────────────────────────────────────
+
+
+def sidebar(
+    screen: Screen,
+    *,
+    channels: Sequence[Mapping[str, Any]],
+    unread: Mapping[str, int],
+    jobs: bool,
+) -> str:
+    def item(view: str, label: str, *, count: int = 0, extra: str = "") -> str:
+        active = " active" if screen.view == view else ""
+        badge = f'<span class="badge">{count}</span>' if count else ""
+        bold = " unread" if count else ""
+        return (
+            f'<a class="nav-item{active}{bold}" href="{esc(screen.link(view))}" '
+            f'data-view="{esc(view)}"{extra}>{label}{badge}</a>'
+        )
+
+    rows = ['<div class="nav-title">Channels</div>']
+    for channel in channels:
+        cid = channel["id"]
+        rows.append(item(cid, f"<span># {esc(channel['name'])}</span>", count=unread.get(cid, 0)))
+    rows.append('<div class="nav-title">Direct messages</div>')
+    rows.append(item(DM, "<span>🎁 rewardbot</span>", count=unread.get(DM, 0)))
+    rows.append('<div class="nav-title">Apps</div>')
+    rows.append(item(HOME, f"<span>🏠 {APP_NAME} · Home</span>"))
+    rows.append('<div class="nav-title">Playground</div>')
+    rows.append(item(SANDBOX, "<span>🧪 Plum sandbox</span>"))
+    if jobs:
+        rows.append(item(JOBS, "<span>⏱ Scheduled jobs</span>"))
+    return "".join(rows)
+
+
+# ── conversations ────────────────────────────────────────────────────────────────────────
+
+
+def _files(message: Mapping[str, Any]) -> str:
+    out = []
+    for found in message.get("files") or []:
+        url = str(found.get("url_private", ""))
+        name = str(found.get("title") or found.get("name") or "file")
+        if str(found.get("name", "")).lower().endswith(IMAGE_SUFFIXES):
+            out.append(
+                f'<figure class="file-image"><img src="{esc(url)}" alt="{esc(name)}">'
+                f"<figcaption>{esc(name)}</figcaption></figure>"
+            )
+        else:
+            size = int(found.get("size") or 0)
+            out.append(
+                f'<a class="file" href="{esc(url)}" download>📎 {esc(name)} '
+                f'<span class="file-size">{size:,} bytes</span></a>'
+            )
+    return "".join(out)
+
+
+def message_html(message: Mapping[str, Any], screen: Screen) -> str:
+    names = screen.names
+    ephemeral = message.get("subtype") == "ephemeral"
+    from_bot = bool(message.get("bot_id"))
+    author_id = str(message.get("user") or "")
+    author = "rewardbot" if from_bot else names.name(author_id)
+    short, full = clock(str(message["ts"]), screen.tz)
+    blocks = message.get("blocks") or []
+    body = blocks_html(blocks, names) if blocks else mrkdwn(str(message.get("text") or ""), names)
+    notes = []
+    if ephemeral:
+        notes.append('<div class="only-you">👁 Only visible to you</div>')
+    thread = message.get("thread_ts")
+    if thread and thread != message.get("ts"):
+        notes.append('<div class="in-thread">↳ replied in a thread</div>')
+    edited = ' <span class="edited">(edited)</span>' if message.get("edited") else ""
+    badge = '<span class="app-badge">APP</span>' if from_bot else ""
+    menu = ""
+    if not ephemeral and MESSAGE_SHORTCUTS:
+        entries = "".join(
+            f'<button type="button" role="menuitem" data-shortcut="{esc(s)}">'
+            f"{esc(SHORTCUT_NAMES.get(s, str(s)))}</button>"
+            for s in MESSAGE_SHORTCUTS
+        )
+        menu = (
+            '<div class="msg-tools"><button type="button" class="more" title="More actions" '
+            f'aria-label="More actions">⋮</button><div class="menu" role="menu" hidden>{entries}'
+            "</div></div>"
+        )
+    classes = "msg ephemeral" if ephemeral else "msg"
+    return (
+        f'<div class="{classes}" id="m{esc(str(message["ts"]).replace(".", ""))}" '
+        f'data-container="message" data-channel="{esc(message["channel"])}" '
+        f'data-ts="{esc(message["ts"])}" data-ephemeral="{"1" if ephemeral else ""}">'
+        f"{avatar(author_id, names, bot=from_bot)}"
+        f'<div class="msg-body"><div class="msg-head"><span class="author">{esc(author)}</span>'
+        f'{badge}<time title="{esc(full)}">{esc(short)}</time>{edited}</div>'
+        f'{"".join(notes)}<div class="msg-content">{body}</div>{_files(message)}</div>{menu}</div>'
+    )
+
+
+def conversation(
+    screen: Screen, *, title: str, subtitle: str, messages: Sequence[Mapping[str, Any]]
+) -> str:
+    rows = [message_html(m, screen) for m in messages]
+    empty = (
+        '<div class="empty">No messages yet. Try <code>/reward help</code> below.</div>'
+        if not rows
+        else ""
+    )
+    return (
+        f'<header class="pane-head"><h1>{title}</h1><div class="sub">{subtitle}</div></header>'
+        f'<div class="messages" id="messages">{empty}{"".join(rows)}</div>'
+    )
+
+
+def app_tabs(screen: Screen) -> str:
+    tabs = []
+    for view, label in ((HOME, "Home"), (DM, "Messages")):
+        active = " active" if screen.view == view else ""
+        tabs.append(f'<a class="tab{active}" href="{esc(screen.link(view))}">{label}</a>')
+    return (
+        f'<header class="pane-head app-head"><h1>🎁 {APP_NAME}</h1>'
+        f'<nav class="tabs">{"".join(tabs)}</nav></header>'
+    )
+
+
+def dm_pane(screen: Screen, *, messages: Sequence[Mapping[str, Any]]) -> str:
+    rows = [message_html(m, screen) for m in messages]
+    empty = (
+        '<div class="empty">Nothing from the bot yet. Rewards, approvals and receipts land '
+        "here.</div>"
+        if not rows
+        else ""
+    )
+    return f'{app_tabs(screen)}<div class="messages" id="messages">{empty}{"".join(rows)}</div>'
+
+
+def home_pane(screen: Screen, view: Mapping[str, Any] | None) -> str:
+    if view is None:
+        inner = '<div class="empty">Opening your Home…</div>'
+    else:
+        inner = (
+            f'<div class="home-view" data-container="view" data-view-id="{esc(view["id"])}">'
+            f"{blocks_html(view.get('blocks') or [], screen.names)}</div>"
+        )
+    return f'{app_tabs(screen)}<div class="home" id="home">{inner}</div>'
+
+
+# ── modal ────────────────────────────────────────────────────────────────────────────────
+
+
+def modal_html(
+    view: Mapping[str, Any] | None,
+    screen: Screen,
+    *,
+    draft: Mapping[str, Mapping[str, Any]] | None,
+    errors: Mapping[str, str],
+    depth: int,
+) -> str:
+    if view is None:
+        return ""
+    inputs = InputState(draft=draft, errors=errors)
+    body = blocks_html(view.get("blocks") or [], screen.names, inputs)
+    title = plain(view.get("title")) or "App"
+    close = plain(view.get("close")) or "Cancel"
+    submit = (
+        f'<button type="submit" class="btn btn-primary">{plain(view["submit"])}</button>'
+        if view.get("submit")
+        else ""
+    )
+    back = "← " if depth > 1 else ""
+    return (
+        '<div class="overlay">'
+        f'<form class="modal" data-container="view" data-view-id="{esc(view["id"])}" '
+        f'aria-label="{esc(title)}" novalidate>'
+        f'<header class="modal-head"><h2>{back}{title}</h2>'
+        '<button type="button" class="x" data-close aria-label="Close">×</button></header>'
+        f'<div class="modal-body">{body}</div>'
+        f'<footer class="modal-foot"><button type="button" class="btn" data-close>{close}'
+        f"</button>{submit}</footer></form></div>"
+    )
+
+
+# ── the playground's own panes ───────────────────────────────────────────────────────────
+
+
+def _amount(text: str) -> str:
+    try:
+        return f"{Decimal(text):,.2f}"
+    except InvalidOperation:
+        return text
+
+
+def sandbox_pane(view: SandboxView | None) -> str:
+    head = (
+        '<header class="pane-head"><h1>🧪 Plum sandbox</h1><div class="sub">What Xoxoday Plum '
+        "received from the bot. The sandbox is local: no real points or money move.</div>"
+        "</header>"
+    )
+    if view is None:
+        return head + '<div class="tool"><p>The bot is not using the sandbox.</p></div>'
+    people = (
+        "".join(
+            f"<tr><td>{esc(p.name)}</td><td>{esc(p.email)}</td>"
+            f'<td class="num">{p.points:,}</td></tr>'
+            for p in view.people
+        )
+        or '<tr><td colspan="3" class="muted">Nobody has received points yet.</td></tr>'
+    )
+    txs = (
+        "".join(
+            f"<tr><td>{esc(t['unique_id'])}</td><td>{esc(t['name'])}</td>"
+            f'<td class="num">{int(t["points"]):,}</td>'
+            f"<td>{esc(str(t['sent_at'])[:16].replace('T', ' '))}</td>"
+            f"<td>{esc(str(t['expires_at'])[:10])}</td><td>{_tx_status(t)}</td></tr>"
+            for t in view.transactions
+        )
+        or '<tr><td colspan="6" class="muted">No transactions yet.</td></tr>'
+    )
+    reqs = (
+        "".join(
+            f"<li><time>{esc(r['at'][11:19])}</time> {esc(r['operation'])}</li>"
+            for r in view.requests
+        )
+        or '<li class="muted">No requests yet.</li>'
+    )
+    return (
+        f'{head}<div class="tool" id="sandbox">'
+        f'<div class="stat"><span>Account balance</span><strong id="sandbox-balance">'
+        f"{esc(_amount(view.balance))} {esc(view.currency)}</strong></div>"
+        '<h2>Points per person</h2><table class="grid" id="sandbox-points"><thead><tr>'
+        '<th>Person</th><th>Email</th><th class="num">Points</th></tr></thead>'
+        f"<tbody>{people}</tbody></table>"
+        '<h2>Transactions</h2><table class="grid"><thead><tr><th>#</th><th>To</th>'
+        '<th class="num">Points</th><th>Sent (UTC)</th><th>Expires</th><th>Status</th></tr>'
+        f"</thead><tbody>{txs}</tbody></table>"
+        f"<h2>Last requests ({view.request_count:,} in all)</h2>"
+        f'<ul class="requests">{reqs}</ul></div>'
+    )
+
+
+def _tx_status(tx: Mapping[str, Any]) -> str:
+    if tx.get("cancelled"):
+        return "cancelled"
+    if tx.get("redeemed_points"):
+        return f"{int(tx['redeemed_points']):,} redeemed"
+    return "available" if tx.get("available") else "expired"
+
+
+def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str:
+    head = (
+        '<header class="pane-head"><h1>⏱ Scheduled jobs</h1><div class="sub">'
+        "<code>rewardbot serve</code> runs these on their schedules. Here, run any of them now."
+        "</div></header>"
+    )
+    if jobs is None:
+        return head + '<div class="tool"><p>This build has no jobs registry.</p></div>'
+    rows = (
+        "".join(
+            f'<div class="job" data-job="{esc(job.name)}"><div><strong>{esc(job.name)}</strong>'
+            f'<div class="muted">{esc(job.description)}</div>'
+            f'<div class="job-result" role="status">{esc(results.get(job.name, ""))}</div></div>'
+            f'<button type="button" class="btn" data-run-job="{esc(job.name)}">Run now</button>'
+            "</div>"
+            for job in jobs
+        )
+        or '<p class="muted">No jobs are registered.</p>'
+    )
+    return f'{head}<div class="tool">{rows}</div>'
+
+
+def composer(screen: Screen, *, placeholder: str, handles: Sequence[str]) -> str:
+    shortcuts = "".join(
+        f'<button type="button" role="menuitem" data-global-shortcut="{esc(s)}">'
+        f"{esc(SHORTCUT_NAMES.get(s, str(s)))}</button>"
+        for s in GLOBAL_SHORTCUTS
+    )
+    mentions = " ".join(f"<code>@{esc(h)}</code>" for h in handles)
+    return (
+        f'<form id="composer" class="composer" data-view="{esc(screen.view)}" autocomplete="off">'
+        '<div class="composer-row"><div class="shortcuts"><button type="button" class="bolt" '
+        'id="shortcuts-button" title="Shortcuts" aria-label="Shortcuts">⚡</button>'
+        f'<div class="menu up" role="menu" hidden>{shortcuts}</div></div>'
+        f'<input id="composer-input" name="text" aria-label="Message" '
+        f'placeholder="{esc(placeholder)}">'
+        '<button type="submit" class="btn btn-primary">Send</button></div>'
+        f'<div class="composer-help">Try <code>/reward help</code>. Mention people: {mentions}'
+        "</div></form>"
+    )

@@ -1,0 +1,70 @@
+"""What the Plum sandbox received, for the page: the account, the points per person (by name)
+and the last requests. Built from `SandboxServer.state.snapshot()` and its request log, which
+hold no tokens, voucher codes or links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.simulators.plum_sandbox import SandboxServer
+
+LAST_REQUESTS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPoints:
+    name: str
+    email: str
+    points: int  # available now (sent, not expired, cancelled or redeemed)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxView:
+    balance: str
+    currency: str
+    people: list[PersonPoints]
+    transactions: list[dict[str, Any]]
+    requests: list[dict[str, str]]  # {at, operation}
+    request_count: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "balance": self.balance,
+            "currency": self.currency,
+            "people": [{"name": p.name, "email": p.email, "points": p.points} for p in self.people],
+            "transactions": self.transactions,
+            "requests": self.requests,
+            "request_count": self.request_count,
+        }
+
+
+def sandbox_view(sandbox: SandboxServer, *, users: Sequence[Mapping[str, Any]]) -> SandboxView:
+    names = {
+        str(u["profile"]["email"]).lower(): str(u.get("real_name") or u["name"])
+        for u in users
+        if u.get("profile", {}).get("email")
+    }
+    snap = sandbox.state.snapshot()
+    people = [
+        PersonPoints(name=names.get(email.lower(), email), email=email, points=int(points))
+        for email, points in sorted(snap["points"].items())
+    ]
+    transactions = [
+        {**t, "name": names.get(str(t["email"]).lower(), t["email"])}
+        for t in reversed(snap["transactions"])
+    ]
+    log = list(sandbox.requests)
+    requests = [
+        {"at": str(e.get("at", "")), "operation": str(e.get("operation", ""))}
+        for e in reversed(log[-LAST_REQUESTS:])
+    ]
+    return SandboxView(
+        balance=str(snap["balance"]),
+        currency=str(snap["currency"]),
+        people=people,
+        transactions=transactions,
+        requests=requests,
+        request_count=len(log),
+    )

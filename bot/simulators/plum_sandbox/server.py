@@ -1,0 +1,204 @@
+"""Run the sandbox with uvicorn: in a daemon thread (tests, the embedded sandbox) or in the
+foreground (`rewardbot sandbox`)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from bot.simulators.plum_sandbox.app import create_app
+from bot.simulators.plum_sandbox.clock import Clock
+from bot.simulators.plum_sandbox.context import SandboxContext
+from bot.simulators.plum_sandbox.faults import Faults
+from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY, SandboxState
+
+START_TIMEOUT_SECONDS = 10.0
+
+
+class _PromptServer(uvicorn.Server):
+    """Notices `should_exit` within 20 ms instead of uvicorn's 100 ms (fast test teardown);
+    uvicorn's own tick work still runs every 100 ms."""
+
+    async def main_loop(self) -> None:
+        ticks = 0
+        while not self.should_exit:
+            ticks += 1
+            await asyncio.sleep(0.02)
+            if ticks % 5 == 0 and await self.on_tick(ticks // 5):
+                self.should_exit = True
+
+
+class SandboxServer:
+    def __init__(
+        self,
+        *,
+        client_id: str = "sandbox",
+        client_secret: str = "sandbox",
+        seed: int = 0,
+        state_path: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_ttl_seconds: int | None = None,
+        refresh_ttl_seconds: int | None = None,
+        refresh_grace_seconds: int = 0,
+        rate_limits: bool = True,
+        clock: Clock | None = None,
+        balance: Decimal = DEFAULT_BALANCE,
+        currency: str = DEFAULT_CURRENCY,
+        latency_ms: int = 0,
+        log_level: str = "warning",
+    ) -> None:
+        self.context = SandboxContext.build(
+            client_id=client_id,
+            client_secret=client_secret,
+            seed=seed,
+            state_path=state_path,
+            access_ttl_seconds=access_ttl_seconds,
+            refresh_ttl_seconds=refresh_ttl_seconds,
+            refresh_grace_seconds=refresh_grace_seconds,
+            rate_limits=rate_limits,
+            clock=clock,
+            balance=balance,
+            currency=currency,
+            latency_ms=latency_ms,
+        )
+        self.app = create_app(context=self.context)
+        self._host = host
+        self._port = port
+        self._log_level = log_level
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----- what tests and the CLI read ------------------------------------------------------
+    @property
+    def state(self) -> SandboxState:
+        return self.context.state
+
+    @property
+    def faults(self) -> Faults:
+        return self.context.faults
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.context.log.entries
+
+    @property
+    def token_requests(self) -> int:
+        return self.context.log.token_requests
+
+    @property
+    def access_token(self) -> str:
+        return self.context.access_token
+
+    @property
+    def refresh_token(self) -> str:
+        return self.context.refresh_token
+
+    @property
+    def client_id(self) -> str:
+        return self.context.tokens.client_id
+
+    @property
+    def rate_limits(self) -> bool:
+        return self.context.limiter.enabled
+
+    @rate_limits.setter
+    def rate_limits(self, enabled: bool) -> None:
+        self.context.limiter.enabled = enabled
+
+    @property
+    def port(self) -> int:
+        return self.bind().getsockname()[1]
+
+    @property
+    def root_url(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root_url}/chef"
+
+    def __repr__(self) -> str:
+        bound = self.root_url if self._socket else "unbound"
+        return f"SandboxServer({bound}, client_id={self.client_id!r})"
+
+    # ----- lifecycle ------------------------------------------------------------------------
+    def bind(self) -> socket.socket:
+        """Bind the listening socket now (so the port is known before serving)."""
+        if self._socket is None:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            # proto=IPPROTO_TCP, or asyncio skips TCP_NODELAY on accepted connections and
+            # every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+            self._socket = sock
+        return self._socket
+
+    def _uvicorn(self) -> uvicorn.Server:
+        config = uvicorn.Config(
+            self.app,
+            log_level=self._log_level,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            access_log=self._log_level in ("debug", "info"),
+        )
+        self._server = _PromptServer(config)
+        return self._server
+
+    def start(self) -> SandboxServer:
+        """Serve in a daemon thread; returns once the server is listening."""
+        if self._thread is not None:
+            raise RuntimeError("this sandbox was already started")
+        sock = self.bind()
+        server = self._uvicorn()
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="plum-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the Plum sandbox did not start")
+            time.sleep(0.005)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until Ctrl-C (uvicorn handles the signals)."""
+        sock = self.bind()
+        try:
+            self._uvicorn().run(sockets=[sock])
+        finally:
+            self.context.stopping.set()
+
+    def stop(self) -> None:
+        self.context.stopping.set()
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
