@@ -31,6 +31,7 @@ from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
 from bot.settings import ConfigError, Settings
+from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
@@ -241,7 +242,7 @@ class Runtime:
             store=store,
             people=people,
             notifier=notifier,
-            slack=slack,
+            views=approval_blocks,
             settings=settings,
             on_queued=worker.wake,
         )

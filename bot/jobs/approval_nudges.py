@@ -27,11 +27,10 @@ from sqlmodel import Session
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
 from bot.rewards.approvals import REQUEST_KIND, concerned_ids
+from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import jobs as job_blocks
-from bot.slack.blocks.cards import ApprovalCard, ApprovalDecision, GiverMonth
-from bot.slack.notifier import card_for
 from bot.slack.people import UnknownSlackUser
 from storage import members as member_repo
 from storage import messages as message_repo

@@ -9,9 +9,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
+from bot.rewards.cards import card_for
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
-from bot.slack.notifier import card_for
 from storage import queries
 
 REPORT_LIMIT = 100  # rewards read; the message shows as many as fit and counts the rest

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.rewards.directory import role_for
+from bot.rewards.wording import mention
 from bot.settings import Settings
-from bot.slack.blocks.common import mention
-from bot.slack.people import role_for
 from storage.states import Role
 
 

@@ -21,16 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
+from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.ports import ApprovalViews, Messenger
+from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
-from bot.slack.blocks import approvals as approval_blocks
-from bot.slack.blocks.cards import ApprovalCard, ApprovalDecision, GiverMonth
-from bot.slack.blocks.common import format_datetime, mention, one_line, safe_mrkdwn, short_id
-from bot.slack.notifier import Notifier, card_for
-from bot.slack.people import People, UnknownSlackUser
 from storage import approvals as approval_repo
 from storage import members as member_repo
 from storage import messages as message_repo
@@ -83,9 +80,9 @@ class ApprovalService:
         self,
         *,
         store: Store,
-        people: People,
-        notifier: Notifier,
-        slack: WebClient,
+        people: Directory,
+        notifier: Messenger,
+        views: ApprovalViews,
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -93,7 +90,7 @@ class ApprovalService:
         self._store = store
         self._people = people
         self._notifier = notifier
-        self._slack = slack
+        self._views = views
         self._settings = settings
         self._on_queued = on_queued
         self._now = now
@@ -222,7 +219,7 @@ class ApprovalService:
                 threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
                 as_manager=target.as_manager,
             )
-            payload = approval_blocks.approval_request(
+            payload = self._views.approval_request(
                 request=request, tz=target.member.tz, sandbox=self._sandbox
             )
             ref = self.post_copy(reward, member=target.member, payload=payload)
@@ -410,7 +407,7 @@ class ApprovalService:
                 return
         self._notifier.dm(
             giver.slack_user_id,
-            approval_blocks.giver_decision(
+            self._views.giver_decision(
                 reward=card_for(reward), decision=decision, tz=giver.tz, sandbox=self._sandbox
             ),
         )
@@ -496,17 +493,11 @@ class ApprovalService:
             as_manager=as_manager,
         )
         tz = (member.tz if member else None) or self._settings.REWARD_TIMEZONE
-        payload = approval_blocks.approval_decided(
+        payload = self._views.approval_decided(
             request=request, decision=decision, tz=tz, sandbox=self._sandbox
         )
-        try:
-            self._slack.chat_update(channel=channel, ts=ts, **payload)
-        except SlackApiError as err:
-            log.warning(
-                "could not update an approval request of %s: %s",
-                reward.short_id,
-                err.response.get("error"),
-            )
+        if not self._notifier.update(channel, ts, payload):
+            log.warning("could not update an approval request of %s", reward.short_id)
 
     # ── answers ───────────────────────────────────────────────────────────────────────────
 

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.plum import Balance, PlumClient, PlumError
+from bot.rewards.cards import BalanceCard
+from bot.rewards.directory import role_for
 from bot.rewards.policy import next_month_start
 from bot.settings import Settings
-from bot.slack.blocks.cards import BalanceCard
-from bot.slack.people import role_for
 from storage import members as member_repo
 from storage import queries
 from storage.db import Store

@@ -22,9 +22,9 @@ from bot.plum import (
 )
 from bot.plum import ValidationError as PlumValidationError
 from bot.rewards.admin import Refusal, only_admins, plum_unreachable
+from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
-from bot.slack.blocks.common import format_date, mention, points
-from bot.slack.people import People, UnknownSlackUser
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
@@ -101,7 +101,7 @@ def status_refusal(reward: RewardDetails, *, tz: str | None) -> Refusal | None:
 
 class CancelService:
     def __init__(
-        self, *, store: Store, plum: PlumClient, settings: Settings, people: People
+        self, *, store: Store, plum: PlumClient, settings: Settings, people: Directory
     ) -> None:
         self._store = store
         self._plum = plum

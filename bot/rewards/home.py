@@ -20,15 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.balances import balance_card
+from bot.rewards.cards import ApprovalCard, HomeCard, LinkBatchCard, card_for
+from bot.rewards.directory import (
+    Directory,
+    DirectoryUnavailable,
+    Profile,
+    UnknownSlackUser,
+    role_for,
+)
 from bot.settings import Settings
-from bot.slack.blocks.cards import ApprovalCard, HomeCard, LinkBatchCard
-from bot.slack.notifier import card_for
-from bot.slack.people import People, Profile, UnknownSlackUser, role_for
 from storage import approvals, queries
 from storage import links as link_repo
 from storage import members as member_repo
@@ -97,7 +101,7 @@ class HomeService:
         self,
         *,
         store: Store,
-        people: People,
+        people: Directory,
         settings: Settings,
         plum: PlumClient,
         account: AccountBalanceCache,
@@ -162,7 +166,7 @@ class HomeService:
     def _profile(self, user_id: str) -> Profile | None:
         try:
             return self._people.profile(user_id)
-        except (UnknownSlackUser, SlackApiError) as err:
+        except (UnknownSlackUser, DirectoryUnavailable) as err:
             log.warning("no Slack profile for %s's App Home: %s", user_id, type(err).__name__)
             return None
 

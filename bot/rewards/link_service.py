@@ -26,9 +26,9 @@ from bot.plum import (
 from bot.rewards.admin import Refusal, only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
 from bot.rewards.commands import ParseError
+from bot.rewards.directory import Directory, Profile, UnknownSlackUser
+from bot.rewards.wording import mention
 from bot.settings import Settings
-from bot.slack.blocks.common import mention
-from bot.slack.people import People, Profile, UnknownSlackUser
 from storage import links as link_repo
 from storage.db import Store
 from storage.states import LinkBatchStatus
@@ -59,7 +59,7 @@ class LinkService:
         *,
         store: Store,
         plum: PlumClient,
-        people: People,
+        people: Directory,
         settings: Settings,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:

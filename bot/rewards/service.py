@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.rewards import policy
+from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.policy import Decision, Rules
 from bot.settings import Settings
-from bot.slack.people import People, UnknownSlackUser
 from storage import audit, queries
 from storage import rewards as reward_repo
 from storage.db import Store
@@ -69,7 +69,7 @@ class RewardService:
         self,
         *,
         store: Store,
-        people: People,
+        people: Directory,
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
         on_pending: Callable[[RewardDetails], object] = lambda reward: None,

@@ -16,9 +16,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.rewards.cards import RewardCard, card_for, people_of
 from bot.settings import Settings
 from bot.slack.blocks import reward_messages
-from bot.slack.blocks.cards import RecipientLine, RewardCard
 from storage import messages as message_repo
 from storage import once
 from storage.db import Store
@@ -27,40 +27,6 @@ from storage.rewards import RewardDetails
 log = logging.getLogger(__name__)
 
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
-
-
-def card_for(reward: RewardDetails) -> RewardCard:
-    row = reward.reward
-    expires = next(
-        (r.recipient.expires_on for r in reward.recipients if r.recipient.expires_on), None
-    )
-    return RewardCard(
-        short_id=row.short_id,
-        giver_id=reward.giver.slack_user_id,
-        recipients=tuple(
-            RecipientLine(
-                user_id=r.member.slack_user_id,
-                points=r.points,
-                outcome=r.recipient.outcome,
-                email=r.member.email,
-                reason=r.recipient.message,
-            )
-            for r in reward.recipients
-        ),
-        citation=row.citation,
-        values=reward.values,
-        channel_id=row.channel_id,
-        status=row.status,
-        created_at=row.created_at,
-        expires_on=expires,
-        public=row.public,
-        failure_reason=row.delivery_message,
-    )
-
-
-def people_of(reward: RewardDetails) -> list[str]:
-    """The giver and recipients of a reward (whose App Home shows it)."""
-    return [reward.giver.slack_user_id, *(r.member.slack_user_id for r in reward.recipients)]
 
 
 class Notifier:
@@ -106,6 +72,17 @@ class Notifier:
         except SlackApiError as err:
             return str(err.response.get("error") or "error")
         return {"channel": response["channel"], "ts": response["ts"]}
+
+    def update(self, channel: str, ts: str, payload: Mapping[str, Any]) -> bool:
+        """Edit a message posted before; False (logged) when Slack refused."""
+        try:
+            self._slack.chat_update(channel=channel, ts=ts, **payload)
+        except SlackApiError as err:
+            log.warning(
+                "could not update message %s in %s: %s", ts, channel, err.response.get("error")
+            )
+            return False
+        return True
 
     def admin_ids(self) -> list[str]:
         if not self._settings.REWARD_ADMINS:

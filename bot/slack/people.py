@@ -10,13 +10,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.rewards.directory import (  # re-exported for the Slack layer
+    DirectoryUnavailable,
+    Profile,
+    UnknownSlackUser,
+    role_for,
+)
 from bot.rewards.policy import Person
 from bot.settings import Settings
 from storage import members as member_repo
@@ -26,32 +31,13 @@ from storage.states import Role
 PROFILE_TTL_SECONDS = 300.0
 
 
-class UnknownSlackUser(Exception):
-    """Slack does not know this user id (user_not_found)."""
-
-    def __init__(self, user_id: str) -> None:
-        self.user_id = user_id
-        super().__init__(f"Slack has no user {user_id}")
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    person: Person
-    team_id: str
-    display_name: str
-    real_name: str
-
-
-def role_for(settings: Settings, user_id: str) -> Role:
-    if user_id in settings.REWARD_ADMINS:
-        return Role.ADMIN
-    if user_id in settings.REWARD_APPROVERS:
-        return Role.APPROVER
-    return Role.MEMBER
+class SlackUnavailable(SlackApiError, DirectoryUnavailable):
+    """Slack refused a profile look-up for another reason than an unknown user."""
 
 
 class People:
-    """Slack profile lookups (cached) and their members in the ledger."""
+    """Slack profile lookups (cached) and their members in the ledger: the domain's
+    `Directory`."""
 
     def __init__(
         self,
@@ -82,7 +68,7 @@ class People:
         except SlackApiError as err:
             if err.response.get("error") in ("user_not_found", "user_not_visible"):
                 raise UnknownSlackUser(user_id) from None
-            raise
+            raise SlackUnavailable(str(err), err.response) from err
         profile = user.get("profile") or {}
         found = Profile(
             person=Person.from_slack_user(

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rewards.commands import REASON_MAX_CHARS
-from bot.slack.blocks.cards import (
+from bot.rewards.cards import (
     ApprovalCard,
     ApprovalDecision,
     GiverMonth,
     MessageRef,
     RewardCard,
 )
+from bot.rewards.commands import REASON_MAX_CHARS
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
     MODAL_TITLE_MAX,

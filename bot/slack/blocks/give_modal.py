@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.rewards.cards import MessageRef
 from bot.rewards.commands import CITATION_MAX_CHARS
 from bot.rewards.mrkdwn import to_plain_text
-from bot.slack.blocks.cards import MessageRef
 from bot.slack.blocks.common import (
     MODAL_TITLE_MAX,
     PRIVATE_METADATA_MAX,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.rewards.cards import HomeCard, LinkBatchCard, unique_rewards
 from bot.slack.blocks.approvals import approval_row
-from bot.slack.blocks.cards import HomeCard, LinkBatchCard, unique_rewards
 from bot.slack.blocks.common import (
     VIEW_MAX_BLOCKS,
     format_date,

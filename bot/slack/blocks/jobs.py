@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from bot.rewards.cards import ApprovalCard, RewardCard, unique_rewards
 from bot.slack.blocks.approvals import request_blocks
-from bot.slack.blocks.cards import ApprovalCard, RewardCard, unique_rewards
 from bot.slack.blocks.common import (
     REDEEM_HINT,
     format_date,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from bot.slack.blocks.cards import LinkBatchCard, RewardLink
+from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import (
     SECTION_TEXT_MAX,
     clip,

@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.rewards.commands import EXAMPLE
-from bot.rewards.help import help_text
-from bot.slack.blocks.approvals import approval_row
-from bot.slack.blocks.cards import (
+from bot.rewards.cards import (
     ApprovalCard,
     BalanceCard,
     Leaderboard,
@@ -18,6 +15,9 @@ from bot.slack.blocks.cards import (
     RewardCard,
     unique_rewards,
 )
+from bot.rewards.commands import EXAMPLE
+from bot.rewards.help import help_text
+from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
     MESSAGE_MAX_BLOCKS,

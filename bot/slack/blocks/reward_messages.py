@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.slack.blocks.cards import RewardCard, Settlement, unique_rewards
+from bot.rewards.cards import RewardCard, Settlement, unique_rewards
 from bot.slack.blocks.common import (
     FIELD_TEXT_MAX,
     MESSAGE_MAX_BLOCKS,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
 
-from bot.slack.blocks.cards import MessageRef
+from bot.rewards.cards import MessageRef
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import plain, section
 

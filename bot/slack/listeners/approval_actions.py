@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.rewards.approvals import DecisionResult
+from bot.rewards.cards import card_for
 from bot.rewards.commands import REASON_MAX_CHARS
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
@@ -30,7 +31,6 @@ from bot.slack.listeners.action_replies import (
     user_of,
 )
 from bot.slack.listeners.approvals import approvals_payload
-from bot.slack.notifier import card_for
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

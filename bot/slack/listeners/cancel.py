@@ -15,8 +15,8 @@ from slack_bolt import Ack, App, Respond
 
 from bot.rewards.admin import Refusal, only_admins
 from bot.rewards.cancel_service import Cancelled, CancelService
+from bot.rewards.cards import RewardCard, card_for
 from bot.rewards.commands import CancelReward
-from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import (
     mention,
     message,
@@ -30,7 +30,6 @@ from bot.slack.blocks.common import (
 from bot.slack.blocks.kit import context, section
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
 from bot.slack.listeners.reward_command import SUBCOMMANDS
-from bot.slack.notifier import card_for
 from storage.states import RewardStatus
 
 if TYPE_CHECKING:

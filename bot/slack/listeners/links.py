@@ -20,10 +20,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.admin import Refusal, only_admins
+from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.rewards.commands import GenerateLink, GenerateLinks
 from bot.rewards.link_service import LinkService, MadeLinks
 from bot.slack.blocks import links as link_blocks
-from bot.slack.blocks.cards import LinkBatchCard, RewardLink
 from bot.slack.blocks.common import mention, text_only
 from bot.slack.intake import request_key
 from bot.slack.listeners.reward_command import SUBCOMMANDS

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
+from bot.rewards.cards import Leaderboard, LeaderRow, card_for
 from bot.rewards.commands import Period, ShowHistory, ShowLeaderboard
-from bot.slack.blocks.cards import Leaderboard, LeaderRow
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.lists import (
     HISTORY_SIZE,
@@ -19,7 +19,6 @@ from bot.slack.blocks.lists import (
     leaderboard_message,
 )
 from bot.slack.listeners.reward_command import SUBCOMMANDS
-from bot.slack.notifier import card_for
 from storage import members as member_repo
 from storage import queries
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.rewards.cards import ManagerLine
 from bot.rewards.commands import ListManagers, SetManager
-from bot.slack.blocks.cards import ManagerLine
 from bot.slack.blocks.common import mention, points, text_only
 from bot.slack.blocks.lists import managers_message
 from bot.slack.listeners import reward_command

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from bot.rewards.admin import only_admins
+from bot.rewards.cards import RewardCard
 from bot.rewards.commands import GiveReward, OpenModal, ParseError, ShowHelp
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
 from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
 from bot.slack.blocks import reward_messages
-from bot.slack.blocks.cards import RewardCard
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.errors import kept_text, new_ref, unexpected_text
 from bot.slack.ids import Command

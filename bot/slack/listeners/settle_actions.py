@@ -18,13 +18,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.approvals import unknown_reward_text
+from bot.rewards.cards import MessageRef, Settlement, card_for, people_of
 from bot.slack.blocks import reward_messages
-from bot.slack.blocks.cards import MessageRef, Settlement
 from bot.slack.blocks.common import format_datetime, mention, short_id, status_label
 from bot.slack.blocks.kit import keyed
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.listeners.action_replies import action_value, clicked_message, tell, user_of
-from bot.slack.notifier import card_for, people_of
 from storage import messages as message_repo
 from storage import rewards as reward_repo
 from storage.errors import AlreadyDecided

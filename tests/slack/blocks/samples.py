@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.slack.blocks.cards import (
+from bot.rewards.cards import (
     ApprovalCard,
     ApprovalDecision,
     BalanceCard,

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
-from bot.slack.blocks.cards import (
+from bot.rewards.cards import (
     ApprovalCard,
     HomeCard,
     Leaderboard,
@@ -21,6 +20,7 @@ from bot.slack.blocks.cards import (
     RecipientLine,
     Settlement,
 )
+from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
 from bot.slack.blocks.common import SANDBOX_NOTICE
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything

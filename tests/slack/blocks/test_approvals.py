@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from bot.rewards.cards import GiverMonth, MessageRef
 from bot.rewards.commands import REASON_MAX_CHARS
 from bot.slack.blocks import approvals as ap
-from bot.slack.blocks.cards import GiverMonth, MessageRef
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import (

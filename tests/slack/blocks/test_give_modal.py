@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.rewards.cards import MessageRef
 from bot.rewards.policy import Person, Rules, evaluate
 from bot.slack.blocks import give_modal as gm
-from bot.slack.blocks.cards import MessageRef
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import assert_valid_view, visible

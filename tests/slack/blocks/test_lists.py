@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.rewards.cards import STATUSES, Leaderboard, LeaderRow, ManagerLine, RecipientLine
 from bot.rewards.help import HELP_TEXT
 from bot.slack.blocks import lists
-from bot.slack.blocks.cards import STATUSES, Leaderboard, LeaderRow, ManagerLine, RecipientLine
 from bot.slack.blocks.common import STATUS_LABELS
 from bot.slack.ids import ActionId
 from tests.slack.blocks import samples as s

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from bot.rewards.cards import RecipientLine
 from bot.slack.blocks import approvals, home, jobs, links, lists, reward_messages
-from bot.slack.blocks.cards import RecipientLine
 from bot.slack.listeners.cancel import admin_summary, giver_cancelled
 from storage.states import RewardStatus
 from tests.slack.blocks import samples as s

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.rewards.cards import RecipientLine, Settlement
 from bot.slack.blocks import reward_messages as rm
-from bot.slack.blocks.cards import RecipientLine, Settlement
 from bot.slack.ids import ActionId
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import (

@@ -22,6 +22,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from storage.rewards import RewardDetails
+
 # Reward statuses (the ledger's `RewardStatus` values).
 PENDING_APPROVAL = "pending_approval"
 QUEUED = "queued"
@@ -250,3 +252,37 @@ def unique_rewards(cards: Sequence[RewardCard]) -> list[RewardCard]:
             seen.add(card.short_id)
             kept.append(card)
     return kept
+
+
+def card_for(reward: RewardDetails) -> RewardCard:
+    row = reward.reward
+    expires = next(
+        (r.recipient.expires_on for r in reward.recipients if r.recipient.expires_on), None
+    )
+    return RewardCard(
+        short_id=row.short_id,
+        giver_id=reward.giver.slack_user_id,
+        recipients=tuple(
+            RecipientLine(
+                user_id=r.member.slack_user_id,
+                points=r.points,
+                outcome=r.recipient.outcome,
+                email=r.member.email,
+                reason=r.recipient.message,
+            )
+            for r in reward.recipients
+        ),
+        citation=row.citation,
+        values=reward.values,
+        channel_id=row.channel_id,
+        status=row.status,
+        created_at=row.created_at,
+        expires_on=expires,
+        public=row.public,
+        failure_reason=row.delivery_message,
+    )
+
+
+def people_of(reward: RewardDetails) -> list[str]:
+    """The giver and recipients of a reward (whose App Home shows it)."""
+    return [reward.giver.slack_user_id, *(r.member.slack_user_id for r in reward.recipients)]

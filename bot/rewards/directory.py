@@ -1,0 +1,64 @@
+"""Who is who, as the domain needs it: a person's profile, their role, and the `Directory` port
+the Slack layer implements (`bot.slack.people.People`: Slack profiles, cached, and their
+members in the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel import Session
+
+from bot.rewards.policy import Person
+from bot.settings import Settings
+from storage.models import Member
+from storage.states import Role
+
+
+class UnknownSlackUser(Exception):
+    """Slack does not know this user id (user_not_found)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(f"Slack has no user {user_id}")
+
+
+class DirectoryUnavailable(Exception):
+    """The directory could not answer (Slack refused or could not be reached)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    person: Person
+    team_id: str
+    display_name: str
+    real_name: str
+
+
+def role_for(settings: Settings, user_id: str) -> Role:
+    """The one rule for roles: REWARD_ADMINS are admins, REWARD_APPROVERS approvers, everyone
+    else a member."""
+    if user_id in settings.REWARD_ADMINS:
+        return Role.ADMIN
+    if user_id in settings.REWARD_APPROVERS:
+        return Role.APPROVER
+    return Role.MEMBER
+
+
+class Directory(Protocol):
+    def profile(self, user_id: str) -> Profile:
+        """Raises UnknownSlackUser, or DirectoryUnavailable when it cannot say."""
+        ...
+
+    def names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """Display names of those it knows; never raises."""
+        ...
+
+    def profiles(self, user_ids: Iterable[str]) -> list[Profile]: ...
+
+    def forget(self, user_id: str) -> None: ...
+
+    def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:
+        """The ledger's member for this profile, refreshed and with its role."""
+        ...
