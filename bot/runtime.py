@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.foreground import Foreground
 from bot.plum import PlumClient, PlumError, TokenStoreError, build_client
 from bot.plum.builder import sandbox_credentials
+from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.redelivery import RetryPlan
@@ -211,9 +212,11 @@ class Runtime:
                 sandbox.start()
                 base_url = sandbox.base_url
                 log.info("embedded Plum sandbox at %s: no real rewards are sent", base_url)
-            extra = {} if plum_timeout is None else {"timeout": plum_timeout}
             plum = build_client(
-                settings, token_store=store.token_store(), base_url=base_url, **extra
+                settings,
+                token_store=store.token_store(),
+                base_url=base_url,
+                timeout=DEFAULT_TIMEOUT if plum_timeout is None else plum_timeout,
             )
         slack = slack or slack_client(settings)
         people = People(slack=slack, settings=settings)

@@ -27,7 +27,7 @@ from enum import Enum, StrEnum
 from typing import Any, Literal, TextIO
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.csv_cells import csv_cell
 from storage.db import INFO_AUDIT_KEY, INFO_CORRELATION_ID
@@ -142,15 +142,15 @@ def _check_no_secrets(value: Any, where: str) -> None:
 def lock_chain(session: Session) -> None:
     """Serialize audit appends until this transaction ends (PostgreSQL; SQLite already is)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(
+        session.connection().execute(
             text("SELECT pg_advisory_xact_lock(:cls, hashtext(current_schema()))"),
-            params={"cls": _LOCK_CLASS},
+            {"cls": _LOCK_CLASS},
         )
 
 
 def _audit_key(session: Session) -> bytes:
     key = session.info.get(INFO_AUDIT_KEY)
-    if not key:
+    if not isinstance(key, bytes) or not key:
         raise RuntimeError("this session has no AUDIT_KEY: open it with Store.session()")
     return key
 
@@ -175,7 +175,7 @@ def append(
     _check_no_secrets(after_json, "after")
     lock_chain(session)
     last = session.exec(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)
     ).first()
     fields: dict[str, Any] = {
         "id": (last[0] + 1) if last else 1,
@@ -252,7 +252,7 @@ def _parse_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _to_row(raw: Mapping[str, Any]) -> EventRow:
+def _to_row(raw: Mapping[Any, Any]) -> EventRow:
     try:
         fields = {name: raw[name] for name in HASHED_FIELDS}
         fields["id"] = int(raw["id"])
@@ -289,7 +289,7 @@ def iter_rows(
     )
     after = 0
     while True:
-        rows = session.exec(sql, params={**params, "after": after}).mappings().all()
+        rows = session.connection().execute(sql, {**params, "after": after}).mappings().all()
         if not rows:
             return
         for raw in rows:
@@ -368,7 +368,7 @@ def export_events(
         writer.writerow(EXPORT_FIELDS)
     count = 0
     for row in iter_rows(session, since=since, until=until):
-        record = dict(row.fields) if row.fields is not None else {"id": row.id}
+        record: dict[str, Any] = dict(row.fields) if row.fields is not None else {"id": row.id}
         record["hash"] = row.hash
         if writer is not None:
             writer.writerow([_csv_cell(record.get(name)) for name in EXPORT_FIELDS])

@@ -115,12 +115,16 @@ def parse_checkpoint(line: str, *, audit_key: bytes) -> Checkpoint:
 def current_checkpoint(session: Session, *, at: datetime | None = None) -> Checkpoint | None:
     """A checkpoint of the chain's head as this transaction sees it; None when it is empty.
     One statement, so the head and the count come from the same snapshot."""
-    row = session.exec(
-        text(
-            "SELECT id, hash, (SELECT COUNT(*) FROM audit_events) AS n "
-            "FROM audit_events ORDER BY id DESC LIMIT 1"
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT id, hash, (SELECT COUNT(*) FROM audit_events) AS n "
+                "FROM audit_events ORDER BY id DESC LIMIT 1"
+            )
         )
-    ).first()
+        .first()
+    )
     if row is None:
         return None
     moment = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
@@ -159,13 +163,17 @@ class Contradiction:
 def check_checkpoint(session: Session, checkpoint: Checkpoint) -> Contradiction | None:
     """Whether the database still holds `checkpoint`'s event with its hash, and at least its
     count of events up to it (exact, whatever state the chain is in)."""
-    row = session.exec(
-        text(
-            "SELECT (SELECT hash FROM audit_events WHERE id = :id), "
-            "(SELECT COUNT(*) FROM audit_events WHERE id <= :id)"
-        ),
-        params={"id": checkpoint.event_id},
-    ).one()
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT (SELECT hash FROM audit_events WHERE id = :id), "
+                "(SELECT COUNT(*) FROM audit_events WHERE id <= :id)"
+            ),
+            {"id": checkpoint.event_id},
+        )
+        .one()
+    )
     hash_now, held = (str(row[0]) if row[0] is not None else None), int(row[1])
     if held < checkpoint.count or hash_now != checkpoint.head_hash:
         return Contradiction(checkpoint=checkpoint, held=held, hash_now=hash_now)
@@ -198,7 +206,7 @@ def _hashes(session: Session, ids: Sequence[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for start in range(0, len(ids), _LOOKUP_BATCH):
         batch = list(ids[start : start + _LOOKUP_BATCH])
-        for event_id, event_hash in session.exec(query, params={"ids": batch}).all():
+        for event_id, event_hash in session.connection().execute(query, {"ids": batch}).all():
             found[int(event_id)] = str(event_hash)
     return found
 

@@ -159,7 +159,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={READ_ONLY_OPTION: True})
         if engine.dialect.name == "postgresql":
-            session.exec(text("SET TRANSACTION READ ONLY"))
+            session.connection().execute(text("SET TRANSACTION READ ONLY"))
         try:
             yield session
         finally:
@@ -169,7 +169,7 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 def session_crypto(session: Session) -> Crypto:
     crypto = session.info.get(INFO_CRYPTO)
-    if crypto is None:
+    if not isinstance(crypto, Crypto):
         raise RuntimeError("this session has no keys: open it with Store.session()")
     return crypto
 

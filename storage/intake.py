@@ -147,8 +147,9 @@ class IntakeJournal:
         from storage.models import Heartbeat
 
         engine = make_engine(url)
-        for table in (TABLE, Heartbeat.__table__):  # the journal file's whole schema
-            table.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+        heartbeats = Heartbeat.__table__  # type: ignore[attr-defined]  # set on table models
+        for table in (TABLE, heartbeats):  # the journal file's whole schema
+            table.create(engine, checkfirst=True)
         return cls(engine=engine, worker_id=worker_id, owns_engine=True)
 
     @property

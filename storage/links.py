@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import audit
 from storage._sql import member_id
@@ -187,8 +187,8 @@ def list_link_batches(session: Session, *, limit: int = 10) -> list[LinkBatch]:
     return list(
         session.exec(
             select(LinkBatch)
-            .order_by(LinkBatch.created_at.desc(), LinkBatch.id.desc())
-            .limit(limit)  # type: ignore[attr-defined,union-attr]
+            .order_by(col(LinkBatch.created_at).desc(), col(LinkBatch.id).desc())
+            .limit(limit)
         ).all()
     )
 

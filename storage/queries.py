@@ -252,8 +252,8 @@ def month_so_far(
     points, rewards = session.exec(
         select(func.coalesce(func.sum(Reward.total_points), 0), func.count())
         .where(Reward.giver_id == member_id(giver))
-        .where(Reward.created_at >= start)  # type: ignore[operator]
-        .where(Reward.created_at < end)  # type: ignore[operator]
+        .where(Reward.created_at >= start)
+        .where(Reward.created_at < end)
         .where(Reward.status.in_([s.value for s in COUNTS_TOWARDS_ALLOWANCE]))  # type: ignore[attr-defined]
     ).one()
     return int(points), int(rewards)
@@ -267,7 +267,7 @@ def pending_approvals_older_than(
     rewards = session.exec(
         select(Reward)
         .where(Reward.status == S.PENDING_APPROVAL.value)
-        .where(Reward.created_at < cutoff)  # type: ignore[operator]
+        .where(Reward.created_at < cutoff)
         .order_by(Reward.created_at, Reward.id)  # type: ignore[arg-type]
         .limit(limit)
     ).all()

@@ -92,7 +92,7 @@ def load_details(session: Session, rewards: Sequence[Reward]) -> list[RewardDeta
         for value in session.exec(
             select(RewardValue)
             .where(RewardValue.reward_id.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(RewardValue.value)  # type: ignore[arg-type]
+            .order_by(RewardValue.value)
         ).all():
             values[value.reward_id].append(value.value)
     giver_ids = sorted({r.giver_id for r in rewards})

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage import audit
 from storage._sql import dialect_name, insert_for, member_id
@@ -258,7 +258,7 @@ def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> Rew
     in `sending` (which `mark_stale_sending_in_doubt` turns into `in_doubt`).
     """
     audit.lock_chain(session)
-    due = or_(Reward.next_attempt_at.is_(None), Reward.next_attempt_at <= utcnow())  # type: ignore[union-attr,operator]
+    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= utcnow())
     query = (
         select(Reward.id)
         .where(Reward.status == S.QUEUED.value)
@@ -395,7 +395,9 @@ def hold_queued(session: Session, *, until: datetime, retry_until: datetime) -> 
         )
         .execution_options(synchronize_session=False)
     )
-    return [details_by_id(session, reward_id) for reward_id, attempts in due if not attempts]
+    return [
+        details_by_id(session, _stored(reward_id)) for reward_id, attempts in due if not attempts
+    ]
 
 
 def release_deferred(session: Session) -> int:
@@ -412,7 +414,7 @@ def release_deferred(session: Session) -> int:
 
 def count_deferred(session: Session) -> int:
     """Queued rewards waiting for Xoxoday (tried and not taken, or held while it is down)."""
-    waiting = or_(Reward.attempts > 0, Reward.next_attempt_at.is_not(None))  # type: ignore[operator,union-attr]
+    waiting = or_(col(Reward.attempts) > 0, col(Reward.next_attempt_at).is_not(None))
     return int(
         session.exec(
             select(func.count())
@@ -548,12 +550,13 @@ def mark_stale_sending_in_doubt(
     audit.lock_chain(session)
     query = select(Reward.id).where(Reward.status == S.SENDING.value)
     if older_than is not None:
-        stale = Reward.sending_at < utcnow() - older_than  # type: ignore[operator]
+        stale = col(Reward.sending_at) < utcnow() - older_than
         if abandoned_by:
-            stale = or_(stale, Reward.claimed_by.in_(list(abandoned_by)))  # type: ignore[union-attr]
+            stale = or_(stale, col(Reward.claimed_by).in_(list(abandoned_by)))
         query = query.where(stale)
     changed: list[int] = []
-    for reward_id in session.exec(query.order_by(Reward.id)).all():  # type: ignore[arg-type]
+    for found in session.exec(query.order_by(col(Reward.id))).all():
+        reward_id = _stored(found)
         try:
             before, old, now = transition(
                 session, reward_id=reward_id, expected={S.SENDING}, new=S.IN_DOUBT
@@ -596,14 +599,14 @@ def untold_outcomes(
     query = (
         select(Reward.id)
         .where(Reward.status.in_([s.value for s in TOLD_STATUSES]))  # type: ignore[attr-defined]
-        .where(Reward.updated_at < ended_before)  # type: ignore[operator]
-        .where(Reward.updated_at >= ended_after)  # type: ignore[operator]
+        .where(Reward.updated_at < ended_before)
+        .where(Reward.updated_at >= ended_after)
         .where(Reward.settled_at.is_(None))  # type: ignore[union-attr]  # told by the settling
         .where(~told.exists())
         .order_by(Reward.id)  # type: ignore[arg-type]
         .limit(limit)
     )
-    return [details_by_id(session, i) for i in session.exec(query).all()]
+    return [details_by_id(session, _stored(i)) for i in session.exec(query).all()]
 
 
 def sending_claimants(session: Session) -> list[str]:
@@ -623,11 +626,12 @@ def expire_pending(
     ids = session.exec(
         select(Reward.id)
         .where(Reward.status == S.PENDING_APPROVAL.value)
-        .where(Reward.created_at < cutoff)  # type: ignore[operator]
+        .where(Reward.created_at < cutoff)
         .order_by(Reward.id)  # type: ignore[arg-type]
     ).all()
     expired: list[int] = []
-    for reward_id in ids:
+    for found in ids:
+        reward_id = _stored(found)
         try:
             before, old, now = transition(
                 session, reward_id=reward_id, expected={S.PENDING_APPROVAL}, new=S.EXPIRED
@@ -652,3 +656,10 @@ def expire_pending(
         )
         expired.append(reward_id)
     return [details_by_id(session, i) for i in expired]
+
+
+def _stored(reward_id: int | None) -> int:
+    """The id of a row read back from the ledger (never None there)."""
+    if reward_id is None:
+        raise ValueError("a reward read from the ledger has no id")
+    return reward_id

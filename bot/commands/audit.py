@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 import argparse
 import os
 import sys
@@ -59,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
 
-def _ready_engine(database_url: str):  # type: ignore[no-untyped-def]
+def _ready_engine(database_url: str) -> Engine:
     from storage.db import make_engine
     from storage.errors import DatabaseNotReady
     from storage.migrations import BEHIND_MESSAGE, current_state

@@ -43,7 +43,8 @@ def _moment(when: datetime | None, tz: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or tz.key}"
 
 
-def print_statuses(settings: Settings, store: Store, out: TextIO = sys.stdout) -> None:
+def print_statuses(settings: Settings, store: Store, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up now: pytest and others swap it
     from bot.jobs.registry import job_statuses
 
     tz = ZoneInfo(settings.REWARD_TIMEZONE)

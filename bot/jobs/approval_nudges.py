@@ -155,7 +155,7 @@ def remind(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
             "reward %s waits for approval and nobody was asked: escalating", reward.short_id
         )
         return escalate(ctx, reward, now=now)
-    return post(ctx, reward, targets, month=month, now=now, escalated=False, asked=())
+    return post(ctx, reward, targets, month=month, now=now, escalated=False, asked=[])
 
 
 # ── 3. escalation ────────────────────────────────────────────────────────────────────────

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -136,7 +137,12 @@ def week_report(session: Session, *, monday: date, tz: str) -> WeekReport:
     return WeekReport(summary=summary, chart_weeks=[(m, weekly[m].points) for m in mondays])
 
 
-def _period(monday: date, tz: str) -> dict[str, datetime]:
+class _Period(TypedDict):
+    since: datetime
+    until: datetime
+
+
+def _period(monday: date, tz: str) -> _Period:
     since, until = week_bounds(monday, tz)
     return {"since": since, "until": until}
 

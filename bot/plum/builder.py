@@ -15,6 +15,7 @@ refresh tokens, so after the first refresh the store (not .env) has the live one
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import httpx
@@ -64,38 +65,38 @@ def build_client(
             "PLUM_BASE_URL: is 'sandbox': start the embedded sandbox and pass its base_url"
         )
     store = token_store or FileTokenStore(path=default_token_path(settings))
-    common = {
-        "base_url": base_url or settings.PLUM_BASE_URL,
-        "token_store": store,
-        "http_client": http_client,
-        "timeout": timeout,
-        "max_retries": max_retries,
-        "rate_limit": rate_limit,
-    }
+    common = functools.partial(
+        PlumClient,
+        base_url=base_url or settings.PLUM_BASE_URL,
+        token_store=store,
+        http_client=http_client,
+        timeout=timeout,
+        max_retries=max_retries,
+        rate_limit=rate_limit,
+    )
     client_id = settings.PLUM_CLIENT_ID
     secret = settings.PLUM_CLIENT_SECRET
     has_secret = bool(secret and secret.get_secret_value())
     if settings.uses_sandbox:
         sid, ssecret = sandbox_credentials(settings)
-        return PlumClient(client_id=sid, client_secret=ssecret, **common)
+        return common(client_id=sid, client_secret=ssecret)
     if settings.PLUM_REFRESH_TOKEN and settings.PLUM_REFRESH_TOKEN.get_secret_value():
         if not (client_id and has_secret):
             raise ConfigError(
                 "PLUM_CLIENT_ID: PLUM_REFRESH_TOKEN is set, and refreshing it needs "
                 "PLUM_CLIENT_ID and PLUM_CLIENT_SECRET too"
             )
-        return PlumClient(
+        return common(
             client_id=client_id,
             client_secret=secret,
             token_flow="company",
             access_token=settings.PLUM_ACCESS_TOKEN,
             refresh_token=settings.PLUM_REFRESH_TOKEN,
-            **common,
         )
     if client_id and has_secret:
-        return PlumClient(client_id=client_id, client_secret=secret, **common)
+        return common(client_id=client_id, client_secret=secret)
     if settings.PLUM_ACCESS_TOKEN and settings.PLUM_ACCESS_TOKEN.get_secret_value():
-        return PlumClient(token_flow="company", access_token=settings.PLUM_ACCESS_TOKEN, **common)
+        return common(token_flow="company", access_token=settings.PLUM_ACCESS_TOKEN)
     raise ConfigError(
         "PLUM_CLIENT_ID: no Plum credentials: set PLUM_CLIENT_ID and PLUM_CLIENT_SECRET "
         "(or PLUM_REFRESH_TOKEN with them)"

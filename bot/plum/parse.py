@@ -121,8 +121,9 @@ def _list(node: Any, *keys: str) -> list[Any]:
         return node
     if isinstance(node, dict):
         for key in keys:
-            if isinstance(node.get(key), list):
-                return node[key]
+            found = node.get(key)
+            if isinstance(found, list):
+                return found
     return []
 
 

@@ -254,6 +254,8 @@ class Requester:
                 "Getting a Plum access token needs PLUM_CLIENT_ID and PLUM_CLIENT_SECRET; "
                 "set both (the refresh-token grant needs them too)."
             )
+        path: str
+        kwargs: dict[str, Any]
         if flow == "client_credentials":
             path, kwargs = (
                 TOKEN_PATH,

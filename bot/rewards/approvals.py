@@ -472,7 +472,7 @@ class ApprovalService:
             }
             month = self.giver_month(session, reward)
         for copy in copies:
-            member = members.get(copy.member_id)
+            member = members.get(copy.member_id) if copy.member_id is not None else None
             self._update_copy(reward, decision, month, member, copy.channel_id, copy.message_ts)
         return [m.slack_user_id for m in members.values() if m is not None]
 

@@ -509,7 +509,7 @@ class DeliveryWorker:
 
     # --- telling --------------------------------------------------------------------------
 
-    def _notify(self, fn: Callable[..., None], *args: object, **kwargs: object) -> None:
+    def _notify(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         telling = self._telling
         if telling is None:  # not started (start-up recovery, tests driving run_once)
             self._post(fn, *args, **kwargs)
@@ -519,7 +519,7 @@ class DeliveryWorker:
         except RuntimeError:  # shutting down: tell now rather than not at all
             self._post(fn, *args, **kwargs)
 
-    def _post(self, fn: Callable[..., None], *args: object, **kwargs: object) -> None:
+    def _post(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         self._foreground.yield_to_requests()
         try:
             fn(*args, **kwargs)

@@ -128,11 +128,12 @@ class LinkService:
         expires = self.expiry(expiry, tz=admin.person.tz)
         if isinstance(expires, Refusal):
             return expires
-        target = None
+        target: Profile | None = None
         if recipient_id is not None:
-            target = self.recipient(recipient_id)
-            if isinstance(target, Refusal):
-                return target
+            found = self.recipient(recipient_id)
+            if isinstance(found, Refusal):
+                return found
+            target = found
         with self._store.session() as session:
             asker = self._people.member(session, admin, team_id=team_id)
             member = None

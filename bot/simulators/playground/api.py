@@ -340,7 +340,8 @@ class Ui:
         data = await _body(request)
         user_id = self._who(data.get("as"))
         view = self._top_modal(user_id, str(data.get("view_id") or ""))
-        raw = data.get("values") if isinstance(data.get("values"), dict) else {}
+        given = data.get("values")
+        raw: dict[str, Any] = given if isinstance(given, dict) else {}
         values = forms.state_values(view, raw, users=self._people_ids())
         problems = forms.client_errors(view, values)
         if problems:  # Slack's client stops here; nothing reaches the bot

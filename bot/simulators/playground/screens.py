@@ -69,7 +69,7 @@ class Screens:
         known = {c["id"] for c in self.channels()} | {pages.DM, pages.HOME, *pages.TOOLS}
         if view == pages.JOBS and self._jobs() is None:
             return DEFAULT_VIEW
-        return view if view in known else DEFAULT_VIEW
+        return view if view is not None and view in known else DEFAULT_VIEW
 
     def screen(self, user_id: str, view: str) -> pages.Screen:
         names = Directory.from_lists(self._ws.users(), self._ws.channels())

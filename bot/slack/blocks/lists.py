@@ -173,8 +173,8 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox:
             seen.add(req.reward.short_id)
             unique.append(req)
     if not unique:
-        blocks = [section("🎉 Nothing is waiting for your approval.")]
-        return message("Nothing is waiting for your approval.", blocks, sandbox=sandbox)
+        nothing = [section("🎉 Nothing is waiting for your approval.")]
+        return message("Nothing is waiting for your approval.", nothing, sandbox=sandbox)
     n = len(unique)
     blocks: list[Block] = [header(f"Waiting for your approval ({n})")]
     rows = [[*approval_row(req, tz), divider()] for req in unique]
@@ -258,13 +258,13 @@ def balance_message(*, balance: BalanceCard, sandbox: bool) -> Payload:
 def managers_message(*, managers: Sequence[ManagerLine], sandbox: bool) -> Payload:
     """`/reward managers`: who approves for whom."""
     if not managers:
-        blocks = [
+        nothing = [
             section(
                 "No managers recorded yet. Add one with `/reward manager @member @manager`; "
                 "until then, approvers decide for everyone."
             )
         ]
-        return message("No managers recorded yet.", blocks, sandbox=sandbox)
+        return message("No managers recorded yet.", nothing, sandbox=sandbox)
     lines = [f"{mention(m.member_id)} → {mention(m.manager_id)}" for m in managers]
     shown: list[str] = []
     for line in lines:

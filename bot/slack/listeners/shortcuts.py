@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PERMALINK_TIMEOUT_SECONDS = 1.0
+PERMALINK_TIMEOUT_SECONDS = 1  # WebClient takes whole seconds
 
 
 def register(app: App, runtime: Runtime) -> None:
