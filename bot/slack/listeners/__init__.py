@@ -8,14 +8,8 @@ from slack_bolt import App
 
 from bot.slack.listeners import (
     approval_actions,
-    approvals,
-    balance,
-    cancel,
     give_modal,
     home,
-    links,
-    lists,
-    managers,
     open_modal,
     reward_command,
     settle_actions,
@@ -28,14 +22,8 @@ if TYPE_CHECKING:
 
 def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
-    approvals.register(app, runtime)
     approval_actions.register(app, runtime)
     settle_actions.register(app, runtime)
-    managers.register(app, runtime)
-    balance.register(app, runtime)
-    lists.register(app, runtime)
-    links.register(app, runtime)
-    cancel.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)

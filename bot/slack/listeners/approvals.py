@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import section
-from bot.slack.listeners import reward_command
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def register(app: App, runtime: Runtime) -> None:
-    reward_command.SUBCOMMANDS[ListApprovals] = list_approvals
 
 
 def approvals_payload(runtime: Runtime, user_id: str, *, note: str | None = None) -> dict[str, Any]:

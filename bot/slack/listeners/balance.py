@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.plum import Balance
 from bot.rewards import balances
@@ -14,7 +14,6 @@ from bot.rewards.commands import ShowBalance
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message
-from bot.slack.listeners.reward_command import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -24,10 +23,6 @@ NO_EMAIL_NOTE = (
     "Slack has no email address for you, and Xoxoday keeps points by email, so nobody can "
     "send you points yet. Ask a Slack admin to add your email to your profile."
 )
-
-
-def register(app: App, runtime: Runtime) -> None:
-    SUBCOMMANDS[ShowBalance] = show_balance
 
 
 def _shared_account(runtime: Runtime) -> Callable[[], Balance | None] | None:

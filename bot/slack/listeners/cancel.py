@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.rewards.admin import Refusal, only_admins
 from bot.rewards.cancel_service import Cancelled, CancelService
@@ -29,15 +29,10 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.kit import context, section
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
-from bot.slack.listeners.reward_command import SUBCOMMANDS
 from storage.states import RewardStatus
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def register(app: App, runtime: Runtime) -> None:
-    SUBCOMMANDS[CancelReward] = cancel
 
 
 def _reply(respond: Respond, payload: dict[str, Any]) -> None:

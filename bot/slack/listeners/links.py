@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -26,7 +26,6 @@ from bot.rewards.link_service import LinkService, MadeLinks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.common import mention, text_only
 from bot.slack.intake import request_key
-from bot.slack.listeners.reward_command import SUBCOMMANDS
 from storage.csv_cells import csv_cell
 
 if TYPE_CHECKING:
@@ -36,11 +35,6 @@ log = logging.getLogger(__name__)
 
 QUIET_LOGGER = "bot.slack.secret_messages"
 CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
-
-
-def register(app: App, runtime: Runtime) -> None:
-    SUBCOMMANDS[GenerateLink] = send_link
-    SUBCOMMANDS[GenerateLinks] = send_links
 
 
 def _reply(respond: Respond, payload: dict[str, Any]) -> None:

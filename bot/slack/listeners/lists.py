@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.rewards.cards import Leaderboard, LeaderRow, card_for
 from bot.rewards.commands import Period, ShowHistory, ShowLeaderboard
@@ -18,17 +18,11 @@ from bot.slack.blocks.lists import (
     history_message,
     leaderboard_message,
 )
-from bot.slack.listeners.reward_command import SUBCOMMANDS
 from storage import members as member_repo
 from storage import queries
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def register(app: App, runtime: Runtime) -> None:
-    SUBCOMMANDS[ShowHistory] = show_history
-    SUBCOMMANDS[ShowLeaderboard] = show_leaderboard
 
 
 def period_bounds(period: Period, tz: str, *, now: datetime) -> tuple[datetime, datetime]:

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.rewards.cards import ManagerLine
 from bot.rewards.commands import ListManagers, SetManager
 from bot.slack.blocks.common import mention, points, text_only
 from bot.slack.blocks.lists import managers_message
-from bot.slack.listeners import reward_command
 from bot.slack.people import UnknownSlackUser
 from storage import members as member_repo
 from storage.errors import NotPermitted
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def register(app: App, runtime: Runtime) -> None:
-    reward_command.SUBCOMMANDS[SetManager] = set_manager
-    reward_command.SUBCOMMANDS[ListManagers] = list_managers
 
 
 def _reply(runtime: Runtime, respond: Respond, text: str) -> None:

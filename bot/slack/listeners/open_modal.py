@@ -20,7 +20,6 @@ from bot.rewards.commands import EXAMPLE, OpenModal
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId
-from bot.slack.listeners import reward_command
 from bot.slack.people import role_for
 from storage import members as member_repo
 from storage import queries
@@ -38,7 +37,6 @@ COULD_NOT_OPEN = (
 
 
 def register(app: App, runtime: Runtime) -> None:
-    reward_command.SUBCOMMANDS[OpenModal] = on_empty_command
 
     def on_home_button(ack: Ack, body: dict[str, Any]) -> None:
         ack()

@@ -16,7 +16,21 @@ from slack_bolt import Ack, App, Respond
 
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import RewardCard
-from bot.rewards.commands import GiveReward, OpenModal, ParseError, ShowHelp
+from bot.rewards.commands import (
+    CancelReward,
+    GenerateLink,
+    GenerateLinks,
+    GiveReward,
+    ListApprovals,
+    ListManagers,
+    OpenModal,
+    ParseError,
+    SetManager,
+    ShowBalance,
+    ShowHelp,
+    ShowHistory,
+    ShowLeaderboard,
+)
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
@@ -26,6 +40,7 @@ from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short
 from bot.slack.errors import kept_text, new_ref, unexpected_text
 from bot.slack.ids import Command
 from bot.slack.intake import Job
+from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
 from storage.states import RewardSource
 from storage.states import RewardStatus as S
 
@@ -35,18 +50,42 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., None]
-# Subcommand handlers by parsed type: handler(runtime, parsed, command, ack, respond)
-SUBCOMMANDS: dict[type, Handler] = {}
+
+
+def subcommands() -> dict[type, Handler]:
+    """What each parsed `/reward` subcommand runs: handler(runtime, parsed, command, ack,
+    respond). Giving and help are answered here; a bare `/reward` opens the form."""
+    return {
+        OpenModal: open_modal.on_empty_command,
+        ShowBalance: balance.show_balance,
+        ShowHistory: lists.show_history,
+        ShowLeaderboard: lists.show_leaderboard,
+        ListApprovals: approvals.list_approvals,
+        SetManager: managers.set_manager,
+        ListManagers: managers.list_managers,
+        GenerateLink: links.send_link,
+        GenerateLinks: links.send_links,
+        CancelReward: cancel.cancel,
+    }
 
 
 def register(app: App, runtime: Runtime) -> None:
+    table = subcommands()
+
     def on_reward(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        handle(runtime, command, ack, respond)
+        handle(runtime, command, ack, respond, table=table)
 
     runtime.intake.command(app, Command.REWARD, on_reward)
 
 
-def handle(runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond) -> None:
+def handle(
+    runtime: Runtime,
+    command: dict[str, Any],
+    ack: Ack,
+    respond: Respond,
+    *,
+    table: dict[type, Handler] | None = None,
+) -> None:
     sandbox = runtime.sandboxed
     text = command.get("text") or ""
     doing = ADMIN_SUBCOMMANDS.get(text.split(maxsplit=1)[0].lower() if text.strip() else "")
@@ -58,13 +97,14 @@ def handle(runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond
     if isinstance(parsed, ParseError):
         ack(**text_only(parsed.message, sandbox=sandbox))
         return
-    if isinstance(parsed, ShowHelp | OpenModal) and type(parsed) not in SUBCOMMANDS:
+    handlers = subcommands() if table is None else table
+    if isinstance(parsed, ShowHelp):
         ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES), sandbox=sandbox))
         return
     if isinstance(parsed, GiveReward):
         give(runtime, parsed, command, ack, respond)
         return
-    handler = SUBCOMMANDS.get(type(parsed))
+    handler = handlers.get(type(parsed))
     if handler is None:
         ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES), sandbox=sandbox))
         return
