@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -29,10 +29,12 @@ from bot.plum.builder import sandbox_credentials
 from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.home import AccountBalanceCache
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
 from bot.settings import ConfigError, Settings
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.home_refresh import HomeRefresher
 from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
@@ -170,8 +172,12 @@ class Runtime:
     approvals: ApprovalService
     intake: Intake
     foreground: Foreground
+    # The company account balance, shared by App Home and /reward balance (getBalance allows
+    # 10 calls a minute).
+    account_balance: AccountBalanceCache
     sandbox: SandboxServer | None = None  # the embedded Plum sandbox (PLUM_BASE_URL=sandbox)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Republishes App Homes when rewards change (set when the App Home listener is registered).
+    home_refresher: HomeRefresher | None = None
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     # Work done after Slack has its ack (giving from a slash command). One thread: SQLite has
     # one writer and giving is serialised by the audit-chain lock anyway, and fewer busy threads
@@ -268,6 +274,7 @@ class Runtime:
             approvals=approvals,
             intake=intake,
             foreground=foreground,
+            account_balance=AccountBalanceCache(fetch=plum.get_balance),
             sandbox=sandbox,
         )
 

@@ -191,7 +191,7 @@ def test_the_clock_runs_the_jobs_until_it_is_stopped(
     with bot.runtime.store.read_session() as session:
         run = job_repo.last_job_runs(session)["every-minute"]
     assert run.outcome == "ok" and run.detail == "ticked"
-    assert "home_refresher" in bot.runtime.extras  # App Homes follow what jobs change
+    assert bot.runtime.home_refresher is not None  # App Homes follow what jobs change
 
 
 def test_serve_runs_the_scheduler_unless_told_not_to() -> None:

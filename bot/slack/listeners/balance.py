@@ -3,12 +3,10 @@ see the company account). Acknowledged at once; Xoxoday is asked after the ack."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, Respond
 
-from bot.plum import Balance
 from bot.rewards import balances
 from bot.rewards.commands import ShowBalance
 from bot.slack.blocks.common import text_only, with_sandbox_notice
@@ -18,19 +16,10 @@ from bot.slack.blocks.lists import balance_message
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-ACCOUNT_CACHE_KEY = "account_balance"  # runtime.extras key the App Home listener fills
 NO_EMAIL_NOTE = (
     "Slack has no email address for you, and Xoxoday keeps points by email, so nobody can "
     "send you points yet. Ask a Slack admin to add your email to your profile."
 )
-
-
-def _shared_account(runtime: Runtime) -> Callable[[], Balance | None] | None:
-    """The App Home's account-balance cache when it has one (getBalance allows 10 calls a
-    minute, so both share one answer); else None, and the client is asked directly."""
-    cache = runtime.extras.get(ACCOUNT_CACHE_KEY)
-    get = getattr(cache, "get", None)
-    return get if callable(get) else None
 
 
 def show_balance(
@@ -47,7 +36,7 @@ def show_balance(
         user_id=user_id,
         email=person.email,
         tz=person.tz,
-        account=_shared_account(runtime),
+        account=runtime.account_balance.get,
     )
     payload = balance_message(balance=card, sandbox=False)
     if not person.email:

@@ -3,7 +3,7 @@
 Opening the tab (`app_home_opened`, tab "home") publishes a fresh view and records that this
 person has an App Home; from then on `Notifier.on_change(user_ids)` (delivery, failure, in doubt,
 approvals, settlements, cancellations) republishes it in the background through the
-`HomeRefresher`, which is kept in `runtime.extras["home_refresher"]`.
+`HomeRefresher` (`runtime.home_refresher`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.home import AccountBalanceCache, HomeService
+from bot.rewards.home import HomeService
 from bot.slack.blocks.home import home_view
 from bot.slack.home_refresh import HomeRefresher
 from bot.slack.ids import Event
@@ -43,24 +43,19 @@ def register(app: App, runtime: Runtime) -> None:
 
 def home_refresher(runtime: Runtime) -> HomeRefresher:
     """The runtime's refresher (made once), wired to `runtime.notifier.on_change`."""
-    found = runtime.extras.get("home_refresher")
-    if isinstance(found, HomeRefresher):
-        return found
-    account = runtime.extras.setdefault(
-        "account_balance", AccountBalanceCache(fetch=runtime.plum.get_balance)
-    )
+    if runtime.home_refresher is not None:
+        return runtime.home_refresher
     service = HomeService(
         store=runtime.store,
         people=runtime.people,
         settings=runtime.settings,
         plum=runtime.plum,
-        account=account,
+        account=runtime.account_balance,
     )
     refresher = HomeRefresher(
         publish=lambda user_id: publish_home(runtime, service, user_id), store=runtime.store
     )
-    runtime.extras["home"] = service
-    runtime.extras["home_refresher"] = refresher
+    runtime.home_refresher = refresher
     runtime.notifier.set_change_hook(refresher.refresh)
     runtime.on_stop.append(refresher.stop)
     return refresher
