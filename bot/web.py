@@ -9,6 +9,7 @@ never blocks the event loop and every request is acknowledged within Slack's thr
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ from bot.slack.gate import Rejected, admit
 
 if TYPE_CHECKING:
     from bot.slack.intake import Intake
+
+log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], dict[str, object]]
 
@@ -76,14 +79,18 @@ def create_web_app(
             return Response(status_code=200)  # Slack's certificate probe: nothing to do
         gauge.begin()
         try:
-            noted = await intake.note(admitted.body) if intake is not None else None
             # Verified and parsed: Bolt gets the body as its Socket Mode adapter gives it one.
-            bolt_request = BoltRequest(
-                body=admitted.body,
-                headers=dict(request.headers),
-                context={NOTED: noted} if intake is not None else {},
-                mode="socket_mode",
-            )
+            # Bolt reads ids out of it as it builds the request; a shape Slack never sends
+            # (a number where Slack puts an id) fails there, before anything is recorded.
+            try:
+                bolt_request = BoltRequest(
+                    body=admitted.body, headers=dict(request.headers), mode="socket_mode"
+                )
+            except (TypeError, AttributeError, KeyError, IndexError, ValueError) as err:
+                log.info("a signed request Bolt cannot read (%s)", type(err).__name__)
+                return JSONResponse({"error": "malformed request"}, status_code=400)
+            if intake is not None:
+                bolt_request.context[NOTED] = await intake.note(admitted.body)
             bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         finally:
             gauge.end()

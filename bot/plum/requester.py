@@ -5,6 +5,7 @@ requests themselves, which the TokenManager calls under its lock."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -202,10 +203,35 @@ class Requester:
     def _send(
         self, method: str, url: str, *, timeout: httpx.Timeout, **kwargs: Any
     ) -> httpx.Response:
-        """One HTTP exchange with a deadline for the whole answer: httpx's read timeout counts
-        from the last byte, so a server dripping a byte at a time would otherwise hold the
-        caller for ever; and an answer larger than any Plum answer is cut off."""
-        deadline = time.monotonic() + answer_deadline(timeout)
+        """One HTTP exchange with a deadline for the whole answer, headers and body: httpx's
+        read timeout counts from the last byte, so a server dripping a byte at a time would
+        otherwise hold the caller for ever. The exchange runs on a thread of its own, which is
+        left behind (to end with its connection) when the deadline passes; an answer larger
+        than any Plum answer is cut off."""
+        limit = answer_deadline(timeout)
+        deadline = time.monotonic() + limit
+        outcome: list[httpx.Response | BaseException] = []
+
+        def exchange() -> None:
+            try:
+                outcome.append(
+                    self._exchange(method, url, timeout=timeout, deadline=deadline, **kwargs)
+                )
+            except BaseException as err:
+                outcome.append(err)
+
+        worker = threading.Thread(target=exchange, name="plum-exchange", daemon=True)
+        worker.start()
+        worker.join(limit)
+        if not outcome:
+            raise httpx.ReadTimeout(f"no whole answer within {limit:.0f} s")
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    def _exchange(
+        self, method: str, url: str, *, timeout: httpx.Timeout, deadline: float, **kwargs: Any
+    ) -> httpx.Response:
         with self._http.stream(method, url, timeout=timeout, **kwargs) as response:
             if response.is_stream_consumed:  # already read whole (a test transport)
                 return response

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.rewards.policy import allowance_left
 from storage.rewards import RewardDetails
 
 # Reward statuses (the ledger's `RewardStatus` values).
@@ -159,9 +160,9 @@ class BalanceCard:
     @property
     def allowance_left(self) -> int | None:
         """None when unlimited (no allowance set, or an admin)."""
-        if self.is_admin or not self.allowance:
-            return None
-        return max(self.allowance - self.given_this_month, 0)
+        return allowance_left(
+            self.allowance, given_this_month=self.given_this_month, is_admin=self.is_admin
+        )
 
     @property
     def low(self) -> bool:

@@ -260,6 +260,14 @@ def amount_problems(amount: int, rules: Rules) -> list[Problem]:
     return []
 
 
+def allowance_left(allowance: int, *, given_this_month: int, is_admin: bool) -> int | None:
+    """What a giver may still give this month; None when unlimited (no allowance set, or an
+    admin, who is exempt). The one place the allowance is computed."""
+    if allowance == 0 or is_admin:
+        return None
+    return max(allowance - given_this_month, 0)
+
+
 def allowance_problems(
     *,
     rules: Rules,
@@ -270,12 +278,14 @@ def allowance_problems(
     now: datetime,
     tz: str | ZoneInfo | None,
 ) -> list[Problem]:
-    if rules.allowance == 0 or giver.is_admin or amount < 1 or count < 1:
+    left = allowance_left(
+        rules.allowance, given_this_month=given_this_month, is_admin=giver.is_admin
+    )
+    if left is None or amount < 1 or count < 1:
         return []
     total = amount * count
-    if given_this_month + total <= rules.allowance:
+    if total <= left:
         return []
-    left = max(rules.allowance - given_this_month, 0)
     resets = next_month_start(now, tz, fallback=rules.timezone)
     when = _day(resets, month_start(now, tz, fallback=rules.timezone))
     asked = (

@@ -12,15 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.rewards import policy
-from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.policy import Decision, Rules
 from bot.settings import Settings
 from storage import audit, queries
+from storage import members as member_repo
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.rewards import RewardDetails
-from storage.states import RewardSource, RewardStatus
+from storage.states import RewardSource, RewardStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,29 @@ class RewardService:
     @property
     def rules(self) -> Rules:
         return self._rules
+
+    def allowance_left(self, user_id: str) -> int | None:
+        """What `user_id` may still give this month, from the ledger alone (no Slack call, for
+        the reward form): None when unlimited, or when the ledger can't say right now."""
+        settings = self._settings
+        if not settings.REWARD_ALLOWANCE or role_for(settings, user_id) == Role.ADMIN:
+            return None
+        try:
+            with self._store.read_session() as session:
+                member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+                given = (
+                    queries.given_this_month(
+                        session, giver=member, tz=member.tz or settings.REWARD_TIMEZONE
+                    )
+                    if member is not None
+                    else 0
+                )
+        except SQLAlchemyError:
+            log.warning("could not read %s's allowance for the reward form", user_id, exc_info=True)
+            return None
+        return policy.allowance_left(
+            settings.REWARD_ALLOWANCE, given_this_month=given, is_admin=False
+        )
 
     def give(self, request: GiveRequest) -> GiveOutcome:
         try:

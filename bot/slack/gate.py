@@ -175,6 +175,9 @@ def _check_interaction(payload: dict[str, Any]) -> dict[str, Any]:
             raise Rejected(400, f"{kind}: {field} must be a string of at most {_MAX_ID_CHARS}")
     if payload.get("response_url") is not None and not isinstance(payload["response_url"], str):
         raise Rejected(400, f"{kind}: response_url must be a string")
+    urls = payload.get("response_urls")
+    if urls is not None and not (isinstance(urls, list) and all(isinstance(u, dict) for u in urls)):
+        raise Rejected(400, f"{kind}: response_urls must be a list of objects")
     if kind == "block_actions":
         actions = payload.get("actions")
         if not isinstance(actions, list) or not actions:
@@ -195,6 +198,8 @@ def _check_view(kind: str, view: dict[str, Any], *, submitted: bool) -> None:
     for field in ("id", "callback_id", "type", "private_metadata", "hash"):
         if view.get(field) is not None and not isinstance(view[field], str):
             raise Rejected(400, f"{kind}: view.{field} must be a string")
+    if len(view.get("id") or "") > _MAX_ID_CHARS:
+        raise Rejected(400, f"{kind}: view.id must be at most {_MAX_ID_CHARS} characters")
     state = view.get("state", {})
     values = state.get("values", {}) if isinstance(state, dict) else None
     if not isinstance(values, dict) or not all(
@@ -208,8 +213,13 @@ def _check_event(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("type")
     if kind not in _EVENT_TYPES:
         raise Rejected(400, f"unsupported request type (expected one of {', '.join(_EVENT_TYPES)})")
-    if kind == "event_callback" and not isinstance(body.get("event"), dict):
-        raise Rejected(400, "event_callback: event must be an object")
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise Rejected(400, "event_callback: event must be an object with a type")
+        for field in ("user", "channel"):  # ids here; objects in some events Slack sends
+            if event.get(field) is not None and not isinstance(event[field], str | dict):
+                raise Rejected(400, f"event_callback: event.{field} must be an id or an object")
     return body
 
 

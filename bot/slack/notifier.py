@@ -26,6 +26,11 @@ from storage.rewards import RewardDetails
 
 log = logging.getLogger(__name__)
 
+# Slack errors that pass: a message refused with one of these is tried again later.
+PASSING_SLACK_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 
 
@@ -153,9 +158,21 @@ class Notifier:
         payload: Mapping[str, Any],
         posted: Mapping[str, set[str]],
     ) -> None:
+        """DM one part of telling an outcome, unless it was posted before. When Slack fails
+        for a passing reason (an outage, rate limits outlasting the retries), raise, so the
+        outcome stays untold and is told again later; a refusal for good (a deactivated
+        account) is logged and the telling goes on."""
         if self.dm_channel(user_id) in posted.get(kind, ()):
             return
-        self._remember(reward, kind, self.dm(user_id, payload))
+        try:
+            response = self._slack.chat_postMessage(channel=self.dm_channel(user_id), **payload)
+        except SlackApiError as err:
+            error = str(err.response.get("error") or "")
+            if error in PASSING_SLACK_ERRORS:
+                raise
+            log.warning("could not DM %s: %s", user_id, error)
+            return
+        self._remember(reward, kind, {"channel": response["channel"], "ts": response["ts"]})
 
     def delivered(self, reward: RewardDetails, *, again: bool = False) -> None:
         card = card_for(reward)
@@ -185,6 +202,8 @@ class Notifier:
         result = self.post(
             channel, reward_messages.channel_announcement(reward=card, sandbox=self._sandbox)
         )
+        if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
+            raise RuntimeError(f"Slack could not post the announcement ({result})")
         if isinstance(result, dict):
             self._remember(reward, "announcement", result)
             return result["channel"]
@@ -261,7 +280,14 @@ class Notifier:
             )
 
     def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None:
+        """Rewards a restart found mid-send: one alert to each admin, and each giver hears
+        that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
+        for reward, card in zip(rewards, cards, strict=True):
+            payload = reward_messages.giver_in_doubt(
+                reward=card, tz=reward.giver.tz, sandbox=self._sandbox
+            )
+            self._dm_once(reward, "giver_told_in_doubt", card.giver_id, payload, {})
         for admin in self.admin_ids():
             self.dm(
                 admin,

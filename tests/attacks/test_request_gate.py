@@ -253,6 +253,19 @@ ODD_PAYLOADS: dict[str, dict[str, object]] = {
         "trigger_id": "1.2.odd",
         "view": {"id": "V1", "callback_id": "reward_modal", "state": {"values": {"b": "x"}}},
     },
+    "response-urls-a-number": {
+        "type": "view_submission",
+        "user": {"id": BOB},
+        "trigger_id": "1.2.odd",
+        "response_urls": 123,
+        "view": {"id": "V1", "callback_id": "reward_modal", "state": {"values": {}}},
+    },
+    "view-id-huge": {
+        "type": "view_submission",
+        "user": {"id": BOB},
+        "trigger_id": "1.2.odd",
+        "view": {"id": "V" + "x" * 300, "callback_id": "reward_modal", "state": {"values": {}}},
+    },
     "unknown-type": {"type": "teleport", "user": {"id": BOB}},
     "no-type": {"user": {"id": BOB}},
 }
@@ -299,4 +312,18 @@ def test_a_signed_command_without_what_slack_always_sends_is_a_400(
     assert response.status_code == 400
     assert missing in response.json()["error"]
     assert_no_effect(serve)
+    assert_calm_log(serve)
+
+
+@pytest.mark.parametrize("user", [123, True, ["UBOB0001"]])
+def test_a_signed_event_with_an_odd_user_is_a_400(serve: ServeProcess, user: object) -> None:
+    event = {
+        "type": "event_callback",
+        "team_id": "T0001",
+        "event_id": "Ev1",
+        "event": {"type": "app_home_opened", "user": user, "tab": "home"},
+    }
+    body = json.dumps(event).encode()
+    response = serve.post(body, {"Content-Type": "application/json", **signed(body)})
+    assert response.status_code == 400
     assert_calm_log(serve)

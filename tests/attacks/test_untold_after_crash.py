@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from tests.attacks.serve_process import ServeProcess
-from tests.e2e.harness import BOB, MARIA
+from tests.e2e.harness import ADMIN, BOB, MARIA
 
 CITATION = "told after the crash"
 
@@ -30,4 +30,40 @@ def test_an_outcome_recorded_but_not_told_is_told_after_a_restart(make_serve, fa
     assert len([t for t in serve.dm_texts(MARIA) if CITATION in t]) == 1
     assert len(serve.dm_texts(BOB)) == 1
     assert len([t for t in serve.channel_texts("C0GENERAL") if CITATION in t]) == 1
+    assert len(serve.sends()) == 1
+
+
+def test_a_send_a_crash_left_in_doubt_is_told_to_its_giver_once(make_serve, sandbox) -> None:
+    serve: ServeProcess = make_serve()
+    sandbox.faults.set("sendBalance", latency_ms=5000)  # the send is in flight at the kill
+    serve.driver.command(f"<@{MARIA}> 1 in flight at the crash", user_id=BOB)
+    serve.wait_until(lambda: serve.sends(), 20)
+    time.sleep(0.3)
+    serve.kill()
+    sandbox.faults.set("sendBalance", latency_ms=0)
+    serve.start()
+    told = serve.wait_until(lambda: [t for t in serve.dm_texts(BOB) if "being checked" in t], 30)
+    assert len(told) == 1
+    assert serve.statuses() == {"in_doubt": 1}
+    serve.wait_until(lambda: [t for t in serve.dm_texts(ADMIN) if "in doubt" in t.lower()], 30)
+    serve.restart()
+    time.sleep(2.5)
+    assert len([t for t in serve.dm_texts(BOB) if "being checked" in t]) == 1
+    assert len(serve.sends()) == 1  # never sent again
+
+
+def test_a_dm_slack_failed_to_post_is_posted_when_slack_is_back(make_serve, fake) -> None:
+    serve: ServeProcess = make_serve()
+    fake.fail_next("chat.postMessage", "internal_error")  # the recipient's DM
+    serve.driver.command(f"<@{MARIA}> 5 slack hiccup", user_id=BOB)
+    serve.wait_until(lambda: serve.statuses().get("sent") == 1, 30)
+    time.sleep(1.0)
+    assert serve.dm_texts(MARIA) == []  # not posted, and not taken for told
+    assert serve.sql("SELECT COUNT(*) FROM once_keys WHERE kind = 'outcome_told'") == [(0,)]
+    serve.restart()  # the next start tells what was left untold
+    serve.wait_until(lambda: [t for t in serve.dm_texts(MARIA) if "slack hiccup" in t], 30)
+    serve.wait_until(lambda: [t for t in serve.dm_texts(BOB) if "sent" in t.lower()], 30)
+    time.sleep(2.5)
+    assert len([t for t in serve.dm_texts(MARIA) if "slack hiccup" in t]) == 1
+    assert len(serve.dm_texts(BOB)) == 1
     assert len(serve.sends()) == 1

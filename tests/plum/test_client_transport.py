@@ -272,3 +272,56 @@ def test_a_compressed_answer_is_read_whole() -> None:
         stream=httpx.ByteStream(gzip.compress(json.dumps(BALANCE).encode())),
     )
     assert client(Script(packed)).get_balance().value == 10
+
+
+def test_headers_dripped_past_the_deadline_leave_a_write_in_doubt(monkeypatch) -> None:
+    """httpx's read timeout counts from the last byte: a server that drips its headers one
+    byte at a time must still be cut off at the whole-answer deadline."""
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr("bot.plum.requester.MIN_ANSWER_DEADLINE", 0.5)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(100):  # 10 s of header, a byte every 0.1 s
+                    if stop.is_set():
+                        break
+                    conn.sendall(b"a")
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    c = PlumClient(
+        base_url=f"http://127.0.0.1:{port}/chef",
+        client_id="id",
+        client_secret="SECRET",
+        token_store=MemoryStore(),
+        access_token="tok",
+        timeout=httpx.Timeout(0.3),
+        sleep=lambda s: None,
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(PlumOutcomeUnknownError):
+            send(c)
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 3.0

@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.rewards.commands import EXAMPLE, OpenModal
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId
-from bot.slack.people import role_for
-from storage import members as member_repo
-from storage import queries
-from storage.states import RewardSource, Role
+from storage.states import RewardSource
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -89,7 +85,7 @@ def open_reward_modal(
         initial_users=initial_users,
         initial_citation=initial_citation,
         max_per_reward=settings.REWARD_MAX_PER_REWARD,
-        allowance_left=allowance_left(runtime, user_id),
+        allowance_left=runtime.rewards.allowance_left(user_id),
     )
     try:
         runtime.slack.views_open(trigger_id=trigger_id, view=view)
@@ -97,23 +93,3 @@ def open_reward_modal(
         log.warning("could not open the reward form for %s: %s", user_id, err.response.get("error"))
         return False
     return True
-
-
-def allowance_left(runtime: Runtime, user_id: str) -> int | None:
-    """What `user_id` may still give this month, from the ledger alone (no Slack call): None
-    when unlimited (no allowance, or an admin) or when the ledger can't say right now."""
-    settings = runtime.settings
-    if not settings.REWARD_ALLOWANCE or role_for(settings, user_id) == Role.ADMIN:
-        return None
-    try:
-        with runtime.store.session() as session:
-            member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
-            if member is None:
-                return settings.REWARD_ALLOWANCE
-            given = queries.given_this_month(
-                session, giver=member, tz=member.tz or settings.REWARD_TIMEZONE
-            )
-    except SQLAlchemyError:
-        log.warning("could not read %s's allowance for the reward form", user_id, exc_info=True)
-        return None
-    return max(settings.REWARD_ALLOWANCE - given, 0)
