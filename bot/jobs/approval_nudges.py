@@ -17,7 +17,6 @@ reminder is recorded as a copy of the request, so the first decision updates it 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
@@ -26,7 +25,7 @@ from sqlmodel import Session
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
-from bot.rewards.approvals import REQUEST_KIND, concerned_ids
+from bot.rewards.approvals import REQUEST_KIND, Target, concerned_ids
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
@@ -36,7 +35,6 @@ from storage import members as member_repo
 from storage import messages as message_repo
 from storage import once, queries
 from storage import rewards as reward_repo
-from storage.models import Member
 from storage.rewards import RewardDetails
 from storage.states import RewardStatus
 from storage.types import utcnow
@@ -46,12 +44,6 @@ log = logging.getLogger(__name__)
 ONCE_KIND = "approval_nudge"
 REMIND = "remind"
 ESCALATE = "escalate"
-
-
-@dataclass(frozen=True, slots=True)
-class Asked:
-    member: Member
-    as_manager: bool
 
 
 def trigger(settings: Settings) -> BaseTrigger:
@@ -129,16 +121,16 @@ def expire(ctx: JobContext) -> tuple[list[RewardDetails], int]:
 # ── 2. reminders ─────────────────────────────────────────────────────────────────────────
 
 
-def asked_members(session: Session, reward: RewardDetails) -> list[Asked]:
+def asked_members(session: Session, reward: RewardDetails) -> list[Target]:
     """Who has a copy of the request (in the order asked), the giver left out."""
-    found: dict[int, Asked] = {}
+    found: dict[int, Target] = {}
     for copy in message_repo.list_reward_messages(session, reward_id=reward.id, kind=REQUEST_KIND):
         if copy.member_id is None or copy.member_id in found:
             continue
         member = member_repo.get_member(session, member_id=copy.member_id)
         if member is None or member.id == reward.giver.id or not member.active:
             continue
-        found[copy.member_id] = Asked(member, as_manager=member.id == reward.giver.manager_id)
+        found[copy.member_id] = Target(member, as_manager=member.id == reward.giver.manager_id)
     return list(found.values())
 
 
@@ -148,7 +140,7 @@ def remind(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
     with ctx.runtime.store.session() as session:
         targets = asked_members(session, reward)
         if not targets:
-            targets = [Asked(t.member, t.as_manager) for t in approvals.targets(session, reward)]
+            targets = list(approvals.targets(session, reward))
         month = approvals.giver_month(session, reward)
     if not targets:
         log.warning(
@@ -164,7 +156,7 @@ def remind(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
 def escalate(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
     runtime = ctx.runtime
     giver = reward.giver
-    admins: list[Asked] = []
+    admins: list[Target] = []
     with runtime.store.session() as session:
         asked = [a.member.slack_user_id for a in asked_members(session, reward)]
         concerned = concerned_ids(reward)
@@ -179,7 +171,7 @@ def escalate(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
             if profile.person.deleted or profile.person.is_bot:
                 continue
             member = runtime.people.member(session, profile, team_id=giver.team_id)
-            admins.append(Asked(member, as_manager=member.id == giver.manager_id))
+            admins.append(Target(member, as_manager=member.id == giver.manager_id))
         month = runtime.approvals.giver_month(session, reward)
     if not admins:
         log.warning(
@@ -196,7 +188,7 @@ def escalate(ctx: JobContext, reward: RewardDetails, *, now: datetime) -> int:
 def post(
     ctx: JobContext,
     reward: RewardDetails,
-    targets: list[Asked],
+    targets: list[Target],
     *,
     month: GiverMonth,
     now: datetime,

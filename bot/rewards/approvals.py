@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
-from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.ports import ApprovalViews, Messenger
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
@@ -37,7 +37,7 @@ from storage.db import Store
 from storage.errors import AlreadyDecided, NotPermitted
 from storage.models import Member
 from storage.rewards import RewardDetails
-from storage.states import COUNTS_TOWARDS_ALLOWANCE, RewardStatus
+from storage.states import COUNTS_TOWARDS_ALLOWANCE, RewardStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,11 @@ class ApprovalService:
     # ── who ───────────────────────────────────────────────────────────────────────────────
 
     def is_admin(self, user_id: str) -> bool:
-        return user_id in self._settings.REWARD_ADMINS
+        return role_for(self._settings, user_id) == Role.ADMIN
 
     def is_approver(self, user_id: str) -> bool:
         """Approvers and admins decide for anyone (but never on their own rewards)."""
-        return user_id in self._settings.REWARD_APPROVERS or self.is_admin(user_id)
+        return role_for(self._settings, user_id) in (Role.ADMIN, Role.APPROVER)
 
     def approver_ids(self, reward: RewardDetails) -> list[str]:
         """REWARD_APPROVERS other than the people the reward concerns (its giver and
