@@ -182,8 +182,17 @@ class Intake:
 
     # ── registering ───────────────────────────────────────────────────────────────────────
 
-    def command(self, app: App, name: str, fn: Listener) -> None:
-        app.command(name)(self._durable(f"command:{name}", fn))
+    def command(
+        self,
+        app: App,
+        name: str,
+        fn: Listener,
+        *,
+        inline: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """`inline(body)` True: this request's listener acks and hands its work off at once,
+        so it runs in Bolt's own thread (no hop through the pool and back before the ack)."""
+        app.command(name)(self._durable(f"command:{name}", fn, inline=inline))
 
     def action(self, app: App, action_id: str, fn: Listener) -> None:
         app.action(action_id)(self._durable(f"action:{action_id}", fn))
@@ -194,7 +203,9 @@ class Intake:
     def shortcut(self, app: App, callback_id: str, fn: Listener) -> None:
         app.shortcut(callback_id)(self._durable(f"shortcut:{callback_id}", fn))
 
-    def _durable(self, kind: str, fn: Listener) -> Listener:
+    def _durable(
+        self, kind: str, fn: Listener, *, inline: Callable[[dict[str, Any]], bool] | None = None
+    ) -> Listener:
         wants = frozenset(inspect.signature(fn).parameters)
         self._listeners[kind] = (fn, wants)
 
@@ -212,6 +223,13 @@ class Intake:
                 state.unrecorded = noted.entry_id is None
                 state.repeat = state.taken = not noted.fresh
             durable = _DurableAck(self, state, ack)
+            if inline is not None and inline(body):
+                self._inline(
+                    lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                    acked=durable.acked,
+                    body=body,
+                )
+                return
             self._until_acked(
                 lambda: self._run(fn, wants, state, ack=durable, respond=respond),
                 acked=durable.acked,
@@ -256,6 +274,17 @@ class Intake:
         acked.wait(ACK_BUDGET)
         if failed:
             raise failed[0]
+
+    def _inline(
+        self, work: Callable[[], None], *, acked: threading.Event, body: dict[str, Any]
+    ) -> None:
+        """`_until_acked` for a listener that returns right after its ack: run it here."""
+        try:
+            work()
+        except BaseException as err:
+            if not acked.is_set():
+                raise
+            self._report(err, body)
 
     def _after_ack(self, call: Callable[[], None], body: dict[str, Any]) -> None:
         try:

@@ -34,7 +34,7 @@ from bot.rewards.commands import (
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
-from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
+from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.errors import kept_text, new_ref, unexpected_text
@@ -75,7 +75,14 @@ def register(app: App, runtime: Runtime) -> None:
     def on_reward(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         handle(runtime, command, ack, respond, table=table)
 
-    runtime.intake.command(app, Command.REWARD, on_reward)
+    runtime.intake.command(app, Command.REWARD, on_reward, inline=answers_at_once)
+
+
+def answers_at_once(command: dict[str, Any]) -> bool:
+    """Giving (and a mistyped gift) acks at once and hands the work to the giving pool; the
+    subcommands and the form do theirs after the ack, in the listener."""
+    first = (command.get("text") or "").split(maxsplit=1)
+    return bool(first) and first[0].lower() not in (*SUBCOMMAND_NAMES, "help", "?")
 
 
 def handle(
