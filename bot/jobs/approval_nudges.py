@@ -27,6 +27,7 @@ from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
 from bot.rewards.approvals import REQUEST_KIND, Target, concerned_ids
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
+from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import jobs as job_blocks
@@ -41,7 +42,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-ONCE_KIND = "approval_nudge"
+ONCE_KIND = OnceKind.APPROVAL_NUDGE
 REMIND = "remind"
 ESCALATE = "escalate"
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
+from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import local
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ONCE_KIND = "audit_checkpoint_dm"
+ONCE_KIND = OnceKind.AUDIT_CHECKPOINT_DM
 
 
 def trigger(settings: Settings) -> BaseTrigger:

@@ -11,6 +11,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
+from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import local, money
@@ -19,7 +20,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-ONCE_KIND = "low_balance_alert"
+ONCE_KIND = OnceKind.LOW_BALANCE_ALERT
 
 
 def trigger(settings: Settings) -> BaseTrigger:

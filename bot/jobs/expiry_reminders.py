@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.plum import PlumError
+from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import local
@@ -31,7 +32,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-ONCE_KIND = "expiry_reminder"
+ONCE_KIND = OnceKind.EXPIRY_REMINDER
 PAGE = 1000
 
 

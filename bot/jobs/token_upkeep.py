@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
 from bot.plum import InvalidGrantError, TokenSet
+from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import format_datetime, local
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 REFRESH_AHEAD = timedelta(days=2)
 EXTEND_AHEAD = timedelta(days=8)
 WARN_AHEAD = timedelta(days=7)
-ONCE_KIND = "plum_token_warning"
+ONCE_KIND = OnceKind.PLUM_TOKEN_WARNING
 
 
 def trigger(settings: Settings) -> BaseTrigger:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.kinds import MessageKind, OnceKind
 from bot.rewards.ports import ApprovalViews, Messenger
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
@@ -42,7 +43,7 @@ from storage.states import COUNTS_TOWARDS_ALLOWANCE, RewardStatus, Role
 log = logging.getLogger(__name__)
 
 S = RewardStatus
-REQUEST_KIND = "approval_request"
+REQUEST_KIND = MessageKind.APPROVAL_REQUEST
 # Giver's month so far: rewards counted from their recent history (a cap, not a limit).
 
 
@@ -403,7 +404,7 @@ class ApprovalService:
         giver = reward.giver
         with self._store.session() as session:  # the giver hears of a decision once
             key = f"{reward.short_id}:{decision.outcome}"
-            if not once.claim_once(session, kind="decision_told", key=key):
+            if not once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key):
                 return
         self._notifier.dm(
             giver.slack_user_id,
@@ -453,7 +454,7 @@ class ApprovalService:
             if decision is None:
                 return False
             key = f"{reward.short_id}:{decision.outcome}"
-            if not once.claim_once(session, kind="approval_copies", key=key):
+            if not once.claim_once(session, kind=OnceKind.APPROVAL_COPIES, key=key):
                 return False
         asked = self._update_copies(reward, decision)
         self._notifier.on_change(asked)

@@ -17,12 +17,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
+from bot.rewards.kinds import OnceKind
 from storage import once
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
-OPENED_KIND = "app_home_opened"
+OPENED_KIND = OnceKind.APP_HOME_OPENED
 IDLE_SECONDS = 2.0
 
 

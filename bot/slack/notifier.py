@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.cards import RewardCard, card_for, people_of
+from bot.rewards.kinds import MessageKind, OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import reward_messages
 from storage import messages as message_repo
@@ -184,13 +185,13 @@ class Notifier:
             payload = reward_messages.recipient_dm(
                 reward=card, recipient_id=uid, tz=r.member.tz, sandbox=self._sandbox
             )
-            self._dm_once(reward, "recipient_dm", uid, payload, posted)
-        announced = posted.get("announcement")
+            self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
+        announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)
         payload = reward_messages.giver_confirmation(
             reward=card, tz=reward.giver.tz, sandbox=self._sandbox, announced_in=announced_in
         )
-        self._dm_once(reward, "giver_told_sent", card.giver_id, payload, posted)
+        self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
@@ -205,7 +206,7 @@ class Notifier:
         if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
             raise RuntimeError(f"Slack could not post the announcement ({result})")
         if isinstance(result, dict):
-            self._remember(reward, "announcement", result)
+            self._remember(reward, MessageKind.ANNOUNCEMENT, result)
             return result["channel"]
         log.warning("could not announce reward %s in %s: %s", card.short_id, channel, result)
         return None
@@ -216,7 +217,7 @@ class Notifier:
             reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )
         posted = self._posted(reward, again)
-        self._dm_once(reward, "giver_told_failed", card.giver_id, payload, posted)
+        self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
@@ -225,18 +226,18 @@ class Notifier:
         payload = reward_messages.giver_in_doubt(
             reward=card, tz=reward.giver.tz, sandbox=self._sandbox
         )
-        self._dm_once(reward, "giver_told_in_doubt", card.giver_id, payload, posted)
+        self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
         for admin in self.admin_ids():
             payload = reward_messages.admin_in_doubt_alert(
                 reward=card, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
             )
-            self._dm_once(reward, "in_doubt_alert", admin, payload, posted)
+            self._dm_once(reward, MessageKind.IN_DOUBT_ALERT, admin, payload, posted)
         self.on_change([*people_of(reward), *self.admin_ids()])
 
     def delayed(self, reward: RewardDetails, reason: str) -> None:
         """The send never reached Xoxoday and waits for a retry: the giver hears it once."""
         with self._store.session() as session:
-            first = once.claim_once(session, kind="delivery_delayed", key=reward.short_id)
+            first = once.claim_once(session, kind=OnceKind.DELIVERY_DELAYED, key=reward.short_id)
         if not first:
             return
         card = card_for(reward)
@@ -287,7 +288,7 @@ class Notifier:
             payload = reward_messages.giver_in_doubt(
                 reward=card, tz=reward.giver.tz, sandbox=self._sandbox
             )
-            self._dm_once(reward, "giver_told_in_doubt", card.giver_id, payload, {})
+            self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, {})
         for admin in self.admin_ids():
             self.dm(
                 admin,

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rewards.approvals import unknown_reward_text
 from bot.rewards.cards import MessageRef, Settlement, card_for, people_of
+from bot.rewards.kinds import MessageKind
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import format_datetime, mention, short_id, status_label
 from bot.slack.blocks.kit import keyed
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALERT_KIND = "in_doubt_alert"
+ALERT_KIND = MessageKind.IN_DOUBT_ALERT
 LATE_ALERTS_SECONDS = 2.0
 NEVER_ARRIVED = (
     "An admin checked with Xoxoday: the points never arrived, so nothing was sent. It doesn't "

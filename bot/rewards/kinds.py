@@ -1,0 +1,32 @@
+"""The kinds the ledger files things under, as enums: messages posted about a reward
+(`storage.messages`, so later changes can find every copy) and side effects done once
+(`storage.once`). A kind's string is stored: never rename a value, add a new one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from storage.rewards import TOLD_KIND
+
+
+class MessageKind(StrEnum):
+    APPROVAL_REQUEST = "approval_request"  # each approver's copy of a request
+    RECIPIENT_DM = "recipient_dm"
+    ANNOUNCEMENT = "announcement"  # in the channel
+    GIVER_TOLD_SENT = "giver_told_sent"
+    GIVER_TOLD_FAILED = "giver_told_failed"
+    GIVER_TOLD_IN_DOUBT = "giver_told_in_doubt"
+    IN_DOUBT_ALERT = "in_doubt_alert"  # each admin's alert, updated once it is settled
+
+
+class OnceKind(StrEnum):
+    OUTCOME_TOLD = TOLD_KIND  # how a delivery ended was told (`bot.rewards.told`)
+    DECISION_TOLD = "decision_told"
+    APPROVAL_COPIES = "approval_copies"
+    DELIVERY_DELAYED = "delivery_delayed"
+    APPROVAL_NUDGE = "approval_nudge"
+    EXPIRY_REMINDER = "expiry_reminder"
+    LOW_BALANCE_ALERT = "low_balance_alert"
+    AUDIT_CHECKPOINT_DM = "audit_checkpoint_dm"
+    PLUM_TOKEN_WARNING = "plum_token_warning"
+    APP_HOME_OPENED = "app_home_opened"
