@@ -261,12 +261,9 @@ class Intake:
 
         def run() -> None:
             try:
-                work()
+                self._inline(work, acked=acked, body=body)
             except BaseException as err:
-                if acked.is_set():
-                    self._report(err, body)
-                else:
-                    failed.append(err)
+                failed.append(err)
             finally:
                 acked.set()
 
@@ -278,7 +275,8 @@ class Intake:
     def _inline(
         self, work: Callable[[], None], *, acked: threading.Event, body: dict[str, Any]
     ) -> None:
-        """`_until_acked` for a listener that returns right after its ack: run it here."""
+        """Run a listener here. A failure before its ack is raised (Bolt's error handler
+        answers); one after it is reported to the person."""
         try:
             work()
         except BaseException as err:

@@ -62,12 +62,18 @@ class Notifier:
             self._dm_channels[user_id] = channel
         return channel
 
-    def dm(self, user_id: str, payload: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Post a DM; the posted message (channel, ts) or None when Slack refused."""
+    def dm(
+        self, user_id: str, payload: Mapping[str, Any], *, raise_passing: bool = False
+    ) -> dict[str, Any] | None:
+        """Post a DM; the posted message (channel, ts) or None when Slack refused. With
+        `raise_passing`, a refusal for a passing reason (PASSING_SLACK_ERRORS) is raised."""
         try:
             response = self._slack.chat_postMessage(channel=self.dm_channel(user_id), **payload)
         except SlackApiError as err:
-            log.warning("could not DM %s: %s", user_id, err.response.get("error"))
+            error = str(err.response.get("error") or "")
+            if raise_passing and error in PASSING_SLACK_ERRORS:
+                raise
+            log.warning("could not DM %s: %s", user_id, error)
             return None
         return {"channel": response["channel"], "ts": response["ts"]}
 
@@ -165,15 +171,7 @@ class Notifier:
         account) is logged and the telling goes on."""
         if self.dm_channel(user_id) in posted.get(kind, ()):
             return
-        try:
-            response = self._slack.chat_postMessage(channel=self.dm_channel(user_id), **payload)
-        except SlackApiError as err:
-            error = str(err.response.get("error") or "")
-            if error in PASSING_SLACK_ERRORS:
-                raise
-            log.warning("could not DM %s: %s", user_id, error)
-            return
-        self._remember(reward, kind, {"channel": response["channel"], "ts": response["ts"]})
+        self._remember(reward, kind, self.dm(user_id, payload, raise_passing=True))
 
     def delivered(self, reward: RewardDetails, *, again: bool = False) -> None:
         card = card_for(reward)
