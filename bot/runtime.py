@@ -28,10 +28,16 @@ from bot.plum import PlumClient, PlumError, TokenStoreError, build_client
 from bot.plum.builder import sandbox_credentials
 from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.approvals import ApprovalService
+from bot.rewards.balances import BalanceService
+from bot.rewards.cancel_service import CancelService
 from bot.rewards.delivery import DeliveryWorker
-from bot.rewards.home import AccountBalanceCache
+from bot.rewards.home import AccountBalanceCache, HomeService
+from bot.rewards.link_service import LinkService
+from bot.rewards.lists import ListsService
+from bot.rewards.managers import ManagersService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
+from bot.rewards.settle import SettleService
 from bot.settings import ConfigError, Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.home_refresh import HomeRefresher
@@ -170,6 +176,13 @@ class Runtime:
     rewards: RewardService
     worker: DeliveryWorker
     approvals: ApprovalService
+    balances: BalanceService
+    cancels: CancelService
+    home: HomeService
+    links: LinkService
+    lists: ListsService
+    managers: ManagersService
+    settle: SettleService
     intake: Intake
     foreground: Foreground
     # The company account balance, shared by App Home and /reward balance (getBalance allows
@@ -262,6 +275,7 @@ class Runtime:
             on_queued=worker.wake,
             on_pending=approvals.on_pending,
         )
+        account_balance = AccountBalanceCache(fetch=plum.get_balance)
         return cls(
             settings=settings,
             store=store,
@@ -272,9 +286,24 @@ class Runtime:
             rewards=rewards,
             worker=worker,
             approvals=approvals,
+            balances=BalanceService(
+                store=store, plum=plum, settings=settings, account=account_balance.get
+            ),
+            home=HomeService(
+                store=store,
+                people=people,
+                settings=settings,
+                plum=plum,
+                account=account_balance,
+            ),
+            cancels=CancelService(store=store, plum=plum, settings=settings, people=people),
+            links=LinkService(store=store, plum=plum, people=people, settings=settings),
+            lists=ListsService(store=store, people=people, settings=settings),
+            managers=ManagersService(store=store, people=people, settings=settings),
+            settle=SettleService(store=store, people=people, settings=settings),
             intake=intake,
             foreground=foreground,
-            account_balance=AccountBalanceCache(fetch=plum.get_balance),
+            account_balance=account_balance,
             sandbox=sandbox,
         )
 

@@ -1,26 +1,19 @@
-"""What the admin commands (`/reward link`, `links`, `cancel`) share: who may run them, and
-`Refusal(text)`, the answer when nothing (more) was done: a sentence for the admin saying what
-happened and what to do. (A command Slack delivers twice is handled once by the intake journal.)
+"""What the admin commands (`/reward link`, `links`, `cancel`, `manager`) share: who may run
+them, and the refusals they give (`bot.rewards.refusal.Refusal`). (A command Slack delivers
+twice is handled once by the intake journal.)
 
-The services are `bot.rewards.link_service.LinkService` and
-`bot.rewards.cancel_service.CancelService`. Nothing here posts to Slack; the listeners deliver.
+The services are `bot.rewards.link_service.LinkService`,
+`bot.rewards.cancel_service.CancelService` and `bot.rewards.managers.ManagersService`.
+Nothing here posts to Slack; the listeners deliver.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.rewards.directory import role_for
+from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention
 from bot.settings import Settings
 from storage.states import Role
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Nothing (more) was done; `text` (mrkdwn) tells the admin why and what to do."""
-
-    text: str
 
 
 def only_admins(settings: Settings, user_id: str, *, doing: str) -> Refusal | None:

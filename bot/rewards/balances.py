@@ -109,3 +109,31 @@ def balance_card(
         account_currency=company.currency,
         low_balance=settings.REWARD_LOW_BALANCE,
     )
+
+
+class BalanceService:
+    """`/reward balance`: `balance_card` for one person, wired once (`Runtime.balances`)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        plum: PlumClient,
+        settings: Settings,
+        account: Callable[[], Balance | None],
+    ) -> None:
+        self._store = store
+        self._plum = plum
+        self._settings = settings
+        self._account = account
+
+    def card(self, *, user_id: str, email: str | None, tz: str | None) -> BalanceCard:
+        return balance_card(
+            store=self._store,
+            plum=self._plum,
+            settings=self._settings,
+            user_id=user_id,
+            email=email,
+            tz=tz,
+            account=self._account,
+        )

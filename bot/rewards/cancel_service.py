@@ -21,8 +21,9 @@ from bot.plum import (
     RequestRejectedError,
 )
 from bot.plum import ValidationError as PlumValidationError
-from bot.rewards.admin import Refusal, only_admins, plum_unreachable
+from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
 from storage import rewards as reward_repo

@@ -23,10 +23,11 @@ from bot.plum import (
     PlumOutcomeUnknownError,
     RewardLinks,
 )
-from bot.rewards.admin import Refusal, only_admins, plum_unreachable
+from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
 from bot.rewards.commands import ParseError
 from bot.rewards.directory import Directory, Profile, UnknownSlackUser
+from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention
 from bot.settings import Settings
 from storage import links as link_repo

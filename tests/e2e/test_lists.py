@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.slack.listeners.lists import period_bounds
+from bot.rewards.lists import period_bounds
 from storage.models import Reward, RewardRecipient
 from tests.e2e.harness import BOB, CHEN, MARIA, BotHarness
 

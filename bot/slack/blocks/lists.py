@@ -17,6 +17,7 @@ from bot.rewards.cards import (
 )
 from bot.rewards.commands import EXAMPLE
 from bot.rewards.help import help_text
+from bot.rewards.lists import HISTORY_SIZE, LEADERBOARD_SIZE
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
@@ -42,8 +43,6 @@ from bot.slack.blocks.kit import Block, context, divider, fitting, header, secti
 from bot.slack.blocks.reward_messages import citation
 
 Payload = dict[str, Any]
-HISTORY_SIZE = 10
-LEADERBOARD_SIZE = 10
 MANAGERS_TEXT_MAX = 9000  # a message's whole text stays well under what Slack accepts
 _MEDALS = ("🥇", "🥈", "🥉")
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, Respond
 
-from bot.rewards import balances
 from bot.rewards.commands import ShowBalance
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import context
@@ -29,15 +28,7 @@ def show_balance(
     ack(**text_only("⏳ Looking up your balance…", sandbox=sandbox))
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
-    card = balances.balance_card(
-        store=runtime.store,
-        plum=runtime.plum,
-        settings=runtime.settings,
-        user_id=user_id,
-        email=person.email,
-        tz=person.tz,
-        account=runtime.account_balance.get,
-    )
+    card = runtime.balances.card(user_id=user_id, email=person.email, tz=person.tz)
     payload = balance_message(balance=card, sandbox=False)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))

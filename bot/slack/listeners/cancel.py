@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, Respond
 
-from bot.rewards.admin import Refusal, only_admins
-from bot.rewards.cancel_service import Cancelled, CancelService
+from bot.rewards.admin import only_admins
+from bot.rewards.cancel_service import Cancelled
 from bot.rewards.cards import RewardCard, card_for
 from bot.rewards.commands import CancelReward
+from bot.rewards.refusal import Refusal
+from bot.rewards.states import RewardStatus
 from bot.slack.blocks.common import (
     mention,
     message,
@@ -29,7 +31,6 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.kit import context, section
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
-from storage.states import RewardStatus
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -49,10 +50,9 @@ def cancel(
         ack(**text_only(refused.text, sandbox=sandbox))
         return
     ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…", sandbox=sandbox))
-    service = CancelService(
-        store=runtime.store, plum=runtime.plum, settings=runtime.settings, people=runtime.people
+    outcome = runtime.cancels.cancel(
+        admin_id=admin_id, short_id=parsed.reward_id, reason=parsed.reason
     )
-    outcome = service.cancel(admin_id=admin_id, short_id=parsed.reward_id, reason=parsed.reason)
     if isinstance(outcome, Refusal):
         _reply(respond, text_only(outcome.text, sandbox=sandbox))
         return

@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rewards.mrkdwn import mentioned_user_ids
 from bot.rewards.policy import Field
 from bot.rewards.service import Given, GiveOutcome, GiveRequest, Refused
+from bot.rewards.states import RewardSource
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
@@ -36,7 +37,6 @@ from bot.slack.ids import BlockId, CallbackId
 from bot.slack.intake import unrecorded_ack
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
-from storage.states import RewardSource
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

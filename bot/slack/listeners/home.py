@@ -45,13 +45,7 @@ def home_refresher(runtime: Runtime) -> HomeRefresher:
     """The runtime's refresher (made once), wired to `runtime.notifier.on_change`."""
     if runtime.home_refresher is not None:
         return runtime.home_refresher
-    service = HomeService(
-        store=runtime.store,
-        people=runtime.people,
-        settings=runtime.settings,
-        plum=runtime.plum,
-        account=runtime.account_balance,
-    )
+    service = runtime.home
     refresher = HomeRefresher(
         publish=lambda user_id: publish_home(runtime, service, user_id), store=runtime.store
     )

@@ -19,14 +19,15 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.rewards.admin import Refusal, only_admins
+from bot.core.csv_cells import csv_cell
+from bot.rewards.admin import only_admins
 from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.rewards.commands import GenerateLink, GenerateLinks
-from bot.rewards.link_service import LinkService, MadeLinks
+from bot.rewards.link_service import MadeLinks
+from bot.rewards.refusal import Refusal
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.common import mention, text_only
 from bot.slack.intake import request_key
-from storage.csv_cells import csv_cell
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -39,12 +40,6 @@ CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "curre
 
 def _reply(respond: Respond, payload: dict[str, Any]) -> None:
     respond(replace_original=True, response_type="ephemeral", **payload)
-
-
-def _service(runtime: Runtime) -> LinkService:
-    return LinkService(
-        store=runtime.store, plum=runtime.plum, people=runtime.people, settings=runtime.settings
-    )
 
 
 def quiet_client(slack: WebClient) -> WebClient:
@@ -94,7 +89,7 @@ def send_link(
         return
     sandbox = runtime.sandboxed
     admin_id = command["user_id"]
-    made = _service(runtime).make(
+    made = runtime.links.make(
         admin_id=admin_id,
         team_id=command.get("team_id") or "",
         campaign_id=parsed.campaign_id,
@@ -165,7 +160,7 @@ def send_links(
         return
     sandbox = runtime.sandboxed
     admin_id = command["user_id"]
-    made = _service(runtime).make(
+    made = runtime.links.make(
         admin_id=admin_id,
         team_id=command.get("team_id") or "",
         campaign_id=parsed.campaign_id,

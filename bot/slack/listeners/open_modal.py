@@ -16,10 +16,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import EXAMPLE, OpenModal
+from bot.rewards.states import RewardSource
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId
-from storage.states import RewardSource
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

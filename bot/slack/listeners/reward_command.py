@@ -34,6 +34,8 @@ from bot.rewards.commands import (
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
 from bot.rewards.service import Given, GiveRequest
+from bot.rewards.states import RewardSource
+from bot.rewards.states import RewardStatus as S
 from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
@@ -41,8 +43,6 @@ from bot.slack.errors import kept_text, new_ref, unexpected_text
 from bot.slack.ids import Command
 from bot.slack.intake import Job
 from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
-from storage.states import RewardSource
-from storage.states import RewardStatus as S
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

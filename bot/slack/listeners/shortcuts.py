@@ -17,11 +17,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.cards import MessageRef
+from bot.rewards.states import RewardSource
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, message_citation
 from bot.slack.ids import Shortcut
 from bot.slack.listeners.open_modal import COULD_NOT_OPEN, open_reward_modal
-from storage.states import RewardSource
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
