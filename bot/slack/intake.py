@@ -8,8 +8,8 @@ what Slack gives once: the trigger id, or the clicked action's ts) before Bolt d
 the listener's ack leaves at once; otherwise (Socket Mode) the `ack` a listener gets records the
 request first and only then acknowledges, and a listener that does work before its ack (the
 reward form, whose ack carries the errors) calls `persist()` first. When the listener returns,
-the entry is finished; work handed to another thread takes the entry along (`take_over()` →
-`Job.finish()`).
+the entry is finished; work handed to another thread (`hand_off()`) takes the entry along and
+finishes it, with the error handler's handling of a failure.
 
 - A request Slack delivers again (same key) is acknowledged as the listener would, and nothing
   runs twice.
@@ -30,7 +30,7 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,7 +42,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.processes import is_gone
 from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import plain, section
-from bot.slack.errors import report_after_ack
+from bot.slack.errors import explain, report_after_ack
 from bot.slack.notifier import Notifier
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
@@ -347,6 +347,38 @@ class Intake:
             return Job(self._journal, None)
         state.taken = True
         return Job(self._journal, state.entry_id)
+
+    def hand_off(
+        self,
+        work: Callable[[], None],
+        *,
+        respond: Callable[..., Any],
+        executor: Executor | None = None,
+    ) -> None:
+        """Finish the current request on another thread (`executor`, default the listener
+        pool) after its ack: the one way listeners run work after the ack. The entry is finished
+        when `work` returns. A failure is handled as the error handler handles one before the
+        ack (logged with a ref, the person told through `respond`): the entry is ended, or, when
+        that cannot be recorded, kept to be finished at the next start, and the person told
+        not to send it again."""
+        state = self._state()
+        who = user_of(state.body) if state is not None else "someone"
+        job = self.take_over()
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as err:
+                text = explain(err, kept=not job.failed())
+                payload = text_only(text, sandbox=self._sandboxed)
+                try:
+                    respond(replace_original=True, response_type="ephemeral", **payload)
+                except Exception:
+                    log.exception("could not tell %s about a failure", who)
+            else:
+                job.finish()
+
+        (executor or self._pool).submit(run)
 
     # ── running ───────────────────────────────────────────────────────────────────────────
 

@@ -240,6 +240,23 @@ def test_slow_lookup_refusal_arrives_by_dm(
     assert rewards(bot) == []
 
 
+def test_slow_lookup_that_then_fails_is_told_by_dm_with_a_ref(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = open_by_command(bot, BOB)
+    slow_profiles(bot, monkeypatch, 0.3)
+
+    def broken(request: object) -> object:
+        bot.runtime.people.profile(BOB)  # slow, so the form closes first
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.runtime.rewards, "give", broken)
+    assert submit(bot, BOB, view, recipients=[MARIA]) == {}
+    told = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "Something went wrong" in t])
+    assert "ref `" in told[0] and "database on fire" not in told[0]
+    assert rewards(bot) == [] and bot.sends() == []
+
+
 def test_expired_trigger_is_explained(bot: BotHarness) -> None:
     bot.fake.fail_next("views.open", "expired_trigger_id")
     bot.driver.command("", user_id=BOB)

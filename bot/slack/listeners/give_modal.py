@@ -32,7 +32,6 @@ from bot.rewards.states import RewardSource
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
-from bot.slack.errors import new_ref, unexpected_text
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.intake import unrecorded_ack
 from bot.slack.listeners.reward_command import queued_reply
@@ -179,15 +178,10 @@ def tell_giver(runtime: Runtime, given: Given, *, channel_id: str | None) -> Non
 
 
 def finish_late(runtime: Runtime, request: GiveRequest, pending: Future[GiveOutcome]) -> None:
-    """The form is closed already: say how it ended by DM."""
+    """The form is closed already: say how it ended by DM. (A failure is raised here, after
+    the ack: the intake reports it as the error handler would.)"""
     sandbox = runtime.sandboxed
-    try:
-        outcome = pending.result()
-    except Exception as err:
-        ref = new_ref()
-        log.error("reward form failed (ref %s)", ref, exc_info=err)
-        runtime.notifier.dm(request.giver_id, text_only(unexpected_text(ref), sandbox=sandbox))
-        return
+    outcome = pending.result()
     if isinstance(outcome, Refused):
         text = (
             f"I couldn't send the reward from your form.\n{outcome.text}\n"

@@ -39,9 +39,7 @@ from bot.rewards.states import RewardStatus as S
 from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
-from bot.slack.errors import kept_text, new_ref, unexpected_text
 from bot.slack.ids import Command
-from bot.slack.intake import Job
 from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
 
 if TYPE_CHECKING:
@@ -145,29 +143,16 @@ def give(
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
+
     # The listener thread is done once Slack has its ack (the command is in the intake journal
     # by then); giving runs on the runtime's small giving pool, so a burst of commands queues
     # there instead of fighting over the ledger's single writer (and Python's GIL) with the
-    # threads that acknowledge. The giving task finishes the journal entry.
-    job = runtime.intake.take_over()
-    runtime.giving.submit(_finish_give, runtime, request, respond, job)
-
-
-def _finish_give(runtime: Runtime, request: GiveRequest, respond: Respond, job: Job) -> None:
-    runtime.foreground.yield_to_requests()
-    try:
+    # threads that acknowledge.
+    def finish() -> None:
+        runtime.foreground.yield_to_requests()
         _give_and_reply(runtime, request, respond)
-    except Exception:
-        ref = new_ref()
-        log.exception("giving failed (ref %s)", ref)
-        text = unexpected_text(ref) if job.failed() else kept_text(ref)
-        payload = text_only(text, sandbox=runtime.sandboxed)
-        try:
-            respond(replace_original=True, response_type="ephemeral", **payload)
-        except Exception:
-            log.exception("could not tell the giver about ref %s", ref)
-    else:
-        job.finish()
+
+    runtime.intake.hand_off(finish, respond=respond, executor=runtime.giving)
 
 
 def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
