@@ -9,8 +9,8 @@ every copy is edited to show who decided and when, without the buttons.
 approvers and admins may decide; nobody decides on their own reward; the ledger's compare-and-set
 (`storage.approvals.decide_approval`) lets the first decision win and everyone else gets a plain
 answer saying who decided and when. The caller acknowledges Slack first, calls `decide`, tells the
-clicker `result.text` when it lost, and calls `after_decision(result)` to update the copies and
-tell the giver (a modal submission acks in between).
+clicker the `Refusal`'s text when it lost, or calls `after_decision(decided)` to update the copies
+and tell the giver (a modal submission acks in between).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_f
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.kinds import MessageKind, OnceKind
 from bot.rewards.ports import ApprovalViews, Messenger
+from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
 from storage import approvals as approval_repo
@@ -62,18 +63,17 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionResult:
-    """What a click or a reject reason led to. `won`: this decision was recorded; otherwise
-    nothing changed and `text` tells the person why."""
+class Decided:
+    """This decision was recorded; `text` confirms it to the person who decided. (When nothing
+    changed, `decide` answers with a `Refusal` saying why, with the reward as it now is.)"""
 
-    won: bool
     text: str
-    reward: RewardDetails | None = None
-    decision: ApprovalDecision | None = None
+    reward: RewardDetails
+    decision: ApprovalDecision | None  # None only if the ledger could not say how it ended
 
 
-def _refused(text: str, reward: RewardDetails | None = None) -> DecisionResult:
-    return DecisionResult(won=False, text=text, reward=reward)
+def _refused(text: str, reward: RewardDetails | None = None) -> Refusal:
+    return Refusal(text, reward=reward)
 
 
 class ApprovalService:
@@ -333,7 +333,7 @@ class ApprovalService:
 
     # ── deciding ──────────────────────────────────────────────────────────────────────────
 
-    def check(self, short: str, user_id: str) -> RewardDetails | DecisionResult:
+    def check(self, short: str, user_id: str) -> RewardDetails | Refusal:
         """Before opening the reject modal: the reward when `user_id` may decide on it now,
         else the refusal to show them."""
         reward = self.find(short)
@@ -359,10 +359,10 @@ class ApprovalService:
         team_id: str,
         approve: bool,
         reason: str | None = None,
-    ) -> DecisionResult:
+    ) -> Decided | Refusal:
         """Approve or reject; the first decision wins. Commits before returning."""
         checked = self.check(short, user_id)
-        if isinstance(checked, DecisionResult):
+        if isinstance(checked, Refusal):
             return checked
         reward = checked
         try:
@@ -392,14 +392,14 @@ class ApprovalService:
         text = f"You {word} reward {short_id(done.short_id)}."
         if approve:
             text += " It's on its way."
-        return DecisionResult(won=True, text=text, reward=done, decision=decision)
+        return Decided(text=text, reward=done, decision=decision)
 
-    def after_decision(self, result: DecisionResult) -> None:
+    def after_decision(self, result: Decided) -> None:
         """Once a decision is recorded: every copy of the request shows it (no buttons), and
         the giver is told."""
-        if not result.won or result.reward is None or result.decision is None:
-            return
         reward, decision = result.reward, result.decision
+        if decision is None:
+            return
         asked = self._update_copies(reward, decision)
         giver = reward.giver
         with self._store.session() as session:  # the giver hears of a decision once
@@ -424,7 +424,7 @@ class ApprovalService:
             return False
         if decision.outcome not in ("approved", "rejected"):
             return False
-        self.after_decision(DecisionResult(won=True, text="", reward=reward, decision=decision))
+        self.after_decision(Decided(text="", reward=reward, decision=decision))
         return True
 
     def post_copy(

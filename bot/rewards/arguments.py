@@ -1,6 +1,6 @@
 """One argument of `/reward` at a time: a person, an amount, a citation, a date, a campaign id.
 
-Pure: no Slack, HTTP or database. Each `parse_*` returns the value or a `ParseError` whose
+Pure: no Slack, HTTP or database. Each `parse_*` returns the value or a `Refusal` whose
 message says what was wrong and what to type instead; none of them raises.
 """
 
@@ -16,7 +16,7 @@ from bot.rewards.commands import (
     DATE_FORMAT,
     EXAMPLE,
     ErrorCode,
-    ParseError,
+    parse_error,
 )
 from bot.rewards.mrkdwn import (
     BROADCAST,
@@ -26,6 +26,7 @@ from bot.rewards.mrkdwn import (
     USER_MENTION,
     to_plain_text,
 )
+from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
 TRAILING = ",;:"  # punctuation after a word that is not part of it (`<@U1>,`, `50:`)
@@ -35,8 +36,8 @@ _DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 # ── people ───────────────────────────────────────────────────────────────────────────────
 
 
-def _unescaped(word: str) -> ParseError:
-    return ParseError(
+def _unescaped(word: str) -> Refusal:
+    return parse_error(
         ErrorCode.UNESCAPED_MENTION,
         f"I can't tell who `{word}` is. Pick the person from the list that pops up as you "
         "type `@`, so Slack turns the name into a mention. (Still stuck? An admin needs to "
@@ -44,33 +45,33 @@ def _unescaped(word: str) -> ParseError:
     )
 
 
-def _broadcast(word: str) -> ParseError:
-    return ParseError(
+def _broadcast(word: str) -> Refusal:
+    return parse_error(
         ErrorCode.BROADCAST_RECIPIENT,
         f"Rewards go to people, not to `@{word}`. Mention each person, like "
         "`/reward @maria @sam 50 thanks for the demo`",
     )
 
 
-def _group(label: str) -> ParseError:
+def _group(label: str) -> Refusal:
     shown = label if label.startswith("@") else f"@{label}" if label else "a user group"
-    return ParseError(
+    return parse_error(
         ErrorCode.GROUP_RECIPIENT,
         f"Rewards go to people, not to a user group ({shown}). Mention each person, like "
         "`/reward @maria @sam 50 thanks for the demo`",
     )
 
 
-def _channel(label: str) -> ParseError:
+def _channel(label: str) -> Refusal:
     shown = f"`#{label}`" if label else "That"
-    return ParseError(
+    return parse_error(
         ErrorCode.CHANNEL_RECIPIENT,
         f"{shown} is a channel, not a person. Mention each person you want to reward, like "
         f"`{EXAMPLE}`",
     )
 
 
-def recipient_problem(token: str) -> ParseError | None:
+def recipient_problem(token: str) -> Refusal | None:
     """A word where a person was expected that is clearly not a usable mention."""
     word = token.rstrip(TRAILING)
     if m := BROADCAST.match(word):
@@ -87,18 +88,18 @@ def recipient_problem(token: str) -> ParseError | None:
     return None
 
 
-def parse_person(word: str | None, *, usage: str) -> str | ParseError:
+def parse_person(word: str | None, *, usage: str) -> str | Refusal:
     """The user id of a `<@U…>` mention; `usage` is the example shown when it is missing
     or not a mention."""
     if word is None:
-        return ParseError(ErrorCode.MISSING_ARGUMENT, f"Mention who you mean, like `{usage}`")
+        return parse_error(ErrorCode.MISSING_ARGUMENT, f"Mention who you mean, like `{usage}`")
     m = USER_MENTION.fullmatch(word.rstrip(TRAILING))
     if m:
         return m.group(1)
     problem = recipient_problem(word)
     if problem:
         return problem
-    return ParseError(
+    return parse_error(
         ErrorCode.MISSING_ARGUMENT,
         f"`{word[:40]}` isn't a mention. Pick the person as you type `@`, like `{usage}`",
     )
@@ -107,7 +108,7 @@ def parse_person(word: str | None, *, usage: str) -> str | ParseError:
 # ── amounts, ids, dates ──────────────────────────────────────────────────────────────────
 
 
-def parse_amount(text: str) -> int | ParseError:
+def parse_amount(text: str) -> int | Refusal:
     """A positive whole number of points (`+100` and `1,000` accepted). Never raises, however
     long the number; upper limits are the policy's (`REWARD_MAX_PER_REWARD`)."""
     word = text.strip().rstrip(TRAILING)
@@ -121,52 +122,52 @@ def parse_amount(text: str) -> int | ParseError:
     if re.fullmatch(r"\d+", body):
         digits = body.lstrip("0") or "0"
         if digits == "0":
-            return ParseError(
+            return parse_error(
                 ErrorCode.ZERO_AMOUNT,
                 "A reward needs at least 1 point. Give a whole number above zero, like `50`.",
             )
         if sign == "-":
-            return ParseError(
+            return parse_error(
                 ErrorCode.NEGATIVE_AMOUNT,
                 f"`{shown}` is below zero: you can only give points, not take them. "
                 "Use a whole number above zero, like `50`.",
             )
         if len(digits) > AMOUNT_MAX_DIGITS:
-            return ParseError(
+            return parse_error(
                 ErrorCode.AMOUNT_TOO_BIG,
                 f"`{shown}` is far too many points. Use a smaller whole number, like `50`.",
             )
         return int(digits)
     if sign == "-" and re.fullmatch(r"[\d.,]*\d[\d.,]*", body):
-        return ParseError(
+        return parse_error(
             ErrorCode.NEGATIVE_AMOUNT,
             f"`{shown}` is below zero: you can only give points, not take them. "
             "Use a whole number above zero, like `50`.",
         )
     if re.fullmatch(r"\d*[.,]\d+", body):
-        return ParseError(
+        return parse_error(
             ErrorCode.FRACTIONAL_AMOUNT,
             f"Points are whole numbers, so `{shown}` won't work. Use digits only, like `50`.",
         )
-    return ParseError(
+    return parse_error(
         ErrorCode.NOT_A_NUMBER,
         f"`{shown}` isn't a number of points. Write the amount in plain digits, like `50`.",
     )
 
 
-def parse_citation(text: str) -> str | ParseError:
+def parse_citation(text: str) -> str | Refusal:
     """A required citation of at most CITATION_MAX_CHARS characters as the person sees them
     (without control characters; only invisible characters count as none)."""
     citation = clean_typed_text(text).strip()
     if not citation:
-        return ParseError(
+        return parse_error(
             ErrorCode.NO_CITATION,
             f"Say what it's for: add a few words after the amount, like `{EXAMPLE}`",
         )
     length = len(to_plain_text(citation))
     if length > CITATION_MAX_CHARS:
         over = length - CITATION_MAX_CHARS
-        return ParseError(
+        return parse_error(
             ErrorCode.CITATION_TOO_LONG,
             f"Your message is {length:,} characters long and the limit is "
             f"{CITATION_MAX_CHARS}. Please shorten it by {over:,} and try again.",
@@ -174,11 +175,11 @@ def parse_citation(text: str) -> str | ParseError:
     return citation
 
 
-def parse_date(text: str, *, today: date | None = None) -> date | ParseError:
+def parse_date(text: str, *, today: date | None = None) -> date | Refusal:
     """A DD-MM-YYYY date (`/` and `.` also accepted); after `today` when given."""
     m = _DATE.fullmatch(text.strip())
     shown = text.strip()[:40]
-    bad = ParseError(
+    bad = parse_error(
         ErrorCode.BAD_DATE,
         f"`{shown}` isn't a date I can read. Write it as {DATE_FORMAT}, like `31-12-2030`.",
     )
@@ -190,7 +191,7 @@ def parse_date(text: str, *, today: date | None = None) -> date | ParseError:
     except ValueError:
         return bad
     if today is not None and value <= today:
-        return ParseError(
+        return parse_error(
             ErrorCode.PAST_DATE,
             f"The expiry date `{value:%d-%m-%Y}` has to be after today. "
             f"Pick a later date ({DATE_FORMAT}).",
@@ -208,16 +209,16 @@ def positive_int(word: str, *, max_digits: int) -> int | None:
     return int(digits)
 
 
-def parse_campaign(word: str | None, *, usage: str) -> int | ParseError:
+def parse_campaign(word: str | None, *, usage: str) -> int | Refusal:
     """A Xoxoday campaign id (a number); `usage` is the example shown when it is wrong."""
     if word is None:
-        return ParseError(
+        return parse_error(
             ErrorCode.MISSING_ARGUMENT,
             f"Which campaign? Add its id (a number from Xoxoday), like `{usage}`",
         )
     value = positive_int(word, max_digits=CAMPAIGN_ID_MAX_DIGITS)
     if value is None:
-        return ParseError(
+        return parse_error(
             ErrorCode.BAD_CAMPAIGN,
             f"`{word[:40]}` isn't a campaign id. Campaign ids are numbers, like `{usage}`",
         )

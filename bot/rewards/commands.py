@@ -1,5 +1,5 @@
 """The commands `/reward` understands, as typed values, and what parsing returns instead when
-the text is wrong: a `ParseError` with a code for programs and a message for the person.
+the text is wrong: a `Refusal` with a code for programs and a message for the person.
 
 Pure: no Slack, HTTP or database. The limits here bound what a command may hold (a citation's
 length, a batch's size); `bot.rewards.parse` checks them.
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Literal
+
+from bot.rewards.refusal import Refusal
 
 EXAMPLE = "/reward @maria 50 thanks for the demo"  # shown in help and in answers to mistakes
 CITATION_MAX_CHARS = 500
@@ -154,12 +156,9 @@ class ErrorCode(StrEnum):
     REASON_TOO_LONG = "reason_too_long"
 
 
-@dataclass(frozen=True, slots=True)
-class ParseError:
-    """What was wrong, as a code for programs and a short mrkdwn message for the person."""
-
-    code: ErrorCode
-    message: str
+def parse_error(code: ErrorCode, message: str) -> Refusal:
+    """What was wrong: `code` for programs, `text` a short mrkdwn message for the person."""
+    return Refusal(message, code=code)
 
 
 # ── any command ──────────────────────────────────────────────────────────────────────────

@@ -25,7 +25,6 @@ from bot.plum import (
 )
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
-from bot.rewards.commands import ParseError
 from bot.rewards.directory import Directory, Profile, UnknownSlackUser
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention
@@ -79,7 +78,7 @@ class LinkService:
         if asked is None:
             return today + timedelta(days=DEFAULT_LINK_DAYS)
         checked = parse_date(f"{asked:%d-%m-%Y}", today=today)
-        return Refusal(checked.message) if isinstance(checked, ParseError) else checked
+        return Refusal(checked.text) if isinstance(checked, Refusal) else checked
 
     def recipient(self, user_id: str) -> Profile | Refusal:
         """Someone a link can be DM'd to: a person in the workspace, active, with an email."""

@@ -1,7 +1,8 @@
 """Parse the text of `/reward` into a typed command, or a typed error with a friendly message.
 
 Pure: no Slack, HTTP or database. `parse_command(text)` never raises; a mistake comes back as a
-`ParseError` whose `message` (Slack mrkdwn) says what was wrong and what to type instead.
+`Refusal` (its code an `ErrorCode`) whose `text` (Slack mrkdwn) says what was wrong and what to
+type instead.
 
 Giving: `/reward <@U…> [<@U…> …] <amount> <citation>`. The mentions and exactly one amount come
 first, in any order; the first word that is neither starts the citation, and everything from
@@ -24,8 +25,8 @@ from bot.rewards.commands import (
     ErrorCode,
     GiveReward,
     OpenModal,
-    ParseError,
     ShowHelp,
+    parse_error,
 )
 from bot.rewards.mrkdwn import (
     CHANNEL,
@@ -35,6 +36,7 @@ from bot.rewards.mrkdwn import (
     channel_tags,
     hashtags,
 )
+from bot.rewards.refusal import Refusal
 from bot.rewards.subcommands import SUBCOMMAND_NAMES, parse_subcommand, suggest_subcommand
 from bot.rewards.typed_text import clean_typed_text
 
@@ -42,16 +44,16 @@ _NUMBERISH = re.compile(r"[+\-\u2212\u2013]?\.?\d")
 _CONNECTORS = {"and", "&amp;", "&"}
 
 
-def _no_recipient() -> ParseError:
-    return ParseError(ErrorCode.NO_RECIPIENT, f"Who is it for? Mention them like `{EXAMPLE}`")
+def _no_recipient() -> Refusal:
+    return parse_error(ErrorCode.NO_RECIPIENT, f"Who is it for? Mention them like `{EXAMPLE}`")
 
 
 def _is_not_a_number(word: str) -> bool:
     result = parse_amount(word)
-    return isinstance(result, ParseError) and result.code is ErrorCode.NOT_A_NUMBER
+    return isinstance(result, Refusal) and result.code is ErrorCode.NOT_A_NUMBER
 
 
-def _parse_give(text: str) -> Command | ParseError:
+def _parse_give(text: str) -> Command | Refusal:
     tokens = list(TOKEN.finditer(text))
     recipients: list[str] = []
     amounts: list[str] = []
@@ -95,21 +97,21 @@ def _parse_give(text: str) -> Command | ParseError:
         return _no_recipient()
     if len(amounts) > 1:
         shown = " and ".join(f"`{a[:20]}`" for a in amounts[:2])
-        return ParseError(
+        return parse_error(
             ErrorCode.TWO_AMOUNTS,
             f"Give one amount only: I found {shown}. If your message starts with a number, "
             f"put a word in front of it, like `{EXAMPLE}`",
         )
     if not amounts:
-        return ParseError(
+        return parse_error(
             ErrorCode.NO_AMOUNT,
             f"How many points? Put a whole number before your message, like `{EXAMPLE}`",
         )
     amount = parse_amount(amounts[0])
-    if isinstance(amount, ParseError):
+    if isinstance(amount, Refusal):
         return amount
     citation = parse_citation(text[citation_start:])
-    if isinstance(citation, ParseError):
+    if isinstance(citation, Refusal):
         return citation
     return GiveReward(
         recipients=tuple(recipients),
@@ -120,7 +122,7 @@ def _parse_give(text: str) -> Command | ParseError:
     )
 
 
-def parse_command(text: str | None, *, today: date | None = None) -> Command | ParseError:
+def parse_command(text: str | None, *, today: date | None = None) -> Command | Refusal:
     """Parse the text after `/reward`, cleaned of control characters first (`clean_typed_text`).
     Never raises.
 

@@ -24,6 +24,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.rewards.refusal import Refusal
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -156,6 +158,14 @@ class Decision:
         for problem in self.problems:
             grouped.setdefault(problem.field, []).append(problem.message)
         return {f: " ".join(msgs) for f, msgs in grouped.items()}
+
+    def refusal(self) -> Refusal:
+        """The refused reward's answer: all problems as text, and by form field."""
+        return Refusal(
+            self.text,
+            code=self.problems[0].code.value if self.problems else None,
+            fields={str(f): m for f, m in self.errors_by_field().items()},
+        )
 
 
 # ── time ─────────────────────────────────────────────────────────────────────────────────

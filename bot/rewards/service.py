@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.rewards import policy
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
-from bot.rewards.policy import Decision, Rules
+from bot.rewards.policy import Field, Rules
+from bot.rewards.refusal import Refusal
 from bot.settings import Settings
 from storage import audit, queries
 from storage import members as member_repo
@@ -52,19 +53,7 @@ class Given:
         return self.reward.status == RewardStatus.PENDING_APPROVAL
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
-    decision: Decision | None = None
-    messages: tuple[str, ...] = field(default=())
-
-    @property
-    def text(self) -> str:
-        if self.decision is not None:
-            return self.decision.text
-        return "\n".join(self.messages)
-
-
-GiveOutcome = Given | Refused
+GiveOutcome = Given | Refusal
 
 
 class RewardService:
@@ -118,12 +107,11 @@ class RewardService:
             giver = self._people.profile(request.giver_id)
             recipients = self._people.profiles(dict.fromkeys(request.recipient_ids))
         except UnknownSlackUser as err:
-            return Refused(
-                messages=(
-                    f"I can't find <@{err.user_id}> in this workspace. "
-                    "Mention someone from the list Slack suggests.",
-                )
+            text = (
+                f"I can't find <@{err.user_id}> in this workspace. "
+                "Mention someone from the list Slack suggests."
             )
+            return Refusal(text, fields={str(Field.RECIPIENTS): text})
         now = self._now()
         with self._store.session() as session:
             audit.lock_chain(session)  # one giver's allowance is checked and spent atomically
@@ -158,7 +146,7 @@ class RewardService:
                 tz=giver.person.tz,
             )
             if not decision.ok:
-                return Refused(decision=decision)
+                return decision.refusal()
             created = reward_repo.create_reward(
                 session,
                 giver=giver_member,

@@ -1,7 +1,7 @@
 """The subcommands of `/reward` (help, balance, history, leaderboard, approvals, manager,
 managers, link, links, cancel): each one's arguments, and a suggestion for a mistyped name.
 
-Pure: no Slack, HTTP or database. Nothing here raises; a mistake is a `ParseError`.
+Pure: no Slack, HTTP or database. Nothing here raises; a mistake is a `Refusal`.
 """
 
 from __future__ import annotations
@@ -27,15 +27,16 @@ from bot.rewards.commands import (
     GenerateLinks,
     ListApprovals,
     ListManagers,
-    ParseError,
     Period,
     SetManager,
     ShowBalance,
     ShowHelp,
     ShowHistory,
     ShowLeaderboard,
+    parse_error,
 )
 from bot.rewards.mrkdwn import TOKEN, to_plain_text
+from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
 SUBCOMMAND_NAMES = (
@@ -62,25 +63,25 @@ ADMIN_SUBCOMMANDS: dict[str, str] = {
 _REWARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
 
-def _extra(usage: str) -> ParseError:
-    return ParseError(
+def _extra(usage: str) -> Refusal:
+    return parse_error(
         ErrorCode.EXTRA_ARGUMENT,
         f"`{usage}` doesn't take anything after it. Try just `{usage}`",
     )
 
 
-def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | ParseError | None:
+def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | Refusal | None:
     if not words:
         return None
     if len(words) > 1:
-        return ParseError(
+        return parse_error(
             ErrorCode.EXTRA_ARGUMENT,
             f"I don't know what to do with `{' '.join(words[1:])[:60]}`. Try `{usage}`",
         )
     return parse_date(words[0], today=today)
 
 
-def _parse_leaderboard(words: list[str]) -> Command | ParseError:
+def _parse_leaderboard(words: list[str]) -> Command | Refusal:
     periods: dict[str, Period] = {
         "week": "week",
         "weekly": "week",
@@ -91,103 +92,103 @@ def _parse_leaderboard(words: list[str]) -> Command | ParseError:
         return ShowLeaderboard()
     if len(words) == 1 and words[0].lower() in periods:
         return ShowLeaderboard(period=periods[words[0].lower()])
-    return ParseError(
+    return parse_error(
         ErrorCode.BAD_PERIOD,
         "Pick `week` or `month`, like `/reward leaderboard week`",
     )
 
 
-def _parse_manager(words: list[str]) -> Command | ParseError:
+def _parse_manager(words: list[str]) -> Command | Refusal:
     usage = "/reward manager @maria @sam"
     if len(words) < 2:
-        return ParseError(
+        return parse_error(
             ErrorCode.MISSING_ARGUMENT,
             f"Mention the person and then their manager, like `{usage}` "
             "(or `/reward manager @maria none` to remove hers)",
         )
     if len(words) > 2:
-        return ParseError(
+        return parse_error(
             ErrorCode.EXTRA_ARGUMENT,
             f"One person and one manager at a time, like `{usage}`",
         )
     member = parse_person(words[0], usage=usage)
-    if isinstance(member, ParseError):
+    if isinstance(member, Refusal):
         return member
     if words[1].lower() in ("none", "-", "nobody"):
         return SetManager(member=member, manager=None)
     manager = parse_person(words[1], usage=usage)
-    if isinstance(manager, ParseError):
+    if isinstance(manager, Refusal):
         return manager
     if manager == member:
-        return ParseError(
+        return parse_error(
             ErrorCode.SAME_PERSON,
             f"Someone can't be their own manager. Mention two different people, like `{usage}`",
         )
     return SetManager(member=member, manager=manager)
 
 
-def _parse_link(words: list[str], *, today: date | None) -> Command | ParseError:
+def _parse_link(words: list[str], *, today: date | None) -> Command | Refusal:
     usage = "/reward link @maria 7890 31-12-2030"
     recipient = parse_person(words[0] if words else None, usage=usage)
-    if isinstance(recipient, ParseError):
+    if isinstance(recipient, Refusal):
         return recipient
     campaign = parse_campaign(words[1] if len(words) > 1 else None, usage=usage)
-    if isinstance(campaign, ParseError):
+    if isinstance(campaign, Refusal):
         return campaign
     expiry = _optional_date(words[2:], usage=usage, today=today)
-    if isinstance(expiry, ParseError):
+    if isinstance(expiry, Refusal):
         return expiry
     return GenerateLink(recipient=recipient, campaign_id=campaign, expiry=expiry)
 
 
-def _parse_links(words: list[str], *, today: date | None) -> Command | ParseError:
+def _parse_links(words: list[str], *, today: date | None) -> Command | Refusal:
     usage = "/reward links 7890 25 31-12-2030"
     campaign = parse_campaign(words[0] if words else None, usage=usage)
-    if isinstance(campaign, ParseError):
+    if isinstance(campaign, Refusal):
         return campaign
     if len(words) < 2:
-        return ParseError(
+        return parse_error(
             ErrorCode.MISSING_ARGUMENT,
             f"How many links? Add a number after the campaign id, like `{usage}`",
         )
     count = positive_int(words[1], max_digits=6)
     if count is None or count > LINKS_MAX_COUNT:
-        return ParseError(
+        return parse_error(
             ErrorCode.BAD_COUNT,
             f"`{words[1][:40]}` isn't a number of links I can make. Ask for 1 to "
             f"{LINKS_MAX_COUNT:,} at a time, like `{usage}`",
         )
     expiry = _optional_date(words[2:], usage=usage, today=today)
-    if isinstance(expiry, ParseError):
+    if isinstance(expiry, Refusal):
         return expiry
     return GenerateLinks(campaign_id=campaign, count=count, expiry=expiry)
 
 
-def _parse_cancel(rest: str) -> Command | ParseError:
+def _parse_cancel(rest: str) -> Command | Refusal:
     usage = "/reward cancel 4F7Q2K sent to the wrong person"
     words = rest.split(maxsplit=1)
     if not words:
-        return ParseError(
+        return parse_error(
             ErrorCode.MISSING_ARGUMENT,
             "Which reward? Add its id (shown in the reward's confirmation) and a reason, "
             f"like `{usage}`",
         )
     reward_id = words[0].strip("`").lstrip("#").rstrip(TRAILING)
     if not _REWARD_ID.fullmatch(reward_id):
-        return ParseError(
+        return parse_error(
             ErrorCode.BAD_REWARD_ID,
             f"`{words[0][:40]}` doesn't look like a reward id. You'll find the id in the "
             f"reward's confirmation; then type `{usage}`",
         )
     reason = clean_typed_text(words[1]).strip() if len(words) > 1 else ""
     if not reason:
-        return ParseError(
+        return parse_error(
             ErrorCode.NO_REASON,
             f"Say why you're cancelling (the recipients will see it), like `{usage}`",
         )
     length = len(to_plain_text(reason))
     if length > REASON_MAX_CHARS:
-        return ParseError(
+        return parse_error(
             ErrorCode.REASON_TOO_LONG,
             f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
             f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
@@ -195,7 +196,7 @@ def _parse_cancel(rest: str) -> Command | ParseError:
     return CancelReward(reward_id=reward_id, reason=reason)
 
 
-def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | ParseError:
+def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | Refusal:
     """`/reward <name> <rest>`, `name` being one of SUBCOMMAND_NAMES (lowercased); `today`
     as for `parse_command`."""
     words = rest.split()
@@ -220,14 +221,14 @@ def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | P
     return _parse_cancel(rest)
 
 
-def suggest_subcommand(word: str) -> ParseError | None:
+def suggest_subcommand(word: str) -> Refusal | None:
     """A lone first word close to a subcommand (`/reward balanse`): suggest the right one."""
     if not word.isalpha():
         return None
     close = difflib.get_close_matches(word.lower(), SUBCOMMAND_NAMES, n=1, cutoff=0.75)
     if not close:
         return None
-    return ParseError(
+    return parse_error(
         ErrorCode.UNKNOWN_SUBCOMMAND,
         f"I don't know `/reward {word[:40]}`. Did you mean `/reward {close[0]}`? "
         "Type `/reward help` to see everything I can do.",

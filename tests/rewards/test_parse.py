@@ -18,7 +18,6 @@ from bot.rewards.commands import (
     ListApprovals,
     ListManagers,
     OpenModal,
-    ParseError,
     SetManager,
     ShowBalance,
     ShowHelp,
@@ -28,6 +27,7 @@ from bot.rewards.commands import (
 from bot.rewards.help import HELP_TEXT, help_text
 from bot.rewards.mrkdwn import hashtags, to_plain_text
 from bot.rewards.parse import parse_command
+from bot.rewards.refusal import Refusal
 
 MARIA = "<@U0MARIA|maria>"
 SAM = "<@U0SAM|sam>"
@@ -40,9 +40,9 @@ def give(text: str) -> GiveReward:
     return result
 
 
-def error(text: str) -> ParseError:
+def error(text: str) -> Refusal:
     result = parse_command(text, today=TODAY)
-    assert isinstance(result, ParseError), result
+    assert isinstance(result, Refusal), result
     return result
 
 
@@ -129,7 +129,7 @@ def test_citation_limit_counts_what_people_see_not_the_markup() -> None:
     citation = "hi " + SAM + " &amp; " + "x" * (CITATION_MAX_CHARS - 10)
     assert len(to_plain_text(citation)) == CITATION_MAX_CHARS
     assert give(f"{MARIA} 5 {citation}").citation == citation
-    assert isinstance(parse_command(f"{MARIA} 5 {citation}x"), ParseError)
+    assert isinstance(parse_command(f"{MARIA} 5 {citation}x"), Refusal)
 
 
 VALUES = [
@@ -339,7 +339,7 @@ ERRORS = [
 def test_bad_input_gets_a_specific_answer(text: str, code: ErrorCode, message: str) -> None:
     result = error(text)
     assert result.code is code
-    assert result.message == message
+    assert result.text == message
 
 
 CODES = [
@@ -394,13 +394,13 @@ CODES = [
 def test_bad_input_codes(text: str, code: ErrorCode) -> None:
     result = error(text)
     assert result.code is code
-    assert result.message  # every error has words for the person
-    assert "Traceback" not in result.message
+    assert result.text  # every error has words for the person
+    assert "Traceback" not in result.text
 
 
 def test_past_link_date_says_which_date_and_what_to_do() -> None:
     result = error(f"link {MARIA} 7890 01-01-2020")
-    assert result.message == (
+    assert result.text == (
         "The expiry date `01-01-2020` has to be after today. Pick a later date (DD-MM-YYYY)."
     )
 
@@ -413,7 +413,7 @@ def test_link_dates_are_not_checked_against_today_without_one() -> None:
 
 def test_long_junk_is_shortened_in_the_answer() -> None:
     result = error(f"{MARIA} {'9' * 5000} x")
-    assert len(result.message) < 200
+    assert len(result.text) < 200
 
 
 AMOUNTS = [
@@ -433,7 +433,7 @@ def test_parse_amount_for_the_modal(text: str, value: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "12,34", "1e3", "0x10", "+", "-"], ids=repr)
 def test_parse_amount_refuses_without_raising(text: str) -> None:
-    assert isinstance(parse_amount(text), ParseError)
+    assert isinstance(parse_amount(text), Refusal)
 
 
 def test_parser_never_raises_on_mixed_up_input() -> None:
@@ -450,6 +450,6 @@ def test_parser_never_raises_on_mixed_up_input() -> None:
         text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
         result = parse_command(text, today=TODAY)
         kinds.add(type(result).__name__)
-        if isinstance(result, ParseError):
-            assert result.message and len(result.message) < 400, text
-    assert {"GiveReward", "ParseError", "CancelReward", "ShowHelp"} <= kinds
+        if isinstance(result, Refusal):
+            assert result.text and len(result.text) < 400, text
+    assert {"GiveReward", "Refusal", "CancelReward", "ShowHelp"} <= kinds

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rewards.commands import CancelReward, ErrorCode, GiveReward, OpenModal, ParseError
+from bot.rewards.commands import CancelReward, ErrorCode, GiveReward, OpenModal
 from bot.rewards.parse import parse_command
+from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
 MARIA = "<@U0MARIA|maria>"
@@ -59,16 +60,16 @@ def test_no_control_character_survives() -> None:
 )
 def test_an_invisible_citation_is_no_citation(citation: str) -> None:
     result = parse_command(f"{MARIA} 10 {citation}")
-    assert isinstance(result, ParseError)
+    assert isinstance(result, Refusal)
     assert result.code is ErrorCode.NO_CITATION
-    assert result.message == parse_command(f"{MARIA} 10").message
+    assert result.text == parse_command(f"{MARIA} 10").text
 
 
 def test_an_invisible_cancel_reason_is_no_reason() -> None:
     result = parse_command(f"cancel 4F7Q2K {INVISIBLE}")
-    assert isinstance(result, ParseError)
+    assert isinstance(result, Refusal)
     assert result.code is ErrorCode.NO_REASON
-    assert result.message == parse_command("cancel 4F7Q2K").message
+    assert result.text == parse_command("cancel 4F7Q2K").text
 
 
 def test_an_invisible_command_opens_the_form() -> None:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.rewards.approvals import DecisionResult
+from bot.rewards.approvals import Decided
 from bot.rewards.cards import card_for
 from bot.rewards.commands import REASON_MAX_CHARS
+from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
 from bot.slack.blocks.common import escape_mrkdwn, with_sandbox_notice
@@ -64,11 +65,11 @@ def approve(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
 
 
 def finish(
-    runtime: Runtime, body: dict[str, Any], respond: Respond | None, result: DecisionResult
+    runtime: Runtime, body: dict[str, Any], respond: Respond | None, result: Decided | Refusal
 ) -> None:
     """Tell the clicker when nothing changed; otherwise update every copy and tell the giver.
     A click in the ephemeral `/reward approvals` list gets the list again, without it."""
-    if not result.won:
+    if isinstance(result, Refusal):
         tell(runtime, body, respond, result.text)
         if result.reward is not None:  # this clicker's own earlier decision (resumed after a
             runtime.approvals.finish_own_decision(result.reward, user_of(body))  # restart)
@@ -83,7 +84,7 @@ def open_reject_modal(
     runtime: Runtime, body: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
     checked = runtime.approvals.check(action_value(body), user_of(body))
-    if isinstance(checked, DecisionResult):
+    if isinstance(checked, Refusal):
         tell(runtime, body, respond, checked.text)
         return
     clicked = clicked_message(body)
@@ -135,7 +136,7 @@ def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[s
         approve=False,
         reason=escape_mrkdwn(reason),  # typed in a modal: raw text, stored as mrkdwn
     )
-    if not result.won:
+    if isinstance(result, Refusal):
         ack(
             response_action="update",
             view=notice_modal(REJECT_TITLE, result.text, sandbox=sandbox),

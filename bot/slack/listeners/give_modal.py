@@ -27,7 +27,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.rewards.mrkdwn import mentioned_user_ids
 from bot.rewards.policy import Field
-from bot.rewards.service import Given, GiveOutcome, GiveRequest, Refused
+from bot.rewards.refusal import Refusal
+from bot.rewards.service import Given, GiveOutcome, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import text_only
@@ -90,7 +91,7 @@ def handle_submission(
         log.info("reward form of %s took over %.1fs: answering by DM", user_id, budget)
         finish_late(runtime, request, pending)
         return
-    if isinstance(outcome, Refused):
+    if isinstance(outcome, Refusal):
         ack(**refusal_errors(runtime, outcome, form, has_select=has_select))
         return
     ack()
@@ -122,13 +123,10 @@ def in_background(work: Callable[[], T]) -> Future[T]:
 
 
 def refusal_errors(
-    runtime: Runtime, outcome: Refused, form: RewardForm, *, has_select: bool
+    runtime: Runtime, outcome: Refusal, form: RewardForm, *, has_select: bool
 ) -> dict[str, Any]:
     """The inline errors for a refused reward, each on the field it is about."""
-    if outcome.decision is None:
-        errors = {str(BlockId.RECIPIENTS): outcome.text}
-    else:
-        errors = {str(f): msg for f, msg in outcome.decision.errors_by_field().items()}
+    errors = dict(outcome.fields) or {str(BlockId.RECIPIENTS): outcome.text}
     allowed = runtime.rewards.rules.values
     picked_ok = form.picked_value is None or form.picked_value in allowed
     if Field.VALUES in errors and has_select and picked_ok:
@@ -182,7 +180,7 @@ def finish_late(runtime: Runtime, request: GiveRequest, pending: Future[GiveOutc
     the ack: the intake reports it as the error handler would.)"""
     sandbox = runtime.sandboxed
     outcome = pending.result()
-    if isinstance(outcome, Refused):
+    if isinstance(outcome, Refusal):
         text = (
             f"I couldn't send the reward from your form.\n{outcome.text}\n"
             "Open the form again with `/reward` to fix it."

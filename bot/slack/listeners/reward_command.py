@@ -24,7 +24,6 @@ from bot.rewards.commands import (
     ListApprovals,
     ListManagers,
     OpenModal,
-    ParseError,
     SetManager,
     ShowBalance,
     ShowHelp,
@@ -33,6 +32,7 @@ from bot.rewards.commands import (
 )
 from bot.rewards.help import help_text
 from bot.rewards.parse import parse_command
+from bot.rewards.refusal import Refusal
 from bot.rewards.service import Given, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.rewards.states import RewardStatus as S
@@ -99,8 +99,8 @@ def handle(
         ack(**text_only(refused.text, sandbox=sandbox))
         return
     parsed = parse_command(text)
-    if isinstance(parsed, ParseError):
-        ack(**text_only(parsed.message, sandbox=sandbox))
+    if isinstance(parsed, Refusal):
+        ack(**text_only(parsed.text, sandbox=sandbox))
         return
     handlers = subcommands() if table is None else table
     if isinstance(parsed, ShowHelp):

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.rewards.arguments import parse_amount
-from bot.rewards.commands import CITATION_MAX_CHARS, ErrorCode, ParseError
+from bot.rewards.commands import CITATION_MAX_CHARS, ErrorCode, parse_error
 from bot.rewards.mrkdwn import hashtags
+from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.blocks.give_modal import ANNOUNCE_VALUE
@@ -76,11 +77,11 @@ def read_reward_form(values: Mapping[str, Any]) -> RewardForm | FormErrors:
         errors[str(BlockId.RECIPIENTS)] = NO_RECIPIENT
 
     amount_text = _text(values, BlockId.AMOUNT, ActionId.AMOUNT_INPUT).strip()
-    amount: int | ParseError = (
-        parse_amount(amount_text) if amount_text else ParseError(ErrorCode.NO_AMOUNT, NO_AMOUNT)
+    amount: int | Refusal = (
+        parse_amount(amount_text) if amount_text else parse_error(ErrorCode.NO_AMOUNT, NO_AMOUNT)
     )
-    if isinstance(amount, ParseError):
-        errors[str(BlockId.AMOUNT)] = amount.message
+    if isinstance(amount, Refusal):
+        errors[str(BlockId.AMOUNT)] = amount.text
 
     raw = _text(values, BlockId.CITATION, ActionId.CITATION_INPUT).strip()
     if not raw:
