@@ -257,9 +257,9 @@ class ApprovalService:
             return reward_repo.get_reward_by_short_id(session, short_id=short)
 
     def giver_month(self, session: Session, reward: RewardDetails) -> GiverMonth:
-        """The giver's calendar month so far (in their time zone), not counting `reward`."""
+        """The giver's calendar month so far (in REWARD_TIMEZONE), not counting `reward`."""
         giver = reward.giver
-        tz = giver.tz or self._settings.REWARD_TIMEZONE
+        tz = self._settings.REWARD_TIMEZONE
         now = self._now()
         start, end = queries.month_bounds(tz, now=now)
         total, count = queries.month_so_far(session, giver=giver, tz=tz, now=now)

@@ -85,14 +85,14 @@ def balance_card(
     settings: Settings,
     user_id: str,
     email: str | None,
-    tz: str | None,
     account: Callable[[], Balance | None] | None = None,
     now: datetime | None = None,
 ) -> BalanceCard:
-    """Everything `/reward balance` shows one person (allowance month in their time zone).
-    `account` fetches the company balance for admins (default: `plum.get_balance`)."""
+    """Everything `/reward balance` shows one person (the allowance month is REWARD_TIMEZONE's,
+    as for everyone). `account` fetches the company balance for admins (default:
+    `plum.get_balance`)."""
     now = now or datetime.now(UTC)
-    zone = tz or settings.REWARD_TIMEZONE
+    zone = settings.REWARD_TIMEZONE
     is_admin = role_for(settings, user_id) == Role.ADMIN
     points = redeemable_points(plum, email=email)
     company = account_balance(account or plum.get_balance) if is_admin else Account(value=None)
@@ -127,13 +127,12 @@ class BalanceService:
         self._settings = settings
         self._account = account
 
-    def card(self, *, user_id: str, email: str | None, tz: str | None) -> BalanceCard:
+    def card(self, *, user_id: str, email: str | None) -> BalanceCard:
         return balance_card(
             store=self._store,
             plum=self._plum,
             settings=self._settings,
             user_id=user_id,
             email=email,
-            tz=tz,
             account=self._account,
         )

@@ -144,7 +144,6 @@ class HomeService:
             settings=settings,
             user_id=user_id,
             email=profile.person.email if profile else None,
-            tz=tz,
             account=self._account.get,
             now=now,
         )

@@ -9,9 +9,10 @@ Decisions recorded here (the README's rules section says the same):
   reward's total; the total across recipients is bounded by the allowance and, from
   `REWARD_APPROVAL_THRESHOLD` upwards, by an approver.
 - The allowance counts every recipient: `given_this_month + amount × recipients` must stay within
-  `REWARD_ALLOWANCE` (0 = no limit). Admins are exempt. The month is the calendar month in the
-  giver's time zone (`REWARD_TIMEZONE` when Slack gives none); count `given_this_month` from
-  `month_start(now, tz)` so the query and this message agree.
+  `REWARD_ALLOWANCE` (0 = no limit). Admins are exempt. The month is the calendar month in
+  `REWARD_TIMEZONE` (`Rules.timezone`) for every giver, the month the leaderboard and the
+  summaries count too; count `given_this_month` from `month_start(now, tz)` so the query and
+  this message agree.
 - A reward whose total reaches the threshold (`>=`) waits for approval, whoever gives it.
 """
 

@@ -89,9 +89,7 @@ class RewardService:
             with self._store.read_session() as session:
                 member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
                 given = (
-                    queries.given_this_month(
-                        session, giver=member, tz=member.tz or settings.REWARD_TIMEZONE
-                    )
+                    queries.given_this_month(session, giver=member, tz=settings.REWARD_TIMEZONE)
                     if member is not None
                     else 0
                 )
@@ -129,7 +127,7 @@ class RewardService:
                 queries.given_this_month(
                     session,
                     giver=giver_member,
-                    tz=giver.person.tz or self._settings.REWARD_TIMEZONE,
+                    tz=self._rules.timezone,  # the company's month, for everyone
                     now=now,
                 )
                 if counted
@@ -143,7 +141,7 @@ class RewardService:
                 values=request.values,
                 given_this_month=given,
                 now=now,
-                tz=giver.person.tz,
+                tz=self._rules.timezone,
             )
             if not decision.ok:
                 return decision.refusal()

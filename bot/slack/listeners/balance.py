@@ -28,7 +28,7 @@ def show_balance(
     ack(**text_only("⏳ Looking up your balance…", sandbox=sandbox))
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
-    card = runtime.balances.card(user_id=user_id, email=person.email, tz=person.tz)
+    card = runtime.balances.card(user_id=user_id, email=person.email)
     payload = balance_message(balance=card, sandbox=False)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))
