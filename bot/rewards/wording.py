@@ -105,14 +105,39 @@ def safe_mrkdwn(text: str) -> str:
     escaped (slash commands) or raw (modals, API errors): person mentions `<@U…>` and channel
     links `<#C…>` stay live; broadcasts and user groups (`<!here>`, `<!subteam^S1|@devs>`)
     become plain words that ping nobody (`@here`, `@devs`); links show their real address,
-    never a label (`<https://a.test|b>` → `<https://a.test>`); entities are kept, and any other
-    `&`, `<`, `>` is escaped. Applying it twice changes nothing."""
+    never a label (`<https://a.test|b>` → `<https://a.test>`), and a bare web address becomes
+    a link as Slack makes it one (`see https://a.test.` → `see <https://a.test>.`); entities are
+    kept, and any other `&`, `<`, `>` is escaped. Applying it twice changes nothing."""
     out: list[str] = []
     last = 0
     for match in _SLACK_ENTITY.finditer(text):
-        out.append(_escape_loose(text[last : match.start()]))
+        out.append(_linked(text[last : match.start()]))
         out.append(_defused(match.group(0)))
         last = match.end()
+    out.append(_linked(text[last:]))
+    return "".join(out)
+
+
+# A bare web address in text, up to a space, a `<`, `>` or `|`, or an escaped `<` / `>`.
+_BARE_URL = re.compile(r"\bhttps?://(?:(?!&lt;|&gt;)[^\s<>|])+")
+_URL_TAIL = ".,;:!?'\"*_~"  # punctuation that ends a sentence, not the address
+
+
+def _linked(text: str) -> str:
+    """`_escape_loose(text)`, with each bare web address made a link (`<https://…>`)."""
+    out: list[str] = []
+    last = 0
+    for match in _BARE_URL.finditer(text):
+        url = match.group(0)
+        while url and (
+            url[-1] in _URL_TAIL or (url[-1] == ")" and url.count("(") < url.count(")"))
+        ):
+            url = url[:-1]
+        if len(url) <= len("https://"):
+            continue
+        out.append(_escape_loose(text[last : match.start()]))
+        out.append(f"<{_BARE_AMP.sub('&amp;', url)}>")
+        last = match.start() + len(url)
     out.append(_escape_loose(text[last:]))
     return "".join(out)
 

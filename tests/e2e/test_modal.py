@@ -274,3 +274,20 @@ def test_an_approver_giving_is_told_who_really_was_asked(bot: BotHarness) -> Non
     assert "<@UADMIN01>" in told[0] and "<@UAPPR001>" not in told[0]
     assert bot.wait(lambda: bot.dm_texts("UADMIN01"))
     assert bot.dm_texts(approver) == []
+
+
+def test_a_web_address_in_the_reason_is_a_link_wherever_the_reward_is_shown(
+    bot: BotHarness,
+) -> None:
+    link = "https://acme.slack.com/archives/C0GENERAL/p1700000000000100?thread_ts=1&cid=C0"
+    view = open_by_command(bot, BOB)
+    citation = f"the demo ({link}) was great."
+    assert submit(bot, BOB, view, recipients=[MARIA], citation=citation) == {}
+    live = "<" + link.replace("&", "&amp;") + ">"
+    dm = bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "demo" in t])
+    announced = bot.wait(lambda: [t for t in bot.channel_texts("C0GENERAL") if "demo" in t])
+    for text in (dm[0], announced[0]):
+        assert f"({live}) was great" in text
+    bot.driver.command("history", user_id=BOB)
+    history = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "demo" in t])
+    assert live in history[0]

@@ -177,6 +177,27 @@ def test_safe_mrkdwn_pings_nobody_and_shows_where_links_go(text: str, expected: 
     assert "<!" not in safe_mrkdwn(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "see https://acme.slack.com/archives/C1/p123 for it.",
+            "see <https://acme.slack.com/archives/C1/p123> for it.",
+        ),
+        ("(https://a.test/wiki/A_(b))", "(<https://a.test/wiki/A_(b)>)"),
+        ("https://a.test?x=1&y=2!", "<https://a.test?x=1&amp;y=2>!"),  # raw, from a modal
+        ("https://a.test?x=1&amp;y=2", "<https://a.test?x=1&amp;y=2>"),  # escaped by Slack
+        ("1 &lt; https://a.test&gt; 2", "1 &lt; <https://a.test>&gt; 2"),
+        ("<https://a.test> and https://b.test", "<https://a.test> and <https://b.test>"),
+        ("just https:// here", "just https:// here"),
+        ("javascript:alert(1) ftp://x.test", "javascript:alert(1) ftp://x.test"),
+    ],
+)
+def test_bare_web_addresses_become_links_as_slack_makes_them(text: str, expected: str) -> None:
+    assert safe_mrkdwn(text) == expected
+    assert safe_mrkdwn(expected) == expected
+
+
 def test_escape_and_quote() -> None:
     assert escape_mrkdwn("a < b & c > d") == "a &lt; b &amp; c &gt; d"
     assert quote("one\n\ntwo") == ">one\n>\n>two"
