@@ -296,6 +296,28 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+def _said_once(parts: list[str]) -> list[str]:
+    """Xoxoday's texts without those another one already says (`"Campaign disabled"` beside
+    `"Campaign 7894 is disabled."`)."""
+    kept = []
+    for i, part in enumerate(parts):
+        words = _words(part)
+        if not any(
+            j != i and words <= _words(other) and (words != _words(other) or j < i)
+            for j, other in enumerate(parts)
+        ):
+            kept.append(part)
+    return kept
+
+
+def _sentence(text: str) -> str:
+    return text if text[-1:] in ".!?" else f"{text}."
+
+
 def error_from_answer(
     status: int,
     body: Any,
@@ -317,9 +339,9 @@ def error_from_answer(
     obj = body if isinstance(body, dict) else {}
 
     def detail(*values: Any) -> str | None:
-        parts = [str(v) for v in values if isinstance(v, (str, int)) and str(v).strip()]
-        unique = list(dict.fromkeys(parts))
-        return scrub(" - ".join(unique), secrets) if unique else None
+        parts = [str(v).strip() for v in values if isinstance(v, (str, int)) and str(v).strip()]
+        said = _said_once(list(dict.fromkeys(parts)))
+        return scrub(" ".join(_sentence(p) for p in said), secrets) if said else None
 
     penalty = _rate_limit_penalty(obj)
     if penalty is not False or status == 429:

@@ -156,6 +156,17 @@ def _escape_loose(text: str) -> str:
     return _BARE_AMP.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
+# "(RemoteProtocolError)", "(ReadTimeout)": a program's name for a failure, not words for people
+_EXCEPTION_NAME = re.compile(r"\s*\((?:[a-z_.]+\.)?[A-Z][A-Za-z]*(?:Error|Exception|Timeout)\)")
+
+
+def plain_reason(text: str | None) -> str:
+    """Why something failed, as one clause to put inside a sentence: on one line, without
+    exception class names, without its closing full stop (`"Xoxoday's answer was lost
+    (RemoteProtocolError)."` → `"Xoxoday's answer was lost"`)."""
+    return one_line(_EXCEPTION_NAME.sub("", text or "")).rstrip(" .")
+
+
 def quote(text: str) -> str:
     """A mrkdwn block quote of every line of `text`."""
     return "\n".join(f">{line}" if line else ">" for line in text.splitlines() or [""])

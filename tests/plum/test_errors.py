@@ -142,3 +142,22 @@ def test_every_class_has_its_own_advice():
     classes = {cls for _, _, cls in ERROR_TABLE}
     hints = [cls.hint for cls in classes]
     assert len(set(hints)) == len(hints)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (  # a title beside the sentence that says it already
+            {"code": 400, "errorInfo": "Campaign 7894 is disabled.", "error": "Campaign disabled"},
+            "Campaign 7894 is disabled.",
+        ),
+        (
+            {"code": 400, "errorInfo": "Insufficient balance", "error": "Order failed"},
+            "Insufficient balance. Order failed.",
+        ),
+        ({"code": 400, "errorInfo": "Same words", "error": "same words"}, "Same words."),
+    ],
+)
+def test_xoxodays_words_are_said_once_as_sentences(body: dict, detail: str) -> None:
+    err = E.error_from_answer(400, body)
+    assert err is not None and err.detail == detail

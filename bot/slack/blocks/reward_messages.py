@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.rewards.cards import RewardCard, Settlement, unique_rewards
+from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
     FIELD_TEXT_MAX,
     MESSAGE_MAX_BLOCKS,
@@ -208,8 +209,8 @@ def giver_pending_approval(
 
 def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
     """A definite refusal from Plum: what happened, in plain words, and what to do."""
-    what = safe_mrkdwn(one_line(reward.failure_reason or ""))
-    what = what or "Xoxoday refused it and didn't say why."
+    reason = safe_mrkdwn(plain_reason(reward.failure_reason))
+    what = f"{reason}." if reason else "Xoxoday refused it and didn't say why."
     lead = f"❌ Your reward of {amount_phrase(reward)} to {_who(reward)} wasn't sent."
     todo = (
         "Nothing was sent, and it doesn't count against your monthly allowance. If the "
@@ -352,11 +353,11 @@ def admin_in_doubt_alert(
 ) -> Payload:
     """An admin's DM about a reward whose outcome is unknown, with "It was sent" / "It failed"
     buttons; with `settlement`, the same message after the decision, without the buttons."""
-    detail = safe_mrkdwn(one_line(reward.failure_reason or ""))
-    said = f" ({detail})" if detail else ""
+    detail = safe_mrkdwn(plain_reason(reward.failure_reason))
+    said = f"\n*What happened* {detail}." if detail else ""
     lead = (
-        f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer{said}, "
-        "so I don't know whether the points arrived. I won't send it again by myself."
+        f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer, so I "
+        f"don't know whether the points arrived. I won't send it again by myself.{said}"
     )
     blocks: list[Block] = [
         header(f"Reward in doubt: {reward.short_id}"),

@@ -171,13 +171,21 @@ def test_the_giver_is_told_plainly(name, build, phrases) -> None:
     assert elements(msg, "button") == []
 
 
+def test_the_in_doubt_alert_says_what_happened_in_plain_words() -> None:
+    reason = "Xoxoday's answer was lost (RemoteProtocolError)."  # as older versions stored it
+    card = s.two_people(status="in_doubt", failure_reason=reason)
+    seen = visible(rm.admin_in_doubt_alert(reward=card, tz=None, sandbox=False))
+    assert "*What happened* Xoxoday's answer was lost." in seen
+    assert "RemoteProtocolError" not in seen and ".)" not in seen
+
+
 def test_admin_in_doubt_alert_has_settle_buttons_and_what_to_check() -> None:
     card = s.two_people(status="in_doubt", failure_reason="the request timed out")
     msg = rm.admin_in_doubt_alert(reward=card, tz="Asia/Tokyo", sandbox=False)
     assert_valid_message(msg)
     seen = visible(msg)
     assert "Reward in doubt: AB12CD" in seen
-    assert "(the request timed out)" in seen
+    assert "*What happened* the request timed out." in seen
     assert "maria@example.com" in seen and "sam@example.com" in seen
     assert "22:05 JST" in seen
     buttons = {b["action_id"]: b for b in elements(msg, "button")}
