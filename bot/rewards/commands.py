@@ -18,6 +18,7 @@ from bot.rewards.refusal import Refusal
 EXAMPLE = "/reward @maria 50 thanks for the demo"  # shown in help and in answers to mistakes
 CITATION_MAX_CHARS = 500
 REASON_MAX_CHARS = 500
+LINK_NOTE_MAX_CHARS = 500  # the admin's message with a reward link
 AMOUNT_MAX_DIGITS = 18  # anything longer is refused here; fits a signed 64-bit column
 CAMPAIGN_ID_MAX_DIGITS = 18
 LINKS_MAX_COUNT = 1000  # per `/reward links` batch
@@ -100,11 +101,13 @@ class ListManagers:
 
 @dataclass(frozen=True, slots=True)
 class GenerateLink:
-    """`/reward link <@U…> <campaign-id> [DD-MM-YYYY]`; `expiry` None means the default."""
+    """`/reward link <@U…> <campaign-id> [DD-MM-YYYY] [message]`; `expiry` None means the
+    default; `note` is the admin's message for the recipient (mrkdwn as typed), if any."""
 
     recipient: str
     campaign_id: int
     expiry: date | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

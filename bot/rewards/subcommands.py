@@ -18,6 +18,7 @@ from bot.rewards.arguments import (
     positive_int,
 )
 from bot.rewards.commands import (
+    LINK_NOTE_MAX_CHARS,
     LINKS_MAX_COUNT,
     REASON_MAX_CHARS,
     CancelReward,
@@ -127,18 +128,61 @@ def _parse_manager(words: list[str]) -> Command | Refusal:
     return SetManager(member=member, manager=manager)
 
 
-def _parse_link(words: list[str], *, today: date | None) -> Command | Refusal:
-    usage = "/reward link @maria 7890 31-12-2030"
+def _parse_link(rest: str, *, today: date | None) -> Command | Refusal:
+    """`@maria 7890 [DD-MM-YYYY] [a message for Maria…]`: after the campaign id, a date if the
+    next word looks like one, then everything else is the message (as typed)."""
+    usage = "/reward link @maria 7890 31-12-2030 Thanks for a great quarter!"
+    words = TOKEN.findall(rest)
     recipient = parse_person(words[0] if words else None, usage=usage)
     if isinstance(recipient, Refusal):
         return recipient
     campaign = parse_campaign(words[1] if len(words) > 1 else None, usage=usage)
     if isinstance(campaign, Refusal):
         return campaign
-    expiry = _optional_date(words[2:], usage=usage, today=today)
-    if isinstance(expiry, Refusal):
-        return expiry
-    return GenerateLink(recipient=recipient, campaign_id=campaign, expiry=expiry)
+    taken = 2
+    expiry: date | None = None
+    if len(words) > 2 and _looks_like_date(words[2]):
+        found = parse_date(words[2], today=today)
+        if isinstance(found, Refusal):
+            return found
+        expiry, taken = found, 3
+    note = clean_typed_text(_after_tokens(rest, taken)).strip() or None
+    if note is not None and len(to_plain_text(note)) > LINK_NOTE_MAX_CHARS:
+        length = len(to_plain_text(note))
+        return parse_error(
+            ErrorCode.REASON_TOO_LONG,
+            f"Your message is {length:,} characters long and the limit is "
+            f"{LINK_NOTE_MAX_CHARS}. Please shorten it by {length - LINK_NOTE_MAX_CHARS:,}.",
+        )
+    return GenerateLink(recipient=recipient, campaign_id=campaign, expiry=expiry, note=note)
+
+
+# A word that is meant as a date, even one that isn't a valid date: digits with separators
+# (`15-01`, `1/2/2027`), a run of digits (`15012027`), a day word or a month's name. Such a
+# word after the campaign id is read as the expiry (and refused when it isn't one), never as
+# the start of the message, so a mistyped date never sends a link that expires by default.
+_LOOKS_LIKE_DATE = re.compile(r"\d{1,4}(?:[-/.]\d{1,4}){1,2}|\d{5,}|\d{1,2}(?:st|nd|rd|th)")
+_DATE_WORDS = frozenset(
+    {"today", "tomorrow", "yesterday", "tonight"}
+    | {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+    | {"january", "february", "march", "april", "june", "july", "august", "september"}
+    | {"october", "november", "december"}
+)  # not "may": a message may well start with it
+
+
+def _looks_like_date(word: str) -> bool:
+    bare = word.strip(TRAILING).lower()
+    return bool(_LOOKS_LIKE_DATE.fullmatch(bare)) or bare in _DATE_WORDS
+
+
+def _after_tokens(text: str, count: int) -> str:
+    """`text` after its first `count` tokens (as `TOKEN` finds them), as typed."""
+    end = 0
+    for i, match in enumerate(TOKEN.finditer(text)):
+        if i == count:
+            return text[match.start() :]
+        end = match.end()
+    return text[end:] if count == 0 else ""
 
 
 def _parse_links(words: list[str], *, today: date | None) -> Command | Refusal:
@@ -215,7 +259,7 @@ def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | R
     if name == "manager":
         return _parse_manager(TOKEN.findall(rest))
     if name == "link":
-        return _parse_link(TOKEN.findall(rest), today=today)
+        return _parse_link(rest, today=today)
     if name == "links":
         return _parse_links(words, today=today)
     return _parse_cancel(rest)

@@ -191,6 +191,21 @@ SUBCOMMANDS = [
         f"link {MARIA} 7890 1/2/2026",
         GenerateLink(recipient="U0MARIA", campaign_id=7890, expiry=date(2026, 2, 1)),
     ),
+    (
+        "link-with-date-and-message",
+        f"link {MARIA} 7891 15-01-2027 great quarter!  Thanks &amp; well done",
+        GenerateLink(
+            recipient="U0MARIA",
+            campaign_id=7891,
+            expiry=date(2027, 1, 15),
+            note="great quarter!  Thanks &amp; well done",
+        ),
+    ),
+    (
+        "link-with-message-no-date",
+        f"link {MARIA} 7891 2 great quarters <@U0SAM>",
+        GenerateLink(recipient="U0MARIA", campaign_id=7891, note="2 great quarters <@U0SAM>"),
+    ),
     ("links", "links 7890 25", GenerateLinks(campaign_id=7890, count=25)),
     (
         "links-with-date",
@@ -377,7 +392,8 @@ CODES = [
     ("link-iso-date", f"link {MARIA} 7890 2030-12-31", ErrorCode.BAD_DATE),
     ("link-past-date", f"link {MARIA} 7890 01-01-2020", ErrorCode.PAST_DATE),
     ("link-today", f"link {MARIA} 7890 15-06-2025", ErrorCode.PAST_DATE),
-    ("link-extra", f"link {MARIA} 7890 31-12-2030 more", ErrorCode.EXTRA_ARGUMENT),
+    ("link-bad-date-before-message", f"link {MARIA} 7890 31-13-2030 hi", ErrorCode.BAD_DATE),
+    ("link-message-too-long", f"link {MARIA} 7890 {'x' * 501}", ErrorCode.REASON_TOO_LONG),
     ("links-no-count", "links 7890", ErrorCode.MISSING_ARGUMENT),
     ("links-zero", "links 7890 0", ErrorCode.BAD_COUNT),
     ("links-too-many", "links 7890 1001", ErrorCode.BAD_COUNT),

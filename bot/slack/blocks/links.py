@@ -66,10 +66,11 @@ def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
 def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
     """The admin's confirmation: who got which campaign's link. Never the link itself."""
     until = f", valid until {format_date(link.expires_on)}" if link.expires_on else ""
+    how = "in a DM with your message" if link.note and link.note.strip() else "in a DM"
     lead = (
         f"✅ I sent {mention(link.recipient_id)} a reward link{_value(link.amount, link.currency)}"
-        f" from {_campaign(link.campaign_name, link.campaign_id)}{until}, in a DM with your "
-        "message. The link is only in their DM, so it isn't shown here."
+        f" from {_campaign(link.campaign_name, link.campaign_id)}{until}, {how}. The link is "
+        "only in their DM, so it isn't shown here."
     )
     blocks = [section(lead)]
     text = f"I sent {mention(link.recipient_id)} a reward link by DM."

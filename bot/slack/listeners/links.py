@@ -111,6 +111,7 @@ def send_link(
         amount=made.amount,
         currency=made.currency,
         expires_on=made.expires_on,
+        note=parsed.note,
     )
     if not _dm_link(runtime, link, sandbox=sandbox):
         _reply(
