@@ -125,6 +125,10 @@ class DeliveryWorker:
         self._now = now
         self._wake = threading.Condition()
         self._pending_wakes = 0
+        # For `idle()`, guarded by `_wake`: delivery threads waiting for work, and messages
+        # handed to the telling pool that are not posted yet.
+        self._waiting = 0
+        self._unposted = 0
         self._stopping = threading.Event()
         self._workers: list[threading.Thread] = []
         self._outage = _Outage()
@@ -198,6 +202,17 @@ class DeliveryWorker:
             self._pending_wakes += 1
             self._wake.notify()
 
+    def idle(self) -> bool:
+        """Nothing in hand right now: every delivery thread is waiting for work with no wake-up
+        pending, and every message about a delivery handed to the telling pool has been posted
+        (or has failed). Rewards due later (deferred while Xoxoday is unreachable) are not in
+        hand; a thread waiting out an outage pause is busy. A snapshot, for tests and tools that
+        must know the worker has done what it was given: a reward queued next makes it busy."""
+        with self._wake:
+            waiting = self._waiting == len(self._workers)
+            woken = bool(self._workers) and self._pending_wakes > 0
+            return waiting and not woken and self._unposted == 0
+
     @property
     def unreachable_since(self) -> datetime | None:
         """When this process last found Xoxoday unreachable (None: it answers)."""
@@ -220,7 +235,9 @@ class DeliveryWorker:
                 log.exception("delivery loop error; retrying shortly")
             with self._wake:
                 if self._pending_wakes == 0:
+                    self._waiting += 1
                     self._wake.wait(self._poll)
+                    self._waiting -= 1
                 self._pending_wakes = max(0, self._pending_wakes - 1)
 
     def _outbox_open(self) -> bool:
@@ -514,10 +531,20 @@ class DeliveryWorker:
         if telling is None:  # not started (start-up recovery, tests driving run_once)
             self._post(fn, *args, **kwargs)
             return
+        with self._wake:
+            self._unposted += 1
         try:
-            telling.submit(self._post, fn, *args, **kwargs)
+            telling.submit(self._post_counted, fn, *args, **kwargs)
         except RuntimeError:  # shutting down: tell now rather than not at all
+            self._post_counted(fn, *args, **kwargs)
+
+    def _post_counted(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+        """`_post` for a message `_notify` counted as not posted yet (see `idle`)."""
+        try:
             self._post(fn, *args, **kwargs)
+        finally:
+            with self._wake:
+                self._unposted -= 1
 
     def _post(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         self._foreground.yield_to_requests()

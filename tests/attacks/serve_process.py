@@ -25,13 +25,27 @@ import httpx
 
 from bot.simulators.fakeslack import FakeSlack, SlackDriver
 from bot.simulators.plum_sandbox import SandboxServer
-from tests.e2e.harness import ADMIN, APPROVER, BOT_TOKEN, SIGNING_SECRET, message_text
+from storage.states import IntakeState
+from tests.e2e.harness import (
+    ADMIN,
+    APPROVER,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    message_text,
+    observed,
+    wait_settled,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # The bot's source for the child process (default: this checkout). Pointing it at an older
 # checkout shows an attack failing on the code from before a fix.
 SOURCE = Path(os.environ.get("REWARDBOT_ATTACK_SOURCE") or REPO)
 START_TIMEOUT = 60.0
+# `settle`: how long nothing may show before a test takes it that nothing more will happen. A
+# child cannot say its delivery worker is idle; to count on nothing more from it, wait longer
+# than the worker's poll (2 s), so that a sweep has had its turn.
+QUIET_SECONDS = 0.5
+SWEEP_QUIET_SECONDS = 2.5
 T = TypeVar("T")
 # Variables a child must not inherit from the shell that runs the tests.
 _INHERITED_PREFIXES = ("SLACK_", "PLUM_", "REWARD_", "AUDIT_", "ENCRYPTION_")
@@ -228,6 +242,38 @@ class ServeProcess:
             if time.monotonic() > deadline:
                 raise AssertionError(f"not true within {timeout:.0f}s; bot log:\n{self.log()}")
             time.sleep(every)
+
+    def busy(self) -> str:
+        """What the bot still has in hand as far as its SQLite databases show ("": nothing):
+        requests whose work is not finished (the intake journal's pending entries, which the
+        work after an ack holds until it is done) and rewards queued or being sent."""
+        doing = []
+        pending = self.sql_intake(
+            "SELECT COUNT(*) FROM intake WHERE state = ?", IntakeState.PENDING.value
+        )[0][0]
+        if pending:
+            doing.append(f"{pending} request(s) not finished")
+        statuses = self.statuses()
+        sending = statuses.get("queued", 0) + statuses.get("sending", 0)
+        if sending:
+            doing.append(f"{sending} reward(s) queued or being sent")
+        return ", ".join(doing)
+
+    def settle(self, *, quiet: float = QUIET_SECONDS, timeout: float = 30.0) -> None:
+        """Wait until the running bot has nothing in hand (`busy`) and nothing new shows on the
+        fake Slack or the sandbox for `quiet` seconds: what has not happened by then won't."""
+        try:
+            wait_settled(
+                self.busy,
+                lambda: observed(self.fake, self.sandbox),
+                quiet=quiet,
+                timeout=timeout,
+                what="rewardbot serve",
+            )
+        except AssertionError as err:
+            raise AssertionError(f"{err}; bot log:\n{self.log()}") from None
+        if self.proc is None or self.proc.poll() is not None:
+            raise AssertionError(f"rewardbot serve is not running; bot log:\n{self.log()}")
 
     # ── what it did ───────────────────────────────────────────────────────────────────────
 

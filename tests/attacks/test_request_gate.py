@@ -42,7 +42,7 @@ def signed(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
 
 
 def assert_no_effect(serve: ServeProcess) -> None:
-    time.sleep(0.5)  # anything the bot would do after an ack has had time to happen
+    serve.settle()  # the bot has done all it would do after an ack
     assert serve.fake.responses() == [], "the bot posted to a response_url from a forged body"
     assert serve.fake.dms_to(BOB) == [], "the bot DMed the user id of a forged body"
     assert serve.statuses() == {}

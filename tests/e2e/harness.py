@@ -7,7 +7,8 @@ is read from the database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from bot.simulators.fakeslack import FakeSlack, SlackDriver
 from bot.simulators.fakeslack.server import ServerThread
 from bot.simulators.plum_sandbox import SandboxServer
 from bot.web import create_web_app
+from storage.states import IntakeState
 
 SIGNING_SECRET = "e2e-signing-secret"
 BOT_TOKEN = "xoxb-fake"
@@ -31,6 +33,56 @@ GONE = "UGONE001"
 HELPERBOT = "UBOT0001"
 
 T = TypeVar("T")
+# How long nothing the bot does may show before a test takes it that nothing more will.
+QUIET_SECONDS = 0.3
+
+
+def wait_until(
+    probe: Callable[[], T], *, timeout: float = 10.0, every: float = 0.02, what: str = ""
+) -> T:
+    """Poll `probe` until it returns something truthy and return that; an AssertionError
+    saying `what` was awaited when it has not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:g} s: {what or probe}")
+        time.sleep(every)
+
+
+def wait_settled(
+    busy: Callable[[], str],
+    seen: Callable[[], Hashable],
+    *,
+    quiet: float = QUIET_SECONDS,
+    timeout: float = 30.0,
+    every: float = 0.05,
+    what: str = "the bot",
+) -> None:
+    """Wait until `busy()` says nothing is in hand ("") and `seen()` (a fingerprint of all
+    that can be observed) has stayed the same for `quiet` seconds meanwhile. For assertions
+    that something did not happen: once this returns, it is not about to. An AssertionError
+    saying what was still busy, or still changing, when it has not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Hashable = None
+    since: float | None = None
+    while True:
+        now = time.monotonic()
+        doing = busy()
+        if doing:
+            since = None
+        else:
+            current = seen()
+            if since is None or current != last:
+                last, since = current, now
+            elif now - since >= quiet:
+                return
+        if now > deadline:
+            still = f"still busy: {doing}" if doing else f"its effects kept changing: {last}"
+            raise AssertionError(f"{what} did not settle within {timeout:g} s ({still})")
+        time.sleep(every)
 
 
 class BotHarness:
@@ -87,6 +139,33 @@ class BotHarness:
     def wait(self, probe: Callable[[], T], timeout: float = 10.0) -> T:
         return self.fake.wait_for(probe, timeout=timeout)
 
+    def busy(self) -> str:
+        """What the bot still has in hand ("": nothing): a Slack request being answered,
+        requests whose work is not finished (the intake journal's pending entries, which the
+        work after an ack holds until it is done), the delivery worker, App Home refreshes."""
+        runtime = self.runtime
+        doing = []
+        if runtime.foreground.in_flight:
+            doing.append(f"{runtime.foreground.in_flight} Slack request(s) being answered")
+        pending = runtime.intake.journal.count(IntakeState.PENDING)
+        if pending:
+            doing.append(f"{pending} request(s) not finished")
+        if not runtime.worker.idle():
+            doing.append("the delivery worker")
+        refresher = runtime.home_refresher
+        if refresher is not None and not refresher.wait_idle(0):
+            doing.append("App Home refreshes")
+        return ", ".join(doing)
+
+    def seen(self) -> tuple[int, ...]:
+        """A fingerprint of everything the bot did that the fake Slack and the sandbox saw."""
+        return observed(self.fake, self.sandbox)
+
+    def settle(self, *, quiet: float = QUIET_SECONDS, timeout: float = 30.0) -> None:
+        """Wait until the bot has nothing in hand (`busy`) and nothing new shows on the fake
+        Slack or the sandbox for `quiet` seconds: what has not happened by then won't."""
+        wait_settled(self.busy, self.seen, quiet=quiet, timeout=timeout)
+
     # what people see
     def dm_texts(self, user_id: str) -> list[str]:
         return [message_text(m) for m in self.fake.dms_to(user_id)]
@@ -101,6 +180,15 @@ class BotHarness:
     # what Plum received
     def sends(self) -> list[dict[str, Any]]:
         return [r for r in self.sandbox.requests if r["operation"] == "sendBalance"]
+
+
+def observed(fake: FakeSlack, sandbox: SandboxServer) -> tuple[int, ...]:
+    """A fingerprint of what the fake Slack and the sandbox have seen: calls answered and held,
+    changes to the workspace (messages, response_url posts, views), requests to Xoxoday and
+    how many of them are unanswered."""
+    requests = sandbox.requests
+    unanswered = sum(1 for r in requests if r.get("status") is None)
+    return (len(fake.calls), fake.held(), fake.workspace.version, len(requests), unanswered)
 
 
 def actions_in(message: dict[str, Any]) -> list[str]:

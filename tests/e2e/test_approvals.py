@@ -4,7 +4,6 @@ clicked over signed HTTP, the first decision winning, and everyone told."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -274,7 +273,7 @@ def test_twenty_approvers_clicking_at_once_send_once(fake: FakeSlack, make_bot) 
         decided(bot, copies[uid])
     # the DM follows the ledger's `sent` (notifications wait for the burst of clicks to pass)
     bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "600 points" in t])
-    time.sleep(0.3)
+    bot.settle()
     assert len([t for t in bot.dm_texts(MARIA) if "600 points" in t]) == 1
 
 

@@ -3,8 +3,6 @@ account balance and low-balance warning, and plain words when Xoxoday can't be r
 
 from __future__ import annotations
 
-import time
-
 from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, NOMAIL, BotHarness
 
 
@@ -92,7 +90,7 @@ def test_someone_without_an_email_is_told_why(bot: BotHarness) -> None:
 def test_extra_words_are_refused_in_the_ack(bot: BotHarness) -> None:
     response = bot.driver.command("balance please", user_id=MARIA)
     assert "doesn't take anything after it" in response.text
-    time.sleep(0.2)
+    bot.settle()
     assert not [r for r in bot.sandbox.requests if r["operation"] == "user_balance"]
 
 

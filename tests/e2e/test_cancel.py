@@ -5,7 +5,6 @@ in the ledger alone, and every status and bad input answered clearly."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -145,7 +144,7 @@ def test_redeemed_points_cannot_be_withdrawn(bot: BotHarness) -> None:
     refused = audit_actions(bot, reward.short_id)[-1]
     assert refused["action"] == AuditAction.REWARD_CANCEL_REFUSED and refused["reason"] == "oops"
     assert "redeemed" in json.dumps(refused["after"])
-    time.sleep(0.2)
+    bot.settle()
     assert withdrawal_dms(bot, MARIA) == []
     assert bot.sandbox.state.points_of("maria@acme.test") == 90
 
@@ -172,7 +171,7 @@ def test_only_the_points_xoxoday_gives_back_are_withdrawn(bot: BotHarness) -> No
     outcomes = {r.member.slack_user_id: r.outcome for r in after.recipients}
     assert after.status == "cancelled"
     assert outcomes == {MARIA: "cancelled", CHEN: "sent"}
-    time.sleep(0.2)
+    bot.settle()
     assert withdrawal_dms(bot, CHEN) == []
 
 
@@ -269,7 +268,7 @@ def test_only_admins_can_cancel(bot: BotHarness) -> None:
         assert "Only admins can cancel rewards. If it needs doing, ask <@UADMIN01>." in (
             response.text
         )
-    time.sleep(0.2)
+    bot.settle()
     assert cancel_calls(bot) == []
     assert reward_by_points(bot, 100).status == "sent"
 
@@ -288,7 +287,7 @@ def test_bad_input_is_refused_in_the_ack(bot: BotHarness) -> None:
     ]:
         response = bot.driver.command(text, user_id=ADMIN)
         assert expected in response.text, text
-    time.sleep(0.2)
+    bot.settle()
     assert answers(bot, ADMIN) == []
 
 

@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import re
-import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -163,7 +162,7 @@ def test_only_admins_can_send_links(bot: BotHarness) -> None:
     assert "Only admins can send reward links." in response.text
     response = bot.driver.command("links 7890 5", user_id=MARIA)
     assert "Only admins can make batches of reward links." in response.text
-    time.sleep(0.3)
+    bot.settle()
     assert generate_calls(bot) == [] and batches(bot) == []
     assert bot.fake.dms_to(MARIA) == []
 
@@ -217,7 +216,7 @@ def test_bad_input_is_refused_in_the_ack(bot: BotHarness) -> None:
     for text, expected in BAD_INPUT:
         response = bot.driver.command(text, user_id=ADMIN)
         assert expected in response.text, text
-    time.sleep(0.2)
+    bot.settle()
     assert generate_calls(bot) == [] and batches(bot) == []
     assert answers(bot, ADMIN) == []  # nothing after the ack
 
@@ -254,7 +253,7 @@ def test_a_retried_command_makes_one_link(bot: BotHarness) -> None:
     bot.wait(lambda: bot.fake.dms_to(MARIA))
     again = bot.driver.command(text, user_id=ADMIN, trigger_id="trigger-link-1", retry_num=1)
     assert again.status_code == 200 and "Asking Xoxoday" in again.text  # the same ack
-    time.sleep(0.5)  # nothing more follows: the first delivery's answer stands
+    bot.settle()  # nothing more follows: the first delivery's answer stands
     assert len(generate_calls(bot)) == 1 and len(batches(bot)) == 1
     assert len(bot.fake.dms_to(MARIA)) == 1
 

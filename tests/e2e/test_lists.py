@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -119,7 +118,7 @@ def test_leaderboard_leaves_out_rewards_not_sent(bot: BotHarness) -> None:
 def test_leaderboard_period_must_be_week_or_month(bot: BotHarness) -> None:
     response = bot.driver.command("leaderboard year", user_id=BOB)
     assert "Pick `week` or `month`, like `/reward leaderboard week`" in response.text
-    time.sleep(0.2)
+    bot.settle()
     assert not [t for t in bot.replies_to(BOB) if "Leaderboard" in t]
 
 

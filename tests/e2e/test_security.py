@@ -47,7 +47,7 @@ def test_bad_signatures_get_401_and_change_nothing(bot: BotHarness, case: str) -
         )
     response = bot.driver.raw(body, headers)
     assert response.status_code == 401
-    time.sleep(0.3)
+    bot.settle()
     assert reward_count(bot) == 0
     assert bot.sends() == []
 
@@ -58,7 +58,7 @@ def test_slack_retry_never_gives_twice(bot: BotHarness) -> None:
     bot.wait(lambda: bot.dm_texts(MARIA))
     again = bot.driver.command(text, user_id=BOB, trigger_id="trigger-1", retry_num=1)
     assert again.status_code == 200
-    time.sleep(0.5)
+    bot.settle()
     assert reward_count(bot) == 1
     assert len(bot.sends()) == 1
 
@@ -85,7 +85,7 @@ def test_secrets_never_reach_the_logs(
             bot.driver.command(f"<@{MARIA}> 50 more", user_id=BOB)
             bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "being checked" in t])
             bot.driver.command("<@UNOBODY1> 50 who", user_id=BOB)
-            time.sleep(0.5)
+            bot.settle()  # everything the bot logs about these is in the capture
             tokens = [t for t in (sandbox.access_token, sandbox.refresh_token) if t]
             issued = bot.runtime.store.token_store().load()
             if issued is not None:

@@ -12,7 +12,7 @@ from storage import once
 from storage import rewards as reward_repo
 from storage.models import OnceKey, Reward
 from storage.states import RewardStatus
-from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness
+from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness, wait_until
 
 
 def details(bot: BotHarness, citation: str) -> reward_repo.RewardDetails:
@@ -92,6 +92,23 @@ def test_a_settled_reward_is_told_by_its_settling_not_again(bot: BotHarness) -> 
             reason="checked with Xoxoday",
         )
     assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0
+
+
+def test_the_worker_is_idle_only_once_a_reward_is_sent_and_told(bot: BotHarness) -> None:
+    worker = bot.runtime.worker
+    bot.settle()
+    assert worker.idle() and bot.busy() == ""
+    bot.sandbox.faults.set("sendBalance", latency_ms=1000)
+    bot.fake.slow_next("chat.postMessage", seconds=1.0)  # the first message telling of it
+    bot.driver.command(f"<@{MARIA}> 10 worth the wait", user_id=BOB)
+    wait_until(lambda: [s for s in bot.sends() if s["status"] is None], what="the send")
+    assert not worker.idle()  # sending
+    wait_until(lambda: bot.fake.held("chat.postMessage"), what="the telling")
+    assert details(bot, "worth the wait").status is RewardStatus.SENT
+    assert not worker.idle() and "the delivery worker" in bot.busy()  # telling
+    bot.settle()
+    assert worker.idle()
+    assert len(bot.dm_texts(MARIA)) == 1 and _told(bot, details(bot, "worth the wait"))
 
 
 def _in_doubt(bot: BotHarness, citation: str) -> reward_repo.RewardDetails | None:

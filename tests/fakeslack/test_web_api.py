@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 
 import pytest
@@ -15,6 +16,7 @@ from starlette.routing import Mount
 
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.server import ServerThread
+from tests.e2e.harness import wait_until
 
 MODAL = {
     "type": "modal",
@@ -397,6 +399,20 @@ def test_fail_next_other_error_is_a_200(fake: FakeSlack, client: WebClient) -> N
     assert caught.value.response.status_code == 200
     assert caught.value.response["error"] == "account_inactive"
     assert client.conversations_open(users="UMARIA01")["ok"] is True
+
+
+def test_slow_next_holds_the_call_and_says_so(fake: FakeSlack, client: WebClient) -> None:
+    fake.slow_next("chat.postMessage", seconds=0.5)
+    posting = threading.Thread(
+        target=client.chat_postMessage, kwargs={"channel": "C0GENERAL", "text": "late"}
+    )
+    posting.start()
+    wait_until(lambda: fake.held("chat.postMessage"), what="the call held")
+    assert fake.held() == 1 and fake.held("users.info") == 0
+    assert fake.calls_to("chat.postMessage") == []  # recorded once answered
+    posting.join(10)
+    assert fake.held() == 0
+    assert [c["ok"] for c in fake.calls_to("chat.postMessage")] == [True]
 
 
 def test_clear_calls(fake: FakeSlack, client: WebClient) -> None:

@@ -7,11 +7,13 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
 from bot.core.tokens import TokenSet, TokenStore
 from storage.tokens import DatabaseTokenStore
+from tests.e2e.harness import wait_until
 from tests.storage.support import TEST_ENCRYPTION_KEY, TestDatabase
 
 TOKENS = TokenSet(
@@ -54,7 +56,7 @@ def test_refresh_lock_is_exclusive_across_threads(db: TestDatabase) -> None:
                 inside.append(i)
                 if len(inside) > 1:
                     overlaps.append(i)
-            time.sleep(0.02)
+            time.sleep(0.02)  # a refresh takes a while: long enough for others to collide
             with lock:
                 inside.remove(i)
 
@@ -80,6 +82,35 @@ with store.refresh_lock():
 """
 
 
+LOCKS = Path("/proc/locks")  # Linux: every file lock, and every process waiting for one
+REFRESH_LOCK_CLASS = 0x5242544B  # storage.tokens' advisory lock class on PostgreSQL
+
+
+def waiting_for_the_lock(db: TestDatabase, pid: int) -> bool:
+    """The child (process `pid`) is blocked waiting for the refresh lock, not merely on its
+    way to it: PostgreSQL shows its advisory lock request not granted; on SQLite, Linux shows
+    its flock among the waiters ("->")."""
+    if db.backend == "postgresql":
+        with db.engine.connect() as c:
+            waiting = c.execute(
+                text(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database()) AND classid::bigint = :cls AND objid::bigint = "
+                    "(hashtext(current_schema() || ':' || :name)::bigint & 4294967295)"
+                ),
+                {"cls": REFRESH_LOCK_CLASS, "name": "plum"},
+            ).scalar()
+        return bool(waiting)
+    if not LOCKS.exists():  # no way to see a waiter here: give it every chance instead
+        time.sleep(0.5)
+        return True
+    return any(
+        line.split()[1:3] == ["->", "FLOCK"] and line.split()[5] == str(pid)
+        for line in LOCKS.read_text().splitlines()
+    )
+
+
 def test_refresh_lock_is_exclusive_across_processes(db: TestDatabase) -> None:
     url = db.url if db.backend == "sqlite" else str(db.engine.url.render_as_string(False))
     tokens = DatabaseTokenStore(engine=db.engine, crypto=db.store.crypto)
@@ -91,8 +122,13 @@ def test_refresh_lock_is_exclusive_across_processes(db: TestDatabase) -> None:
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "waiting"
-        time.sleep(0.5)  # give the child every chance to (wrongly) get the lock
+        wait_until(
+            lambda: waiting_for_the_lock(db, child.pid) or child.poll() is not None,
+            timeout=30,
+            what="the other process waiting for the lock",
+        )
         assert child.poll() is None, "the other process got the lock while we held it"
+        assert waiting_for_the_lock(db, child.pid)
     out, _ = child.communicate(timeout=30)
     assert out.strip() == "acquired"
     assert child.returncode == 0

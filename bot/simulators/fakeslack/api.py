@@ -49,6 +49,7 @@ class ApiState:
         self._lock = threading.Lock()
         self._calls: list[dict[str, Any]] = []
         self._faults: dict[str, list[Fault]] = {}
+        self._held: dict[str, int] = {}  # calls a `delay` fault is holding, by method
 
     def record(self, call: dict[str, Any]) -> None:
         with self._lock:
@@ -74,6 +75,14 @@ class ApiState:
     def slow_next(self, method: str, *, seconds: float, count: int) -> None:
         with self._lock:
             self._faults.setdefault(method, []).append(Fault("", 200, 0, count, seconds))
+
+    def held(self, method: str | None = None) -> int:
+        with self._lock:
+            return sum(n for m, n in self._held.items() if method is None or m == method)
+
+    def hold(self, method: str, change: int) -> None:
+        with self._lock:
+            self._held[method] = self._held.get(method, 0) + change
 
     def take_fault(self, method: str) -> Fault | None:
         with self._lock:
@@ -145,7 +154,11 @@ def build_app(state: ApiState) -> Starlette:
             return _finish(state, call, {"ok": False, "error": "invalid_auth"})
         fault = state.take_fault(method)
         if fault is not None and fault.delay:
-            await asyncio.sleep(fault.delay)
+            state.hold(method, 1)
+            try:
+                await asyncio.sleep(fault.delay)
+            finally:
+                state.hold(method, -1)
         if fault is not None and fault.error:
             headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             body = {"ok": False, "error": fault.error}

@@ -111,6 +111,11 @@ class FakeSlack:
         """The next `count` calls to `method` are answered (normally) after `seconds`."""
         self._state.slow_next(method, seconds=seconds, count=count)
 
+    def held(self, method: str | None = None) -> int:
+        """How many calls to `method` (to any method, without one) `slow_next` is holding right
+        now: they have arrived and are not answered yet (`calls` has them once answered)."""
+        return self._state.held(method)
+
     # ------------------------------------------------------------------ what users would see
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages in channels and DMs (`channel` may be an id, #name or a user id for the DM)."""
