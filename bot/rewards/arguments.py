@@ -214,12 +214,14 @@ def parse_campaign(word: str | None, *, usage: str) -> int | Refusal:
     if word is None:
         return parse_error(
             ErrorCode.MISSING_ARGUMENT,
-            f"Which campaign? Add its id (a number from Xoxoday), like `{usage}`",
+            f"Which campaign? Add its id (a number: `/reward campaigns` lists them), like "
+            f"`{usage}`",
         )
     value = positive_int(word, max_digits=CAMPAIGN_ID_MAX_DIGITS)
     if value is None:
         return parse_error(
             ErrorCode.BAD_CAMPAIGN,
-            f"`{word[:40]}` isn't a campaign id. Campaign ids are numbers, like `{usage}`",
+            f"`{word[:40]}` isn't a campaign id. Campaign ids are numbers (`/reward campaigns` "
+            f"lists them), like `{usage}`",
         )
     return value

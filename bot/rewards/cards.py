@@ -196,6 +196,18 @@ class ManagerLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignLine:
+    """One reward link campaign of the account (`/reward campaigns`)."""
+
+    campaign_id: str
+    name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    country: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RewardLink:
     """One reward link for one person. `url` is a secret: it is left out of `repr`, and only
     `links.link_dm` puts it in a message."""

@@ -111,6 +111,11 @@ class GenerateLink:
 
 
 @dataclass(frozen=True, slots=True)
+class ListCampaigns:
+    """`/reward campaigns`: the account's reward link campaigns, with their ids."""
+
+
+@dataclass(frozen=True, slots=True)
 class GenerateLinks:
     """`/reward links <campaign-id> <count> [DD-MM-YYYY]`; `expiry` None means the default."""
 
@@ -178,5 +183,6 @@ Command = (
     | ListManagers
     | GenerateLink
     | GenerateLinks
+    | ListCampaigns
     | CancelReward
 )

@@ -25,6 +25,7 @@ points per person; the message (up to {CITATION_MAX_CHARS} characters) is shown 
 • `/reward manager @member @manager` (or `none`), `/reward managers`
 • `/reward link @person campaign-id [{DATE_FORMAT}] [message]`  DM one reward link
 • `/reward links campaign-id count [{DATE_FORMAT}]`  a batch of links, as a CSV in your DM
+• `/reward campaigns`  the reward link campaigns and their ids
 • `/reward cancel reward-id reason`  withdraw a reward's points"""
 
 

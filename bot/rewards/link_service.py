@@ -9,6 +9,8 @@ attempt: a link batch is created (`requested`) before generateLink and finished 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +27,10 @@ from bot.plum import (
 )
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
+from bot.rewards.cards import CampaignLine
 from bot.rewards.directory import Directory, Profile, UnknownSlackUser
 from bot.rewards.refusal import Refusal
-from bot.rewards.wording import mention
+from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
 from storage import links as link_repo
 from storage.db import Store
@@ -35,6 +38,8 @@ from storage.states import LinkBatchStatus
 
 log = logging.getLogger(__name__)
 
+CAMPAIGNS_TTL_SECONDS = 60.0
+CAMPAIGNS_SUGGESTED = 5  # campaigns named in a refusal about a campaign
 DEFAULT_LINK_DAYS = 30  # a link's life when the admin gives no expiry date
 
 
@@ -68,6 +73,65 @@ class LinkService:
         self._people = people
         self._settings = settings
         self._now = now
+        self._campaigns: tuple[float, tuple[CampaignLine, ...]] | None = None
+        self._campaigns_lock = threading.Lock()
+
+    # ── campaigns ─────────────────────────────────────────────────────────────────────────
+
+    def campaigns(self, admin_id: str) -> tuple[CampaignLine, ...] | Refusal:
+        """The account's reward link campaigns, enabled first (`/reward campaigns`)."""
+        refused = only_admins(self._settings, admin_id, doing="see the reward link campaigns")
+        if refused:
+            return refused
+        try:
+            return self._campaign_lines()
+        except PlumError as err:
+            log.warning("campaignList failed: %s", type(err).__name__)
+            return plum_unreachable("Ask again with `/reward campaigns`.")
+
+    def _campaign_lines(self) -> tuple[CampaignLine, ...]:
+        """campaignList, kept for CAMPAIGNS_TTL_SECONDS (the forms and refusals ask often)."""
+        with self._campaigns_lock:
+            cached = self._campaigns
+            if cached is not None and time.monotonic() - cached[0] < CAMPAIGNS_TTL_SECONDS:
+                return cached[1]
+            found = self._plum.campaign_list()
+            lines = tuple(
+                sorted(
+                    (
+                        CampaignLine(
+                            campaign_id=c.campaign_id,
+                            name=c.name,
+                            amount=c.denomination,
+                            currency=c.currency_code,
+                            country=c.country_name,
+                            enabled=c.enabled is not False,
+                        )
+                        for c in found
+                        if c.campaign_id
+                    ),
+                    key=lambda c: (not c.enabled, c.name or "", c.campaign_id),
+                )
+            )
+            self._campaigns = (time.monotonic(), lines)
+            return lines
+
+    def _pick_from(self) -> str:
+        """A sentence naming the enabled campaigns to pick from, like "Your campaigns: `7890`
+        Thank You Link (India), …" (empty when Xoxoday can't say right now)."""
+        try:
+            enabled = [c for c in self._campaign_lines() if c.enabled]
+        except PlumError:
+            return ""
+        if not enabled:
+            return ""
+        shown = ", ".join(
+            f"`{c.campaign_id}` {safe_mrkdwn(one_line(c.name or ''))}".rstrip()
+            for c in enabled[:CAMPAIGNS_SUGGESTED]
+        )
+        extra = len(enabled) - CAMPAIGNS_SUGGESTED
+        more = f" and {extra} more" if extra > 0 else ""
+        return f" Your campaigns: {shown}{more} (`/reward campaigns` lists them all)."
 
     def today(self, tz: str | None) -> date:
         return self._now().astimezone(ZoneInfo(tz or self._settings.REWARD_TIMEZONE)).date()
@@ -225,15 +289,16 @@ class LinkService:
             made = self._plum.generate_link(campaign_id=campaign_id, quantity=count, expiry=expires)
         except NotFoundError:
             refusal = Refusal(
-                f"Xoxoday has no campaign `{campaign_id}`, so no links were made. Check the "
-                "campaign id in the Xoxoday dashboard (Reward Links → Campaigns)."
+                f"Xoxoday has no campaign `{campaign_id}`, so no links were made."
+                + (self._pick_from() or " Check the campaign id with `/reward campaigns`.")
             )
             self._fail(batch_id, admin_id, f"no campaign {campaign_id}")
             return refusal
         except PlumAPIError as err:
             said = err.detail or err.message
             self._fail(batch_id, admin_id, said)
-            return Refusal(f"Xoxoday didn't make the links: {said}")
+            pick = self._pick_from() if "campaign" in said.lower() else ""
+            return Refusal(f"Xoxoday didn't make the links: {said}{pick}")
         except PlumOutcomeUnknownError as err:
             self._fail(batch_id, admin_id, f"outcome unknown: {err.reason}")
             return Refusal(

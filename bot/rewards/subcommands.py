@@ -27,6 +27,7 @@ from bot.rewards.commands import (
     GenerateLink,
     GenerateLinks,
     ListApprovals,
+    ListCampaigns,
     ListManagers,
     Period,
     SetManager,
@@ -50,11 +51,13 @@ SUBCOMMAND_NAMES = (
     "managers",
     "link",
     "links",
+    "campaigns",
     "cancel",
 )
 # Subcommands only admins may run, with what running them does (for "Only admins can …").
 # The role is checked before the arguments, so a member learns they can't, not how to type it.
 ADMIN_SUBCOMMANDS: dict[str, str] = {
+    "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
     "link": "send reward links",
     "links": "make batches of reward links",
@@ -249,6 +252,7 @@ def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | R
         "history": ShowHistory(),
         "approvals": ListApprovals(),
         "managers": ListManagers(),
+        "campaigns": ListCampaigns(),
     }
     if name == "help":
         return ShowHelp()

@@ -336,3 +336,42 @@ def test_in_sandbox_mode_every_message_says_so(make_bot) -> None:
     assert notice in ask(bot, "links 7890 2", marker="CSV file")
     (upload,) = bot.wait(lambda: bot.fake.files)
     assert notice in (upload["initial_comment"] or "")
+
+
+# ── /reward campaigns ────────────────────────────────────────────────────────────────────
+
+
+def campaign_calls(bot: BotHarness) -> list[dict[str, Any]]:
+    return [r for r in bot.sandbox.requests if r["operation"] == "campaignList"]
+
+
+def test_admins_see_the_campaigns_to_pick_from(bot: BotHarness) -> None:
+    reply = ask(bot, "campaigns", marker="Reward link campaigns")
+    rows = [line for line in reply.splitlines() if line.startswith("`78")]
+    assert rows[0].startswith("`7893` *Festive Gift Link (UAE)* · 100.00 AED")
+    assert "`7890` *Thank You Link (India)* · 500.00 INR" in reply
+    assert rows[-1].startswith("`7894` *Retired Campaign (US)*") and "_disabled_" in rows[-1]
+    assert "/reward link @person 7893" in reply
+    assert len(campaign_calls(bot)) == 1
+
+
+def test_members_cannot_list_campaigns(bot: BotHarness) -> None:
+    response = bot.driver.command("campaigns", user_id=BOB)
+    assert "Only admins can see the reward link campaigns." in response.text
+    bot.settle()
+    assert campaign_calls(bot) == []
+
+
+def test_a_wrong_campaign_is_answered_with_the_ones_to_pick_from(bot: BotHarness) -> None:
+    reply = ask(bot, f"link <@{MARIA}> 4242", marker="no campaign")
+    assert "Xoxoday has no campaign `4242`, so no links were made." in reply
+    assert "Your campaigns: `7893` Festive Gift Link (UAE)" in reply and "`7894`" not in reply
+    disabled = ask(bot, f"link <@{MARIA}> 7894", marker="disabled")
+    assert "Campaign 7894 is disabled." in disabled and "Your campaigns: `7893`" in disabled
+    assert len(campaign_calls(bot)) == 1  # kept for a minute
+
+
+def test_xoxoday_down_while_listing_campaigns_is_said_plainly(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("campaignList", error="PIPE10017")
+    reply = ask(bot, "campaigns", marker="couldn't reach Xoxoday")
+    assert "Traceback" not in reply and "PIPE" not in reply

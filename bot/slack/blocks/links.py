@@ -4,10 +4,11 @@ link), the admin's confirmation, and the comment on the CSV of a batch (neither 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from bot.rewards.cards import LinkBatchCard, RewardLink
+from bot.rewards.cards import CampaignLine, LinkBatchCard, RewardLink
 from bot.slack.blocks.common import (
     SECTION_TEXT_MAX,
     clip,
@@ -20,7 +21,7 @@ from bot.slack.blocks.common import (
     safe_mrkdwn,
     text_only,
 )
-from bot.slack.blocks.kit import context, section
+from bot.slack.blocks.kit import Block, context, header, section
 
 Payload = dict[str, Any]
 NOTE_MAX = 1500
@@ -89,3 +90,44 @@ def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
         "each link to one person. The audit trail records this batch without the links."
     )
     return text_only(clip(text, SECTION_TEXT_MAX), sandbox=sandbox)
+
+
+def campaigns_message(*, campaigns: Sequence[CampaignLine], sandbox: bool) -> Payload:
+    """`/reward campaigns`: each campaign's id, name, value and country, enabled ones first,
+    with how to send a link of one."""
+    if not campaigns:
+        text = (
+            "Your Xoxoday account has no reward link campaigns yet. Create one in the Xoxoday "
+            "dashboard (Reward Links → Campaigns), then send links with `/reward link`."
+        )
+        return message(text, [section(text)], sandbox=sandbox)
+    enabled = [c for c in campaigns if c.enabled]
+    rows = [_campaign_row(c) for c in campaigns]
+    example = enabled[0].campaign_id if enabled else campaigns[0].campaign_id
+    blocks: list[Block] = [header("Reward link campaigns")]
+    blocks += [section("\n".join(chunk)) for chunk in _chunks(rows, CAMPAIGN_ROWS_PER_BLOCK)]
+    blocks.append(
+        context(
+            f"Send one with `/reward link @person {example}`, or a batch with "
+            f"`/reward links {example} 25`."
+        )
+    )
+    count = f"{len(enabled):,} enabled" + (
+        f", {len(campaigns) - len(enabled):,} disabled" if len(enabled) < len(campaigns) else ""
+    )
+    return message(f"Reward link campaigns: {count}.", blocks, sandbox=sandbox)
+
+
+CAMPAIGN_ROWS_PER_BLOCK = 20
+
+
+def _campaign_row(c: CampaignLine) -> str:
+    name = safe_mrkdwn(one_line(c.name or "")) or "(no name)"
+    value = f" · {money(c.amount, c.currency)}" if c.amount is not None else ""
+    where = f" · {safe_mrkdwn(one_line(c.country))}" if c.country else ""
+    state = "" if c.enabled else " · _disabled_"
+    return f"`{safe_mrkdwn(c.campaign_id)}` *{name}*{value}{where}{state}"
+
+
+def _chunks(rows: Sequence[str], size: int) -> list[list[str]]:
+    return [list(rows[i : i + size]) for i in range(0, len(rows), size)]

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.csv_cells import csv_cell
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import LinkBatchCard, RewardLink
-from bot.rewards.commands import GenerateLink, GenerateLinks
+from bot.rewards.commands import GenerateLink, GenerateLinks, ListCampaigns
 from bot.rewards.link_service import MadeLinks
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import links as link_blocks
@@ -233,3 +233,26 @@ def links_csv(made: MadeLinks) -> str:
         row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
         writer.writerow([csv_cell(value) for value in (*row, expires_on)])
     return out.getvalue()
+
+
+# ── the campaigns to pick from ───────────────────────────────────────────────────────────
+
+
+def list_campaigns(
+    runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    if not _start(
+        runtime,
+        command,
+        ack,
+        respond,
+        doing="see the reward link campaigns",
+        wait="⏳ Asking Xoxoday for your campaigns…",
+    ):
+        return
+    sandbox = runtime.sandboxed
+    found = runtime.links.campaigns(command["user_id"])
+    if isinstance(found, Refusal):
+        _reply(respond, text_only(found.text, sandbox=sandbox))
+        return
+    _reply(respond, link_blocks.campaigns_message(campaigns=found, sandbox=sandbox))

@@ -22,6 +22,7 @@ from bot.rewards.commands import (
     GenerateLinks,
     GiveReward,
     ListApprovals,
+    ListCampaigns,
     ListManagers,
     OpenModal,
     SetManager,
@@ -63,6 +64,7 @@ def subcommands() -> dict[type, Handler]:
         ListManagers: managers.list_managers,
         GenerateLink: links.send_link,
         GenerateLinks: links.send_links,
+        ListCampaigns: links.list_campaigns,
         CancelReward: cancel.cancel,
     }
 
