@@ -20,6 +20,10 @@ the entry is finished; work handed to another thread takes the entry along (`tak
   again: giving is keyed by the trigger id, decisions are compare-and-set, cancelling recognises
   points already withdrawn, link batches are keyed by the request. A listener that fails on
   resume (a form that can no longer be opened) tells the person to try again.
+
+In sandbox mode (`sandboxed`) the intake is where a listener's acks and response_url replies
+leave the process, so it adds the sandbox notice to them (`bot.slack.sandbox_notice`): to the
+`ack` and `respond` it offers every listener, to `LateReply` and to the failures it reports.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from bot.slack.blocks.common import text_only, with_sandbox_notice
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report_after_ack
 from bot.slack.notifier import Notifier
+from bot.slack.sandbox_notice import noticed, noticed_ack, noticing
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
 
@@ -222,22 +227,32 @@ class Intake:
                 state.entry_id = noted.entry_id
                 state.unrecorded = noted.entry_id is None
                 state.repeat = state.taken = not noted.fresh
-            durable = _DurableAck(self, state, ack)
+            acks, responds = self._egress(ack, respond)
+            durable = _DurableAck(self, state, acks)
             if inline is not None and inline(body):
                 self._inline(
-                    lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                    lambda: self._run(fn, wants, state, ack=durable, respond=responds),
                     acked=durable.acked,
                     body=body,
                 )
                 return
             self._until_acked(
-                lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                lambda: self._run(fn, wants, state, ack=durable, respond=responds),
                 acked=durable.acked,
                 body=body,
             )
 
         listener.__name__ = getattr(fn, "__name__", "listener")
         return listener
+
+    def _egress(
+        self, ack: Callable[..., Any], respond: Callable[..., Any]
+    ) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        """Bolt's `ack` and `respond`, as the listener's messages leave through them: in sandbox
+        mode with the sandbox notice on every message and view (`bot.slack.sandbox_notice`)."""
+        if not self._sandboxed:
+            return ack, respond
+        return noticing(ack, noticed_ack), noticing(respond)
 
     def event(self, app: App, name: str, fn: Listener) -> None:
         """An Events API listener: Bolt acknowledges events by itself; the work runs on the
@@ -291,7 +306,7 @@ class Intake:
             self._report(err, body)
 
     def _report(self, err: BaseException, body: dict[str, Any]) -> None:
-        decorate = with_sandbox_notice if self._sandboxed else None
+        decorate = noticed if self._sandboxed else None
         kept = "rewardbot: ended=False" in (getattr(err, "__notes__", None) or ())
         report_after_ack(err, body, self._slack, decorate=decorate, kept=kept)
 
@@ -438,7 +453,7 @@ class Intake:
         return resumed
 
     def _resume_one(self, entry: Pending) -> None:
-        reply = LateReply(entry=entry, notifier=self._notifier)
+        reply = LateReply(entry=entry, notifier=self._notifier, notice=self._sandboxed)
         found = self._listeners.get(entry.kind)
         if found is None or entry.resumes >= MAX_RESUMES:
             log.error("giving up intake entry %s (%s)", entry.entry_id, entry.kind)
@@ -481,7 +496,7 @@ class Intake:
 class _DurableAck:
     """The `ack` a listener gets: record, then acknowledge (`acked` is set once it has)."""
 
-    def __init__(self, intake: Intake, state: _State, ack: Ack) -> None:
+    def __init__(self, intake: Intake, state: _State, ack: Callable[..., Any]) -> None:
         self._intake = intake
         self._state = state
         self._ack = ack
@@ -539,11 +554,13 @@ def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
 
 class LateReply:
     """`respond` for a resumed request: Slack's response_url while it is valid (it takes
-    answers for 30 minutes), otherwise a DM to the person who asked."""
+    answers for 30 minutes), otherwise a DM to the person who asked. With `notice` (sandbox
+    mode) what it sends carries the sandbox notice (`bot.slack.sandbox_notice`)."""
 
-    def __init__(self, *, entry: Pending, notifier: Notifier) -> None:
+    def __init__(self, *, entry: Pending, notifier: Notifier, notice: bool = False) -> None:
         self._entry = entry
         self._notifier = notifier
+        self._notice = notice
         body = entry.body
         url = body.get("response_url") or next(
             (u.get("response_url") for u in body.get("response_urls") or []), None
@@ -562,6 +579,8 @@ class LateReply:
         self.send(text_only(text, sandbox=sandbox))
 
     def send(self, payload: dict[str, Any]) -> None:
+        if self._notice:
+            payload = noticed(payload)
         if self._url is not None:
             try:
                 sent = WebhookClient(self._url).send(

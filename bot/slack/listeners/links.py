@@ -48,10 +48,11 @@ def _service(runtime: Runtime) -> LinkService:
 
 
 def quiet_client(slack: WebClient) -> WebClient:
-    """A copy of `slack` whose logger never dumps bodies (for the one message with a link)."""
+    """A copy of `slack` whose logger never dumps bodies (for the one message with a link). It is
+    of `slack`'s own class, so it sends what `slack` would (the sandbox notice included)."""
     quiet = logging.getLogger(QUIET_LOGGER)
     quiet.setLevel(logging.INFO)
-    return WebClient(
+    return type(slack)(
         token=slack.token,
         base_url=slack.base_url,
         timeout=slack.timeout,
