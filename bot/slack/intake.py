@@ -44,7 +44,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.processes import is_gone
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report_after_ack
 from bot.slack.notifier import Notifier
@@ -458,7 +458,7 @@ class Intake:
         if found is None or entry.resumes >= MAX_RESUMES:
             log.error("giving up intake entry %s (%s)", entry.entry_id, entry.kind)
             self._journal.finish(entry.entry_id, outcome="abandoned")
-            reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+            reply.tell(NOT_FINISHED)
             return
         fn, wants = found
         log.info("resuming %s (entry %s)", entry.kind, entry.entry_id)
@@ -469,7 +469,7 @@ class Intake:
             log.exception("resuming %s failed", entry.kind)
             ended = "rewardbot: ended=True" in (getattr(err, "__notes__", None) or ())
             if ended:  # else it stays pending: the next start tries again (MAX_RESUMES)
-                reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+                reply.tell(NOT_FINISHED)
 
     def start_sweeping(self) -> None:
         """Now and then, resume what nobody has touched for STALE_AFTER: what a process that
@@ -511,7 +511,7 @@ class _DurableAck:
     def _acknowledge(self, **kwargs: Any) -> None:
         state = self._state
         if state.unrecorded:
-            self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+            self._ack(**unrecorded_ack(state.body))
             raise _Stop
         if state.repeat:
             self._ack(**kwargs)
@@ -520,7 +520,7 @@ class _DurableAck:
             try:
                 fresh = self._intake._record(state)
             except IntakeUnavailable:
-                self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+                self._ack(**unrecorded_ack(state.body))
                 raise _Stop from None
             if not fresh:
                 self._ack(**kwargs)
@@ -537,7 +537,7 @@ def _past_ack(**_: Any) -> None:
     """A resumed request's ack: Slack had its answer (or gave up) before the restart."""
 
 
-def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
+def unrecorded_ack(body: dict[str, Any]) -> dict[str, Any]:
     """The acknowledgement of a request the journal could not record."""
     if body.get("type") == "view_submission":
         view = {
@@ -546,9 +546,9 @@ def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
             "close": plain("Close", 24),
             "blocks": [section(NOT_RECORDED)],
         }
-        return {"response_action": "update", "view": with_sandbox_notice(view) if sandbox else view}
+        return {"response_action": "update", "view": view}
     if body.get("command"):
-        return text_only(NOT_RECORDED, sandbox=sandbox)
+        return text_only(NOT_RECORDED)
     return {}
 
 
@@ -575,8 +575,8 @@ class LateReply:
             payload["blocks"] = blocks
         self.send(payload)
 
-    def tell(self, text: str, *, sandbox: bool) -> None:
-        self.send(text_only(text, sandbox=sandbox))
+    def tell(self, text: str) -> None:
+        self.send(text_only(text))
 
     def send(self, payload: dict[str, Any]) -> None:
         if self._notice:

@@ -1,9 +1,9 @@
 """The sandbox notice, added in one place: where a message leaves the process.
 
 With the embedded Plum sandbox (PLUM_BASE_URL=sandbox: `Settings.uses_sandbox`) every message and
-view a person sees says that no real reward was sent. It is added on the ways out of the process,
-each with the same rule (`noticed`) (the Block Kit builders still add it too, for now: adding it
-again changes nothing):
+view a person sees says that no real reward was sent. The Block Kit builders (`bot.slack.blocks`),
+the listeners, the jobs and the domain know nothing of it: they build plain payloads, and the
+notice is added on the ways out of the process, each with the same rule (`noticed`):
 
 1. the Web API client: `NoticingWebClient`, which the runtime builds in sandbox mode
    (`bot.runtime.slack_client`), adds it to chat.postMessage / postEphemeral / update /
@@ -26,17 +26,15 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot.slack.blocks.common import SANDBOX_NOTICE, with_sandbox_notice
+from bot.slack.blocks.common import (
+    FALLBACK_TEXT_MAX,
+    MESSAGE_MAX_BLOCKS,
+    VIEW_MAX_BLOCKS,
+    clip,
+    text_len,
+)
 
-__all__ = [
-    "SANDBOX_NOTICE",
-    "NoticingWebClient",
-    "noticed",
-    "noticed_ack",
-    "noticed_call",
-    "noticing",
-    "with_sandbox_notice",
-]
+SANDBOX_NOTICE = "🧪 Sandbox: no real reward was sent."
 
 VIEW_TYPES = frozenset({"modal", "home"})
 # Web API methods whose body is a message people read, one whose `view` is, and the file uploads
@@ -53,8 +51,37 @@ _NOT_MESSAGES = ("errors", "options", "option_groups", "dialog_errors")
 T = TypeVar("T")
 
 
+def _notice_block() -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": SANDBOX_NOTICE}]}
+
+
+def _is_notice(block: Mapping[str, Any]) -> bool:
+    return block.get("type") == "context" and block.get("elements") == [
+        {"type": "mrkdwn", "text": SANDBOX_NOTICE}
+    ]
+
+
 def _is_view(payload: Mapping[str, Any]) -> bool:
     return payload.get("type") in VIEW_TYPES
+
+
+def with_sandbox_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a message payload (or view) that says no real reward was sent: a context block
+    at the end (the last content block gives way when the payload is full) and, for messages,
+    the same sentence at the end of the fallback `text`. Applying it twice changes nothing."""
+    out = dict(payload)
+    view = _is_view(out)
+    if "blocks" in out or view:
+        blocks = [b for b in out.get("blocks") or [] if not _is_notice(b)]
+        limit = VIEW_MAX_BLOCKS if view else MESSAGE_MAX_BLOCKS
+        out["blocks"] = [*blocks[: limit - 1], _notice_block()]
+    if not view:
+        text = str(out.get("text") or "")
+        if SANDBOX_NOTICE not in text:
+            room = FALLBACK_TEXT_MAX - text_len(SANDBOX_NOTICE) - 1
+            text = f"{clip(text, room)}\n{SANDBOX_NOTICE}" if text else SANDBOX_NOTICE
+        out["text"] = text
+    return out
 
 
 # ── the rule ─────────────────────────────────────────────────────────────────────────────

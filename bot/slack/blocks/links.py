@@ -43,7 +43,7 @@ def _safe_url(url: str) -> str:
     return encoded.replace("&", "&amp;")
 
 
-def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
+def link_dm(*, link: RewardLink) -> Payload:
     """The DM that gives `link.recipient_id` their reward link, with the admin's note. The link
     is in the blocks only (not in the notification text)."""
     lead = (
@@ -60,10 +60,10 @@ def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
         context("This link is yours alone: please don't share it."),
     ]
     text = f"{mention(link.admin_id)} sent you a reward. Open this DM to claim it."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
+def link_sent_confirmation(*, link: RewardLink) -> Payload:
     """The admin's confirmation: who got which campaign's link. Never the link itself."""
     until = f", valid until {format_date(link.expires_on)}" if link.expires_on else ""
     lead = (
@@ -73,10 +73,10 @@ def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
     )
     blocks = [section(lead)]
     text = f"I sent {mention(link.recipient_id)} a reward link by DM."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
+def link_batch_comment(*, batch: LinkBatchCard) -> Payload:
     """The `initial_comment` of the CSV file in the admin's DM (a `{"text"}` payload: file
     comments take text only). Describes the batch; the links are only in the file."""
     until = f", valid until {format_date(batch.expires_on)}" if batch.expires_on else ""
@@ -87,4 +87,4 @@ def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
         "attached CSV. Anyone holding a link can redeem it, so keep the file private and give "
         "each link to one person. The audit trail records this batch without the links."
     )
-    return text_only(clip(text, SECTION_TEXT_MAX), sandbox=sandbox)
+    return text_only(clip(text, SECTION_TEXT_MAX))

@@ -2,8 +2,7 @@
 giver is told (sent, waiting for approval, failed, being checked), the admins' alerts for
 rewards in doubt, and the notice that points were withdrawn.
 
-Every function returns `{"text": fallback, "blocks": [...]}` and adds the sandbox notice when
-`sandbox` is set.
+Every function returns `{"text": fallback, "blocks": [...]}`.
 """
 
 from __future__ import annotations
@@ -97,9 +96,7 @@ def _who(reward: RewardCard) -> str:
 # ── recipients and channel ───────────────────────────────────────────────────────────────
 
 
-def recipient_dm(
-    *, reward: RewardCard, recipient_id: str, tz: str | None, sandbox: bool
-) -> Payload:
+def recipient_dm(*, reward: RewardCard, recipient_id: str, tz: str | None) -> Payload:
     """The DM a recipient gets once their points are sent: from whom, how much, what for, how
     to redeem and when the points expire (in their time zone)."""
     mine = reward.points_for(recipient_id) or reward.each or reward.total
@@ -117,22 +114,22 @@ def recipient_dm(
         id_context(reward, tz),
     ]
     text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(citation(reward))}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def channel_announcement(*, reward: RewardCard, sandbox: bool) -> Payload:
+def channel_announcement(*, reward: RewardCard) -> Payload:
     """The public post in the channel where the reward was given (or the announce channel)."""
     lead = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)} with {amount_phrase(reward)}!"
     blocks = [section(lead), citation_block(reward), *values_context(reward)]
     text = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)}: {one_line(citation(reward))}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── the giver ────────────────────────────────────────────────────────────────────────────
 
 
 def giver_confirmation(
-    *, reward: RewardCard, tz: str | None, sandbox: bool, announced_in: str | None = None
+    *, reward: RewardCard, tz: str | None, announced_in: str | None = None
 ) -> Payload:
     """The giver's confirmation once Plum has taken the points. Recipients whose part failed
     (`outcome == "failed"`) are named with the reason."""
@@ -172,7 +169,7 @@ def giver_confirmation(
     text = f"Sent! Reward {reward.short_id}: {points(reward.total)} to {_who(reward)}."
     if not got:
         text = f"Reward {reward.short_id} was not sent."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def giver_pending_approval(
@@ -180,7 +177,6 @@ def giver_pending_approval(
     reward: RewardCard,
     approver_ids: Sequence[str],
     tz: str | None,
-    sandbox: bool,
     threshold: int | None = None,
     via_manager: bool = False,
 ) -> Payload:
@@ -203,10 +199,10 @@ def giver_pending_approval(
     )
     blocks = [section(lead), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} needs approval; nothing is sent until then."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
     """A definite refusal from Plum: what happened, in plain words, and what to do."""
     what = safe_mrkdwn(one_line(reward.failure_reason or ""))
     what = what or "Xoxoday refused it and didn't say why."
@@ -225,10 +221,10 @@ def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payloa
         id_context(reward, tz),
     ]
     text = f"Your reward {reward.short_id} wasn't sent: {what}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+def giver_in_doubt(*, reward: RewardCard, tz: str | None) -> Payload:
     """The outcome is unknown: it is being checked, and the giver must not send it again."""
     lead = f"🔎 Your reward of {amount_phrase(reward)} to {_who(reward)} is being checked."
     body = (
@@ -238,10 +234,10 @@ def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payl
     )
     blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} is being checked. Please don't send it again."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None, sandbox: bool) -> Payload:
+def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None) -> Payload:
     """Xoxoday can't take it right now: it waits and is sent later, nothing to do."""
     lead = (
         f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} is delayed: Xoxoday "
@@ -253,7 +249,7 @@ def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None, sandbox: 
     )
     blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} is delayed; I'll send it as soon as Xoxoday is back."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def _hours(hours: float) -> str:
@@ -273,7 +269,6 @@ def admin_plum_unreachable(
     waiting: int,
     setup_problem: bool,
     tz: str | None,
-    sandbox: bool,
 ) -> Payload:
     """Xoxoday has not taken a send for a while (or refuses the bot's credentials)."""
     when = format_datetime(since, tz)
@@ -292,19 +287,17 @@ def admin_plum_unreachable(
     )
     blocks = [header("Xoxoday can't be reached"), section(lead), section(f"*What to do* {todo}")]
     text = f"Xoxoday can't be reached since {when}; {rewards} waiting."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def admin_plum_reachable(
-    *, since: datetime, waiting: int, tz: str | None, sandbox: bool
-) -> Payload:
+def admin_plum_reachable(*, since: datetime, waiting: int, tz: str | None) -> Payload:
     """Xoxoday answers again; the waiting rewards are on their way."""
     rewards = "the 1 waiting reward is" if waiting == 1 else f"the {waiting:,} waiting rewards are"
     lead = (
         f"✅ Xoxoday answers again (it couldn't be reached from {format_datetime(since, tz)}); "
         f"{rewards} being sent now."
     )
-    return message("Xoxoday answers again.", [section(lead)], sandbox=sandbox)
+    return message("Xoxoday answers again.", [section(lead)])
 
 
 def settle_buttons(reward: RewardCard) -> Block:
@@ -347,7 +340,6 @@ def admin_in_doubt_alert(
     *,
     reward: RewardCard,
     tz: str | None,
-    sandbox: bool,
     settlement: Settlement | None = None,
 ) -> Payload:
     """An admin's DM about a reward whose outcome is unknown, with "It was sent" / "It failed"
@@ -385,7 +377,7 @@ def admin_in_doubt_alert(
     text = f"Reward {reward.short_id} is in doubt: check Xoxoday and settle it."
     if settlement is not None:
         text = f"Reward {reward.short_id} was settled as {settlement.outcome}."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
@@ -402,7 +394,7 @@ def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
 
 
 def admin_crash_recovery_alert(
-    *, rewards: Sequence[RewardCard], tz: str | None, sandbox: bool, now: datetime | None = None
+    *, rewards: Sequence[RewardCard], tz: str | None, now: datetime | None = None
 ) -> Payload:
     """After a restart: rewards a crash left mid-send are now in doubt; each with its settle
     buttons (as many as fit in one message; the rest are counted)."""
@@ -423,7 +415,6 @@ def admin_crash_recovery_alert(
         total=n,
         tz=tz,
         text=text,
-        sandbox=sandbox,
     )
 
 
@@ -435,7 +426,6 @@ def in_doubt_list(
     total: int,
     tz: str | None,
     text: str,
-    sandbox: bool,
 ) -> Payload:
     """A message listing in-doubt rewards, each with its settle buttons; what does not fit
     within Slack's limits is counted in a last line pointing at the App Home."""
@@ -452,7 +442,7 @@ def in_doubt_list(
         blocks.append(
             context(f"…and {total - room} more: see *Rewards in doubt* in the bot's App Home.")
         )
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def recipient_cancelled(
@@ -461,7 +451,6 @@ def recipient_cancelled(
     recipient_id: str,
     reason: str,
     tz: str | None,
-    sandbox: bool,
     cancelled_by: str | None = None,
 ) -> Payload:
     """A recipient is told their points were withdrawn, and why."""
@@ -479,4 +468,4 @@ def recipient_cancelled(
         context(f"Reward {short_id(reward.short_id)} · {ask}"),
     ]
     text = f"The {points(mine)} from reward {reward.short_id} were withdrawn: {why}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)

@@ -9,7 +9,7 @@ from slack_bolt import Ack, Respond
 
 from bot.rewards import balances
 from bot.rewards.commands import ShowBalance
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message
 
@@ -25,8 +25,7 @@ NO_EMAIL_NOTE = (
 def show_balance(
     runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Looking up your balance…", sandbox=sandbox))
+    ack(**text_only("⏳ Looking up your balance…"))
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
     card = balances.balance_card(
@@ -38,9 +37,7 @@ def show_balance(
         tz=person.tz,
         account=runtime.account_balance.get,
     )
-    payload = balance_message(balance=card, sandbox=False)
+    payload = balance_message(balance=card)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))
-    if sandbox:
-        payload = with_sandbox_notice(payload)
     respond(replace_original=True, response_type="ephemeral", **payload)

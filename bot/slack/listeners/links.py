@@ -69,12 +69,11 @@ def _start(
 ) -> bool:
     """Refuse non-admins in the ack; else ack at once (a repeat of the same request from Slack
     stops at the ack: `bot.slack.intake`)."""
-    sandbox = runtime.sandboxed
     refused = only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
-        ack(**text_only(refused.text, sandbox=sandbox))
+        ack(**text_only(refused.text))
         return False
-    ack(**text_only(wait, sandbox=sandbox))  # recorded once in the intake journal
+    ack(**text_only(wait))  # recorded once in the intake journal
     return True
 
 
@@ -93,7 +92,6 @@ def send_link(
         wait=f"⏳ Asking Xoxoday for a reward link for {mention(parsed.recipient)}…",
     ):
         return
-    sandbox = runtime.sandboxed
     admin_id = command["user_id"]
     made = _service(runtime).make(
         admin_id=admin_id,
@@ -106,7 +104,7 @@ def send_link(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text, sandbox=sandbox))
+        _reply(respond, text_only(made.text))
         return
     link = RewardLink(
         recipient_id=parsed.recipient,
@@ -118,7 +116,7 @@ def send_link(
         currency=made.currency,
         expires_on=made.expires_on,
     )
-    if not _dm_link(runtime, link, sandbox=sandbox):
+    if not _dm_link(runtime, link):
         _reply(
             respond,
             text_only(
@@ -126,15 +124,14 @@ def send_link(
                 f", so they don't have it. It's kept encrypted in the ledger (batch "
                 f"{made.batch_id}) and shown nowhere else; you may need to void it in the "
                 "Xoxoday dashboard.",
-                sandbox=sandbox,
             ),
         )
         return
-    _reply(respond, link_blocks.link_sent_confirmation(link=link, sandbox=sandbox))
+    _reply(respond, link_blocks.link_sent_confirmation(link=link))
 
 
-def _dm_link(runtime: Runtime, link: RewardLink, *, sandbox: bool) -> bool:
-    payload = link_blocks.link_dm(link=link, sandbox=sandbox)
+def _dm_link(runtime: Runtime, link: RewardLink) -> bool:
+    payload = link_blocks.link_dm(link=link)
     try:
         channel = runtime.notifier.dm_channel(link.recipient_id)
         quiet_client(runtime.slack).chat_postMessage(channel=channel, **payload)
@@ -164,7 +161,6 @@ def send_links(
         wait=f"⏳ Asking Xoxoday for {many}…",
     ):
         return
-    sandbox = runtime.sandboxed
     admin_id = command["user_id"]
     made = _service(runtime).make(
         admin_id=admin_id,
@@ -176,7 +172,7 @@ def send_links(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text, sandbox=sandbox))
+        _reply(respond, text_only(made.text))
         return
     card = LinkBatchCard(
         batch_id=str(made.batch_id),
@@ -190,7 +186,7 @@ def send_links(
         expires_on=made.expires_on,
         filename=csv_filename(made),
     )
-    comment = link_blocks.link_batch_comment(batch=card, sandbox=sandbox)["text"]
+    comment = link_blocks.link_batch_comment(batch=card)["text"]
     try:
         runtime.slack.files_upload_v2(
             channel=runtime.notifier.dm_channel(admin_id),
@@ -208,7 +204,6 @@ def send_links(
                 f"our DM ({_error(err)}). They're kept encrypted in the ledger (batch "
                 f"{made.batch_id}) and shown nowhere else; please don't ask for new ones before "
                 "checking with whoever runs the bot.",
-                sandbox=sandbox,
             ),
         )
         return
@@ -218,7 +213,6 @@ def send_links(
             f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
             f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
             "DM. The links aren't shown here; the audit trail records the batch without them.",
-            sandbox=sandbox,
         ),
     )
 

@@ -40,8 +40,7 @@ def period_bounds(period: Period, tz: str, *, now: datetime) -> tuple[datetime, 
 def show_history(
     runtime: Runtime, parsed: ShowHistory, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Looking up your rewards…", sandbox=sandbox))
+    ack(**text_only("⏳ Looking up your rewards…"))
     user_id = command["user_id"]
     tz = runtime.people.profile(user_id).person.tz or runtime.settings.REWARD_TIMEZONE
     with runtime.store.read_session() as session:
@@ -53,17 +52,14 @@ def show_history(
         )
     given = [card_for(r) for r in recent.given] if recent else []
     received = [card_for(r) for r in recent.received] if recent else []
-    payload = history_message(
-        viewer_id=user_id, given=given, received=received, tz=tz, sandbox=sandbox
-    )
+    payload = history_message(viewer_id=user_id, given=given, received=received, tz=tz)
     respond(replace_original=True, response_type="ephemeral", **payload)
 
 
 def show_leaderboard(
     runtime: Runtime, parsed: ShowLeaderboard, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Counting…", sandbox=sandbox))
+    ack(**text_only("⏳ Counting…"))
     tz = runtime.settings.REWARD_TIMEZONE
     since, until = period_bounds(parsed.period, tz, now=datetime.now(UTC))
     with runtime.store.read_session() as session:
@@ -74,7 +70,7 @@ def show_leaderboard(
         recipients=tuple(_rows(board.recipients)),
         givers=tuple(_rows(board.givers)),
     )
-    payload = leaderboard_message(board=card, sandbox=sandbox)
+    payload = leaderboard_message(board=card)
     respond(replace_original=True, response_type="ephemeral", **payload)
 
 

@@ -26,19 +26,18 @@ def _reply(runtime: Runtime, respond: Respond, text: str) -> None:
     respond(
         replace_original=True,
         response_type="ephemeral",
-        **text_only(text, sandbox=runtime.sandboxed),
+        **text_only(text),
     )
 
 
 def set_manager(
     runtime: Runtime, parsed: SetManager, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
     admin = command["user_id"]
     if not runtime.approvals.is_admin(admin):
-        ack(**text_only("Only admins can record managers.", sandbox=sandbox))
+        ack(**text_only("Only admins can record managers."))
         return
-    ack(**text_only("⏳ One moment…", sandbox=sandbox))
+    ack(**text_only("⏳ One moment…"))
     _reply(runtime, respond, record_manager(runtime, parsed, admin, command.get("team_id") or ""))
 
 
@@ -90,9 +89,8 @@ def record_manager(runtime: Runtime, parsed: SetManager, admin: str, team_id: st
 def list_managers(
     runtime: Runtime, parsed: ListManagers, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
     if not runtime.approvals.is_admin(command["user_id"]):
-        ack(**text_only("Only admins can list managers.", sandbox=sandbox))
+        ack(**text_only("Only admins can list managers."))
         return
     with runtime.store.read_session() as session:
         pairs = member_repo.list_managers(session)
@@ -100,4 +98,4 @@ def list_managers(
             ManagerLine(member_id=m.slack_user_id, manager_id=boss.slack_user_id)
             for m, boss in pairs
         ]
-    ack(**managers_message(managers=lines, sandbox=sandbox))
+    ack(**managers_message(managers=lines))

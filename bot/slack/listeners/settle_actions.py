@@ -174,7 +174,6 @@ def _update_recorded(
     payload = reward_messages.admin_in_doubt_alert(
         reward=card_for(reward),
         tz=runtime.settings.REWARD_TIMEZONE,
-        sandbox=runtime.sandboxed,
         settlement=settlement,
     )
     for channel, ts in sorted(refs):
@@ -220,5 +219,5 @@ def tell_giver_failed(runtime: Runtime, reward: RewardDetails) -> None:
     giver = reward.giver
     runtime.notifier.dm(
         giver.slack_user_id,
-        reward_messages.giver_failed(reward=card, tz=giver.tz, sandbox=runtime.sandboxed),
+        reward_messages.giver_failed(reward=card, tz=giver.tz),
     )
