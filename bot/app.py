@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.slack import listeners
-from bot.slack.blocks.common import with_sandbox_notice
 from bot.slack.errors import register_error_handler
+from bot.slack.sandbox_notice import noticed
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -32,6 +32,6 @@ def build_app(runtime: Runtime) -> App:
         process_before_response=True,
         logger=logging.getLogger("bot.slack"),
     )
-    register_error_handler(app, decorate=with_sandbox_notice if runtime.sandboxed else None)
+    register_error_handler(app, decorate=noticed if runtime.sandboxed else None)
     listeners.register(app, runtime)
     return app

@@ -44,6 +44,7 @@ from bot.slack.home_refresh import HomeRefresher
 from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
+from bot.slack.sandbox_notice import NoticingWebClient
 from storage import Store, settings_log, store_from_settings
 from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
@@ -102,9 +103,11 @@ SLACK_RATE_LIMIT_RETRIES = 3
 
 def slack_client(settings: Settings) -> WebClient:
     """The Web API client. A 429 is waited out as Slack's Retry-After asks (a few times), so a
-    burst of rewards does not lose the messages that tell people about them."""
+    burst of rewards does not lose the messages that tell people about them. With the embedded
+    sandbox, every message and view it sends says no real reward was sent (`NoticingWebClient`)."""
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
-    client = WebClient(token=token, base_url=settings.SLACK_API_URL)
+    kind = NoticingWebClient if settings.uses_sandbox else WebClient
+    client = kind(token=token, base_url=settings.SLACK_API_URL)
     client.retry_handlers.append(
         RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES)
     )
@@ -237,7 +240,7 @@ class Runtime:
                 base_url=base_url,
                 timeout=DEFAULT_TIMEOUT if plum_timeout is None else plum_timeout,
             )
-        slack = slack or slack_client(settings)
+        slack = slack or slack_client(settings)  # one given is used as it is, notice or not
         people = People(slack=slack, settings=settings)
         notifier = Notifier(slack=slack, settings=settings, store=store)
         foreground = Foreground()

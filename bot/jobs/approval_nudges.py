@@ -106,7 +106,6 @@ def expire(ctx: JobContext) -> tuple[list[RewardDetails], int]:
                 reward=card_for(reward),
                 decision=decision,
                 tz=giver.tz or runtime.settings.REWARD_TIMEZONE,
-                sandbox=runtime.sandboxed,
             )
             if runtime.notifier.dm(giver.slack_user_id, payload) is None:
                 untold += 1
@@ -215,7 +214,6 @@ def post(
             waited=now - created,
             expires_at=expires_at,
             tz=target.member.tz or settings.REWARD_TIMEZONE,
-            sandbox=runtime.sandboxed,
             escalated=escalated,
             asked=asked,
         )

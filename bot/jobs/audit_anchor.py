@@ -113,7 +113,6 @@ def run(ctx: JobContext) -> str:
             count=checkpoint.count,
             at=checkpoint.at,
             tz=_tz_of(runtime, admin),
-            sandbox=runtime.sandboxed,
         )
         if runtime.notifier.dm(admin, payload) is not None:
             told += 1

@@ -49,7 +49,6 @@ def run(ctx: JobContext) -> str:
         balance=balance.value,
         currency=balance.currency,
         threshold=threshold,
-        sandbox=runtime.sandboxed,
     )
     told = sum(1 for admin in admins if runtime.notifier.dm(admin, payload) is not None)
     log.warning("Xoxoday balance %s is under REWARD_LOW_BALANCE; %d admin(s) told", left, told)

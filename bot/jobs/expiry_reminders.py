@@ -130,7 +130,6 @@ def remind(ctx: JobContext, member: Member, items: list[tuple[ExpiringPoints, st
         balance=balance.total,
         today=local(utcnow(), tz).date(),
         tz=tz,
-        sandbox=runtime.sandboxed,
     )
     return "sent" if runtime.notifier.dm(member.slack_user_id, payload) is not None else "failed"
 

@@ -34,7 +34,7 @@ def run(ctx: JobContext) -> str:
     told = 0
     for admin in admins:
         tz = _tz_of(ctx, admin)
-        payload = job_blocks.in_doubt_report(rewards=cards, tz=tz, sandbox=runtime.sandboxed)
+        payload = job_blocks.in_doubt_report(rewards=cards, tz=tz)
         if runtime.notifier.dm(admin, payload) is not None:
             told += 1
     more = "+" if len(rewards) >= REPORT_LIMIT else ""

@@ -112,7 +112,6 @@ def warn(
             expires_at=expires_at,
             now=utcnow(),
             tz=_tz_of(ctx, admin),
-            sandbox=runtime.sandboxed,
             rejected=rejected,
         )
         if runtime.notifier.dm(admin, payload) is not None:

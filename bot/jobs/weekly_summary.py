@@ -150,11 +150,10 @@ def _period(monday: date, tz: str) -> _Period:
 # ── telling people ───────────────────────────────────────────────────────────────────────
 
 
-def upload_chart(
-    slack: WebClient, *, channel: str, png: bytes, report: WeekReport, sandbox: bool
-) -> str | None:
+def upload_chart(slack: WebClient, *, channel: str, png: bytes, report: WeekReport) -> str | None:
     """Share the chart `png` in `channel` (an id); None when done, else what went wrong."""
     weeks = report.chart_weeks
+    comment = text_only(f"📊 Points given per week, the last {len(weeks)} weeks")["text"]
     try:
         slack.files_upload_v2(
             channel=channel,
@@ -162,9 +161,7 @@ def upload_chart(
             filename=f"rewards-weekly-{report.summary.week_start.isoformat()}.png",
             title=chart_title(weeks),
             alt_txt=chart_alt_text(weeks),
-            initial_comment=text_only(
-                f"📊 Points given per week, the last {len(weeks)} weeks", sandbox=sandbox
-            )["text"],
+            initial_comment=comment,
         )
     except SlackApiError as err:
         return str(err.response.get("error") or "error")
@@ -208,14 +205,12 @@ def run(ctx: JobContext) -> str:
         problem = "not_set"
         account.append("no REWARD_SUMMARY_CHANNEL set, so only the admins' DM")
     else:
-        result = runtime.notifier.post(channel, summary_message(summary=summary, sandbox=sandbox))
+        result = runtime.notifier.post(channel, summary_message(summary=summary))
         if isinstance(result, dict):
             posted_in = result["channel"]
             posted = f"posted in {posted_in}"
             if png is not None:
-                failed = upload_chart(
-                    runtime.slack, channel=posted_in, png=png, report=report, sandbox=sandbox
-                )
+                failed = upload_chart(runtime.slack, channel=posted_in, png=png, report=report)
                 posted += f" (chart failed: {failed})" if failed else " with the chart"
             account.append(posted)
         else:
@@ -236,7 +231,7 @@ def run(ctx: JobContext) -> str:
             posted_in=posted_in,
             channel_problem=problem,
         )
-        payload = admin_summary_message(summary=summary, extras=extras, sandbox=sandbox)
+        payload = admin_summary_message(summary=summary, extras=extras)
         chart_to_admins = png is not None and problem is not None
         for admin in admins:
             ref = runtime.notifier.dm(admin, payload)
@@ -244,9 +239,7 @@ def run(ctx: JobContext) -> str:
                 continue
             reached += 1
             if png is not None and chart_to_admins:
-                upload_chart(
-                    runtime.slack, channel=ref["channel"], png=png, report=report, sandbox=sandbox
-                )
+                upload_chart(runtime.slack, channel=ref["channel"], png=png, report=report)
         balance = "" if found.value is not None else ", without the balance (Xoxoday unreachable)"
         chart = " with the chart" if chart_to_admins else ""
         account.append(f"DM'd {reached} of {len(admins)} admins{chart}{balance}")

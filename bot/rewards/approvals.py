@@ -95,7 +95,6 @@ class ApprovalService:
         self._settings = settings
         self._on_queued = on_queued
         self._now = now
-        self._sandbox = settings.uses_sandbox
 
     # ── who ───────────────────────────────────────────────────────────────────────────────
 
@@ -220,9 +219,7 @@ class ApprovalService:
                 threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
                 as_manager=target.as_manager,
             )
-            payload = self._views.approval_request(
-                request=request, tz=target.member.tz, sandbox=self._sandbox
-            )
+            payload = self._views.approval_request(request=request, tz=target.member.tz)
             ref = self.post_copy(reward, member=target.member, payload=payload)
             if ref is None:
                 continue
@@ -408,9 +405,7 @@ class ApprovalService:
                 return
         self._notifier.dm(
             giver.slack_user_id,
-            self._views.giver_decision(
-                reward=card_for(reward), decision=decision, tz=giver.tz, sandbox=self._sandbox
-            ),
+            self._views.giver_decision(reward=card_for(reward), decision=decision, tz=giver.tz),
         )
         self._notifier.on_change([giver.slack_user_id, decision.decided_by or "", *asked])
 
@@ -494,9 +489,7 @@ class ApprovalService:
             as_manager=as_manager,
         )
         tz = (member.tz if member else None) or self._settings.REWARD_TIMEZONE
-        payload = self._views.approval_decided(
-            request=request, decision=decision, tz=tz, sandbox=self._sandbox
-        )
+        payload = self._views.approval_decided(request=request, decision=decision, tz=tz)
         if not self._notifier.update(channel, ts, payload):
             log.warning("could not update an approval request of %s", reward.short_id)
 

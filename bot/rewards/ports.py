@@ -33,14 +33,13 @@ class ApprovalViews(Protocol):
         *,
         request: ApprovalCard,
         tz: str | None,
-        sandbox: bool,
         decision: ApprovalDecision | None = None,
     ) -> Payload: ...
 
     def approval_decided(
-        self, *, request: ApprovalCard, decision: ApprovalDecision, tz: str | None, sandbox: bool
+        self, *, request: ApprovalCard, decision: ApprovalDecision, tz: str | None
     ) -> Payload: ...
 
     def giver_decision(
-        self, *, reward: RewardCard, decision: ApprovalDecision, tz: str | None, sandbox: bool
+        self, *, reward: RewardCard, decision: ApprovalDecision, tz: str | None
     ) -> Payload: ...

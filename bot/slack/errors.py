@@ -40,7 +40,8 @@ def unexpected_text(ref: str) -> str:
 
 
 def register_error_handler(app: App, *, decorate: Any = None) -> None:
-    """`decorate(payload) -> payload` adds what every message carries (the sandbox notice)."""
+    """`decorate(payload) -> payload` adds what every message and view carries when it leaves
+    (the sandbox notice: `bot.slack.sandbox_notice.noticed`)."""
 
     def finish(payload: dict[str, Any]) -> dict[str, Any]:
         return decorate(payload) if decorate else payload
@@ -58,7 +59,7 @@ def register_error_handler(app: App, *, decorate: Any = None) -> None:
             }
             return BoltResponse(
                 status=200,
-                body=json.dumps({"response_action": "update", "view": view}),
+                body=json.dumps({"response_action": "update", "view": finish(view)}),
                 headers={"content-type": "application/json"},
             )
         _tell(body or {}, payload, client)

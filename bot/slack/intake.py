@@ -20,6 +20,10 @@ finishes it, with the error handler's handling of a failure.
   again: giving is keyed by the trigger id, decisions are compare-and-set, cancelling recognises
   points already withdrawn, link batches are keyed by the request. A listener that fails on
   resume (a form that can no longer be opened) tells the person to try again.
+
+In sandbox mode (`sandboxed`) the intake is where a listener's acks and response_url replies
+leave the process, so it adds the sandbox notice to them (`bot.slack.sandbox_notice`): to the
+`ack` and `respond` it offers every listener, to `LateReply` and to the failures it reports.
 """
 
 from __future__ import annotations
@@ -40,10 +44,11 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot.processes import is_gone
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import explain, report_after_ack
 from bot.slack.notifier import Notifier
+from bot.slack.sandbox_notice import noticed, noticed_ack, noticing
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
 
@@ -222,22 +227,32 @@ class Intake:
                 state.entry_id = noted.entry_id
                 state.unrecorded = noted.entry_id is None
                 state.repeat = state.taken = not noted.fresh
-            durable = _DurableAck(self, state, ack)
+            acks, responds = self._egress(ack, respond)
+            durable = _DurableAck(self, state, acks)
             if inline is not None and inline(body):
                 self._inline(
-                    lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                    lambda: self._run(fn, wants, state, ack=durable, respond=responds),
                     acked=durable.acked,
                     body=body,
                 )
                 return
             self._until_acked(
-                lambda: self._run(fn, wants, state, ack=durable, respond=respond),
+                lambda: self._run(fn, wants, state, ack=durable, respond=responds),
                 acked=durable.acked,
                 body=body,
             )
 
         listener.__name__ = getattr(fn, "__name__", "listener")
         return listener
+
+    def _egress(
+        self, ack: Callable[..., Any], respond: Callable[..., Any]
+    ) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        """Bolt's `ack` and `respond`, as the listener's messages leave through them: in sandbox
+        mode with the sandbox notice on every message and view (`bot.slack.sandbox_notice`)."""
+        if not self._sandboxed:
+            return ack, respond
+        return noticing(ack, noticed_ack), noticing(respond)
 
     def event(self, app: App, name: str, fn: Listener) -> None:
         """An Events API listener: Bolt acknowledges events by itself; the work runs on the
@@ -291,7 +306,7 @@ class Intake:
             self._report(err, body)
 
     def _report(self, err: BaseException, body: dict[str, Any]) -> None:
-        decorate = with_sandbox_notice if self._sandboxed else None
+        decorate = noticed if self._sandboxed else None
         kept = "rewardbot: ended=False" in (getattr(err, "__notes__", None) or ())
         report_after_ack(err, body, self._slack, decorate=decorate, kept=kept)
 
@@ -370,7 +385,7 @@ class Intake:
                 work()
             except Exception as err:
                 text = explain(err, kept=not job.failed())
-                payload = text_only(text, sandbox=self._sandboxed)
+                payload = text_only(text)
                 try:
                     respond(replace_original=True, response_type="ephemeral", **payload)
                 except Exception:
@@ -470,12 +485,12 @@ class Intake:
         return resumed
 
     def _resume_one(self, entry: Pending) -> None:
-        reply = LateReply(entry=entry, notifier=self._notifier)
+        reply = LateReply(entry=entry, notifier=self._notifier, notice=self._sandboxed)
         found = self._listeners.get(entry.kind)
         if found is None or entry.resumes >= MAX_RESUMES:
             log.error("giving up intake entry %s (%s)", entry.entry_id, entry.kind)
             self._journal.finish(entry.entry_id, outcome="abandoned")
-            reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+            reply.tell(NOT_FINISHED)
             return
         fn, wants = found
         log.info("resuming %s (entry %s)", entry.kind, entry.entry_id)
@@ -486,7 +501,7 @@ class Intake:
             log.exception("resuming %s failed", entry.kind)
             ended = "rewardbot: ended=True" in (getattr(err, "__notes__", None) or ())
             if ended:  # else it stays pending: the next start tries again (MAX_RESUMES)
-                reply.tell(NOT_FINISHED, sandbox=self._sandboxed)
+                reply.tell(NOT_FINISHED)
 
     def start_sweeping(self) -> None:
         """Now and then, resume what nobody has touched for STALE_AFTER: what a process that
@@ -513,7 +528,7 @@ class Intake:
 class _DurableAck:
     """The `ack` a listener gets: record, then acknowledge (`acked` is set once it has)."""
 
-    def __init__(self, intake: Intake, state: _State, ack: Ack) -> None:
+    def __init__(self, intake: Intake, state: _State, ack: Callable[..., Any]) -> None:
         self._intake = intake
         self._state = state
         self._ack = ack
@@ -528,7 +543,7 @@ class _DurableAck:
     def _acknowledge(self, **kwargs: Any) -> None:
         state = self._state
         if state.unrecorded:
-            self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+            self._ack(**unrecorded_ack(state.body))
             raise _Stop
         if state.repeat:
             self._ack(**kwargs)
@@ -537,7 +552,7 @@ class _DurableAck:
             try:
                 fresh = self._intake._record(state)
             except IntakeUnavailable:
-                self._ack(**unrecorded_ack(state.body, sandbox=self._intake._sandboxed))
+                self._ack(**unrecorded_ack(state.body))
                 raise _Stop from None
             if not fresh:
                 self._ack(**kwargs)
@@ -554,7 +569,7 @@ def _past_ack(**_: Any) -> None:
     """A resumed request's ack: Slack had its answer (or gave up) before the restart."""
 
 
-def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
+def unrecorded_ack(body: dict[str, Any]) -> dict[str, Any]:
     """The acknowledgement of a request the journal could not record."""
     if body.get("type") == "view_submission":
         view = {
@@ -563,19 +578,21 @@ def unrecorded_ack(body: dict[str, Any], *, sandbox: bool) -> dict[str, Any]:
             "close": plain("Close", 24),
             "blocks": [section(NOT_RECORDED)],
         }
-        return {"response_action": "update", "view": with_sandbox_notice(view) if sandbox else view}
+        return {"response_action": "update", "view": view}
     if body.get("command"):
-        return text_only(NOT_RECORDED, sandbox=sandbox)
+        return text_only(NOT_RECORDED)
     return {}
 
 
 class LateReply:
     """`respond` for a resumed request: Slack's response_url while it is valid (it takes
-    answers for 30 minutes), otherwise a DM to the person who asked."""
+    answers for 30 minutes), otherwise a DM to the person who asked. With `notice` (sandbox
+    mode) what it sends carries the sandbox notice (`bot.slack.sandbox_notice`)."""
 
-    def __init__(self, *, entry: Pending, notifier: Notifier) -> None:
+    def __init__(self, *, entry: Pending, notifier: Notifier, notice: bool = False) -> None:
         self._entry = entry
         self._notifier = notifier
+        self._notice = notice
         body = entry.body
         url = body.get("response_url") or next(
             (u.get("response_url") for u in body.get("response_urls") or []), None
@@ -590,10 +607,12 @@ class LateReply:
             payload["blocks"] = blocks
         self.send(payload)
 
-    def tell(self, text: str, *, sandbox: bool) -> None:
-        self.send(text_only(text, sandbox=sandbox))
+    def tell(self, text: str) -> None:
+        self.send(text_only(text))
 
     def send(self, payload: dict[str, Any]) -> None:
+        if self._notice:
+            payload = noticed(payload)
         if self._url is not None:
             try:
                 sent = WebhookClient(self._url).send(

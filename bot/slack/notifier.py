@@ -1,8 +1,8 @@
 """Telling people: DMs to recipients, givers and admins, and channel announcements.
 
-Every payload comes from a Block Kit builder in `bot.slack.blocks`, which adds the sandbox notice
-when the embedded sandbox is in use. Posting failures are logged, never raised into delivery: the
-ledger, not Slack, is the record of what happened.
+Every payload comes from a Block Kit builder in `bot.slack.blocks`; the sandbox notice is added
+by the Slack client as the message leaves (`bot.slack.sandbox_notice`), not here. Posting failures
+are logged, never raised into delivery: the ledger, not Slack, is the record of what happened.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ class Notifier:
         self._slack = slack
         self._settings = settings
         self._store = store
-        self._sandbox = settings.uses_sandbox
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -180,14 +179,12 @@ class Notifier:
             if r.recipient.outcome != "sent":
                 continue
             uid = r.member.slack_user_id
-            payload = reward_messages.recipient_dm(
-                reward=card, recipient_id=uid, tz=r.member.tz, sandbox=self._sandbox
-            )
+            payload = reward_messages.recipient_dm(reward=card, recipient_id=uid, tz=r.member.tz)
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)
         payload = reward_messages.giver_confirmation(
-            reward=card, tz=reward.giver.tz, sandbox=self._sandbox, announced_in=announced_in
+            reward=card, tz=reward.giver.tz, announced_in=announced_in
         )
         self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
@@ -198,9 +195,7 @@ class Notifier:
         channel = self._settings.REWARD_ANNOUNCE_CHANNEL or card.channel_id
         if not channel or channel.startswith("D"):
             return None  # given in a DM: nowhere public to announce
-        result = self.post(
-            channel, reward_messages.channel_announcement(reward=card, sandbox=self._sandbox)
-        )
+        result = self.post(channel, reward_messages.channel_announcement(reward=card))
         if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
             raise RuntimeError(f"Slack could not post the announcement ({result})")
         if isinstance(result, dict):
@@ -211,9 +206,7 @@ class Notifier:
 
     def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
-        payload = reward_messages.giver_failed(
-            reward=card, tz=reward.giver.tz, sandbox=self._sandbox
-        )
+        payload = reward_messages.giver_failed(reward=card, tz=reward.giver.tz)
         posted = self._posted(reward, again)
         self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
@@ -221,13 +214,11 @@ class Notifier:
     def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        payload = reward_messages.giver_in_doubt(
-            reward=card, tz=reward.giver.tz, sandbox=self._sandbox
-        )
+        payload = reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz)
         self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
         for admin in self.admin_ids():
             payload = reward_messages.admin_in_doubt_alert(
-                reward=card, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
+                reward=card, tz=self._settings.REWARD_TIMEZONE
             )
             self._dm_once(reward, MessageKind.IN_DOUBT_ALERT, admin, payload, posted)
         self.on_change([*people_of(reward), *self.admin_ids()])
@@ -245,7 +236,6 @@ class Notifier:
                 reward=card,
                 hours=self._settings.REWARD_DELIVERY_RETRY_HOURS,
                 tz=reward.giver.tz,
-                sandbox=self._sandbox,
             ),
         )
         self.on_change(people_of(reward))
@@ -262,7 +252,6 @@ class Notifier:
                     waiting=waiting,
                     setup_problem=setup_problem,
                     tz=self._settings.REWARD_TIMEZONE,
-                    sandbox=self._sandbox,
                 ),
             )
 
@@ -274,7 +263,6 @@ class Notifier:
                     since=since,
                     waiting=waiting,
                     tz=self._settings.REWARD_TIMEZONE,
-                    sandbox=self._sandbox,
                 ),
             )
 
@@ -283,15 +271,13 @@ class Notifier:
         that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
         for reward, card in zip(rewards, cards, strict=True):
-            payload = reward_messages.giver_in_doubt(
-                reward=card, tz=reward.giver.tz, sandbox=self._sandbox
-            )
+            payload = reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz)
             self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, {})
         for admin in self.admin_ids():
             self.dm(
                 admin,
                 reward_messages.admin_crash_recovery_alert(
-                    rewards=cards, tz=self._settings.REWARD_TIMEZONE, sandbox=self._sandbox
+                    rewards=cards, tz=self._settings.REWARD_TIMEZONE
                 ),
             )
         self.on_change([*(uid for r in rewards for uid in people_of(r)), *self.admin_ids()])

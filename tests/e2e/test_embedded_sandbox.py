@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from bot.slack.sandbox_notice import SANDBOX_NOTICE
 from tests.e2e.harness import BOB, MARIA, BotHarness, message_text
+from tests.e2e.modal_form import open_by_command, submit
 
 NOTICE = "no real reward was sent"
 
@@ -34,6 +37,43 @@ def test_every_message_says_no_real_reward_was_sent(make_bot) -> None:
     for text in texts:
         assert NOTICE in text, text[:200]
     assert bot.runtime.sandbox.state.points_of("maria@acme.test") == 100
+
+
+def _notices(message: dict[str, Any]) -> int:
+    """How often a message (or view) says it: its notice blocks and its fallback text."""
+    blocks = message.get("blocks") or []
+    return sum(SANDBOX_NOTICE in message_text({"blocks": [b]}) for b in blocks) + str(
+        message.get("text") or ""
+    ).count(SANDBOX_NOTICE)
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandbox", "live"])
+def test_the_notice_is_added_where_messages_leave(make_bot, sandboxed: bool) -> None:
+    """Builders build plain payloads; in sandbox mode each way out adds the notice once (an ack,
+    a response_url reply, the Web API), inline errors stay as they are, and a bot on a real
+    Xoxoday URL adds nothing."""
+    bot = make_bot(PLUM_BASE_URL="sandbox") if sandboxed else make_bot()
+    assert bot.runtime.sandboxed is sandboxed
+    once = 1 if sandboxed else 0
+
+    bot.driver.command("help", user_id=BOB)  # answered in the ack
+    [acked] = bot.fake.ephemerals(BOB, source="ack")
+    assert _notices(acked) == once
+
+    bot.driver.command("history", user_id=BOB)  # "one moment" in the ack, then response_url
+    [answer] = bot.wait(lambda: bot.fake.ephemerals(BOB, source="response_url"))
+    assert "Your last rewards" in message_text(answer)
+    assert _notices(answer) == 2 * once  # its notice block and its fallback text
+
+    bot.driver.command(f"<@{MARIA}> 100 thanks for the demo", user_id=BOB)  # DMs: chat.*
+    [dm] = bot.wait(lambda: bot.fake.dms_to(MARIA))
+    assert _notices(dm) == 2 * once
+
+    view = open_by_command(bot, BOB)  # views.open
+    assert _notices(view) == once
+    refused = submit(bot, BOB, view, recipients=[MARIA], amount="0")
+    assert refused["response_action"] == "errors"
+    assert SANDBOX_NOTICE not in str(refused)  # inline errors are never touched
 
 
 def test_sandbox_state_survives_a_restart(make_bot) -> None:

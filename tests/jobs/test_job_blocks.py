@@ -1,5 +1,5 @@
 """What the jobs' messages say, and that Slack accepts each of them at ordinary and extreme
-sizes, with the sandbox notice exactly when the sandbox is in use."""
+sizes, with the sandbox notice (added as they leave) and without."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from bot.slack.blocks import jobs as jb
-from bot.slack.blocks.common import SANDBOX_NOTICE
 from bot.slack.ids import ActionId
+from bot.slack.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, elements, visible
 
 TODAY = date(2026, 3, 5)
 NOW = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
-Build = Callable[[bool], dict[str, Any]]
+Build = Callable[[], dict[str, Any]]
 CHECKPOINT_LINE = (
     f"rewardbot-audit-checkpoint v1 id=12345 count=12345 hash={'ab' * 32} "
     f"at=2026-03-05T09:00:00Z sig={'cd' * 32}"
@@ -30,49 +30,45 @@ def grant(short: str = "AB12CD", pts: int = 100, day: date = date(2026, 3, 12)) 
 
 
 MESSAGES: dict[str, Build] = {
-    "expiry, one grant": lambda sb: jb.expiry_reminder(
-        grants=[grant()], balance=250, today=TODAY, tz="Europe/Madrid", sandbox=sb
+    "expiry, one grant": lambda: jb.expiry_reminder(
+        grants=[grant()], balance=250, today=TODAY, tz="Europe/Madrid"
     ),
-    "expiry, 300 grants": lambda sb: jb.expiry_reminder(
+    "expiry, 300 grants": lambda: jb.expiry_reminder(
         grants=[grant(f"R{i:05d}", i + 1, TODAY + timedelta(days=i % 30)) for i in range(300)],
         balance=10,
         today=TODAY,
         tz="Nowhere/Unknown",
-        sandbox=sb,
     ),
-    "reminder": lambda sb: jb.approval_reminder(
+    "reminder": lambda: jb.approval_reminder(
         request=s.approval(),
         waited=timedelta(hours=25),
         expires_at=NOW + timedelta(days=13),
         tz="America/New_York",
-        sandbox=sb,
     ),
-    "escalation, crowded": lambda sb: jb.approval_reminder(
+    "escalation, crowded": lambda: jb.approval_reminder(
         request=s.approval(reward=s.many_people(200, citation=s.long_citation())),
         waited=timedelta(days=4),
         expires_at=NOW + timedelta(days=10),
         tz="UTC",
-        sandbox=sb,
         escalated=True,
         asked=[f"UAPPR{i:04d}" for i in range(300)],
     ),
-    "low balance": lambda sb: jb.low_balance_alert(
-        balance=Decimal("123.45"), currency="INR", threshold=Decimal("5000"), sandbox=sb
+    "low balance": lambda: jb.low_balance_alert(
+        balance=Decimal("123.45"), currency="INR", threshold=Decimal("5000")
     ),
-    "token expiring": lambda sb: jb.token_warning(
-        kind="refresh", expires_at=NOW + timedelta(days=6), now=NOW, tz="Europe/London", sandbox=sb
+    "token expiring": lambda: jb.token_warning(
+        kind="refresh", expires_at=NOW + timedelta(days=6), now=NOW, tz="Europe/London"
     ),
-    "token rejected": lambda sb: jb.token_warning(
-        kind="refresh", expires_at=None, now=NOW, tz=None, sandbox=sb, rejected=True
+    "token rejected": lambda: jb.token_warning(
+        kind="refresh", expires_at=None, now=NOW, tz=None, rejected=True
     ),
-    "in doubt, one": lambda sb: jb.in_doubt_report(rewards=[s.reward()], tz="UTC", sandbox=sb),
-    "in doubt, 100 crowded": lambda sb: jb.in_doubt_report(
+    "in doubt, one": lambda: jb.in_doubt_report(rewards=[s.reward()], tz="UTC"),
+    "in doubt, 100 crowded": lambda: jb.in_doubt_report(
         rewards=[s.many_people(100, short_id=f"D{i:05d}") for i in range(100)],
         tz="UTC",
-        sandbox=sb,
     ),
-    "audit checkpoint": lambda sb: jb.audit_checkpoint(
-        line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata", sandbox=sb
+    "audit checkpoint": lambda: jb.audit_checkpoint(
+        line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata"
     ),
 }
 
@@ -80,7 +76,10 @@ MESSAGES: dict[str, Build] = {
 @pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
 @pytest.mark.parametrize("name", list(MESSAGES))
 def test_every_job_message_is_valid_and_marked_in_the_sandbox(name: str, sandbox: bool) -> None:
-    payload = MESSAGES[name](sandbox)
+    payload = MESSAGES[name]()
+    assert SANDBOX_NOTICE not in visible(payload)  # builders know nothing of the sandbox
+    if sandbox:  # the notice is added as the message leaves (`bot.slack.sandbox_notice`)
+        payload = with_sandbox_notice(payload)
     assert check_message(payload) == []
     assert (SANDBOX_NOTICE in visible(payload)) is sandbox
 
@@ -91,7 +90,6 @@ def test_an_expiry_reminder_says_how_many_expire_when_and_how_to_redeem() -> Non
         balance=250,
         today=TODAY,
         tz="Europe/Madrid",
-        sandbox=False,
     )
     seen = visible(dm)
     assert "*100 points* of your reward points expire on *12 March 2026* (in 7 days)" in seen
@@ -106,7 +104,6 @@ def test_an_expiry_reminder_never_claims_more_than_the_person_holds() -> None:
         balance=60,
         today=TODAY,
         tz="UTC",
-        sandbox=False,
     )
     seen = visible(dm)
     assert "Up to *60 points* of your reward points expire soon" in seen
@@ -120,7 +117,6 @@ def test_a_reminder_carries_the_request_and_its_buttons() -> None:
         waited=timedelta(hours=25),
         expires_at=datetime(2026, 3, 19, 13, 5, tzinfo=UTC),
         tz="America/New_York",
-        sandbox=False,
     )
     seen = visible(payload)
     assert "waited 25 hours for your decision" in seen
@@ -137,7 +133,6 @@ def test_an_escalation_names_who_was_asked() -> None:
         waited=timedelta(hours=73),
         expires_at=NOW,
         tz="UTC",
-        sandbox=False,
         escalated=True,
         asked=[s.APPROVER],
     )
@@ -149,7 +144,6 @@ def test_an_escalation_names_who_was_asked() -> None:
         waited=timedelta(hours=80),
         expires_at=NOW,
         tz="UTC",
-        sandbox=False,
         escalated=True,
     )
     assert "nobody could be asked" in visible(nobody)
@@ -162,7 +156,6 @@ def test_the_token_warning_says_when_and_that_only_a_person_can_fix_it() -> None
             expires_at=datetime(2026, 3, 11, 10, 0, tzinfo=UTC),
             now=NOW,
             tz="Europe/London",
-            sandbox=False,
         )
     )
     assert "refresh token expires on *11 March 2026 at 10:00 GMT* (in 6 days)" in seen
@@ -170,24 +163,20 @@ def test_the_token_warning_says_when_and_that_only_a_person_can_fix_it() -> None
 
 
 def test_the_in_doubt_report_lists_each_reward_with_settle_buttons_and_counts_the_rest() -> None:
-    one = jb.in_doubt_report(rewards=[s.reward()], tz="UTC", sandbox=False)
+    one = jb.in_doubt_report(rewards=[s.reward()], tz="UTC")
     assert "1 reward is still in doubt" in visible(one)
     assert [b["action_id"] for b in elements(one, "button")] == [
         ActionId.SETTLE_SENT,
         ActionId.SETTLE_FAILED,
     ]
-    many = jb.in_doubt_report(
-        rewards=[s.reward(short_id=f"D{i:05d}") for i in range(40)], tz="UTC", sandbox=False
-    )
+    many = jb.in_doubt_report(rewards=[s.reward(short_id=f"D{i:05d}") for i in range(40)], tz="UTC")
     shown = len(elements(many, "button")) // 2
     assert shown < 40
     assert f"…and {40 - shown} more" in visible(many)
 
 
 def test_the_weekly_checkpoint_says_what_it_holds_and_how_to_check_it() -> None:
-    payload = jb.audit_checkpoint(
-        line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata", sandbox=False
-    )
+    payload = jb.audit_checkpoint(line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata")
     seen = visible(payload)
     assert "held *12,345 events* on 5 March 2026 at 14:30 IST" in seen
     assert f"```rewardbot audit verify --anchor '{CHECKPOINT_LINE}'```" in seen

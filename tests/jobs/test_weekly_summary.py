@@ -20,7 +20,8 @@ from bot.jobs.scheduler import execute
 from bot.jobs.weekly_summary import JOB, reported_week, week_bounds
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
-from bot.slack.blocks.common import SANDBOX_NOTICE, money
+from bot.slack.blocks.common import money
+from bot.slack.sandbox_notice import SANDBOX_NOTICE
 from storage import members, rewards
 from storage.rewards import RecipientResult
 from storage.states import RewardStatus

@@ -19,7 +19,6 @@ USERS = {"UMARIA01", "UCHEN001", "UBOB0001"}
 def modal() -> dict:
     view = reward_modal(
         metadata=RewardModalMetadata(source="command"),
-        sandbox=False,
         values=["teamwork"],
         max_per_reward=5000,
     )

@@ -8,6 +8,7 @@ from html import unescape
 
 from bot.simulators.playground.render import Directory, InputState, blocks_html, mrkdwn
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
+from bot.slack.sandbox_notice import with_sandbox_notice
 
 NAMES = Directory(
     users={
@@ -108,13 +109,14 @@ def test_message_blocks() -> None:
 
 
 def test_the_reward_modal_as_a_form_with_errors_and_a_draft() -> None:
-    view = reward_modal(
-        metadata=RewardModalMetadata(source="command"),
-        sandbox=True,
-        values=["teamwork", "ownership"],
-        initial_users=["UMARIA01"],
-        max_per_reward=5000,
-    )
+    view = with_sandbox_notice(
+        reward_modal(
+            metadata=RewardModalMetadata(source="command"),
+            values=["teamwork", "ownership"],
+            initial_users=["UMARIA01"],
+            max_per_reward=5000,
+        )
+    )  # as views.open sends it in sandbox mode
     fresh = blocks_html(view["blocks"], NAMES, InputState())
     assert 'type="checkbox" value="UMARIA01"' in fresh
     assert re.search(r'value="UMARIA01"[^>]*checked', fresh)

@@ -2,8 +2,9 @@
 
 Messages come back as `{"text": fallback, "blocks": [...]}` (pass them to `chat.postMessage`,
 `chat.postEphemeral`, `respond` or `chat.update` as keyword arguments); modals and the App Home
-as view dicts. Each builder takes `sandbox` and then says that no real reward was sent.
+as view dicts. Builders know nothing of the sandbox: its notice is added where payloads leave the
+process (`bot.slack.sandbox_notice`).
 
-Modules: `cards` (inputs), `common` (sandbox notice, truncation, formatting), `kit` (blocks and
+Modules: `cards` (inputs), `common` (limits, truncation, formatting), `kit` (blocks and
 elements), `reward_messages`, `approvals`, `give_modal`, `lists`, `home`, `links`.
 """

@@ -170,7 +170,6 @@ def approval_request(
     *,
     request: ApprovalCard,
     tz: str | None,
-    sandbox: bool,
     decision: ApprovalDecision | None = None,
 ) -> Payload:
     """The DM an approver gets: giver, recipients, amount, total, citation, values and the
@@ -187,19 +186,17 @@ def approval_request(
         title = f"Reward {_DECIDED[decision.outcome][1].lower()}"
         text = f"Reward {reward.short_id}: {decision.outcome}."
     blocks = [header(title), *request_blocks(request, tz, decision=decision)]
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def approval_decided(
-    *, request: ApprovalCard, decision: ApprovalDecision, tz: str | None, sandbox: bool
+    *, request: ApprovalCard, decision: ApprovalDecision, tz: str | None
 ) -> Payload:
     """`approval_request` once decided: the buttons are gone."""
-    return approval_request(request=request, tz=tz, sandbox=sandbox, decision=decision)
+    return approval_request(request=request, tz=tz, decision=decision)
 
 
-def giver_decision(
-    *, reward: RewardCard, decision: ApprovalDecision, tz: str | None, sandbox: bool
-) -> Payload:
+def giver_decision(*, reward: RewardCard, decision: ApprovalDecision, tz: str | None) -> Payload:
     """What the giver hears once their request is decided (or expired or cancelled)."""
     who = people(reward.recipient_ids, limit=600)
     what = f"your reward of {amount_phrase(reward)} to {who}"
@@ -227,7 +224,7 @@ def giver_decision(
         context(f"Reward {short_id(reward.short_id)} · {format_datetime(decision.decided_at, tz)}"),
     ]
     text = f"Reward {reward.short_id}: {decision.outcome}." + (f" {reason}" if reason else "")
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── the reject-reason modal ──────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
-"""Shared pieces of every message: Slack's limits, the sandbox notice, payloads; how points,
-money, people and dates are written lives in `bot.rewards.wording` (re-exported here).
+"""Shared pieces of every message: Slack's limits and payloads; how points, money, people and
+dates are written lives in `bot.rewards.wording` (re-exported here). The sandbox notice is not
+added here but where messages leave the process (`bot.slack.sandbox_notice`).
 
 Slack's limits (Block Kit reference): 50 blocks in a message, 100 in a modal or App Home; section
 text 3,000 characters, a field 2,000; header 150; button text 75, value 2,000; context at most 10
@@ -39,8 +40,6 @@ from bot.rewards.wording import (  # re-exported: how things are written lives t
     zone,
 )
 
-SANDBOX_NOTICE = "🧪 Sandbox: no real reward was sent."
-
 MESSAGE_MAX_BLOCKS = 50
 VIEW_MAX_BLOCKS = 100
 SECTION_TEXT_MAX = 3000
@@ -64,53 +63,17 @@ REDEEM_HINT = (
 # ── payloads ─────────────────────────────────────────────────────────────────────────────
 
 
-def _notice_block() -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": SANDBOX_NOTICE}]}
-
-
-def _is_notice(block: Mapping[str, Any]) -> bool:
-    return block.get("type") == "context" and block.get("elements") == [
-        {"type": "mrkdwn", "text": SANDBOX_NOTICE}
-    ]
-
-
-def _is_view(payload: Mapping[str, Any]) -> bool:
-    return payload.get("type") in ("modal", "home")
-
-
-def with_sandbox_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a message payload (or view) that says no real reward was sent: a context block
-    at the end (the last content block gives way when the payload is full) and, for messages,
-    the same sentence at the end of the fallback `text`. Applying it twice changes nothing."""
-    out = dict(payload)
-    view = _is_view(out)
-    if "blocks" in out or view:
-        blocks = [b for b in out.get("blocks") or [] if not _is_notice(b)]
-        limit = VIEW_MAX_BLOCKS if view else MESSAGE_MAX_BLOCKS
-        out["blocks"] = [*blocks[: limit - 1], _notice_block()]
-    if not view:
-        text = str(out.get("text") or "")
-        if SANDBOX_NOTICE not in text:
-            room = FALLBACK_TEXT_MAX - text_len(SANDBOX_NOTICE) - 1
-            text = f"{clip(text, room)}\n{SANDBOX_NOTICE}" if text else SANDBOX_NOTICE
-        out["text"] = text
-    return out
-
-
-def message(text: str, blocks: Sequence[Mapping[str, Any]], *, sandbox: bool) -> dict[str, Any]:
-    """A message payload: fallback `text` (plain, short) and `blocks` within Slack's limits,
-    with the sandbox notice when `sandbox`."""
-    payload: dict[str, Any] = {
+def message(text: str, blocks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A message payload: fallback `text` (plain, short) and `blocks` within Slack's limits."""
+    return {
         "text": clip(text.strip() or "Rewards", FALLBACK_TEXT_MAX),
         "blocks": [dict(b) for b in blocks][:MESSAGE_MAX_BLOCKS],
     }
-    return with_sandbox_notice(payload) if sandbox else payload
 
 
-def text_only(text: str, *, sandbox: bool) -> dict[str, Any]:
+def text_only(text: str) -> dict[str, Any]:
     """A payload with only `text` (e.g. a file's `initial_comment`)."""
-    payload: dict[str, Any] = {"text": clip(text.strip(), FALLBACK_TEXT_MAX)}
-    return with_sandbox_notice(payload) if sandbox else payload
+    return {"text": clip(text.strip(), FALLBACK_TEXT_MAX)}
 
 
 __all__ = [
@@ -138,6 +101,5 @@ __all__ = [
     "text_len",
     "text_only",
     "values_text",
-    "with_sandbox_notice",
     "zone",
 ]

@@ -23,7 +23,6 @@ from bot.slack.blocks.common import (
     clip,
     points,
     text_len,
-    with_sandbox_notice,
 )
 from bot.slack.blocks.kit import HINT_MAX, Block, input_block, option, plain
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -89,7 +88,6 @@ def _amount_hint(max_per_reward: int | None, allowance_left: int | None) -> str:
 def reward_modal(
     *,
     metadata: RewardModalMetadata,
-    sandbox: bool,
     values: Sequence[str] = (),
     initial_users: Sequence[str] = (),
     initial_amount: int | None = None,
@@ -172,7 +170,7 @@ def reward_modal(
     blocks.append(
         input_block(block_id=BlockId.ANNOUNCE, label="Share it", element=checkbox, optional=True)
     )
-    view: dict[str, Any] = {
+    return {
         "type": "modal",
         "callback_id": str(CallbackId.REWARD_MODAL),
         "title": plain("Send a reward", MODAL_TITLE_MAX),
@@ -181,7 +179,6 @@ def reward_modal(
         "private_metadata": encode_reward_modal_metadata(metadata),
         "blocks": blocks,
     }
-    return with_sandbox_notice(view) if sandbox else view
 
 
 def _plain_error(message: str, names: Mapping[str, str] | None) -> str:

@@ -18,7 +18,6 @@ from bot.slack.blocks.common import (
     money,
     one_line,
     safe_mrkdwn,
-    with_sandbox_notice,
 )
 from bot.slack.blocks.kit import Block, actions, button, context, divider, header, section
 from bot.slack.blocks.lists import account_lines, balance_lines, given_row, received_row
@@ -96,7 +95,7 @@ def _admin(home: HomeCard, tz: str | None) -> list[Block]:
 
 
 def home_view(
-    *, home: HomeCard, tz: str | None, sandbox: bool, updated_at: datetime | None = None
+    *, home: HomeCard, tz: str | None, updated_at: datetime | None = None
 ) -> dict[str, Any]:
     """The App Home view for `views.publish`."""
     send = button(
@@ -115,5 +114,4 @@ def home_view(
         blocks += _admin(home, tz)
     if updated_at is not None:
         blocks.append(context(f"Updated {format_datetime(updated_at, tz)}"))
-    view = {"type": "home", "blocks": blocks[: VIEW_MAX_BLOCKS - 1]}
-    return with_sandbox_notice(view) if sandbox else view
+    return {"type": "home", "blocks": blocks[: VIEW_MAX_BLOCKS - 1]}  # room for the notice

@@ -2,8 +2,7 @@
 escalations, and the admins' alerts (low account balance, a Plum token about to expire, the
 daily list of rewards still in doubt) and their weekly audit checkpoint.
 
-Every function returns `{"text": fallback, "blocks": [...]}` and adds the sandbox notice when
-`sandbox` is set.
+Every function returns `{"text": fallback, "blocks": [...]}`.
 """
 
 from __future__ import annotations
@@ -75,7 +74,6 @@ def expiry_reminder(
     balance: int,
     today: date,
     tz: str | None,
-    sandbox: bool,
 ) -> Payload:
     """A recipient's reminder: which of their points expire when (dates as days, `today` in
     their time zone), how many they have to spend, and how to redeem. When they hold fewer
@@ -115,7 +113,7 @@ def expiry_reminder(
         f"{points(at_stake)} of your reward points expire on {format_date(first)}. "
         "Redeem them before then."
     )
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── approvers and admins: requests waiting too long ─────────────────────────────────────
@@ -127,7 +125,6 @@ def approval_reminder(
     waited: timedelta,
     expires_at: datetime,
     tz: str | None,
-    sandbox: bool,
     escalated: bool = False,
     asked: Sequence[str] = (),
 ) -> Payload:
@@ -154,15 +151,13 @@ def approval_reminder(
         f"{'Still waiting' if escalated else 'Reminder'}: {mention(reward.giver_id)} asks to "
         f"approve {points(reward.total)} (reward {reward.short_id}), waiting {duration(waited)}."
     )
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── admins ───────────────────────────────────────────────────────────────────────────────
 
 
-def low_balance_alert(
-    *, balance: Decimal, currency: str | None, threshold: Decimal, sandbox: bool
-) -> Payload:
+def low_balance_alert(*, balance: Decimal, currency: str | None, threshold: Decimal) -> Payload:
     """The daily alert when the Xoxoday account holds less than REWARD_LOW_BALANCE."""
     left, floor = money(balance, currency), money(threshold, currency)
     blocks = [
@@ -176,7 +171,7 @@ def low_balance_alert(
             "and tell you again tomorrow if it is still low."
         ),
     ]
-    return message(f"Xoxoday balance is low: {left} left (under {floor}).", blocks, sandbox=sandbox)
+    return message(f"Xoxoday balance is low: {left} left (under {floor}).", blocks)
 
 
 def token_warning(
@@ -185,7 +180,6 @@ def token_warning(
     expires_at: datetime | None,
     now: datetime,
     tz: str | None,
-    sandbox: bool,
     rejected: bool = False,
 ) -> Payload:
     """The Plum token the bot can't renew by itself is about to expire (or was rejected): only
@@ -225,11 +219,11 @@ def token_warning(
     else:
         day = f" on {format_date(expires_at, tz)}" if expires_at is not None else " soon"
         text = f"The Xoxoday {kind} token expires{day}: replace it in Xoxoday's dashboard."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def in_doubt_report(
-    *, rewards: Sequence[RewardCard], tz: str | None, sandbox: bool, total: int | None = None
+    *, rewards: Sequence[RewardCard], tz: str | None, total: int | None = None
 ) -> Payload:
     """The admins' daily list of rewards still in doubt, each with "It was sent" / "It failed"
     (as many as fit; the rest are counted). `total`: how many there are in all."""
@@ -251,13 +245,10 @@ def in_doubt_report(
         total=n,
         tz=tz,
         text=text,
-        sandbox=sandbox,
     )
 
 
-def audit_checkpoint(
-    *, line: str, count: int, at: datetime, tz: str | None, sandbox: bool
-) -> Payload:
+def audit_checkpoint(*, line: str, count: int, at: datetime, tz: str | None) -> Payload:
     """The admins' weekly copy of an audit checkpoint: kept in Slack, it is out of reach of
     anyone who can change the database, and says how to check the trail against it."""
     command = f"rewardbot audit verify --anchor '{line}'"
@@ -270,6 +261,4 @@ def audit_checkpoint(
         ),
         section(f"*To check* Run this where the bot is installed:\n```{command}```"),
     ]
-    return message(
-        f"Weekly audit checkpoint: {count:,} events. To check: {command}", blocks, sandbox=sandbox
-    )
+    return message(f"Weekly audit checkpoint: {count:,} events. To check: {command}", blocks)

@@ -44,7 +44,7 @@ def _safe_url(url: str) -> str:
     return encoded.replace("&", "&amp;")
 
 
-def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
+def link_dm(*, link: RewardLink) -> Payload:
     """The DM that gives `link.recipient_id` their reward link, with the admin's note. The link
     is in the blocks only (not in the notification text)."""
     lead = (
@@ -61,10 +61,10 @@ def link_dm(*, link: RewardLink, sandbox: bool) -> Payload:
         context("This link is yours alone: please don't share it."),
     ]
     text = f"{mention(link.admin_id)} sent you a reward. Open this DM to claim it."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
+def link_sent_confirmation(*, link: RewardLink) -> Payload:
     """The admin's confirmation: who got which campaign's link. Never the link itself."""
     until = f", valid until {format_date(link.expires_on)}" if link.expires_on else ""
     how = "in a DM with your message" if link.note and link.note.strip() else "in a DM"
@@ -75,10 +75,10 @@ def link_sent_confirmation(*, link: RewardLink, sandbox: bool) -> Payload:
     )
     blocks = [section(lead)]
     text = f"I sent {mention(link.recipient_id)} a reward link by DM."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
+def link_batch_comment(*, batch: LinkBatchCard) -> Payload:
     """The `initial_comment` of the CSV file in the admin's DM (a `{"text"}` payload: file
     comments take text only). Describes the batch; the links are only in the file."""
     until = f", valid until {format_date(batch.expires_on)}" if batch.expires_on else ""
@@ -89,10 +89,10 @@ def link_batch_comment(*, batch: LinkBatchCard, sandbox: bool) -> Payload:
         "attached CSV. Anyone holding a link can redeem it, so keep the file private and give "
         "each link to one person. The audit trail records this batch without the links."
     )
-    return text_only(clip(text, SECTION_TEXT_MAX), sandbox=sandbox)
+    return text_only(clip(text, SECTION_TEXT_MAX))
 
 
-def campaigns_message(*, campaigns: Sequence[CampaignLine], sandbox: bool) -> Payload:
+def campaigns_message(*, campaigns: Sequence[CampaignLine]) -> Payload:
     """`/reward campaigns`: each campaign's id, name, value and country, enabled ones first,
     with how to send a link of one."""
     if not campaigns:
@@ -100,7 +100,7 @@ def campaigns_message(*, campaigns: Sequence[CampaignLine], sandbox: bool) -> Pa
             "Your Xoxoday account has no reward link campaigns yet. Create one in the Xoxoday "
             "dashboard (Reward Links → Campaigns), then send links with `/reward link`."
         )
-        return message(text, [section(text)], sandbox=sandbox)
+        return message(text, [section(text)])
     enabled = [c for c in campaigns if c.enabled]
     rows = [_campaign_row(c) for c in campaigns]
     example = enabled[0].campaign_id if enabled else campaigns[0].campaign_id
@@ -115,7 +115,7 @@ def campaigns_message(*, campaigns: Sequence[CampaignLine], sandbox: bool) -> Pa
     count = f"{len(enabled):,} enabled" + (
         f", {len(campaigns) - len(enabled):,} disabled" if len(enabled) < len(campaigns) else ""
     )
-    return message(f"Reward link campaigns: {count}.", blocks, sandbox=sandbox)
+    return message(f"Reward link campaigns: {count}.", blocks)
 
 
 CAMPAIGN_ROWS_PER_BLOCK = 20

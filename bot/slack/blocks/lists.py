@@ -1,5 +1,5 @@
 """Answers to `/reward help`, `history`, `leaderboard`, `approvals`, `balance` and `managers`
-(ephemeral messages; each a `{"text", "blocks"}` payload with the sandbox notice when asked)."""
+(ephemeral messages; each a `{"text", "blocks"}` payload)."""
 
 from __future__ import annotations
 
@@ -47,10 +47,10 @@ MANAGERS_TEXT_MAX = 9000  # a message's whole text stays well under what Slack a
 _MEDALS = ("🥇", "🥈", "🥉")
 
 
-def help_message(*, values: Sequence[str] = (), sandbox: bool) -> Payload:
+def help_message(*, values: Sequence[str] = ()) -> Payload:
     """`/reward help`: the grammar with examples (and the company values when set)."""
     blocks = [header("How to use /reward"), section(help_text(values=values))]
-    return message(f"How to use /reward, e.g. {EXAMPLE}", blocks, sandbox=sandbox)
+    return message(f"How to use /reward, e.g. {EXAMPLE}", blocks)
 
 
 # ── history ──────────────────────────────────────────────────────────────────────────────
@@ -93,7 +93,6 @@ def history_message(
     given: Sequence[RewardCard],
     received: Sequence[RewardCard],
     tz: str | None,
-    sandbox: bool,
 ) -> Payload:
     """Your last 10 rewards given and received, newest first as given, with their status."""
     given_rows = [given_row(r, tz) for r in unique_rewards(given)[:HISTORY_SIZE]]
@@ -119,7 +118,7 @@ def history_message(
         ),
     ]
     text = f"Your last rewards: {len(received_rows)} received, {len(given_rows)} given."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── leaderboard ──────────────────────────────────────────────────────────────────────────
@@ -134,7 +133,7 @@ def _board(rows: Sequence[LeaderRow], verb: str) -> str:
     return "\n".join(lines)
 
 
-def leaderboard_message(*, board: Leaderboard, sandbox: bool) -> Payload:
+def leaderboard_message(*, board: Leaderboard) -> Payload:
     """`/reward leaderboard [week|month]`: top recipients and givers since `board.since`."""
     period = "this week" if board.period == "week" else "this month"
     since = f"Since {format_date(board.since)}"
@@ -146,7 +145,7 @@ def leaderboard_message(*, board: Leaderboard, sandbox: bool) -> Payload:
             ),
             context(since),
         ]
-        return message(f"No rewards {period} yet.", blocks, sandbox=sandbox)
+        return message(f"No rewards {period} yet.", blocks)
     blocks = [
         header(f"Leaderboard {period}"),
         section(f"*Most recognised*\n{_board(board.recipients, 'received') or 'Nobody yet.'}"),
@@ -157,13 +156,13 @@ def leaderboard_message(*, board: Leaderboard, sandbox: bool) -> Payload:
     text = f"Leaderboard {period}" + (
         f": {mention(top.user_id)} leads with {points(top.points)}." if top else "."
     )
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── approvals waiting ────────────────────────────────────────────────────────────────────
 
 
-def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox: bool) -> Payload:
+def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None) -> Payload:
     """`/reward approvals`: what waits for the viewer, each with Approve / Reject."""
     seen: set[str] = set()
     unique = []
@@ -173,7 +172,7 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox:
             unique.append(req)
     if not unique:
         nothing = [section("🎉 Nothing is waiting for your approval.")]
-        return message("Nothing is waiting for your approval.", nothing, sandbox=sandbox)
+        return message("Nothing is waiting for your approval.", nothing)
     n = len(unique)
     blocks: list[Block] = [header(f"Waiting for your approval ({n})")]
     rows = [[*approval_row(req, tz), divider()] for req in unique]
@@ -189,7 +188,7 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None, sandbox:
     else:
         blocks.pop()  # the last divider
     text = f"{n} reward{'s' if n != 1 else ''} waiting for your approval."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── balance ──────────────────────────────────────────────────────────────────────────────
@@ -238,7 +237,7 @@ def account_lines(balance: BalanceCard) -> list[str]:
     return lines
 
 
-def balance_message(*, balance: BalanceCard, sandbox: bool) -> Payload:
+def balance_message(*, balance: BalanceCard) -> Payload:
     """`/reward balance`: your redeemable points and what you may still give this month; admins
     also see the account balance, with a warning when it is low."""
     blocks: list[Block] = [section("\n\n".join(balance_lines(balance)))]
@@ -248,13 +247,13 @@ def balance_message(*, balance: BalanceCard, sandbox: bool) -> Payload:
     text = one_line(balance_lines(balance)[0].replace("*", ""))
     if balance.low:
         text += " The company account balance is low."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── managers ─────────────────────────────────────────────────────────────────────────────
 
 
-def managers_message(*, managers: Sequence[ManagerLine], sandbox: bool) -> Payload:
+def managers_message(*, managers: Sequence[ManagerLine]) -> Payload:
     """`/reward managers`: who approves for whom."""
     if not managers:
         nothing = [
@@ -263,7 +262,7 @@ def managers_message(*, managers: Sequence[ManagerLine], sandbox: bool) -> Paylo
                 "until then, approvers decide for everyone."
             )
         ]
-        return message("No managers recorded yet.", nothing, sandbox=sandbox)
+        return message("No managers recorded yet.", nothing)
     lines = [f"{mention(m.member_id)} → {mention(m.manager_id)}" for m in managers]
     shown: list[str] = []
     for line in lines:
@@ -285,4 +284,4 @@ def managers_message(*, managers: Sequence[ManagerLine], sandbox: bool) -> Paylo
             "`/reward manager @member none`."
         )
     )
-    return message(f"{len(lines)} managers recorded.", blocks, sandbox=sandbox)
+    return message(f"{len(lines)} managers recorded.", blocks)

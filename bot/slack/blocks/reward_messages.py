@@ -2,8 +2,7 @@
 giver is told (sent, waiting for approval, failed, being checked), the admins' alerts for
 rewards in doubt, and the notice that points were withdrawn.
 
-Every function returns `{"text": fallback, "blocks": [...]}` and adds the sandbox notice when
-`sandbox` is set.
+Every function returns `{"text": fallback, "blocks": [...]}`.
 """
 
 from __future__ import annotations
@@ -98,9 +97,7 @@ def _who(reward: RewardCard) -> str:
 # ── recipients and channel ───────────────────────────────────────────────────────────────
 
 
-def recipient_dm(
-    *, reward: RewardCard, recipient_id: str, tz: str | None, sandbox: bool
-) -> Payload:
+def recipient_dm(*, reward: RewardCard, recipient_id: str, tz: str | None) -> Payload:
     """The DM a recipient gets once their points are sent: from whom, how much, what for, how
     to redeem and when the points expire (in their time zone)."""
     mine = reward.points_for(recipient_id) or reward.each or reward.total
@@ -118,22 +115,22 @@ def recipient_dm(
         id_context(reward, tz),
     ]
     text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(citation(reward))}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def channel_announcement(*, reward: RewardCard, sandbox: bool) -> Payload:
+def channel_announcement(*, reward: RewardCard) -> Payload:
     """The public post in the channel where the reward was given (or the announce channel)."""
     lead = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)} with {amount_phrase(reward)}!"
     blocks = [section(lead), citation_block(reward), *values_context(reward)]
     text = f"🎉 {mention(reward.giver_id)} rewarded {_who(reward)}: {one_line(citation(reward))}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 # ── the giver ────────────────────────────────────────────────────────────────────────────
 
 
 def giver_confirmation(
-    *, reward: RewardCard, tz: str | None, sandbox: bool, announced_in: str | None = None
+    *, reward: RewardCard, tz: str | None, announced_in: str | None = None
 ) -> Payload:
     """The giver's confirmation once Plum has taken the points. Recipients whose part failed
     (`outcome == "failed"`) are named with the reason."""
@@ -173,7 +170,7 @@ def giver_confirmation(
     text = f"Sent! Reward {reward.short_id}: {points(reward.total)} to {_who(reward)}."
     if not got:
         text = f"Reward {reward.short_id} was not sent."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def giver_pending_approval(
@@ -181,7 +178,6 @@ def giver_pending_approval(
     reward: RewardCard,
     approver_ids: Sequence[str],
     tz: str | None,
-    sandbox: bool,
     threshold: int | None = None,
     via_manager: bool = False,
 ) -> Payload:
@@ -204,10 +200,10 @@ def giver_pending_approval(
     )
     blocks = [section(lead), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} needs approval; nothing is sent until then."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
     """A definite refusal from Plum: what happened, in plain words, and what to do."""
     reason = safe_mrkdwn(plain_reason(reward.failure_reason))
     what = f"{reason}." if reason else "Xoxoday refused it and didn't say why."
@@ -226,10 +222,10 @@ def giver_failed(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payloa
         id_context(reward, tz),
     ]
     text = f"Your reward {reward.short_id} wasn't sent: {what}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payload:
+def giver_in_doubt(*, reward: RewardCard, tz: str | None) -> Payload:
     """The outcome is unknown: it is being checked, and the giver must not send it again."""
     lead = f"🔎 Your reward of {amount_phrase(reward)} to {_who(reward)} is being checked."
     body = (
@@ -239,10 +235,10 @@ def giver_in_doubt(*, reward: RewardCard, tz: str | None, sandbox: bool) -> Payl
     )
     blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} is being checked. Please don't send it again."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None, sandbox: bool) -> Payload:
+def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None) -> Payload:
     """Xoxoday can't take it right now: it waits and is sent later, nothing to do."""
     lead = (
         f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} is delayed: Xoxoday "
@@ -254,7 +250,7 @@ def giver_delayed(*, reward: RewardCard, hours: float, tz: str | None, sandbox: 
     )
     blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} is delayed; I'll send it as soon as Xoxoday is back."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def _hours(hours: float) -> str:
@@ -274,7 +270,6 @@ def admin_plum_unreachable(
     waiting: int,
     setup_problem: bool,
     tz: str | None,
-    sandbox: bool,
 ) -> Payload:
     """Xoxoday has not taken a send for a while (or refuses the bot's credentials)."""
     when = format_datetime(since, tz)
@@ -293,19 +288,17 @@ def admin_plum_unreachable(
     )
     blocks = [header("Xoxoday can't be reached"), section(lead), section(f"*What to do* {todo}")]
     text = f"Xoxoday can't be reached since {when}; {rewards} waiting."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
-def admin_plum_reachable(
-    *, since: datetime, waiting: int, tz: str | None, sandbox: bool
-) -> Payload:
+def admin_plum_reachable(*, since: datetime, waiting: int, tz: str | None) -> Payload:
     """Xoxoday answers again; the waiting rewards are on their way."""
     rewards = "the 1 waiting reward is" if waiting == 1 else f"the {waiting:,} waiting rewards are"
     lead = (
         f"✅ Xoxoday answers again (it couldn't be reached from {format_datetime(since, tz)}); "
         f"{rewards} being sent now."
     )
-    return message("Xoxoday answers again.", [section(lead)], sandbox=sandbox)
+    return message("Xoxoday answers again.", [section(lead)])
 
 
 def settle_buttons(reward: RewardCard) -> Block:
@@ -348,7 +341,6 @@ def admin_in_doubt_alert(
     *,
     reward: RewardCard,
     tz: str | None,
-    sandbox: bool,
     settlement: Settlement | None = None,
 ) -> Payload:
     """An admin's DM about a reward whose outcome is unknown, with "It was sent" / "It failed"
@@ -386,7 +378,7 @@ def admin_in_doubt_alert(
     text = f"Reward {reward.short_id} is in doubt: check Xoxoday and settle it."
     if settlement is not None:
         text = f"Reward {reward.short_id} was settled as {settlement.outcome}."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
@@ -403,7 +395,7 @@ def in_doubt_row(reward: RewardCard, tz: str | None) -> Block:
 
 
 def admin_crash_recovery_alert(
-    *, rewards: Sequence[RewardCard], tz: str | None, sandbox: bool, now: datetime | None = None
+    *, rewards: Sequence[RewardCard], tz: str | None, now: datetime | None = None
 ) -> Payload:
     """After a restart: rewards a crash left mid-send are now in doubt; each with its settle
     buttons (as many as fit in one message; the rest are counted)."""
@@ -424,7 +416,6 @@ def admin_crash_recovery_alert(
         total=n,
         tz=tz,
         text=text,
-        sandbox=sandbox,
     )
 
 
@@ -436,7 +427,6 @@ def in_doubt_list(
     total: int,
     tz: str | None,
     text: str,
-    sandbox: bool,
 ) -> Payload:
     """A message listing in-doubt rewards, each with its settle buttons; what does not fit
     within Slack's limits is counted in a last line pointing at the App Home."""
@@ -453,7 +443,7 @@ def in_doubt_list(
         blocks.append(
             context(f"…and {total - room} more: see *Rewards in doubt* in the bot's App Home.")
         )
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def recipient_cancelled(
@@ -462,7 +452,6 @@ def recipient_cancelled(
     recipient_id: str,
     reason: str,
     tz: str | None,
-    sandbox: bool,
     cancelled_by: str | None = None,
 ) -> Payload:
     """A recipient is told their points were withdrawn, and why."""
@@ -480,4 +469,4 @@ def recipient_cancelled(
         context(f"Reward {short_id(reward.short_id)} · {ask}"),
     ]
     text = f"The {points(mine)} from reward {reward.short_id} were withdrawn: {why}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)

@@ -207,12 +207,12 @@ def _quiet_fallback(summary: WeeklySummary) -> str:
 _NUDGE = f"Know someone who made a difference? Thank them with `{EXAMPLE}`"
 
 
-def summary_message(*, summary: WeeklySummary, sandbox: bool) -> Payload:
+def summary_message(*, summary: WeeklySummary) -> Payload:
     """The channel post: the week's figures against the week before, the top recipients,
     givers and values; a quiet week gets a short, friendly note instead."""
     if summary.quiet:
         blocks = [section(_quiet_text(summary)), context(_NUDGE)]
-        return message(_quiet_fallback(summary), blocks, sandbox=sandbox)
+        return message(_quiet_fallback(summary), blocks)
     blocks = [
         header(_title(summary)),
         _figures(summary),
@@ -220,7 +220,7 @@ def summary_message(*, summary: WeeklySummary, sandbox: bool) -> Payload:
         *_rankings(summary),
         context(_period_note(summary)),
     ]
-    return message(_fallback(summary), blocks, sandbox=sandbox)
+    return message(_fallback(summary), blocks)
 
 
 # ── the admins' version ──────────────────────────────────────────────────────────────────
@@ -275,7 +275,7 @@ def _where(extras: AdminExtras) -> str:
     return ""
 
 
-def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras, sandbox: bool) -> Payload:
+def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras) -> Payload:
     """The admins' DM: the channel version plus spend and the account balance, how spend is
     counted, and where the summary was (or could not be) posted."""
     admin_blocks = [
@@ -298,4 +298,4 @@ def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras, sandbo
         text = _fallback(summary)
     if extras.account_balance is not None:
         text += f" Account balance: {money(extras.account_balance, extras.account_currency)}."
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Respond
 
 from bot.rewards.cards import MessageRef
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def clicked_message(body: dict[str, Any]) -> MessageRef | None:
 
 def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: str) -> None:
     """An answer only the clicker sees."""
-    payload = text_only(text, sandbox=runtime.sandboxed)
+    payload = text_only(text)
     if respond is not None and body.get("response_url"):
         respond(response_type="ephemeral", replace_original=False, **payload)
         return
@@ -67,12 +67,11 @@ def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: 
         runtime.notifier.dm(user, payload)
 
 
-def notice_modal(title: str, text: str, *, sandbox: bool) -> dict[str, Any]:
+def notice_modal(title: str, text: str) -> dict[str, Any]:
     """A modal that only says something (e.g. a modal submission that came too late)."""
-    view: dict[str, Any] = {
+    return {
         "type": "modal",
         "title": plain(title, NOTICE_TITLE_MAX),
         "close": plain("Close", NOTICE_TITLE_MAX),
         "blocks": [section(text)],
     }
-    return with_sandbox_notice(view) if sandbox else view

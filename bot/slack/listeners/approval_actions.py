@@ -20,7 +20,7 @@ from bot.rewards.commands import REASON_MAX_CHARS
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
-from bot.slack.blocks.common import escape_mrkdwn, with_sandbox_notice
+from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listeners.action_replies import (
     action_value,
@@ -93,8 +93,6 @@ def open_reject_modal(
         messages=[clicked] if clicked else [],
         reward=card_for(checked),
     )
-    if runtime.sandboxed:
-        view = with_sandbox_notice(view)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -118,11 +116,10 @@ def reason_problem(reason: str) -> str | None:
 
 
 def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    sandbox = runtime.sandboxed
     meta = decode_reject_metadata(view.get("private_metadata"))
     if meta is None:
         text = "This form is out of date. Press *Reject* on the request again."
-        ack(response_action="update", view=notice_modal(REJECT_TITLE, text, sandbox=sandbox))
+        ack(response_action="update", view=notice_modal(REJECT_TITLE, text))
         return
     reason = reason_of(view)
     problem = reason_problem(reason)
@@ -139,7 +136,7 @@ def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[s
     if isinstance(result, Refusal):
         ack(
             response_action="update",
-            view=notice_modal(REJECT_TITLE, result.text, sandbox=sandbox),
+            view=notice_modal(REJECT_TITLE, result.text),
         )
         if result.reward is not None:  # their own rejection, resumed after a restart
             runtime.approvals.finish_own_decision(result.reward, user_of(body))

@@ -13,7 +13,7 @@ from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import section
 
 if TYPE_CHECKING:
@@ -24,11 +24,11 @@ def approvals_payload(runtime: Runtime, user_id: str, *, note: str | None = None
     """The list for `user_id` (in their time zone), with `note` on top when given."""
     requests = runtime.approvals.pending_for(user_id)
     tz = runtime.people.profile(user_id).person.tz or runtime.settings.REWARD_TIMEZONE
-    payload = lists.approvals_list(requests=requests, tz=tz, sandbox=False)
+    payload = lists.approvals_list(requests=requests, tz=tz)
     if note:
         payload["blocks"] = [section(note), *payload["blocks"]]
         payload["text"] = f"{note} {payload['text']}"
-    return with_sandbox_notice(payload) if runtime.sandboxed else payload
+    return payload
 
 
 def list_approvals(
@@ -44,9 +44,8 @@ def list_approvals(
             **text_only(
                 "Nothing waits for you: only approvers, admins and managers decide on rewards "
                 "over the approval threshold.",
-                sandbox=runtime.sandboxed,
             )
         )
         return
-    ack(**text_only("⏳ One moment…", sandbox=runtime.sandboxed))
+    ack(**text_only("⏳ One moment…"))
     respond(replace_original=True, response_type="ephemeral", **approvals_payload(runtime, user_id))

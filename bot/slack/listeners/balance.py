@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ShowBalance
-from bot.slack.blocks.common import text_only, with_sandbox_notice
+from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message
 
@@ -24,14 +24,11 @@ NO_EMAIL_NOTE = (
 def show_balance(
     runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Looking up your balance…", sandbox=sandbox))
+    ack(**text_only("⏳ Looking up your balance…"))
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
     card = runtime.balances.card(user_id=user_id, email=person.email)
-    payload = balance_message(balance=card, sandbox=False)
+    payload = balance_message(balance=card)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))
-    if sandbox:
-        payload = with_sandbox_notice(payload)
     respond(replace_original=True, response_type="ephemeral", **payload)

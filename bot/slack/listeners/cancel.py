@@ -43,18 +43,17 @@ def _reply(respond: Respond, payload: dict[str, Any]) -> None:
 def cancel(
     runtime: Runtime, parsed: CancelReward, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
     admin_id = command["user_id"]
     refused = only_admins(runtime.settings, admin_id, doing="cancel rewards")
     if refused:
-        ack(**text_only(refused.text, sandbox=sandbox))
+        ack(**text_only(refused.text))
         return
-    ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…", sandbox=sandbox))
+    ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…"))
     outcome = runtime.cancels.cancel(
         admin_id=admin_id, short_id=parsed.reward_id, reason=parsed.reason
     )
     if isinstance(outcome, Refusal):
-        _reply(respond, text_only(outcome.text, sandbox=sandbox))
+        _reply(respond, text_only(outcome.text))
         return
     card = card_for(outcome.reward)
     if outcome.was == RewardStatus.PENDING_APPROVAL:
@@ -69,7 +68,6 @@ def cancel(
                 recipient_id=uid,
                 reason=parsed.reason,
                 tz=line.member.tz,
-                sandbox=sandbox,
                 cancelled_by=admin_id,
             ),
         )
@@ -83,12 +81,9 @@ def cancel(
                 admin_id=admin_id,
                 reason=parsed.reason,
                 kept=kept,
-                sandbox=sandbox,
             ),
         )
-    summary = admin_summary(
-        reward=card, outcome=outcome, admin_id=admin_id, kept=kept, sandbox=sandbox
-    )
+    summary = admin_summary(reward=card, outcome=outcome, admin_id=admin_id, kept=kept)
     _reply(respond, summary)
 
 
@@ -109,7 +104,6 @@ def giver_cancelled(
     admin_id: str,
     reason: str,
     kept: Sequence[tuple[str, int, str]],
-    sandbox: bool,
 ) -> dict[str, Any]:
     """The giver's notice that an admin cancelled their reward, and why."""
     who = people(reward.recipient_ids, limit=600)
@@ -125,7 +119,7 @@ def giver_cancelled(
         blocks.append(section("Xoxoday kept some points:\n" + _kept_lines(kept)))
     blocks.append(context(f"Questions? Ask {mention(admin_id)}."))
     text = f"{mention(admin_id)} cancelled your reward {reward.short_id}: {why}"
-    return message(text, blocks, sandbox=sandbox)
+    return message(text, blocks)
 
 
 def admin_summary(
@@ -134,7 +128,6 @@ def admin_summary(
     outcome: Cancelled,
     admin_id: str,
     kept: Sequence[tuple[str, int, str]],
-    sandbox: bool,
 ) -> dict[str, Any]:
     """What the admin sees once the reward is cancelled."""
     rid = short_id(reward.short_id)
@@ -153,4 +146,4 @@ def admin_summary(
         text = f"↩️ Reward {rid} is cancelled. It was {state}, so no points left Xoxoday."
     if reward.giver_id != admin_id:
         text += f"\nI let {mention(reward.giver_id)} know."
-    return text_only(text, sandbox=sandbox)
+    return text_only(text)

@@ -80,7 +80,7 @@ def handle_submission(
         public=form.announce,
     )
     if not runtime.intake.persist():  # noted before giving: the ack comes after it
-        ack(**unrecorded_ack(body, sandbox=runtime.sandboxed))
+        ack(**unrecorded_ack(body))
         return
     pending = in_background(lambda: runtime.rewards.give(request))
     budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
@@ -143,16 +143,14 @@ def _mentioned(errors: dict[str, str]) -> list[str]:
 def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[str]]:
     """What the giver is told (as for the command), and whose App Home changed with it."""
     card = runtime.notifier.card(given.reward)
-    sandbox = runtime.sandboxed
     if not given.needs_approval:
-        return queued_reply(card, sandbox=sandbox), [card.giver_id]
+        return queued_reply(card), [card.giver_id]
     asked = runtime.approvals.asked(given.reward)  # who really got the request
     approvers = list(asked.user_ids)
     payload = reward_messages.giver_pending_approval(
         reward=card,
         approver_ids=approvers,
         tz=given.reward.giver.tz,
-        sandbox=sandbox,
         threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
         via_manager=asked.via_manager,
     )
@@ -178,13 +176,12 @@ def tell_giver(runtime: Runtime, given: Given, *, channel_id: str | None) -> Non
 def finish_late(runtime: Runtime, request: GiveRequest, pending: Future[GiveOutcome]) -> None:
     """The form is closed already: say how it ended by DM. (A failure is raised here, after
     the ack: the intake reports it as the error handler would.)"""
-    sandbox = runtime.sandboxed
     outcome = pending.result()
     if isinstance(outcome, Refusal):
         text = (
             f"I couldn't send the reward from your form.\n{outcome.text}\n"
             "Open the form again with `/reward` to fix it."
         )
-        runtime.notifier.dm(request.giver_id, text_only(text, sandbox=sandbox))
+        runtime.notifier.dm(request.giver_id, text_only(text))
     elif outcome.created:
         tell_giver(runtime, outcome, channel_id=None)

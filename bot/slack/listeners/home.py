@@ -57,9 +57,7 @@ def home_refresher(runtime: Runtime) -> HomeRefresher:
 
 def publish_home(runtime: Runtime, service: HomeService, user_id: str) -> None:
     home = service.home(user_id)
-    view = home_view(
-        home=home.card, tz=home.tz, sandbox=runtime.sandboxed, updated_at=datetime.now(UTC)
-    )
+    view = home_view(home=home.card, tz=home.tz, updated_at=datetime.now(UTC))
     try:
         runtime.slack.views_publish(user_id=user_id, view=view)
     except SlackApiError as err:

@@ -43,10 +43,11 @@ def _reply(respond: Respond, payload: dict[str, Any]) -> None:
 
 
 def quiet_client(slack: WebClient) -> WebClient:
-    """A copy of `slack` whose logger never dumps bodies (for the one message with a link)."""
+    """A copy of `slack` whose logger never dumps bodies (for the one message with a link). It is
+    of `slack`'s own class, so it sends what `slack` would (the sandbox notice included)."""
     quiet = logging.getLogger(QUIET_LOGGER)
     quiet.setLevel(logging.INFO)
-    return WebClient(
+    return type(slack)(
         token=slack.token,
         base_url=slack.base_url,
         timeout=slack.timeout,
@@ -63,12 +64,11 @@ def _start(
 ) -> bool:
     """Refuse non-admins in the ack; else ack at once (a repeat of the same request from Slack
     stops at the ack: `bot.slack.intake`)."""
-    sandbox = runtime.sandboxed
     refused = only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
-        ack(**text_only(refused.text, sandbox=sandbox))
+        ack(**text_only(refused.text))
         return False
-    ack(**text_only(wait, sandbox=sandbox))  # recorded once in the intake journal
+    ack(**text_only(wait))  # recorded once in the intake journal
     return True
 
 
@@ -87,7 +87,6 @@ def send_link(
         wait=f"⏳ Asking Xoxoday for a reward link for {mention(parsed.recipient)}…",
     ):
         return
-    sandbox = runtime.sandboxed
     admin_id = command["user_id"]
     made = runtime.links.make(
         admin_id=admin_id,
@@ -100,7 +99,7 @@ def send_link(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text, sandbox=sandbox))
+        _reply(respond, text_only(made.text))
         return
     link = RewardLink(
         recipient_id=parsed.recipient,
@@ -113,7 +112,7 @@ def send_link(
         expires_on=made.expires_on,
         note=parsed.note,
     )
-    if not _dm_link(runtime, link, sandbox=sandbox):
+    if not _dm_link(runtime, link):
         _reply(
             respond,
             text_only(
@@ -121,15 +120,14 @@ def send_link(
                 f", so they don't have it. It's kept encrypted in the ledger (batch "
                 f"{made.batch_id}) and shown nowhere else; you may need to void it in the "
                 "Xoxoday dashboard.",
-                sandbox=sandbox,
             ),
         )
         return
-    _reply(respond, link_blocks.link_sent_confirmation(link=link, sandbox=sandbox))
+    _reply(respond, link_blocks.link_sent_confirmation(link=link))
 
 
-def _dm_link(runtime: Runtime, link: RewardLink, *, sandbox: bool) -> bool:
-    payload = link_blocks.link_dm(link=link, sandbox=sandbox)
+def _dm_link(runtime: Runtime, link: RewardLink) -> bool:
+    payload = link_blocks.link_dm(link=link)
     try:
         channel = runtime.notifier.dm_channel(link.recipient_id)
         quiet_client(runtime.slack).chat_postMessage(channel=channel, **payload)
@@ -159,7 +157,6 @@ def send_links(
         wait=f"⏳ Asking Xoxoday for {many}…",
     ):
         return
-    sandbox = runtime.sandboxed
     admin_id = command["user_id"]
     made = runtime.links.make(
         admin_id=admin_id,
@@ -171,7 +168,7 @@ def send_links(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text, sandbox=sandbox))
+        _reply(respond, text_only(made.text))
         return
     card = LinkBatchCard(
         batch_id=str(made.batch_id),
@@ -185,7 +182,7 @@ def send_links(
         expires_on=made.expires_on,
         filename=csv_filename(made),
     )
-    comment = link_blocks.link_batch_comment(batch=card, sandbox=sandbox)["text"]
+    comment = link_blocks.link_batch_comment(batch=card)["text"]
     try:
         runtime.slack.files_upload_v2(
             channel=runtime.notifier.dm_channel(admin_id),
@@ -203,7 +200,6 @@ def send_links(
                 f"our DM ({_error(err)}). They're kept encrypted in the ledger (batch "
                 f"{made.batch_id}) and shown nowhere else; please don't ask for new ones before "
                 "checking with whoever runs the bot.",
-                sandbox=sandbox,
             ),
         )
         return
@@ -213,7 +209,6 @@ def send_links(
             f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
             f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
             "DM. The links aren't shown here; the audit trail records the batch without them.",
-            sandbox=sandbox,
         ),
     )
 
@@ -250,9 +245,8 @@ def list_campaigns(
         wait="⏳ Asking Xoxoday for your campaigns…",
     ):
         return
-    sandbox = runtime.sandboxed
     found = runtime.links.campaigns(command["user_id"])
     if isinstance(found, Refusal):
-        _reply(respond, text_only(found.text, sandbox=sandbox))
+        _reply(respond, text_only(found.text))
         return
-    _reply(respond, link_blocks.campaigns_message(campaigns=found, sandbox=sandbox))
+    _reply(respond, link_blocks.campaigns_message(campaigns=found))

@@ -19,15 +19,13 @@ if TYPE_CHECKING:
 def show_history(
     runtime: Runtime, parsed: ShowHistory, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Looking up your rewards…", sandbox=sandbox))
+    ack(**text_only("⏳ Looking up your rewards…"))
     history = runtime.lists.history(command["user_id"])
     payload = history_message(
         viewer_id=history.viewer_id,
         given=history.given,
         received=history.received,
         tz=history.tz,
-        sandbox=sandbox,
     )
     respond(replace_original=True, response_type="ephemeral", **payload)
 
@@ -35,7 +33,6 @@ def show_history(
 def show_leaderboard(
     runtime: Runtime, parsed: ShowLeaderboard, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ Counting…", sandbox=sandbox))
-    payload = leaderboard_message(board=runtime.lists.leaderboard(parsed.period), sandbox=sandbox)
+    ack(**text_only("⏳ Counting…"))
+    payload = leaderboard_message(board=runtime.lists.leaderboard(parsed.period))
     respond(replace_original=True, response_type="ephemeral", **payload)

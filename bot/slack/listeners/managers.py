@@ -19,24 +19,22 @@ if TYPE_CHECKING:
 def set_manager(
     runtime: Runtime, parsed: SetManager, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
     admin = command["user_id"]
     refused = runtime.managers.may_record(admin)
     if refused is not None:
-        ack(**text_only(refused.text, sandbox=sandbox))
+        ack(**text_only(refused.text))
         return
-    ack(**text_only("⏳ One moment…", sandbox=sandbox))
+    ack(**text_only("⏳ One moment…"))
     said = runtime.managers.record(parsed, admin_id=admin, team_id=command.get("team_id") or "")
     text = said.text if isinstance(said, Refusal) else said
-    respond(replace_original=True, response_type="ephemeral", **text_only(text, sandbox=sandbox))
+    respond(replace_original=True, response_type="ephemeral", **text_only(text))
 
 
 def list_managers(
     runtime: Runtime, parsed: ListManagers, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
     lines = runtime.managers.managers(command["user_id"])
     if isinstance(lines, Refusal):
-        ack(**text_only(lines.text, sandbox=sandbox))
+        ack(**text_only(lines.text))
         return
-    ack(**managers_message(managers=lines, sandbox=sandbox))
+    ack(**managers_message(managers=lines))

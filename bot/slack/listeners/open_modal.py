@@ -45,7 +45,7 @@ def register(app: App, runtime: Runtime) -> None:
             metadata=RewardModalMetadata(source=RewardSource.MODAL, channel_id=channel),
         )
         if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
     runtime.intake.action(app, ActionId.OPEN_REWARD_MODAL, on_home_button)
 
@@ -64,7 +64,7 @@ def on_empty_command(
         ),
     )
     if not opened:
-        respond(response_type="ephemeral", **text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+        respond(response_type="ephemeral", **text_only(COULD_NOT_OPEN))
 
 
 def open_reward_modal(
@@ -80,7 +80,6 @@ def open_reward_modal(
     settings = runtime.settings
     view = reward_modal(
         metadata=metadata,
-        sandbox=runtime.sandboxed,
         values=settings.REWARD_VALUES,
         initial_users=initial_users,
         initial_citation=initial_citation,

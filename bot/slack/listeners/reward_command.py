@@ -93,47 +93,44 @@ def handle(
     *,
     table: dict[type, Handler] | None = None,
 ) -> None:
-    sandbox = runtime.sandboxed
     text = command.get("text") or ""
     doing = ADMIN_SUBCOMMANDS.get(text.split(maxsplit=1)[0].lower() if text.strip() else "")
     refused = doing and only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
-        ack(**text_only(refused.text, sandbox=sandbox))
+        ack(**text_only(refused.text))
         return
     parsed = parse_command(text)
     if isinstance(parsed, Refusal):
-        ack(**text_only(parsed.text, sandbox=sandbox))
+        ack(**text_only(parsed.text))
         return
     handlers = subcommands() if table is None else table
     if isinstance(parsed, ShowHelp):
-        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES), sandbox=sandbox))
+        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES)))
         return
     if isinstance(parsed, GiveReward):
         give(runtime, parsed, command, ack, respond)
         return
     handler = handlers.get(type(parsed))
     if handler is None:
-        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES), sandbox=sandbox))
+        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES)))
         return
     handler(runtime, parsed, command, ack, respond)
 
 
-def queued_reply(card: RewardCard, *, sandbox: bool) -> dict[str, Any]:
+def queued_reply(card: RewardCard) -> dict[str, Any]:
     who = people(card.recipient_ids)
     each = f"*{points(card.each)}* each" if card.each and len(card.recipients) > 1 else ""
     amount = each or f"*{points(card.total)}*"
     return text_only(
         f"👍 Sending {amount} to {who} now (reward {short_id(card.short_id)}). "
         "I'll DM you as soon as Xoxoday confirms.",
-        sandbox=sandbox,
     )
 
 
 def give(
     runtime: Runtime, parsed: GiveReward, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    sandbox = runtime.sandboxed
-    ack(**text_only("⏳ One moment…", sandbox=sandbox))
+    ack(**text_only("⏳ One moment…"))
     request = GiveRequest(
         giver_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -158,7 +155,6 @@ def give(
 
 
 def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
-    sandbox = runtime.sandboxed
     outcome = runtime.rewards.give(request)
     if isinstance(outcome, Given):
         card = runtime.notifier.card(outcome.reward)
@@ -170,15 +166,14 @@ def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) ->
                 approver_ids=asked.user_ids,
                 via_manager=asked.via_manager,
                 tz=tz,
-                sandbox=sandbox,
                 threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
             )
         elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
-            payload = queued_reply(card, sandbox=sandbox)
+            payload = queued_reply(card)
         else:  # seen before (resumed after a restart): say where it is now
-            payload = text_only(where_it_is(card, outcome.reward.status), sandbox=sandbox)
+            payload = text_only(where_it_is(card, outcome.reward.status))
     else:
-        payload = text_only(outcome.text, sandbox=sandbox)
+        payload = text_only(outcome.text)
     respond(replace_original=True, response_type="ephemeral", **payload)
 
 

@@ -109,7 +109,6 @@ def _update_recorded(
     payload = reward_messages.admin_in_doubt_alert(
         reward=card_for(reward),
         tz=runtime.settings.REWARD_TIMEZONE,
-        sandbox=runtime.sandboxed,
         settlement=settlement,
     )
     for ref in sorted(refs, key=lambda r: (r.channel_id, r.ts)):
@@ -155,5 +154,5 @@ def tell_giver_failed(runtime: Runtime, reward: RewardDetails) -> None:
     giver = reward.giver
     runtime.notifier.dm(
         giver.slack_user_id,
-        reward_messages.giver_failed(reward=card, tz=giver.tz, sandbox=runtime.sandboxed),
+        reward_messages.giver_failed(reward=card, tz=giver.tz),
     )

@@ -48,7 +48,7 @@ def register(app: App, runtime: Runtime) -> None:
             metadata=RewardModalMetadata(source=RewardSource.SHORTCUT),
         )
         if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
     def on_reward_message(ack: Ack, body: dict[str, Any]) -> None:
         ack()
@@ -73,7 +73,7 @@ def register(app: App, runtime: Runtime) -> None:
             initial_citation=message_citation(link),
         )
         if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN, sandbox=runtime.sandboxed))
+            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
     runtime.intake.shortcut(app, Shortcut.SEND_REWARD, on_send_reward)
     runtime.intake.shortcut(app, Shortcut.REWARD_MESSAGE, on_reward_message)

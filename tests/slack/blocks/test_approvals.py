@@ -21,9 +21,7 @@ from tests.slack.blocks.blockkit_rules import (
 
 
 def test_request_shows_the_details_an_approver_needs() -> None:
-    msg = ap.approval_request(
-        request=s.approval(as_manager=True), tz="Europe/Berlin", sandbox=False
-    )
+    msg = ap.approval_request(request=s.approval(as_manager=True), tz="Europe/Berlin")
     assert_valid_message(msg)
     seen = visible(msg)
     for phrase in [
@@ -43,7 +41,7 @@ def test_request_shows_the_details_an_approver_needs() -> None:
 
 
 def test_request_has_approve_and_reject_carrying_the_short_id() -> None:
-    msg = ap.approval_request(request=s.approval(), tz=None, sandbox=False)
+    msg = ap.approval_request(request=s.approval(), tz=None)
     buttons = elements(msg, "button")
     assert [b["action_id"] for b in buttons] == [ActionId.APPROVE, ActionId.REJECT]
     assert [b["value"] for b in buttons] == ["PEND01", "PEND01"]
@@ -60,7 +58,7 @@ def test_request_has_approve_and_reject_carrying_the_short_id() -> None:
     ],
 )
 def test_month_so_far_reads_right(month: GiverMonth, expected: str) -> None:
-    msg = ap.approval_request(request=s.approval(month=month), tz=None, sandbox=False)
+    msg = ap.approval_request(request=s.approval(month=month), tz=None)
     assert expected in visible(msg)
 
 
@@ -74,9 +72,7 @@ DECIDED = [
 @pytest.mark.parametrize(("outcome", "reason", "line"), DECIDED)
 def test_decided_request_loses_its_buttons_and_says_who_when_why(outcome, reason, line) -> None:
     decision = s.decision(outcome, reason=reason)
-    msg = ap.approval_decided(
-        request=s.approval(), decision=decision, tz="Europe/Berlin", sandbox=False
-    )
+    msg = ap.approval_decided(request=s.approval(), decision=decision, tz="Europe/Berlin")
     assert_valid_message(msg)
     assert elements(msg, "button") == []
     assert blocks_of(msg, "actions") == []
@@ -89,15 +85,13 @@ def test_decided_request_loses_its_buttons_and_says_who_when_why(outcome, reason
 
 def test_decision_time_follows_the_viewer() -> None:
     decision = s.decision("approved")
-    tokyo = ap.approval_decided(
-        request=s.approval(), decision=decision, tz="Asia/Tokyo", sandbox=False
-    )
+    tokyo = ap.approval_decided(request=s.approval(), decision=decision, tz="Asia/Tokyo")
     assert "on 6 March 2026 at 00:30 JST" in visible(tokyo)
 
 
 def test_expired_request_says_nobody_decided() -> None:
     decision = s.decision("expired", decided_by=None)
-    msg = ap.approval_decided(request=s.approval(), decision=decision, tz=None, sandbox=False)
+    msg = ap.approval_decided(request=s.approval(), decision=decision, tz=None)
     assert "nobody decided in time, so nothing was sent" in visible(msg)
 
 
@@ -116,7 +110,6 @@ def test_giver_hears_the_decision(outcome, reason, phrases) -> None:
         reward=s.reward(short_id="PEND01"),
         decision=s.decision(outcome, reason=reason, decided_by=by),
         tz=None,
-        sandbox=False,
     )
     assert_valid_message(msg)
     seen = visible(msg)

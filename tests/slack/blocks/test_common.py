@@ -1,4 +1,4 @@
-"""Truncation, formatting and the sandbox notice."""
+"""Truncation and formatting."""
 
 from __future__ import annotations
 
@@ -8,23 +8,20 @@ import pytest
 
 from bot.slack.blocks.common import (
     ELLIPSIS,
-    SANDBOX_NOTICE,
     clip,
     escape_mrkdwn,
     format_date,
     format_datetime,
-    message,
     people,
     points,
     quote,
     safe_mrkdwn,
     text_len,
-    with_sandbox_notice,
 )
-from bot.slack.blocks.kit import block_key, keyed, section
+from bot.slack.blocks.kit import block_key, keyed
 from bot.slack.ids import BlockId
 from tests.slack.blocks import samples as s
-from tests.slack.blocks.blockkit_rules import Checker, check_message
+from tests.slack.blocks.blockkit_rules import Checker
 
 # ── clip ─────────────────────────────────────────────────────────────────────────────────
 
@@ -208,30 +205,3 @@ def test_keyed_block_ids_round_trip() -> None:
     assert block_id == "approval_actions:AB12CD"
     assert block_key(block_id) == "AB12CD"
     assert block_key("approval_actions") is None
-
-
-# ── sandbox notice ───────────────────────────────────────────────────────────────────────
-
-
-def test_sandbox_notice_is_added_once_to_blocks_and_text() -> None:
-    payload = message("hello", [section("hi")], sandbox=False)
-    once = with_sandbox_notice(payload)
-    twice = with_sandbox_notice(once)
-    assert once == twice
-    assert once["text"].endswith(SANDBOX_NOTICE)
-    assert once["blocks"][-1]["elements"][0]["text"] == SANDBOX_NOTICE
-    assert payload["blocks"] == [section("hi")]  # the original is left alone
-
-
-def test_sandbox_notice_survives_a_full_message() -> None:
-    full = message("x" * 5000, [section(f"row {i}") for i in range(60)], sandbox=True)
-    assert len(full["blocks"]) == 50
-    assert full["blocks"][-1]["elements"][0]["text"] == SANDBOX_NOTICE
-    assert full["text"].endswith(SANDBOX_NOTICE)
-    assert check_message(full) == []
-
-
-def test_sandbox_notice_on_a_view_has_no_fallback_text() -> None:
-    view = with_sandbox_notice({"type": "home", "blocks": [section("hi")]})
-    assert "text" not in view
-    assert view["blocks"][-1]["elements"][0]["text"] == SANDBOX_NOTICE

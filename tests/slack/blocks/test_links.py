@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.blocks import links
+from bot.slack.sandbox_notice import with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import assert_valid_message, everything, visible
 
@@ -13,7 +14,7 @@ SECRET_FORMS = [s.SECRET_URL, s.SECRET_URL.replace("&", "&amp;"), "SECRET-TOKEN-
 
 
 def test_link_dm_gives_the_link_with_the_admins_note() -> None:
-    msg = links.link_dm(link=s.link(), sandbox=False)
+    msg = links.link_dm(link=s.link())
     assert_valid_message(msg)
     seen = visible(msg)
     assert "<@UADMIN01> sent you a reward worth *25.00 USD* from *Spring thanks*" in seen
@@ -24,14 +25,15 @@ def test_link_dm_gives_the_link_with_the_admins_note() -> None:
 
 
 def test_link_characters_that_would_break_mrkdwn_are_encoded() -> None:
-    msg = links.link_dm(link=s.link(url="https://x.test/a|b>c d"), sandbox=False)
+    msg = links.link_dm(link=s.link(url="https://x.test/a|b>c d"))
     assert_valid_message(msg)
     assert "<https://x.test/a%7Cb%3Ec%20d|Open your reward>" in visible(msg)
 
 
 @pytest.mark.parametrize("sandbox", [False, True])
 def test_admin_confirmation_never_shows_the_link(sandbox: bool) -> None:
-    msg = links.link_sent_confirmation(link=s.link(), sandbox=sandbox)
+    msg = links.link_sent_confirmation(link=s.link())
+    msg = with_sandbox_notice(msg) if sandbox else msg
     assert_valid_message(msg)
     assert "I sent <@UMARIA01> a reward link" in visible(msg)
     dumped = everything(msg)
@@ -42,7 +44,8 @@ def test_admin_confirmation_never_shows_the_link(sandbox: bool) -> None:
 
 @pytest.mark.parametrize("sandbox", [False, True])
 def test_batch_comment_never_shows_a_link(sandbox: bool) -> None:
-    msg = links.link_batch_comment(batch=s.batch(), sandbox=sandbox)
+    msg = links.link_batch_comment(batch=s.batch())
+    msg = with_sandbox_notice(msg) if sandbox else msg
     assert "25 reward links" in msg["text"] and "*Spring thanks*" in msg["text"]
     assert "valid until 31 December 2026" in msg["text"]
     assert "keep the file private" in msg["text"]

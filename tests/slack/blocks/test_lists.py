@@ -23,7 +23,7 @@ def test_every_ledger_status_has_a_label() -> None:
 
 
 def test_help_shows_the_grammar_and_the_values() -> None:
-    msg = lists.help_message(values=("teamwork",), sandbox=False)
+    msg = lists.help_message(values=("teamwork",))
     seen = visible(msg)
     assert HELP_TEXT in seen and "`#teamwork`" in seen
 
@@ -43,9 +43,7 @@ def test_help_shows_the_grammar_and_the_values() -> None:
 )
 def test_history_marks_each_reward_with_its_status(status: str, shown: str) -> None:
     given = s.reward(short_id="G1", giver_id=s.MARIA, status=status)
-    msg = lists.history_message(
-        viewer_id=s.MARIA, given=[given], received=[], tz=None, sandbox=False
-    )
+    msg = lists.history_message(viewer_id=s.MARIA, given=[given], received=[], tz=None)
     row = next(line for line in visible(msg).splitlines() if "`G1`" in line)
     assert row.startswith(shown.strip())
     assert STATUS_LABELS[status][1] in row
@@ -63,9 +61,7 @@ def test_history_shows_what_i_got_and_what_i_gave_newest_ten() -> None:
         for i in range(12)
     ]
     given = [s.reward(short_id="G01", giver_id=s.MARIA)]
-    msg = lists.history_message(
-        viewer_id=s.MARIA, given=given, received=received, tz="Asia/Tokyo", sandbox=False
-    )
+    msg = lists.history_message(viewer_id=s.MARIA, given=given, received=received, tz="Asia/Tokyo")
     assert_valid_message(msg)
     seen = visible(msg)
     assert "*40 points* from <@UGIVER01>" in seen
@@ -77,16 +73,12 @@ def test_history_shows_what_i_got_and_what_i_gave_newest_ten() -> None:
 
 def test_a_withdrawn_share_shows_as_withdrawn_to_its_recipient() -> None:
     card = s.reward(recipients=(RecipientLine(user_id=s.MARIA, points=10, outcome="cancelled"),))
-    msg = lists.history_message(
-        viewer_id=s.MARIA, given=[], received=[card], tz=None, sandbox=False
-    )
+    msg = lists.history_message(viewer_id=s.MARIA, given=[], received=[card], tz=None)
     assert "↩️" in visible(msg) and "withdrawn" in visible(msg)
 
 
 def test_empty_history_says_how_to_start() -> None:
-    seen = visible(
-        lists.history_message(viewer_id=s.MARIA, given=[], received=[], tz=None, sandbox=False)
-    )
+    seen = visible(lists.history_message(viewer_id=s.MARIA, given=[], received=[], tz=None))
     assert "Nothing yet" in seen and "/reward @maria 50" in seen
 
 
@@ -102,7 +94,7 @@ def test_leaderboard_ranks_recipients_and_givers() -> None:
         ),
         givers=(LeaderRow(user_id="UE", points=1000, rewards=4),),
     )
-    msg = lists.leaderboard_message(board=board, sandbox=False)
+    msg = lists.leaderboard_message(board=board)
     assert_valid_message(msg)
     seen = visible(msg)
     assert "Leaderboard this week" in seen
@@ -115,15 +107,13 @@ def test_leaderboard_ranks_recipients_and_givers() -> None:
 
 
 def test_quiet_leaderboard_is_friendly() -> None:
-    msg = lists.leaderboard_message(
-        board=Leaderboard(period="month", since=date(2026, 3, 1)), sandbox=False
-    )
+    msg = lists.leaderboard_message(board=Leaderboard(period="month", since=date(2026, 3, 1)))
     assert "No rewards this month yet" in visible(msg)
 
 
 def test_approvals_list_gives_each_request_its_buttons() -> None:
     requests = [s.approval(reward=s.two_people(short_id=f"P{i}")) for i in range(3)]
-    msg = lists.approvals_list(requests=[*requests, requests[0]], tz=None, sandbox=False)
+    msg = lists.approvals_list(requests=[*requests, requests[0]], tz=None)
     assert_valid_message(msg)
     assert "Waiting for your approval (3)" in visible(msg)
     ids = [b["block_id"] for b in blocks_of(msg, "actions")]
@@ -135,7 +125,7 @@ def test_approvals_list_gives_each_request_its_buttons() -> None:
 
 
 def test_nothing_to_approve() -> None:
-    msg = lists.approvals_list(requests=[], tz=None, sandbox=False)
+    msg = lists.approvals_list(requests=[], tz=None)
     assert "Nothing is waiting for your approval" in visible(msg)
     assert elements(msg, "button") == []
 
@@ -190,7 +180,7 @@ BALANCES = [
     ("name", "card", "present", "absent"), BALANCES, ids=[b[0] for b in BALANCES]
 )
 def test_balance(name, card, present, absent) -> None:
-    msg = lists.balance_message(balance=card, sandbox=False)
+    msg = lists.balance_message(balance=card)
     assert_valid_message(msg)
     seen = visible(msg)
     for phrase in present:
@@ -200,17 +190,15 @@ def test_balance(name, card, present, absent) -> None:
 
 
 def test_managers_list_and_its_empty_state() -> None:
-    msg = lists.managers_message(
-        managers=[ManagerLine(member_id=s.MARIA, manager_id=s.APPROVER)], sandbox=False
-    )
+    msg = lists.managers_message(managers=[ManagerLine(member_id=s.MARIA, manager_id=s.APPROVER)])
     assert "<@UMARIA01> → <@UAPPR001>" in visible(msg)
-    empty = lists.managers_message(managers=[], sandbox=False)
+    empty = lists.managers_message(managers=[])
     assert "No managers recorded yet" in visible(empty)
 
 
 def test_a_huge_managers_list_is_counted_not_cut() -> None:
     managers = [ManagerLine(member_id=f"U{i:08d}", manager_id="UBOSS001") for i in range(2000)]
-    msg = lists.managers_message(managers=managers, sandbox=False)
+    msg = lists.managers_message(managers=managers)
     assert_valid_message(msg)
     seen = visible(msg)
     shown = seen.count("→")

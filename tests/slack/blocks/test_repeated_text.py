@@ -52,25 +52,19 @@ _KEPT = [(s.SAM, 10, HOSTILE)]
 
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "recipient dm": lambda: reward_messages.recipient_dm(
-        reward=_REWARD, recipient_id=s.MARIA, tz=TZ, sandbox=True
+        reward=_REWARD, recipient_id=s.MARIA, tz=TZ
     ),
-    "announcement": lambda: reward_messages.channel_announcement(reward=_REWARD, sandbox=True),
-    "giver confirmation": lambda: reward_messages.giver_confirmation(
-        reward=_REWARD, tz=TZ, sandbox=True
-    ),
+    "announcement": lambda: reward_messages.channel_announcement(reward=_REWARD),
+    "giver confirmation": lambda: reward_messages.giver_confirmation(reward=_REWARD, tz=TZ),
     "giver pending": lambda: reward_messages.giver_pending_approval(
-        reward=_REWARD, approver_ids=[s.APPROVER], tz=TZ, sandbox=True
+        reward=_REWARD, approver_ids=[s.APPROVER], tz=TZ
     ),
-    "giver failed": lambda: reward_messages.giver_failed(reward=_REWARD, tz=TZ, sandbox=True),
-    "giver in doubt": lambda: reward_messages.giver_in_doubt(reward=_REWARD, tz=TZ, sandbox=True),
-    "admin in doubt": lambda: reward_messages.admin_in_doubt_alert(
-        reward=_REWARD, tz=TZ, sandbox=True
-    ),
-    "crash recovery": lambda: reward_messages.admin_crash_recovery_alert(
-        rewards=[_REWARD], tz=TZ, sandbox=True
-    ),
+    "giver failed": lambda: reward_messages.giver_failed(reward=_REWARD, tz=TZ),
+    "giver in doubt": lambda: reward_messages.giver_in_doubt(reward=_REWARD, tz=TZ),
+    "admin in doubt": lambda: reward_messages.admin_in_doubt_alert(reward=_REWARD, tz=TZ),
+    "crash recovery": lambda: reward_messages.admin_crash_recovery_alert(rewards=[_REWARD], tz=TZ),
     "recipient cancelled": lambda: reward_messages.recipient_cancelled(
-        reward=_REWARD, recipient_id=s.MARIA, reason=HOSTILE, tz=TZ, sandbox=True
+        reward=_REWARD, recipient_id=s.MARIA, reason=HOSTILE, tz=TZ
     ),
     "giver cancelled": lambda: giver_cancelled(
         reward=_REWARD,
@@ -78,41 +72,34 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         admin_id=s.ADMIN,
         reason=HOSTILE,
         kept=_KEPT,
-        sandbox=True,
     ),
     "admin cancel summary": lambda: admin_summary(
         reward=_REWARD,
         outcome=SimpleNamespace(was=RewardStatus.SENT, withdrawn=()),  # type: ignore[arg-type]
         admin_id=s.ADMIN,
         kept=_KEPT,
-        sandbox=True,
     ),
-    "approval request": lambda: approvals.approval_request(request=_PENDING, tz=TZ, sandbox=True),
+    "approval request": lambda: approvals.approval_request(request=_PENDING, tz=TZ),
     "approval decided": lambda: approvals.approval_decided(
-        request=_PENDING, decision=_DECISION, tz=TZ, sandbox=True
+        request=_PENDING, decision=_DECISION, tz=TZ
     ),
-    "giver decision": lambda: approvals.giver_decision(
-        reward=_REWARD, decision=_DECISION, tz=TZ, sandbox=True
-    ),
-    "approvals list": lambda: lists.approvals_list(requests=[_PENDING], tz=TZ, sandbox=True),
+    "giver decision": lambda: approvals.giver_decision(reward=_REWARD, decision=_DECISION, tz=TZ),
+    "approvals list": lambda: lists.approvals_list(requests=[_PENDING], tz=TZ),
     "history": lambda: lists.history_message(
-        viewer_id=s.MARIA, given=[_REWARD], received=[_REWARD], tz=TZ, sandbox=True
+        viewer_id=s.MARIA, given=[_REWARD], received=[_REWARD], tz=TZ
     ),
-    "app home": lambda: home.home_view(home=_HOME, tz=TZ, sandbox=True),
+    "app home": lambda: home.home_view(home=_HOME, tz=TZ),
     "approval reminder": lambda: jobs.approval_reminder(
         request=_PENDING,
         waited=timedelta(days=1),
         expires_at=s.CREATED + timedelta(days=7),
         tz=TZ,
-        sandbox=True,
         escalated=True,
     ),
-    "in-doubt report": lambda: jobs.in_doubt_report(rewards=[_REWARD], tz=TZ, sandbox=True),
-    "link dm": lambda: links.link_dm(link=_LINK, sandbox=True),
-    "link confirmation": lambda: links.link_sent_confirmation(link=_LINK, sandbox=True),
-    "link batch comment": lambda: links.link_batch_comment(
-        batch=s.batch(campaign_name=HOSTILE), sandbox=True
-    ),
+    "in-doubt report": lambda: jobs.in_doubt_report(rewards=[_REWARD], tz=TZ),
+    "link dm": lambda: links.link_dm(link=_LINK),
+    "link confirmation": lambda: links.link_sent_confirmation(link=_LINK),
+    "link batch comment": lambda: links.link_batch_comment(batch=s.batch(campaign_name=HOSTILE)),
 }
 
 

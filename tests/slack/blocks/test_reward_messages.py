@@ -20,7 +20,7 @@ from tests.slack.blocks.blockkit_rules import (
 
 
 def test_recipient_dm_says_who_how_much_what_for_and_how_to_redeem() -> None:
-    dm = rm.recipient_dm(reward=s.reward(), recipient_id=s.MARIA, tz="Europe/Berlin", sandbox=False)
+    dm = rm.recipient_dm(reward=s.reward(), recipient_id=s.MARIA, tz="Europe/Berlin")
     assert_valid_message(dm)
     seen = visible(dm)
     assert f"<@{s.GIVER}> sent you *100 points*" in seen
@@ -39,7 +39,7 @@ def test_recipient_dm_says_who_how_much_what_for_and_how_to_redeem() -> None:
 )
 def test_expiry_is_shown_in_the_recipients_time_zone(tz: str | None, day: str) -> None:
     card = s.reward(expires_on=datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
-    dm = rm.recipient_dm(reward=card, recipient_id=s.MARIA, tz=tz, sandbox=False)
+    dm = rm.recipient_dm(reward=card, recipient_id=s.MARIA, tz=tz)
     assert f"expire on *{day}*" in visible(dm)
 
 
@@ -50,19 +50,17 @@ def test_recipient_dm_shows_their_own_points_and_who_else_got_some() -> None:
             RecipientLine(user_id=s.SAM, points=30),
         )
     )
-    dm = rm.recipient_dm(reward=card, recipient_id=s.SAM, tz=None, sandbox=False)
+    dm = rm.recipient_dm(reward=card, recipient_id=s.SAM, tz=None)
     assert "sent you *30 points* (along with <@UMARIA01>)" in visible(dm)
 
 
 def test_recipient_dm_without_expiry_says_nothing_about_it() -> None:
-    dm = rm.recipient_dm(
-        reward=s.reward(expires_on=None), recipient_id=s.MARIA, tz=None, sandbox=False
-    )
+    dm = rm.recipient_dm(reward=s.reward(expires_on=None), recipient_id=s.MARIA, tz=None)
     assert "expire" not in visible(dm)
 
 
 def test_announcement_is_public_and_keeps_private_details_out() -> None:
-    post = rm.channel_announcement(reward=s.two_people(), sandbox=False)
+    post = rm.channel_announcement(reward=s.two_people())
     seen = visible(post)
     assert "rewarded <@UMARIA01> and <@USAM0001> with *100 points* each" in seen
     assert "#teamwork" in seen
@@ -71,9 +69,7 @@ def test_announcement_is_public_and_keeps_private_details_out() -> None:
 
 
 def test_giver_confirmation_shows_short_id_amounts_and_where_it_was_announced() -> None:
-    msg = rm.giver_confirmation(
-        reward=s.two_people(), tz="Europe/Berlin", sandbox=False, announced_in="CGENERAL1"
-    )
+    msg = rm.giver_confirmation(reward=s.two_people(), tz="Europe/Berlin", announced_in="CGENERAL1")
     seen = visible(msg)
     assert "✅ Sent!" in seen
     assert "*100 points each* (*200 points* in all)" in seen
@@ -88,14 +84,14 @@ def test_giver_confirmation_names_recipients_whose_part_failed() -> None:
             RecipientLine(user_id=s.SAM, points=100, outcome="failed", reason="no Xoxoday account"),
         )
     )
-    msg = rm.giver_confirmation(reward=card, tz=None, sandbox=False)
+    msg = rm.giver_confirmation(reward=card, tz=None)
     seen = visible(msg)
     assert "<@UMARIA01> got *100 points*" in seen
     assert "Not sent to" in seen and "<@USAM0001>: no Xoxoday account" in seen
 
 
 def test_private_reward_confirmation_says_it_was_not_announced() -> None:
-    msg = rm.giver_confirmation(reward=s.reward(public=False), tz=None, sandbox=False)
+    msg = rm.giver_confirmation(reward=s.reward(public=False), tz=None)
     assert "wasn't announced" in visible(msg)
 
 
@@ -106,7 +102,6 @@ GIVER_CASES = [
             reward=s.reward(status="pending_approval"),
             approver_ids=[s.APPROVER],
             tz=None,
-            sandbox=False,
             threshold=100,
             via_manager=True,
         ),
@@ -121,15 +116,13 @@ GIVER_CASES = [
     (
         "pending, approvers",
         lambda: rm.giver_pending_approval(
-            reward=s.reward(), approver_ids=[s.APPROVER, s.ADMIN], tz=None, sandbox=False
+            reward=s.reward(), approver_ids=[s.APPROVER, s.ADMIN], tz=None
         ),
         ["I've asked <@UAPPR001> and <@UADMIN01>"],
     ),
     (
         "pending, nobody to ask",
-        lambda: rm.giver_pending_approval(
-            reward=s.reward(), approver_ids=[], tz=None, sandbox=False
-        ),
+        lambda: rm.giver_pending_approval(reward=s.reward(), approver_ids=[], tz=None),
         ["nobody can approve it yet", "`REWARD_APPROVERS`"],
     ),
     (
@@ -137,7 +130,6 @@ GIVER_CASES = [
         lambda: rm.giver_failed(
             reward=s.reward(status="failed", failure_reason="The company account is empty."),
             tz=None,
-            sandbox=False,
         ),
         [
             "wasn't sent",
@@ -150,12 +142,12 @@ GIVER_CASES = [
     ),
     (
         "failed without a reason",
-        lambda: rm.giver_failed(reward=s.reward(status="failed"), tz=None, sandbox=False),
+        lambda: rm.giver_failed(reward=s.reward(status="failed"), tz=None),
         ["Xoxoday refused it and didn't say why."],
     ),
     (
         "in doubt",
-        lambda: rm.giver_in_doubt(reward=s.reward(status="in_doubt"), tz=None, sandbox=False),
+        lambda: rm.giver_in_doubt(reward=s.reward(status="in_doubt"), tz=None),
         ["being checked", "an admin is checking", "don't send it again", "`AB12CD`"],
     ),
 ]
@@ -181,7 +173,7 @@ def test_the_in_doubt_alert_says_what_happened_in_plain_words() -> None:
 
 def test_admin_in_doubt_alert_has_settle_buttons_and_what_to_check() -> None:
     card = s.two_people(status="in_doubt", failure_reason="the request timed out")
-    msg = rm.admin_in_doubt_alert(reward=card, tz="Asia/Tokyo", sandbox=False)
+    msg = rm.admin_in_doubt_alert(reward=card, tz="Asia/Tokyo")
     assert_valid_message(msg)
     seen = visible(msg)
     assert "Reward in doubt: AB12CD" in seen
@@ -202,9 +194,7 @@ def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) ->
     settled = Settlement(
         outcome=outcome, settled_by=s.ADMIN, settled_at=datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
     )
-    msg = rm.admin_in_doubt_alert(
-        reward=s.reward(), tz="Europe/Berlin", sandbox=False, settlement=settled
-    )
+    msg = rm.admin_in_doubt_alert(reward=s.reward(), tz="Europe/Berlin", settlement=settled)
     assert_valid_message(msg)
     assert elements(msg, "button") == []
     assert f"{said} by <@UADMIN01> on 6 March 2026 at 09:00 CET" in visible(msg)
@@ -213,7 +203,7 @@ def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) ->
 def test_crash_recovery_lists_each_reward_with_its_own_buttons() -> None:
     cards = [s.reward(short_id=f"R{i}", status="in_doubt") for i in range(3)]
     cards.append(cards[0])  # a repeat is shown once
-    msg = rm.admin_crash_recovery_alert(rewards=cards, tz=None, sandbox=False, now=s.CREATED)
+    msg = rm.admin_crash_recovery_alert(rewards=cards, tz=None, now=s.CREATED)
     assert_valid_message(msg)
     assert "restarted on 5 March 2026 at 13:05 UTC while sending 3 rewards" in visible(msg)
     ids = [b["block_id"] for b in blocks_of(msg, "actions")]
@@ -227,7 +217,6 @@ def test_cancellation_tells_the_recipient_how_much_was_withdrawn_and_why() -> No
         recipient_id=s.MARIA,
         reason="sent to the wrong Maria",
         tz="Europe/Berlin",
-        sandbox=False,
         cancelled_by=s.ADMIN,
     )
     seen = visible(msg)
@@ -240,9 +229,7 @@ def test_cancellation_tells_the_recipient_how_much_was_withdrawn_and_why() -> No
 
 def test_long_citation_is_cut_without_breaking_and_stays_valid() -> None:
     long_one = "x" * 2990 + " <@UMARIA01|maria> done"
-    msg = rm.recipient_dm(
-        reward=s.reward(citation=long_one), recipient_id=s.MARIA, tz=None, sandbox=False
-    )
+    msg = rm.recipient_dm(reward=s.reward(citation=long_one), recipient_id=s.MARIA, tz=None)
     assert_valid_message(msg)
     quoted = next(t for t in msg["blocks"] if t.get("text", {}).get("text", "").startswith(">"))
     assert quoted["text"]["text"].endswith("…")
