@@ -166,7 +166,7 @@ def test_the_giver_is_told_plainly(name, build, phrases) -> None:
 def test_the_in_doubt_alert_says_what_happened_in_plain_words() -> None:
     reason = "Xoxoday's answer was lost (RemoteProtocolError)."  # as older versions stored it
     card = s.two_people(status="in_doubt", failure_reason=reason)
-    seen = visible(rm.admin_in_doubt_alert(reward=card, tz=None, sandbox=False))
+    seen = visible(rm.admin_in_doubt_alert(reward=card, tz=None))
     assert "*What happened* Xoxoday's answer was lost." in seen
     assert "RemoteProtocolError" not in seen and ".)" not in seen
 
