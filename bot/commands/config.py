@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    for name in type(settings).model_fields:
+    names = list(type(settings).model_fields)
+    width = max(len(name) for name in names) + 2  # every value in one column
+    for name in names:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             shown = "set (hidden)" if value.get_secret_value() else "empty"
@@ -26,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(str(v) for v in value)
         else:
             shown = str(value)
-        print(f"{name:28} {shown}")
+        print(f"{name:<{width}}{shown}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -172,7 +173,7 @@ def test_cli_config_masks_secrets(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "xoxb-shh-123" not in proc.stdout and "plum-shh-456" not in proc.stdout
     assert "SLACK_BOT_TOKEN" in proc.stdout and "set (hidden)" in proc.stdout
-    assert "REWARD_APPROVAL_THRESHOLD    500" in proc.stdout
+    assert re.search(r"^REWARD_APPROVAL_THRESHOLD +500$", proc.stdout, re.MULTILINE)
 
 
 def test_env_example_as_is_is_a_valid_configuration(tmp_path: Path) -> None:
