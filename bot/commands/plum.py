@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -48,14 +50,30 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if settings.uses_sandbox:
-        return _check_sandbox(settings)
-    store, note = _token_store(settings, args.token_file)
-    if note:
-        print(note)
-    client = build_client(settings, token_store=store, timeout=CHECK_TIMEOUT, max_retries=1)
-    with client:
-        return _check(client, host=urlparse(settings.PLUM_BASE_URL).netloc)
+    with _quiet_logs(unless=bool(getattr(args, "verbose", False))):
+        if settings.uses_sandbox:
+            return _check_sandbox(settings)
+        store, note = _token_store(settings, args.token_file)
+        if note:
+            print(note)
+        client = build_client(settings, token_store=store, timeout=CHECK_TIMEOUT, max_retries=1)
+        with client:
+            return _check(client, host=urlparse(settings.PLUM_BASE_URL).netloc)
+
+
+@contextmanager
+def _quiet_logs(*, unless: bool) -> Iterator[None]:
+    """No log records at all while the check runs: its output is its report (httpx logs every
+    request at INFO, storage warns about generated keys). `rewardbot -v` shows them."""
+    if unless:
+        yield
+        return
+    before = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(before)
 
 
 def _check_sandbox(settings: Settings) -> int:

@@ -4,6 +4,9 @@ is wrong (exit 1) when they do not."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +114,36 @@ def test_missing_credentials_is_a_configuration_error(env, tmp_path, capsys):
     env(PLUM_BASE_URL="https://stagingstores.xoxoday.com/chef")
     assert check(tmp_path) == 2
     assert "PLUM_CLIENT_ID" in capsys.readouterr().err
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def rewardbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """The real command line: logging as `rewardbot` sets it up, not as pytest does."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(REPO), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_output_is_the_report_and_no_log_lines(srv, tmp_path):
+    env = {
+        "PLUM_BASE_URL": srv.base_url,
+        "PLUM_CLIENT_ID": CLIENT_ID,
+        "PLUM_CLIENT_SECRET": CLIENT_SECRET,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+    }
+    assert rewardbot(["migrate"], env, tmp_path).returncode == 0
+    proc = rewardbot(["plum", "check"], env, tmp_path)
+    assert proc.returncode == 0
+    assert proc.stderr == ""  # no httpx request lines, no key-file warning
+    out = proc.stdout.splitlines()
+    assert out[0].startswith("Plum credentials OK") and out[1].startswith("Account balance: ")
+    assert len(out) == 2
+    verbose = rewardbot(["-v", "plum", "check"], env, tmp_path)  # asked for: the logs are there
+    assert "httpx" in verbose.stderr
