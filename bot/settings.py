@@ -5,6 +5,7 @@ The variable names are a public contract (README, `.env.example`, deploy tooling
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlparse
@@ -14,7 +15,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.errors import ConfigError
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = [
+    "ConfigError",
+    "Missing",
+    "Settings",
+    "load_settings",
+    "missing_for_serve",
+    "serve_refusal",
+]
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 SANDBOX = "sandbox"
@@ -210,3 +218,74 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         raise ConfigError(_first_error_line(err)) from None
+
+
+# --- what `rewardbot serve` refuses to start without ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """A variable that is not set and that `serve` needs: `why` says when, `instead` what
+    would do in its place."""
+
+    name: str
+    why: str = ""
+    instead: str = ""
+
+    def __str__(self) -> str:
+        return self.name + (f" (or {self.instead})" if self.instead else "")
+
+
+def _is_set(value: SecretStr | str | None) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
+def missing_for_serve(settings: Settings) -> list[Missing]:
+    """Every unset variable `serve` would refuse to start without, in the settings' order.
+
+    `serve` checks this before anything else, so one line names them all. The Slack rules are
+    its own; the others are the rules of the places that would stop it one at a time later:
+    `bot.plum.builder.build_client` (the Plum credentials), `bot.runtime.sender_email` and
+    `storage.keys.resolve_keys` (the keys with PostgreSQL). A test holds them together.
+    """
+    out: list[Missing] = []
+    if not _is_set(settings.SLACK_BOT_TOKEN):
+        out.append(Missing("SLACK_BOT_TOKEN"))
+    if not settings.socket_mode and not _is_set(settings.SLACK_SIGNING_SECRET):
+        out.append(
+            Missing("SLACK_SIGNING_SECRET", "in HTTP mode", "SLACK_APP_TOKEN for Socket Mode")
+        )
+    if not settings.uses_sandbox:
+        has_id = _is_set(settings.PLUM_CLIENT_ID)
+        has_secret = _is_set(settings.PLUM_CLIENT_SECRET)
+        why = ""
+        if _is_set(settings.PLUM_REFRESH_TOKEN):
+            why = "to refresh PLUM_REFRESH_TOKEN"
+        elif not (has_id and has_secret) and not _is_set(settings.PLUM_ACCESS_TOKEN):
+            why = "with a real Xoxoday account"
+        if why:
+            out += [
+                Missing(n, why)
+                for n, ok in (("PLUM_CLIENT_ID", has_id), ("PLUM_CLIENT_SECRET", has_secret))
+                if not ok
+            ]
+        if not _is_set(settings.PLUM_SENDER_EMAIL):
+            out.append(Missing("PLUM_SENDER_EMAIL", "with a real Xoxoday account"))
+    if settings.is_postgres:
+        for name in ("AUDIT_KEY", "ENCRYPTION_KEY"):
+            if not _is_set(getattr(settings, name)):
+                out.append(Missing(name, "with PostgreSQL"))
+    return out
+
+
+def serve_refusal(missing: list[Missing]) -> str:
+    """One line naming every missing variable (`rewardbot config` says why each is needed)."""
+    names = [str(item) for item in missing]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    them = "it" if len(names) == 1 else "them"
+    return (
+        f"serve can't start without {listed}; set {them} in .env or the environment "
+        "(`rewardbot config` shows why)"
+    )

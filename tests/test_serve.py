@@ -68,6 +68,27 @@ def test_http_mode_without_a_signing_secret_says_so(
 ) -> None:
     assert main(["serve"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(
-        "rewardbot: configuration error: SLACK_SIGNING_SECRET"
-    )
+    assert err == [
+        "rewardbot: configuration error: serve can't start without SLACK_SIGNING_SECRET (or "
+        "SLACK_APP_TOKEN for Socket Mode); set it in .env or the environment "
+        "(`rewardbot config` shows why)"
+    ]
+
+
+def test_every_missing_variable_is_named_in_one_line(
+    env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("PLUM_BASE_URL", "https://accounts.xoxoday.com/chef")
+    for name in ("PLUM_CLIENT_ID", "PLUM_CLIENT_SECRET", "PLUM_ACCESS_TOKEN", "PLUM_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PLUM_SENDER_EMAIL", raising=False)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "rewardbot: configuration error: serve can't start without SLACK_BOT_TOKEN, "
+        "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode), PLUM_CLIENT_ID, "
+        "PLUM_CLIENT_SECRET and PLUM_SENDER_EMAIL; set them in .env or the environment "
+        "(`rewardbot config` shows why)"
+    ]
+    assert not (tmp_path / "serve.db").exists()  # refused before touching anything

@@ -12,7 +12,7 @@ import gc
 import logging
 import sys
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, missing_for_serve, serve_refusal
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def check_slack_settings(settings: Settings) -> None:
-    if not settings.SLACK_BOT_TOKEN:
-        raise ConfigError("SLACK_BOT_TOKEN: is required to run the bot (xoxb-…)")
-    if not settings.socket_mode and not settings.SLACK_SIGNING_SECRET:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET: is required in HTTP mode "
-            "(or set SLACK_APP_TOKEN for Socket Mode)"
-        )
+def check_serve_settings(settings: Settings) -> None:
+    """Refuse to start, in one line naming every variable that is missing (not just the first)."""
+    missing = missing_for_serve(settings)
+    if missing:
+        raise ConfigError(serve_refusal(missing))
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    check_slack_settings(settings)
+    check_serve_settings(settings)
 
     from bot.app import build_app
     from bot.jobs.audit_anchor import anchor_at_start

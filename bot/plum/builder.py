@@ -23,6 +23,7 @@ import httpx
 from bot.core.tokens import TokenStore
 from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
 from bot.plum.file_token_store import FileTokenStore
+from bot.plum.retry import RetryPolicy
 from bot.settings import ConfigError, Settings
 
 TOKEN_FILE_SUFFIX = ".plum-tokens.json"
@@ -56,6 +57,7 @@ def build_client(
     http_client: httpx.Client | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
 ) -> PlumClient:
     """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL and is required in
@@ -72,6 +74,7 @@ def build_client(
         http_client=http_client,
         timeout=timeout,
         max_retries=max_retries,
+        retry_policy=retry_policy,
         rate_limit=rate_limit,
     )
     client_id = settings.PLUM_CLIENT_ID

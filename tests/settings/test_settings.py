@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -147,10 +148,14 @@ def test_secrets_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.SLACK_BOT_TOKEN.get_secret_value() == "xoxb-very-secret"
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def _rewardbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **env},
+        # PYTHONPATH: the code under test, whatever copy of the bot is installed.
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(REPO), **env},
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -167,16 +172,21 @@ def test_cli_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
 
 
 def test_cli_config_masks_secrets(tmp_path: Path) -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-shh-123", "PLUM_CLIENT_SECRET": "plum-shh-456"}
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-shh-123",
+        "SLACK_SIGNING_SECRET": "sign-shh-789",
+        "PLUM_CLIENT_SECRET": "plum-shh-456",
+    }
     proc = _rewardbot(["config"], env, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "xoxb-shh-123" not in proc.stdout and "plum-shh-456" not in proc.stdout
+    for secret in env.values():
+        assert secret not in proc.stdout
     assert "SLACK_BOT_TOKEN" in proc.stdout and "set (hidden)" in proc.stdout
-    assert "REWARD_APPROVAL_THRESHOLD    500" in proc.stdout
+    assert re.search(r"^REWARD_APPROVAL_THRESHOLD +500$", proc.stdout, re.MULTILINE)
 
 
 def test_env_example_as_is_is_a_valid_configuration(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parents[2] / ".env.example"
+    example = REPO / ".env.example"
     (tmp_path / ".env").write_text(example.read_text())
     s = load_settings()
     assert s.uses_sandbox and s.SLACK_BOT_TOKEN is None and s.REWARD_LOW_BALANCE is None

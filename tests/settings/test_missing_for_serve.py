@@ -1,0 +1,95 @@
+"""`missing_for_serve` is the same rule as the places that stop the bot on a missing variable:
+whatever it lists, they refuse; whatever they refuse, it lists."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from bot.plum import build_client
+from bot.runtime import sender_email
+from bot.settings import ConfigError, Settings, missing_for_serve, serve_refusal
+from storage.errors import KeyConfigError
+from storage.keys import resolve_keys
+from tests.plum.memory_store import MemoryStore
+
+PLUM = ("PLUM_CLIENT_ID", "PLUM_CLIENT_SECRET", "PLUM_ACCESS_TOKEN", "PLUM_REFRESH_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name in Settings.model_fields:
+            monkeypatch.delenv(name)
+
+
+def _settings(**values: str) -> Settings:
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("base_url", ["sandbox", "https://stagingstores.xoxoday.com/chef"])
+@pytest.mark.parametrize("present", list(itertools.product([False, True], repeat=len(PLUM) + 1)))
+def test_plum_rules_match_the_client_builder_and_the_runtime(base_url, present) -> None:
+    values = {name: f"value-{name.lower()}" for name, on in zip(PLUM, present, strict=False) if on}
+    if present[-1]:
+        values["PLUM_SENDER_EMAIL"] = "ops@example.com"
+    settings = _settings(PLUM_BASE_URL=base_url, **values)
+    listed = {item.name for item in missing_for_serve(settings)}
+    try:
+        build_client(
+            settings,
+            token_store=MemoryStore(),
+            base_url="http://127.0.0.1:9/chef" if settings.uses_sandbox else None,
+        ).close()
+        refused = False
+    except ConfigError:
+        refused = True
+    assert refused == bool(listed & set(PLUM)), (values, listed)
+    try:
+        sender_email(settings)
+        sender_refused = False
+    except ConfigError:
+        sender_refused = True
+    assert sender_refused == ("PLUM_SENDER_EMAIL" in listed)
+
+
+@pytest.mark.parametrize("audit", [None, "a" * 40])
+@pytest.mark.parametrize("fernet", [None, "x"])
+def test_postgres_key_rules_match_storage(audit, fernet) -> None:
+    from cryptography.fernet import Fernet
+
+    url = "postgresql+psycopg://bot@db.internal:5432/rewards"
+    key = Fernet.generate_key().decode() if fernet else None
+    values = {k: v for k, v in (("AUDIT_KEY", audit), ("ENCRYPTION_KEY", key)) if v}
+    listed = {item.name for item in missing_for_serve(_settings(DATABASE_URL=url, **values))}
+    try:
+        resolve_keys(database_url=url, audit_key=audit, encryption_key=key)
+        refused = False
+    except KeyConfigError:
+        refused = True
+    assert refused == bool(listed & {"AUDIT_KEY", "ENCRYPTION_KEY"})
+
+
+def test_slack_rules() -> None:
+    assert [m.name for m in missing_for_serve(_settings())] == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ]
+    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_APP_TOKEN="y")) == []
+    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y")) == []
+
+
+def test_the_refusal_is_one_line_naming_each() -> None:
+    missing = missing_for_serve(_settings(PLUM_BASE_URL="https://accounts.xoxoday.com/chef"))
+    assert serve_refusal(missing) == (
+        "serve can't start without SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
+        "Socket Mode), PLUM_CLIENT_ID, PLUM_CLIENT_SECRET and PLUM_SENDER_EMAIL; set them in .env "
+        "or the environment (`rewardbot config` shows why)"
+    )
+    assert serve_refusal(missing[:1]) == (
+        "serve can't start without SLACK_BOT_TOKEN; set it in .env or the environment "
+        "(`rewardbot config` shows why)"
+    )
