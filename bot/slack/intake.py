@@ -514,8 +514,9 @@ class Intake:
             while not self._stopping.wait(SWEEP_SECONDS):
                 self.resume(stale_after=STALE_AFTER)
 
-        self._sweeper = threading.Thread(target=sweep, name="intake-sweep", daemon=True)
-        self._sweeper.start()
+        sweeper = threading.Thread(target=sweep, name="intake-sweep", daemon=True)
+        sweeper.start()  # before it is kept: `stop` never joins a thread not yet started
+        self._sweeper = sweeper
 
     def stop(self) -> None:
         self._stopping.set()
