@@ -296,6 +296,9 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
 
 
+_CODE = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)+|[A-Z]{2,}\d+")
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", text.lower()))
 
@@ -341,7 +344,10 @@ def error_from_answer(
     def detail(*values: Any) -> str | None:
         parts = [str(v).strip() for v in values if isinstance(v, (str, int)) and str(v).strip()]
         said = _said_once(list(dict.fromkeys(parts)))
-        return scrub(" ".join(_sentence(p) for p in said), secrets) if said else None
+        codes = [p for p in said if _CODE.fullmatch(p)]  # `invalid_client`: a name, not words
+        words = " ".join(_sentence(p) for p in said if p not in codes)
+        text = f"{words} ({', '.join(codes)})" if codes and words else words or ", ".join(codes)
+        return scrub(text, secrets) if text else None
 
     penalty = _rate_limit_penalty(obj)
     if penalty is not False or status == 429:

@@ -24,7 +24,7 @@ REFUSED = [
     "Plum check failed: Xoxoday refused PLUM_CLIENT_ID and PLUM_CLIENT_SECRET: one of them is "
     "wrong (Xoxoday does not say which).",
     "Copy both again from the Xoxoday dashboard.",
-    "Xoxoday said: invalid_client - Client authentication failed: unknown client_id or secret.",
+    "Xoxoday said: Client authentication failed: unknown client_id or secret. (invalid_client)",
 ]
 ISSUED = (
     "Plum credentials OK: Xoxoday issued a new access token for PLUM_CLIENT_ID and "
