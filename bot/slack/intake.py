@@ -387,7 +387,7 @@ class Intake:
                 text = explain(err, kept=not job.failed())
                 payload = text_only(text)
                 try:
-                    respond(replace_original=True, response_type="ephemeral", **payload)
+                    respond(replace_original=False, response_type="ephemeral", **payload)
                 except Exception:
                     log.exception("could not tell %s about a failure", who)
             else:

@@ -52,7 +52,7 @@ def test_parse_errors_answer_in_the_ack(bot: BotHarness, text: str, expected: st
     assert bot.sends() == []
 
 
-# Refused by the rules, in the follow-up that replaces "One moment…".
+# Refused by the rules, in the one follow-up after an empty ack.
 @pytest.mark.parametrize(
     ("text", "giver", "expected"),
     [

@@ -15,6 +15,7 @@ from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import section
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -47,5 +48,5 @@ def list_approvals(
             )
         )
         return
-    ack(**text_only("⏳ One moment…"))
-    respond(replace_original=True, response_type="ephemeral", **approvals_payload(runtime, user_id))
+    later(ack)
+    reply(respond, approvals_payload(runtime, user_id))

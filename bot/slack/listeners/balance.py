@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ShowBalance
-from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -24,11 +24,11 @@ NO_EMAIL_NOTE = (
 def show_balance(
     runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    ack(**text_only("⏳ Looking up your balance…"))
+    later(ack)
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
     card = runtime.balances.card(user_id=user_id, email=person.email)
     payload = balance_message(balance=card)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))
-    respond(replace_original=True, response_type="ephemeral", **payload)
+    reply(respond, payload)

@@ -31,13 +31,10 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.kit import context, section
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def _reply(respond: Respond, payload: dict[str, Any]) -> None:
-    respond(replace_original=True, response_type="ephemeral", **payload)
 
 
 def cancel(
@@ -48,12 +45,12 @@ def cancel(
     if refused:
         ack(**text_only(refused.text))
         return
-    ack(**text_only(f"⏳ Cancelling reward {short_id(parsed.reward_id)}…"))
+    later(ack)
     outcome = runtime.cancels.cancel(
         admin_id=admin_id, short_id=parsed.reward_id, reason=parsed.reason
     )
     if isinstance(outcome, Refusal):
-        _reply(respond, text_only(outcome.text))
+        reply(respond, text_only(outcome.text))
         return
     card = card_for(outcome.reward)
     if outcome.was == RewardStatus.PENDING_APPROVAL:
@@ -84,7 +81,7 @@ def cancel(
             ),
         )
     summary = admin_summary(reward=card, outcome=outcome, admin_id=admin_id, kept=kept)
-    _reply(respond, summary)
+    reply(respond, summary)
 
 
 def _withdrawn_ids(outcome: Cancelled) -> list[str]:

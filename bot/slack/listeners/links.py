@@ -28,6 +28,7 @@ from bot.rewards.refusal import Refusal
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.common import mention, text_only
 from bot.slack.intake import request_key
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 
 QUIET_LOGGER = "bot.slack.secret_messages"
 CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
-
-
-def _reply(respond: Respond, payload: dict[str, Any]) -> None:
-    respond(replace_original=True, response_type="ephemeral", **payload)
 
 
 def quiet_client(slack: WebClient) -> WebClient:
@@ -59,16 +56,14 @@ def quiet_client(slack: WebClient) -> WebClient:
     )
 
 
-def _start(
-    runtime: Runtime, command: dict[str, Any], ack: Ack, respond: Respond, *, doing: str, wait: str
-) -> bool:
-    """Refuse non-admins in the ack; else ack at once (a repeat of the same request from Slack
-    stops at the ack: `bot.slack.intake`)."""
+def _start(runtime: Runtime, command: dict[str, Any], ack: Ack, *, doing: str) -> bool:
+    """Refuse non-admins in the ack; else ack at once with nothing shown, the one answer
+    following (a repeat of the same request from Slack stops at the ack: `bot.slack.intake`)."""
     refused = only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
         ack(**text_only(refused.text))
         return False
-    ack(**text_only(wait))  # recorded once in the intake journal
+    later(ack)  # recorded once in the intake journal
     return True
 
 
@@ -78,14 +73,7 @@ def _start(
 def send_link(
     runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    if not _start(
-        runtime,
-        command,
-        ack,
-        respond,
-        doing="send reward links",
-        wait=f"⏳ Asking Xoxoday for a reward link for {mention(parsed.recipient)}…",
-    ):
+    if not _start(runtime, command, ack, doing="send reward links"):
         return
     admin_id = command["user_id"]
     made = runtime.links.make(
@@ -99,7 +87,7 @@ def send_link(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text))
+        reply(respond, text_only(made.text))
         return
     link = RewardLink(
         recipient_id=parsed.recipient,
@@ -113,7 +101,7 @@ def send_link(
         note=parsed.note,
     )
     if not _dm_link(runtime, link):
-        _reply(
+        reply(
             respond,
             text_only(
                 f"Xoxoday made the link, but Slack wouldn't let me DM {mention(link.recipient_id)}"
@@ -123,7 +111,7 @@ def send_link(
             ),
         )
         return
-    _reply(respond, link_blocks.link_sent_confirmation(link=link))
+    reply(respond, link_blocks.link_sent_confirmation(link=link))
 
 
 def _dm_link(runtime: Runtime, link: RewardLink) -> bool:
@@ -147,15 +135,7 @@ def _error(err: SlackApiError) -> str:
 def send_links(
     runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    many = f"{parsed.count:,} reward link{'s' if parsed.count != 1 else ''}"
-    if not _start(
-        runtime,
-        command,
-        ack,
-        respond,
-        doing="make batches of reward links",
-        wait=f"⏳ Asking Xoxoday for {many}…",
-    ):
+    if not _start(runtime, command, ack, doing="make batches of reward links"):
         return
     admin_id = command["user_id"]
     made = runtime.links.make(
@@ -168,7 +148,7 @@ def send_links(
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        _reply(respond, text_only(made.text))
+        reply(respond, text_only(made.text))
         return
     card = LinkBatchCard(
         batch_id=str(made.batch_id),
@@ -193,7 +173,7 @@ def send_links(
         )
     except SlackApiError as err:
         log.warning("could not upload link batch %s: %s", made.batch_id, _error(err))
-        _reply(
+        reply(
             respond,
             text_only(
                 f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
@@ -203,7 +183,7 @@ def send_links(
             ),
         )
         return
-    _reply(
+    reply(
         respond,
         text_only(
             f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
@@ -236,17 +216,10 @@ def links_csv(made: MadeLinks) -> str:
 def list_campaigns(
     runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    if not _start(
-        runtime,
-        command,
-        ack,
-        respond,
-        doing="see the reward link campaigns",
-        wait="⏳ Asking Xoxoday for your campaigns…",
-    ):
+    if not _start(runtime, command, ack, doing="see the reward link campaigns"):
         return
     found = runtime.links.campaigns(command["user_id"])
     if isinstance(found, Refusal):
-        _reply(respond, text_only(found.text))
+        reply(respond, text_only(found.text))
         return
-    _reply(respond, link_blocks.campaigns_message(campaigns=found))
+    reply(respond, link_blocks.campaigns_message(campaigns=found))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ShowHistory, ShowLeaderboard
-from bot.slack.blocks.common import text_only
 from bot.slack.blocks.lists import history_message, leaderboard_message
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def show_history(
     runtime: Runtime, parsed: ShowHistory, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    ack(**text_only("⏳ Looking up your rewards…"))
+    later(ack)
     history = runtime.lists.history(command["user_id"])
     payload = history_message(
         viewer_id=history.viewer_id,
@@ -27,12 +27,12 @@ def show_history(
         received=history.received,
         tz=history.tz,
     )
-    respond(replace_original=True, response_type="ephemeral", **payload)
+    reply(respond, payload)
 
 
 def show_leaderboard(
     runtime: Runtime, parsed: ShowLeaderboard, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    ack(**text_only("⏳ Counting…"))
+    later(ack)
     payload = leaderboard_message(board=runtime.lists.leaderboard(parsed.period))
-    respond(replace_original=True, response_type="ephemeral", **payload)
+    reply(respond, payload)

@@ -11,6 +11,7 @@ from bot.rewards.commands import ListManagers, SetManager
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.lists import managers_message
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -24,10 +25,10 @@ def set_manager(
     if refused is not None:
         ack(**text_only(refused.text))
         return
-    ack(**text_only("⏳ One moment…"))
+    later(ack)
     said = runtime.managers.record(parsed, admin_id=admin, team_id=command.get("team_id") or "")
     text = said.text if isinstance(said, Refusal) else said
-    respond(replace_original=True, response_type="ephemeral", **text_only(text))
+    reply(respond, text_only(text))
 
 
 def list_managers(

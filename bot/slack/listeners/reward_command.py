@@ -42,6 +42,7 @@ from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.ids import Command
 from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
+from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -130,7 +131,7 @@ def queued_reply(card: RewardCard) -> dict[str, Any]:
 def give(
     runtime: Runtime, parsed: GiveReward, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
-    ack(**text_only("⏳ One moment…"))
+    later(ack)
     request = GiveRequest(
         giver_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -174,7 +175,7 @@ def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) ->
             payload = text_only(where_it_is(card, outcome.reward.status))
     else:
         payload = text_only(outcome.text)
-    respond(replace_original=True, response_type="ephemeral", **payload)
+    reply(respond, payload)
 
 
 def where_it_is(card: RewardCard, status: str) -> str:
