@@ -119,6 +119,17 @@ class CancelService:
             )
         return reward
 
+    def check(self, *, admin_id: str, short_id: str) -> RewardDetails | Refusal:
+        """Before asking the admin to confirm: the reward when it can be cancelled now, else
+        why not (the same answers `cancel` gives)."""
+        refused = only_admins(self._settings, admin_id, doing="cancel rewards")
+        if refused:
+            return refused
+        reward = self.find(short_id)
+        if isinstance(reward, Refusal):
+            return reward
+        return status_refusal(reward, tz=self._tz(admin_id)) or reward
+
     def cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
         refused = only_admins(self._settings, admin_id, doing="cancel rewards")
         if refused:

@@ -54,6 +54,7 @@ class BlockId(StrEnum):
     APPROVAL_ACTIONS = "approval_actions"
     SETTLE_ACTIONS = "settle_actions"
     HOME_ACTIONS = "home_actions"
+    CANCEL_ACTIONS = "cancel_actions"
 
 
 class ActionId(StrEnum):
@@ -63,6 +64,8 @@ class ActionId(StrEnum):
     SETTLE_SENT = "reward_settle_sent"  # in doubt → "It was sent"
     SETTLE_FAILED = "reward_settle_failed"  # in doubt → "It failed"
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
+    CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
+    CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.slack.ids import ActionId, BlockId
 from tests.attacks.serve_process import ADMIN, APPROVER, ServeProcess
-from tests.e2e.harness import BOB, CHEN, MARIA
+from tests.e2e.harness import BOB, CHEN, MARIA, answer_cancel
 
 CANCEL_REASON = '=HYPERLINK("http://evil.example","click")'
 REJECT_REASON = "+1+cmd|' /C calc'!A0"
@@ -50,6 +50,7 @@ def test_reasons_that_look_like_formulas_are_exported_as_text(serve: ServeProces
     serve.wait_until(lambda: status_of(serve, cancelled) == "sent")
     response = serve.driver.command(f"cancel {cancelled} {CANCEL_REASON}", user_id=ADMIN)
     assert response.status_code == 200
+    answer_cancel(serve.fake, serve.driver, ADMIN)  # it asks first
     serve.wait_until(lambda: status_of(serve, cancelled) == "cancelled")
 
     # An approver rejects a reward over the threshold with another one.

@@ -221,3 +221,33 @@ def _texts(node: Any) -> list[str]:
     if isinstance(node, list):
         return [t for item in node for t in _texts(item)]
     return []
+
+
+def answer_cancel(
+    fake: FakeSlack, driver: SlackDriver, user_id: str, *, keep: bool = False, timeout: float = 10.0
+) -> str:
+    """`/reward cancel` asks first: press "Cancel reward" (or "Keep it") on the newest
+    question `user_id` was shown, and return the answer that replaces it."""
+    confirm, keep_it = "reward_cancel_confirm", "reward_cancel_keep"
+
+    def question() -> dict[str, Any] | None:
+        asked = [e for e in fake.ephemerals(user_id) if confirm in actions_in(e)]
+        return asked[-1] if asked else None
+
+    asked = wait_until(question, timeout=timeout, what=f"a cancel question for {user_id}")
+    action = keep_it if keep else confirm
+    value = next(
+        element.get("value")
+        for block in asked["blocks"]
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+        if element.get("action_id") == action
+    )
+    response = driver.block_action(user_id=user_id, action_id=action, value=value, message=asked)
+    assert response.status_code == 200
+
+    def answered() -> str | None:
+        now = [e for e in fake.ephemerals(user_id) if e["ts"] == asked["ts"]]
+        return message_text(now[0]) if now and confirm not in actions_in(now[0]) else None
+
+    return wait_until(answered, timeout=timeout, what=f"the answer to {user_id}'s cancel")

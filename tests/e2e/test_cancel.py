@@ -19,7 +19,17 @@ from storage import rewards as reward_repo
 from storage.audit import AuditAction
 from storage.models import AuditEvent, Reward
 from storage.rewards import RewardDetails
-from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, BotHarness, message_text
+from tests.e2e.harness import (
+    ADMIN,
+    APPROVER,
+    BOB,
+    CHEN,
+    MARIA,
+    BotHarness,
+    actions_in,
+    answer_cancel,
+    message_text,
+)
 
 
 class Clock:
@@ -49,12 +59,17 @@ def answers(bot: BotHarness, user: str) -> list[str]:
     return [message_text(m) for m in bot.fake.ephemerals(user, source="response_url")]
 
 
-def ask(bot: BotHarness, text: str, *, user: str = ADMIN, marker: str = "") -> str:
-    """Run `/reward text` and return the follow-up answer (which must contain `marker`)."""
+def ask(
+    bot: BotHarness, text: str, *, user: str = ADMIN, marker: str = "", confirm: bool = True
+) -> str:
+    """Run `/reward text` and return the follow-up answer (which must contain `marker`); when
+    it asks to confirm a cancel, confirm it (`confirm`) and return what replaces the question."""
     before = len(answers(bot, user))
     response = bot.driver.command(text, user_id=user)
     assert response.status_code == 200
     answer = bot.wait(lambda: answers(bot, user)[before:])[0]
+    if confirm and "Nothing changes until you confirm" in answer:
+        answer = answer_cancel(bot.fake, bot.driver, user)
     assert marker in answer, answer
     return answer
 
@@ -306,3 +321,88 @@ def test_in_sandbox_mode_every_message_says_so(make_bot) -> None:
     assert notice in bot.wait(lambda: withdrawal_dms(bot, MARIA))[0]
     told = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "cancelled your reward" in t])
     assert notice in told[0]
+
+
+# ── asked first ──────────────────────────────────────────────────────────────────────────
+
+
+def question_to(bot: BotHarness, user: str) -> dict[str, Any]:
+    return bot.wait(
+        lambda: [e for e in bot.fake.ephemerals(user) if "reward_cancel_confirm" in actions_in(e)]
+    )[-1]
+
+
+def test_a_cancel_asks_first_and_changes_nothing_until_confirmed(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    reply = ask(bot, f"cancel {reward.short_id} sent to the wrong person", confirm=False)
+    assert f"Cancel reward `{reward.short_id}`? Xoxoday will withdraw 100 points from" in reply
+    assert "*Reason:* sent to the wrong person" in reply
+    button = next(
+        e
+        for b in question_to(bot, ADMIN)["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "reward_cancel_confirm"
+    )
+    assert (
+        button["style"] == "danger" and "This can't be undone" in button["confirm"]["text"]["text"]
+    )
+    bot.settle()
+    assert cancel_calls(bot) == [] and reward_by_points(bot, 100).status == "sent"
+
+    kept = answer_cancel(bot.fake, bot.driver, ADMIN, keep=True)
+    assert f"kept `{reward.short_id}` as it is. Nothing was withdrawn." in kept
+    bot.settle()
+    assert cancel_calls(bot) == [] and reward_by_points(bot, 100).status == "sent"
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+
+
+def test_confirming_twice_withdraws_once(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    ask(bot, f"cancel {reward.short_id} oops", confirm=False)
+    asked = question_to(bot, ADMIN)
+    value = next(
+        e["value"]
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "reward_cancel_confirm"
+    )
+    for _ in range(2):  # a double click: two clicks, two action_ts
+        click = bot.driver.block_action(
+            user_id=ADMIN, action_id="reward_cancel_confirm", value=value, message=asked
+        )
+        assert click.status_code == 200
+    bot.wait(lambda: reward_by_points(bot, 100).status == "cancelled")
+    bot.settle()
+    assert len(cancel_calls(bot)) == 1
+    assert len(withdrawal_dms(bot, MARIA)) == 1
+
+
+def test_only_admins_can_press_a_cancel_button(bot: BotHarness) -> None:
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    value = json.dumps({"id": reward.short_id, "why": "forged"})
+    click = bot.driver.block_action(
+        user_id=BOB, action_id="reward_cancel_confirm", value=value, channel_id="C0GENERAL"
+    )
+    assert click.status_code == 200
+    told = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "Only admins" in t])
+    assert "Only admins can cancel rewards" in told[0]
+    bot.settle()
+    assert cancel_calls(bot) == [] and reward_by_points(bot, 100).status == "sent"
+
+
+def test_a_garbled_cancel_button_changes_nothing(bot: BotHarness) -> None:
+    click = bot.driver.block_action(
+        user_id=ADMIN, action_id="reward_cancel_confirm", value="{not json", channel_id="C0GENERAL"
+    )
+    assert click.status_code == 200
+    told = bot.wait(lambda: [t for t in bot.replies_to(ADMIN) if "out of date" in t])
+    assert "Type `/reward cancel` again" in told[0]
+    assert cancel_calls(bot) == []
+
+
+def test_what_cannot_be_cancelled_is_said_without_asking(bot: BotHarness) -> None:
+    reply = ask(bot, "cancel ZZZZZZ wrong person", marker="can't find", confirm=False)
+    assert "Nothing changes until you confirm" not in reply
+    assert [e for e in bot.fake.ephemerals(ADMIN) if "reward_cancel_confirm" in actions_in(e)] == []

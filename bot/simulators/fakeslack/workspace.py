@@ -567,13 +567,14 @@ class Workspace:
                         self.persist(self._message_record(found, gone=True))
                 record["applied"] = "deleted_original"
             elif body.get("replace_original") and original:
+                # The answer takes the original's place whole: no blocks means none are left.
                 if original.get("ephemeral"):
-                    self._replace_ephemeral(original["ts"], text, blocks)
+                    self._replace_ephemeral(original["ts"], text or "", blocks or [])
                 else:
                     found = self._find(original["channel"], original["ts"])
                     if found is not None:
-                        found["text"] = text if text is not None else found["text"]
-                        found["blocks"] = blocks if blocks is not None else found["blocks"]
+                        found["text"] = text or ""
+                        found["blocks"] = blocks or []
                         self.persist(self._message_record(found))
                 record["applied"] = "replaced_original"
             elif target.get("channel") and body.get("response_type") == "in_channel":

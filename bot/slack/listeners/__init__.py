@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.slack.listeners import (
     approval_actions,
+    cancel,
     give_modal,
     home,
     open_modal,
@@ -24,6 +25,7 @@ def register(app: App, runtime: Runtime) -> None:
     reward_command.register(app, runtime)
     approval_actions.register(app, runtime)
     settle_actions.register(app, runtime)
+    cancel.register(app, runtime)
     open_modal.register(app, runtime)
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)

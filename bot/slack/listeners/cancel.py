@@ -2,16 +2,19 @@
 
 A sent reward's points are withdrawn through cancelBalance (whole transactions; Xoxoday refuses
 after 90 days or once redeemed, and the admin is told so plainly); a reward not yet sent is
-cancelled in the ledger alone. Recipients whose points were withdrawn are told why by DM, the
-giver is told, and the admin gets a summary.
+cancelled in the ledger alone. Real points leave people's accounts, so the command first says
+what it will do and asks (a button with Slack's confirm dialog); only the confirmed click
+cancels. Recipients whose points were withdrawn are told why by DM, the giver is told, and the
+admin's question is replaced by a summary.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 
 from bot.rewards.admin import only_admins
 from bot.rewards.cancel_service import Cancelled
@@ -20,6 +23,7 @@ from bot.rewards.commands import CancelReward
 from bot.rewards.refusal import Refusal
 from bot.rewards.states import RewardStatus
 from bot.slack.blocks.common import (
+    BUTTON_VALUE_MAX,
     mention,
     message,
     one_line,
@@ -29,29 +33,107 @@ from bot.slack.blocks.common import (
     short_id,
     text_only,
 )
-from bot.slack.blocks.kit import context, section
+from bot.slack.blocks.kit import (
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    keyed,
+    section,
+)
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.listeners.action_replies import action_value, user_of
 from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
+TOO_LONG = (
+    "Your reason is too long for me to keep while you confirm. Please shorten it and try again."
+)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_confirm(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        confirmed(runtime, body, respond)
+
+    def on_keep(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        kept(body, respond)
+
+    runtime.intake.action(app, ActionId.CANCEL_CONFIRM, on_confirm)
+    runtime.intake.action(app, ActionId.CANCEL_KEEP, on_keep)
+
 
 def cancel(
     runtime: Runtime, parsed: CancelReward, command: dict[str, Any], ack: Ack, respond: Respond
 ) -> None:
+    """Real points are withdrawn: first say what will happen and ask (a button with Slack's
+    confirm dialog); nothing changes until the admin confirms."""
     admin_id = command["user_id"]
     refused = only_admins(runtime.settings, admin_id, doing="cancel rewards")
     if refused:
         ack(**text_only(refused.text))
         return
-    later(ack)
-    outcome = runtime.cancels.cancel(
-        admin_id=admin_id, short_id=parsed.reward_id, reason=parsed.reason
-    )
-    if isinstance(outcome, Refusal):
-        reply(respond, text_only(outcome.text))
+    value = json.dumps({"id": parsed.reward_id, "why": parsed.reason}, ensure_ascii=False)
+    if len(value) > BUTTON_VALUE_MAX:
+        ack(**text_only(TOO_LONG))
         return
+    later(ack)
+    checked = runtime.cancels.check(admin_id=admin_id, short_id=parsed.reward_id)
+    if isinstance(checked, Refusal):
+        reply(respond, text_only(checked.text))
+        return
+    reply(respond, confirmation(reward=card_for(checked), reason=parsed.reason, value=value))
+
+
+def confirmed(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+    """The admin pressed "Cancel reward" (and confirmed): withdraw, tell everyone, and show
+    the outcome in place of the question."""
+    asked = _asked(body)
+    if asked is None:
+        _answer(respond, text_only("That button is out of date. Type `/reward cancel` again."))
+        return
+    short, reason = asked
+    admin_id = user_of(body)
+    outcome = runtime.cancels.cancel(admin_id=admin_id, short_id=short, reason=reason)
+    if isinstance(outcome, Refusal):
+        _answer(respond, text_only(outcome.text))
+        return
+    _answer(respond, tell_cancelled(runtime, outcome, admin_id=admin_id, reason=reason))
+
+
+def kept(body: dict[str, Any], respond: Respond) -> None:
+    asked = _asked(body)
+    shown = short_id(asked[0]) if asked else "the reward"
+    _answer(respond, text_only(f"OK, I kept {shown} as it is. Nothing was withdrawn."))
+
+
+def _asked(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The reward id and reason a confirmation's button carries (None: not one of ours)."""
+    try:
+        value = json.loads(action_value(body))
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    short, why = value.get("id"), value.get("why")
+    if not isinstance(short, str) or not isinstance(why, str) or not short or not why:
+        return None
+    return short, why
+
+
+def _answer(respond: Respond, payload: dict[str, Any]) -> None:
+    """Replace the question (an ephemeral the bot posted, which Slack lets it replace)."""
+    respond(response_type="ephemeral", replace_original=True, **payload)
+
+
+def tell_cancelled(
+    runtime: Runtime, outcome: Cancelled, *, admin_id: str, reason: str
+) -> dict[str, Any]:
+    """Tell the recipients whose points were withdrawn and the giver; the admin's summary."""
     card = card_for(outcome.reward)
     if outcome.was == RewardStatus.PENDING_APPROVAL:
         runtime.approvals.refresh_copies(outcome.reward)  # approvers' copies lose their buttons
@@ -63,7 +145,7 @@ def cancel(
             recipient_cancelled(
                 reward=card,
                 recipient_id=uid,
-                reason=parsed.reason,
+                reason=reason,
                 tz=line.member.tz,
                 cancelled_by=admin_id,
             ),
@@ -73,15 +155,52 @@ def cancel(
         runtime.notifier.dm(
             card.giver_id,
             giver_cancelled(
-                reward=card,
-                outcome=outcome,
-                admin_id=admin_id,
-                reason=parsed.reason,
-                kept=kept,
+                reward=card, outcome=outcome, admin_id=admin_id, reason=reason, kept=kept
             ),
         )
-    summary = admin_summary(reward=card, outcome=outcome, admin_id=admin_id, kept=kept)
-    reply(respond, summary)
+    return admin_summary(reward=card, outcome=outcome, admin_id=admin_id, kept=kept)
+
+
+def confirmation(*, reward: RewardCard, reason: str, value: str) -> dict[str, Any]:
+    """The question before a cancel: what it withdraws from whom, with the reason."""
+    rid = short_id(reward.short_id)
+    who = people(reward.recipient_ids, limit=600)
+    if reward.status == RewardStatus.SENT:
+        what = (
+            f"Cancel reward {rid}? Xoxoday will withdraw {points(reward.total)} from {who} "
+            "(points they have already redeemed stay with them), and I'll tell them why."
+        )
+        warn = f"Withdraw {points(reward.total)} from {_count(reward)}? This can't be undone."
+    else:
+        what = f"Cancel reward {rid} of {points(reward.total)} to {who}? It hasn't been sent yet."
+        warn = "The reward won't be sent. This can't be undone."
+    blocks = [
+        section(f"{what}\n*Reason:* {safe_mrkdwn(one_line(reason))}"),
+        citation_block(reward),
+        actions(
+            keyed(BlockId.CANCEL_ACTIONS, reward.short_id),
+            button(
+                "Cancel reward",
+                action_id=ActionId.CANCEL_CONFIRM,
+                value=value,
+                style="danger",
+                confirm=confirm_dialog(
+                    title="Cancel this reward?",
+                    text=warn,
+                    confirm="Cancel reward",
+                    deny="Keep it",
+                    style="danger",
+                ),
+            ),
+            button("Keep it", action_id=ActionId.CANCEL_KEEP, value=value),
+        ),
+    ]
+    return message(f"Cancel reward {reward.short_id}? Nothing changes until you confirm.", blocks)
+
+
+def _count(reward: RewardCard) -> str:
+    n = len(reward.recipient_ids)
+    return "1 person" if n == 1 else f"{n:,} people"
 
 
 def _withdrawn_ids(outcome: Cancelled) -> list[str]:
