@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.rewards.announcing import announce_channel
 from bot.rewards.cards import RewardCard, card_for, people_of
 from bot.rewards.kinds import MessageKind, OnceKind
 from bot.settings import Settings
@@ -192,9 +193,9 @@ class Notifier:
     def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
         if not card.public:
             return None
-        channel = self._settings.REWARD_ANNOUNCE_CHANNEL or card.channel_id
-        if not channel or channel.startswith("D"):
-            return None  # given in a DM: nowhere public to announce
+        channel = announce_channel(self._settings, card.channel_id)
+        if channel is None:
+            return None  # given in a DM, or with no channel: nowhere public to announce
         result = self.post(channel, reward_messages.channel_announcement(reward=card))
         if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
             raise RuntimeError(f"Slack could not post the announcement ({result})")

@@ -117,3 +117,52 @@ def test_expired_trigger_on_a_shortcut_is_explained_by_dm(bot: BotHarness) -> No
     bot.driver.shortcut(user_id=BOB, callback_id=Shortcut.SEND_REWARD)
     assert bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "couldn't open the reward" in t])
     assert bot.fake.modal_stack(BOB) == []
+
+
+def announce_box(view: dict[str, Any]) -> str | None:
+    """The announce checkbox's label, or None when the form doesn't offer one."""
+    for block in view["blocks"]:
+        if block.get("block_id") == str(BlockId.ANNOUNCE):
+            return block["element"]["options"][0]["text"]["text"]
+    return None
+
+
+def notes(view: dict[str, Any]) -> str:
+    return " ".join(
+        e.get("text", "") for b in view["blocks"] if b["type"] == "context" for e in b["elements"]
+    )
+
+
+def test_a_form_with_nowhere_to_announce_says_so_instead_of_offering_it(bot: BotHarness) -> None:
+    bot.driver.shortcut(user_id=BOB, callback_id=Shortcut.SEND_REWARD)
+    view = modal_of(bot, BOB)
+    assert announce_box(view) is None
+    assert "won't be announced in a channel from here" in notes(view)
+    submit(bot, BOB, view, recipients=[MARIA], citation="for the launch")
+    assert bot.wait(lambda: bot.dm_texts(MARIA))
+    bot.settle()
+    assert not [
+        m
+        for m in bot.fake.messages()
+        if "for the launch" in message_text(m) and not m["channel"].startswith("D")
+    ]
+
+
+def test_the_form_names_the_channel_it_announces_in(make_bot) -> None:
+    bot = make_bot(REWARD_ANNOUNCE_CHANNEL="C0KUDOS")
+    bot.driver.app_home_opened(user_id=BOB)
+    home = bot.wait(lambda: bot.fake.home(BOB))
+    bot.driver.block_action(
+        user_id=BOB, action_id=ActionId.OPEN_REWARD_MODAL, value="home", view=home
+    )
+    view = modal_of(bot, BOB)
+    assert announce_box(view) == "Announce it in <#C0KUDOS>"
+    submit(bot, BOB, view, recipients=[MARIA], citation="for the launch")
+    assert bot.wait(lambda: [t for t in bot.channel_texts("C0KUDOS") if "for the launch" in t])
+    told = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "announced it in" in t])
+    assert "<#C0KUDOS>" in told[0]
+
+
+def test_a_form_opened_in_a_channel_announces_there(bot: BotHarness) -> None:
+    bot.driver.command("", user_id=BOB, channel_id="C0GENERAL")
+    assert announce_box(modal_of(bot, BOB)) == "Announce it in <#C0GENERAL>"

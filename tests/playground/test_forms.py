@@ -21,6 +21,7 @@ def modal() -> dict:
         metadata=RewardModalMetadata(source="command"),
         values=["teamwork"],
         max_per_reward=5000,
+        announce_in="C0GENERAL",
     )
     view["id"] = "V1"
     return view
@@ -47,7 +48,7 @@ def test_values_have_the_shape_the_bot_reads() -> None:
     assert values["values"]["values_select"]["selected_option"]["value"] == "teamwork"
     assert values["announce"]["announce_checkbox"]["selected_options"] == [
         {
-            "text": {"type": "plain_text", "text": "Announce it in the channel", "emoji": True},
+            "text": {"type": "mrkdwn", "text": "Announce it in <#C0GENERAL>"},
             "value": "announce",
         }
     ]

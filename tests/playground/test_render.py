@@ -115,6 +115,7 @@ def test_the_reward_modal_as_a_form_with_errors_and_a_draft() -> None:
             values=["teamwork", "ownership"],
             initial_users=["UMARIA01"],
             max_per_reward=5000,
+            announce_in="C0GENERAL",
         )
     )  # as views.open sends it in sandbox mode
     fresh = blocks_html(view["blocks"], NAMES, InputState())

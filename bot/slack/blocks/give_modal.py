@@ -20,11 +20,12 @@ from bot.rewards.mrkdwn import to_plain_text
 from bot.slack.blocks.common import (
     MODAL_TITLE_MAX,
     PRIVATE_METADATA_MAX,
+    channel_link,
     clip,
     points,
     text_len,
 )
-from bot.slack.blocks.kit import HINT_MAX, Block, input_block, option, plain
+from bot.slack.blocks.kit import HINT_MAX, Block, context, input_block, option, plain
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 ANNOUNCE_VALUE = "announce"
@@ -94,6 +95,7 @@ def reward_modal(
     initial_citation: str = "",
     initial_value: str | None = None,
     announce: bool = True,
+    announce_in: str | None = None,
     max_per_reward: int | None = None,
     allowance_left: int | None = None,
 ) -> dict[str, Any]:
@@ -159,17 +161,30 @@ def reward_modal(
                 block_id=BlockId.VALUES, label="Company value", element=select, optional=True
             )
         )
-    announce_option = option("Announce it in the channel", ANNOUNCE_VALUE)
-    checkbox: dict[str, Any] = {
-        "type": "checkboxes",
-        "action_id": str(ActionId.ANNOUNCE_CHECKBOX),
-        "options": [announce_option],
-    }
-    if announce:
-        checkbox["initial_options"] = [announce_option]
-    blocks.append(
-        input_block(block_id=BlockId.ANNOUNCE, label="Share it", element=checkbox, optional=True)
-    )
+    if announce_in is None:  # opened from the App Home or the global shortcut
+        blocks.append(
+            context(
+                "It won't be announced in a channel from here: to announce it, open the form "
+                "with `/reward` in the channel."
+            )
+        )
+    else:
+        announce_option = {
+            "text": {"type": "mrkdwn", "text": f"Announce it in {channel_link(announce_in)}"},
+            "value": ANNOUNCE_VALUE,
+        }
+        checkbox: dict[str, Any] = {
+            "type": "checkboxes",
+            "action_id": str(ActionId.ANNOUNCE_CHECKBOX),
+            "options": [announce_option],
+        }
+        if announce:
+            checkbox["initial_options"] = [announce_option]
+        blocks.append(
+            input_block(
+                block_id=BlockId.ANNOUNCE, label="Share it", element=checkbox, optional=True
+            )
+        )
     return {
         "type": "modal",
         "callback_id": str(CallbackId.REWARD_MODAL),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot.rewards.announcing import announce_channel
 from bot.rewards.commands import EXAMPLE, OpenModal
 from bot.rewards.states import RewardSource
 from bot.slack.blocks.common import text_only
@@ -83,6 +84,7 @@ def open_reward_modal(
         values=settings.REWARD_VALUES,
         initial_users=initial_users,
         initial_citation=initial_citation,
+        announce_in=announce_channel(settings, metadata.channel_id),
         max_per_reward=settings.REWARD_MAX_PER_REWARD,
         allowance_left=runtime.rewards.allowance_left(user_id),
     )

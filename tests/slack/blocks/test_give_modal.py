@@ -22,7 +22,7 @@ def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_plain_modal_has_the_fields_in_order() -> None:
-    view = gm.reward_modal(metadata=gm.RewardModalMetadata(source="command"))
+    view = gm.reward_modal(metadata=gm.RewardModalMetadata(source="command"), announce_in="C0KUDOS")
     assert_valid_view(view)
     assert view["callback_id"] == CallbackId.REWARD_MODAL
     assert view["title"]["text"] == "Send a reward"
@@ -42,10 +42,21 @@ def test_plain_modal_has_the_fields_in_order() -> None:
     assert announce["optional"] is True
     assert announce["element"]["action_id"] == ActionId.ANNOUNCE_CHECKBOX
     assert announce["element"]["initial_options"] == announce["element"]["options"]
+    assert announce["element"]["options"][0]["text"]["text"] == "Announce it in <#C0KUDOS>"
+
+
+def test_with_nowhere_to_announce_the_form_says_so_instead_of_offering_it() -> None:
+    view = gm.reward_modal(metadata=gm.RewardModalMetadata(source="home"))
+    assert_valid_view(view)
+    assert BlockId.ANNOUNCE not in _inputs(view)
+    notes = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert any("won't be announced in a channel from here" in n for n in notes)
 
 
 def test_announce_can_start_unchecked() -> None:
-    view = gm.reward_modal(metadata=gm.RewardModalMetadata(source="modal"), announce=False)
+    view = gm.reward_modal(
+        metadata=gm.RewardModalMetadata(source="modal"), announce=False, announce_in="C0GENERAL"
+    )
     assert "initial_options" not in _inputs(view)[BlockId.ANNOUNCE]["element"]
 
 
