@@ -57,6 +57,7 @@ from bot.plum import (
 )
 from bot.plum.builder import sandbox_credentials
 from bot.plum.retry import RetryPolicy
+from bot.rewards.wording import money
 from bot.settings import Settings, load_settings
 
 CHECK_TIMEOUT = 10.0
@@ -235,7 +236,7 @@ def _api(client: PlumClient, target: _Target, *, token: str) -> bool:
     balance = _step(target, client.get_balance, step="api", token=token)
     if isinstance(balance, _Failed):
         return False
-    amount = f"{balance.value} {balance.currency or ''}".rstrip()
+    amount = money(balance.value, balance.currency)
     until = _until(info.expires_at)
     if token == "PLUM_ACCESS_TOKEN":
         print(f"PLUM_ACCESS_TOKEN OK{f' (valid{until})' if until else ''}.")

@@ -101,7 +101,7 @@ def test_sandbox_mode_checks_the_embedded_sandbox(env, capsys):
         "Plum credentials OK: The sandbox issued a new access token for PLUM_CLIENT_ID and "
         "PLUM_CLIENT_SECRET."
     )
-    assert out[2].startswith("Account balance: 100000 INR (access token valid until ")
+    assert out[2].startswith("Account balance: 100,000.00 INR (access token valid until ")
 
 
 # --- client credentials ------------------------------------------------------------------------
@@ -111,7 +111,8 @@ def test_good_credentials_without_a_database(good, srv, tmp_path, capsys):
     assert check() == 0
     out = lines(capsys)
     assert out[0] == ISSUED
-    assert out[1].startswith(f"Account balance: {srv.state.account_balance} {srv.state.currency} (")
+    balance = f"{srv.state.account_balance:,.2f} {srv.state.currency}"
+    assert out[1].startswith(f"Account balance: {balance} (")
     assert len(out) == 2
     assert token_requests(srv) == 1  # a new token, asked for with the configured id and secret
     assert not (tmp_path / "bot.db").exists()  # no database is made here

@@ -36,7 +36,8 @@ def batch_row(batch: LinkBatchCard, tz: str | None) -> str:
     else:
         name = f"campaign {safe_mrkdwn(batch.campaign_id)}"
     value = f" of {money(batch.amount, batch.currency)}" if batch.amount is not None else ""
-    until = f" · valid until {format_date(batch.expires_on)}" if batch.expires_on else ""
+    valid = batch.expires_on is not None and batch.status == "created"  # a failed one made none
+    until = f" · valid until {format_date(batch.expires_on)}" if valid and batch.expires_on else ""
     status = "" if batch.status == "created" else f" · {batch.status}"
     return (
         f"{format_short_date(batch.created_at, tz)} · {batch.count:,} link"

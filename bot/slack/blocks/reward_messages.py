@@ -76,8 +76,11 @@ def values_context(reward: RewardCard) -> list[Block]:
 
 
 def id_context(reward: RewardCard, tz: str | None) -> Block:
+    """The reward's id and when it was made; "given" only once its points were sent (a reward
+    waiting, delayed, in doubt or not sent hasn't been given)."""
     when = format_datetime(reward.created_at, tz)
-    return context(f"Reward {short_id(reward.short_id)} · given {when}")
+    said = f"given {when}" if reward.status == "sent" else when
+    return context(f"Reward {short_id(reward.short_id)} · {said}")
 
 
 def recipient_lines(reward: RewardCard, *, emails: bool) -> str:

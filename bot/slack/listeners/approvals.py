@@ -13,7 +13,7 @@ from slack_bolt import Ack, Respond
 
 from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
-from bot.slack.blocks.common import text_only
+from bot.slack.blocks.common import points, text_only
 from bot.slack.blocks.kit import section
 from bot.slack.listeners.command_replies import later, reply
 
@@ -44,7 +44,7 @@ def list_approvals(
         ack(
             **text_only(
                 "Nothing waits for you: only approvers, admins and managers decide on rewards "
-                "over the approval threshold.",
+                f"of {points(runtime.settings.REWARD_APPROVAL_THRESHOLD)} or more.",
             )
         )
         return

@@ -81,3 +81,11 @@ def test_admin_with_no_doubts_sees_none() -> None:
     seen = visible(view)
     assert "*Rewards in doubt (0)*\nNone." in seen
     assert "*Last link batches*\nNone yet." in seen
+
+
+def test_a_failed_link_batch_promises_no_validity() -> None:
+    from bot.slack.blocks.home import batch_row
+
+    assert "valid until 31 December 2026" in batch_row(s.batch(), None)
+    failed = batch_row(s.batch(status="failed"), None)
+    assert "valid until" not in failed and "failed" in failed

@@ -234,3 +234,13 @@ def test_long_citation_is_cut_without_breaking_and_stays_valid() -> None:
     quoted = next(t for t in msg["blocks"] if t.get("text", {}).get("text", "").startswith(">"))
     assert quoted["text"]["text"].endswith("…")
     assert "<@UMARIA01" not in quoted["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [("sent", "· given "), ("pending_approval", "· "), ("failed", "· "), ("in_doubt", "· ")],
+)
+def test_only_a_sent_reward_is_said_to_be_given(status: str, said: str) -> None:
+    line = rm.id_context(s.reward(status=status), None)["elements"][0]["text"]
+    assert said in line
+    assert ("given" in line) == (status == "sent")
