@@ -1,9 +1,11 @@
 """The sandbox notice, added in one place: where a message leaves the process.
 
-With the embedded Plum sandbox (PLUM_BASE_URL=sandbox: `Settings.uses_sandbox`) every message and
-view a person sees says that no real reward was sent. The Block Kit builders (`bot.slack.blocks`),
-the listeners, the jobs and the domain know nothing of it: they build plain payloads, and the
-notice is added on the ways out of the process, each with the same rule (`noticed`):
+With the embedded Plum sandbox (PLUM_BASE_URL=sandbox: `Settings.uses_sandbox`) every view and
+every Block Kit message (the cards about rewards, points and lists) a person sees ends with a
+quiet line saying that no real reward was sent; plain-text replies (help, errors, refusals) and
+notifications don't carry it. The Block Kit builders (`bot.slack.blocks`), the listeners, the
+jobs and the domain know nothing of it: they build plain payloads, and the notice is added on
+the ways out of the process, each with the same rule (`noticed`):
 
 1. the Web API client: `NoticingWebClient`, which the runtime builds in sandbox mode
    (`bot.runtime.slack_client`), adds it to chat.postMessage / postEphemeral / update /
@@ -12,10 +14,11 @@ notice is added on the ways out of the process, each with the same rule (`notice
    intake's `LateReply` and the error reports (`bot.slack.errors`);
 3. acknowledgements (`noticed_ack`) that carry a message or a view.
 
-What gets it: a message (a `text` or `blocks`) and a modal or App Home view. What never does: an
-ack with `response_action` "errors" or "clear", an empty ack, a reply that only deletes the
-original, and every API call that posts nothing people read. Adding it twice changes nothing, so
-a payload that passes two ways out (a late reply that falls back to a DM) carries it once.
+What gets it: a message with `blocks`, a modal or App Home view (as a context block at the
+end), and a file's comment (as its last line). What never does: a plain-text message, an ack
+with `response_action` "errors" or "clear", an empty ack, a reply that only deletes the
+original, and every API call that posts nothing people read. Adding it twice changes nothing,
+so a payload that passes two ways out (a late reply that falls back to a DM) carries it once.
 """
 
 from __future__ import annotations
@@ -66,22 +69,27 @@ def _is_view(payload: Mapping[str, Any]) -> bool:
 
 
 def with_sandbox_notice(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a message payload (or view) that says no real reward was sent: a context block
-    at the end (the last content block gives way when the payload is full) and, for messages,
-    the same sentence at the end of the fallback `text`. Applying it twice changes nothing."""
+    """A copy of a view, or of a Block Kit message (the cards about rewards, points and lists),
+    that says no real reward was sent: a quiet context line at the end (the last content block
+    gives way when the payload is full). The notification (`text`) is left alone, and so is a
+    plain-text reply (help, an error, a refusal): they concern no reward. Applying it twice
+    changes nothing."""
     out = dict(payload)
     view = _is_view(out)
-    if "blocks" in out or view:
+    if out.get("blocks") or view:
         blocks = [b for b in out.get("blocks") or [] if not _is_notice(b)]
         limit = VIEW_MAX_BLOCKS if view else MESSAGE_MAX_BLOCKS
         out["blocks"] = [*blocks[: limit - 1], _notice_block()]
-    if not view:
-        text = str(out.get("text") or "")
-        if SANDBOX_NOTICE not in text:
-            room = FALLBACK_TEXT_MAX - text_len(SANDBOX_NOTICE) - 1
-            text = f"{clip(text, room)}\n{SANDBOX_NOTICE}" if text else SANDBOX_NOTICE
-        out["text"] = text
     return out
+
+
+def comment_with_notice(text: str) -> str:
+    """A file's comment (text only: a batch of reward links, the weekly chart) with the notice
+    as its last line."""
+    if SANDBOX_NOTICE in text:
+        return text
+    room = FALLBACK_TEXT_MAX - text_len(SANDBOX_NOTICE) - 1
+    return f"{clip(text, room)}\n{SANDBOX_NOTICE}" if text else SANDBOX_NOTICE
 
 
 # ── the rule ─────────────────────────────────────────────────────────────────────────────
@@ -123,7 +131,7 @@ def noticed_call(api_method: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return {**body, "view": noticed(view)}
     comment = body.get("initial_comment")
     if api_method in COMMENT_METHODS and isinstance(comment, str) and comment:
-        return {**body, "initial_comment": with_sandbox_notice({"text": comment})["text"]}
+        return {**body, "initial_comment": comment_with_notice(comment)}
     return dict(body)
 
 

@@ -46,11 +46,11 @@ def notices(payload: dict[str, Any]) -> int:
 # ── what it adds ─────────────────────────────────────────────────────────────────────────
 
 
-def test_sandbox_notice_is_added_once_to_blocks_and_text() -> None:
+def test_sandbox_notice_is_a_quiet_last_line_added_once() -> None:
     once = with_sandbox_notice(PLAIN)
     twice = with_sandbox_notice(once)
     assert once == twice
-    assert once["text"].endswith(SANDBOX_NOTICE)
+    assert once["text"] == "hello"  # the notification says nothing of it
     assert once["blocks"][-1]["elements"][0]["text"] == SANDBOX_NOTICE
     assert PLAIN["blocks"] == [section("hi")]  # the original is left alone
 
@@ -59,7 +59,7 @@ def test_sandbox_notice_survives_a_full_message() -> None:
     full = with_sandbox_notice(message("x" * 5000, [section(f"row {i}") for i in range(60)]))
     assert len(full["blocks"]) == 50
     assert full["blocks"][-1]["elements"][0]["text"] == SANDBOX_NOTICE
-    assert full["text"].endswith(SANDBOX_NOTICE)
+    assert SANDBOX_NOTICE not in full["text"]
     assert check_message(full) == []
 
 
@@ -74,18 +74,18 @@ def test_sandbox_notice_on_a_view_has_no_fallback_text() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [PLAIN, text_only("just text"), {"blocks": [section("only blocks")]}, MODAL],
-    ids=["message", "text", "blocks", "modal"],
+    [PLAIN, {"blocks": [section("only blocks")]}, MODAL],
+    ids=["message", "blocks", "modal"],
 )
-def test_messages_and_views_get_it(payload: dict[str, Any]) -> None:
+def test_block_kit_messages_and_views_get_it(payload: dict[str, Any]) -> None:
     assert noticed(payload) == with_sandbox_notice(payload)
     assert SANDBOX_NOTICE in everything(noticed(payload))
 
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"delete_original": True}, {"text": ""}],
-    ids=["empty", "delete", "blank"],
+    [{}, {"delete_original": True}, {"text": ""}, text_only("Only admins can do that.")],
+    ids=["empty", "delete", "blank", "plain-text reply"],
 )
 def test_what_is_no_message_is_left_alone(payload: dict[str, Any]) -> None:
     assert noticed(payload) == payload
@@ -152,7 +152,7 @@ def test_noticing_adds_it_however_the_message_is_passed() -> None:
     respond(dict(PLAIN))
     respond(delete_original=True)
     assert sent[0] == ((), {"replace_original": True, **with_sandbox_notice(PLAIN)})
-    assert sent[1] == ((), {"text": f"hi\n{SANDBOX_NOTICE}"})
+    assert sent[1] == ((), {"text": "hi"})  # a plain-text reply concerns no reward
     assert sent[2] == ((with_sandbox_notice(PLAIN),), {})
     assert sent[3] == ((), {"delete_original": True})
     ack = noticing(send, noticed_ack)
@@ -189,7 +189,7 @@ def test_the_web_api_client_adds_it_only_in_sandbox_mode(fake: FakeSlack, sandbo
     client.views_publish(user_id=MARIA, view={"type": "home", "blocks": [section("home")]})
     [posted] = fake.dms_to(MARIA)
     assert notices(posted) == (1 if sandbox else 0)
-    assert posted["text"] == (f"hello\n{SANDBOX_NOTICE}" if sandbox else "hello")
+    assert posted["text"] == "hello"
     home = fake.home(MARIA)
     assert home is not None and notices(home) == (1 if sandbox else 0)
     assert PLAIN == message("hello", [section("hi")])  # what the caller built is left alone
@@ -249,5 +249,5 @@ def test_late_replies_add_it_only_in_sandbox_mode(
     [hooked] = sent
     [dm] = notifier.dms
     assert notices(hooked) == (1 if sandbox else 0)
-    assert (SANDBOX_NOTICE in hooked["text"]) is sandbox
-    assert dm["text"] == (f"I restarted\n{SANDBOX_NOTICE}" if sandbox else "I restarted")
+    assert SANDBOX_NOTICE not in hooked["text"]
+    assert dm["text"] == "I restarted"  # plain text: no notice

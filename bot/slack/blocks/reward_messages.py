@@ -71,6 +71,12 @@ def citation_block(reward: RewardCard) -> Block:
     return section(quote(citation(reward) or "(no message)"))
 
 
+def reward_note(text: str) -> Payload:
+    """A short answer about a reward (mrkdwn), as a Block Kit message: like every card about a
+    reward, it carries the sandbox notice in sandbox mode, where a plain reply wouldn't."""
+    return message(text, [section(text)])
+
+
 def values_context(reward: RewardCard) -> list[Block]:
     return [context(f"Values: {values_text(reward.values)}")] if reward.values else []
 

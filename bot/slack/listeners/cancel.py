@@ -41,7 +41,7 @@ from bot.slack.blocks.kit import (
     keyed,
     section,
 )
-from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled
+from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled, reward_note
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.listeners.action_replies import action_value, user_of
 from bot.slack.listeners.command_replies import later, reply
@@ -108,7 +108,7 @@ def confirmed(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
 def kept(body: dict[str, Any], respond: Respond) -> None:
     asked = _asked(body)
     shown = short_id(asked[0]) if asked else "the reward"
-    _answer(respond, text_only(f"OK, I kept {shown} as it is. Nothing was withdrawn."))
+    _answer(respond, reward_note(f"OK, I kept {shown} as it is. Nothing was withdrawn."))
 
 
 def _asked(body: dict[str, Any]) -> tuple[str, str] | None:
@@ -262,4 +262,4 @@ def admin_summary(
         text = f"↩️ Reward {rid} is cancelled. It was {state}, so no points left Xoxoday."
     if reward.giver_id != admin_id:
         text += f"\nI let {mention(reward.giver_id)} know."
-    return text_only(text)
+    return reward_note(text)

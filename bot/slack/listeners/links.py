@@ -27,6 +27,7 @@ from bot.rewards.link_service import MadeLinks
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.common import mention, text_only
+from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.intake import request_key
 from bot.slack.listeners.command_replies import later, reply
 
@@ -185,10 +186,10 @@ def send_links(
         return
     reply(
         respond,
-        text_only(
+        reward_note(
             f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
             f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
-            "DM. The links aren't shown here; the audit trail records the batch without them.",
+            "DM. The links aren't shown here; the audit trail records the batch without them."
         ),
     )
 

@@ -122,9 +122,9 @@ def queued_reply(card: RewardCard) -> dict[str, Any]:
     who = people(card.recipient_ids)
     each = f"*{points(card.each)}* each" if card.each and len(card.recipients) > 1 else ""
     amount = each or f"*{points(card.total)}*"
-    return text_only(
+    return reward_messages.reward_note(
         f"👍 Sending {amount} to {who} now (reward {short_id(card.short_id)}). "
-        "I'll DM you as soon as Xoxoday confirms.",
+        "I'll DM you as soon as Xoxoday confirms."
     )
 
 
@@ -172,7 +172,7 @@ def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) ->
         elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
             payload = queued_reply(card)
         else:  # seen before (resumed after a restart): say where it is now
-            payload = text_only(where_it_is(card, outcome.reward.status))
+            payload = reward_messages.reward_note(where_it_is(card, outcome.reward.status))
     else:
         payload = text_only(outcome.text)
     reply(respond, payload)

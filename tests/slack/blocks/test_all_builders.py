@@ -22,7 +22,7 @@ from bot.rewards.cards import (
     Settlement,
 )
 from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
-from bot.slack.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
+from bot.slack.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything
 
@@ -298,6 +298,12 @@ def built(build: Build, sandbox: bool) -> dict[str, Any]:
     return with_sandbox_notice(payload) if sandbox else payload
 
 
+def build_comment(build: Build, sandbox: bool) -> dict[str, Any]:
+    """A file comment as it leaves the process (the notice as its last line in sandbox mode)."""
+    payload = build()
+    return {"text": comment_with_notice(payload["text"])} if sandbox else payload
+
+
 @pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
 @pytest.mark.parametrize("name", sorted(MESSAGES))
 def test_messages_are_valid_block_kit(name: str, sandbox: bool) -> None:
@@ -305,13 +311,14 @@ def test_messages_are_valid_block_kit(name: str, sandbox: bool) -> None:
     assert check_message(payload) == []
     notices = [b for b in payload["blocks"] if SANDBOX_NOTICE in everything(b)]
     assert len(notices) == (1 if sandbox else 0)
-    assert (SANDBOX_NOTICE in payload["text"]) is sandbox
+    assert notices == payload["blocks"][-1:] if sandbox else True  # a quiet last line
+    assert SANDBOX_NOTICE not in payload["text"]  # not in the notification
 
 
 @pytest.mark.parametrize("sandbox", [False, True], ids=["live", "sandbox"])
 @pytest.mark.parametrize("name", sorted(TEXT_ONLY))
 def test_file_comments_are_text_only(name: str, sandbox: bool) -> None:
-    payload = built(TEXT_ONLY[name], sandbox)
+    payload = build_comment(TEXT_ONLY[name], sandbox)
     assert set(payload) == {"text"}
     assert check_message(payload) == []
     assert (SANDBOX_NOTICE in payload["text"]) is sandbox
