@@ -37,7 +37,7 @@ class SlackPage:
     # ------------------------------------------------------------------ where
     def open(self, user_id: str, view: str = "C0GENERAL") -> SlackPage:
         self.page.goto(f"{self.playground.url}?as={user_id}&view={view}")
-        expect(self.page.locator("#sidebar .nav-item.active")).to_be_visible()
+        expect(self.page.locator("#sidebar .nav-item.active")).to_be_attached()
         return self
 
     def be(self, name: str) -> None:
@@ -47,7 +47,11 @@ class SlackPage:
         expect(self.page.locator("#who option:checked")).to_have_text(name)
 
     def go(self, label: str) -> None:
-        """Click a sidebar entry (a channel, the DM, the Home, a playground tool)."""
+        """Click a sidebar entry (a channel, the DM, the Home, a playground tool); in a narrow
+        window, open the channel list first (☰)."""
+        toggle = self.page.locator("#nav-toggle")
+        if toggle.is_visible() and not self.page.locator("#sidebar").is_visible():
+            toggle.click()
         with self.page.expect_navigation():
             self.page.locator("#sidebar .nav-item", has_text=label).click()
 

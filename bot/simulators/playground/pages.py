@@ -356,12 +356,14 @@ def sandbox_pane(view: SandboxView | None) -> str:
         f'{head}<div class="tool" id="sandbox">'
         f'<div class="stat"><span>Account balance</span><strong id="sandbox-balance">'
         f"{esc(_amount(view.balance))} {esc(view.currency)}</strong></div>"
-        '<h2>Points per person</h2><table class="grid" id="sandbox-points"><thead><tr>'
+        '<h2>Points per person</h2><div class="table-wrap">'
+        '<table class="grid" id="sandbox-points"><thead><tr>'
         '<th>Person</th><th>Email</th><th class="num">Points</th></tr></thead>'
-        f"<tbody>{people}</tbody></table>"
-        '<h2>Transactions</h2><table class="grid"><thead><tr><th>#</th><th>To</th>'
+        f"<tbody>{people}</tbody></table></div>"
+        '<h2>Transactions</h2><div class="table-wrap"><table class="grid"><thead><tr>'
+        "<th>#</th><th>To</th>"
         '<th class="num">Points</th><th>Sent (UTC)</th><th>Expires</th><th>Status</th></tr>'
-        f"</thead><tbody>{txs}</tbody></table>"
+        f"</thead><tbody>{txs}</tbody></table></div>"
         f"<h2>Last requests ({view.request_count:,} in all)</h2>"
         f'<ul class="requests">{reqs}</ul></div>'
     )

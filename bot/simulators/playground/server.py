@@ -32,6 +32,8 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -65,6 +67,15 @@ def _bind(host: str, port: int) -> socket.socket:
         raise
     sock.listen(128)
     return sock
+
+
+async def favicon(request: Request) -> Response:
+    """The page's icon (an SVG), also where browsers look by themselves."""
+    return Response(
+        (STATIC / "favicon.svg").read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
+    )
 
 
 class PlaygroundError(Exception):
@@ -214,6 +225,7 @@ class Playground:
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),
+                Route("/favicon.ico", favicon, methods=["GET"]),
                 Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
                 Route("/slack/archives/{channel}/{stamp}", e(ui.permalink), methods=["GET"]),
                 Mount("/slack", app=self.fake.app),

@@ -161,8 +161,18 @@ function closeMenus(except) {
   }
 }
 
+function showNav(open) {
+  body.classList.toggle("nav-open", open);
+  $("#nav-toggle").setAttribute("aria-expanded", String(open));
+}
+
 document.addEventListener("click", async (event) => {
   const target = event.target;
+  if (target.closest("#nav-toggle")) {
+    showNav(!body.classList.contains("nav-open"));
+    return;
+  }
+  if (body.classList.contains("nav-open") && !target.closest("#sidebar")) showNav(false);
   const toggle = target.closest(".more, #shortcuts-button");
   if (toggle) {
     const menu = toggle.parentElement.querySelector(".menu");
