@@ -65,6 +65,18 @@ class SlackPage:
     def click(self, where: Locator, button: str) -> None:
         where.get_by_role("button", name=button, exact=True).click()
 
+    def pick(self, label: str, search: str, name: str) -> None:
+        """In a form's people picker: search, then click the person in the list that drops
+        down."""
+        field = self.field(label)
+        field.locator(".picker-search").fill(search)
+        field.get_by_role("option").filter(has_text=name).click()
+        expect(self.picked(label)).to_contain_text([name])
+
+    def picked(self, label: str) -> Locator:
+        """The people a form's people picker shows as picked (its chips)."""
+        return self.field(label).locator(".chip")
+
     def confirm(self, answer: str) -> None:
         dialog = self.page.locator("#dialog .modal")
         expect(dialog).to_be_visible()

@@ -287,7 +287,7 @@ def modal_html(
 ) -> str:
     if view is None:
         return ""
-    inputs = InputState(draft=draft, errors=errors)
+    inputs = InputState(draft=draft, errors=errors, me=screen.user_id)
     body = blocks_html(view.get("blocks") or [], screen.names, inputs)
     title = plain(view.get("title")) or "App"
     close = plain(view.get("close")) or "Cancel"
@@ -399,21 +399,45 @@ def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str
     return f'{head}<div class="tool">{rows}</div>'
 
 
-def composer(screen: Screen, *, placeholder: str, handles: Sequence[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Mentionable:
+    """Someone the composer's @-autocomplete offers."""
+
+    user_id: str
+    handle: str
+    name: str
+
+
+def mention_list(people: Sequence[Mentionable]) -> str:
+    """The composer's @-autocomplete: every person, shown as the page's script filters them."""
+    rows = "".join(
+        f'<li role="option" class="picker-option" data-value="{esc(p.user_id)}" '
+        f'data-handle="{esc(p.handle)}" data-search="{esc((p.name + " " + p.handle).lower())}" '
+        f'aria-selected="false">'
+        f"{avatar(p.user_id, Directory(users={p.user_id: {'real_name': p.name}}))}"
+        f'<span class="picker-name">{esc(p.name)}</span> <span class="muted">@{esc(p.handle)}'
+        "</span></li>"
+        for p in people
+    )
+    return f'<ul id="mention-list" class="picker-list mentions" role="listbox" hidden>{rows}</ul>'
+
+
+def composer(screen: Screen, *, placeholder: str, people: Sequence[Mentionable]) -> str:
     shortcuts = "".join(
         f'<button type="button" role="menuitem" data-global-shortcut="{esc(s)}">'
         f"{esc(SHORTCUT_NAMES.get(s, str(s)))}</button>"
         for s in GLOBAL_SHORTCUTS
     )
-    mentions = " ".join(f"<code>@{esc(h)}</code>" for h in handles)
     return (
         f'<form id="composer" class="composer" data-view="{esc(screen.view)}" autocomplete="off">'
-        '<div class="composer-row"><div class="shortcuts"><button type="button" class="bolt" '
-        'id="shortcuts-button" title="Shortcuts" aria-label="Shortcuts">⚡</button>'
+        f'<div class="composer-row">{mention_list(people)}<div class="shortcuts"><button '
+        'type="button" class="bolt" id="shortcuts-button" title="Shortcuts" '
+        'aria-label="Shortcuts">⚡</button>'
         f'<div class="menu up" role="menu" hidden>{shortcuts}</div></div>'
-        f'<input id="composer-input" name="text" aria-label="Message" '
+        f'<input id="composer-input" name="text" aria-label="Message" role="combobox" '
+        'aria-autocomplete="list" aria-controls="mention-list" aria-expanded="false" '
         f'placeholder="{esc(placeholder)}">'
         '<button type="submit" class="btn btn-primary">Send</button></div>'
-        f'<div class="composer-help">Try <code>/reward help</code>. Mention people: {mentions}'
-        "</div></form>"
+        '<div class="composer-help">Try <code>/reward help</code>. Type <code>@</code> to '
+        "mention someone.</div></form>"
     )

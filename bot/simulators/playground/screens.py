@@ -84,6 +84,19 @@ class Screens:
         """Lowercase handle → user id, for @mentions typed in the composer."""
         return {str(u["name"]).lower(): u["id"] for u in self._ws.users() if not u["deleted"]}
 
+    def mentionable(self) -> list[pages.Mentionable]:
+        """Whom the composer's @-autocomplete offers: everyone active but the app itself,
+        people before bots, by name (as Slack lists them)."""
+        found = [
+            (bool(u.get("is_bot")), str(u.get("real_name") or u["name"]), u)
+            for u in self._ws.users()
+            if not u["deleted"] and u["id"] not in (self._ws.bot_user_id, "USLACKBOT")
+        ]
+        return [
+            pages.Mentionable(user_id=u["id"], handle=str(u["name"]), name=name)
+            for _, name, u in sorted(found, key=lambda f: (f[0], f[1]))
+        ]
+
     def channel_ids(self) -> dict[str, str]:
         return {str(c["name"]): c["id"] for c in self.channels()}
 
@@ -122,7 +135,7 @@ class Screens:
 
     def _main(self, screen: pages.Screen, channels: list[dict[str, Any]]) -> tuple[str, str, str]:
         view, user_id = screen.view, screen.user_id
-        handles = sorted(h for h, uid in self.handles().items() if uid != self._ws.bot_user_id)
+        people = self.mentionable()
         if view == pages.HOME:
             return pages.APP_NAME, pages.home_pane(screen, self._ws.views.home(user_id)), ""
         if view == pages.SANDBOX:
@@ -134,7 +147,7 @@ class Screens:
             messages = self._conversation(user_id, im)
             self._visitors.mark_seen(user_id, im, messages)
             composer = pages.composer(
-                screen, placeholder="Message rewardbot — try /reward balance", handles=handles
+                screen, placeholder="Message rewardbot — try /reward balance", people=people
             )
             return "rewardbot", pages.dm_pane(screen, messages=messages), composer
         channel = next(c for c in channels if c["id"] == view)
@@ -144,7 +157,7 @@ class Screens:
         composer = pages.composer(
             screen,
             placeholder=f"Message #{name} — try /reward @maria 50 thanks for the demo",
-            handles=handles,
+            people=people,
         )
         subtitle = (
             "Type a slash command below (<code>/reward help</code>), or a message to reward "
