@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from bot.simulators.fakeslack import FakeSlack, SlackError
 from bot.simulators.fakeslack.payloads import find_element
-from bot.simulators.playground import composing, forms, pages
+from bot.simulators.playground import composing, forms, pages, sandbox_control
 from bot.simulators.playground.jobs import run_job
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import COOKIE, Visitors
@@ -34,6 +34,7 @@ from bot.slack.ids import SHORTCUT_TYPES, Command, Shortcut
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from bot.simulators.plum_sandbox import Faults
 
 log = logging.getLogger(__name__)
 
@@ -419,6 +420,43 @@ class Ui:
         line = f"{datetime.now().strftime('%H:%M:%S')} · {result}"
         self._job_results[name] = line
         return _ok(result=line)
+
+    def _faults(self) -> Faults:
+        if self._runtime.sandbox is None:
+            raise Problem("the bot is not using the sandbox", 404)
+        return self._runtime.sandbox.faults
+
+    async def set_fault(self, request: Request) -> Response:
+        """Make the sandbox misbehave: `fault` (a preset's name), `target` (sendBalance or *),
+        `times` ("1", "3", or "" for until cleared)."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        times = data.get("times")
+        try:
+            sandbox_control.apply(
+                self._faults(),
+                preset=str(data.get("fault") or ""),
+                target=str(data.get("target") or sandbox_control.SEND),
+                times="1" if times is None else str(times),
+            )
+        except ValueError as err:
+            raise Problem(str(err)) from None
+        return _ok()
+
+    async def clear_fault(self, request: Request) -> Response:
+        """Clear the faults of `operations` (a list), or all of them when it is not given."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        operations = data.get("operations")
+        if operations is not None and (
+            not isinstance(operations, list) or not all(isinstance(o, str) for o in operations)
+        ):
+            raise Problem("operations must be a list of names")
+        try:
+            sandbox_control.clear(self._faults(), operations)
+        except ValueError as err:
+            raise Problem(str(err)) from None
+        return _ok()
 
     async def sandbox(self, request: Request) -> Response:
         found = self._sandbox_json()

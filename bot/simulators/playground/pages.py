@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.simulators.playground import sandbox_control
 from bot.simulators.playground.jobs import JobInfo
 from bot.simulators.playground.render import Directory, InputState, blocks_html, esc, mrkdwn, plain
 from bot.simulators.playground.sandbox_view import SandboxView
@@ -356,6 +357,7 @@ def sandbox_pane(view: SandboxView | None) -> str:
         f'{head}<div class="tool" id="sandbox">'
         f'<div class="stat"><span>Account balance</span><strong id="sandbox-balance">'
         f"{esc(_amount(view.balance))} {esc(view.currency)}</strong></div>"
+        f"{fault_control(view.faults)}"
         '<h2>Points per person</h2><div class="table-wrap">'
         '<table class="grid" id="sandbox-points"><thead><tr>'
         '<th>Person</th><th>Email</th><th class="num">Points</th></tr></thead>'
@@ -366,6 +368,48 @@ def sandbox_pane(view: SandboxView | None) -> str:
         f"</thead><tbody>{txs}</tbody></table></div>"
         f"<h2>Last requests ({view.request_count:,} in all)</h2>"
         f'<ul class="requests">{reqs}</ul></div>'
+    )
+
+
+def _choices(name: str, label: str, choices: Sequence[tuple[str, str]]) -> str:
+    rows = "".join(f'<option value="{esc(v)}">{esc(text)}</option>' for v, text in choices)
+    return (
+        f'<label class="fault-field"><span>{esc(label)}</span>'
+        f'<select name="{esc(name)}" class="field">{rows}</select></label>'
+    )
+
+
+def fault_control(active: Sequence[sandbox_control.ActiveFault]) -> str:
+    """Make the sandbox misbehave: pick a fault, the calls and how long; what is set now."""
+    form = (
+        '<form id="fault-form" class="fault-form" aria-label="Make Xoxoday misbehave">'
+        + _choices("fault", "What happens", [(p.name, p.label) for p in sandbox_control.PRESETS])
+        + _choices("target", "To", list(sandbox_control.TARGETS.items()))
+        + _choices("times", "For", list(sandbox_control.TIMES.items()))
+        + '<button type="submit" class="btn btn-primary">Apply</button></form>'
+    )
+    if active:
+        rows = "".join(
+            f'<li class="fault"><span><strong>{esc(f.calls)}</strong>: {esc(f.what)} · '
+            f"{esc(f.until)}</span>"
+            f'<button type="button" class="btn" data-clear-fault="{esc(",".join(f.operations))}" '
+            f'aria-label="Clear {esc(f.what)} on {esc(f.calls.lower())}">Clear</button></li>'
+            for f in active
+        )
+        now = (
+            f'<ul class="faults" id="sandbox-faults">{rows}</ul>'
+            '<button type="button" class="btn" data-clear-fault="">Clear all</button>'
+        )
+    else:
+        now = (
+            '<p class="muted" id="sandbox-faults">No faults: the sandbox answers every call '
+            "as Xoxoday would on a good day.</p>"
+        )
+    return (
+        '<h2>Make Xoxoday misbehave</h2><p class="muted">The bot meets the fault on its next '
+        "calls to the sandbox: try a lost answer, then <code>/reward</code>, to see a reward in "
+        "doubt (admins settle it from their DM).</p>"
+        f"{form}<h3>Now</h3>{now}"
     )
 
 

@@ -19,12 +19,14 @@ ephemeral messages and open modals are gone after a restart, as in Slack.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import socket
 import sqlite3
 import threading
 import time
+import zlib
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -159,9 +161,13 @@ class Playground:
 
     # ------------------------------------------------------------------ what the page reads
     def version(self) -> str:
-        """Changes whenever the workspace or the sandbox does (what the page waits on)."""
+        """Changes whenever the workspace or the sandbox does (what the page waits on): its
+        requests and its faults, however they were set."""
         sandbox = self.runtime.sandbox
-        return f"{self.fake.workspace.version}.{len(sandbox.requests) if sandbox else 0}"
+        if sandbox is None:
+            return f"{self.fake.workspace.version}.0"
+        faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
+        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}"
 
     def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
@@ -225,6 +231,8 @@ class Playground:
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),
+                Route("/ui/sandbox/faults", e(ui.set_fault), methods=["POST"]),
+                Route("/ui/sandbox/faults/clear", e(ui.clear_fault), methods=["POST"]),
                 Route("/favicon.ico", favicon, methods=["GET"]),
                 Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
                 Route("/slack/archives/{channel}/{stamp}", e(ui.permalink), methods=["GET"]),

@@ -60,8 +60,12 @@ async function refresh() {
     const list = $("#messages");
     const stick = nearBottom(list);
     const keep = list ? list.scrollTop : 0;
+    const choices = [...document.querySelectorAll("#main form select")].map((s) => s.value);
     $("#sidebar").innerHTML = pane.sidebar;
     $("#main").innerHTML = pane.main;
+    document.querySelectorAll("#main form select").forEach((select, at) => {
+      if (choices[at] !== undefined) select.value = choices[at];
+    });
     const fresh = $("#messages");
     if (fresh) { if (stick) scrollDown(); else fresh.scrollTop = keep; }
     if (pane.modal_key !== modalKey) {
@@ -377,6 +381,13 @@ document.addEventListener("click", async (event) => {
     await post("/ui/close", { view_id: form.dataset.viewId });
     return;
   }
+  const clear = target.closest("[data-clear-fault]");
+  if (clear) {
+    const operations = clear.dataset.clearFault;
+    await busy(clear, () => post("/ui/sandbox/faults/clear",
+      operations ? { operations: operations.split(",") } : {}));
+    return;
+  }
   const job = target.closest("[data-run-job]");
   if (job) {
     const answer = await busy(job, () => post("/ui/jobs/run", { name: job.dataset.runJob }));
@@ -414,6 +425,12 @@ document.addEventListener("submit", async (event) => {
     const answer = await busy(sent, () => post("/ui/send", { view: form.dataset.view, text }));
     if (answer) input.value = "";
     input.focus();
+    return;
+  }
+  if (form.id === "fault-form") {
+    const submit = form.querySelector("[type=submit]");
+    const data = Object.fromEntries(new FormData(form));
+    await busy(submit, () => post("/ui/sandbox/faults", data));
     return;
   }
   if (form.matches("form.modal")) {
