@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.core import clock
 from bot.plum import (
     NotFoundError,
     PlumAPIError,
@@ -61,7 +62,7 @@ class LinkService:
         plum: PlumClient,
         people: Directory,
         settings: Settings,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._plum = plum

@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, MutableMapping
-from datetime import datetime
 from string import Template
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from bot.simulators.fakeslack import FakeSlack, SlackError
 from bot.simulators.fakeslack.payloads import find_element
 from bot.simulators.playground import composing, forms, pages, sandbox_control
+from bot.simulators.playground.clock import ClockError, Jumped, PlaygroundClock
 from bot.simulators.playground.jobs import run_job
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import COOKIE, Visitors
@@ -97,6 +97,8 @@ class Ui:
         runtime: Runtime,
         sandbox_json: Callable[[], dict[str, Any] | None],
         job_results: MutableMapping[str, str],
+        clock: PlaygroundClock,
+        clock_log: list[str],
         about: str,
         stopping: threading.Event,
     ) -> None:
@@ -109,6 +111,8 @@ class Ui:
         self._runtime = runtime
         self._sandbox_json = sandbox_json
         self._job_results = job_results
+        self._clock = clock
+        self._clock_log = clock_log
         self._about = about
         self._stopping = stopping
 
@@ -417,9 +421,33 @@ class Ui:
             raise Problem(
                 f"{name} failed ({type(err).__name__}); the console has details", 500
             ) from None
-        line = f"{datetime.now().strftime('%H:%M:%S')} · {result}"
+        line = f"{self._clock.now().strftime('%a %d %b %H:%M:%S')} · {result}"
         self._job_results[name] = line
         return _ok(result=line)
+
+    async def jump_clock(self, request: Request) -> Response:
+        """Move the playground's clock (`jump`: day, week, monday or expiry) and run the jobs
+        that fell due; the lines say where it went and what ran."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        name = str(data.get("jump") or "")
+        try:
+            jumped = await run_in_threadpool(self._clock.jump, name)
+        except ClockError as err:
+            raise Problem(str(err), 409) from None
+        self._clock_log[:] = self._jump_lines(jumped)
+        return _ok(result=self._clock_log)
+
+    @staticmethod
+    def _jump_lines(jumped: Jumped) -> list[str]:
+        fmt = "%a %d %b %Y %H:%M"
+        lines = [f"Moved from {jumped.moved_from:{fmt}} to {jumped.moved_to:{fmt} %Z}."]
+        if not jumped.ran:
+            lines.append("No job fell due on the way.")
+        for run in jumped.ran:
+            when = run.scheduled_for.astimezone(jumped.moved_to.tzinfo)
+            lines.append(f"{run.name} ({when:{fmt}}): {run.result}")
+        return lines
 
     def _faults(self) -> Faults:
         if self._runtime.sandbox is None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.simulators.playground import sandbox_control
+from bot.simulators.playground.clock import Jump
 from bot.simulators.playground.jobs import JobInfo
 from bot.simulators.playground.render import Directory, InputState, blocks_html, esc, mrkdwn, plain
 from bot.simulators.playground.sandbox_view import SandboxView
@@ -421,10 +422,63 @@ def _tx_status(tx: Mapping[str, Any]) -> str:
     return "available" if tx.get("available") else "expired"
 
 
-def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str:
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    now: datetime  # in REWARD_TIMEZONE
+    ahead: timedelta  # of the real clock
+    jumps: Sequence[Jump]
+
+
+def _ahead(ahead: timedelta) -> str:
+    if ahead < timedelta(minutes=1):
+        return "the real time"
+    days, rest = divmod(round(ahead.total_seconds() / 60) * 60, 86400)  # to the minute
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or (minutes and not days):
+        parts.append(f"{hours} h" if not minutes or days else f"{hours} h {minutes} min")
+    return " ".join(parts or ["under a minute"]) + " ahead of the real clock"
+
+
+def clock_section(view: ClockView, last_jump: Sequence[str]) -> str:
+    """The playground's time and where it can jump; what the last jump ran."""
+    buttons = []
+    for jump in view.jumps:
+        if jump.to is None:
+            buttons.append(
+                f'<button type="button" class="btn" disabled title="{esc(jump.why_not)}">'
+                f'{esc(jump.label)}</button><span class="muted jump-why">{esc(jump.why_not)}</span>'
+            )
+            continue
+        when = jump.to.astimezone(view.now.tzinfo).strftime("%a %d %b %Y %H:%M")
+        buttons.append(
+            f'<button type="button" class="btn" data-jump="{esc(jump.name)}" '
+            f'title="To {esc(when)}">{esc(jump.label)}</button>'
+        )
+    lines = "".join(f"<li>{esc(line)}</li>" for line in last_jump)
+    result = f'<ul class="clock-log" id="clock-log">{lines}</ul>' if lines else ""
+    return (
+        '<section class="clock" aria-label="Clock"><h2>Clock</h2>'
+        f'<p>It is <strong id="clock-now">{esc(view.now.strftime("%a %d %b %Y %H:%M %Z"))}</strong>'
+        f' <span class="muted" id="clock-ahead">({esc(_ahead(view.ahead))})</span>.</p>'
+        '<p class="muted">Move it forward for the bot, its jobs and the sandbox together; the '
+        "jobs that fall due on the way run, as <code>rewardbot serve</code> would run them. It "
+        "never goes back (delete the state directory to start again).</p>"
+        f'<div class="jumps">{"".join(buttons)}</div>{result}</section>'
+    )
+
+
+def jobs_pane(
+    jobs: Sequence[JobInfo] | None,
+    results: Mapping[str, str],
+    *,
+    clock: ClockView,
+    last_jump: Sequence[str] = (),
+) -> str:
     head = (
         '<header class="pane-head"><h1>⏱ Scheduled jobs</h1><div class="sub">'
-        "<code>rewardbot serve</code> runs these on their schedules. Here, run any of them now."
+        "<code>rewardbot serve</code> runs these on their schedules. Here, run any of them now, "
+        "or move the clock and let them fall due."
         "</div></header>"
     )
     if jobs is None:
@@ -440,7 +494,7 @@ def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str
         )
         or '<p class="muted">No jobs are registered.</p>'
     )
-    return f'{head}<div class="tool">{rows}</div>'
+    return f'{head}<div class="tool">{clock_section(clock, last_jump)}<h2>Jobs</h2>{rows}</div>'
 
 
 @dataclass(frozen=True, slots=True)

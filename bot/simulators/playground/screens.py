@@ -8,12 +8,13 @@ redraws a form when the form itself changed (never under the person's typing).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.simulators.fakeslack import FakeSlack
 from bot.simulators.playground import pages
+from bot.simulators.playground.clock import PlaygroundClock
 from bot.simulators.playground.jobs import JobInfo
 from bot.simulators.playground.render import Directory
 from bot.simulators.playground.sandbox_view import SandboxView
@@ -50,6 +51,8 @@ class Screens:
         sandbox: Callable[[], SandboxView | None],
         jobs: Callable[[], list[JobInfo] | None],
         job_results: Mapping[str, str],
+        clock: PlaygroundClock,
+        clock_log: Sequence[str],
     ) -> None:
         self._fake = fake
         self._ws = fake.workspace
@@ -57,6 +60,8 @@ class Screens:
         self._sandbox = sandbox
         self._jobs = jobs
         self._job_results = job_results
+        self._clock = clock
+        self._clock_log = clock_log
 
     def channels(self) -> list[dict[str, Any]]:
         return [
@@ -141,7 +146,10 @@ class Screens:
         if view == pages.SANDBOX:
             return "Plum sandbox", pages.sandbox_pane(self._sandbox()), ""
         if view == pages.JOBS:
-            return "Scheduled jobs", pages.jobs_pane(self._jobs(), self._job_results), ""
+            main = pages.jobs_pane(
+                self._jobs(), self._job_results, clock=self.clock_view(), last_jump=self._clock_log
+            )
+            return "Scheduled jobs", main, ""
         if view == pages.DM:
             im = self.dm_channel(user_id)
             messages = self._conversation(user_id, im)
@@ -167,6 +175,11 @@ class Screens:
             screen, title=f"# {pages.esc(name)}", subtitle=subtitle, messages=messages
         )
         return f"#{name}", main, composer
+
+    def clock_view(self) -> pages.ClockView:
+        return pages.ClockView(
+            now=self._clock.now(), ahead=self._clock.ahead(), jumps=self._clock.jumps()
+        )
 
     def _modal(self, screen: pages.Screen) -> tuple[str, str]:
         stack = self._ws.views.stack(screen.user_id)

@@ -27,6 +27,7 @@ import sqlite3
 import threading
 import time
 import zlib
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -40,21 +41,25 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
+from bot.core import clock
 from bot.runtime import Runtime
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
 from bot.simulators.playground.api import Ui
+from bot.simulators.playground.clock import PlaygroundClock, read_offset
 from bot.simulators.playground.jobs import available_jobs
 from bot.simulators.playground.sandbox_view import SandboxView, sandbox_view
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
 from bot.web import create_web_app
+from storage import queries
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
+EXPIRY_HORIZON_DAYS = 366 * 10  # REWARD_EXPIRY_MONTHS is at most 120
 SLACK_DATABASE = "slack.db"
 STATIC = resources.files("bot.simulators.playground") / "static"
 
@@ -135,13 +140,21 @@ class Playground:
             signing_secret=signing_secret,
             bot_token=bot_token,
         )
+        # The clock before the bot: the ledger, the sandbox and Slack's messages carry on in
+        # the future the last run left them in (bot.simulators.playground.clock).
+        clock.reset()
+        clock.set_offset(read_offset(state_dir))
         try:
             self.runtime = Runtime.build(self.settings)
         except BaseException:
             self._socket.close()
             self._close_slack()
+            clock.reset()
             raise
         self.runtime.start()
+        self.clock = PlaygroundClock(
+            runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
+        )
         self.visitors = Visitors(
             fake=self.fake,
             bot_url=self.url + "bot/slack/events",
@@ -150,6 +163,7 @@ class Playground:
             approvers=self.settings.REWARD_APPROVERS,
         )
         self.job_results: dict[str, str] = {}
+        self.clock_log: list[str] = []  # what the last jump did
         self.stopping = threading.Event()
         self._stopped = False
         self._server: uvicorn.Server | None = None
@@ -164,10 +178,11 @@ class Playground:
         """Changes whenever the workspace or the sandbox does (what the page waits on): its
         requests and its faults, however they were set."""
         sandbox = self.runtime.sandbox
+        ahead = f"{clock.offset().total_seconds():.0f}"
         if sandbox is None:
-            return f"{self.fake.workspace.version}.0"
+            return f"{self.fake.workspace.version}.0.{ahead}"
         faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
-        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}"
+        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}"
 
     def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
@@ -177,6 +192,14 @@ class Playground:
     def sandbox_json(self) -> dict[str, Any] | None:
         found = self.sandbox_view()
         return found.as_json() if found is not None else None
+
+    def _earliest_expiry(self, on_or_after: date) -> date | None:
+        """The first day delivered points expire on, on or after `on_or_after` (the ledger's)."""
+        with self.runtime.store.read_session() as session:
+            found = queries.expiring_points(
+                session, within_days=EXPIRY_HORIZON_DAYS, today=on_or_after, limit=1
+            )
+        return found[0].expires_on if found else None
 
     def about(self) -> str:
         return (
@@ -204,6 +227,8 @@ class Playground:
             sandbox=self.sandbox_view,
             jobs=available_jobs,
             job_results=self.job_results,
+            clock=self.clock,
+            clock_log=self.clock_log,
         )
         template = Template((STATIC / "index.html").read_text(encoding="utf-8"))
         ui = Ui(
@@ -215,6 +240,8 @@ class Playground:
             runtime=self.runtime,
             sandbox_json=self.sandbox_json,
             job_results=self.job_results,
+            clock=self.clock,
+            clock_log=self.clock_log,
             about=self.about(),
             stopping=self.stopping,
         )
@@ -230,6 +257,7 @@ class Playground:
                 Route("/ui/close", e(ui.close), methods=["POST"]),
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
+                Route("/ui/clock", e(ui.jump_clock), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),
                 Route("/ui/sandbox/faults", e(ui.set_fault), methods=["POST"]),
                 Route("/ui/sandbox/faults/clear", e(ui.clear_fault), methods=["POST"]),
@@ -301,6 +329,7 @@ class Playground:
         self.visitors.close()
         self._socket.close()
         self._close_slack()
+        clock.reset()
 
     def _close_slack(self) -> None:
         self.fake.workspace.detach()

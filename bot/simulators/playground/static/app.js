@@ -388,6 +388,11 @@ document.addEventListener("click", async (event) => {
       operations ? { operations: operations.split(",") } : {}));
     return;
   }
+  const jump = target.closest("[data-jump]");
+  if (jump) {
+    await busy(jump, () => post("/ui/clock", { jump: jump.dataset.jump }));
+    return;
+  }
   const job = target.closest("[data-run-job]");
   if (job) {
     const answer = await busy(job, () => post("/ui/jobs/run", { name: job.dataset.runJob }));
