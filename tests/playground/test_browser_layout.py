@@ -61,14 +61,21 @@ def test_a_narrow_window_folds_the_channels_away_and_nothing_overflows(
     page.locator("#main").click(position={"x": 380, "y": 200})  # a click beside it closes it
     expect(sidebar).to_be_hidden()
 
-    for label in ("Plum sandbox", "Rewards · Home", "kudos"):
+    for label in ("Plum sandbox", "Scheduled jobs", "Rewards · Home", "kudos"):
         slack.go(label)
         expect(page.locator("#sidebar .nav-item.active")).to_contain_text(label)
         expect(sidebar).to_be_hidden()
         assert too_wide(slack) == [], label
 
-    slack.type("/reward")
+    box = page.locator("#composer-input")
+    box.press_sequentially("@")
+    expect(page.locator("#mention-list")).to_be_visible()
+    assert too_wide(slack) == []
+    box.fill("/reward")
+    box.press("Enter")
     expect(slack.modal).to_be_visible()
+    slack.pick("Who is it for?", "m", "Maria Garcia")
+    slack.field("Who is it for?").locator(".picker-search").fill("a")
     assert too_wide(slack) == []
 
 
