@@ -9,7 +9,7 @@ page, `/_sandbox/faults`, `rewardbot sandbox --fault`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 
 from bot.simulators.plum_sandbox import Faults, FaultSpec
 from bot.simulators.plum_sandbox.faults import OPERATIONS
@@ -80,9 +80,7 @@ def apply(faults: Faults, *, preset: str, target: str, times: str) -> None:
         raise ControlError("pick sending points or every call")
     if times not in TIMES:
         raise ControlError("pick the next call, the next 3 or until cleared")
-    values = {f.name: getattr(found.spec, f.name) for f in fields(FaultSpec)}
-    values["count"] = int(times) if times else None
-    spec = FaultSpec(**values)
+    spec = replace(found.spec, count=int(times) if times else None)
     for operation in sorted(OPERATIONS) if target == EVERY_CALL else [target]:
         faults.set(operation, spec)
 

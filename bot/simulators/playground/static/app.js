@@ -166,9 +166,9 @@ function chooseMention(option) {
   input.focus();
 }
 
-// The form's people picker: a search box that lists matches; a pick becomes a chip.
-// Filter the picker's list by what is typed; open it (or keep it open) when `open`, else
-// leave it as it is, closed once the focus has left the picker.
+// The form's people picker: a search box that lists matches; a pick becomes a chip. This
+// filters the list by what is typed and opens it (or keeps it open) when `open`; it closes
+// once the focus has left the picker.
 function updatePicker(picker, open) {
   const input = $(".picker-search", picker);
   const list = $(".picker-list", picker);
@@ -223,6 +223,8 @@ document.addEventListener("keydown", (event) => {
     updatePicker(input.closest(".picker"), true);
     return;
   }
+  // Enter in the picker's search never sends the form, whatever the list shows.
+  if (event.key === "Enter" && input.matches(".picker-search")) event.preventDefault();
   if (list.hidden) return;
   if (event.key === "ArrowDown" || event.key === "ArrowUp") {
     event.preventDefault();
