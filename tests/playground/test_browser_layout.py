@@ -61,9 +61,16 @@ def test_a_narrow_window_folds_the_channels_away_and_nothing_overflows(
     page.locator("#main").click(position={"x": 380, "y": 200})  # a click beside it closes it
     expect(sidebar).to_be_hidden()
 
-    for label in ("Plum sandbox", "Scheduled jobs", "Rewards · Home", "kudos"):
+    shown = {  # what each pane shows once it has drawn what it is for
+        "Plum sandbox": ("#sandbox-points", "maria@acme.test"),
+        "Scheduled jobs": ("#clock-now", "UTC"),
+        "Rewards · Home": ("#home .home-view", "veryvery"),  # the long reason, given recently
+        "kudos": ("#messages", "No messages yet"),
+    }
+    for label, (drawn, text) in shown.items():
         slack.go(label)
         expect(page.locator("#sidebar .nav-item.active")).to_contain_text(label)
+        expect(page.locator(drawn)).to_contain_text(text)
         expect(sidebar).to_be_hidden()
         assert too_wide(slack) == [], label
 
