@@ -15,9 +15,12 @@ from sqlalchemy import JSON, DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from bot.core import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The process's time (`bot.core.clock`): the system clock unless the playground moved it."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.settings import load_settings
+from bot.commands import state_dir
 
 if TYPE_CHECKING:
     from storage.audit_anchors import Anchors
@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="LINE",
         help="a checkpoint line kept elsewhere (e.g. from the admins' weekly DM); repeatable",
     )
+    state_dir.add_flag(verify)
     verify.set_defaults(func=run_verify)
     export = sub.add_parser(
         "export", help="write the events of a period (UTC days, both inclusive) as CSV or JSONL"
@@ -61,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (UTC), inclusive")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", dest="fmt")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    state_dir.add_flag(export)
     export.set_defaults(func=run_export)
 
 
@@ -87,7 +89,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from storage.keys import audit_key_for_verification
     from storage.models import AuditEvent
 
-    settings = load_settings()
+    settings = state_dir.settings_for(args)
     path = anchor_file_for(
         database_url=settings.DATABASE_URL, configured=settings.AUDIT_ANCHOR_FILE
     )
@@ -196,7 +198,7 @@ def run_export(args: argparse.Namespace) -> int:
     until = (
         datetime.combine(args.until + timedelta(days=1), time(), tzinfo=UTC) if args.until else None
     )
-    settings = load_settings()
+    settings = state_dir.settings_for(args)
     engine = _ready_engine(settings.DATABASE_URL)
     try:
         with ExitStack() as stack:

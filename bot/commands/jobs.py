@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.commands import state_dir
 from bot.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = parser.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="each job, its schedule, last run and next run")
+    state_dir.add_flag(listing)
     listing.set_defaults(func=run_list)
     once = sub.add_parser("run", help="run one job now (exit 1 if it fails)")
     once.add_argument("name", metavar="NAME", help="the job's name, as `jobs list` shows it")
@@ -74,7 +76,7 @@ def run_list(args: argparse.Namespace) -> int:
     from storage.errors import DatabaseNotReady
     from storage.migrations import ensure_current
 
-    settings = load_settings()
+    settings = state_dir.settings_for(args)
     store = store_from_settings(settings)
     try:
         ensure_current(store.engine)

@@ -1,13 +1,21 @@
 """`rewardbot sandbox`: run the local Plum sandbox in the foreground.
 
-It prints its base URL, client id and its own demo tokens (they only open this sandbox).
+It prints its base URL, client id and its own demo tokens (they only open this sandbox), and
+the PLUM_* values that point the bot at it. A secret given with --client-secret is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.simulators.plum_sandbox import SandboxServer
+
+DEFAULT_CLIENT = "sandbox"
+DEFAULT_SECRET = "sandbox"
+SENDER_EXAMPLE = "rewards-admin@sandbox.example"
 
 
 def register(subparsers: Any) -> None:
@@ -18,8 +26,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--port", type=int, default=5050, help="port (default 5050; 0 = any)")
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    parser.add_argument("--client-id", default="sandbox")
-    parser.add_argument("--client-secret", default="sandbox")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT, help="default: sandbox")
+    parser.add_argument("--client-secret", help="default: sandbox (never printed when given)")
     parser.add_argument("--seed", type=int, default=0, help="seed for faults and demo codes")
     parser.add_argument("--state", type=Path, help="keep the account in this JSON file")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every request")
@@ -51,12 +59,40 @@ def _pairs(items: list[str], what: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def banner(server: SandboxServer, *, secret_given: bool, state: Path | None) -> list[str]:
+    """What `rewardbot sandbox` prints once it listens: where it is, its demo tokens, and the
+    .env lines that point the bot at it. A secret given on the command line is not repeated."""
+    secret = "(the one you gave with --client-secret)" if secret_given else DEFAULT_SECRET
+    lines = [
+        f"Plum sandbox: PLUM_BASE_URL={server.base_url}",
+        f"  client id:      {server.client_id}",
+        f"  client secret:  {secret}",
+        f"  refresh token:  {server.refresh_token}",
+        f"  access token:   {server.access_token}",
+        f"  admin:          {server.root_url}/_sandbox/state  (faults: /_sandbox/faults)",
+    ]
+    if state is not None:
+        lines.append(f"  state file:     {state}")
+    env_secret = "<the secret you gave>" if secret_given else DEFAULT_SECRET
+    lines += [
+        "To point the bot at it, set in .env (the bot then treats it as a real Xoxoday:",
+        "its messages carry no sandbox notice; PLUM_BASE_URL=sandbox runs one inside the bot):",
+        f"  PLUM_BASE_URL={server.base_url}",
+        f"  PLUM_CLIENT_ID={server.client_id}",
+        f"  PLUM_CLIENT_SECRET={env_secret}",
+        f"  PLUM_SENDER_EMAIL={SENDER_EXAMPLE}  (any address will do)",
+        "These demo tokens only open this sandbox. Ctrl-C stops it.",
+    ]
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.simulators.plum_sandbox import SandboxServer, parse_fault_spec
 
+    secret_given = args.client_secret is not None
     server = SandboxServer(
         client_id=args.client_id,
-        client_secret=args.client_secret,
+        client_secret=args.client_secret if secret_given else DEFAULT_SECRET,
         seed=args.seed,
         state_path=args.state,
         host=args.host,
@@ -73,13 +109,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise SystemExit(f"rewardbot sandbox: {err}") from None
     server.bind()
-    print(f"Plum sandbox: PLUM_BASE_URL={server.base_url}")
-    print(f"  client id:      {server.client_id}  (secret: as given with --client-secret)")
-    print(f"  refresh token:  {server.refresh_token}")
-    print(f"  access token:   {server.access_token}")
-    print(f"  admin:          {server.root_url}/_sandbox/state  (faults: /_sandbox/faults)")
-    if args.state:
-        print(f"  state file:     {args.state}")
-    print("These demo tokens only open this sandbox. Ctrl-C stops it.", flush=True)
+    print("\n".join(banner(server, secret_given=secret_given, state=args.state)), flush=True)
     server.serve_forever()
     return 0

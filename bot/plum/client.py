@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
+from bot.core import clock as process_clock
 from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum import parse
 from bot.plum.errors import (
@@ -84,7 +85,7 @@ class PlumClient:
         rate_limit: bool = True,
         rate_limits: Mapping[str, int] = PUBLISHED_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = process_clock.timestamp,
     ) -> None:
         if token_flow not in ("client_credentials", "user", "company"):
             raise ValueError(

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from bot.core import clock
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.kinds import MessageKind, OnceKind
@@ -86,7 +87,7 @@ class ApprovalService:
         views: ApprovalViews,
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._people = people

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
+from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.cards import BalanceCard
 from bot.rewards.directory import role_for
@@ -91,7 +92,7 @@ def balance_card(
     """Everything `/reward balance` shows one person (the allowance month is REWARD_TIMEZONE's,
     as for everyone). `account` fetches the company balance for admins (default:
     `plum.get_balance`)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     zone = settings.REWARD_TIMEZONE
     is_admin = role_for(settings, user_id) == Role.ADMIN
     points = redeemable_points(plum, email=email)

@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
+from bot.core import clock
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
@@ -110,7 +111,7 @@ class DeliveryWorker:
         retry: RetryPlan | None = None,
         outage_alert_after: timedelta = OUTAGE_ALERT_AFTER,
         foreground: Foreground = IDLE,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._plum = plum

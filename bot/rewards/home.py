@@ -18,10 +18,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.balances import balance_card
 from bot.rewards.cards import ApprovalCard, HomeCard, LinkBatchCard, card_for
@@ -105,7 +106,7 @@ class HomeService:
         settings: Settings,
         plum: PlumClient,
         account: AccountBalanceCache,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._people = people

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.core import clock
 from bot.plum import (
     NotFoundError,
     PlumAPIError,
@@ -66,7 +67,7 @@ class LinkService:
         plum: PlumClient,
         people: Directory,
         settings: Settings,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._plum = plum

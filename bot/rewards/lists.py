@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core import clock
 from bot.rewards.cards import Leaderboard, LeaderRow, RewardCard, card_for
 from bot.rewards.commands import Period
 from bot.rewards.directory import Directory
@@ -51,7 +52,7 @@ class ListsService:
         store: Store,
         people: Directory,
         settings: Settings,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._people = people

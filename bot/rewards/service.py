@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core import clock
 from bot.rewards import policy
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.policy import Field, Rules
@@ -65,7 +66,7 @@ class RewardService:
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
         on_pending: Callable[[RewardDetails], object] = lambda reward: None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._people = people

@@ -37,7 +37,7 @@ class SlackPage:
     # ------------------------------------------------------------------ where
     def open(self, user_id: str, view: str = "C0GENERAL") -> SlackPage:
         self.page.goto(f"{self.playground.url}?as={user_id}&view={view}")
-        expect(self.page.locator("#sidebar .nav-item.active")).to_be_visible()
+        expect(self.page.locator("#sidebar .nav-item.active")).to_be_attached()
         return self
 
     def be(self, name: str) -> None:
@@ -47,7 +47,11 @@ class SlackPage:
         expect(self.page.locator("#who option:checked")).to_have_text(name)
 
     def go(self, label: str) -> None:
-        """Click a sidebar entry (a channel, the DM, the Home, a playground tool)."""
+        """Click a sidebar entry (a channel, the DM, the Home, a playground tool); in a narrow
+        window, open the channel list first (☰)."""
+        toggle = self.page.locator("#nav-toggle")
+        if toggle.is_visible() and not self.page.locator("#sidebar").is_visible():
+            toggle.click()
         with self.page.expect_navigation():
             self.page.locator("#sidebar .nav-item", has_text=label).click()
 
@@ -60,6 +64,18 @@ class SlackPage:
 
     def click(self, where: Locator, button: str) -> None:
         where.get_by_role("button", name=button, exact=True).click()
+
+    def pick(self, label: str, search: str, name: str) -> None:
+        """In a form's people picker: search, then click the person in the list that drops
+        down."""
+        field = self.field(label)
+        field.locator(".picker-search").fill(search)
+        field.get_by_role("option").filter(has_text=name).click()
+        expect(self.picked(label)).to_contain_text([name])
+
+    def picked(self, label: str) -> Locator:
+        """The people a form's people picker shows as picked (its chips)."""
+        return self.field(label).locator(".chip")
 
     def confirm(self, answer: str) -> None:
         dialog = self.page.locator("#dialog .modal")

@@ -57,6 +57,36 @@ def test_flags_configure_the_server(
     assert (tmp_path / "s.json").is_file()
 
 
+def test_the_banner_says_which_plum_values_point_the_bot_at_it(
+    started: list[SandboxServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sandbox", "--port", "0"]) == 0
+    srv = started[0]
+    out = capsys.readouterr().out
+    assert "as given with --client-secret" not in out
+    assert "client secret:  sandbox" in out
+    for line in (
+        f"PLUM_BASE_URL={srv.base_url}",
+        "PLUM_CLIENT_ID=sandbox",
+        "PLUM_CLIENT_SECRET=sandbox",
+        "PLUM_SENDER_EMAIL=",
+    ):
+        assert f"\n  {line}" in out, line
+
+
+def test_the_banner_never_prints_a_secret_that_was_given(
+    started: list[SandboxServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = "s3cr3t-from-the-command-line"
+    assert main(["sandbox", "--port", "0", "--client-id", "acme", "--client-secret", given]) == 0
+    out = capsys.readouterr().out
+    assert given not in out
+    assert "PLUM_CLIENT_ID=acme" in out
+    assert "PLUM_CLIENT_SECRET=<the secret you gave>" in out
+    assert started[0].context.tokens.client_id == "acme"
+    started[0].context.tokens.check_client("acme", given)  # the server did get the secret
+
+
 @pytest.mark.parametrize(
     "flag",
     [["--fault", "sendBalance=explode"], ["--fault", "nothing"], ["--variant", "token=xml"]],
@@ -80,7 +110,7 @@ def test_serves_until_ctrl_c() -> None:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(6)]
         base_url = lines[0].split("PLUM_BASE_URL=")[1].strip()
-        token = lines[3].split(":", 1)[1].strip()
+        token = next(line for line in lines if "access token:" in line).split(":", 1)[1].strip()
         balance = None
         for _ in range(100):  # the socket is bound before printing; wait for uvicorn to accept
             try:

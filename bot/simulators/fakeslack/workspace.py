@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.core import clock
 from bot.simulators.fakeslack.errors import SlackError
 from bot.simulators.fakeslack.files import FileStore
 from bot.simulators.fakeslack.store import Kind, Record, WorkspaceStore, message_key
@@ -231,7 +232,7 @@ class Workspace:
     # ------------------------------------------------------------------ ids
     def new_ts(self) -> str:
         with self.lock:
-            ts = max(time.time(), self._last_ts + 0.000001)
+            ts = max(clock.now().timestamp(), self._last_ts + 0.000001)  # the process's
             self._last_ts = ts
             return f"{ts:.6f}"
 

@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, MutableMapping
-from datetime import datetime
 from string import Template
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from bot.simulators.fakeslack import FakeSlack, SlackError
 from bot.simulators.fakeslack.payloads import find_element
-from bot.simulators.playground import composing, forms, pages
+from bot.simulators.playground import composing, forms, pages, sandbox_control
+from bot.simulators.playground.clock import ClockError, Jumped, PlaygroundClock
 from bot.simulators.playground.jobs import run_job
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import COOKIE, Visitors
@@ -34,6 +34,7 @@ from bot.slack.ids import SHORTCUT_TYPES, Command, Shortcut
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from bot.simulators.plum_sandbox import Faults
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class Ui:
         runtime: Runtime,
         sandbox_json: Callable[[], dict[str, Any] | None],
         job_results: MutableMapping[str, str],
+        clock: PlaygroundClock,
+        clock_log: list[str],
         about: str,
         stopping: threading.Event,
     ) -> None:
@@ -108,6 +111,8 @@ class Ui:
         self._runtime = runtime
         self._sandbox_json = sandbox_json
         self._job_results = job_results
+        self._clock = clock
+        self._clock_log = clock_log
         self._about = about
         self._stopping = stopping
 
@@ -416,9 +421,70 @@ class Ui:
             raise Problem(
                 f"{name} failed ({type(err).__name__}); the console has details", 500
             ) from None
-        line = f"{datetime.now().strftime('%H:%M:%S')} · {result}"
+        line = f"{self._clock.now().strftime('%a %d %b %H:%M:%S')} · {result}"
         self._job_results[name] = line
         return _ok(result=line)
+
+    async def jump_clock(self, request: Request) -> Response:
+        """Move the playground's clock (`jump`: day, week, monday or expiry) and run the jobs
+        that fell due; the lines say where it went and what ran."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        name = str(data.get("jump") or "")
+        try:
+            jumped = await run_in_threadpool(self._clock.jump, name)
+        except ClockError as err:
+            raise Problem(str(err), 409) from None
+        self._clock_log[:] = self._jump_lines(jumped)
+        return _ok(result=self._clock_log)
+
+    @staticmethod
+    def _jump_lines(jumped: Jumped) -> list[str]:
+        fmt = "%a %d %b %Y %H:%M"
+        lines = [f"Moved from {jumped.moved_from:{fmt}} to {jumped.moved_to:{fmt} %Z}."]
+        if not jumped.ran:
+            lines.append("No job fell due on the way.")
+        for run in jumped.ran:
+            when = run.scheduled_for.astimezone(jumped.moved_to.tzinfo)
+            lines.append(f"{run.name} ({when:{fmt}}): {run.result}")
+        return lines
+
+    def _faults(self) -> Faults:
+        if self._runtime.sandbox is None:
+            raise Problem("the bot is not using the sandbox", 404)
+        return self._runtime.sandbox.faults
+
+    async def set_fault(self, request: Request) -> Response:
+        """Make the sandbox misbehave: `fault` (a preset's name), `target` (sendBalance or *),
+        `times` ("1", "3", or "" for until cleared)."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        times = data.get("times")
+        try:
+            sandbox_control.apply(
+                self._faults(),
+                preset=str(data.get("fault") or ""),
+                target=str(data.get("target") or sandbox_control.SEND),
+                times="1" if times is None else str(times),
+            )
+        except ValueError as err:
+            raise Problem(str(err)) from None
+        return _ok()
+
+    async def clear_fault(self, request: Request) -> Response:
+        """Clear the faults of `operations` (a list), or all of them when it is not given."""
+        data = await _body(request)
+        self._who(data.get("as"))
+        operations = data.get("operations")
+        if operations is not None and (
+            not isinstance(operations, list) or not all(isinstance(o, str) for o in operations)
+        ):
+            raise Problem("operations must be a list of names")
+        try:
+            sandbox_control.clear(self._faults(), operations)
+        except ValueError as err:
+            raise Problem(str(err)) from None
+        return _ok()
 
     async def sandbox(self, request: Request) -> Response:
         found = self._sandbox_json()

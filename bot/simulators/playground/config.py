@@ -40,22 +40,37 @@ def database_url(state_dir: Path) -> str:
     return f"sqlite:///{(state_dir / DATABASE_NAME).resolve()}"
 
 
-def playground_settings(
-    *, state_dir: Path, slack_api_url: str, signing_secret: str, bot_token: str
-) -> Settings:
-    """Settings for the playground: FIXED, the internal Slack secrets, SQLite in `state_dir`,
-    and the defaults for everything else (the environment and `.env` are ignored)."""
+def _fixed(state_dir: Path) -> dict[str, Any]:
+    """FIXED, SQLite in `state_dir` and the defaults for everything else: never the environment
+    or `.env`."""
     values: dict[str, Any] = {
         name: field.default
         for name, field in Settings.model_fields.items()
         if not field.is_required()
     }
     values.update(FIXED)
+    values.update(DATABASE_URL=database_url(state_dir))
+    return values
+
+
+def playground_settings(
+    *, state_dir: Path, slack_api_url: str, signing_secret: str, bot_token: str
+) -> Settings:
+    """Settings for the playground: FIXED, the internal Slack secrets, SQLite in `state_dir`,
+    and the defaults for everything else (the environment and `.env` are ignored)."""
+    values = _fixed(state_dir)
     values.update(
         SLACK_BOT_TOKEN=bot_token,
         SLACK_SIGNING_SECRET=signing_secret,
         SLACK_APP_TOKEN=None,
         SLACK_API_URL=slack_api_url,
-        DATABASE_URL=database_url(state_dir),
     )
+    return load_settings(_env_file=None, **values)
+
+
+def ledger_settings(state_dir: Path) -> Settings:
+    """The playground's settings without Slack, for the commands that read its ledger
+    (`rewardbot audit verify --state-dir DIR`): the same database, keys and anchor file."""
+    values = _fixed(state_dir)
+    values.update(SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None, SLACK_APP_TOKEN=None)
     return load_settings(_env_file=None, **values)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.simulators.playground import sandbox_control
+from bot.simulators.playground.clock import Jump
 from bot.simulators.playground.jobs import JobInfo
 from bot.simulators.playground.render import Directory, InputState, blocks_html, esc, mrkdwn, plain
 from bot.simulators.playground.sandbox_view import SandboxView
@@ -287,7 +289,7 @@ def modal_html(
 ) -> str:
     if view is None:
         return ""
-    inputs = InputState(draft=draft, errors=errors)
+    inputs = InputState(draft=draft, errors=errors, me=screen.user_id)
     body = blocks_html(view.get("blocks") or [], screen.names, inputs)
     title = plain(view.get("title")) or "App"
     close = plain(view.get("close")) or "Cancel"
@@ -356,14 +358,59 @@ def sandbox_pane(view: SandboxView | None) -> str:
         f'{head}<div class="tool" id="sandbox">'
         f'<div class="stat"><span>Account balance</span><strong id="sandbox-balance">'
         f"{esc(_amount(view.balance))} {esc(view.currency)}</strong></div>"
-        '<h2>Points per person</h2><table class="grid" id="sandbox-points"><thead><tr>'
+        f"{fault_control(view.faults)}"
+        '<h2>Points per person</h2><div class="table-wrap">'
+        '<table class="grid" id="sandbox-points"><thead><tr>'
         '<th>Person</th><th>Email</th><th class="num">Points</th></tr></thead>'
-        f"<tbody>{people}</tbody></table>"
-        '<h2>Transactions</h2><table class="grid"><thead><tr><th>#</th><th>To</th>'
+        f"<tbody>{people}</tbody></table></div>"
+        '<h2>Transactions</h2><div class="table-wrap"><table class="grid"><thead><tr>'
+        "<th>#</th><th>To</th>"
         '<th class="num">Points</th><th>Sent (UTC)</th><th>Expires</th><th>Status</th></tr>'
-        f"</thead><tbody>{txs}</tbody></table>"
+        f"</thead><tbody>{txs}</tbody></table></div>"
         f"<h2>Last requests ({view.request_count:,} in all)</h2>"
         f'<ul class="requests">{reqs}</ul></div>'
+    )
+
+
+def _choices(name: str, label: str, choices: Sequence[tuple[str, str]]) -> str:
+    rows = "".join(f'<option value="{esc(v)}">{esc(text)}</option>' for v, text in choices)
+    return (
+        f'<label class="fault-field"><span>{esc(label)}</span>'
+        f'<select name="{esc(name)}" class="field">{rows}</select></label>'
+    )
+
+
+def fault_control(active: Sequence[sandbox_control.ActiveFault]) -> str:
+    """Make the sandbox misbehave: pick a fault, the calls and how long; what is set now."""
+    form = (
+        '<form id="fault-form" class="fault-form" aria-label="Make Xoxoday misbehave">'
+        + _choices("fault", "What happens", [(p.name, p.label) for p in sandbox_control.PRESETS])
+        + _choices("target", "To", list(sandbox_control.TARGETS.items()))
+        + _choices("times", "For", list(sandbox_control.TIMES.items()))
+        + '<button type="submit" class="btn btn-primary">Apply</button></form>'
+    )
+    if active:
+        rows = "".join(
+            f'<li class="fault"><span><strong>{esc(f.calls)}</strong>: {esc(f.what)} · '
+            f"{esc(f.until)}</span>"
+            f'<button type="button" class="btn" data-clear-fault="{esc(",".join(f.operations))}" '
+            f'aria-label="Clear {esc(f.what)} on {esc(f.calls.lower())}">Clear</button></li>'
+            for f in active
+        )
+        now = (
+            f'<ul class="faults" id="sandbox-faults">{rows}</ul>'
+            '<button type="button" class="btn" data-clear-fault="">Clear all</button>'
+        )
+    else:
+        now = (
+            '<p class="muted" id="sandbox-faults">No faults: the sandbox answers every call '
+            "as Xoxoday would on a good day.</p>"
+        )
+    return (
+        '<h2>Make Xoxoday misbehave</h2><p class="muted">The bot meets the fault on its next '
+        "calls to the sandbox: try a lost answer, then <code>/reward</code>, to see a reward in "
+        "doubt (admins settle it from their DM).</p>"
+        f"{form}<h3>Now</h3>{now}"
     )
 
 
@@ -375,10 +422,63 @@ def _tx_status(tx: Mapping[str, Any]) -> str:
     return "available" if tx.get("available") else "expired"
 
 
-def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str:
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    now: datetime  # in REWARD_TIMEZONE
+    ahead: timedelta  # of the real clock
+    jumps: Sequence[Jump]
+
+
+def _ahead(ahead: timedelta) -> str:
+    if ahead < timedelta(minutes=1):
+        return "the real time"
+    days, rest = divmod(round(ahead.total_seconds() / 60) * 60, 86400)  # to the minute
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or (minutes and not days):
+        parts.append(f"{hours} h" if not minutes or days else f"{hours} h {minutes} min")
+    return " ".join(parts or ["under a minute"]) + " ahead of the real clock"
+
+
+def clock_section(view: ClockView, last_jump: Sequence[str]) -> str:
+    """The playground's time and where it can jump; what the last jump ran."""
+    buttons = []
+    for jump in view.jumps:
+        if jump.to is None:
+            buttons.append(
+                f'<button type="button" class="btn" disabled title="{esc(jump.why_not)}">'
+                f'{esc(jump.label)}</button><span class="muted jump-why">{esc(jump.why_not)}</span>'
+            )
+            continue
+        when = jump.to.astimezone(view.now.tzinfo).strftime("%a %d %b %Y %H:%M")
+        buttons.append(
+            f'<button type="button" class="btn" data-jump="{esc(jump.name)}" '
+            f'title="To {esc(when)}">{esc(jump.label)}</button>'
+        )
+    lines = "".join(f"<li>{esc(line)}</li>" for line in last_jump)
+    result = f'<ul class="clock-log" id="clock-log">{lines}</ul>' if lines else ""
+    return (
+        '<section class="clock" aria-label="Clock"><h2>Clock</h2>'
+        f'<p>It is <strong id="clock-now">{esc(view.now.strftime("%a %d %b %Y %H:%M %Z"))}</strong>'
+        f' <span class="muted" id="clock-ahead">({esc(_ahead(view.ahead))})</span>.</p>'
+        '<p class="muted">Move it forward for the bot, its jobs and the sandbox together; the '
+        "jobs that fall due on the way run, as <code>rewardbot serve</code> would run them. It "
+        "never goes back (delete the state directory to start again).</p>"
+        f'<div class="jumps">{"".join(buttons)}</div>{result}</section>'
+    )
+
+
+def jobs_pane(
+    jobs: Sequence[JobInfo] | None,
+    results: Mapping[str, str],
+    *,
+    clock: ClockView,
+    last_jump: Sequence[str] = (),
+) -> str:
     head = (
         '<header class="pane-head"><h1>⏱ Scheduled jobs</h1><div class="sub">'
-        "<code>rewardbot serve</code> runs these on their schedules. Here, run any of them now."
+        "<code>rewardbot serve</code> runs these on their schedules. Here, run any of them now, "
+        "or move the clock and let them fall due."
         "</div></header>"
     )
     if jobs is None:
@@ -394,24 +494,48 @@ def jobs_pane(jobs: Sequence[JobInfo] | None, results: Mapping[str, str]) -> str
         )
         or '<p class="muted">No jobs are registered.</p>'
     )
-    return f'{head}<div class="tool">{rows}</div>'
+    return f'{head}<div class="tool">{clock_section(clock, last_jump)}<h2>Jobs</h2>{rows}</div>'
 
 
-def composer(screen: Screen, *, placeholder: str, handles: Sequence[str]) -> str:
+@dataclass(frozen=True, slots=True)
+class Mentionable:
+    """Someone the composer's @-autocomplete offers."""
+
+    user_id: str
+    handle: str
+    name: str
+
+
+def mention_list(people: Sequence[Mentionable]) -> str:
+    """The composer's @-autocomplete: every person, shown as the page's script filters them."""
+    rows = "".join(
+        f'<li role="option" class="picker-option" data-value="{esc(p.user_id)}" '
+        f'data-handle="{esc(p.handle)}" data-search="{esc((p.name + " " + p.handle).lower())}" '
+        f'aria-selected="false">'
+        f"{avatar(p.user_id, Directory(users={p.user_id: {'real_name': p.name}}))}"
+        f'<span class="picker-name">{esc(p.name)}</span> <span class="muted">@{esc(p.handle)}'
+        "</span></li>"
+        for p in people
+    )
+    return f'<ul id="mention-list" class="picker-list mentions" role="listbox" hidden>{rows}</ul>'
+
+
+def composer(screen: Screen, *, placeholder: str, people: Sequence[Mentionable]) -> str:
     shortcuts = "".join(
         f'<button type="button" role="menuitem" data-global-shortcut="{esc(s)}">'
         f"{esc(SHORTCUT_NAMES.get(s, str(s)))}</button>"
         for s in GLOBAL_SHORTCUTS
     )
-    mentions = " ".join(f"<code>@{esc(h)}</code>" for h in handles)
     return (
         f'<form id="composer" class="composer" data-view="{esc(screen.view)}" autocomplete="off">'
-        '<div class="composer-row"><div class="shortcuts"><button type="button" class="bolt" '
-        'id="shortcuts-button" title="Shortcuts" aria-label="Shortcuts">⚡</button>'
+        f'<div class="composer-row">{mention_list(people)}<div class="shortcuts"><button '
+        'type="button" class="bolt" id="shortcuts-button" title="Shortcuts" '
+        'aria-label="Shortcuts">⚡</button>'
         f'<div class="menu up" role="menu" hidden>{shortcuts}</div></div>'
-        f'<input id="composer-input" name="text" aria-label="Message" '
+        f'<input id="composer-input" name="text" aria-label="Message" role="combobox" '
+        'aria-autocomplete="list" aria-controls="mention-list" aria-expanded="false" '
         f'placeholder="{esc(placeholder)}">'
         '<button type="submit" class="btn btn-primary">Send</button></div>'
-        f'<div class="composer-help">Try <code>/reward help</code>. Mention people: {mentions}'
-        "</div></form>"
+        '<div class="composer-help">Try <code>/reward help</code>. Type <code>@</code> to '
+        "mention someone.</div></form>"
     )

@@ -87,6 +87,19 @@ class Directory:
             return user_id
         return str(found.get("real_name") or found.get("name") or user_id)
 
+    def handle(self, user_id: str) -> str:
+        found = self.users.get(user_id)
+        return str(found.get("name") or user_id) if found else user_id
+
+    def people(self, *, besides: str = "") -> list[tuple[str, str]]:
+        """(id, name) of the people a people picker offers, by name: active humans, not
+        `besides` (the person picking) and not bots."""
+        return [
+            (uid, name)
+            for uid, name in self.selectable()
+            if uid != besides and not self.users[uid].get("is_bot")
+        ]
+
     def selectable(self) -> list[tuple[str, str]]:
         """(id, name) of the people a user select offers: everyone not deactivated, people
         before bots, by name."""
@@ -287,6 +300,7 @@ class InputState:
 
     draft: Mapping[str, Mapping[str, Any]] | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
+    me: str = ""  # the visitor: a people picker doesn't offer them
 
 
 def block_html(block: Mapping[str, Any], names: Directory, inputs: InputState | None = None) -> str:
@@ -416,6 +430,36 @@ def _ticks(
     return f'<div class="ticks">{"".join(rows)}</div>'
 
 
+def _people_picker(
+    attrs: str, field_id: str, label: str, names: Directory, chosen: Sequence[str], me: str
+) -> str:
+    """A multi_users_select as Slack draws it: the people picked as chips, and a search box
+    whose matches drop down below it (the page's script does the searching)."""
+    chips = "".join(
+        f'<span class="chip" data-value="{esc(uid)}">{esc(names.name(uid))}'
+        f'<button type="button" class="chip-x" aria-label="Remove {esc(names.name(uid))}">×'
+        "</button></span>"
+        for uid in dict.fromkeys(chosen)
+    )
+    options = "".join(
+        f'<li role="option" class="picker-option" data-value="{esc(uid)}" '
+        f'data-search="{esc((name + " " + names.handle(uid)).lower())}" aria-selected="false">'
+        f'<span class="picker-name">{esc(name)}</span> '
+        f'<span class="muted">@{esc(names.handle(uid))}</span></li>'
+        for uid, name in names.people(besides=me)
+    )
+    list_id = f"{field_id}-options"
+    return (
+        f'<div class="picker" {attrs}>'
+        f'<div class="field picker-box">{chips}<input id="{field_id}" class="picker-search" '
+        f'type="text" role="combobox" autocomplete="off" aria-autocomplete="list" '
+        f'aria-expanded="false" aria-controls="{list_id}" data-placeholder="{esc(label)}" '
+        f'placeholder="{"" if chips else esc(label)}"></div>'
+        f'<ul id="{list_id}" class="picker-list" role="listbox" hidden>{options}'
+        '<li class="picker-none muted" hidden>No one matches that</li></ul></div>'
+    )
+
+
 def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -> str:
     block_id = str(block.get("block_id", ""))
     element: Element = block.get("element") or {}
@@ -451,7 +495,9 @@ def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -
         choices = [(cid, f"#{name}") for cid, name in names.channels.items()]
         control = _select(attrs, placeholder, choices, str(value or ""), field_id)
     elif kind == "multi_users_select":
-        control = _ticks(attrs, names.selectable(), _as_list(value))
+        control = _people_picker(
+            attrs, field_id, placeholder or "Search people", names, _as_list(value), inputs.me
+        )
     elif kind in ("checkboxes", "multi_static_select"):
         choices = [(str(o.get("value", "")), option_text(o)) for o in _options(element)]
         control = _ticks(attrs, choices, _as_list(value))

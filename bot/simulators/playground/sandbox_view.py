@@ -1,6 +1,6 @@
-"""What the Plum sandbox received, for the page: the account, the points per person (by name)
-and the last requests. Built from `SandboxServer.state.snapshot()` and its request log, which
-hold no tokens, voucher codes or links."""
+"""What the Plum sandbox received, for the page: the account, the points per person (by name),
+the last requests and the faults set now. Built from `SandboxServer.state.snapshot()`, its
+request log and its faults, which hold no tokens, voucher codes or links."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.simulators.playground.sandbox_control import ActiveFault, describe
 from bot.simulators.plum_sandbox import SandboxServer
 
 LAST_REQUESTS = 15
@@ -28,6 +29,7 @@ class SandboxView:
     transactions: list[dict[str, Any]]
     requests: list[dict[str, str]]  # {at, operation}
     request_count: int
+    faults: list[ActiveFault]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,15 @@ class SandboxView:
             "transactions": self.transactions,
             "requests": self.requests,
             "request_count": self.request_count,
+            "faults": [
+                {
+                    "calls": f.calls,
+                    "operations": list(f.operations),
+                    "what": f.what,
+                    "until": f.until,
+                }
+                for f in self.faults
+            ],
         }
 
 
@@ -67,4 +78,5 @@ def sandbox_view(sandbox: SandboxServer, *, users: Sequence[Mapping[str, Any]]) 
         transactions=transactions,
         requests=requests,
         request_count=len(log),
+        faults=describe(sandbox.faults),
     )

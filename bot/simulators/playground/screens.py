@@ -8,12 +8,13 @@ redraws a form when the form itself changed (never under the person's typing).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.simulators.fakeslack import FakeSlack
 from bot.simulators.playground import pages
+from bot.simulators.playground.clock import PlaygroundClock
 from bot.simulators.playground.jobs import JobInfo
 from bot.simulators.playground.render import Directory
 from bot.simulators.playground.sandbox_view import SandboxView
@@ -50,6 +51,8 @@ class Screens:
         sandbox: Callable[[], SandboxView | None],
         jobs: Callable[[], list[JobInfo] | None],
         job_results: Mapping[str, str],
+        clock: PlaygroundClock,
+        clock_log: Sequence[str],
     ) -> None:
         self._fake = fake
         self._ws = fake.workspace
@@ -57,6 +60,8 @@ class Screens:
         self._sandbox = sandbox
         self._jobs = jobs
         self._job_results = job_results
+        self._clock = clock
+        self._clock_log = clock_log
 
     def channels(self) -> list[dict[str, Any]]:
         return [
@@ -83,6 +88,19 @@ class Screens:
     def handles(self) -> dict[str, str]:
         """Lowercase handle → user id, for @mentions typed in the composer."""
         return {str(u["name"]).lower(): u["id"] for u in self._ws.users() if not u["deleted"]}
+
+    def mentionable(self) -> list[pages.Mentionable]:
+        """Whom the composer's @-autocomplete offers: everyone active but the app itself,
+        people before bots, by name (as Slack lists them)."""
+        found = [
+            (bool(u.get("is_bot")), str(u.get("real_name") or u["name"]), u)
+            for u in self._ws.users()
+            if not u["deleted"] and u["id"] not in (self._ws.bot_user_id, "USLACKBOT")
+        ]
+        return [
+            pages.Mentionable(user_id=u["id"], handle=str(u["name"]), name=name)
+            for _, name, u in sorted(found, key=lambda f: (f[0], f[1]))
+        ]
 
     def channel_ids(self) -> dict[str, str]:
         return {str(c["name"]): c["id"] for c in self.channels()}
@@ -122,19 +140,22 @@ class Screens:
 
     def _main(self, screen: pages.Screen, channels: list[dict[str, Any]]) -> tuple[str, str, str]:
         view, user_id = screen.view, screen.user_id
-        handles = sorted(h for h, uid in self.handles().items() if uid != self._ws.bot_user_id)
+        people = self.mentionable()
         if view == pages.HOME:
             return pages.APP_NAME, pages.home_pane(screen, self._ws.views.home(user_id)), ""
         if view == pages.SANDBOX:
             return "Plum sandbox", pages.sandbox_pane(self._sandbox()), ""
         if view == pages.JOBS:
-            return "Scheduled jobs", pages.jobs_pane(self._jobs(), self._job_results), ""
+            main = pages.jobs_pane(
+                self._jobs(), self._job_results, clock=self.clock_view(), last_jump=self._clock_log
+            )
+            return "Scheduled jobs", main, ""
         if view == pages.DM:
             im = self.dm_channel(user_id)
             messages = self._conversation(user_id, im)
             self._visitors.mark_seen(user_id, im, messages)
             composer = pages.composer(
-                screen, placeholder="Message rewardbot — try /reward balance", handles=handles
+                screen, placeholder="Message rewardbot — try /reward balance", people=people
             )
             return "rewardbot", pages.dm_pane(screen, messages=messages), composer
         channel = next(c for c in channels if c["id"] == view)
@@ -144,7 +165,7 @@ class Screens:
         composer = pages.composer(
             screen,
             placeholder=f"Message #{name} — try /reward @maria 50 thanks for the demo",
-            handles=handles,
+            people=people,
         )
         subtitle = (
             "Type a slash command below (<code>/reward help</code>), or a message to reward "
@@ -154,6 +175,11 @@ class Screens:
             screen, title=f"# {pages.esc(name)}", subtitle=subtitle, messages=messages
         )
         return f"#{name}", main, composer
+
+    def clock_view(self) -> pages.ClockView:
+        return pages.ClockView(
+            now=self._clock.now(), ahead=self._clock.ahead(), jumps=self._clock.jumps()
+        )
 
     def _modal(self, screen: pages.Screen) -> tuple[str, str]:
         stack = self._ws.views.stack(screen.user_id)

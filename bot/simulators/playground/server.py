@@ -19,12 +19,15 @@ ephemeral messages and open modals are gone after a restart, as in Slack.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import socket
 import sqlite3
 import threading
 import time
+import zlib
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -32,25 +35,31 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
+from bot.core import clock
 from bot.runtime import Runtime
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
 from bot.simulators.playground.api import Ui
+from bot.simulators.playground.clock import PlaygroundClock, read_offset
 from bot.simulators.playground.jobs import available_jobs
 from bot.simulators.playground.sandbox_view import SandboxView, sandbox_view
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
 from bot.web import create_web_app
+from storage import queries
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
+EXPIRY_HORIZON_DAYS = 366 * 10  # REWARD_EXPIRY_MONTHS is at most 120
 SLACK_DATABASE = "slack.db"
 STATIC = resources.files("bot.simulators.playground") / "static"
 
@@ -65,6 +74,15 @@ def _bind(host: str, port: int) -> socket.socket:
         raise
     sock.listen(128)
     return sock
+
+
+async def favicon(request: Request) -> Response:
+    """The page's icon (an SVG), also where browsers look by themselves."""
+    return Response(
+        (STATIC / "favicon.svg").read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
+    )
 
 
 class PlaygroundError(Exception):
@@ -122,13 +140,21 @@ class Playground:
             signing_secret=signing_secret,
             bot_token=bot_token,
         )
+        # The clock before the bot: the ledger, the sandbox and Slack's messages carry on in
+        # the future the last run left them in (bot.simulators.playground.clock).
+        clock.reset()
+        clock.set_offset(read_offset(state_dir))
         try:
             self.runtime = Runtime.build(self.settings)
         except BaseException:
             self._socket.close()
             self._close_slack()
+            clock.reset()
             raise
         self.runtime.start()
+        self.clock = PlaygroundClock(
+            runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
+        )
         self.visitors = Visitors(
             fake=self.fake,
             bot_url=self.url + "bot/slack/events",
@@ -137,6 +163,7 @@ class Playground:
             approvers=self.settings.REWARD_APPROVERS,
         )
         self.job_results: dict[str, str] = {}
+        self.clock_log: list[str] = []  # what the last jump did
         self.stopping = threading.Event()
         self._stopped = False
         self._server: uvicorn.Server | None = None
@@ -148,9 +175,14 @@ class Playground:
 
     # ------------------------------------------------------------------ what the page reads
     def version(self) -> str:
-        """Changes whenever the workspace or the sandbox does (what the page waits on)."""
+        """Changes whenever the workspace or the sandbox does (what the page waits on): its
+        requests and its faults, however they were set."""
         sandbox = self.runtime.sandbox
-        return f"{self.fake.workspace.version}.{len(sandbox.requests) if sandbox else 0}"
+        ahead = f"{clock.offset().total_seconds():.0f}"
+        if sandbox is None:
+            return f"{self.fake.workspace.version}.0.{ahead}"
+        faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
+        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}"
 
     def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
@@ -160,6 +192,14 @@ class Playground:
     def sandbox_json(self) -> dict[str, Any] | None:
         found = self.sandbox_view()
         return found.as_json() if found is not None else None
+
+    def _earliest_expiry(self, on_or_after: date) -> date | None:
+        """The first day delivered points expire on, on or after `on_or_after` (the ledger's)."""
+        with self.runtime.store.read_session() as session:
+            found = queries.expiring_points(
+                session, within_days=EXPIRY_HORIZON_DAYS, today=on_or_after, limit=1
+            )
+        return found[0].expires_on if found else None
 
     def about(self) -> str:
         return (
@@ -187,6 +227,8 @@ class Playground:
             sandbox=self.sandbox_view,
             jobs=available_jobs,
             job_results=self.job_results,
+            clock=self.clock,
+            clock_log=self.clock_log,
         )
         template = Template((STATIC / "index.html").read_text(encoding="utf-8"))
         ui = Ui(
@@ -198,6 +240,8 @@ class Playground:
             runtime=self.runtime,
             sandbox_json=self.sandbox_json,
             job_results=self.job_results,
+            clock=self.clock,
+            clock_log=self.clock_log,
             about=self.about(),
             stopping=self.stopping,
         )
@@ -213,7 +257,11 @@ class Playground:
                 Route("/ui/close", e(ui.close), methods=["POST"]),
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
+                Route("/ui/clock", e(ui.jump_clock), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),
+                Route("/ui/sandbox/faults", e(ui.set_fault), methods=["POST"]),
+                Route("/ui/sandbox/faults/clear", e(ui.clear_fault), methods=["POST"]),
+                Route("/favicon.ico", favicon, methods=["GET"]),
                 Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
                 Route("/slack/archives/{channel}/{stamp}", e(ui.permalink), methods=["GET"]),
                 Mount("/slack", app=self.fake.app),
@@ -281,6 +329,7 @@ class Playground:
         self.visitors.close()
         self._socket.close()
         self._close_slack()
+        clock.reset()
 
     def _close_slack(self) -> None:
         self.fake.workspace.detach()

@@ -6,11 +6,14 @@ import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+from bot.core import clock
+
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The process's time (`bot.core.clock`): the system clock unless the playground moved it."""
+    return clock.now()
 
 
 def checked_now(clock: Clock) -> datetime:

@@ -60,15 +60,19 @@ async function refresh() {
     const list = $("#messages");
     const stick = nearBottom(list);
     const keep = list ? list.scrollTop : 0;
+    const choices = [...document.querySelectorAll("#main form select")].map((s) => s.value);
     $("#sidebar").innerHTML = pane.sidebar;
     $("#main").innerHTML = pane.main;
+    document.querySelectorAll("#main form select").forEach((select, at) => {
+      if (choices[at] !== undefined) select.value = choices[at];
+    });
     const fresh = $("#messages");
     if (fresh) { if (stick) scrollDown(); else fresh.scrollTop = keep; }
     if (pane.modal_key !== modalKey) {
       $("#modal").innerHTML = pane.modal;
       modalKey = pane.modal_key;
       const first = $("#modal .has-error .field") || $("#modal .field");
-      if (first) first.focus();
+      if (first) (first.matches(".picker-box") ? $(".picker-search", first) : first).focus();
     }
     document.title = `${pane.title} · Slack playground`;
     version = pane.version;
@@ -91,6 +95,161 @@ async function waitForChanges() {
   }
 }
 
+// ── searching for people: the composer's @-autocomplete and the form's people picker ─────
+
+// Show the options of `list` that match `query` (a name or handle starting with it); the
+// first is active. Returns how many match.
+function filterOptions(list, query, skip) {
+  const words = query.toLowerCase();
+  let shown = 0;
+  for (const option of list.querySelectorAll(".picker-option")) {
+    const match = !skip.has(option.dataset.value)
+      && (option.dataset.search.startsWith(words)
+        || option.dataset.search.split(" ").some((word) => word.startsWith(words)))
+      && shown < 8;
+    option.hidden = !match;
+    option.setAttribute("aria-selected", "false");
+    if (match) shown += 1;
+  }
+  const none = list.querySelector(".picker-none");
+  if (none) none.hidden = shown > 0;
+  const first = list.querySelector(".picker-option:not([hidden])");
+  if (first) first.setAttribute("aria-selected", "true");
+  return shown;
+}
+
+function openList(input, list, open) {
+  list.hidden = !open;
+  input.setAttribute("aria-expanded", String(open));
+}
+
+function activeOption(list) {
+  return list.querySelector(".picker-option[aria-selected=true]:not([hidden])");
+}
+
+function moveActive(list, step) {
+  const options = [...list.querySelectorAll(".picker-option:not([hidden])")];
+  if (!options.length) return;
+  const at = options.indexOf(activeOption(list));
+  const next = options[(at + step + options.length) % options.length];
+  for (const option of options) option.setAttribute("aria-selected", String(option === next));
+  next.scrollIntoView({ block: "nearest" });
+}
+
+// The composer: typing @ and the start of a name lists the people it could be.
+function mentionQuery(input) {
+  const before = input.value.slice(0, input.selectionStart);
+  const found = /(^|\s)@([\w.-]*)$/.exec(before);
+  return found ? { query: found[2], start: before.length - found[2].length - 1 } : null;
+}
+
+function updateMentions() {
+  const input = $("#composer-input");
+  const list = $("#mention-list");
+  if (!input || !list) return;
+  const asked = mentionQuery(input);
+  openList(input, list, Boolean(asked) && filterOptions(list, asked.query, new Set()) > 0);
+}
+
+// Replace the @-word being typed with the person's handle, which the page's server sends to
+// the bot as Slack's mention of them (<@U…|handle>).
+function chooseMention(option) {
+  const input = $("#composer-input");
+  const asked = mentionQuery(input);
+  if (!asked) return;
+  const mention = `@${option.dataset.handle} `;
+  const after = input.value.slice(input.selectionStart).replace(/^\S*\s?/, "");
+  input.value = input.value.slice(0, asked.start) + mention + after;
+  const caret = asked.start + mention.length;
+  input.setSelectionRange(caret, caret);
+  openList(input, $("#mention-list"), false);
+  input.focus();
+}
+
+// The form's people picker: a search box that lists matches; a pick becomes a chip. This
+// filters the list by what is typed and opens it (or keeps it open) when `open`; it closes
+// once the focus has left the picker.
+function updatePicker(picker, open) {
+  const input = $(".picker-search", picker);
+  const list = $(".picker-list", picker);
+  const picked = new Set([...picker.querySelectorAll(".chip")].map((c) => c.dataset.value));
+  filterOptions(list, input.value.trim(), picked);
+  input.placeholder = picked.size ? "" : input.dataset.placeholder;
+  const focused = picker.contains(document.activeElement);
+  openList(input, list, focused && (open || !list.hidden));
+}
+
+function pickPerson(picker, option) {
+  const chip = document.createElement("span");
+  chip.className = "chip";
+  chip.dataset.value = option.dataset.value;
+  const name = $(".picker-name", option).textContent;
+  chip.textContent = name;
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "chip-x";
+  remove.setAttribute("aria-label", `Remove ${name}`);
+  remove.textContent = "×";
+  chip.append(remove);
+  const input = $(".picker-search", picker);
+  input.before(chip);
+  input.value = "";
+  input.focus();
+  updatePicker(picker, true);
+}
+
+document.addEventListener("input", (event) => {
+  if (event.target.id === "composer-input") updateMentions();
+  const picker = event.target.closest(".picker");
+  if (picker) updatePicker(picker, true);
+});
+
+document.addEventListener("focusout", (event) => {
+  if (event.target.id === "composer-input") openList(event.target, $("#mention-list"), false);
+  const picker = event.target.closest(".picker");
+  if (!picker) return;
+  setTimeout(() => { if (!picker.contains(document.activeElement)) updatePicker(picker, false); }, 0);
+});
+
+// Keys in a search list: ↑/↓ move, Enter or Tab picks, Escape closes the list only.
+document.addEventListener("keydown", (event) => {
+  const input = event.target;
+  const list = input.id === "composer-input" ? $("#mention-list")
+    : input.matches(".picker-search") ? $(".picker-list", input.closest(".picker")) : null;
+  if (!list) return;
+  if (input.matches(".picker-search") && event.key === "Backspace" && !input.value) {
+    const chips = input.closest(".picker").querySelectorAll(".chip");
+    if (chips.length) chips[chips.length - 1].remove();
+    updatePicker(input.closest(".picker"), true);
+    return;
+  }
+  // Enter in the picker's search never sends the form, whatever the list shows.
+  if (event.key === "Enter" && input.matches(".picker-search")) event.preventDefault();
+  if (list.hidden) return;
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    moveActive(list, event.key === "ArrowDown" ? 1 : -1);
+  } else if (event.key === "Enter" || (event.key === "Tab" && activeOption(list))) {
+    const option = activeOption(list);
+    if (!option) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (input.id === "composer-input") chooseMention(option);
+    else pickPerson(input.closest(".picker"), option);
+  } else if (event.key === "Escape") {
+    event.stopPropagation();
+    openList(input, list, false);
+  }
+}, true);
+
+document.addEventListener("mousedown", (event) => {
+  const option = event.target.closest(".picker-option");
+  if (!option) return;
+  event.preventDefault(); // keep the focus in the box
+  if (option.closest("#mention-list")) chooseMention(option);
+  else pickPerson(option.closest(".picker"), option);
+});
+
 // ── what the person does ─────────────────────────────────────────────────────────────────
 
 function containerOf(element) {
@@ -111,7 +270,9 @@ function formValues(form) {
     const block = field.dataset.blockId;
     const action = field.dataset.actionId;
     values[block] = values[block] || {};
-    if (field.type === "checkbox") {
+    if (field.classList.contains("picker")) {
+      values[block][action] = [...field.querySelectorAll(".chip")].map((c) => c.dataset.value);
+    } else if (field.type === "checkbox") {
       values[block][action] = values[block][action] || [];
       if (field.checked) values[block][action].push(field.value);
     } else if (field.type === "radio") {
@@ -161,8 +322,32 @@ function closeMenus(except) {
   }
 }
 
+function showNav(open) {
+  body.classList.toggle("nav-open", open);
+  $("#nav-toggle").setAttribute("aria-expanded", String(open));
+}
+
 document.addEventListener("click", async (event) => {
   const target = event.target;
+  const unpick = target.closest(".chip-x");
+  if (unpick) {
+    const picker = unpick.closest(".picker");
+    unpick.closest(".chip").remove();
+    $(".picker-search", picker).focus();
+    updatePicker(picker, false);
+    return;
+  }
+  if (target.closest(".picker-box")) {
+    const picker = target.closest(".picker");
+    $(".picker-search", picker).focus();
+    updatePicker(picker, true);
+    return;
+  }
+  if (target.closest("#nav-toggle")) {
+    showNav(!body.classList.contains("nav-open"));
+    return;
+  }
+  if (body.classList.contains("nav-open") && !target.closest("#sidebar")) showNav(false);
   const toggle = target.closest(".more, #shortcuts-button");
   if (toggle) {
     const menu = toggle.parentElement.querySelector(".menu");
@@ -196,6 +381,18 @@ document.addEventListener("click", async (event) => {
   if (close) {
     const form = close.closest("form.modal");
     await post("/ui/close", { view_id: form.dataset.viewId });
+    return;
+  }
+  const clear = target.closest("[data-clear-fault]");
+  if (clear) {
+    const operations = clear.dataset.clearFault;
+    await busy(clear, () => post("/ui/sandbox/faults/clear",
+      operations ? { operations: operations.split(",") } : {}));
+    return;
+  }
+  const jump = target.closest("[data-jump]");
+  if (jump) {
+    await busy(jump, () => post("/ui/clock", { jump: jump.dataset.jump }));
     return;
   }
   const job = target.closest("[data-run-job]");
@@ -235,6 +432,12 @@ document.addEventListener("submit", async (event) => {
     const answer = await busy(sent, () => post("/ui/send", { view: form.dataset.view, text }));
     if (answer) input.value = "";
     input.focus();
+    return;
+  }
+  if (form.id === "fault-form") {
+    const submit = form.querySelector("[type=submit]");
+    const data = Object.fromEntries(new FormData(form));
+    await busy(submit, () => post("/ui/sandbox/faults", data));
     return;
   }
   if (form.matches("form.modal")) {

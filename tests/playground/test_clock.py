@@ -1,0 +1,123 @@
+"""The playground's clock over HTTP: a jump moves the bot, its jobs, the sandbox and Slack's
+message times together, runs the jobs that fell due on the way, survives a restart, and never
+goes back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.core import clock
+from bot.simulators.playground.clock import CLOCK_FILE
+from bot.simulators.playground.server import Playground
+from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
+
+
+def call(playground: Playground, path: str, **body: Any) -> httpx.Response:
+    return httpx.post(f"{playground.url}{path.lstrip('/')}", json=body, timeout=60)
+
+
+def give(playground: Playground, text: str, email: str, points: int) -> None:
+    sent = call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": text})
+    assert sent.status_code == 200, sent.text
+    assert playground.runtime.sandbox is not None
+    state = playground.runtime.sandbox.state
+    playground.fake.wait_for(lambda: state.points_of(email) == points, timeout=10)
+
+
+def jump(playground: Playground, where: str) -> list[str]:
+    answer = call(playground, "/ui/clock", **{"as": ADMIN, "jump": where})
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["result"])
+
+
+def test_next_monday_runs_the_weekly_summary_with_its_chart(playground: Playground) -> None:
+    give(playground, "/reward @maria 30 shipped the release", "maria@acme.test", 30)
+    lines = jump(playground, "monday")
+
+    now = clock.now()
+    tz = playground.clock.tz
+    assert now.astimezone(tz).weekday() == 0 and now.astimezone(tz).hour == 9
+    assert timedelta(days=1) < clock.offset() <= timedelta(days=7, hours=9)
+    summary = [line for line in lines if line.startswith("weekly-summary")]
+    assert summary and "30 points in 1 rewards" in summary[0] and "with the chart" in summary[0]
+    kudos = playground.fake.messages("C0KUDOS")
+    charts = [f for m in kudos for f in m.get("files") or [] if f["name"].endswith(".png")]
+    assert len(charts) == 1
+    posted = max(float(m["ts"]) for m in kudos)  # Slack's message times moved too
+    assert abs(posted - now.timestamp()) < 60
+
+    give(playground, "/reward @chen 20 after the jump", "chen@acme.test", 20)
+    assert playground.runtime.sandbox is not None
+    sent_at = [t["sent_at"] for t in playground.runtime.sandbox.state.snapshot()["transactions"]]
+    assert abs(datetime.fromisoformat(sent_at[-1]) - clock.now()) < timedelta(minutes=1)
+
+
+def test_a_month_before_points_expire_sends_the_first_reminder(playground: Playground) -> None:
+    refused = call(playground, "/ui/clock", **{"as": ADMIN, "jump": "expiry"})
+    assert refused.status_code == 409
+    assert "send a reward first" in refused.json()["error"]
+
+    give(playground, "/reward @maria 30 shipped the release", "maria@acme.test", 30)
+    lines = jump(playground, "expiry")
+    assert "expiry-reminders" in lines[-1] and "1 reminder(s) sent" in lines[-1]
+    reminder = playground.fake.wait_for(
+        lambda: [m for m in playground.fake.dms_to(MARIA) if "expire" in message_text(m)],
+        timeout=10,
+    )
+    assert "(in 30 days)" in message_text(reminder[-1])
+
+
+def test_a_day_runs_the_daily_jobs_once_and_the_jump_is_shown(playground: Playground) -> None:
+    lines = jump(playground, "day")
+    ran = [line.split(" (")[0] for line in lines[1:]]
+    assert {"balance-alert", "in-doubt-report", "expiry-reminders"} <= set(ran)
+    assert len(ran) == len(set(ran))  # missed runs coalesce into one each
+    pane = httpx.get(
+        f"{playground.url}ui/pane", params={"as": ADMIN, "view": "jobs"}, timeout=10
+    ).json()["main"]
+    assert "1 day ahead of the real clock" in pane
+    assert lines[0] in pane.replace("&#x27;", "'")
+    assert call(playground, "/ui/clock", **{"as": ADMIN, "jump": "yesterday"}).status_code == 409
+
+
+def test_the_clock_survives_a_restart_and_is_released_on_stop(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = Playground(state_dir=state, port=0).start()
+    try:
+        jump(first, "week")
+        ahead = clock.offset()
+        assert timedelta(days=7) - timedelta(minutes=1) < ahead <= timedelta(days=7)
+    finally:
+        first.stop()
+    assert clock.offset() == timedelta(0)
+    assert (state / CLOCK_FILE).is_file()
+    second = Playground(state_dir=state, port=0).start()
+    try:
+        assert clock.offset() == ahead
+        pane = httpx.get(
+            f"{second.url}ui/pane", params={"as": ADMIN, "view": "jobs"}, timeout=10
+        ).json()["main"]
+        assert "7 days ahead of the real clock" in pane
+    finally:
+        second.stop()
+    assert clock.offset() == timedelta(0)
+
+
+def test_the_process_clock_is_the_system_clock_until_moved_and_never_goes_back() -> None:
+    try:
+        assert clock.offset() == timedelta(0)
+        assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=1)
+        clock.set_offset(timedelta(days=2))
+        assert abs(clock.now() - datetime.now(UTC) - timedelta(days=2)) < timedelta(seconds=1)
+        with pytest.raises(ValueError, match="forward"):
+            clock.set_offset(timedelta(days=1))
+        with pytest.raises(ValueError, match="forward"):
+            clock.set_offset(timedelta(days=-1))
+    finally:
+        clock.reset()
+    assert clock.offset() == timedelta(0)
