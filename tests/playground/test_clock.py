@@ -45,6 +45,7 @@ def test_next_monday_runs_the_weekly_summary_with_its_chart(playground: Playgrou
     assert timedelta(days=1) < clock.offset() <= timedelta(days=7, hours=9)
     summary = [line for line in lines if line.startswith("weekly-summary")]
     assert summary and "30 points in 1 rewards" in summary[0] and "with the chart" in summary[0]
+    assert "posted in #kudos" in summary[0] and "C0KUDOS" not in summary[0]  # as the page names it
     kudos = playground.fake.messages("C0KUDOS")
     charts = [f for m in kudos for f in m.get("files") or [] if f["name"].endswith(".png")]
     assert len(charts) == 1

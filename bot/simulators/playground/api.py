@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, MutableMapping
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.simulators.plum_sandbox import Faults
 
+_CHANNEL_ID = re.compile(r"\b[CG][A-Z0-9]{6,}\b")
 log = logging.getLogger(__name__)
 
 SLACK_ACK_SECONDS = 3.0
@@ -421,7 +423,7 @@ class Ui:
             raise Problem(
                 f"{name} failed ({type(err).__name__}); the console has details", 500
             ) from None
-        line = f"{self._clock.now().strftime('%a %d %b %H:%M:%S')} · {result}"
+        line = f"{self._clock.now().strftime('%a %d %b %H:%M:%S')} · {self._named(result)}"
         self._job_results[name] = line
         return _ok(result=line)
 
@@ -435,8 +437,13 @@ class Ui:
             jumped = await run_in_threadpool(self._clock.jump, name)
         except ClockError as err:
             raise Problem(str(err), 409) from None
-        self._clock_log[:] = self._jump_lines(jumped)
+        self._clock_log[:] = [self._named(line) for line in self._jump_lines(jumped)]
         return _ok(result=self._clock_log)
+
+    def _named(self, line: str) -> str:
+        """A job's account with channel ids shown as the page shows channels (`#kudos`)."""
+        names = {c["id"]: c.get("name") for c in self._ws.channels() if c.get("name")}
+        return _CHANNEL_ID.sub(lambda m: f"#{names[m[0]]}" if m[0] in names else m[0], line)
 
     @staticmethod
     def _jump_lines(jumped: Jumped) -> list[str]:
