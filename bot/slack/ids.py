@@ -36,6 +36,7 @@ class CallbackId(StrEnum):
 
     REWARD_MODAL = "reward_modal"
     REJECT_REASON = "reject_reason_modal"
+    LINK_MODAL = "link_modal"  # "Send a reward link" (from /reward campaigns)
 
 
 class BlockId(StrEnum):
@@ -55,6 +56,10 @@ class BlockId(StrEnum):
     SETTLE_ACTIONS = "settle_actions"
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
+    LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
+    LINK_RECIPIENT = "link_recipient"  # the link form's inputs
+    LINK_EXPIRY = "link_expiry"
+    LINK_NOTE = "link_note"
 
 
 class ActionId(StrEnum):
@@ -66,6 +71,7 @@ class ActionId(StrEnum):
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"
+    LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"
@@ -73,6 +79,9 @@ class ActionId(StrEnum):
     VALUES_SELECT = "values_select"
     ANNOUNCE_CHECKBOX = "announce_checkbox"
     REJECT_REASON_INPUT = "reject_reason_input"
+    LINK_RECIPIENT_SELECT = "link_recipient_select"
+    LINK_EXPIRY_DATE = "link_expiry_date"
+    LINK_NOTE_INPUT = "link_note_input"
 
 
 # The bot token scopes in manifest.yml, each with the reason the code needs it. A test keeps the

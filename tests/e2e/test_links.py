@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     MARIA,
     NOMAIL,
     BotHarness,
+    actions_in,
     message_text,
 )
 
@@ -375,3 +376,80 @@ def test_xoxoday_down_while_listing_campaigns_is_said_plainly(bot: BotHarness) -
     bot.sandbox.faults.set("campaignList", error="PIPE10017")
     reply = ask(bot, "campaigns", marker="couldn't reach Xoxoday")
     assert "Traceback" not in reply and "PIPE" not in reply
+
+
+# ── the link form, from /reward campaigns ────────────────────────────────────────────────
+
+
+def pick_campaign(bot: BotHarness, campaign: str) -> dict[str, Any]:
+    """In `/reward campaigns`, pick `campaign` from "Send a link of…"; the form that opens."""
+    ask(bot, "campaigns", marker="Reward link campaigns")
+    listing = [e for e in bot.fake.ephemerals(ADMIN) if "link_campaign_pick" in actions_in(e)][-1]
+    picker = next(
+        e
+        for b in listing["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "link_campaign_pick"
+    )
+    option = next(o for o in picker["options"] if o["value"] == campaign)
+    assert "7891" not in [o["value"] for o in picker["options"] if "Retired" in o["text"]["text"]]
+    clicked = bot.driver.block_action(
+        user_id=ADMIN,
+        action_id="link_campaign_pick",
+        value={"selected_option": option},
+        message=listing,
+    )
+    assert clicked.status_code == 200
+    view = bot.wait(lambda: bot.fake.modal_stack(ADMIN))[-1]
+    assert view["callback_id"] == "link_modal"
+    return view
+
+
+def link_form(
+    recipient: str | None = MARIA, day: str | None = None, note: str | None = None
+) -> dict[str, Any]:
+    return {
+        "link_recipient": {
+            "link_recipient_select": {"type": "users_select", "selected_user": recipient}
+        },
+        "link_expiry": {"link_expiry_date": {"type": "datepicker", "selected_date": day}},
+        "link_note": {"link_note_input": {"type": "plain_text_input", "value": note}},
+    }
+
+
+def test_a_campaign_picked_from_the_list_opens_a_form_that_sends_the_link(
+    bot: BotHarness,
+) -> None:
+    view = pick_campaign(bot, "7891")
+    assert "Spot Award Link (US)" in message_text(view) and "25.00 USD" in message_text(view)
+    when = admin_today() + timedelta(days=60)
+    submitted = bot.driver.view_submission(
+        user_id=ADMIN,
+        view=view,
+        values=link_form(day=when.isoformat(), note="Great quarter <3 & thanks! @here"),
+    )
+    assert submitted.status_code == 200 and not submitted.content.strip()  # the form closes
+    dm = message_text(bot.wait(lambda: bot.fake.dms_to(MARIA))[-1])
+    assert ">Great quarter &lt;3 &amp; thanks! @here" in dm  # as typed, pinging nobody
+    assert f"It works until *{when.day} {when:%B %Y}*" in dm
+    told = bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "reward link" in t])
+    assert "I sent <@UMARIA01> a reward link worth *25.00 USD*" in told[0]
+    assert "with your message" in told[0] and not LINK.search(told[0])
+    (call,) = generate_calls(bot)
+    assert call["variables"]["data"]["campaignId"] in (7891, "7891")
+    assert call["variables"]["data"]["link_expiry"] == when.strftime("%d-%m-%Y")
+
+
+def test_the_link_form_says_what_is_missing_beside_the_field(bot: BotHarness) -> None:
+    view = pick_campaign(bot, "7890")
+    answer = bot.driver.view_submission(
+        user_id=ADMIN, view=view, values=link_form(recipient=None, day="2020-01-01")
+    ).json()
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        "link_recipient": "Pick the person the link is for.",
+        "link_expiry": "Pick a date after today.",
+    }
+    bot.settle()
+    assert generate_calls(bot) == []

@@ -4,12 +4,14 @@ link), the admin's confirmation, and the comment on the CSV of a batch (neither 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote as url_quote
 
 from bot.rewards.cards import CampaignLine, LinkBatchCard, RewardLink
 from bot.slack.blocks.common import (
+    MODAL_TITLE_MAX,
     SECTION_TEXT_MAX,
     clip,
     format_date,
@@ -21,7 +23,8 @@ from bot.slack.blocks.common import (
     safe_mrkdwn,
     text_only,
 )
-from bot.slack.blocks.kit import Block, context, header, section
+from bot.slack.blocks.kit import Block, context, header, input_block, option, plain, section
+from bot.slack.ids import ActionId, BlockId, CallbackId
 
 Payload = dict[str, Any]
 NOTE_MAX = 1500
@@ -106,10 +109,20 @@ def campaigns_message(*, campaigns: Sequence[CampaignLine]) -> Payload:
     example = enabled[0].campaign_id if enabled else campaigns[0].campaign_id
     blocks: list[Block] = [header("Reward link campaigns")]
     blocks += [section("\n".join(chunk)) for chunk in _chunks(rows, CAMPAIGN_ROWS_PER_BLOCK)]
+    if enabled:
+        picker = {
+            "type": "static_select",
+            "action_id": str(ActionId.LINK_CAMPAIGN_PICK),
+            "placeholder": plain("Send a link of…", 150),
+            "options": [
+                option(_campaign_label(c), c.campaign_id) for c in enabled[:MAX_PICKED_CAMPAIGNS]
+            ],
+        }
+        blocks.append({"type": "actions", "block_id": str(BlockId.LINK_PICK), "elements": [picker]})
     blocks.append(
         context(
-            f"Send one with `/reward link @person {example}`, or a batch with "
-            f"`/reward links {example} 25`."
+            f"Pick one above to send a link with a form, or type `/reward link @person "
+            f"{example}`; a batch: `/reward links {example} 25`."
         )
     )
     count = f"{len(enabled):,} enabled" + (
@@ -131,3 +144,74 @@ def _campaign_row(c: CampaignLine) -> str:
 
 def _chunks(rows: Sequence[str], size: int) -> list[list[str]]:
     return [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+
+
+MAX_PICKED_CAMPAIGNS = 100  # Slack's limit on a select's options
+LINK_MODAL_META = "campaign"
+
+
+def _campaign_label(c: CampaignLine) -> str:
+    value = f" · {money(c.amount, c.currency)}" if c.amount is not None else ""
+    return f"{one_line(c.name or '') or c.campaign_id}{value}"
+
+
+def link_modal(*, campaign: CampaignLine, note_max: int) -> dict[str, Any]:
+    """The "Send a reward link" form: one person, an expiry date and a message (both optional)
+    for a campaign picked from `/reward campaigns` (`CallbackId.LINK_MODAL`)."""
+    about = f"*{safe_mrkdwn(one_line(campaign.name or ''))}* (`{campaign.campaign_id}`)"
+    if campaign.amount is not None:
+        about += f" · worth {money(campaign.amount, campaign.currency)}"
+    person = {
+        "type": "users_select",
+        "action_id": str(ActionId.LINK_RECIPIENT_SELECT),
+        "placeholder": plain("Pick a person", 150),
+    }
+    expiry = {
+        "type": "datepicker",
+        "action_id": str(ActionId.LINK_EXPIRY_DATE),
+        "placeholder": plain("30 days from today", 150),
+    }
+    note = {
+        "type": "plain_text_input",
+        "action_id": str(ActionId.LINK_NOTE_INPUT),
+        "multiline": True,
+        "max_length": note_max,
+        "placeholder": plain("Thanks for a great quarter!", 150),
+    }
+    return {
+        "type": "modal",
+        "callback_id": str(CallbackId.LINK_MODAL),
+        "title": plain("Send a reward link", MODAL_TITLE_MAX),
+        "submit": plain("Send", MODAL_TITLE_MAX),
+        "close": plain("Cancel", MODAL_TITLE_MAX),
+        "private_metadata": json.dumps({LINK_MODAL_META: campaign.campaign_id}),
+        "blocks": [
+            section(about),
+            input_block(block_id=BlockId.LINK_RECIPIENT, label="Who is it for?", element=person),
+            input_block(
+                block_id=BlockId.LINK_EXPIRY,
+                label="Works until",
+                element=expiry,
+                optional=True,
+                hint="Leave it empty for 30 days from today.",
+            ),
+            input_block(
+                block_id=BlockId.LINK_NOTE,
+                label="Your message",
+                element=note,
+                optional=True,
+                hint="They see it in the DM with their link.",
+            ),
+            context("The link goes only to their DM; you get a confirmation here by DM."),
+        ],
+    }
+
+
+def link_modal_campaign(view: Mapping[str, Any]) -> str | None:
+    """The campaign id a link form was opened for (None: not one of ours)."""
+    try:
+        meta = json.loads(str(view.get("private_metadata") or ""))
+    except ValueError:
+        return None
+    found = meta.get(LINK_MODAL_META) if isinstance(meta, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -11,6 +11,7 @@ from bot.slack.listeners import (
     cancel,
     give_modal,
     home,
+    links,
     open_modal,
     reward_command,
     settle_actions,
@@ -30,3 +31,4 @@ def register(app: App, runtime: Runtime) -> None:
     give_modal.register(app, runtime)
     shortcuts.register(app, runtime)
     home.register(app, runtime)
+    links.register(app, runtime)

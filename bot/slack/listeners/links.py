@@ -12,27 +12,32 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.csv_cells import csv_cell
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import LinkBatchCard, RewardLink
-from bot.rewards.commands import GenerateLink, GenerateLinks, ListCampaigns
+from bot.rewards.commands import LINK_NOTE_MAX_CHARS, GenerateLink, GenerateLinks, ListCampaigns
 from bot.rewards.link_service import MadeLinks
 from bot.rewards.refusal import Refusal
+from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks import links as link_blocks
-from bot.slack.blocks.common import mention, text_only
+from bot.slack.blocks.common import escape_mrkdwn, mention, text_only
 from bot.slack.blocks.reward_messages import reward_note
+from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.intake import request_key
+from bot.slack.listeners.action_replies import notice_modal, tell, user_of
 from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+
+OUT_OF_DATE = "This form is out of date. Pick the campaign again in `/reward campaigns`."
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +81,33 @@ def send_link(
 ) -> None:
     if not _start(runtime, command, ack, doing="send reward links"):
         return
-    admin_id = command["user_id"]
+    answer = give_link(
+        runtime,
+        parsed,
+        admin_id=command["user_id"],
+        team_id=command.get("team_id") or "",
+        key=request_key(command),
+    )
+    reply(respond, answer)
+
+
+def give_link(
+    runtime: Runtime, parsed: GenerateLink, *, admin_id: str, team_id: str, key: str | None
+) -> dict[str, Any]:
+    """Make one link and DM it to its recipient (from the command or the link form); what the
+    admin is told."""
     made = runtime.links.make(
         admin_id=admin_id,
-        team_id=command.get("team_id") or "",
+        team_id=team_id,
         campaign_id=parsed.campaign_id,
         count=1,
         expiry=parsed.expiry,
         recipient_id=parsed.recipient,
-        request_key=request_key(command),
+        request_key=key,
     )
     runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
     if isinstance(made, Refusal):
-        reply(respond, text_only(made.text))
-        return
+        return text_only(made.text)
     link = RewardLink(
         recipient_id=parsed.recipient,
         admin_id=admin_id,
@@ -102,17 +120,12 @@ def send_link(
         note=parsed.note,
     )
     if not _dm_link(runtime, link):
-        reply(
-            respond,
-            text_only(
-                f"Xoxoday made the link, but Slack wouldn't let me DM {mention(link.recipient_id)}"
-                f", so they don't have it. It's kept encrypted in the ledger (batch "
-                f"{made.batch_id}) and shown nowhere else; you may need to void it in the "
-                "Xoxoday dashboard.",
-            ),
+        return text_only(
+            f"Xoxoday made the link, but Slack wouldn't let me DM {mention(link.recipient_id)}, "
+            f"so they don't have it. It's kept encrypted in the ledger (batch {made.batch_id}) "
+            "and shown nowhere else; you may need to void it in the Xoxoday dashboard."
         )
-        return
-    reply(respond, link_blocks.link_sent_confirmation(link=link))
+    return link_blocks.link_sent_confirmation(link=link)
 
 
 def _dm_link(runtime: Runtime, link: RewardLink) -> bool:
@@ -224,3 +237,96 @@ def list_campaigns(
         reply(respond, text_only(found.text))
         return
     reply(respond, link_blocks.campaigns_message(campaigns=found))
+
+
+# ── the link form, opened from /reward campaigns ─────────────────────────────────────────
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        open_link_form(runtime, body, respond)
+
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_link_form(runtime, ack=ack, body=body, view=view)
+
+    runtime.intake.action(app, ActionId.LINK_CAMPAIGN_PICK, on_pick)
+    runtime.intake.view(app, CallbackId.LINK_MODAL, on_submit)
+
+
+def open_link_form(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+    admin_id = user_of(body)
+    picked = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+    found = runtime.links.campaigns(admin_id)  # only admins; kept a minute
+    if isinstance(found, Refusal):
+        tell(runtime, body, respond, found.text)
+        return
+    campaign = next((c for c in found if c.campaign_id == picked and c.enabled), None)
+    if campaign is None:
+        tell(
+            runtime,
+            body,
+            respond,
+            "That campaign isn't enabled any more. Type `/reward campaigns`.",
+        )
+        return
+    view = link_blocks.link_modal(campaign=campaign, note_max=LINK_NOTE_MAX_CHARS)
+    try:
+        runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as err:
+        log.info("could not open the link form: %s", _error(err))
+        tell(runtime, body, respond, "I couldn't open the form in time. Pick the campaign again.")
+
+
+def submit_link_form(
+    runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+) -> None:
+    """Check the form in its ack (errors beside the fields); then make the link and DM it, and
+    tell the admin by DM how it went (a form has nowhere else to answer)."""
+    admin_id = user_of(body)
+    campaign = link_blocks.link_modal_campaign(view)
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: BlockId, action: ActionId) -> dict[str, Any]:
+        found = (values.get(str(block)) or {}).get(str(action))
+        return found if isinstance(found, dict) else {}
+
+    recipient = field(BlockId.LINK_RECIPIENT, ActionId.LINK_RECIPIENT_SELECT).get("selected_user")
+    day = field(BlockId.LINK_EXPIRY, ActionId.LINK_EXPIRY_DATE).get("selected_date")
+    raw = str(field(BlockId.LINK_NOTE, ActionId.LINK_NOTE_INPUT).get("value") or "")
+    errors: dict[str, str] = {}
+    if not isinstance(recipient, str) or not recipient:
+        errors[str(BlockId.LINK_RECIPIENT)] = "Pick the person the link is for."
+    expiry: date | None = None
+    if day:
+        try:
+            expiry = date.fromisoformat(str(day))
+        except ValueError:
+            errors[str(BlockId.LINK_EXPIRY)] = "Pick a date from the calendar."
+        else:
+            if expiry <= runtime.links.today(runtime.people.profile(admin_id).person.tz):
+                errors[str(BlockId.LINK_EXPIRY)] = "Pick a date after today."
+    note = clean_typed_text(raw).strip()
+    if len(note) > LINK_NOTE_MAX_CHARS:
+        errors[str(BlockId.LINK_NOTE)] = f"Please keep it to {LINK_NOTE_MAX_CHARS} characters."
+    if campaign is None or not campaign.isdigit():
+        ack(response_action="update", view=notice_modal("Send a reward link", OUT_OF_DATE))
+        return
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()  # closes the form; the answer follows by DM
+    parsed = GenerateLink(
+        recipient=str(recipient),
+        campaign_id=int(campaign),
+        expiry=expiry,
+        note=escape_mrkdwn(note) or None,  # typed in a form: raw text, kept as mrkdwn
+    )
+    answer = give_link(
+        runtime,
+        parsed,
+        admin_id=admin_id,
+        team_id=str((body.get("team") or {}).get("id") or ""),
+        key=request_key(body),
+    )
+    runtime.notifier.dm(admin_id, answer)

@@ -162,7 +162,17 @@ class Checker:
                 self.err(where, "initial_users repeat")
             if "max_selected_items" in element and element["max_selected_items"] < 1:
                 self.err(where, "max_selected_items must be >= 1")
-        elif kind == "static_select" and in_input:
+        elif kind == "users_select" and in_input:
+            initial = element.get("initial_user")
+            if initial is not None and not (
+                isinstance(initial, str) and _USER_ID.fullmatch(initial)
+            ):
+                self.err(where, "initial_user must be a user id")
+        elif kind == "datepicker" and in_input:
+            initial = element.get("initial_date")
+            if initial is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(initial)):
+                self.err(where, "initial_date must be YYYY-MM-DD")
+        elif kind == "static_select":  # in an input, or a menu in an actions block
             values = self.options(element.get("options"), where + ".options", 100)
             initial = element.get("initial_option")
             if initial is not None and initial.get("value") not in values:

@@ -13,6 +13,7 @@ import pytest
 
 from bot.rewards.cards import (
     ApprovalCard,
+    CampaignLine,
     HomeCard,
     Leaderboard,
     LeaderRow,
@@ -56,6 +57,13 @@ def _crowd(n: int) -> HomeCard:
 
 
 MESSAGES: dict[str, Build] = {
+    "campaigns": lambda: links.campaigns_message(
+        campaigns=[
+            CampaignLine(campaign_id=str(7000 + i), name=f"Campaign {i}", enabled=i % 3 > 0)
+            for i in range(150)
+        ]
+    ),
+    "campaigns, none": lambda: links.campaigns_message(campaigns=[]),
     "recipient dm": lambda: reward_messages.recipient_dm(
         reward=s.reward(), recipient_id=s.MARIA, tz=TZ
     ),
@@ -250,6 +258,12 @@ TEXT_ONLY: dict[str, Build] = {
 }
 
 VIEWS: dict[str, Build] = {
+    "link modal": lambda: links.link_modal(
+        campaign=CampaignLine(
+            campaign_id="7891", name="N" * 500, amount=Decimal("25"), currency="USD"
+        ),
+        note_max=500,
+    ),
     "reward modal": lambda: give_modal.reward_modal(metadata=_meta()),
     "reward modal, everything": lambda: give_modal.reward_modal(
         metadata=_meta(),
