@@ -9,6 +9,7 @@ listeners deliver.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -108,6 +109,12 @@ class CancelService:
         self._plum = plum
         self._settings = settings
         self._people = people
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock_for(self, short_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(short_id.upper(), threading.Lock())
 
     def find(self, short_id: str) -> RewardDetails | Refusal:
         with self._store.session() as session:
@@ -135,15 +142,20 @@ class CancelService:
         if refused:
             return refused
         tz = self._tz(admin_id)
-        reward = self.find(short_id)
-        if isinstance(reward, Refusal):
-            return reward
-        problem = status_refusal(reward, tz=tz)
-        if problem:
-            return problem
-        if reward.status == S.SENT:
-            return self._withdraw(reward, admin_id=admin_id, reason=reason, tz=tz)
-        return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
+        # One cancel of a reward at a time in this process (a double click sends two): the
+        # second reads the reward after the first is done, and hears it is already cancelled,
+        # without asking Xoxoday again. Across processes, Xoxoday's own "already cancelled"
+        # answer keeps it to one withdrawal, and the ledger's compare-and-set to one record.
+        with self._lock_for(short_id):
+            reward = self.find(short_id)
+            if isinstance(reward, Refusal):
+                return reward
+            problem = status_refusal(reward, tz=tz)
+            if problem:
+                return problem
+            if reward.status == S.SENT:
+                return self._withdraw(reward, admin_id=admin_id, reason=reason, tz=tz)
+            return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
 
     def _tz(self, user_id: str) -> str:
         try:

@@ -5,6 +5,7 @@ in the ledger alone, and every status and bad input answered clearly."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -368,11 +369,21 @@ def test_confirming_twice_withdraws_once(bot: BotHarness) -> None:
         for e in b["elements"]
         if e["action_id"] == "reward_cancel_confirm"
     )
-    for _ in range(2):  # a double click: two clicks, two action_ts
-        click = bot.driver.block_action(
-            user_id=ADMIN, action_id="reward_cancel_confirm", value=value, message=asked
+    codes: list[int] = []
+
+    def press() -> None:  # a double click: two clicks at once, two action_ts
+        codes.append(
+            bot.driver.block_action(
+                user_id=ADMIN, action_id="reward_cancel_confirm", value=value, message=asked
+            ).status_code
         )
-        assert click.status_code == 200
+
+    clicks = [threading.Thread(target=press) for _ in range(2)]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join(30)
+    assert codes == [200, 200]
     bot.wait(lambda: reward_by_points(bot, 100).status == "cancelled")
     bot.settle()
     assert len(cancel_calls(bot)) == 1

@@ -154,7 +154,7 @@ def test_run_a_scheduled_job_now(slack: SlackPage) -> None:
     slack.go("Scheduled jobs")
     job = slack.page.locator(".job", has_text="weekly-summary")
     job.get_by_role("button", name="Run now").click()
-    expect(job.locator(".job-result")).to_contain_text("posted in C0KUDOS")
+    expect(job.locator(".job-result")).to_contain_text("posted in #kudos")
     expect(slack.unread("kudos")).to_have_text("1")
     slack.go("kudos")
     expect(slack.message("Sandbox: no real reward was sent.")).to_contain_text("week")

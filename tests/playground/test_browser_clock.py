@@ -21,7 +21,7 @@ def test_next_monday_shows_the_weekly_summary_and_its_chart(slack: SlackPage) ->
     clock.get_by_role("button", name="Next Monday 09:00 (the weekly summary)").click()
     log = clock.locator("#clock-log")
     expect(log).to_contain_text("weekly-summary", timeout=30_000)
-    expect(log).to_contain_text("posted in C0KUDOS with the chart")
+    expect(log).to_contain_text("posted in #kudos with the chart")
     expect(clock.locator("#clock-now")).to_contain_text("Mon")
     expect(clock.locator("#clock-now")).to_contain_text("09:00")
     expect(clock.locator("#clock-ahead")).to_contain_text("ahead of the real clock")

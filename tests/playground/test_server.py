@@ -141,7 +141,7 @@ def test_jobs_run_now(playground: Playground) -> None:
     assert unknown.status_code == 404
     ran = call(playground, "/ui/jobs/run", **{"as": BOB, "name": "weekly-summary"})
     assert ran.status_code == 200, ran.text
-    assert "C0KUDOS" in ran.json()["result"]
+    assert "posted in #kudos" in ran.json()["result"]
     summary = wait_for(playground, lambda: playground.fake.messages("C0KUDOS"))
     assert "Sandbox: no real reward was sent." in message_text(summary[-1])
 
