@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from storage.states import RecipientOutcome, RewardStatus
 log = logging.getLogger(__name__)
 
 S = RewardStatus
+CANCEL_LOCKS = 64  # cancels of one reward run one at a time (`CancelService._lock_for`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +111,11 @@ class CancelService:
         self._plum = plum
         self._settings = settings
         self._people = people
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._locks = tuple(threading.Lock() for _ in range(CANCEL_LOCKS))
 
     def _lock_for(self, short_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(short_id.upper(), threading.Lock())
+        """The lock of this reward's id (a fixed set, shared by ids that hash alike)."""
+        return self._locks[zlib.crc32(short_id.upper().encode()) % CANCEL_LOCKS]
 
     def find(self, short_id: str) -> RewardDetails | Refusal:
         with self._store.session() as session:

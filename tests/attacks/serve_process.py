@@ -34,6 +34,7 @@ from tests.e2e.harness import (
     message_text,
     observed,
     wait_settled,
+    wait_until,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -233,15 +234,12 @@ class ServeProcess:
         return self.fake.wait_for(probe, timeout=timeout)
 
     def wait_until(self, probe: Callable[[], T], timeout: float = 30.0, every: float = 0.1) -> T:
-        """Poll `probe` (for things the fake Slack does not see, like the ledger)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not true within {timeout:.0f}s; bot log:\n{self.log()}")
-            time.sleep(every)
+        """Poll `probe` (for things the fake Slack does not see, like the ledger); a failure
+        shows the bot's log."""
+        try:
+            return wait_until(probe, timeout=timeout, every=every)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; bot log:\n{self.log()}") from None
 
     def busy(self) -> str:
         """What the bot still has in hand as far as its SQLite databases show ("": nothing):

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,9 +14,9 @@ from bot.cli import main
 from bot.commands import plum as plum_command
 from bot.core.tokens import TokenSet
 from bot.settings import load_settings
+from tests.command_line import rewardbot
 from tests.plum.conftest import CLIENT_ID, CLIENT_SECRET, token_requests
 
-REPO = Path(__file__).resolve().parents[2]
 REFUSED = [
     "Plum check failed: Xoxoday refused PLUM_CLIENT_ID and PLUM_CLIENT_SECRET: one of them is "
     "wrong (Xoxoday does not say which).",
@@ -362,18 +359,6 @@ def test_an_access_token_alone(env, srv, capsys):
 
 
 # --- only the report ------------------------------------------------------------------------------
-
-
-def rewardbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    """The real command line: logging as `rewardbot` sets it up, not as pytest does."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(REPO), **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize("secret", [CLIENT_SECRET, "not-the-right-one"])

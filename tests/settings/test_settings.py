@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.settings import SANDBOX, ConfigError, Settings, load_settings
+from tests.command_line import REPO, rewardbot
 
 ALL_NAMES = [
     "SLACK_BOT_TOKEN",
@@ -148,23 +147,8 @@ def test_secrets_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.SLACK_BOT_TOKEN.get_secret_value() == "xoxb-very-secret"
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _rewardbot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        # PYTHONPATH: the code under test, whatever copy of the bot is installed.
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PYTHONPATH": str(REPO), **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_cli_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
-    proc = _rewardbot(["config"], {"REWARD_APPROVAL_THRESHOLD": "-1"}, tmp_path)
+    proc = rewardbot(["config"], {"REWARD_APPROVAL_THRESHOLD": "-1"}, tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -177,7 +161,7 @@ def test_cli_config_masks_secrets(tmp_path: Path) -> None:
         "SLACK_SIGNING_SECRET": "sign-shh-789",
         "PLUM_CLIENT_SECRET": "plum-shh-456",
     }
-    proc = _rewardbot(["config"], env, tmp_path)
+    proc = rewardbot(["config"], env, tmp_path)
     assert proc.returncode == 0, proc.stderr
     for secret in env.values():
         assert secret not in proc.stdout
