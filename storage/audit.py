@@ -86,6 +86,13 @@ class AuditAction(StrEnum):
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_MANAGER_SET = "member.manager_set"
     SETTING_CHANGED = "setting.changed"
+    POINT_SYSTEM_CHOSEN = "point_system.chosen"
+    POINTS_CREDITED = "points.credited"
+    POINTS_REDEEMED = "points.redeemed"
+    POINTS_REFUNDED = "points.refunded"
+    POINTS_EXPIRED = "points.expired"
+    POINTS_TAKEN_BACK = "points.taken_back"
+    STOREFRONT_ACCESS_REVOKED = "storefront.access_revoked"
 
 
 def jsonable(value: Any) -> Any:

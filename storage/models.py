@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -28,11 +29,13 @@ from storage.states import (
     IntakeState,
     JobOutcome,
     LinkBatchStatus,
+    LotSource,
     OrderStatus,
     RecipientOutcome,
     RewardSource,
     RewardStatus,
     Role,
+    SecretKind,
     sql_in,
 )
 from storage.types import JSONValue, Money, UTCDateTime, utcnow
@@ -408,3 +411,134 @@ class SettingValue(SQLModel, table=True):
     key: str = Field(sa_type=String(64), primary_key=True)
     value: Any = Field(default=None, sa_type=JSONValue, nullable=True)
     updated_at: datetime = _when(nullable=False)
+
+
+# --- the bot's own point system (StoreFront, seed 002) ---------------------------------------
+# Amounts are whole hundredths of a point ("cents"): Xoxoday's store debits fractions such as
+# 348.5, and integers keep every sum and CHECK exact on both backends.
+
+
+def _cents(*, default: Any = ...) -> Any:
+    if default is ...:
+        return Field(sa_type=BigInteger, nullable=False)
+    return Field(
+        default=default, sa_column=Column(BigInteger, nullable=False, server_default=str(default))
+    )
+
+
+class PointLot(SQLModel, table=True):
+    """Points credited to one person, with their expiry: a delivered reward's points for one
+    recipient, or a refund whose original points had expired. Redemptions take from the lots
+    that expire first; `remaining` is what is left to spend."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        UniqueConstraint("reward_id", "member_id"),
+        CheckConstraint(f"source IN ({sql_in(LotSource)})", name="source"),
+        CheckConstraint("cents > 0", name="cents_positive"),
+        CheckConstraint(
+            "remaining >= 0 AND expired >= 0 AND taken_back >= 0 AND "
+            "remaining + expired + taken_back <= cents",
+            name="remaining_in_range",
+        ),
+        Index(None, "member_id", "expires_on"),
+        Index(None, "expires_on", "remaining"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = _fk("members.id")
+    reward_id: int | None = _fk("rewards.id", nullable=True)
+    source: str = _str(16)
+    cents: int = _cents()
+    remaining: int = _cents()
+    expired: int = _cents(default=0)
+    taken_back: int = _cents(default=0)
+    expires_on: date | None = Field(default=None, sa_type=Date, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class PointOrder(SQLModel, table=True):
+    """One redemption in Xoxoday's store (update redemption), keyed by Xoxoday's order id: what
+    it debited, what has been refunded, and the answer given (a repeat gets the same one)."""
+
+    __tablename__ = "point_orders"
+    __table_args__ = (
+        UniqueConstraint("order_id"),
+        CheckConstraint("cents > 0", name="cents_positive"),
+        CheckConstraint("refunded >= 0 AND refunded <= cents", name="refunded_in_range"),
+        Index(None, "member_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = _str(100)
+    member_id: int = _fk("members.id")
+    cents: int = _cents()
+    refunded: int = _cents(default=0)
+    # The auth token the store debited with: refunds for this order may come with it later.
+    token_id: int | None = _fk("storefront_secrets.id", nullable=True)
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    balance_after: int = _cents()
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class PointOrderLot(SQLModel, table=True):
+    """How much of an order came out of each lot, and how much of that was refunded."""
+
+    __tablename__ = "point_order_lots"
+    __table_args__ = (
+        CheckConstraint("cents > 0", name="cents_positive"),
+        CheckConstraint("refunded >= 0 AND refunded <= cents", name="refunded_in_range"),
+        Index(None, "lot_id"),
+    )
+
+    order_pk: int = Field(
+        sa_column=Column(Integer, ForeignKey("point_orders.id"), primary_key=True, nullable=False)
+    )
+    lot_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("point_lots.id"), primary_key=True, nullable=False)
+    )
+    cents: int = _cents()
+    refunded: int = _cents(default=0)
+
+
+class PointRefund(SQLModel, table=True):
+    """One refund of (part of) an order, keyed so a repeated call refunds once."""
+
+    __tablename__ = "point_refunds"
+    __table_args__ = (
+        UniqueConstraint("refund_key"),
+        CheckConstraint("cents > 0", name="cents_positive"),
+        Index(None, "order_pk"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    refund_key: str = _str(255)
+    order_pk: int = _fk("point_orders.id")
+    cents: int = _cents()
+    balance_after: int = _cents()
+    comments: str | None = Field(default=None, sa_type=Text, nullable=True)
+    created_at: datetime = _when(nullable=False)
+
+
+class StoreFrontSecret(SQLModel, table=True):
+    """A bearer secret the bot minted for one person, stored only as its SHA-256: the auth
+    token Xoxoday's store presents for them, or the single-use link behind a Redeem button."""
+
+    __tablename__ = "storefront_secrets"
+    __table_args__ = (
+        UniqueConstraint("secret_hash"),
+        CheckConstraint(f"kind IN ({sql_in(SecretKind)})", name="kind"),
+        Index(None, "member_id", "kind"),
+        Index(None, "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = _str(16)
+    secret_hash: str = _str(64)
+    member_id: int = _fk("members.id")
+    created_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()

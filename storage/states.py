@@ -95,6 +95,24 @@ class OrderStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class PointSystem(StrEnum):
+    """Where recipients' points live: at Xoxoday (sendBalance) or in the bot's own ledger,
+    which Xoxoday's hosted store reads and debits (StoreFront, seed 002)."""
+
+    PLUM = "plum"
+    STOREFRONT = "storefront"
+
+
+class LotSource(StrEnum):
+    REWARD = "reward"  # a delivered reward's points for one recipient
+    REFUND = "refund"  # points a refund gave back after the lot they came from had expired
+
+
+class SecretKind(StrEnum):
+    AUTH_TOKEN = "auth_token"  # what Xoxoday's store presents on each call for a person
+    REDEEM_LINK = "redeem_link"  # the single-use redirect behind a Redeem button
+
+
 class IntakeState(StrEnum):
     PENDING = "pending"  # acknowledged; its work is not known to be finished
     DONE = "done"

@@ -1,0 +1,495 @@
+"""The bot's own point system (StoreFront): credits, redemptions, refunds, expiry, take-backs.
+
+Amounts are whole hundredths of a point ("cents"). A person's points are lots (`PointLot`), one
+per delivered reward, each with its expiry; a redemption takes from the lots that expire first
+and records which (`PointOrderLot`), so a refund gives back to those lots and a cancel takes
+back only what is left of its reward's lots.
+
+Every change is one transaction with its audit event, made while holding the person's row
+(`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already lets one writer in), so two
+redemptions at once never both spend the same points, and no balance goes below zero (a CHECK
+stands behind the arithmetic). A lot counts until the day before its `expires_on`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from storage import audit
+from storage._sql import dialect_name
+from storage.audit import SYSTEM, AuditAction
+from storage.errors import StorageError
+from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund
+from storage.rewards import RewardDetails, record_delivery
+from storage.states import LotSource, RewardStatus
+from storage.transitions import add_months
+from storage.types import utcnow
+
+CENTS = 100
+# Points a refund gives back after the lot they came from expired: usable this long.
+REFUND_GRACE = timedelta(days=30)
+CREDITED_MESSAGE = "Credited to the company's point system."
+
+
+def points_text(cents: int) -> str:
+    """Cents as Xoxoday writes points: "700", "348.5", "0.05"."""
+    whole, part = divmod(abs(cents), CENTS)
+    sign = "-" if cents < 0 else ""
+    if part == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{part:02d}".rstrip("0")
+
+
+class PointsRefused(StorageError):
+    """A redemption or refund the ledger will not make; nothing changed. `text` says why in
+    words Xoxoday's store can show."""
+
+    def __init__(self, text: str, *, code: str) -> None:
+        super().__init__(text)
+        self.text = text
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class PointBalance:
+    received: int  # cents credited by rewards, ever
+    redeemed: int  # cents spent in the store, net of refunds
+    available: int  # cents that can be spent today
+    next_expiry: date | None  # the earliest day some of the available points expire
+    expiring: int  # cents that expire on that day
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    order_id: str
+    cents: int
+    balance_after: int
+    repeat: bool  # the same redemption was already recorded: nothing changed now
+
+
+@dataclass(frozen=True, slots=True)
+class Refunded:
+    order_id: str
+    cents: int
+    balance_after: int
+    repeat: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RewardPoints:
+    """One recipient's points from one reward: credited, left to spend, spent."""
+
+    member_id: int
+    cents: int
+    remaining: int
+
+    @property
+    def spent(self) -> int:
+        return self.cents - self.remaining
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    member_id: int
+    cents: int
+    lots: tuple[int, ...]
+
+
+def hold_member(session: Session, member_id: int) -> None:
+    """Take the person's row for the rest of the transaction (see the module doc)."""
+    query = select(Member.id).where(Member.id == member_id)
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    if session.exec(query).first() is None:
+        raise PointsRefused("That person is not known here.", code="unknown_person")
+
+
+def _live(today: date) -> Any:
+    return or_(col(PointLot.expires_on).is_(None), col(PointLot.expires_on) > today)
+
+
+def _spend_order(today: date) -> Any:
+    """Lots in the order redemptions use them: the ones that expire first, then the oldest."""
+    return select(PointLot).where(PointLot.remaining > 0).where(_live(today))
+
+
+# --- credits ----------------------------------------------------------------------------------
+
+
+def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
+    """A claimed (`sending`) reward is delivered into the ledger: sent, and one lot per
+    recipient with the reward's expiry, in the caller's transaction."""
+    done = record_delivery(
+        session, reward_id=reward_id, outcome=RewardStatus.SENT, message=CREDITED_MESSAGE
+    )
+    now = utcnow()
+    lots = []
+    for line in done.recipients:
+        hold_member(session, line.recipient.member_id)
+        expires_on = (
+            add_months(now.date(), done.reward.expiry_months) if done.reward.expiry_months else None
+        )
+        lot = PointLot(
+            member_id=line.recipient.member_id,
+            reward_id=done.id,
+            source=LotSource.REWARD.value,
+            cents=line.points * CENTS,
+            remaining=line.points * CENTS,
+            expires_on=expires_on,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(lot)
+        lots.append(lot)
+    session.flush()
+    audit.append(
+        session,
+        actor=SYSTEM,
+        action=AuditAction.POINTS_CREDITED,
+        subject_type="reward",
+        subject_id=done.short_id,
+        after={
+            "credits": [
+                {"member_id": lot.member_id, "points": points_text(lot.cents), "lot": lot.id}
+                for lot in lots
+            ],
+            "expires_on": lots[0].expires_on if lots else None,
+        },
+    )
+    return done
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def balance(session: Session, *, member_id: int, today: date) -> PointBalance:
+    received = session.exec(
+        select(func.coalesce(func.sum(PointLot.cents), 0))
+        .where(PointLot.member_id == member_id)
+        .where(PointLot.source == LotSource.REWARD.value)
+    ).one()
+    redeemed = session.exec(
+        select(func.coalesce(func.sum(PointOrder.cents - PointOrder.refunded), 0)).where(
+            PointOrder.member_id == member_id
+        )
+    ).one()
+    live = session.exec(
+        select(PointLot)
+        .where(PointLot.member_id == member_id)
+        .where(PointLot.remaining > 0)
+        .where(_live(today))
+    ).all()
+    available = sum(lot.remaining for lot in live)
+    dated = [(lot.expires_on, lot.remaining) for lot in live if lot.expires_on is not None]
+    next_expiry = min((day for day, _ in dated), default=None)
+    expiring = sum(cents for day, cents in dated if day == next_expiry)
+    return PointBalance(
+        received=int(received),
+        redeemed=int(redeemed),
+        available=available,
+        next_expiry=next_expiry,
+        expiring=expiring,
+    )
+
+
+def reward_points(session: Session, *, reward_id: int) -> list[RewardPoints]:
+    """What each recipient of a reward got in the ledger and has left of it."""
+    lots = session.exec(
+        select(PointLot).where(PointLot.reward_id == reward_id).order_by(col(PointLot.id))
+    ).all()
+    return [RewardPoints(lot.member_id, lot.cents, lot.remaining) for lot in lots]
+
+
+def find_order(session: Session, *, order_id: str) -> PointOrder | None:
+    return session.exec(select(PointOrder).where(PointOrder.order_id == order_id)).first()
+
+
+def recent_orders(session: Session, *, member_id: int, limit: int = 5) -> list[PointOrder]:
+    return list(
+        session.exec(
+            select(PointOrder)
+            .where(PointOrder.member_id == member_id)
+            .order_by(col(PointOrder.created_at).desc(), col(PointOrder.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+# --- redemptions and refunds ------------------------------------------------------------------
+
+
+def redeem(
+    session: Session,
+    *,
+    member_id: int,
+    order_id: str,
+    cents: int,
+    today: date,
+    token_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Redeemed:
+    """Debit `cents` for Xoxoday's order `order_id`, from the lots that expire first.
+
+    The same order again (same person, same amount) answers as the first time and debits
+    nothing; the same order id with another amount or person is refused. Raises PointsRefused
+    (nothing changed) when the points are not there."""
+    if cents <= 0:
+        raise PointsRefused("The amount to redeem must be more than 0.", code="bad_amount")
+    hold_member(session, member_id)
+    known = find_order(session, order_id=order_id)
+    if known is not None:
+        if known.member_id == member_id and known.cents == cents:
+            return Redeemed(order_id, cents, known.balance_after, repeat=True)
+        raise PointsRefused(
+            f"Order {order_id} was already redeemed for {points_text(known.cents)} points; "
+            "a different amount under the same order id is refused.",
+            code="order_conflict",
+        )
+    lots = session.exec(
+        _spend_order(today)
+        .where(PointLot.member_id == member_id)
+        .order_by(col(PointLot.expires_on).is_(None), col(PointLot.expires_on), col(PointLot.id))
+    ).all()
+    available = sum(lot.remaining for lot in lots)
+    if cents > available:
+        raise PointsRefused(
+            f"Not enough points: {points_text(available)} available, the order needs "
+            f"{points_text(cents)}.",
+            code="insufficient_points",
+        )
+    now = utcnow()
+    order = PointOrder(
+        order_id=order_id,
+        member_id=member_id,
+        cents=cents,
+        token_id=token_id,
+        details=audit.jsonable(dict(details)) if details else None,
+        balance_after=available - cents,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    assert order.id is not None
+    left, taken = cents, []
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        _change_lot(session, lot, remaining=-take)
+        session.add(PointOrderLot(order_pk=order.id, lot_id=lot.id or 0, cents=take))
+        taken.append({"lot": lot.id, "points": points_text(take)})
+        left -= take
+    session.flush()
+    audit.append(
+        session,
+        actor="xoxoday",
+        action=AuditAction.POINTS_REDEEMED,
+        subject_type="point_order",
+        subject_id=order_id,
+        after={
+            "member_id": member_id,
+            "points": points_text(cents),
+            "from_lots": taken,
+            "balance_after": points_text(order.balance_after),
+            "details": order.details,
+        },
+    )
+    return Redeemed(order_id, cents, order.balance_after, repeat=False)
+
+
+def refund(
+    session: Session,
+    *,
+    member_id: int,
+    order_id: str,
+    cents: int,
+    refund_key: str,
+    today: date,
+    comments: str | None = None,
+) -> Refunded:
+    """Give back `cents` of order `order_id` to the lots it took from (the longest-lived
+    first; points whose lot has expired since come back for REFUND_GRACE). Partial refunds
+    add up to at most what the order redeemed; the same refund again (same `refund_key`)
+    answers as the first time. Raises PointsRefused (nothing changed) otherwise."""
+    if cents <= 0:
+        raise PointsRefused("The amount to refund must be more than 0.", code="bad_amount")
+    hold_member(session, member_id)
+    order = find_order(session, order_id=order_id)
+    if order is None or order.id is None or order.member_id != member_id:
+        raise PointsRefused(f"There is no order {order_id} for this person.", code="no_order")
+    done = session.exec(select(PointRefund).where(PointRefund.refund_key == refund_key)).first()
+    if done is not None:
+        return Refunded(order_id, done.cents, done.balance_after, repeat=True)
+    if order.refunded + cents > order.cents:
+        already = f" ({points_text(order.refunded)} already refunded)" if order.refunded else ""
+        raise PointsRefused(
+            f"A refund of {points_text(cents)} points is more than order {order_id} redeemed: "
+            f"{points_text(order.cents)}{already}.",
+            code="refund_too_large",
+        )
+    rows = session.exec(
+        select(PointOrderLot, PointLot)
+        .join(PointLot, col(PointLot.id) == col(PointOrderLot.lot_id))
+        .where(PointOrderLot.order_pk == order.id)
+        .order_by(col(PointLot.expires_on).is_(None).desc(), col(PointLot.expires_on).desc())
+    ).all()
+    now = utcnow()
+    left, given, lapsed = cents, [], 0
+    for part, lot in rows:
+        if left == 0:
+            break
+        back = min(part.cents - part.refunded, left)
+        if back <= 0:
+            continue
+        session.exec(
+            update(PointOrderLot)
+            .where(col(PointOrderLot.order_pk) == part.order_pk)
+            .where(col(PointOrderLot.lot_id) == part.lot_id)
+            .values(refunded=PointOrderLot.refunded + back)
+        )
+        if lot.expires_on is not None and lot.expires_on <= today:
+            lapsed += back
+        else:
+            _change_lot(session, lot, remaining=back)
+            given.append({"lot": lot.id, "points": points_text(back)})
+        left -= back
+    if lapsed:
+        lot = PointLot(
+            member_id=member_id,
+            source=LotSource.REFUND.value,
+            cents=lapsed,
+            remaining=lapsed,
+            expires_on=today + REFUND_GRACE,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(lot)
+        session.flush()
+        given.append({"lot": lot.id, "points": points_text(lapsed), "new_lot": True})
+    after = balance(session, member_id=member_id, today=today).available
+    session.exec(
+        update(PointOrder)
+        .where(col(PointOrder.id) == order.id)
+        .values(refunded=PointOrder.refunded + cents, updated_at=now)
+    )
+    session.add(
+        PointRefund(
+            refund_key=refund_key,
+            order_pk=order.id,
+            cents=cents,
+            balance_after=after,
+            comments=comments,
+            created_at=now,
+        )
+    )
+    session.flush()
+    audit.append(
+        session,
+        actor="xoxoday",
+        action=AuditAction.POINTS_REFUNDED,
+        subject_type="point_order",
+        subject_id=order_id,
+        after={
+            "member_id": member_id,
+            "points": points_text(cents),
+            "to_lots": given,
+            "refunded_in_all": points_text(order.refunded + cents),
+            "balance_after": points_text(after),
+        },
+        reason=comments or None,
+    )
+    return Refunded(order_id, cents, after, repeat=False)
+
+
+# --- expiry and take-backs --------------------------------------------------------------------
+
+
+def expire_lots(session: Session, *, today: date) -> list[Expired]:
+    """Points left in lots whose day has come expire (each person's in one audit event)."""
+    lots = session.exec(
+        select(PointLot)
+        .where(PointLot.remaining > 0)
+        .where(col(PointLot.expires_on).is_not(None))
+        .where(col(PointLot.expires_on) <= today)
+        .order_by(col(PointLot.member_id), col(PointLot.id))
+    ).all()
+    by_member: dict[int, list[PointLot]] = {}
+    for lot in lots:
+        by_member.setdefault(lot.member_id, []).append(lot)
+    out = []
+    for member_id, own in by_member.items():
+        hold_member(session, member_id)
+        cents = 0
+        for lot in own:
+            session.refresh(lot)
+            if lot.remaining <= 0:
+                continue
+            cents += lot.remaining
+            _change_lot(session, lot, remaining=-lot.remaining, expired=lot.remaining)
+        if cents:
+            audit.append(
+                session,
+                actor=SYSTEM,
+                action=AuditAction.POINTS_EXPIRED,
+                subject_type="member",
+                subject_id=member_id,
+                after={"points": points_text(cents), "lots": [lot.id for lot in own]},
+            )
+            out.append(Expired(member_id, cents, tuple(lot.id or 0 for lot in own)))
+    return out
+
+
+def take_back_reward(session: Session, *, reward_id: int) -> list[RewardPoints]:
+    """A cancelled reward's points that are not spent leave its lots (in the caller's
+    transaction, beside the cancel's own event); returns what each recipient had and kept."""
+    lots = session.exec(
+        select(PointLot).where(PointLot.reward_id == reward_id).order_by(col(PointLot.id))
+    ).all()
+    out = []
+    for lot in lots:
+        hold_member(session, lot.member_id)
+        session.refresh(lot)
+        before = lot.remaining
+        if before:
+            _change_lot(session, lot, remaining=-before, taken_back=before)
+        out.append(RewardPoints(lot.member_id, lot.cents, before))
+    return out
+
+
+def _change_lot(
+    session: Session, lot: PointLot, *, remaining: int, expired: int = 0, taken_back: int = 0
+) -> None:
+    """Move a lot's amounts with one UPDATE of relative values (the CHECK guards the result)."""
+    now = utcnow()
+    session.exec(
+        update(PointLot)
+        .where(col(PointLot.id) == lot.id)
+        .values(
+            remaining=PointLot.remaining + remaining,
+            expired=PointLot.expired + expired,
+            taken_back=PointLot.taken_back + taken_back,
+            updated_at=now,
+        )
+    )
+    session.refresh(lot)
+
+
+def lot_totals(session: Session, member_ids: Sequence[int], *, today: date) -> dict[int, int]:
+    """Cents available today for each of these people (for lists and summaries)."""
+    if not member_ids:
+        return {}
+    rows = session.exec(
+        select(PointLot.member_id, func.sum(PointLot.remaining))
+        .where(col(PointLot.member_id).in_(member_ids))
+        .where(PointLot.remaining > 0)
+        .where(_live(today))
+        .group_by(col(PointLot.member_id))
+    ).all()
+    return {int(m): int(c) for m, c in rows}

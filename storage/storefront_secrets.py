@@ -1,0 +1,133 @@
+"""The bearer secrets the bot mints for one person: the auth token Xoxoday's store presents on
+each call for them, and the single-use link behind a Redeem button.
+
+Only a SHA-256 of each is stored (they are 256-bit random strings, so a fast hash is enough),
+bound to the person, with an expiry; revoking ends every secret of a person at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from storage import audit
+from storage.audit import AuditAction
+from storage.models import StoreFrontSecret
+from storage.states import SecretKind
+from storage.types import utcnow
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Minted:
+    id: int
+    raw: str  # the secret itself: handed out once, never stored
+    expires_at: datetime
+
+
+def mint(session: Session, *, member_id: int, kind: SecretKind, lifetime: timedelta) -> Minted:
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = StoreFrontSecret(
+        kind=kind.value,
+        secret_hash=digest(raw),
+        member_id=member_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return Minted(row.id, raw, row.expires_at)
+
+
+def find(
+    session: Session, *, raw: str, kind: SecretKind, expired_ok: bool = False
+) -> StoreFrontSecret | None:
+    """The live secret `raw` of this kind (None: unknown, revoked, or expired unless
+    `expired_ok`)."""
+    if not raw or len(raw) > 200:
+        return None
+    row = session.exec(
+        select(StoreFrontSecret)
+        .where(StoreFrontSecret.secret_hash == digest(raw))
+        .where(StoreFrontSecret.kind == kind.value)
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not expired_ok and row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def use_once(session: Session, *, raw: str, kind: SecretKind) -> StoreFrontSecret | None:
+    """Spend a single-use secret: the row if this call used it, None if it was unknown,
+    expired, revoked or already used (a compare-and-set, so two opens never both pass)."""
+    row = find(session, raw=raw, kind=kind)
+    if row is None or row.used_at is not None:
+        return None
+    now = utcnow()
+    used = session.exec(
+        update(StoreFrontSecret)
+        .where(col(StoreFrontSecret.id) == row.id)
+        .where(col(StoreFrontSecret.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if used.rowcount != 1:
+        return None
+    row.used_at = now
+    return row
+
+
+def give_back(session: Session, *, secret_id: int) -> None:
+    """Undo `use_once` when what the secret was for could not be done (the store was down)."""
+    session.exec(
+        update(StoreFrontSecret).where(col(StoreFrontSecret.id) == secret_id).values(used_at=None)
+    )
+
+
+def revoke(session: Session, *, member_id: int | None, actor: str) -> int:
+    """End every live secret of a person (None: of everyone); returns how many."""
+    now = utcnow()
+    query = (
+        update(StoreFrontSecret)
+        .where(col(StoreFrontSecret.revoked_at).is_(None))
+        .where(col(StoreFrontSecret.expires_at) > now)
+        .values(revoked_at=now)
+    )
+    if member_id is not None:
+        query = query.where(col(StoreFrontSecret.member_id) == member_id)
+    count = int(session.exec(query).rowcount)
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.STOREFRONT_ACCESS_REVOKED,
+        subject_type="member" if member_id is not None else "everyone",
+        subject_id=member_id if member_id is not None else "*",
+        after={"revoked": count},
+    )
+    return count
+
+
+def forget_expired(session: Session, *, older_than: timedelta) -> int:
+    """Drop secrets that expired long ago, except auth tokens an order still refers to."""
+    from storage.models import PointOrder
+
+    cutoff = utcnow() - older_than
+    referenced = select(PointOrder.token_id).where(col(PointOrder.token_id).is_not(None))
+    rows = session.exec(
+        select(StoreFrontSecret)
+        .where(col(StoreFrontSecret.expires_at) < cutoff)
+        .where(col(StoreFrontSecret.id).not_in(referenced))
+    ).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
