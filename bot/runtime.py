@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from bot.foreground import Foreground
 from bot.plum import PlumClient, PlumError, TokenStoreError, build_client
@@ -35,9 +36,11 @@ from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.managers import ManagersService
+from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
 from bot.rewards.settle import SettleService
+from bot.rewards.storefront import StoreFrontService
 from bot.settings import ConfigError, Settings
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.home_refresh import HomeRefresher
@@ -45,14 +48,16 @@ from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from bot.slack.sandbox_notice import NoticingWebClient
-from storage import Store, settings_log, store_from_settings
+from storage import Store, point_system, settings_log, store_from_settings
 from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
+from storage.states import PointSystem
 from storage.urls import sqlite_path
 
 if TYPE_CHECKING:
     from bot.simulators.plum_sandbox import SandboxServer
+    from bot.storefront_web import StoreFrontWeb
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,7 @@ SANDBOX_SENDER_EMAIL = "rewards-admin@sandbox.example"
 AUDITED_SETTINGS = (
     "PLUM_BASE_URL",
     "PLUM_SENDER_EMAIL",
+    "REWARD_POINT_SYSTEM",
     "REWARD_ADMINS",
     "REWARD_APPROVERS",
     "REWARD_APPROVAL_THRESHOLD",
@@ -85,6 +91,43 @@ def sandbox_state_path(settings: Settings) -> Path:
             path = Path(db)
             return path.with_name(path.stem + ".sandbox.json")
     return Path("rewardbot.sandbox.json")
+
+
+SANDBOX_STOREFRONT_API_KEY = "sandbox-storefront-api-key"
+POINT_SYSTEM_NAMES = {
+    PointSystem.PLUM: "at Xoxoday (plum)",
+    PointSystem.STOREFRONT: "in the bot (storefront)",
+}
+
+
+def storefront_api_key(settings: Settings) -> str:
+    """GetProfile's api_key: STOREFRONT_API_KEY, or a fixed one with the sandbox."""
+    key = settings.STOREFRONT_API_KEY
+    if key is not None and key.get_secret_value():
+        return key.get_secret_value()
+    if settings.uses_sandbox:
+        return SANDBOX_STOREFRONT_API_KEY
+    raise ConfigError(
+        "STOREFRONT_API_KEY: is required with REWARD_POINT_SYSTEM=storefront (the key "
+        "Xoxoday's store sends to GetProfile)"
+    )
+
+
+def point_system_of(settings: Settings) -> PointSystem:
+    return PointSystem(settings.REWARD_POINT_SYSTEM)
+
+
+def _settle_point_system(session: Session, settings: Settings) -> None:
+    wanted = point_system_of(settings)
+    try:
+        point_system.settle(session, wanted=wanted)
+    except point_system.PointSystemMismatch as err:
+        other = err.recorded.value
+        raise ConfigError(
+            f"REWARD_POINT_SYSTEM: this database holds {err.rewards} reward(s) whose points live "
+            f"{POINT_SYSTEM_NAMES[err.recorded]}; start with REWARD_POINT_SYSTEM={other}, or "
+            f"give {wanted.value} a new DATABASE_URL"
+        ) from None
 
 
 def sender_email(settings: Settings) -> str:
@@ -121,12 +164,16 @@ def _check_writable(store: Store, settings: Settings) -> None:
         problem = write_problem(store.engine, name="start")
         if problem is None:
             with store.session() as session:
+                _settle_point_system(session, settings)
                 settings_log.record_setting_changes(
                     session,
                     settings={name: getattr(settings, name) for name in AUDITED_SETTINGS},
                 )
     except DBAPIError as err:
         problem = describe(err)
+    except ConfigError:
+        store.dispose()
+        raise
     if problem is not None:
         store.dispose()
         raise _cannot_write("the database", problem)
@@ -191,6 +238,10 @@ class Runtime:
     # The company account balance, shared by App Home and /reward balance (getBalance allows
     # 10 calls a minute).
     account_balance: AccountBalanceCache
+    # Points in the bot (REWARD_POINT_SYSTEM=storefront): the endpoints Xoxoday's store calls,
+    # and Redeem; None with points at Xoxoday.
+    storefront: StoreFrontService | None = None
+    redeem: RedeemService | None = None
     sandbox: SandboxServer | None = None  # the embedded Plum sandbox (PLUM_BASE_URL=sandbox)
     # Republishes App Homes when rewards change (set when the App Home listener is registered).
     home_refresher: HomeRefresher | None = None
@@ -254,6 +305,7 @@ class Runtime:
             retry=RetryPlan(window=timedelta(hours=settings.REWARD_DELIVERY_RETRY_HOURS)),
             outage_alert_after=timedelta(minutes=settings.REWARD_PLUM_OUTAGE_ALERT_MINUTES),
             foreground=foreground,
+            point_system=point_system_of(settings),
         )
         journal = _open_journal(store, settings, worker_id=worker.worker_id)
         intake = Intake(
@@ -279,6 +331,18 @@ class Runtime:
             on_pending=approvals.on_pending,
         )
         account_balance = AccountBalanceCache(fetch=plum.get_balance)
+        storefront, redeem = None, None
+        if settings.storefront:
+            storefront = StoreFrontService(
+                store=store, api_key=storefront_api_key(settings), on_change=notifier.on_change
+            )
+            redeem = RedeemService(
+                store=store,
+                plum=plum,
+                public_url=None if settings.socket_mode else settings.PUBLIC_URL,
+                token_lifetime=timedelta(hours=settings.STOREFRONT_TOKEN_HOURS),
+            )
+            notifier.redeem = redeem
         return cls(
             settings=settings,
             store=store,
@@ -307,7 +371,21 @@ class Runtime:
             intake=intake,
             foreground=foreground,
             account_balance=account_balance,
+            storefront=storefront,
+            redeem=redeem,
             sandbox=sandbox,
+        )
+
+    def storefront_web(self) -> StoreFrontWeb | None:
+        """The StoreFront routes for the web app (None with points at Xoxoday)."""
+        if self.storefront is None or self.redeem is None:
+            return None
+        from bot.storefront_web import StoreFrontWeb
+
+        return StoreFrontWeb(
+            service=self.storefront,
+            redeem=self.redeem,
+            allowed=tuple(self.settings.STOREFRONT_ALLOWED_IPS),
         )
 
     @property

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -25,6 +25,17 @@ __all__ = [
 ]
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+# The addresses Xoxoday's store calls a company's point system from (its StoreFront guide).
+XOXODAY_ADDRESSES = {
+    "xoxoday-production": ["52.76.120.90", "52.74.39.101", "52.221.42.47", "46.137.196.217"],
+    "xoxoday-staging": [
+        "50.112.248.135",
+        "54.184.56.156",
+        "52.24.158.163",
+        "34.217.113.26",
+        "54.185.176.191",
+    ],
+}
 SANDBOX = "sandbox"
 
 
@@ -67,6 +78,19 @@ class Settings(BaseSettings):
     PLUM_REFRESH_TOKEN: SecretStr | None = None
     PLUM_SENDER_EMAIL: str | None = None
 
+    # Where recipients' points live: "plum" (at Xoxoday, sent with sendBalance) or
+    # "storefront" (in the bot's ledger, which Xoxoday's store reads and debits; seed 002).
+    REWARD_POINT_SYSTEM: Literal["plum", "storefront"] = "plum"
+    # StoreFront: GetProfile's api_key (given to Xoxoday's team), the addresses Xoxoday calls
+    # from (empty: any; "xoxoday-production" and "xoxoday-staging" name Xoxoday's lists), and
+    # how long an auth token minted for a store visit lives.
+    STOREFRONT_API_KEY: SecretStr | None = None
+    STOREFRONT_ALLOWED_IPS: Annotated[list[str], NoDecode] = []
+    STOREFRONT_TOKEN_HOURS: float = Field(default=24, gt=0, le=24 * 30)
+    # The bot's public address (https://rewards.example.com): Redeem buttons open a
+    # short-lived link there. Unset (or in Socket Mode), a click is answered with a fresh link.
+    PUBLIC_URL: str | None = None
+
     # Storage and web
     DATABASE_URL: str = "sqlite:///rewardbot.db"
     PORT: int = Field(default=3000, ge=1, le=65535)
@@ -106,6 +130,32 @@ class Settings(BaseSettings):
             if uid[:1] not in ("U", "W") or not uid.isalnum():
                 raise ValueError(f"{uid!r} is not a Slack user id (like U012ABCDEF)")
         return ids
+
+    @field_validator("STOREFRONT_ALLOWED_IPS", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> object:
+        import ipaddress
+
+        entries = _split_csv(value)
+        out: list[str] = []
+        for entry in entries if isinstance(entries, list) else []:
+            named = XOXODAY_ADDRESSES.get(entry.lower())
+            if named is not None:
+                out += named
+                continue
+            try:
+                out.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an address, a network (like 52.76.120.0/24), "
+                    "xoxoday-production or xoxoday-staging"
+                ) from None
+        return out if isinstance(entries, list) else entries
+
+    @field_validator("PUBLIC_URL")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url("PUBLIC_URL", value).rstrip("/")
 
     @field_validator("REWARD_VALUES", mode="before")
     @classmethod
@@ -200,6 +250,11 @@ class Settings(BaseSettings):
         return secret.get_secret_value() if secret is not None else ""
 
     @property
+    def storefront(self) -> bool:
+        """Points live in the bot's ledger (REWARD_POINT_SYSTEM=storefront)."""
+        return self.REWARD_POINT_SYSTEM == "storefront"
+
+    @property
     def is_postgres(self) -> bool:
         return self.DATABASE_URL.startswith("postgresql")
 
@@ -273,6 +328,12 @@ def missing_for_serve(settings: Settings) -> list[Missing]:
             ]
         if not _is_set(settings.PLUM_SENDER_EMAIL):
             out.append(Missing("PLUM_SENDER_EMAIL", "with a real Xoxoday account"))
+    if (
+        settings.storefront
+        and not settings.uses_sandbox
+        and not _is_set(settings.STOREFRONT_API_KEY)
+    ):
+        out.append(Missing("STOREFRONT_API_KEY", "with REWARD_POINT_SYSTEM=storefront"))
     if settings.is_postgres:
         for name in ("AUDIT_KEY", "ENCRYPTION_KEY"):
             if not _is_set(getattr(settings, name)):

@@ -1,4 +1,5 @@
-"""The ASGI app: Slack's requests at POST /slack/events and GET /healthz.
+"""The ASGI app: Slack's requests at POST /slack/events, GET /healthz, and (points in the
+bot) the StoreFront routes under /storefront (`bot.storefront_web`).
 
 Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
 before Bolt sees it, and is recorded in the intake journal (`bot.slack.intake`) before it is
@@ -26,7 +27,9 @@ from bot.foreground import Foreground
 from bot.slack.gate import Rejected, admit
 
 if TYPE_CHECKING:
+    from bot.runtime import Runtime
     from bot.slack.intake import Intake
+    from bot.storefront_web import StoreFrontWeb
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,11 @@ def create_web_app(
     signing_secret: str,
     foreground: Foreground | None = None,
     intake: Intake | None = None,
+    storefront: StoreFrontWeb | None = None,
 ) -> Starlette:
     """`foreground` counts the Slack requests in flight, which background work yields to;
-    `intake` records each verified request before it is dispatched (`bot.slack.intake`)."""
+    `intake` records each verified request before it is dispatched (`bot.slack.intake`);
+    `storefront` adds the routes Xoxoday's store calls when points live in the bot."""
     gauge = foreground or Foreground()
     if intake is not None:
         from bot.slack.intake import NOTED
@@ -102,9 +107,23 @@ def create_web_app(
         report = await shared_health.report()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if storefront is not None:
+        routes += storefront.routes()
+    return Starlette(routes=routes)
+
+
+def web_app_for(runtime: Runtime, bolt_app: App) -> Starlette:
+    """The web app of a built runtime: Slack's requests, health, and the StoreFront routes
+    when points live in the bot."""
+    return create_web_app(
+        bolt_app=bolt_app,
+        health=runtime.health,
+        signing_secret=runtime.settings.signing_secret,
+        foreground=runtime.foreground,
+        intake=runtime.intake,
+        storefront=runtime.storefront_web(),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -44,6 +45,13 @@ def points_text(cents: int) -> str:
     if part == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{part:02d}".rstrip("0")
+
+
+def points_value(cents: int) -> int | Decimal:
+    """Cents as a number of points: an int when whole, else a Decimal such as 348.5."""
+    if cents % CENTS == 0:
+        return cents // CENTS
+    return (Decimal(cents) / CENTS).quantize(Decimal("0.01")).normalize()
 
 
 class PointsRefused(StorageError):

@@ -74,18 +74,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             import uvicorn
 
-            from bot.web import create_web_app
+            from bot.web import web_app_for
 
             port = args.port or settings.PORT
             log.info("serving Slack requests at http://%s:%d/slack/events", args.host, port)
             uvicorn.run(
-                create_web_app(
-                    bolt_app=bolt_app,
-                    health=runtime.health,
-                    signing_secret=settings.signing_secret,
-                    foreground=runtime.foreground,
-                    intake=runtime.intake,
-                ),
+                web_app_for(runtime, bolt_app),
                 host=args.host,
                 port=port,
                 log_level="info",

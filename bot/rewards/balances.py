@@ -1,5 +1,8 @@
 """What a member can redeem and still give, and (for admins) what the company account holds.
 
+With points in the bot (REWARD_POINT_SYSTEM=storefront) the member's points come from the
+ledger (`ledger_points`), with the earliest expiry; Xoxoday is not asked.
+
 `balance_card(...)` asks Xoxoday for the member's redeemable points (user_balance, by their Slack
 email) and, for admins, the account balance (getBalance); the ledger says what they have given
 this month. A Plum failure never raises: the lookup that failed is left unknown (None) and the
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.core import clock
@@ -21,8 +24,10 @@ from bot.rewards.directory import role_for
 from bot.rewards.policy import next_month_start
 from bot.settings import Settings
 from storage import members as member_repo
+from storage import points as points_repo
 from storage import queries
 from storage.db import Store
+from storage.points import points_value
 from storage.states import Role
 
 log = logging.getLogger(__name__)
@@ -30,10 +35,28 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Points:
-    """A member's redeemable points: `total` None when Xoxoday could not be asked."""
+    """A member's redeemable points: `total` None when Xoxoday could not be asked. With points
+    in the bot, the earliest day some expire and how many (`next_expiry`, `expiring`)."""
 
-    total: int | None
+    total: int | Decimal | None
     found: bool
+    next_expiry: date | None = None
+    expiring: int | Decimal | None = None
+
+
+def ledger_points(store: Store, *, user_id: str, today: date) -> Points:
+    """Points in the bot's ledger (StoreFront): never unknown, never "not found"."""
+    with store.read_session() as session:
+        member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+        if member is None or member.id is None:
+            return Points(total=0, found=True)
+        bal = points_repo.balance(session, member_id=member.id, today=today)
+    return Points(
+        total=points_value(bal.available),
+        found=True,
+        next_expiry=bal.next_expiry,
+        expiring=points_value(bal.expiring) if bal.next_expiry else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +118,20 @@ def balance_card(
     now = now or clock.now()
     zone = settings.REWARD_TIMEZONE
     is_admin = role_for(settings, user_id) == Role.ADMIN
-    points = redeemable_points(plum, email=email)
+    points = (
+        ledger_points(store, user_id=user_id, today=now.date())
+        if settings.storefront
+        else redeemable_points(plum, email=email)
+    )
     company = account_balance(account or plum.get_balance) if is_admin else Account(value=None)
     given = given_this_month(store, user_id=user_id, tz=zone, now=now)
     resets = next_month_start(now, zone, fallback=settings.REWARD_TIMEZONE).date()
     return BalanceCard(
         points=points.total,
         points_found=points.found,
+        storefront=settings.storefront,
+        next_expiry=points.next_expiry,
+        expiring=points.expiring,
         allowance=settings.REWARD_ALLOWANCE,
         given_this_month=given,
         resets_on=resets,

@@ -147,8 +147,11 @@ class MessageRef:
 class BalanceCard:
     """What `/reward balance` and the App Home show about one person."""
 
-    points: int | None  # redeemable points (user_balance); None = lookup failed
+    points: int | Decimal | None  # redeemable points (user_balance); None = lookup failed
     points_found: bool = True  # False: Xoxoday has no points account for them yet
+    storefront: bool = False  # points live in the bot: spent with Redeem
+    next_expiry: date | None = None  # storefront: the earliest day some of them expire
+    expiring: int | Decimal | None = None  # … and how many
     allowance: int = 0  # REWARD_ALLOWANCE; 0 = no limit
     given_this_month: int = 0
     resets_on: date | None = None  # first day of next month, in their time zone

@@ -1,4 +1,5 @@
-"""The outbox worker: claims queued rewards and sends each with one sendBalance call.
+"""The outbox worker: claims queued rewards and sends each with one sendBalance call (or, when
+points live in the bot, credits them in the ledger in the claim's own transaction).
 
 A claim (queued → sending) is committed before Plum is called, so a crash leaves the reward in
 `sending`, which start-up (and, with several processes, a periodic sweep) turns into `in_doubt`
@@ -36,11 +37,12 @@ from bot.processes import is_gone, worker_id
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
 from bot.rewards.told import RETELL_QUIET, ToldOutcomes
+from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
 from storage.rewards import RecipientResult, RewardDetails
-from storage.states import RecipientOutcome, RewardStatus
+from storage.states import PointSystem, RecipientOutcome, RewardStatus
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +114,10 @@ class DeliveryWorker:
         outage_alert_after: timedelta = OUTAGE_ALERT_AFTER,
         foreground: Foreground = IDLE,
         now: Callable[[], datetime] = clock.now,
+        point_system: PointSystem = PointSystem.PLUM,
     ) -> None:
         self._store = store
+        self._point_system = point_system
         self._plum = plum
         self._notifier = notifier
         self._sender_email = sender_email
@@ -270,6 +274,8 @@ class DeliveryWorker:
 
     def run_once(self) -> bool:
         """Claim and deliver one due reward. False when nothing is due."""
+        if self._point_system is PointSystem.STOREFRONT:
+            return self._credit_once()
         with self._store.session() as session:
             reward = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
         if reward is None:
@@ -280,6 +286,26 @@ class DeliveryWorker:
             self._pause(outcome.retry_in, outcome.reading)
         if done is not None:
             self._tell(done, outcome)
+        return True
+
+    def _credit_once(self) -> bool:
+        """StoreFront: claim a due reward and credit its recipients in the ledger, in one
+        transaction, so a crash leaves it either queued or credited, never in between (and
+        never in doubt: nothing leaves the process). A ledger that refuses the write leaves
+        the reward queued for the next sweep."""
+        try:
+            with self._store.session() as session:
+                claimed = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
+                if claimed is None:
+                    return False
+                done = points_repo.credit_reward(session, reward_id=claimed.id)
+        except Exception as err:
+            log.error(
+                "could not credit a reward in the ledger (%s); it stays queued", type(err).__name__
+            )
+            return False
+        if self._told.take(done):
+            self._notify(self._tell_outcome, done)
         return True
 
     def _attempt(self, reward: RewardDetails) -> Outcome:

@@ -204,7 +204,7 @@ def people(user_ids: Sequence[str], *, limit: int = 1000) -> str:
     return names[0]  # pragma: no cover - the loop always returns
 
 
-def points(n: int) -> str:
+def points(n: int | Decimal) -> str:
     return f"{n:,} point" if n == 1 else f"{n:,} points"
 
 

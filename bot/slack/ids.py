@@ -37,6 +37,7 @@ class CallbackId(StrEnum):
     REWARD_MODAL = "reward_modal"
     REJECT_REASON = "reject_reason_modal"
     LINK_MODAL = "link_modal"  # "Send a reward link" (from /reward campaigns)
+    STORE_LINK = "store_link_modal"  # Redeem answered with a fresh link to Xoxoday's store
 
 
 class BlockId(StrEnum):
@@ -57,6 +58,7 @@ class BlockId(StrEnum):
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
+    REDEEM_ACTIONS = "redeem_actions"  # points in the bot: "Redeem"
     LINK_RECIPIENT = "link_recipient"  # the link form's inputs
     LINK_EXPIRY = "link_expiry"
     LINK_NOTE = "link_note"
@@ -72,6 +74,8 @@ class ActionId(StrEnum):
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"
     LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
+    REDEEM = "points_redeem"  # opens Xoxoday's store (a JSON value: the link's id)
+    STORE_OPEN = "store_open"  # the fresh link's button (a link: only acknowledged)
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

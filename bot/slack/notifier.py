@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.rewards.announcing import announce_channel
 from bot.rewards.cards import RewardCard, card_for, people_of
 from bot.rewards.kinds import MessageKind, OnceKind
+from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
 from bot.slack.blocks import reward_messages
 from storage import messages as message_repo
@@ -46,6 +47,8 @@ class Notifier:
         self._store = store
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
+        # Points in the bot: recipients' DMs carry a Redeem button (set by the runtime).
+        self.redeem: RedeemService | None = None
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -180,7 +183,12 @@ class Notifier:
             if r.recipient.outcome != "sent":
                 continue
             uid = r.member.slack_user_id
-            payload = reward_messages.recipient_dm(reward=card, recipient_id=uid, tz=r.member.tz)
+            if self.dm_channel(uid) in posted.get(MessageKind.RECIPIENT_DM, ()):
+                continue  # told before: mint no link for it
+            redeem = self.redeem.button(uid) if self.redeem is not None else None
+            payload = reward_messages.recipient_dm(
+                reward=card, recipient_id=uid, tz=r.member.tz, redeem=redeem
+            )
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)

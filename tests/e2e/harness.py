@@ -18,7 +18,7 @@ from bot.settings import load_settings
 from bot.simulators.fakeslack import FakeSlack, SlackDriver
 from bot.simulators.fakeslack.server import ServerThread
 from bot.simulators.plum_sandbox import SandboxServer
-from bot.web import create_web_app
+from bot.web import web_app_for
 from storage.states import IntakeState
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -117,13 +117,7 @@ class BotHarness:
         self.app = build_app(self.runtime)
         self.runtime.resume_unfinished()
         self.server = ServerThread(
-            create_web_app(
-                bolt_app=self.app,
-                health=self.runtime.health,
-                signing_secret=SIGNING_SECRET,
-                foreground=self.runtime.foreground,
-                intake=self.runtime.intake,
-            ),
+            web_app_for(self.runtime, self.app),
             name="bot",
         ).start()
         self.url = f"http://127.0.0.1:{self.server.port}"

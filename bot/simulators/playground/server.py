@@ -52,7 +52,7 @@ from bot.simulators.playground.jobs import available_jobs
 from bot.simulators.playground.sandbox_view import SandboxView, sandbox_view
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
-from bot.web import create_web_app
+from bot.web import web_app_for
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -214,13 +214,7 @@ class Playground:
     def _build_app(self) -> Starlette:
         bolt = build_app(self.runtime)
         self.runtime.resume_unfinished()
-        bot_app = create_web_app(
-            bolt_app=bolt,
-            health=self.runtime.health,
-            signing_secret=self.runtime.settings.signing_secret,
-            foreground=self.runtime.foreground,
-            intake=self.runtime.intake,
-        )
+        bot_app = web_app_for(self.runtime, bolt)
         screens = Screens(
             fake=self.fake,
             visitors=self.visitors,

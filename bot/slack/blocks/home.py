@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.rewards.cards import HomeCard, LinkBatchCard, unique_rewards
+from bot.rewards.redeem import RedeemButton
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
     VIEW_MAX_BLOCKS,
@@ -21,6 +22,7 @@ from bot.slack.blocks.common import (
 )
 from bot.slack.blocks.kit import Block, actions, button, context, divider, header, section
 from bot.slack.blocks.lists import account_lines, balance_lines, given_row, received_row
+from bot.slack.blocks.redeem import redeem_button
 from bot.slack.blocks.reward_messages import in_doubt_row, settle_buttons
 from bot.slack.ids import ActionId, BlockId
 
@@ -96,16 +98,26 @@ def _admin(home: HomeCard, tz: str | None) -> list[Block]:
 
 
 def home_view(
-    *, home: HomeCard, tz: str | None, updated_at: datetime | None = None
+    *,
+    home: HomeCard,
+    tz: str | None,
+    updated_at: datetime | None = None,
+    redeem: RedeemButton | None = None,
 ) -> dict[str, Any]:
-    """The App Home view for `views.publish`."""
+    """The App Home view for `views.publish` (with points in the bot and some to spend, a
+    Redeem button beside "Send a reward")."""
+    spend = redeem is not None and home.balance.storefront and bool(home.balance.points)
     send = button(
-        "Send a reward", action_id=ActionId.OPEN_REWARD_MODAL, value="home", style="primary"
+        "Send a reward",
+        action_id=ActionId.OPEN_REWARD_MODAL,
+        value="home",
+        style=None if spend else "primary",
     )
+    row = [redeem_button(redeem), send] if spend and redeem is not None else [send]
     blocks: list[Block] = [
         header("Rewards"),
         section("\n\n".join(balance_lines(home.balance))),
-        actions(str(BlockId.HOME_ACTIONS), send),
+        actions(str(BlockId.HOME_ACTIONS), *row),
         divider(),
         *_recent(home, tz),
     ]

@@ -18,6 +18,7 @@ from bot.rewards.cards import (
 from bot.rewards.commands import EXAMPLE
 from bot.rewards.help import help_text
 from bot.rewards.lists import HISTORY_SIZE, LEADERBOARD_SIZE
+from bot.rewards.redeem import RedeemButton
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
@@ -40,6 +41,7 @@ from bot.slack.blocks.common import (
     text_len,
 )
 from bot.slack.blocks.kit import Block, context, divider, fitting, header, section, text_size
+from bot.slack.blocks.redeem import STOREFRONT_HINT, redeem_actions
 from bot.slack.blocks.reward_messages import citation
 
 Payload = dict[str, Any]
@@ -196,7 +198,9 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None) -> Paylo
 
 def balance_lines(balance: BalanceCard) -> list[str]:
     """The person's points and allowance, as mrkdwn lines (shared with the App Home)."""
-    if balance.points is None:
+    if balance.storefront:
+        mine = _storefront_points(balance)
+    elif balance.points is None:
         mine = "I couldn't look up your points right now. Please try again in a minute."
     elif not balance.points_found or balance.points == 0:
         mine = "You have no points to redeem yet. When someone rewards you, they show up here."
@@ -237,10 +241,24 @@ def account_lines(balance: BalanceCard) -> list[str]:
     return lines
 
 
-def balance_message(*, balance: BalanceCard) -> Payload:
+def _storefront_points(balance: BalanceCard) -> str:
+    if not balance.points:
+        return "You have no points to spend yet. When someone rewards you, they show up here."
+    mine = f"You have *{points(balance.points)}* to spend. {STOREFRONT_HINT}"
+    if balance.next_expiry is not None and balance.expiring:
+        mine += (
+            f" {points(balance.expiring)} of them expire on *{format_date(balance.next_expiry)}*."
+        )
+    return mine
+
+
+def balance_message(*, balance: BalanceCard, redeem: RedeemButton | None = None) -> Payload:
     """`/reward balance`: your redeemable points and what you may still give this month; admins
-    also see the account balance, with a warning when it is low."""
+    also see the account balance, with a warning when it is low. With points in the bot and
+    some to spend, a Redeem button."""
     blocks: list[Block] = [section("\n\n".join(balance_lines(balance)))]
+    if redeem is not None and balance.storefront and balance.points:
+        blocks.append(redeem_actions(redeem))
     account = account_lines(balance)
     if account:
         blocks += [divider(), section("\n".join(account))]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.rewards.cards import RewardCard, Settlement, unique_rewards
+from bot.rewards.redeem import RedeemButton
 from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
     FIELD_TEXT_MAX,
@@ -43,6 +44,7 @@ from bot.slack.blocks.kit import (
     section,
     text_size,
 )
+from bot.slack.blocks.redeem import STOREFRONT_HINT, redeem_actions
 from bot.slack.ids import ActionId, BlockId
 
 Payload = dict[str, Any]
@@ -106,21 +108,29 @@ def _who(reward: RewardCard) -> str:
 # ── recipients and channel ───────────────────────────────────────────────────────────────
 
 
-def recipient_dm(*, reward: RewardCard, recipient_id: str, tz: str | None) -> Payload:
+def recipient_dm(
+    *,
+    reward: RewardCard,
+    recipient_id: str,
+    tz: str | None,
+    redeem: RedeemButton | None = None,
+) -> Payload:
     """The DM a recipient gets once their points are sent: from whom, how much, what for, how
-    to redeem and when the points expire (in their time zone)."""
+    to redeem and when the points expire (in their time zone). With points in the bot
+    (`redeem` given), a Redeem button opens Xoxoday's store."""
     mine = reward.points_for(recipient_id) or reward.each or reward.total
     others = [u for u in reward.recipient_ids if u != recipient_id]
     also = f" (along with {people(others, limit=400)})" if others else ""
     lead = f"🎉 {mention(reward.giver_id)} sent you *{points(mine)}*{also}!"
-    redeem = REDEEM_HINT
+    how = REDEEM_HINT if redeem is None else STOREFRONT_HINT
     if reward.expires_on is not None:
-        redeem += f" Your points expire on *{format_date(reward.expires_on, tz)}*."
+        how += f" Your points expire on *{format_date(reward.expires_on, tz)}*."
     blocks = [
         section(lead),
         citation_block(reward),
         *values_context(reward),
-        section(f"*How to redeem:* {redeem}"),
+        section(f"*How to redeem:* {how}"),
+        *([redeem_actions(redeem)] if redeem is not None else []),
         id_context(reward, tz),
     ]
     text = f"🎉 {mention(reward.giver_id)} sent you {points(mine)}: {one_line(citation(reward))}"

@@ -13,6 +13,7 @@ from bot.slack.listeners import (
     home,
     links,
     open_modal,
+    redeem,
     reward_command,
     settle_actions,
     shortcuts,
@@ -32,3 +33,4 @@ def register(app: App, runtime: Runtime) -> None:
     shortcuts.register(app, runtime)
     home.register(app, runtime)
     links.register(app, runtime)
+    redeem.register(app, runtime)

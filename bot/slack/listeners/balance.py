@@ -28,7 +28,8 @@ def show_balance(
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
     card = runtime.balances.card(user_id=user_id, email=person.email)
-    payload = balance_message(balance=card)
+    redeem = runtime.redeem.button(user_id) if runtime.redeem and card.points else None
+    payload = balance_message(balance=card, redeem=redeem)
     if not person.email:
         payload["blocks"].append(context(NO_EMAIL_NOTE))
     reply(respond, payload)

@@ -57,7 +57,9 @@ def home_refresher(runtime: Runtime) -> HomeRefresher:
 
 def publish_home(runtime: Runtime, service: HomeService, user_id: str) -> None:
     home = service.home(user_id)
-    view = home_view(home=home.card, tz=home.tz, updated_at=datetime.now(UTC))
+    spend = runtime.redeem is not None and bool(home.card.balance.points)
+    redeem = runtime.redeem.button(user_id) if spend and runtime.redeem else None
+    view = home_view(home=home.card, tz=home.tz, updated_at=datetime.now(UTC), redeem=redeem)
     try:
         runtime.slack.views_publish(user_id=user_id, view=view)
     except SlackApiError as err:
