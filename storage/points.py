@@ -27,7 +27,7 @@ from storage._sql import dialect_name
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import StorageError
 from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund
-from storage.rewards import RewardDetails, record_delivery
+from storage.rewards import RewardDetails, details_by_id, record_delivery
 from storage.states import LotSource, RewardStatus
 from storage.transitions import add_months
 from storage.types import utcnow
@@ -133,9 +133,13 @@ def _spend_order(today: date) -> Any:
 def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
     """A claimed (`sending`) reward is delivered into the ledger: sent, and one lot per
     recipient with the reward's expiry, in the caller's transaction."""
-    done = record_delivery(
+    record_delivery(
         session, reward_id=reward_id, outcome=RewardStatus.SENT, message=CREDITED_MESSAGE
     )
+    # The claim loaded the recipients into this session before their outcomes were updated
+    # in SQL: read them again.
+    session.expire_all()
+    done = details_by_id(session, reward_id)
     now = utcnow()
     lots = []
     for line in done.recipients:
@@ -454,9 +458,12 @@ def expire_lots(session: Session, *, today: date) -> list[Expired]:
     return out
 
 
-def take_back_reward(session: Session, *, reward_id: int) -> list[RewardPoints]:
+def take_back_reward(
+    session: Session, *, reward_id: int, short_id: str = "", actor: str = SYSTEM
+) -> list[RewardPoints]:
     """A cancelled reward's points that are not spent leave its lots (in the caller's
-    transaction, beside the cancel's own event); returns what each recipient had and kept."""
+    transaction, beside the cancel's own event); returns what each recipient had and had
+    left (now taken back)."""
     lots = session.exec(
         select(PointLot).where(PointLot.reward_id == reward_id).order_by(col(PointLot.id))
     ).all()
@@ -468,6 +475,24 @@ def take_back_reward(session: Session, *, reward_id: int) -> list[RewardPoints]:
         if before:
             _change_lot(session, lot, remaining=-before, taken_back=before)
         out.append(RewardPoints(lot.member_id, lot.cents, before))
+    if out:
+        audit.append(
+            session,
+            actor=actor,
+            action=AuditAction.POINTS_TAKEN_BACK,
+            subject_type="reward",
+            subject_id=short_id or reward_id,
+            after={
+                "taken_back": [
+                    {
+                        "member_id": t.member_id,
+                        "points": points_text(t.remaining),
+                        "already_spent": points_text(t.spent),
+                    }
+                    for t in out
+                ]
+            },
+        )
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,7 +94,7 @@ class ExpiringPoints:
     reward_id: int
     short_id: str
     member: Member
-    points: int
+    points: int | Decimal  # points in the bot: what is left of them (may be fractional)
     expires_on: date
 
 

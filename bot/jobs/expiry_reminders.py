@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -26,7 +28,9 @@ from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import local
 from storage import once, queries
+from storage import points as points_repo
 from storage.models import Member
+from storage.points import points_value
 from storage.queries import ExpiringPoints
 from storage.types import utcnow
 
@@ -99,6 +103,8 @@ def run(ctx: JobContext) -> str:
 def remind(ctx: JobContext, member: Member, items: list[tuple[ExpiringPoints, str]]) -> str:
     """Check the person's balance, claim the reminders, DM them once. Returns what happened."""
     runtime = ctx.runtime
+    if runtime.settings.storefront:
+        return _remind_from_ledger(ctx, member, items)
     if not member.email:
         log.info("member %s has no email: cannot check their points", member.slack_user_id)
         return "unchecked"
@@ -111,6 +117,39 @@ def remind(ctx: JobContext, member: Member, items: list[tuple[ExpiringPoints, st
         return "unchecked"
     if not balance.found or not balance.total or balance.total <= 0:
         return "nothing left"
+    return _send(ctx, member, items, balance.total)
+
+
+def _remind_from_ledger(
+    ctx: JobContext, member: Member, items: list[tuple[ExpiringPoints, str]]
+) -> str:
+    """Points in the bot: each grant's reminder names what is left of it (spent points are
+    not reminded of), and the balance is the ledger's."""
+    today = utcnow().date()
+    left: list[tuple[ExpiringPoints, str]] = []
+    with ctx.runtime.store.read_session() as session:
+        total = points_repo.balance(session, member_id=member.id or 0, today=today).available
+        for item, key in items:
+            mine = [
+                lot
+                for lot in points_repo.reward_points(session, reward_id=item.reward_id)
+                if lot.member_id == member.id
+            ]
+            remaining = sum(lot.remaining for lot in mine)
+            if remaining > 0:
+                left.append((replace(item, points=points_value(remaining)), key))
+    if not left or total <= 0:
+        return "nothing left"
+    return _send(ctx, member, left, points_value(total))
+
+
+def _send(
+    ctx: JobContext,
+    member: Member,
+    items: list[tuple[ExpiringPoints, str]],
+    balance: int | Decimal,
+) -> str:
+    runtime = ctx.runtime
     claimed: list[ExpiringPoints] = []
     with runtime.store.session() as session:
         for item, key in items:
@@ -125,11 +164,13 @@ def remind(ctx: JobContext, member: Member, items: list[tuple[ExpiringPoints, st
         for item in claimed
     ]
     tz = member.tz or runtime.settings.REWARD_TIMEZONE
+    redeem = runtime.redeem.button(member.slack_user_id) if runtime.redeem else None
     payload = job_blocks.expiry_reminder(
         grants=grants,
-        balance=balance.total,
+        balance=balance,
         today=local(utcnow(), tz).date(),
         tz=tz,
+        redeem=redeem,
     )
     return "sent" if runtime.notifier.dm(member.slack_user_id, payload) is not None else "failed"
 

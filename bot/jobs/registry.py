@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 JOB_MODULES = (
     "weekly_summary",
     "expiry_reminders",
+    "points_expiry",
     "approval_nudges",
     "balance_alert",
     "token_upkeep",

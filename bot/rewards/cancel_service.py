@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.plum import (
     NotFoundError,
@@ -28,9 +29,11 @@ from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
+from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
+from storage.points import points_value
 from storage.rewards import RecipientDetails, RecipientResult, RewardDetails
 from storage.states import RecipientOutcome, RewardStatus
 
@@ -49,6 +52,11 @@ class Cancelled:
     was: RewardStatus
     withdrawn: tuple[RecipientDetails, ...] = ()
     kept: tuple[tuple[RecipientDetails, str], ...] = ()
+    # Points in the bot: the ledger took back what was left; by Slack user id, what each
+    # recipient lost and kept (they keep what they already spent in the store).
+    in_ledger: bool = False
+    taken_points: Mapping[str, int | Decimal] = field(default_factory=dict)
+    kept_points: Mapping[str, int | Decimal] = field(default_factory=dict)
 
 
 def plain_refusal(message: str | None) -> str:
@@ -154,6 +162,8 @@ class CancelService:
             problem = status_refusal(reward, tz=tz)
             if problem:
                 return problem
+            if reward.status == S.SENT and self._settings.storefront:
+                return self._take_back(reward, admin_id=admin_id, reason=reason, tz=tz)
             if reward.status == S.SENT:
                 return self._withdraw(reward, admin_id=admin_id, reason=reason, tz=tz)
             return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
@@ -195,6 +205,48 @@ class CancelService:
             )
         log.info("reward %s cancelled by %s (was %s)", reward.short_id, admin_id, reward.status)
         return Cancelled(reward=done, was=reward.status)
+
+    def _take_back(
+        self, reward: RewardDetails, *, admin_id: str, reason: str, tz: str | None
+    ) -> Cancelled | Refusal:
+        """Points in the bot: the cancel and the take-back of what is left unspent are one
+        ledger transaction; what a recipient already spent in the store stays spent."""
+        try:
+            with self._store.session() as session:
+                taken = points_repo.take_back_reward(
+                    session, reward_id=reward.id, short_id=reward.short_id, actor=admin_id
+                )
+                done = reward_repo.cancel_reward(
+                    session, reward_id=reward.id, actor=admin_id, reason=reason
+                )
+        except AlreadyDecided:
+            return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
+        by_member = {t.member_id: t for t in taken}
+        withdrawn: list[RecipientDetails] = []
+        kept: list[tuple[RecipientDetails, str]] = []
+        taken_points: dict[str, int | Decimal] = {}
+        kept_points: dict[str, int | Decimal] = {}
+        for line in done.recipients:
+            lot = by_member.get(line.recipient.member_id)
+            if lot is None:
+                continue
+            uid = line.member.slack_user_id
+            if lot.remaining > 0:
+                withdrawn.append(line)
+                taken_points[uid] = points_value(lot.remaining)
+            if lot.spent > 0:
+                kept.append((line, "already spent in Xoxoday's store"))
+                kept_points[uid] = points_value(lot.spent)
+        log.info("reward %s cancelled by %s; unspent points taken back", reward.short_id, admin_id)
+        return Cancelled(
+            reward=done,
+            was=S.SENT,
+            withdrawn=tuple(withdrawn),
+            kept=tuple(kept),
+            in_ledger=True,
+            taken_points=taken_points,
+            kept_points=kept_points,
+        )
 
     def _withdraw(
         self, reward: RewardDetails, *, admin_id: str, reason: str, tz: str | None

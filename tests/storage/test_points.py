@@ -37,6 +37,7 @@ def give(store: Store, people: People, *pairs: tuple[Member, int], months: int =
         claimed = rewards.claim_for_delivery(s, reward_id=created.reward.id)
         done = points.credit_reward(s, reward_id=claimed.id)
         assert done.status is RewardStatus.SENT
+        assert {r.outcome.value for r in done.recipients} == {"sent"}
         return done.id
 
 

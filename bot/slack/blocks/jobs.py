@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from bot.rewards.cards import ApprovalCard, RewardCard, unique_rewards
+from bot.rewards.redeem import RedeemButton
 from bot.slack.blocks.approvals import request_blocks
 from bot.slack.blocks.common import (
     REDEEM_HINT,
@@ -28,6 +29,7 @@ from bot.slack.blocks.common import (
     short_id,
 )
 from bot.slack.blocks.kit import Block, context, header, section
+from bot.slack.blocks.redeem import STOREFRONT_HINT, redeem_actions
 from bot.slack.blocks.reward_messages import in_doubt_list
 
 Payload = dict[str, Any]
@@ -39,7 +41,7 @@ class ExpiringGrant:
     """Points from one reward that expire on one day."""
 
     short_id: str
-    points: int
+    points: int | Decimal
     expires_on: date
 
 
@@ -71,9 +73,10 @@ def duration(span: timedelta) -> str:
 def expiry_reminder(
     *,
     grants: Sequence[ExpiringGrant],
-    balance: int,
+    balance: int | Decimal,
     today: date,
     tz: str | None,
+    redeem: RedeemButton | None = None,
 ) -> Payload:
     """A recipient's reminder: which of their points expire when (dates as days, `today` in
     their time zone), how many they have to spend, and how to redeem. When they hold fewer
@@ -103,9 +106,12 @@ def expiry_reminder(
     blocks.append(
         section(
             f"You have *{points(balance)}* to spend right now. Spend them before they expire: "
-            f"expired points can't be brought back.\n{REDEEM_HINT}"
+            f"expired points can't be brought back.\n"
+            + (REDEEM_HINT if redeem is None else STOREFRONT_HINT)
         )
     )
+    if redeem is not None:
+        blocks.append(redeem_actions(redeem))
     if len(dates) == 1:
         ids = ", ".join(short_id(g.short_id) for g in ordered[:10])
         blocks.append(context(f"Reward{'s' if len(ordered) > 1 else ''} {ids}"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
@@ -86,7 +87,15 @@ def cancel(
     if isinstance(checked, Refusal):
         reply(respond, text_only(checked.text))
         return
-    reply(respond, confirmation(reward=card_for(checked), reason=parsed.reason, value=value))
+    reply(
+        respond,
+        confirmation(
+            reward=card_for(checked),
+            reason=parsed.reason,
+            value=value,
+            in_ledger=runtime.settings.storefront,
+        ),
+    )
 
 
 def confirmed(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
@@ -150,7 +159,11 @@ def tell_cancelled(
                 cancelled_by=admin_id,
             ),
         )
-    kept = [(line.member.slack_user_id, line.points, why) for line, why in outcome.kept]
+    kept = [
+        (uid, outcome.kept_points.get(uid, line.points), why)
+        for line, why in outcome.kept
+        for uid in (line.member.slack_user_id,)
+    ]
     if card.giver_id != admin_id:
         runtime.notifier.dm(
             card.giver_id,
@@ -161,11 +174,20 @@ def tell_cancelled(
     return admin_summary(reward=card, outcome=outcome, admin_id=admin_id, kept=kept)
 
 
-def confirmation(*, reward: RewardCard, reason: str, value: str) -> dict[str, Any]:
+def confirmation(
+    *, reward: RewardCard, reason: str, value: str, in_ledger: bool = False
+) -> dict[str, Any]:
     """The question before a cancel: what it withdraws from whom, with the reason."""
     rid = short_id(reward.short_id)
     who = people(reward.recipient_ids, limit=600)
-    if reward.status == RewardStatus.SENT:
+    if reward.status == RewardStatus.SENT and in_ledger:
+        what = (
+            f"Cancel reward {rid}? I'll take back what is left of its {points(reward.total)} "
+            f"from {who} (points already spent in Xoxoday's store stay spent), and tell them "
+            "why."
+        )
+        warn = f"Take back the unspent points from {_count(reward)}? This can't be undone."
+    elif reward.status == RewardStatus.SENT:
         what = (
             f"Cancel reward {rid}? Xoxoday will withdraw {points(reward.total)} from {who} "
             "(points they have already redeemed stay with them), and I'll tell them why."
@@ -207,7 +229,7 @@ def _withdrawn_ids(outcome: Cancelled) -> list[str]:
     return [line.member.slack_user_id for line in outcome.withdrawn]
 
 
-def _kept_lines(kept: Sequence[tuple[str, int, str]]) -> str:
+def _kept_lines(kept: Sequence[tuple[str, int | Decimal, str]]) -> str:
     return "\n".join(
         f"• {mention(uid)} keeps {points(n)}: {safe_mrkdwn(one_line(why))}." for uid, n, why in kept
     )
@@ -219,20 +241,22 @@ def giver_cancelled(
     outcome: Cancelled,
     admin_id: str,
     reason: str,
-    kept: Sequence[tuple[str, int, str]],
+    kept: Sequence[tuple[str, int | Decimal, str]],
 ) -> dict[str, Any]:
     """The giver's notice that an admin cancelled their reward, and why."""
     who = people(reward.recipient_ids, limit=600)
     lead = f"↩️ {mention(admin_id)} cancelled your reward {short_id(reward.short_id)} to {who}."
     if outcome.was == RewardStatus.SENT:
         taken = _withdrawn_ids(outcome)
-        lead += f" The points were withdrawn from {people(taken, limit=600)}."
+        if taken:
+            lead += f" The points were withdrawn from {people(taken, limit=600)}."
     else:
         lead += " It hadn't been sent, so no points left Xoxoday."
     why = safe_mrkdwn(one_line(reason))
     blocks = [section(f"{lead}\n*Reason:* {why}"), citation_block(reward)]
     if kept:
-        blocks.append(section("Xoxoday kept some points:\n" + _kept_lines(kept)))
+        kept_by = "Some points were already spent" if outcome.in_ledger else "Xoxoday kept some"
+        blocks.append(section(f"{kept_by}:\n" + _kept_lines(kept)))
     blocks.append(context(f"Questions? Ask {mention(admin_id)}."))
     text = f"{mention(admin_id)} cancelled your reward {reward.short_id}: {why}"
     return message(text, blocks)
@@ -243,11 +267,23 @@ def admin_summary(
     reward: RewardCard,
     outcome: Cancelled,
     admin_id: str,
-    kept: Sequence[tuple[str, int, str]],
+    kept: Sequence[tuple[str, int | Decimal, str]],
 ) -> dict[str, Any]:
     """What the admin sees once the reward is cancelled."""
     rid = short_id(reward.short_id)
-    if outcome.was == RewardStatus.SENT:
+    if outcome.in_ledger:
+        taken = _withdrawn_ids(outcome)
+        total = sum(outcome.taken_points.values())
+        if taken:
+            text = (
+                f"↩️ Reward {rid} is cancelled: I took back the {points(total)} left unspent "
+                f"from {people(taken, limit=600)}, and told them why by DM."
+            )
+        else:
+            text = f"↩️ Reward {rid} is cancelled. Nothing was left to take back."
+        if kept:
+            text += "\nPoints already spent in Xoxoday's store stay spent:\n" + _kept_lines(kept)
+    elif outcome.was == RewardStatus.SENT:
         taken = _withdrawn_ids(outcome)
         total = sum(line.points for line in outcome.withdrawn)
         text = (
