@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     PLUM_ACCESS_TOKEN: SecretStr | None = None
     PLUM_REFRESH_TOKEN: SecretStr | None = None
     PLUM_SENDER_EMAIL: str | None = None
+    # The root of Xoxoday's hosted store (StoreFront sign-ins); unset: follows PLUM_BASE_URL.
+    STOREFRONT_STORE_URL: str | None = None
 
     # Storage and web
     DATABASE_URL: str = "sqlite:///rewardbot.db"
@@ -154,6 +156,13 @@ class Settings(BaseSettings):
         if value.strip().lower() == SANDBOX:
             return SANDBOX
         return _check_url("PLUM_BASE_URL", value).rstrip("/")
+
+    @field_validator("STOREFRONT_STORE_URL")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _check_url("STOREFRONT_STORE_URL", value.strip()).rstrip("/")
 
     @field_validator("PLUM_SENDER_EMAIL")
     @classmethod
