@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     PLUM_ACCESS_TOKEN: SecretStr | None = None
     PLUM_REFRESH_TOKEN: SecretStr | None = None
     PLUM_SENDER_EMAIL: str | None = None
+    # The root of Xoxoday's hosted store (StoreFront sign-ins); unset: follows PLUM_BASE_URL.
+    STOREFRONT_STORE_URL: str | None = None
 
     # Where recipients' points live: "plum" (at Xoxoday, sent with sendBalance) or
     # "storefront" (in the bot's ledger, which Xoxoday's store reads and debits; seed 002).
@@ -204,6 +206,13 @@ class Settings(BaseSettings):
         if value.strip().lower() == SANDBOX:
             return SANDBOX
         return _check_url("PLUM_BASE_URL", value).rstrip("/")
+
+    @field_validator("STOREFRONT_STORE_URL")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _check_url("STOREFRONT_STORE_URL", value.strip()).rstrip("/")
 
     @field_validator("PLUM_SENDER_EMAIL")
     @classmethod

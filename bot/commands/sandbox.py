@@ -2,11 +2,16 @@
 
 It prints its base URL, client id and its own demo tokens (they only open this sandbox), and
 the PLUM_* values that point the bot at it. A secret given with --client-secret is never printed.
+
+Its hosted store (StoreFront) spends from the company point system given by --storefront-url
+(or SANDBOX_STOREFRONT_URL), with the api_key in STOREFRONT_API_KEY (or
+--storefront-api-key); the key is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +51,19 @@ def register(subparsers: Any) -> None:
         help="response shape, e.g. sendBalance=flat, token=docs, error_code=number",
     )
     parser.add_argument("--no-rate-limits", action="store_true", help="ignore per-minute limits")
+    parser.add_argument(
+        "--storefront-url",
+        default=os.environ.get("SANDBOX_STOREFRONT_URL") or None,
+        metavar="URL",
+        help="the company's StoreFront endpoints the store spends from, e.g. "
+        "http://127.0.0.1:3000/storefront (default: $SANDBOX_STOREFRONT_URL)",
+    )
+    parser.add_argument(
+        "--storefront-api-key",
+        default=None,
+        metavar="KEY",
+        help="the api_key the company's GetProfile expects (default: $STOREFRONT_API_KEY)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -73,6 +91,12 @@ def banner(server: SandboxServer, *, secret_given: bool, state: Path | None) -> 
     ]
     if state is not None:
         lines.append(f"  state file:     {state}")
+    connection = server.context.storefront.connection
+    if connection is not None:
+        lines.append(f"  store spends:   {connection.base_url}/{{balance,profile,redeem,refund}}")
+    else:
+        lines.append("  store spends:   nothing (no --storefront-url: no point system connected)")
+    lines.append(f"  store sign-in:  {server.store_url}/chef/v1/oauth/redirect/stores/<ssoToken>")
     env_secret = "<the secret you gave>" if secret_given else DEFAULT_SECRET
     lines += [
         "To point the bot at it, set in .env (the bot then treats it as a real Xoxoday:",
@@ -106,6 +130,14 @@ def run(args: argparse.Namespace) -> int:
             server.faults.set(op, parse_fault_spec(spec))
         for name, value in _pairs(args.variant, "variant"):
             server.faults.set_variant(name, value)
+        if args.storefront_url:
+            key = args.storefront_api_key or os.environ.get("STOREFRONT_API_KEY") or ""
+            if not key:
+                raise ValueError(
+                    "--storefront-url needs the company's api_key: set STOREFRONT_API_KEY "
+                    "or give --storefront-api-key"
+                )
+            server.connect_storefront(args.storefront_url, key)
     except ValueError as err:
         raise SystemExit(f"rewardbot sandbox: {err}") from None
     server.bind()

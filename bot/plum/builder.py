@@ -76,6 +76,7 @@ def build_client(
         max_retries=max_retries,
         retry_policy=retry_policy,
         rate_limit=rate_limit,
+        store_url=settings.STOREFRONT_STORE_URL,
     )
     client_id = settings.PLUM_CLIENT_ID
     secret = settings.PLUM_CLIENT_SECRET

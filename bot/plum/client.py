@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
@@ -42,6 +42,7 @@ from bot.plum.models import (
     RewardLinks,
     SendBalanceResult,
     SendLinksResult,
+    StoreSso,
     TokenInfo,
     UserBalance,
     Voucher,
@@ -50,6 +51,7 @@ from bot.plum.operations import OPERATIONS
 from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
 from bot.plum.requester import Requester
 from bot.plum.retry import RetryPolicy
+from bot.plum.storefront import SSO_VALID_DAYS, redirect_url, store_root
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class PlumClient:
     `user` / `company` (a dashboard-issued refresh token, rotated through
     /v1/oauth/token/user or /company). `access_token` / `refresh_token` seed `token_store`
     when it holds nothing for this flow; afterwards the store is the source of truth.
+    `store_url` is the root of Xoxoday's hosted store (StoreFront sign-ins); by default it
+    follows from `base_url` (see `bot.plum.storefront`).
     """
 
     def __init__(
@@ -86,12 +90,14 @@ class PlumClient:
         rate_limits: Mapping[str, int] = PUBLISHED_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = process_clock.timestamp,
+        store_url: str | None = None,
     ) -> None:
         if token_flow not in ("client_credentials", "user", "company"):
             raise ValueError(
                 f"token_flow must be client_credentials, user or company: {token_flow!r}"
             )
         self.base_url = base_url.rstrip("/")
+        self.store_url = store_root(self.base_url, store_url)
         client_secret_value = _secret(client_secret)
         if token_flow == "client_credentials" and not (client_id and client_secret_value):
             raise ValueError("the client_credentials flow needs client_id and client_secret")
@@ -460,6 +466,51 @@ class PlumClient:
                 operation="sendLinks",
             )
         return result
+
+    # --- StoreFront ----------------------------------------------------------------------------
+
+    def store_sso(
+        self,
+        *,
+        email: str,
+        auth_token: str,
+        unique_id: str,
+        name: str | None = None,
+    ) -> StoreSso:
+        """Sign a person in to Xoxoday's hosted store (POST /v1/oauth/sso/stores/company).
+
+        Xoxoday creates the person's store account if needed and later calls the company's
+        point system with `unique_id` and `auth_token` (balance, redeem, refund). The email is
+        fixed at checkout and no OTP is asked (the person came from the company's own
+        session). `name`, when given, travels as a custom `tpd` field. A repeat mints another
+        ssoToken, so failures are retried like a read. The result's token and URL are bearer
+        secrets, valid 14 days."""
+        if not email or not auth_token or not unique_id:
+            raise ValueError("store_sso needs email, auth_token and unique_id")
+        tpd: dict[str, Any] = {
+            "auth_token": auth_token,
+            "unique_id": unique_id,
+            "email": {
+                "default_value": email,
+                "editable": False,
+                "hidden": False,
+                "support_alternate": False,
+            },
+            "phone": {"default_value": "", "phone_code": "", "editable": True, "hidden": True},
+            "otp": "none",
+        }
+        if name:
+            tpd["name"] = name
+        body = self._r.call(
+            OPERATIONS["storeSso"], {"user_input": email, "tpd": tpd}, secrets=(auth_token,)
+        )
+        token = parse.sso_token(body)
+        return StoreSso(
+            sso_token=token,
+            url=redirect_url(self.store_url, token),
+            store_url=self.store_url,
+            expires_at=self._r.now() + timedelta(days=SSO_VALID_DAYS),
+        )
 
     def _call_op(
         self,

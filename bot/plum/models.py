@@ -249,3 +249,23 @@ class SendLinksResult:
     success: bool
     message: str | None = None
     raw: Raw = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSso:
+    """A sign-in to Xoxoday's hosted store for one person. `sso_token` and `url` (which
+    carries it) are bearer secrets for `expires_at`: send the person to `url`, show neither
+    in a log or a channel; reprs hide them."""
+
+    sso_token: str = field(repr=False)
+    url: str = field(repr=False)
+    store_url: str  # the store's root, e.g. https://stores.xoxoday.com
+    expires_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"StoreSso(sso_token={HIDDEN}, url={self.store_url}/…/{HIDDEN}, "
+            f"expires_at={self.expires_at!r})"
+        )
+
+    __str__ = __repr__

@@ -1,4 +1,7 @@
-"""The Plum operations: query, tag, path, and how a failed call of each may be retried."""
+"""The Plum operations: query, tag, path, and how a failed call of each may be retried.
+
+Most operations send the GraphQL envelope `{query, tag, variables}` to `/v1/oauth/api`; an
+operation with `envelope=False` (the StoreFront SSO) sends its body as it is to its own path."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from bot.plum.retry import Kind
 
 API_PATH = "/v1/oauth/api"
 TOKEN_PATH = "/v1/oauth/token"
+STORE_SSO_PATH = "/v1/oauth/sso/stores/company"
 
 PLUM_PRO = "plumProAPI"
 STORE_ADMIN = "storeAdmin"
@@ -23,6 +27,7 @@ class Operation:
     kind: Kind
     path: str = API_PATH
     method: str = "POST"
+    envelope: bool = True  # False: the body is sent as it is, without {query, tag, variables}
 
 
 OPERATIONS: Mapping[str, Operation] = {
@@ -54,5 +59,7 @@ OPERATIONS: Mapping[str, Operation] = {
             Kind.WRITE,
             API_PATH + "/sendLinks",
         ),
+        # A repeat only mints another ssoToken, so it is retried like a read.
+        Operation("storeSso", "", "", Kind.READ, STORE_SSO_PATH, envelope=False),
     )
 }

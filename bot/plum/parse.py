@@ -466,3 +466,30 @@ def send_links(body: Any) -> SendLinksResult:
         error = flag(obj.get("error"))
         success = not error if error is not None else True
     return SendLinksResult(success=success, message=text(obj.get("message")), raw=body)
+
+
+# --- StoreFront -------------------------------------------------------------------------------
+
+_SSO_KEYS = frozenset({"ssotoken"})
+
+
+def sso_token(body: Any) -> str:
+    """The ssoToken of a store sign-in: `data.ssoToken` (documented), or at the top level,
+    or under `data.data`; spelled `ssoToken`, `sso_token` or `SSOToken`."""
+    if not isinstance(body, dict):
+        raise PlumResponseError("Xoxoday's store sign-in answer is not a JSON object.")
+    nodes: list[Any] = [body.get("data"), body]
+    if isinstance(body.get("data"), dict):
+        nodes.insert(1, body["data"].get("data"))
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key.replace("_", "").lower() in _SSO_KEYS:
+                token = text(value)
+                if token:
+                    return token
+    raise PlumResponseError(
+        "Xoxoday's store sign-in answer carries no ssoToken; the person can't be sent to the "
+        "store. Try again, or ask Xoxoday whether StoreFront is enabled for this account."
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,15 +84,21 @@ class Requester:
         sent: Mapping[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         timeout: httpx.Timeout | None = None,
+        secrets: Sequence[str] = (),
     ) -> Any:
-        """One logical call; returns the answer's JSON or raises a PlumError."""
-        payload = None
+        """One logical call; returns the answer's JSON or raises a PlumError. `variables` is
+        the whole body of an operation without the envelope; `secrets` (bearer values the
+        request carries) are blanked out of error texts besides the client's own."""
+        payload: dict[str, Any] | None = None
         if op.method == "POST":
-            payload = {"query": op.query, "tag": op.tag, "variables": variables or {}}
+            if op.envelope:
+                payload = {"query": op.query, "tag": op.tag, "variables": variables or {}}
+            else:
+                payload = dict(variables or {})
             payload.update(extra or {})
 
         def attempt() -> Any:
-            return self._authorized(op, payload, timeout or self.timeout)
+            return self._authorized(op, payload, timeout or self.timeout, tuple(secrets))
 
         return self._with_retries(op.name, op.kind, attempt, sent=sent)
 
@@ -149,20 +155,24 @@ class Requester:
         raise err
 
     def _authorized(
-        self, op: Operation, payload: dict[str, Any] | None, timeout: httpx.Timeout
+        self,
+        op: Operation,
+        payload: dict[str, Any] | None,
+        timeout: httpx.Timeout,
+        secrets: tuple[str, ...] = (),
     ) -> Any:
         if self._limiter is not None:
             self._limiter.acquire(op.name)
         token = self._token(self.tokens.token)
         response = self._request(op, payload, token, timeout)
-        body, error = self._read(op.name, response)
+        body, error = self._read(op.name, response, secrets)
         if isinstance(error, InvalidTokenError):
             log.info("plum %s: access token rejected; refreshing once", op.name)
             token = self._token(lambda: self.tokens.replace(token))
             if self._limiter is not None:
                 self._limiter.acquire(op.name)
             response = self._request(op, payload, token, timeout)
-            body, error = self._read(op.name, response)
+            body, error = self._read(op.name, response, secrets)
         if error is not None:
             raise error
         return body
@@ -251,7 +261,9 @@ class Requester:
             request=response.request,
         )
 
-    def _read(self, name: str, response: httpx.Response) -> tuple[Any, PlumAPIError | None]:
+    def _read(
+        self, name: str, response: httpx.Response, secrets: tuple[str, ...] = ()
+    ) -> tuple[Any, PlumAPIError | None]:
         try:
             body = response.json()
         except ValueError:
@@ -261,7 +273,7 @@ class Requester:
             body,
             operation=name,
             retry_after_header=response.headers.get("retry-after"),
-            secrets=self._secrets(),
+            secrets=(*self._secrets(), *secrets),
         )
         if error is None and body is None:
             raise PlumResponseError(

@@ -129,3 +129,39 @@ def test_serves_until_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_storefront_flags_connect_the_store_and_never_print_the_key(
+    started: list[SandboxServer],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STOREFRONT_API_KEY", "sf-key-from-the-environment")
+    url = "http://127.0.0.1:3000/storefront"
+    assert main(["sandbox", "--port", "0", "--storefront-url", url]) == 0
+    connection = started[0].context.storefront.connection
+    assert connection is not None
+    assert (connection.base_url, connection.api_key) == (url, "sf-key-from-the-environment")
+    out = capsys.readouterr().out
+    assert f"store spends:   {url}/" in out and "sf-key-from-the-environment" not in out
+
+
+def test_the_storefront_url_without_a_key_stops_with_a_message(
+    started: list[SandboxServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STOREFRONT_API_KEY", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["sandbox", "--port", "0", "--storefront-url", "http://127.0.0.1:3000/storefront"])
+    assert "STOREFRONT_API_KEY" in str(exc.value)
+    assert started == []
+
+
+def test_without_storefront_flags_the_banner_says_nothing_is_connected(
+    started: list[SandboxServer],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SANDBOX_STOREFRONT_URL", raising=False)
+    assert main(["sandbox", "--port", "0"]) == 0
+    assert started[0].context.storefront.connection is None
+    assert "no point system connected" in capsys.readouterr().out

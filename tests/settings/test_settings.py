@@ -22,6 +22,7 @@ ALL_NAMES = [
     "PLUM_ACCESS_TOKEN",
     "PLUM_REFRESH_TOKEN",
     "PLUM_SENDER_EMAIL",
+    "STOREFRONT_STORE_URL",
     "DATABASE_URL",
     "PORT",
     "AUDIT_ANCHOR_FILE",
@@ -103,6 +104,14 @@ def test_socket_mode_and_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.is_postgres
 
 
+def test_store_url_is_optional_and_loses_its_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().STOREFRONT_STORE_URL is None
+    monkeypatch.setenv("STOREFRONT_STORE_URL", "https://stores.example.com/")
+    assert load_settings().STOREFRONT_STORE_URL == "https://stores.example.com"
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
@@ -111,6 +120,7 @@ def test_socket_mode_and_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REWARD_MAX_PER_REWARD", "lots", "REWARD_MAX_PER_REWARD"),
         ("PLUM_BASE_URL", "accounts.xoxoday.com/chef", "PLUM_BASE_URL must be an http(s) URL"),
         ("SLACK_API_URL", "ftp://slack", "SLACK_API_URL must be an http(s) URL"),
+        ("STOREFRONT_STORE_URL", "stores.xoxoday.com", "STOREFRONT_STORE_URL must be an http"),
         ("PORT", "70000", "PORT"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("REWARD_TIMEZONE", "Mars/Olympus", "unknown time zone"),

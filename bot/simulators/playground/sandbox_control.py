@@ -62,6 +62,7 @@ CALLS: Mapping[str, str] = {
     "generateLink": "Reward links",
     "generateLinkEmail": "Reward links by email",
     "campaignList": "Campaigns",
+    "storeSso": "Opening the store",
 }
 TARGETS: Mapping[str, str] = {SEND: "Sending points", EVERY_CALL: "Every call"}
 TIMES: Mapping[str, str] = {"1": "The next call", "3": "The next 3 calls", "": "Until cleared"}

@@ -6,7 +6,13 @@
   see `Faults.update`).
 - `POST /_sandbox/redeem`: `{"email", "points"}` or `{"unique_id"}`: a recipient spends points.
 - `POST /_sandbox/reset`: a fresh account (optional `{"balance": "5000"}`), faults and limits
-  cleared; issued tokens stay valid.
+  cleared, the store's orders gone; issued tokens, store sign-ins and the connected point
+  system stay.
+- `GET /_sandbox/storefront`: the connected company point system (never its api_key), the
+  store's sign-ins (never a token) and orders.
+- `POST /_sandbox/storefront`: `{"base_url", "api_key", optional "timeout"}` connects the
+  company's point system (endpoints at base_url + /balance, /profile, /redeem, /refund);
+  `{"base_url": null}` disconnects it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.simulators.plum_sandbox.state import StateError
+from bot.simulators.plum_sandbox.storefront.company import DEFAULT_TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
     from bot.simulators.plum_sandbox.context import SandboxContext
@@ -102,8 +109,24 @@ def routes(ctx: SandboxContext) -> list[Route]:
         ctx.limiter.reset()
         return JSONResponse({"ok": True, "balance": str(ctx.state.account_balance)})
 
+    async def storefront(request: Request) -> Response:
+        if request.method == "POST":
+            data = await _json(request)
+            if "base_url" in data and data["base_url"] is None:
+                ctx.storefront.disconnect()
+            else:
+                base_url, api_key = data.get("base_url"), data.get("api_key")
+                if not isinstance(base_url, str) or not isinstance(api_key, str):
+                    raise ValueError('send {"base_url", "api_key"} (or {"base_url": null})')
+                timeout = data.get("timeout", DEFAULT_TIMEOUT_SECONDS)
+                if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+                    raise ValueError("timeout must be a number of seconds")
+                ctx.storefront.connect(base_url, api_key, timeout=float(timeout))
+        return JSONResponse({**ctx.storefront.to_json(), **ctx.state.store.snapshot()})
+
     return [
         Route("/_sandbox/state", _guarded(state), methods=["GET"]),
+        Route("/_sandbox/storefront", _guarded(storefront), methods=["GET", "POST"]),
         Route("/_sandbox/faults", _guarded(faults), methods=["GET", "POST"]),
         Route("/_sandbox/redeem", _guarded(redeem), methods=["POST"]),
         Route("/_sandbox/reset", _guarded(reset), methods=["POST"]),

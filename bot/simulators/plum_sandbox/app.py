@@ -1,4 +1,5 @@
-"""The ASGI app: the Plum API under `/chef`, and the admin endpoints under `/_sandbox`.
+"""The ASGI app: the Plum API under `/chef` (with StoreFront's sign-in and hosted store, see
+`storefront/`), and the admin endpoints under `/_sandbox`.
 
 Every API request goes through one pipeline: record it (without secrets), authenticate, count
 it against the rate limit, roll the faults, apply the operation, render the answer.
@@ -27,6 +28,8 @@ from bot.simulators.plum_sandbox.errors import ApiFailure, AppError, OAuthError,
 from bot.simulators.plum_sandbox.faults import Decision
 from bot.simulators.plum_sandbox.operations import QUERIES, OpContext
 from bot.simulators.plum_sandbox.shapes import token_body, validation_body
+from bot.simulators.plum_sandbox.storefront import sso
+from bot.simulators.plum_sandbox.storefront import store as storefront_store
 
 log = logging.getLogger(__name__)
 MAX_HANG_SECONDS = 600.0
@@ -260,6 +263,22 @@ def create_app(*, context: SandboxContext | None = None, **build_args: Any) -> S
 
         return refresh
 
+    async def store_sso(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            failure = AppError(None, "The body must be a JSON object: {user_input, tpd}.")
+            ctx.log.record("storeSso", request.url.path, None)["status"] = failure.status
+            return pipe.failure_response(failure)
+
+        def apply() -> dict[str, Any]:
+            signing_in = sso.parse(body)
+            return sso.sign_in(ctx.state.store, signing_in, variant=ctx.faults.variant("sso"))
+
+        return await pipe.run(request, "storeSso", sso.logged(body), apply)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         return JSONResponse({"code": status, "error": str(getattr(exc, "detail", "Error"))}, status)
@@ -274,6 +293,8 @@ def create_app(*, context: SandboxContext | None = None, **build_args: Any) -> S
         Route("/chef/v1/oauth/api", api_root, methods=["POST"]),
         Route("/chef/v1/oauth/api/generateLink", generate_link, methods=["POST"]),
         Route("/chef/v1/oauth/api/sendLinks", send_links, methods=["POST"]),
+        Route("/chef/v1/oauth/sso/stores/company", store_sso, methods=["POST"]),
+        *storefront_store.routes(ctx),
         *admin.routes(ctx),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})

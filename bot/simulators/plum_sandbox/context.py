@@ -13,6 +13,7 @@ from bot.simulators.plum_sandbox.clock import Clock, checked_now, iso_z, utc_now
 from bot.simulators.plum_sandbox.faults import Faults
 from bot.simulators.plum_sandbox.ratelimit import RateLimiter
 from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY, SandboxState
+from bot.simulators.plum_sandbox.storefront.company import Storefront
 
 MAX_LOGGED_REQUESTS = 100_000
 INITIAL_FLOW = "company"  # the dashboard pair printed at start: Points/StoreFront lifetimes
@@ -55,6 +56,7 @@ class SandboxContext:
     access_token: str
     refresh_token: str
     stopping: threading.Event = field(default_factory=threading.Event)
+    storefront: Storefront = field(default_factory=Storefront)  # the company's point system
 
     @classmethod
     def build(

@@ -44,6 +44,7 @@ OPERATIONS: frozenset[str] = frozenset(
         "campaignList",
         "generateLink",
         "generateLinkEmail",
+        "storeSso",
     }
 )
 
@@ -57,6 +58,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "invalid_token": ("oauth", "success0"),
     "retry_after": ("header", "none"),
     "vouchers": ("spec", "loose"),
+    "sso": ("data", "top", "snake"),
 }
 
 

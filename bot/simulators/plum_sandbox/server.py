@@ -19,6 +19,7 @@ from bot.simulators.plum_sandbox.clock import Clock
 from bot.simulators.plum_sandbox.context import SandboxContext
 from bot.simulators.plum_sandbox.faults import Faults
 from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY, SandboxState
+from bot.simulators.plum_sandbox.storefront.company import DEFAULT_TIMEOUT_SECONDS
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -127,6 +128,24 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         return f"{self.root_url}/chef"
+
+    @property
+    def store_url(self) -> str:
+        """The hosted store's root: people are sent to
+        `{store_url}/chef/v1/oauth/redirect/stores/{ssoToken}`."""
+        return self.root_url
+
+    # ----- StoreFront -----------------------------------------------------------------------
+    def connect_storefront(
+        self, base_url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
+        """Spend from the company's point system: its endpoints are `base_url` + `/balance`,
+        `/profile`, `/redeem` and `/refund` (e.g. `http://127.0.0.1:3000/storefront`), and
+        `api_key` is what its GetProfile expects. Replaces any earlier connection."""
+        self.context.storefront.connect(base_url, api_key, timeout=timeout)
+
+    def disconnect_storefront(self) -> None:
+        self.context.storefront.disconnect()
 
     def __repr__(self) -> str:
         bound = self.root_url if self._socket else "unbound"

@@ -1,4 +1,5 @@
-"""The sandbox's account: balance, points ledger, orders, link batches and issued tokens.
+"""The sandbox's account: balance, points ledger, orders, link batches, issued tokens, and the
+store's sign-ins and orders (`state.store`, see `storefront.book`).
 
 Thread-safe (one re-entrant lock). With a `path`, every change is saved atomically and the
 state is loaded again on start, so an embedded sandbox keeps its account across restarts.
@@ -33,6 +34,7 @@ from bot.simulators.plum_sandbox.records import (
     TokenRecord,
     Voucher,
 )
+from bot.simulators.plum_sandbox.storefront.book import StoreBook
 
 DEFAULT_BALANCE = Decimal("100000")
 DEFAULT_CURRENCY = "INR"
@@ -86,6 +88,7 @@ class SandboxState:
         self._currency = currency
         self._counters = dict(_FIRST_IDS)
         self._tokens: dict[str, TokenRecord] = {}
+        self.store = StoreBook(lock=self._lock, now=self.now, changed=self._save)
         self._clear_business(self._initial_balance)
         saved = read_json(self._path) if self._path else None
         if saved is not None:
@@ -124,6 +127,7 @@ class SandboxState:
         self._ledger: list[LedgerEntry] = []
         self._ledger_json: list[dict[str, Any]] = []  # rows never change: serialised once
         self._batches: list[LinkBatch] = []
+        self.store.clear_orders()  # sign-ins stay, like issued tokens
         self._post("FUND", "Funds added to the sandbox account", balance, "Complete")
 
     def _post(self, reference: str, reason: str, amount: Decimal, status: str) -> LedgerEntry:
@@ -159,6 +163,7 @@ class SandboxState:
             "ledger": self._ledger_json,
             "link_batches": [b.to_json() for b in self._batches],
             "tokens": [t.to_json() for t in self._tokens.values()],
+            "store": self.store.dump(),
         }
 
     def _load(self, saved: dict[str, Any]) -> None:
@@ -177,6 +182,7 @@ class SandboxState:
         self._batches = [LinkBatch.from_json(b) for b in saved["link_batches"]]
         tokens = [TokenRecord.from_json(t) for t in saved["tokens"]]
         self._tokens = {t.digest: t for t in tokens}
+        self.store.load(saved.get("store", {}))
 
     def reset(self, *, balance: Decimal | None = None) -> None:
         """Back to a fresh account (ids keep counting up, issued tokens stay valid)."""
