@@ -284,6 +284,11 @@ class Runtime:
                 )
                 sandbox.start()
                 base_url = sandbox.base_url
+                if settings.storefront:  # its store spends from this bot's endpoints
+                    sandbox.connect_storefront(
+                        f"http://127.0.0.1:{settings.PORT}/storefront",
+                        storefront_api_key(settings),
+                    )
                 log.info("embedded Plum sandbox at %s: no real rewards are sent", base_url)
             plum = build_client(
                 settings,

@@ -27,7 +27,8 @@ from storage._sql import dialect_name
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import StorageError
 from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund
-from storage.rewards import RewardDetails, details_by_id, record_delivery
+from storage.reward_views import details_by_id
+from storage.rewards import RewardDetails, record_delivery
 from storage.states import LotSource, RewardStatus
 from storage.transitions import add_months
 from storage.types import utcnow

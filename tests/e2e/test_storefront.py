@@ -284,3 +284,72 @@ def test_a_database_keeps_its_point_system(bot: BotHarness, tmp_path) -> None:
     line = str(err.value)
     assert line.startswith("REWARD_POINT_SYSTEM: this database holds 1 reward(s)")
     assert "in the bot (storefront)" in line and "REWARD_POINT_SYSTEM=storefront" in line
+
+
+def store_link(bot: BotHarness, message: dict[str, Any], user: str = MARIA) -> str:
+    """Click Redeem in `message`; the modal's "Open the store" link."""
+    bot.driver.block_action(user_id=user, action_id="points_redeem", message=message, value="{}")
+
+    def ready() -> str | None:
+        for entry in reversed(bot.fake.views):
+            for block in entry["view"].get("blocks", []):
+                for element in block.get("elements", []):
+                    if element.get("action_id") == "store_open":
+                        return element["url"]
+        return None
+
+    return bot.wait(ready)
+
+
+def test_redeem_opens_the_store_which_spends_and_refunds_from_the_ledger(
+    bot: BotHarness,
+) -> None:
+    bot.sandbox.connect_storefront(f"{bot.url}/storefront", API_KEY)
+    rewarded(bot, 500 - 1)  # under the approval threshold
+    dm = next(m for m in bot.fake.dms_to(MARIA) if "sent you" in message_text(m))
+    url = store_link(bot, dm)
+    assert "/chef/v1/oauth/redirect/stores/" in url
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        page = browser.get(url)
+        assert "Maria" in page.text and "499" in page.text  # profile and balance asked
+        bought = browser.post(f"{url}/buy", data={"offer": "10001-348.5"})
+        assert "Successfully updated" in bought.text
+        bot.driver.command("balance", user_id=MARIA)
+        reply = bot.wait(lambda: [t for t in bot.replies_to(MARIA) if "150.5" in t] or None)
+        assert "You have *150.5 points* to spend" in reply[-1]
+        order_id = bought.url.path.rsplit("/", 1)[-1]
+        refunded = browser.post(f"{url}/orders/{order_id}/refund", data={"amount": "348.5"})
+        assert "Successfully updated" in refunded.text
+    bot.driver.command("balance", user_id=MARIA)
+    reply = bot.wait(lambda: [t for t in bot.replies_to(MARIA) if "499 points" in t] or None)
+    assert "to spend" in reply[-1]
+
+
+def test_with_a_public_address_the_button_opens_a_single_use_link(make_bot) -> None:
+    bot = make_bot(
+        REWARD_POINT_SYSTEM="storefront",
+        STOREFRONT_API_KEY=API_KEY,
+        PUBLIC_URL="https://rewards.example.com",
+    )
+    bot.sandbox.connect_storefront(f"{bot.url}/storefront", API_KEY)
+    rewarded(bot)
+    dm = next(m for m in bot.fake.dms_to(MARIA) if "sent you" in message_text(m))
+    button = next(
+        e
+        for b in dm["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "points_redeem"
+    )
+    assert button["url"].startswith("https://rewards.example.com/storefront/go/")
+    local = bot.url + button["url"].removeprefix("https://rewards.example.com")
+    first = httpx.get(local, timeout=10)
+    assert (
+        first.status_code == 303 and "/chef/v1/oauth/redirect/stores/" in first.headers["location"]
+    )
+    again = httpx.get(local, timeout=10)
+    assert again.status_code == 410 and "press Redeem again" in again.text
+    assert httpx.get(bot.url + "/storefront/go/forged", timeout=10).status_code == 410
+    views = len(bot.fake.views)
+    bot.driver.block_action(user_id=MARIA, action_id="points_redeem", message=dm)
+    fresh = bot.wait(lambda: [v for v in bot.fake.views[views:] if "store_open" in str(v)] or None)
+    assert fresh  # the used link's click is answered with a fresh one
