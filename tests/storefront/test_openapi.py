@@ -425,3 +425,13 @@ def test_callers_outside_xoxodays_addresses_get_403(tmp_path: Path) -> None:
         forbidden = bot.post("balance", credentials(bot))  # the test client is no such address
         refusal(forbidden, 403)
         documented(forbidden)
+
+
+# --- bodies the generator does not send -------------------------------------------------------
+
+
+def test_deeply_nested_json_is_a_400_not_a_server_error(bot: StoreFrontBot) -> None:
+    # 64 KiB of "[" is JSON Python's parser gives up on (RecursionError): that was a 500.
+    for endpoint in ("balance", "redeem"):
+        answer = bot.client.post(f"/storefront/{endpoint}", content=b"[" * 60_000)
+        assert "JSON" in refusal(answer, 400)
