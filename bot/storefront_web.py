@@ -71,7 +71,7 @@ class StoreFrontWeb:
                 return _refused("The request is too large.", 413)
         try:
             parsed = json.loads(bytes(body) or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: not ours
             return _refused("The request must be JSON.", 400)
         try:
             answer = await run_in_threadpool(self.service.answer, endpoint, parsed)
