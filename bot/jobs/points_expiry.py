@@ -1,6 +1,6 @@
 """points-expiry: with points in the bot, what is left of each credit expires on its day.
 
-Every night, the lots whose `expires_on` has come give up what is left of them (each person's
+Every hour, the lots whose `expires_on` has come give up what is left of them (each person's
 in one audit event, `storage.points.expire_lots`), and the App Homes of those people are
 refreshed. The reminders before (`expiry-reminders`) name what is left. Secrets minted for
 store visits that expired more than 30 days ago are dropped (auth tokens an order refers to are
@@ -29,7 +29,9 @@ FORGET_SECRETS_AFTER = timedelta(days=30)
 
 
 def trigger(settings: Settings) -> BaseTrigger:
-    return CronTrigger(hour=0, minute=10, timezone="UTC")  # expiry dates are UTC dates
+    # Hourly: expiry dates are UTC dates, whatever the team's time zone (balances already
+    # leave expired points out; this makes it so in the ledger soon after).
+    return CronTrigger(minute=10, timezone=settings.REWARD_TIMEZONE)
 
 
 def run(ctx: JobContext) -> str:
