@@ -49,8 +49,8 @@ QUIET_SECONDS = 0.5
 SWEEP_QUIET_SECONDS = 2.5
 T = TypeVar("T")
 # Variables a child must not inherit from the shell that runs the tests.
-_INHERITED_PREFIXES = ("SLACK_", "PLUM_", "REWARD_", "AUDIT_", "ENCRYPTION_")
-_INHERITED_NAMES = ("DATABASE_URL", "PORT")
+_INHERITED_PREFIXES = ("SLACK_", "PLUM_", "REWARD_", "AUDIT_", "ENCRYPTION_", "STOREFRONT_")
+_INHERITED_NAMES = ("DATABASE_URL", "PORT", "PUBLIC_URL")
 
 
 def free_port() -> int:
