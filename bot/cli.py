@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "audit",
     "clock",
     "jobs",
+    "storefront",
     "playground",
 )
 
