@@ -90,6 +90,12 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str |
     return text
 
 
+def _plain(value: object, limit: int) -> str:
+    """Text that can be stored and hashed: printable characters only (no NUL, no lone
+    surrogates, which JSON allows), at most `limit` of them."""
+    return "".join(ch for ch in str(value) if ch.isprintable())[:limit]
+
+
 def _comments(body: Mapping[str, Any]) -> str | None:
     value = body.get("comments")
     if not isinstance(value, str) or not value.strip():
@@ -103,7 +109,7 @@ def _order_details(body: Mapping[str, Any]) -> dict[str, Any] | None:
     details: dict[str, Any] = {}
     order_date = body.get("order_date")
     if isinstance(order_date, int | str) and not isinstance(order_date, bool):
-        details["order_date"] = str(order_date)[:20]
+        details["order_date"] = _plain(order_date, 20)
     items = body.get("orderData")
     if isinstance(items, list):
         kept = []
@@ -114,11 +120,11 @@ def _order_details(body: Mapping[str, Any]) -> dict[str, Any] | None:
             assert isinstance(product, Mapping)
             kept.append(
                 {
-                    "product": str(product.get("name", ""))[:200],
-                    "product_id": str(product.get("productId", ""))[:64],
-                    "category": str(product.get("category", ""))[:32],
-                    "quantity": str(item.get("quantity", ""))[:10],
-                    "amount": str(item.get("orderAmount", ""))[:20],
+                    "product": _plain(product.get("name", ""), 200),
+                    "product_id": _plain(product.get("productId", ""), 64),
+                    "category": _plain(product.get("category", ""), 32),
+                    "quantity": _plain(item.get("quantity", ""), 10),
+                    "amount": _plain(item.get("orderAmount", ""), 20),
                 }
             )
         if kept:
@@ -188,7 +194,9 @@ class StoreFrontService:
 
     def profile(self, body: Mapping[str, Any]) -> Answer:
         key = body.get("api_key")
-        if not isinstance(key, str) or not hmac.compare_digest(key.encode(), self._api_key):
+        if not isinstance(key, str) or not hmac.compare_digest(
+            key.encode("utf-8", "surrogatepass"), self._api_key
+        ):
             return refused("The api_key is not valid.", 401)
         employee_id = _text(body, "employee_id") or ""
         with self._store.read_session() as session:

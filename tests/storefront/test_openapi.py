@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -435,3 +436,37 @@ def test_deeply_nested_json_is_a_400_not_a_server_error(bot: StoreFrontBot) -> N
     for endpoint in ("balance", "redeem"):
         answer = bot.client.post(f"/storefront/{endpoint}", content=b"[" * 60_000)
         assert "JSON" in refusal(answer, 400)
+
+
+def _raw(bot: StoreFrontBot, endpoint: str, body: dict[str, Any]) -> httpx.Response:
+    """Posted as Python's json writes it: lone surrogates as \\ud800 escapes, which JSON allows."""
+    return bot.client.post(
+        f"/storefront/{endpoint}",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+
+
+def test_lone_surrogates_and_nul_are_refused_or_dropped_never_a_503(bot: StoreFrontBot) -> None:
+    # A 503 says "try again shortly": for a body that can never be answered, Xoxoday would.
+    odd = "gift\ud800card\x00"
+    assert refusal(_raw(bot, "profile", {"api_key": odd, "employee_id": MARIA}), 401)
+    assert refusal(_raw(bot, "balance", {"unique_id": MARIA, "auth_token": odd}), 401)
+    assert refusal(_raw(bot, "balance", {"unique_id": odd, "auth_token": bot.token}), 400)
+    # What an order bought is kept for its record only: what can't be kept is dropped.
+    order = {
+        **credentials(bot),
+        "total_points_redeemed": "1",
+        "order_id": "AB5",
+        "comments": odd,
+        "order_date": odd,
+        "orderData": [{"quantity": odd, "product": {"name": odd, "category": odd}}],
+    }
+    answer = _raw(bot, "redeem", order)
+    assert documented(answer, request_valid=False)["status"] == "1", answer.text
+    with bot.runtime.store.read_session() as s:
+        kept = points.find_order(s, order_id="AB5")
+    assert kept is not None and kept.details is not None
+    assert kept.details["items"][0]["product"] == "giftcard"
+    refund = {**credentials(bot), "order_id": "AB5", "redemption_amount": "1", "comments": odd}
+    assert documented(_raw(bot, "refund", refund))["status"] == "1"
