@@ -35,6 +35,7 @@ from storage.states import SecretKind
 log = logging.getLogger(__name__)
 
 MAX_POINTS = Decimal(1_000_000_000)
+HUNDREDTH = Decimal("0.01")
 _ID = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII, no spaces
 
 
@@ -70,10 +71,10 @@ def parse_points(value: object, name: str) -> int:
         raise _Bad(400, f"{name} must be more than 0.")
     if amount > MAX_POINTS:
         raise _Bad(400, f"{name} is larger than any balance here.")
-    cents = amount * CENTS
-    if cents != cents.to_integral_value():
+    # Compared exactly: multiplying first rounds to 28 digits, and underflows to 0 cents.
+    if amount != amount.quantize(HUNDREDTH):
         raise _Bad(400, f"{name} can have at most two decimals (hundredths of a point).")
-    return int(cents)
+    return int(amount * CENTS)
 
 
 def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:

@@ -470,3 +470,19 @@ def test_lone_surrogates_and_nul_are_refused_or_dropped_never_a_503(bot: StoreFr
     assert kept.details["items"][0]["product"] == "giftcard"
     refund = {**credentials(bot), "order_id": "AB5", "redemption_amount": "1", "comments": odd}
     assert documented(_raw(bot, "refund", refund))["status"] == "1"
+
+
+def test_amounts_with_more_than_two_decimals_are_a_400_however_they_are_written(
+    bot: StoreFrontBot,
+) -> None:
+    # 1e-5000000 underflowed to 0 cents (a 200 "more than 0" refusal, or no points added);
+    # 29 significant digits were rounded to whole cents and accepted.
+    for amount in ("1e-5000000", "1.0000000000000000000000000001", 1e-300):
+        order = {**credentials(bot), "order_id": "AB6", "total_points_redeemed": amount}
+        assert "two decimals" in refusal(bot.post("redeem", order), 400)
+        added = {**order, "total_points_redeemed": "1", "total_points_added": amount}
+        assert "two decimals" in refusal(bot.post("redeem", added), 400)
+        refund = {**credentials(bot), "order_id": SEEDED_ORDER, "redemption_amount": amount}
+        assert "two decimals" in refusal(bot.post("refund", refund), 400)
+    order = {**credentials(bot), "order_id": "AB6", "total_points_redeemed": "1E+2"}
+    assert documented(bot.post("redeem", order), request_valid=False)["data"]["points"] == "471"
