@@ -77,6 +77,16 @@ def parse_points(value: object, name: str) -> int:
     return int(amount * CENTS)
 
 
+def _zero(value: object) -> bool:
+    """0 however it is written: 0, 0.0, "0", "0.00"."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    try:
+        return Decimal(str(value).strip()) == 0
+    except InvalidOperation:
+        return False
+
+
 def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None or value == "":
@@ -237,7 +247,11 @@ class StoreFrontService:
         unique_id = _text(body, "unique_id") or ""
         order_id = _text(body, "order_id") or ""
         added = body.get("total_points_added")
-        if added not in (None, "", 0, "0") and parse_points(added, "total_points_added"):
+        if (
+            added not in (None, "")
+            and not _zero(added)
+            and parse_points(added, "total_points_added")
+        ):
             return refused(
                 "Points can't be added with an update: only a refund of an order gives points back."
             )

@@ -486,3 +486,14 @@ def test_amounts_with_more_than_two_decimals_are_a_400_however_they_are_written(
         assert "two decimals" in refusal(bot.post("refund", refund), 400)
     order = {**credentials(bot), "order_id": "AB6", "total_points_redeemed": "1E+2"}
     assert documented(bot.post("redeem", order), request_valid=False)["data"]["points"] == "471"
+
+
+def test_no_points_added_may_be_written_as_any_zero(bot: StoreFrontBot) -> None:
+    for n, zero in enumerate((None, "", 0, "0", "0.00", 0.0, "0.0")):
+        order = {
+            **credentials(bot),
+            "order_id": f"AB7-{n}",
+            "total_points_redeemed": "1",
+            "total_points_added": zero,
+        }
+        assert documented(bot.post("redeem", order))["status"] == "1", zero
