@@ -35,6 +35,7 @@ from storage.states import SecretKind
 log = logging.getLogger(__name__)
 
 MAX_POINTS = Decimal(1_000_000_000)
+HUNDREDTH = Decimal("0.01")
 _ID = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII, no spaces
 
 
@@ -70,10 +71,20 @@ def parse_points(value: object, name: str) -> int:
         raise _Bad(400, f"{name} must be more than 0.")
     if amount > MAX_POINTS:
         raise _Bad(400, f"{name} is larger than any balance here.")
-    cents = amount * CENTS
-    if cents != cents.to_integral_value():
+    # Compared exactly: multiplying first rounds to 28 digits, and underflows to 0 cents.
+    if amount != amount.quantize(HUNDREDTH):
         raise _Bad(400, f"{name} can have at most two decimals (hundredths of a point).")
-    return int(cents)
+    return int(amount * CENTS)
+
+
+def _zero(value: object) -> bool:
+    """0 however it is written: 0, 0.0, "0", "0.00"."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    try:
+        return Decimal(str(value).strip()) == 0
+    except InvalidOperation:
+        return False
 
 
 def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -90,6 +101,12 @@ def _text(body: Mapping[str, Any], name: str, *, required: bool = True) -> str |
     return text
 
 
+def _plain(value: object, limit: int) -> str:
+    """Text that can be stored and hashed: printable characters only (no NUL, no lone
+    surrogates, which JSON allows), at most `limit` of them."""
+    return "".join(ch for ch in str(value) if ch.isprintable())[:limit]
+
+
 def _comments(body: Mapping[str, Any]) -> str | None:
     value = body.get("comments")
     if not isinstance(value, str) or not value.strip():
@@ -103,7 +120,7 @@ def _order_details(body: Mapping[str, Any]) -> dict[str, Any] | None:
     details: dict[str, Any] = {}
     order_date = body.get("order_date")
     if isinstance(order_date, int | str) and not isinstance(order_date, bool):
-        details["order_date"] = str(order_date)[:20]
+        details["order_date"] = _plain(order_date, 20)
     items = body.get("orderData")
     if isinstance(items, list):
         kept = []
@@ -114,11 +131,11 @@ def _order_details(body: Mapping[str, Any]) -> dict[str, Any] | None:
             assert isinstance(product, Mapping)
             kept.append(
                 {
-                    "product": str(product.get("name", ""))[:200],
-                    "product_id": str(product.get("productId", ""))[:64],
-                    "category": str(product.get("category", ""))[:32],
-                    "quantity": str(item.get("quantity", ""))[:10],
-                    "amount": str(item.get("orderAmount", ""))[:20],
+                    "product": _plain(product.get("name", ""), 200),
+                    "product_id": _plain(product.get("productId", ""), 64),
+                    "category": _plain(product.get("category", ""), 32),
+                    "quantity": _plain(item.get("quantity", ""), 10),
+                    "amount": _plain(item.get("orderAmount", ""), 20),
                 }
             )
         if kept:
@@ -188,7 +205,9 @@ class StoreFrontService:
 
     def profile(self, body: Mapping[str, Any]) -> Answer:
         key = body.get("api_key")
-        if not isinstance(key, str) or not hmac.compare_digest(key.encode(), self._api_key):
+        if not isinstance(key, str) or not hmac.compare_digest(
+            key.encode("utf-8", "surrogatepass"), self._api_key
+        ):
             return refused("The api_key is not valid.", 401)
         employee_id = _text(body, "employee_id") or ""
         with self._store.read_session() as session:
@@ -228,7 +247,11 @@ class StoreFrontService:
         unique_id = _text(body, "unique_id") or ""
         order_id = _text(body, "order_id") or ""
         added = body.get("total_points_added")
-        if added not in (None, "", 0, "0") and parse_points(added, "total_points_added"):
+        if (
+            added not in (None, "")
+            and not _zero(added)
+            and parse_points(added, "total_points_added")
+        ):
             return refused(
                 "Points can't be added with an update: only a refund of an order gives points back."
             )

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -435,3 +436,64 @@ def test_deeply_nested_json_is_a_400_not_a_server_error(bot: StoreFrontBot) -> N
     for endpoint in ("balance", "redeem"):
         answer = bot.client.post(f"/storefront/{endpoint}", content=b"[" * 60_000)
         assert "JSON" in refusal(answer, 400)
+
+
+def _raw(bot: StoreFrontBot, endpoint: str, body: dict[str, Any]) -> httpx.Response:
+    """Posted as Python's json writes it: lone surrogates as \\ud800 escapes, which JSON allows."""
+    return bot.client.post(
+        f"/storefront/{endpoint}",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+
+
+def test_lone_surrogates_and_nul_are_refused_or_dropped_never_a_503(bot: StoreFrontBot) -> None:
+    # A 503 says "try again shortly": for a body that can never be answered, Xoxoday would.
+    odd = "gift\ud800card\x00"
+    assert refusal(_raw(bot, "profile", {"api_key": odd, "employee_id": MARIA}), 401)
+    assert refusal(_raw(bot, "balance", {"unique_id": MARIA, "auth_token": odd}), 401)
+    assert refusal(_raw(bot, "balance", {"unique_id": odd, "auth_token": bot.token}), 400)
+    # What an order bought is kept for its record only: what can't be kept is dropped.
+    order = {
+        **credentials(bot),
+        "total_points_redeemed": "1",
+        "order_id": "AB5",
+        "comments": odd,
+        "order_date": odd,
+        "orderData": [{"quantity": odd, "product": {"name": odd, "category": odd}}],
+    }
+    answer = _raw(bot, "redeem", order)
+    assert documented(answer, request_valid=False)["status"] == "1", answer.text
+    with bot.runtime.store.read_session() as s:
+        kept = points.find_order(s, order_id="AB5")
+    assert kept is not None and kept.details is not None
+    assert kept.details["items"][0]["product"] == "giftcard"
+    refund = {**credentials(bot), "order_id": "AB5", "redemption_amount": "1", "comments": odd}
+    assert documented(_raw(bot, "refund", refund))["status"] == "1"
+
+
+def test_amounts_with_more_than_two_decimals_are_a_400_however_they_are_written(
+    bot: StoreFrontBot,
+) -> None:
+    # 1e-5000000 underflowed to 0 cents (a 200 "more than 0" refusal, or no points added);
+    # 29 significant digits were rounded to whole cents and accepted.
+    for amount in ("1e-5000000", "1.0000000000000000000000000001", 1e-300):
+        order = {**credentials(bot), "order_id": "AB6", "total_points_redeemed": amount}
+        assert "two decimals" in refusal(bot.post("redeem", order), 400)
+        added = {**order, "total_points_redeemed": "1", "total_points_added": amount}
+        assert "two decimals" in refusal(bot.post("redeem", added), 400)
+        refund = {**credentials(bot), "order_id": SEEDED_ORDER, "redemption_amount": amount}
+        assert "two decimals" in refusal(bot.post("refund", refund), 400)
+    order = {**credentials(bot), "order_id": "AB6", "total_points_redeemed": "1E+2"}
+    assert documented(bot.post("redeem", order), request_valid=False)["data"]["points"] == "471"
+
+
+def test_no_points_added_may_be_written_as_any_zero(bot: StoreFrontBot) -> None:
+    for n, zero in enumerate((None, "", 0, "0", "0.00", 0.0, "0.0")):
+        order = {
+            **credentials(bot),
+            "order_id": f"AB7-{n}",
+            "total_points_redeemed": "1",
+            "total_points_added": zero,
+        }
+        assert documented(bot.post("redeem", order))["status"] == "1", zero
