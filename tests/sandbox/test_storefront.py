@@ -4,6 +4,7 @@ company's points through the company's own endpoints (a fake company on loopback
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from html import escape
@@ -328,3 +329,30 @@ def test_reset_clears_store_orders_but_keeps_sign_ins(
     assert server.state.store.orders() == []
     assert browser.get(store).status_code == 200
     assert server.context.storefront.connection is not None
+
+
+def test_the_access_log_never_shows_a_sign_in_link(tmp_path: Path) -> None:
+    """`rewardbot sandbox` logs each request (log level info): the ssoToken in a store path is
+    hidden there."""
+    import logging
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    with SandboxServer(state_path=tmp_path / "s.json", log_level="info", rate_limits=False) as srv:
+        keep = Keep()
+        logging.getLogger("uvicorn.access").addHandler(keep)
+        try:
+            path = "/chef/v1/oauth/redirect/stores/sso-secret-token-123"
+            httpx.get(srv.root_url + path, timeout=5)
+            httpx.get(srv.root_url + path + "/orders", timeout=5)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and len(seen) < 2:
+                time.sleep(0.05)
+        finally:
+            logging.getLogger("uvicorn.access").removeHandler(keep)
+    assert len(seen) >= 2 and all("/stores/[hidden]" in line for line in seen), seen
+    assert not any("sso-secret-token-123" in line for line in seen)

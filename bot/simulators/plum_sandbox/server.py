@@ -4,6 +4,8 @@ foreground (`rewardbot sandbox`)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import socket
 import threading
 import time
@@ -22,6 +24,20 @@ from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY,
 from bot.simulators.plum_sandbox.storefront.company import DEFAULT_TIMEOUT_SECONDS
 
 START_TIMEOUT_SECONDS = 10.0
+
+
+class HideStoreTokens(logging.Filter):
+    """The store's sign-in link carries the ssoToken in its path: the access log shows
+    `/stores/[hidden]` instead (a bearer secret never reaches a log)."""
+
+    _TOKEN = re.compile(r"(/stores/)[^/?\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1[hidden]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 class _PromptServer(uvicorn.Server):
@@ -165,6 +181,10 @@ class SandboxServer:
         return self._socket
 
     def _uvicorn(self) -> uvicorn.Server:
+        if self._log_level in ("debug", "info"):
+            access = logging.getLogger("uvicorn.access")
+            if not any(isinstance(f, HideStoreTokens) for f in access.filters):
+                access.addFilter(HideStoreTokens())
         config = uvicorn.Config(
             self.app,
             log_level=self._log_level,
