@@ -275,10 +275,17 @@ def record_order_request(
 
 
 _ORDER_NEXT = {
-    OrderStatus.REQUESTED: {OrderStatus.PLACED, OrderStatus.FAILED, OrderStatus.UNKNOWN},
+    # requested → queued: placeOrder provably never reached Xoxoday; tried again later.
+    OrderStatus.REQUESTED: {
+        OrderStatus.PLACED,
+        OrderStatus.FAILED,
+        OrderStatus.UNKNOWN,
+        OrderStatus.QUEUED,
+    },
     OrderStatus.UNKNOWN: {OrderStatus.PLACED, OrderStatus.FAILED, OrderStatus.UNKNOWN},
 }
 _ORDER_ACTION = {
+    OrderStatus.QUEUED: AuditAction.ORDER_REQUESTED,
     OrderStatus.PLACED: AuditAction.ORDER_PLACED,
     OrderStatus.FAILED: AuditAction.ORDER_FAILED,
     OrderStatus.UNKNOWN: AuditAction.ORDER_UNKNOWN,

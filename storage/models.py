@@ -26,10 +26,12 @@ from sqlmodel import Column, Field, SQLModel
 
 from storage.states import (
     Decision,
+    DeliveryStatus,
     IntakeState,
     JobOutcome,
     LinkBatchStatus,
     LotSource,
+    OrderKind,
     OrderStatus,
     RecipientOutcome,
     RewardSource,
@@ -293,14 +295,26 @@ class LinkBatch(SQLModel, table=True):
 
 
 class Order(SQLModel, table=True):
-    """A placeOrder call keyed by its poNumber: request and response (secrets encrypted)."""
+    """A placeOrder call keyed by its poNumber: request and response (secrets encrypted).
+
+    A gift card or donation sent from Slack also records who sent it, for whom (none: a
+    donation in the team's name), what it is worth, the Slack request that asked for it and
+    Xoxoday's delivery status; with points in the bot, the points it took from the sender."""
 
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("po_number"),
+        UniqueConstraint("request_key"),
         CheckConstraint(f"status IN ({sql_in(OrderStatus)})", name="status"),
+        CheckConstraint(f"kind IN ({sql_in(OrderKind)})", name="kind"),
+        CheckConstraint(
+            f"delivery_status IS NULL OR delivery_status IN ({sql_in(DeliveryStatus)})",
+            name="delivery_status",
+        ),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index(None, "created_at"),
+        Index(None, "status", "updated_at"),
+        Index(None, "giver_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -316,8 +330,38 @@ class Order(SQLModel, table=True):
     response_redacted: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     response_encrypted: str | None = Field(default=None, sa_type=Text, nullable=True)
     message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    kind: str = Field(
+        default=OrderKind.GIFT.value,
+        sa_column=Column(String(16), nullable=False, server_default=OrderKind.GIFT.value),
+    )
+    giver_id: int | None = _fk("members.id", nullable=True)
+    recipient_id: int | None = _fk("members.id", nullable=True)
+    product_name: str | None = _str(200, nullable=True)
+    order_value: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
+    note: str | None = Field(default=None, sa_type=Text, nullable=True)  # the sender's words
+    request_key: str | None = _str(255, nullable=True)
+    delivery_status: str | None = _str(16, nullable=True)
+    points_cents: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    decided_by: str | None = _str(64, nullable=True)
     created_at: datetime = _when(nullable=False)
     updated_at: datetime = _when(nullable=False)
+
+
+class PlumWebhookEvent(SQLModel, table=True):
+    """A delivery update Xoxoday posted (`/webhooks/plum`), once per event id; `matched` says
+    whether it named an order this bot placed (unknown ones are kept, not refused)."""
+
+    __tablename__ = "plum_webhook_events"
+    __table_args__ = (UniqueConstraint("event_id"), Index(None, "po_number"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = _str(100)
+    po_number: str | None = _str(64, nullable=True)
+    plum_order_id: str | None = _str(100, nullable=True)
+    delivery_status: str | None = _str(32, nullable=True)
+    matched: bool = Field(default=False, sa_type=Boolean, nullable=False)
+    body: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
+    received_at: datetime = _when(nullable=False)
 
 
 class PlumToken(SQLModel, table=True):

@@ -89,10 +89,24 @@ class LinkBatchStatus(StrEnum):
 
 
 class OrderStatus(StrEnum):
-    REQUESTED = "requested"
+    PENDING_APPROVAL = "pending_approval"  # a gift of the threshold or more, waiting
+    QUEUED = "queued"  # committed with its poNumber, not yet sent
+    REQUESTED = "requested"  # sent (or being sent) to placeOrder
     PLACED = "placed"
     FAILED = "failed"
-    UNKNOWN = "unknown"
+    UNKNOWN = "unknown"  # placeOrder's outcome is not known: looked up by poNumber
+    REJECTED = "rejected"  # an approver said no
+
+
+class OrderKind(StrEnum):
+    GIFT = "gift"  # a gift card for a person
+    DONATION = "donation"  # a charity donation, in someone's name or the team's
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    CANCELED = "canceled"
 
 
 class PointSystem(StrEnum):
