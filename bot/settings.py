@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     # Admins hear that Xoxoday can't be reached once it lasts this long.
     REWARD_PLUM_OUTAGE_ALERT_MINUTES: float = Field(default=5, gt=0, le=24 * 60)
 
+    # Gift cards and donations (placeOrder): who besides the admins may send them from the
+    # company account, what each may spend a month (in the account's currency), and whether
+    # Xoxoday also emails the code to the recipient.
+    REWARD_GIFT_SENDERS: Annotated[list[str], NoDecode] = []
+    REWARD_GIFT_MONTHLY_CAP: Decimal = Field(default=Decimal(5000), ge=0)
+    REWARD_GIFT_NOTIFY_EMAIL: bool = False
+
     # Scheduled jobs
     REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week
     REWARD_SUMMARY_CHANNEL: str | None = None
@@ -124,7 +131,7 @@ class Settings(BaseSettings):
     REWARD_APPROVAL_ESCALATE_HOURS: int = Field(default=72, ge=1)
     REWARD_APPROVAL_EXPIRE_DAYS: int = Field(default=14, ge=1)
 
-    @field_validator("REWARD_ADMINS", "REWARD_APPROVERS", mode="before")
+    @field_validator("REWARD_ADMINS", "REWARD_APPROVERS", "REWARD_GIFT_SENDERS", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
         ids = _split_csv(value)

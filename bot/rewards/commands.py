@@ -125,6 +125,15 @@ class GenerateLinks:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenGiftForm:
+    """`/reward gift [@maria]` or `/reward donate [@maria]`: the catalogue form, for a gift card
+    (`donation` False) or a charity donation in someone's name (none: the team's)."""
+
+    recipient: str | None = None
+    donation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CancelReward:
     """`/reward cancel <reward-id> <reason>`; `reward_id` as typed (without `#` or backticks)."""
 
@@ -185,4 +194,5 @@ Command = (
     | GenerateLinks
     | ListCampaigns
     | CancelReward
+    | OpenGiftForm
 )

@@ -29,6 +29,7 @@ from bot.rewards.commands import (
     ListApprovals,
     ListCampaigns,
     ListManagers,
+    OpenGiftForm,
     Period,
     SetManager,
     ShowBalance,
@@ -53,6 +54,8 @@ SUBCOMMAND_NAMES = (
     "links",
     "campaigns",
     "cancel",
+    "gift",
+    "donate",
 )
 # Subcommands only admins may run, with what running them does (for "Only admins can …").
 # The role is checked before the arguments, so a member learns they can't, not how to type it.
@@ -243,6 +246,23 @@ def _parse_cancel(rest: str) -> Command | Refusal:
     return CancelReward(reward_id=reward_id, reason=reason)
 
 
+def _parse_gift(words: list[str], *, donation: bool) -> Command | Refusal:
+    usage = "/reward donate @maria" if donation else "/reward gift @maria"
+    if not words:
+        return OpenGiftForm(recipient=None, donation=donation)
+    if len(words) > 1:
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            f"Only the person goes after the command, like `{usage}`: you pick the "
+            + ("charity and amount" if donation else "gift card and amount")
+            + " in the form.",
+        )
+    member = parse_person(words[0], usage=usage)
+    if isinstance(member, Refusal):
+        return member
+    return OpenGiftForm(recipient=member, donation=donation)
+
+
 def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | Refusal:
     """`/reward <name> <rest>`, `name` being one of SUBCOMMAND_NAMES (lowercased); `today`
     as for `parse_command`."""
@@ -266,6 +286,8 @@ def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | R
         return _parse_link(rest, today=today)
     if name == "links":
         return _parse_links(words, today=today)
+    if name in ("gift", "donate"):
+        return _parse_gift(TOKEN.findall(rest), donation=name == "donate")
     return _parse_cancel(rest)
 
 
