@@ -1,7 +1,7 @@
 """`rewardbot playground --storefront` in a real browser: points live in the bot, Maria presses
 Redeem in her DM, opens the sandbox's store from the small window, buys a gift card (the store
 debits the bot's ledger), sees her balance drop in Slack, and Xoxoday's admin refunds the order
-on the store's order page, which gives the points back."""
+on the store's order page, which gives the points back; the Plum sandbox pane lists the order."""
 
 from __future__ import annotations
 
@@ -89,3 +89,9 @@ def test_redeem_opens_the_store_which_spends_and_refunds_from_the_ledger(
 
     slack.page.bring_to_front()
     balance_says(slack, "You have 400 points to spend")
+    slack.go("Plum sandbox")  # what the store took and gave back; Xoxoday holds no points
+    order = slack.page.locator("#store-orders tbody tr")
+    expect(order).to_have_count(1)
+    expect(order).to_contain_text("Maria Garcia")
+    expect(order.locator(".num")).to_have_text(["348.5", "348.5"])
+    expect(slack.page.locator("#sandbox-points")).to_contain_text("points live in the bot")

@@ -79,6 +79,33 @@ def test_points_live_in_the_bot_and_the_store_calls_the_mounted_endpoints(
         running.stop()
 
 
+def test_an_order_in_the_store_redraws_the_sandbox_pane(tmp_path: Path) -> None:
+    running = Playground(state_dir=tmp_path / "data", port=0, storefront=True).start()
+    try:
+        reward_maria(running, 150)
+        assert running.runtime.redeem is not None
+        url = running.runtime.redeem.store_link(MARIA)
+        assert isinstance(url, str)
+        view = running.sandbox_view()
+        assert view is not None and view.storefront and view.orders == []
+        before = running.version()
+        with httpx.Client(follow_redirects=True, timeout=10) as browser:
+            short = browser.post(f"{url}/buy", data={"offer": "10004-10"})  # 830 points
+            assert "Not enough points" in short.text
+            bought = browser.post(f"{url}/buy", data={"offer": "10015-100"})
+            assert "Successfully updated" in bought.text
+        assert running.version() != before  # open pages redraw
+        view = running.sandbox_view()
+        assert view is not None
+        assert [(o.name, o.points, o.refunded, o.status) for o in view.orders] == [
+            ("Maria Garcia", "100", "0", "placed"),  # newest first
+            ("Maria Garcia", "830", "0", "refused"),
+        ]
+        assert view.as_json()["orders"][0]["item"].startswith("Google Play")
+    finally:
+        running.stop()
+
+
 def test_plain_playground_says_nothing_of_storefront(tmp_path: Path) -> None:
     running = Playground(state_dir=tmp_path / "data", port=0)
     try:

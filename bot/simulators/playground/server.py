@@ -205,13 +205,15 @@ class Playground:
     # ------------------------------------------------------------------ what the page reads
     def version(self) -> str:
         """Changes whenever the workspace or the sandbox does (what the page waits on): its
-        requests and its faults, however they were set."""
+        requests, its faults, however they were set, and its store's orders and refunds."""
         sandbox = self.runtime.sandbox
         ahead = f"{clock.offset().total_seconds():.0f}"
         if sandbox is None:
             return f"{self.fake.workspace.version}.0.{ahead}"
         faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
-        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}"
+        orders = sandbox.state.store.orders()
+        store = f"{len(orders)}-{sum(len(o.refunds) for o in orders)}"
+        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}.{store}"
 
     def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
