@@ -117,16 +117,29 @@ def point_system_of(settings: Settings) -> PointSystem:
     return PointSystem(settings.REWARD_POINT_SYSTEM)
 
 
+class PointSystemConflict(ConfigError):
+    """The database holds rewards made in the other point system (one line saying why);
+    `recorded`, `wanted` and `rewards` for callers that word it their own way (the
+    playground's --state-dir)."""
+
+    def __init__(self, *, recorded: PointSystem, wanted: PointSystem, rewards: int) -> None:
+        super().__init__(
+            f"REWARD_POINT_SYSTEM: this database holds {rewards} reward(s) whose points live "
+            f"{POINT_SYSTEM_NAMES[recorded]}; start with REWARD_POINT_SYSTEM={recorded.value}, "
+            f"or give {wanted.value} a new DATABASE_URL"
+        )
+        self.recorded = recorded
+        self.wanted = wanted
+        self.rewards = rewards
+
+
 def _settle_point_system(session: Session, settings: Settings) -> None:
     wanted = point_system_of(settings)
     try:
         point_system.settle(session, wanted=wanted)
     except point_system.PointSystemMismatch as err:
-        other = err.recorded.value
-        raise ConfigError(
-            f"REWARD_POINT_SYSTEM: this database holds {err.rewards} reward(s) whose points live "
-            f"{POINT_SYSTEM_NAMES[err.recorded]}; start with REWARD_POINT_SYSTEM={other}, or "
-            f"give {wanted.value} a new DATABASE_URL"
+        raise PointSystemConflict(
+            recorded=err.recorded, wanted=wanted, rewards=err.rewards
         ) from None
 
 

@@ -32,6 +32,12 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_STATE_DIR,
         help=f"where the ledger and sandbox account are kept (default ./{DEFAULT_STATE_DIR})",
     )
+    parser.add_argument(
+        "--storefront",
+        action="store_true",
+        help="points live in the bot (REWARD_POINT_SYSTEM=storefront): Redeem opens the "
+        "sandbox's store, which spends them from the bot's ledger",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,10 +47,14 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise SystemExit("rewardbot playground: --port must be 0 to 65535")
     try:
-        playground = Playground(state_dir=args.state_dir, port=args.port)
+        playground = Playground(
+            state_dir=args.state_dir, port=args.port, storefront=args.storefront
+        )
     except PlaygroundError as err:
         raise SystemExit(f"rewardbot playground: {err}") from None
     print(f"Playground: {playground.url}", flush=True)
+    if args.storefront:
+        print("  points live in the bot (StoreFront): Redeem opens the sandbox's store", flush=True)
     print(f"  state in {args.state_dir.resolve()} · Ctrl-C stops it", flush=True)
     playground.serve_forever()
     return 0

@@ -36,6 +36,11 @@ def new_secrets() -> tuple[str, str]:
     return secrets.token_hex(16), "xoxb-playground-" + secrets.token_hex(12)
 
 
+def new_storefront_api_key() -> str:
+    """GetProfile's api_key for one run (`--storefront`): shared by the bot and its sandbox."""
+    return "playground-" + secrets.token_hex(16)
+
+
 def database_url(state_dir: Path) -> str:
     return f"sqlite:///{(state_dir / DATABASE_NAME).resolve()}"
 
@@ -54,10 +59,17 @@ def _fixed(state_dir: Path) -> dict[str, Any]:
 
 
 def playground_settings(
-    *, state_dir: Path, slack_api_url: str, signing_secret: str, bot_token: str
+    *,
+    state_dir: Path,
+    slack_api_url: str,
+    signing_secret: str,
+    bot_token: str,
+    storefront_api_key: str | None = None,
 ) -> Settings:
     """Settings for the playground: FIXED, the internal Slack secrets, SQLite in `state_dir`,
-    and the defaults for everything else (the environment and `.env` are ignored)."""
+    and the defaults for everything else (the environment and `.env` are ignored). With a
+    `storefront_api_key` (`--storefront`), points live in the bot (REWARD_POINT_SYSTEM=storefront)
+    and Redeem answers with a small window holding the store's link (no PUBLIC_URL)."""
     values = _fixed(state_dir)
     values.update(
         SLACK_BOT_TOKEN=bot_token,
@@ -65,6 +77,8 @@ def playground_settings(
         SLACK_APP_TOKEN=None,
         SLACK_API_URL=slack_api_url,
     )
+    if storefront_api_key is not None:
+        values.update(REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY=storefront_api_key)
     return load_settings(_env_file=None, **values)
 
 

@@ -335,7 +335,13 @@ def sandbox_pane(view: SandboxView | None) -> str:
             f'<td class="num">{p.points:,}</td></tr>'
             for p in view.people
         )
-        or '<tr><td colspan="3" class="muted">Nobody has received points yet.</td></tr>'
+        or '<tr><td colspan="3" class="muted">'
+        + (
+            "None here: with --storefront, points live in the bot (see Store orders below)."
+            if view.storefront
+            else "Nobody has received points yet."
+        )
+        + "</td></tr>"
     )
     txs = (
         "".join(
@@ -367,8 +373,34 @@ def sandbox_pane(view: SandboxView | None) -> str:
         "<th>#</th><th>To</th>"
         '<th class="num">Points</th><th>Sent (UTC)</th><th>Expires</th><th>Status</th></tr>'
         f"</thead><tbody>{txs}</tbody></table></div>"
+        f"{_store_orders(view)}"
         f"<h2>Last requests ({view.request_count:,} in all)</h2>"
         f'<ul class="requests">{reqs}</ul></div>'
+    )
+
+
+STORE_STATUS = {"placed": "Placed", "refused": "Refused", "no answer": "No answer"}
+
+
+def _store_orders(view: SandboxView) -> str:
+    """Points in the bot: what was bought in the sandbox's store (Redeem opens it)."""
+    if not view.storefront:
+        return ""
+    rows = (
+        "".join(
+            f"<tr><td>{esc(o.order_id)}</td><td>{esc(o.name)}</td><td>{esc(o.item)}</td>"
+            f'<td class="num">{esc(o.points)}</td><td class="num">{esc(o.refunded)}</td>'
+            f"<td>{esc(STORE_STATUS.get(o.status, o.status))}</td></tr>"
+            for o in view.orders
+        )
+        or '<tr><td colspan="6" class="muted">No orders yet: press Redeem in Slack, then buy a '
+        "gift card.</td></tr>"
+    )
+    return (
+        '<h2>Store orders</h2><div class="table-wrap"><table class="grid" id="store-orders">'
+        "<thead><tr><th>Order</th><th>Who</th><th>Item</th>"
+        '<th class="num">Points</th><th class="num">Refunded</th><th>Status</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
     )
 
 

@@ -1,15 +1,17 @@
 """What the Plum sandbox received, for the page: the account, the points per person (by name),
-the last requests and the faults set now. Built from `SandboxServer.state.snapshot()`, its
-request log and its faults, which hold no tokens, voucher codes or links."""
+the last requests and the faults set now, and (points in the bot, `--storefront`) the orders
+placed in its store. Built from `SandboxServer.state.snapshot()`, its request log and its
+faults, which hold no tokens, voucher codes or links."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.simulators.playground.sandbox_control import ActiveFault, describe
 from bot.simulators.plum_sandbox import SandboxServer
+from bot.simulators.plum_sandbox.storefront.offers import points_text
 
 LAST_REQUESTS = 15
 
@@ -22,6 +24,16 @@ class PersonPoints:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreOrderRow:
+    order_id: str
+    name: str
+    item: str
+    points: str
+    refunded: str
+    status: str  # placed | refused | no answer
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxView:
     balance: str
     currency: str
@@ -30,6 +42,8 @@ class SandboxView:
     requests: list[dict[str, str]]  # {at, operation}
     request_count: int
     faults: list[ActiveFault]
+    storefront: bool = False  # its store spends from the bot's ledger
+    orders: list[StoreOrderRow] = field(default_factory=list)  # newest first
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +62,8 @@ class SandboxView:
                 }
                 for f in self.faults
             ],
+            "storefront": self.storefront,
+            "orders": [asdict(o) for o in self.orders],
         }
 
 
@@ -57,6 +73,18 @@ def sandbox_view(sandbox: SandboxServer, *, users: Sequence[Mapping[str, Any]]) 
         for u in users
         if u.get("profile", {}).get("email")
     }
+    by_id = {str(u["id"]): str(u.get("real_name") or u["name"]) for u in users}
+    orders = [
+        StoreOrderRow(
+            order_id=o.order_id,
+            name=by_id.get(o.unique_id, o.unique_id),
+            item=o.product_name,
+            points=points_text(o.points),
+            refunded=points_text(o.refunded),
+            status=o.status,
+        )
+        for o in reversed(sandbox.state.store.orders())  # as placed, newest first
+    ]
     snap = sandbox.state.snapshot()
     people = [
         PersonPoints(name=names.get(email.lower(), email), email=email, points=int(points))
@@ -79,4 +107,6 @@ def sandbox_view(sandbox: SandboxServer, *, users: Sequence[Mapping[str, Any]]) 
         requests=requests,
         request_count=len(log),
         faults=describe(sandbox.faults),
+        storefront=sandbox.context.storefront.connection is not None,
+        orders=orders,
     )

@@ -5,8 +5,11 @@ One HTTP server on 127.0.0.1 serves, under one port:
 - `/slack/…`     the fake Slack Web API (`bot.simulators.fakeslack`), which the bot's
                  SLACK_API_URL names
                  (its permalinks, /slack/archives/…, open the message on the page),
-- `/bot/…`       the bot's own ASGI app (`bot.web`): Slack's requests at /bot/slack/events.
+- `/bot/…`       the bot's own ASGI app (`bot.web`): Slack's requests at /bot/slack/events
+                 (and, with `storefront=True`, the StoreFront endpoints at /bot/storefront/…).
 The embedded Plum sandbox runs beside them (PLUM_BASE_URL=sandbox), on its own loopback port.
+With `storefront=True` points live in the bot (REWARD_POINT_SYSTEM=storefront): the sandbox's
+store, which Redeem opens in the browser, spends them through the bot's /bot/storefront/….
 State lives in the state directory: the bot's ledger (rewardbot.db), the sandbox's account, and
 the Slack side (slack.db: messages and DMs with their edits, App Homes, files, people added);
 ephemeral messages and open modals are gone after a restart, as in Slack.
@@ -42,7 +45,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
 from bot.core import clock
-from bot.runtime import Runtime
+from bot.runtime import PointSystemConflict, Runtime
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
@@ -61,6 +64,7 @@ HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
 EXPIRY_HORIZON_DAYS = 366 * 10  # REWARD_EXPIRY_MONTHS is at most 120
 SLACK_DATABASE = "slack.db"
+BOT_MOUNT = "/bot"  # where the bot's web app is served under the page's port
 STATIC = resources.files("bot.simulators.playground") / "static"
 
 
@@ -111,9 +115,22 @@ def _open_slack(state_dir: Path) -> tuple[Workspace, SqliteWorkspaceStore]:
     return workspace, store
 
 
+def _other_mode(conflict: PointSystemConflict, state_dir: Path) -> PlaygroundError:
+    """One line for a state directory made in the other point system (the ledger keeps its
+    own: `bot.runtime.PointSystemConflict`)."""
+    made = "with" if conflict.recorded.value == "storefront" else "without"
+    where = "in the bot" if made == "with" else "at Xoxoday"
+    return PlaygroundError(
+        f"the state directory {state_dir} holds {conflict.rewards} reward(s) made {made} "
+        f"--storefront (points {where}); run it {made} --storefront, or pick another "
+        "--state-dir"
+    )
+
+
 class Playground:
-    def __init__(self, *, state_dir: Path, port: int = 3000) -> None:
+    def __init__(self, *, state_dir: Path, port: int = 3000, storefront: bool = False) -> None:
         self.state_dir = state_dir
+        self.storefront = storefront
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -131,6 +148,7 @@ class Playground:
         self.port = int(self._socket.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}/"
         signing_secret, bot_token = config.new_secrets()
+        api_key = config.new_storefront_api_key() if storefront else None
         self.fake = FakeSlack(
             workspace=workspace, bot_token=bot_token, public_url=self.url + "slack/"
         )
@@ -139,6 +157,7 @@ class Playground:
             slack_api_url=self.fake.api_url,
             signing_secret=signing_secret,
             bot_token=bot_token,
+            storefront_api_key=api_key,
         )
         # The clock before the bot: the ledger, the sandbox and Slack's messages carry on in
         # the future the last run left them in (bot.simulators.playground.clock).
@@ -146,18 +165,23 @@ class Playground:
         clock.set_offset(read_offset(state_dir))
         try:
             self.runtime = Runtime.build(self.settings)
-        except BaseException:
+        except BaseException as err:
             self._socket.close()
             self._close_slack()
             clock.reset()
+            if isinstance(err, PointSystemConflict):
+                raise _other_mode(err, state_dir) from None
             raise
+        if api_key is not None and self.runtime.sandbox is not None:
+            # The store calls the bot's endpoints where this server mounts the bot's app.
+            self.runtime.sandbox.connect_storefront(self.bot_url + "/storefront", api_key)
         self.runtime.start()
         self.clock = PlaygroundClock(
             runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
         )
         self.visitors = Visitors(
             fake=self.fake,
-            bot_url=self.url + "bot/slack/events",
+            bot_url=self.bot_url + "/slack/events",
             signing_secret=signing_secret,
             admins=self.settings.REWARD_ADMINS,
             approvers=self.settings.REWARD_APPROVERS,
@@ -173,16 +197,23 @@ class Playground:
     def __repr__(self) -> str:
         return f"Playground({self.url}, state_dir={str(self.state_dir)!r})"
 
+    @property
+    def bot_url(self) -> str:
+        """The root of the bot's web app here (no trailing slash)."""
+        return f"http://{HOST}:{self.port}{BOT_MOUNT}"
+
     # ------------------------------------------------------------------ what the page reads
     def version(self) -> str:
         """Changes whenever the workspace or the sandbox does (what the page waits on): its
-        requests and its faults, however they were set."""
+        requests, its faults, however they were set, and its store's orders and refunds."""
         sandbox = self.runtime.sandbox
         ahead = f"{clock.offset().total_seconds():.0f}"
         if sandbox is None:
             return f"{self.fake.workspace.version}.0.{ahead}"
         faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
-        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}"
+        orders = sandbox.state.store.orders()
+        store = f"{len(orders)}-{sum(len(o.refunds) for o in orders)}"
+        return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}.{store}"
 
     def sandbox_view(self) -> SandboxView | None:
         if self.runtime.sandbox is None:
@@ -202,9 +233,17 @@ class Playground:
         return found[0].expires_on if found else None
 
     def about(self) -> str:
+        points = (
+            "Points live in the bot (StoreFront): Redeem opens the sandbox's store, which spends "
+            "them from the bot's ledger. "
+            if self.storefront
+            else ""
+        )
         return (
             "Everything here is local: the bot runs in this process against a fake Slack and "
-            "the Plum sandbox. Admin: Ada Lovelace · approver: Arthur Approver · rewards of "
+            "the Plum sandbox. "
+            + points
+            + "Admin: Ada Lovelace · approver: Arthur Approver · rewards of "
             f"{config.APPROVAL_THRESHOLD} points or more need approval · company values: "
             + ", ".join(f"#{v}" for v in config.COMPANY_VALUES)
             + f" · state in {self.state_dir}."
@@ -259,7 +298,7 @@ class Playground:
                 Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
                 Route("/slack/archives/{channel}/{stamp}", e(ui.permalink), methods=["GET"]),
                 Mount("/slack", app=self.fake.app),
-                Mount("/bot", app=bot_app),
+                Mount(BOT_MOUNT, app=bot_app),
             ]
         )
 
