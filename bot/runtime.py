@@ -31,11 +31,14 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
 from bot.rewards.cancel_service import CancelService
+from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.gifts import GiftService
 from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.managers import ManagersService
+from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
@@ -43,6 +46,7 @@ from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
 from bot.settings import ConfigError, Settings
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.gift_notices import SlackGiftNotices
 from bot.slack.home_refresh import HomeRefresher
 from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
@@ -251,6 +255,9 @@ class Runtime:
     # The company account balance, shared by App Home and /reward balance (getBalance allows
     # 10 calls a minute).
     account_balance: AccountBalanceCache
+    # Gift cards and donations (placeOrder): the service and the worker that places orders.
+    gifts: GiftService
+    orders: OrderWorker
     # Points in the bot (REWARD_POINT_SYSTEM=storefront): the endpoints Xoxoday's store calls,
     # and Redeem; None with points at Xoxoday.
     storefront: StoreFrontService | None = None
@@ -361,6 +368,20 @@ class Runtime:
                 token_lifetime=timedelta(hours=settings.STOREFRONT_TOKEN_HOURS),
             )
             notifier.redeem = redeem
+        catalogue = Catalogue(plum=plum)
+        gift_notices = SlackGiftNotices(notifier)
+        orders = OrderWorker(
+            store=store, plum=plum, settings=settings, notices=lambda: gift_notices
+        )
+        gifts = GiftService(
+            store=store,
+            plum=plum,
+            people=people,
+            settings=settings,
+            catalogue=catalogue,
+            notices=gift_notices,
+            on_queued=orders.wake,
+        )
         return cls(
             settings=settings,
             store=store,
@@ -391,6 +412,8 @@ class Runtime:
             account_balance=account_balance,
             storefront=storefront,
             redeem=redeem,
+            gifts=gifts,
+            orders=orders,
             sandbox=sandbox,
         )
 
@@ -415,6 +438,7 @@ class Runtime:
         self.worker.recover()
         if worker:
             self.worker.start()
+            self.orders.start()
 
     def resume_unfinished(self) -> threading.Thread:
         """Once the listeners are registered (`build_app`): in the background, resume the
@@ -436,6 +460,7 @@ class Runtime:
         self.giving.shutdown(wait=True)
         self.intake.journal.stop()  # after giving: the entries it finished are written
         self.worker.stop()
+        self.orders.stop()
         for stop in reversed(self.on_stop):  # what listeners and jobs started, newest first
             try:
                 stop()

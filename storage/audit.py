@@ -86,6 +86,7 @@ class AuditAction(StrEnum):
     ORDER_DECIDED = "order.decided"
     ORDER_SENDING = "order.sending"
     ORDER_DELIVERY = "order.delivery"
+    ORDER_REVEALED = "order.revealed"
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_MANAGER_SET = "member.manager_set"
     SETTING_CHANGED = "setting.changed"

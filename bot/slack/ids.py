@@ -38,6 +38,8 @@ class CallbackId(StrEnum):
     REJECT_REASON = "reject_reason_modal"
     LINK_MODAL = "link_modal"  # "Send a reward link" (from /reward campaigns)
     STORE_LINK = "store_link_modal"  # Redeem answered with a fresh link to Xoxoday's store
+    GIFT_MODAL = "gift_modal"  # a gift card or a donation, from the catalogue
+    GIFT_CODE = "gift_code_modal"  # Reveal: a gift card's code, for its recipient
 
 
 class BlockId(StrEnum):
@@ -59,6 +61,13 @@ class BlockId(StrEnum):
     CANCEL_ACTIONS = "cancel_actions"
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
     REDEEM_ACTIONS = "redeem_actions"  # points in the bot: "Redeem"
+    GIFT_RECIPIENT = "gift_recipient"  # the gift form's inputs
+    GIFT_FILTERS = "gift_filters"
+    GIFT_PRODUCT = "gift_product"
+    GIFT_AMOUNT = "gift_amount"
+    GIFT_NOTE = "gift_note"
+    GIFT_PAY = "gift_pay"
+    GIFT_ACTIONS = "gift_actions"  # Reveal, Approve / Reject
     LINK_RECIPIENT = "link_recipient"  # the link form's inputs
     LINK_EXPIRY = "link_expiry"
     LINK_NOTE = "link_note"
@@ -76,6 +85,17 @@ class ActionId(StrEnum):
     LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
     REDEEM = "points_redeem"  # opens Xoxoday's store (a JSON value: the link's id)
     STORE_OPEN = "store_open"  # the fresh link's button (a link: only acknowledged)
+    OPEN_GIFT_MODAL = "open_gift_modal"  # App Home "Send a gift card"
+    OPEN_DONATE_MODAL = "open_donate_modal"  # App Home "Donate"
+    GIFT_RECIPIENT_SELECT = "gift_recipient_select"
+    GIFT_FILTER = "gift_filter"  # a filter select (country, category, currency): its value
+    GIFT_PRODUCT_SELECT = "gift_product_select"  # external_select, answered by block_suggestion
+    GIFT_AMOUNT_INPUT = "gift_amount_input"
+    GIFT_NOTE_INPUT = "gift_note_input"
+    GIFT_PAY_SELECT = "gift_pay_select"
+    GIFT_REVEAL = "gift_reveal"  # the recipient's "Reveal" (value: the poNumber)
+    GIFT_APPROVE = "gift_approve"  # an approver's decision on an order (value: the poNumber)
+    GIFT_REJECT = "gift_reject"
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

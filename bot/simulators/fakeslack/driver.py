@@ -209,6 +209,32 @@ class SlackDriver:
         )
         return self._post_payload(payload, timestamp=timestamp)
 
+    def block_suggestion(
+        self,
+        *,
+        user_id: str,
+        action_id: str,
+        value: str = "",
+        view: dict[str, Any] | None = None,
+        block_id: str = "",
+    ) -> list[dict[str, Any]]:
+        """Type `value` into an external_select of `view`: the options the bot answered."""
+        blocks = (view or {}).get("blocks") or []
+        found = payloads.find_element(blocks, action_id)
+        payload = payloads.block_suggestion(
+            self._ws,
+            user_id=user_id,
+            action_id=action_id,
+            block_id=block_id or (found[0] if found else ""),
+            value=value,
+            view=view,
+        )
+        response = self._post_payload(payload, timestamp=None)
+        response.raise_for_status()
+        answer = response.json() if response.content else {}
+        options = answer.get("options") if isinstance(answer, dict) else None
+        return list(options or [])
+
     def view_submission(
         self,
         *,

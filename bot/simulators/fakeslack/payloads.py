@@ -170,6 +170,35 @@ def block_actions(
     return payload
 
 
+def block_suggestion(
+    ws: Workspace,
+    *,
+    user_id: str,
+    action_id: str,
+    block_id: str,
+    value: str,
+    view: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What Slack sends as someone types in an `external_select` (options load)."""
+    payload: dict[str, Any] = {
+        "type": "block_suggestion",
+        "user": user_ref(ws, user_id),
+        "api_app_id": ws.app_id,
+        "token": "fake-verification-token",
+        "team": team_ref(ws),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "action_ts": _now_ts(),
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view.get("id", "")}
+        payload["view"] = public_view(view, values=None)
+    return payload
+
+
 def view_submission(
     ws: Workspace,
     *,

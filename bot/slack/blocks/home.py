@@ -103,6 +103,7 @@ def home_view(
     tz: str | None,
     updated_at: datetime | None = None,
     redeem: RedeemButton | None = None,
+    gifts: bool = False,
 ) -> dict[str, Any]:
     """The App Home view for `views.publish` (with points in the bot and some to spend, a
     Redeem button beside "Send a reward")."""
@@ -114,6 +115,11 @@ def home_view(
         style=None if spend else "primary",
     )
     row = [redeem_button(redeem), send] if spend and redeem is not None else [send]
+    if gifts:  # may send gift cards and donations
+        row += [
+            button("Send a gift card", action_id=ActionId.OPEN_GIFT_MODAL, value="home"),
+            button("Donate", action_id=ActionId.OPEN_DONATE_MODAL, value="home"),
+        ]
     blocks: list[Block] = [
         header("Rewards"),
         section("\n\n".join(balance_lines(home.balance))),

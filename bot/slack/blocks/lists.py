@@ -243,7 +243,7 @@ def account_lines(balance: BalanceCard) -> list[str]:
 
 def _storefront_points(balance: BalanceCard) -> str:
     if not balance.points:
-        return "You have no points to spend yet. When someone rewards you, they show up here."
+        return "You have no points to spend right now. When someone rewards you, they show up here."
     mine = f"You have *{points(balance.points)}* to spend. {STOREFRONT_HINT}"
     if balance.next_expiry is not None and balance.expiring:
         mine += (

@@ -9,6 +9,7 @@ from slack_bolt import App
 from bot.slack.listeners import (
     approval_actions,
     cancel,
+    gifts,
     give_modal,
     home,
     links,
@@ -34,3 +35,4 @@ def register(app: App, runtime: Runtime) -> None:
     home.register(app, runtime)
     links.register(app, runtime)
     redeem.register(app, runtime)
+    gifts.register(app, runtime)

@@ -59,7 +59,13 @@ def publish_home(runtime: Runtime, service: HomeService, user_id: str) -> None:
     home = service.home(user_id)
     spend = runtime.redeem is not None and bool(home.card.balance.points)
     redeem = runtime.redeem.button(user_id) if spend and runtime.redeem else None
-    view = home_view(home=home.card, tz=home.tz, updated_at=datetime.now(UTC), redeem=redeem)
+    view = home_view(
+        home=home.card,
+        tz=home.tz,
+        updated_at=datetime.now(UTC),
+        redeem=redeem,
+        gifts=runtime.gifts.may_open(user_id),
+    )
     try:
         runtime.slack.views_publish(user_id=user_id, view=view)
     except SlackApiError as err:

@@ -24,6 +24,7 @@ from bot.rewards.commands import (
     ListApprovals,
     ListCampaigns,
     ListManagers,
+    OpenGiftForm,
     OpenModal,
     SetManager,
     ShowBalance,
@@ -41,7 +42,16 @@ from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.ids import Command
-from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
+from bot.slack.listeners import (
+    approvals,
+    balance,
+    cancel,
+    gifts,
+    links,
+    lists,
+    managers,
+    open_modal,
+)
 from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
@@ -67,6 +77,7 @@ def subcommands() -> dict[type, Handler]:
         GenerateLinks: links.send_links,
         ListCampaigns: links.list_campaigns,
         CancelReward: cancel.cancel,
+        OpenGiftForm: gifts.open_from_command,
     }
 
 

@@ -47,7 +47,7 @@ _HOME = s.home(
     in_doubt=(_REWARD,),
     link_batches=(s.batch(campaign_name=HOSTILE, campaign_id=HOSTILE),),
 )
-_CANCELLED = SimpleNamespace(was=RewardStatus.PENDING_APPROVAL, withdrawn=())
+_CANCELLED = SimpleNamespace(was=RewardStatus.PENDING_APPROVAL, withdrawn=(), in_ledger=False)
 _KEPT = [(s.SAM, 10, HOSTILE)]
 
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -75,7 +75,15 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "admin cancel summary": lambda: admin_summary(
         reward=_REWARD,
-        outcome=SimpleNamespace(was=RewardStatus.SENT, withdrawn=()),  # type: ignore[arg-type]
+        outcome=SimpleNamespace(was=RewardStatus.SENT, withdrawn=(), in_ledger=False),  # type: ignore[arg-type]
+        admin_id=s.ADMIN,
+        kept=_KEPT,
+    ),
+    "admin cancel summary, points in the bot": lambda: admin_summary(
+        reward=_REWARD,
+        outcome=SimpleNamespace(  # type: ignore[arg-type]
+            was=RewardStatus.SENT, withdrawn=(), in_ledger=True, taken_points={}
+        ),
         admin_id=s.ADMIN,
         kept=_KEPT,
     ),

@@ -1,0 +1,503 @@
+"""Gift cards and charity donations sent from Slack (seeds 003, 004).
+
+`GiftService.submit` checks a form and commits the order with its poNumber before anything is
+sent (`storage.orders.create_order`, keyed by the Slack request, so a repeated submission orders
+once); the `OrderWorker` (`bot.rewards.order_worker`) then places it. Who may: admins and
+REWARD_GIFT_SENDERS, from the company account, each up to REWARD_GIFT_MONTHLY_CAP a calendar
+month (REWARD_TIMEZONE); an order worth REWARD_APPROVAL_THRESHOLD or more waits for an approver
+(admins' own orders too, as with rewards); the account balance is checked first. With points in
+the bot anyone may also pay with their own points: the debit is made in the order's transaction
+and given back if the order definitely fails.
+
+Voucher codes, pins and links are bearer secrets: they are only in the order's encrypted
+response, and `reveal` gives them to the recipient alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from bot.core import clock
+from bot.plum import PlumClient, PlumError, Voucher
+from bot.plum.parse import order_details, placed_order
+from bot.rewards.catalogue import Catalogue, Filters, amount_problem, amounts_of, is_charity
+from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser, role_for
+from bot.rewards.refusal import Refusal
+from bot.rewards.wording import money
+from bot.settings import Settings
+from storage import audit
+from storage import links as order_repo
+from storage import members as member_repo
+from storage import orders as orders_repo
+from storage import points as points_repo
+from storage.audit import AuditAction
+from storage.db import Store
+from storage.models import Order
+from storage.points import CENTS, PointsRefused, points_value
+from storage.queries import month_bounds
+from storage.states import OrderKind, OrderStatus, Role
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX_CHARS = 500
+
+
+def new_po_number() -> str:
+    return "RB-" + secrets.token_hex(6).upper()
+
+
+def points_order_id(po_number: str) -> str:
+    """The point ledger's order id for a gift paid with points."""
+    return f"gift-{po_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class GiftCard:
+    """What people are told about an order (never its codes)."""
+
+    po_number: str
+    donation: bool
+    product: str
+    amount: Decimal
+    currency: str | None
+    giver_id: str
+    recipient_id: str | None  # None: a donation in the team's name
+    status: OrderStatus
+    note: str | None = None
+    delivery_status: str | None = None
+    points: int | Decimal | None = None  # paid with the sender's points
+    message: str | None = None  # what went wrong, in plain words
+
+    @property
+    def price(self) -> str:
+        return money(self.amount, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherCode:
+    code: str | None
+    pin: str | None
+    validity: str | None
+    amount: Decimal | None
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    card: GiftCard
+    codes: tuple[VoucherCode, ...]
+
+
+class GiftNotices(Protocol):
+    """Tells people about orders (the Slack layer implements it)."""
+
+    def queued(self, card: GiftCard) -> None: ...
+
+    def pending(self, card: GiftCard, approvers: Sequence[str]) -> None: ...
+
+    def decided(self, card: GiftCard, *, approver: str, approved: bool) -> None: ...
+
+    def placed(self, card: GiftCard) -> None: ...
+
+    def failed(self, card: GiftCard) -> None: ...
+
+    def unknown(self, card: GiftCard, admins: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GiftForm:
+    """What the form offers this person."""
+
+    donation: bool
+    recipient: str | None
+    company: bool  # may send from the company account
+    points: int | Decimal | None  # points in the bot: what they may spend (None: not offered)
+    filters: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GiftRequest:
+    user_id: str
+    request_key: str
+    donation: bool
+    recipient_id: str | None
+    product_id: int | None
+    amount: str
+    note: str | None = None
+    pay_with_points: bool = False
+
+
+def card_of(order: Order, *, giver: str, recipient: str | None) -> GiftCard:
+    return GiftCard(
+        po_number=order.po_number,
+        donation=order.kind == OrderKind.DONATION.value,
+        product=order.product_name or f"product {order.product_id}",
+        amount=order.denomination * order.quantity,
+        currency=order.currency_code,
+        giver_id=giver,
+        recipient_id=recipient,
+        status=OrderStatus(order.status),
+        note=order.note,
+        delivery_status=order.delivery_status,
+        points=points_value(order.points_cents) if order.points_cents else None,
+        message=order.message,
+    )
+
+
+def load_card(session: Any, order: Order) -> GiftCard:
+    giver = member_repo.get_member(session, member_id=order.giver_id) if order.giver_id else None
+    recipient = (
+        member_repo.get_member(session, member_id=order.recipient_id)
+        if order.recipient_id
+        else None
+    )
+    return card_of(
+        order,
+        giver=giver.slack_user_id if giver else order.requested_by,
+        recipient=recipient.slack_user_id if recipient else None,
+    )
+
+
+class GiftService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        plum: PlumClient,
+        people: Directory,
+        settings: Settings,
+        catalogue: Catalogue,
+        notices: GiftNotices | None = None,
+        on_queued: Callable[[], None] = lambda: None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self._store = store
+        self._plum = plum
+        self._people = people
+        self._settings = settings
+        self.catalogue = catalogue
+        self.notices = notices
+        self._on_queued = on_queued
+        self._now = now
+
+    # --- who may -------------------------------------------------------------------------------
+
+    def company_sender(self, user_id: str) -> bool:
+        settings = self._settings
+        return role_for(settings, user_id) == Role.ADMIN or user_id in settings.REWARD_GIFT_SENDERS
+
+    def may_open(self, user_id: str) -> bool:
+        return self.company_sender(user_id) or self._settings.storefront
+
+    def form(self, user_id: str, *, donation: bool, recipient: str | None) -> GiftForm | Refusal:
+        if not self.may_open(user_id):
+            what = "donations" if donation else "gift cards"
+            return Refusal(
+                f"Only admins and the people REWARD_GIFT_SENDERS names can send {what} from "
+                "the company account. Ask an admin if you think you should.",
+                code="not_allowed",
+            )
+        if recipient == user_id and not donation:
+            return Refusal("You can't send yourself a gift card. Pick someone else.", code="self")
+        points = self._my_points(user_id) if self._settings.storefront else None
+        groups = (
+            ("country", "currency") if donation else ("country", "product_category", "currency")
+        )
+        filters = {
+            g: tuple((c.label, c.value) for c in self.catalogue.filter_choices(g)) for g in groups
+        }
+        return GiftForm(
+            donation=donation,
+            recipient=recipient,
+            company=self.company_sender(user_id),
+            points=points,
+            filters=filters,
+        )
+
+    def _my_points(self, user_id: str) -> int | Decimal:
+        with self._store.read_session() as session:
+            member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+            if member is None or member.id is None:
+                return 0
+            bal = points_repo.balance(session, member_id=member.id, today=self._now().date())
+        return points_value(bal.available)
+
+    # --- the catalogue -------------------------------------------------------------------------
+
+    def options(self, query: str, *, filters: Filters, donation: bool) -> list[Voucher]:
+        return self.catalogue.search(query[:100], filters=filters, charity=donation)
+
+    def product(self, product_id: int) -> Voucher | None:
+        return self.catalogue.product(product_id)
+
+    # --- ordering ------------------------------------------------------------------------------
+
+    def problems(self, request: GiftRequest) -> dict[str, str]:
+        """What is wrong with the form, by field (recipient, product, amount, note, pay),
+        from what the bot knows without asking anyone (empty: nothing)."""
+        problems: dict[str, str] = {}
+        company = self.company_sender(request.user_id)
+        with_points = request.pay_with_points and self._settings.storefront
+        if not with_points and not company:
+            problems["pay"] = "Only admins and gift senders can use the company account."
+        product = self.product(request.product_id) if request.product_id is not None else None
+        if product is None:
+            problems["product"] = "Pick a " + ("charity." if request.donation else "gift card.")
+        elif is_charity(product) != request.donation:
+            problems["product"] = "That one isn't a " + (
+                "charity." if request.donation else "gift card."
+            )
+        if not request.donation and request.recipient_id is None:
+            problems["recipient"] = "Pick who gets the gift card."
+        if not request.donation and request.recipient_id == request.user_id:
+            problems["recipient"] = "You can't send yourself a gift card."
+        amount = _amount(request.amount)
+        if amount is None:
+            problems["amount"] = "Enter an amount, like 500."
+        elif product is not None:
+            why = amount_problem(product, amount)
+            if why:
+                problems["amount"] = why
+        note = (request.note or "").strip()
+        if len(note) > NOTE_MAX_CHARS:
+            problems["note"] = f"Keep the message under {NOTE_MAX_CHARS} characters."
+        return problems
+
+    def submit(self, request: GiftRequest) -> GiftCard | Refusal:
+        """Check the form and commit the order (see the module doc). A Refusal's `fields`
+        name the form's inputs: recipient, product, amount, note, pay."""
+        problems = self.problems(request)
+        settings = self._settings
+        with_points = request.pay_with_points and settings.storefront
+        product = self.product(request.product_id) if request.product_id is not None else None
+        amount = _amount(request.amount)
+        note = (request.note or "").strip() or None
+        if problems or product is None or amount is None:
+            return Refusal(next(iter(problems.values())), code="form", fields=problems)
+        fee = product.fee or Decimal(0)
+        value = amount + fee
+        try:
+            giver = self._people.profile(request.user_id)
+            recipient = self._people.profile(request.recipient_id) if request.recipient_id else None
+        except UnknownSlackUser:
+            return Refusal("I can't find that person in Slack.", fields={"recipient": "Not found."})
+        except DirectoryUnavailable:
+            return Refusal("Slack isn't answering right now. Try again in a minute.")
+        if recipient is not None and (recipient.person.is_bot or recipient.person.deleted):
+            return Refusal(
+                "Gift cards go to people, not bots or deactivated accounts.",
+                fields={"recipient": "Pick a person."},
+            )
+        if not request.donation and recipient is not None and not recipient.person.email:
+            return Refusal(
+                f"<@{recipient.person.user_id}> has no email address in Slack, and Xoxoday "
+                "needs one for the gift card.",
+                fields={"recipient": "No email address in Slack."},
+            )
+        if not with_points:
+            refused = self._company_checks(request.user_id, value, product)
+            if refused is not None:
+                return refused
+        needs_approval = value >= settings.REWARD_APPROVAL_THRESHOLD and not with_points
+        po_number = new_po_number()
+        kind = OrderKind.DONATION if request.donation else OrderKind.GIFT
+        try:
+            with self._store.session() as session:
+                giver_member = self._people.member(session, giver, team_id=giver.team_id)
+                recipient_member = (
+                    self._people.member(session, recipient, team_id=giver.team_id)
+                    if recipient is not None
+                    else None
+                )
+                cents = int(value * CENTS) if with_points else None
+                created = orders_repo.create_order(
+                    session,
+                    po_number=po_number,
+                    kind=kind,
+                    giver=giver_member,
+                    recipient=recipient_member,
+                    product_id=str(product.product_id),
+                    product_name=product.name,
+                    quantity=1,
+                    denomination=amount,
+                    currency_code=product.currency_code,
+                    order_value=value,
+                    request={"productId": product.product_id, "denomination": str(amount)},
+                    request_key=request.request_key,
+                    needs_approval=needs_approval,
+                    note=note,
+                    points_cents=cents,
+                )
+                if created.fresh and cents is not None:
+                    points_repo.redeem(
+                        session,
+                        member_id=giver_member.id or 0,
+                        order_id=points_order_id(created.order.po_number),
+                        cents=cents,
+                        today=self._now().date(),
+                        details={"gift": product.name, "po_number": created.order.po_number},
+                    )
+                card = card_of(
+                    created.order,
+                    giver=giver.person.user_id,
+                    recipient=recipient.person.user_id if recipient else None,
+                )
+        except PointsRefused as err:
+            return Refusal(err.text, code="points", fields={"pay": err.text})
+        if not created.fresh:
+            return card
+        log.info("order %s committed (%s)", card.po_number, card.status)
+        if card.status is OrderStatus.PENDING_APPROVAL:
+            if self.notices is not None:
+                self.notices.pending(card, self._approvers())
+        else:
+            self._on_queued()
+            if self.notices is not None:
+                self.notices.queued(card)
+        return card
+
+    def _company_checks(self, user_id: str, value: Decimal, product: Voucher) -> Refusal | None:
+        settings = self._settings
+        since, until = month_bounds(settings.REWARD_TIMEZONE, now=self._now())
+        with self._store.read_session() as session:
+            member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+            spent = (
+                orders_repo.spent_between(session, giver_id=member.id, since=since, until=until)
+                if member is not None and member.id is not None
+                else Decimal(0)
+            )
+        cap = settings.REWARD_GIFT_MONTHLY_CAP
+        if spent + value > cap:
+            left = max(cap - spent, Decimal(0))
+            return Refusal(
+                f"That's more than you can send this month: you have {left:,.2f} of your "
+                f"{cap:,.2f} left. Pick a smaller amount, or ask an admin.",
+                code="cap",
+                fields={"amount": f"You have {left:,.2f} left this month."},
+            )
+        try:
+            balance = self._plum.get_balance()
+        except PlumError as err:
+            log.warning("getBalance failed before an order: %s", type(err).__name__)
+            return Refusal(
+                "I couldn't check the company account with Xoxoday, so nothing was ordered. "
+                "Try again in a minute."
+            )
+        if balance.value < value:
+            return Refusal(
+                f"The company account has {money(balance.value, balance.currency)}, and this "
+                f"needs {money(value, product.currency_code)}. Ask an admin to add funds; "
+                "nothing was ordered.",
+                code="balance",
+                fields={"amount": "More than the company account holds."},
+            )
+        return None
+
+    def _approvers(self) -> list[str]:
+        s = self._settings
+        return list(dict.fromkeys([*s.REWARD_APPROVERS, *s.REWARD_ADMINS]))
+
+    # --- approvals and codes -------------------------------------------------------------------
+
+    def decide(self, *, po_number: str, user_id: str, approve: bool) -> GiftCard | Refusal:
+        if role_for(self._settings, user_id) not in (Role.APPROVER, Role.ADMIN):
+            return Refusal("Only approvers and admins decide on gift orders.", code="not_allowed")
+        try:
+            with self._store.session() as session:
+                order = orders_repo.get_order(session, po_number=po_number)
+                if order is None:
+                    return Refusal("I can't find that order any more.")
+                if order.requested_by == user_id:
+                    return Refusal(
+                        "You can't decide on your own order: another approver will.",
+                        code="own",
+                    )
+                done = orders_repo.decide(
+                    session, po_number=po_number, approver=user_id, approve=approve
+                )
+                card = load_card(session, done)
+        except orders_repo.OrderChanged as err:
+            return Refusal(f"That order was already decided (it is {err.status}).")
+        if approve:
+            self._on_queued()
+        if self.notices is not None:
+            self.notices.decided(card, approver=user_id, approved=approve)
+        return card
+
+    def reveal(self, *, po_number: str, user_id: str) -> Revealed | Refusal:
+        """The codes of a placed gift card, for its recipient only (audited, codes never)."""
+        with self._store.session() as session:
+            order = orders_repo.get_order(session, po_number=po_number)
+            if order is None:
+                return Refusal("I can't find that gift card.")
+            card = load_card(session, order)
+            if card.recipient_id != user_id or card.donation:
+                return Refusal("Only the person the gift card is for can see its code.")
+            if card.status is not OrderStatus.PLACED:
+                return Refusal("The gift card isn't ready yet: I'll DM you when it is.")
+            answer = order_repo.reveal_order_response(session, po_number=po_number)
+            audit.append(
+                session,
+                actor=user_id,
+                action=AuditAction.ORDER_REVEALED,
+                subject_type="order",
+                subject_id=po_number,
+            )
+        codes = _codes(answer, po_number)
+        if not codes:
+            return Refusal(
+                "Xoxoday sent no code with this gift card: it comes by email from Xoxoday."
+            )
+        return Revealed(card=card, codes=codes)
+
+
+def _amount(text: str) -> Decimal | None:
+    cleaned = (text or "").strip().replace(",", "")
+    if not cleaned or len(cleaned) > 20:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _codes(answer: Any, po_number: str) -> tuple[VoucherCode, ...]:
+    if not isinstance(answer, dict):
+        return ()
+    order = None
+    for read in (placed_order, order_details):  # placeOrder's answer, or a lookup's
+        try:
+            order = read(answer, po_number=po_number)
+            break
+        except Exception:  # not this shape
+            continue
+    if order is None:
+        return ()
+    return tuple(
+        VoucherCode(
+            code=v.code,
+            pin=v.pin,
+            validity=v.validity or v.valid_to,
+            amount=v.amount,
+            currency=v.currency,
+        )
+        for v in order.vouchers
+        if v.code or v.pin
+    )
+
+
+def denominations_text(voucher: Voucher) -> str:
+    fixed = amounts_of(voucher)
+    currency = voucher.currency_code or ""
+    if fixed:
+        return ", ".join(f"{d:,}" for d in fixed) + f" {currency}"
+    low = f"{voucher.min_value:,}" if voucher.min_value is not None else "any"
+    high = f"{voucher.max_value:,}" if voucher.max_value is not None else "any"
+    return f"{low} to {high} {currency}"

@@ -1,0 +1,345 @@
+"""The gift and donation form (a catalogue searched as you type), and the messages about an
+order: on its way, waiting for approval, placed (the recipient's Reveal), failed, in doubt, and
+the Reveal window with the code. Codes appear only in `code_modal`, which only the recipient
+opens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.plum import Voucher
+from bot.rewards.catalogue import Filters, amounts_of
+from bot.rewards.gifts import GiftCard, GiftForm, Revealed, denominations_text
+from bot.rewards.wording import mention, money, safe_mrkdwn
+from bot.slack.blocks.common import MODAL_TITLE_MAX, message
+from bot.slack.blocks.kit import (
+    Block,
+    actions,
+    button,
+    context,
+    input_block,
+    option,
+    plain,
+    section,
+)
+from bot.slack.ids import ActionId, BlockId, CallbackId
+
+Payload = dict[str, Any]
+FILTER_LABELS = {"country": "Country", "product_category": "Category", "currency": "Currency"}
+ANY = "*"
+PAY_POINTS, PAY_COMPANY = "points", "company"
+NOTE_MAX = 500
+
+
+def filter_action(group: str) -> str:
+    return f"{ActionId.GIFT_FILTER}:{group}"
+
+
+# ── the form ─────────────────────────────────────────────────────────────────────────────
+
+
+def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def filters_of(meta: Mapping[str, Any]) -> Filters:
+    chosen = meta.get("filters") if isinstance(meta.get("filters"), dict) else {}
+    assert isinstance(chosen, dict)
+
+    def pick(name: str) -> str | None:
+        value = chosen.get(name)
+        return value if isinstance(value, str) and value and value != ANY else None
+
+    return Filters(
+        country=pick("country"), category=pick("product_category"), currency=pick("currency")
+    )
+
+
+def gift_modal(
+    *,
+    form: GiftForm,
+    recipient: str | None,
+    product: Voucher | None,
+    chosen: Mapping[str, str] | None = None,
+) -> Payload:
+    chosen = dict(chosen or {})
+    meta = {
+        "donation": form.donation,
+        "filters": chosen,
+        "product": product.product_id if product else None,
+        "points": form.points is not None,
+        "company": form.company,
+    }
+    who: dict[str, Any] = {
+        "type": "users_select",
+        "action_id": str(ActionId.GIFT_RECIPIENT_SELECT),
+        "placeholder": plain("Pick a person", 150),
+    }
+    if recipient:
+        who["initial_user"] = recipient
+    blocks: list[Block] = [
+        input_block(
+            block_id=BlockId.GIFT_RECIPIENT,
+            label="In whose name?" if form.donation else "Who is it for?",
+            element=who,
+            optional=form.donation,
+            hint="Leave it empty to give in the team's name." if form.donation else None,
+        )
+    ]
+    selects = []
+    for group, choices in form.filters.items():
+        if not choices:
+            continue
+        options = [option(f"Any {FILTER_LABELS[group].lower()}", ANY)] + [
+            option(label, value) for label, value in choices[:99]
+        ]
+        select: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": filter_action(group),
+            "placeholder": plain(FILTER_LABELS[group], 150),
+            "options": options,
+        }
+        picked = chosen.get(group)
+        initial = next((o for o in options if o["value"] == picked), None)
+        if initial is not None:
+            select["initial_option"] = initial
+        selects.append(select)
+    if selects:
+        blocks.append(actions(str(BlockId.GIFT_FILTERS), *selects))
+    search: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": str(ActionId.GIFT_PRODUCT_SELECT),
+        "placeholder": plain("Type to search" if not product else product.name[:150], 150),
+        "min_query_length": 0,
+    }
+    if product is not None:
+        search["initial_option"] = product_option(product)
+    product_input = input_block(
+        block_id=BlockId.GIFT_PRODUCT,
+        label="Charity" if form.donation else "Gift card",
+        element=search,
+    )
+    product_input["dispatch_action"] = True
+    blocks.append(product_input)
+    if product is not None:
+        blocks.append(section(product_details(product)))
+        blocks.append(_amount_input(product))
+    blocks.append(
+        input_block(
+            block_id=BlockId.GIFT_NOTE,
+            label="Your message",
+            element={
+                "type": "plain_text_input",
+                "action_id": str(ActionId.GIFT_NOTE_INPUT),
+                "multiline": True,
+                "max_length": NOTE_MAX,
+            },
+            optional=True,
+        )
+    )
+    if form.points is not None:
+        pay = [option(f"My points ({form.points:,} to spend)", PAY_POINTS)]
+        if form.company:
+            pay.append(option("The company account", PAY_COMPANY))
+        blocks.append(
+            input_block(
+                block_id=BlockId.GIFT_PAY,
+                label="Pay with",
+                element={
+                    "type": "radio_buttons",
+                    "action_id": str(ActionId.GIFT_PAY_SELECT),
+                    "options": pay,
+                    "initial_option": pay[0],
+                },
+            )
+        )
+    title = "Donate" if form.donation else "Send a gift card"
+    return {
+        "type": "modal",
+        "callback_id": str(CallbackId.GIFT_MODAL),
+        "title": plain(title, MODAL_TITLE_MAX),
+        "submit": plain("Donate" if form.donation else "Send", MODAL_TITLE_MAX),
+        "close": plain("Cancel", MODAL_TITLE_MAX),
+        "private_metadata": json.dumps(meta),
+        "blocks": blocks,
+    }
+
+
+def _amount_input(product: Voucher) -> Block:
+    fixed = amounts_of(product)
+    currency = product.currency_code or ""
+    if fixed:
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": str(ActionId.GIFT_AMOUNT_INPUT),
+            "placeholder": plain("Pick an amount", 150),
+            "options": [option(f"{d:,} {currency}", str(d)) for d in fixed[:100]],
+        }
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": str(ActionId.GIFT_AMOUNT_INPUT),
+            "placeholder": plain(f"Between {denominations_text(product)}", 150),
+        }
+    return input_block(block_id=BlockId.GIFT_AMOUNT, label=f"Amount ({currency})", element=element)
+
+
+def product_option(product: Voucher) -> dict[str, Any]:
+    where = product.country_name or product.country_code or ""
+    label = f"{product.name} · {product.currency_code or ''} {where}".strip()
+    return option(label[:75], str(product.product_id))
+
+
+def product_details(product: Voucher) -> str:
+    parts = [f"*{safe_mrkdwn(product.name)}*", f"Amounts: {denominations_text(product)}"]
+    if product.fee:
+        parts.append(f"Fee: {money(product.fee, product.currency_code)}")
+    if product.delivery_type:
+        parts.append(f"Delivery: {product.delivery_type}")
+    if product.country_name:
+        parts.append(f"Where: {product.country_name}")
+    return "\n".join(parts)
+
+
+def suggestions(products: Sequence[Voucher]) -> dict[str, Any]:
+    """The answer to a `block_suggestion`: up to 100 options."""
+    return {"options": [product_option(p) for p in products[:100]]}
+
+
+# ── the messages ─────────────────────────────────────────────────────────────────────────
+
+
+def _what(card: GiftCard) -> str:
+    if card.donation:
+        whose = (
+            f"in {mention(card.recipient_id)}'s name" if card.recipient_id else "in the team's name"
+        )
+        return f"a donation of *{card.price}* to *{safe_mrkdwn(card.product)}* {whose}"
+    return f"a *{card.price}* {safe_mrkdwn(card.product)} for {mention(card.recipient_id or '')}"
+
+
+def _id(card: GiftCard) -> Block:
+    paid = f" · paid with {card.points:,} of your points" if card.points else ""
+    return context(f"Order `{card.po_number}`{paid}")
+
+
+def sender_queued(card: GiftCard) -> Payload:
+    text = f"🎁 Ordering {_what(card)} now. I'll DM you when Xoxoday confirms it (a minute or two)."
+    return message(text.replace("*", ""), [section(text), _id(card)])
+
+
+def sender_pending(card: GiftCard) -> Payload:
+    text = (
+        f"⏳ {_what(card).capitalize()} needs an approver's OK first (it is worth the approval "
+        "threshold or more). I'll DM you when it's decided."
+    )
+    return message(text.replace("*", ""), [section(text), _id(card)])
+
+
+def approval_request(card: GiftCard) -> Payload:
+    text = f"{mention(card.giver_id)} wants to send {_what(card)}."
+    blocks: list[Block] = [section(text)]
+    if card.note:
+        blocks.append(section(f">{safe_mrkdwn(card.note)}"))
+    blocks.append(
+        actions(
+            str(BlockId.GIFT_ACTIONS),
+            button(
+                "Approve", action_id=ActionId.GIFT_APPROVE, value=card.po_number, style="primary"
+            ),
+            button("Reject", action_id=ActionId.GIFT_REJECT, value=card.po_number, style="danger"),
+        )
+    )
+    blocks.append(_id(card))
+    return message(f"Approve a gift order from {mention(card.giver_id)}?", blocks)
+
+
+def decided(card: GiftCard, *, approver: str, approved: bool) -> Payload:
+    verb = "approved" if approved else "rejected"
+    tail = " It's being ordered now." if approved else " Nothing was ordered."
+    text = f"{mention(approver)} {verb} {_what(card)}.{tail}"
+    return message(text.replace("*", ""), [section(text), _id(card)])
+
+
+def recipient_gift(card: GiftCard) -> Payload:
+    lead = f"🎁 {mention(card.giver_id)} sent you a *{card.price}* {safe_mrkdwn(card.product)}!"
+    blocks: list[Block] = [section(lead)]
+    if card.note:
+        blocks.append(section(f">{safe_mrkdwn(card.note)}"))
+    blocks.append(
+        section("Press *Reveal* to see the code. Only you can see it; keep it to yourself.")
+    )
+    blocks.append(
+        actions(
+            str(BlockId.GIFT_ACTIONS),
+            button("Reveal", action_id=ActionId.GIFT_REVEAL, value=card.po_number, style="primary"),
+        )
+    )
+    blocks.append(_id(card))
+    return message(f"{mention(card.giver_id)} sent you a gift card: {card.product}", blocks)
+
+
+def donated_in_your_name(card: GiftCard) -> Payload:
+    text = (
+        f"💚 {mention(card.giver_id)} donated *{card.price}* to *{safe_mrkdwn(card.product)}* "
+        "in your name."
+    )
+    blocks: list[Block] = [section(text)]
+    if card.note:
+        blocks.append(section(f">{safe_mrkdwn(card.note)}"))
+    blocks.append(_id(card))
+    return message(text.replace("*", ""), blocks)
+
+
+def sender_placed(card: GiftCard) -> Payload:
+    if card.donation:
+        text = f"✅ Done: {_what(card)}. Xoxoday emails the receipt."
+    else:
+        text = f"✅ Sent: {_what(card)}. They have a DM from me with the code behind *Reveal*."
+    return message(text.replace("*", ""), [section(text), _id(card)])
+
+
+def sender_failed(card: GiftCard) -> Payload:
+    why = safe_mrkdwn(card.message or "Xoxoday refused it")
+    back = " Your points are back." if card.points else ""
+    text = f"❌ {_what(card).capitalize()} wasn't ordered: {why}.{back}"
+    return message(text.replace("*", ""), [section(text), _id(card)])
+
+
+def admin_unknown(card: GiftCard) -> Payload:
+    why = safe_mrkdwn(card.message or "Xoxoday's answer was lost")
+    text = (
+        f"⚠️ I can't tell whether {_what(card)} (from {mention(card.giver_id)}) was ordered: "
+        f"{why} I'll keep looking it up by its poNumber `{card.po_number}` and tell you; it "
+        "will never be ordered twice."
+    )
+    return message(text.replace("*", ""), [section(text)])
+
+
+def code_modal(revealed: Revealed) -> Payload:
+    card = revealed.card
+    blocks: list[Block] = [section(f"*{safe_mrkdwn(card.product)}* · {card.price}")]
+    for n, code in enumerate(revealed.codes, 1):
+        lines = []
+        if code.code:
+            lines.append(f"*Code:* `{code.code}`")
+        if code.pin:
+            lines.append(f"*PIN:* `{code.pin}`")
+        if code.validity:
+            lines.append(f"Valid until: {code.validity}")
+        label = f"Card {n}\n" if len(revealed.codes) > 1 else ""
+        blocks.append(section(label + "\n".join(lines)))
+    blocks.append(context("Only you can see this. Anyone with the code can spend it."))
+    return {
+        "type": "modal",
+        "callback_id": str(CallbackId.GIFT_CODE),
+        "title": plain("Your gift card", MODAL_TITLE_MAX),
+        "close": plain("Close", MODAL_TITLE_MAX),
+        "blocks": blocks,
+    }

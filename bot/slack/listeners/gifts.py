@@ -1,0 +1,226 @@
+"""Gift cards and donations: `/reward gift [@maria]`, `/reward donate [@maria]` and the App
+Home buttons open the catalogue form; typing in its search is answered from the catalogue kept
+in memory (`block_suggestion`, well within Slack's 3 seconds, at most 100 options); a filter or
+a product picked redraws the form; the submission is checked beside its fields, then the order
+is committed and its sender told by DM. Reveal opens the code for the recipient alone; approvers
+decide with buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+
+from bot.rewards.commands import OpenGiftForm
+from bot.rewards.gifts import GiftRequest
+from bot.rewards.refusal import Refusal
+from bot.slack.blocks import gifts as gift_blocks
+from bot.slack.blocks.common import text_only
+from bot.slack.blocks.reward_messages import reward_note
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.intake import request_key, user_of
+from bot.slack.listeners.action_replies import action_value, notice_modal
+from bot.slack.listeners.command_replies import later, reply
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Form fields as the service names them → the form's blocks.
+FIELD_BLOCKS = {
+    "recipient": BlockId.GIFT_RECIPIENT,
+    "product": BlockId.GIFT_PRODUCT,
+    "amount": BlockId.GIFT_AMOUNT,
+    "note": BlockId.GIFT_NOTE,
+    "pay": BlockId.GIFT_PAY,
+}
+FORM_GONE = "That form is out of date. Open it again with `/reward gift`."
+
+
+def open_from_command(
+    runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    gifts = runtime.gifts
+    user_id = command["user_id"]
+    form = gifts.form(user_id, donation=parsed.donation, recipient=parsed.recipient)
+    if isinstance(form, Refusal):
+        ack(**text_only(form.text))
+        return
+    later(ack)
+    view = gift_blocks.gift_modal(form=form, recipient=parsed.recipient, product=None)
+    try:
+        runtime.slack.views_open(trigger_id=command["trigger_id"], view=view)
+    except SlackApiError as err:
+        log.info("could not open the gift form: %s", err.response.get("error"))
+        reply(respond, text_only("I couldn't open the form in time. Type the command again."))
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def on_open(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        donation = (body.get("actions") or [{}])[0].get("action_id") == ActionId.OPEN_DONATE_MODAL
+        user_id = user_of(body)
+        form = runtime.gifts.form(user_id, donation=donation, recipient=None)
+        if isinstance(form, Refusal):
+            runtime.notifier.dm(user_id, text_only(form.text))
+            return
+        view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
+        try:
+            runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as err:
+            log.info("could not open the gift form: %s", err.response.get("error"))
+
+    def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        meta = gift_blocks.metadata(view)
+        found = runtime.gifts.options(
+            str(body.get("value") or ""),
+            filters=gift_blocks.filters_of(meta),
+            donation=bool(meta.get("donation")),
+        )
+        ack(**gift_blocks.suggestions(found))
+
+    def on_change(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        redraw(runtime, body)
+
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit(runtime, ack=ack, body=body, view=view)
+
+    def on_reveal(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        reveal(runtime, body)
+
+    def on_decide(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        approve = (body.get("actions") or [{}])[0].get("action_id") == ActionId.GIFT_APPROVE
+        outcome = runtime.gifts.decide(
+            po_number=action_value(body), user_id=user_of(body), approve=approve
+        )
+        if isinstance(outcome, Refusal):
+            respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
+            return
+        verb = "approved" if approve else "rejected"
+        respond(
+            replace_original=True,
+            **reward_note(f"You {verb} order `{outcome.po_number}` ({outcome.product})."),
+        )
+
+    app.action(ActionId.OPEN_GIFT_MODAL)(on_open)
+    app.action(ActionId.OPEN_DONATE_MODAL)(on_open)
+    app.options(ActionId.GIFT_PRODUCT_SELECT)(on_suggest)
+    app.action(ActionId.GIFT_PRODUCT_SELECT)(on_change)
+    app.action(re.compile(f"^{re.escape(str(ActionId.GIFT_FILTER))}:"))(on_change)
+    runtime.intake.view(app, CallbackId.GIFT_MODAL, on_submit)
+    app.action(ActionId.GIFT_REVEAL)(on_reveal)
+    runtime.intake.action(app, ActionId.GIFT_APPROVE, on_decide)
+    runtime.intake.action(app, ActionId.GIFT_REJECT, on_decide)
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    values = (view.get("state") or {}).get("values") or {}
+    return values if isinstance(values, dict) else {}
+
+
+def _field(view: dict[str, Any], block: BlockId, action: ActionId) -> dict[str, Any]:
+    found = (_values(view).get(str(block)) or {}).get(str(action))
+    return found if isinstance(found, dict) else {}
+
+
+def _picked_product(view: dict[str, Any]) -> int | None:
+    chosen = _field(view, BlockId.GIFT_PRODUCT, ActionId.GIFT_PRODUCT_SELECT)
+    value = (chosen.get("selected_option") or {}).get("value")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    meta = gift_blocks.metadata(view).get("product")
+    return meta if isinstance(meta, int) and not isinstance(meta, bool) else None
+
+
+def redraw(runtime: Runtime, body: dict[str, Any]) -> None:
+    """A filter or a product was picked: draw the form again with it."""
+    view = body.get("view") or {}
+    if view.get("callback_id") != CallbackId.GIFT_MODAL:
+        return
+    user_id = user_of(body)
+    meta = gift_blocks.metadata(view)
+    chosen = dict(meta.get("filters") or {})
+    action = (body.get("actions") or [{}])[0]
+    action_id = str(action.get("action_id") or "")
+    product_id = _picked_product(view)
+    if action_id.startswith(f"{ActionId.GIFT_FILTER}:"):
+        group = action_id.split(":", 1)[1]
+        chosen[group] = str((action.get("selected_option") or {}).get("value") or "")
+    elif action_id == ActionId.GIFT_PRODUCT_SELECT:
+        value = (action.get("selected_option") or {}).get("value")
+        product_id = int(value) if isinstance(value, str) and value.isdigit() else product_id
+    recipient = _field(view, BlockId.GIFT_RECIPIENT, ActionId.GIFT_RECIPIENT_SELECT).get(
+        "selected_user"
+    )
+    form = runtime.gifts.form(user_id, donation=bool(meta.get("donation")), recipient=None)
+    if isinstance(form, Refusal):
+        return
+    product = runtime.gifts.product(product_id) if product_id is not None else None
+    new = gift_blocks.gift_modal(
+        form=form, recipient=recipient or None, product=product, chosen=chosen
+    )
+    try:
+        runtime.slack.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
+    except SlackApiError as err:
+        log.info("could not redraw the gift form: %s", err.response.get("error"))
+
+
+def submit(runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Check the form in its ack (errors beside the fields), then order; the sender hears by
+    DM how it went (a form has nowhere else to answer)."""
+    user_id = user_of(body)
+    meta = gift_blocks.metadata(view)
+    if not meta:
+        ack(response_action="update", view=notice_modal("Send a gift card", FORM_GONE))
+        return
+    amount = _field(view, BlockId.GIFT_AMOUNT, ActionId.GIFT_AMOUNT_INPUT)
+    amount_text = str(
+        amount.get("value") or (amount.get("selected_option") or {}).get("value") or ""
+    )
+    pay = _field(view, BlockId.GIFT_PAY, ActionId.GIFT_PAY_SELECT).get("selected_option") or {}
+    recipient = _field(view, BlockId.GIFT_RECIPIENT, ActionId.GIFT_RECIPIENT_SELECT).get(
+        "selected_user"
+    )
+    request = GiftRequest(
+        user_id=user_id,
+        request_key=f"gift:{request_key(body) or view.get('id')}",
+        donation=bool(meta.get("donation")),
+        recipient_id=str(recipient) if recipient else None,
+        product_id=_picked_product(view),
+        amount=amount_text,
+        note=str(_field(view, BlockId.GIFT_NOTE, ActionId.GIFT_NOTE_INPUT).get("value") or ""),
+        pay_with_points=pay.get("value") == gift_blocks.PAY_POINTS,
+    )
+    problems = runtime.gifts.problems(request)
+    if problems:
+        ack(
+            response_action="errors",
+            errors={str(FIELD_BLOCKS[k]): v for k, v in problems.items() if k in FIELD_BLOCKS},
+        )
+        return
+    ack()  # closes the form; the answer follows by DM
+    outcome = runtime.gifts.submit(request)
+    if isinstance(outcome, Refusal):
+        runtime.notifier.dm(user_id, text_only(f"Nothing was ordered: {outcome.text}"))
+
+
+def reveal(runtime: Runtime, body: dict[str, Any]) -> None:
+    user_id = user_of(body)
+    outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
+    view = (
+        notice_modal("Your gift card", outcome.text)
+        if isinstance(outcome, Refusal)
+        else gift_blocks.code_modal(outcome)
+    )
+    try:
+        runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+    except (SlackApiError, KeyError) as err:
+        log.info("could not open the gift card window (%s)", type(err).__name__)
