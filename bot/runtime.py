@@ -46,6 +46,7 @@ from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
 from bot.settings import ConfigError, Settings
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack import log_privacy
 from bot.slack.gift_notices import SlackGiftNotices
 from bot.slack.home_refresh import HomeRefresher
 from bot.slack.intake import STALE_AFTER, Intake
@@ -165,6 +166,7 @@ def slack_client(settings: Settings) -> WebClient:
     """The Web API client. A 429 is waited out as Slack's Retry-After asks (a few times), so a
     burst of rewards does not lose the messages that tell people about them. With the embedded
     sandbox, every message and view it sends says no real reward was sent (`NoticingWebClient`)."""
+    log_privacy.install()  # no request or answer body in the logs at DEBUG
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
     kind = NoticingWebClient if settings.uses_sandbox else WebClient
     client = kind(token=token, base_url=settings.SLACK_API_URL)

@@ -1,0 +1,270 @@
+"""Gift cards and donations from Slack, end to end over signed HTTP against the fake Slack and the
+Plum sandbox: search the catalogue as you type, pick a product and an amount, order it, reveal
+its code (and find the code nowhere else: channels, DMs, logs at DEBUG, the audit trail, its
+export), donate to a charity, one order after a lost answer, and the refusals (who may, the
+monthly cap, the account balance, approval)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from storage import audit
+from storage.models import AuditEvent, Order
+from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
+
+
+@pytest.fixture
+def bot(make_bot) -> BotHarness:
+    return make_bot(REWARD_APPROVAL_THRESHOLD=1000)
+
+
+def open_form(bot: BotHarness, text: str, user: str = ADMIN) -> dict[str, Any]:
+    before = len(bot.fake.views)
+    assert bot.driver.command(text, user_id=user).status_code == 200
+    bot.wait(
+        lambda: [v for v in bot.fake.views[before:] if v["view"].get("callback_id") == "gift_modal"]
+    )
+    return bot.fake.modal_stack(user)[-1]
+
+
+def search(bot: BotHarness, view: dict[str, Any], text: str, user: str = ADMIN) -> list[dict]:
+    return bot.driver.block_suggestion(
+        user_id=user, action_id=str(ActionId.GIFT_PRODUCT_SELECT), value=text, view=view
+    )
+
+
+def pick(bot: BotHarness, view: dict[str, Any], option: dict, user: str = ADMIN) -> dict:
+    """Pick a product: the form is drawn again with its amounts."""
+    before = len(bot.fake.views)
+    bot.driver.block_action(
+        user_id=user,
+        action_id=str(ActionId.GIFT_PRODUCT_SELECT),
+        value={"selected_option": option},
+        view=view,
+    )
+    bot.wait(lambda: bot.fake.views[before:])
+    return bot.fake.modal_stack(user)[-1]
+
+
+def fill(
+    *, recipient: str | None, product: dict, amount: str, note: str = "", select: bool = True
+) -> dict[str, Any]:
+    amount_value: dict[str, Any] = (
+        {"type": "static_select", "selected_option": {"text": {}, "value": amount}}
+        if select
+        else {"type": "plain_text_input", "value": amount}
+    )
+    return {
+        str(BlockId.GIFT_RECIPIENT): {
+            str(ActionId.GIFT_RECIPIENT_SELECT): {
+                "type": "users_select",
+                "selected_user": recipient,
+            }
+        },
+        str(BlockId.GIFT_PRODUCT): {
+            str(ActionId.GIFT_PRODUCT_SELECT): {
+                "type": "external_select",
+                "selected_option": product,
+            }
+        },
+        str(BlockId.GIFT_AMOUNT): {str(ActionId.GIFT_AMOUNT_INPUT): amount_value},
+        str(BlockId.GIFT_NOTE): {
+            str(ActionId.GIFT_NOTE_INPUT): {"type": "plain_text_input", "value": note}
+        },
+    }
+
+
+def submit(bot: BotHarness, view: dict, values: dict, user: str = ADMIN) -> dict[str, Any]:
+    response = bot.driver.view_submission(user_id=user, view=view, values=values)
+    assert response.status_code == 200
+    return response.json() if response.content.strip() else {}
+
+
+def orders(bot: BotHarness) -> list[Order]:
+    with bot.runtime.store.read_session() as session:
+        return list(session.exec(select(Order)).all())
+
+
+def placed(bot: BotHarness) -> Order:
+    return bot.wait(lambda: next((o for o in orders(bot) if o.status == "placed"), None), 20)
+
+
+def gift_dm(bot: BotHarness, user: str) -> dict[str, Any]:
+    return bot.wait(
+        lambda: next((m for m in bot.fake.dms_to(user) if "sent you a" in message_text(m)), None),
+        20,
+    )
+
+
+def test_search_pick_order_and_reveal_a_gift_card(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    view = open_form(bot, f"gift <@{MARIA}>")
+    found = search(bot, view, "amazon")
+    assert found and len(found) <= 100
+    assert all("amazon" in o["text"]["text"].lower() for o in found)
+    assert not [o for o in search(bot, view, "") if "Charity" in o["text"]["text"]]
+    amazon = found[0]
+    view = pick(bot, view, amazon)
+    amount_block = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)
+    element = amount_block["element"]
+    if element["type"] == "static_select":
+        amount, fixed = element["options"][0]["value"], True
+    else:
+        amount, fixed = "25", False
+    ack = submit(
+        bot,
+        view,
+        fill(recipient=MARIA, product=amazon, amount=amount, note="for the launch", select=fixed),
+    )
+    assert ack == {} or ack.get("response_action") in (None, "clear")
+    assert bot.wait(
+        lambda: [m for m in bot.fake.dms_to(ADMIN) if "Ordering" in message_text(m)] or None
+    )
+    order = placed(bot)
+    sandbox_orders = bot.sandbox.state.orders()
+    assert [o.po_number for o in sandbox_orders] == [order.po_number]
+    dm = gift_dm(bot, MARIA)
+    assert "gift_reveal" in str(dm["blocks"])
+    before = len(bot.fake.views)
+    bot.driver.block_action(
+        user_id=MARIA, action_id=str(ActionId.GIFT_REVEAL), value=order.po_number, message=dm
+    )
+    shown = bot.wait(
+        lambda: next(
+            (
+                v["view"]
+                for v in bot.fake.views[before:]
+                if v["view"].get("callback_id") == CallbackId.GIFT_CODE
+            ),
+            None,
+        )
+    )
+    secret = sandbox_orders[0].vouchers[0].code
+    text = str(shown["blocks"])
+    assert f"*Code:* `{secret}`" in text
+    # The code is nowhere else: channels and DMs, the logs at DEBUG, the audit trail.
+    everywhere = [message_text(m) + str(m.get("blocks")) for m in bot.fake.messages()]
+    assert not any(secret in t for t in everywhere)
+    assert secret not in caplog.text
+    with bot.runtime.store.read_session() as session:
+        events = session.exec(select(AuditEvent)).all()
+        assert not any(secret in str(e.after) + str(e.before) for e in events)
+        out = io.StringIO()
+        audit.export_events(session, since=None, until=None, fmt="jsonl", out=out)
+    assert secret not in out.getvalue() and order.po_number in out.getvalue()
+    assert "order.revealed" in [e.action for e in events]
+
+
+def test_only_the_recipient_can_reveal(bot: BotHarness) -> None:
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = search(bot, view, "amazon")[0]
+    view = pick(bot, view, option)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    select = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if select else "25"
+    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=select))
+    order = placed(bot)
+    dm = gift_dm(bot, MARIA)
+    before = len(bot.fake.views)
+    bot.driver.block_action(
+        user_id=BOB, action_id=str(ActionId.GIFT_REVEAL), value=order.po_number, message=dm
+    )
+    shown = bot.wait(lambda: [v["view"] for v in bot.fake.views[before:]] or None)
+    assert "Only the person the gift card is for" in str(shown)
+    assert "Code:" not in str(shown)
+
+
+def test_donate_to_a_charity_in_the_teams_name(bot: BotHarness) -> None:
+    view = open_form(bot, "donate")
+    charities = search(bot, view, "")
+    assert charities and all("Charity" in o["text"]["text"] for o in charities)
+    view = pick(bot, view, charities[0])
+    submit(bot, view, fill(recipient=None, product=charities[0], amount="20", select=False))
+    order = placed(bot)
+    assert order.kind == "donation" and order.recipient_id is None
+    done = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(ADMIN) if "Done:" in message_text(m)] or None, 20
+    )
+    assert "in the team's name" in message_text(done[0])
+
+
+def test_a_lost_answer_is_looked_up_and_ordered_once(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("placeOrder", drop_after_apply=True, count=1)
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = search(bot, view, "amazon")[0]
+    view = pick(bot, view, option)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    select = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if select else "25"
+    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=select))
+    order = placed(bot)
+    assert [o.po_number for o in bot.sandbox.state.orders()] == [order.po_number]
+    gift_dm(bot, MARIA)
+
+
+def test_who_may_the_cap_the_balance_and_approval(make_bot) -> None:
+    bot = make_bot(REWARD_GIFT_MONTHLY_CAP="30", REWARD_APPROVAL_THRESHOLD=25)
+    bot.driver.command(f"gift <@{MARIA}>", user_id=BOB)
+    refusal = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "REWARD_GIFT_SENDERS" in t])
+    assert "Only admins" in refusal[0]
+    view = open_form(bot, "donate")
+    charity = search(bot, view, "")[0]
+    view = pick(bot, view, charity)
+    ack = submit(bot, view, fill(recipient=None, product=charity, amount="31", select=False))
+    assert ack == {} or "errors" not in ack
+    told = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(ADMIN) if "Nothing was ordered" in message_text(m)]
+    )
+    assert "more than you can send this month" in message_text(told[0])
+    view = open_form(bot, "donate")
+    view = pick(bot, view, charity)
+    submit(bot, view, fill(recipient=None, product=charity, amount="26", select=False))
+    asked = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(APPROVER) if "wants to send" in message_text(m)]
+    )
+    assert [o.status for o in orders(bot)] == ["pending_approval"]
+    bot.driver.block_action(
+        user_id=APPROVER,
+        action_id=str(ActionId.GIFT_APPROVE),
+        value=orders(bot)[0].po_number,
+        message=asked[0],
+    )
+    placed(bot)
+    assert "approved" in message_text(
+        bot.wait(lambda: [m for m in bot.fake.dms_to(ADMIN) if "approved" in message_text(m)])[0]
+    )
+
+
+def test_a_shortfall_in_the_company_account_is_said_plainly(bot: BotHarness) -> None:
+    bot.sandbox.state.set_balance(Decimal(5))
+    view = open_form(bot, "donate")
+    charity = search(bot, view, "")[0]
+    view = pick(bot, view, charity)
+    submit(bot, view, fill(recipient=None, product=charity, amount="20", select=False))
+    told = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(ADMIN) if "Nothing was ordered" in message_text(m)]
+    )
+    assert "The company account has" in message_text(told[0])
+    assert "Ask an admin to add funds" in message_text(told[0])
+    assert orders(bot) == [] and bot.sandbox.state.orders() == []
+
+
+def test_a_bad_amount_is_shown_beside_its_field(bot: BotHarness) -> None:
+    view = open_form(bot, "donate")
+    charity = search(bot, view, "")[0]
+    view = pick(bot, view, charity)
+    ack = submit(bot, view, fill(recipient=None, product=charity, amount="-5", select=False))
+    assert ack["response_action"] == "errors"
+    assert str(BlockId.GIFT_AMOUNT) in ack["errors"]
+    ack = submit(bot, view, fill(recipient=None, product=charity, amount="1e9", select=False))
+    assert "largest amount" in ack["errors"][str(BlockId.GIFT_AMOUNT)]
+    assert orders(bot) == []
