@@ -276,9 +276,19 @@ class ServeProcess:
     # ── what it did ───────────────────────────────────────────────────────────────────────
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the bot's SQLite ledger (read-only, never blocking the bot)."""
-        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as c:
-            return c.execute(query, params).fetchall()
+        """Read the bot's SQLite ledger (read-only, never blocking the bot). A read-only reader
+        of a WAL database can't open it in the moment its -shm file is not there (the bot
+        between connections, or just starting): that is tried again for a couple of seconds."""
+        for attempt in range(30):
+            try:
+                uri = f"file:{self.db_path}?mode=ro"
+                with closing(sqlite3.connect(uri, uri=True, timeout=10)) as c:
+                    return c.execute(query, params).fetchall()
+            except sqlite3.OperationalError as err:
+                if "unable to open" not in str(err) or attempt == 29:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def sql_intake(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the bot's intake journal (its own SQLite file beside the ledger)."""
