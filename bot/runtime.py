@@ -45,8 +45,8 @@ from bot.rewards.service import RewardService
 from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
 from bot.settings import ConfigError, Settings
-from bot.slack.blocks import approvals as approval_blocks
 from bot.slack import log_privacy
+from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.gift_notices import SlackGiftNotices
 from bot.slack.home_refresh import HomeRefresher
 from bot.slack.intake import STALE_AFTER, Intake

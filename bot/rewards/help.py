@@ -21,6 +21,11 @@ points per person; the message (up to {CITATION_MAX_CHARS} characters) is shown 
 • `/reward leaderboard week` or `month`  top recipients and givers
 • `/reward approvals`  rewards waiting for your decision
 
+*Gift cards and charity*
+• `/reward gift @person`  pick a gift card for them from Xoxoday's catalogue
+• `/reward donate [@person]`  donate to a charity in their name (or the team's)
+Admins and the people REWARD_GIFT_SENDERS names send them from the company account.
+
 *Admins*
 • `/reward manager @member @manager` (or `none`), `/reward managers`
 • `/reward link @person campaign-id [{DATE_FORMAT}] [message]`  DM one reward link

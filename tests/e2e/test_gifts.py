@@ -268,3 +268,66 @@ def test_a_bad_amount_is_shown_beside_its_field(bot: BotHarness) -> None:
     ack = submit(bot, view, fill(recipient=None, product=charity, amount="1e9", select=False))
     assert "largest amount" in ack["errors"][str(BlockId.GIFT_AMOUNT)]
     assert orders(bot) == []
+
+
+def test_the_app_home_and_the_reward_form_open_the_gift_form(bot: BotHarness) -> None:
+    bot.driver.app_home_opened(user_id=ADMIN)
+    home = bot.wait(lambda: bot.fake.home(ADMIN))
+    before = len(bot.fake.views)
+    bot.driver.block_action(user_id=ADMIN, action_id=str(ActionId.OPEN_GIFT_MODAL), view=home)
+    opened = bot.wait(lambda: [v for v in bot.fake.views[before:] if "gift_modal" in str(v)])
+    assert opened[0]["method"] == "views.open"
+    bot.driver.app_home_opened(user_id=BOB)  # not a gift sender: no such buttons
+    assert "open_gift_modal" not in str(bot.wait(lambda: bot.fake.home(BOB)))
+    assert bot.driver.command("", user_id=ADMIN).status_code == 200
+    form = bot.wait(
+        lambda: next(
+            (
+                v
+                for v in reversed(bot.fake.modal_stack(ADMIN))
+                if v["callback_id"] == "reward_modal"
+            ),
+            None,
+        )
+    )
+    before = len(bot.fake.views)
+    bot.driver.block_action(user_id=ADMIN, action_id=str(ActionId.OPEN_DONATE_MODAL), view=form)
+    pushed = bot.wait(lambda: [v for v in bot.fake.views[before:] if "gift_modal" in str(v)])
+    assert pushed[0]["method"] == "views.push"
+
+
+def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> None:
+    bot = make_bot(REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY="k")
+    bot.driver.command(f"<@{BOB}> 100 for the launch", user_id=ADMIN)
+    bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "sent you" in t] or None)
+    view = open_form(bot, "donate", user=BOB)  # not a gift sender, but has points
+    pay = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_PAY)
+    assert [o["value"] for o in pay["element"]["options"]] == ["points"]
+    charity = search(bot, view, "", user=BOB)[0]
+    view = pick(bot, view, charity, user=BOB)
+    values = fill(recipient=None, product=charity, amount="30.5", select=False)
+    values[str(BlockId.GIFT_PAY)] = {
+        str(ActionId.GIFT_PAY_SELECT): {
+            "type": "radio_buttons",
+            "selected_option": {"value": "points"},
+        }
+    }
+    submit(bot, view, values, user=BOB)
+    order = placed(bot)
+    assert order.points_cents == 3050
+    bot.driver.command("balance", user_id=BOB)
+    assert bot.wait(lambda: [t for t in bot.replies_to(BOB) if "69.5 points" in t] or None)
+    # A refused order gives the points back.
+    bot.sandbox.faults.set("placeOrder", error="PLE10002")
+    view = open_form(bot, "donate", user=BOB)
+    view = pick(bot, view, charity, user=BOB)
+    submit(bot, view, values, user=BOB)
+    failed = bot.wait(lambda: next((o for o in orders(bot) if o.status == "failed"), None), 20)
+    assert failed.points_cents == 3050
+    told = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(BOB) if "wasn't ordered" in message_text(m)], 20
+    )
+    assert "Your points are back" in message_text(told[0])
+    before = len(bot.replies_to(BOB))
+    bot.driver.command("balance", user_id=BOB)
+    assert bot.wait(lambda: [t for t in bot.replies_to(BOB)[before:] if "69.5 points" in t] or None)

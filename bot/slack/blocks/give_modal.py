@@ -25,7 +25,16 @@ from bot.slack.blocks.common import (
     points,
     text_len,
 )
-from bot.slack.blocks.kit import HINT_MAX, Block, context, input_block, option, plain
+from bot.slack.blocks.kit import (
+    HINT_MAX,
+    Block,
+    actions,
+    button,
+    context,
+    input_block,
+    option,
+    plain,
+)
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 ANNOUNCE_VALUE = "announce"
@@ -98,9 +107,11 @@ def reward_modal(
     announce_in: str | None = None,
     max_per_reward: int | None = None,
     allowance_left: int | None = None,
+    gifts: bool = False,
 ) -> dict[str, Any]:
     """The "Send a reward" modal (`CallbackId.REWARD_MODAL`). `values` (REWARD_VALUES) adds a
-    value select; `initial_users` and `initial_citation` prefill it (message shortcut)."""
+    value select; `initial_users` and `initial_citation` prefill it (message shortcut);
+    `gifts` offers a gift card or a donation instead (a form pushed on top)."""
     recipients: dict[str, Any] = {
         "type": "multi_users_select",
         "action_id": str(ActionId.RECIPIENTS_SELECT),
@@ -183,6 +194,16 @@ def reward_modal(
         blocks.append(
             input_block(
                 block_id=BlockId.ANNOUNCE, label="Share it", element=checkbox, optional=True
+            )
+        )
+    if gifts:
+        blocks.append(
+            actions(
+                str(BlockId.GIFT_ACTIONS),
+                button(
+                    "Send a gift card instead", action_id=ActionId.OPEN_GIFT_MODAL, value="form"
+                ),
+                button("Donate instead", action_id=ActionId.OPEN_DONATE_MODAL, value="form"),
             )
         )
     return {

@@ -69,8 +69,12 @@ def register(app: App, runtime: Runtime) -> None:
             runtime.notifier.dm(user_id, text_only(form.text))
             return
         view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
+        in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
         try:
-            runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+            if in_a_form:
+                runtime.slack.views_push(trigger_id=body["trigger_id"], view=view)
+            else:
+                runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as err:
             log.info("could not open the gift form: %s", err.response.get("error"))
 

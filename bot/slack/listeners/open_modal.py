@@ -87,6 +87,7 @@ def open_reward_modal(
         announce_in=announce_channel(settings, metadata.channel_id),
         max_per_reward=settings.REWARD_MAX_PER_REWARD,
         allowance_left=runtime.rewards.allowance_left(user_id),
+        gifts=runtime.gifts.may_open(user_id),
     )
     try:
         runtime.slack.views_open(trigger_id=trigger_id, view=view)
