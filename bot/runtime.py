@@ -371,7 +371,7 @@ class Runtime:
             )
             notifier.redeem = redeem
         catalogue = Catalogue(plum=plum)
-        gift_notices = SlackGiftNotices(notifier)
+        gift_notices = SlackGiftNotices(notifier, settings)
         orders = OrderWorker(
             store=store, plum=plum, settings=settings, notices=lambda: gift_notices
         )

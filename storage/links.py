@@ -301,8 +301,10 @@ def record_order_response(
     actor: str,
     plum_order_id: str | None = None,
     message: str | None = None,
+    request: Mapping[str, Any] | None = None,
 ) -> Order:
-    """Store Plum's answer: in full encrypted, redacted in clear (audited without secrets).
+    """Store Plum's answer: in full encrypted, redacted in clear (audited without secrets);
+    `request`: the exact request sent, when it differs from the one recorded before.
 
     requested → placed | failed | unknown; unknown (timeout, 5xx) → placed | failed after the
     order was looked up by poNumber.
@@ -330,6 +332,7 @@ def record_order_response(
             plum_order_id=plum_order_id or order.plum_order_id,
             message=message,
             updated_at=utcnow(),
+            **({"request": audit.jsonable(redact(request))} if request is not None else {}),
         )
         .execution_options(synchronize_session=False)
     )

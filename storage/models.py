@@ -340,6 +340,7 @@ class Order(SQLModel, table=True):
     order_value: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
     note: str | None = Field(default=None, sa_type=Text, nullable=True)  # the sender's words
     request_key: str | None = _str(255, nullable=True)
+    channel_id: str | None = _str(32, nullable=True)  # where it was sent from (announced)
     delivery_status: str | None = _str(16, nullable=True)
     points_cents: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
     decided_by: str | None = _str(64, nullable=True)

@@ -90,6 +90,7 @@ def create_order(
     needs_approval: bool,
     note: str | None = None,
     points_cents: int | None = None,
+    channel_id: str | None = None,
 ) -> Created:
     """Commit a gift or donation with its poNumber before anything is sent; the same
     `request_key` again gives the order it made."""
@@ -116,6 +117,7 @@ def create_order(
         request=audit.jsonable(redact(request)),
         request_key=request_key,
         points_cents=points_cents,
+        channel_id=channel_id,
         created_at=now,
         updated_at=now,
     )

@@ -73,6 +73,7 @@ class GiftCard:
     delivery_status: str | None = None
     points: int | Decimal | None = None  # paid with the sender's points
     message: str | None = None  # what went wrong, in plain words
+    channel_id: str | None = None  # where it was sent from
 
     @property
     def price(self) -> str:
@@ -131,6 +132,7 @@ class GiftRequest:
     amount: str
     note: str | None = None
     pay_with_points: bool = False
+    channel_id: str | None = None
 
 
 def card_of(order: Order, *, giver: str, recipient: str | None) -> GiftCard:
@@ -147,6 +149,7 @@ def card_of(order: Order, *, giver: str, recipient: str | None) -> GiftCard:
         delivery_status=order.delivery_status,
         points=points_value(order.points_cents) if order.points_cents else None,
         message=order.message,
+        channel_id=order.channel_id,
     )
 
 
@@ -333,6 +336,7 @@ class GiftService:
                     needs_approval=needs_approval,
                     note=note,
                     points_cents=cents,
+                    channel_id=request.channel_id,
                 )
                 if created.fresh and cents is not None:
                     points_repo.redeem(
@@ -430,6 +434,40 @@ class GiftService:
             self.notices.decided(card, approver=user_id, approved=approve)
         return card
 
+    def settle(self, *, po_number: str, user_id: str, placed: bool) -> GiftCard | Refusal:
+        """An admin settles an order in doubt: placed (its answer is read from Xoxoday by
+        poNumber when it can be) or failed (points paid with are given back)."""
+        if role_for(self._settings, user_id) != Role.ADMIN:
+            return Refusal("Only admins settle orders in doubt.", code="not_allowed")
+        answer: dict[str, Any] | None = None
+        plum_id: str | None = None
+        if placed:
+            try:
+                found = self._plum.get_order_details(po_number=po_number)
+                answer = dict(found.raw)
+                plum_id = str(found.order_id) if found.order_id is not None else None
+            except PlumError:
+                answer = None  # the admin knows better than a lookup that failed
+        try:
+            with self._store.session() as session:
+                done = order_repo.record_order_response(
+                    session,
+                    po_number=po_number,
+                    status=OrderStatus.PLACED if placed else OrderStatus.FAILED,
+                    response=answer,
+                    actor=user_id,
+                    plum_order_id=plum_id,
+                    message=None if placed else "an admin found it was not ordered",
+                )
+                if not placed and done.points_cents:
+                    give_points_back(session, done)
+                card = load_card(session, done)
+        except order_repo.StaleStatus:
+            return Refusal("That order isn't in doubt any more. Nothing changed.")
+        if self.notices is not None:
+            (self.notices.placed if placed else self.notices.failed)(card)
+        return card
+
     def reveal(self, *, po_number: str, user_id: str) -> Revealed | Refusal:
         """The codes of a placed gift card, for its recipient only (audited, codes never)."""
         with self._store.session() as session:
@@ -455,6 +493,22 @@ class GiftService:
                 "Xoxoday sent no code with this gift card: it comes by email from Xoxoday."
             )
         return Revealed(card=card, codes=codes)
+
+
+def give_points_back(session: Any, order: Order) -> None:
+    """A gift paid with points that definitely failed: the points come back (once)."""
+    try:
+        points_repo.refund(
+            session,
+            member_id=order.giver_id or 0,
+            order_id=points_order_id(order.po_number),
+            cents=order.points_cents or 0,
+            refund_key=f"gift-failed-{order.po_number}",
+            today=clock.now().date(),
+            comments="the gift order failed",
+        )
+    except PointsRefused as err:  # pragma: no cover - the order took exactly these
+        log.error("order %s: points not given back (%s)", order.po_number, err.code)
 
 
 def _amount(text: str) -> Decimal | None:

@@ -21,22 +21,17 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session
-
 from bot.plum import DuplicatePoNumberError, OrderNotFoundError, PlumClient, PlumError
 from bot.processes import worker_id
-from bot.rewards.gifts import GiftNotices, load_card, points_order_id
+from bot.rewards.gifts import GiftNotices, give_points_back, load_card
 from bot.rewards.redelivery import Verdict, read_failure
 from bot.settings import Settings
 from storage import links as order_repo
 from storage import members as member_repo
 from storage import orders as orders_repo
-from storage import points as points_repo
 from storage.db import Store
 from storage.models import Order
-from storage.points import PointsRefused
 from storage.states import OrderStatus
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +151,7 @@ class OrderWorker:
             placed.response,
             None,
             plum_order_id=str(plum_id) if plum_id is not None else None,
+            request=placed.request,
         )
 
     def _email_for(self, order: Order) -> str | None:
@@ -214,6 +210,7 @@ class OrderWorker:
         message: str | None,
         *,
         plum_order_id: str | None = None,
+        request: dict[str, object] | None = None,
     ) -> None:
         with self._store.session() as session:
             done = order_repo.record_order_response(
@@ -224,9 +221,10 @@ class OrderWorker:
                 actor=self.worker_id,
                 plum_order_id=plum_order_id,
                 message=message,
+                request=request,
             )
             if status is OrderStatus.FAILED and done.points_cents:
-                self._give_points_back(session, done)
+                give_points_back(session, done)
             card = load_card(session, done)
         notices = self._notices()
         if notices is None:
@@ -241,18 +239,3 @@ class OrderWorker:
                 notices.unknown(card, list(s.REWARD_ADMINS))
         except Exception:
             log.exception("could not tell people about order %s", order.po_number)
-
-    def _give_points_back(self, session: Session, order: Order) -> None:
-        member_id = order.giver_id or 0
-        try:
-            points_repo.refund(
-                session,
-                member_id=member_id,
-                order_id=points_order_id(order.po_number),
-                cents=order.points_cents or 0,
-                refund_key=f"gift-failed-{order.po_number}",
-                today=utcnow().date(),
-                comments="the gift order failed",
-            )
-        except PointsRefused as err:  # pragma: no cover - the order took exactly these
-            log.error("order %s: points not given back (%s)", order.po_number, err.code)

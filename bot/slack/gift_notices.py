@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot.rewards.announcing import announce_channel
 from bot.rewards.gifts import GiftCard
+from bot.settings import Settings
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.notifier import Notifier
 
@@ -13,8 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class SlackGiftNotices:
-    def __init__(self, notifier: Notifier) -> None:
+    def __init__(self, notifier: Notifier, settings: Settings) -> None:
         self._notifier = notifier
+        self._settings = settings
 
     def _dm(self, user_id: str | None, payload: dict[str, object]) -> None:
         if user_id:
@@ -39,6 +42,9 @@ class SlackGiftNotices:
         else:
             self._dm(card.recipient_id, gift_blocks.recipient_gift(card))
         self._dm(card.giver_id, gift_blocks.sender_placed(card))
+        channel = announce_channel(self._settings, card.channel_id)
+        if channel is not None:
+            self._notifier.post(channel, gift_blocks.announcement(card))
         self._notifier.on_change([u for u in (card.giver_id, card.recipient_id) if u])
 
     def failed(self, card: GiftCard) -> None:

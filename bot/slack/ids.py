@@ -96,6 +96,8 @@ class ActionId(StrEnum):
     GIFT_REVEAL = "gift_reveal"  # the recipient's "Reveal" (value: the poNumber)
     GIFT_APPROVE = "gift_approve"  # an approver's decision on an order (value: the poNumber)
     GIFT_REJECT = "gift_reject"
+    GIFT_SETTLE_PLACED = "gift_settle_placed"  # an order in doubt → "It was ordered"
+    GIFT_SETTLE_FAILED = "gift_settle_failed"  # … → "It wasn't"
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

@@ -146,6 +146,8 @@ class BotHarness:
             doing.append(f"{pending} request(s) not finished")
         if not runtime.worker.idle():
             doing.append("the delivery worker")
+        if not runtime.orders.idle():
+            doing.append("the order worker")
         refresher = runtime.home_refresher
         if refresher is not None and not refresher.wait_idle(0):
             doing.append("App Home refreshes")

@@ -331,3 +331,49 @@ def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> Non
     before = len(bot.replies_to(BOB))
     bot.driver.command("balance", user_id=BOB)
     assert bot.wait(lambda: [t for t in bot.replies_to(BOB)[before:] if "69.5 points" in t] or None)
+
+
+def gift_for_maria(bot: BotHarness) -> None:
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = search(bot, view, "amazon")[0]
+    view = pick(bot, view, option)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    fixed = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if fixed else "25"
+    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=fixed))
+
+
+def test_the_channel_sees_a_gift_was_sent_and_the_request_is_kept(bot: BotHarness) -> None:
+    gift_for_maria(bot)
+    order = placed(bot)
+    announced = bot.wait(
+        lambda: [t for t in bot.channel_texts("C0GENERAL") if "a gift card" in t] or None
+    )
+    assert f"<@{ADMIN}> sent <@{MARIA}> a gift card" in announced[0]
+    [sandbox_order] = bot.sandbox.state.orders()
+    assert sandbox_order.vouchers[0].code not in str(bot.fake.messages())
+    assert order.request["variables"]["data"]["poNumber"] == order.po_number
+    assert order.response_encrypted and "REDACTED" in str(order.response_redacted).upper()
+
+
+def test_an_order_in_doubt_is_settled_by_an_admin(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("placeOrder", drop_after_apply=True, count=1)
+    bot.sandbox.faults.set("getOrderDetails", error="503", count=50)
+    gift_for_maria(bot)
+    alert = bot.wait(
+        lambda: next(
+            (m for m in bot.fake.dms_to(ADMIN) if "can't tell whether" in message_text(m)), None
+        ),
+        30,
+    )
+    assert [o.status for o in orders(bot)] == ["unknown"]
+    assert len(bot.sandbox.state.orders()) == 1  # it was made, once
+    bot.sandbox.faults.clear()
+    bot.driver.block_action(
+        user_id=ADMIN,
+        action_id=str(ActionId.GIFT_SETTLE_PLACED),
+        value=orders(bot)[0].po_number,
+        message=alert,
+    )
+    assert placed(bot).plum_order_id == str(bot.sandbox.state.orders()[0].order_id)
+    gift_dm(bot, MARIA)

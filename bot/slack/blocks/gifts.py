@@ -67,9 +67,11 @@ def gift_modal(
     recipient: str | None,
     product: Voucher | None,
     chosen: Mapping[str, str] | None = None,
+    channel_id: str | None = None,
 ) -> Payload:
     chosen = dict(chosen or {})
     meta = {
+        "channel": channel_id,
         "donation": form.donation,
         "filters": chosen,
         "product": product.product_id if product else None,
@@ -316,13 +318,37 @@ def admin_unknown(card: GiftCard) -> Payload:
     why = safe_mrkdwn(card.message or "Xoxoday's answer was lost")
     text = (
         f"⚠️ I can't tell whether {_what(card)} (from {mention(card.giver_id)}) was ordered: "
-        f"{why} I'll keep looking it up by its poNumber `{card.po_number}` and tell you; it "
-        "will never be ordered twice."
+        f"{why} I keep looking it up by its poNumber `{card.po_number}`; it will never be "
+        "ordered twice. If you know from Xoxoday's dashboard, settle it here."
     )
-    return message(text.replace("*", ""), [section(text)])
+    buttons = actions(
+        str(BlockId.GIFT_ACTIONS),
+        button("It was ordered", action_id=ActionId.GIFT_SETTLE_PLACED, value=card.po_number),
+        button("It wasn't", action_id=ActionId.GIFT_SETTLE_FAILED, value=card.po_number),
+    )
+    return message(text.replace("*", ""), [section(text), buttons])
 
 
-def code_modal(revealed: Revealed) -> Payload:
+def announcement(card: GiftCard) -> Payload:
+    """What the channel sees: that a gift card was sent, or a donation made, never a code."""
+    if card.donation:
+        whose = f" in {mention(card.recipient_id)}'s name" if card.recipient_id else ""
+        text = (
+            f"💚 {mention(card.giver_id)} donated {card.price} to "
+            f"*{safe_mrkdwn(card.product)}*{whose}."
+        )
+    else:
+        text = (
+            f"🎁 {mention(card.giver_id)} sent {mention(card.recipient_id or '')} a gift card "
+            f"({safe_mrkdwn(card.product)})."
+        )
+    blocks: list[Block] = [section(text)]
+    if card.note:
+        blocks.append(section(f">{safe_mrkdwn(card.note)}"))
+    return message(text.replace("*", ""), blocks)
+
+
+def code_modal(revealed: Revealed, *, emailed: bool = False) -> Payload:
     card = revealed.card
     blocks: list[Block] = [section(f"*{safe_mrkdwn(card.product)}* · {card.price}")]
     for n, code in enumerate(revealed.codes, 1):
@@ -335,7 +361,8 @@ def code_modal(revealed: Revealed) -> Payload:
             lines.append(f"Valid until: {code.validity}")
         label = f"Card {n}\n" if len(revealed.codes) > 1 else ""
         blocks.append(section(label + "\n".join(lines)))
-    blocks.append(context("Only you can see this. Anyone with the code can spend it."))
+    also = " Xoxoday emailed it to you too." if emailed else ""
+    blocks.append(context(f"Only you can see this. Anyone with the code can spend it.{also}"))
     return {
         "type": "modal",
         "callback_id": str(CallbackId.GIFT_CODE),

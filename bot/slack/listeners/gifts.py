@@ -51,7 +51,12 @@ def open_from_command(
         ack(**text_only(form.text))
         return
     later(ack)
-    view = gift_blocks.gift_modal(form=form, recipient=parsed.recipient, product=None)
+    view = gift_blocks.gift_modal(
+        form=form,
+        recipient=parsed.recipient,
+        product=None,
+        channel_id=command.get("channel_id"),
+    )
     try:
         runtime.slack.views_open(trigger_id=command["trigger_id"], view=view)
     except SlackApiError as err:
@@ -121,6 +126,24 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(re.compile(f"^{re.escape(str(ActionId.GIFT_FILTER))}:"))(on_change)
     runtime.intake.view(app, CallbackId.GIFT_MODAL, on_submit)
     app.action(ActionId.GIFT_REVEAL)(on_reveal)
+
+    def on_settle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        placed = (body.get("actions") or [{}])[0].get("action_id") == ActionId.GIFT_SETTLE_PLACED
+        outcome = runtime.gifts.settle(
+            po_number=action_value(body), user_id=user_of(body), placed=placed
+        )
+        if isinstance(outcome, Refusal):
+            respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
+            return
+        what = "ordered" if placed else "not ordered"
+        respond(
+            replace_original=True,
+            **reward_note(f"Settled: order `{outcome.po_number}` was {what}. I told the sender."),
+        )
+
+    runtime.intake.action(app, ActionId.GIFT_SETTLE_PLACED, on_settle)
+    runtime.intake.action(app, ActionId.GIFT_SETTLE_FAILED, on_settle)
     runtime.intake.action(app, ActionId.GIFT_APPROVE, on_decide)
     runtime.intake.action(app, ActionId.GIFT_REJECT, on_decide)
 
@@ -168,8 +191,13 @@ def redraw(runtime: Runtime, body: dict[str, Any]) -> None:
     if isinstance(form, Refusal):
         return
     product = runtime.gifts.product(product_id) if product_id is not None else None
+    channel = meta.get("channel")
     new = gift_blocks.gift_modal(
-        form=form, recipient=recipient or None, product=product, chosen=chosen
+        form=form,
+        recipient=recipient or None,
+        product=product,
+        chosen=chosen,
+        channel_id=channel if isinstance(channel, str) else None,
     )
     try:
         runtime.slack.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
@@ -202,6 +230,7 @@ def submit(runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, 
         amount=amount_text,
         note=str(_field(view, BlockId.GIFT_NOTE, ActionId.GIFT_NOTE_INPUT).get("value") or ""),
         pay_with_points=pay.get("value") == gift_blocks.PAY_POINTS,
+        channel_id=meta.get("channel") if isinstance(meta.get("channel"), str) else None,
     )
     problems = runtime.gifts.problems(request)
     if problems:
@@ -222,7 +251,7 @@ def reveal(runtime: Runtime, body: dict[str, Any]) -> None:
     view = (
         notice_modal("Your gift card", outcome.text)
         if isinstance(outcome, Refusal)
-        else gift_blocks.code_modal(outcome)
+        else gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
     )
     try:
         runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
