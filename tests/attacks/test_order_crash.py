@@ -1,6 +1,6 @@
 """SIGKILL while a gift order is being placed, then a restart: Xoxoday made the order once, the
 ledger says so, and the sender hears that it was done. The bot is the real `rewardbot serve`
-process; the sandbox applies the order and then holds its answer, and the bot is killed in
+process; the sandbox applies the order and never answers, and the bot is killed in
 that moment (the worst one: the order exists at Xoxoday, the ledger has only `requested`)."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def test_a_kill_mid_order_orders_once(
     make_serve: Callable[..., ServeProcess], sandbox: SandboxServer, fake: Any
 ) -> None:
     serve = make_serve()
-    sandbox.faults.set("placeOrder", apply_first=True, latency_ms=20_000, count=1)
+    sandbox.faults.set("placeOrder", apply_first=True, hang=True, count=1)
     donate(serve, fake)
     serve.wait_until(lambda: len(sandbox.state.orders()) == 1, timeout=30)
     serve.wait_until(lambda: serve.sql("SELECT status FROM orders") == [("requested",)])
