@@ -36,6 +36,7 @@ from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.managers import ManagersService
+from bot.rewards.order_reports import OrderReportService
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.service import RewardService
@@ -233,6 +234,7 @@ class Runtime:
     lists: ListsService
     managers: ManagersService
     settle: SettleService
+    order_reports: OrderReportService  # /reward orders, and its CSV reports
     intake: Intake
     foreground: Foreground
     # The company account balance, shared by App Home and /reward balance (getBalance allows
@@ -373,6 +375,9 @@ class Runtime:
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
             settle=SettleService(store=store, people=people, settings=settings),
+            order_reports=OrderReportService(
+                store=store, plum=plum, people=people, settings=settings
+            ),
             intake=intake,
             foreground=foreground,
             account_balance=account_balance,

@@ -24,7 +24,9 @@ from bot.rewards.commands import (
     ListApprovals,
     ListCampaigns,
     ListManagers,
+    ListOrders,
     OpenModal,
+    OrdersReport,
     SetManager,
     ShowBalance,
     ShowHelp,
@@ -41,7 +43,16 @@ from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.ids import Command
-from bot.slack.listeners import approvals, balance, cancel, links, lists, managers, open_modal
+from bot.slack.listeners import (
+    approvals,
+    balance,
+    cancel,
+    links,
+    lists,
+    managers,
+    open_modal,
+    orders,
+)
 from bot.slack.listeners.command_replies import later, reply
 
 if TYPE_CHECKING:
@@ -67,6 +78,8 @@ def subcommands() -> dict[type, Handler]:
         GenerateLinks: links.send_links,
         ListCampaigns: links.list_campaigns,
         CancelReward: cancel.cancel,
+        ListOrders: orders.list_orders,
+        OrdersReport: orders.send_report,
     }
 
 
