@@ -1,5 +1,6 @@
 """Gift cards and donations as the admins see them: `/reward orders` (the latest orders, one
-line each) and the comment on the two CSV reports of a period.
+line each), the comment on the two CSV reports of a period, and the daily reconciliation's DM
+when the ledger and Xoxoday's payment report disagree.
 
 Every function returns `{"text": fallback, "blocks": [...]}` (the comment: `{"text"}` only).
 """
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.rewards.order_reports import OrderLine, OrderReportFiles, OrdersList, Shown
+from bot.rewards.reconcile import OrderGap, Reconciliation, RewardGap, UnknownPayment
 from bot.slack.blocks.common import (
     MESSAGE_MAX_BLOCKS,
     MESSAGE_TEXT_BUDGET,
@@ -22,6 +24,7 @@ from bot.slack.blocks.common import (
     message,
     money,
     one_line,
+    points,
     safe_mrkdwn,
     text_only,
 )
@@ -127,3 +130,112 @@ def report_comment(*, report: OrderReportFiles) -> Payload:
         f"ledger; voucher codes are never in these files.{cut}"
     )
     return text_only(clip(text, SECTION_TEXT_MAX))
+
+
+# ── the daily reconciliation ─────────────────────────────────────────────────────────────
+
+
+def _order_gap(gap: OrderGap) -> str:
+    o = gap.order
+    who = mention(o.giver_slack_id) if o.giver_slack_id else "someone"
+    to = mention(o.recipient_slack_id) if o.recipient_slack_id else "the team"
+    what = f"{_product(o.product_name)} from {who} for {to} (`{safe_mrkdwn(o.po_number)}`"
+    what += f", Xoxoday order {safe_mrkdwn(o.plum_order_id)})" if o.plum_order_id else ")"
+    expected = _money(gap.expected)
+    if gap.paid is None:
+        return f"• {what}: in the ledger at {expected}, not in Xoxoday's payment report"
+    return f"• {what}: the ledger expects {expected}, Xoxoday charged *{_number(gap.paid)}*"
+
+
+def _number(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _money(value: Decimal | None) -> str:
+    return f"*{_number(value)}*" if value is not None else "an unknown amount"
+
+
+def _reward_gap(gap: RewardGap) -> str:
+    parts = []
+    for r in gap.recipients:
+        if r.paid is None:
+            parts.append(
+                f"{points(r.points)} to {mention(r.recipient_id)} not in Xoxoday's report"
+                + (f" (unique id {safe_mrkdwn(r.unique_id)})" if r.unique_id else "")
+            )
+        else:
+            parts.append(
+                f"{points(r.points)} to {mention(r.recipient_id)}, Xoxoday charged "
+                f"*{_number(r.paid)}*"
+            )
+    return f"• Reward `{safe_mrkdwn(gap.short_id)}` from {mention(gap.giver_id)}: " + "; ".join(
+        parts
+    )
+
+
+def _unknown(item: UnknownPayment) -> str:
+    row = item.row
+    ref = f"reference `{safe_mrkdwn(row.reference_id)}`" if row.reference_id else "no reference"
+    invoice = f", invoice {safe_mrkdwn(row.invoice_number)}" if row.invoice_number else ""
+    reason = clip(safe_mrkdwn(one_line(row.reason or "")), REASON_MAX)
+    said = f" — {reason}" if reason else ""
+    note = f" (the ledger: {safe_mrkdwn(item.ledger_says)})" if item.ledger_says else ""
+    amount = -(row.adjusted_amount or Decimal(0))
+    return f"• *{_number(amount)}*, {ref}{invoice}{said}{note}"
+
+
+def _listed(title: str, rows: Sequence[str], blocks: list[Block]) -> None:
+    """`title` and as many of `rows` as fit, counting the rest."""
+    if not rows:
+        return
+    room = MESSAGE_MAX_BLOCKS - len(blocks) - 3
+    chunks = _chunked(rows, LINES_PER_BLOCK)
+    used = 0
+    blocks.append(section(f"*{title}*"))
+    budget = MESSAGE_TEXT_BUDGET - sum(text_size(b) for b in blocks) - 1000
+    for chunk in chunks[: max(room, 0)]:
+        block = section(chunk)
+        if text_size(block) > budget:
+            break
+        budget -= text_size(block)
+        blocks.append(block)
+        used += chunk.count("\n") + 1
+    if used < len(rows):
+        blocks.append(context(f"…and {len(rows) - used:,} more."))
+
+
+def reconciliation_report(*, result: Reconciliation, currency: str | None = None) -> Payload:
+    """The admins' DM: the day's differences between the ledger and Xoxoday's payment report,
+    order by order and reward by reward (only sent when there are any)."""
+    day = format_date(result.day)
+    n = result.differences
+    blocks: list[Block] = [header(f"Xoxoday spending on {day} doesn't match the ledger")]
+    kinds = "orders and rewards" if result.points_at_xoxoday else "orders"
+    unit = f" {safe_mrkdwn(currency)}" if currency else ""
+    intro = (
+        f"I compared the {kinds} the ledger paid for on {day} with Xoxoday's payment report "
+        f"for that day: the ledger has *{_number(result.ledger_total)}{unit}*, Xoxoday's "
+        f"report debits *{_number(result.plum_total)}{unit}*. "
+        f"{n:,} difference{'s' if n != 1 else ''}:"
+    )
+    if result.cut_short:
+        intro += " (Xoxoday's report had more rows than I read, so this is only part of it.)"
+    blocks.append(section(intro))
+    _listed("Orders", [_order_gap(g) for g in result.orders], blocks)
+    _listed("Rewards", [_reward_gap(g) for g in result.rewards], blocks)
+    _listed("Payments the ledger doesn't know", [_unknown(u) for u in result.unknown], blocks)
+    hints = []
+    if result.rewards_in_doubt or result.orders_in_doubt:
+        hints.append(
+            f"In doubt right now: {result.rewards_in_doubt:,} reward(s) and "
+            f"{result.orders_in_doubt:,} order(s); a payment the ledger doesn't know may be one "
+            "of them (`/reward orders`, App Home)."
+        )
+    if not result.points_at_xoxoday:
+        hints.append(
+            "Points are in the bot, so rewards cost nothing at Xoxoday: only orders count."
+        )
+    hints.append("Check these in Xoxoday's dashboard (Reports → Payment history).")
+    blocks.append(context(*hints))
+    text = f"Xoxoday spending on {day}: {n:,} difference{'s' if n != 1 else ''} with the ledger."
+    return message(text, blocks)
