@@ -355,7 +355,9 @@ class OrderReportService:
             orders, orders_cut = all_orders(self._plum, since=since, until=until)
             payments, payments_cut = all_payments(self._plum, since=since, until=until)
         except PlumError as err:
-            log.warning("orders report %s..%s: Xoxoday unreachable (%s)", since, until, type(err))
+            log.warning(
+                "orders report %s..%s: Xoxoday unreachable (%s)", since, until, type(err).__name__
+            )
             return plum_unreachable(
                 f"No report was sent: I need both of Xoxoday's reports for {since:%d %b %Y} to "
                 f"{until:%d %b %Y} and couldn't read them."
