@@ -38,6 +38,7 @@ from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.managers import ManagersService
+from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
@@ -252,6 +253,7 @@ class Runtime:
     lists: ListsService
     managers: ManagersService
     settle: SettleService
+    order_reports: OrderReportService  # /reward orders, and its CSV reports
     intake: Intake
     foreground: Foreground
     # The company account balance, shared by App Home and /reward balance (getBalance allows
@@ -409,6 +411,9 @@ class Runtime:
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
             settle=SettleService(store=store, people=people, settings=settings),
+            order_reports=OrderReportService(
+                store=store, plum=plum, people=people, settings=settings
+            ),
             intake=intake,
             foreground=foreground,
             account_balance=account_balance,

@@ -23,6 +23,7 @@ AMOUNT_MAX_DIGITS = 18  # anything longer is refused here; fits a signed 64-bit 
 CAMPAIGN_ID_MAX_DIGITS = 18
 LINKS_MAX_COUNT = 1000  # per `/reward links` batch
 DATE_FORMAT = "DD-MM-YYYY"
+ORDERS_REPORT_MAX_DAYS = 366  # the longest period `/reward orders report` covers
 
 Period = Literal["week", "month"]
 
@@ -141,6 +142,21 @@ class CancelReward:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListOrders:
+    """`/reward orders`: the latest gift card and donation orders, with their status."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersReport:
+    """`/reward orders report <from> <to>` (dates, both included) or `… this month` /
+    `… last month` (`month`, resolved in REWARD_TIMEZONE by the service): two CSV files."""
+
+    since: date | None = None
+    until: date | None = None
+    month: Literal["this", "last"] | None = None
+
+
 # ── errors ───────────────────────────────────────────────────────────────────────────────
 
 
@@ -195,4 +211,6 @@ Command = (
     | ListCampaigns
     | CancelReward
     | OpenGiftForm
+    | ListOrders
+    | OrdersReport
 )

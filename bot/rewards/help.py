@@ -31,7 +31,10 @@ Admins and the people REWARD_GIFT_SENDERS names send them from the company accou
 • `/reward link @person campaign-id [{DATE_FORMAT}] [message]`  DM one reward link
 • `/reward links campaign-id count [{DATE_FORMAT}]`  a batch of links, as a CSV in your DM
 • `/reward campaigns`  the reward link campaigns and their ids
-• `/reward cancel reward-id reason`  withdraw a reward's points"""
+• `/reward cancel reward-id reason`  withdraw a reward's points
+• `/reward orders`  the latest gift cards and donations, with their status
+• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and \
+payments for a period, as CSVs in your DM"""
 
 
 def help_text(*, values: Sequence[str] = ()) -> str:

@@ -1,5 +1,6 @@
 """The subcommands of `/reward` (help, balance, history, leaderboard, approvals, manager,
-managers, link, links, cancel): each one's arguments, and a suggestion for a mistyped name.
+managers, link, links, cancel, orders): each one's arguments, and a suggestion for a mistyped
+name.
 
 Pure: no Slack, HTTP or database. Nothing here raises; a mistake is a `Refusal`.
 """
@@ -20,6 +21,7 @@ from bot.rewards.arguments import (
 from bot.rewards.commands import (
     LINK_NOTE_MAX_CHARS,
     LINKS_MAX_COUNT,
+    ORDERS_REPORT_MAX_DAYS,
     REASON_MAX_CHARS,
     CancelReward,
     Command,
@@ -29,7 +31,9 @@ from bot.rewards.commands import (
     ListApprovals,
     ListCampaigns,
     ListManagers,
+    ListOrders,
     OpenGiftForm,
+    OrdersReport,
     Period,
     SetManager,
     ShowBalance,
@@ -56,6 +60,7 @@ SUBCOMMAND_NAMES = (
     "cancel",
     "gift",
     "donate",
+    "orders",
 )
 # Subcommands only admins may run, with what running them does (for "Only admins can …").
 # The role is checked before the arguments, so a member learns they can't, not how to type it.
@@ -66,6 +71,7 @@ ADMIN_SUBCOMMANDS: dict[str, str] = {
     "links": "make batches of reward links",
     "manager": "record managers",
     "managers": "list managers",
+    "orders": "see the gift card and donation orders",
 }
 _REWARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
@@ -263,6 +269,75 @@ def _parse_gift(words: list[str], *, donation: bool) -> Command | Refusal:
     return OpenGiftForm(recipient=member, donation=donation)
 
 
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_THIS_MONTH = ("this month", "month", "this")
+_LAST_MONTH = ("last month", "previous month", "last")
+
+
+def _report_date(word: str, *, usage: str) -> date | Refusal:
+    """A date as 2026-11-01 (or DD-MM-YYYY, as elsewhere)."""
+    m = _ISO_DATE.fullmatch(word.strip(TRAILING))
+    if m:
+        try:
+            return date(*(int(g) for g in m.groups()))
+        except ValueError:
+            pass
+        return parse_error(
+            ErrorCode.BAD_DATE,
+            f"`{word[:40]}` isn't a date I can read. Write it like `2026-11-01`: `{usage}`",
+        )
+    found = parse_date(word.strip(TRAILING))
+    if isinstance(found, Refusal):
+        return parse_error(
+            ErrorCode.BAD_DATE,
+            f"`{word[:40]}` isn't a date I can read. Write it like `2026-11-01`: `{usage}`",
+        )
+    return found
+
+
+def _parse_orders(words: list[str]) -> Command | Refusal:
+    """`orders` alone lists the latest; `orders report [from to | this month | last month]`."""
+    usage = "/reward orders report 2026-11-01 2026-11-30"
+    if not words:
+        return ListOrders()
+    if words[0].lower() != "report":
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            "`/reward orders` lists the latest orders. For a period's CSV reports type "
+            f"`{usage}` or `/reward orders report last month`",
+        )
+    rest = words[1:]
+    said = " ".join(rest).lower()
+    if not rest or said in _THIS_MONTH:
+        return OrdersReport(month="this")
+    if said in _LAST_MONTH:
+        return OrdersReport(month="last")
+    if len(rest) > 2:
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            f"Give the first and the last day of the period, like `{usage}` "
+            "(or `this month`, `last month`)",
+        )
+    since = _report_date(rest[0], usage=usage)
+    if isinstance(since, Refusal):
+        return since
+    until = _report_date(rest[1], usage=usage) if len(rest) > 1 else since
+    if isinstance(until, Refusal):
+        return until
+    if until < since:
+        return parse_error(
+            ErrorCode.BAD_DATE,
+            f"The period ends before it starts. Put the first day first, like `{usage}`",
+        )
+    if (until - since).days + 1 > ORDERS_REPORT_MAX_DAYS:
+        return parse_error(
+            ErrorCode.BAD_DATE,
+            f"That's {(until - since).days + 1:,} days; a report covers at most "
+            f"{ORDERS_REPORT_MAX_DAYS}. Ask for a shorter period, like `{usage}`",
+        )
+    return OrdersReport(since=since, until=until)
+
+
 def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | Refusal:
     """`/reward <name> <rest>`, `name` being one of SUBCOMMAND_NAMES (lowercased); `today`
     as for `parse_command`."""
@@ -288,6 +363,8 @@ def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | R
         return _parse_links(words, today=today)
     if name in ("gift", "donate"):
         return _parse_gift(TOKEN.findall(rest), donation=name == "donate")
+    if name == "orders":
+        return _parse_orders(words)
     return _parse_cancel(rest)
 
 

@@ -138,3 +138,19 @@ def test_payment_history_guide_variant_and_top_level_data(api: Api, server: Sand
     )
     assert r.status_code == 200
     assert r.json()["data"]["getPaymentReport"]["data"][0]["adjusted_amount"] == 100000
+
+
+def test_payment_history_names_what_each_debit_paid_for(api: Api, server: SandboxServer) -> None:
+    """sendBalance rows carry the recipient's unique_id, placeOrder rows the order id (what the
+    bot's reconciliation matches on); add_payment makes a debit no API call made."""
+    order = api.order("P-REF", product=10003, denomination="500").json()["data"]["placeOrder"]
+    api.send_points(("a@example.com", 70))
+    (tx,) = server.state.transactions("a@example.com")
+    server.state.add_payment(amount=Decimal(42), reference_id="DASH-1", reason="=SUM(A1)")
+    rows = api.data("paymentHistory", {"limit": 10}).json()["data"]["paymentHistory"]["data"]
+    by_ref = {r["reference_id"]: r for r in rows}
+    charged = order["data"]["amountCharged"]
+    assert by_ref[str(order["data"]["orderId"])]["adjusted_amount"] == -charged
+    assert by_ref[str(tx.unique_id)]["adjusted_amount"] == -70
+    assert by_ref["DASH-1"]["adjusted_amount"] == -42 and by_ref["DASH-1"]["reason"] == "=SUM(A1)"
+    assert rows[0]["closing_balance"] == 100000 - charged - 70 - 42

@@ -207,6 +207,22 @@ class SandboxState:
             delta = Decimal(amount) - self._balance
             self._post("FUND", "Balance adjusted in the sandbox", delta, "Complete")
 
+    def add_payment(
+        self,
+        *,
+        amount: Decimal,
+        reference_id: str,
+        reason: str = "Manual debit in the Xoxoday dashboard",
+        status: str = "Complete",
+    ) -> LedgerEntry:
+        """A debit of `amount` that no API call made (a dashboard order, a fee): a payment
+        history row the bot's ledger doesn't know, for reconciliation tests. A negative
+        `amount` is a credit."""
+        if reference_id == "FUND":
+            raise StateError("pick another reference: FUND marks balance top-ups")
+        with self._changing():
+            return self._post(reference_id, reason, -Decimal(amount), status)
+
     def ledger(self) -> list[LedgerEntry]:
         with self._lock:
             return list(self._ledger)

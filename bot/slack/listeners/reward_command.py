@@ -24,8 +24,10 @@ from bot.rewards.commands import (
     ListApprovals,
     ListCampaigns,
     ListManagers,
+    ListOrders,
     OpenGiftForm,
     OpenModal,
+    OrdersReport,
     SetManager,
     ShowBalance,
     ShowHelp,
@@ -51,6 +53,7 @@ from bot.slack.listeners import (
     lists,
     managers,
     open_modal,
+    orders,
 )
 from bot.slack.listeners.command_replies import later, reply
 
@@ -78,6 +81,8 @@ def subcommands() -> dict[type, Handler]:
         ListCampaigns: links.list_campaigns,
         CancelReward: cancel.cancel,
         OpenGiftForm: gifts.open_from_command,
+        ListOrders: orders.list_orders,
+        OrdersReport: orders.send_report,
     }
 
 

@@ -1,0 +1,86 @@
+"""`/reward orders` and `/reward orders report <from> <to>` (admins only; `reward_command`
+refuses everybody else in the ack).
+
+The list is one reply. The report is two CSV files in the admin's DM, uploaded together in one
+files_upload_v2 call (one message, both files, or neither); the reply says where they are or
+why nothing was sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk.errors import SlackApiError
+
+from bot.rewards.commands import ListOrders, OrdersReport
+from bot.rewards.refusal import Refusal
+from bot.slack.blocks import orders as order_blocks
+from bot.slack.blocks.common import text_only
+from bot.slack.blocks.reward_messages import reward_note
+from bot.slack.listeners.command_replies import later, reply
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def list_orders(
+    runtime: Runtime, parsed: ListOrders, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    later(ack)
+    found = runtime.order_reports.recent(command["user_id"])
+    if isinstance(found, Refusal):
+        reply(respond, text_only(found.text))
+        return
+    reply(respond, order_blocks.orders_message(orders=found))
+
+
+def send_report(
+    runtime: Runtime, parsed: OrdersReport, command: dict[str, Any], ack: Ack, respond: Respond
+) -> None:
+    later(ack)
+    admin_id = command["user_id"]
+    made = runtime.order_reports.report(admin_id, parsed)
+    if isinstance(made, Refusal):
+        reply(respond, text_only(made.text))
+        return
+    comment = order_blocks.report_comment(report=made)["text"]
+    try:
+        runtime.slack.files_upload_v2(
+            channel=runtime.notifier.dm_channel(admin_id),
+            file_uploads=[
+                {
+                    "filename": made.orders_filename,
+                    "title": made.orders_filename,
+                    "content": made.orders_csv,
+                },
+                {
+                    "filename": made.payments_filename,
+                    "title": made.payments_filename,
+                    "content": made.payments_csv,
+                },
+            ],
+            initial_comment=comment,
+        )
+    except SlackApiError as err:
+        said = str(err.response.get("error") or "error") if err.response else "error"
+        log.warning("could not upload the orders report for %s: %s", admin_id, said)
+        reply(
+            respond,
+            text_only(
+                f"I read Xoxoday's reports, but Slack wouldn't take the files for our DM "
+                f"({said}), so nothing was sent. Try again in a minute."
+            ),
+        )
+        return
+    reply(
+        respond,
+        reward_note(
+            f"📊 Xoxoday's orders ({made.order_rows:,}) and payment report "
+            f"({made.payment_rows:,} rows) for {made.since:%d %b %Y} to {made.until:%d %b %Y} "
+            "are in two CSV files in our DM."
+        ),
+    )
