@@ -188,3 +188,24 @@ def test_the_report_blocks_are_valid_with_nothing_listed() -> None:
         cut_short=True,
     )
     check_message(reconciliation_report(result=empty, currency="INR"))
+
+
+def test_a_gift_and_a_donation_sent_from_slack_match_the_payment_report(
+    clock: time_machine.Coordinates, bot: BotHarness
+) -> None:
+    """Orders placed by the gift form and its worker (not made by hand) reconcile."""
+    from tests.e2e import test_gifts as gifts
+
+    gifts.gift_for_maria(bot)
+    view = gifts.open_form(bot, "donate")
+    charity = gifts.search(bot, view, "")[0]
+    view = gifts.pick(bot, view, charity)
+    gifts.submit(bot, view, gifts.fill(recipient=None, product=charity, amount="20", select=False))
+    bot.wait(lambda: [o.status for o in gifts.orders(bot)] == ["placed", "placed"], 20)
+    next_morning(clock)
+    result = run_job(bot, "reconcile")
+    assert result.detail == (
+        f"{DAY}: 2 order(s) and 0 reward recipient(s) match Xoxoday's payment report"
+    )
+    bot.settle()
+    assert reports(bot) == []
