@@ -63,6 +63,9 @@ def parse_points(value: object, name: str) -> int:
     """A positive amount of points (string or number, at most two decimals) in cents."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _Bad(400, f'{name} must be an amount of points, like "129" or "348.5".')
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        # Decimal reads other scripts' digits ("٣", "１") and separators ("1_0") as numbers.
+        raise _Bad(400, f'{name} must be an amount of points, like "129" or "348.5".')
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
