@@ -14,7 +14,10 @@ Auth tokens are minted in the bot's database as the bot mints them when someone 
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,10 +35,12 @@ from storage import storefront_secrets as secrets_repo
 from storage.models import Member, StoreFrontSecret
 from storage.states import SecretKind
 from storage.types import utcnow
-from tests.attacks.conftest import Query, on_database
+from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ServeProcess
 from tests.attacks.test_crash_recovery import PEOPLE as CRASH_PEOPLE
-from tests.e2e.harness import ADMIN, BOB, MARIA
+from tests.attacks.test_crash_recovery import burst as reward_burst
+from tests.attacks.test_crash_recovery import commands as reward_commands
+from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
 
 API_KEY = "attack-storefront-api-key-0123456789"
 STOREFRONT = {
@@ -248,8 +253,9 @@ def make_shop(
 
 @pytest.fixture
 def shop(make_shop: Callable[..., Shop]) -> Shop:
-    """The bot on SQLite; MARIA has 100 points, BOB 50."""
-    s = make_shop()
+    """The bot on SQLite (with a public address: Redeem buttons carry links); MARIA has 100
+    points, BOB 50."""
+    s = make_shop(PUBLIC_URL=PUBLIC_URL)
     s.give([MARIA], 100)
     s.give([BOB], 50)
     return s
@@ -367,3 +373,405 @@ def test_an_amount_not_in_the_documented_form_is_a_400_and_debits_or_refunds_not
         assert shop.orders()[f"GOOD-{n}"] == (MARIA, cents, 0), amount
     shop.assert_books_balance(MARIA, token)
     calm_log(shop.serve, token)
+
+
+# ── the Redeem link ────────────────────────────────────────────────────────────────────────
+
+
+def redeem_link(serve: ServeProcess, user_id: str) -> str:
+    """The single-use link on the Redeem button of the person's reward DM (PUBLIC_URL)."""
+    dm = serve.wait(
+        lambda: [m for m in serve.fake.dms_to(user_id) if "sent you" in message_text(m)] or None
+    )[0]
+    url = next(
+        e["url"]
+        for b in dm["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id") == "points_redeem"
+    )
+    assert isinstance(url, str) and url.startswith(f"{PUBLIC_URL}/storefront/go/")
+    return url
+
+
+def local(serve: ServeProcess, url: str) -> str:
+    return serve.url + url.removeprefix(PUBLIC_URL)
+
+
+def test_one_redeem_link_opened_twenty_times_at_once_redirects_once(shop: Shop) -> None:
+    serve = shop.serve
+    link = local(serve, redeem_link(serve, MARIA))
+    start = threading.Barrier(20)
+
+    def open_it(_: int) -> httpx.Response:
+        start.wait()
+        return httpx.get(link, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        opened = list(pool.map(open_it, range(20)))
+    assert Counter(r.status_code for r in opened) == {303: 1, 410: 19}
+    (winner,) = [r for r in opened if r.status_code == 303]
+    assert "/chef/v1/oauth/redirect/stores/" in winner.headers["location"]
+    assert winner.headers["cache-control"] == "no-store"
+    # One store visit: one auth token minted, one ssoToken asked for.
+    assert shop.sql("SELECT COUNT(*) FROM storefront_secrets WHERE kind = 'auth_token'") == [(1,)]
+    assert len([r for r in serve.sandbox.requests if r["operation"] == "storeSso"]) == 1
+    assert httpx.get(link, timeout=10).status_code == 410  # and never again
+
+
+def test_forged_reused_and_huge_redeem_links_open_nothing(shop: Shop) -> None:
+    serve = shop.serve
+    real = redeem_link(serve, MARIA).rsplit("/", 1)[1]
+    forged = [
+        "forged",
+        real + "x",
+        real[:-1],
+        real.upper(),
+        "a" * 199,
+        "a" * 201,
+        "a" * 8000,
+        "%00",
+        "%F0%9F%92%A9",
+        "%ff%fe",
+        "%0d%0aSet-Cookie:%20x=1",
+        "..%2f..%2fhealthz",
+        real + "%00",
+    ]
+    for value in forged:
+        response = httpx.get(f"{serve.url}/storefront/go/{value}", timeout=10)
+        assert response.status_code in (404, 410), (value, response.status_code)
+        assert "location" not in response.headers
+        assert "Set-Cookie" not in response.headers
+    assert shop.sql("SELECT COUNT(*) FROM storefront_secrets WHERE kind = 'auth_token'") == [(0,)]
+    assert shop.sql("SELECT COUNT(*) FROM storefront_secrets WHERE used_at IS NOT NULL") == [(0,)]
+    # Still good after all that, once.
+    assert httpx.get(f"{serve.url}/storefront/go/{real}", timeout=10).status_code == 303
+    assert httpx.get(f"{serve.url}/storefront/go/{real}", timeout=10).status_code == 410
+    # BOB's link opens BOB's store, whoever holds it; MARIA's points are not his.
+    bob = httpx.get(local(serve, redeem_link(serve, BOB)), timeout=10)
+    assert bob.status_code == 303
+    sso = [r for r in serve.sandbox.requests if r["operation"] == "storeSso"]
+    assert [r["variables"]["tpd"]["unique_id"] for r in sso] == [MARIA, BOB]
+    calm_log(serve, real)
+
+
+def test_no_secret_reaches_the_log_even_at_debug(
+    tmp_path: Path, fake: FakeSlack, sandbox: SandboxServer
+) -> None:
+    """`rewardbot -v serve` logs every Slack call the SDK makes: the Redeem link on the DM's
+    button and the store's address (with the ssoToken) in the modal must not be in it."""
+    serve = VerboseServe(tmp_path=tmp_path, fake=fake, sandbox=sandbox, **STOREFRONT)
+    serve.settings["PUBLIC_URL"] = PUBLIC_URL
+    try:
+        serve.start()
+        shop = Shop(serve, serve.sql)
+        shop.give([MARIA], 100)
+        url = redeem_link(serve, MARIA)
+        opened = httpx.get(local(serve, url), timeout=10)
+        assert opened.status_code == 303
+        store = opened.headers["location"]
+        # A click on the used link's button: a modal with a fresh store address.
+        dm = next(m for m in fake.dms_to(MARIA) if "sent you" in message_text(m))
+        views = len(fake.views)
+        serve.driver.block_action(user_id=MARIA, action_id="points_redeem", message=dm)
+
+        def fresh() -> str | None:
+            for entry in fake.views[views:]:
+                for block in entry["view"].get("blocks", []):
+                    for element in block.get("elements", []):
+                        if element.get("action_id") == "store_open":
+                            return str(element["url"])
+            return None
+
+        modal = serve.wait(fresh)
+        token = shop.token(MARIA)
+        assert shop.call("balance", {"unique_id": MARIA, "auth_token": token}).json()["status"]
+        serve.stop()
+        log = serve.logs()
+        assert "DEBUG" in log  # it did log at DEBUG
+        link = url.rsplit("/", 1)[1]
+        sso_tokens = [store.rsplit("/", 1)[1], modal.rsplit("/", 1)[1]]
+        leaked = [s for s in [link, *sso_tokens, token] if s in log]
+        lines = [line[:160] for line in log.splitlines() if any(s in line for s in leaked)]
+        assert leaked == [], "\n".join(lines)
+    finally:
+        serve.kill()
+        shop.close()
+
+
+# ── SIGKILL in the middle of a burst of debits and refunds ─────────────────────────────────
+
+DEBITS = 240  # calls: three debits for each partial refund
+DEBITS_IN_FLIGHT = 16
+KILL_AFTER_DONE = 60  # calls answered status "1"
+LOST = (httpx.TransportError,)  # the process died with the call in flight: outcome unknown
+
+
+@dataclass(frozen=True)
+class Call:
+    index: int
+    endpoint: str
+    body: dict[str, Any]
+
+    @property
+    def order_id(self) -> str:
+        return str(self.body["order_id"])
+
+    @property
+    def cents(self) -> int:
+        amount = self.body.get("total_points_redeemed") or self.body["redemption_amount"]
+        return cents_of(str(amount))
+
+    @property
+    def refund_key(self) -> str:
+        return f"{self.order_id}\x1f{self.body['transactionid']}\x1f{self.cents}"
+
+
+@dataclass
+class Outcome:
+    answered: dict[int, httpx.Response] = field(default_factory=dict)
+    lost: set[int] = field(default_factory=set)  # in flight at the kill
+    unsent: set[int] = field(default_factory=set)  # never sent: the bot was down
+
+    def done(self, call: Call) -> bool:
+        response = self.answered.get(call.index)
+        return response is not None and response.json().get("status") == "1"
+
+
+def debit_plan(tokens: dict[str, str]) -> list[Call]:
+    """Debits, and a partial refund for every three of them; among them repeats (Xoxoday
+    retrying), an order id again with another amount, debits and refunds too large."""
+    calls = []
+    for i in range(DEBITS):
+        uid = SHOPPERS[i % len(SHOPPERS)]
+        auth = {"unique_id": uid, "auth_token": tokens[uid]}
+        if i % 8 == 7:  # a refund again, as it was
+            calls.append(Call(i, "refund", calls[i - 4].body))
+        elif i % 4 == 3:  # a partial refund of one of the person's two orders from before
+            order = f"PRE-{uid}-{(i // 4) % 2}"
+            amount = 50 if i % 16 == 11 else 2.5  # more than the order: refused
+            body = {
+                **auth,
+                "order_id": order,
+                "transactionid": f"RF-{i}",
+                "redemption_amount": amount,
+            }
+            calls.append(Call(i, "refund", body))
+        elif i % 8 == 6:  # a debit again: the same, then (every other time) another amount
+            again = dict(calls[i - 4 - 2 * (i % 16 == 14)].body)
+            if i % 16 == 14:
+                again["total_points_redeemed"] = "1"
+            calls.append(Call(i, "redeem", again))
+        else:
+            amount = "500" if i % 10 == 5 else f"{3 + i % 5}.{(i * 37) % 100:02d}"
+            body = {**auth, "order_id": f"K-{i}", "total_points_redeemed": amount}
+            calls.append(Call(i, "redeem", body))
+    return calls
+
+
+def debit_burst(shop: Shop, calls: list[Call]) -> Outcome:
+    """Every call, DEBITS_IN_FLIGHT at a time; SIGKILL once KILL_AFTER_DONE were answered "1"."""
+    out = Outcome()
+    lock = threading.Lock()
+    killed = threading.Event()
+    done = 0
+
+    def send(call: Call) -> None:
+        nonlocal done
+        if killed.is_set():
+            with lock:
+                out.unsent.add(call.index)
+            return
+        try:
+            response = shop.call(call.endpoint, call.body, timeout=30)
+        except LOST:
+            with lock:
+                out.lost.add(call.index)
+            return
+        with lock:
+            out.answered[call.index] = response
+            if response.json().get("status") == "1":
+                done += 1
+            if done >= KILL_AFTER_DONE and not killed.is_set():
+                killed.set()
+                shop.serve.kill()
+
+    with ThreadPoolExecutor(max_workers=DEBITS_IN_FLIGHT) as pool:
+        list(pool.map(send, calls))
+    assert killed.is_set(), "the burst ended before the bot could be killed"
+    return out
+
+
+def check_ledger(shop: Shop, calls: list[Call], out: Outcome) -> list[Call]:
+    """Every call answered "1" is in the ledger once, as asked; nothing else is, but what
+    was in flight at the kill. Returns the calls in flight that the ledger kept."""
+    orders, refunds = shop.orders(), shop.refund_keys()
+    by_key: dict[str, list[Call]] = {}
+    for call in calls:
+        by_key.setdefault(call.order_id if call.endpoint == "redeem" else call.refund_key, [])
+        by_key[call.order_id if call.endpoint == "redeem" else call.refund_key].append(call)
+    kept_in_flight = []
+    for key, same in by_key.items():
+        debit = same[0].endpoint == "redeem"
+        kept = orders.get(key) if debit else refunds.get(key)
+
+        def recorded(c: Call, *, debit: bool = debit, kept: Any = kept) -> bool:
+            return bool(kept == ((c.body["unique_id"], c.cents, 0) if debit else c.cents))
+
+        done = [c for c in same if out.done(c)]
+        assert all(recorded(c) for c in done), (key, kept, done)
+        if kept is not None:  # a refusal changed nothing: someone was answered "1", or lost
+            made = [c for c in done + [c for c in same if c.index in out.lost] if recorded(c)]
+            assert made, (key, kept)
+            if not done:
+                kept_in_flight.append(made[0])
+    return kept_in_flight
+
+
+def send_all(shop: Shop, calls: list[Call], out: Outcome) -> None:
+    """Send these calls to the running bot at once and note the answers."""
+
+    def send(call: Call) -> None:
+        response = shop.call(call.endpoint, call.body, timeout=30)
+        out.answered[call.index] = response
+        out.lost.discard(call.index)
+        out.unsent.discard(call.index)
+
+    with ThreadPoolExecutor(max_workers=DEBITS_IN_FLIGHT) as pool:
+        list(pool.map(send, calls))
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_sigkill_mid_burst_of_debits_and_refunds_keeps_every_answer_and_nothing_twice(
+    make_shop: Callable[..., Shop], backend: str
+) -> None:
+    shop = make_shop(backend)
+    shop.give(SHOPPERS, 100)
+    tokens = {uid: shop.token(uid, hours=2) for uid in SHOPPERS}
+    for uid in SHOPPERS:  # two orders each, for the refunds of the burst to give back
+        for j in range(2):
+            body = {"unique_id": uid, "auth_token": tokens[uid], "total_points_redeemed": 10}
+            assert shop.call("redeem", {**body, "order_id": f"PRE-{uid}-{j}"}).json()["status"]
+    calls = debit_plan(tokens)
+    out = debit_burst(shop, calls)
+    answered, in_flight, unsent = len(out.answered), len(out.lost), len(out.unsent)
+    refused = [c for c in calls if c.index in out.answered and not out.done(c)]
+
+    shop.serve.start()  # the same database
+    kept_in_flight = check_ledger(shop, calls, out)
+
+    # Xoxoday repeats what it got an answer for: the same answer, and nothing changes.
+    before = shop.ledger_fingerprint()
+    for call in calls:
+        if out.done(call):
+            again = shop.call(call.endpoint, call.body)
+            assert again.json() == out.answered[call.index].json(), call
+    assert shop.ledger_fingerprint() == before
+    # …and what it never heard back about: what the ledger kept answers "1", once.
+    for call in kept_in_flight:
+        assert shop.call(call.endpoint, call.body).json()["status"] == "1", call
+    assert shop.ledger_fingerprint() == before
+    # Then the rest of the burst, and what was in flight, to the restarted bot.
+    send_all(shop, [c for c in calls if c.index in out.lost or c.index in out.unsent], out)
+    assert out.lost == set() and out.unsent == set()
+    assert check_ledger(shop, calls, out) == []
+    assert all(r.status_code == 200 for r in out.answered.values())  # refusals included
+
+    # The books of everyone add up, in the ledger and in the answers.
+    for uid in SHOPPERS:
+        shop.assert_books_balance(uid, tokens[uid])
+    per_order = shop.sql(
+        "SELECT o.order_id, o.cents, o.refunded, COALESCE(SUM(r.cents), 0) FROM point_orders o "
+        "LEFT JOIN point_refunds r ON r.order_pk = o.id GROUP BY o.order_id, o.cents, o.refunded"
+    )
+    for order_id, cents, refunded, refunds_sum in per_order:
+        assert 0 <= refunded <= cents and refunded == refunds_sum, order_id
+    print(
+        f"\n[{backend}] debit burst: {len(calls)} calls; before the kill {answered} answered "
+        f"({answered - len(refused)} status 1, {len(refused)} refused), {in_flight} in flight "
+        f"({len(kept_in_flight)} of them kept by the ledger), {unsent} not sent; in the end "
+        f"{sum(out.done(c) for c in calls)} status 1, {len(shop.orders())} orders and "
+        f"{len(shop.refund_keys())} refunds in the ledger"
+    )
+    calm_log(shop.serve, *tokens.values())
+
+
+# ── SIGKILL in the middle of a burst of rewards being credited ─────────────────────────────
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_sigkill_mid_burst_of_rewards_credits_each_acknowledged_one_exactly_once(
+    request: pytest.FixtureRequest,
+    make_serve: Callable[..., ServeProcess],
+    fake: FakeSlack,
+    sandbox: SandboxServer,
+    backend: str,
+) -> None:
+    """The crash-recovery burst (200 `/reward` commands, SIGKILL after 100 acks) with points in
+    the bot: delivery claims and credits in one transaction, so nothing is ever in doubt."""
+    with on_database(request, make_serve, backend, **STOREFRONT) as (serve, sql):
+        serve.start()
+        todo = reward_commands(fake)
+        acked = reward_burst(serve, fake, todo)
+        journal = serve.sql_intake if backend == "sqlite" else sql
+        # Dead: a reward is queued or credited, never claimed and not credited.
+        at_kill = dict(sql("SELECT status, COUNT(*) FROM rewards GROUP BY status"))
+        assert "sending" not in at_kill and "in_doubt" not in at_kill, at_kill
+        unfinished = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]
+        # The next start resumes those and credits them: SIGKILL it again halfway through.
+        serve.start()
+        credited_before = sql("SELECT COUNT(*) FROM point_lots")[0][0]
+        serve.wait_until(
+            lambda: sql("SELECT COUNT(*) FROM point_lots")[0][0] >= credited_before + 30,
+            timeout=60,
+            every=0.01,
+        )
+        serve.kill()
+        at_second = dict(sql("SELECT status, COUNT(*) FROM rewards GROUP BY status"))
+        assert "sending" not in at_second and "in_doubt" not in at_second, at_second
+        still = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]
+        assert still > 0, "the resume was done before the second kill"
+        serve.start()
+
+        def settled() -> bool:
+            busy = sql("SELECT COUNT(*) FROM rewards WHERE status IN ('queued', 'sending')")[0][0]
+            pending = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]
+            return busy == 0 and pending == 0
+
+        serve.wait_until(settled, timeout=120, every=0.5)
+        rows = sql("SELECT id, idempotency_key, status FROM rewards")
+        keys = Counter(key for _, key, _ in rows)
+        assert all(n == 1 for n in keys.values()), "a command was given twice"
+        by_trigger = {key.removeprefix("command:"): (rid, st) for rid, key, st in rows}
+        lost = [c.index for c in todo if c.index in acked and c.trigger not in by_trigger]
+        assert lost == [], f"acknowledged but never given: {lost}"
+        assert Counter(st for _, _, st in rows) == {"sent": len(rows)}  # none in doubt
+        assert serve.sends() == []  # Xoxoday's sendBalance is never asked
+
+        # One lot per reward (each has one recipient), its points, to its recipient.
+        lots = sql(
+            "SELECT l.reward_id, m.slack_user_id, l.cents, l.remaining FROM point_lots l "
+            "JOIN members m ON m.id = l.member_id"
+        )
+        assert Counter(rid for rid, _, _, _ in lots) == {rid: 1 for rid, _, _ in rows}
+        given = {c.trigger: c for c in todo}
+        owner = {rid: given[t].recipient for t, (rid, _) in by_trigger.items()}
+        assert all(
+            uid == owner[rid] and cents == remaining == 500 for rid, uid, cents, remaining in lots
+        )
+        credited = sql("SELECT subject_id FROM audit_events WHERE action = 'points.credited'")
+        assert len(credited) == len(rows) == len(set(credited))
+        # Every giver whose command was acknowledged heard how it ended.
+        for c in todo:
+            if c.index in acked:
+                said = [message_text(r["body"]) for r in fake.responses(c.response_key)]
+                assert said or serve.dm_texts(c.giver), f"the giver of {c.index} was never told"
+        print(
+            f"\n[{backend}] reward burst: {len(todo)} commands, {len(acked)} acknowledged before "
+            f"the kill ({at_kill.get('sent', 0)} credited and {at_kill.get('queued', 0)} queued "
+            f"then, {unfinished} requests unfinished); killed again resuming them "
+            f"({at_second.get('sent', 0)} credited, {at_second.get('queued', 0)} queued, "
+            f"{still} unfinished); {len(rows)} rewards in the end "
+            f"({len(rows) - len(acked)} recorded but not acknowledged), {len(lots)} lots, "
+            "none in doubt"
+        )
+        assert "Traceback" not in serve.logs()
