@@ -26,7 +26,7 @@ from storage import audit
 from storage._sql import dialect_name
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import StorageError
-from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund
+from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund, Reward
 from storage.reward_views import details_by_id
 from storage.rewards import RewardDetails, record_delivery
 from storage.states import LotSource, RewardStatus
@@ -328,7 +328,8 @@ def refund(
     comments: str | None = None,
 ) -> Refunded:
     """Give back `cents` of order `order_id` to the lots it took from (the longest-lived
-    first; points whose lot has expired since come back for REFUND_GRACE). Partial refunds
+    first; points whose lot has expired since come back for REFUND_GRACE; points of a reward
+    cancelled since are taken back, as the cancel took what was left then). Partial refunds
     add up to at most what the order redeemed; the same refund again (same `refund_key`)
     answers as the first time. Raises PointsRefused (nothing changed) otherwise."""
     if cents <= 0:
@@ -354,6 +355,7 @@ def refund(
         .order_by(col(PointLot.expires_on).is_(None).desc(), col(PointLot.expires_on).desc())
     ).all()
     now = utcnow()
+    cancelled = _cancelled_rewards(session, [lot.reward_id for _, lot in rows])
     left, given, lapsed = cents, [], 0
     for part, lot in rows:
         if left == 0:
@@ -367,7 +369,10 @@ def refund(
             .where(col(PointOrderLot.lot_id) == part.lot_id)
             .values(refunded=PointOrderLot.refunded + back)
         )
-        if lot.expires_on is not None and lot.expires_on <= today:
+        if lot.reward_id in cancelled:  # the cancel would have taken them back: it does now
+            _change_lot(session, lot, remaining=0, taken_back=back)
+            given.append({"lot": lot.id, "points": points_text(back), "taken_back": True})
+        elif lot.expires_on is not None and lot.expires_on <= today:
             lapsed += back
         else:
             _change_lot(session, lot, remaining=back)
@@ -495,6 +500,19 @@ def take_back_reward(
             },
         )
     return out
+
+
+def _cancelled_rewards(session: Session, reward_ids: Sequence[int | None]) -> set[int]:
+    """Which of these rewards were cancelled (their lots keep no points a refund gives back)."""
+    wanted = {r for r in reward_ids if r is not None}
+    if not wanted:
+        return set()
+    rows = session.exec(
+        select(Reward.id)
+        .where(col(Reward.id).in_(wanted))
+        .where(Reward.status == RewardStatus.CANCELLED.value)
+    ).all()
+    return {r for r in rows if r is not None}
 
 
 def _change_lot(

@@ -40,7 +40,7 @@ from tests.attacks.serve_process import ServeProcess
 from tests.attacks.test_crash_recovery import PEOPLE as CRASH_PEOPLE
 from tests.attacks.test_crash_recovery import burst as reward_burst
 from tests.attacks.test_crash_recovery import commands as reward_commands
-from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
+from tests.e2e.harness import ADMIN, BOB, MARIA, answer_cancel, message_text
 
 API_KEY = "attack-storefront-api-key-0123456789"
 STOREFRONT = {
@@ -775,3 +775,50 @@ def test_sigkill_mid_burst_of_rewards_credits_each_acknowledged_one_exactly_once
             "none in doubt"
         )
         assert "Traceback" not in serve.logs()
+
+
+# ── a cancel, then a refund ────────────────────────────────────────────────────────────────
+
+
+def cancel_reward_of(shop: Shop, user_id: str) -> str:
+    """The admin cancels the (one) reward of `user_id`; the answer they get."""
+    ((short,),) = shop.sql(
+        "SELECT r.short_id FROM rewards r JOIN point_lots l ON l.reward_id = r.id "
+        f"JOIN members m ON m.id = l.member_id WHERE m.slack_user_id = '{user_id}'"
+    )
+    serve = shop.serve
+    assert (
+        serve.driver.command(f"cancel {short} given by mistake", user_id=ADMIN).status_code == 200
+    )
+    return answer_cancel(serve.fake, serve.driver, ADMIN, timeout=30)
+
+
+def test_a_refund_after_a_cancel_does_not_give_back_points_of_the_cancelled_reward(
+    shop: Shop,
+) -> None:
+    """MARIA spends 60 of a 100-point reward; the reward is cancelled (the 40 left are taken
+    back, the 60 spent stay spent); then the order is refunded. Those 60 were the cancelled
+    reward's: they go back to the company, not to MARIA's balance."""
+    token = shop.token(MARIA)
+    auth = {"unique_id": MARIA, "auth_token": token}
+    assert (
+        shop.call("redeem", {**auth, "order_id": "C-1", "total_points_redeemed": 60}).json()[
+            "status"
+        ]
+        == "1"
+    )
+    summary = cancel_reward_of(shop, MARIA)
+    assert "took back the 40 points left unspent" in summary
+    balance = shop.call("balance", auth).json()["points_info"]
+    assert balance["points_available"] == "0"
+    refund = shop.call("refund", {**auth, "order_id": "C-1", "redemption_amount": 60}).json()
+    assert refund["status"] == "1"  # Xoxoday's refund is taken…
+    assert refund["data"]["points"] == "0"  # …and the points stay with the company
+    assert shop.call("balance", auth).json()["points_info"]["points_available"] == "0"
+    shop.assert_books_balance(MARIA, token)
+    assert (
+        shop.call("redeem", {**auth, "order_id": "C-2", "total_points_redeemed": 1}).json()[
+            "status"
+        ]
+        == "0"
+    )
