@@ -822,3 +822,182 @@ def test_a_refund_after_a_cancel_does_not_give_back_points_of_the_cancelled_rewa
         ]
         == "0"
     )
+
+
+# ── who may spend, and what a request may hold ─────────────────────────────────────────────
+
+
+def test_only_the_persons_own_live_token_spends_their_points(shop: Shop) -> None:
+    maria, bob = shop.token(MARIA), shop.token(BOB)
+    expired = shop.token(MARIA, hours=-1)
+    link = shop.token(MARIA, kind=SecretKind.REDEEM_LINK)  # a Redeem link is no auth token
+    order = {"order_id": "WHO-1", "total_points_redeemed": 5}
+    assert (
+        shop.call("redeem", {"unique_id": MARIA, "auth_token": maria, **order}).json()["status"]
+        == "1"
+    )
+    before = shop.ledger_fingerprint()
+    tokens: list[Any] = [
+        bob,
+        expired,
+        link,
+        "forged",
+        maria + "x",
+        maria.upper(),
+        f" {maria} ",
+        maria + "\x00",
+        "\ud800",
+        "x" * 201,
+        "x" * 60_000,
+        "",
+        None,
+        5,
+        True,
+        [maria],
+        {"$ne": ""},
+    ]
+    people: list[Any] = [
+        MARIA,
+        BOB,
+        MARIA.lower(),
+        "*",
+        "%",
+        "UMARIA01' OR '1'='1",
+        0,
+        True,
+        [MARIA],
+        {"id": MARIA},
+    ]
+    wrong = []
+    for token in tokens:
+        for uid in people:
+            if (token, uid) in ((maria, MARIA), (bob, BOB)):
+                continue
+            auth = {"unique_id": uid, "auth_token": token}
+            for endpoint, body in (
+                ("balance", auth),
+                ("redeem", {**auth, "order_id": "WHO-2", "total_points_redeemed": 1}),
+                ("refund", {**auth, "order_id": "WHO-1", "redemption_amount": 1}),
+            ):
+                response = shop.call(endpoint, body)
+                if response.status_code not in (400, 401) or response.json()["status"] != "0":
+                    wrong.append((endpoint, repr(token)[:20], uid, response.status_code))
+    for key in [
+        "wrong",
+        API_KEY + "x",
+        API_KEY[:-1],
+        f" {API_KEY}",
+        "\ud800",
+        "",
+        None,
+        1,
+        [API_KEY],
+    ]:
+        response = shop.call("profile", {"api_key": key, "employee_id": MARIA})
+        if response.status_code != 401 or response.json()["status"] != "0":
+            wrong.append(("profile", repr(key)[:20], MARIA, response.status_code))
+    # BOB's own token, on MARIA's order: not his order.
+    bob_auth = {"unique_id": BOB, "auth_token": bob}
+    theirs = shop.call("refund", {**bob_auth, "order_id": "WHO-1", "redemption_amount": 1}).json()
+    assert theirs["status"] == "0" and "no order WHO-1" in theirs["message"]
+    same_id = shop.call("redeem", {**bob_auth, **order}).json()
+    assert same_id["status"] == "0"
+    assert wrong == [], wrong
+    assert shop.ledger_fingerprint() == before
+    # Revoked: every secret of MARIA ends, refunds of orders paid with them included.
+    shop.revoke(MARIA)
+    for endpoint, body in (
+        ("balance", {"unique_id": MARIA, "auth_token": maria}),
+        ("refund", {"unique_id": MARIA, "auth_token": maria, **order, "redemption_amount": 1}),
+    ):
+        assert shop.call(endpoint, body).status_code == 401
+    assert shop.ledger_fingerprint() == before
+    calm_log(shop.serve, maria, bob, link)
+
+
+def test_a_refund_may_come_after_its_token_expired_but_only_for_the_order_it_paid(
+    shop: Shop,
+) -> None:
+    short = shop.token(MARIA, hours=2 / 3600)  # two seconds
+    other = shop.token(MARIA)
+    auth = {"unique_id": MARIA, "auth_token": short}
+    for order in ("LATE-1", "LATE-2"):
+        body = {**auth, "order_id": order, "total_points_redeemed": 10}
+        assert shop.call("redeem", body).json()["status"] == "1"
+    body = {"unique_id": MARIA, "auth_token": other, "order_id": "LATE-3"}
+    assert shop.call("redeem", {**body, "total_points_redeemed": 10}).json()["status"] == "1"
+    shop.serve.wait_until(lambda: shop.call("balance", auth).status_code == 401, timeout=10)
+    refund = {**auth, "redemption_amount": 10}
+    assert shop.call("refund", {**refund, "order_id": "LATE-1"}).json()["status"] == "1"
+    assert (
+        shop.call("redeem", {**auth, "order_id": "LATE-4", "total_points_redeemed": 1}).status_code
+        == 401
+    )
+    assert shop.call("refund", {**refund, "order_id": "LATE-3"}).status_code == 401
+    assert shop.orders()["LATE-3"] == (MARIA, 1000, 0)
+    assert shop.assert_books_balance(MARIA, other) == 8000
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_ids_comments_and_order_details_of_any_shape_never_break_the_ledger(
+    make_shop: Callable[..., Shop], backend: str
+) -> None:
+    shop = make_shop(backend)
+    shop.give([MARIA], 100)
+    token = shop.token(MARIA)
+    auth = {"unique_id": MARIA, "auth_token": token}
+    bad_ids: list[Any] = [
+        "",
+        " ",
+        "a b",
+        "x" * 101,
+        "ünïcødé",
+        "\u202eevil",
+        "tab\there",
+        "nl\nhere",
+        "nul\x00",
+        "\ud800",
+        True,
+        1.5,
+        [],
+        {"id": 1},
+        None,
+    ]
+    before = shop.ledger_fingerprint()
+    for n, order_id in enumerate(bad_ids):
+        body = {**auth, "order_id": order_id, "total_points_redeemed": 1 + n}
+        response = shop.call("redeem", body)
+        assert response.status_code == 400 and response.json()["status"] == "0", order_id
+        refund = {**auth, "order_id": order_id, "redemption_amount": 1}
+        assert shop.call("refund", refund).status_code == 400, order_id
+    assert shop.ledger_fingerprint() == before
+    weird = "\x00\x07\u202e\ud800<!channel> `x` *b* \U0001f4a9" * 20
+    details = {
+        "comments": weird + "x" * 20_000,
+        "order_date": [weird],
+        "orderData": [
+            {
+                "product": {"name": weird, "productId": {"a": [1, None]}, "category": None},
+                "quantity": 1e308,
+                "orderAmount": "NaN",
+            },
+            {"product": weird},
+            "not an item",
+            None,
+            *[{"product": {"name": f"p{i}"}} for i in range(30)],
+        ],
+    }
+    body = {**auth, "order_id": 12345, "total_points_redeemed": "5", **details}
+    ok = shop.call("redeem", body)
+    assert ok.status_code == 200 and ok.json()["status"] == "1", ok.text
+    assert shop.call("redeem", {**body, "order_id": "12345"}).json() == ok.json()  # the same id
+    refund = {**auth, "order_id": 12345, "redemption_amount": "5", "comments": weird * 10}
+    assert shop.call("refund", refund).json()["status"] == "1"
+    ((comments,),) = shop.sql("SELECT comments FROM point_refunds")
+    assert len(comments) <= 500 and "\x00" not in comments and "\u202e" not in comments
+    huge = {**body, "order_id": "HUGE", "comments": "x" * 70_000}
+    assert shop.call("redeem", huge).status_code == 413
+    shop.assert_books_balance(MARIA, token)
+    verified = shop.serve.run_once("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    calm_log(shop.serve, token)
