@@ -69,10 +69,26 @@ async function refresh() {
     const fresh = $("#messages");
     if (fresh) { if (stick) scrollDown(); else fresh.scrollTop = keep; }
     if (pane.modal_key !== modalKey) {
+      const before = $("#modal form.modal");
+      const active = document.activeElement;
+      const focused = before && before.contains(active) ? active : null;
+      const list = focused && focused.matches(".ext-search")
+        ? $(".ext-list", focused.closest(".ext-select")) : null;
+      const searching = Boolean(list && (!list.hidden || list.getAttribute("aria-busy") === "true"));
       $("#modal").innerHTML = pane.modal;
       modalKey = pane.modal_key;
-      const first = $("#modal .has-error .field") || $("#modal .field");
+      const after = $("#modal form.modal");
+      const same = Boolean(before && after && before.dataset.viewId === after.dataset.viewId);
+      if (same) keepEntries(before, after);
+      const again = same && focused && focused.id ? document.getElementById(focused.id) : null;
+      const first = $("#modal .has-error .field") || (same ? again : $("#modal .field"));
       if (first) focusField(first);
+      // A search being typed when the form was redrawn goes on in the new form.
+      if (searching && again && first === again && again.matches(".ext-search")) {
+        again.value = focused.value;
+        again.placeholder = focused.placeholder;
+        searchExternal(again.closest(".ext-select"), true);
+      }
     }
     document.title = `${pane.title} · Slack playground`;
     version = pane.version;
@@ -92,6 +108,38 @@ function focusField(field) {
   if (typeof box.value === "string" && box.setSelectionRange && box.type !== "radio"
       && box.type !== "checkbox" && box.tagName !== "SELECT") {
     box.setSelectionRange(box.value.length, box.value.length);
+  }
+}
+
+// A form the bot updated (views.update, same view) keeps what the person typed or picked in
+// the inputs that have the same block_id and action_id, as Slack keeps them.
+function keepEntries(before, after) {
+  const key = (field) => `${field.dataset.blockId}\u0000${field.dataset.actionId}`;
+  const old = new Map();
+  for (const field of before.querySelectorAll("[data-input]")) {
+    if (!old.has(key(field))) old.set(key(field), []);
+    old.get(key(field)).push(field);
+  }
+  for (const field of after.querySelectorAll("[data-input]")) {
+    const was = old.get(key(field));
+    if (!was || was[0].dataset.input !== field.dataset.input) continue;
+    if (field.type === "radio" || field.type === "checkbox") {
+      field.checked = was.some((w) => w.value === field.value && w.checked);
+    } else if (field.classList.contains("picker")) {
+      for (const chip of field.querySelectorAll(".chip")) chip.remove();
+      const search = $(".picker-search", field);
+      for (const chip of was[0].querySelectorAll(".chip")) search.before(chip.cloneNode(true));
+      search.value = $(".picker-search", was[0]).value;
+      updatePicker(field, false);
+    } else if (field.classList.contains("ext-select")) {
+      field.dataset.value = was[0].dataset.value || "";
+      field.dataset.label = was[0].dataset.label || "";
+      $(".ext-search", field).value = field.dataset.label;
+    } else if (field.tagName === "SELECT") {
+      if ([...field.options].some((o) => o.value === was[0].value)) field.value = was[0].value;
+    } else {
+      field.value = was[0].value;
+    }
   }
 }
 
