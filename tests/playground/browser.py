@@ -73,6 +73,16 @@ class SlackPage:
         field.get_by_role("option").filter(has_text=name).click()
         expect(self.picked(label)).to_contain_text([name])
 
+    def search(self, label: str, text: str | None = None) -> Locator:
+        """In a form's external select: open it (click) or type `text`; the options the bot
+        answered drop down (the locator is all of them, for the caller to wait on)."""
+        box = self.field(label).locator(".ext-search")
+        if text is None:
+            box.click()
+        else:
+            box.fill(text)
+        return self.field(label).locator(".ext-list").get_by_role("option")
+
     def picked(self, label: str) -> Locator:
         """The people a form's people picker shows as picked (its chips)."""
         return self.field(label).locator(".chip")

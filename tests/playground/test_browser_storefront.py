@@ -5,6 +5,7 @@ on the store's order page, which gives the points back; the Plum sandbox pane li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,3 +96,28 @@ def test_redeem_opens_the_store_which_spends_and_refunds_from_the_ledger(
     expect(order).to_contain_text("Maria Garcia")
     expect(order.locator(".num")).to_have_text(["348.5", "348.5"])
     expect(slack.page.locator("#sandbox-points")).to_contain_text("points live in the bot")
+
+
+def test_a_gift_card_paid_from_the_company_account_keeps_that_choice_through_the_redraw(
+    slack: SlackPage,
+) -> None:
+    """With points in the bot the gift form asks what to pay with (radio buttons); the choice
+    made before a product is picked survives the form's redraw and reaches the bot."""
+    slack.open(ADMIN)
+    slack.type("/reward gift @maria ")
+    pay = slack.field("Pay with")
+    expect(pay.get_by_label("My points (0 to spend)")).to_be_checked(timeout=WAIT_MS)
+    pay.get_by_label("The company account").check()
+    found = slack.search("Gift card", "amazon.com")
+    expect(found).to_have_text([re.compile("^Amazon.com Gift Card")], timeout=WAIT_MS)
+    found.first.click()
+    amount = slack.field("Amount (USD)")
+    expect(amount).to_be_visible(timeout=WAIT_MS)
+    expect(pay.get_by_label("The company account")).to_be_checked()
+    amount.locator(".field").fill("15")
+    slack.modal.get_by_role("button", name="Send", exact=True).click()
+    expect(slack.modal).to_have_count(0, timeout=WAIT_MS)
+    slack.go("rewardbot")
+    sent = slack.page.locator("#messages .msg", has_text="Sent:")
+    expect(sent).to_contain_text("Amazon.com Gift Card for @Maria Garcia", timeout=30_000)
+    expect(sent).not_to_contain_text("your points")

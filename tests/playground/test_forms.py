@@ -94,3 +94,79 @@ def test_slacks_client_checks() -> None:
     # optional fields may stay empty; over-allowance amounts are the bot's to refuse
     assert errors(values={"values_select": ""}, announce={"announce_checkbox": []}) == {}
     assert errors(amount={"amount_input": "1500"}) == {}
+
+
+def option(text: str, value: str) -> dict:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def gift_form() -> dict:
+    """The shape of the bot's gift form: a searched product, a radio, a person."""
+    points, company = option("My points", "points"), option("The company account", "company")
+    return {
+        "id": "V2",
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "gift_product",
+                "dispatch_action": True,
+                "element": {
+                    "type": "external_select",
+                    "action_id": "gift_product_select",
+                    "min_query_length": 0,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "gift_pay",
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "gift_pay_select",
+                    "options": [points, company],
+                    "initial_option": points,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "gift_recipient",
+                "element": {"type": "users_select", "action_id": "gift_recipient_select"},
+            },
+        ],
+    }
+
+
+def test_an_external_select_holds_what_the_bot_offered() -> None:
+    amazon = option("Amazon.com Gift Card", "10002")
+    offered = {"gift_product_select": [option("Myntra", "1234"), amazon]}
+    picked = {
+        "gift_product": {"gift_product_select": "10002"},
+        "gift_pay": {"gift_pay_select": "company"},
+        "gift_recipient": {"gift_recipient_select": "UMARIA01"},
+    }
+    values = state_values(gift_form(), picked, users=USERS, offered=offered)
+    assert values["gift_product"]["gift_product_select"] == {
+        "type": "external_select",
+        "selected_option": amazon,
+    }
+    assert values["gift_pay"]["gift_pay_select"]["selected_option"]["value"] == "company"
+    assert values["gift_recipient"]["gift_recipient_select"]["selected_user"] == "UMARIA01"
+    assert client_errors(gift_form(), values) == {}
+
+    unknown = state_values(
+        gift_form(),
+        {**picked, "gift_product": {"gift_product_select": "99999"}},
+        users=USERS,
+        offered=offered,
+    )
+    assert unknown["gift_product"]["gift_product_select"]["selected_option"] is None
+    assert client_errors(gift_form(), unknown) == {"gift_product": REQUIRED}
+    nothing_offered = state_values(gift_form(), picked, users=USERS)
+    assert nothing_offered["gift_product"]["gift_product_select"]["selected_option"] is None
+
+
+def test_an_external_selects_initial_option_counts_as_offered() -> None:
+    view = gift_form()
+    chosen = option("Amazon.com Gift Card", "10002")
+    view["blocks"][0]["element"]["initial_option"] = chosen
+    values = state_values(view, {"gift_product": {"gift_product_select": "10002"}}, users=USERS)
+    assert values["gift_product"]["gift_product_select"]["selected_option"] == chosen

@@ -154,3 +154,59 @@ def test_the_reward_modal_as_a_form_with_errors_and_a_draft() -> None:
     amount = re.search(r'<div class="b-input has-error" data-input-block="amount">.*?</div>', shown)
     assert amount is not None
     assert '<div class="field-error" role="alert">That&#x27;s over your allowance.</div>' in shown
+
+
+def test_an_external_select_is_a_search_box_the_page_fills_from_the_bot() -> None:
+    search = {
+        "type": "input",
+        "block_id": "gift_product",
+        "dispatch_action": True,
+        "label": {"type": "plain_text", "text": "Gift card"},
+        "element": {
+            "type": "external_select",
+            "action_id": "gift_product_select",
+            "placeholder": {"type": "plain_text", "text": "Type to search"},
+            "min_query_length": 0,
+        },
+    }
+    fresh = blocks_html([search], NAMES)
+    assert 'class="ext-select"' in fresh and "data-dispatch" in fresh
+    assert 'data-min-query="0"' in fresh and 'data-value=""' in fresh
+    assert 'role="combobox"' in fresh and 'placeholder="Type to search"' in fresh
+    assert re.search(
+        r'<ul id="in-gift_product-options" class="picker-list ext-list" '
+        r'role="listbox"[^>]*hidden></ul>',
+        fresh,
+    )
+
+    shown = {"text": {"type": "plain_text", "text": "<b>Card</b> & co"}, "value": "7"}
+    draft = InputState(
+        draft={"gift_product": {"gift_product_select": "7"}},
+        offered={"gift_product_select": [shown]},
+    )
+    picked = blocks_html([search], NAMES, draft)
+    assert 'data-value="7"' in picked
+    assert 'value="&lt;b&gt;Card&lt;/b&gt; &amp; co"' in picked and "<b>Card" not in picked
+
+    default = {**search, "element": {**search["element"], "min_query_length": None}}
+    assert 'data-min-query="3"' in blocks_html([default], NAMES)  # Slack's default
+
+
+def test_selects_in_an_actions_block_show_their_initial_option() -> None:
+    any_country = {"text": {"type": "plain_text", "text": "Any country"}, "value": "*"}
+    uk = {"text": {"type": "plain_text", "text": "United Kingdom"}, "value": "GB"}
+    block = {
+        "type": "actions",
+        "block_id": "gift_filters",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": "gift_filter:country",
+                "options": [any_country, uk],
+                "initial_option": uk,
+            }
+        ],
+    }
+    html = blocks_html([block], NAMES)
+    assert '<option value="GB" selected>United Kingdom</option>' in html
+    assert '<option value="*">Any country</option>' in html

@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from bot.simulators.playground.server import Playground, PlaygroundError
-from tests.e2e.harness import BOB, CHEN, MARIA, message_text
+from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, message_text
 
 REPO = Path(__file__).resolve().parents[2]
+PRODUCT = "gift_product_select"
 MAIN = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -101,6 +102,73 @@ def test_what_slack_would_refuse_is_refused(playground: Playground) -> None:
 
     closed = call(playground, "/ui/close", **{"as": BOB, "view_id": view["id"]})
     assert closed.status_code == 200 and playground.fake.modal_stack(BOB) == []
+
+
+def test_an_external_select_is_searched_picked_and_submitted(playground: Playground) -> None:
+    """The gift form over the page's endpoints: each search is a signed block_suggestion to
+    the bot, a pick is a block_actions with the very option the bot gave (and the form's state),
+    and only options the bot offered can be picked or submitted."""
+    admin = {"as": ADMIN}
+    call(playground, "/ui/send", **admin, view="C0GENERAL", text="/reward gift @maria ")
+    view = wait_for(playground, lambda: playground.fake.modal_stack(ADMIN))[-1]
+    assert view["callback_id"] == "gift_modal"
+
+    everything = call(playground, "/ui/suggest", **admin, view_id=view["id"], action_id=PRODUCT)
+    assert everything.status_code == 200, everything.text
+    assert len(everything.json()["options"]) > 3  # min_query_length 0: asked with nothing typed
+    found = call(
+        playground, "/ui/suggest", **admin, view_id=view["id"], action_id=PRODUCT, value="amazon"
+    ).json()["options"]
+    assert found and all("amazon" in o["text"].lower() for o in found)
+    us = next(o for o in found if o["text"].startswith("Amazon.com"))
+    other = call(playground, "/ui/suggest", **{"as": MARIA}, view_id=view["id"], action_id=PRODUCT)
+    assert other.status_code == 403
+    filters = call(
+        playground, "/ui/suggest", **admin, view_id=view["id"], action_id="gift_filter:country"
+    )
+    assert filters.status_code == 409
+
+    container = {"type": "view", "view_id": view["id"]}
+    never = call(
+        playground, "/ui/action", **admin, container=container, action_id=PRODUCT, value="99999"
+    )
+    assert never.status_code == 400  # the bot never offered it
+    state = {"gift_recipient": {"gift_recipient_select": BOB}}
+    picked = call(
+        playground,
+        "/ui/action",
+        **admin,
+        container=container,
+        action_id=PRODUCT,
+        value=us["value"],
+        values=state,
+    )
+    assert picked.status_code == 200, picked.text
+    drawn = wait_for(
+        playground,
+        lambda: [v for v in playground.fake.modal_stack(ADMIN) if v["hash"] != view["hash"]],
+    )[-1]
+    blocks = {b.get("block_id"): b for b in drawn["blocks"]}
+    assert blocks["gift_amount"]["element"]["type"] == "plain_text_input"
+    assert blocks["gift_recipient"]["element"]["initial_user"] == BOB  # the state was sent
+    assert blocks["gift_product"]["element"]["initial_option"]["value"] == us["value"]
+
+    values = {
+        "gift_recipient": {"gift_recipient_select": MARIA},
+        "gift_product": {PRODUCT: "99999"},
+        "gift_amount": {"gift_amount_input": "25"},
+    }
+    refused = call(playground, "/ui/submit", **admin, view_id=drawn["id"], values=values)
+    assert refused.json()["errors"] == {"gift_product": "Please complete this required field."}
+    values["gift_product"] = {PRODUCT: us["value"]}
+    sent = call(playground, "/ui/submit", **admin, view_id=drawn["id"], values=values)
+    assert sent.status_code == 200 and "errors" not in sent.json(), sent.text
+    assert playground.fake.modal_stack(ADMIN) == []
+    done = wait_for(
+        playground,
+        lambda: [m for m in playground.fake.dms_to(ADMIN) if "Sent:" in message_text(m)],
+    )
+    assert "Amazon.com Gift Card" in message_text(done[0])
 
 
 def test_permalinks_open_the_conversation_at_the_message(playground: Playground) -> None:

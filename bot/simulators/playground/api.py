@@ -1,10 +1,11 @@
 """The page's own endpoints: the page itself, its live regions, and what a person does.
 
 Everything a person does reaches the bot the way Slack would send it: slash commands, button
-clicks, modal submissions and shortcuts go through that person's `SlackDriver` (signed, posted
-to the bot's /slack/events); plain messages are stored in the fake workspace as Slack stores
-them. Calls into the driver run in Starlette's thread pool, so the server stays free to serve
-the bot's own Web API calls meanwhile.
+clicks, modal submissions, shortcuts and the searches typed in an external select
+(block_suggestion) go through that person's `SlackDriver` (signed, posted to the bot's
+/slack/events); plain messages are stored in the fake workspace as Slack stores them. Calls
+into the driver run in Starlette's thread pool, so the server stays free to serve the bot's own
+Web API calls meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from string import Template
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ SLACK_ACK_SECONDS = 3.0
 WAIT_SECONDS = 20.0
 WAIT_STEP_SECONDS = 0.1
 COMMANDS = {str(c) for c in Command}
+OPTIONS_MAX = 100  # Slack shows at most 100 options of an external select
 
 
 class Problem(Exception):
@@ -282,11 +284,15 @@ class Ui:
         driver = self._visitors.driver(user_id)
         message = view = None
         values = None
+        offered: forms.Offered = {}
         if container.get("type") == "view":
             view = self._own_view(user_id, str(container.get("view_id") or ""))
             blocks = view.get("blocks") or []
+            offered = self._visitors.offered(user_id, view["id"])
             if view.get("type") == "modal" and isinstance(data.get("values"), dict):
-                values = forms.state_values(view, data["values"], users=self._people_ids())
+                values = forms.state_values(
+                    view, data["values"], users=self._people_ids(), offered=offered
+                )
         else:
             message = self._message(user_id, container)
             blocks = message.get("blocks") or []
@@ -294,7 +300,7 @@ class Ui:
         if found is None:
             raise Problem("that button or menu is no longer there", 409)
         block_id, element = found
-        value = self._action_value(element, data.get("value"))
+        value = self._action_value(element, data.get("value"), offered.get(action_id, ()))
         started = time.monotonic()
         response = await run_in_threadpool(
             driver.block_action,
@@ -322,19 +328,23 @@ class Ui:
             raise Problem("that message is gone", 404) from None
 
     @staticmethod
-    def _action_value(element: dict[str, Any], given: Any) -> str | dict[str, Any]:
+    def _action_value(
+        element: dict[str, Any], given: Any, offered: Sequence[Mapping[str, Any]] = ()
+    ) -> str | dict[str, Any]:
         kind = element.get("type")
         if kind == "button":
             return str(element.get("value", ""))
         chosen = str(given or "")
-        if kind in ("static_select", "overflow", "external_select"):
+        if kind in ("static_select", "overflow", "external_select", "radio_buttons"):
             options = list(element.get("options") or [])
             for group in element.get("option_groups") or []:
                 options += list(group.get("options") or [])
+            if kind == "external_select":
+                options = forms.external_options(element, offered)
             match = [o for o in options if str(o.get("value")) == chosen]
             if not match:
                 raise Problem("pick one of the options")
-            return {"selected_option": match[0]}
+            return {"selected_option": dict(match[0])}
         if kind == "users_select":
             return {"selected_user": chosen}
         if kind == "conversations_select":
@@ -349,7 +359,8 @@ class Ui:
         view = self._top_modal(user_id, str(data.get("view_id") or ""))
         given = data.get("values")
         raw: dict[str, Any] = given if isinstance(given, dict) else {}
-        values = forms.state_values(view, raw, users=self._people_ids())
+        offered = self._visitors.offered(user_id, view["id"])
+        values = forms.state_values(view, raw, users=self._people_ids(), offered=offered)
         problems = forms.client_errors(view, values)
         if problems:  # Slack's client stops here; nothing reaches the bot
             self._visitors.save_draft(user_id, view=view, raw=raw, client_errors=problems)
@@ -363,6 +374,57 @@ class Ui:
         if all(v["id"] != view["id"] for v in self._ws.views.stack(user_id)):
             self._visitors.forget_draft(user_id, view["id"])
         return _answer(response, started, "The form")
+
+    async def suggest(self, request: Request) -> Response:
+        """Typing in an external_select (`value`, in the view `view_id`, select `action_id`):
+        the bot is asked for its options with a signed block_suggestion, as Slack asks, once
+        `min_query_length` characters are typed; its options are remembered, so a pick sends
+        the bot the very option it gave. Answers `options`: [{value, text}]."""
+        data = await _body(request)
+        user_id = self._who(data.get("as"))
+        view = self._own_view(user_id, str(data.get("view_id") or ""))
+        action_id = str(data.get("action_id") or "")
+        found = find_element(view.get("blocks") or [], action_id)
+        if found is None or found[1].get("type") != "external_select":
+            raise Problem("that search box is no longer there", 409)
+        block_id, element = found
+        typed = str(data.get("value") or "")
+        least = element.get("min_query_length")
+        if len(typed) < (least if isinstance(least, int) else 3):
+            return _ok(options=[])
+        driver = self._visitors.driver(user_id)
+        started = time.monotonic()
+        try:
+            answered = await run_in_threadpool(
+                driver.block_suggestion,
+                user_id=user_id,
+                action_id=action_id,
+                block_id=block_id,
+                value=typed,
+                view=view,
+            )
+        except httpx.HTTPStatusError as err:
+            raise Problem(
+                f"The search failed: the bot answered HTTP {err.response.status_code} "
+                "(Slack would show “No results”)",
+                502,
+            ) from None
+        if time.monotonic() - started > SLACK_ACK_SECONDS:
+            return _ok(
+                options=[],
+                notice="The bot took more than 3 s to answer the search; Slack shows no options "
+                "then.",
+            )
+        options = [
+            o
+            for o in answered[:OPTIONS_MAX]
+            if isinstance(o, dict) and isinstance(o.get("text"), dict) and "value" in o
+        ]
+        self._visitors.remember_options(
+            user_id, view_id=view["id"], action_id=action_id, options=options
+        )
+        shown = [{"value": str(o["value"]), "text": forms.option_label(o)} for o in options]
+        return _ok(options=shown)
 
     def _top_modal(self, user_id: str, view_id: str) -> dict[str, Any]:
         stack = self._ws.views.stack(user_id)

@@ -3,17 +3,20 @@ checks Slack's own client makes before it sends anything to the app.
 
 The page sends `{block_id: {action_id: raw}}` where raw is a string (text, number, single
 select, date) or a list of strings (checkboxes, multi-selects). Option objects are looked up in
-the view itself, so the bot receives exactly the `{"text", "value"}` it put in its options, and a
-value the view never offered is dropped as Slack would never send it.
+the view itself (an external_select's in what the bot answered its searches with), so the bot
+receives exactly the `{"text", "value"}` it put in its options, and a value it never offered is
+dropped as Slack would never send it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 Raw = Mapping[str, Mapping[str, Any]]
+# The options the bot answered a view's external selects with (block_suggestion), by action id.
+Offered = Mapping[str, Sequence[Mapping[str, Any]]]
 
 REQUIRED = "Please complete this required field."
 NOT_A_NUMBER = "Please enter a number."
@@ -25,6 +28,11 @@ def _options(element: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for group in element.get("option_groups") or []:
         options += list(group.get("options") or [])
     return options
+
+
+def option_label(option: Mapping[str, Any]) -> str:
+    text = option.get("text")
+    return str(text.get("text", "")) if isinstance(text, Mapping) else str(text or "")
 
 
 def _text(raw: Any) -> str | None:
@@ -46,15 +54,33 @@ def input_blocks(view: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     ]
 
 
-def state_value(element: Mapping[str, Any], raw: Any, *, users: set[str]) -> dict[str, Any]:
-    """One element's entry in `state.values[block_id][action_id]`."""
+def external_options(
+    element: Mapping[str, Any], offered: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """What an external_select can hold: its initial option and what the bot offered."""
+    initial = element.get("initial_option")
+    return ([initial] if isinstance(initial, Mapping) else []) + list(offered)
+
+
+def state_value(
+    element: Mapping[str, Any],
+    raw: Any,
+    *,
+    users: set[str],
+    offered: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """One element's entry in `state.values[block_id][action_id]`; `offered` is what the bot
+    answered an external_select's searches with."""
     kind = str(element.get("type"))
     out: dict[str, Any] = {"type": kind}
     if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
         out["value"] = _text(raw)
     elif kind in ("static_select", "external_select", "radio_buttons"):
         chosen = _text(raw)
-        found = [o for o in _options(element) if str(o.get("value")) == chosen]
+        options = (
+            external_options(element, offered) if kind == "external_select" else _options(element)
+        )
+        found = [o for o in options if str(o.get("value")) == chosen]
         out["selected_option"] = dict(found[0]) if found else None
     elif kind in ("checkboxes", "multi_static_select"):
         chosen_set = set(_many(raw))
@@ -76,7 +102,9 @@ def state_value(element: Mapping[str, Any], raw: Any, *, users: set[str]) -> dic
     return out
 
 
-def state_values(view: Mapping[str, Any], raw: Raw, *, users: set[str]) -> dict[str, Any]:
+def state_values(
+    view: Mapping[str, Any], raw: Raw, *, users: set[str], offered: Offered | None = None
+) -> dict[str, Any]:
     """`view.state.values` for a submission of `raw` (every input block is present, filled
     or not, as in Slack)."""
     values: dict[str, Any] = {}
@@ -84,7 +112,11 @@ def state_values(view: Mapping[str, Any], raw: Raw, *, users: set[str]) -> dict[
         element = block["element"]
         block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
         given = (raw.get(block_id) or {}).get(action_id)
-        values[block_id] = {action_id: state_value(element, given, users=users)}
+        values[block_id] = {
+            action_id: state_value(
+                element, given, users=users, offered=(offered or {}).get(action_id, ())
+            )
+        }
     return values
 
 

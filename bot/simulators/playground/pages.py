@@ -286,10 +286,11 @@ def modal_html(
     draft: Mapping[str, Mapping[str, Any]] | None,
     errors: Mapping[str, str],
     depth: int,
+    offered: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> str:
     if view is None:
         return ""
-    inputs = InputState(draft=draft, errors=errors, me=screen.user_id)
+    inputs = InputState(draft=draft, errors=errors, me=screen.user_id, offered=offered or {})
     body = blocks_html(view.get("blocks") or [], screen.names, inputs)
     title = plain(view.get("title")) or "App"
     close = plain(view.get("close")) or "Cancel"

@@ -259,8 +259,14 @@ def action_select(element: Element, block_id: str, names: Directory) -> str:
         choices = [(cid, f"#{name}") for cid, name in names.channels.items()]
     else:
         choices = [(str(o.get("value", "")), option_text(o)) for o in _options(element)]
+    chosen = "" if kind == "overflow" else str(_initial(element) or "")
+    if kind == "external_select" and chosen:
+        choices = [(chosen, option_text(element["initial_option"]))]
     rows = [f'<option value="">{esc(placeholder)}</option>']
-    rows += [f'<option value="{esc(v)}">{esc(label)}</option>' for v, label in choices]
+    rows += [
+        f'<option value="{esc(v)}"{" selected" if v == chosen else ""}>{esc(label)}</option>'
+        for v, label in choices
+    ]
     return (
         f'<select class="action-select" data-kind="{esc(kind)}" {_ids(element, block_id)}>'
         f"{''.join(rows)}</select>"
@@ -301,6 +307,8 @@ class InputState:
     draft: Mapping[str, Mapping[str, Any]] | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
     me: str = ""  # the visitor: a people picker doesn't offer them
+    # What the bot offered in this view's external selects (by action id), to name a pick.
+    offered: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
 def block_html(block: Mapping[str, Any], names: Directory, inputs: InputState | None = None) -> str:
@@ -384,7 +392,7 @@ def _initial(element: Element) -> Any:
     kind = element.get("type")
     if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
         return str(element.get("initial_value") or "")
-    if kind in ("static_select", "radio_buttons"):
+    if kind in ("static_select", "external_select", "radio_buttons"):
         found = element.get("initial_option")
         return str(found.get("value", "")) if isinstance(found, Mapping) else ""
     if kind in ("checkboxes", "multi_static_select"):
@@ -460,6 +468,36 @@ def _people_picker(
     )
 
 
+def _external_select(
+    attrs: str, field_id: str, element: Element, value: str, label: str, placeholder: str
+) -> str:
+    """An external_select as Slack draws it: a search box whose options the page's script asks
+    the bot for (block_suggestion) as the person types, from `min_query_length` characters
+    (Slack's default is 3); the pick shows in the box. `label` is the picked option's text."""
+    shown = label if value else ""
+    least = element.get("min_query_length")
+    least = least if isinstance(least, int) and not isinstance(least, bool) else 3
+    list_id = f"{field_id}-options"
+    return (
+        f'<div class="ext-select" {attrs} data-value="{esc(value if shown else "")}" '
+        f'data-label="{esc(shown)}" data-min-query="{max(0, least)}">'
+        f'<input id="{field_id}" class="field ext-search" type="text" role="combobox" '
+        f'autocomplete="off" aria-autocomplete="list" aria-expanded="false" '
+        f'aria-controls="{list_id}" data-placeholder="{esc(placeholder or "Select an item")}" '
+        f'placeholder="{esc(placeholder or "Select an item")}" value="{esc(shown)}">'
+        f'<ul id="{list_id}" class="picker-list ext-list" role="listbox" aria-busy="false" '
+        "hidden></ul></div>"
+    )
+
+
+def _picked_label(element: Element, value: str, offered: Sequence[Mapping[str, Any]]) -> str:
+    candidates = [element.get("initial_option"), *offered]
+    for found in candidates:
+        if isinstance(found, Mapping) and str(found.get("value", "")) == value:
+            return option_text(found)
+    return ""
+
+
 def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -> str:
     block_id = str(block.get("block_id", ""))
     element: Element = block.get("element") or {}
@@ -472,6 +510,8 @@ def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -
         f'data-input="{esc(kind)}" data-block-id="{esc(block_id)}" '
         f'data-action-id="{esc(action_id)}" name="{esc(block_id)}"'
     )
+    if block.get("dispatch_action"):
+        attrs += " data-dispatch"
     placeholder = option_text({"text": element.get("placeholder")})
     if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
         shown = esc(value if isinstance(value, str) else "")
@@ -486,7 +526,11 @@ def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -
                 f'<input id="{field_id}" class="field" type="text" {attrs}{hint}{mode} '
                 f'value="{shown}">'
             )
-    elif kind in ("static_select", "external_select"):
+    elif kind == "external_select":
+        chosen = str(value or "")
+        label = _picked_label(element, chosen, inputs.offered.get(action_id, ()))
+        control = _external_select(attrs, field_id, element, chosen, label, placeholder)
+    elif kind == "static_select":
         choices = [(str(o.get("value", "")), option_text(o)) for o in _options(element)]
         control = _select(attrs, placeholder, choices, str(value or ""), field_id)
     elif kind == "users_select":

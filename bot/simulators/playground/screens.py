@@ -194,6 +194,9 @@ class Screens:
             raw = draft.raw
             errors = draft.client_errors if draft.client_errors is not None else bot_errors
             rev = draft.rev
-        html = pages.modal_html(view, screen, draft=raw, errors=errors, depth=len(stack))
+        offered = self._visitors.offered(screen.user_id, view["id"])
+        html = pages.modal_html(
+            view, screen, draft=raw, errors=errors, depth=len(stack), offered=offered
+        )
         shown = json.dumps(errors, sort_keys=True)
         return html, f"{view['id']}:{view.get('hash', '')}:{rev}:{shown}"

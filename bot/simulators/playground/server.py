@@ -287,6 +287,7 @@ class Playground:
                 Route("/ui/send", e(ui.send), methods=["POST"]),
                 Route("/ui/action", e(ui.action), methods=["POST"]),
                 Route("/ui/submit", e(ui.submit), methods=["POST"]),
+                Route("/ui/suggest", e(ui.suggest), methods=["POST"]),
                 Route("/ui/close", e(ui.close), methods=["POST"]),
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),

@@ -4,7 +4,8 @@ The visitor picks a seeded person; the choice travels in the URL (`?as=UMARIA01`
 so two browser tabs can be two people. Each person gets a SlackDriver (their requests are
 signed and posted to the bot as Slack posts them), the draft of a modal they submitted (so a
 refused form keeps what they typed), and what they have already seen in each conversation
-(for the unread counts in the sidebar).
+(for the unread counts in the sidebar), and the options the bot answered their searches in a
+form's external selects with.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from bot.simulators.fakeslack import FakeSlack, SlackDriver
 
 COOKIE = "playground_as"
+OFFERED_MAX = 1000  # options remembered per external select
+OFFERED_VIEWS = 20  # views whose external selects are remembered, per person
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Visitor:
     driver: SlackDriver
     drafts: dict[str, Draft] = field(default_factory=dict)  # view id -> draft
     seen: dict[str, float] = field(default_factory=dict)  # channel id -> newest ts seen
+    # view id -> action id -> option value -> the option the bot answered a search with
+    offered: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
 
 class Visitors:
@@ -132,6 +137,31 @@ class Visitors:
             found = self._visitors.get(user_id)
             if found:
                 found.drafts.pop(view_id, None)
+
+    # ------------------------------------------------------------------ external selects
+    def remember_options(
+        self, user_id: str, *, view_id: str, action_id: str, options: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """What the bot answered a search in this view's external select with: a pick is one of
+        these (Slack sends the option object the app gave). The latest answer wins per value;
+        a view keeps at most OFFERED_MAX options per select."""
+        with self._lock:
+            views = self.visitor(user_id).offered
+            kept = views.setdefault(view_id, {}).setdefault(action_id, {})
+            for found in options:
+                kept.pop(str(found.get("value")), None)
+                kept[str(found.get("value"))] = dict(found)
+            while len(kept) > OFFERED_MAX:
+                kept.pop(next(iter(kept)))
+            while len(views) > OFFERED_VIEWS:
+                views.pop(next(iter(views)))
+
+    def offered(self, user_id: str, view_id: str) -> dict[str, list[dict[str, Any]]]:
+        """{action id: options} the bot offered in this view's external selects."""
+        with self._lock:
+            found = self._visitors.get(user_id)
+            kept = found.offered.get(view_id, {}) if found else {}
+            return {action: list(options.values()) for action, options in kept.items()}
 
     # ------------------------------------------------------------------ unread
     def mark_seen(

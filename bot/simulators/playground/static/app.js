@@ -69,10 +69,26 @@ async function refresh() {
     const fresh = $("#messages");
     if (fresh) { if (stick) scrollDown(); else fresh.scrollTop = keep; }
     if (pane.modal_key !== modalKey) {
+      const before = $("#modal form.modal");
+      const active = document.activeElement;
+      const focused = before && before.contains(active) ? active : null;
+      const list = focused && focused.matches(".ext-search")
+        ? $(".ext-list", focused.closest(".ext-select")) : null;
+      const searching = Boolean(list && (!list.hidden || list.getAttribute("aria-busy") === "true"));
       $("#modal").innerHTML = pane.modal;
       modalKey = pane.modal_key;
-      const first = $("#modal .has-error .field") || $("#modal .field");
-      if (first) (first.matches(".picker-box") ? $(".picker-search", first) : first).focus();
+      const after = $("#modal form.modal");
+      const same = Boolean(before && after && before.dataset.viewId === after.dataset.viewId);
+      if (same) keepEntries(before, after);
+      const again = same && focused && focused.id ? document.getElementById(focused.id) : null;
+      const first = $("#modal .has-error .field") || (same ? again : $("#modal .field"));
+      if (first) focusField(first);
+      // A search being typed when the form was redrawn goes on in the new form.
+      if (searching && again && first === again && again.matches(".ext-search")) {
+        again.value = focused.value;
+        again.placeholder = focused.placeholder;
+        searchExternal(again.closest(".ext-select"), true);
+      }
     }
     document.title = `${pane.title} · Slack playground`;
     version = pane.version;
@@ -80,6 +96,50 @@ async function refresh() {
     const again = refreshing.again;
     refreshing = null;
     if (again) refresh();
+  }
+}
+
+let quietFocus = false; // the page moving the focus opens no search list
+
+function focusField(field) {
+  const box = field.matches(".picker-box") ? $(".picker-search", field) : field;
+  quietFocus = true;
+  try { box.focus(); } finally { quietFocus = false; }
+  if (typeof box.value === "string" && box.setSelectionRange && box.type !== "radio"
+      && box.type !== "checkbox" && box.tagName !== "SELECT") {
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+}
+
+// A form the bot updated (views.update, same view) keeps what the person typed or picked in
+// the inputs that have the same block_id and action_id, as Slack keeps them.
+function keepEntries(before, after) {
+  const key = (field) => `${field.dataset.blockId}\u0000${field.dataset.actionId}`;
+  const old = new Map();
+  for (const field of before.querySelectorAll("[data-input]")) {
+    if (!old.has(key(field))) old.set(key(field), []);
+    old.get(key(field)).push(field);
+  }
+  for (const field of after.querySelectorAll("[data-input]")) {
+    const was = old.get(key(field));
+    if (!was || was[0].dataset.input !== field.dataset.input) continue;
+    if (field.type === "radio" || field.type === "checkbox") {
+      field.checked = was.some((w) => w.value === field.value && w.checked);
+    } else if (field.classList.contains("picker")) {
+      for (const chip of field.querySelectorAll(".chip")) chip.remove();
+      const search = $(".picker-search", field);
+      for (const chip of was[0].querySelectorAll(".chip")) search.before(chip.cloneNode(true));
+      search.value = $(".picker-search", was[0]).value;
+      updatePicker(field, false);
+    } else if (field.classList.contains("ext-select")) {
+      field.dataset.value = was[0].dataset.value || "";
+      field.dataset.label = was[0].dataset.label || "";
+      $(".ext-search", field).value = field.dataset.label;
+    } else if (field.tagName === "SELECT") {
+      if ([...field.options].some((o) => o.value === was[0].value)) field.value = was[0].value;
+    } else {
+      field.value = was[0].value;
+    }
   }
 }
 
@@ -202,10 +262,22 @@ document.addEventListener("input", (event) => {
   if (event.target.id === "composer-input") updateMentions();
   const picker = event.target.closest(".picker");
   if (picker) updatePicker(picker, true);
+  if (event.target.matches(".ext-search")) searchExternal(event.target.closest(".ext-select"), false);
+});
+
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches(".ext-search") && !quietFocus) {
+    openExternal(event.target.closest(".ext-select"));
+  }
 });
 
 document.addEventListener("focusout", (event) => {
   if (event.target.id === "composer-input") openList(event.target, $("#mention-list"), false);
+  const box = event.target.closest(".ext-select");
+  if (box) {
+    setTimeout(() => { if (!box.contains(document.activeElement)) closeExternal(box); }, 0);
+    return;
+  }
   const picker = event.target.closest(".picker");
   if (!picker) return;
   setTimeout(() => { if (!picker.contains(document.activeElement)) updatePicker(picker, false); }, 0);
@@ -215,7 +287,8 @@ document.addEventListener("focusout", (event) => {
 document.addEventListener("keydown", (event) => {
   const input = event.target;
   const list = input.id === "composer-input" ? $("#mention-list")
-    : input.matches(".picker-search") ? $(".picker-list", input.closest(".picker")) : null;
+    : input.matches(".picker-search") ? $(".picker-list", input.closest(".picker"))
+      : input.matches(".ext-search") ? $(".ext-list", input.closest(".ext-select")) : null;
   if (!list) return;
   if (input.matches(".picker-search") && event.key === "Backspace" && !input.value) {
     const chips = input.closest(".picker").querySelectorAll(".chip");
@@ -224,7 +297,12 @@ document.addEventListener("keydown", (event) => {
     return;
   }
   // Enter in the picker's search never sends the form, whatever the list shows.
-  if (event.key === "Enter" && input.matches(".picker-search")) event.preventDefault();
+  if (event.key === "Enter" && input.matches(".picker-search, .ext-search")) event.preventDefault();
+  if (list.hidden && input.matches(".ext-search") && event.key === "ArrowDown") {
+    event.preventDefault();
+    openExternal(input.closest(".ext-select"));
+    return;
+  }
   if (list.hidden) return;
   if (event.key === "ArrowDown" || event.key === "ArrowUp") {
     event.preventDefault();
@@ -235,10 +313,12 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     event.stopPropagation();
     if (input.id === "composer-input") chooseMention(option);
+    else if (input.matches(".ext-search")) pickExternal(input.closest(".ext-select"), option);
     else pickPerson(input.closest(".picker"), option);
   } else if (event.key === "Escape") {
     event.stopPropagation();
-    openList(input, list, false);
+    if (input.matches(".ext-search")) closeExternal(input.closest(".ext-select"));
+    else openList(input, list, false);
   }
 }, true);
 
@@ -247,8 +327,110 @@ document.addEventListener("mousedown", (event) => {
   if (!option) return;
   event.preventDefault(); // keep the focus in the box
   if (option.closest("#mention-list")) chooseMention(option);
+  else if (option.closest(".ext-select")) pickExternal(option.closest(".ext-select"), option);
   else pickPerson(option.closest(".picker"), option);
 });
+
+// An external select: its options come from the bot (block_suggestion, through the page's
+// server) for what is typed, once min_query_length characters are; only the latest search's
+// answer is shown. A pick shows in the box and, with dispatch_action, is sent at once.
+const searches = new WeakMap(); // box -> {asked, timer}
+
+function searchOf(box) {
+  if (!searches.has(box)) searches.set(box, { asked: 0, timer: null });
+  return searches.get(box);
+}
+
+function showOptions(box, options, note) {
+  const list = $(".ext-list", box);
+  list.replaceChildren();
+  for (const found of options) {
+    const item = document.createElement("li");
+    item.setAttribute("role", "option");
+    item.className = "picker-option";
+    item.dataset.value = found.value;
+    item.textContent = found.text;
+    item.setAttribute("aria-selected", "false");
+    list.append(item);
+  }
+  if (!options.length) {
+    const none = document.createElement("li");
+    none.className = "picker-none muted";
+    none.textContent = note;
+    list.append(none);
+  }
+  const first = $(".picker-option", list);
+  if (first) first.setAttribute("aria-selected", "true");
+  list.setAttribute("aria-busy", "false");
+  const input = $(".ext-search", box);
+  openList(input, list, document.activeElement === input);
+}
+
+async function suggest(box, query, asked) {
+  const least = Number(box.dataset.minQuery || 0);
+  if (query.length < least) {
+    showOptions(box, [], `Type ${least - query.length} more character${least - query.length === 1 ? "" : "s"}`);
+    return;
+  }
+  const form = box.closest("form.modal");
+  let answer = null;
+  try {
+    const response = await fetch("/ui/suggest", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        as: me, view_id: form.dataset.viewId, action_id: box.dataset.actionId, value: query,
+      }),
+    });
+    answer = await response.json();
+    if (!response.ok || answer.ok === false) {
+      toast(answer.error || `The page's server answered ${response.status}.`, true);
+      answer = null;
+    }
+  } catch (err) {
+    toast("The page's server did not answer the search.", true);
+  }
+  if (asked !== searchOf(box).asked || !box.isConnected) return; // a later search, or redrawn
+  if (answer && answer.notice) toast(answer.notice, false);
+  showOptions(box, answer ? answer.options : [], answer ? "No results" : "Couldn't load options");
+}
+
+function searchExternal(box, now) {
+  const search = searchOf(box);
+  search.asked += 1;
+  const asked = search.asked;
+  $(".ext-list", box).setAttribute("aria-busy", "true");
+  clearTimeout(search.timer);
+  const query = $(".ext-search", box).value;
+  if (now) suggest(box, query, asked);
+  else search.timer = setTimeout(() => suggest(box, query, asked), 150);
+}
+
+function openExternal(box) {
+  const input = $(".ext-search", box);
+  input.value = "";
+  input.placeholder = box.dataset.label || input.dataset.placeholder;
+  searchExternal(box, true);
+}
+
+function closeExternal(box) {
+  const input = $(".ext-search", box);
+  clearTimeout(searchOf(box).timer);
+  searchOf(box).asked += 1;
+  const list = $(".ext-list", box);
+  list.setAttribute("aria-busy", "false");
+  openList(input, list, false);
+  input.value = box.dataset.label || "";
+  input.placeholder = input.dataset.placeholder;
+}
+
+async function pickExternal(box, option) {
+  box.dataset.value = option.dataset.value;
+  box.dataset.label = option.textContent;
+  closeExternal(box);
+  $(".ext-search", box).select(); // typing again replaces the pick's name
+  if (box.hasAttribute("data-dispatch")) await dispatch(box, option.dataset.value);
+}
 
 // ── what the person does ─────────────────────────────────────────────────────────────────
 
@@ -272,6 +454,8 @@ function formValues(form) {
     values[block] = values[block] || {};
     if (field.classList.contains("picker")) {
       values[block][action] = [...field.querySelectorAll(".chip")].map((c) => c.dataset.value);
+    } else if (field.classList.contains("ext-select")) {
+      values[block][action] = field.dataset.value || "";
     } else if (field.type === "checkbox") {
       values[block][action] = values[block][action] || [];
       if (field.checked) values[block][action].push(field.value);
@@ -316,6 +500,19 @@ async function busy(element, work) {
   try { return await work(); } finally { element.disabled = false; }
 }
 
+// A pick in a select (an actions block, or an input block with dispatch_action) is a
+// block_actions at once; in a form it carries the form's state, as Slack sends it.
+function dispatch(element, value) {
+  const form = element.closest("form.modal");
+  return post("/ui/action", {
+    container: containerOf(element),
+    action_id: element.dataset.actionId,
+    block_id: element.dataset.blockId,
+    value,
+    values: form ? formValues(form) : undefined,
+  });
+}
+
 function closeMenus(except) {
   for (const menu of document.querySelectorAll(".menu")) {
     if (menu !== except) menu.hidden = true;
@@ -335,6 +532,12 @@ document.addEventListener("click", async (event) => {
     unpick.closest(".chip").remove();
     $(".picker-search", picker).focus();
     updatePicker(picker, false);
+    return;
+  }
+  if (target.matches(".ext-search")) {
+    const box = target.closest(".ext-select");
+    const list = $(".ext-list", box);
+    if (list.hidden && list.getAttribute("aria-busy") !== "true") openExternal(box);
     return;
   }
   if (target.closest(".picker-box")) {
@@ -412,12 +615,12 @@ document.addEventListener("change", async (event) => {
     return;
   }
   if (target.matches("select.action-select") && target.value) {
-    await post("/ui/action", {
-      container: containerOf(target),
-      action_id: target.dataset.actionId,
-      block_id: target.dataset.blockId,
-      value: target.value,
-    });
+    await dispatch(target, target.value);
+    return;
+  }
+  if (target.matches("[data-dispatch]") && (target.tagName === "SELECT" || target.type === "radio")
+      && target.value) {
+    await dispatch(target, target.value);
   }
 });
 
