@@ -385,6 +385,7 @@ class Runtime:
             catalogue=catalogue,
             notices=gift_notices,
             on_queued=orders.wake,
+            account=account_balance.get,
         )
         return cls(
             settings=settings,

@@ -337,6 +337,8 @@ class Order(SQLModel, table=True):
     giver_id: int | None = _fk("members.id", nullable=True)
     recipient_id: int | None = _fk("members.id", nullable=True)
     product_name: str | None = _str(200, nullable=True)
+    # What it costs the account, in the account's currency (fee included; a product in another
+    # currency converted at Xoxoday's rate); the face value is denomination × quantity.
     order_value: Decimal | None = Field(default=None, sa_type=Money, nullable=True)
     note: str | None = Field(default=None, sa_type=Text, nullable=True)  # the sender's words
     request_key: str | None = _str(255, nullable=True)

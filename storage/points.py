@@ -259,6 +259,11 @@ def redeem(
     if known is not None:
         if known.member_id == member_id and known.cents == cents:
             return Redeemed(order_id, cents, known.balance_after, repeat=True)
+        if known.member_id != member_id:  # someone else's: say nothing about it
+            raise PointsRefused(
+                f"Order id {order_id} is already used; a new order needs a new id.",
+                code="order_conflict",
+            )
         raise PointsRefused(
             f"Order {order_id} was already redeemed for {points_text(known.cents)} points; "
             "a different amount under the same order id is refused.",

@@ -46,8 +46,9 @@ class OrderSpend:
     delivery_status: str | None
     product_name: str | None
     quantity: int
-    order_value: Decimal | None
-    currency_code: str | None
+    order_value: Decimal | None  # the account's currency
+    currency_code: str | None  # the product's (its face value's)
+    face_value: Decimal
     charged: Decimal | None  # Xoxoday's amountCharged (account currency), when it said
     giver_slack_id: str | None
     giver_name: str | None
@@ -127,6 +128,7 @@ def order_spends(session: Session, orders: Iterable[Order]) -> list[OrderSpend]:
                 quantity=o.quantity,
                 order_value=o.order_value,
                 currency_code=o.currency_code,
+                face_value=o.denomination * o.quantity,
                 charged=_charged(o.response_redacted),
                 giver_slack_id=giver.slack_user_id if giver else o.requested_by or None,
                 giver_name=_name(giver),

@@ -101,7 +101,7 @@ class Catalogue:
     def _read_products(self) -> tuple[Voucher, ...]:
         found: list[Voucher] = []
         for page in range(1, MAX_PAGES + 1):
-            batch = self._plum.get_vouchers(limit=PAGE_SIZE, page=page)
+            batch = self._plum.get_vouchers(limit=PAGE_SIZE, page=page, exchange_rate=True)
             found += [v for v in batch if v.product_id is not None]
             if len(batch) < PAGE_SIZE:
                 break
@@ -147,6 +147,19 @@ class Catalogue:
             if len(out) >= limit:
                 break
         return out
+
+
+def rate_of(voucher: Voucher) -> Decimal | None:
+    """Units of the account's currency per unit of the product's (getVouchers with
+    `exchangeRate`), when Xoxoday said."""
+    raw = voucher.raw.get("exchangeRate")
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        rate = Decimal(str(raw))
+    except ArithmeticError:
+        return None
+    return rate if rate.is_finite() and rate > 0 else None
 
 
 def amounts_of(voucher: Voucher) -> tuple[Decimal, ...]:

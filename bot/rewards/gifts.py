@@ -20,13 +20,20 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from bot.core import clock
-from bot.plum import PlumClient, PlumError, Voucher
+from bot.plum import Balance, PlumClient, PlumError, Voucher
 from bot.plum.parse import order_details, placed_order
-from bot.rewards.catalogue import Catalogue, Filters, amount_problem, amounts_of, is_charity
+from bot.rewards.catalogue import (
+    Catalogue,
+    Filters,
+    amount_problem,
+    amounts_of,
+    is_charity,
+    rate_of,
+)
 from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser, role_for
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import money
@@ -178,9 +185,11 @@ class GiftService:
         catalogue: Catalogue,
         notices: GiftNotices | None = None,
         on_queued: Callable[[], None] = lambda: None,
+        account: Callable[[], Balance | None] | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
+        self._account = account or plum.get_balance
         self._plum = plum
         self._people = people
         self._settings = settings
@@ -284,7 +293,10 @@ class GiftService:
         if problems or product is None or amount is None:
             return Refusal(next(iter(problems.values())), code="form", fields=problems)
         fee = product.fee or Decimal(0)
-        value = amount + fee
+        cost = self._in_account_currency(amount + fee, product)
+        if isinstance(cost, Refusal):
+            return cost
+        value, account_currency = cost
         try:
             giver = self._people.profile(request.user_id)
             recipient = self._people.profile(request.recipient_id) if request.recipient_id else None
@@ -304,7 +316,7 @@ class GiftService:
                 fields={"recipient": "No email address in Slack."},
             )
         if not with_points:
-            refused = self._company_checks(request.user_id, value, product)
+            refused = self._company_checks(request.user_id, value, account_currency)
             if refused is not None:
                 return refused
         needs_approval = value >= settings.REWARD_APPROVAL_THRESHOLD and not with_points
@@ -366,7 +378,29 @@ class GiftService:
                 self.notices.queued(card)
         return card
 
-    def _company_checks(self, user_id: str, value: Decimal, product: Voucher) -> Refusal | None:
+    def _in_account_currency(
+        self, price: Decimal, product: Voucher
+    ) -> tuple[Decimal, str | None] | Refusal:
+        """What `price` (in the product's currency) costs the account, in its currency (one
+        point is one unit of it), rounded up to the cent; with that currency."""
+        account = self._account()
+        currency = account.currency if account is not None else None
+        if currency is None:
+            return Refusal(
+                "I couldn't read the company account's currency from Xoxoday, so nothing was "
+                "ordered. Try again in a minute."
+            )
+        if (product.currency_code or currency).upper() == currency.upper():
+            return price, currency
+        rate = rate_of(product)
+        if rate is None:
+            return Refusal(
+                f"Xoxoday didn't say what {product.currency_code} costs in {currency} right now, "
+                "so nothing was ordered. Try again in a minute."
+            )
+        return (price * rate).quantize(Decimal("0.01"), rounding=ROUND_UP), currency
+
+    def _company_checks(self, user_id: str, value: Decimal, currency: str | None) -> Refusal | None:
         settings = self._settings
         since, until = month_bounds(settings.REWARD_TIMEZONE, now=self._now())
         with self._store.read_session() as session:
@@ -380,10 +414,11 @@ class GiftService:
         if spent + value > cap:
             left = max(cap - spent, Decimal(0))
             return Refusal(
-                f"That's more than you can send this month: you have {left:,.2f} of your "
-                f"{cap:,.2f} left. Pick a smaller amount, or ask an admin.",
+                f"That's more than you can send this month: it costs {money(value, currency)}, "
+                f"and you have {money(left, currency)} of your {money(cap, currency)} left. "
+                "Pick a smaller amount, or ask an admin.",
                 code="cap",
-                fields={"amount": f"You have {left:,.2f} left this month."},
+                fields={"amount": f"You have {money(left, currency)} left this month."},
             )
         try:
             balance = self._plum.get_balance()
@@ -396,7 +431,7 @@ class GiftService:
         if balance.value < value:
             return Refusal(
                 f"The company account has {money(balance.value, balance.currency)}, and this "
-                f"needs {money(value, product.currency_code)}. Ask an admin to add funds; "
+                f"needs {money(value, currency)}. Ask an admin to add funds; "
                 "nothing was ordered.",
                 code="balance",
                 fields={"amount": "More than the company account holds."},

@@ -329,7 +329,7 @@ class OrderReportService:
                 kind=s.kind,
                 status=shown_status(s.status, s.delivery_status),
                 product=s.product_name,
-                value=s.order_value,
+                value=s.face_value,
                 currency=s.currency_code,
                 giver_id=s.giver_slack_id,
                 recipient_id=s.recipient_slack_id,

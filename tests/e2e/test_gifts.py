@@ -22,7 +22,8 @@ from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_t
 
 @pytest.fixture
 def bot(make_bot) -> BotHarness:
-    return make_bot(REWARD_APPROVAL_THRESHOLD=1000)
+    # The sandbox's account is in INR; its charity is in USD at 83 INR: 20 USD costs 1,660.
+    return make_bot(REWARD_APPROVAL_THRESHOLD=100_000, REWARD_GIFT_MONTHLY_CAP="100000")
 
 
 def open_form(bot: BotHarness, text: str, user: str = ADMIN) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def test_a_lost_answer_is_looked_up_and_ordered_once(bot: BotHarness) -> None:
 
 
 def test_who_may_the_cap_the_balance_and_approval(make_bot) -> None:
-    bot = make_bot(REWARD_GIFT_MONTHLY_CAP="30", REWARD_APPROVAL_THRESHOLD=25)
+    bot = make_bot(REWARD_GIFT_MONTHLY_CAP="2000", REWARD_APPROVAL_THRESHOLD=1500)
     bot.driver.command(f"gift <@{MARIA}>", user_id=BOB)
     refusal = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "REWARD_GIFT_SENDERS" in t])
     assert "Only admins" in refusal[0]
@@ -224,14 +225,17 @@ def test_who_may_the_cap_the_balance_and_approval(make_bot) -> None:
     told = bot.wait(
         lambda: [m for m in bot.fake.dms_to(ADMIN) if "Nothing was ordered" in message_text(m)]
     )
-    assert "more than you can send this month" in message_text(told[0])
+    assert "more than you can send this month: it costs 2,573.00 INR" in message_text(told[0])
+    assert "you have 2,000.00 INR of your 2,000.00 INR left" in message_text(told[0])
     view = open_form(bot, "donate")
     view = pick(bot, view, charity)
-    submit(bot, view, fill(recipient=None, product=charity, amount="26", select=False))
+    submit(bot, view, fill(recipient=None, product=charity, amount="20", select=False))
     asked = bot.wait(
         lambda: [m for m in bot.fake.dms_to(APPROVER) if "wants to send" in message_text(m)]
     )
     assert [o.status for o in orders(bot)] == ["pending_approval"]
+    waiting = [t for t in bot.dm_texts(ADMIN) if "needs an approver" in t]
+    assert "A donation of *20.00 USD* to *Charity Donation: GiveDirectly (US)*" in waiting[0]
     bot.driver.block_action(
         user_id=APPROVER,
         action_id=str(ActionId.GIFT_APPROVE),
@@ -297,8 +301,13 @@ def test_the_app_home_and_the_reward_form_open_the_gift_form(bot: BotHarness) ->
 
 
 def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> None:
-    bot = make_bot(REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY="k")
-    bot.driver.command(f"<@{BOB}> 100 for the launch", user_id=ADMIN)
+    bot = make_bot(
+        REWARD_POINT_SYSTEM="storefront",
+        STOREFRONT_API_KEY="k",
+        REWARD_APPROVAL_THRESHOLD=100_000,
+        REWARD_MAX_PER_REWARD=100_000,
+    )
+    bot.driver.command(f"<@{BOB}> 6000 for the launch", user_id=ADMIN)
     bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "sent you" in t] or None)
     view = open_form(bot, "donate", user=BOB)  # not a gift sender, but has points
     pay = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_PAY)
@@ -314,23 +323,26 @@ def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> Non
     }
     submit(bot, view, values, user=BOB)
     order = placed(bot)
-    assert order.points_cents == 3050
+    assert order.points_cents == 253150  # 30.5 USD at 83 INR, one point per rupee
+    assert order.order_value == Decimal("2531.50")
     bot.driver.command("balance", user_id=BOB)
-    assert bot.wait(lambda: [t for t in bot.replies_to(BOB) if "69.5 points" in t] or None)
+    assert bot.wait(lambda: [t for t in bot.replies_to(BOB) if "3,468.5 points" in t] or None)
     # A refused order gives the points back.
     bot.sandbox.faults.set("placeOrder", error="PLE10002")
     view = open_form(bot, "donate", user=BOB)
     view = pick(bot, view, charity, user=BOB)
     submit(bot, view, values, user=BOB)
     failed = bot.wait(lambda: next((o for o in orders(bot) if o.status == "failed"), None), 20)
-    assert failed.points_cents == 3050
+    assert failed.points_cents == 253150
     told = bot.wait(
         lambda: [m for m in bot.fake.dms_to(BOB) if "wasn't ordered" in message_text(m)], 20
     )
     assert "Your points are back" in message_text(told[0])
     before = len(bot.replies_to(BOB))
     bot.driver.command("balance", user_id=BOB)
-    assert bot.wait(lambda: [t for t in bot.replies_to(BOB)[before:] if "69.5 points" in t] or None)
+    assert bot.wait(
+        lambda: [t for t in bot.replies_to(BOB)[before:] if "3,468.5 points" in t] or None
+    )
 
 
 def gift_for_maria(bot: BotHarness) -> None:

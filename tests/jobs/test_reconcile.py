@@ -5,6 +5,7 @@ admins order by order and reward by reward; with points in the bot only orders c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -191,10 +192,13 @@ def test_the_report_blocks_are_valid_with_nothing_listed() -> None:
 
 
 def test_a_gift_and_a_donation_sent_from_slack_match_the_payment_report(
-    clock: time_machine.Coordinates, bot: BotHarness
+    clock: time_machine.Coordinates, make_bot: Callable[..., BotHarness]
 ) -> None:
-    """Orders placed by the gift form and its worker (not made by hand) reconcile."""
+    """Orders placed by the gift form and its worker (not made by hand) reconcile, a
+    donation in dollars converted at Xoxoday's rate."""
     from tests.e2e import test_gifts as gifts
+
+    bot = make_bot(REWARD_APPROVAL_THRESHOLD=100_000)
 
     gifts.gift_for_maria(bot)
     view = gifts.open_form(bot, "donate")

@@ -226,6 +226,10 @@ def _what(card: GiftCard) -> str:
     return f"a *{card.price}* {safe_mrkdwn(card.product)} for {mention(card.recipient_id or '')}"
 
 
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _id(card: GiftCard) -> Block:
     paid = f" · paid with {card.points:,} of your points" if card.points else ""
     return context(f"Order `{card.po_number}`{paid}")
@@ -238,7 +242,7 @@ def sender_queued(card: GiftCard) -> Payload:
 
 def sender_pending(card: GiftCard) -> Payload:
     text = (
-        f"⏳ {_what(card).capitalize()} needs an approver's OK first (it is worth the approval "
+        f"⏳ {_first_up(_what(card))} needs an approver's OK first (it is worth the approval "
         "threshold or more). I'll DM you when it's decided."
     )
     return message(text.replace("*", ""), [section(text), _id(card)])
@@ -310,7 +314,7 @@ def sender_placed(card: GiftCard) -> Payload:
 def sender_failed(card: GiftCard) -> Payload:
     why = safe_mrkdwn(card.message or "Xoxoday refused it")
     back = " Your points are back." if card.points else ""
-    text = f"❌ {_what(card).capitalize()} wasn't ordered: {why}.{back}"
+    text = f"❌ {_first_up(_what(card))} wasn't ordered: {why}.{back}"
     return message(text.replace("*", ""), [section(text), _id(card)])
 
 
