@@ -50,10 +50,15 @@ def mint(session: Session, *, member_id: int, kind: SecretKind, lifetime: timede
 
 
 def find(
-    session: Session, *, raw: str, kind: SecretKind, expired_ok: bool = False
+    session: Session,
+    *,
+    raw: str,
+    kind: SecretKind,
+    expired_ok: bool = False,
+    revoked_ok: bool = False,
 ) -> StoreFrontSecret | None:
-    """The live secret `raw` of this kind (None: unknown, revoked, or expired unless
-    `expired_ok`)."""
+    """The live secret `raw` of this kind (None: unknown, or revoked or expired unless
+    `revoked_ok` / `expired_ok`)."""
     if not raw or len(raw) > 200:
         return None
     row = session.exec(
@@ -61,7 +66,7 @@ def find(
         .where(StoreFrontSecret.secret_hash == digest(raw))
         .where(StoreFrontSecret.kind == kind.value)
     ).first()
-    if row is None or row.revoked_at is not None:
+    if row is None or (row.revoked_at is not None and not revoked_ok):
         return None
     if not expired_ok and row.expires_at <= utcnow():
         return None

@@ -344,19 +344,24 @@ class StoreFrontService:
         for_order: str | None = None,
     ) -> tuple[Member, StoreFrontSecret]:
         """The person `unique_id` names, when `auth_token` is theirs and alive. A refund may
-        come after the token expired: the token that paid for that order still counts."""
+        come after the token expired or was revoked (the person left): the token that paid
+        for that order still counts for its refunds, which only ever give points back."""
         raw = body.get("auth_token")
         if not isinstance(raw, str) or not raw:
             raise _Bad(401, UNAUTHENTICATED)
+        refund = for_order is not None
         token = secrets_repo.find(
-            session, raw=raw, kind=SecretKind.AUTH_TOKEN, expired_ok=for_order is not None
+            session, raw=raw, kind=SecretKind.AUTH_TOKEN, expired_ok=refund, revoked_ok=refund
         )
         if token is None:
             raise _Bad(401, UNAUTHENTICATED)
         member = member_repo.get_member(session, member_id=token.member_id)
-        if member is None or member.slack_user_id != unique_id or not member.active:
+        if member is None or member.slack_user_id != unique_id:
             raise _Bad(401, UNAUTHENTICATED)
-        if for_order is not None and token.expires_at <= clock.now():
+        if not member.active and for_order is None:
+            raise _Bad(401, UNAUTHENTICATED)
+        dead = token.expires_at <= clock.now() or token.revoked_at is not None or not member.active
+        if for_order is not None and dead:
             order = points_repo.find_order(session, order_id=for_order)
             if order is None or order.token_id != token.id:
                 raise _Bad(401, UNAUTHENTICATED)

@@ -904,14 +904,18 @@ def test_only_the_persons_own_live_token_spends_their_points(shop: Shop) -> None
     assert same_id["status"] == "0"
     assert wrong == [], wrong
     assert shop.ledger_fingerprint() == before
-    # Revoked: every secret of MARIA ends, refunds of orders paid with them included.
+    # Revoked: every secret of MARIA ends for spending; Xoxoday may still refund the order a
+    # revoked token paid for (points only come back), and nothing else.
     shop.revoke(MARIA)
     for endpoint, body in (
         ("balance", {"unique_id": MARIA, "auth_token": maria}),
-        ("refund", {"unique_id": MARIA, "auth_token": maria, **order, "redemption_amount": 1}),
+        ("redeem", {"unique_id": MARIA, "auth_token": maria, **order, "order_id": "WHO-3"}),
+        ("refund", {"unique_id": MARIA, "auth_token": bob, **order, "redemption_amount": 1}),
     ):
         assert shop.call(endpoint, body).status_code == 401
     assert shop.ledger_fingerprint() == before
+    refund = {"unique_id": MARIA, "auth_token": maria, **order, "redemption_amount": 1}
+    assert shop.call("refund", refund).json()["status"] == "1"
     calm_log(shop.serve, maria, bob, link)
 
 

@@ -20,12 +20,21 @@ def test_revoke_ends_a_persons_store_access(bot: BotHarness, tmp_path) -> None:
     other = token_for(bot, MARIA)
     auth = {"unique_id": MARIA, "auth_token": token}
     assert call(bot, "balance", auth).status_code == 200
+    spend = {**auth, "total_points_redeemed": "30", "order_id": "BEFORE-REVOKE"}
+    assert call(bot, "redeem", spend).json()["status"] == "1"
     done = rewardbot(["storefront", "revoke", MARIA], env_of(bot), tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"revoked 2 of {MARIA}'s store tokens and Redeem links"
     for raw in (token, other):
         answer = call(bot, "balance", {"unique_id": MARIA, "auth_token": raw})
         assert answer.status_code == 401
+    again = {**auth, "total_points_redeemed": "5", "order_id": "AFTER-REVOKE"}
+    assert call(bot, "redeem", again).status_code == 401
+    # Xoxoday may still refund the order the revoked token paid for (points only come back).
+    refund = {**auth, "order_id": "BEFORE-REVOKE", "redemption_amount": "30"}
+    assert call(bot, "refund", refund).json()["data"]["points"] == "100"
+    other_refund = {"unique_id": MARIA, "auth_token": other, "order_id": "BEFORE-REVOKE"}
+    assert call(bot, "refund", {**other_refund, "redemption_amount": "1"}).status_code == 401
     unknown = rewardbot(["storefront", "revoke", "U0NOBODY"], env_of(bot), tmp_path)
     assert unknown.returncode == 1 and "not known to the bot" in unknown.stderr
     everyone = rewardbot(["storefront", "revoke", "--everyone"], env_of(bot), tmp_path)
