@@ -104,6 +104,16 @@ def gift_dm(bot: BotHarness, user: str) -> dict[str, Any]:
     )
 
 
+def gift_for_maria(bot: BotHarness) -> None:
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = search(bot, view, "amazon")[0]
+    view = pick(bot, view, option)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    fixed = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if fixed else "25"
+    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=fixed))
+
+
 def test_search_pick_order_and_reveal_a_gift_card(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -166,13 +176,7 @@ def test_search_pick_order_and_reveal_a_gift_card(
 
 
 def test_only_the_recipient_can_reveal(bot: BotHarness) -> None:
-    view = open_form(bot, f"gift <@{MARIA}>")
-    option = search(bot, view, "amazon")[0]
-    view = pick(bot, view, option)
-    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
-    select = element["type"] == "static_select"
-    amount = element["options"][0]["value"] if select else "25"
-    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=select))
+    gift_for_maria(bot)
     order = placed(bot)
     dm = gift_dm(bot, MARIA)
     before = len(bot.fake.views)
@@ -200,13 +204,7 @@ def test_donate_to_a_charity_in_the_teams_name(bot: BotHarness) -> None:
 
 def test_a_lost_answer_is_looked_up_and_ordered_once(bot: BotHarness) -> None:
     bot.sandbox.faults.set("placeOrder", drop_after_apply=True, count=1)
-    view = open_form(bot, f"gift <@{MARIA}>")
-    option = search(bot, view, "amazon")[0]
-    view = pick(bot, view, option)
-    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
-    select = element["type"] == "static_select"
-    amount = element["options"][0]["value"] if select else "25"
-    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=select))
+    gift_for_maria(bot)
     order = placed(bot)
     assert [o.po_number for o in bot.sandbox.state.orders()] == [order.po_number]
     gift_dm(bot, MARIA)
@@ -343,16 +341,6 @@ def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> Non
     assert bot.wait(
         lambda: [t for t in bot.replies_to(BOB)[before:] if "3,468.5 points" in t] or None
     )
-
-
-def gift_for_maria(bot: BotHarness) -> None:
-    view = open_form(bot, f"gift <@{MARIA}>")
-    option = search(bot, view, "amazon")[0]
-    view = pick(bot, view, option)
-    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
-    fixed = element["type"] == "static_select"
-    amount = element["options"][0]["value"] if fixed else "25"
-    submit(bot, view, fill(recipient=MARIA, product=option, amount=amount, select=fixed))
 
 
 def test_the_channel_sees_a_gift_was_sent_and_the_request_is_kept(bot: BotHarness) -> None:

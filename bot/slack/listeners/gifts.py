@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import OpenGiftForm
-from bot.rewards.gifts import GiftRequest
+from bot.rewards.gifts import GiftCard, GiftRequest
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks.common import text_only
@@ -67,7 +68,7 @@ def open_from_command(
 def register(app: App, runtime: Runtime) -> None:
     def on_open(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        donation = (body.get("actions") or [{}])[0].get("action_id") == ActionId.OPEN_DONATE_MODAL
+        donation = _clicked(body) == ActionId.OPEN_DONATE_MODAL
         user_id = user_of(body)
         form = runtime.gifts.form(user_id, donation=donation, recipient=None)
         if isinstance(form, Refusal):
@@ -106,17 +107,13 @@ def register(app: App, runtime: Runtime) -> None:
 
     def on_decide(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        approve = (body.get("actions") or [{}])[0].get("action_id") == ActionId.GIFT_APPROVE
+        approve = _clicked(body) == ActionId.GIFT_APPROVE
         outcome = runtime.gifts.decide(
             po_number=action_value(body), user_id=user_of(body), approve=approve
         )
-        if isinstance(outcome, Refusal):
-            respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
-            return
         verb = "approved" if approve else "rejected"
-        respond(
-            replace_original=True,
-            **reward_note(f"You {verb} order `{outcome.po_number}` ({outcome.product})."),
+        _answer(
+            respond, outcome, lambda card: f"You {verb} order `{card.po_number}` ({card.product})."
         )
 
     app.action(ActionId.OPEN_GIFT_MODAL)(on_open)
@@ -129,23 +126,34 @@ def register(app: App, runtime: Runtime) -> None:
 
     def on_settle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        placed = (body.get("actions") or [{}])[0].get("action_id") == ActionId.GIFT_SETTLE_PLACED
+        placed = _clicked(body) == ActionId.GIFT_SETTLE_PLACED
         outcome = runtime.gifts.settle(
             po_number=action_value(body), user_id=user_of(body), placed=placed
         )
-        if isinstance(outcome, Refusal):
-            respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
-            return
         what = "ordered" if placed else "not ordered"
-        respond(
-            replace_original=True,
-            **reward_note(f"Settled: order `{outcome.po_number}` was {what}. I told the sender."),
+        _answer(
+            respond,
+            outcome,
+            lambda card: f"Settled: order `{card.po_number}` was {what}. I told the sender.",
         )
 
     runtime.intake.action(app, ActionId.GIFT_SETTLE_PLACED, on_settle)
     runtime.intake.action(app, ActionId.GIFT_SETTLE_FAILED, on_settle)
     runtime.intake.action(app, ActionId.GIFT_APPROVE, on_decide)
     runtime.intake.action(app, ActionId.GIFT_REJECT, on_decide)
+
+
+def _clicked(body: dict[str, Any]) -> str:
+    return str((body.get("actions") or [{}])[0].get("action_id") or "")
+
+
+def _answer(respond: Respond, outcome: GiftCard | Refusal, done: Callable[[GiftCard], str]) -> None:
+    """A decision's answer: the message with the buttons becomes what was done; a refusal is
+    said to the person who clicked, and the buttons stay."""
+    if isinstance(outcome, Refusal):
+        respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
+        return
+    respond(replace_original=True, **reward_note(done(outcome)))
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
