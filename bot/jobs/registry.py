@@ -36,6 +36,7 @@ JOB_MODULES = (
     "token_upkeep",
     "in_doubt_report",
     "audit_anchor",
+    "order_status",
 )
 
 
