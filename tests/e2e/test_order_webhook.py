@@ -8,6 +8,7 @@ appear in a DM or in the kept events."""
 from __future__ import annotations
 
 import json
+import threading
 
 import httpx
 import pytest
@@ -239,3 +240,35 @@ def test_the_embedded_sandbox_posts_to_the_bots_own_webhook(make_bot) -> None:
     place_order(bot, "PO-EMBEDDED", sender=BOB, recipient=MARIA)
     bot.wait(lambda: dms(bot, MARIA, "has been delivered") or None)
     assert sandbox.webhooks.log[-1]["outcome"] == "sent"
+
+
+def race(bot: BotHarness, po: str) -> None:
+    """The webhook and the poll's lookup of `po`, let go at the same instant."""
+    start = threading.Barrier(2)
+
+    def hook() -> None:
+        start.wait()
+        assert post_hook(bot, hook_body(po)).status_code == 200
+
+    def poll() -> None:
+        start.wait()
+        bot.runtime.order_updates.check(po)
+
+    threads = [threading.Thread(target=hook), threading.Thread(target=poll)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+def test_the_webhook_and_the_poll_racing_tell_each_change_once(bot: BotHarness) -> None:
+    pos = [f"PO-RACE-{i}" for i in range(5)]
+    for po in pos:
+        bot.sandbox.webhooks.drop_next(1)  # the webhook below is the only one
+        place_order(bot, po, sender=BOB, recipient=MARIA)
+        race(bot, po)
+    bot.wait(lambda: len(dms(bot, BOB, "has been delivered")) == len(pos) or None)
+    bot.settle()
+    assert len(dms(bot, MARIA, "has been delivered")) == len(pos)
+    assert len(dms(bot, BOB, "has been delivered")) == len(pos)
+    assert all(len(delivery_audits(bot, po)) == 1 for po in pos)
