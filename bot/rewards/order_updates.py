@@ -22,8 +22,13 @@ order as it is then, and only the call that changed it tells. Voucher codes, pin
 never part of any of this: they live in the order's encrypted response only.
 
 An order Xoxoday does not know (OrderNotFoundError) after it was sent is never marked failed
-here: a lookup cannot prove the request never reached Xoxoday. It stays `unknown` (a stale
-`requested` becomes `unknown`), and the admins are told once.
+here: a lookup cannot prove the request never reached Xoxoday. It stays `unknown`, looked up
+again by each poll; a stale `requested` one becomes `unknown` and the admins are told once (an
+order the worker recorded `unknown` was told to them by the worker).
+
+The order worker, recording placeOrder's answer, calls `note_answered` in that transaction (the
+answer's own delivery status is told with the Reveal DM, not again when the webhook confirms
+it) and `order_placed` after it.
 """
 
 from __future__ import annotations
@@ -453,6 +458,10 @@ class OrderUpdates:
                     message="not found by poNumber long after it was sent",
                 )
             card = card_of(session, order)
+        if status == OrderStatus.UNKNOWN:
+            # Whoever recorded `unknown` told the admins then; it stays unknown, and is looked
+            # up again next time.
+            return Checked(unresolved=True)
         if status == OrderStatus.PLACED:
             reason = (
                 "The bot recorded this order as placed, but Xoxoday finds no order with its "
@@ -491,6 +500,20 @@ class OrderUpdates:
         if order is None and update.plum_order_id:
             order = order_repo.find_by_plum_id(session, plum_order_id=update.plum_order_id)
         return order
+
+
+def note_answered(
+    session: Session, *, po_number: str, delivery_status: str | None, actor: str
+) -> None:
+    """In the transaction that records placeOrder's answer (`placed`): keep the delivery status
+    the answer gave (a realtime order is `delivered` at once), telling nobody, since whoever
+    records the answer tells people about it (the Reveal DM). A webhook saying the same later
+    then changes nothing and tells nothing; one saying something else (canceled, or delivered
+    after `pending`) is told. Without it, the webhook's first word is told."""
+    status = delivery_status_of(delivery_status)
+    if status is not None:
+        audit.lock_chain(session)
+        _apply(session, po_number, status, actor=actor)
 
 
 def _kept_status(session: Session, order: Order) -> DeliveryStatus | None:
@@ -533,5 +556,6 @@ __all__ = [
     "PollReport",
     "Received",
     "delivery_status_of",
+    "note_answered",
     "parse_update",
 ]

@@ -11,6 +11,7 @@ import httpx
 from sqlmodel import select
 
 from bot.plum import PlacedOrder
+from bot.rewards.order_updates import note_answered
 from storage import members as member_repo
 from storage.links import get_order, record_order_response
 from storage.models import AuditEvent, Order, PlumWebhookEvent
@@ -69,8 +70,11 @@ def send_order(bot: BotHarness, po: str, *, denomination: int = 25) -> PlacedOrd
     )
 
 
-def record_placed(bot: BotHarness, po: str, placed: PlacedOrder) -> Order:
-    """Record placeOrder's answer and apply any update that came before it, as the worker does."""
+def record_placed(
+    bot: BotHarness, po: str, placed: PlacedOrder, *, note_answer: bool = False
+) -> Order:
+    """Record placeOrder's answer and apply any update that came before it, as the worker does
+    (with `note_answer`, also the delivery status the answer gave, telling nobody)."""
     with bot.runtime.store.session() as session:
         order = record_order_response(
             session,
@@ -80,13 +84,20 @@ def record_placed(bot: BotHarness, po: str, placed: PlacedOrder) -> Order:
             actor="test-worker",
             plum_order_id=str(placed.order.order_id),
         )
+        if note_answer:
+            note_answered(
+                session,
+                po_number=po,
+                delivery_status=placed.order.delivery_status,
+                actor="test-worker",
+            )
     bot.runtime.order_updates.order_placed(po)
     return order
 
 
-def place_order(bot: BotHarness, po: str, **kw: Any) -> Order:
+def place_order(bot: BotHarness, po: str, *, note_answer: bool = False, **kw: Any) -> Order:
     queue_order(bot, po, **kw)
-    return record_placed(bot, po, send_order(bot, po))
+    return record_placed(bot, po, send_order(bot, po), note_answer=note_answer)
 
 
 def order(bot: BotHarness, po: str) -> Order:

@@ -272,3 +272,29 @@ def test_the_webhook_and_the_poll_racing_tell_each_change_once(bot: BotHarness) 
     assert len(dms(bot, MARIA, "has been delivered")) == len(pos)
     assert len(dms(bot, BOB, "has been delivered")) == len(pos)
     assert all(len(delivery_audits(bot, po)) == 1 for po in pos)
+
+
+def test_a_delivery_the_placeorder_answer_gave_is_not_told_again_by_the_webhook(
+    bot: BotHarness,
+) -> None:
+    """The worker tells what placeOrder answered (the Reveal DM): a realtime order's
+    `delivered`, confirmed by the webhook, is not told a second time."""
+    place_order(bot, "PO-SAID", sender=BOB, recipient=MARIA, note_answer=True)
+    bot.wait(lambda: bot.sandbox.webhooks.log and bot.sandbox.webhooks.log[-1]["outcome"] == "sent")
+    bot.settle()
+    assert order(bot, "PO-SAID").delivery_status == DeliveryStatus.DELIVERED
+    assert [e.matched for e in events(bot)] == [True]
+    assert dms(bot, MARIA, "delivered") == [] and dms(bot, BOB, "delivered") == []
+    assert len(delivery_audits(bot, "PO-SAID")) == 1
+
+
+def test_a_delivery_after_a_pending_answer_is_told_once(bot: BotHarness) -> None:
+    bot.sandbox.webhooks.delay_seconds = 0.5  # Xoxoday answers "pending", delivers later
+    placed = place_order(bot, "PO-LATER", sender=BOB, recipient=MARIA, note_answer=True)
+    assert placed.status == "placed"
+    assert order(bot, "PO-LATER").delivery_status == DeliveryStatus.PENDING
+    bot.wait(lambda: dms(bot, MARIA, "has been delivered") or None)
+    bot.wait(lambda: dms(bot, BOB, "has been delivered") or None)
+    bot.settle()
+    assert len(dms(bot, MARIA, "delivered")) == len(dms(bot, BOB, "delivered")) == 1
+    assert order(bot, "PO-LATER").delivery_status == DeliveryStatus.DELIVERED

@@ -143,3 +143,22 @@ def test_an_order_xoxoday_cannot_be_asked_about_waits_for_the_next_run(
     bot.sandbox.faults.clear()
     clock.move_to(T0 + timedelta(minutes=21))
     assert run_job(bot, "order-status").detail == "checked 1 order(s); 1 delivered"
+
+
+def test_an_order_the_worker_left_unknown_is_looked_up_again_without_new_alerts(
+    bot: BotHarness, clock: time_machine.Coordinates
+) -> None:
+    queue_order(bot, "PO-UNSURE")  # never reached Xoxoday; the worker said unknown (and told)
+    with bot.runtime.store.session() as session:
+        record_order_response(
+            session, po_number="PO-UNSURE", status="unknown", response=None, actor="test-worker"
+        )
+    for minutes in (11, 21):
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        result = run_job(bot, "order-status")
+        assert result.detail == "checked 1 order(s); 1 not found at Xoxoday (kept unknown)"
+    assert order(bot, "PO-UNSURE").status == OrderStatus.UNKNOWN
+    bot.settle()
+    assert dms(bot, ADMIN, "needs a look") == []
+    lookups = [r for r in bot.sandbox.requests if r["operation"] == "getOrderDetails"]
+    assert len(lookups) == 2
