@@ -42,7 +42,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
 from bot.core import clock
-from bot.runtime import Runtime
+from bot.runtime import Runtime, plum_webhook_api_key
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
@@ -152,6 +152,9 @@ class Playground:
             clock.reset()
             raise
         self.runtime.start()
+        hook_key = plum_webhook_api_key(self.settings)
+        if self.runtime.sandbox is not None and hook_key is not None:  # the bot is under /bot
+            self.runtime.sandbox.connect_webhook(self.url + "bot/webhooks/plum", hook_key)
         self.clock = PlaygroundClock(
             runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
         )
