@@ -39,6 +39,7 @@ from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.managers import ManagersService
 from bot.rewards.order_reports import OrderReportService
+from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
@@ -62,6 +63,7 @@ from storage.states import PointSystem
 from storage.urls import sqlite_path
 
 if TYPE_CHECKING:
+    from bot.plum_webhook_web import PlumWebhookWeb
     from bot.simulators.plum_sandbox import SandboxServer
     from bot.storefront_web import StoreFrontWeb
 
@@ -117,6 +119,18 @@ def storefront_api_key(settings: Settings) -> str:
         "STOREFRONT_API_KEY: is required with REWARD_POINT_SYSTEM=storefront (the key "
         "Xoxoday's store sends to GetProfile)"
     )
+
+
+SANDBOX_WEBHOOK_API_KEY = "sandbox-webhook-api-key"
+
+
+def plum_webhook_api_key(settings: Settings) -> str | None:
+    """The x-api-key of POST /webhooks/plum: PLUM_WEBHOOK_API_KEY, or a fixed one with the
+    embedded sandbox; None: the route is not served."""
+    key = settings.PLUM_WEBHOOK_API_KEY
+    if key is not None and key.get_secret_value():
+        return key.get_secret_value()
+    return SANDBOX_WEBHOOK_API_KEY if settings.uses_sandbox else None
 
 
 def point_system_of(settings: Settings) -> PointSystem:
@@ -262,6 +276,8 @@ class Runtime:
     # Gift cards and donations (placeOrder): the service and the worker that places orders.
     gifts: GiftService
     orders: OrderWorker
+    # Gift cards' and donations' delivery status: Xoxoday's webhook and the order-status poll.
+    order_updates: OrderUpdates
     # Points in the bot (REWARD_POINT_SYSTEM=storefront): the endpoints Xoxoday's store calls,
     # and Redeem; None with points at Xoxoday.
     storefront: StoreFrontService | None = None
@@ -312,6 +328,11 @@ class Runtime:
                     sandbox.connect_storefront(
                         f"http://127.0.0.1:{settings.PORT}/storefront",
                         storefront_api_key(settings),
+                    )
+                webhook_key = plum_webhook_api_key(settings)  # its deliveries are posted here
+                if webhook_key is not None:
+                    sandbox.connect_webhook(
+                        f"http://127.0.0.1:{settings.PORT}/webhooks/plum", webhook_key
                     )
                 log.info("embedded Plum sandbox at %s: no real rewards are sent", base_url)
             plum = build_client(
@@ -374,8 +395,13 @@ class Runtime:
             notifier.redeem = redeem
         catalogue = Catalogue(plum=plum)
         gift_notices = SlackGiftNotices(notifier, settings)
+        order_updates = OrderUpdates(store=store, plum=plum, teller=notifier)
         orders = OrderWorker(
-            store=store, plum=plum, settings=settings, notices=lambda: gift_notices
+            store=store,
+            plum=plum,
+            settings=settings,
+            notices=lambda: gift_notices,
+            placed=order_updates.order_placed,
         )
         gifts = GiftService(
             store=store,
@@ -418,6 +444,7 @@ class Runtime:
             intake=intake,
             foreground=foreground,
             account_balance=account_balance,
+            order_updates=order_updates,
             storefront=storefront,
             redeem=redeem,
             gifts=gifts,
@@ -436,6 +463,17 @@ class Runtime:
             redeem=self.redeem,
             allowed=tuple(self.settings.STOREFRONT_ALLOWED_IPS),
         )
+
+    def plum_webhook_web(self) -> PlumWebhookWeb | None:
+        """Xoxoday's delivery webhook for the web app (None without PLUM_WEBHOOK_API_KEY)."""
+        key = plum_webhook_api_key(self.settings)
+        if key is None:
+            return None
+        from bot.plum_webhook_web import PlumWebhookWeb
+
+        web = PlumWebhookWeb(service=self.order_updates, api_key=key)
+        self.on_stop.append(web.stop)
+        return web
 
     @property
     def sandboxed(self) -> bool:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     PLUM_SENDER_EMAIL: str | None = None
     # The root of Xoxoday's hosted store (StoreFront sign-ins); unset: follows PLUM_BASE_URL.
     STOREFRONT_STORE_URL: str | None = None
+    # The `x-api-key` Xoxoday sends with its delivery webhook (POST /webhooks/plum), as set in
+    # its dashboard; unset: the route is not served (404), except with the embedded sandbox.
+    PLUM_WEBHOOK_API_KEY: SecretStr | None = None
 
     # Where recipients' points live: "plum" (at Xoxoday, sent with sendBalance) or
     # "storefront" (in the bot's ledger, which Xoxoday's store reads and debits; seed 002).

@@ -1,5 +1,6 @@
 """The ASGI app: Slack's requests at POST /slack/events, GET /healthz, and (points in the
-bot) the StoreFront routes under /storefront (`bot.storefront_web`).
+bot) the StoreFront routes under /storefront (`bot.storefront_web`), and Xoxoday's delivery
+webhook at POST /webhooks/plum (`bot.plum_webhook_web`).
 
 Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
 before Bolt sees it, and is recorded in the intake journal (`bot.slack.intake`) before it is
@@ -27,6 +28,7 @@ from bot.foreground import Foreground
 from bot.slack.gate import Rejected, admit
 
 if TYPE_CHECKING:
+    from bot.plum_webhook_web import PlumWebhookWeb
     from bot.runtime import Runtime
     from bot.slack.intake import Intake
     from bot.storefront_web import StoreFrontWeb
@@ -65,10 +67,12 @@ def create_web_app(
     foreground: Foreground | None = None,
     intake: Intake | None = None,
     storefront: StoreFrontWeb | None = None,
+    plum_webhook: PlumWebhookWeb | None = None,
 ) -> Starlette:
     """`foreground` counts the Slack requests in flight, which background work yields to;
     `intake` records each verified request before it is dispatched (`bot.slack.intake`);
-    `storefront` adds the routes Xoxoday's store calls when points live in the bot."""
+    `storefront` adds the routes Xoxoday's store calls when points live in the bot;
+    `plum_webhook` the route Xoxoday posts delivery updates to."""
     gauge = foreground or Foreground()
     if intake is not None:
         from bot.slack.intake import NOTED
@@ -113,12 +117,14 @@ def create_web_app(
     ]
     if storefront is not None:
         routes += storefront.routes()
+    if plum_webhook is not None:
+        routes += plum_webhook.routes()
     return Starlette(routes=routes)
 
 
 def web_app_for(runtime: Runtime, bolt_app: App) -> Starlette:
     """The web app of a built runtime: Slack's requests, health, and the StoreFront routes
-    when points live in the bot."""
+    when points live in the bot, Xoxoday's delivery webhook when it has a key."""
     return create_web_app(
         bolt_app=bolt_app,
         health=runtime.health,
@@ -126,4 +132,5 @@ def web_app_for(runtime: Runtime, bolt_app: App) -> Starlette:
         foreground=runtime.foreground,
         intake=runtime.intake,
         storefront=runtime.storefront_web(),
+        plum_webhook=runtime.plum_webhook_web(),
     )

@@ -37,6 +37,7 @@ JOB_MODULES = (
     "in_doubt_report",
     "audit_anchor",
     "reconcile",
+    "order_status",
 )
 
 

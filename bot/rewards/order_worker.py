@@ -24,6 +24,7 @@ from datetime import timedelta
 from bot.plum import DuplicatePoNumberError, OrderNotFoundError, PlumClient, PlumError
 from bot.processes import worker_id
 from bot.rewards.gifts import GiftNotices, give_points_back, load_card
+from bot.rewards.order_updates import note_answered
 from bot.rewards.redelivery import Verdict, read_failure
 from bot.settings import Settings
 from storage import links as order_repo
@@ -46,8 +47,10 @@ class OrderWorker:
         plum: PlumClient,
         settings: Settings,
         notices: Callable[[], GiftNotices | None],
+        placed: Callable[[str], object] = lambda po_number: None,
         poll_seconds: float = 2.0,
     ) -> None:
+        self._placed = placed  # after an order is recorded placed (`OrderUpdates.order_placed`)
         self._store = store
         self._plum = plum
         self._settings = settings
@@ -152,6 +155,7 @@ class OrderWorker:
             None,
             plum_order_id=str(plum_id) if plum_id is not None else None,
             request=placed.request,
+            delivery_status=placed.order.delivery_status,
         )
 
     def _email_for(self, order: Order) -> str | None:
@@ -179,6 +183,7 @@ class OrderWorker:
             dict(found.raw),
             None,
             plum_order_id=str(found.order_id) if found.order_id is not None else None,
+            delivery_status=found.delivery_status,
         )
 
     def _after_failure(self, order: Order, err: PlumError) -> None:
@@ -211,6 +216,7 @@ class OrderWorker:
         *,
         plum_order_id: str | None = None,
         request: dict[str, object] | None = None,
+        delivery_status: str | None = None,
     ) -> None:
         with self._store.session() as session:
             done = order_repo.record_order_response(
@@ -225,7 +231,21 @@ class OrderWorker:
             )
             if status is OrderStatus.FAILED and done.points_cents:
                 give_points_back(session, done)
+            if status is OrderStatus.PLACED:  # the Reveal DM tells this delivery status
+                note_answered(
+                    session,
+                    po_number=order.po_number,
+                    delivery_status=delivery_status,
+                    actor=self.worker_id,
+                )
             card = load_card(session, done)
+        if status is OrderStatus.PLACED:
+            try:
+                self._placed(order.po_number)  # a webhook that came before this answer
+            except Exception:
+                log.exception(
+                    "order %s: an earlier delivery update was not applied", order.po_number
+                )
         notices = self._notices()
         if notices is None:
             return

@@ -19,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from bot.rewards.announcing import announce_channel
 from bot.rewards.cards import RewardCard, card_for, people_of
 from bot.rewards.kinds import MessageKind, OnceKind
+from bot.rewards.order_updates import DeliveryChange, OrderCard
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
+from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import reward_messages
 from storage import messages as message_repo
 from storage import once
@@ -290,3 +292,24 @@ class Notifier:
                 ),
             )
         self.on_change([*(uid for r in rewards for uid in people_of(r)), *self.admin_ids()])
+
+    # --- gift cards and donations: delivery (bot.rewards.order_updates) -------------------
+
+    def order_delivery(self, change: DeliveryChange) -> None:
+        """The gift or donation was delivered or canceled: its recipient (if any, and not the
+        sender) and its sender hear it once (the domain calls this once per change)."""
+        order = change.order
+        if order.recipient_id and order.recipient_id != order.sender_id:
+            self.dm(order.recipient_id, delivery_blocks.recipient_delivery(change=change))
+        self.dm(order.sender_id, delivery_blocks.sender_delivery(change=change))
+        self.on_change([order.sender_id, order.recipient_id or ""])
+
+    def order_unresolved(self, order: OrderCard, *, reason: str) -> None:
+        """An order's outcome needs a person: each admin hears it (once per order)."""
+        for admin in self.admin_ids():
+            self.dm(
+                admin,
+                delivery_blocks.admin_order_unresolved(
+                    order=order, reason=reason, tz=self._settings.REWARD_TIMEZONE
+                ),
+            )

@@ -65,7 +65,8 @@ def test_a_month_before_points_expire_sends_the_first_reminder(playground: Playg
 
     give(playground, "/reward @maria 30 shipped the release", "maria@acme.test", 30)
     lines = jump(playground, "expiry")
-    assert "expiry-reminders" in lines[-1] and "1 reminder(s) sent" in lines[-1]
+    reminded = [line for line in lines if line.startswith("expiry-reminders")]
+    assert reminded and "1 reminder(s) sent" in reminded[-1]  # other jobs may run after it
     reminder = playground.fake.wait_for(
         lambda: [m for m in playground.fake.dms_to(MARIA) if "expire" in message_text(m)],
         timeout=10,

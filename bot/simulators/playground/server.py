@@ -45,7 +45,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
 from bot.core import clock
-from bot.runtime import PointSystemConflict, Runtime
+from bot.runtime import PointSystemConflict, Runtime, plum_webhook_api_key
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
@@ -176,6 +176,9 @@ class Playground:
             # The store calls the bot's endpoints where this server mounts the bot's app.
             self.runtime.sandbox.connect_storefront(self.bot_url + "/storefront", api_key)
         self.runtime.start()
+        hook_key = plum_webhook_api_key(self.settings)
+        if self.runtime.sandbox is not None and hook_key is not None:  # the bot is under /bot
+            self.runtime.sandbox.connect_webhook(self.url + "bot/webhooks/plum", hook_key)
         self.clock = PlaygroundClock(
             runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
         )

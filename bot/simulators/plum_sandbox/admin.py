@@ -13,6 +13,13 @@
 - `POST /_sandbox/storefront`: `{"base_url", "api_key", optional "timeout"}` connects the
   company's point system (endpoints at base_url + /balance, /profile, /redeem, /refund);
   `{"base_url": null}` disconnects it.
+- `GET /_sandbox/webhooks`: the delivery webhook (its URL, never its key; disabled or not; the
+  faults set) and the latest events with each call's answer.
+- `POST /_sandbox/webhooks`: `{"url", "api_key", optional "timeout"}` connects it (and enables
+  it again), `{"url": null}` disconnects it; `{"drop": N}` drops the next N webhooks (a missed
+  webhook), `{"cancel": N}` cancels the next N orders, `{"delay_seconds": S}` delivers orders S
+  seconds after they are placed, `{"retry_delays": [a, b, c]}`, `{"case": "lower|title|upper"}`
+  (see `webhooks.Webhooks.update`).
 """
 
 from __future__ import annotations
@@ -124,8 +131,14 @@ def routes(ctx: SandboxContext) -> list[Route]:
                 ctx.storefront.connect(base_url, api_key, timeout=float(timeout))
         return JSONResponse({**ctx.storefront.to_json(), **ctx.state.store.snapshot()})
 
+    async def webhooks(request: Request) -> Response:
+        if request.method == "POST":
+            ctx.hooks.update(await _json(request))
+        return JSONResponse(ctx.hooks.to_json())
+
     return [
         Route("/_sandbox/state", _guarded(state), methods=["GET"]),
+        Route("/_sandbox/webhooks", _guarded(webhooks), methods=["GET", "POST"]),
         Route("/_sandbox/storefront", _guarded(storefront), methods=["GET", "POST"]),
         Route("/_sandbox/faults", _guarded(faults), methods=["GET", "POST"]),
         Route("/_sandbox/redeem", _guarded(redeem), methods=["POST"]),

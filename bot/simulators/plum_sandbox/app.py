@@ -57,7 +57,7 @@ class DroppedResponse(Response):
 class Pipeline:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.op_ctx = OpContext(state=ctx.state, faults=ctx.faults)
+        self.op_ctx = OpContext(state=ctx.state, faults=ctx.faults, webhooks=ctx.hooks)
 
     def failure_response(self, failure: ApiFailure) -> JSONResponse:
         rendering = self.ctx.faults.rendering()

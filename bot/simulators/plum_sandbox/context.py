@@ -14,6 +14,7 @@ from bot.simulators.plum_sandbox.faults import Faults
 from bot.simulators.plum_sandbox.ratelimit import RateLimiter
 from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY, SandboxState
 from bot.simulators.plum_sandbox.storefront.company import Storefront
+from bot.simulators.plum_sandbox.webhooks import Webhooks
 
 MAX_LOGGED_REQUESTS = 100_000
 INITIAL_FLOW = "company"  # the dashboard pair printed at start: Points/StoreFront lifetimes
@@ -57,6 +58,16 @@ class SandboxContext:
     refresh_token: str
     stopping: threading.Event = field(default_factory=threading.Event)
     storefront: Storefront = field(default_factory=Storefront)  # the company's point system
+    webhooks: Webhooks | None = None  # the delivery webhook (set by `build`)
+
+    def __post_init__(self) -> None:
+        if self.webhooks is None:
+            self.webhooks = Webhooks(state=self.state, stopping=self.stopping)
+
+    @property
+    def hooks(self) -> Webhooks:
+        assert self.webhooks is not None
+        return self.webhooks
 
     @classmethod
     def build(

@@ -128,6 +128,11 @@ class Order:
     contact: str = ""
     tag: str = ""
     vouchers: list[Voucher] = field(default_factory=list)
+    # pending (a delayed delivery, or one that will be canceled) -> delivered | canceled; the
+    # vouchers are shown once delivered.
+    delivery_status: str = "delivered"
+    deliver_at: datetime | None = None  # when a pending delivery is due
+    delivered_at: datetime | None = None  # when it was delivered or canceled
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +154,9 @@ class Order:
             "contact": self.contact,
             "tag": self.tag,
             "vouchers": [v.to_json() for v in self.vouchers],
+            "delivery_status": self.delivery_status,
+            "deliver_at": self.deliver_at.isoformat() if self.deliver_at else None,
+            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
         }
 
     @classmethod
@@ -172,6 +180,9 @@ class Order:
             contact=raw.get("contact", ""),
             tag=raw.get("tag", ""),
             vouchers=[Voucher.from_json(v) for v in raw.get("vouchers", [])],
+            delivery_status=raw.get("delivery_status", "delivered"),
+            deliver_at=_dt(raw.get("deliver_at")),
+            delivered_at=_dt(raw.get("delivered_at", raw["created_at"])),
         )
 
 

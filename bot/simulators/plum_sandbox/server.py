@@ -22,6 +22,8 @@ from bot.simulators.plum_sandbox.context import SandboxContext
 from bot.simulators.plum_sandbox.faults import Faults
 from bot.simulators.plum_sandbox.state import DEFAULT_BALANCE, DEFAULT_CURRENCY, SandboxState
 from bot.simulators.plum_sandbox.storefront.company import DEFAULT_TIMEOUT_SECONDS
+from bot.simulators.plum_sandbox.webhooks import DEFAULT_TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
+from bot.simulators.plum_sandbox.webhooks import Webhooks
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -163,6 +165,24 @@ class SandboxServer:
     def disconnect_storefront(self) -> None:
         self.context.storefront.disconnect()
 
+    # ----- the delivery webhook ---------------------------------------------------------------
+    @property
+    def webhooks(self) -> Webhooks:
+        """Deliveries and their webhooks: `drop_next(n)`, `cancel_next(n)`, `delay_seconds`,
+        `retry_delays`, `set_case(...)`, `log` (one entry per event), `idle()`."""
+        return self.context.hooks
+
+    def connect_webhook(
+        self, url: str, api_key: str, *, timeout: float = WEBHOOK_TIMEOUT_SECONDS
+    ) -> None:
+        """Post every delivery (or cancellation) to `url` with `x-api-key: api_key`, as the
+        webhook set in Xoxoday's dashboard (e.g. `http://127.0.0.1:3000/webhooks/plum`);
+        retried 3 times, then disabled until connected again. Replaces any earlier one."""
+        self.context.hooks.connect(url, api_key, timeout=timeout)
+
+    def disconnect_webhook(self) -> None:
+        self.context.hooks.disconnect()
+
     def __repr__(self) -> str:
         bound = self.root_url if self._socket else "unbound"
         return f"SandboxServer({bound}, client_id={self.client_id!r})"
@@ -210,6 +230,7 @@ class SandboxServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the Plum sandbox did not start")
             time.sleep(0.005)
+        self.context.hooks.resume()
         return self
 
     def serve_forever(self) -> None:

@@ -110,9 +110,18 @@ def voucher_item(voucher: Voucher, order: Order) -> dict[str, Any]:
     }
 
 
+ORDER_STATUS = {"delivered": "complete", "pending": "processing", "canceled": "canceled"}
+
+
 def order_body(order: Order, *, discounts_as_strings: bool) -> dict[str, Any]:
+    """An order as placeOrder and getOrderDetails answer: its delivery status as the sandbox
+    last told it (the webhook), its vouchers once delivered."""
+
     def discount(value: Decimal) -> int | float | str:
         return str(value) if discounts_as_strings else number(value)
+
+    delivered = order.delivery_status == "delivered"
+    when = order.delivered_at if order.delivered_at and order.delivery_status != "pending" else None
 
     return {
         "orderId": order.order_id,
@@ -123,20 +132,20 @@ def order_body(order: Order, *, discounts_as_strings: bool) -> dict[str, Any]:
         "currencyCode": order.currency,
         "currencyValue": number(order.exchange_rate.quantize(Decimal("0.000001"))),
         "amountCharged": number(order.amount_charged),
-        "orderStatus": "complete",
-        "deliveryStatus": "delivered",
+        "orderStatus": ORDER_STATUS.get(order.delivery_status, "processing"),
+        "deliveryStatus": order.delivery_status,
         "orderDate": iso_z(order.created_at),
-        "deliveryDate": iso_z(order.created_at),
+        "deliveryDate": iso_z(when) if when else None,
         "tag": order.tag,
         "quantity": order.quantity,
-        "vouchers": [voucher_item(v, order) for v in order.vouchers],
+        "vouchers": [voucher_item(v, order) for v in order.vouchers] if delivered else [],
         "voucherDetails": [
             {
                 "orderId": order.order_id,
                 "productId": order.product_id,
                 "productName": order.product_name,
                 "currencyCode": order.currency,
-                "productStatus": "delivered",
+                "productStatus": order.delivery_status,
                 "denomination": number(order.denomination),
             }
         ],
@@ -156,8 +165,8 @@ def order_summary(order: Order) -> dict[str, Any]:
         "orderTotal": number(order.order_total),
         "amountCharged": number(order.amount_charged),
         "currencyCode": order.currency,
-        "orderStatus": "complete",
-        "deliveryStatus": "delivered",
+        "orderStatus": ORDER_STATUS.get(order.delivery_status, "processing"),
+        "deliveryStatus": order.delivery_status,
         "tag": order.tag,
     }
 

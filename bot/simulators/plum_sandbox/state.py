@@ -350,7 +350,10 @@ class SandboxState:
         email: str = "",
         contact: str = "",
         tag: str = "",
+        deliver_after: timedelta | None = None,
     ) -> Order:
+        """The order, delivered now; with `deliver_after`, pending until `deliver` is called
+        (by the webhook sender, that long after)."""
         with self._changing():
             if po_number in self._po_index:
                 raise DuplicatePoNumber(f"poNumber {po_number!r} was already used for an order.")
@@ -380,6 +383,9 @@ class SandboxState:
                 contact=contact,
                 tag=tag,
                 vouchers=[self._voucher(product, denomination, now) for _ in range(quantity)],
+                delivery_status="pending" if deliver_after is not None else "delivered",
+                deliver_at=now + deliver_after if deliver_after is not None else None,
+                delivered_at=None if deliver_after is not None else now,
             )
             self._orders[order.order_id] = order
             self._po_index[po_number] = order.order_id
@@ -419,6 +425,26 @@ class SandboxState:
     def orders(self) -> list[Order]:
         with self._lock:
             return list(self._orders.values())
+
+    def deliver(self, order_id: int, *, status: str = "delivered") -> Order | None:
+        """A pending order delivered or canceled (a canceled order's charge is given back to
+        the account); None when it is not pending (already delivered, canceled or gone)."""
+        if status not in ("delivered", "canceled"):
+            raise StateError(f"an order is delivered or canceled, not {status!r}")
+        with self._changing():
+            order = self._orders.get(order_id)
+            if order is None or order.delivery_status != "pending":
+                return None
+            order.delivery_status = status
+            order.delivered_at = self.now()
+            if status == "canceled":
+                self._post(
+                    str(order.order_id),
+                    f"Order {order.order_id} canceled: refunded",
+                    order.amount_charged,
+                    "Cancelled",
+                )
+            return order
 
     # ----- reward links ---------------------------------------------------------------------
     def create_link_batch(

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.simulators.plum_sandbox.faults import Faults
 from bot.simulators.plum_sandbox.state import SandboxState
+from bot.simulators.plum_sandbox.webhooks import Webhooks
 
 Body = dict[str, Any]
 
@@ -16,6 +17,7 @@ Body = dict[str, Any]
 class OpContext:
     state: SandboxState
     faults: Faults  # for the response variants
+    webhooks: Webhooks | None = None  # deliveries of placed orders
 
     def variant(self, name: str) -> str:
         return self.faults.variant(name)

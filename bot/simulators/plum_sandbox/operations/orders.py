@@ -66,6 +66,8 @@ def place_order(ctx: OpContext, body: Body) -> Body:
         raise AppError("PLE10004", f"poNumber {po_number!r} was already used for an order.")
     if not product.in_stock:
         raise AppError("PLE10024", f"Product {product_id} is out of stock.")
+    hooks = ctx.webhooks
+    plan = hooks.plan(product) if hooks is not None else None
     try:
         order = ctx.state.place_order(
             product=product,
@@ -75,11 +77,14 @@ def place_order(ctx: OpContext, body: Body) -> Body:
             email=email,
             contact=contact,
             tag=tag,
+            deliver_after=hooks.deliver_after(plan) if hooks and plan else None,
         )
     except DuplicatePoNumber as err:
         raise AppError("PLE10004", str(err)) from None
     except InsufficientBalance as err:
         raise AppError("PLE10007", str(err), error="Insufficient balance") from None
+    if hooks is not None and plan is not None:
+        hooks.order_placed(order, plan)
     strings = ctx.variant("orderDetails") == "strings"
     return {
         "data": {
