@@ -356,6 +356,38 @@ def record_order_response(
     return fresh
 
 
+def refresh_placed_response(
+    session: Session, *, po_number: str, response: Mapping[str, Any], actor: str
+) -> Order:
+    """A placed order's answer read again from Xoxoday (its codes came later): stored as the
+    first one was, in full encrypted and redacted in clear."""
+    order = get_order(session, po_number=po_number)
+    if order is None or order.status != OrderStatus.PLACED.value:
+        raise StaleStatus(f"order {po_number} is not placed")
+    crypto = session_crypto(session)
+    session.exec(
+        update(Order)
+        .where(Order.id == order.id)  # type: ignore[arg-type]
+        .values(
+            response_redacted=audit.jsonable(redact(response)),
+            response_encrypted=crypto.encrypt_json(audit.jsonable(response)),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.ORDER_PLACED,
+        subject_type="order",
+        subject_id=po_number,
+        after={"status": OrderStatus.PLACED, "answer": "read again from Xoxoday"},
+    )
+    fresh = session.get(Order, order.id, populate_existing=True)
+    assert fresh is not None
+    return fresh
+
+
 def get_order(session: Session, *, po_number: str) -> Order | None:
     return session.exec(
         select(Order).where(Order.po_number == po_number).execution_options(populate_existing=True)

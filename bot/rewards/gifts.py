@@ -524,10 +524,31 @@ class GiftService:
             )
         codes = _codes(answer, po_number)
         if not codes:
+            codes = self._codes_sent_later(po_number, user_id)
+        if not codes:
             return Refusal(
-                "Xoxoday sent no code with this gift card: it comes by email from Xoxoday."
+                "Xoxoday hasn't sent the code yet: I'll DM you when the gift card is delivered, "
+                "and then Reveal shows it."
+                if card.delivery_status in (None, "pending")
+                else "Xoxoday sent no code with this gift card: it comes by email from Xoxoday."
             )
         return Revealed(card=card, codes=codes)
+
+    def _codes_sent_later(self, po_number: str, user_id: str) -> tuple[VoucherCode, ...]:
+        """A gift card delivered after placeOrder answered: its codes, read from Xoxoday now
+        and kept encrypted like the first answer."""
+        try:
+            found = self._plum.get_order_details(po_number=po_number)
+        except PlumError as err:
+            log.info("order %s: could not read its codes (%s)", po_number, type(err).__name__)
+            return ()
+        codes = _codes(dict(found.raw), po_number)
+        if codes:
+            with self._store.session() as session:
+                order_repo.refresh_placed_response(
+                    session, po_number=po_number, response=dict(found.raw), actor=user_id
+                )
+        return codes
 
 
 def give_points_back(session: Any, order: Order) -> None:

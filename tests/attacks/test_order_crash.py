@@ -48,7 +48,7 @@ def donate(serve: ServeProcess, fake: Any) -> None:
 def test_a_kill_mid_order_orders_once(
     make_serve: Callable[..., ServeProcess], sandbox: SandboxServer, fake: Any
 ) -> None:
-    serve = make_serve()
+    serve = make_serve(REWARD_APPROVAL_THRESHOLD="100000")  # 20 USD is 1,660 INR
     sandbox.faults.set("placeOrder", apply_first=True, hang=True, count=1)
     donate(serve, fake)
     serve.wait_until(lambda: len(sandbox.state.orders()) == 1, timeout=30)

@@ -377,3 +377,32 @@ def test_an_order_in_doubt_is_settled_by_an_admin(bot: BotHarness) -> None:
     )
     assert placed(bot).plum_order_id == str(bot.sandbox.state.orders()[0].order_id)
     gift_dm(bot, MARIA)
+
+
+def test_a_code_delivered_after_the_answer_is_revealed_once_it_is_there(
+    bot: BotHarness,
+) -> None:
+    """Xoxoday answered "pending" without the code and delivered it later: Reveal reads it from
+    Xoxoday then, and keeps it encrypted like the first answer."""
+    from bot.rewards.gifts import _codes
+    from storage import links
+
+    bot.sandbox.webhooks.delay_seconds = 1.0
+    gift_for_maria(bot)
+    order = placed(bot)
+    with bot.runtime.store.read_session() as session:
+        first = links.reveal_order_response(session, po_number=order.po_number)
+    assert _codes(first, order.po_number) == ()  # the pending answer had no code
+    dm = gift_dm(bot, MARIA)
+    bot.wait(lambda: bot.sandbox.state.orders()[0].delivery_status == "delivered" or None, 10)
+    before = len(bot.fake.views)
+    bot.driver.block_action(
+        user_id=MARIA, action_id=str(ActionId.GIFT_REVEAL), value=order.po_number, message=dm
+    )
+    shown = str(bot.wait(lambda: [v["view"] for v in bot.fake.views[before:]] or None))
+    code = bot.sandbox.state.orders()[0].vouchers[0].code
+    assert f"`{code}`" in shown
+    with bot.runtime.store.read_session() as session:
+        kept = session.exec(select(Order)).one()
+        again = links.reveal_order_response(session, po_number=order.po_number)
+    assert code not in str(kept.response_redacted) and code in str(again)
