@@ -26,4 +26,6 @@ def sqlite_path(url: str) -> Path | None:
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         return None
+    if database.startswith("file:") and parsed.query.get("uri") == "true":
+        database = database.removeprefix("file:")  # a SQLite URI filename (`?uri=true`)
     return Path(database)
