@@ -522,7 +522,7 @@ class GiftService:
                 subject_type="order",
                 subject_id=po_number,
             )
-        codes = _codes(answer, po_number)
+        codes = codes_in(answer, po_number)
         if not codes:
             codes = self._codes_sent_later(po_number, user_id)
         if not codes:
@@ -542,7 +542,7 @@ class GiftService:
         except PlumError as err:
             log.info("order %s: could not read its codes (%s)", po_number, type(err).__name__)
             return ()
-        codes = _codes(dict(found.raw), po_number)
+        codes = codes_in(dict(found.raw), po_number)
         if codes:
             with self._store.session() as session:
                 order_repo.refresh_placed_response(
@@ -578,7 +578,8 @@ def _amount(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _codes(answer: Any, po_number: str) -> tuple[VoucherCode, ...]:
+def codes_in(answer: Any, po_number: str) -> tuple[VoucherCode, ...]:
+    """The codes in a stored placeOrder (or getOrderDetails) answer: secrets, never logged."""
     if not isinstance(answer, dict):
         return ()
     order = None

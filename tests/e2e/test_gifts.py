@@ -384,7 +384,7 @@ def test_a_code_delivered_after_the_answer_is_revealed_once_it_is_there(
 ) -> None:
     """Xoxoday answered "pending" without the code and delivered it later: Reveal reads it from
     Xoxoday then, and keeps it encrypted like the first answer."""
-    from bot.rewards.gifts import _codes
+    from bot.rewards.gifts import codes_in
     from storage import links
 
     bot.sandbox.webhooks.delay_seconds = 1.0
@@ -392,7 +392,7 @@ def test_a_code_delivered_after_the_answer_is_revealed_once_it_is_there(
     order = placed(bot)
     with bot.runtime.store.read_session() as session:
         first = links.reveal_order_response(session, po_number=order.po_number)
-    assert _codes(first, order.po_number) == ()  # the pending answer had no code
+    assert codes_in(first, order.po_number) == ()  # the pending answer had no code
     dm = gift_dm(bot, MARIA)
     bot.wait(lambda: bot.sandbox.state.orders()[0].delivery_status == "delivered" or None, 10)
     before = len(bot.fake.views)
