@@ -114,7 +114,7 @@ def test_a_gift_card_paid_from_the_company_account_keeps_that_choice_through_the
     amount = slack.field("Amount (USD)")
     expect(amount).to_be_visible(timeout=WAIT_MS)
     expect(pay.get_by_label("The company account")).to_be_checked()
-    amount.locator(".field").fill("15")
+    amount.locator(".field").fill("5")
     slack.modal.get_by_role("button", name="Send", exact=True).click()
     expect(slack.modal).to_have_count(0, timeout=WAIT_MS)
     slack.go("rewardbot")

@@ -156,7 +156,7 @@ def test_an_external_select_is_searched_picked_and_submitted(playground: Playgro
     values = {
         "gift_recipient": {"gift_recipient_select": MARIA},
         "gift_product": {PRODUCT: "99999"},
-        "gift_amount": {"gift_amount_input": "25"},
+        "gift_amount": {"gift_amount_input": "5"},  # 415 INR: under the approval threshold
     }
     refused = call(playground, "/ui/submit", **admin, view_id=drawn["id"], values=values)
     assert refused.json()["errors"] == {"gift_product": "Please complete this required field."}

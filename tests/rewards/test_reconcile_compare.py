@@ -38,6 +38,7 @@ def spend(po: str, plum_id: str | None, value: int, *, status: str = "placed") -
         quantity=1,
         order_value=Decimal(value),
         currency_code="INR",
+        face_value=Decimal(value),
         charged=None,
         giver_slack_id="U1",
         giver_name="ada",
