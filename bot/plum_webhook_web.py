@@ -14,7 +14,6 @@ URL and `x-api-key` set in its dashboard), handled by `bot.rewards.order_updates
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.json_body import BodyProblem, read_json
 from bot.rewards.order_updates import BadUpdate, OrderUpdates, Received
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,11 @@ class PlumWebhookWeb:
         if not self._authorised(request):
             log.warning("plum webhook: a call without the right x-api-key was refused")
             return _answer("unauthorised", 401)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return _answer("too large", 413)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return _answer("too large", 413)
         try:
-            parsed = json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            parsed = await read_json(request, limit=MAX_BODY_BYTES)
+        except BodyProblem as problem:
+            if problem.status == 413:
+                return _answer("too large", 413)
             return _answer("the body must be JSON", 400)
         try:
             received: Received = await run_in_threadpool(self.service.receive, parsed)

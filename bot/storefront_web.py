@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.json_body import BodyProblem, read_json
 from bot.rewards.redeem import LINK_PATH, RedeemService
 from bot.rewards.refusal import Refusal
 from bot.rewards.storefront import StoreFrontService
@@ -64,14 +64,11 @@ class StoreFrontWeb:
         if not self._allowed(request):
             log.warning("storefront: a call from an address not allowed was refused")
             return _refused("This address may not call the point system.", 403)
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                return _refused("The request is too large.", 413)
         try:
-            parsed = json.loads(bytes(body) or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: not ours
+            parsed = await read_json(request, limit=MAX_BODY_BYTES)
+        except BodyProblem as problem:
+            if problem.status == 413:
+                return _refused("The request is too large.", 413)
             return _refused("The request must be JSON.", 400)
         try:
             answer = await run_in_threadpool(self.service.answer, endpoint, parsed)
