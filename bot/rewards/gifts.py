@@ -474,6 +474,12 @@ class GiftService:
         poNumber when it can be) or failed (points paid with are given back)."""
         if role_for(self._settings, user_id) != Role.ADMIN:
             return Refusal("Only admins settle orders in doubt.", code="not_allowed")
+        with self._store.read_session() as session:
+            known = orders_repo.get_order(session, po_number=po_number)
+        if known is None:
+            return Refusal("I can't find that order. Nothing changed.")
+        if known.status != OrderStatus.UNKNOWN.value:
+            return Refusal("That order isn't in doubt any more. Nothing changed.")
         answer: dict[str, Any] | None = None
         plum_id: str | None = None
         if placed:

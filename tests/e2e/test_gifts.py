@@ -377,6 +377,14 @@ def test_an_order_in_doubt_is_settled_by_an_admin(bot: BotHarness) -> None:
     )
     assert placed(bot).plum_order_id == str(bot.sandbox.state.orders()[0].order_id)
     gift_dm(bot, MARIA)
+    for po in (orders(bot)[0].po_number, "RB-NOSUCH", "x" * 300):  # settled; garbled buttons
+        before = len(bot.fake.ephemerals(ADMIN, source="response_url"))
+        bot.driver.block_action(
+            user_id=ADMIN, action_id=str(ActionId.GIFT_SETTLE_FAILED), value=po, message=alert
+        )
+        said = bot.wait(lambda b=before: bot.fake.ephemerals(ADMIN, source="response_url")[b:])
+        assert "Nothing changed" in message_text(said[0])
+    assert [o.status for o in orders(bot)] == ["placed"]
 
 
 def test_a_code_delivered_after_the_answer_is_revealed_once_it_is_there(
