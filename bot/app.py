@@ -1,37 +1,52 @@
-"""`build_app(runtime)`: the Bolt app, built on demand (nothing happens at import time)."""
+"""`build_app(runtime)`: the Bolt app, built on demand (nothing happens at import time).
+
+An ordinary Bolt app: global middleware puts the running bot's services in `context["runtime"]`
+(listeners name it as an argument, as they name `ack` or `body`) and records each request in
+the intake journal before its listener runs (`bot.slack.journal`); listeners ack in the
+request's thread (`process_before_response`, so Bolt answers Slack as soon as the ack function
+returns) and do the rest as lazy listeners on Bolt's `listener_executor`; one `@app.error`
+handler answers failures (`bot.slack.errors`).
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.slack import listeners
 from bot.slack.errors import register_error_handler
-from bot.slack.sandbox_notice import noticed
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
+Middleware = Callable[..., Any]
 
-def build_app(runtime: Runtime) -> App:
-    settings = runtime.settings
-    secret = (
-        settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET else None
-    )
+
+def build_app(runtime: Runtime, *, middleware: Sequence[Middleware] = ()) -> App:
+    """`middleware` runs before the bot's own (an add-on's: `bot.startup.AddOn`)."""
     app = App(
         client=runtime.slack,
-        signing_secret=secret,
-        # Socket Mode has no signatures to check; over HTTP every request is verified.
-        request_verification_enabled=not settings.socket_mode,
+        signing_secret=runtime.settings.signing_secret,
+        # Over HTTP the request gate (`bot.slack.gate`) has verified every request before Bolt
+        # sees it; Socket Mode has no signatures to check.
+        request_verification_enabled=False,
         token_verification_enabled=False,  # no auth.test at start: the bot starts offline too
-        # Listeners are run by `bot.slack.intake` on its own pool, which returns to Bolt the
-        # moment a listener acks; Bolt itself answers as soon as the listener function returns
-        # (rather than polling for the ack every 10 ms on another thread).
         process_before_response=True,
+        listener_executor=runtime.listener_executor,
         logger=logging.getLogger("bot.slack"),
     )
-    register_error_handler(app, decorate=noticed if runtime.sandboxed else None)
-    listeners.register(app, runtime)
+    for extra in middleware:
+        app.use(extra)
+
+    def provide_runtime(context: BoltContext, next_: Callable[[], None]) -> None:
+        context["runtime"] = runtime
+        next_()
+
+    app.use(provide_runtime)
+    app.use(runtime.requests.middleware)
+    register_error_handler(app)
+    listeners.register(app)
     return app

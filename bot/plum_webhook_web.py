@@ -1,8 +1,7 @@
 """`POST /webhooks/plum`: the delivery updates Xoxoday posts for gift cards and donations (the
 URL and `x-api-key` set in its dashboard), handled by `bot.rewards.order_updates`.
 
-- Served only when PLUM_WEBHOOK_API_KEY is set (or with the embedded sandbox, which uses its
-  own key); otherwise the route does not exist (404).
+- Served only when PLUM_WEBHOOK_API_KEY is set; otherwise the route does not exist (404).
 - `x-api-key` missing or wrong: 401, nothing kept. Compared in constant time.
 - Bodies over 64 KiB: 413; not JSON, or not an update (no event id, no order named): 400.
 - The update is kept and applied in one transaction, then answered 200 at once; people are

@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: str = SLACK_DEFAULT_API_URL
 
-    # Xoxoday Plum
-    PLUM_BASE_URL: str = SANDBOX
+    # Xoxoday Plum: its API (no default: a bot that pays nobody must be asked for by name,
+    # PLUM_BASE_URL=sandbox, the embedded stand-in started by the commands that run the bot)
+    PLUM_BASE_URL: str | None = None
     PLUM_CLIENT_ID: str | None = None
     PLUM_CLIENT_SECRET: SecretStr | None = None
     PLUM_ACCESS_TOKEN: SecretStr | None = None
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
     # The root of Xoxoday's hosted store (StoreFront sign-ins); unset: follows PLUM_BASE_URL.
     STOREFRONT_STORE_URL: str | None = None
     # The `x-api-key` Xoxoday sends with its delivery webhook (POST /webhooks/plum), as set in
-    # its dashboard; unset: the route is not served (404), except with the embedded sandbox.
+    # its dashboard; unset: the route is not served (404).
     PLUM_WEBHOOK_API_KEY: SecretStr | None = None
 
     # Where recipients' points live: "plum" (at Xoxoday, sent with sendBalance) or
@@ -212,10 +213,12 @@ class Settings(BaseSettings):
 
     @field_validator("PLUM_BASE_URL")
     @classmethod
-    def _plum_url(cls, value: str) -> str:
+    def _plum_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if value.strip().lower() == SANDBOX:
             return SANDBOX
-        return _check_url("PLUM_BASE_URL", value).rstrip("/")
+        return _check_url("PLUM_BASE_URL", value.strip()).rstrip("/")
 
     @field_validator("STOREFRONT_STORE_URL")
     @classmethod
@@ -277,6 +280,34 @@ class Settings(BaseSettings):
     def is_postgres(self) -> bool:
         return self.DATABASE_URL.startswith("postgresql")
 
+    # What the bot needs, with the rule that says when (`missing_for_serve` lists them all).
+    @property
+    def sender_email(self) -> str:
+        """The super admin email points are sent from."""
+        if not self.PLUM_SENDER_EMAIL:
+            raise ConfigError(
+                "PLUM_SENDER_EMAIL: is required with a real Xoxoday account "
+                "(the super admin email points are sent from)"
+            )
+        return self.PLUM_SENDER_EMAIL
+
+    @property
+    def storefront_api_key(self) -> str:
+        """GetProfile's api_key, with REWARD_POINT_SYSTEM=storefront."""
+        key = self.STOREFRONT_API_KEY
+        if key is None or not key.get_secret_value():
+            raise ConfigError(
+                "STOREFRONT_API_KEY: is required with REWARD_POINT_SYSTEM=storefront (the key "
+                "Xoxoday's store sends to GetProfile)"
+            )
+        return key.get_secret_value()
+
+    @property
+    def plum_webhook_api_key(self) -> str | None:
+        """The x-api-key of POST /webhooks/plum; None: the route is not served."""
+        key = self.PLUM_WEBHOOK_API_KEY
+        return key.get_secret_value() if key is not None and key.get_secret_value() else None
+
 
 def _first_error_line(err: ValidationError) -> str:
     first = err.errors()[0]
@@ -316,22 +347,31 @@ def _is_set(value: SecretStr | str | None) -> bool:
     return bool(value)
 
 
-def missing_for_serve(settings: Settings) -> list[Missing]:
-    """Every unset variable `serve` would refuse to start without, in the settings' order.
+PLUM_URLS = (
+    "to pay through Xoxoday: https://accounts.xoxoday.com/chef (production), "
+    "https://stagingstores.xoxoday.com/chef (staging)"
+)
+
+
+def missing_for_serve(settings: Settings, *, slack_requests: bool = True) -> list[Missing]:
+    """Every unset variable `serve` would refuse to start without, in the settings' order
+    (`slack_requests=False`: `clock` and `jobs run`, which answer no Slack request).
 
     `serve` checks this before anything else, so one line names them all. The Slack rules are
     its own; the others are the rules of the places that would stop it one at a time later:
-    `bot.plum.builder.build_client` (the Plum credentials), `bot.runtime.sender_email` and
+    `bot.plum.builder.build_client` (the Plum credentials), `Settings.sender_email` and
     `storage.keys.resolve_keys` (the keys with PostgreSQL). A test holds them together.
     """
     out: list[Missing] = []
     if not _is_set(settings.SLACK_BOT_TOKEN):
         out.append(Missing("SLACK_BOT_TOKEN"))
-    if not settings.socket_mode and not _is_set(settings.SLACK_SIGNING_SECRET):
+    if slack_requests and not settings.socket_mode and not _is_set(settings.SLACK_SIGNING_SECRET):
         out.append(
             Missing("SLACK_SIGNING_SECRET", "in HTTP mode", "SLACK_APP_TOKEN for Socket Mode")
         )
-    if not settings.uses_sandbox:
+    if settings.PLUM_BASE_URL is None:
+        out.append(Missing("PLUM_BASE_URL", PLUM_URLS, "sandbox, to try the bot paying nobody"))
+    elif not settings.uses_sandbox:
         has_id = _is_set(settings.PLUM_CLIENT_ID)
         has_secret = _is_set(settings.PLUM_CLIENT_SECRET)
         why = ""
@@ -360,12 +400,12 @@ def missing_for_serve(settings: Settings) -> list[Missing]:
     return out
 
 
-def serve_refusal(missing: list[Missing]) -> str:
+def serve_refusal(missing: list[Missing], *, command: str = "serve") -> str:
     """One line naming every missing variable (`rewardbot config` says why each is needed)."""
     names = [str(item) for item in missing]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     them = "it" if len(names) == 1 else "them"
     return (
-        f"serve can't start without {listed}; set {them} in .env or the environment "
+        f"{command} can't start without {listed}; set {them} in .env or the environment "
         "(`rewardbot config` shows why)"
     )

@@ -3,9 +3,10 @@ bot) the StoreFront routes under /storefront (`bot.storefront_web`), and Xoxoday
 webhook at POST /webhooks/plum (`bot.plum_webhook_web`).
 
 Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
-before Bolt sees it, and is recorded in the intake journal (`bot.slack.intake`) before it is
-dispatched; Bolt's sync `App.dispatch` then runs in Starlette's thread pool, so a slow listener
-never blocks the event loop and every request is acknowledged within Slack's three seconds.
+before Bolt sees it; Bolt's sync `App.dispatch` then runs in Starlette's thread pool (its
+middleware records the request in the intake journal, `bot.slack.journal`, before the listener
+acks), so a slow listener never blocks the event loop. The start-up (`bot.startup`) builds the
+web app of a running bot.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from bot.slack.gate import Rejected, admit
 
 if TYPE_CHECKING:
     from bot.plum_webhook_web import PlumWebhookWeb
-    from bot.runtime import Runtime
-    from bot.slack.intake import Intake
     from bot.storefront_web import StoreFrontWeb
 
 log = logging.getLogger(__name__)
@@ -65,17 +64,13 @@ def create_web_app(
     health: HealthCheck,
     signing_secret: str,
     foreground: Foreground | None = None,
-    intake: Intake | None = None,
     storefront: StoreFrontWeb | None = None,
     plum_webhook: PlumWebhookWeb | None = None,
 ) -> Starlette:
     """`foreground` counts the Slack requests in flight, which background work yields to;
-    `intake` records each verified request before it is dispatched (`bot.slack.intake`);
     `storefront` adds the routes Xoxoday's store calls when points live in the bot;
     `plum_webhook` the route Xoxoday posts delivery updates to."""
     gauge = foreground or Foreground()
-    if intake is not None:
-        from bot.slack.intake import NOTED
 
     async def slack_events(request: Request) -> Response:
         try:
@@ -88,18 +83,16 @@ def create_web_app(
             return Response(status_code=200)  # Slack's certificate probe: nothing to do
         gauge.begin()
         try:
-            # Verified and parsed: Bolt gets the body as its Socket Mode adapter gives it one.
-            # Bolt reads ids out of it as it builds the request; a shape Slack never sends
-            # (a number where Slack puts an id) fails there, before anything is recorded.
+            # Verified: Bolt gets the request as it comes over HTTP. Bolt reads ids out of it as
+            # it builds the request; a shape Slack never sends (a number where Slack puts an id)
+            # fails there, before anything is recorded.
             try:
                 bolt_request = BoltRequest(
-                    body=admitted.body, headers=dict(request.headers), mode="socket_mode"
+                    body=admitted.for_bolt, headers=dict(request.headers), mode="http"
                 )
             except (TypeError, AttributeError, KeyError, IndexError, ValueError) as err:
                 log.info("a signed request Bolt cannot read (%s)", type(err).__name__)
                 return JSONResponse({"error": "malformed request"}, status_code=400)
-            if intake is not None:
-                bolt_request.context[NOTED] = await intake.note(admitted.body)
             bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         finally:
             gauge.end()
@@ -120,17 +113,3 @@ def create_web_app(
     if plum_webhook is not None:
         routes += plum_webhook.routes()
     return Starlette(routes=routes)
-
-
-def web_app_for(runtime: Runtime, bolt_app: App) -> Starlette:
-    """The web app of a built runtime: Slack's requests, health, and the StoreFront routes
-    when points live in the bot, Xoxoday's delivery webhook when it has a key."""
-    return create_web_app(
-        bolt_app=bolt_app,
-        health=runtime.health,
-        signing_secret=runtime.settings.signing_secret,
-        foreground=runtime.foreground,
-        intake=runtime.intake,
-        storefront=runtime.storefront_web(),
-        plum_webhook=runtime.plum_webhook_web(),
-    )

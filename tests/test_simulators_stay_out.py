@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 CODE = """
 import sys
@@ -41,3 +44,32 @@ def test_the_check_would_notice_a_simulator() -> None:
     assert "bot.simulators.plum_sandbox" in loaded_simulators(
         "bot.runtime", "bot.simulators.plum_sandbox"
     )
+
+
+# Outside the simulators, only these may name the sandbox: the setting's value and what it needs
+# (settings), the list of commands (cli), and the commands that start it or the playground.
+MAY_NAME_IT = {
+    "bot/settings.py",
+    "bot/cli.py",
+    "bot/commands/sandbox.py",
+    "bot/commands/playground.py",
+    "bot/commands/plum.py",
+    "bot/commands/running.py",
+}
+
+
+def production_files() -> list[Path]:
+    files = [*(REPO / "bot").rglob("*.py"), *(REPO / "storage").rglob("*.py")]
+    return [p for p in files if "simulators" not in p.relative_to(REPO).parts]
+
+
+def test_production_code_does_not_mention_the_sandbox() -> None:
+    """`serve` pays people unless the sandbox is asked for by name: the production path has no
+    hook, branch or default for it (the embedded sandbox is an add-on of the start-up)."""
+    mentioning = sorted(
+        str(p.relative_to(REPO))
+        for p in production_files()
+        if "sandbox" in p.read_text(encoding="utf-8").lower()
+    )
+    assert [p for p in mentioning if p not in MAY_NAME_IT] == []
+    assert "bot/commands/running.py" in mentioning  # the check sees what it should

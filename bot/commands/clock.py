@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import load_settings
 
 if TYPE_CHECKING:
     from bot.jobs.base import JobSpec
@@ -41,9 +41,7 @@ def run_clock(
     """Schedule `jobs` (default: every registered job) until `stop` is set."""
     from bot.jobs.registry import JOBS
     from bot.jobs.scheduler import JobScheduler
-    from bot.slack.listeners.home import home_refresher
 
-    refresher = home_refresher(runtime)
     scheduler = JobScheduler(runtime=runtime, jobs=JOBS if jobs is None else jobs)
     scheduler.start()
     try:
@@ -51,19 +49,13 @@ def run_clock(
             pass
     finally:
         scheduler.stop()
-        refresher.stop()
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.commands.running import start_for
+
     settings = load_settings()
-    if not settings.SLACK_BOT_TOKEN:
-        raise ConfigError("SLACK_BOT_TOKEN: is required to run jobs (they message people)")
-
-    from bot.jobs.audit_anchor import anchor_at_start
-    from bot.runtime import Runtime
-
-    runtime = Runtime.build(settings)
-    anchor_at_start(runtime)
+    bot = start_for(settings, command="clock", slack_requests=False, worker=False)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -73,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        run_clock(runtime, stop=stop)
+        run_clock(bot.runtime, stop=stop)
     finally:
-        runtime.stop()
+        bot.stop()
     return 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.commands import state_dir
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from storage.db import Store
@@ -90,9 +90,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_one(args: argparse.Namespace) -> int:
+    from bot.commands.running import start_for
     from bot.jobs.registry import UnknownJob, get_job, run_now
-    from bot.runtime import Runtime
-    from bot.slack.listeners.home import home_refresher
     from storage.errors import DatabaseNotReady
 
     settings = load_settings()
@@ -101,20 +100,18 @@ def run_one(args: argparse.Namespace) -> int:
     except UnknownJob as err:
         print(f"rewardbot: {err}", file=sys.stderr)
         return 2
-    if not settings.SLACK_BOT_TOKEN:
-        raise ConfigError("SLACK_BOT_TOKEN: is required to run jobs (they message people)")
     try:
-        runtime = Runtime.build(settings)
+        bot = start_for(
+            settings, command="jobs run", slack_requests=False, worker=False, anchor=False
+        )
     except DatabaseNotReady as err:
         print(f"rewardbot: {err}", file=sys.stderr)
         return 2
-    refresher = home_refresher(runtime)  # App Homes follow what the job changed
     try:
-        result = run_now(runtime, spec.name)
-        refresher.wait_idle(HOME_REFRESH_WAIT_SECONDS)
+        result = run_now(bot.runtime, spec.name)
+        bot.runtime.home_refresher.wait_idle(HOME_REFRESH_WAIT_SECONDS)  # what the job changed
     finally:
-        refresher.stop()
-        runtime.stop()
+        bot.stop()
     if not result.claimed:
         print(f"{spec.name}: not run: {result.detail or 'another run claimed this second'}")
         return 1

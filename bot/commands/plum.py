@@ -55,7 +55,6 @@ from bot.plum import (
     TokenStoreError,
     build_client,
 )
-from bot.plum.builder import sandbox_credentials
 from bot.plum.retry import RetryPolicy
 from bot.rewards.wording import money
 from bot.settings import Settings, load_settings
@@ -125,13 +124,15 @@ class _Target:
 
 
 def _check_sandbox(settings: Settings) -> int:
+    from bot.simulators.embedded import credentials, sandbox_settings
     from bot.simulators.plum_sandbox import SandboxServer
 
     print(
         "PLUM_BASE_URL is 'sandbox': checking against the embedded Plum sandbox "
         "(no Xoxoday account is used). Set PLUM_BASE_URL to check real credentials."
     )
-    client_id, secret = sandbox_credentials(settings)
+    client_id, secret = credentials(settings)
+    settings = sandbox_settings(settings)
     with tempfile.TemporaryDirectory(prefix="rewardbot-plum-check-") as tmp:
         server = SandboxServer(
             client_id=client_id, client_secret=secret, state_path=Path(tmp) / "state.json"
@@ -145,7 +146,8 @@ def _check_sandbox(settings: Settings) -> int:
 
 def _check_account(settings: Settings, token_file: Path | None) -> int:
     _client(settings, MemoryTokenStore()).close()  # a ConfigError first, if a setting is missing
-    target = _Target(settings, urlparse(settings.PLUM_BASE_URL).netloc, settings.PLUM_BASE_URL)
+    base_url = str(settings.PLUM_BASE_URL)
+    target = _Target(settings, urlparse(base_url).netloc, base_url)
     if _set(settings.PLUM_REFRESH_TOKEN):
         return _check_refresh_token(target, token_file)
     if settings.PLUM_CLIENT_ID and _set(settings.PLUM_CLIENT_SECRET):

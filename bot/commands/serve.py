@@ -12,7 +12,7 @@ import gc
 import logging
 import sys
 
-from bot.settings import ConfigError, Settings, load_settings, missing_for_serve, serve_refusal
+from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,64 +29,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def check_serve_settings(settings: Settings) -> None:
-    """Refuse to start, in one line naming every variable that is missing (not just the first)."""
-    missing = missing_for_serve(settings)
-    if missing:
-        raise ConfigError(serve_refusal(missing))
-
-
 def run(args: argparse.Namespace) -> int:
+    from bot.commands.running import start_for
+
     settings = load_settings()
-    check_serve_settings(settings)
-
-    from bot.app import build_app
-    from bot.jobs.audit_anchor import anchor_at_start
-    from bot.runtime import Runtime
-
+    port = args.port or settings.PORT
     # Switch threads more often than CPython's default 5 ms: the threads that acknowledge Slack
     # then wait less behind busy ones (measured in benchmarks/slack_ack.py).
     sys.setswitchinterval(0.001)
-    runtime = Runtime.build(settings)
-    runtime.start()
-    anchor_at_start(runtime)
-    bolt_app = build_app(runtime)
-    runtime.resume_unfinished()
+    bot = start_for(
+        settings, command="serve", slack_requests=True, port=port, scheduler=not args.no_scheduler
+    )
     # Everything built so far lives as long as the process: take it out of the collector's
     # sight, so a collection looks only at what requests create (measured in
     # benchmarks/slack_ack.py: the collector was a large share of the bot's CPU per request).
     gc.collect()
     gc.freeze()
-    scheduler = None
-    if not args.no_scheduler:
-        from bot.jobs.registry import JOBS
-        from bot.jobs.scheduler import JobScheduler
-
-        scheduler = JobScheduler(runtime=runtime, jobs=JOBS)
-        scheduler.start()
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            assert settings.SLACK_APP_TOKEN is not None
+            assert settings.SLACK_APP_TOKEN is not None and bot.bolt is not None
             log.info("connecting to Slack in Socket Mode")
-            SocketModeHandler(bolt_app, settings.SLACK_APP_TOKEN.get_secret_value()).start()
+            SocketModeHandler(bot.bolt, settings.SLACK_APP_TOKEN.get_secret_value()).start()
         else:
             import uvicorn
 
-            from bot.web import web_app_for
-
-            port = args.port or settings.PORT
             log.info("serving Slack requests at http://%s:%d/slack/events", args.host, port)
-            uvicorn.run(
-                web_app_for(runtime, bolt_app),
-                host=args.host,
-                port=port,
-                log_level="info",
-                access_log=False,
-            )
+            assert bot.web is not None
+            uvicorn.run(bot.web, host=args.host, port=port, log_level="info", access_log=False)
     finally:
-        if scheduler is not None:
-            scheduler.stop()
-        runtime.stop()
+        bot.stop()
     return 0

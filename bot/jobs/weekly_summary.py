@@ -8,10 +8,11 @@ late (missed by up to a day) or started by hand reports the same week as the one
 Only points delivered count (recipients whose outcome is `sent`, by when they were sent), as in
 `storage.queries`. Each figure is compared with the week before, and a chart of the last eight
 weeks (points given per week) follows the channel post as a PNG (files_upload_v2). Admins get a
-DM version that adds spend (the same sum of delivered points; in the sandbox 1 point = 1 unit of
-the account currency) and the account balance from Xoxoday (left out, and said so, when
-Xoxoday can't be asked). A quiet week gets a short note and no chart. Without a channel only the
-admins hear about the week, and they get the chart in their DM.
+DM version that adds spend (the same sum of delivered points; one point is one unit of the
+account's currency, what sendBalance debits, as the reconciliation counts it) and the account
+balance from Xoxoday (left out, and said so, when Xoxoday can't be asked). A quiet week gets a
+short note and no chart. Without a channel only the admins hear about the week, and they get
+the chart in their DM.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 NAME = "weekly-summary"
 CHART_WEEKS = 8
 TOP = 5
-SANDBOX_POINT_VALUE = Decimal(1)  # the embedded sandbox debits 1 unit of currency per point
+POINT_VALUE = Decimal(1)  # sendBalance debits one unit of the account's currency per point
 
 
 # ── which week ───────────────────────────────────────────────────────────────────────────
@@ -182,7 +183,6 @@ def run(ctx: JobContext) -> str:
     runtime = ctx.runtime
     settings = runtime.settings
     tz = settings.REWARD_TIMEZONE
-    sandbox = runtime.sandboxed
     monday = reported_week(ctx.scheduled_for, tz)
     with runtime.store.read_session() as session:
         report = week_report(session, monday=monday, tz=tz)
@@ -226,7 +226,7 @@ def run(ctx: JobContext) -> str:
         extras = AdminExtras(
             account_balance=found.value,
             account_currency=found.currency,
-            point_value=SANDBOX_POINT_VALUE if sandbox else None,
+            point_value=POINT_VALUE,
             low_balance=settings.REWARD_LOW_BALANCE,
             posted_in=posted_in,
             channel_problem=problem,

@@ -1,13 +1,11 @@
 """Build a PlumClient from the PLUM_* settings, choosing the token flow.
 
 Token flow, first match wins:
-1. PLUM_BASE_URL=sandbox: client credentials against the embedded sandbox, with PLUM_CLIENT_ID /
-   PLUM_CLIENT_SECRET when set, else the sandbox's defaults (`sandbox` / `sandbox`).
-2. PLUM_REFRESH_TOKEN set: the refresh-token flow on /v1/oauth/token/company (the endpoint for
+1. PLUM_REFRESH_TOKEN set: the refresh-token flow on /v1/oauth/token/company (the endpoint for
    Points and StoreFront), seeded with PLUM_ACCESS_TOKEN when set. Needs PLUM_CLIENT_ID and
    PLUM_CLIENT_SECRET (the refresh grant carries them).
-3. PLUM_CLIENT_ID and PLUM_CLIENT_SECRET: client credentials on /v1/oauth/token.
-4. PLUM_ACCESS_TOKEN alone: used until it expires; nothing can renew it.
+2. PLUM_CLIENT_ID and PLUM_CLIENT_SECRET: client credentials on /v1/oauth/token.
+3. PLUM_ACCESS_TOKEN alone: used until it expires; nothing can renew it.
 
 The settings seed the token store only when it holds nothing for that flow: Xoxoday rotates
 refresh tokens, so after the first refresh the store (not .env) has the live one.
@@ -27,8 +25,6 @@ from bot.plum.retry import RetryPolicy
 from bot.settings import ConfigError, Settings
 
 TOKEN_FILE_SUFFIX = ".plum-tokens.json"
-SANDBOX_CLIENT_ID = "sandbox"
-SANDBOX_CLIENT_SECRET = "sandbox"
 
 
 def default_token_path(settings: Settings) -> Path:
@@ -43,12 +39,6 @@ def default_token_path(settings: Settings) -> Path:
     return Path("rewardbot" + TOKEN_FILE_SUFFIX)
 
 
-def sandbox_credentials(settings: Settings) -> tuple[str, str]:
-    """The client id and secret the embedded sandbox is started with (and the client uses)."""
-    secret = settings.PLUM_CLIENT_SECRET.get_secret_value() if settings.PLUM_CLIENT_SECRET else ""
-    return settings.PLUM_CLIENT_ID or SANDBOX_CLIENT_ID, secret or SANDBOX_CLIENT_SECRET
-
-
 def build_client(
     settings: Settings,
     *,
@@ -60,16 +50,17 @@ def build_client(
     retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
 ) -> PlumClient:
-    """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL and is required in
-    sandbox mode (the running sandbox's `base_url`). Raises ConfigError naming the setting."""
-    if settings.uses_sandbox and not base_url:
+    """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL. Raises ConfigError
+    naming the setting."""
+    url = base_url or settings.PLUM_BASE_URL
+    if not url or not url.startswith(("http://", "https://")):
         raise ConfigError(
-            "PLUM_BASE_URL: is 'sandbox': start the embedded sandbox and pass its base_url"
+            "PLUM_BASE_URL: is not set to Xoxoday's API, such as https://accounts.xoxoday.com/chef"
         )
     store = token_store or FileTokenStore(path=default_token_path(settings))
     common = functools.partial(
         PlumClient,
-        base_url=base_url or settings.PLUM_BASE_URL,
+        base_url=url,
         token_store=store,
         http_client=http_client,
         timeout=timeout,
@@ -81,9 +72,6 @@ def build_client(
     client_id = settings.PLUM_CLIENT_ID
     secret = settings.PLUM_CLIENT_SECRET
     has_secret = bool(secret and secret.get_secret_value())
-    if settings.uses_sandbox:
-        sid, ssecret = sandbox_credentials(settings)
-        return common(client_id=sid, client_secret=ssecret)
     if settings.PLUM_REFRESH_TOKEN and settings.PLUM_REFRESH_TOKEN.get_secret_value():
         if not (client_id and has_secret):
             raise ConfigError(

@@ -1,8 +1,8 @@
 """Where Xoxoday's hosted store lives for a Plum base URL, and the sign-in address there.
 
 Production (`accounts.xoxoday.com`) signs people in at `stores.xoxoday.com`, staging
-(`stagingaccount.xoxoday.com`) at `stagingstores.xoxoday.com`; any other base URL (the
-sandbox, `stagingstores.xoxoday.com/chef`, `canvas.xoxoday.com/chef`) serves the store from
+(`stagingaccount.xoxoday.com`) at `stagingstores.xoxoday.com`; any other base URL (a local
+stand-in, `stagingstores.xoxoday.com/chef`, `canvas.xoxoday.com/chef`) serves the store from
 its own root, which is the base URL without its `/chef` path. STOREFRONT_STORE_URL overrides.
 """
 

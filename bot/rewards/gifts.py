@@ -142,6 +142,16 @@ class GiftRequest:
     channel_id: str | None = None
 
 
+def company_sender(settings: Settings, user_id: str) -> bool:
+    """Admins and REWARD_GIFT_SENDERS send gift cards from the company account."""
+    return role_for(settings, user_id) == Role.ADMIN or user_id in settings.REWARD_GIFT_SENDERS
+
+
+def may_open_gifts(settings: Settings, user_id: str) -> bool:
+    """Who may open the gift form: company senders, and anyone paying with points in the bot."""
+    return company_sender(settings, user_id) or settings.storefront
+
+
 def card_of(order: Order, *, giver: str, recipient: str | None) -> GiftCard:
     return GiftCard(
         po_number=order.po_number,
@@ -201,11 +211,10 @@ class GiftService:
     # --- who may -------------------------------------------------------------------------------
 
     def company_sender(self, user_id: str) -> bool:
-        settings = self._settings
-        return role_for(settings, user_id) == Role.ADMIN or user_id in settings.REWARD_GIFT_SENDERS
+        return company_sender(self._settings, user_id)
 
     def may_open(self, user_id: str) -> bool:
-        return self.company_sender(user_id) or self._settings.storefront
+        return may_open_gifts(self._settings, user_id)
 
     def form(self, user_id: str, *, donation: bool, recipient: str | None) -> GiftForm | Refusal:
         if not self.may_open(user_id):

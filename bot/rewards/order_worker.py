@@ -46,7 +46,7 @@ class OrderWorker:
         store: Store,
         plum: PlumClient,
         settings: Settings,
-        notices: Callable[[], GiftNotices | None],
+        notices: GiftNotices,
         placed: Callable[[str], object] = lambda po_number: None,
         poll_seconds: float = 2.0,
     ) -> None:
@@ -246,7 +246,7 @@ class OrderWorker:
                 log.exception(
                     "order %s: an earlier delivery update was not applied", order.po_number
                 )
-        notices = self._notices()
+        notices = self._notices
         if notices is None:
             return
         try:

@@ -16,8 +16,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.rewards.home import HomeService
 from bot.rewards.kinds import OnceKind
+from bot.rewards.redeem import RedeemService
+from bot.slack.blocks.home import home_view
 from storage import once
 from storage.db import Store
 
@@ -123,3 +130,24 @@ class HomeRefresher:
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify_all()
+
+
+def publish_home(
+    *,
+    slack: WebClient,
+    home: HomeService,
+    user_id: str,
+    redeem: RedeemService | None,
+    gifts: bool,
+) -> None:
+    """Publish `user_id`'s App Home as it is now (`gifts`: it offers the gift card buttons)."""
+    found = home.home(user_id)
+    spend = redeem is not None and bool(found.card.balance.points)
+    button = redeem.button(user_id) if spend and redeem is not None else None
+    view = home_view(
+        home=found.card, tz=found.tz, updated_at=datetime.now(UTC), redeem=button, gifts=gifts
+    )
+    try:
+        slack.views_publish(user_id=user_id, view=view)
+    except SlackApiError as err:
+        log.warning("could not publish %s's App Home: %s", user_id, err.response.get("error"))

@@ -1,8 +1,7 @@
 """Telling people: DMs to recipients, givers and admins, and channel announcements.
 
-Every payload comes from a Block Kit builder in `bot.slack.blocks`; the sandbox notice is added
-by the Slack client as the message leaves (`bot.slack.sandbox_notice`), not here. Posting failures
-are logged, never raised into delivery: the ledger, not Slack, is the record of what happened.
+Every payload comes from a Block Kit builder in `bot.slack.blocks`. Posting failures are logged,
+never raised into delivery: the ledger, not Slack, is the record of what happened.
 """
 
 from __future__ import annotations
@@ -40,17 +39,24 @@ CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted
 
 
 class Notifier:
-    # `on_change` calls this (the App Home refresher sets it with `set_change_hook`).
-    _change_hook: Callable[[list[str]], None] | None = None
-
-    def __init__(self, *, slack: WebClient, settings: Settings, store: Store) -> None:
+    def __init__(
+        self,
+        *,
+        slack: WebClient,
+        settings: Settings,
+        store: Store,
+        redeem: RedeemService | None = None,
+        on_change: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """`redeem`: points in the bot (recipients' DMs carry a Redeem button); `on_change`
+        refreshes what people see when their rewards change (the App Home refresher)."""
         self._slack = slack
         self._settings = settings
         self._store = store
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
-        # Points in the bot: recipients' DMs carry a Redeem button (set by the runtime).
-        self.redeem: RedeemService | None = None
+        self.redeem = redeem
+        self._change_hook = on_change
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -128,13 +134,9 @@ class Notifier:
 
     # --- changes people should see (App Home) ---------------------------------------------
 
-    def set_change_hook(self, hook: Callable[[list[str]], None] | None) -> None:
-        """`hook(user_ids)` runs on every `on_change` (set by the App Home listener)."""
-        self._change_hook = hook
-
     def on_change(self, user_ids: Iterable[str]) -> None:
         """These people's rewards changed (given, received, decided, settled, cancelled): their
-        App Home is refreshed. A no-op until a hook is set; never raises."""
+        App Home is refreshed. Never raises."""
         hook = self._change_hook
         ids = [uid for uid in dict.fromkeys(user_ids) if uid]
         if hook is None or not ids:

@@ -12,13 +12,12 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.app import build_app
-from bot.runtime import Runtime
 from bot.settings import load_settings
+from bot.simulators.embedded import EmbeddedSandbox
 from bot.simulators.fakeslack import FakeSlack, SlackDriver
 from bot.simulators.fakeslack.server import ServerThread
 from bot.simulators.plum_sandbox import SandboxServer
-from bot.web import web_app_for
+from bot.startup import start_bot
 from storage.states import IntakeState
 
 SIGNING_SECRET = "e2e-signing-secret"
@@ -112,23 +111,34 @@ class BotHarness:
             **overrides,
         }
         self.settings = load_settings(**settings)
-        self.runtime = Runtime.build(self.settings, plum_timeout=plum_timeout)
-        self.runtime.start(worker=worker)
-        self.app = build_app(self.runtime)
-        self.runtime.resume_unfinished()
-        self.server = ServerThread(
-            web_app_for(self.runtime, self.app),
-            name="bot",
-        ).start()
+        # PLUM_BASE_URL=sandbox: the embedded sandbox, as `rewardbot serve` starts it.
+        self.embedded = EmbeddedSandbox.start(self.settings) if self.settings.uses_sandbox else None
+        self.bot = start_bot(
+            self.settings,
+            addon=self.embedded.addon() if self.embedded is not None else None,
+            worker=worker,
+            plum_timeout=plum_timeout,
+        )
+        self.runtime = self.bot.runtime
+        self.app = self.bot.bolt
+        assert self.bot.web is not None
+        self.server = ServerThread(self.bot.web, name="bot").start()
         self.url = f"http://127.0.0.1:{self.server.port}"
+        if self.embedded is not None:
+            self.embedded.connect(self.url)
         self.driver = SlackDriver(
             bot_url=f"{self.url}/slack/events", signing_secret=SIGNING_SECRET, fake=fake
         )
 
+    @property
+    def embedded_sandbox(self) -> SandboxServer | None:
+        """The embedded sandbox's server (PLUM_BASE_URL=sandbox), else None."""
+        return self.embedded.server if self.embedded is not None else None
+
     def stop(self) -> None:
         self.driver.close()
         self.server.stop()
-        self.runtime.stop()
+        self.bot.stop()
 
     def wait(self, probe: Callable[[], T], timeout: float = 10.0) -> T:
         return self.fake.wait_for(probe, timeout=timeout)
@@ -141,15 +151,14 @@ class BotHarness:
         doing = []
         if runtime.foreground.in_flight:
             doing.append(f"{runtime.foreground.in_flight} Slack request(s) being answered")
-        pending = runtime.intake.journal.count(IntakeState.PENDING)
+        pending = runtime.journal.count(IntakeState.PENDING)
         if pending:
             doing.append(f"{pending} request(s) not finished")
         if not runtime.worker.idle():
             doing.append("the delivery worker")
         if not runtime.orders.idle():
             doing.append("the order worker")
-        refresher = runtime.home_refresher
-        if refresher is not None and not refresher.wait_idle(0):
+        if not runtime.home_refresher.wait_idle(0):
             doing.append("App Home refreshes")
         return ", ".join(doing)
 

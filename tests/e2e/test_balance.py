@@ -96,6 +96,6 @@ def test_extra_words_are_refused_in_the_ack(bot: BotHarness) -> None:
 
 def test_in_sandbox_mode_the_answer_says_so(make_bot) -> None:
     bot = make_bot(PLUM_BASE_URL="sandbox")
-    assert bot.runtime.sandboxed
+    assert bot.settings.uses_sandbox
     text = ask(bot, "balance", user=ADMIN, marker="Company account")
     assert "🧪 Sandbox: no real reward was sent." in text

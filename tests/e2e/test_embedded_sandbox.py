@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack.sandbox_notice import SANDBOX_NOTICE
+from bot.simulators.sandbox_notice import SANDBOX_NOTICE
 from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness, message_text
 from tests.e2e.modal_form import open_by_command, submit
 
@@ -27,7 +27,7 @@ def posted_texts(bot: BotHarness) -> list[str]:
 
 def test_every_message_about_a_reward_says_no_real_reward_was_sent(make_bot) -> None:
     bot = make_bot(PLUM_BASE_URL="sandbox")
-    assert bot.runtime.sandbox is not None
+    assert bot.embedded_sandbox is not None
     bot.driver.command(f"<@{MARIA}> 100 thanks for the demo", user_id=BOB)
     bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "Sent!" in t])
     about_the_reward = posted_texts(bot) + bot.replies_to(BOB)  # DMs, announcement, "Sending"
@@ -40,7 +40,7 @@ def test_every_message_about_a_reward_says_no_real_reward_was_sent(make_bot) -> 
     assert "/reward @" in help_and_refusal[0] and "0" in help_and_refusal[1]
     for text in help_and_refusal:  # they concern no reward: no notice
         assert NOTICE not in text, text[:200]
-    assert bot.runtime.sandbox.state.points_of("maria@acme.test") == 100
+    assert bot.embedded_sandbox.state.points_of("maria@acme.test") == 100
 
 
 def _notices(message: dict[str, Any]) -> int:
@@ -57,7 +57,7 @@ def test_the_notice_is_added_where_messages_leave(make_bot, sandboxed: bool) -> 
     a response_url reply, the Web API), inline errors stay as they are, and a bot on a real
     Xoxoday URL adds nothing."""
     bot = make_bot(PLUM_BASE_URL="sandbox") if sandboxed else make_bot()
-    assert bot.runtime.sandboxed is sandboxed
+    assert bot.settings.uses_sandbox is sandboxed
     once = 1 if sandboxed else 0
 
     bot.driver.command("help", user_id=BOB)  # plain text, in the ack: no notice
@@ -89,12 +89,12 @@ def test_sandbox_state_survives_a_restart(make_bot) -> None:
     first.wait(lambda: first.dm_texts(MARIA))
     first.stop()
     second = make_bot(PLUM_BASE_URL="sandbox")
-    assert second.runtime.sandbox is not None
-    assert second.runtime.sandbox.state.points_of("maria@acme.test") == 100
+    assert second.embedded_sandbox is not None
+    assert second.embedded_sandbox.state.points_of("maria@acme.test") == 100
 
 
 def test_healthz_reports_database_and_plum(bot: BotHarness) -> None:
-    bot.runtime.plum_probe_seconds = 0.0  # probe Xoxoday on every request
+    bot.bot.health.probe_seconds = 0.0  # probe Xoxoday on every request
     ok = httpx.get(f"{bot.url}/healthz", timeout=10)
     assert ok.status_code == 200
     assert ok.json()["database"] == "ok" and ok.json()["plum"] == "ok"

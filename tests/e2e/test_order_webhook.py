@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.rewards.order_updates import BadUpdate, parse_update
-from bot.runtime import SANDBOX_WEBHOOK_API_KEY
+from bot.simulators.embedded import WEBHOOK_API_KEY as SANDBOX_WEBHOOK_API_KEY
 from storage.states import DeliveryStatus, OrderKind
 from tests.e2e.harness import BOB, MARIA, BotHarness
 from tests.e2e.orders import (
@@ -228,14 +228,12 @@ def test_parse_update_reads_the_documented_shape() -> None:
 
 def test_the_embedded_sandbox_posts_to_the_bots_own_webhook(make_bot) -> None:
     bot = make_bot(PLUM_BASE_URL="sandbox")
-    sandbox = bot.runtime.sandbox
-    assert sandbox is not None and bot.runtime.plum_webhook_web() is not None
+    sandbox = bot.embedded_sandbox
+    assert sandbox is not None and bot.bot.plum_webhook is not None
     target = sandbox.webhooks.target
     assert target is not None
-    assert target.url == f"http://127.0.0.1:{bot.settings.PORT}/webhooks/plum"
+    assert target.url == f"{bot.url}/webhooks/plum"  # where the bot's web app listens
     assert target.api_key == SANDBOX_WEBHOOK_API_KEY
-    # The harness serves on a port of its own: point the sandbox there, as PORT would.
-    sandbox.connect_webhook(f"{bot.url}/webhooks/plum", SANDBOX_WEBHOOK_API_KEY)
     bot.sandbox = sandbox  # the order's vouchers are in the embedded sandbox
     place_order(bot, "PO-EMBEDDED", sender=BOB, recipient=MARIA)
     bot.wait(lambda: dms(bot, MARIA, "has been delivered") or None)

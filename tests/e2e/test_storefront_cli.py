@@ -49,6 +49,7 @@ def test_serve_refuses_a_database_of_the_other_point_system(bot: BotHarness, tmp
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=bot.fake.api_url,
+        PLUM_BASE_URL="sandbox",
         REWARD_POINT_SYSTEM="plum",
         PORT="1",
     )

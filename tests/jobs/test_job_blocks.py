@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.simulators.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from bot.slack.blocks import jobs as jb
 from bot.slack.ids import ActionId
-from bot.slack.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, elements, visible
 

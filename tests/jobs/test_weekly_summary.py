@@ -20,8 +20,8 @@ from bot.jobs.scheduler import execute
 from bot.jobs.weekly_summary import JOB, reported_week, week_bounds
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
+from bot.simulators.sandbox_notice import SANDBOX_NOTICE
 from bot.slack.blocks.common import money
-from bot.slack.sandbox_notice import SANDBOX_NOTICE
 from storage import members, rewards
 from storage.rewards import RecipientResult
 from storage.states import RewardStatus
@@ -420,7 +420,7 @@ def test_sandbox_mode_carries_the_notice_and_values_points_one_to_one(
     bot = seeded(make_bot(PLUM_BASE_URL="sandbox"))
     run_job(bot)
 
-    embedded = bot.runtime.sandbox
+    embedded = bot.embedded_sandbox
     assert embedded is not None
     summary, chart_post = channel_posts(fake)
     assert SANDBOX_NOTICE in message_text(summary) and SANDBOX_NOTICE in chart_post["text"]

@@ -8,8 +8,8 @@ from tests.playground.browser import SlackPage, expect
 
 
 def points_of(playground: Playground, email: str) -> int:
-    assert playground.runtime.sandbox is not None
-    return playground.runtime.sandbox.state.points_of(email)
+    assert playground.sandbox is not None
+    return playground.sandbox.state.points_of(email)
 
 
 def test_reward_by_command_reaches_the_channel_the_dm_and_plum(slack: SlackPage) -> None:

@@ -14,8 +14,8 @@ ORDER_MS = 30_000  # the order worker places it against the sandbox, then DMs
 
 
 def codes(playground: Playground) -> list[str]:
-    assert playground.runtime.sandbox is not None
-    return [v.code for o in playground.runtime.sandbox.state.orders() for v in o.vouchers]
+    assert playground.sandbox is not None
+    return [v.code for o in playground.sandbox.state.orders() for v in o.vouchers]
 
 
 def test_send_a_gift_card_reveal_it_and_make_a_donation(slack: SlackPage) -> None:

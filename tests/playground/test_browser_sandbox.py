@@ -10,8 +10,8 @@ from tests.playground.browser import SlackPage, expect
 
 
 def points_of(playground: Playground, email: str) -> int:
-    assert playground.runtime.sandbox is not None
-    return playground.runtime.sandbox.state.points_of(email)
+    assert playground.sandbox is not None
+    return playground.sandbox.state.points_of(email)
 
 
 def lose_the_next_answer(slack: SlackPage) -> None:

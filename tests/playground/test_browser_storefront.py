@@ -61,7 +61,7 @@ def test_redeem_opens_the_store_which_spends_and_refunds_from_the_ledger(
     slack.message("rewarded @Maria Garcia with 400 points")
 
     slack.be("Maria Garcia")
-    sandbox = slack.playground.runtime.sandbox
+    sandbox = slack.playground.sandbox
     assert sandbox is not None
     store = open_the_store(slack)
     try:

@@ -24,8 +24,8 @@ def call(playground: Playground, path: str, **body: Any) -> httpx.Response:
 def give(playground: Playground, text: str, email: str, points: int) -> None:
     sent = call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": text})
     assert sent.status_code == 200, sent.text
-    assert playground.runtime.sandbox is not None
-    state = playground.runtime.sandbox.state
+    assert playground.sandbox is not None
+    state = playground.sandbox.state
     playground.fake.wait_for(lambda: state.points_of(email) == points, timeout=10)
 
 
@@ -53,8 +53,8 @@ def test_next_monday_runs_the_weekly_summary_with_its_chart(playground: Playgrou
     assert abs(posted - now.timestamp()) < 60
 
     give(playground, "/reward @chen 20 after the jump", "chen@acme.test", 20)
-    assert playground.runtime.sandbox is not None
-    sent_at = [t["sent_at"] for t in playground.runtime.sandbox.state.snapshot()["transactions"]]
+    assert playground.sandbox is not None
+    sent_at = [t["sent_at"] for t in playground.sandbox.state.snapshot()["transactions"]]
     assert abs(datetime.fromisoformat(sent_at[-1]) - clock.now()) < timedelta(minutes=1)
 
 

@@ -7,8 +7,8 @@ import re
 from html import unescape
 
 from bot.simulators.playground.render import Directory, InputState, blocks_html, mrkdwn
+from bot.simulators.sandbox_notice import with_sandbox_notice
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
-from bot.slack.sandbox_notice import with_sandbox_notice
 
 NAMES = Directory(
     users={

@@ -90,8 +90,8 @@ def test_faults_set_elsewhere_read_back_in_the_same_words() -> None:
 def test_what_the_control_does_not_offer_is_refused(playground: Playground, body: dict) -> None:
     answer = call(playground, "/ui/sandbox/faults", **{"as": ADMIN, **body})
     assert answer.status_code == 400 and answer.json()["error"]
-    assert playground.runtime.sandbox is not None
-    assert playground.runtime.sandbox.faults.to_json()["operations"] == {}
+    assert playground.sandbox is not None
+    assert playground.sandbox.faults.to_json()["operations"] == {}
 
 
 def test_the_page_sets_reads_and_clears_faults(playground: Playground) -> None:
@@ -136,6 +136,6 @@ def test_a_lost_answer_set_from_the_page_leaves_the_next_reward_in_doubt(
         timeout=10,
     )
     assert "It was sent" in str(alert[-1]["blocks"])
-    assert playground.runtime.sandbox is not None
-    assert playground.runtime.sandbox.state.points_of("maria@acme.test") == 40  # it did go
+    assert playground.sandbox is not None
+    assert playground.sandbox.state.points_of("maria@acme.test") == 40  # it did go
     assert playground.sandbox_json()["faults"] == []  # type: ignore[index]  # one call only

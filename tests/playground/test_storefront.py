@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.cli import build_parser, main
-from bot.runtime import SANDBOX_STOREFRONT_API_KEY
+from bot.simulators.embedded import STOREFRONT_API_KEY as SANDBOX_STOREFRONT_API_KEY
 from bot.simulators.playground.server import Playground, PlaygroundError
 from tests.e2e.harness import BOB, MARIA, message_text
 
@@ -55,8 +55,8 @@ def test_points_live_in_the_bot_and_the_store_calls_the_mounted_endpoints(
         assert settings.storefront and settings.STOREFRONT_API_KEY is not None
         key = settings.STOREFRONT_API_KEY.get_secret_value()
         assert key and key != SANDBOX_STOREFRONT_API_KEY  # made up for this run
-        assert running.runtime.sandbox is not None
-        connection = running.runtime.sandbox.context.storefront.connection
+        assert running.sandbox is not None
+        connection = running.sandbox.context.storefront.connection
         assert connection is not None
         assert connection.base_url == f"{running.url}bot/storefront"
         assert connection.api_key == key
@@ -68,7 +68,7 @@ def test_points_live_in_the_bot_and_the_store_calls_the_mounted_endpoints(
             timeout=10,
         )[0]
         assert "points_redeem" in str(dm["blocks"])
-        assert not [r for r in running.runtime.sandbox.requests if "sendBalance" in str(r)]
+        assert not [r for r in running.sandbox.requests if "sendBalance" in str(r)]
         profile = httpx.post(
             connection.base_url + "/profile",
             json={"api_key": key, "employee_id": MARIA},
@@ -110,8 +110,8 @@ def test_plain_playground_says_nothing_of_storefront(tmp_path: Path) -> None:
     running = Playground(state_dir=tmp_path / "data", port=0)
     try:
         assert not running.settings.storefront
-        assert running.runtime.sandbox is not None
-        assert running.runtime.sandbox.context.storefront.connection is None
+        assert running.sandbox is not None
+        assert running.sandbox.context.storefront.connection is None
         assert "StoreFront" not in running.about()
     finally:
         running.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from bot.runtime import SANDBOX_WEBHOOK_API_KEY
+from bot.simulators.embedded import WEBHOOK_API_KEY as SANDBOX_WEBHOOK_API_KEY
 from bot.simulators.playground.server import Playground
 
 
 def test_the_sandbox_posts_deliveries_to_the_playgrounds_bot(playground: Playground) -> None:
-    sandbox = playground.runtime.sandbox
+    sandbox = playground.sandbox
     assert sandbox is not None
     target = sandbox.webhooks.target
     assert target is not None and target.url == playground.url + "bot/webhooks/plum"

@@ -69,14 +69,24 @@ def test_unset_slack_tokens_are_marked_and_named_and_exit_1(env, capsys) -> None
         "not set: serve needs it in HTTP mode (or SLACK_APP_TOKEN for Socket Mode)"
     )
     assert rows["SLACK_APP_TOKEN"][1] == "not set"  # optional: not marked
+    assert rows["PLUM_BASE_URL"][1] == (
+        "not set: serve needs it to pay through Xoxoday: https://accounts.xoxoday.com/chef "
+        "(production), https://stagingstores.xoxoday.com/chef (staging) (or sandbox, to try "
+        "the bot paying nobody)"
+    )
     assert out.splitlines()[-1] == (
-        "rewardbot serve won't start until these are set: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET."
+        "rewardbot serve won't start until these are set: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, "
+        "PLUM_BASE_URL."
     )
     assert len({column for column, _ in rows.values()}) == 1  # the marks keep the columns
 
 
 def test_socket_mode_needs_no_signing_secret(env, capsys) -> None:
-    env(SLACK_BOT_TOKEN="xoxb-cfg-secret-1", SLACK_APP_TOKEN="xapp-cfg-secret-2")
+    env(
+        SLACK_BOT_TOKEN="xoxb-cfg-secret-1",
+        SLACK_APP_TOKEN="xapp-cfg-secret-2",
+        PLUM_BASE_URL="sandbox",
+    )
     assert main(["config"]) == 0
     out = capsys.readouterr().out
     assert "serve needs" not in out and "won't start" not in out

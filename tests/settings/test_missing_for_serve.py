@@ -9,8 +9,8 @@ import os
 import pytest
 
 from bot.plum import build_client
-from bot.runtime import sender_email
 from bot.settings import ConfigError, Settings, missing_for_serve, serve_refusal
+from bot.simulators.embedded import sandbox_settings
 from storage.errors import KeyConfigError
 from storage.keys import resolve_keys
 from tests.plum.memory_store import MemoryStore
@@ -36,8 +36,10 @@ def test_plum_rules_match_the_client_builder_and_the_runtime(base_url, present) 
     values = {name: f"value-{name.lower()}" for name, on in zip(PLUM, present, strict=False) if on}
     if present[-1]:
         values["PLUM_SENDER_EMAIL"] = "ops@example.com"
-    settings = _settings(PLUM_BASE_URL=base_url, **values)
-    listed = {item.name for item in missing_for_serve(settings)}
+    configured = _settings(PLUM_BASE_URL=base_url, **values)
+    listed = {item.name for item in missing_for_serve(configured)}
+    # What the bot runs with: with the sandbox, the settings its add-on makes (bot.startup).
+    settings = sandbox_settings(configured) if configured.uses_sandbox else configured
     try:
         build_client(
             settings,
@@ -49,7 +51,7 @@ def test_plum_rules_match_the_client_builder_and_the_runtime(base_url, present) 
         refused = True
     assert refused == bool(listed & set(PLUM)), (values, listed)
     try:
-        sender_email(settings)
+        assert settings.sender_email
         sender_refused = False
     except ConfigError:
         sender_refused = True
@@ -74,12 +76,28 @@ def test_postgres_key_rules_match_storage(audit, fernet) -> None:
 
 
 def test_slack_rules() -> None:
-    assert [m.name for m in missing_for_serve(_settings())] == [
+    assert [m.name for m in missing_for_serve(_settings(PLUM_BASE_URL="sandbox"))] == [
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
     ]
-    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_APP_TOKEN="y")) == []
-    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y")) == []
+    sandbox = {"PLUM_BASE_URL": "sandbox"}
+    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_APP_TOKEN="y", **sandbox)) == []
+    assert (
+        missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y", **sandbox)) == []
+    )
+    # `clock` and `jobs run` answer no Slack request: no signing secret needed
+    assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", **sandbox), slack_requests=False) == []
+
+
+def test_xoxoday_is_never_chosen_for_you() -> None:
+    """No PLUM_BASE_URL: serve refuses, naming the setting and the sandbox to ask for by name."""
+    missing = missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y"))
+    assert [m.name for m in missing] == ["PLUM_BASE_URL"]
+    assert serve_refusal(missing) == (
+        "serve can't start without PLUM_BASE_URL (or sandbox, to try the bot paying nobody); "
+        "set it in .env or the environment (`rewardbot config` shows why)"
+    )
+    assert "https://accounts.xoxoday.com/chef (production)" in missing[0].why
 
 
 def test_the_refusal_is_one_line_naming_each() -> None:

@@ -54,7 +54,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_defaults() -> None:
     s = load_settings()
-    assert s.PLUM_BASE_URL == SANDBOX and s.uses_sandbox
+    assert s.PLUM_BASE_URL is None and not s.uses_sandbox  # never chosen for you
+    assert load_settings(PLUM_BASE_URL=" Sandbox ").PLUM_BASE_URL == SANDBOX  # asked by name
     assert s.DATABASE_URL == "sqlite:///rewardbot.db"
     assert s.PORT == 3000
     assert s.REWARD_APPROVAL_THRESHOLD == 500
@@ -166,14 +167,14 @@ def test_cli_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
 
 
 def test_cli_config_masks_secrets(tmp_path: Path) -> None:
-    env = {
+    secrets = {
         "SLACK_BOT_TOKEN": "xoxb-shh-123",
         "SLACK_SIGNING_SECRET": "sign-shh-789",
         "PLUM_CLIENT_SECRET": "plum-shh-456",
     }
-    proc = rewardbot(["config"], env, tmp_path)
+    proc = rewardbot(["config"], {**secrets, "PLUM_BASE_URL": "sandbox"}, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    for secret in env.values():
+    for secret in secrets.values():
         assert secret not in proc.stdout
     assert "SLACK_BOT_TOKEN" in proc.stdout and "set (hidden)" in proc.stdout
     assert re.search(r"^REWARD_APPROVAL_THRESHOLD +500$", proc.stdout, re.MULTILINE)

@@ -7,29 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from types import SimpleNamespace
+from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
+from sqlalchemy import create_engine
 
 from bot.runtime import slack_client
 from bot.settings import load_settings
 from bot.simulators.fakeslack import FakeSlack, Workspace
-from bot.slack import intake as intake_module
-from bot.slack.blocks.common import message, text_only
-from bot.slack.blocks.kit import section
-from bot.slack.intake import LateReply
-from bot.slack.sandbox_notice import (
+from bot.simulators.sandbox_notice import (
     SANDBOX_NOTICE,
     NoticingWebClient,
+    notice_middleware,
     noticed,
     noticed_ack,
     noticed_call,
     noticing,
+    noticing_client,
     with_sandbox_notice,
 )
-from storage.intake import Pending
+from bot.slack.blocks.common import message, text_only
+from bot.slack.blocks.kit import section
+from bot.slack.journal import RESUMING, RequestJournal
+from storage.intake import IntakeJournal, Pending
 from storage.types import utcnow
 from tests.slack.blocks.blockkit_rules import check_message, everything
 
@@ -170,13 +173,15 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def _client(fake: FakeSlack, *, sandbox: bool) -> WebClient:
+    """The bot's Slack client: the embedded sandbox's add-on makes it a noticing one."""
     settings = load_settings(
         SLACK_BOT_TOKEN="xoxb-fake",
         SLACK_API_URL=fake.api_url,
         PLUM_BASE_URL="sandbox" if sandbox else "https://plum.example/chef",
         PLUM_SENDER_EMAIL="people-ops@acme.test",
     )
-    return slack_client(settings)
+    client = slack_client(settings)
+    return noticing_client(client) if settings.uses_sandbox else client
 
 
 @pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "live"])
@@ -208,46 +213,47 @@ def _entry(body: dict[str, Any], *, age: timedelta = timedelta(0)) -> Pending:
     )
 
 
-class _Notifier:
-    def __init__(self) -> None:
-        self.dms: list[dict[str, Any]] = []
+def _resuming_app(fake: FakeSlack, tmp_path: Path, *, sandbox: bool) -> App:
+    """A Bolt app with the bot's journal middleware (and the notice's, in sandbox mode, first,
+    as the embedded sandbox's add-on installs it) whose `/reward` answers twice: a message
+    through `respond` and a plain line."""
+    app = App(
+        client=WebClient(token="xoxb-fake", base_url=fake.api_url),
+        token_verification_enabled=False,
+        request_verification_enabled=False,
+        process_before_response=True,
+    )
+    if sandbox:
+        app.use(notice_middleware)
+    journal = IntakeJournal(engine=create_engine(f"sqlite:///{tmp_path / 'j.db'}"), worker_id="t")
+    app.use(RequestJournal(journal).middleware)
 
-    def dm(self, user_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.dms.append(payload)
-        return {"channel": "D1", "ts": "1.2"}
+    @app.command("/reward")
+    def answer(ack: Any, respond: Any) -> None:
+        ack()
+        respond(**PLAIN)
+        respond(text="I restarted")
 
-
-class _Webhook:
-    """Stands in for slack_sdk's WebhookClient: what is sent to a response_url."""
-
-    def __init__(self, url: str, sent: list[dict[str, Any]]) -> None:
-        self.url = url
-        self.sent = sent
-
-    def send(self, **kwargs: Any) -> Any:
-        self.sent.append(kwargs)
-        return SimpleNamespace(status_code=200)
+    return app
 
 
 @pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "live"])
 def test_late_replies_add_it_only_in_sandbox_mode(
-    monkeypatch: pytest.MonkeyPatch, sandbox: bool
+    fake: FakeSlack, tmp_path: Path, sandbox: bool
 ) -> None:
-    """Egress 2: a resumed request's answers, through its response_url or else a DM."""
-    sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(intake_module, "WebhookClient", lambda url: _Webhook(url, sent))
-    notifier = _Notifier()
-    body = {"command": "/reward", "user_id": MARIA, "response_url": "https://hooks.test/1"}
-    fresh = LateReply(entry=_entry(body), notifier=notifier, notice=sandbox)  # type: ignore[arg-type]
-    fresh(**PLAIN)
-    stale = LateReply(
-        entry=_entry(body, age=timedelta(hours=1)),
-        notifier=notifier,  # type: ignore[arg-type]
-        notice=sandbox,
-    )
-    stale.tell("I restarted")
-    [hooked] = sent
-    [dm] = notifier.dms
+    """Egress 2: a resumed request's answers, through its response_url while it is valid, else
+    by DM."""
+    app = _resuming_app(fake, tmp_path, sandbox=sandbox)
+    url = fake.response_url("late", user=MARIA)
+    body = {"command": "/reward", "user_id": MARIA, "response_url": url, "text": "balance"}
+    app.dispatch(BoltRequest(body=body, mode="socket_mode", context={RESUMING: _entry(body)}))
+    hooked, plain = [r["body"] for r in fake.responses("late")]
     assert notices(hooked) == (1 if sandbox else 0)
     assert SANDBOX_NOTICE not in hooked["text"]
-    assert dm["text"] == "I restarted"  # plain text: no notice
+    assert notices(plain) == 0 and plain["text"] == "I restarted"  # plain text: no notice
+    stale = _entry(body, age=timedelta(hours=1))  # the response_url has expired: DMs
+    app.dispatch(BoltRequest(body=body, mode="socket_mode", context={RESUMING: stale}))
+    dm, dm_plain = fake.dms_to(MARIA)
+    assert notices(dm) == (1 if sandbox else 0)
+    assert dm_plain["text"] == "I restarted"
+    assert len(fake.responses("late")) == 2  # nothing more to the expired URL

@@ -1,6 +1,6 @@
 """The StoreFront endpoints against their OpenAPI description (`docs/storefront-openapi.yml`).
 
-- Schemathesis drives the real web app (`bot.web.web_app_for`, StoreFront mode, over ASGI)
+- Schemathesis drives the real web app (the one start-up's, `bot.startup`; StoreFront mode, ASGI)
   with the document's examples and bodies generated from its schemas, valid and not, and
   checks that no answer is a server error, and that every status code, content type and body
   is the one the document describes. Half the generated calls carry a real person's
@@ -39,11 +39,10 @@ from schemathesis.specs.openapi.checks import (
 from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from bot.app import build_app
 from bot.core import clock
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.web import web_app_for
+from bot.startup import start_bot
 from storage import members, points, rewards, storefront_secrets
 from storage.states import RewardStatus, SecretKind
 
@@ -95,14 +94,15 @@ def storefront_bot(tmp: Path, **overrides: Any) -> Iterator[StoreFrontBot]:
         STOREFRONT_API_KEY=API_KEY,
         **overrides,
     )
-    runtime = Runtime.build(settings)
+    bot = start_bot(settings, worker=False, anchor=False)
     try:
+        runtime = bot.runtime
         token = _seed(runtime)
-        app = web_app_for(runtime, build_app(runtime))
-        with TestClient(app, base_url=SERVER) as client:
-            yield StoreFrontBot(runtime=runtime, app=app, token=token, client=client)
+        assert bot.web is not None
+        with TestClient(bot.web, base_url=SERVER) as client:
+            yield StoreFrontBot(runtime=runtime, app=bot.web, token=token, client=client)
     finally:
-        runtime.stop()
+        bot.stop()
 
 
 def _seed(runtime: Runtime) -> str:

@@ -36,7 +36,7 @@ from bot.slack.ids import SHORTCUT_TYPES, Command, Shortcut
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-    from bot.simulators.plum_sandbox import Faults
+    from bot.simulators.plum_sandbox import Faults, SandboxServer
 
 _CHANNEL_ID = re.compile(r"\b[CG][A-Z0-9]{6,}\b")
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class Ui:
         template: Template,
         version: Callable[[], str],
         runtime: Runtime,
+        sandbox: SandboxServer,
         sandbox_json: Callable[[], dict[str, Any] | None],
         job_results: MutableMapping[str, str],
         clock: PlaygroundClock,
@@ -113,6 +114,7 @@ class Ui:
         self._template = template
         self._version = version
         self._runtime = runtime
+        self._sandbox = sandbox
         self._sandbox_json = sandbox_json
         self._job_results = job_results
         self._clock = clock
@@ -519,9 +521,7 @@ class Ui:
         return lines
 
     def _faults(self) -> Faults:
-        if self._runtime.sandbox is None:
-            raise Problem("the bot is not using the sandbox", 404)
-        return self._runtime.sandbox.faults
+        return self._sandbox.faults
 
     async def set_fault(self, request: Request) -> Response:
         """Make the sandbox misbehave: `fault` (a preset's name), `target` (sendBalance or *),

@@ -7,7 +7,8 @@ One HTTP server on 127.0.0.1 serves, under one port:
                  (its permalinks, /slack/archives/…, open the message on the page),
 - `/bot/…`       the bot's own ASGI app (`bot.web`): Slack's requests at /bot/slack/events
                  (and, with `storefront=True`, the StoreFront endpoints at /bot/storefront/…).
-The embedded Plum sandbox runs beside them (PLUM_BASE_URL=sandbox), on its own loopback port.
+The embedded Plum sandbox (`bot.simulators.embedded`) runs beside them, on its own loopback
+port; the bot is started through the one start-up (`bot.startup`) with its add-on.
 With `storefront=True` points live in the bot (REWARD_POINT_SYSTEM=storefront): the sandbox's
 store, which Redeem opens in the browser, spends them through the bot's /bot/storefront/….
 State lives in the state directory: the bot's ledger (rewardbot.db), the sandbox's account, and
@@ -43,9 +44,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.app import build_app
 from bot.core import clock
-from bot.runtime import PointSystemConflict, Runtime, plum_webhook_api_key
+from bot.simulators.embedded import EmbeddedSandbox
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
 from bot.simulators.playground import config
@@ -55,7 +55,8 @@ from bot.simulators.playground.jobs import available_jobs
 from bot.simulators.playground.sandbox_view import SandboxView, sandbox_view
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
-from bot.web import web_app_for
+from bot.startup import Bot, start_bot
+from bot.startup_checks import PointSystemConflict
 from storage import queries
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ class Playground:
         clock.reset()
         clock.set_offset(read_offset(state_dir))
         try:
-            self.runtime = Runtime.build(self.settings)
+            embedded = EmbeddedSandbox.start(self.settings)
+            self.sandbox = embedded.server
+            self.bot: Bot = start_bot(self.settings, addon=embedded.addon())
         except BaseException as err:
             self._socket.close()
             self._close_slack()
@@ -172,13 +175,9 @@ class Playground:
             if isinstance(err, PointSystemConflict):
                 raise _other_mode(err, state_dir) from None
             raise
-        if api_key is not None and self.runtime.sandbox is not None:
-            # The store calls the bot's endpoints where this server mounts the bot's app.
-            self.runtime.sandbox.connect_storefront(self.bot_url + "/storefront", api_key)
-        self.runtime.start()
-        hook_key = plum_webhook_api_key(self.settings)
-        if self.runtime.sandbox is not None and hook_key is not None:  # the bot is under /bot
-            self.runtime.sandbox.connect_webhook(self.url + "bot/webhooks/plum", hook_key)
+        self.runtime = self.bot.runtime
+        # Its store and webhooks call the bot's endpoints where this server mounts the bot's app.
+        embedded.connect(self.bot_url)
         self.clock = PlaygroundClock(
             runtime=self.runtime, state_dir=state_dir, earliest_expiry=self._earliest_expiry
         )
@@ -209,19 +208,15 @@ class Playground:
     def version(self) -> str:
         """Changes whenever the workspace or the sandbox does (what the page waits on): its
         requests, its faults, however they were set, and its store's orders and refunds."""
-        sandbox = self.runtime.sandbox
+        sandbox = self.sandbox
         ahead = f"{clock.offset().total_seconds():.0f}"
-        if sandbox is None:
-            return f"{self.fake.workspace.version}.0.{ahead}"
         faults = zlib.crc32(json.dumps(sandbox.faults.to_json(), sort_keys=True).encode())
         orders = sandbox.state.store.orders()
         store = f"{len(orders)}-{sum(len(o.refunds) for o in orders)}"
         return f"{self.fake.workspace.version}.{len(sandbox.requests)}.{faults:x}.{ahead}.{store}"
 
     def sandbox_view(self) -> SandboxView | None:
-        if self.runtime.sandbox is None:
-            return None
-        return sandbox_view(self.runtime.sandbox, users=self.fake.workspace.users())
+        return sandbox_view(self.sandbox, users=self.fake.workspace.users())
 
     def sandbox_json(self) -> dict[str, Any] | None:
         found = self.sandbox_view()
@@ -254,9 +249,8 @@ class Playground:
 
     # ------------------------------------------------------------------ the app
     def _build_app(self) -> Starlette:
-        bolt = build_app(self.runtime)
-        self.runtime.resume_unfinished()
-        bot_app = web_app_for(self.runtime, bolt)
+        bot_app = self.bot.web
+        assert bot_app is not None  # it answers Slack
         screens = Screens(
             fake=self.fake,
             visitors=self.visitors,
@@ -274,6 +268,7 @@ class Playground:
             template=template,
             version=self.version,
             runtime=self.runtime,
+            sandbox=self.sandbox,
             sandbox_json=self.sandbox_json,
             job_results=self.job_results,
             clock=self.clock,
@@ -357,7 +352,7 @@ class Playground:
             return
         self._stopped = True
         self.stopping.set()
-        self.runtime.stop()
+        self.bot.stop()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

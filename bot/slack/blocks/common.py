@@ -1,6 +1,5 @@
 """Shared pieces of every message: Slack's limits and payloads; how points, money, people and
-dates are written lives in `bot.rewards.wording` (re-exported here). The sandbox notice is not
-added here but where messages leave the process (`bot.slack.sandbox_notice`).
+dates are written lives in `bot.rewards.wording` (re-exported here).
 
 Slack's limits (Block Kit reference): 50 blocks in a message, 100 in a modal or App Home; section
 text 3,000 characters, a field 2,000; header 150; button text 75, value 2,000; context at most 10

@@ -180,7 +180,7 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None) -> Paylo
     rows = [[*approval_row(req, tz), divider()] for req in unique]
     room = fitting(
         rows,
-        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # the sandbox notice, "more" line
+        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # room for a last line, "more" line
         chars_left=MESSAGE_TEXT_BUDGET - text_size(blocks) - 200,
     )
     for row in rows[:room]:

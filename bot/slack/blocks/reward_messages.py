@@ -74,8 +74,9 @@ def citation_block(reward: RewardCard) -> Block:
 
 
 def reward_note(text: str) -> Payload:
-    """A short answer about a reward (mrkdwn), as a Block Kit message: like every card about a
-    reward, it carries the sandbox notice in sandbox mode, where a plain reply wouldn't."""
+    """A short answer about a reward (mrkdwn), as a Block Kit message, like every card about a
+    reward (what is added to cards where they leave the process is added to it, as it is not
+    to a plain reply)."""
     return message(text, [section(text)])
 
 
@@ -453,7 +454,7 @@ def in_doubt_list(
     rows = [[in_doubt_row(card, tz), settle_buttons(card)] for card in cards]
     room = fitting(
         rows,
-        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # the sandbox notice, "more" line
+        blocks_left=MESSAGE_MAX_BLOCKS - len(blocks) - 2,  # room for a last line, "more" line
         chars_left=MESSAGE_TEXT_BUDGET - text_size(blocks) - 200,
     )
     for row in rows[:room]:

@@ -80,7 +80,7 @@ class AdminExtras:
 
     account_balance: Decimal | None
     account_currency: str | None = None
-    point_value: Decimal | None = None  # money per point when known (the sandbox: 1)
+    point_value: Decimal | None = None  # money per point when known (one unit of the currency)
     low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
     posted_in: str | None = None  # the channel the summary went (or should have gone) to
     channel_problem: str | None = None  # why it did not: None, "not_set" or Slack's error

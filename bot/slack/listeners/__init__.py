@@ -1,8 +1,12 @@
-"""Slack listeners: one small callback per file; `register(app, runtime)` wires them all."""
+"""Slack listeners, a module each; `register(app)` wires them all into the Bolt app.
+
+Listeners are ordinary Bolt listeners: they take Bolt's arguments (`ack`, `body`, `respond`,
+`context`, …) and `runtime`, the running bot's services (Bolt's context, where `bot.app` puts
+them). A listener acks in the request's thread, then does its work as a lazy listener
+decorated with `bot.slack.journal.after_ack`.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
@@ -20,19 +24,16 @@ from bot.slack.listeners import (
     shortcuts,
 )
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
-
-def register(app: App, runtime: Runtime) -> None:
-    reward_command.register(app, runtime)
-    approval_actions.register(app, runtime)
-    settle_actions.register(app, runtime)
-    cancel.register(app, runtime)
-    open_modal.register(app, runtime)
-    give_modal.register(app, runtime)
-    shortcuts.register(app, runtime)
-    home.register(app, runtime)
-    links.register(app, runtime)
-    redeem.register(app, runtime)
-    gifts.register(app, runtime)
+def register(app: App) -> None:
+    reward_command.register(app)
+    approval_actions.register(app)
+    settle_actions.register(app)
+    cancel.register(app)
+    open_modal.register(app)
+    give_modal.register(app)
+    shortcuts.register(app)
+    home.register(app)
+    links.register(app)
+    redeem.register(app)
+    gifts.register(app)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.rewards.approvals import Decided
 from bot.rewards.cards import card_for
@@ -22,6 +21,7 @@ from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.action_replies import (
     action_value,
     clicked_message,
@@ -39,24 +39,17 @@ if TYPE_CHECKING:
 REJECT_TITLE = "Reject reward"
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        approve(runtime, body, respond)
-
-    def on_reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        open_reject_modal(runtime, body, respond, client)
-
-    def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        submit_reason(runtime, ack, body, view)
-
-    runtime.intake.action(app, ActionId.APPROVE, on_approve)
-    runtime.intake.action(app, ActionId.REJECT, on_reject)
-    runtime.intake.view(app, CallbackId.REJECT_REASON, on_reason)
+DECIDED = "approval_decided"  # context: the rejection the reason form recorded in its ack
 
 
-def approve(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+def register(app: App) -> None:
+    app.action(ActionId.APPROVE)(ack=ack_at_once, lazy=[approve])
+    app.action(ActionId.REJECT)(ack=ack_at_once, lazy=[open_reject_modal])
+    app.view(CallbackId.REJECT_REASON)(ack=submit_reason, lazy=[after_reason])
+
+
+@after_ack
+def approve(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     user = user_of(body)
     result = runtime.approvals.decide(
         short=action_value(body), user_id=user, team_id=team_of(body), approve=True
@@ -80,9 +73,8 @@ def finish(
         respond(replace_original=True, response_type="ephemeral", **payload)
 
 
-def open_reject_modal(
-    runtime: Runtime, body: dict[str, Any], respond: Respond, client: WebClient
-) -> None:
+@after_ack
+def open_reject_modal(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     checked = runtime.approvals.check(action_value(body), user_of(body))
     if isinstance(checked, Refusal):
         tell(runtime, body, respond, checked.text)
@@ -93,7 +85,7 @@ def open_reject_modal(
         messages=[clicked] if clicked else [],
         reward=card_for(checked),
     )
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def reason_of(view: dict[str, Any]) -> str:
@@ -115,7 +107,11 @@ def reason_problem(reason: str) -> str | None:
     return None
 
 
-def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+def submit_reason(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, runtime: Runtime
+) -> None:
+    """Check the reason and record the rejection in the ack (a refusal shows in the form);
+    the request's copies and the giver are told after it (`after_reason`)."""
     meta = decode_reject_metadata(view.get("private_metadata"))
     if meta is None:
         text = "This form is out of date. Press *Reject* on the request again."
@@ -133,13 +129,18 @@ def submit_reason(runtime: Runtime, ack: Ack, body: dict[str, Any], view: dict[s
         approve=False,
         reason=escape_mrkdwn(reason),  # typed in a modal: raw text, stored as mrkdwn
     )
+    context[DECIDED] = result
     if isinstance(result, Refusal):
-        ack(
-            response_action="update",
-            view=notice_modal(REJECT_TITLE, result.text),
-        )
-        if result.reward is not None:  # their own rejection, resumed after a restart
-            runtime.approvals.finish_own_decision(result.reward, user_of(body))
+        ack(response_action="update", view=notice_modal(REJECT_TITLE, result.text))
         return
     ack()  # closes the modal; the request's copies show the rejection
-    runtime.approvals.after_decision(result)
+
+
+@after_ack
+def after_reason(body: dict[str, Any], context: BoltContext, runtime: Runtime) -> None:
+    result = context.get(DECIDED)
+    if isinstance(result, Decided):
+        runtime.approvals.after_decision(result)
+    elif isinstance(result, Refusal) and result.reward is not None:
+        # their own rejection, resumed after a restart
+        runtime.approvals.finish_own_decision(result.reward, user_of(body))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot.rewards.commands import ListApprovals
 from bot.slack.blocks import lists
 from bot.slack.blocks.common import points, text_only
 from bot.slack.blocks.kit import section
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -32,21 +32,20 @@ def approvals_payload(runtime: Runtime, user_id: str, *, note: str | None = None
     return payload
 
 
-def list_approvals(
-    runtime: Runtime,
-    parsed: ListApprovals,
-    command: dict[str, Any],
-    ack: Ack,
-    respond: Respond,
-) -> None:
+def nothing_waits(
+    runtime: Runtime, parsed: ListApprovals, command: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The answer in the ack for someone who decides on nothing; None for everybody else."""
     user_id = command["user_id"]
-    if not runtime.approvals.is_approver(user_id) and not runtime.approvals.manages_anyone(user_id):
-        ack(
-            **text_only(
-                "Nothing waits for you: only approvers, admins and managers decide on rewards "
-                f"of {points(runtime.settings.REWARD_APPROVAL_THRESHOLD)} or more.",
-            )
-        )
-        return
-    later(ack)
-    reply(respond, approvals_payload(runtime, user_id))
+    if runtime.approvals.is_approver(user_id) or runtime.approvals.manages_anyone(user_id):
+        return None
+    return text_only(
+        "Nothing waits for you: only approvers, admins and managers decide on rewards "
+        f"of {points(runtime.settings.REWARD_APPROVAL_THRESHOLD)} or more.",
+    )
+
+
+def list_approvals(
+    runtime: Runtime, parsed: ListApprovals, command: dict[str, Any], respond: Respond
+) -> None:
+    reply(respond, approvals_payload(runtime, command["user_id"]))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot.rewards.commands import ShowBalance
 from bot.slack.blocks.kit import context
 from bot.slack.blocks.lists import balance_message
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -22,9 +22,8 @@ NO_EMAIL_NOTE = (
 
 
 def show_balance(
-    runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: ShowBalance, command: dict[str, Any], respond: Respond
 ) -> None:
-    later(ack)
     user_id = command["user_id"]
     person = runtime.people.profile(user_id).person
     card = runtime.balances.card(user_id=user_id, email=person.email)

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
-from bot.rewards.admin import only_admins
 from bot.rewards.cancel_service import Cancelled
 from bot.rewards.cards import RewardCard, card_for
 from bot.rewards.commands import CancelReward
@@ -44,8 +43,9 @@ from bot.slack.blocks.kit import (
 )
 from bot.slack.blocks.reward_messages import citation_block, recipient_cancelled, reward_note
 from bot.slack.ids import ActionId, BlockId
+from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.action_replies import action_value, user_of
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -55,34 +55,27 @@ TOO_LONG = (
 )
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_confirm(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        confirmed(runtime, body, respond)
-
-    def on_keep(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        kept(body, respond)
-
-    runtime.intake.action(app, ActionId.CANCEL_CONFIRM, on_confirm)
-    runtime.intake.action(app, ActionId.CANCEL_KEEP, on_keep)
+def register(app: App) -> None:
+    app.action(ActionId.CANCEL_CONFIRM)(ack=ack_at_once, lazy=[confirmed])
+    app.action(ActionId.CANCEL_KEEP)(ack=ack_at_once, lazy=[kept])
 
 
-def cancel(
-    runtime: Runtime, parsed: CancelReward, command: dict[str, Any], ack: Ack, respond: Respond
-) -> None:
+def _button_value(parsed: CancelReward) -> str:
+    return json.dumps({"id": parsed.reward_id, "why": parsed.reason}, ensure_ascii=False)
+
+
+def too_long(
+    runtime: Runtime, parsed: CancelReward, command: dict[str, Any]
+) -> dict[str, Any] | None:
+    """In the ack: a reason too long to carry in the confirmation's button."""
+    return text_only(TOO_LONG) if len(_button_value(parsed)) > BUTTON_VALUE_MAX else None
+
+
+def ask(runtime: Runtime, parsed: CancelReward, command: dict[str, Any], respond: Respond) -> None:
     """Real points are withdrawn: first say what will happen and ask (a button with Slack's
     confirm dialog); nothing changes until the admin confirms."""
     admin_id = command["user_id"]
-    refused = only_admins(runtime.settings, admin_id, doing="cancel rewards")
-    if refused:
-        ack(**text_only(refused.text))
-        return
-    value = json.dumps({"id": parsed.reward_id, "why": parsed.reason}, ensure_ascii=False)
-    if len(value) > BUTTON_VALUE_MAX:
-        ack(**text_only(TOO_LONG))
-        return
-    later(ack)
+    value = _button_value(parsed)
     checked = runtime.cancels.check(admin_id=admin_id, short_id=parsed.reward_id)
     if isinstance(checked, Refusal):
         reply(respond, text_only(checked.text))
@@ -98,7 +91,8 @@ def cancel(
     )
 
 
-def confirmed(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+@after_ack
+def confirmed(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     """The admin pressed "Cancel reward" (and confirmed): withdraw, tell everyone, and show
     the outcome in place of the question."""
     asked = _asked(body)
@@ -114,6 +108,7 @@ def confirmed(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
     _answer(respond, tell_cancelled(runtime, outcome, admin_id=admin_id, reason=reason))
 
 
+@after_ack
 def kept(body: dict[str, Any], respond: Respond) -> None:
     asked = _asked(body)
     shown = short_id(asked[0]) if asked else "the reward"

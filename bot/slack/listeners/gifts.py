@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import OpenGiftForm
@@ -22,9 +22,9 @@ from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.intake import request_key, user_of
+from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
 from bot.slack.listeners.action_replies import action_value, notice_modal
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -42,16 +42,25 @@ FIELD_BLOCKS = {
 FORM_GONE = "That form is out of date. Open it again with `/reward gift`."
 
 
+def may_not_open(
+    runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any]
+) -> dict[str, Any] | None:
+    """In the ack: why this person can't open the form (None: they can)."""
+    form = runtime.gifts.form(
+        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+    )
+    return text_only(form.text) if isinstance(form, Refusal) else None
+
+
 def open_from_command(
-    runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any], respond: Respond
 ) -> None:
-    gifts = runtime.gifts
-    user_id = command["user_id"]
-    form = gifts.form(user_id, donation=parsed.donation, recipient=parsed.recipient)
-    if isinstance(form, Refusal):
-        ack(**text_only(form.text))
+    form = runtime.gifts.form(
+        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+    )
+    if isinstance(form, Refusal):  # changed since the ack: say so
+        reply(respond, text_only(form.text))
         return
-    later(ack)
     view = gift_blocks.gift_modal(
         form=form,
         recipient=parsed.recipient,
@@ -65,82 +74,76 @@ def open_from_command(
         reply(respond, text_only("I couldn't open the form in time. Type the command again."))
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_open(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        donation = _clicked(body) == ActionId.OPEN_DONATE_MODAL
-        user_id = user_of(body)
-        form = runtime.gifts.form(user_id, donation=donation, recipient=None)
-        if isinstance(form, Refusal):
-            runtime.notifier.dm(user_id, text_only(form.text))
-            return
-        view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
-        in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
-        try:
-            if in_a_form:
-                runtime.slack.views_push(trigger_id=body["trigger_id"], view=view)
-            else:
-                runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as err:
-            log.info("could not open the gift form: %s", err.response.get("error"))
+def register(app: App) -> None:
+    app.action(ActionId.OPEN_GIFT_MODAL)(ack=ack_at_once, lazy=[open_form])
+    app.action(ActionId.OPEN_DONATE_MODAL)(ack=ack_at_once, lazy=[open_form])
+    app.options(ActionId.GIFT_PRODUCT_SELECT)(suggest)
+    app.action(ActionId.GIFT_PRODUCT_SELECT)(ack=ack_at_once, lazy=[redraw])
+    app.action(re.compile(f"^{re.escape(str(ActionId.GIFT_FILTER))}:"))(
+        ack=ack_at_once, lazy=[redraw]
+    )
+    app.view(CallbackId.GIFT_MODAL)(ack=check, lazy=[order])
+    app.action(ActionId.GIFT_REVEAL)(ack=ack_at_once, lazy=[reveal])
+    app.action(ActionId.GIFT_SETTLE_PLACED)(ack=ack_at_once, lazy=[settle])
+    app.action(ActionId.GIFT_SETTLE_FAILED)(ack=ack_at_once, lazy=[settle])
+    app.action(ActionId.GIFT_APPROVE)(ack=ack_at_once, lazy=[decide])
+    app.action(ActionId.GIFT_REJECT)(ack=ack_at_once, lazy=[decide])
 
-    def on_suggest(ack: Ack, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
-        meta = gift_blocks.metadata(view)
-        found = runtime.gifts.options(
-            str(body.get("value") or ""),
-            filters=gift_blocks.filters_of(meta),
-            donation=bool(meta.get("donation")),
-        )
-        ack(**gift_blocks.suggestions(found))
 
-    def on_change(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        redraw(runtime, body)
+@after_ack
+def open_form(body: dict[str, Any], runtime: Runtime) -> None:
+    """App Home's (or the reward form's) "Send a gift card" and "Donate"."""
+    donation = _clicked(body) == ActionId.OPEN_DONATE_MODAL
+    user_id = user_of(body)
+    form = runtime.gifts.form(user_id, donation=donation, recipient=None)
+    if isinstance(form, Refusal):
+        runtime.notifier.dm(user_id, text_only(form.text))
+        return
+    view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
+    in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
+    try:
+        if in_a_form:
+            runtime.slack.views_push(trigger_id=body["trigger_id"], view=view)
+        else:
+            runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as err:
+        log.info("could not open the gift form: %s", err.response.get("error"))
 
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        submit(runtime, ack=ack, body=body, view=view)
 
-    def on_reveal(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        reveal(runtime, body)
+def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    """The catalogue search, answered from memory in the ack (`block_suggestion`)."""
+    view = body.get("view") or {}
+    meta = gift_blocks.metadata(view)
+    found = runtime.gifts.options(
+        str(body.get("value") or ""),
+        filters=gift_blocks.filters_of(meta),
+        donation=bool(meta.get("donation")),
+    )
+    ack(**gift_blocks.suggestions(found))
 
-    def on_decide(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        approve = _clicked(body) == ActionId.GIFT_APPROVE
-        outcome = runtime.gifts.decide(
-            po_number=action_value(body), user_id=user_of(body), approve=approve
-        )
-        verb = "approved" if approve else "rejected"
-        _answer(
-            respond, outcome, lambda card: f"You {verb} order `{card.po_number}` ({card.product})."
-        )
 
-    app.action(ActionId.OPEN_GIFT_MODAL)(on_open)
-    app.action(ActionId.OPEN_DONATE_MODAL)(on_open)
-    app.options(ActionId.GIFT_PRODUCT_SELECT)(on_suggest)
-    app.action(ActionId.GIFT_PRODUCT_SELECT)(on_change)
-    app.action(re.compile(f"^{re.escape(str(ActionId.GIFT_FILTER))}:"))(on_change)
-    runtime.intake.view(app, CallbackId.GIFT_MODAL, on_submit)
-    app.action(ActionId.GIFT_REVEAL)(on_reveal)
+@after_ack
+def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    approve = _clicked(body) == ActionId.GIFT_APPROVE
+    outcome = runtime.gifts.decide(
+        po_number=action_value(body), user_id=user_of(body), approve=approve
+    )
+    verb = "approved" if approve else "rejected"
+    _answer(respond, outcome, lambda card: f"You {verb} order `{card.po_number}` ({card.product}).")
 
-    def on_settle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        placed = _clicked(body) == ActionId.GIFT_SETTLE_PLACED
-        outcome = runtime.gifts.settle(
-            po_number=action_value(body), user_id=user_of(body), placed=placed
-        )
-        what = "ordered" if placed else "not ordered"
-        _answer(
-            respond,
-            outcome,
-            lambda card: f"Settled: order `{card.po_number}` was {what}. I told the sender.",
-        )
 
-    runtime.intake.action(app, ActionId.GIFT_SETTLE_PLACED, on_settle)
-    runtime.intake.action(app, ActionId.GIFT_SETTLE_FAILED, on_settle)
-    runtime.intake.action(app, ActionId.GIFT_APPROVE, on_decide)
-    runtime.intake.action(app, ActionId.GIFT_REJECT, on_decide)
+@after_ack
+def settle(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    placed = _clicked(body) == ActionId.GIFT_SETTLE_PLACED
+    outcome = runtime.gifts.settle(
+        po_number=action_value(body), user_id=user_of(body), placed=placed
+    )
+    what = "ordered" if placed else "not ordered"
+    _answer(
+        respond,
+        outcome,
+        lambda card: f"Settled: order `{card.po_number}` was {what}. I told the sender.",
+    )
 
 
 def _clicked(body: dict[str, Any]) -> str:
@@ -175,7 +178,8 @@ def _picked_product(view: dict[str, Any]) -> int | None:
     return meta if isinstance(meta, int) and not isinstance(meta, bool) else None
 
 
-def redraw(runtime: Runtime, body: dict[str, Any]) -> None:
+@after_ack
+def redraw(body: dict[str, Any], runtime: Runtime) -> None:
     """A filter or a product was picked: draw the form again with it."""
     view = body.get("view") or {}
     if view.get("callback_id") != CallbackId.GIFT_MODAL:
@@ -213,9 +217,14 @@ def redraw(runtime: Runtime, body: dict[str, Any]) -> None:
         log.info("could not redraw the gift form: %s", err.response.get("error"))
 
 
-def submit(runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    """Check the form in its ack (errors beside the fields), then order; the sender hears by
-    DM how it went (a form has nowhere else to answer)."""
+ORDER = "gift_order"  # context: the order the checked form asks for
+
+
+def check(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, runtime: Runtime
+) -> None:
+    """Check the form in its ack (errors beside the fields); the order is placed after the ack
+    (`order`), and the sender hears by DM how it went (a form has nowhere else to answer)."""
     user_id = user_of(body)
     meta = gift_blocks.metadata(view)
     if not meta:
@@ -247,13 +256,22 @@ def submit(runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, 
             errors={str(FIELD_BLOCKS[k]): v for k, v in problems.items() if k in FIELD_BLOCKS},
         )
         return
+    context[ORDER] = request
     ack()  # closes the form; the answer follows by DM
+
+
+@after_ack
+def order(context: BoltContext, runtime: Runtime) -> None:
+    request = context.get(ORDER)
+    if not isinstance(request, GiftRequest):
+        return  # the form was refused in its ack
     outcome = runtime.gifts.submit(request)
     if isinstance(outcome, Refusal):
-        runtime.notifier.dm(user_id, text_only(f"Nothing was ordered: {outcome.text}"))
+        runtime.notifier.dm(request.user_id, text_only(f"Nothing was ordered: {outcome.text}"))
 
 
-def reveal(runtime: Runtime, body: dict[str, Any]) -> None:
+@after_ack
+def reveal(body: dict[str, Any], runtime: Runtime) -> None:
     user_id = user_of(body)
     outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
     view = (

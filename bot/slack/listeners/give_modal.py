@@ -22,19 +22,19 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.mrkdwn import mentioned_user_ids
 from bot.rewards.policy import Field
 from bot.rewards.refusal import Refusal
-from bot.rewards.service import Given, GiveOutcome, GiveRequest
+from bot.rewards.service import Given, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
 from bot.slack.ids import BlockId, CallbackId
-from bot.slack.intake import unrecorded_ack
+from bot.slack.journal import after_ack
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
 
@@ -47,15 +47,17 @@ SUBMIT_BUDGET_SECONDS = 2.0  # answer within Slack's 3 s, with room for the netw
 T = TypeVar("T")
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        handle_submission(runtime, ack=ack, body=body, view=view)
+# context: what the work after the ack tells the giver
+GIVEN = "reward_form_given"  # (the reward given in time, the channel the form came from)
+LATE = "reward_form_late"  # the request whose outcome was not known in time: told by DM
 
-    runtime.intake.view(app, CallbackId.REWARD_MODAL, on_submit)
+
+def register(app: App) -> None:
+    app.view(CallbackId.REWARD_MODAL)(ack=handle_submission, lazy=[tell_outcome])
 
 
 def handle_submission(
-    runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, runtime: Runtime
 ) -> None:
     started = time.monotonic()
     settings = runtime.settings
@@ -79,24 +81,32 @@ def handle_submission(
         idempotency_key=f"view:{view['id']}",
         public=form.announce,
     )
-    if not runtime.intake.persist():  # noted before giving: the ack comes after it
-        ack(**unrecorded_ack(body))
-        return
     pending = in_background(lambda: runtime.rewards.give(request))
     budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
     try:
         outcome = pending.result(timeout=max(budget, 0.05))
     except FutureTimeout:
-        ack()  # close the form now; the outcome follows by DM
         log.info("reward form of %s took over %.1fs: answering by DM", user_id, budget)
-        finish_late(runtime, request, pending)
+        context[LATE] = request
+        ack()  # close the form now; the outcome follows by DM
         return
     if isinstance(outcome, Refusal):
         ack(**refusal_errors(runtime, outcome, form, has_select=has_select))
         return
-    ack()
     if outcome.created:
-        tell_giver(runtime, outcome, channel_id=meta.channel_id)
+        context[GIVEN] = (outcome, meta.channel_id)
+    ack()
+
+
+@after_ack
+def tell_outcome(context: BoltContext, runtime: Runtime) -> None:
+    given = context.get(GIVEN)
+    if isinstance(given, tuple):
+        outcome, channel_id = given
+        tell_giver(runtime, outcome, channel_id=channel_id)
+    late = context.get(LATE)
+    if isinstance(late, GiveRequest):
+        finish_late(runtime, late)
 
 
 def source_of(text: str) -> RewardSource:
@@ -173,15 +183,16 @@ def tell_giver(runtime: Runtime, given: Given, *, channel_id: str | None) -> Non
     runtime.notifier.on_change(changed)
 
 
-def finish_late(runtime: Runtime, request: GiveRequest, pending: Future[GiveOutcome]) -> None:
-    """The form is closed already: say how it ended by DM. (A failure is raised here, after
-    the ack: the intake reports it as the error handler would.)"""
-    outcome = pending.result()
+def finish_late(runtime: Runtime, request: GiveRequest) -> None:
+    """The form is closed already: say how it ended by DM. Giving again is keyed by the view, so
+    this waits for, or finds, the reward the form's own attempt made. (A failure is raised
+    here, after the ack: `after_ack` reports it as the error handler would.)"""
+    outcome = runtime.rewards.give(request)
     if isinstance(outcome, Refusal):
         text = (
             f"I couldn't send the reward from your form.\n{outcome.text}\n"
             "Open the form again with `/reward` to fix it."
         )
         runtime.notifier.dm(request.giver_id, text_only(text))
-    elif outcome.created:
+    else:
         tell_giver(runtime, outcome, channel_id=None)

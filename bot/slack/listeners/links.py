@@ -15,12 +15,11 @@ import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.csv_cells import csv_cell
-from bot.rewards.admin import only_admins
 from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.rewards.commands import LINK_NOTE_MAX_CHARS, GenerateLink, GenerateLinks, ListCampaigns
 from bot.rewards.link_service import MadeLinks
@@ -30,9 +29,9 @@ from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks.common import escape_mrkdwn, mention, text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.intake import request_key
+from bot.slack.journal import ack_at_once, after_ack, request_key
 from bot.slack.listeners.action_replies import notice_modal, tell, user_of
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -47,7 +46,7 @@ CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "curre
 
 def quiet_client(slack: WebClient) -> WebClient:
     """A copy of `slack` whose logger never dumps bodies (for the one message with a link). It is
-    of `slack`'s own class, so it sends what `slack` would (the sandbox notice included)."""
+    of `slack`'s own class, so it sends what `slack` would (whatever that class adds)."""
     quiet = logging.getLogger(QUIET_LOGGER)
     quiet.setLevel(logging.INFO)
     return type(slack)(
@@ -62,25 +61,12 @@ def quiet_client(slack: WebClient) -> WebClient:
     )
 
 
-def _start(runtime: Runtime, command: dict[str, Any], ack: Ack, *, doing: str) -> bool:
-    """Refuse non-admins in the ack; else ack at once with nothing shown, the one answer
-    following (a repeat of the same request from Slack stops at the ack: `bot.slack.intake`)."""
-    refused = only_admins(runtime.settings, command["user_id"], doing=doing)
-    if refused:
-        ack(**text_only(refused.text))
-        return False
-    later(ack)  # recorded once in the intake journal
-    return True
-
-
 # ── one link, DM'd to one person ─────────────────────────────────────────────────────────
 
 
 def send_link(
-    runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], respond: Respond
 ) -> None:
-    if not _start(runtime, command, ack, doing="send reward links"):
-        return
     answer = give_link(
         runtime,
         parsed,
@@ -147,10 +133,8 @@ def _error(err: SlackApiError) -> str:
 
 
 def send_links(
-    runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], respond: Respond
 ) -> None:
-    if not _start(runtime, command, ack, doing="make batches of reward links"):
-        return
     admin_id = command["user_id"]
     made = runtime.links.make(
         admin_id=admin_id,
@@ -228,10 +212,8 @@ def links_csv(made: MadeLinks) -> str:
 
 
 def list_campaigns(
-    runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], respond: Respond
 ) -> None:
-    if not _start(runtime, command, ack, doing="see the reward link campaigns"):
-        return
     found = runtime.links.campaigns(command["user_id"])
     if isinstance(found, Refusal):
         reply(respond, text_only(found.text))
@@ -242,19 +224,13 @@ def list_campaigns(
 # ── the link form, opened from /reward campaigns ─────────────────────────────────────────
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        open_link_form(runtime, body, respond)
-
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        submit_link_form(runtime, ack=ack, body=body, view=view)
-
-    runtime.intake.action(app, ActionId.LINK_CAMPAIGN_PICK, on_pick)
-    runtime.intake.view(app, CallbackId.LINK_MODAL, on_submit)
+def register(app: App) -> None:
+    app.action(ActionId.LINK_CAMPAIGN_PICK)(ack=ack_at_once, lazy=[open_link_form])
+    app.view(CallbackId.LINK_MODAL)(ack=check_link_form, lazy=[send_form_link])
 
 
-def open_link_form(runtime: Runtime, body: dict[str, Any], respond: Respond) -> None:
+@after_ack
+def open_link_form(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     admin_id = user_of(body)
     picked = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     found = runtime.links.campaigns(admin_id)  # only admins; kept a minute
@@ -278,11 +254,15 @@ def open_link_form(runtime: Runtime, body: dict[str, Any], respond: Respond) -> 
         tell(runtime, body, respond, "I couldn't open the form in time. Pick the campaign again.")
 
 
-def submit_link_form(
-    runtime: Runtime, *, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+FORM_LINK = "link_form"  # context: the link the checked form asks for
+
+
+def check_link_form(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, runtime: Runtime
 ) -> None:
-    """Check the form in its ack (errors beside the fields); then make the link and DM it, and
-    tell the admin by DM how it went (a form has nowhere else to answer)."""
+    """Check the form in its ack (errors beside the fields); the link is made after the ack
+    (`send_form_link`), and the admin told by DM how it went (a form has nowhere else to
+    answer)."""
     admin_id = user_of(body)
     campaign = link_blocks.link_modal_campaign(view)
     values = (view.get("state") or {}).get("values") or {}
@@ -315,13 +295,21 @@ def submit_link_form(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    ack()  # closes the form; the answer follows by DM
-    parsed = GenerateLink(
+    context[FORM_LINK] = GenerateLink(
         recipient=str(recipient),
         campaign_id=int(campaign),
         expiry=expiry,
         note=escape_mrkdwn(note) or None,  # typed in a form: raw text, kept as mrkdwn
     )
+    ack()  # closes the form; the answer follows by DM
+
+
+@after_ack
+def send_form_link(body: dict[str, Any], context: BoltContext, runtime: Runtime) -> None:
+    parsed = context.get(FORM_LINK)
+    if not isinstance(parsed, GenerateLink):
+        return  # the form was refused in its ack
+    admin_id = user_of(body)
     answer = give_link(
         runtime,
         parsed,

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 
 from bot.rewards.commands import ShowHistory, ShowLeaderboard
 from bot.slack.blocks.lists import history_message, leaderboard_message
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 
 def show_history(
-    runtime: Runtime, parsed: ShowHistory, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: ShowHistory, command: dict[str, Any], respond: Respond
 ) -> None:
-    later(ack)
     history = runtime.lists.history(command["user_id"])
     payload = history_message(
         viewer_id=history.viewer_id,
@@ -31,8 +30,7 @@ def show_history(
 
 
 def show_leaderboard(
-    runtime: Runtime, parsed: ShowLeaderboard, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: ShowLeaderboard, command: dict[str, Any], respond: Respond
 ) -> None:
-    later(ack)
     payload = leaderboard_message(board=runtime.lists.leaderboard(parsed.period))
     reply(respond, payload)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.announcing import announce_channel
@@ -21,6 +21,7 @@ from bot.rewards.states import RewardSource
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId
+from bot.slack.journal import ack_at_once, after_ack
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -33,29 +34,29 @@ COULD_NOT_OPEN = (
 )
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App) -> None:
+    app.action(ActionId.OPEN_REWARD_MODAL)(ack=ack_at_once, lazy=[open_from_home])
 
-    def on_home_button(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        opened = open_reward_modal(
-            runtime,
-            trigger_id=body.get("trigger_id") or "",
-            user_id=user_id,
-            metadata=RewardModalMetadata(source=RewardSource.MODAL, channel_id=channel),
-        )
-        if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
-    runtime.intake.action(app, ActionId.OPEN_REWARD_MODAL, on_home_button)
+@after_ack
+def open_from_home(body: dict[str, Any], runtime: Runtime) -> None:
+    """App Home's "Send a reward"."""
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    opened = open_reward_modal(
+        runtime,
+        trigger_id=body.get("trigger_id") or "",
+        user_id=user_id,
+        metadata=RewardModalMetadata(source=RewardSource.MODAL, channel_id=channel),
+    )
+    if not opened:
+        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
 
 def on_empty_command(
-    runtime: Runtime, parsed: OpenModal, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: OpenModal, command: dict[str, Any], respond: Respond
 ) -> None:
     """`/reward` on its own: an empty ack (nothing shown), then the form."""
-    ack()
     opened = open_reward_modal(
         runtime,
         trigger_id=command.get("trigger_id") or "",

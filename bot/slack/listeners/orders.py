@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import ListOrders, OrdersReport
@@ -19,7 +19,7 @@ from bot.rewards.refusal import Refusal
 from bot.slack.blocks import orders as order_blocks
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.reward_messages import reward_note
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -28,9 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def list_orders(
-    runtime: Runtime, parsed: ListOrders, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: ListOrders, command: dict[str, Any], respond: Respond
 ) -> None:
-    later(ack)
     found = runtime.order_reports.recent(command["user_id"])
     if isinstance(found, Refusal):
         reply(respond, text_only(found.text))
@@ -39,9 +38,8 @@ def list_orders(
 
 
 def send_report(
-    runtime: Runtime, parsed: OrdersReport, command: dict[str, Any], ack: Ack, respond: Respond
+    runtime: Runtime, parsed: OrdersReport, command: dict[str, Any], respond: Respond
 ) -> None:
-    later(ack)
     admin_id = command["user_id"]
     made = runtime.order_reports.report(admin_id, parsed)
     if isinstance(made, Refusal):

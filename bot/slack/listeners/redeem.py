@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks.redeem import link_id_of, store_failed, store_opening, store_ready
 from bot.slack.ids import ActionId
+from bot.slack.journal import ack_at_once, after_ack
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -25,19 +26,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_redeem(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        redeem_clicked(runtime, body)
-
-    def on_store_open(ack: Ack) -> None:
-        ack()  # a link button: the browser opened it
-
-    app.action(ActionId.REDEEM)(on_redeem)
-    app.action(ActionId.STORE_OPEN)(on_store_open)
+def register(app: App) -> None:
+    app.action(ActionId.REDEEM)(ack=ack_at_once, lazy=[redeem_clicked])
+    app.action(ActionId.STORE_OPEN)(ack_at_once)  # a link button: the browser opened it
 
 
-def redeem_clicked(runtime: Runtime, body: dict[str, Any]) -> None:
+@after_ack
+def redeem_clicked(body: dict[str, Any], runtime: Runtime) -> None:
     redeem = runtime.redeem
     user_id = str((body.get("user") or {}).get("id") or "")
     if redeem is None or not user_id:

@@ -1,18 +1,20 @@
-"""`/reward …`: parse, acknowledge at once, then give and report through `respond`.
+"""`/reward …`: parse, acknowledge at once, then give (or run the subcommand) after the ack.
 
-The acknowledgement carries only what parsing alone can say (help, a typo), so it is always
-within Slack's three seconds. Giving (profile look-ups, rules, the ledger) runs after the ack; its
-outcome replaces the "one moment" note. The reward is committed before that follow-up is sent,
-and the idempotency key is Slack's trigger_id, so a retried delivery never gives twice.
+The acknowledgement carries only what is known at once (help, a typo, a refusal by role, the
+answers of the few subcommands that are a quick ledger read), so it is always within Slack's
+three seconds; otherwise it shows nothing and exactly one answer follows through the
+response_url (`command_replies.reply`). The reward is committed before that answer is sent, and
+the idempotency key is Slack's trigger_id, so a retried delivery never gives twice.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import RewardCard
@@ -40,10 +42,11 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.service import Given, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.rewards.states import RewardStatus as S
-from bot.rewards.subcommands import ADMIN_SUBCOMMANDS, SUBCOMMAND_NAMES
+from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
+from bot.slack import ids
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
-from bot.slack.ids import Command
+from bot.slack.journal import after_ack
 from bot.slack.listeners import (
     approvals,
     balance,
@@ -55,83 +58,96 @@ from bot.slack.listeners import (
     open_modal,
     orders,
 )
-from bot.slack.listeners.command_replies import later, reply
+from bot.slack.listeners.command_replies import reply
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[..., None]
+ANSWERED = "command_answered"  # context: the ack carried the whole answer; nothing follows
+
+Run = Callable[..., None]  # (runtime, parsed, command, respond): the work after the ack
+Answer = Callable[..., dict[str, Any] | None]  # (runtime, parsed, command): an answer at once
 
 
-def subcommands() -> dict[type, Handler]:
-    """What each parsed `/reward` subcommand runs: handler(runtime, parsed, command, ack,
-    respond). Giving and help are answered here; a bare `/reward` opens the form."""
-    return {
-        OpenModal: open_modal.on_empty_command,
-        ShowBalance: balance.show_balance,
-        ShowHistory: lists.show_history,
-        ShowLeaderboard: lists.show_leaderboard,
-        ListApprovals: approvals.list_approvals,
-        SetManager: managers.set_manager,
-        ListManagers: managers.list_managers,
-        GenerateLink: links.send_link,
-        GenerateLinks: links.send_links,
-        ListCampaigns: links.list_campaigns,
-        CancelReward: cancel.cancel,
-        OpenGiftForm: gifts.open_from_command,
-        ListOrders: orders.list_orders,
-        OrdersReport: orders.send_report,
-    }
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """What a parsed subcommand does: `answer` (when given) may answer in the ack (it returns
+    the payload, or None when the work must follow), `run` is the work after the ack."""
+
+    run: Run | None = None
+    answer: Answer | None = None
 
 
-def register(app: App, runtime: Runtime) -> None:
-    table = subcommands()
+SUBCOMMANDS: dict[type, Subcommand] = {
+    OpenModal: Subcommand(run=open_modal.on_empty_command),
+    ShowBalance: Subcommand(run=balance.show_balance),
+    ShowHistory: Subcommand(run=lists.show_history),
+    ShowLeaderboard: Subcommand(run=lists.show_leaderboard),
+    ListApprovals: Subcommand(run=approvals.list_approvals, answer=approvals.nothing_waits),
+    SetManager: Subcommand(run=managers.set_manager),
+    ListManagers: Subcommand(answer=managers.list_managers),
+    GenerateLink: Subcommand(run=links.send_link),
+    GenerateLinks: Subcommand(run=links.send_links),
+    ListCampaigns: Subcommand(run=links.list_campaigns),
+    CancelReward: Subcommand(run=cancel.ask, answer=cancel.too_long),
+    OpenGiftForm: Subcommand(run=gifts.open_from_command, answer=gifts.may_not_open),
+    ListOrders: Subcommand(run=orders.list_orders),
+    OrdersReport: Subcommand(run=orders.send_report),
+}
 
-    def on_reward(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        handle(runtime, command, ack, respond, table=table)
 
-    runtime.intake.command(app, Command.REWARD, on_reward, inline=answers_at_once)
-
-
-def answers_at_once(command: dict[str, Any]) -> bool:
-    """Giving (and a mistyped gift) acks at once and hands the work to the giving pool; the
-    subcommands and the form do theirs after the ack, in the listener."""
-    first = (command.get("text") or "").split(maxsplit=1)
-    return bool(first) and first[0].lower() not in (*SUBCOMMAND_NAMES, "help", "?")
+def register(app: App) -> None:
+    app.command(ids.Command.REWARD)(ack=acknowledge, lazy=[follow_up])
 
 
-def handle(
-    runtime: Runtime,
-    command: dict[str, Any],
-    ack: Ack,
-    respond: Respond,
-    *,
-    table: dict[type, Handler] | None = None,
-) -> None:
+def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext, runtime: Runtime) -> None:
+    answer = at_once(runtime, command)
+    if answer is None:
+        ack()  # nothing shown: the one answer follows
+        return
+    context[ANSWERED] = True
+    ack(**answer)
+
+
+def at_once(runtime: Runtime, command: dict[str, Any]) -> dict[str, Any] | None:
+    """The whole answer when it is known at once (the role, the grammar, help, a quick read);
+    None when work must follow. The role is checked before the arguments, so a member learns
+    they can't, not how to type it."""
     text = command.get("text") or ""
     doing = ADMIN_SUBCOMMANDS.get(text.split(maxsplit=1)[0].lower() if text.strip() else "")
     refused = doing and only_admins(runtime.settings, command["user_id"], doing=doing)
     if refused:
-        ack(**text_only(refused.text))
-        return
+        return text_only(refused.text)
     parsed = parse_command(text)
     if isinstance(parsed, Refusal):
-        ack(**text_only(parsed.text))
-        return
-    handlers = subcommands() if table is None else table
-    if isinstance(parsed, ShowHelp):
-        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES)))
-        return
+        return text_only(parsed.text)
     if isinstance(parsed, GiveReward):
-        give(runtime, parsed, command, ack, respond)
+        return None
+    found = SUBCOMMANDS.get(type(parsed))
+    if isinstance(parsed, ShowHelp) or found is None:
+        return text_only(help_text(values=runtime.settings.REWARD_VALUES))
+    if found.answer is not None:
+        return found.answer(runtime, parsed, command)
+    return None
+
+
+@after_ack
+def follow_up(
+    command: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime
+) -> None:
+    """The work after the ack: give, or run the subcommand."""
+    if context.get(ANSWERED):
         return
-    handler = handlers.get(type(parsed))
-    if handler is None:
-        ack(**text_only(help_text(values=runtime.settings.REWARD_VALUES)))
+    parsed = parse_command(command.get("text") or "")
+    if isinstance(parsed, GiveReward):
+        runtime.foreground.yield_to_requests()
+        give(runtime, parsed, command, respond)
         return
-    handler(runtime, parsed, command, ack, respond)
+    found = SUBCOMMANDS.get(type(parsed))
+    if found is not None and found.run is not None:
+        found.run(runtime, parsed, command, respond)
 
 
 def queued_reply(card: RewardCard) -> dict[str, Any]:
@@ -144,10 +160,7 @@ def queued_reply(card: RewardCard) -> dict[str, Any]:
     )
 
 
-def give(
-    runtime: Runtime, parsed: GiveReward, command: dict[str, Any], ack: Ack, respond: Respond
-) -> None:
-    later(ack)
+def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond: Respond) -> None:
     request = GiveRequest(
         giver_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -159,19 +172,6 @@ def give(
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
-
-    # The listener thread is done once Slack has its ack (the command is in the intake journal
-    # by then); giving runs on the runtime's small giving pool, so a burst of commands queues
-    # there instead of fighting over the ledger's single writer (and Python's GIL) with the
-    # threads that acknowledge.
-    def finish() -> None:
-        runtime.foreground.yield_to_requests()
-        _give_and_reply(runtime, request, respond)
-
-    runtime.intake.hand_off(finish, respond=respond, executor=runtime.giving)
-
-
-def _give_and_reply(runtime: Runtime, request: GiveRequest, respond: Respond) -> None:
     outcome = runtime.rewards.give(request)
     if isinstance(outcome, Given):
         card = runtime.notifier.card(outcome.reward)

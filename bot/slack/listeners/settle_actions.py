@@ -14,7 +14,7 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.cards import MessageRef, Settlement, card_for, people_of
@@ -24,6 +24,7 @@ from bot.rewards.states import RewardDetails, RewardStatus
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.kit import keyed
 from bot.slack.ids import ActionId, BlockId
+from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.action_replies import action_value, clicked_message, tell, user_of
 
 if TYPE_CHECKING:
@@ -38,17 +39,19 @@ NEVER_ARRIVED = (
 )
 
 
-def register(app: App, runtime: Runtime) -> None:
-    def on_sent(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        settle(runtime, body, respond, RewardStatus.SENT)
+def register(app: App) -> None:
+    app.action(ActionId.SETTLE_SENT)(ack=ack_at_once, lazy=[settle_sent])
+    app.action(ActionId.SETTLE_FAILED)(ack=ack_at_once, lazy=[settle_failed])
 
-    def on_failed(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        settle(runtime, body, respond, RewardStatus.FAILED)
 
-    runtime.intake.action(app, ActionId.SETTLE_SENT, on_sent)
-    runtime.intake.action(app, ActionId.SETTLE_FAILED, on_failed)
+@after_ack
+def settle_sent(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    settle(runtime, body, respond, RewardStatus.SENT)
+
+
+@after_ack
+def settle_failed(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    settle(runtime, body, respond, RewardStatus.FAILED)
 
 
 def settle(runtime: Runtime, body: dict[str, Any], respond: Respond, outcome: RewardStatus) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,6 +21,7 @@ from bot.rewards.states import RewardSource
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, message_citation
 from bot.slack.ids import Shortcut
+from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.open_modal import COULD_NOT_OPEN, open_reward_modal
 
 if TYPE_CHECKING:
@@ -31,52 +32,53 @@ log = logging.getLogger(__name__)
 PERMALINK_TIMEOUT_SECONDS = 1  # WebClient takes whole seconds
 
 
-def register(app: App, runtime: Runtime) -> None:
+def register(app: App) -> None:
+    app.shortcut(Shortcut.SEND_REWARD)(ack=ack_at_once, lazy=[send_reward])
+    app.shortcut(Shortcut.REWARD_MESSAGE)(ack=ack_at_once, lazy=[reward_message])
+
+
+@after_ack
+def send_reward(body: dict[str, Any], runtime: Runtime) -> None:
+    user_id = body["user"]["id"]
+    opened = open_reward_modal(
+        runtime,
+        trigger_id=body.get("trigger_id") or "",
+        user_id=user_id,
+        metadata=RewardModalMetadata(source=RewardSource.SHORTCUT),
+    )
+    if not opened:
+        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
+
+
+@after_ack
+def reward_message(body: dict[str, Any], runtime: Runtime) -> None:
+    user_id = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or ""
+    message = body.get("message") or {}
+    ts = str(body.get("message_ts") or message.get("ts") or "")
+    author = message_author(message, clicker=user_id)
     quick = WebClient(
         token=runtime.slack.token,
         base_url=runtime.slack.base_url,
         timeout=PERMALINK_TIMEOUT_SECONDS,
     )
-
-    def on_send_reward(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        opened = open_reward_modal(
-            runtime,
-            trigger_id=body.get("trigger_id") or "",
-            user_id=user_id,
-            metadata=RewardModalMetadata(source=RewardSource.SHORTCUT),
-        )
-        if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
-
-    def on_reward_message(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id") or ""
-        message = body.get("message") or {}
-        ts = str(body.get("message_ts") or message.get("ts") or "")
-        author = message_author(message, clicker=user_id)
-        link = permalink(quick, channel=channel, ts=ts) or fallback_permalink(
-            domain=(body.get("team") or {}).get("domain"), channel=channel, ts=ts
-        )
-        opened = open_reward_modal(
-            runtime,
-            trigger_id=body.get("trigger_id") or "",
-            user_id=user_id,
-            metadata=RewardModalMetadata(
-                source=RewardSource.SHORTCUT,
-                channel_id=channel or None,
-                message=MessageRef(channel_id=channel, ts=ts) if channel and ts else None,
-            ),
-            initial_users=(author,) if author else (),
-            initial_citation=message_citation(link),
-        )
-        if not opened:
-            runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
-
-    runtime.intake.shortcut(app, Shortcut.SEND_REWARD, on_send_reward)
-    runtime.intake.shortcut(app, Shortcut.REWARD_MESSAGE, on_reward_message)
+    link = permalink(quick, channel=channel, ts=ts) or fallback_permalink(
+        domain=(body.get("team") or {}).get("domain"), channel=channel, ts=ts
+    )
+    opened = open_reward_modal(
+        runtime,
+        trigger_id=body.get("trigger_id") or "",
+        user_id=user_id,
+        metadata=RewardModalMetadata(
+            source=RewardSource.SHORTCUT,
+            channel_id=channel or None,
+            message=MessageRef(channel_id=channel, ts=ts) if channel and ts else None,
+        ),
+        initial_users=(author,) if author else (),
+        initial_citation=message_citation(link),
+    )
+    if not opened:
+        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
 
 
 def message_author(message: dict[str, Any], *, clicker: str) -> str | None:

@@ -22,8 +22,8 @@ from bot.rewards.cards import (
     RecipientLine,
     Settlement,
 )
+from bot.simulators.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
 from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
-from bot.slack.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.simulators.sandbox_notice import with_sandbox_notice
 from bot.slack.blocks import links
-from bot.slack.sandbox_notice import with_sandbox_notice
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import assert_valid_message, everything, visible
 

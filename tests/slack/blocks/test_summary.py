@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from bot.simulators.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from bot.slack.blocks import summary as sm
-from bot.slack.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from tests.slack.blocks.blockkit_rules import assert_valid_message, blocks_of, visible
 
 MARIA, BOB, CHEN = "UMARIA01", "UBOB0001", "UCHEN001"

@@ -1,18 +1,18 @@
 """The sandbox notice, added in one place: where a message leaves the process.
 
-With the embedded Plum sandbox (PLUM_BASE_URL=sandbox: `Settings.uses_sandbox`) every view and
+With the embedded Plum sandbox (PLUM_BASE_URL=sandbox, `bot.simulators.embedded`) every view and
 every Block Kit message (the cards about rewards, points and lists) a person sees ends with a
 quiet line saying that no real reward was sent; plain-text replies (help, errors, refusals) and
-notifications don't carry it. The Block Kit builders (`bot.slack.blocks`), the listeners, the
-jobs and the domain know nothing of it: they build plain payloads, and the notice is added on
-the ways out of the process, each with the same rule (`noticed`):
+notifications don't carry it. Nothing outside this package knows of it: the bot builds plain
+payloads, and the embedded sandbox's add-on installs the notice on the ways out of the process,
+each with the same rule (`noticed`):
 
-1. the Web API client: `NoticingWebClient`, which the runtime builds in sandbox mode
-   (`bot.runtime.slack_client`), adds it to chat.postMessage / postEphemeral / update /
+1. the Web API client: `NoticingWebClient` adds it to chat.postMessage / postEphemeral / update /
    scheduleMessage, to views.open / push / update / publish and to a file's `initial_comment`;
-2. replies through a response_url: the `respond` the intake offers listeners (`noticing`), the
-   intake's `LateReply` and the error reports (`bot.slack.errors`);
-3. acknowledgements (`noticed_ack`) that carry a message or a view.
+2. Bolt's `ack`, `respond` and `client` of every request (`notice_middleware`, a Bolt global
+   middleware run before the bot's own): acknowledgements that carry a message or a view
+   (`noticed_ack`), replies through a response_url, and whatever the bot's error handler and
+   resumed requests answer through them.
 
 What gets it: a message with `blocks`, a modal or App Home view (as a context block at the
 end), and a file's comment (as its last line). What never does: a plain-text message, an ack
@@ -23,9 +23,11 @@ so a payload that passes two ways out (a late reply that falls back to a DM) car
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
@@ -183,3 +185,45 @@ def noticing(
         return send(*args, **rule(kwargs))
 
     return wrapped
+
+
+class NoticingAck(Ack):
+    """Bolt's `ack`, adding the notice to the message or view an acknowledgement carries."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        try:
+            payload = json.loads(response.body) if response.body else None
+        except ValueError:  # a plain-text answer: no reward in it
+            return response
+        if isinstance(payload, dict):
+            response.body = json.dumps(noticed_ack(payload))
+        return response
+
+
+def notice_middleware(context: BoltContext, next_: Callable[[], None]) -> None:
+    """A Bolt global middleware giving every request an `ack`, a `respond` and a `client` that
+    add the notice."""
+    context["ack"] = NoticingAck()
+    respond = context.respond
+    if context.response_url and respond is not None:
+        context["respond"] = noticing(respond)
+    if context.client is not None:
+        context["client"] = noticing_client(context.client)
+    next_()
+
+
+def noticing_client(client: WebClient) -> WebClient:
+    """`client` as a `NoticingWebClient` (same token, address, timeouts and retries)."""
+    if isinstance(client, NoticingWebClient):
+        return client
+    return NoticingWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        retry_handlers=client.retry_handlers,
+        logger=client.logger,
+    )
