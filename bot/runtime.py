@@ -43,8 +43,6 @@ from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
 from bot.settings import Settings
 from bot.slack import log_privacy
-from bot.slack.blocks import approvals as approval_blocks
-from bot.slack.gift_notices import SlackGiftNotices
 from bot.slack.home_refresh import HomeRefresher, publish_home
 from bot.slack.journal import RequestJournal
 from bot.slack.notifier import Notifier
@@ -81,7 +79,7 @@ class Runtime:
     plum: PlumClient
     slack: WebClient
     people: People
-    notifier: Notifier
+    notifier: Notifier  # the Slack side of telling people: `tell(event)` (bot.rewards.events)
     rewards: RewardService
     worker: DeliveryWorker
     approvals: ApprovalService
@@ -180,7 +178,7 @@ class Runtime:
         worker = DeliveryWorker(
             store=store,
             plum=plum,
-            notifier=notifier,
+            teller=notifier,
             sender_email=sender,
             names=people.names,
             threads=worker_threads,
@@ -191,12 +189,7 @@ class Runtime:
         )
         journal = open_journal(store, settings, worker_id=worker.worker_id)
         approvals = ApprovalService(
-            store=store,
-            people=people,
-            notifier=notifier,
-            views=approval_blocks,
-            settings=settings,
-            on_queued=worker.wake,
+            store=store, people=people, teller=notifier, settings=settings, on_queued=worker.wake
         )
         rewards = RewardService(
             store=store,
@@ -207,16 +200,13 @@ class Runtime:
         )
         storefront = None
         if api_key is not None:
-            storefront = StoreFrontService(
-                store=store, api_key=api_key, on_change=notifier.on_change
-            )
-        gift_notices = SlackGiftNotices(notifier, settings)
+            storefront = StoreFrontService(store=store, api_key=api_key, teller=notifier)
         order_updates = OrderUpdates(store=store, plum=plum, teller=notifier)
         orders = OrderWorker(
             store=store,
             plum=plum,
             settings=settings,
-            notices=gift_notices,
+            teller=notifier,
             placed=order_updates.order_placed,
         )
         gifts = GiftService(
@@ -225,7 +215,7 @@ class Runtime:
             people=people,
             settings=settings,
             catalogue=catalogue,
-            notices=gift_notices,
+            teller=notifier,
             on_queued=orders.wake,
             account=account_balance.get,
         )
@@ -243,13 +233,22 @@ class Runtime:
                 store=store, plum=plum, settings=settings, account=account_balance.get
             ),
             home=home,
-            cancels=CancelService(store=store, plum=plum, settings=settings, people=people),
-            links=LinkService(store=store, plum=plum, people=people, settings=settings),
+            cancels=CancelService(
+                store=store,
+                plum=plum,
+                settings=settings,
+                people=people,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
+            ),
+            links=LinkService(
+                store=store, plum=plum, people=people, settings=settings, teller=notifier
+            ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
-            settle=SettleService(store=store, people=people, settings=settings),
+            settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(
-                store=store, plum=plum, people=people, settings=settings
+                store=store, plum=plum, people=people, settings=settings, teller=notifier
             ),
             journal=journal,
             requests=RequestJournal(journal),

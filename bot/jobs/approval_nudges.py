@@ -217,7 +217,10 @@ def post(
             escalated=escalated,
             asked=asked,
         )
-        if runtime.approvals.post_copy(reward, member=target.member, payload=payload) is None:
+        if (
+            runtime.notifier.post_request_copy(reward, member=target.member, payload=payload)
+            is None
+        ):
             continue
         sent += 1
     return sent

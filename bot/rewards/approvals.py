@@ -19,15 +19,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from bot.core import clock
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.events import (
+    ApprovalAsk,
+    ApprovalAsked,
+    ApprovalCopy,
+    ApprovalEnded,
+    GiverDecided,
+    PeopleChanged,
+    Teller,
+)
 from bot.rewards.kinds import MessageKind, OnceKind
-from bot.rewards.ports import ApprovalViews, Messenger
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
@@ -83,16 +90,14 @@ class ApprovalService:
         *,
         store: Store,
         people: Directory,
-        notifier: Messenger,
-        views: ApprovalViews,
+        teller: Teller,
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._people = people
-        self._notifier = notifier
-        self._views = views
+        self._teller = teller
         self._settings = settings
         self._on_queued = on_queued
         self._now = now
@@ -207,46 +212,40 @@ class ApprovalService:
             return Asked(user_ids=())
 
     def request(self, reward: RewardDetails) -> Asked:
-        """DM the approval request to whoever should decide; record every copy."""
+        """Ask whoever should decide (each copy is recorded by whoever posts it, so the first
+        decision updates it too); who was asked, as recorded."""
         with self._store.session() as session:
             targets = self.targets(session, reward)
             month = self.giver_month(session, reward)
         card = card_for(reward)
-        posted: list[tuple[Target, dict[str, str]]] = []
-        for target in targets:
-            request = ApprovalCard(
-                reward=card,
-                month=month,
-                threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
-                as_manager=target.as_manager,
+        asks = tuple(
+            ApprovalAsk(
+                member=target.member,
+                card=ApprovalCard(
+                    reward=card,
+                    month=month,
+                    threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
+                    as_manager=target.as_manager,
+                ),
             )
-            payload = self._views.approval_request(request=request, tz=target.member.tz)
-            ref = self.post_copy(reward, member=target.member, payload=payload)
-            if ref is None:
-                continue
-            posted.append((target, ref))
-        log.info("reward %s: approval asked of %d people", reward.short_id, len(posted))
-        self._catch_up(reward, posted)
-        asked = Asked(
-            user_ids=tuple(t.member.slack_user_id for t, _ in posted),
-            via_manager=bool(posted) and posted[0][0].as_manager,
+            for target in targets
         )
-        self._notifier.on_change([reward.giver.slack_user_id, *asked.user_ids])  # App Homes
+        self._teller.tell(ApprovalAsked(reward, asks))
+        asked = self.asked(reward)
+        log.info("reward %s: approval asked of %d people", reward.short_id, len(asked.user_ids))
+        if asked.user_ids:
+            self._catch_up(reward)
+        self._teller.tell(PeopleChanged.of([reward.giver.slack_user_id, *asked.user_ids]))
         return asked
 
-    def _catch_up(self, reward: RewardDetails, posted: list[tuple[Target, dict[str, str]]]) -> None:
-        """Someone may have decided while the copies were still being posted: bring the copies
-        this call posted up to date (the decider's update may have missed them)."""
-        if not posted:
-            return
+    def _catch_up(self, reward: RewardDetails) -> None:
+        """Someone may have decided while the copies were still being posted: bring every copy
+        up to date (the decider's update may have missed the new ones)."""
         with self._store.read_session() as session:
             latest = reward_repo.get_reward(session, reward_id=reward.id)
             decision = None if latest is None else self.decision_for(session, latest)
-            month = None if latest is None else self.giver_month(session, latest)
-        if latest is None or decision is None:
-            return
-        for target, ref in posted:
-            self._update_copy(latest, decision, month, target.member, ref["channel"], ref["ts"])
+        if latest is not None and decision is not None:
+            self._show_end(latest, decision)
 
     # ── reading ───────────────────────────────────────────────────────────────────────────
 
@@ -398,17 +397,16 @@ class ApprovalService:
         reward, decision = result.reward, result.decision
         if decision is None:
             return
-        asked = self._update_copies(reward, decision)
+        asked = self._show_end(reward, decision)
         giver = reward.giver
         with self._store.session() as session:  # the giver hears of a decision once
             key = f"{reward.short_id}:{decision.outcome}"
             if not once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key):
                 return
-        self._notifier.dm(
-            giver.slack_user_id,
-            self._views.giver_decision(reward=card_for(reward), decision=decision, tz=giver.tz),
+        self._teller.tell(GiverDecided(reward, decision))
+        self._teller.tell(
+            PeopleChanged.of([giver.slack_user_id, decision.decided_by or "", *asked])
         )
-        self._notifier.on_change([giver.slack_user_id, decision.decided_by or "", *asked])
 
     def finish_own_decision(self, reward: RewardDetails, user_id: str) -> bool:
         """`user_id` already decided on `reward` (their click was recorded, then the bot
@@ -423,25 +421,6 @@ class ApprovalService:
         self.after_decision(Decided(text="", reward=reward, decision=decision))
         return True
 
-    def post_copy(
-        self, reward: RewardDetails, *, member: Member, payload: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """DM one copy of a request (or a reminder of it) and record it, so the first decision
-        updates it too. None when Slack refused the DM."""
-        ref = self._notifier.dm(member.slack_user_id, payload)
-        if ref is None:
-            return None
-        with self._store.session() as session:
-            message_repo.record_reward_message(
-                session,
-                reward_id=reward.id,
-                kind=REQUEST_KIND,
-                channel_id=ref["channel"],
-                message_ts=ref["ts"],
-                member=member,
-            )
-        return ref
-
     def refresh_copies(self, reward: RewardDetails) -> bool:
         """Show a request's end (decided, cancelled, expired) on every copy, once per outcome
         (the first caller does it). False when there is nothing to show or it was done."""
@@ -452,12 +431,13 @@ class ApprovalService:
             key = f"{reward.short_id}:{decision.outcome}"
             if not once.claim_once(session, kind=OnceKind.APPROVAL_COPIES, key=key):
                 return False
-        asked = self._update_copies(reward, decision)
-        self._notifier.on_change(asked)
+        asked = self._show_end(reward, decision)
+        self._teller.tell(PeopleChanged.of(asked))
         return True
 
-    def _update_copies(self, reward: RewardDetails, decision: ApprovalDecision) -> list[str]:
-        """Edit every recorded copy; returns whose copies they were (Slack user ids)."""
+    def _show_end(self, reward: RewardDetails, decision: ApprovalDecision) -> list[str]:
+        """Every recorded copy shows how the request ended; returns whose copies they were
+        (Slack user ids)."""
         with self._store.read_session() as session:
             copies = message_repo.list_reward_messages(
                 session, reward_id=reward.id, kind=REQUEST_KIND
@@ -468,31 +448,20 @@ class ApprovalService:
                 if c.member_id is not None
             }
             month = self.giver_month(session, reward)
+        card = card_for(reward)
+        shown = []
         for copy in copies:
             member = members.get(copy.member_id) if copy.member_id is not None else None
-            self._update_copy(reward, decision, month, member, copy.channel_id, copy.message_ts)
+            request = ApprovalCard(
+                reward=card,
+                month=month,
+                threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
+                as_manager=member is not None and member.id == reward.giver.manager_id,
+            )
+            tz = (member.tz if member else None) or self._settings.REWARD_TIMEZONE
+            shown.append(ApprovalCopy(copy.channel_id, copy.message_ts, request, tz))
+        self._teller.tell(ApprovalEnded(reward, decision, tuple(shown)))
         return [m.slack_user_id for m in members.values() if m is not None]
-
-    def _update_copy(
-        self,
-        reward: RewardDetails,
-        decision: ApprovalDecision,
-        month: GiverMonth | None,
-        member: Member | None,
-        channel: str,
-        ts: str,
-    ) -> None:
-        as_manager = member is not None and member.id == reward.giver.manager_id
-        request = ApprovalCard(
-            reward=card_for(reward),
-            month=month,
-            threshold=self._settings.REWARD_APPROVAL_THRESHOLD,
-            as_manager=as_manager,
-        )
-        tz = (member.tz if member else None) or self._settings.REWARD_TIMEZONE
-        payload = self._views.approval_decided(request=request, decision=decision, tz=tz)
-        if not self._notifier.update(channel, ts, payload):
-            log.warning("could not update an approval request of %s", reward.short_id)
 
     # ── answers ───────────────────────────────────────────────────────────────────────────
 

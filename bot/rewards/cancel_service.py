@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from bot.plum import (
 from bot.plum import ValidationError as PlumValidationError
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.events import RewardCancelled, Teller
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
@@ -113,12 +114,23 @@ def status_refusal(reward: RewardDetails, *, tz: str | None) -> Refusal | None:
 
 class CancelService:
     def __init__(
-        self, *, store: Store, plum: PlumClient, settings: Settings, people: Directory
+        self,
+        *,
+        store: Store,
+        plum: PlumClient,
+        settings: Settings,
+        people: Directory,
+        teller: Teller,
+        requests_withdrawn: Callable[[RewardDetails], object] = lambda reward: None,
     ) -> None:
+        """`requests_withdrawn(reward)`: a reward cancelled while it waited for approval (its
+        approval requests show it: `ApprovalService.refresh_copies`)."""
         self._store = store
         self._plum = plum
         self._settings = settings
         self._people = people
+        self._teller = teller
+        self._requests_withdrawn = requests_withdrawn
         self._locks = tuple(threading.Lock() for _ in range(CANCEL_LOCKS))
 
     def _lock_for(self, short_id: str) -> threading.Lock:
@@ -147,6 +159,16 @@ class CancelService:
         return status_refusal(reward, tz=self._tz(admin_id)) or reward
 
     def cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
+        """Cancel the reward (withdrawing what was sent); the recipients whose points were
+        withdrawn and the giver are told why (`RewardCancelled`)."""
+        outcome = self._cancel(admin_id=admin_id, short_id=short_id, reason=reason)
+        if isinstance(outcome, Cancelled):
+            if outcome.was == S.PENDING_APPROVAL:
+                self._requests_withdrawn(outcome.reward)
+            self._teller.tell(RewardCancelled(outcome, admin_id=admin_id, reason=reason))
+        return outcome
+
+    def _cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
         refused = only_admins(self._settings, admin_id, doing="cancel rewards")
         if refused:
             return refused

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
@@ -34,6 +33,17 @@ from bot.core import clock
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
+from bot.rewards.events import (
+    Event,
+    RewardDelayed,
+    RewardFailed,
+    RewardInDoubt,
+    RewardSent,
+    RewardsFoundInDoubt,
+    Teller,
+    XoxodayBack,
+    XoxodayDown,
+)
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
 from bot.rewards.told import RETELL_QUIET, ToldOutcomes
@@ -52,27 +62,6 @@ OUTAGE_ALERT_AFTER = timedelta(minutes=5)
 # Recording an outcome the ledger refused (full disk): waits between tries, and how long to keep
 # trying once the bot is stopping.
 RECORD_RETRY_FIRST, RECORD_RETRY_MAX, RECORD_RETRY_WHEN_STOPPING = 0.5, 30.0, 10.0
-
-
-class DeliveryNotifier(Protocol):
-    """Tells people about deliveries. `again`: this outcome may have been told in part before
-    (a process stopped while telling it); post only what was not posted then."""
-
-    def delivered(self, reward: RewardDetails, *, again: bool = False) -> None: ...
-
-    def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None: ...
-
-    def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None: ...
-
-    def delayed(self, reward: RewardDetails, reason: str) -> None: ...
-
-    def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None: ...
-
-    def plum_unreachable(
-        self, *, since: datetime, reason: str, waiting: int, setup_problem: bool
-    ) -> None: ...
-
-    def plum_reachable(self, *, since: datetime, waiting: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +93,7 @@ class DeliveryWorker:
         *,
         store: Store,
         plum: PlumClient,
-        notifier: DeliveryNotifier,
+        teller: Teller,
         sender_email: str,
         names: Callable[[Sequence[str]], dict[str, str]] = lambda ids: {},
         threads: int = 4,
@@ -119,7 +108,7 @@ class DeliveryWorker:
         self._store = store
         self._point_system = point_system
         self._plum = plum
-        self._notifier = notifier
+        self._teller = teller
         self._sender_email = sender_email
         self._names = names
         self._threads = max(1, threads)
@@ -462,22 +451,24 @@ class DeliveryWorker:
 
     def _tell(self, done: RewardDetails, outcome: Outcome) -> None:
         if outcome.status is RewardStatus.QUEUED:
-            self._notify(self._notifier.delayed, done, outcome.message or "")
+            self._notify(self._teller.tell, RewardDelayed(done, outcome.message or ""))
         elif self._told.take(done):
             self._notify(self._tell_outcome, done)
 
     def _tell_outcome(self, done: RewardDetails, *, again: bool = False) -> None:
         """Tell how a reward ended (taken with `ToldOutcomes.take`), then note it told."""
-        reason, notifier = done.reward.delivery_message or "", self._notifier
+        reason = done.reward.delivery_message or ""
+        event: Event
         if done.status is RewardStatus.SENT:
-            self._told.tell(done, lambda: notifier.delivered(done, again=again))
+            event = RewardSent(done, again=again)
         elif done.status is RewardStatus.FAILED:
-            self._told.tell(done, lambda: notifier.failed(done, reason, again=again))
+            event = RewardFailed(done, reason, again=again)
         else:
-            self._told.tell(done, lambda: notifier.in_doubt(done, reason, again=again))
+            event = RewardInDoubt(done, reason, again=again)
+        self._told.tell(done, lambda: self._teller.tell(event))
 
     def _tell_recovered(self, stale: list[RewardDetails]) -> None:
-        self._notifier.recovered_in_doubt(stale)
+        self._teller.tell(RewardsFoundInDoubt(tuple(stale)))
         self._told.note_told(stale)
 
     # --- Xoxoday unreachable --------------------------------------------------------------
@@ -508,7 +499,7 @@ class DeliveryWorker:
             log.exception("could not hold the rewards that arrived while Xoxoday is down")
             return
         for reward in held:
-            self._notify(self._notifier.delayed, reward, outage.reading.reason)
+            self._notify(self._teller.tell, RewardDelayed(reward, outage.reading.reason))
 
     def _alert_if_due(self) -> None:
         outage = self._outage
@@ -521,13 +512,10 @@ class DeliveryWorker:
             outage.alerted = True
         with self._store.read_session() as session:
             waiting = reward_repo.count_deferred(session)
-        self._notify(
-            self._notifier.plum_unreachable,
-            since=since,
-            reason=reading.reason,
-            waiting=waiting,
-            setup_problem=reading.setup_problem,
+        down = XoxodayDown(
+            since=since, reason=reading.reason, waiting=waiting, setup_problem=reading.setup_problem
         )
+        self._notify(self._teller.tell, down)
 
     def _reachable(self) -> None:
         """Xoxoday answered: end the pause, release every waiting reward, tell the admins if
@@ -549,7 +537,7 @@ class DeliveryWorker:
         for _ in range(min(waiting, self._threads)):
             self.wake()
         if alerted:
-            self._notify(self._notifier.plum_reachable, since=since, waiting=waiting)
+            self._notify(self._teller.tell, XoxodayBack(since=since, waiting=waiting))
 
     # --- telling --------------------------------------------------------------------------
 

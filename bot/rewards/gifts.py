@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_UP, Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any
 
 from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError, Voucher
@@ -35,6 +35,14 @@ from bot.rewards.catalogue import (
     rate_of,
 )
 from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser, role_for
+from bot.rewards.events import (
+    OrderAwaitsApproval,
+    OrderDecided,
+    OrderFailed,
+    OrderPlaced,
+    OrderQueued,
+    Teller,
+)
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import money
 from bot.settings import Settings
@@ -100,22 +108,6 @@ class VoucherCode:
 class Revealed:
     card: GiftCard
     codes: tuple[VoucherCode, ...]
-
-
-class GiftNotices(Protocol):
-    """Tells people about orders (the Slack layer implements it)."""
-
-    def queued(self, card: GiftCard) -> None: ...
-
-    def pending(self, card: GiftCard, approvers: Sequence[str]) -> None: ...
-
-    def decided(self, card: GiftCard, *, approver: str, approved: bool) -> None: ...
-
-    def placed(self, card: GiftCard) -> None: ...
-
-    def failed(self, card: GiftCard) -> None: ...
-
-    def unknown(self, card: GiftCard, admins: Sequence[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +185,7 @@ class GiftService:
         people: Directory,
         settings: Settings,
         catalogue: Catalogue,
-        notices: GiftNotices | None = None,
+        teller: Teller,
         on_queued: Callable[[], None] = lambda: None,
         account: Callable[[], Balance | None] | None = None,
         now: Callable[[], datetime] = clock.now,
@@ -204,7 +196,7 @@ class GiftService:
         self._people = people
         self._settings = settings
         self.catalogue = catalogue
-        self.notices = notices
+        self._teller = teller
         self._on_queued = on_queued
         self._now = now
 
@@ -379,12 +371,10 @@ class GiftService:
             return card
         log.info("order %s committed (%s)", card.po_number, card.status)
         if card.status is OrderStatus.PENDING_APPROVAL:
-            if self.notices is not None:
-                self.notices.pending(card, self._approvers())
+            self._teller.tell(OrderAwaitsApproval(card, tuple(self._approvers())))
         else:
             self._on_queued()
-            if self.notices is not None:
-                self.notices.queued(card)
+            self._teller.tell(OrderQueued(card))
         return card
 
     def _in_account_currency(
@@ -474,8 +464,7 @@ class GiftService:
             return Refusal(f"That order was already decided (it is {err.status}).")
         if approve:
             self._on_queued()
-        if self.notices is not None:
-            self.notices.decided(card, approver=user_id, approved=approve)
+        self._teller.tell(OrderDecided(card, approver=user_id, approved=approve))
         return card
 
     def settle(self, *, po_number: str, user_id: str, placed: bool) -> GiftCard | Refusal:
@@ -514,8 +503,7 @@ class GiftService:
                 card = load_card(session, done)
         except order_repo.StaleStatus:
             return Refusal("That order isn't in doubt any more. Nothing changed.")
-        if self.notices is not None:
-            (self.notices.placed if placed else self.notices.failed)(card)
+        self._teller.tell(OrderPlaced(card) if placed else OrderFailed(card))
         return card
 
     def reveal(self, *, po_number: str, user_id: str) -> Revealed | Refusal:

@@ -28,8 +28,9 @@ from bot.plum import (
 )
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
-from bot.rewards.cards import CampaignLine
+from bot.rewards.cards import CampaignLine, LinkBatchCard, RewardLink
 from bot.rewards.directory import Directory, Profile, UnknownSlackUser
+from bot.rewards.events import LinkBatchMade, PeopleChanged, RewardLinkMade, Teller
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
@@ -59,6 +60,23 @@ class MadeLinks:
     recipient_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GivenLink:
+    """One link made for one person; `delivered`: it is in their DM."""
+
+    link: RewardLink
+    batch_id: int
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MadeBatch:
+    """A batch of links made; `delivered`: its CSV is in the admin's DM."""
+
+    made: MadeLinks
+    delivered: bool
+
+
 class LinkService:
     def __init__(
         self,
@@ -67,12 +85,14 @@ class LinkService:
         plum: PlumClient,
         people: Directory,
         settings: Settings,
+        teller: Teller,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._plum = plum
         self._people = people
         self._settings = settings
+        self._teller = teller
         self._now = now
         self._campaigns: tuple[float, tuple[CampaignLine, ...]] | None = None
         self._campaigns_lock = threading.Lock()
@@ -167,6 +187,82 @@ class LinkService:
                 "reward link. Ask a Slack admin to add it to their profile."
             )
         return profile
+
+    def give_link(
+        self,
+        *,
+        admin_id: str,
+        team_id: str,
+        campaign_id: int,
+        recipient_id: str,
+        expiry: date | None,
+        note: str | None,
+        request_key: str | None,
+    ) -> GivenLink | Refusal:
+        """One link for one person, made and DM'd to them alone (`RewardLinkMade`)."""
+        made = self.make(
+            admin_id=admin_id,
+            team_id=team_id,
+            campaign_id=campaign_id,
+            count=1,
+            expiry=expiry,
+            recipient_id=recipient_id,
+            request_key=request_key,
+        )
+        self._teller.tell(PeopleChanged.of(self._settings.REWARD_ADMINS))  # "last link batches"
+        if isinstance(made, Refusal):
+            return made
+        link = RewardLink(
+            recipient_id=recipient_id,
+            admin_id=admin_id,
+            url=made.links[0],
+            campaign_id=made.campaign_id,
+            campaign_name=made.campaign_name,
+            amount=made.amount,
+            currency=made.currency,
+            expires_on=made.expires_on,
+            note=note,
+        )
+        return GivenLink(
+            link=link, batch_id=made.batch_id, delivered=self._teller.tell(RewardLinkMade(link))
+        )
+
+    def make_batch(
+        self,
+        *,
+        admin_id: str,
+        team_id: str,
+        campaign_id: int,
+        count: int,
+        expiry: date | None,
+        request_key: str | None,
+    ) -> MadeBatch | Refusal:
+        """A batch of links, made and put in a CSV file in the admin's DM (`LinkBatchMade`)."""
+        made = self.make(
+            admin_id=admin_id,
+            team_id=team_id,
+            campaign_id=campaign_id,
+            count=count,
+            expiry=expiry,
+            request_key=request_key,
+        )
+        self._teller.tell(PeopleChanged.of(self._settings.REWARD_ADMINS))  # "last link batches"
+        if isinstance(made, Refusal):
+            return made
+        card = LinkBatchCard(
+            batch_id=str(made.batch_id),
+            campaign_id=made.campaign_id,
+            count=len(made.links),
+            requested_by=admin_id,
+            created_at=self._now(),
+            campaign_name=made.campaign_name,
+            amount=made.amount,
+            currency=made.currency,
+            expires_on=made.expires_on,
+            filename=f"reward-links-{made.campaign_id}-batch-{made.batch_id}.csv",
+        )
+        delivered = self._teller.tell(LinkBatchMade(batch=card, made=made))
+        return MadeBatch(made=made, delivered=delivered)
 
     def make(
         self,

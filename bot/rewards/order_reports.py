@@ -26,6 +26,7 @@ from bot.plum import NotFoundError, Order, PaymentRecord, PlumClient, PlumError
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.commands import OrdersReport
 from bot.rewards.directory import Directory
+from bot.rewards.events import OrdersReportMade, Teller
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
 from storage import orders as order_repo
@@ -292,6 +293,14 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
 # ── the service ──────────────────────────────────────────────────────────────────────────
 
 
+@dataclass(frozen=True, slots=True)
+class SentReport:
+    """A period's reports; `delivered`: the two files are in the admin's DM."""
+
+    files: OrderReportFiles
+    delivered: bool
+
+
 class OrderReportService:
     def __init__(
         self,
@@ -300,12 +309,14 @@ class OrderReportService:
         plum: PlumClient,
         people: Directory,
         settings: Settings,
+        teller: Teller,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
         self._plum = plum
         self._people = people
         self._settings = settings
+        self._teller = teller
         self._now = now
 
     def _tz(self, user_id: str) -> str:
@@ -344,6 +355,13 @@ class OrderReportService:
             today = self._now().astimezone(ZoneInfo(self._settings.REWARD_TIMEZONE)).date()
             return month_of(asked.month or "this", today=today)
         return asked.since, asked.until or asked.since
+
+    def send_report(self, admin_id: str, asked: OrdersReport) -> SentReport | Refusal:
+        """Both CSV files of the period, to the admin's DM (`OrdersReportMade`)."""
+        made = self.report(admin_id, asked)
+        if isinstance(made, Refusal):
+            return made
+        return SentReport(files=made, delivered=self._teller.tell(OrdersReportMade(admin_id, made)))
 
     def report(self, admin_id: str, asked: OrdersReport) -> OrderReportFiles | Refusal:
         """Both CSV files of the period, read whole from Xoxoday (admins only)."""

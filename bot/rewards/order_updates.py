@@ -17,9 +17,9 @@ the order worker calls once it recorded the answer) or by the next poll, from th
 without asking Xoxoday again.
 
 Telling: each delivery change is told exactly once, to the sender and to the person the gift is
-for (`OrderTeller`, the Slack notifier): the change is applied under the audit-chain lock to the
-order as it is then, and only the call that changed it tells. Voucher codes, pins and links are
-never part of any of this: they live in the order's encrypted response only.
+for (`OrderDeliveryChanged`, through the teller): the change is applied under the audit-chain
+lock to the order as it is then, and only the call that changed it tells. Voucher codes, pins and
+links are never part of any of this: they live in the order's encrypted response only.
 
 An order Xoxoday does not know (OrderNotFoundError) after it was sent is never marked failed
 here: a lookup cannot prove the request never reached Xoxoday. It stays `unknown`, looked up
@@ -44,6 +44,7 @@ from sqlmodel import Session
 
 from bot.plum.errors import OrderNotFoundError, PlumError
 from bot.plum.models import Order as PlumOrder
+from bot.rewards.events import OrderDeliveryChanged, OrderUnresolved, Teller
 from storage import audit, once, webhook_events
 from storage import members as member_repo
 from storage import orders as order_repo
@@ -169,19 +170,6 @@ class DeliveryChange:
     status: DeliveryStatus  # delivered or canceled
 
 
-class OrderTeller(Protocol):
-    """What the domain needs from the messaging side (`bot.slack.notifier.Notifier`)."""
-
-    def order_delivery(self, change: DeliveryChange) -> None:
-        """Tell the sender and the recipient that the gift or donation was delivered or
-        canceled. Called once per change."""
-        ...
-
-    def order_unresolved(self, order: OrderCard, *, reason: str) -> None:
-        """Tell the admins that an order's outcome needs a person. Called once per order."""
-        ...
-
-
 class OrderLookup(Protocol):
     """getOrderDetails (`bot.plum.PlumClient`)."""
 
@@ -275,7 +263,7 @@ class Checked:
 
 
 class OrderUpdates:
-    def __init__(self, *, store: Store, plum: OrderLookup, teller: OrderTeller) -> None:
+    def __init__(self, *, store: Store, plum: OrderLookup, teller: Teller) -> None:
         self._store = store
         self._plum = plum
         self._teller = teller
@@ -480,7 +468,7 @@ class OrderUpdates:
 
     def _tell(self, change: DeliveryChange) -> None:
         try:
-            self._teller.order_delivery(change)
+            self._teller.tell(OrderDeliveryChanged(change))
         except Exception:
             log.exception("order %s: the delivery change was not told", change.order.po_number)
 
@@ -489,7 +477,7 @@ class OrderUpdates:
             first = once.claim_once(session, kind=UNRESOLVED_ONCE_KIND, key=card.po_number)
         if first:
             try:
-                self._teller.order_unresolved(card, reason=reason)
+                self._teller.tell(OrderUnresolved(card, reason=reason))
             except Exception:
                 log.exception("order %s: the admins were not told", card.po_number)
         return first
@@ -551,7 +539,6 @@ __all__ = [
     "DeliveryUpdate",
     "OrderCard",
     "OrderLookup",
-    "OrderTeller",
     "OrderUpdates",
     "PollReport",
     "Received",

@@ -23,7 +23,8 @@ from datetime import timedelta
 
 from bot.plum import DuplicatePoNumberError, OrderNotFoundError, PlumClient, PlumError
 from bot.processes import worker_id
-from bot.rewards.gifts import GiftNotices, give_points_back, load_card
+from bot.rewards.events import Event, OrderFailed, OrderInDoubt, OrderPlaced, Teller
+from bot.rewards.gifts import give_points_back, load_card
 from bot.rewards.order_updates import note_answered
 from bot.rewards.redelivery import Verdict, read_failure
 from bot.settings import Settings
@@ -46,7 +47,7 @@ class OrderWorker:
         store: Store,
         plum: PlumClient,
         settings: Settings,
-        notices: GiftNotices,
+        teller: Teller,
         placed: Callable[[str], object] = lambda po_number: None,
         poll_seconds: float = 2.0,
     ) -> None:
@@ -54,7 +55,7 @@ class OrderWorker:
         self._store = store
         self._plum = plum
         self._settings = settings
-        self._notices = notices
+        self._teller = teller
         self._poll = poll_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -246,16 +247,14 @@ class OrderWorker:
                 log.exception(
                     "order %s: an earlier delivery update was not applied", order.po_number
                 )
-        notices = self._notices
-        if notices is None:
-            return
+        event: Event
+        if status is OrderStatus.PLACED:
+            event = OrderPlaced(card)
+        elif status is OrderStatus.FAILED:
+            event = OrderFailed(card)
+        else:
+            event = OrderInDoubt(card, tuple(self._settings.REWARD_ADMINS))
         try:
-            if status is OrderStatus.PLACED:
-                notices.placed(card)
-            elif status is OrderStatus.FAILED:
-                notices.failed(card)
-            else:
-                s = self._settings
-                notices.unknown(card, list(s.REWARD_ADMINS))
+            self._teller.tell(event)
         except Exception:
             log.exception("could not tell people about order %s", order.po_number)

@@ -3,8 +3,8 @@ Xoxoday (audited by the ledger).
 
 The first admin's answer wins (`storage.rewards.settle_in_doubt` is a compare-and-set); a second
 click, or another admin, gets a `Refusal` saying who settled it and when, with the reward as it
-now is. The Slack layer (`bot.slack.listeners.settle_actions`) shows the settlement on every
-admin's alert and tells the people concerned.
+now is. A settlement is told (`RewardSettled`): every admin's alert shows it, and the people
+concerned hear it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from bot.rewards.admin import only_admins
 from bot.rewards.approvals import unknown_reward_text
 from bot.rewards.cards import MessageRef, Settlement
 from bot.rewards.directory import Directory
+from bot.rewards.events import RewardSettled, Teller
 from bot.rewards.kinds import MessageKind
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, short_id, status_label
@@ -57,10 +58,13 @@ def settlement_of(reward: RewardDetails) -> Settlement | None:
 
 
 class SettleService:
-    def __init__(self, *, store: Store, people: Directory, settings: Settings) -> None:
+    def __init__(
+        self, *, store: Store, people: Directory, settings: Settings, teller: Teller
+    ) -> None:
         self._store = store
         self._people = people
         self._settings = settings
+        self._teller = teller
 
     def settle(self, *, admin_id: str, short: str, outcome: RewardStatus) -> Settled | Refusal:
         if outcome not in OUTCOMES:
@@ -86,7 +90,10 @@ class SettleService:
                 latest = reward_repo.get_reward_by_short_id(session, short_id=short) or reward
             return Refusal(self._already_settled(latest, admin_id), reward=latest)
         log.info("reward %s settled as %s by %s", done.short_id, outcome.value, admin_id)
-        return Settled(reward=done, settlement=settlement_of(done))
+        settled = Settled(reward=done, settlement=settlement_of(done))
+        if settled.settlement is not None:
+            self._teller.tell(RewardSettled(done, settled.settlement))
+        return settled
 
     def alerts(self, reward: RewardDetails) -> set[MessageRef]:
         """The admin alerts recorded for this reward in doubt."""

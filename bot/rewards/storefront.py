@@ -17,13 +17,14 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.core import clock
+from bot.rewards.events import PeopleChanged, Teller
 from storage import members as member_repo
 from storage import points as points_repo
 from storage import storefront_secrets as secrets_repo
@@ -158,13 +159,13 @@ class StoreFrontService:
         store: Store,
         api_key: str,
         company: str = "",
-        on_change: Callable[[Sequence[str]], None] = lambda ids: None,
+        teller: Teller,
         today: Callable[[], date] = lambda: clock.now().date(),
     ) -> None:
         self._store = store
         self._api_key = api_key.encode()
         self._company = company
-        self._on_change = on_change
+        self._teller = teller
         self._today = today
 
     def answer(self, endpoint: str, body: object) -> Answer:
@@ -277,7 +278,7 @@ class StoreFrontService:
                 return refused(err.text)
         if not done.repeat:
             log.info("storefront: order %s redeemed %s points", order_id, points_text(cents))
-            self._on_change([member.slack_user_id])
+            self._teller.tell(PeopleChanged.of([member.slack_user_id]))
         return Answer(
             200,
             {
@@ -319,7 +320,7 @@ class StoreFrontService:
                 return refused(err.text)
         if not done.repeat:
             log.info("storefront: order %s refunded %s points", order_id, points_text(cents))
-            self._on_change([member.slack_user_id])
+            self._teller.tell(PeopleChanged.of([member.slack_user_id]))
         return Answer(
             200,
             {

@@ -49,7 +49,7 @@ class ToldOutcomes:
             self._in_hand.add(key)
             return True
 
-    def tell(self, reward: RewardDetails, tell: Callable[[], None]) -> None:
+    def tell(self, reward: RewardDetails, tell: Callable[[], object]) -> None:
         """Run `tell` (the notifier) for a taken outcome, then note it told; if `tell` raises,
         the outcome stays untold and is tried again later."""
         key = reward_repo.told_key(reward)

@@ -1,7 +1,13 @@
-"""Telling people: DMs to recipients, givers and admins, and channel announcements.
+"""The Slack side of the one way to tell people: `Notifier.tell(event)`.
 
-Every payload comes from a Block Kit builder in `bot.slack.blocks`. Posting failures are logged,
-never raised into delivery: the ledger, not Slack, is the record of what happened.
+The domain reports what happened as events (`bot.rewards.events`); `tell` turns each into the
+right messages: DMs to recipients, givers, approvers and admins, channel announcements, edits of
+messages posted before, files in an admin's DM, App Homes redrawn. Every payload comes from a
+Block Kit builder in `bot.slack.blocks`. The plain ways to post (`dm`, `post`, `update`) serve
+the jobs, and `answer` the listeners' answers to a request that has no response_url (a form, an
+App Home button). Posting failures are logged, never raised into delivery, except a passing one
+while telling an outcome (it is told again later): the ledger, not Slack, is the record of what
+happened.
 """
 
 from __future__ import annotations
@@ -9,23 +15,34 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.rewards import events as ev
 from bot.rewards.announcing import announce_channel
-from bot.rewards.cards import RewardCard, card_for, people_of
+from bot.rewards.cards import MessageRef, RewardCard, Settlement, card_for, people_of
+from bot.rewards.gifts import GiftCard
 from bot.rewards.kinds import MessageKind, OnceKind
 from bot.rewards.order_updates import DeliveryChange, OrderCard
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
+from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
+from bot.slack.blocks import gifts as gift_blocks
+from bot.slack.blocks import links as link_blocks
+from bot.slack.blocks import orders as order_blocks
 from bot.slack.blocks import reward_messages
+from bot.slack.blocks.kit import keyed
+from bot.slack.ids import BlockId
 from storage import messages as message_repo
 from storage import once
 from storage.db import Store
+from storage.models import Member
 from storage.rewards import RewardDetails
 
 log = logging.getLogger(__name__)
@@ -36,6 +53,15 @@ PASSING_SLACK_ERRORS = frozenset(
 )
 
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+# An in-doubt alert posted just before an admin settled it may be recorded a moment after: its
+# settlement is shown on it after this long too.
+LATE_ALERTS_SECONDS = 2.0
+NEVER_ARRIVED = (
+    "An admin checked with Xoxoday: the points never arrived, so nothing was sent. It doesn't "
+    "count against your monthly allowance."
+)
+# The one message with a reward link is posted with a logger that never dumps bodies.
+QUIET_LOGGER = "bot.slack.secret_messages"
 
 
 class Notifier:
@@ -315,3 +341,317 @@ class Notifier:
                     order=order, reason=reason, tz=self._settings.REWARD_TIMEZONE
                 ),
             )
+
+    # --- the one port: what happened, told -------------------------------------------------
+
+    def tell(self, event: ev.Event) -> bool:
+        """Tell what happened (`bot.rewards.events`): True when everything was posted, False
+        when Slack refused something for good; a passing failure while telling an outcome is
+        raised (it is told again later)."""
+        match event:
+            case ev.RewardSent(reward=reward, again=again):
+                self.delivered(reward, again=again)
+            case ev.RewardFailed(reward=reward, reason=reason, again=again):
+                self.failed(reward, reason, again=again)
+            case ev.RewardInDoubt(reward=reward, reason=reason, again=again):
+                self.in_doubt(reward, reason, again=again)
+            case ev.RewardDelayed(reward=reward, reason=reason):
+                self.delayed(reward, reason)
+            case ev.RewardsFoundInDoubt(rewards=rewards):
+                self.recovered_in_doubt(rewards)
+            case ev.RewardSettled(reward=reward, settlement=settlement):
+                self._settled(reward, settlement)
+            case ev.RewardCancelled():
+                return self._cancelled(event)
+            case ev.XoxodayDown():
+                self.plum_unreachable(
+                    since=event.since,
+                    reason=event.reason,
+                    waiting=event.waiting,
+                    setup_problem=event.setup_problem,
+                )
+            case ev.XoxodayBack(since=since, waiting=waiting):
+                self.plum_reachable(since=since, waiting=waiting)
+            case ev.ApprovalAsked(reward=reward, asks=asks):
+                return self._ask_approval(reward, asks)
+            case ev.ApprovalEnded(reward=reward, decision=decision, copies=copies):
+                return self._show_approval_end(reward, decision, copies)
+            case ev.GiverDecided(reward=reward, decision=decision):
+                card = card_for(reward)
+                payload = approval_blocks.giver_decision(
+                    reward=card, decision=decision, tz=reward.giver.tz
+                )
+                return self.dm(card.giver_id, payload) is not None
+            case ev.RewardLinkMade(link=link):
+                return self._dm_link(link)
+            case ev.LinkBatchMade(batch=batch, made=made):
+                return self._upload(
+                    batch.requested_by,
+                    [
+                        {
+                            "filename": batch.filename,
+                            "title": batch.filename,
+                            "content": link_blocks.links_csv(made),
+                        }
+                    ],
+                    comment=link_blocks.link_batch_comment(batch=batch)["text"],
+                    what=f"link batch {made.batch_id}",
+                )
+            case ev.OrdersReportMade(admin_id=admin_id, report=report):
+                files = [
+                    {"filename": name, "title": name, "content": content}
+                    for name, content in (
+                        (report.orders_filename, report.orders_csv),
+                        (report.payments_filename, report.payments_csv),
+                    )
+                ]
+                comment = order_blocks.report_comment(report=report)["text"]
+                return self._upload(admin_id, files, comment=comment, what="the orders report")
+            case ev.OrderQueued(card=card):
+                self._dm_if(card.giver_id, gift_blocks.sender_queued(card))
+            case ev.OrderAwaitsApproval(card=card, approvers=approvers):
+                self._order_pending(card, approvers)
+            case ev.OrderDecided(card=card, approver=approver, approved=approved):
+                payload = gift_blocks.decided(card, approver=approver, approved=approved)
+                self._dm_if(card.giver_id, payload)
+            case ev.OrderPlaced(card=card):
+                self._order_placed(card)
+            case ev.OrderFailed(card=card):
+                self._dm_if(card.giver_id, gift_blocks.sender_failed(card))
+                self.on_change([card.giver_id])
+            case ev.OrderInDoubt(card=card, admins=admins):
+                for admin in admins:
+                    self._dm_if(admin, gift_blocks.admin_unknown(card))
+            case ev.OrderDeliveryChanged(change=change):
+                self.order_delivery(change)
+            case ev.OrderUnresolved(order=order, reason=reason):
+                self.order_unresolved(order, reason=reason)
+            case ev.PeopleChanged(user_ids=user_ids):
+                self.on_change(user_ids)
+        return True
+
+    def answer(
+        self, user_id: str, payload: Mapping[str, Any], *, channel_id: str | None = None
+    ) -> None:
+        """Answer someone whose request has no response_url (a form, an App Home button): an
+        ephemeral in `channel_id` when given, else (or when that fails) a DM."""
+        if channel_id:
+            try:
+                self._slack.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
+                return
+            except SlackApiError as err:
+                error = err.response.get("error")
+                log.info("no ephemeral in %s: %s; DMing instead", channel_id, error)
+        self.dm(user_id, payload)
+
+    # --- approvals ------------------------------------------------------------------------
+
+    def post_request_copy(
+        self, reward: RewardDetails, *, member: Member, payload: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """DM one copy of an approval request (or a reminder of it) and record it, so the first
+        decision updates it too. None when Slack refused the DM."""
+        ref = self.dm(member.slack_user_id, payload)
+        if ref is None:
+            return None
+        with self._store.session() as session:
+            message_repo.record_reward_message(
+                session,
+                reward_id=reward.id,
+                kind=MessageKind.APPROVAL_REQUEST,
+                channel_id=ref["channel"],
+                message_ts=ref["ts"],
+                member=member,
+            )
+        return ref
+
+    def _ask_approval(self, reward: RewardDetails, asks: Sequence[ev.ApprovalAsk]) -> bool:
+        posted = True
+        for ask in asks:
+            payload = approval_blocks.approval_request(request=ask.card, tz=ask.member.tz)
+            ref = self.post_request_copy(reward, member=ask.member, payload=payload)
+            posted = ref is not None and posted
+        return posted
+
+    def _show_approval_end(
+        self,
+        reward: RewardDetails,
+        decision: Any,
+        copies: Sequence[ev.ApprovalCopy],
+    ) -> bool:
+        shown = True
+        for copy in copies:
+            payload = approval_blocks.approval_decided(
+                request=copy.card, decision=decision, tz=copy.tz
+            )
+            if not self.update(copy.channel_id, copy.ts, payload):
+                log.warning("could not update an approval request of %s", reward.short_id)
+                shown = False
+        return shown
+
+    # --- cancelled, settled ---------------------------------------------------------------
+
+    def _cancelled(self, event: ev.RewardCancelled) -> bool:
+        """The recipients whose points were withdrawn and the giver hear why."""
+        outcome, admin_id = event.outcome, event.admin_id
+        card = card_for(outcome.reward)
+        self.on_change([card.giver_id, *card.recipient_ids])  # their App Homes
+        told = True
+        for line in outcome.withdrawn:
+            uid = line.member.slack_user_id
+            payload = reward_messages.recipient_cancelled(
+                reward=card,
+                recipient_id=uid,
+                reason=event.reason,
+                tz=line.member.tz,
+                cancelled_by=admin_id,
+            )
+            told = self.dm(uid, payload) is not None and told
+        if card.giver_id != admin_id:
+            payload = cancel_blocks.giver_cancelled(
+                reward=card,
+                outcome=outcome,
+                admin_id=admin_id,
+                reason=event.reason,
+                kept=cancel_blocks.kept_lines(outcome),
+            )
+            told = self.dm(card.giver_id, payload) is not None and told
+        return told
+
+    def _settled(self, reward: RewardDetails, settlement: Settlement) -> None:
+        """Every admin's recorded alert shows the settlement (and one recorded a moment later,
+        shortly after); sent, it is told as a delivery; failed, the giver hears nothing
+        arrived."""
+        done = self._show_on_alerts(reward, settlement, self._alerts(reward))
+        timer = threading.Timer(
+            LATE_ALERTS_SECONDS, self._show_on_late_alerts, args=(reward, settlement, done)
+        )
+        timer.daemon = True
+        timer.start()
+        if settlement.outcome == "sent":
+            self.delivered(reward)  # recipients' DMs, announcement, giver's "Sent!"
+        else:
+            card = replace(card_for(reward), failure_reason=NEVER_ARRIVED)
+            self.dm(card.giver_id, reward_messages.giver_failed(reward=card, tz=reward.giver.tz))
+        # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
+        self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
+
+    def show_settlement(
+        self,
+        clicked: MessageRef,
+        message: Mapping[str, Any],
+        *,
+        reward: RewardDetails,
+        settlement: Settlement,
+    ) -> None:
+        """The message an admin clicked shows the settlement too, when it is not one of the
+        recorded alerts (those show it already): the alert after a restart lists several
+        rewards, and only this one's buttons give way."""
+        if clicked in self._alerts(reward):
+            return
+        wanted = keyed(BlockId.SETTLE_ACTIONS, reward.short_id)
+        blocks = list(message.get("blocks") or [])
+        if not any(b.get("block_id") == wanted for b in blocks):
+            return
+        line = reward_messages.settlement_context(settlement, self._settings.REWARD_TIMEZONE)
+        shown = [line if b.get("block_id") == wanted else b for b in blocks]
+        self.update(
+            clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
+        )
+
+    def _alerts(self, reward: RewardDetails) -> set[MessageRef]:
+        with self._store.read_session() as session:
+            found = message_repo.list_reward_messages(
+                session, reward_id=reward.id, kind=MessageKind.IN_DOUBT_ALERT
+            )
+        return {MessageRef(channel_id=a.channel_id, ts=a.message_ts) for a in found}
+
+    def _show_on_alerts(
+        self, reward: RewardDetails, settlement: Settlement, refs: set[MessageRef]
+    ) -> set[MessageRef]:
+        payload = reward_messages.admin_in_doubt_alert(
+            reward=card_for(reward), tz=self._settings.REWARD_TIMEZONE, settlement=settlement
+        )
+        for ref in sorted(refs, key=lambda r: (r.channel_id, r.ts)):
+            self.update(ref.channel_id, ref.ts, payload)
+        return refs
+
+    def _show_on_late_alerts(
+        self, reward: RewardDetails, settlement: Settlement, done: set[MessageRef]
+    ) -> None:
+        try:
+            late = self._alerts(reward) - done
+            if late:
+                self._show_on_alerts(reward, settlement, late)
+        except Exception:  # the bot may be stopping; the alert keeps its buttons, which answer
+            log.warning("could not update late in-doubt alerts of %s", reward.short_id)
+
+    # --- links and files ------------------------------------------------------------------
+
+    def _dm_link(self, link: Any) -> bool:
+        payload = link_blocks.link_dm(link=link)
+        try:
+            channel = self.dm_channel(link.recipient_id)
+            self._quiet().chat_postMessage(channel=channel, **payload)
+        except SlackApiError as err:
+            log.warning("could not DM a reward link to %s: %s", link.recipient_id, _error(err))
+            return False
+        return True
+
+    def _quiet(self) -> WebClient:
+        """A copy of the Slack client whose logger never dumps bodies (for the one message with
+        a link). It is of the client's own class, so it sends what the client would."""
+        slack = self._slack
+        quiet = logging.getLogger(QUIET_LOGGER)
+        quiet.setLevel(logging.INFO)
+        return type(slack)(
+            token=slack.token,
+            base_url=slack.base_url,
+            timeout=slack.timeout,
+            ssl=slack.ssl,
+            proxy=slack.proxy,
+            headers=dict(slack.headers),
+            retry_handlers=slack.retry_handlers,
+            logger=quiet,
+        )
+
+    def _upload(
+        self, user_id: str, files: list[dict[str, Any]], *, comment: str, what: str
+    ) -> bool:
+        """Files in `user_id`'s DM, in one message (all of them, or none)."""
+        try:
+            self._slack.files_upload_v2(
+                channel=self.dm_channel(user_id), file_uploads=files, initial_comment=comment
+            )
+        except SlackApiError as err:
+            log.warning("could not upload %s for %s: %s", what, user_id, _error(err))
+            return False
+        return True
+
+    # --- gift cards and donations: ordering (bot.rewards.gifts, order_worker) -------------
+
+    def _dm_if(self, user_id: str | None, payload: Mapping[str, Any]) -> None:
+        if user_id:
+            self.dm(user_id, payload)
+
+    def _order_pending(self, card: GiftCard, approvers: Sequence[str]) -> None:
+        self._dm_if(card.giver_id, gift_blocks.sender_pending(card))
+        for approver in approvers:
+            if approver != card.giver_id:
+                self._dm_if(approver, gift_blocks.approval_request(card))
+
+    def _order_placed(self, card: GiftCard) -> None:
+        if card.donation:
+            if card.recipient_id and card.recipient_id != card.giver_id:
+                self._dm_if(card.recipient_id, gift_blocks.donated_in_your_name(card))
+        else:
+            self._dm_if(card.recipient_id, gift_blocks.recipient_gift(card))
+        self._dm_if(card.giver_id, gift_blocks.sender_placed(card))
+        channel = announce_channel(self._settings, card.channel_id)
+        if channel is not None:
+            self.post(channel, gift_blocks.announcement(card))
+        self.on_change([u for u in (card.giver_id, card.recipient_id) if u])
+
+
+def _error(err: SlackApiError) -> str:
+    return str(err.response.get("error") or "error") if err.response else "error"

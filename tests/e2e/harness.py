@@ -117,6 +117,7 @@ class BotHarness:
             self.settings,
             addon=self.embedded.addon() if self.embedded is not None else None,
             worker=worker,
+            anchor=False,  # tests of the anchor run it themselves
             plum_timeout=plum_timeout,
         )
         self.runtime = self.bot.runtime

@@ -64,7 +64,7 @@ def tell(runtime: Runtime, body: dict[str, Any], respond: Respond | None, text: 
         return
     user = user_of(body)
     if user:
-        runtime.notifier.dm(user, payload)
+        runtime.notifier.answer(user, payload)
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:

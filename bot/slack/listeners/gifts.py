@@ -97,7 +97,7 @@ def open_form(body: dict[str, Any], runtime: Runtime) -> None:
     user_id = user_of(body)
     form = runtime.gifts.form(user_id, donation=donation, recipient=None)
     if isinstance(form, Refusal):
-        runtime.notifier.dm(user_id, text_only(form.text))
+        runtime.notifier.answer(user_id, text_only(form.text))
         return
     view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
     in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
@@ -267,7 +267,7 @@ def order(context: BoltContext, runtime: Runtime) -> None:
         return  # the form was refused in its ack
     outcome = runtime.gifts.submit(request)
     if isinstance(outcome, Refusal):
-        runtime.notifier.dm(request.user_id, text_only(f"Nothing was ordered: {outcome.text}"))
+        runtime.notifier.answer(request.user_id, text_only(f"Nothing was ordered: {outcome.text}"))
 
 
 @after_ack

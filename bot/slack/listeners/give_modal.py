@@ -23,8 +23,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
+from bot.rewards.events import PeopleChanged
 from bot.rewards.mrkdwn import mentioned_user_ids
 from bot.rewards.policy import Field
 from bot.rewards.refusal import Refusal
@@ -170,17 +170,8 @@ def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[
 def tell_giver(runtime: Runtime, given: Given, *, channel_id: str | None) -> None:
     """Ephemeral in the channel the form was opened from, else (or when that fails) a DM."""
     payload, changed = giver_payload(runtime, given)
-    giver = given.reward.giver.slack_user_id
-    shown = False
-    if channel_id:
-        try:
-            runtime.slack.chat_postEphemeral(channel=channel_id, user=giver, **payload)
-            shown = True
-        except SlackApiError as err:
-            log.info("no ephemeral in %s: %s; DMing instead", channel_id, err.response.get("error"))
-    if not shown:
-        runtime.notifier.dm(giver, payload)
-    runtime.notifier.on_change(changed)
+    runtime.notifier.answer(given.reward.giver.slack_user_id, payload, channel_id=channel_id)
+    runtime.notifier.tell(PeopleChanged.of(changed))
 
 
 def finish_late(runtime: Runtime, request: GiveRequest) -> None:
@@ -193,6 +184,6 @@ def finish_late(runtime: Runtime, request: GiveRequest) -> None:
             f"I couldn't send the reward from your form.\n{outcome.text}\n"
             "Open the form again with `/reward` to fix it."
         )
-        runtime.notifier.dm(request.giver_id, text_only(text))
+        runtime.notifier.answer(request.giver_id, text_only(text))
     else:
         tell_giver(runtime, outcome, channel_id=None)

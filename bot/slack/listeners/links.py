@@ -9,20 +9,14 @@ logger stays at INFO.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.csv_cells import csv_cell
-from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.rewards.commands import LINK_NOTE_MAX_CHARS, GenerateLink, GenerateLinks, ListCampaigns
-from bot.rewards.link_service import MadeLinks
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks import links as link_blocks
@@ -39,27 +33,6 @@ if TYPE_CHECKING:
 OUT_OF_DATE = "This form is out of date. Pick the campaign again in `/reward campaigns`."
 
 log = logging.getLogger(__name__)
-
-QUIET_LOGGER = "bot.slack.secret_messages"
-CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
-
-
-def quiet_client(slack: WebClient) -> WebClient:
-    """A copy of `slack` whose logger never dumps bodies (for the one message with a link). It is
-    of `slack`'s own class, so it sends what `slack` would (whatever that class adds)."""
-    quiet = logging.getLogger(QUIET_LOGGER)
-    quiet.setLevel(logging.INFO)
-    return type(slack)(
-        token=slack.token,
-        base_url=slack.base_url,
-        timeout=slack.timeout,
-        ssl=slack.ssl,
-        proxy=slack.proxy,
-        headers=dict(slack.headers),
-        retry_handlers=slack.retry_handlers,
-        logger=quiet,
-    )
-
 
 # ── one link, DM'd to one person ─────────────────────────────────────────────────────────
 
@@ -80,53 +53,26 @@ def send_link(
 def give_link(
     runtime: Runtime, parsed: GenerateLink, *, admin_id: str, team_id: str, key: str | None
 ) -> dict[str, Any]:
-    """Make one link and DM it to its recipient (from the command or the link form); what the
+    """One link, made and DM'd to its recipient (from the command or the link form); what the
     admin is told."""
-    made = runtime.links.make(
+    given = runtime.links.give_link(
         admin_id=admin_id,
         team_id=team_id,
         campaign_id=parsed.campaign_id,
-        count=1,
-        expiry=parsed.expiry,
         recipient_id=parsed.recipient,
+        expiry=parsed.expiry,
+        note=parsed.note,
         request_key=key,
     )
-    runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
-    if isinstance(made, Refusal):
-        return text_only(made.text)
-    link = RewardLink(
-        recipient_id=parsed.recipient,
-        admin_id=admin_id,
-        url=made.links[0],
-        campaign_id=made.campaign_id,
-        campaign_name=made.campaign_name,
-        amount=made.amount,
-        currency=made.currency,
-        expires_on=made.expires_on,
-        note=parsed.note,
-    )
-    if not _dm_link(runtime, link):
+    if isinstance(given, Refusal):
+        return text_only(given.text)
+    if not given.delivered:
         return text_only(
-            f"Xoxoday made the link, but Slack wouldn't let me DM {mention(link.recipient_id)}, "
-            f"so they don't have it. It's kept encrypted in the ledger (batch {made.batch_id}) "
+            f"Xoxoday made the link, but Slack wouldn't let me DM {mention(parsed.recipient)}, "
+            f"so they don't have it. It's kept encrypted in the ledger (batch {given.batch_id}) "
             "and shown nowhere else; you may need to void it in the Xoxoday dashboard."
         )
-    return link_blocks.link_sent_confirmation(link=link)
-
-
-def _dm_link(runtime: Runtime, link: RewardLink) -> bool:
-    payload = link_blocks.link_dm(link=link)
-    try:
-        channel = runtime.notifier.dm_channel(link.recipient_id)
-        quiet_client(runtime.slack).chat_postMessage(channel=channel, **payload)
-    except SlackApiError as err:
-        log.warning("could not DM a reward link to %s: %s", link.recipient_id, _error(err))
-        return False
-    return True
-
-
-def _error(err: SlackApiError) -> str:
-    return str(err.response.get("error") or "error") if err.response else "error"
+    return link_blocks.link_sent_confirmation(link=given.link)
 
 
 # ── a batch, as a CSV in the admin's DM ──────────────────────────────────────────────────
@@ -135,49 +81,26 @@ def _error(err: SlackApiError) -> str:
 def send_links(
     runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], respond: Respond
 ) -> None:
-    admin_id = command["user_id"]
-    made = runtime.links.make(
-        admin_id=admin_id,
+    found = runtime.links.make_batch(
+        admin_id=command["user_id"],
         team_id=command.get("team_id") or "",
         campaign_id=parsed.campaign_id,
         count=parsed.count,
         expiry=parsed.expiry,
         request_key=request_key(command),
     )
-    runtime.notifier.on_change(runtime.settings.REWARD_ADMINS)  # "last link batches" at home
-    if isinstance(made, Refusal):
-        reply(respond, text_only(made.text))
+    if isinstance(found, Refusal):
+        reply(respond, text_only(found.text))
         return
-    card = LinkBatchCard(
-        batch_id=str(made.batch_id),
-        campaign_id=made.campaign_id,
-        count=len(made.links),
-        requested_by=admin_id,
-        created_at=datetime.now(UTC),
-        campaign_name=made.campaign_name,
-        amount=made.amount,
-        currency=made.currency,
-        expires_on=made.expires_on,
-        filename=csv_filename(made),
-    )
-    comment = link_blocks.link_batch_comment(batch=card)["text"]
-    try:
-        runtime.slack.files_upload_v2(
-            channel=runtime.notifier.dm_channel(admin_id),
-            filename=card.filename,
-            title=card.filename,
-            content=links_csv(made),
-            initial_comment=comment,
-        )
-    except SlackApiError as err:
-        log.warning("could not upload link batch %s: %s", made.batch_id, _error(err))
+    made = found.made
+    if not found.delivered:
         reply(
             respond,
             text_only(
                 f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
-                f"our DM ({_error(err)}). They're kept encrypted in the ledger (batch "
-                f"{made.batch_id}) and shown nowhere else; please don't ask for new ones before "
-                "checking with whoever runs the bot.",
+                f"our DM. They're kept encrypted in the ledger (batch {made.batch_id}) and shown "
+                "nowhere else; please don't ask for new ones before checking with whoever runs "
+                "the bot.",
             ),
         )
         return
@@ -189,23 +112,6 @@ def send_links(
             "DM. The links aren't shown here; the audit trail records the batch without them."
         ),
     )
-
-
-def csv_filename(made: MadeLinks) -> str:
-    return f"reward-links-{made.campaign_id}-batch-{made.batch_id}.csv"
-
-
-def links_csv(made: MadeLinks) -> str:
-    """One row per link, with the campaign, value and expiry date (every cell guarded against
-    spreadsheet formulas)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    expires_on = made.expires_on.strftime("%d-%m-%Y")
-    for n, link in enumerate(made.links, start=1):
-        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
-        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
-    return out.getvalue()
 
 
 # ── the campaigns to pick from ───────────────────────────────────────────────────────────
@@ -250,7 +156,7 @@ def open_link_form(body: dict[str, Any], respond: Respond, runtime: Runtime) -> 
     try:
         runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as err:
-        log.info("could not open the link form: %s", _error(err))
+        log.info("could not open the link form: %s", err.response.get("error"))
         tell(runtime, body, respond, "I couldn't open the form in time. Pick the campaign again.")
 
 
@@ -317,4 +223,4 @@ def send_form_link(body: dict[str, Any], context: BoltContext, runtime: Runtime)
         team_id=str((body.get("team") or {}).get("id") or ""),
         key=request_key(body),
     )
-    runtime.notifier.dm(admin_id, answer)
+    runtime.notifier.answer(admin_id, answer)

@@ -50,7 +50,7 @@ def open_from_home(body: dict[str, Any], runtime: Runtime) -> None:
         metadata=RewardModalMetadata(source=RewardSource.MODAL, channel_id=channel),
     )
     if not opened:
-        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
+        runtime.notifier.answer(user_id, text_only(COULD_NOT_OPEN))
 
 
 def on_empty_command(

@@ -12,7 +12,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import ListOrders, OrdersReport
 from bot.rewards.refusal import Refusal
@@ -40,40 +39,20 @@ def list_orders(
 def send_report(
     runtime: Runtime, parsed: OrdersReport, command: dict[str, Any], respond: Respond
 ) -> None:
-    admin_id = command["user_id"]
-    made = runtime.order_reports.report(admin_id, parsed)
-    if isinstance(made, Refusal):
-        reply(respond, text_only(made.text))
+    sent = runtime.order_reports.send_report(command["user_id"], parsed)
+    if isinstance(sent, Refusal):
+        reply(respond, text_only(sent.text))
         return
-    comment = order_blocks.report_comment(report=made)["text"]
-    try:
-        runtime.slack.files_upload_v2(
-            channel=runtime.notifier.dm_channel(admin_id),
-            file_uploads=[
-                {
-                    "filename": made.orders_filename,
-                    "title": made.orders_filename,
-                    "content": made.orders_csv,
-                },
-                {
-                    "filename": made.payments_filename,
-                    "title": made.payments_filename,
-                    "content": made.payments_csv,
-                },
-            ],
-            initial_comment=comment,
-        )
-    except SlackApiError as err:
-        said = str(err.response.get("error") or "error") if err.response else "error"
-        log.warning("could not upload the orders report for %s: %s", admin_id, said)
+    if not sent.delivered:
         reply(
             respond,
             text_only(
-                f"I read Xoxoday's reports, but Slack wouldn't take the files for our DM "
-                f"({said}), so nothing was sent. Try again in a minute."
+                "I read Xoxoday's reports, but Slack wouldn't take the files for our DM, so "
+                "nothing was sent. Try again in a minute."
             ),
         )
         return
+    made = sent.files
     reply(
         respond,
         reward_note(

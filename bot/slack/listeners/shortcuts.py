@@ -47,7 +47,7 @@ def send_reward(body: dict[str, Any], runtime: Runtime) -> None:
         metadata=RewardModalMetadata(source=RewardSource.SHORTCUT),
     )
     if not opened:
-        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
+        runtime.notifier.answer(user_id, text_only(COULD_NOT_OPEN))
 
 
 @after_ack
@@ -78,7 +78,7 @@ def reward_message(body: dict[str, Any], runtime: Runtime) -> None:
         initial_citation=message_citation(link),
     )
     if not opened:
-        runtime.notifier.dm(user_id, text_only(COULD_NOT_OPEN))
+        runtime.notifier.answer(user_id, text_only(COULD_NOT_OPEN))
 
 
 def message_author(message: dict[str, Any], *, clicker: str) -> str | None:

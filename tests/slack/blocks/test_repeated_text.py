@@ -13,7 +13,7 @@ import pytest
 
 from bot.rewards.cards import RecipientLine
 from bot.slack.blocks import approvals, home, jobs, links, lists, reward_messages
-from bot.slack.listeners.cancel import admin_summary, giver_cancelled
+from bot.slack.blocks.cancel import admin_summary, giver_cancelled
 from storage.states import RewardStatus
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import everything

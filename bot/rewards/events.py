@@ -1,0 +1,276 @@
+"""What happened, as the domain tells it: one event for each thing people hear about.
+
+Services report events through one port, `Teller.tell(event)`; the Slack side
+(`bot.slack.notifier.Notifier`) turns each into the right messages, drawn in `bot.slack.blocks`.
+The domain never builds a message, and never knows who is told how.
+
+`tell` returns False when Slack refused something for good (a deactivated account), True when
+everything was posted; it raises when a message could not be posted for a passing reason (an
+outage, rate limits), so that an outcome kept as untold is told again later (delivery does).
+`again`: the outcome may have been told in part before (a process stopped while telling it):
+post only what was not posted then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.rewards.cards import ApprovalCard, ApprovalDecision, LinkBatchCard, RewardLink, Settlement
+from storage.rewards import RewardDetails
+
+if TYPE_CHECKING:
+    from bot.rewards.cancel_service import Cancelled
+    from bot.rewards.gifts import GiftCard
+    from bot.rewards.link_service import MadeLinks
+    from bot.rewards.order_reports import OrderReportFiles
+    from bot.rewards.order_updates import DeliveryChange, OrderCard
+    from storage.models import Member
+
+# ── rewards ──────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class RewardSent:
+    """Delivered (or settled as sent): the recipients, the channel and the giver hear it."""
+
+    reward: RewardDetails
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RewardFailed:
+    reward: RewardDetails
+    reason: str
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RewardInDoubt:
+    """Xoxoday's answer was lost: the giver hears it is being checked, the admins settle it."""
+
+    reward: RewardDetails
+    reason: str
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDelayed:
+    """The send never reached Xoxoday and waits for a retry (told once per reward)."""
+
+    reward: RewardDetails
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RewardsFoundInDoubt:
+    """A restart found these mid-send."""
+
+    rewards: tuple[RewardDetails, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RewardSettled:
+    """An admin settled a reward in doubt after checking with Xoxoday: every admin's alert
+    shows it; sent, the recipients, the channel and the giver hear it as for a delivery;
+    failed, the giver hears the points never arrived."""
+
+    reward: RewardDetails
+    settlement: Settlement
+
+
+@dataclass(frozen=True, slots=True)
+class RewardCancelled:
+    outcome: Cancelled
+    admin_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class XoxodayDown:
+    since: datetime
+    reason: str
+    waiting: int
+    setup_problem: bool
+
+
+@dataclass(frozen=True, slots=True)
+class XoxodayBack:
+    since: datetime
+    waiting: int
+
+
+# ── approvals ────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalAsk:
+    """One person asked to decide, and what their copy shows."""
+
+    member: Member
+    card: ApprovalCard
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalAsked:
+    """Each asks' copy is posted and recorded, so the first decision updates it too."""
+
+    reward: RewardDetails
+    asks: tuple[ApprovalAsk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalCopy:
+    """A recorded copy of a request: where it is, what it shows, in whose time zone."""
+
+    channel_id: str
+    ts: str
+    card: ApprovalCard
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalEnded:
+    """The request was decided, cancelled or expired: every copy shows it, without buttons."""
+
+    reward: RewardDetails
+    decision: ApprovalDecision
+    copies: tuple[ApprovalCopy, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GiverDecided:
+    """The giver hears how their reward was decided."""
+
+    reward: RewardDetails
+    decision: ApprovalDecision
+
+
+# ── links ────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class RewardLinkMade:
+    """A reward link for one person: DM'd to them alone (False from `tell`: it wasn't)."""
+
+    link: RewardLink
+
+
+@dataclass(frozen=True, slots=True)
+class LinkBatchMade:
+    """A batch of reward links: a CSV file in the admin's DM (False from `tell`: it isn't)."""
+
+    batch: LinkBatchCard
+    made: MadeLinks
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersReportMade:
+    """Xoxoday's orders and payments for a period: two CSV files in the admin's DM, in one
+    message (False from `tell`: Slack would not take them)."""
+
+    admin_id: str
+    report: OrderReportFiles
+
+
+# ── gift cards and donations ─────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQueued:
+    card: GiftCard
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAwaitsApproval:
+    card: GiftCard
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDecided:
+    card: GiftCard
+    approver: str
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlaced:
+    card: GiftCard
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFailed:
+    card: GiftCard
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInDoubt:
+    card: GiftCard
+    admins: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDeliveryChanged:
+    """Delivered or canceled by Xoxoday: the recipient and the sender hear it (once per
+    change)."""
+
+    change: DeliveryChange
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUnresolved:
+    """An order's outcome needs a person: each admin hears it (once per order)."""
+
+    order: OrderCard
+    reason: str
+
+
+# ── what people see ──────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleChanged:
+    """These people's rewards changed: what they see of them (App Home) is redrawn."""
+
+    user_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, user_ids: Sequence[str]) -> PeopleChanged:
+        return cls(tuple(dict.fromkeys(uid for uid in user_ids if uid)))
+
+
+Event = (
+    RewardSent
+    | RewardFailed
+    | RewardInDoubt
+    | RewardDelayed
+    | RewardsFoundInDoubt
+    | RewardSettled
+    | RewardCancelled
+    | XoxodayDown
+    | XoxodayBack
+    | ApprovalAsked
+    | ApprovalEnded
+    | GiverDecided
+    | RewardLinkMade
+    | LinkBatchMade
+    | OrdersReportMade
+    | OrderQueued
+    | OrderAwaitsApproval
+    | OrderDecided
+    | OrderPlaced
+    | OrderFailed
+    | OrderInDoubt
+    | OrderDeliveryChanged
+    | OrderUnresolved
+    | PeopleChanged
+)
+
+
+class Teller(Protocol):
+    """The one way the domain tells people what happened."""
+
+    def tell(self, event: Event) -> bool: ...
