@@ -55,7 +55,7 @@ from bot.slack.intake import STALE_AFTER, Intake
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from bot.slack.sandbox_notice import NoticingWebClient
-from storage import Store, point_system, settings_log, store_from_settings
+from storage import Store, clock, point_system, settings_log, store_from_settings
 from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
@@ -337,6 +337,7 @@ class Runtime:
                 log.info("embedded Plum sandbox at %s: no real rewards are sent", base_url)
             plum = build_client(
                 settings,
+                clock=clock.timestamp,
                 token_store=store.token_store(),
                 base_url=base_url,
                 timeout=DEFAULT_TIMEOUT if plum_timeout is None else plum_timeout,

@@ -59,6 +59,7 @@ from bot.plum.builder import sandbox_credentials
 from bot.plum.retry import RetryPolicy
 from bot.rewards.wording import money
 from bot.settings import Settings, load_settings
+from storage import clock
 
 CHECK_TIMEOUT = 10.0
 # One repeat of a failed read, and no sleeping through a long rate-limit wait: say it instead.
@@ -401,6 +402,7 @@ def network_cause(err: BaseException) -> str:
 def _client(settings: Settings, store: TokenStore, *, base_url: str | None = None) -> PlumClient:
     return build_client(
         settings,
+        clock=clock.timestamp,
         token_store=store,
         base_url=base_url,
         timeout=CHECK_TIMEOUT,

@@ -16,6 +16,7 @@ refresh tokens, so after the first refresh the store (not .env) has the live one
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -52,6 +53,7 @@ def sandbox_credentials(settings: Settings) -> tuple[str, str]:
 def build_client(
     settings: Settings,
     *,
+    clock: Callable[[], float],
     token_store: TokenStore | None = None,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
@@ -60,8 +62,10 @@ def build_client(
     retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
 ) -> PlumClient:
-    """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL and is required in
-    sandbox mode (the running sandbox's `base_url`). Raises ConfigError naming the setting."""
+    """A PlumClient for these settings. `clock` is the process's clock (`storage.clock.timestamp`,
+    which the playground moves, and the sandbox follows). `base_url` overrides PLUM_BASE_URL and
+    is required in sandbox mode (the running sandbox's `base_url`). Raises ConfigError naming the
+    setting."""
     if settings.uses_sandbox and not base_url:
         raise ConfigError(
             "PLUM_BASE_URL: is 'sandbox': start the embedded sandbox and pass its base_url"
@@ -76,6 +80,7 @@ def build_client(
         max_retries=max_retries,
         retry_policy=retry_policy,
         rate_limit=rate_limit,
+        clock=clock,
         store_url=settings.STOREFRONT_STORE_URL,
     )
     client_id = settings.PLUM_CLIENT_ID

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
-from bot.core import clock as process_clock
 from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError, scrub
 
@@ -38,7 +38,7 @@ class TokenManager:
         flow: TokenFlow,
         issue: Issue,
         seed: TokenSet | None = None,
-        clock: Callable[[], float] = process_clock.timestamp,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._flow: TokenFlow = flow

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.plum import (
     NotFoundError,
     PlumAPIError,
@@ -33,6 +32,7 @@ from bot.rewards.directory import Directory, Profile, UnknownSlackUser
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
+from storage import clock
 from storage import links as link_repo
 from storage.db import Store
 from storage.states import LinkBatchStatus

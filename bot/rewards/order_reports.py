@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.core.csv_cells import csv_cell
 from bot.plum import NotFoundError, Order, PaymentRecord, PlumClient, PlumError
 from bot.rewards.admin import only_admins, plum_unreachable
@@ -28,6 +27,7 @@ from bot.rewards.commands import OrdersReport
 from bot.rewards.directory import Directory
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
+from storage import clock
 from storage import orders as order_repo
 from storage import reconcile as ledger
 from storage.db import Store

@@ -40,11 +40,10 @@ from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from bot.app import build_app
-from bot.core import clock
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.web import web_app_for
-from storage import members, points, rewards, storefront_secrets
+from storage import clock, members, points, rewards, storefront_secrets
 from storage.states import RewardStatus, SecretKind
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "storefront-openapi.yml"

@@ -44,7 +44,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.app import build_app
-from bot.core import clock
 from bot.runtime import PointSystemConflict, Runtime, plum_webhook_api_key
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
@@ -56,7 +55,7 @@ from bot.simulators.playground.sandbox_view import SandboxView, sandbox_view
 from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
 from bot.web import web_app_for
-from storage import queries
+from storage import clock, queries
 
 log = logging.getLogger(__name__)
 
