@@ -8,6 +8,8 @@ attempt: a link batch is created (`requested`) before generateLink and finished 
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import threading
 import time
@@ -34,6 +36,7 @@ from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
 from storage import clock
 from storage import links as link_repo
+from storage.csv_cells import csv_cell
 from storage.db import Store
 from storage.states import LinkBatchStatus
 
@@ -57,6 +60,30 @@ class MadeLinks:
     amount: Decimal | None = None
     currency: str | None = None
     recipient_id: str | None = None
+
+
+LINKS_CSV_COLUMNS = (
+    "number",
+    "link",
+    "campaign_id",
+    "campaign_name",
+    "value",
+    "currency",
+    "expires_on",
+)
+
+
+def links_csv(made: MadeLinks) -> str:
+    """The batch as the admin's CSV file: one row per link, with the campaign, value and expiry
+    date (every cell guarded against spreadsheet formulas)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LINKS_CSV_COLUMNS)
+    expires_on = made.expires_on.strftime("%d-%m-%Y")
+    for n, link in enumerate(made.links, start=1):
+        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
+        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
+    return out.getvalue()
 
 
 class LinkService:

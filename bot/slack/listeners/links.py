@@ -9,8 +9,6 @@ logger stays at INFO.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,11 +17,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.csv_cells import csv_cell
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import LinkBatchCard, RewardLink
 from bot.rewards.commands import LINK_NOTE_MAX_CHARS, GenerateLink, GenerateLinks, ListCampaigns
-from bot.rewards.link_service import MadeLinks
+from bot.rewards.link_service import MadeLinks, links_csv
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks import links as link_blocks
@@ -42,7 +39,6 @@ OUT_OF_DATE = "This form is out of date. Pick the campaign again in `/reward cam
 log = logging.getLogger(__name__)
 
 QUIET_LOGGER = "bot.slack.secret_messages"
-CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
 
 
 def quiet_client(slack: WebClient) -> WebClient:
@@ -209,19 +205,6 @@ def send_links(
 
 def csv_filename(made: MadeLinks) -> str:
     return f"reward-links-{made.campaign_id}-batch-{made.batch_id}.csv"
-
-
-def links_csv(made: MadeLinks) -> str:
-    """One row per link, with the campaign, value and expiry date (every cell guarded against
-    spreadsheet formulas)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    expires_on = made.expires_on.strftime("%d-%m-%Y")
-    for n, link in enumerate(made.links, start=1):
-        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
-        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
-    return out.getvalue()
 
 
 # ── the campaigns to pick from ───────────────────────────────────────────────────────────
