@@ -56,6 +56,7 @@ from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from bot.slack.sandbox_notice import NoticingWebClient
 from storage import Store, clock, point_system, settings_log, store_from_settings
+from storage.errors import SetupError
 from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
@@ -205,7 +206,7 @@ def _check_writable(store: Store, settings: Settings) -> None:
                 )
     except DBAPIError as err:
         problem = describe(err)
-    except ConfigError:
+    except (ConfigError, SetupError):
         store.dispose()
         raise
     if problem is not None:

@@ -27,6 +27,7 @@ from storage.errors import (
     NotFound,
     NotPermitted,
     RewardNotFound,
+    SetupError,
     StorageError,
 )
 from storage.states import RecipientOutcome, RewardSource, RewardStatus, Role
@@ -46,6 +47,7 @@ __all__ = [
     "RewardSource",
     "RewardStatus",
     "Role",
+    "SetupError",
     "StorageError",
     "Store",
     "make_engine",
