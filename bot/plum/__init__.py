@@ -9,7 +9,6 @@
 `build_client(settings, ...)` builds one from the PLUM_* settings.
 """
 
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum.builder import build_client, default_token_path
 from bot.plum.client import PlumClient
 from bot.plum.errors import (
@@ -68,6 +67,7 @@ from bot.plum.models import (
     UserBalance,
     Voucher,
 )
+from bot.plum.tokens import TokenFlow, Tokens, TokenSet, TokenStore
 
 __all__ = [
     "AccountDisabledError",
@@ -123,6 +123,7 @@ __all__ = [
     "TokenSet",
     "TokenStore",
     "TokenStoreError",
+    "Tokens",
     "UserBalance",
     "ValidationError",
     "Voucher",

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.core.tokens import TokenStore
 from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
 from bot.plum.file_token_store import FileTokenStore
 from bot.plum.retry import RetryPolicy
+from bot.plum.tokens import TokenStore
 from bot.settings import ConfigError, Settings
 
 TOKEN_FILE_SUFFIX = ".plum-tokens.json"

@@ -18,7 +18,6 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum import parse
 from bot.plum.errors import (
     DuplicatePoNumberError,
@@ -51,6 +50,7 @@ from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
 from bot.plum.requester import Requester
 from bot.plum.retry import RetryPolicy
 from bot.plum.storefront import SSO_VALID_DAYS, redirect_url, store_root
+from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.commands import plum as plum_command
-from bot.core.tokens import TokenSet
+from bot.plum.tokens import Tokens
 from bot.settings import load_settings
 from tests.command_line import rewardbot
 from tests.plum.conftest import CLIENT_ID, CLIENT_SECRET, token_requests
@@ -71,7 +71,7 @@ def lines(capsys) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def bots_tokens() -> TokenSet | None:
+def bots_tokens() -> Tokens | None:
     """What the bot's database token store holds."""
     from storage.db import store_from_settings
 
