@@ -61,7 +61,7 @@ from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
 from storage.states import PointSystem
-from storage.urls import sqlite_path
+from storage.urls import beside_database, sqlite_path
 
 if TYPE_CHECKING:
     from bot.plum_webhook_web import PlumWebhookWeb
@@ -93,13 +93,7 @@ AUDITED_SETTINGS = (
 
 
 def sandbox_state_path(settings: Settings) -> Path:
-    url = settings.DATABASE_URL
-    if url.startswith("sqlite:///"):
-        db = url.removeprefix("sqlite:///").split("?", 1)[0]
-        if db and db != ":memory:":
-            path = Path(db)
-            return path.with_name(path.stem + ".sandbox.json")
-    return Path("rewardbot.sandbox.json")
+    return beside_database(settings.DATABASE_URL, ".sandbox.json") or Path("rewardbot.sandbox.json")
 
 
 SANDBOX_STOREFRONT_API_KEY = "sandbox-storefront-api-key"

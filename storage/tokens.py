@@ -27,7 +27,7 @@ from storage._sql import insert_for
 from storage.crypto import Crypto
 from storage.models import PlumToken
 from storage.types import utcnow
-from storage.urls import sqlite_path
+from storage.urls import beside_database
 
 _LOCK_CLASS = 0x5242544B  # "RBTK": the token refresh lock's advisory lock class
 
@@ -82,9 +82,8 @@ class DatabaseTokenStore:
         self._crypto = crypto
         self._name = name
         self._thread_lock = threading.Lock()
-        db_file = sqlite_path(str(engine.url))
-        self._lock_file = (
-            None if db_file is None else db_file.with_name(f"{db_file.name}.{name}.tokens.lock")
+        self._lock_file = beside_database(
+            str(engine.url), f".{name}.tokens.lock", keep_extension=True
         )
 
     def load(self) -> StoredTokens | None:

@@ -9,7 +9,7 @@
 `build_client(settings, ...)` builds one from the PLUM_* settings.
 """
 
-from bot.plum.builder import build_client, default_token_path
+from bot.plum.builder import build_client
 from bot.plum.client import PlumClient
 from bot.plum.errors import (
     AccountDisabledError,
@@ -128,5 +128,4 @@ __all__ = [
     "ValidationError",
     "Voucher",
     "build_client",
-    "default_token_path",
 ]

@@ -17,31 +17,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
 from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
-from bot.plum.file_token_store import FileTokenStore
 from bot.plum.retry import RetryPolicy
 from bot.plum.tokens import TokenStore
 from bot.settings import ConfigError, Settings
 
-TOKEN_FILE_SUFFIX = ".plum-tokens.json"
 SANDBOX_CLIENT_ID = "sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox"
-
-
-def default_token_path(settings: Settings) -> Path:
-    """Beside the SQLite database (`rewardbot.db` → `rewardbot.plum-tokens.json`), else the
-    working directory."""
-    url = settings.DATABASE_URL
-    if url.startswith("sqlite:///"):
-        db = url.removeprefix("sqlite:///").split("?", 1)[0]
-        if db and db != ":memory:":
-            path = Path(db)
-            return path.with_name(path.stem + TOKEN_FILE_SUFFIX)
-    return Path("rewardbot" + TOKEN_FILE_SUFFIX)
 
 
 def sandbox_credentials(settings: Settings) -> tuple[str, str]:
@@ -54,7 +39,7 @@ def build_client(
     settings: Settings,
     *,
     clock: Callable[[], float],
-    token_store: TokenStore | None = None,
+    token_store: TokenStore,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
@@ -62,19 +47,19 @@ def build_client(
     retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
 ) -> PlumClient:
-    """A PlumClient for these settings. `clock` is the process's clock (`storage.clock.timestamp`,
-    which the playground moves, and the sandbox follows). `base_url` overrides PLUM_BASE_URL and
-    is required in sandbox mode (the running sandbox's `base_url`). Raises ConfigError naming the
-    setting."""
+    """A PlumClient for these settings. The caller says what time it is (`clock`: the process's,
+    `storage.clock.timestamp`, which the playground moves and the sandbox follows) and where the
+    tokens live (`token_store`: the bot's database, or a file for `plum check --token-file`).
+    `base_url` overrides PLUM_BASE_URL and is required in sandbox mode (the running sandbox's
+    `base_url`). Raises ConfigError naming the setting."""
     if settings.uses_sandbox and not base_url:
         raise ConfigError(
             "PLUM_BASE_URL: is 'sandbox': start the embedded sandbox and pass its base_url"
         )
-    store = token_store or FileTokenStore(path=default_token_path(settings))
     common = functools.partial(
         PlumClient,
         base_url=base_url or settings.PLUM_BASE_URL,
-        token_store=store,
+        token_store=token_store,
         http_client=http_client,
         timeout=timeout,
         max_retries=max_retries,

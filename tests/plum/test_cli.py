@@ -295,6 +295,17 @@ def test_refresh_through_the_bots_database(dashboard, database, srv, capsys):
     assert not any(s in "\n".join(out) for s in secrets)
 
 
+def test_refresh_through_a_database_named_by_a_sqlite_uri(dashboard, env, tmp_path, capsys):
+    env(DATABASE_URL=f"sqlite:///file:{tmp_path / 'bot.db'}?uri=true")
+    assert main(["migrate"]) == 0
+    assert (tmp_path / "bot.db").is_file()
+    capsys.readouterr()
+    assert check() == 0
+    assert lines(capsys)[0] == REFRESHED
+    stored = bots_tokens()
+    assert stored is not None and stored.refresh_token != dashboard.refresh_token
+
+
 def test_refresh_with_a_wrong_secret_leaves_the_tokens_alone(dashboard, database, srv, env, capsys):
     assert check() == 0
     stored = bots_tokens()
