@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.settings import ConfigError
+from storage.errors import SetupError
 
 # Modules under bot.commands, each with `register(subparsers)` that sets `func(args) -> int`.
 COMMANDS: tuple[str, ...] = (
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except ConfigError as err:
+    except (ConfigError, SetupError) as err:  # what the operator fixes: one line, no traceback
         print(f"rewardbot: configuration error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

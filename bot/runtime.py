@@ -48,7 +48,7 @@ from bot.slack.journal import RequestJournal
 from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from bot.startup_checks import open_journal, open_ledger
-from storage import Store
+from storage import Store, clock
 from storage.intake import IntakeJournal
 from storage.states import PointSystem
 
@@ -139,6 +139,7 @@ class Runtime:
         if plum is None:
             plum = build_client(
                 settings,
+                clock=clock.timestamp,
                 token_store=store.token_store(),
                 base_url=plum_base_url,
                 timeout=DEFAULT_TIMEOUT if plum_timeout is None else plum_timeout,

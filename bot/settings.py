@@ -13,8 +13,6 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.errors import ConfigError
-
 __all__ = [
     "ConfigError",
     "Missing",
@@ -37,6 +35,11 @@ XOXODAY_ADDRESSES = {
     ],
 }
 SANDBOX = "sandbox"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value. The message names the variable and is safe to print: the
+    command line prints it as one line (as it does storage's `SetupError`)."""
 
 
 def _split_csv(value: object) -> object:

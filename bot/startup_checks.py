@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from bot.settings import ConfigError, Settings
 from storage import Store, point_system, settings_log, store_from_settings
+from storage.errors import SetupError
 from storage.health import DAMAGED, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.migrations import ensure_current
@@ -84,7 +85,7 @@ def open_ledger(settings: Settings, *, recorded: Settings) -> Store:
                 )
     except DBAPIError as err:
         problem = describe(err)
-    except ConfigError:
+    except (ConfigError, SetupError):
         store.dispose()
         raise
     if problem is not None:

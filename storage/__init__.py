@@ -9,8 +9,9 @@
 Modules: `members`, `rewards` (create, every step; re-exports `reward_views`), `approvals`,
 `transitions` (the compare-and-set machinery), `links` (link batches, orders), `jobs` (run
 claims), `once` (do-once keys), `messages` (Slack copies of a reward), `settings_log`, `tokens`
-(DatabaseTokenStore), `queries` (reports), `audit` (its CSV cells go through
-`bot.core.csv_cells`, the formula guard of every CSV), `keys`, `crypto`, `migrations`.
+(DatabaseTokenStore), `queries` (reports), `audit`, `csv_cells` (the formula guard of every
+CSV the project writes), `clock` (the process's time, which the playground moves), `keys`,
+`crypto`, `migrations`. Storage imports nothing of `bot`: the layers above import from here.
 Use `store.read_session()` for reads (never blocks writers on SQLite).
 """
 
@@ -26,6 +27,7 @@ from storage.errors import (
     NotFound,
     NotPermitted,
     RewardNotFound,
+    SetupError,
     StorageError,
 )
 from storage.states import RecipientOutcome, RewardSource, RewardStatus, Role
@@ -45,6 +47,7 @@ __all__ = [
     "RewardSource",
     "RewardStatus",
     "Role",
+    "SetupError",
     "StorageError",
     "Store",
     "make_engine",

@@ -29,7 +29,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from bot.core.csv_cells import csv_cell
+from storage.csv_cells import csv_cell
 from storage.db import INFO_AUDIT_KEY, INFO_CORRELATION_ID
 from storage.models import AuditEvent
 from storage.types import utcnow

@@ -28,7 +28,7 @@ from storage.audit_checkpoints import (
     parse_checkpoint,
 )
 from storage.db import Store
-from storage.urls import is_postgres_url, sqlite_path
+from storage.urls import beside_database, is_postgres_url
 
 SUFFIX = ".audit-anchors"
 POSTGRES_DEFAULT = Path("rewardbot" + SUFFIX)
@@ -38,9 +38,9 @@ def anchor_file_for(*, database_url: str, configured: str | Path | None) -> Path
     """The anchor file for `database_url` (see the module doc); None for an in-memory database."""
     if configured:
         return Path(configured).expanduser()
-    path = sqlite_path(database_url)
+    path = beside_database(database_url, SUFFIX, keep_extension=True)
     if path is not None:
-        return path.with_name(path.name + SUFFIX)
+        return path
     return POSTGRES_DEFAULT if is_postgres_url(database_url) else None
 
 

@@ -141,7 +141,8 @@ class Store:
             yield session
 
     def token_store(self, *, name: str = "plum") -> DatabaseTokenStore:
-        """A `bot.core.tokens.TokenStore` keeping Plum tokens in this database, encrypted."""
+        """A Plum token store (`bot.plum.tokens.TokenStore`, by shape) keeping the tokens in this
+        database, encrypted."""
         from storage.tokens import DatabaseTokenStore
 
         return DatabaseTokenStore(engine=self.engine, crypto=self.crypto, name=name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bot.core.errors import ConfigError
-
 
 class StorageError(Exception):
     """Base class for every error raised by `storage`."""
@@ -56,7 +54,13 @@ class DuplicateOrder(StorageError):
         self.po_number = po_number
 
 
-class KeyConfigError(ConfigError, StorageError):
+class SetupError(StorageError):
+    """The database, or the keys for it, are not set up for this code. The message says what to
+    fix (a variable, a command) and is safe to print: the command line prints it as one line,
+    like a bad setting."""
+
+
+class KeyConfigError(SetupError):
     """AUDIT_KEY / ENCRYPTION_KEY missing or malformed. Names the variable, never its value."""
 
 
@@ -64,5 +68,5 @@ class DecryptionError(StorageError):
     """A stored secret cannot be decrypted with the configured ENCRYPTION_KEY."""
 
 
-class DatabaseNotReady(ConfigError, StorageError):
+class DatabaseNotReady(SetupError):
     """The database schema is not at the revision this code expects."""

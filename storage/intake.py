@@ -38,7 +38,7 @@ from storage.errors import StorageError
 from storage.models import IntakeEntry
 from storage.states import IntakeState
 from storage.types import utcnow
-from storage.urls import sqlite_path
+from storage.urls import beside_database
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,8 @@ class Pending:
 
 def journal_url(database_url: str) -> str | None:
     """The journal's own SQLite URL beside a SQLite ledger; None: the ledger's database."""
-    path = sqlite_path(database_url)
-    if path is None:
-        return None
-    return f"sqlite:///{path.with_name(path.stem + '.intake.db')}"
+    path = beside_database(database_url, ".intake.db")
+    return None if path is None else f"sqlite:///{path}"
 
 
 @dataclass

@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet
 
 from storage.crypto import parse_fernet_keys
 from storage.errors import KeyConfigError
-from storage.urls import is_postgres_url, sqlite_path
+from storage.urls import beside_database, is_postgres_url
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,7 @@ class Keys:
 
 def key_file_for(database_url: str) -> Path | None:
     """`<database>.keys` beside a SQLite database file; None for memory or PostgreSQL."""
-    path = sqlite_path(database_url)
-    return None if path is None else path.with_name(path.name + ".keys")
+    return beside_database(database_url, ".keys", keep_extension=True)
 
 
 def check_audit_key(value: str) -> bytes:

@@ -1,6 +1,8 @@
 """`DatabaseTokenStore`: Plum tokens kept in the database, encrypted with ENCRYPTION_KEY.
 
-Implements `bot.core.tokens.TokenStore`. `save` commits before returning. `refresh_lock` is
+It is a `bot.plum.tokens.TokenStore` by shape (storage imports nothing of the client): `save`
+takes any object with the token fields (`TokenFields`, which the client's `TokenSet` has), `load`
+gives back storage's own `StoredTokens`. `save` commits before returning. `refresh_lock` is
 exclusive across threads and processes: a session-level advisory lock on a dedicated connection
 on PostgreSQL, an exclusive `flock` on `<database>.tokens.lock` on SQLite (holding SQLite's write
 lock for the length of an HTTP refresh would stall every other write, including `save`).
@@ -13,21 +15,57 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.core.tokens import TokenSet
 from storage._sql import insert_for
 from storage.crypto import Crypto
 from storage.models import PlumToken
 from storage.types import utcnow
-from storage.urls import sqlite_path
+from storage.urls import beside_database
 
 _LOCK_CLASS = 0x5242544B  # "RBTK": the token refresh lock's advisory lock class
+
+
+class TokenFields(Protocol):
+    """What `save` reads from the tokens it is given."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def access_expires_at(self) -> datetime | None: ...
+
+    @property
+    def refresh_token(self) -> str | None: ...
+
+    @property
+    def refresh_expires_at(self) -> datetime | None: ...
+
+    @property
+    def flow(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTokens:
+    """Tokens as `load` gives them back: the fields `save` was given."""
+
+    access_token: str
+    access_expires_at: datetime | None  # timezone-aware UTC; None = unknown
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
+    flow: str = "client_credentials"
+
+    def __repr__(self) -> str:  # never show the secrets
+        return (
+            f"StoredTokens(flow={self.flow!r}, access_expires_at={self.access_expires_at!r}, "
+            f"refresh_expires_at={self.refresh_expires_at!r})"
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -44,18 +82,17 @@ class DatabaseTokenStore:
         self._crypto = crypto
         self._name = name
         self._thread_lock = threading.Lock()
-        db_file = sqlite_path(str(engine.url))
-        self._lock_file = (
-            None if db_file is None else db_file.with_name(f"{db_file.name}.{name}.tokens.lock")
+        self._lock_file = beside_database(
+            str(engine.url), f".{name}.tokens.lock", keep_extension=True
         )
 
-    def load(self) -> TokenSet | None:
+    def load(self) -> StoredTokens | None:
         with Session(self._engine) as session:
             row = session.get(PlumToken, self._name)
             if row is None:
                 return None
             data: dict[str, Any] = self._crypto.decrypt_json(row.ciphertext)
-        return TokenSet(
+        return StoredTokens(
             access_token=data["access_token"],
             access_expires_at=_parse(data.get("access_expires_at")),
             refresh_token=data.get("refresh_token"),
@@ -63,7 +100,7 @@ class DatabaseTokenStore:
             flow=data.get("flow", "client_credentials"),
         )
 
-    def save(self, tokens: TokenSet) -> None:
+    def save(self, tokens: TokenFields) -> None:
         payload = {
             "access_token": tokens.access_token,
             "access_expires_at": _iso(tokens.access_expires_at),

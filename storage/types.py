@@ -15,11 +15,11 @@ from sqlalchemy import JSON, DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from bot.core import clock
+from storage import clock
 
 
 def utcnow() -> datetime:
-    """The process's time (`bot.core.clock`): the system clock unless the playground moved it."""
+    """The process's time (`storage.clock`): the system clock unless the playground moved it."""
     return clock.now()
 
 

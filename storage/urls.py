@@ -1,4 +1,4 @@
-"""Database URL helpers shared by the engine factory and the key resolver."""
+"""Database URL helpers: the engine factory, and every file kept beside a SQLite database."""
 
 from __future__ import annotations
 
@@ -29,3 +29,13 @@ def sqlite_path(url: str) -> Path | None:
     if database.startswith("file:") and parsed.query.get("uri") == "true":
         database = database.removeprefix("file:")  # a SQLite URI filename (`?uri=true`)
     return Path(database)
+
+
+def beside_database(url: str, suffix: str, *, keep_extension: bool = False) -> Path | None:
+    """A file next to the SQLite database of `url`, named after it: `rewardbot.db` with
+    `.intake.db` gives `rewardbot.intake.db`; with `keep_extension`, `.keys` gives
+    `rewardbot.db.keys`. None when the database has no file (in memory, PostgreSQL)."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    return path.with_name((path.name if keep_extension else path.stem) + suffix)

@@ -58,6 +58,8 @@ from bot.plum import (
 from bot.plum.retry import RetryPolicy
 from bot.rewards.wording import money
 from bot.settings import Settings, load_settings
+from storage import clock
+from storage.urls import sqlite_path
 
 CHECK_TIMEOUT = 10.0
 # One repeat of a failed read, and no sleeping through a long rate-limit wait: say it instead.
@@ -403,6 +405,7 @@ def network_cause(err: BaseException) -> str:
 def _client(settings: Settings, store: TokenStore, *, base_url: str | None = None) -> PlumClient:
     return build_client(
         settings,
+        clock=clock.timestamp,
         token_store=store,
         base_url=base_url,
         timeout=CHECK_TIMEOUT,
@@ -429,8 +432,8 @@ def _until(moment: datetime | None) -> str:
 @contextmanager
 def _bots_store(settings: Settings) -> Iterator[tuple[TokenStore | None, str]]:
     """The bot's own token store (its database), or None and why there is none."""
-    sqlite = settings.DATABASE_URL.removeprefix("sqlite:///").split("?", 1)[0]
-    if not settings.is_postgres and (sqlite in ("", ":memory:") or not Path(sqlite).is_file()):
+    database = sqlite_path(settings.DATABASE_URL)
+    if not settings.is_postgres and (database is None or not database.is_file()):
         yield None, "the bot's database does not exist yet"  # and is not created here
         return
     try:

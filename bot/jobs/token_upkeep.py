@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed
-from bot.plum import InvalidGrantError, TokenSet
+from bot.plum import InvalidGrantError, Tokens
 from bot.rewards.kinds import OnceKind
 from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
@@ -42,7 +42,7 @@ def trigger(settings: Settings) -> BaseTrigger:
     return CronTrigger(hour=4, minute=15, timezone=settings.REWARD_TIMEZONE)
 
 
-def due(tokens: TokenSet, now: datetime) -> bool:
+def due(tokens: Tokens, now: datetime) -> bool:
     if tokens.access_expires_at is None or tokens.access_expires_at - now <= REFRESH_AHEAD:
         return True
     return tokens.refresh_expires_at is not None and tokens.refresh_expires_at - now <= (

@@ -9,8 +9,7 @@
 `build_client(settings, ...)` builds one from the PLUM_* settings.
 """
 
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
-from bot.plum.builder import build_client, default_token_path
+from bot.plum.builder import build_client
 from bot.plum.client import PlumClient
 from bot.plum.errors import (
     AccountDisabledError,
@@ -68,6 +67,7 @@ from bot.plum.models import (
     UserBalance,
     Voucher,
 )
+from bot.plum.tokens import TokenFlow, Tokens, TokenSet, TokenStore
 
 __all__ = [
     "AccountDisabledError",
@@ -123,9 +123,9 @@ __all__ = [
     "TokenSet",
     "TokenStore",
     "TokenStoreError",
+    "Tokens",
     "UserBalance",
     "ValidationError",
     "Voucher",
     "build_client",
-    "default_token_path",
 ]

@@ -14,35 +14,21 @@ refresh tokens, so after the first refresh the store (not .env) has the live one
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 
-from bot.core.tokens import TokenStore
 from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
-from bot.plum.file_token_store import FileTokenStore
 from bot.plum.retry import RetryPolicy
+from bot.plum.tokens import TokenStore
 from bot.settings import ConfigError, Settings
-
-TOKEN_FILE_SUFFIX = ".plum-tokens.json"
-
-
-def default_token_path(settings: Settings) -> Path:
-    """Beside the SQLite database (`rewardbot.db` → `rewardbot.plum-tokens.json`), else the
-    working directory."""
-    url = settings.DATABASE_URL
-    if url.startswith("sqlite:///"):
-        db = url.removeprefix("sqlite:///").split("?", 1)[0]
-        if db and db != ":memory:":
-            path = Path(db)
-            return path.with_name(path.stem + TOKEN_FILE_SUFFIX)
-    return Path("rewardbot" + TOKEN_FILE_SUFFIX)
 
 
 def build_client(
     settings: Settings,
     *,
-    token_store: TokenStore | None = None,
+    clock: Callable[[], float],
+    token_store: TokenStore,
     base_url: str | None = None,
     http_client: httpx.Client | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
@@ -50,23 +36,25 @@ def build_client(
     retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
 ) -> PlumClient:
-    """A PlumClient for these settings. `base_url` overrides PLUM_BASE_URL. Raises ConfigError
-    naming the setting."""
+    """A PlumClient for these settings. The caller says what time it is (`clock`: the process's,
+    `storage.clock.timestamp`, which the playground moves and its stand-ins follow) and where the
+    tokens live (`token_store`: the bot's database, or a file for `plum check --token-file`).
+    `base_url` overrides PLUM_BASE_URL. Raises ConfigError naming the setting."""
     url = base_url or settings.PLUM_BASE_URL
     if not url or not url.startswith(("http://", "https://")):
         raise ConfigError(
             "PLUM_BASE_URL: is not set to Xoxoday's API, such as https://accounts.xoxoday.com/chef"
         )
-    store = token_store or FileTokenStore(path=default_token_path(settings))
     common = functools.partial(
         PlumClient,
         base_url=url,
-        token_store=store,
+        token_store=token_store,
         http_client=http_client,
         timeout=timeout,
         max_retries=max_retries,
         retry_policy=retry_policy,
         rate_limit=rate_limit,
+        clock=clock,
         store_url=settings.STOREFRONT_STORE_URL,
     )
     client_id = settings.PLUM_CLIENT_ID

@@ -18,8 +18,6 @@ from typing import Any, Literal
 import httpx
 from pydantic import SecretStr
 
-from bot.core import clock as process_clock
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum import parse
 from bot.plum.errors import (
     DuplicatePoNumberError,
@@ -52,6 +50,7 @@ from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
 from bot.plum.requester import Requester
 from bot.plum.retry import RetryPolicy
 from bot.plum.storefront import SSO_VALID_DAYS, redirect_url, store_root
+from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,9 @@ class PlumClient:
     /v1/oauth/token/user or /company). `access_token` / `refresh_token` seed `token_store`
     when it holds nothing for this flow; afterwards the store is the source of truth.
     `store_url` is the root of Xoxoday's hosted store (StoreFront sign-ins); by default it
-    follows from `base_url` (see `bot.plum.storefront`).
+    follows from `base_url` (see `bot.plum.storefront`). `clock` tells the time in seconds since
+    the epoch (token expiry, sign-in links, the rate limiter): the system clock unless the
+    builder passes the process's clock (`build_client`).
     """
 
     def __init__(
@@ -89,7 +90,7 @@ class PlumClient:
         rate_limit: bool = True,
         rate_limits: Mapping[str, int] = PUBLISHED_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = process_clock.timestamp,
+        clock: Callable[[], float] = time.time,
         store_url: str | None = None,
     ) -> None:
         if token_flow not in ("client_credentials", "user", "company"):

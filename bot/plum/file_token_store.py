@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.core.tokens import TokenSet
+from bot.plum.tokens import TokenSet
 
 _FLOWS = ("client_credentials", "user", "company")
 

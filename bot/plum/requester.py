@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum import parse
 from bot.plum.errors import (
     AuthError,
@@ -33,6 +32,7 @@ from bot.plum.operations import TOKEN_PATH, Operation
 from bot.plum.ratelimit import RateLimiter
 from bot.plum.retry import Kind, RetryPolicy, never_sent
 from bot.plum.token_manager import TokenManager
+from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
-from bot.core import clock as process_clock
-from bot.core.tokens import TokenFlow, TokenSet, TokenStore
 from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError, scrub
+from bot.plum.tokens import TokenFlow, Tokens, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class TokenManager:
         flow: TokenFlow,
         issue: Issue,
         seed: TokenSet | None = None,
-        clock: Callable[[], float] = process_clock.timestamp,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._flow: TokenFlow = flow
@@ -46,7 +46,7 @@ class TokenManager:
         self._seed = seed
         self._clock = clock
         self._lock = threading.Lock()
-        self._state: tuple[TokenSet, float] | None = None  # (tokens, refresh at), swapped whole
+        self._state: tuple[Tokens, float] | None = None  # (tokens, refresh at), swapped whole
         self._unsaved: TokenSet | None = None
         self._deadlines: dict[str, float] = {}
         self.issued = 0  # tokens obtained from Xoxoday by this manager
@@ -114,7 +114,7 @@ class TokenManager:
             self._adopt(fresh)
             return fresh.access_token
 
-    def _load(self) -> TokenSet | None:
+    def _load(self) -> Tokens | None:
         try:
             stored = self._store.load()
         except Exception as err:
@@ -134,7 +134,7 @@ class TokenManager:
             return seed
         return stored
 
-    def _obtain(self, stored: TokenSet | None) -> TokenSet:
+    def _obtain(self, stored: Tokens | None) -> TokenSet:
         if self._flow == "client_credentials":
             tokens = self._issue(None)
             self.issued += 1
@@ -177,13 +177,13 @@ class TokenManager:
                 "next call saves the new tokens and carries on."
             ) from err
 
-    def _usable(self, tokens: TokenSet) -> bool:
+    def _usable(self, tokens: Tokens) -> bool:
         return bool(tokens.access_token) and self._clock() < self._deadline(tokens)
 
-    def _adopt(self, tokens: TokenSet) -> None:
+    def _adopt(self, tokens: Tokens) -> None:
         self._state = (tokens, self._deadline(tokens))
 
-    def _deadline(self, tokens: TokenSet) -> float:
+    def _deadline(self, tokens: Tokens) -> float:
         """When to refresh: min(10 % of the lifetime, 1 h) before expiry.
 
         The lifetime is what was left when this manager first saw the token (exact for tokens

@@ -22,7 +22,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core import clock
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.events import (
@@ -39,9 +38,9 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
 from storage import approvals as approval_repo
+from storage import clock, once, queries
 from storage import members as member_repo
 from storage import messages as message_repo
-from storage import once, queries
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided, NotPermitted

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.cards import BalanceCard
 from bot.rewards.directory import role_for
 from bot.rewards.policy import next_month_start
 from bot.settings import Settings
+from storage import clock, queries
 from storage import members as member_repo
 from storage import points as points_repo
-from storage import queries
 from storage.db import Store
 from storage.points import points_value
 from storage.states import Role

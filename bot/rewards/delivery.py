@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
-from bot.core import clock
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
@@ -47,6 +46,7 @@ from bot.rewards.events import (
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
 from bot.rewards.told import RETELL_QUIET, ToldOutcomes
+from storage import clock
 from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.db import Store

@@ -23,7 +23,6 @@ from datetime import datetime
 from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any
 
-from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError, Voucher
 from bot.plum.parse import order_details, placed_order
 from bot.rewards.catalogue import (
@@ -46,7 +45,7 @@ from bot.rewards.events import (
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import money
 from bot.settings import Settings
-from storage import audit
+from storage import audit, clock
 from storage import links as order_repo
 from storage import members as member_repo
 from storage import orders as orders_repo

@@ -22,7 +22,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.core import clock
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.balances import balance_card
 from bot.rewards.cards import ApprovalCard, HomeCard, LinkBatchCard, card_for
@@ -34,7 +33,7 @@ from bot.rewards.directory import (
     role_for,
 )
 from bot.settings import Settings
-from storage import approvals, queries
+from storage import approvals, clock, queries
 from storage import links as link_repo
 from storage import members as member_repo
 from storage.db import Store

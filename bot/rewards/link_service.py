@@ -8,6 +8,8 @@ attempt: a link batch is created (`requested`) before generateLink and finished 
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import threading
 import time
@@ -17,7 +19,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.plum import (
     NotFoundError,
     PlumAPIError,
@@ -34,7 +35,9 @@ from bot.rewards.events import LinkBatchMade, PeopleChanged, RewardLinkMade, Tel
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
+from storage import clock
 from storage import links as link_repo
+from storage.csv_cells import csv_cell
 from storage.db import Store
 from storage.states import LinkBatchStatus
 
@@ -75,6 +78,30 @@ class MadeBatch:
 
     made: MadeLinks
     delivered: bool
+
+
+LINKS_CSV_COLUMNS = (
+    "number",
+    "link",
+    "campaign_id",
+    "campaign_name",
+    "value",
+    "currency",
+    "expires_on",
+)
+
+
+def links_csv(made: MadeLinks) -> str:
+    """The batch as the admin's CSV file: one row per link, with the campaign, value and expiry
+    date (every cell guarded against spreadsheet formulas)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LINKS_CSV_COLUMNS)
+    expires_on = made.expires_on.strftime("%d-%m-%Y")
+    for n, link in enumerate(made.links, start=1):
+        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
+        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
+    return out.getvalue()
 
 
 class LinkService:

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.rewards.cards import Leaderboard, LeaderRow, RewardCard, card_for
 from bot.rewards.commands import Period
 from bot.rewards.directory import Directory
 from bot.settings import Settings
+from storage import clock, queries
 from storage import members as member_repo
-from storage import queries
 from storage.db import Store
 
 HISTORY_SIZE = 10

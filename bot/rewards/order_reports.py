@@ -3,7 +3,7 @@ ledger, with where each one is) and `/reward orders report <from> <to>` (two CSV
 orders Xoxoday has for the period, from getOrderHistory, and the account's payment report, from
 paymentHistory; both read page by page).
 
-Every CSV cell goes through `bot.core.csv_cells.csv_cell`. A report is built whole before
+Every CSV cell goes through `storage.csv_cells.csv_cell`. A report is built whole before
 anything is sent: when Xoxoday can't be reached for any page, the admin gets a refusal and no
 file. Nothing here posts to Slack; the listeners deliver.
 """
@@ -20,8 +20,6 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
-from bot.core.csv_cells import csv_cell
 from bot.plum import NotFoundError, Order, PaymentRecord, PlumClient, PlumError
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.commands import OrdersReport
@@ -29,8 +27,10 @@ from bot.rewards.directory import Directory
 from bot.rewards.events import OrdersReportMade, Teller
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
+from storage import clock
 from storage import orders as order_repo
 from storage import reconcile as ledger
+from storage.csv_cells import csv_cell
 from storage.db import Store
 from storage.reconcile import OrderSpend
 from storage.states import DeliveryStatus, OrderStatus

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.core import clock
 from bot.rewards.refusal import Refusal
+from storage import clock
 from storage import members as member_repo
 from storage import storefront_secrets as secrets_repo
 from storage.db import Store

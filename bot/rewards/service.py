@@ -14,13 +14,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core import clock
 from bot.rewards import policy
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.policy import Field, Rules
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
-from storage import audit, queries
+from storage import audit, clock, queries
 from storage import members as member_repo
 from storage import rewards as reward_repo
 from storage.db import Store

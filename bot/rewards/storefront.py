@@ -23,8 +23,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.core import clock
 from bot.rewards.events import PeopleChanged, Teller
+from storage import clock
 from storage import members as member_repo
 from storage import points as points_repo
 from storage import storefront_secrets as secrets_repo

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.simulators.plum_sandbox import SandboxServer
 from bot.simulators.sandbox_notice import notice_middleware, noticing_client
 from bot.startup import AddOn
-from storage.urls import sqlite_path
+from storage.urls import beside_database
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,7 @@ WARNING = (
 
 def state_path(settings: Settings) -> Path:
     """Beside a SQLite ledger (`rewardbot.db` → `rewardbot.sandbox.json`), else here."""
-    ledger = sqlite_path(settings.DATABASE_URL)
-    if ledger is None:
-        return Path("rewardbot.sandbox.json")
-    return ledger.with_name(ledger.stem + ".sandbox.json")
+    return beside_database(settings.DATABASE_URL, ".sandbox.json") or Path("rewardbot.sandbox.json")
 
 
 def credentials(settings: Settings) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from bot.rewards.announcing import announce_channel
 from bot.rewards.cards import MessageRef, RewardCard, Settlement, card_for, people_of
 from bot.rewards.gifts import GiftCard
 from bot.rewards.kinds import MessageKind, OnceKind
+from bot.rewards.link_service import links_csv
 from bot.rewards.order_updates import DeliveryChange, OrderCard
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
@@ -391,7 +392,7 @@ class Notifier:
                         {
                             "filename": batch.filename,
                             "title": batch.filename,
-                            "content": link_blocks.links_csv(made),
+                            "content": links_csv(made),
                         }
                     ],
                     comment=link_blocks.link_batch_comment(batch=batch)["text"],

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.core import clock
 from bot.simulators.playground.clock import CLOCK_FILE
 from bot.simulators.playground.server import Playground
+from storage import clock
 from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
 
 

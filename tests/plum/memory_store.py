@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.core.tokens import TokenSet
+from bot.plum.tokens import TokenSet
 
 
 class MemoryStore:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.commands import plum as plum_command
-from bot.core.tokens import TokenSet
+from bot.plum.tokens import Tokens
 from bot.settings import load_settings
 from tests.command_line import rewardbot
 from tests.plum.conftest import CLIENT_ID, CLIENT_SECRET, token_requests
@@ -71,7 +71,7 @@ def lines(capsys) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def bots_tokens() -> TokenSet | None:
+def bots_tokens() -> Tokens | None:
     """What the bot's database token store holds."""
     from storage.db import store_from_settings
 
@@ -293,6 +293,17 @@ def test_refresh_through_the_bots_database(dashboard, database, srv, capsys):
     assert refreshable(srv, stored_again.refresh_token)  # the store holds the live one
     secrets = (dashboard.refresh_token, dashboard.access_token, stored_again.access_token)
     assert not any(s in "\n".join(out) for s in secrets)
+
+
+def test_refresh_through_a_database_named_by_a_sqlite_uri(dashboard, env, tmp_path, capsys):
+    env(DATABASE_URL=f"sqlite:///file:{tmp_path / 'bot.db'}?uri=true")
+    assert main(["migrate"]) == 0
+    assert (tmp_path / "bot.db").is_file()
+    capsys.readouterr()
+    assert check() == 0
+    assert lines(capsys)[0] == REFRESHED
+    stored = bots_tokens()
+    assert stored is not None and stored.refresh_token != dashboard.refresh_token
 
 
 def test_refresh_with_a_wrong_secret_leaves_the_tokens_alone(dashboard, database, srv, env, capsys):

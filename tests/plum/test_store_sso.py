@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import httpx
 import pytest
@@ -194,7 +195,7 @@ def test_the_builder_passes_the_store_url_setting(tmp_path, monkeypatch):
         PLUM_CLIENT_SECRET="secret",
         STOREFRONT_STORE_URL="https://shop.acme.test/",
     )
-    client = build_client(settings, token_store=MemoryStore())
+    client = build_client(settings, clock=time.time, token_store=MemoryStore())
     assert client.store_url == "https://shop.acme.test"
     plain = build_client(
         load_settings(
@@ -202,6 +203,22 @@ def test_the_builder_passes_the_store_url_setting(tmp_path, monkeypatch):
             PLUM_CLIENT_ID="id",
             PLUM_CLIENT_SECRET="secret",
         ),
+        clock=time.time,
         token_store=MemoryStore(),
     )
     assert plain.store_url == PRODUCTION_STORE
+
+
+def test_the_builders_client_tells_the_time_by_the_clock_it_is_given(srv, fake_time):
+    """The process's clock (which the playground moves, and the sandbox follows) reaches the
+    client the builder makes: its sign-in links expire 14 days after that clock's now."""
+    fake_time.advance(30 * 86400)  # a month ahead of the system clock
+    settings = load_settings(
+        PLUM_BASE_URL=srv.base_url, PLUM_CLIENT_ID="sandbox", PLUM_CLIENT_SECRET=CLIENT_SECRET
+    )
+    with build_client(
+        settings, clock=fake_time.epoch, token_store=MemoryStore(), rate_limit=False
+    ) as client:
+        sso = client.store_sso(**MARIA)
+    assert sso.expires_at is not None
+    assert (sso.expires_at - fake_time.now()).days == 14

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.tokens import TokenSet
 from bot.plum.errors import AuthError, InvalidGrantError, TokenStoreError
 from bot.plum.token_manager import TokenManager
+from bot.plum.tokens import TokenSet
 from tests.plum.memory_store import MemoryStore
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 
 import pytest
 
@@ -43,6 +44,7 @@ def test_plum_rules_match_the_client_builder_and_the_runtime(base_url, present) 
     try:
         build_client(
             settings,
+            clock=time.time,
             token_store=MemoryStore(),
             base_url="http://127.0.0.1:9/chef" if settings.uses_sandbox else None,
         ).close()

@@ -184,4 +184,6 @@ def test_env_example_as_is_is_a_valid_configuration(tmp_path: Path) -> None:
     example = REPO / ".env.example"
     (tmp_path / ".env").write_text(example.read_text())
     s = load_settings()
-    assert s.uses_sandbox and s.SLACK_BOT_TOKEN is None and s.REWARD_LOW_BALANCE is None
+    assert s.SLACK_BOT_TOKEN is None and s.REWARD_LOW_BALANCE is None
+    # Copied as it is, it never pays nobody by default: serve asks for PLUM_BASE_URL.
+    assert s.PLUM_BASE_URL is None and not s.uses_sandbox

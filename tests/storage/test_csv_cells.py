@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.csv_cells import csv_cell
+from storage.csv_cells import csv_cell
 
 GUARDED = {
     "equals": "=1+1",

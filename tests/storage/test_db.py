@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from storage.db import make_engine, read_session
 from storage.models import JobRun, Member, Order
-from storage.urls import normalize_url, sqlite_path
+from storage.urls import beside_database, normalize_url, sqlite_path
 from tests.storage.support import TestDatabase
 
 
@@ -70,6 +70,36 @@ def test_urls() -> None:
     assert sqlite_path("sqlite://") is None
     assert sqlite_path("sqlite:///:memory:") is None
     assert sqlite_path("postgresql+psycopg://u@h/db") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "beside", "with_extension"),
+    [
+        ("sqlite:////tmp/x.db", "/tmp/x.sandbox.json", "/tmp/x.db.keys"),
+        ("sqlite:///file:/tmp/x.db?uri=true", "/tmp/x.sandbox.json", "/tmp/x.db.keys"),
+        ("sqlite:///data/rewardbot.db", "data/rewardbot.sandbox.json", "data/rewardbot.db.keys"),
+        ("sqlite:///rewardbot.db?timeout=5", "rewardbot.sandbox.json", "rewardbot.db.keys"),
+        ("sqlite:///rewardbot", "rewardbot.sandbox.json", "rewardbot.keys"),
+    ],
+)
+def test_a_file_beside_the_database(url: str, beside: str, with_extension: str) -> None:
+    assert beside_database(url, ".sandbox.json") == Path(beside)
+    assert beside_database(url, ".keys", keep_extension=True) == Path(with_extension)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file::memory:?cache=shared&uri=true",
+        "postgresql+psycopg://u@h/db",
+        "postgres://u:secret@h:5432/db",
+    ],
+)
+def test_a_database_without_a_file_has_nothing_beside_it(url: str) -> None:
+    assert beside_database(url, ".sandbox.json") is None
+    assert beside_database(url, ".keys", keep_extension=True) is None
 
 
 def test_the_sqlite_directory_is_created(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import load_settings
 from storage.crypto import Crypto, parse_fernet_keys
 from storage.db import store_from_settings
 from storage.errors import DecryptionError, KeyConfigError
 from storage.keys import audit_key_for_verification, key_file_for, resolve_keys
+from tests.command_line import rewardbot
 
 PG = "postgresql+psycopg://u@db/rewards"
 GOOD_AUDIT = "a-long-enough-audit-key-1234567890"
@@ -72,7 +73,28 @@ def test_bad_keys_are_refused_with_how_to_make_one() -> None:
         resolve_keys(
             database_url=PG, audit_key="short", encryption_key=Fernet.generate_key().decode()
         )
-    assert issubclass(KeyConfigError, ConfigError)  # the CLI prints it without a traceback
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["storefront", "revoke", "--everyone"], "ENCRYPTION_KEY must be a Fernet key"),
+        (["audit", "verify"], "the database is behind: run `rewardbot migrate`"),
+    ],
+)
+def test_the_command_line_says_what_to_fix_in_one_line(tmp_path: Path, args, said) -> None:  # type: ignore[no-untyped-def]
+    """A key or database problem (storage's SetupError) ends the command with one line, as a
+    bad setting does, never a traceback."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'rewardbot.db'}",
+        "AUDIT_KEY": GOOD_AUDIT,
+        "ENCRYPTION_KEY": "not-a-key",
+    }
+    proc = rewardbot(args, env, tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"rewardbot: configuration error: {said}")
 
 
 def test_verification_never_creates_a_key(tmp_path: Path) -> None:

@@ -1,4 +1,7 @@
-"""DatabaseTokenStore: encrypted at rest, durable, one refresher at a time across processes."""
+"""DatabaseTokenStore: encrypted at rest, durable, one refresher at a time across processes.
+
+Storage speaks its own `StoredTokens`; that the Plum client can use the store (its `TokenSet`
+in, `load` out) is what mypy checks where the bot hands the store to the client."""
 
 from __future__ import annotations
 
@@ -11,12 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.core.tokens import TokenSet, TokenStore
-from storage.tokens import DatabaseTokenStore
+from storage.tokens import DatabaseTokenStore, StoredTokens
 from tests.e2e.harness import wait_until
 from tests.storage.support import TEST_ENCRYPTION_KEY, TestDatabase
 
-TOKENS = TokenSet(
+TOKENS = StoredTokens(
     access_token="acc-SECRET-123",
     access_expires_at=datetime(2025, 2, 1, tzinfo=UTC),
     refresh_token="ref-SECRET-456",
@@ -26,11 +28,11 @@ TOKENS = TokenSet(
 
 
 def test_tokens_round_trip_encrypted(db: TestDatabase) -> None:
-    tokens: TokenStore = db.store.token_store()
+    tokens = db.store.token_store()
     assert tokens.load() is None
     tokens.save(TOKENS)
     assert tokens.load() == TOKENS
-    rotated = TokenSet(access_token="acc-2", access_expires_at=None, refresh_token="ref-2")
+    rotated = StoredTokens(access_token="acc-2", access_expires_at=None, refresh_token="ref-2")
     tokens.save(rotated)
     assert db.store.token_store().load() == rotated  # a fresh instance sees the committed row
     with db.engine.connect() as c:

@@ -39,11 +39,10 @@ from schemathesis.specs.openapi.checks import (
 from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from bot.core import clock
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from bot.startup import start_bot
-from storage import members, points, rewards, storefront_secrets
+from storage import clock, members, points, rewards, storefront_secrets
 from storage.states import RewardStatus, SecretKind
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "storefront-openapi.yml"

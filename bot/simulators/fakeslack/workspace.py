@@ -23,11 +23,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.simulators.fakeslack.errors import SlackError
 from bot.simulators.fakeslack.files import FileStore
 from bot.simulators.fakeslack.store import Kind, Record, WorkspaceStore, message_key
 from bot.simulators.fakeslack.views import ViewStore
+from storage import clock
 
 T = TypeVar("T")
 

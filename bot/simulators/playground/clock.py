@@ -1,7 +1,7 @@
 """The playground's clock: jump ahead a day, a week, to next Monday 09:00, or to a month before
 points expire, and run the scheduled jobs that fell due on the way.
 
-The whole process moves together (`bot.core.clock`): the ledger, the bot's services, the jobs,
+The whole process moves together (`storage.clock`): the ledger, the bot's services, the jobs,
 the Plum sandbox and the fake Slack's message times. The clock only moves forward. How far
 ahead it is is kept in the state directory (`clock.json`), so a restart is still in the future
 the ledger was written in; deleting the directory (or the file) goes back to the real time.
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.core import clock
 from bot.simulators.playground.jobs import DueRun, run_due
+from storage import clock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

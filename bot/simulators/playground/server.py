@@ -44,7 +44,6 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.core import clock
 from bot.simulators.embedded import EmbeddedSandbox
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.sqlite_store import SqliteWorkspaceStore
@@ -57,7 +56,7 @@ from bot.simulators.playground.screens import Screens
 from bot.simulators.playground.session import Visitors
 from bot.startup import Bot, start_bot
 from bot.startup_checks import PointSystemConflict
-from storage import queries
+from storage import clock, queries
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from bot.core import clock
+from storage import clock
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    """The process's time (`bot.core.clock`): the system clock unless the playground moved it."""
+    """The process's time (`storage.clock`): the system clock unless the playground moved it."""
     return clock.now()
 
 

@@ -4,16 +4,12 @@ link), the admin's confirmation, and the comment on the CSV of a batch (neither 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from bot.core.csv_cells import csv_cell
 from bot.rewards.cards import CampaignLine, LinkBatchCard, RewardLink
-from bot.rewards.link_service import MadeLinks
 from bot.slack.blocks.common import (
     MODAL_TITLE_MAX,
     SECTION_TEXT_MAX,
@@ -219,19 +215,3 @@ def link_modal_campaign(view: Mapping[str, Any]) -> str | None:
         return None
     found = meta.get(LINK_MODAL_META) if isinstance(meta, dict) else None
     return found if isinstance(found, str) and found else None
-
-
-CSV_COLUMNS = ("number", "link", "campaign_id", "campaign_name", "value", "currency", "expires_on")
-
-
-def links_csv(made: MadeLinks) -> str:
-    """A batch as a CSV file: one row per link, with the campaign, value and expiry date (every
-    cell guarded against spreadsheet formulas)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    expires_on = made.expires_on.strftime("%d-%m-%Y")
-    for n, link in enumerate(made.links, start=1):
-        row = (n, link, made.campaign_id, made.campaign_name, made.amount, made.currency)
-        writer.writerow([csv_cell(value) for value in (*row, expires_on)])
-    return out.getvalue()

@@ -1,9 +1,12 @@
-"""Plum tokens: the value object and the store interface the client persists them through
-(here, below both the client and storage, which implements the interface).
+"""Plum tokens: the value object and the store interface the client persists them through.
 
 A rotated refresh token is saved through a `TokenStore` *before* it is used, so a restart never
 strands the bot. `refresh_lock()` makes refreshing exclusive across processes: holders reload the
 stored tokens inside the lock, because another process may have refreshed meanwhile.
+
+The stores are the client's (`FileTokenStore`) or storage's (`storage.tokens.DatabaseTokenStore`,
+which imports nothing of the client): a store's `load` hands back any `Tokens`, a `TokenSet` or
+its own record with the same fields, so the interface is checked by shape, not by class.
 """
 
 from __future__ import annotations
@@ -14,6 +17,25 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 TokenFlow = Literal["client_credentials", "user", "company"]
+
+
+class Tokens(Protocol):
+    """The fields of a set of tokens, as a store gives them back (read-only)."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def access_expires_at(self) -> datetime | None: ...
+
+    @property
+    def refresh_token(self) -> str | None: ...
+
+    @property
+    def refresh_expires_at(self) -> datetime | None: ...
+
+    @property
+    def flow(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +54,7 @@ class TokenSet:
 
 
 class TokenStore(Protocol):
-    def load(self) -> TokenSet | None: ...
+    def load(self) -> Tokens | None: ...
 
     def save(self, tokens: TokenSet) -> None:
         """Persist durably (fsync / commit) before returning."""

@@ -1,10 +1,11 @@
 """What time it is for this process: the system clock, unless something moves it forward.
 
 The ledger (`storage.types.utcnow`), the domain's services, the jobs and the simulators all ask
-`now()`. A bot serving real people never moves it: the offset stays zero and `now()` is the
-system clock. The playground moves it (`rewardbot playground` can jump a day, a week, to next
-Monday 09:00), so the whole process, bot, jobs and stand-ins, lives that far ahead of the wall
-clock together.
+`now()`; the Plum client, which imports nothing of storage, is handed `timestamp` by whoever
+builds it (`bot.plum.build_client`). A bot serving real people never moves it: the offset stays
+zero and `now()` is the system clock. The playground moves it (`rewardbot playground` can jump a
+day, a week, to next Monday 09:00), so the whole process, bot, jobs and stand-ins, lives that far
+ahead of the wall clock together.
 """
 
 from __future__ import annotations
