@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "clock",
     "jobs",
     "storefront",
+    "points",
     "playground",
 )
 
