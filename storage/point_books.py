@@ -282,7 +282,7 @@ def _late_refund_lots(session: Session) -> dict[int, int]:
 
 
 def _cents_of(text: object) -> int | None:
-    """ "348.5" (as `points_text` writes points) -> 34850; None for anything else."""
+    """Points as `points_text` writes them ("348.5") in cents (34850); None for anything else."""
     if not isinstance(text, str):
         return None
     try:

@@ -58,9 +58,10 @@ def run_verify(args: argparse.Namespace) -> int:
 
     settings = state_dir.settings_for(args)
     try:
-        with existing_ledger(settings.DATABASE_URL) as engine, read_session(
-            engine, snapshot=True
-        ) as session:
+        with (
+            existing_ledger(settings.DATABASE_URL) as engine,
+            read_session(engine, snapshot=True) as session,
+        ):
             in_the_bot = (
                 settings.storefront
                 or point_system.recorded(session) is PointSystem.STOREFRONT
@@ -89,7 +90,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def adds_up(*, lots: int, people: int) -> str:
-    """"12 lots of 5 people add up", "1 lot of 1 person adds up"."""
+    """The count as English: "12 lots of 5 people add up", "1 lot of 1 person adds up"."""
     lot_word = "lot" if lots == 1 else "lots"
     person_word = "person" if people == 1 else "people"
     verb = "adds up" if lots == 1 else "add up"
