@@ -339,9 +339,9 @@ def refund(
     """Give back `cents` of order `order_id` to the lots it took from (the longest-lived
     first; points whose lot has expired since expire there and come back in a new lot for
     REFUND_GRACE; points of a reward cancelled since are taken back, as the cancel took what
-    was left then). Partial refunds
-    add up to at most what the order redeemed; the same refund again (same `refund_key`)
-    answers as the first time. Raises PointsRefused (nothing changed) otherwise."""
+    was left then). Partial refunds add up to at most what the order redeemed; the same
+    refund again (same `refund_key`) answers as the first time. Raises PointsRefused (nothing
+    changed) otherwise."""
     if cents <= 0:
         raise PointsRefused("The amount to refund must be more than 0.", code="bad_amount")
     hold_member(session, member_id)
