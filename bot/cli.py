@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "clock",
     "jobs",
     "storefront",
+    "points",
     "playground",
 )
 

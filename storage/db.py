@@ -6,6 +6,8 @@
   surprises half-way through a transaction).
 - PostgreSQL (`postgresql+psycopg://…`): a small pool with pre-ping; `schema=` pins the
   search_path (tests and benchmarks use a private schema).
+- `read_only=True` (SQLite): the file is opened read-only (`mode=ro`), never created, and its
+  journal mode is left as it is. `storage.existing` opens a ledger that must already exist.
 
 `Store` holds the engine and the keys; `with store.session(...) as s:` is one transaction that
 commits at the end (or rolls back on an exception). Repository functions run inside it and append
@@ -44,25 +46,34 @@ READ_ONLY_OPTION = "rewardbot_read_only"
 
 
 def make_engine(
-    url: str, *, schema: str | None = None, pool_size: int = 5, echo: bool = False
+    url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int = 5,
+    echo: bool = False,
+    read_only: bool = False,
 ) -> Engine:
     """An engine for `url` (SQLite or PostgreSQL), configured as described in the module doc."""
     url = normalize_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, echo=echo)
+        return _sqlite_engine(url, echo=echo, read_only=read_only)
     if backend == "postgresql":
         return _postgres_engine(url, schema=schema, pool_size=pool_size, echo=echo)
     raise ValueError(f"unsupported database URL scheme {backend!r}: use sqlite or postgresql")
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, read_only: bool = False) -> Engine:
     path = sqlite_path(url)
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         "echo": echo,
     }
-    if path is None:
+    if read_only:
+        if path is None:
+            raise ValueError("only a database file can be opened read-only")
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"  # SQLite never creates it then
+    elif path is None:
         kwargs["poolclass"] = StaticPool  # one shared in-memory database
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +84,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
         try:
-            if path is not None:
+            if path is not None and not read_only:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 # FULL: a commit is on disk before it returns, so what the bot acknowledged
                 # or claimed survives a power cut too (NORMAL loses the last commits then).
@@ -85,8 +96,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        plain = read_only or connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if plain else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -134,9 +145,9 @@ class Store:
                 raise
 
     @contextmanager
-    def read_session(self) -> Iterator[Session]:
+    def read_session(self, *, snapshot: bool = False) -> Iterator[Session]:
         """A read-only transaction for reports and views (never blocks the writers)."""
-        with read_session(self.engine) as session:
+        with read_session(self.engine, snapshot=snapshot) as session:
             session.info[INFO_CRYPTO] = self.crypto
             yield session
 
@@ -155,12 +166,17 @@ class Store:
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
-    """A read-only session on any engine (no keys: it cannot append audit events)."""
+def read_session(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
+    """A read-only session on any engine (no keys: it cannot append audit events).
+
+    `snapshot=True`: every query sees the ledger as it was at the first one, even on
+    PostgreSQL (REPEATABLE READ), for checks that add up several tables. SQLite's read
+    transactions always are."""
     with Session(engine, expire_on_commit=False) as session:
         session.connection(execution_options={READ_ONLY_OPTION: True})
         if engine.dialect.name == "postgresql":
-            session.connection().execute(text("SET TRANSACTION READ ONLY"))
+            level = "ISOLATION LEVEL REPEATABLE READ, " if snapshot else ""
+            session.connection().execute(text(f"SET TRANSACTION {level}READ ONLY"))
         try:
             yield session
         finally:

@@ -9,6 +9,10 @@ Every change is one transaction with its audit event, made while holding the per
 (`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already lets one writer in), so two
 redemptions at once never both spend the same points, and no balance goes below zero (a CHECK
 stands behind the arithmetic). A lot counts until the day before its `expires_on`.
+
+Each movement is written on the lot it touches, so every lot's books add up: credited
+(`cents`) − spent (its `PointOrderLot.cents`) + refunded (their `refunded`) − `expired` −
+`taken_back` = `remaining`. `storage.point_books` checks that.
 """
 
 from __future__ import annotations
@@ -333,10 +337,11 @@ def refund(
     comments: str | None = None,
 ) -> Refunded:
     """Give back `cents` of order `order_id` to the lots it took from (the longest-lived
-    first; points whose lot has expired since come back for REFUND_GRACE; points of a reward
-    cancelled since are taken back, as the cancel took what was left then). Partial refunds
-    add up to at most what the order redeemed; the same refund again (same `refund_key`)
-    answers as the first time. Raises PointsRefused (nothing changed) otherwise."""
+    first; points whose lot has expired since expire there and come back in a new lot for
+    REFUND_GRACE; points of a reward cancelled since are taken back, as the cancel took what
+    was left then). Partial refunds add up to at most what the order redeemed; the same
+    refund again (same `refund_key`) answers as the first time. Raises PointsRefused (nothing
+    changed) otherwise."""
     if cents <= 0:
         raise PointsRefused("The amount to refund must be more than 0.", code="bad_amount")
     hold_member(session, member_id)
@@ -378,6 +383,10 @@ def refund(
             _change_lot(session, lot, remaining=0, taken_back=back)
             given.append({"lot": lot.id, "points": points_text(back), "taken_back": True})
         elif lot.expires_on is not None and lot.expires_on <= today:
+            # Back after the lot's day: they expire in it as they arrive, and a new lot
+            # carries them for REFUND_GRACE (below), so every lot's books still add up.
+            _change_lot(session, lot, remaining=0, expired=back)
+            given.append({"lot": lot.id, "points": points_text(back), "expired": True})
             lapsed += back
         else:
             _change_lot(session, lot, remaining=back)

@@ -31,6 +31,7 @@ JOB_MODULES = (
     "weekly_summary",
     "expiry_reminders",
     "points_expiry",
+    "points_verify",
     "approval_nudges",
     "balance_alert",
     "token_upkeep",

@@ -30,3 +30,4 @@ class OnceKind(StrEnum):
     AUDIT_CHECKPOINT_DM = "audit_checkpoint_dm"
     PLUM_TOKEN_WARNING = "plum_token_warning"
     APP_HOME_OPENED = "app_home_opened"
+    POINT_BOOKS_ALERT = "point_books_alert"  # the admins told the point books don't add up

@@ -25,6 +25,12 @@ CHECKPOINT_LINE = (
 )
 
 
+BOOKS_LINE = (
+    "maria <3 & co (UMARIA01), reward AB12CD: credited 100 − spent 39.5 + refunded 0 − expired "
+    "0 − taken back 0 = 60.5 points, but the lot records 65.5 available"
+)
+
+
 def grant(short: str = "AB12CD", pts: int = 100, day: date = date(2026, 3, 12)) -> jb.ExpiringGrant:
     return jb.ExpiringGrant(short_id=short, points=pts, expires_on=day)
 
@@ -69,6 +75,15 @@ MESSAGES: dict[str, Build] = {
     ),
     "audit checkpoint": lambda: jb.audit_checkpoint(
         line=CHECKPOINT_LINE, count=12_345, at=NOW, tz="Asia/Kolkata"
+    ),
+    "point books, one": lambda: jb.point_books_alert(
+        differences=[BOOKS_LINE], total=1, lots=1, people=1
+    ),
+    "point books, 5 long of 10,000": lambda: jb.point_books_alert(
+        differences=[f"{'<Zoë & *co*> ' * 80}(U{i:08d}), balance: …" for i in range(5)],
+        total=10_000,
+        lots=250_000,
+        people=40_000,
     ),
 }
 
@@ -182,6 +197,19 @@ def test_the_weekly_checkpoint_says_what_it_holds_and_how_to_check_it() -> None:
     assert f"```rewardbot audit verify --anchor '{CHECKPOINT_LINE}'```" in seen
     assert str(payload["blocks"]).count(CHECKPOINT_LINE) == 1  # one copy, ready to paste
     assert f"--anchor '{CHECKPOINT_LINE}'" in payload["text"]
+
+
+def test_the_point_books_alert_lists_the_first_differences_and_says_what_to_do() -> None:
+    one = visible(jb.point_books_alert(differences=[BOOKS_LINE], total=1, lots=3, people=1))
+    assert "(3 lots of 1 person) and found *1 difference*:" in one
+    assert "• maria &lt;3 &amp; co (UMARIA01), reward AB12CD: credited 100" in one
+    assert "Run `rewardbot points verify --all` where the bot is installed" in one
+    assert "more." not in one
+    many = jb.point_books_alert(differences=[BOOKS_LINE] * 5, total=12, lots=40, people=9)
+    assert "…and 7 more." in visible(many)
+    assert many["text"] == (
+        "The point books don't add up: 12 differences. Run `rewardbot points verify --all`."
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ DATABASE_URL says, as the playground itself ignores the environment."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,33 @@ def test_audit_export_and_jobs_list_read_it_too(
     assert "reward" in exported.read_text(encoding="utf-8")
     assert main(["jobs", "list", "--state-dir", str(state)]) == 0
     assert "weekly-summary" in capsys.readouterr().out
+
+
+def test_points_verify_reads_it_too(
+    tmp_path: Path, elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = tmp_path / "storefront-data"
+    running = Playground(state_dir=where, port=0, storefront=True).start()
+    try:
+        sent = httpx.post(
+            f"{running.url}ui/send",
+            json={"as": BOB, "view": "C0GENERAL", "text": "/reward @maria 30 great demo"},
+            timeout=10,
+        )
+        assert sent.status_code == 200, sent.text
+        running.fake.wait_for(
+            lambda: [
+                m for m in running.fake.messages("C0GENERAL") if "rewarded" in message_text(m)
+            ],
+            timeout=10,
+        )
+    finally:
+        running.stop()
+    assert main(["points", "verify", "--state-dir", str(where)]) == 0
+    assert capsys.readouterr().out == "1 lot of 1 person adds up\n"
+    assert main(["points", "verify"]) == 1  # DATABASE_URL's ledger: not there, not made
+    assert "there is no ledger at" in capsys.readouterr().err
+    assert os.listdir(elsewhere) == []
 
 
 def test_a_directory_without_a_playground_ledger_is_said_in_one_line(

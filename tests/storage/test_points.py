@@ -183,6 +183,14 @@ def test_points_expire_and_a_late_refund_comes_back_for_a_while(
     with store.read_session() as s:
         bal = points.balance(s, member_id=people.alice.id, today=expiry)
     assert bal.available == 3000 and bal.next_expiry == expiry + points.REFUND_GRACE
+    with store.read_session() as s:
+        lots = s.exec(select(PointLot).order_by(PointLot.id)).all()
+    # The refund came back to its lot after the lot's day: it expired there, and a new lot
+    # carries it (so each lot's books add up).
+    assert [(lot.source, lot.cents, lot.expired, lot.remaining) for lot in lots] == [
+        ("reward", 10000, 10000, 0),
+        ("refund", 3000, 0, 3000),
+    ]
 
 
 def test_a_cancel_takes_back_only_what_is_left(store: Store, people: People) -> None:

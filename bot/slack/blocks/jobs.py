@@ -1,6 +1,7 @@
 """Messages the scheduled jobs send: expiry reminders to recipients, approval reminders and
 escalations, and the admins' alerts (low account balance, a Plum token about to expire, the
-daily list of rewards still in doubt) and their weekly audit checkpoint.
+daily list of rewards still in doubt, point books that don't add up) and their weekly audit
+checkpoint.
 
 Every function returns `{"text": fallback, "blocks": [...]}`.
 """
@@ -18,6 +19,7 @@ from bot.rewards.redeem import RedeemButton
 from bot.slack.blocks.approvals import request_blocks
 from bot.slack.blocks.common import (
     REDEEM_HINT,
+    escape_mrkdwn,
     format_date,
     format_datetime,
     local,
@@ -268,3 +270,33 @@ def audit_checkpoint(*, line: str, count: int, at: datetime, tz: str | None) -> 
         section(f"*To check* Run this where the bot is installed:\n```{command}```"),
     ]
     return message(f"Weekly audit checkpoint: {count:,} events. To check: {command}", blocks)
+
+
+def point_books_alert(*, differences: Sequence[str], total: int, lots: int, people: int) -> Payload:
+    """The admins' DM when the bot's point ledger doesn't add up (`points-verify`): the first
+    `differences` of `total`, and what to do."""
+    plural = total != 1
+    lines = "\n".join(f"• {escape_mrkdwn(d)}" for d in differences)
+    blocks: list[Block] = [
+        header("The point books don't add up"),
+        section(
+            f"⚠️ I checked the bot's point ledger ({lots:,} lot{'s' if lots != 1 else ''} of "
+            f"{people:,} {'people' if people != 1 else 'person'}) and found *{total:,} "
+            f"difference{'s' if plural else ''}*:\n{lines}"
+        ),
+    ]
+    if total > len(differences):
+        blocks.append(context(f"…and {total - len(differences):,} more."))
+    blocks.append(
+        section(
+            "*What to do* Run `rewardbot points verify --all` where the bot is installed: it "
+            "lists every difference. Don't edit the ledger or give points to even it out: keep "
+            "a copy of the database and send that output to whoever supports your rewardbot. "
+            "The store keeps working; I check again tomorrow."
+        )
+    )
+    text = (
+        f"The point books don't add up: {total:,} difference{'s' if plural else ''}. "
+        "Run `rewardbot points verify --all`."
+    )
+    return message(text, blocks)
