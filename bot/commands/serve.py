@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import signal
 import sys
 
 from bot.settings import load_settings
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     # benchmarks/slack_ack.py: the collector was a large share of the bot's CPU per request).
     gc.collect()
     gc.freeze()
+    # SIGTERM (what platforms send to stop a process) stops the bot as Ctrl-C does: uvicorn shuts
+    # down, then raises the signal again once its own handler is gone; here it ends the process
+    # through `finally`, so the workers finish what they started and the journal is closed.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -60,4 +65,10 @@ def run(args: argparse.Namespace) -> int:
             uvicorn.run(bot.web, host=args.host, port=port, log_level="info", access_log=False)
     finally:
         bot.stop()
+        log.info("serve: stopped")
     return 0
+
+
+def _stop(signum: int, _frame: object) -> None:
+    log.info("serve: stopping (%s)", signal.Signals(signum).name)
+    raise SystemExit(0)

@@ -24,7 +24,7 @@ from bot.simulators.fakeslack import FakeSlack, Workspace, payloads, sign_reques
 from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ServeProcess
-from tests.e2e.harness import ADMIN, SIGNING_SECRET, message_text
+from tests.e2e.harness import ADMIN, BOB, MARIA, SIGNING_SECRET, message_text
 
 COMMANDS = 200
 IN_FLIGHT = 25
@@ -190,3 +190,17 @@ def test_sigkill_mid_burst_loses_nothing_and_pays_nothing_twice(
         dms = [t for t in serve.dm_texts(c.giver) if by_trigger[c.trigger][1] in t]
         assert said or dms, f"the giver of command {c.index} was never told"
     assert "Traceback" not in serve.logs()
+
+
+def test_sigterm_stops_serve_cleanly_after_its_work(serve: ServeProcess) -> None:
+    """SIGTERM, what a platform sends to stop a process, lets the bot finish what it started
+    and close its ledger and journal (uvicorn raises the signal again after its own shutdown,
+    which would otherwise end the process before the bot's clean-up)."""
+    serve.driver.command(f"<@{MARIA}> 10 before the redeploy", user_id=BOB)
+    serve.wait(lambda: [t for t in serve.dm_texts(BOB) if "Sent!" in t])
+    assert serve.stop() == 0
+    assert "serve: stopped" in serve.logs()
+    ledger = serve.db_path
+    journal = ledger.with_name(ledger.stem + ".intake.db")
+    left = [p.name for p in (ledger, journal) if p.with_name(p.name + "-wal").exists()]
+    assert left == []  # every SQLite connection closed: nothing left to recover
