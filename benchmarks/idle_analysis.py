@@ -195,7 +195,7 @@ def measure(args: argparse.Namespace) -> tuple[im.Reading, im.Reading, str, dict
         hook = im.make_hook(tmp)
         with im.services_process(tmp) as services:
             keys = im.serve_keys()
-            template = im.migrated_database(tmp, services, keys)
+            template = im.prepared_database(tmp, services, keys, first_start=args.first_start)
             servers: list[im.Server] = []
             try:
                 servers = im.start_servers(
@@ -210,9 +210,13 @@ def measure(args: argparse.Namespace) -> tuple[im.Reading, im.Reading, str, dict
                 time.sleep(args.idle)
                 bare, serve = (im.read(s.proc.pid, hook) for s in servers)
                 log = servers[1].log.read_text(errors="replace")
+                if args.save_log:
+                    Path(args.save_log).write_text(log)
             finally:
                 for s in servers:
                     im.stop(s.proc)
+            if args.no_heap:
+                return bare, serve, log, {}
             servers = []
             try:
                 servers = im.start_servers(
@@ -326,6 +330,9 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=5.0)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-replay", action="store_true", help="skip the RSS replays")
+    parser.add_argument("--save-log", metavar="PATH", help="keep serve's -X importtime log")
+    parser.add_argument("--first-start", action="store_true", help="as idle_memory.py's")
+    parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc run")
     parser.add_argument("--frames", type=int, default=32, help="tracemalloc's frames per trace")
     return report(parser.parse_args())
 

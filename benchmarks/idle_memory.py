@@ -13,8 +13,10 @@ Four processes on loopback, the two servers started afresh each round:
   the libraries and versions the bot serves HTTP with, and none of the bot's code (it runs from
   a script this writes, so nothing of this benchmark is imported into it either);
 - serve: `python -m bot` (that is `rewardbot serve`: HTTP mode, the job scheduler on) on a copy
-  of a SQLite database `rewardbot migrate` made before the first round (a restart on an existing
-  database, as in production; a first start on an empty one migrates it too), AUDIT_KEY and
+  of a SQLite database prepared before the first round: `rewardbot migrate`, then one life of
+  serve (its missed jobs run, Xoxoday's token stored), so that each round is a restart on an
+  existing database, as after a deploy or a daily restart (`--first-start`: serve's first start
+  on the migrated database instead, which runs the missed jobs at start); AUDIT_KEY and
   ENCRYPTION_KEY set as production sets them, PLUM_BASE_URL the sandbox below;
 - the "services" child: the fake Slack (demo workspace) and the Plum sandbox (rate limits off);
 - this process: starts them, sends the requests, reads /proc.
@@ -367,12 +369,18 @@ def serve_env(services: dict[str, str], db: Path, keys: dict[str, str]) -> dict[
     }
 
 
-def migrated_database(tmp: Path, services: dict[str, str], keys: dict[str, str]) -> Path:
-    """A database `rewardbot migrate` brought to the newest revision (copied for each round)."""
+def prepared_database(
+    tmp: Path, services: dict[str, str], keys: dict[str, str], *, first_start: bool
+) -> Path:
+    """The database serve starts on each round (a copy of it): `rewardbot migrate` brings it to
+    the newest revision; then, unless `first_start`, serve runs on it once (its missed jobs run
+    and are recorded, Xoxoday's token is stored) and stops, so each round is a restart on an
+    existing database, as after a deploy or a daily restart."""
     template = tmp / "template.db"
+    env = child_env(serve_env(services, template, keys), [REPO])
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "migrate"],
-        env=child_env(serve_env(services, template, keys), [REPO]),
+        env=env,
         cwd=tmp,
         capture_output=True,
         text=True,
@@ -381,7 +389,60 @@ def migrated_database(tmp: Path, services: dict[str, str], keys: dict[str, str])
     )
     if done.returncode != 0:
         raise RuntimeError(f"rewardbot migrate failed:\n{done.stdout}{done.stderr}")
+    if first_start:
+        return template
+    port = free_port()
+    log = tmp / "serve-0.log"
+    proc = spawn(
+        [sys.executable, "-m", "bot", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp,
+        log=log,
+    )
+    try:
+        wait_answering(
+            [Server("serve", proc, f"http://127.0.0.1:{port}", log)],
+            services["slack_root_url"],
+            START_TIMEOUT,
+        )
+        wait_jobs_done(template, timeout=START_TIMEOUT)
+    finally:
+        stop(proc, timeout=60.0)
+    # uvicorn ends a process it stopped on SIGTERM by raising SIGTERM again once it has shut down
+    if proc.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(f"serve's first life ended with {proc.returncode}:\n{tail(log)}")
     return template
+
+
+def wait_jobs_done(db: Path, timeout: float, quiet: float = 2.0) -> None:
+    """Until serve's missed jobs, which it runs in the background at start, have finished: no
+    job run still `running`, and none begun for `quiet` seconds (bounded by `timeout`)."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        with contextlib.suppress(sqlite3.Error):
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                runs, running = conn.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(outcome = 'running'), 0) FROM job_runs"
+                ).fetchone()
+            finally:
+                conn.close()
+            if runs != seen:
+                seen, since = runs, time.monotonic()
+            elif not running and time.monotonic() - since >= quiet:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"serve's missed jobs did not finish within {timeout:.0f}s")
+
+
+def copy_database(template: Path, db: Path) -> None:
+    import shutil
+
+    shutil.copyfile(template, db)
+    wal = template.with_name(template.name + "-wal")  # left when a process did not close it
+    if wal.exists():
+        shutil.copyfile(wal, db.with_name(db.name + "-wal"))
 
 
 def start_servers(
@@ -396,8 +457,6 @@ def start_servers(
     extra_env: dict[str, str] | None = None,
 ) -> list[Server]:
     """The bare app and serve (on a copy of `template`), side by side, each answering."""
-    import shutil
-
     probe = {"IDLE_BENCH_PROBE_DIR": str(hook)}
     bare_port, bot_port = free_port(), free_port()
     bare_log, bot_log = tmp / f"bare-{n}.log", tmp / f"serve-{n}.log"
@@ -416,7 +475,7 @@ def start_servers(
     )
     servers = [Server("bare", bare, f"http://127.0.0.1:{bare_port}", bare_log)]
     db = tmp / f"serve-{n}.db"
-    shutil.copyfile(template, db)
+    copy_database(template, db)
     env = child_env({**probe, **serve_env(services, db, keys), **(extra_env or {})}, [hook, REPO])
     bot = spawn(
         [sys.executable, *serve_flags, "-m", "bot", "--host", "127.0.0.1", "--port", str(bot_port)],
@@ -818,8 +877,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
         print(
             "bare: a slack_bolt App whose /reward only acks, behind Bolt's Starlette adapter, "
             f"Starlette and uvicorn (Python {sys.version.split()[0]}); serve: `python -m bot` "
-            "(HTTP, scheduler on, SQLite migrated beforehand, Plum sandbox and fake Slack in a "
-            f"services process). {args.rounds} round(s): both started side by side and sent a "
+            f"(HTTP, scheduler on, SQLite, {'first start' if args.first_start else 'restarted'}"
+            " on a migrated database; Plum sandbox and fake Slack in a services process). "
+            f"{args.rounds} round(s): both started side by side and sent a "
             f"signed `/reward help` until each answers; read after {args.idle:g} s idle, again "
             f"after one GET /healthz, again after {args.helps} `/reward help` + {args.rewards} "
             f"rewards ({args.concurrency} in flight) and serve's outbox drained.",
@@ -828,7 +888,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         try:
             with services_process(tmp) as services:
                 keys = serve_keys()
-                template = migrated_database(tmp, services, keys)
+                template = prepared_database(tmp, services, keys, first_start=args.first_start)
                 for n in range(1, args.rounds + 1):
                     rounds.append(
                         run_round(n, tmp, hook, services, args, template=template, keys=keys)
@@ -875,6 +935,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight")
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument("--top", type=int, default=25, help="packages listed")
+    parser.add_argument(
+        "--first-start",
+        action="store_true",
+        help="serve's first start on a migrated database (its missed jobs run at start) "
+        "instead of a restart on one an earlier serve ran on",
+    )
     parser.add_argument("--role", choices=("bench", "services"), default="bench")
     args = parser.parse_args()
     if args.role == "services":
