@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import Heartbeat
 from storage.types import utcnow
@@ -33,7 +32,10 @@ def write_problem(engine: Engine, *, name: str) -> str | None:
             return f"its folder can't be read ({err.strerror or type(err).__name__})"
         if free < MIN_FREE_BYTES:
             return f"the disk is full ({free // 1024:,} KB free for {path.name})"
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    if engine.dialect.name == "postgresql":  # each backend imports only its own dialect
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     now = utcnow()
     stmt = dialect.insert(TABLE).values(name=name[:100], at=now)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"at": now})

@@ -19,8 +19,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 from storage.crypto import parse_fernet_keys
 from storage.errors import KeyConfigError
 from storage.urls import beside_database, is_postgres_url
@@ -116,6 +114,8 @@ def _fernet_hint() -> str:
 
 
 def _new_keys() -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
     return {
         "AUDIT_KEY": secrets.token_urlsafe(32),
         "ENCRYPTION_KEY": Fernet.generate_key().decode("ascii"),

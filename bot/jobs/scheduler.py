@@ -270,6 +270,9 @@ class JobScheduler:
             log.info("job %s: running the missed run of %s", name, missed.isoformat())
             self._catch_ups.append(pool.submit(self._run, name, missed))
             started.append((name, missed))
+        # Nothing else is ever given to this pool: its threads end with the last missed run
+        # instead of waiting, idle, as long as the process lives (`stop` still joins them).
+        pool.shutdown(wait=False)
         return started
 
     def _fire(self, name: str) -> None:

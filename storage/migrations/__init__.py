@@ -7,6 +7,12 @@
   migrate`"), because several processes may share it and one of them must not upgrade it under
   the others.
 
+Alembic (and Mako, which it brings) is imported only when Alembic has work to do: a database
+that is current, the case of every start but the first after an upgrade, is recognised by
+comparing its `alembic_version` rows with the head revision read from the revision files' text
+(`read_revisions`), which costs a few milliseconds instead of about 10 MB of memory for the
+life of the process (benchmarks/idle_memory.py). Anything else goes through Alembic as before.
+
 Developers make a new revision after changing `storage/models.py` with
     alembic -c storage/migrations/alembic.ini revision --autogenerate -m "what changed"
 (DATABASE_URL picks the database to compare against), then review it.
@@ -14,7 +20,28 @@ Developers make a new revision after changing `storage/models.py` with
 
 from __future__ import annotations
 
+import ast
+import io
 import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, text
+
+from storage.errors import DatabaseNotReady
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+HERE = Path(__file__).resolve().parent
+VERSIONS = HERE / "versions"
+BEHIND_MESSAGE = "the database is behind: run `rewardbot migrate`"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
+# The files Alembic takes for revisions (alembic.script.base._only_source_rev_file).
+_REVISION_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
 
 
 def _quiet_alembic() -> None:
@@ -27,23 +54,10 @@ def _quiet_alembic() -> None:
 
 _quiet_alembic()
 
-import io  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from alembic.runtime.migration import MigrationContext  # noqa: E402
-from alembic.script import ScriptDirectory  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
-
-from storage.errors import DatabaseNotReady  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-BEHIND_MESSAGE = "the database is behind: run `rewardbot migrate`"
-
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(HERE))
     config.attributes["engine"] = engine
@@ -51,11 +65,59 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revisions() -> tuple[str, ...]:
     return tuple(script_directory().get_heads())
+
+
+def read_revisions(versions: Path = VERSIONS) -> dict[str, tuple[str, ...]] | None:
+    """{revision: the revisions it follows} from the revision files' text, without importing
+    them or Alembic. None when a file says more than a plain `revision = "..."` and
+    `down_revision = ...` (a computed value, a branch label, a dependency): only Alembic can
+    read that one."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted(versions.iterdir()):
+        if not path.is_file() or not _REVISION_FILE.match(path.name):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        values: dict[str, object] = {}
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                name, value = node.target.id, node.value
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                name, value = node.targets[0].id, node.value
+            else:
+                continue
+            if name in ("revision", "down_revision", "branch_labels", "depends_on"):
+                try:
+                    values[name] = ast.literal_eval(value) if value is not None else None
+                except (ValueError, TypeError, SyntaxError, RecursionError):
+                    return None
+        revision, down = values.get("revision"), values.get("down_revision")
+        if values.get("branch_labels") is not None or values.get("depends_on") is not None:
+            return None
+        if not isinstance(revision, str) or "down_revision" not in values or revision in graph:
+            return None
+        if down is None:
+            graph[revision] = ()
+        elif isinstance(down, str):
+            graph[revision] = (down,)
+        elif isinstance(down, tuple | list) and all(isinstance(d, str) for d in down):
+            graph[revision] = tuple(down)
+        else:
+            return None
+    return graph or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +140,8 @@ class MigrationState:
 
 
 def current_state(engine: Engine) -> MigrationState:
+    from alembic.runtime.migration import MigrationContext
+
     script = script_directory()
     with engine.connect() as connection:
         current = tuple(MigrationContext.configure(connection).get_current_heads())
@@ -89,8 +153,37 @@ def current_state(engine: Engine) -> MigrationState:
     )
 
 
+def recorded_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions in the database's `alembic_version` (empty: never migrated), read as
+    Alembic reads them, in a read-only transaction."""
+    from storage.db import READ_ONLY_OPTION
+
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{READ_ONLY_OPTION: True})
+        if not connection.dialect.has_table(connection, VERSION_TABLE, None):
+            return ()
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return tuple(row[0] for row in rows)
+
+
+def quick_state(engine: Engine) -> MigrationState | None:
+    """The state of a database that is current, found without Alembic; None otherwise (behind,
+    empty, newer, or revision files only Alembic can read): ask `current_state` then."""
+    graph = read_revisions()
+    if graph is None:
+        return None
+    followed = {down for downs in graph.values() for down in downs}
+    heads = tuple(sorted(r for r in graph if r not in followed))
+    current = recorded_revisions(engine)
+    if len(set(current)) != len(current) or set(current) != set(heads):
+        return None
+    return MigrationState(current=current, heads=heads, unknown=())
+
+
 def upgrade(engine: Engine | str, *, revision: str = "head") -> MigrationState:
     """Upgrade the database (an engine, or a URL) to `revision`; return the new state."""
+    from alembic import command
+
     from storage.db import make_engine
 
     owned = isinstance(engine, str)
@@ -106,6 +199,9 @@ def upgrade(engine: Engine | str, *, revision: str = "head") -> MigrationState:
 def upgrade_sql(url: str, *, revision: str = "head") -> str:
     """The SQL that upgrades an empty database of `url`'s kind to `revision`, without running
     it (for a DBA to review or apply by hand)."""
+    from alembic import command
+    from alembic.config import Config
+
     from storage.urls import normalize_url
 
     buffer = io.StringIO()
@@ -118,6 +214,9 @@ def upgrade_sql(url: str, *, revision: str = "head") -> str:
 
 def ensure_current(engine: Engine, *, auto_upgrade_sqlite: bool = True) -> MigrationState:
     """Make sure the schema matches this code (see the module doc); raise DatabaseNotReady."""
+    quick = quick_state(engine)
+    if quick is not None:
+        return quick
     state = current_state(engine)
     if state.unknown:
         raise DatabaseNotReady(

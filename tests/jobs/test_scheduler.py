@@ -234,6 +234,33 @@ def test_a_weekly_run_missed_by_less_than_its_grace_runs_once_when_processes_sta
     assert row.scheduled_for == MONDAY_9 and row.outcome == "ok"
 
 
+def test_the_threads_that_ran_the_missed_runs_end_with_them(
+    processes: Callable[[], Any],
+) -> None:
+    recorder = Recorder()
+    jobs = {
+        name: spec(name, recorder, timedelta(hours=6), minute=minute)
+        for name, minute in (("first", 0), ("second", 5), ("third", 10))
+    }
+    scheduler = JobScheduler(runtime=processes(), jobs=jobs)
+
+    def catching_up() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("jobs-catch-up")]
+
+    with time_machine.travel(datetime(2026, 3, 2, 8, 30, tzinfo=BERLIN), tick=True):
+        try:
+            assert len(scheduler.start()) == 3
+            scheduler.wait_catch_up(timeout=30)
+            deadline = time.monotonic() + 10
+            while catching_up() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert catching_up() == []
+            assert scheduler.running  # the schedule itself goes on
+        finally:
+            scheduler.stop()
+    assert len(recorder.calls) == 3
+
+
 def test_a_weekly_run_missed_by_more_than_its_grace_is_skipped(
     processes: Callable[[], Any],
 ) -> None:

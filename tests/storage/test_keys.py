@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from bot.settings import load_settings
-from storage.crypto import Crypto, parse_fernet_keys
+from storage.crypto import Crypto, check_fernet_key, parse_fernet_keys
 from storage.db import store_from_settings
 from storage.errors import DecryptionError, KeyConfigError
 from storage.keys import audit_key_for_verification, key_file_for, resolve_keys
@@ -151,3 +153,61 @@ def test_encryption_round_trip_and_rotation() -> None:
         Crypto([new]).decrypt_text(token)
     assert secret not in str(caught.value) and old not in str(caught.value)
     assert old not in repr(rotated)
+
+
+def _fernet_refuses(key: str) -> bool:
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError):
+        return True
+    return False
+
+
+def test_keys_are_judged_as_fernet_judges_them() -> None:
+    key = Fernet.generate_key().decode()
+    for _ in range(200):  # every key Fernet makes is taken as it is
+        check_fernet_key(Fernet.generate_key().decode())
+    odd = [
+        "",
+        "not-a-key",
+        key[:-1],  # no padding
+        key + "=",
+        key[:-2] + "B=",  # the last 4 bits' character with bits that are not there
+        key.replace("-", "+").replace("_", "/"),  # the standard alphabet
+        f" {key}",
+        key[:20] + "\n" + key[20:],
+        "é" * 44,
+        Fernet.generate_key().decode()[:40] + "AAA=",
+    ]
+    for candidate in odd:
+        refused = _fernet_refuses(candidate)
+        try:
+            check_fernet_key(candidate)
+        except (ValueError, TypeError):
+            assert refused, candidate
+        else:
+            assert not refused, candidate
+
+
+def test_cryptography_is_imported_when_a_secret_is_first_encrypted(tmp_path: Path) -> None:
+    """A bot at rest holds no cryptography (6 MB): its keys are checked at start without it,
+    and it comes in with the first secret encrypted or decrypted."""
+    code = (
+        "import sys\n"
+        "from storage.db import open_store\n"
+        "store = open_store(database_url=sys.argv[1], audit_key=sys.argv[2],"
+        " encryption_key=sys.argv[3])\n"
+        "before = 'cryptography' in sys.modules\n"
+        "token = store.crypto.encrypt_text('a voucher code')\n"
+        "print(before, 'cryptography' in sys.modules, store.crypto.decrypt_text(token))\n"
+    )
+    key = Fernet.generate_key().decode()
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, url, GOOD_AUDIT, key],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "a", "voucher", "code"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,89 @@ def test_a_database_from_a_newer_release_is_refused(db: TestDatabase) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
     with pytest.raises(DatabaseNotReady, match="newer release"):
         migrations.ensure_current(db.engine)
+
+
+def test_a_database_behind_is_upgraded_on_sqlite_and_refused_on_postgresql(
+    empty: TestDatabase,
+) -> None:
+    migrations.upgrade(empty.engine, revision="0004")
+    if empty.backend == "sqlite":
+        assert migrations.ensure_current(empty.engine).current == migrations.head_revisions()
+        assert "plum_webhook_events" in inspect(empty.engine).get_table_names()  # 0005's
+    else:
+        with pytest.raises(DatabaseNotReady, match="run `rewardbot migrate`"):
+            migrations.ensure_current(empty.engine)
+        assert migrations.current_state(empty.engine).current == ("0004",)
+
+
+def test_serve_recognises_a_current_database_without_importing_alembic(db: TestDatabase) -> None:
+    """What `rewardbot serve` does at every start but the first after an upgrade: the check
+    reads the revision files as text, and Alembic and Mako stay out of the process."""
+    code = (
+        "import sys\n"
+        "from storage.db import make_engine\n"
+        "from storage.migrations import ensure_current\n"
+        "state = ensure_current(make_engine(sys.argv[1]))\n"
+        "print(state.is_current, ','.join(state.current), 'alembic' in sys.modules,"
+        " 'mako' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, db.url], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", ",".join(migrations.head_revisions()), "False", "False"]
+
+
+def test_the_revision_files_read_as_text_agree_with_alembic() -> None:
+    graph = migrations.read_revisions()
+    known = {
+        rev.revision: tuple(
+            []
+            if rev.down_revision is None
+            else [rev.down_revision]
+            if isinstance(rev.down_revision, str)
+            else rev.down_revision
+        )
+        for rev in migrations.script_directory().walk_revisions()
+    }
+    assert graph == known
+    followed = {down for downs in known.values() for down in downs}
+    assert tuple(r for r in known if r not in followed) == migrations.head_revisions()
+
+
+def test_revision_files_only_alembic_can_read_are_left_to_it(tmp_path: Path) -> None:
+    def write(name: str, body: str) -> None:
+        (tmp_path / name).write_text(body)
+
+    write("__init__.py", "")
+    write(".#0002_lock.py", "not python at all (")
+    write("0001_a.py", 'revision = "0001"\ndown_revision = None\n')
+    write("0002_b.py", 'revision: str = "0002"\ndown_revision: str | None = "0001"\n')
+    write("0003_c.py", 'revision = "0003"\ndown_revision = "0001"\n')
+    write("0004_merge.py", 'revision = "0004"\ndown_revision = ("0002", "0003")\n')
+    assert migrations.read_revisions(tmp_path) == {
+        "0001": (),
+        "0002": ("0001",),
+        "0003": ("0001",),
+        "0004": ("0002", "0003"),
+    }
+    for body in (
+        'revision = make_id()\ndown_revision = "0004"\n',  # computed
+        'down_revision = "0004"\n',  # no revision (Alembic's legacy file names)
+        'revision = "0005"\n',  # no down_revision
+        'revision = "0005"\ndown_revision = "0004"\ndepends_on = "0003"\n',
+        'revision = "0005"\ndown_revision = "0004"\nbranch_labels = ("x",)\n',
+        'revision = "0004"\ndown_revision = "0003"\n',  # the same revision twice
+        "revision = (\n",  # not Python
+    ):
+        write("0005_e.py", body)
+        assert migrations.read_revisions(tmp_path) is None, body
+
+
+def test_without_the_quick_reading_serve_asks_alembic(db: TestDatabase, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(migrations, "read_revisions", lambda: None)
+    state = migrations.ensure_current(db.engine)
+    assert state.is_current and state.current == migrations.head_revisions()
 
 
 def test_rewardbot_migrate(empty: TestDatabase, monkeypatch, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
