@@ -1,44 +1,56 @@
-"""The answer to `/reward help`: the grammar, with examples, in Slack mrkdwn."""
+"""The answer to `/reward help`: how to give, then each subcommand's lines grouped in sections,
+with examples, in Slack mrkdwn.
+
+The subcommands' lines are declared with the subcommands (`bot.slack.listeners.subcommands`);
+here are the parts that belong to no subcommand: giving, and the sections' titles and notes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from bot.rewards.commands import CITATION_MAX_CHARS, DATE_FORMAT, EXAMPLE
+from bot.rewards.commands import CITATION_MAX_CHARS, EXAMPLE
 
-HELP_TEXT = f"""\
+GIVING = f"""\
 *Give points*  `/reward @person [@more people] amount what it's for`
 • `{EXAMPLE}`
 • `/reward @maria @sam 100 a smooth launch #teamwork` gives 100 points to *each* of them
 • `/reward` on its own opens a form
 Pick each person from the list that pops up as you type `@`. The amount is a whole number of \
 points per person; the message (up to {CITATION_MAX_CHARS} characters) is shown to them. \
-`#words` in it tag company values.
-
-*See where you stand*
-• `/reward balance`  your points, and what you can still give this month
-• `/reward history`  your last 10 rewards, given and received
-• `/reward leaderboard week` or `month`  top recipients and givers
-• `/reward approvals`  rewards waiting for your decision
-
-*Gift cards and charity*
-• `/reward gift @person`  pick a gift card for them from Xoxoday's catalogue
-• `/reward donate [@person]`  donate to a charity in their name (or the team's)
-Admins and the people REWARD_GIFT_SENDERS names send them from the company account.
-
-*Admins*
-• `/reward manager @member @manager` (or `none`), `/reward managers`
-• `/reward link @person campaign-id [{DATE_FORMAT}] [message]`  DM one reward link
-• `/reward links campaign-id count [{DATE_FORMAT}]`  a batch of links, as a CSV in your DM
-• `/reward campaigns`  the reward link campaigns and their ids
-• `/reward cancel reward-id reason`  withdraw a reward's points
-• `/reward orders`  the latest gift cards and donations, with their status
-• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and \
-payments for a period, as CSVs in your DM"""
+`#words` in it tag company values."""
 
 
-def help_text(*, values: Sequence[str] = ()) -> str:
-    """HELP_TEXT, plus the company values when `REWARD_VALUES` lists them."""
-    if not values:
-        return HELP_TEXT
-    return HELP_TEXT + "\n\n*Company values*  " + ", ".join(f"`#{v}`" for v in values)
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading in `/reward help`, and a note under its lines (when there is one)."""
+
+    title: str
+    note: str = ""
+
+
+STANDING = Section("See where you stand")
+GIFTS = Section(
+    "Gift cards and charity",
+    note="Admins and the people REWARD_GIFT_SENDERS names send them from the company account.",
+)
+ADMINS = Section("Admins")
+
+
+def help_text(lines: Iterable[tuple[Section, str]], *, values: Sequence[str] = ()) -> str:
+    """Giving, then `lines` (a section and a line each) under their sections' titles, the
+    sections in the order they first come; then the company values when `REWARD_VALUES` lists
+    them."""
+    sections: dict[Section, list[str]] = {}
+    for section, line in lines:
+        sections.setdefault(section, []).append(f"• {line}")
+    parts = [GIVING]
+    for section, bullets in sections.items():
+        block = [f"*{section.title}*", *bullets]
+        if section.note:
+            block.append(section.note)
+        parts.append("\n".join(block))
+    if values:
+        parts.append("*Company values*  " + ", ".join(f"`#{v}`" for v in values))
+    return "\n\n".join(parts)

@@ -8,14 +8,18 @@ Giving: `/reward <@U…> [<@U…> …] <amount> <citation>`. The mentions and ex
 first, in any order; the first word that is neither starts the citation, and everything from
 there on is the citation (so numbers and mentions inside it are just text).
 
+Subcommands: `/reward <name> …`, the name one of the words `parse_command` is given, each with
+its grammar (declared once, with their handlers, in `bot.slack.listeners.subcommands`; the
+grammars are in `bot.rewards.subcommands`). A lone word close to one of them gets a suggestion.
+
 The results are in `bot.rewards.commands`; the arguments (people, amounts, dates, …) are read
-by `bot.rewards.arguments`, the other subcommands by `bot.rewards.subcommands`, Slack's markup
-by `bot.rewards.mrkdwn`.
+by `bot.rewards.arguments`, Slack's markup by `bot.rewards.mrkdwn`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from datetime import date
 
 from bot.rewards.arguments import parse_amount, parse_citation, recipient_problem
@@ -25,7 +29,6 @@ from bot.rewards.commands import (
     ErrorCode,
     GiveReward,
     OpenModal,
-    ShowHelp,
     parse_error,
 )
 from bot.rewards.mrkdwn import (
@@ -37,7 +40,7 @@ from bot.rewards.mrkdwn import (
     hashtags,
 )
 from bot.rewards.refusal import Refusal
-from bot.rewards.subcommands import SUBCOMMAND_NAMES, parse_subcommand, suggest_subcommand
+from bot.rewards.subcommands import Grammar, suggest_subcommand
 from bot.rewards.typed_text import clean_typed_text
 
 _NUMBERISH = re.compile(r"[+\-\u2212\u2013]?\.?\d")
@@ -53,7 +56,7 @@ def _is_not_a_number(word: str) -> bool:
     return isinstance(result, Refusal) and result.code is ErrorCode.NOT_A_NUMBER
 
 
-def _parse_give(text: str) -> Command | Refusal:
+def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal:
     tokens = list(TOKEN.finditer(text))
     recipients: list[str] = []
     amounts: list[str] = []
@@ -91,7 +94,7 @@ def _parse_give(text: str) -> Command | Refusal:
 
     if not recipients:
         if not amounts and tokens:
-            suggestion = suggest_subcommand(tokens[0].group(0))
+            suggestion = suggest_subcommand(tokens[0].group(0), subcommands)
             if suggestion:
                 return suggestion
         return _no_recipient()
@@ -122,20 +125,31 @@ def _parse_give(text: str) -> Command | Refusal:
     )
 
 
-def parse_command(text: str | None, *, today: date | None = None) -> Command | Refusal:
+def subcommand_word(text: str | None) -> str:
+    """The word that names the subcommand (the first, lowercased, after `clean_typed_text`);
+    "" for an empty command. Whether it is one is for the caller's list of subcommands."""
+    words = clean_typed_text(text or "").split(maxsplit=1)
+    return words[0].lower() if words else ""
+
+
+def parse_command(
+    text: str | None,
+    *,
+    subcommands: Mapping[str, Grammar[Command]],
+    today: date | None = None,
+) -> Command | Refusal:
     """Parse the text after `/reward`, cleaned of control characters first (`clean_typed_text`).
     Never raises.
 
-    `today` (the person's local date), when given, makes link expiry dates that are not after it
-    an error.
+    `subcommands` maps each word that names a subcommand (lowercase; aliases included) to its
+    grammar, which reads the rest of the text. `today` (the person's local date), when given,
+    makes link expiry dates that are not after it an error.
     """
     text = clean_typed_text(text or "").strip()
     if not text:
         return OpenModal()
-    first, *rest = text.split(maxsplit=1)
-    head = first.lower()
-    if head in ("help", "?"):
-        return ShowHelp()
-    if head in SUBCOMMAND_NAMES:
-        return parse_subcommand(head, rest[0] if rest else "", today=today)
-    return _parse_give(text)
+    grammar = subcommands.get(subcommand_word(text))
+    if grammar is not None:
+        rest = text.split(maxsplit=1)[1:]
+        return grammar(rest[0] if rest else "", today=today)
+    return _parse_give(text, subcommands=subcommands.keys())

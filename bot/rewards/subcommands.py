@@ -1,6 +1,10 @@
-"""The subcommands of `/reward` (help, balance, history, leaderboard, approvals, manager,
-managers, link, links, cancel, orders): each one's arguments, and a suggestion for a mistyped
-name.
+"""The grammar of each `/reward` subcommand: `parse_<name>(rest, today=…)` reads what follows
+the subcommand's name into a typed command (`bot.rewards.commands`), and a suggestion for a
+mistyped name.
+
+Which names `/reward` knows, who may run them and their help lines are declared once, with
+their handlers, in `bot.slack.listeners.subcommands`; `bot.rewards.parse.parse_command` is
+given the names and grammars from there.
 
 Pure: no Slack, HTTP or database. Nothing here raises; a mistake is a `Refusal`.
 """
@@ -9,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from datetime import date
+from typing import Protocol, TypeVar
 
 from bot.rewards.arguments import (
     TRAILING,
@@ -24,7 +30,6 @@ from bot.rewards.commands import (
     ORDERS_REPORT_MAX_DAYS,
     REASON_MAX_CHARS,
     CancelReward,
-    Command,
     ErrorCode,
     GenerateLink,
     GenerateLinks,
@@ -46,33 +51,19 @@ from bot.rewards.mrkdwn import TOKEN, to_plain_text
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
-SUBCOMMAND_NAMES = (
-    "help",
-    "balance",
-    "history",
-    "leaderboard",
-    "approvals",
-    "manager",
-    "managers",
-    "link",
-    "links",
-    "campaigns",
-    "cancel",
-    "gift",
-    "donate",
-    "orders",
-)
-# Subcommands only admins may run, with what running them does (for "Only admins can …").
-# The role is checked before the arguments, so a member learns they can't, not how to type it.
-ADMIN_SUBCOMMANDS: dict[str, str] = {
-    "campaigns": "see the reward link campaigns",
-    "cancel": "cancel rewards",
-    "link": "send reward links",
-    "links": "make batches of reward links",
-    "manager": "record managers",
-    "managers": "list managers",
-    "orders": "see the gift card and donation orders",
-}
+C = TypeVar("C")
+C_co = TypeVar("C_co", covariant=True)
+
+
+class Grammar(Protocol[C_co]):
+    """A subcommand's grammar: the text after its name (as typed, cleaned of control characters)
+    to its command, or a `Refusal` saying what to type instead. `today` (the person's local
+    date), when given, makes dates that are not after it an error where a date must be in the
+    future. Pure; never raises."""
+
+    def __call__(self, rest: str, *, today: date | None = None) -> C_co | Refusal: ...
+
+
 _REWARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
 
@@ -81,6 +72,28 @@ def _extra(usage: str) -> Refusal:
         ErrorCode.EXTRA_ARGUMENT,
         f"`{usage}` doesn't take anything after it. Try just `{usage}`",
     )
+
+
+def _nothing_after(command: C, name: str) -> Grammar[C]:
+    """The grammar of a subcommand that takes no arguments: `command`, or a refusal when
+    something follows `/reward {name}`."""
+
+    def parse(rest: str, *, today: date | None = None) -> C | Refusal:
+        return _extra(f"/reward {name}") if rest.split() else command
+
+    return parse
+
+
+def parse_help(rest: str, *, today: date | None = None) -> ShowHelp:
+    """`help` (or `?`), whatever follows it."""
+    return ShowHelp()
+
+
+parse_balance = _nothing_after(ShowBalance(), "balance")
+parse_history = _nothing_after(ShowHistory(), "history")
+parse_approvals = _nothing_after(ListApprovals(), "approvals")
+parse_managers = _nothing_after(ListManagers(), "managers")
+parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
 
 
 def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | Refusal | None:
@@ -94,7 +107,9 @@ def _optional_date(words: list[str], *, usage: str, today: date | None) -> date 
     return parse_date(words[0], today=today)
 
 
-def _parse_leaderboard(words: list[str]) -> Command | Refusal:
+def parse_leaderboard(rest: str, *, today: date | None = None) -> ShowLeaderboard | Refusal:
+    """`[week|month]`."""
+    words = rest.split()
     periods: dict[str, Period] = {
         "week": "week",
         "weekly": "week",
@@ -111,8 +126,10 @@ def _parse_leaderboard(words: list[str]) -> Command | Refusal:
     )
 
 
-def _parse_manager(words: list[str]) -> Command | Refusal:
+def parse_manager(rest: str, *, today: date | None = None) -> SetManager | Refusal:
+    """`@member @manager` or `@member none`."""
     usage = "/reward manager @maria @sam"
+    words = TOKEN.findall(rest)
     if len(words) < 2:
         return parse_error(
             ErrorCode.MISSING_ARGUMENT,
@@ -140,7 +157,7 @@ def _parse_manager(words: list[str]) -> Command | Refusal:
     return SetManager(member=member, manager=manager)
 
 
-def _parse_link(rest: str, *, today: date | None) -> Command | Refusal:
+def parse_link(rest: str, *, today: date | None = None) -> GenerateLink | Refusal:
     """`@maria 7890 [DD-MM-YYYY] [a message for Maria…]`: after the campaign id, a date if the
     next word looks like one, then everything else is the message (as typed)."""
     usage = "/reward link @maria 7890 31-12-2030 Thanks for a great quarter!"
@@ -197,8 +214,10 @@ def _after_tokens(text: str, count: int) -> str:
     return text[end:] if count == 0 else ""
 
 
-def _parse_links(words: list[str], *, today: date | None) -> Command | Refusal:
+def parse_links(rest: str, *, today: date | None = None) -> GenerateLinks | Refusal:
+    """`campaign-id count [DD-MM-YYYY]`."""
     usage = "/reward links 7890 25 31-12-2030"
+    words = rest.split()
     campaign = parse_campaign(words[0] if words else None, usage=usage)
     if isinstance(campaign, Refusal):
         return campaign
@@ -220,7 +239,8 @@ def _parse_links(words: list[str], *, today: date | None) -> Command | Refusal:
     return GenerateLinks(campaign_id=campaign, count=count, expiry=expiry)
 
 
-def _parse_cancel(rest: str) -> Command | Refusal:
+def parse_cancel(rest: str, *, today: date | None = None) -> CancelReward | Refusal:
+    """`reward-id reason…`."""
     usage = "/reward cancel 4F7Q2K sent to the wrong person"
     words = rest.split(maxsplit=1)
     if not words:
@@ -252,8 +272,19 @@ def _parse_cancel(rest: str) -> Command | Refusal:
     return CancelReward(reward_id=reward_id, reason=reason)
 
 
-def _parse_gift(words: list[str], *, donation: bool) -> Command | Refusal:
+def parse_gift(rest: str, *, today: date | None = None) -> OpenGiftForm | Refusal:
+    """`[@person]`: the gift card form."""
+    return _gift_form(rest, donation=False)
+
+
+def parse_donate(rest: str, *, today: date | None = None) -> OpenGiftForm | Refusal:
+    """`[@person]`: the donation form (no person: in the team's name)."""
+    return _gift_form(rest, donation=True)
+
+
+def _gift_form(rest: str, *, donation: bool) -> OpenGiftForm | Refusal:
     usage = "/reward donate @maria" if donation else "/reward gift @maria"
+    words = TOKEN.findall(rest)
     if not words:
         return OpenGiftForm(recipient=None, donation=donation)
     if len(words) > 1:
@@ -295,9 +326,10 @@ def _report_date(word: str, *, usage: str) -> date | Refusal:
     return found
 
 
-def _parse_orders(words: list[str]) -> Command | Refusal:
+def parse_orders(rest: str, *, today: date | None = None) -> ListOrders | OrdersReport | Refusal:
     """`orders` alone lists the latest; `orders report [from to | this month | last month]`."""
     usage = "/reward orders report 2026-11-01 2026-11-30"
+    words = rest.split()
     if not words:
         return ListOrders()
     if words[0].lower() != "report":
@@ -306,22 +338,22 @@ def _parse_orders(words: list[str]) -> Command | Refusal:
             "`/reward orders` lists the latest orders. For a period's CSV reports type "
             f"`{usage}` or `/reward orders report last month`",
         )
-    rest = words[1:]
-    said = " ".join(rest).lower()
-    if not rest or said in _THIS_MONTH:
+    period = words[1:]
+    said = " ".join(period).lower()
+    if not period or said in _THIS_MONTH:
         return OrdersReport(month="this")
     if said in _LAST_MONTH:
         return OrdersReport(month="last")
-    if len(rest) > 2:
+    if len(period) > 2:
         return parse_error(
             ErrorCode.EXTRA_ARGUMENT,
             f"Give the first and the last day of the period, like `{usage}` "
             "(or `this month`, `last month`)",
         )
-    since = _report_date(rest[0], usage=usage)
+    since = _report_date(period[0], usage=usage)
     if isinstance(since, Refusal):
         return since
-    until = _report_date(rest[1], usage=usage) if len(rest) > 1 else since
+    until = _report_date(period[1], usage=usage) if len(period) > 1 else since
     if isinstance(until, Refusal):
         return until
     if until < since:
@@ -338,41 +370,11 @@ def _parse_orders(words: list[str]) -> Command | Refusal:
     return OrdersReport(since=since, until=until)
 
 
-def parse_subcommand(name: str, rest: str, *, today: date | None) -> Command | Refusal:
-    """`/reward <name> <rest>`, `name` being one of SUBCOMMAND_NAMES (lowercased); `today`
-    as for `parse_command`."""
-    words = rest.split()
-    simple: dict[str, Command] = {
-        "balance": ShowBalance(),
-        "history": ShowHistory(),
-        "approvals": ListApprovals(),
-        "managers": ListManagers(),
-        "campaigns": ListCampaigns(),
-    }
-    if name == "help":
-        return ShowHelp()
-    if name in simple:
-        return _extra(f"/reward {name}") if words else simple[name]
-    if name == "leaderboard":
-        return _parse_leaderboard(words)
-    if name == "manager":
-        return _parse_manager(TOKEN.findall(rest))
-    if name == "link":
-        return _parse_link(rest, today=today)
-    if name == "links":
-        return _parse_links(words, today=today)
-    if name in ("gift", "donate"):
-        return _parse_gift(TOKEN.findall(rest), donation=name == "donate")
-    if name == "orders":
-        return _parse_orders(words)
-    return _parse_cancel(rest)
-
-
-def suggest_subcommand(word: str) -> Refusal | None:
-    """A lone first word close to a subcommand (`/reward balanse`): suggest the right one."""
+def suggest_subcommand(word: str, names: Iterable[str]) -> Refusal | None:
+    """A lone first word close to one of `names` (`/reward balanse`): suggest the right one."""
     if not word.isalpha():
         return None
-    close = difflib.get_close_matches(word.lower(), SUBCOMMAND_NAMES, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(word.lower(), list(names), n=1, cutoff=0.75)
     if not close:
         return None
     return parse_error(

@@ -8,8 +8,8 @@ import pytest
 
 from bot.rewards.commands import ErrorCode, ListOrders, OrdersReport
 from bot.rewards.order_reports import month_of, shown_status
-from bot.rewards.parse import parse_command
 from bot.rewards.refusal import Refusal
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ from bot.rewards.refusal import Refusal
     ],
 )
 def test_orders_commands(text: str, expected: object) -> None:
-    assert parse_command(text) == expected
+    assert SUBCOMMANDS.parse(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_orders_commands(text: str, expected: object) -> None:
     ],
 )
 def test_orders_mistakes_are_refusals(text: str) -> None:
-    found = parse_command(text)
+    found = SUBCOMMANDS.parse(text)
     assert isinstance(found, Refusal)
     assert found.code in (ErrorCode.EXTRA_ARGUMENT, ErrorCode.BAD_DATE)
 

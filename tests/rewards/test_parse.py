@@ -24,10 +24,9 @@ from bot.rewards.commands import (
     ShowHistory,
     ShowLeaderboard,
 )
-from bot.rewards.help import HELP_TEXT, help_text
 from bot.rewards.mrkdwn import hashtags, to_plain_text
-from bot.rewards.parse import parse_command
 from bot.rewards.refusal import Refusal
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 MARIA = "<@U0MARIA|maria>"
 SAM = "<@U0SAM|sam>"
@@ -35,13 +34,13 @@ TODAY = date(2025, 6, 15)
 
 
 def give(text: str) -> GiveReward:
-    result = parse_command(text)
+    result = SUBCOMMANDS.parse(text)
     assert isinstance(result, GiveReward), result
     return result
 
 
 def error(text: str) -> Refusal:
-    result = parse_command(text, today=TODAY)
+    result = SUBCOMMANDS.parse(text, today=TODAY)
     assert isinstance(result, Refusal), result
     return result
 
@@ -129,7 +128,7 @@ def test_citation_limit_counts_what_people_see_not_the_markup() -> None:
     citation = "hi " + SAM + " &amp; " + "x" * (CITATION_MAX_CHARS - 10)
     assert len(to_plain_text(citation)) == CITATION_MAX_CHARS
     assert give(f"{MARIA} 5 {citation}").citation == citation
-    assert isinstance(parse_command(f"{MARIA} 5 {citation}x"), Refusal)
+    assert isinstance(SUBCOMMANDS.parse(f"{MARIA} 5 {citation}x"), Refusal)
 
 
 VALUES = [
@@ -165,7 +164,7 @@ def test_channel_link_after_amount_is_citation_and_counts_as_allowed_value() -> 
 
 # ── subcommands ──────────────────────────────────────────────────────────────────────────
 
-SUBCOMMANDS = [
+SUBCOMMAND_CASES = [
     ("empty-opens-modal", "", OpenModal()),
     ("blank-opens-modal", "   \n ", OpenModal()),
     ("help", "help", ShowHelp()),
@@ -223,23 +222,25 @@ SUBCOMMANDS = [
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [c[1:] for c in SUBCOMMANDS], ids=[c[0] for c in SUBCOMMANDS]
+    ("text", "expected"), [c[1:] for c in SUBCOMMAND_CASES], ids=[c[0] for c in SUBCOMMAND_CASES]
 )
 def test_subcommands(text: str, expected: object) -> None:
-    assert parse_command(text, today=TODAY) == expected
+    assert SUBCOMMANDS.parse(text, today=TODAY) == expected
 
 
 def test_none_text_opens_modal() -> None:
-    assert parse_command(None) == OpenModal()
+    assert SUBCOMMANDS.parse(None) == OpenModal()
 
 
 def test_help_text_shows_grammar_and_examples() -> None:
-    assert "`/reward @maria 50 thanks for the demo`" in HELP_TEXT
+    help_text = SUBCOMMANDS.help_text()
+    assert "`/reward @maria 50 thanks for the demo`" in help_text
     for word in ("balance", "history", "leaderboard", "approvals", "manager", "links", "cancel"):
-        assert f"`/reward {word}" in HELP_TEXT
-    assert "500 characters" in HELP_TEXT
-    assert help_text() == HELP_TEXT
-    assert help_text(values=["teamwork", "grit"]).endswith("`#teamwork`, `#grit`")
+        assert f"`/reward {word}" in help_text
+    assert "500 characters" in help_text
+    assert SUBCOMMANDS.help_text(values=()) == help_text
+    with_values = SUBCOMMANDS.help_text(values=["teamwork", "grit"])
+    assert with_values == help_text + "\n\n*Company values*  `#teamwork`, `#grit`"
 
 
 # ── bad input: the exact answer ──────────────────────────────────────────────────────────
@@ -422,7 +423,7 @@ def test_past_link_date_says_which_date_and_what_to_do() -> None:
 
 
 def test_link_dates_are_not_checked_against_today_without_one() -> None:
-    assert parse_command(f"link {MARIA} 7890 01-01-2020") == GenerateLink(
+    assert SUBCOMMANDS.parse(f"link {MARIA} 7890 01-01-2020") == GenerateLink(
         recipient="U0MARIA", campaign_id=7890, expiry=date(2020, 1, 1)
     )
 
@@ -464,7 +465,7 @@ def test_parser_never_raises_on_mixed_up_input() -> None:
     kinds: set[str] = set()
     for _ in range(3000):
         text = " ".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
-        result = parse_command(text, today=TODAY)
+        result = SUBCOMMANDS.parse(text, today=TODAY)
         kinds.add(type(result).__name__)
         if isinstance(result, Refusal):
             assert result.text and len(result.text) < 400, text

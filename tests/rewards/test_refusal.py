@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.rewards.commands import ErrorCode
-from bot.rewards.parse import parse_command
 from bot.rewards.policy import Field, Person, ProblemCode, Rules, evaluate
 from bot.rewards.refusal import Refusal
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 NOW = datetime(2025, 4, 10, 12, 0, tzinfo=UTC)
 GIVER = Person("U0GIVER", name="Gina", email="gina@example.com")
@@ -16,7 +16,7 @@ NOMAIL = Person("U0NOMAIL", name="Nomail", email=None)
 
 
 def test_a_mistyped_command_is_a_refusal_with_its_grammar_code() -> None:
-    result = parse_command("<@U0BOB|bob> -5 thanks")
+    result = SUBCOMMANDS.parse("<@U0BOB|bob> -5 thanks")
     assert isinstance(result, Refusal)
     assert isinstance(result.code, ErrorCode)
     assert "-5" in result.text or "number" in result.text.lower()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.rewards.commands import CancelReward, ErrorCode, GiveReward, OpenModal
-from bot.rewards.parse import parse_command
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 MARIA = "<@U0MARIA|maria>"
 INVISIBLE = "\u200b\u2060\ufeff"
@@ -59,21 +59,21 @@ def test_no_control_character_survives() -> None:
     "citation", [INVISIBLE, "\u200b", " \u2060 ", "\ufeff\u200b\u200c\u200d", "\x00\x01"]
 )
 def test_an_invisible_citation_is_no_citation(citation: str) -> None:
-    result = parse_command(f"{MARIA} 10 {citation}")
+    result = SUBCOMMANDS.parse(f"{MARIA} 10 {citation}")
     assert isinstance(result, Refusal)
     assert result.code is ErrorCode.NO_CITATION
-    assert result.text == parse_command(f"{MARIA} 10").text
+    assert result.text == SUBCOMMANDS.parse(f"{MARIA} 10").text
 
 
 def test_an_invisible_cancel_reason_is_no_reason() -> None:
-    result = parse_command(f"cancel 4F7Q2K {INVISIBLE}")
+    result = SUBCOMMANDS.parse(f"cancel 4F7Q2K {INVISIBLE}")
     assert isinstance(result, Refusal)
     assert result.code is ErrorCode.NO_REASON
-    assert result.text == parse_command("cancel 4F7Q2K").text
+    assert result.text == SUBCOMMANDS.parse("cancel 4F7Q2K").text
 
 
 def test_an_invisible_command_opens_the_form() -> None:
-    assert parse_command(INVISIBLE) == OpenModal()
+    assert SUBCOMMANDS.parse(INVISIBLE) == OpenModal()
 
 
 @pytest.mark.parametrize(
@@ -88,11 +88,11 @@ def test_an_invisible_command_opens_the_form() -> None:
     ids=["nul-and-bell", "tabs", "bidi", "crlf", "emoji-accents-cjk"],
 )
 def test_a_citation_is_given_without_control_characters(text: str, citation: str) -> None:
-    result = parse_command(text)
+    result = SUBCOMMANDS.parse(text)
     assert isinstance(result, GiveReward), result
     assert result.citation == citation
 
 
 def test_a_cancel_reason_is_given_without_control_characters() -> None:
-    result = parse_command("cancel\x00 4F7Q2K sent\x00 twice\x1b")
+    result = SUBCOMMANDS.parse("cancel\x00 4F7Q2K sent\x00 twice\x1b")
     assert result == CancelReward(reward_id="4F7Q2K", reason="sent twice")

@@ -16,7 +16,6 @@ from bot.rewards.cards import (
     unique_rewards,
 )
 from bot.rewards.commands import EXAMPLE
-from bot.rewards.help import help_text
 from bot.rewards.lists import HISTORY_SIZE, LEADERBOARD_SIZE
 from bot.rewards.redeem import RedeemButton
 from bot.slack.blocks.approvals import approval_row
@@ -49,9 +48,10 @@ MANAGERS_TEXT_MAX = 9000  # a message's whole text stays well under what Slack a
 _MEDALS = ("🥇", "🥈", "🥉")
 
 
-def help_message(*, values: Sequence[str] = ()) -> Payload:
-    """`/reward help`: the grammar with examples (and the company values when set)."""
-    blocks = [header("How to use /reward"), section(help_text(values=values))]
+def help_message(*, text: str) -> Payload:
+    """`/reward help` under a header: `text` is the grammar with examples (and the company
+    values when set), as `bot.slack.listeners.subcommands.SUBCOMMANDS.help_text` writes it."""
+    blocks = [header("How to use /reward"), section(text)]
     return message(f"How to use /reward, e.g. {EXAMPLE}", blocks)
 
 

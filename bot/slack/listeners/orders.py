@@ -1,5 +1,5 @@
-"""`/reward orders` and `/reward orders report <from> <to>` (admins only; `reward_command`
-refuses everybody else in the ack).
+"""`/reward orders` and `/reward orders report <from> <to>` (admins only; `/reward` refuses
+everybody else in the ack, as `subcommands` declares).
 
 The list is one reply. The report is two CSV files in the admin's DM, uploaded together in one
 files_upload_v2 call (one message, both files, or neither); the reply says where they are or
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def run(
+    runtime: Runtime, parsed: ListOrders | OrdersReport, command: dict[str, Any], respond: Respond
+) -> None:
+    """`/reward orders` lists; `/reward orders report …` sends the CSVs."""
+    if isinstance(parsed, OrdersReport):
+        send_report(runtime, parsed, command, respond)
+    else:
+        list_orders(runtime, parsed, command, respond)
 
 
 def list_orders(

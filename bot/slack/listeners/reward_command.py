@@ -1,4 +1,5 @@
 """`/reward …`: parse, acknowledge at once, then give (or run the subcommand) after the ack.
+The subcommands, who may run them and their handlers are declared in `subcommands`.
 
 The acknowledgement carries only what is known at once (help, a typo, a refusal by role, the
 answers of the few subcommands that are a quick ledger read), so it is always within Slack's
@@ -10,55 +11,23 @@ the idempotency key is Slack's trigger_id, so a retried delivery never gives twi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.rewards.admin import only_admins
 from bot.rewards.cards import RewardCard
-from bot.rewards.commands import (
-    CancelReward,
-    GenerateLink,
-    GenerateLinks,
-    GiveReward,
-    ListApprovals,
-    ListCampaigns,
-    ListManagers,
-    ListOrders,
-    OpenGiftForm,
-    OpenModal,
-    OrdersReport,
-    SetManager,
-    ShowBalance,
-    ShowHelp,
-    ShowHistory,
-    ShowLeaderboard,
-)
-from bot.rewards.help import help_text
-from bot.rewards.parse import parse_command
+from bot.rewards.commands import GiveReward, OpenModal
 from bot.rewards.refusal import Refusal
 from bot.rewards.service import Given, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.rewards.states import RewardStatus as S
-from bot.rewards.subcommands import ADMIN_SUBCOMMANDS
 from bot.slack import ids
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.journal import after_ack
-from bot.slack.listeners import (
-    approvals,
-    balance,
-    cancel,
-    gifts,
-    links,
-    lists,
-    managers,
-    open_modal,
-    orders,
-)
+from bot.slack.listeners import open_modal
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -66,36 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWERED = "command_answered"  # context: the ack carried the whole answer; nothing follows
-
-Run = Callable[..., None]  # (runtime, parsed, command, respond): the work after the ack
-Answer = Callable[..., dict[str, Any] | None]  # (runtime, parsed, command): an answer at once
-
-
-@dataclass(frozen=True, slots=True)
-class Subcommand:
-    """What a parsed subcommand does: `answer` (when given) may answer in the ack (it returns
-    the payload, or None when the work must follow), `run` is the work after the ack."""
-
-    run: Run | None = None
-    answer: Answer | None = None
-
-
-SUBCOMMANDS: dict[type, Subcommand] = {
-    OpenModal: Subcommand(run=open_modal.on_empty_command),
-    ShowBalance: Subcommand(run=balance.show_balance),
-    ShowHistory: Subcommand(run=lists.show_history),
-    ShowLeaderboard: Subcommand(run=lists.show_leaderboard),
-    ListApprovals: Subcommand(run=approvals.list_approvals, answer=approvals.nothing_waits),
-    SetManager: Subcommand(run=managers.set_manager),
-    ListManagers: Subcommand(answer=managers.list_managers),
-    GenerateLink: Subcommand(run=links.send_link),
-    GenerateLinks: Subcommand(run=links.send_links),
-    ListCampaigns: Subcommand(run=links.list_campaigns),
-    CancelReward: Subcommand(run=cancel.ask, answer=cancel.too_long),
-    OpenGiftForm: Subcommand(run=gifts.open_from_command, answer=gifts.may_not_open),
-    ListOrders: Subcommand(run=orders.list_orders),
-    OrdersReport: Subcommand(run=orders.send_report),
-}
 
 
 def register(app: App) -> None:
@@ -113,41 +52,35 @@ def acknowledge(ack: Ack, command: dict[str, Any], context: BoltContext, runtime
 
 def at_once(runtime: Runtime, command: dict[str, Any]) -> dict[str, Any] | None:
     """The whole answer when it is known at once (the role, the grammar, help, a quick read);
-    None when work must follow. The role is checked before the arguments, so a member learns
-    they can't, not how to type it."""
-    text = command.get("text") or ""
-    doing = ADMIN_SUBCOMMANDS.get(text.split(maxsplit=1)[0].lower() if text.strip() else "")
-    refused = doing and only_admins(runtime.settings, command["user_id"], doing=doing)
-    if refused:
-        return text_only(refused.text)
-    parsed = parse_command(text)
+    None when work must follow. `SUBCOMMANDS.read` checks the role before the arguments, so a
+    member learns they can't, not how to type it."""
+    named, parsed = SUBCOMMANDS.read(
+        command.get("text"), settings=runtime.settings, user_id=command["user_id"]
+    )
     if isinstance(parsed, Refusal):
         return text_only(parsed.text)
-    if isinstance(parsed, GiveReward):
+    if named is None or named.answer is None:  # giving, the form, or a subcommand's work
         return None
-    found = SUBCOMMANDS.get(type(parsed))
-    if isinstance(parsed, ShowHelp) or found is None:
-        return text_only(help_text(values=runtime.settings.REWARD_VALUES))
-    if found.answer is not None:
-        return found.answer(runtime, parsed, command)
-    return None
+    return named.answer(runtime, parsed, command)
 
 
 @after_ack
 def follow_up(
     command: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime
 ) -> None:
-    """The work after the ack: give, or run the subcommand."""
+    """The work after the ack: give, open the form, or run the subcommand."""
     if context.get(ANSWERED):
         return
-    parsed = parse_command(command.get("text") or "")
+    named, parsed = SUBCOMMANDS.read(
+        command.get("text"), settings=runtime.settings, user_id=command["user_id"]
+    )
     if isinstance(parsed, GiveReward):
         runtime.foreground.yield_to_requests()
         give(runtime, parsed, command, respond)
-        return
-    found = SUBCOMMANDS.get(type(parsed))
-    if found is not None and found.run is not None:
-        found.run(runtime, parsed, command, respond)
+    elif isinstance(parsed, OpenModal):
+        open_modal.on_empty_command(runtime, parsed, command, respond)
+    elif named is not None and named.run is not None and not isinstance(parsed, Refusal):
+        named.run(runtime, parsed, command, respond)
 
 
 def queued_reply(card: RewardCard) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from bot.rewards.cards import (
 )
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
 from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything
 
@@ -158,7 +159,9 @@ MESSAGES: dict[str, Build] = {
     "giver told of decision": lambda: approvals.giver_decision(
         reward=s.reward(), decision=s.decision("approved"), tz=TZ
     ),
-    "help": lambda: lists.help_message(values=("teamwork", "ownership")),
+    "help": lambda: lists.help_message(
+        text=SUBCOMMANDS.help_text(values=("teamwork", "ownership"))
+    ),
     "history": lambda: lists.history_message(
         viewer_id=s.MARIA, given=[s.reward()], received=[s.reward()], tz=TZ
     ),

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from bot.rewards.cards import STATUSES, Leaderboard, LeaderRow, ManagerLine, RecipientLine
-from bot.rewards.help import HELP_TEXT
 from bot.slack.blocks import lists
 from bot.slack.blocks.common import STATUS_LABELS
 from bot.slack.ids import ActionId
+from bot.slack.listeners.subcommands import SUBCOMMANDS
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import assert_valid_message, blocks_of, elements, visible
 
@@ -23,9 +23,9 @@ def test_every_ledger_status_has_a_label() -> None:
 
 
 def test_help_shows_the_grammar_and_the_values() -> None:
-    msg = lists.help_message(values=("teamwork",))
+    msg = lists.help_message(text=SUBCOMMANDS.help_text(values=("teamwork",)))
     seen = visible(msg)
-    assert HELP_TEXT in seen and "`#teamwork`" in seen
+    assert SUBCOMMANDS.help_text() in seen and "`#teamwork`" in seen
 
 
 @pytest.mark.parametrize(
