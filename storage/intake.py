@@ -118,6 +118,8 @@ class IntakeJournal:
         self._worker_id = worker_id
         self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._started = False  # started: writes go through the writer thread (group commit)
+        self._writer_lock = threading.Lock()
         self._insert_sql, self._binds = _insert_statement(engine)
         marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._finish_sql = (
@@ -157,16 +159,24 @@ class IntakeJournal:
     # ── lifecycle ─────────────────────────────────────────────────────────────────────────
 
     def start(self) -> IntakeJournal:
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write_loop, name="intake", daemon=True)
-            self._writer.start()
+        """Writes go through the writer thread from now on; it starts with the first write."""
+        self._started = True
         return self
 
+    def _enqueue(self, op: _Op) -> None:
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="intake", daemon=True)
+                self._writer.start()
+        self._queue.put(op)
+
     def stop(self) -> None:
-        if self._writer is not None:
+        self._started = False
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
             self._queue.put(None)
-            self._writer.join(10)
-            self._writer = None
+            writer.join(10)
         with self._write_lock:
             if self._raw is not None:
                 self._raw.close()
@@ -197,7 +207,7 @@ class IntakeJournal:
         self, *, key: str, kind: str, user_id: str, body: Mapping[str, Any], timeout: float = 2.5
     ) -> Recorded:
         """`record` for an event loop: it waits for the commit without holding a thread."""
-        if self._writer is None:
+        if not self._started:
             return await asyncio.to_thread(
                 self.record, key=key, kind=kind, user_id=user_id, body=body
             )
@@ -205,7 +215,7 @@ class IntakeJournal:
         loop = asyncio.get_running_loop()
         waiting: asyncio.Future[None] = loop.create_future()
         op.wake = lambda: loop.call_soon_threadsafe(_settle, waiting)
-        self._queue.put(op)
+        self._enqueue(op)
         try:
             async with asyncio.timeout(timeout):
                 await waiting
@@ -221,10 +231,10 @@ class IntakeJournal:
         """Record one request; returns once it is committed. Raises IntakeUnavailable when it
         could not be (nothing about the request may then be acknowledged as received)."""
         op = self._row(key=key, kind=kind, user_id=user_id, body=body)
-        if self._writer is None:
+        if not self._started:
             self._write_batch([op])  # not started (tools, tests): write in this thread
         else:
-            self._queue.put(op)
+            self._enqueue(op)
             if not op.done.wait(timeout):
                 if self._abandon(op):
                     raise IntakeUnavailable("the intake journal did not answer in time")
@@ -245,10 +255,10 @@ class IntakeJournal:
         until it lands, before any later request); with `wait`, True once it is committed
         within that many seconds, so a caller can tell the person only what is recorded."""
         op = _Op(finish=(entry_id, outcome[:64]))
-        if self._writer is None:
+        if not self._started:
             self._write_batch([op])
             return op.error is None
-        self._queue.put(op)
+        self._enqueue(op)
         if wait is None:
             return True
         return op.done.wait(wait) and op.error is None

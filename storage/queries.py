@@ -4,7 +4,7 @@ Points "given in a period" are points delivered: recipients whose outcome is `se
 `sent_at` falls in [since, until). A reward cancelled later drops out (its recipients become
 `cancelled`); a recipient Plum refused in an otherwise sent reward does not count. Period totals
 read reward_recipients alone through its (outcome, sent_at) index; every query here is served by
-an index of the migrations (timed on a million rewards by benchmarks/storage.py).
+an index of the migrations (timed on a million rewards by benchmarks/ledger_queries.py).
 """
 
 from __future__ import annotations

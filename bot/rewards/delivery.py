@@ -167,6 +167,8 @@ class DeliveryWorker:
         return len(untold)
 
     def start(self) -> None:
+        """One delivery thread, which polls the outbox; more start as work arrives (`_grow`),
+        up to `threads`. The telling pool's threads start with the first message."""
         self._stopping.clear()
         self._telling = ThreadPoolExecutor(
             max_workers=self._notify_threads, thread_name_prefix="delivery-tell"
@@ -174,19 +176,30 @@ class DeliveryWorker:
         # Alone on SQLite, every untold outcome is a previous life's; sharing PostgreSQL,
         # another process may be telling one right now.
         quiet = RETELL_QUIET if self._store.is_postgres else timedelta(0)
-        self._notify(self.retell, quiet_for=quiet)
-        for n in range(self._threads):
-            thread = threading.Thread(target=self._loop, name=f"delivery-{n}", daemon=True)
-            thread.start()
-            self._workers.append(thread)
+        self.retell(quiet_for=quiet)
+        self._grow()
+
+    def _grow(self) -> None:
+        """Work came: one more delivery thread, up to `threads`."""
+        with self._wake:
+            if self._stopping.is_set() or len(self._workers) >= self._threads:
+                return
+            thread = threading.Thread(
+                target=self._loop, name=f"delivery-{len(self._workers)}", daemon=True
+            )
+            self._workers.append(thread)  # before it starts: `idle` counts it as busy
+        thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
-        for thread in self._workers:
+        with self._wake:
+            workers = list(self._workers)
+        for thread in workers:
             thread.join(timeout)
-        self._workers.clear()
+        with self._wake:
+            self._workers.clear()
         if self._telling is not None:
             self._telling.shutdown(wait=True)  # every outcome already recorded is still told
             self._telling = None
@@ -219,7 +232,7 @@ class DeliveryWorker:
         while not self._stopping.is_set():
             try:
                 while self._outbox_open() and self._next():
-                    pass
+                    self._grow()  # there may be more: another thread helps
                 sweeps += 1
                 if sweeps % 15 == 0:
                     self.retell()

@@ -1,6 +1,6 @@
 """Benchmark the ledger's report queries on a large database (SQLite and PostgreSQL).
 
-    .venv/bin/python benchmarks/storage.py [--rewards 1000000] [--backends sqlite,postgresql]
+    .venv/bin/python benchmarks/ledger_queries.py [--rewards 1000000] [--backends sqlite,postgresql]
 
 Loads N rewards (about 2 recipients each, two years of history, realistic statuses) into a
 temporary SQLite file and into a dedicated PostgreSQL schema, both created by the Alembic
