@@ -128,6 +128,8 @@ def test_a_refusal_fails_the_reward_and_says_why(domain: Domain) -> None:
 def test_an_unknown_outcome_is_in_doubt_and_never_sent_again(
     domain: Domain, fault: dict[str, object]
 ) -> None:
+    """The timeout and server-error cases moved from tests/e2e/test_failures.py (which keeps
+    the dropped answer end to end, with the admins' alert and the giver's DM it is drawn as)."""
     domain.xoxoday.faults.set("sendBalance", count=1, **fault)
     given = domain.give(BOB, MARIA, 100, "thanks")
     domain.deliver()

@@ -114,6 +114,8 @@ def test_a_donation_is_in_the_teams_name(make_domain) -> None:
 
 
 def test_a_lost_answer_is_looked_up_and_ordered_once(make_domain) -> None:
+    """Moved from tests/e2e/test_gifts.py (the recipient's DM that `OrderPlaced` is drawn as
+    is shown end to end by test_search_pick_order_and_reveal_a_gift_card)."""
     domain = make_domain(**GIFTS)
     domain.xoxoday.faults.set("placeOrder", drop_after_apply=True, count=1)
     card = submitted(domain, gift())
