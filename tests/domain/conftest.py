@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.plum import PlumClient
 from bot.rewards.approvals import ApprovalService
@@ -256,7 +256,7 @@ class Domain:
 
     def statuses(self) -> list[str]:
         with self.store.read_session() as session:
-            return [r.status for r in session.exec(select(Reward).order_by(Reward.id)).all()]
+            return [r.status for r in session.exec(select(Reward).order_by(col(Reward.id))).all()]
 
     def calls(self, operation: str) -> list[dict[str, Any]]:
         """What Xoxoday received of `operation` (sendBalance, cancelBalance, placeOrder, ...)."""

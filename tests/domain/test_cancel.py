@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.rewards.cancel_service import Cancelled
 from bot.rewards.events import ApprovalEnded, RewardCancelled
@@ -45,7 +46,9 @@ def audit_trail(domain: Domain, short: str) -> list[AuditEvent]:
     with domain.store.read_session() as session:
         return list(
             session.exec(
-                select(AuditEvent).where(AuditEvent.subject_id == short).order_by(AuditEvent.id)
+                select(AuditEvent)
+                .where(AuditEvent.subject_id == short)
+                .order_by(col(AuditEvent.id))
             ).all()
         )
 
@@ -64,7 +67,9 @@ def test_a_sent_reward_is_withdrawn_once_and_told(domain: Domain) -> None:
     assert done.was == S.SENT and ids(done.withdrawn) == [MARIA] and done.kept == ()
     [call] = domain.calls("cancelBalance")
     unique_id = reward.recipients[0].recipient.plum_unique_id
-    assert call["variables"]["recipients_data"]["recipients"] == [{"unique_id": int(unique_id)}]
+    assert call["variables"]["recipients_data"]["recipients"] == [
+        {"unique_id": int(unique_id or 0)}
+    ]
     assert domain.xoxoday.state.points_of("maria@acme.test") == 0
 
     after = domain.reward(reward.short_id)
@@ -255,7 +260,7 @@ def test_a_reward_being_sent_or_in_doubt_must_wait(domain: Domain) -> None:
 
 def test_a_failed_reward_has_nothing_to_withdraw(domain: Domain) -> None:
     """Moved from tests/e2e/test_cancel.py."""
-    domain.xoxoday.state.set_balance(0)
+    domain.xoxoday.state.set_balance(Decimal(0))
     reward = domain.give(BOB, MARIA, 100, "great demo")
     domain.deliver()
     assert domain.reward(reward.short_id).status == S.FAILED

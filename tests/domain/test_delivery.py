@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -33,12 +34,12 @@ from tests.domain.support import ADMIN, BOB, CHEN, MARIA, TEAM
 S = RewardStatus
 
 
-def recipients_sent(domain: Domain, send: int = 0) -> list[dict[str, object]]:
+def recipients_sent(domain: Domain, send: int = 0) -> list[dict[str, Any]]:
     variables = domain.sends()[send]["variables"]
     return variables.get("recipients") or variables["recipients_data"]["recipients"]
 
 
-def citations(domain: Domain) -> list[object]:
+def citations(domain: Domain) -> list[str]:
     """The citations of the points Xoxoday sent (requests it took, not those refused)."""
     return [
         r["citation"]
@@ -126,7 +127,7 @@ def test_a_refusal_fails_the_reward_and_says_why(domain: Domain) -> None:
     ],
 )
 def test_an_unknown_outcome_is_in_doubt_and_never_sent_again(
-    domain: Domain, fault: dict[str, object]
+    domain: Domain, fault: dict[str, Any]
 ) -> None:
     """The timeout and server-error cases moved from tests/e2e/test_failures.py (which keeps
     the dropped answer end to end, with the admins' alert and the giver's DM it is drawn as)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.rewards.events import (
     OrderAwaitsApproval,
@@ -60,7 +60,7 @@ def submitted(domain: Domain, request: GiftRequest) -> GiftCard:
 
 def orders(domain: Domain) -> list[Order]:
     with domain.store.read_session() as session:
-        return list(session.exec(select(Order).order_by(Order.id)).all())
+        return list(session.exec(select(Order).order_by(col(Order.id))).all())
 
 
 def place(domain: Domain) -> int:
