@@ -291,9 +291,13 @@ def test_only_admins_cancel(domain: Domain) -> None:
 
 def test_an_unknown_reward_id(domain: Domain) -> None:
     """Moved from tests/e2e/test_cancel.py."""
-    refused = cancel(domain, "ZZZZZZ", "typo")
-    assert isinstance(refused, Refusal) and "can't find" in refused.text
-    assert "I can't find a reward `ZZZZZZ`" in refused.text and "/reward history" in refused.text
+    for refused in (
+        domain.cancels.check(admin_id=ADMIN, short_id="ZZZZZZ"),
+        cancel(domain, "ZZZZZZ", "typo"),
+    ):
+        assert isinstance(refused, Refusal) and "can't find" in refused.text
+        assert "I can't find a reward `ZZZZZZ`" in refused.text
+        assert "/reward history" in refused.text
 
 
 # ── points in the bot ────────────────────────────────────────────────────────────────────
