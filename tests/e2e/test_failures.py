@@ -39,23 +39,6 @@ def test_dropped_after_processing_is_in_doubt_and_never_resent(bot: BotHarness) 
     assert len(bot.sends()) == 1
 
 
-def test_timeout_is_in_doubt(make_bot) -> None:
-    bot = make_bot(plum_timeout=1.0)
-    bot.sandbox.faults.set("sendBalance", hang=True, count=1)
-    bot.driver.command(f"<@{MARIA}> 100 thanks", user_id=BOB)
-    assert bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "in doubt" in t.lower()])
-    assert statuses(bot) == [RewardStatus.IN_DOUBT]
-    assert len(bot.sends()) == 1
-
-
-def test_server_error_after_sending_is_in_doubt(bot: BotHarness) -> None:
-    bot.sandbox.faults.set("sendBalance", error="502", count=1)
-    bot.driver.command(f"<@{MARIA}> 100 thanks", user_id=BOB)
-    assert bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "in doubt" in t.lower()])
-    assert statuses(bot) == [RewardStatus.IN_DOUBT]
-    assert len(bot.sends()) == 1
-
-
 def test_crash_between_claim_and_send(make_bot) -> None:
     first = make_bot(worker=False)
     first.driver.command(f"<@{MARIA}> 100 thanks", user_id=BOB)

@@ -202,14 +202,6 @@ def test_donate_to_a_charity_in_the_teams_name(bot: BotHarness) -> None:
     assert "in the team's name" in message_text(done[0])
 
 
-def test_a_lost_answer_is_looked_up_and_ordered_once(bot: BotHarness) -> None:
-    bot.sandbox.faults.set("placeOrder", drop_after_apply=True, count=1)
-    gift_for_maria(bot)
-    order = placed(bot)
-    assert [o.po_number for o in bot.sandbox.state.orders()] == [order.po_number]
-    gift_dm(bot, MARIA)
-
-
 def test_who_may_the_cap_the_balance_and_approval(make_bot) -> None:
     bot = make_bot(REWARD_GIFT_MONTHLY_CAP="2000", REWARD_APPROVAL_THRESHOLD=1500)
     bot.driver.command(f"gift <@{MARIA}>", user_id=BOB)

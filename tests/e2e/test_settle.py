@@ -112,18 +112,6 @@ def test_only_admins_settle(bot: BotHarness) -> None:
     assert actions_in(latest(bot, alert))  # the admin's buttons are still there
 
 
-def test_unknown_and_not_in_doubt(bot: BotHarness) -> None:
-    click(bot, ADMIN, ActionId.SETTLE_FAILED, "QQQQQQ")
-    assert told(bot, ADMIN, "I can't find a reward `QQQQQQ`")
-    bot.driver.command(f"<@{CHEN}> 50 fine work", user_id=BOB)
-    bot.wait(lambda: bot.dm_texts(CHEN))
-    with bot.runtime.store.read_session() as session:
-        [sent] = session.exec(select(Reward)).all()
-    click(bot, ADMIN, ActionId.SETTLE_FAILED, sent.short_id)
-    assert told(bot, ADMIN, "isn't in doubt")
-    assert status_of(bot, sent.short_id) == RewardStatus.SENT
-
-
 def test_settling_from_the_after_restart_alert(make_bot) -> None:
     first = make_bot(worker=False)
     first.driver.command(f"<@{MARIA}> 100 thanks", user_id=BOB)

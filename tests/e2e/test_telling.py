@@ -78,22 +78,6 @@ def test_admins_hear_of_an_outcome_in_doubt_once(bot: BotHarness) -> None:
     assert len([t for t in bot.dm_texts(BOB) if "being checked" in t]) == 1
 
 
-def test_a_settled_reward_is_told_by_its_settling_not_again(bot: BotHarness) -> None:
-    bot.sandbox.faults.set("sendBalance", drop_after_apply=True, count=1)
-    bot.driver.command(f"<@{MARIA}> 10 settled later", user_id=BOB)
-    reward = bot.wait(lambda: _in_doubt(bot, "settled later"))
-    bot.wait(lambda: _told(bot, reward))
-    with bot.runtime.store.session() as session:
-        reward_repo.settle_in_doubt(
-            session,
-            reward_id=reward.id,
-            outcome=RewardStatus.FAILED,
-            actor=ADMIN,
-            reason="checked with Xoxoday",
-        )
-    assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0
-
-
 def test_the_worker_is_idle_only_once_a_reward_is_sent_and_told(bot: BotHarness) -> None:
     worker = bot.runtime.worker
     bot.settle()
