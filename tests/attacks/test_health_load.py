@@ -3,6 +3,7 @@ however many ask at once it must neither hang itself nor hold up Slack's acknowl
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,11 +45,15 @@ def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
     assert [code for code, _ in acks] == [200] * 10
     assert max(took for _, took in acks) < 3.0, acks  # Slack's deadline for an acknowledgement
     assert all(code == 503 for code, _, _ in reports)
-    assert {report["plum"] for _, report, _ in reports} <= {
-        "slow: Xoxoday has not answered for 3 s",
-        "slow: Xoxoday has not answered for 4 s",
-    }
-    assert max(took for _, _, took in reports) < 10.0
+    longest = max(took for _, _, took in reports)
+    assert longest < 10.0
+    # Each says how long Xoxoday has been silent: at least the 3 s health waits for it, and no
+    # longer than the crowd has been asking (a busy machine lets some askers in after the first
+    # report, and they wait for the same hanging probe).
+    for _, report, _ in reports:
+        said = re.fullmatch(r"slow: Xoxoday has not answered for (\d+) s", report["plum"])
+        assert said is not None, report
+        assert 3 <= int(said.group(1)) <= longest + 1, (report, longest)
     assert {report["database"] for _, report, _ in reports} == {"ok"}
     probes = [r for r in sandbox.requests if r["operation"] == "validateToken"]
     assert len(probes) <= 1
