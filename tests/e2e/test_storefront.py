@@ -14,8 +14,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.runtime import Runtime
 from bot.settings import ConfigError, load_settings
+from bot.startup import start_bot
 from storage import members as member_repo
 from storage import storefront_secrets as secrets_repo
 from storage.models import AuditEvent, PointLot
@@ -280,7 +280,7 @@ def test_a_database_keeps_its_point_system(bot: BotHarness, tmp_path) -> None:
     rewarded(bot)
     settings = load_settings(**{**bot.settings.model_dump(), "REWARD_POINT_SYSTEM": "plum"})
     with pytest.raises(ConfigError) as err:
-        Runtime.build(settings)
+        start_bot(settings)
     line = str(err.value)
     assert line.startswith("REWARD_POINT_SYSTEM: this database holds 1 reward(s)")
     assert "in the bot (storefront)" in line and "REWARD_POINT_SYSTEM=storefront" in line
