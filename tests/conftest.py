@@ -1,8 +1,17 @@
-"""Shared fixtures: where ../shared is, and the PostgreSQL test database when there is one."""
+"""Shared fixtures: where ../shared is, and the PostgreSQL test database when there is one.
+
+The suite runs in parallel (pytest-xdist, `-n` in pyproject.toml): each worker is a process of
+its own, so everything a test shares with another must be per worker. On PostgreSQL that is a
+database of its own per worker and run (`pg_url`), made from the `test` connection and dropped
+at the end: no worker sees another's schemas, rows or advisory locks, nor does a run beside it.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,9 +49,26 @@ def _pg_reachable(url: str) -> str | None:
     return None
 
 
+def _worker_database(url: str, name: str) -> Iterator[str]:
+    """A new database `name` beside the one `url` names, dropped afterwards (its connections
+    too: a `rewardbot serve` a test killed may have left one); yields its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    """A PostgreSQL URL for tests; skipped with the reason when there is no server."""
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL for tests; skipped with the reason when there is no server. Under
+    pytest-xdist, a database of this worker's own (e.g. `test_gw0_1a2b3c4d`)."""
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
     problem = _pg_reachable(url)
     if problem:
@@ -51,4 +77,12 @@ def pg_url() -> str:
                 f"REWARDBOT_REQUIRE_POSTGRES is set but PostgreSQL is unreachable: {problem}"
             )
         pytest.skip(f"no PostgreSQL at {url} ({problem}); CI runs these tests")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield url
+        return
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url).database or "postgres"
+    name = re.sub(r"[^a-z0-9_]", "_", f"{base}_{worker}_{uuid.uuid4().hex[:8]}".lower())
+    yield from _worker_database(url, name)
