@@ -2,16 +2,15 @@
 
 The suite runs in parallel (pytest-xdist, `-n` in pyproject.toml): each worker is a process of
 its own, so everything a test shares with another must be per worker. On PostgreSQL that is a
-database of its own per worker and run (`pg_url`), made from the `test` connection and dropped
-at the end: no worker sees another's schemas, rows or advisory locks, nor does a run beside it.
+database per worker (`pg_url`: `test_gw0`, ...), made from the `test` connection, in which each
+test works in a schema of its own: no worker sees another's schemas, rows or advisory locks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,26 +48,29 @@ def _pg_reachable(url: str) -> str | None:
     return None
 
 
-def _worker_database(url: str, name: str) -> Iterator[str]:
-    """A new database `name` beside the one `url` names, dropped afterwards (its connections
-    too: a `rewardbot serve` a test killed may have left one); yields its URL."""
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of the database of this pytest-xdist worker beside the one `url` names (e.g.
+    `test_gw0`), made the first time. Kept for the next run: every test in it works in a
+    schema of its own that it drops (and dropping a database waits for a checkpoint)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
+    base = make_url(url)
+    name = re.sub(r"[^a-z0-9_]", "_", f"{base.database or 'postgres'}_{worker}".lower())
     admin = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if exists.fetchone() is None:
+            # (a run beside this one may make it meanwhile)
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                connection.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+def pg_url() -> str:
     """A PostgreSQL URL for tests; skipped with the reason when there is no server. Under
-    pytest-xdist, a database of this worker's own (e.g. `test_gw0_1a2b3c4d`)."""
+    pytest-xdist, the database of this worker (e.g. `test_gw0`)."""
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
     problem = _pg_reachable(url)
     if problem:
@@ -78,11 +80,4 @@ def pg_url() -> Iterator[str]:
             )
         pytest.skip(f"no PostgreSQL at {url} ({problem}); CI runs these tests")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        yield url
-        return
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url).database or "postgres"
-    name = re.sub(r"[^a-z0-9_]", "_", f"{base}_{worker}_{uuid.uuid4().hex[:8]}".lower())
-    yield from _worker_database(url, name)
+    return _worker_database(url, worker) if worker else url

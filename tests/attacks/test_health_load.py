@@ -3,6 +3,7 @@ however many ask at once it must neither hang itself nor hold up Slack's acknowl
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,11 +20,14 @@ def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
     serve: ServeProcess = make_serve()
     sandbox.faults.set("validateToken", hang=True)
 
-    def ask_health(_: int) -> tuple[int, dict, float]:
+    crowd_started = time.monotonic()
+
+    def ask_health(_: int) -> tuple[int, dict, float, float]:
         started = time.monotonic()
         with httpx.Client(timeout=60) as client:
             answer = client.get(f"{serve.url}/healthz")
-        return answer.status_code, answer.json(), time.monotonic() - started
+        finished = time.monotonic()
+        return answer.status_code, answer.json(), finished - started, finished - crowd_started
 
     def hanging_probe() -> bool:
         return any(
@@ -43,12 +47,15 @@ def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
 
     assert [code for code, _ in acks] == [200] * 10
     assert max(took for _, took in acks) < 3.0, acks  # Slack's deadline for an acknowledgement
-    assert all(code == 503 for code, _, _ in reports)
-    assert {report["plum"] for _, report, _ in reports} <= {
-        "slow: Xoxoday has not answered for 3 s",
-        "slow: Xoxoday has not answered for 4 s",
-    }
-    assert max(took for _, _, took in reports) < 10.0
-    assert {report["database"] for _, report, _ in reports} == {"ok"}
+    assert all(code == 503 for code, _, _, _ in reports)
+    # Each says Xoxoday is slow: it has waited for the probe the time health allows (3 s), and
+    # no longer than since the crowd began (3 or 4 s on an idle machine; more when the
+    # machine is so busy that the crowd takes seconds to arrive).
+    for _, report, _, since_crowd in reports:
+        said = re.fullmatch(r"slow: Xoxoday has not answered for (\d+) s", report["plum"])
+        assert said, report
+        assert 3 <= int(said[1]) <= max(4, round(since_crowd)), (report, since_crowd)
+    assert max(took for _, _, took, _ in reports) < 10.0
+    assert {report["database"] for _, report, _, _ in reports} == {"ok"}
     probes = [r for r in sandbox.requests if r["operation"] == "validateToken"]
     assert len(probes) <= 1
