@@ -238,7 +238,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-c", MAIN, "playground", "--port", "0"],
         cwd=tmp_path,
@@ -261,9 +261,13 @@ def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
             # stopping the bot, its sandbox and its fake Slack has taken more than 15 s.
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            process.kill()
-            _, err = process.communicate(timeout=10)
-            raise AssertionError(f"the playground did not stop on Ctrl-C:\n{err[-3000:]}") from None
+            process.send_signal(signal.SIGABRT)  # the fault handler prints every thread's stack
+            try:
+                _, err = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                _, err = process.communicate(timeout=10)
+            raise AssertionError(f"the playground did not stop on Ctrl-C:\n{err[-6000:]}") from None
     assert process.returncode == 0
     assert process.stderr is not None
     assert "Traceback" not in process.stderr.read()
