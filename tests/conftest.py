@@ -1,8 +1,16 @@
-"""Shared fixtures: where ../shared is, and the PostgreSQL test database when there is one."""
+"""Shared fixtures: where ../shared is, and the PostgreSQL test database when there is one.
+
+The suite runs in parallel (pytest-xdist, `-n` in pyproject.toml): each worker is a process of
+its own, so everything a test shares with another must be per worker. On PostgreSQL that is a
+database per worker (`pg_url`: `test_gw0`, ...), made from the `test` connection, in which each
+test works in a schema of its own: no worker sees another's schemas, rows or advisory locks.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -40,9 +48,29 @@ def _pg_reachable(url: str) -> str | None:
     return None
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of the database of this pytest-xdist worker beside the one `url` names (e.g.
+    `test_gw0`), made the first time. Kept for the next run: every test in it works in a
+    schema of its own that it drops (and dropping a database waits for a checkpoint)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = re.sub(r"[^a-z0-9_]", "_", f"{base.database or 'postgres'}_{worker}".lower())
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if exists.fetchone() is None:
+            # (a run beside this one may make it meanwhile)
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                connection.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """A PostgreSQL URL for tests; skipped with the reason when there is no server."""
+    """A PostgreSQL URL for tests; skipped with the reason when there is no server. Under
+    pytest-xdist, the database of this worker (e.g. `test_gw0`)."""
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
     problem = _pg_reachable(url)
     if problem:
@@ -51,4 +79,5 @@ def pg_url() -> str:
                 f"REWARDBOT_REQUIRE_POSTGRES is set but PostgreSQL is unreachable: {problem}"
             )
         pytest.skip(f"no PostgreSQL at {url} ({problem}); CI runs these tests")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url

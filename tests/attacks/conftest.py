@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.simulators.fakeslack import FakeSlack
+from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.conftest import fake, sandbox
@@ -86,3 +86,21 @@ def make_serve(
 @pytest.fixture
 def serve(make_serve: Callable[..., ServeProcess]) -> ServeProcess:
     return make_serve()
+
+
+@pytest.fixture(scope="module")
+def module_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """One `rewardbot serve`, with a fake Slack and a sandbox of its own, for the tests of a
+    module whose requests must leave no trace (nothing said, sent or recorded): since none of
+    them changes anything, each still sees only what it did, and a process start (seconds)
+    is saved per test. A test that does leave a trace takes `serve` (a fresh bot)."""
+    where = tmp_path_factory.mktemp("module-serve")
+    with FakeSlack(workspace=Workspace.demo()) as fake:
+        sandbox = SandboxServer(state_path=where / "sandbox.json", rate_limits=False)
+        sandbox.start()
+        bot = ServeProcess(tmp_path=where, fake=fake, sandbox=sandbox)
+        try:
+            yield bot.start()
+        finally:
+            bot.kill()
+            sandbox.stop()

@@ -53,10 +53,61 @@ _INHERITED_PREFIXES = ("SLACK_", "PLUM_", "REWARD_", "AUDIT_", "ENCRYPTION_", "S
 _INHERITED_NAMES = ("DATABASE_URL", "PORT", "PUBLIC_URL")
 
 
+PORT_ATTEMPTS = 5
+
+
 def free_port() -> int:
+    """A loopback port nothing is bound to now (another process may take it before it is used:
+    see `ServeProcess.start`)."""
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class _PortTaken(Exception):
+    """The child could not bind its port: another process had taken it."""
+
+
+def _listening_inodes(port: int) -> set[str] | None:
+    """The inodes of the TCP sockets listening on `port` (None: no /proc to read)."""
+    inodes: set[str] = set()
+    found = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found = True
+        for line in lines:
+            fields = line.split()
+            # local_address is ADDR:PORT in hex; state 0A is LISTEN; field 9 the inode.
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                inodes.add(fields[9])
+    return inodes if found else None
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` listens on loopback `port`. Without /proc: whether anything does."""
+    inodes = _listening_inodes(port)
+    if inodes is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+    if not inodes:
+        return False
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    owned = set()
+    for fd in fds:
+        try:
+            owned.add(os.readlink(fd))
+        except OSError:
+            continue
+    return any(f"socket:[{inode}]" in owned for inode in inodes)
 
 
 class ServeProcess:
@@ -123,32 +174,43 @@ class ServeProcess:
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("the bot is already running")
         self.runs += 1
-        self.port = free_port()
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.command(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.env(),
-                cwd=self.tmp_path,  # no .env from the repository or the caller
-            )
         if self._driver is not None:
             self._driver.close()
             self._driver = None
-        if wait:
-            self.wait_listening()
-        return self
+        # The port is free when chosen, but the child binds it a second later: another process
+        # (a test running beside this one) may take it meanwhile. Then the child cannot bind
+        # and it is started again on another port, writing the same log afresh.
+        for _attempt in range(PORT_ATTEMPTS):
+            self.port = free_port()
+            with self.log_path.open("wb") as out:
+                self.proc = subprocess.Popen(
+                    self.command(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=self.env(),
+                    cwd=self.tmp_path,  # no .env from the repository or the caller
+                )
+            if not wait:
+                return self
+            try:
+                self.wait_listening()
+                return self
+            except _PortTaken:
+                continue
+        raise RuntimeError(f"rewardbot serve found no free port in {PORT_ATTEMPTS} tries")
 
     def wait_listening(self, timeout: float = START_TIMEOUT) -> None:
+        """Until the child itself listens on its port (not another process that took the port
+        meanwhile: the socket's owner is read from /proc where there is one)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
+                if "address already in use" in self.log().lower():
+                    raise _PortTaken(self.port)
                 raise RuntimeError(f"rewardbot serve exited early:\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if listens(self.proc.pid, self.port):
+                return
+            time.sleep(0.05)
         raise RuntimeError(f"rewardbot serve did not listen within {timeout:.0f}s:\n{self.log()}")
 
     def kill(self) -> None:

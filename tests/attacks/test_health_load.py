@@ -20,11 +20,14 @@ def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
     serve: ServeProcess = make_serve()
     sandbox.faults.set("validateToken", hang=True)
 
-    def ask_health(_: int) -> tuple[int, dict, float]:
+    crowd_started = time.monotonic()
+
+    def ask_health(_: int) -> tuple[int, dict, float, float]:
         started = time.monotonic()
         with httpx.Client(timeout=60) as client:
             answer = client.get(f"{serve.url}/healthz")
-        return answer.status_code, answer.json(), time.monotonic() - started
+        finished = time.monotonic()
+        return answer.status_code, answer.json(), finished - started, finished - crowd_started
 
     def hanging_probe() -> bool:
         return any(
@@ -44,16 +47,15 @@ def test_a_hanging_xoxoday_and_a_crowd_at_healthz_do_not_delay_slack(
 
     assert [code for code, _ in acks] == [200] * 10
     assert max(took for _, took in acks) < 3.0, acks  # Slack's deadline for an acknowledgement
-    assert all(code == 503 for code, _, _ in reports)
-    longest = max(took for _, _, took in reports)
-    assert longest < 10.0
-    # Each says how long Xoxoday has been silent: at least the 3 s health waits for it, and no
-    # longer than the crowd has been asking (a busy machine lets some askers in after the first
-    # report, and they wait for the same hanging probe).
-    for _, report, _ in reports:
+    assert all(code == 503 for code, _, _, _ in reports)
+    # Each says Xoxoday is slow: it has waited for the probe the time health allows (3 s), and
+    # no longer than since the crowd began (3 or 4 s on an idle machine; more when the
+    # machine is so busy that the crowd takes seconds to arrive).
+    for _, report, _, since_crowd in reports:
         said = re.fullmatch(r"slow: Xoxoday has not answered for (\d+) s", report["plum"])
-        assert said is not None, report
-        assert 3 <= int(said.group(1)) <= longest + 1, (report, longest)
-    assert {report["database"] for _, report, _ in reports} == {"ok"}
+        assert said, report
+        assert 3 <= int(said[1]) <= max(4, round(since_crowd)), (report, since_crowd)
+    assert max(took for _, _, took, _ in reports) < 10.0
+    assert {report["database"] for _, report, _, _ in reports} == {"ok"}
     probes = [r for r in sandbox.requests if r["operation"] == "validateToken"]
     assert len(probes) <= 1

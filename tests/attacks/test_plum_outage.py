@@ -5,6 +5,7 @@ lasts; an outcome that is truly unknown stays in doubt and is never re-sent by i
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,17 +14,20 @@ from typing import Any
 import pytest
 
 from bot.simulators.plum_sandbox import SandboxServer
-from tests.attacks.serve_process import ServeProcess, free_port
+from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, message_text
 
 
 class Xoxoday:
-    """The sandbox on a fixed port, so it can go away and come back at the same address."""
+    """The sandbox on one port, so it can go away and come back at the same address. While it
+    is away the port stays bound (not listening: connections are refused, as by a server that
+    is down), so that no other process picks it meanwhile."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.port = free_port()
+        self.port = 0  # the first `up` picks one
         self.state = tmp_path / "sandbox.json"
         self.server: SandboxServer | None = None
+        self.held: socket.socket | None = None  # the port, while the sandbox is away
         self.seen: list[dict[str, Any]] = []  # requests of earlier runs
 
     @property
@@ -31,14 +35,27 @@ class Xoxoday:
         return f"http://127.0.0.1:{self.port}/chef"
 
     def up(self) -> SandboxServer:
+        # Both sockets have SO_REUSEADDR and the held one does not listen: the sandbox binds
+        # beside it, and only then is it let go.
         self.server = SandboxServer(state_path=self.state, port=self.port, rate_limits=False)
-        return self.server.start()
+        self.server.start()
+        self.port = self.server.port
+        self.release()
+        return self.server
 
     def down(self) -> None:
         if self.server is not None:
             self.seen += self.server.requests
             self.server.stop()
             self.server = None
+            self.held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.held.bind(("127.0.0.1", self.port))
+
+    def release(self) -> None:
+        if self.held is not None:
+            self.held.close()
+            self.held = None
 
     def sends(self) -> list[dict[str, Any]]:
         now = self.server.requests if self.server is not None else []
@@ -60,6 +77,7 @@ def xoxoday(tmp_path: Path) -> Iterator[Xoxoday]:
     plum.up()
     yield plum
     plum.down()
+    plum.release()
 
 
 @pytest.fixture

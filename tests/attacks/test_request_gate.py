@@ -3,6 +3,10 @@ malformed or oversized causes a 500, and signed-but-odd payloads get a plain ans
 
 Every forged request here carries a response_url on the fake Slack and a real user id, so that
 anything the bot does with an unsigned body would show up as a post to that URL or a DM.
+
+The requests that must have no effect share one bot (`module_serve`): each test asserts that
+nothing at all was posted, sent or recorded, so any effect, this test's or an earlier one's,
+fails it. The two that send a reward have a bot of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from tests.e2e.harness import BOB, MARIA, SIGNING_SECRET
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+
+
+@pytest.fixture
+def serve(module_serve: ServeProcess) -> ServeProcess:
+    return module_serve
 
 
 def command_form(serve: ServeProcess, text: str, *, trigger: str = "1.2.forged") -> bytes:
@@ -282,7 +291,8 @@ def test_signed_but_odd_payloads_get_a_plain_answer(serve: ServeProcess, name: s
     assert_calm_log(serve)
 
 
-def test_a_signed_command_still_works_after_all_that(serve: ServeProcess) -> None:
+def test_a_signed_command_still_works_after_all_that(make_serve) -> None:
+    serve: ServeProcess = make_serve()
     for name in sorted(MALFORMED):
         content_type, body = MALFORMED[name]
         serve.post(body, {"Content-Type": content_type or FORM})
@@ -291,7 +301,8 @@ def test_a_signed_command_still_works_after_all_that(serve: ServeProcess) -> Non
     assert len(serve.sends()) == 1
 
 
-def test_a_command_whose_text_says_payload_is_not_lost(serve: ServeProcess) -> None:
+def test_a_command_whose_text_says_payload_is_not_lost(make_serve) -> None:
+    serve: ServeProcess = make_serve()
     # Bolt's own body parser reads any form containing "payload" as an empty request.
     response = serve.driver.command(
         f"<@{MARIA}> 10 for the payload=work on the release", user_id=BOB

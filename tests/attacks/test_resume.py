@@ -30,12 +30,16 @@ def test_an_approval_acknowledged_just_before_a_crash_is_finished_after_it(
         lambda: [m for m in serve.fake.dms_to(APPROVER) if ActionId.APPROVE in actions_in(m)]
     )[0]
     short = serve.sql("SELECT short_id FROM rewards")[0][0]
-    serve.fake.slow_next("chat.update", seconds=5)  # updating the copies after the decision
+    serve.fake.slow_next("chat.update", seconds=10)  # updating the copies after the decision
     clicked = serve.driver.block_action(
         user_id=APPROVER, action_id=ActionId.APPROVE, value=short, message=request
     )
     assert clicked.status_code == 200
     serve.wait_until(lambda: serve.sql("SELECT COUNT(*) FROM approvals") == [(1,)])
+    # Delivery runs beside the decision's work: the reward is sent (killed mid-send, it would
+    # rightly be in doubt), while the copies are still being updated.
+    serve.wait_until(lambda: status_of(serve, "rebuilt the billing pipeline") == "sent")
+    serve.wait_until(lambda: serve.fake.held("chat.update") == 1)
     serve.kill()  # decided, and killed while the copies were being updated
     serve.start()
     serve.wait_until(lambda: status_of(serve, "rebuilt the billing pipeline") == "sent")

@@ -238,9 +238,12 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    # Ctrl-C as in a terminal: tests started in the background (a shell's `&`) ignore SIGINT,
+    # and a child inherits that, so Python would not turn it into KeyboardInterrupt.
+    ctrl_c = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
     process = subprocess.Popen(
-        [sys.executable, "-c", MAIN, "playground", "--port", "0"],
+        [sys.executable, "-c", ctrl_c + MAIN, "playground", "--port", "0"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
@@ -259,8 +262,13 @@ def test_the_command_prints_the_url_and_serves_it(tmp_path: Path) -> None:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+            process.send_signal(signal.SIGABRT)  # the fault handler prints every thread's stack
+            try:
+                _, err = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                _, err = process.communicate(timeout=10)
+            raise AssertionError(f"the playground did not stop on Ctrl-C:\n{err[-6000:]}") from None
     assert process.returncode == 0
     assert process.stderr is not None
     assert "Traceback" not in process.stderr.read()
