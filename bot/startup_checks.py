@@ -84,7 +84,7 @@ def open_ledger(settings: Settings, *, recorded: Settings) -> Store:
                     settings={name: getattr(recorded, name) for name in AUDITED_SETTINGS},
                 )
     except DBAPIError as err:
-        problem = describe(err)
+        problem = describe(err, path=sqlite_path(settings.DATABASE_URL))
     except (ConfigError, SetupError):
         store.dispose()
         raise
@@ -102,7 +102,8 @@ def open_journal(store: Store, settings: Settings, *, worker_id: str) -> IntakeJ
         )
         problem = write_problem(journal.engine, name="start")
     except (DBAPIError, OSError) as err:
-        problem = describe(err)
+        url = journal_url(settings.DATABASE_URL)
+        problem = describe(err, path=sqlite_path(url) if url else None)
     else:
         if problem is None:
             return journal

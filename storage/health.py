@@ -9,7 +9,9 @@ disk while a new reward cannot.
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -43,15 +45,28 @@ def write_problem(engine: Engine, *, name: str) -> str | None:
         with engine.begin() as conn:
             conn.execute(stmt)
     except Exception as err:
-        return describe(err)
+        return describe(err, path=path)
     return None
 
 
 DAMAGED = "its file is damaged"
 
 
-def describe(err: BaseException) -> str:
-    """A database error in a few words: the driver's first line, without SQL or parameters."""
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _free(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path.parent).free
+    except OSError:
+        return MIN_FREE_BYTES
+
+
+def describe(err: BaseException, *, path: Path | None = None) -> str:
+    """A database error in a few words: the driver's first line, without SQL or parameters.
+    `path`: the SQLite file, to tell a file that can't be opened because it, or its folder, is
+    read-only (SQLite needs to write its journal beside it) from one that is missing."""
     original = getattr(err, "orig", None) or err
     text = str(original).strip().splitlines()[0] if str(original).strip() else ""
     lowered = text.lower()
@@ -59,8 +74,15 @@ def describe(err: BaseException) -> str:
         return "it is read-only"
     if "disk is full" in lowered or "no space" in lowered or "could not extend" in lowered:
         return "the disk is full"
-    if "unable to open" in lowered:
-        return "its file can't be opened"
+    if "unable to open" in lowered or "disk i/o error" in lowered:
+        # SQLite could not make the files it keeps beside the database (its journal, the WAL's
+        # index): say why, when the file's folder shows it
+        if path is not None and path.exists() and not _writable(path):
+            return "it is read-only"
+        if path is not None and _free(path) < MIN_FREE_BYTES:
+            return "the disk is full"
+        if "unable to open" in lowered:
+            return "its file can't be opened"
     if "not a database" in lowered or "malformed" in lowered:
         return DAMAGED
     return text[:160] or type(original).__name__
