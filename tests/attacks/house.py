@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -28,6 +29,7 @@ from tests.e2e.harness import ADMIN, APPROVER, BOB, SIGNING_SECRET, actions_in, 
 FORM = "application/x-www-form-urlencoded"
 
 
+@contextmanager
 def module_bot(
     tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
 ) -> Iterator[ServeProcess]:

@@ -31,7 +31,8 @@ from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, message_text
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    yield from module_bot(tmp_path_factory, "house-gate", REWARD_ALLOWANCE="0")
+    with module_bot(tmp_path_factory, "house-gate", REWARD_ALLOWANCE="0") as serve:
+        yield serve
 
 
 def command_form(serve: ServeProcess, text: str, **fields: str) -> dict[str, str]:

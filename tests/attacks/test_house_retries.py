@@ -54,12 +54,13 @@ from tests.e2e.modal_form import form
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    yield from module_bot(
+    with module_bot(
         tmp_path_factory,
         "house-retries",
         REWARD_ALLOWANCE="0",
         REWARD_GIFT_MONTHLY_CAP="100000",
-    )
+    ) as serve:
+        yield serve
 
 
 def again(serve: ServeProcess, body: bytes) -> list[httpx.Response]:
