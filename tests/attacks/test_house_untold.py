@@ -1,8 +1,9 @@
 """SIGKILL after a click's work is recorded but before the people it concerns are told, on the
-real `rewardbot serve`: a rejection, a cancel and a settlement, each held by Slack on its first
-DM when the bot dies. The next start resumes the three clicks from the intake journal; the
-resumed clicks find their work done ("already rejected", "already cancelled", "already
-settled") and the people concerned must still hear of it.
+real `rewardbot serve`: a rejection, a cancel and a settlement, each about to open its first DM
+(Slack holds conversations.open) when the bot dies, so no message of theirs has left it. The
+next start resumes the three clicks from the intake journal; the resumed clicks find their work
+done ("already rejected", "already cancelled", "already settled") and the people concerned must
+still hear of it.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProces
         question, button = cancel_question(serve, cancelled, "given by mistake")
         settled, alert = in_doubt(serve, "settled as the bot died")
         serve.settle()
+        serve.restart()  # a new process: it has no DM open with anybody yet
+        serve.settle()
         told = {who: Told(serve, who) for who in (BOB, CHEN, MARIA)}
-        serve.fake.slow_next("chat.postMessage", seconds=60, count=3)  # each one's first DM
+        # each flow's first DM starts by opening the DM: held there, nothing reaches Slack
+        serve.fake.slow_next("conversations.open", seconds=3, count=3)
         clicks = [
             submission_body(serve, user=APPROVER, view=reject_form, values=reason("not now")),
             click_body(
@@ -66,7 +70,7 @@ def left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProces
         ]
         for body in clicks:
             assert post(serve, body).status_code == 200
-        serve.wait_until(lambda: serve.fake.held("chat.postMessage") == 3)
+        serve.wait_until(lambda: serve.fake.held("conversations.open") == 3)
         serve.kill()  # recorded, not told
         assert status_of(serve, rejected) == "rejected"
         assert status_of(serve, cancelled) == "cancelled"
