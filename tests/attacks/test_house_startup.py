@@ -8,7 +8,6 @@ Slack refuses too.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE
 from tests.attacks.house import command_body, journal_path, post, rewards_citing
 from tests.attacks.serve_process import ServeProcess
@@ -62,18 +62,30 @@ def one_line(ran: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_without_plum_base_url_nothing_starts_and_nothing_is_created(
-    make_serve: Callable[..., ServeProcess], tmp_path: Path
+    make_serve: Callable[..., ServeProcess],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     serve = make_serve(start=False)
     ledger = tmp_path / "ledger"
     ledger.mkdir()
-    commands = {
-        "serve": ["serve", "--port", "0", "--no-scheduler"],
-        "clock": ["clock"],
-        "jobs run": ["jobs", "run", "weekly-summary"],
-    }
     unset = {"PLUM_BASE_URL": "", "DATABASE_URL": f"sqlite:///{ledger / 'bot.db'}"}
-    ran = run_all(serve, commands, {name: unset for name in commands})
+    # serve as the child process it runs as; clock and jobs run through the same command line
+    # in this process (their start-up is the same one, and a child costs seconds of imports)
+    ran = run_all(serve, {"serve": ["serve", "--port", "0", "--no-scheduler"]}, {"serve": unset})
+    for name, value in {**serve.env(), **unset}.items():
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    for name, args in (("clock", ["clock"]), ("jobs run", ["jobs", "run", "weekly-summary"])):
+        cwd = tmp_path / f"cwd-{name}"
+        cwd.mkdir()
+        monkeypatch.chdir(cwd)
+        code = main(args)
+        out, err = capsys.readouterr()
+        ran[name] = subprocess.CompletedProcess(args, code, out, err)
     for name, result in ran.items():
         line = one_line(result)
         assert line.startswith(f"rewardbot: configuration error: {name} can't start without ")
@@ -99,19 +111,22 @@ def bind_read_only(path: Path) -> Iterator[None]:
 def test_a_journal_that_cannot_take_writes_or_a_damaged_ledger_is_named_in_one_line(
     make_serve: Callable[..., ServeProcess], tmp_path: Path
 ) -> None:
-    serve = make_serve()
-    serve.stop()
-    damaged = tmp_path / "damaged"
-    damaged.mkdir()
-    shutil.copy(serve.db_path, damaged / "bot.db")
+    serve = make_serve(start=False)
+    read_only, damaged = tmp_path / "read-only", tmp_path / "damaged"
+    for folder in (read_only, damaged):
+        folder.mkdir()
+    (read_only / "bot.intake.db").touch()  # the journal beside the ledger, mounted read-only
     (damaged / "bot.db").write_bytes(b"not a ledger" * 400)
-    shutil.copy(serve.db_path.with_suffix(".db.keys"), damaged / "bot.db.keys")
-    for leftover in serve.tmp_path.glob("bot.intake.db-*"):
-        leftover.unlink()  # a clean stop leaves nothing to replay
     args = ["serve", "--port", "0", "--no-scheduler"]
-    with bind_read_only(journal_path(serve)):
-        elsewhere = {"DATABASE_URL": f"sqlite:///{damaged / 'bot.db'}"}
-        ran = run_all(serve, {"read-only journal": args, "damaged": args}, {"damaged": elsewhere})
+    with bind_read_only(read_only / "bot.intake.db"):
+        ran = run_all(
+            serve,
+            {"read-only journal": args, "damaged": args},
+            {
+                "read-only journal": {"DATABASE_URL": f"sqlite:///{read_only / 'bot.db'}"},
+                "damaged": {"DATABASE_URL": f"sqlite:///{damaged / 'bot.db'}"},
+            },
+        )
     line = one_line(ran["read-only journal"])
     assert "DATABASE_URL: the intake journal beside the database can't take writes" in line
     line = one_line(ran["damaged"])
