@@ -1,7 +1,7 @@
 """Slack delivering the same signed request again, to the real `rewardbot serve`: for every kind
 the intake journal records (a command, each form, each journaled click, a shortcut), three
-copies at once (the repeats with X-Slack-Retry-Num) and one more once the work is done. One
-effect, one answer to the person, and every copy acknowledged as the first was.
+copies at once (the repeats with X-Slack-Retry-Num) and one more, without it, once the work is
+done. One effect, one answer to the person, and every copy acknowledged as the first was.
 """
 
 from __future__ import annotations
@@ -65,12 +65,13 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
 
 
 def again(serve: ServeProcess, body: bytes) -> list[httpx.Response]:
-    """Three copies at once, then, once the first delivery's work is done, one more: every
-    ack, in order; the bot settled after them."""
+    """Three copies at once (the repeats with X-Slack-Retry-Num), then, once the first
+    delivery's work is done, one more without it: every ack, in order; the bot settled after
+    them."""
     key = key_of(body)
     first = deliver(serve, body, times=3, together=True)
     serve.wait_until(lambda: [s for _, s, _, _ in journal(serve, key)] == ["done"], every=0.05)
-    late = post(serve, body, retry=3)
+    late = post(serve, body)  # a repeat without X-Slack-Retry-Num
     serve.settle()
     return [*first, late]
 
