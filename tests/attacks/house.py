@@ -177,10 +177,6 @@ def journal(serve: ServeProcess, key_like: str = "%") -> list[tuple[str, str, st
     return [(str(k), str(s), o, int(r)) for k, s, o, r in rows]
 
 
-def nothing_pending(serve: ServeProcess) -> bool:
-    return serve.sql_intake("SELECT COUNT(*) FROM intake WHERE state = 'pending'") == [(0,)]
-
-
 def journal_path(serve: ServeProcess) -> Path:
     return serve.db_path.with_name(serve.db_path.stem + ".intake.db")
 
