@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.foreground import Foreground
-from bot.slack.gate import Rejected, admit
+from bot.slack.gate import Rejected, admit, bolt_headers
 
 if TYPE_CHECKING:
     from bot.plum_webhook_web import PlumWebhookWeb
@@ -88,7 +88,7 @@ def create_web_app(
             # fails there, before anything is recorded.
             try:
                 bolt_request = BoltRequest(
-                    body=admitted.for_bolt, headers=dict(request.headers), mode="http"
+                    body=admitted.for_bolt, headers=bolt_headers(request.headers), mode="http"
                 )
             except (TypeError, AttributeError, KeyError, IndexError, ValueError) as err:
                 log.info("a signed request Bolt cannot read (%s)", type(err).__name__)

@@ -8,6 +8,9 @@ In order, on the raw bytes:
    the reason: nothing from an unverified body is ever used, not even to say it was wrong);
 3. a body that decodes: UTF-8, then a form (slash commands; interactions as `payload=` JSON)
    or a JSON object (the Events API), of a shape the bot knows (400 otherwise, with the reason).
+   Bolt tells the kinds apart by their fields (a `command` makes a slash command, a `type` an
+   interaction or an event) and reads a submitted view's `type` as it builds a listener's
+   arguments, so each kind carries no field of another, and a submitted view is a modal.
 
 What passes is handed to Bolt as it came (`Admitted.for_bolt`), except for one form Bolt's own
 parser would misread; Bolt does not verify signatures again.
@@ -19,7 +22,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -73,6 +76,13 @@ class Admitted:
         if "payload" not in self.raw or not a_command:
             return self.raw
         return urlencode(self.body).replace("payload", "%70ayload")
+
+
+def bolt_headers(headers: Mapping[str, str]) -> dict[str, str | Sequence[str]]:
+    """The request's headers as Bolt should read them: without Bolt's own `x-slack-bolt-*`,
+    which tell it to skip the ack function and run a lazy listener alone (how Bolt calls itself
+    again on AWS Lambda). No signature covers the headers, so none from outside may steer it."""
+    return {k: v for k, v in headers.items() if not k.lower().startswith("x-slack-bolt-")}
 
 
 async def read_capped(chunks: AsyncIterator[bytes], *, declared: str | None) -> bytes:
@@ -158,6 +168,8 @@ def _check_command(form: dict[str, str]) -> dict[str, Any]:
             raise Rejected(400, f"a slash command needs {field}")
     if len(form["trigger_id"]) > _MAX_ID_CHARS:
         raise Rejected(400, "trigger_id is too long")
+    if "type" in form:  # Bolt would read it as an interaction or an event too
+        raise Rejected(400, "a slash command has no type field")
     return dict(form)
 
 
@@ -167,6 +179,8 @@ def _check_interaction(payload: dict[str, Any]) -> dict[str, Any]:
         raise Rejected(
             400, f"unsupported payload type (expected one of {', '.join(_INTERACTIONS)})"
         )
+    if "command" in payload:  # Bolt would dispatch it as a slash command
+        raise Rejected(400, f"{kind}: an interaction carries no command")
     objects, strings = _INTERACTIONS[kind]
     for field in objects:
         if not isinstance(payload.get(field), dict):
@@ -205,6 +219,8 @@ def _check_view(kind: str, view: dict[str, Any], *, submitted: bool) -> None:
         not isinstance(view.get("id"), str) or not isinstance(view.get("callback_id"), str)
     ):
         raise Rejected(400, f"{kind}: view.id and view.callback_id must be strings")
+    if submitted and view.get("type") != "modal":
+        raise Rejected(400, f'{kind}: view.type must be "modal"')
     for field in ("id", "callback_id", "type", "private_metadata", "hash"):
         if view.get(field) is not None and not isinstance(view[field], str):
             raise Rejected(400, f"{kind}: view.{field} must be a string")
@@ -223,6 +239,8 @@ def _check_event(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("type")
     if kind not in _EVENT_TYPES:
         raise Rejected(400, f"unsupported request type (expected one of {', '.join(_EVENT_TYPES)})")
+    if "command" in body:  # Bolt would dispatch it as a slash command
+        raise Rejected(400, f"{kind}: an event carries no command")
     if kind == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):

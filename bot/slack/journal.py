@@ -6,8 +6,9 @@ a crash leaves unfinished is run again at the next start:
 
 1. `RequestJournal.middleware`, a global Bolt middleware, records the request (keyed by what
    Slack gives once: the trigger id, or the clicked action's ts) and puts its `RequestEntry` in
-   `context["request_entry"]`. A request the journal cannot record is acknowledged with
-   `NOT_RECORDED` and no listener runs.
+   `context["request_entry"]`. A request the journal cannot record is answered with
+   `NOT_RECORDED` (in the ack of a command or a form; through the response_url or a DM for a
+   click or a shortcut) and no listener runs.
 2. The listener's ack function acknowledges (Bolt answers Slack once it returns), and the work
    after the ack runs as a Bolt lazy listener on Bolt's `listener_executor`, decorated with
    `@after_ack`: when the work ends the entry is finished; when it fails, the entry is ended and
@@ -37,7 +38,7 @@ from slack_sdk import WebClient
 from bot.processes import is_gone
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
-from bot.slack.errors import report
+from bot.slack.errors import report, tell
 from bot.slack.ids import ActionId
 from bot.slack.request_entry import ENTRY, NOT_FINISHED, RequestEntry, entry_of
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
@@ -139,7 +140,8 @@ def user_of(body: dict[str, Any]) -> str:
 
 
 def unrecorded_ack(body: dict[str, Any]) -> dict[str, Any]:
-    """The acknowledgement of a request the journal could not record."""
+    """The acknowledgement of a request the journal could not record (empty for a click or a
+    shortcut, whose ack Slack shows nowhere: the middleware tells them otherwise)."""
     if body.get("type") == "view_submission":
         view = {
             "type": "modal",
@@ -188,7 +190,10 @@ class RequestJournal:
         except IntakeUnavailable:
             log.warning("could not record %s; told the person nothing was done", kind_of(body))
             ack = context.ack
-            ack(**unrecorded_ack(body))
+            answer = unrecorded_ack(body)
+            ack(**answer)
+            if not answer:  # a click's or a shortcut's ack shows nothing: say it where it can
+                tell(context, text_only(NOT_RECORDED))
             return ack.response
         if not recorded.fresh:
             log.info("Slack delivered %s again; handled once", key)
