@@ -3,7 +3,7 @@
 A check is a function returning `Line`s: `ok`, `warn` (it works, but read this), `FAIL` (it
 won't work; the line says what to do) or `skip` (not checked, because something it needs
 failed). `rewardbot check` runs them all (`bot.commands.check`); `serve`, `clock` and
-`jobs run` run the ones that need no network before anything starts (`offline.at_start`) and
+`jobs run` run the ones that need no network before anything starts (`start.at_start`) and
 refuse with the first failing line. No line ever holds a secret.
 
 - `offline`: the settings serve needs, the keys, the public URL (no network, nothing opened);

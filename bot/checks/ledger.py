@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import select
 
 from bot.checks.lines import Line, fail, ok, skip, warn
 from bot.checks.offline import secret_value
@@ -34,6 +35,7 @@ from storage.health import DAMAGED, MIN_FREE_BYTES, describe, write_problem
 from storage.intake import IntakeJournal, journal_url
 from storage.keys import key_file_for, resolve_keys
 from storage.migrations import current_state
+from storage.models import AuditEvent, PlumToken
 from storage.states import PointSystem
 from storage.tokens import DatabaseTokenStore
 from storage.urls import sqlite_path
@@ -181,6 +183,7 @@ def _journal(settings: Settings, ledger: Engine) -> Line:
 
 def _keys_fit(engine: Engine, settings: Settings) -> Line | None:
     """Do the keys fit what the ledger holds? None: nothing in it to try them on."""
+    key_file = key_file_for(settings.DATABASE_URL)
     try:
         keys = resolve_keys(
             database_url=settings.DATABASE_URL,
@@ -189,10 +192,11 @@ def _keys_fit(engine: Engine, settings: Settings) -> Line | None:
             create=False,
         )
     except KeyConfigError:
-        return skip("Keys", "not tried on the ledger: the keys above can't be used yet")
+        if key_file is None or key_file.exists():
+            return skip("Keys", "not tried on the ledger: the keys above can't be used")
+        return _no_key_file(engine, key_file.absolute(), unset=_unset_keys(settings))
     with read_session(engine) as session:
         signed = newest_signed_with(session, audit_key=keys.audit_key)
-    key_file = key_file_for(settings.DATABASE_URL)
     kept = f" (kept in {key_file})" if keys.source == str(key_file) else ""
     if signed is False:
         return fail(
@@ -220,6 +224,46 @@ def _keys_fit(engine: Engine, settings: Settings) -> Line | None:
     if not tried:
         return None
     return ok("Keys", "they fit the ledger: " + " and ".join(tried))
+
+
+def keys_for_the_ledger(settings: Settings) -> Line | None:
+    """At start, before anything is made: a SQLite ledger written with keys, and neither the
+    keys nor their key file there. (None: nothing to say; start-up says what else is wrong.)"""
+    url = settings.DATABASE_URL
+    path = sqlite_path(url)
+    key_file = key_file_for(url)
+    unset = _unset_keys(settings)
+    if path is None or not path.is_file() or key_file is None or key_file.exists() or not unset:
+        return None
+    engine = make_engine(url, read_only=True)
+    try:
+        return _no_key_file(engine, key_file.absolute(), unset=unset)
+    except DBAPIError:  # no tables yet, or not a database: start-up says so
+        return None
+    finally:
+        engine.dispose()
+
+
+def _unset_keys(settings: Settings) -> str:
+    names = ("AUDIT_KEY", "ENCRYPTION_KEY")
+    return " and ".join(n for n in names if not secret_value(getattr(settings, n)))
+
+
+def _no_key_file(engine: Engine, key_file: Path, *, unset: str) -> Line | None:
+    """Keys not set, and no key file: serve would make new ones. Harmless for a ledger that
+    holds nothing written with keys; for one that does, the trail would no longer verify."""
+    with read_session(engine) as session:
+        events = session.exec(select(AuditEvent.id).limit(1)).first() is not None
+        tokens = session.exec(select(PlumToken.name).limit(1)).first() is not None
+    if not (events or tokens):
+        return None
+    return fail(
+        "Keys",
+        f"this ledger was written with keys, but {unset} {'are' if ' and ' in unset else 'is'} "
+        f"not set and there is no key file "
+        f"at {key_file}: serve would make new keys, and the audit trail would no longer "
+        "verify. Set them to the keys it was written with, or put the key file back",
+    )
 
 
 def _folder_problem(folder: Path) -> str | None:

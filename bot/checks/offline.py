@@ -1,5 +1,5 @@
 """The checks that need no network and open nothing: what `serve`, `clock` and `jobs run` run
-before anything starts (`at_start`), and the first lines of `rewardbot check`.
+before anything starts (`bot.checks.start`), and the first lines of `rewardbot check`.
 
 - the settings serve can't start without (`bot.settings.missing_for_serve`, the one rule);
 - AUDIT_KEY and ENCRYPTION_KEY: usable, or kept in a key file (`storage.keys.check_keys`);
@@ -136,12 +136,6 @@ def sender(settings: Settings) -> Line:
         f"points are sent from {email} (PLUM_SENDER_EMAIL; no Xoxoday call checks it: it must "
         "be your account's super admin email)",
     )
-
-
-def at_start(settings: Settings) -> list[Line]:
-    """What `serve`, `clock` and `jobs run` check before anything starts, after the settings
-    they can't start without; they refuse with the first failing line."""
-    return [line for line in (keys(settings), public_url(settings)) if line is not None]
 
 
 def _loopback(host: str) -> bool:

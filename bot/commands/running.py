@@ -2,7 +2,7 @@
 
 What the command needs and is not set is refused in one line naming all of it, before anything
 is opened (`bot.settings.missing_for_serve`); then the other checks that need no network
-(`bot.checks.offline.at_start`: the keys, the public URL, as `rewardbot check` says them), the
+(`bot.checks.start.at_start`: the keys, the public URL, as `rewardbot check` says them), the
 first that fails refused in one line. The embedded Plum sandbox is started only when
 asked for by name (PLUM_BASE_URL=sandbox), with a warning that nothing real is paid; then the
 bot is started through the one start-up (`bot.startup.start_bot`).
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.checks import failed
-from bot.checks.offline import at_start
+from bot.checks.start import at_start
 from bot.settings import ConfigError, Settings, missing_for_serve, serve_refusal
 from bot.startup import Bot, start_bot
 
