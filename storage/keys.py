@@ -134,6 +134,7 @@ def check_keys(*, database_url: str, audit_key: str | None, encryption_key: str 
     path = key_file_for(database_url)
     if path is None or not path.exists():
         return KeyPlan(unset=unset, key_file=path, exists=False)
+    path = path.absolute()  # named in full in what is said about it
     stored = _read(path)
     try:
         if "AUDIT_KEY" in unset:

@@ -53,13 +53,13 @@ def database(settings: Settings) -> list[Line]:
             warn(
                 "Database",
                 "DATABASE_URL is an in-memory database: every reward is forgotten when the bot "
-                "stops. Point it at a file (sqlite:///rewardbot.db) or at PostgreSQL",
+                "stops. Point it at a file (sqlite:///rewardbot.db) or at PostgreSQL.",
             )
         ]
     if path is not None and not path.exists():
         return _new_sqlite(path.absolute(), journal_url(url))
     if path is not None and not path.is_file():
-        return [fail("Database", f"DATABASE_URL names {path}, which is not a file")]
+        return [fail("Database", f"DATABASE_URL names {path}, which is not a file.")]
     engine = make_engine(url)
     try:
         return _existing(engine, settings)
@@ -74,7 +74,7 @@ def _new_sqlite(path: Path, journal: str | None) -> list[Line]:
             fail(
                 "Database",
                 f"DATABASE_URL: the folder {folder} does not exist. Make it, or point "
-                "DATABASE_URL at another place",
+                "DATABASE_URL at another place.",
             )
         ]
     problem = _folder_problem(folder)
@@ -100,7 +100,7 @@ def _existing(engine: Engine, settings: Settings) -> list[Line]:
             fail(
                 "Database",
                 f"DATABASE_URL: can't read the database at {where} ({reason}). Check "
-                "DATABASE_URL, and that the database server runs and lets this machine in",
+                "DATABASE_URL, and that the database server runs and lets this machine in.",
             )
         ]
     if state.unknown:
@@ -109,7 +109,7 @@ def _existing(engine: Engine, settings: Settings) -> list[Line]:
                 "Database",
                 f"the ledger at {where} is at revision {', '.join(state.unknown)}, which this "
                 "release does not know: it was migrated by a newer release of rewardbot; run "
-                "that one",
+                "that one.",
             )
         ]
     if not state.is_current and settings.is_postgres:
@@ -118,7 +118,7 @@ def _existing(engine: Engine, settings: Settings) -> list[Line]:
             fail(
                 "Database",
                 f"the ledger at {where} {what}: run `rewardbot migrate` (once per release, "
-                "before the bot starts)",
+                "before the bot starts).",
             )
         ]
     if not state.is_current:  # SQLite: serve migrates it at start
@@ -202,7 +202,7 @@ def _keys_fit(engine: Engine, settings: Settings) -> Line | None:
         return fail(
             "Keys",
             f"AUDIT_KEY{kept} is not the key this ledger's audit trail was written with: "
-            "events written now would not verify. Set the AUDIT_KEY it was written with",
+            "events written now would not verify. Set the AUDIT_KEY it was written with.",
         )
     try:
         tokens = DatabaseTokenStore(engine=engine, crypto=Crypto(keys.encryption_keys)).load()
@@ -211,7 +211,7 @@ def _keys_fit(engine: Engine, settings: Settings) -> Line | None:
             "Keys",
             f"ENCRYPTION_KEY{kept} can't read the Plum tokens kept in the ledger. Set the key "
             "they were written with (to change keys: the new one first, then the old one, "
-            "comma-separated)",
+            "comma-separated).",
         )
     tried = [
         what
@@ -262,7 +262,7 @@ def _no_key_file(engine: Engine, key_file: Path, *, unset: str) -> Line | None:
         f"this ledger was written with keys, but {unset} {'are' if ' and ' in unset else 'is'} "
         f"not set and there is no key file "
         f"at {key_file}: serve would make new keys, and the audit trail would no longer "
-        "verify. Set them to the keys it was written with, or put the key file back",
+        "verify. Set them to the keys it was written with, or put the key file back.",
     )
 
 

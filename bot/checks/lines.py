@@ -16,8 +16,8 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """`text` says what was found (without a secret); on a FAIL line, what to do. Printed, an
-    ok or skip line is a phrase, a warn or FAIL line ends as a sentence."""
+    """`text` says what was found (without a secret); on a FAIL line, what to do. An ok or
+    skip line reads as a phrase (a final full stop is left out)."""
 
     status: Status
     topic: str  # "Slack", "Xoxoday", "Database", …
@@ -25,9 +25,7 @@ class Line:
 
     def __str__(self) -> str:
         text = self.text.rstrip()
-        if self.status in (Status.WARN, Status.FAIL):
-            text = text if text.endswith((".", "?", "!")) else text + "."
-        else:
+        if self.status in (Status.OK, Status.SKIP):
             text = text.removesuffix(".")
         return f"{self.status.value:<5}{self.topic}: {text}"
 

@@ -54,19 +54,19 @@ def keys(settings: Settings) -> Line:
         return warn(
             "Keys",
             f"{names} {verb} not set: an in-memory database gets throwaway keys, lost when the "
-            "bot stops",
+            "bot stops.",
         )
     if plan.exists:
         return warn(
             "Keys",
             f"{names} {verb} not set: the bot uses the ones generated in {key_file}. "
             "Back that file up apart from the database, or copy its values into the "
-            "environment: without them the audit trail can't be verified",
+            "environment: without them the audit trail can't be verified.",
         )
     return warn(
         "Keys",
         f"{names} {verb} not set: serve generates them into {key_file} at its first "
-        f"start. Set both before the first reward ({MAKE_KEYS})",
+        f"start. Set both before the first reward ({MAKE_KEYS}).",
     )
 
 
@@ -82,7 +82,7 @@ def public_url(settings: Settings) -> Line | None:
             return warn(
                 "Public URL",
                 "PUBLIC_URL is not used in Socket Mode: Redeem buttons are answered with a "
-                "fresh link instead",
+                "fresh link instead.",
             )
         return None
     if not value:
@@ -96,7 +96,7 @@ def public_url(settings: Settings) -> Line | None:
         return fail(
             "Public URL",
             "PUBLIC_URL must be the bot's address alone, like https://rewards.example.com "
-            "(no user:password@, ?query or #fragment)",
+            "(no user:password@, ?query or #fragment).",
         )
     if parts.path.rstrip("/").endswith("/slack/events"):
         return fail(
@@ -110,7 +110,7 @@ def public_url(settings: Settings) -> Line | None:
         return warn(
             "Public URL",
             f"{value} is plain http on this machine: fine for a trial, but only this machine "
-            "can open it",
+            "can open it.",
         )
     return fail(
         "Public URL",

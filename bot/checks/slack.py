@@ -91,7 +91,7 @@ def bot_token(client: WebClient, *, api_url: str) -> tuple[list[Line], Team | No
 def scopes(granted_header: str | None) -> Line:
     """The scopes Slack says the bot token has, against manifest.yml's."""
     if granted_header is None:
-        return warn("Slack", "Slack did not say which scopes the bot token has: not checked")
+        return warn("Slack", "Slack did not say which scopes the bot token has: not checked.")
     granted = {part.strip() for part in granted_header.split(",") if part.strip()}
     wanted = list(BOT_SCOPES)
     missing = [scope for scope in wanted if scope not in granted]
@@ -106,7 +106,7 @@ def scopes(granted_header: str | None) -> Line:
             "Slack",
             f"the bot token also has {_listed(extra)}, which the bot never uses: take "
             f"{'it' if len(extra) == 1 else 'them'} out of the app's scopes and reinstall it "
-            "(manifest.yml lists what the bot needs)",
+            "(manifest.yml lists what the bot needs).",
         )
     return ok("Slack", f"the bot token has the {len(wanted)} scopes manifest.yml asks for")
 
@@ -139,10 +139,10 @@ def admins(client: WebClient, admin_ids: list[str], *, team: Team) -> Line:
             if error in ("user_not_found", "user_not_visible"):
                 wrong.append(f"{user_id} is no one in workspace {team.name}")
                 continue
-            return fail("Admins", f"Slack refused users.info ({error}): not checked")
+            return fail("Admins", f"Slack refused users.info ({error}): not checked.")
         except OSError as err:  # URLError too: no answer
             return fail(
-                "Admins", f"Slack did not answer users.info ({network_cause(err)}): not checked"
+                "Admins", f"Slack did not answer users.info ({network_cause(err)}): not checked."
             )
         name = str(user.get("real_name") or user.get("name") or user_id)
         if user.get("deleted"):
