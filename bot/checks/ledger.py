@@ -60,6 +60,9 @@ def database(settings: Settings) -> list[Line]:
         return _new_sqlite(path.absolute(), journal_url(url))
     if path is not None and not path.is_file():
         return [fail("Database", f"DATABASE_URL names {path}, which is not a file.")]
+    problem = _file_problem(path) if path is not None else None
+    if problem is not None:
+        return [fail("Database", cannot_write("the database", problem))]
     engine = make_engine(url)
     try:
         return _existing(engine, settings)
@@ -96,11 +99,12 @@ def _existing(engine: Engine, settings: Settings) -> list[Line]:
         reason = describe(err)
         if reason == DAMAGED:
             return [fail("Database", cannot_write("the database", reason))]
+        server = ", and that the database server runs and lets this machine in"
         return [
             fail(
                 "Database",
                 f"DATABASE_URL: can't read the database at {where} ({reason}). Check "
-                "DATABASE_URL, and that the database server runs and lets this machine in.",
+                f"DATABASE_URL{server if settings.is_postgres else ''}.",
             )
         ]
     if state.unknown:
@@ -121,12 +125,7 @@ def _existing(engine: Engine, settings: Settings) -> list[Line]:
                 "before the bot starts).",
             )
         ]
-    if not state.is_current:  # SQLite: serve migrates it at start
-        path = sqlite_path(settings.DATABASE_URL)
-        assert path is not None
-        problem = _file_problem(path)
-        if problem is not None:
-            return [fail("Database", cannot_write("the database", problem))]
+    if not state.is_current:  # SQLite (whose file takes writes): serve migrates it at start
         what = "has no tables yet" if state.is_empty else "is behind this release"
         return [
             ok("Database", f"the ledger at {where} {what}: serve migrates it at start"),
