@@ -4,8 +4,7 @@ before anything starts (`bot.checks.start`), and the first lines of `rewardbot c
 - the settings serve can't start without (`bot.settings.missing_for_serve`, the one rule);
 - AUDIT_KEY and ENCRYPTION_KEY: usable, or kept in a key file (`storage.keys.check_keys`);
 - PUBLIC_URL in HTTP mode: the bot's own https address, since the single-use Redeem links it
-  carries are bearer secrets (plain http only on this machine, for a trial);
-- the sender email of a real Xoxoday account (`Settings.sender_email`).
+  carries are bearer secrets (plain http only on this machine, for a trial).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from bot.checks.lines import Line, fail, ok, warn
-from bot.settings import ConfigError, Settings, missing_for_serve, serve_refusal
+from bot.settings import Settings, missing_for_serve, serve_refusal
 from storage.errors import KeyConfigError
 from storage.keys import check_keys
 
@@ -117,24 +116,6 @@ def public_url(settings: Settings) -> Line | None:
         f"PUBLIC_URL must be https: the single-use Redeem links on it must not travel in "
         f"clear. Serve the bot behind a reverse proxy that terminates TLS (README: Go live) "
         f"and set PUBLIC_URL=https://{parts.netloc}{parts.path}",
-    )
-
-
-def sender(settings: Settings) -> Line:
-    """Who Xoxoday sends points from (no Xoxoday call checks it)."""
-    if settings.uses_sandbox and not settings.PLUM_SENDER_EMAIL:
-        return ok(
-            "Xoxoday",
-            "points are sent as the sandbox's own sender (a real account needs PLUM_SENDER_EMAIL)",
-        )
-    try:
-        email = settings.sender_email
-    except ConfigError as err:
-        return fail("Xoxoday", str(err))
-    return ok(
-        "Xoxoday",
-        f"points are sent from {email} (PLUM_SENDER_EMAIL; no Xoxoday call checks it: it must "
-        "be your account's super admin email)",
     )
 
 

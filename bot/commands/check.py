@@ -17,10 +17,6 @@ import argparse
 from collections.abc import Iterator, Sequence
 
 from bot.checks import Line, Status, fail, ok, warn
-from bot.checks.ledger import database
-from bot.checks.offline import keys, public_url, sender, settings_present
-from bot.checks.slack import slack
-from bot.commands.plum import check_plum, quiet_logs
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -41,12 +37,18 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings()
     except ConfigError as err:  # nothing else can be checked with a setting that can't be read
         return _summary([_say(fail("Settings", str(err)))])
+    from bot.commands.plum import quiet_logs
+
     with quiet_logs(unless=bool(getattr(args, "verbose", False))):
         return _summary([_say(line) for line in checks(settings)])
 
 
 def checks(settings: Settings) -> Iterator[Line]:
     """Every check's lines, in order, each made when it is reached."""
+    from bot.checks.ledger import database
+    from bot.checks.offline import keys, public_url, settings_present
+    from bot.checks.slack import slack
+
     yield settings_present(settings)
     yield keys(settings)
     url = public_url(settings)
@@ -59,12 +61,33 @@ def checks(settings: Settings) -> Iterator[Line]:
 
 def xoxoday(settings: Settings) -> list[Line]:
     """`rewardbot plum check`'s findings as lines, then who points are sent from."""
+    from bot.commands.plum import check_plum
+
     report = Lines()
     try:
         check_plum(settings, report)
     except ConfigError as err:  # a setting it needs is missing (the Settings line says so too)
         report.lines.append(fail("Xoxoday", str(err)))
     return [*report.lines, sender(settings)]
+
+
+def sender(settings: Settings) -> Line:
+    """Who Xoxoday sends points from (no Xoxoday call checks it; the rule is
+    `Settings.sender_email`)."""
+    if settings.uses_sandbox and not settings.PLUM_SENDER_EMAIL:
+        return ok(
+            "Xoxoday",
+            "points are sent as the sandbox's own sender (a real account needs PLUM_SENDER_EMAIL)",
+        )
+    try:
+        email = settings.sender_email
+    except ConfigError as err:
+        return fail("Xoxoday", str(err))
+    return ok(
+        "Xoxoday",
+        f"points are sent from {email} (PLUM_SENDER_EMAIL; no Xoxoday call checks it: it must "
+        "be your account's super admin email)",
+    )
 
 
 class Lines:

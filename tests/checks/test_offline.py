@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.checks import Status, fail, ok, skip, warn
-from bot.checks.offline import keys, public_url, sender, settings_present
+from bot.checks.offline import keys, public_url, settings_present
+from bot.commands.check import sender
 from bot.settings import Settings
 from tests.storage.support import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEY
 
