@@ -14,6 +14,7 @@ from storage.errors import SetupError
 # Modules under bot.commands, each with `register(subparsers)` that sets `func(args) -> int`.
 COMMANDS: tuple[str, ...] = (
     "config",
+    "check",
     "serve",
     "plum",
     "sandbox",

@@ -356,12 +356,16 @@ PLUM_URLS = (
 )
 
 
+ADMINS_WHY = "so that someone settles rewards in doubt and hears of problems"
+
+
 def missing_for_serve(settings: Settings, *, slack_requests: bool = True) -> list[Missing]:
     """Every unset variable `serve` would refuse to start without, in the settings' order
     (`slack_requests=False`: `clock` and `jobs run`, which answer no Slack request).
 
-    `serve` checks this before anything else, so one line names them all. The Slack rules are
-    its own; the others are the rules of the places that would stop it one at a time later:
+    `serve` checks this before anything else, so one line names them all. The Slack rules and
+    the admins are its own; the others are the rules of the places that would stop it one at a
+    time later:
     `bot.plum.builder.build_client` (the Plum credentials), `Settings.sender_email` and
     `storage.keys.resolve_keys` (the keys with PostgreSQL). A test holds them together.
     """
@@ -400,6 +404,8 @@ def missing_for_serve(settings: Settings, *, slack_requests: bool = True) -> lis
         for name in ("AUDIT_KEY", "ENCRYPTION_KEY"):
             if not _is_set(getattr(settings, name)):
                 out.append(Missing(name, "with PostgreSQL"))
+    if not settings.REWARD_ADMINS:
+        out.append(Missing("REWARD_ADMINS", ADMINS_WHY))
     return out
 
 

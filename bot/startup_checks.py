@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -112,21 +114,35 @@ def open_journal(store: Store, settings: Settings, *, worker_id: str) -> IntakeJ
     url = journal_url(settings.DATABASE_URL)
     journal_file = sqlite_path(url) if url else None
     if problem == DAMAGED and journal_file is not None:
-        raise ConfigError(
-            f"DATABASE_URL: the intake journal {journal_file} is damaged. Move it aside and start "
-            "again: the bot starts a new one (requests the old one held unfinished are not "
-            "resumed; the ledger itself is untouched)."
-        )
-    raise _cannot_write("the intake journal beside the database", problem)
+        raise ConfigError(damaged_journal(journal_file))
+    raise _cannot_write(JOURNAL, problem)
 
 
-def _cannot_write(what: str, problem: str) -> ConfigError:
+JOURNAL = "the intake journal beside the database"
+
+
+def damaged_journal(journal_file: Path) -> str:
+    """What to do about a journal file that is not a SQLite database (also `rewardbot check`)."""
+    return (
+        f"DATABASE_URL: the intake journal {journal_file} is damaged. Move it aside and start "
+        "again: the bot starts a new one (requests the old one held unfinished are not "
+        "resumed; the ledger itself is untouched)."
+    )
+
+
+def cannot_write(what: str, problem: str) -> str:
+    """What to do when `what` can't take writes (`storage.health.write_problem`'s `problem`),
+    at start and in `rewardbot check`."""
     if problem == DAMAGED:
-        return ConfigError(
+        return (
             f"DATABASE_URL: {what} is damaged (its file is not a SQLite database). Restore it "
             "from a backup, then start again."
         )
-    return ConfigError(
+    return (
         f"DATABASE_URL: {what} can't take writes ({problem}). Free some disk space or fix its "
         "permissions, then start again."
     )
+
+
+def _cannot_write(what: str, problem: str) -> ConfigError:
+    return ConfigError(cannot_write(what, problem))

@@ -332,6 +332,19 @@ def verify_chain(session: Session, *, audit_key: bytes) -> VerifyResult:
     )
 
 
+def newest_signed_with(session: Session, *, audit_key: bytes) -> bool | None:
+    """Whether the newest event's hash was made with `audit_key` (None: there is no event): a
+    quick test that AUDIT_KEY is the key the trail was written with (`verify_chain` walks all)."""
+    sql = text(f"SELECT {_RAW_COLUMNS} FROM audit_events ORDER BY id DESC LIMIT 1")
+    raw = session.connection().execute(sql).mappings().first()
+    if raw is None:
+        return None
+    row = _to_row(raw)
+    if row.fields is None or not isinstance(row.hash, str):
+        return False
+    return hmac.compare_digest(compute_hash(audit_key, row.fields), row.hash)
+
+
 def _check(row: EventRow, *, expected_id: int, prev_hash: str, key: bytes) -> BrokenEvent | None:
     if row.id != expected_id:
         return BrokenEvent(

@@ -75,12 +75,7 @@ def resolve_keys(
             source="environment",
         )
     if is_postgres_url(database_url):
-        missing = "AUDIT_KEY" if not audit_key else "ENCRYPTION_KEY"
-        how = MAKE_AUDIT_KEY if missing == "AUDIT_KEY" else _fernet_hint()
-        raise KeyConfigError(
-            f"{missing} is required with PostgreSQL (all processes must share it); "
-            f"make one with: {how}"
-        )
+        raise _required_with_postgres("AUDIT_KEY" if not audit_key else "ENCRYPTION_KEY")
     path = key_file_for(database_url)
     if path is None:
         if not create:
@@ -104,6 +99,57 @@ def resolve_keys(
         audit_key=check_audit_key(audit_key or stored["AUDIT_KEY"]),
         encryption_keys=parse_fernet_keys(encryption_key or stored["ENCRYPTION_KEY"]),
         source=source,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """Where `resolve_keys` would take the keys from (`check_keys`): `unset`, the variables
+    not set, come from `key_file` (None: both are set, or the database is in memory), which
+    `resolve_keys` makes at the first start when it does not `exist` yet."""
+
+    unset: tuple[str, ...]
+    key_file: Path | None
+    exists: bool
+
+
+def check_keys(*, database_url: str, audit_key: str | None, encryption_key: str | None) -> KeyPlan:
+    """The keys `resolve_keys` would use, checked without creating or logging anything: a
+    `KeyConfigError` (naming the key, never its value) when one given or kept can't be used."""
+    audit_key = audit_key or None
+    encryption_key = encryption_key or None
+    if audit_key:
+        check_audit_key(audit_key)
+    if encryption_key:
+        parse_fernet_keys(encryption_key)
+    unset = tuple(
+        name
+        for name, value in (("AUDIT_KEY", audit_key), ("ENCRYPTION_KEY", encryption_key))
+        if not value
+    )
+    if not unset:
+        return KeyPlan(unset=(), key_file=None, exists=False)
+    if is_postgres_url(database_url):
+        raise _required_with_postgres(unset[0])
+    path = key_file_for(database_url)
+    if path is None or not path.exists():
+        return KeyPlan(unset=unset, key_file=path, exists=False)
+    path = path.absolute()  # named in full in what is said about it
+    stored = _read(path)
+    try:
+        if "AUDIT_KEY" in unset:
+            check_audit_key(stored["AUDIT_KEY"])
+        if "ENCRYPTION_KEY" in unset:
+            parse_fernet_keys(stored["ENCRYPTION_KEY"])
+    except KeyConfigError:
+        raise KeyConfigError(f"the key file {path} holds a key that can't be used") from None
+    return KeyPlan(unset=unset, key_file=path, exists=True)
+
+
+def _required_with_postgres(missing: str) -> KeyConfigError:
+    how = MAKE_AUDIT_KEY if missing == "AUDIT_KEY" else _fernet_hint()
+    return KeyConfigError(
+        f"{missing} is required with PostgreSQL (all processes must share it); make one with: {how}"
     )
 
 

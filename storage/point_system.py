@@ -36,6 +36,19 @@ def recorded(session: Session) -> PointSystem | None:
     return PointSystem(row.value)
 
 
+def mismatch(session: Session, *, wanted: PointSystem) -> PointSystemMismatch | None:
+    """Why the database can't be started with `wanted`: it holds rewards made in the other
+    point system (None: it can; only reads)."""
+    current = recorded(session)
+    if current is wanted:
+        return None
+    rewards = int(session.exec(select(func.count()).select_from(Reward)).one())
+    effective = current or PointSystem.PLUM
+    if rewards and effective is not wanted:
+        return PointSystemMismatch(recorded=effective, wanted=wanted, rewards=rewards)
+    return None
+
+
 def settle(session: Session, *, wanted: PointSystem) -> bool:
     """Record `wanted`, or raise PointSystemMismatch when the rewards the database holds were
     made in the other one. True when the record changed."""
@@ -43,10 +56,9 @@ def settle(session: Session, *, wanted: PointSystem) -> bool:
     current = recorded(session)
     if current is wanted:
         return False
-    rewards = int(session.exec(select(func.count()).select_from(Reward)).one())
-    effective = current or PointSystem.PLUM
-    if rewards and effective is not wanted:
-        raise PointSystemMismatch(recorded=effective, wanted=wanted, rewards=rewards)
+    problem = mismatch(session, wanted=wanted)
+    if problem is not None:
+        raise problem
     now = utcnow()
     stmt = insert_for(session, SettingValue).values(key=KEY, value=wanted.value, updated_at=now)
     session.exec(

@@ -21,6 +21,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
     monkeypatch.setenv("PLUM_BASE_URL", "sandbox")
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    monkeypatch.setenv("REWARD_ADMINS", "UADMIN01")
 
 
 def test_http_mode_serves_slack_events_and_healthz(
@@ -83,12 +84,13 @@ def test_every_missing_variable_is_named_in_one_line(
     for name in ("PLUM_CLIENT_ID", "PLUM_CLIENT_SECRET", "PLUM_ACCESS_TOKEN", "PLUM_REFRESH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("PLUM_SENDER_EMAIL", raising=False)
+    monkeypatch.delenv("REWARD_ADMINS")
     assert main(["serve"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "rewardbot: configuration error: serve can't start without SLACK_BOT_TOKEN, "
         "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode), PLUM_CLIENT_ID, "
-        "PLUM_CLIENT_SECRET and PLUM_SENDER_EMAIL; set them in .env or the environment "
-        "(`rewardbot config` shows why)"
+        "PLUM_CLIENT_SECRET, PLUM_SENDER_EMAIL and REWARD_ADMINS; set them in .env or the "
+        "environment (`rewardbot config` shows why)"
     ]
     assert not (tmp_path / "serve.db").exists()  # refused before touching anything

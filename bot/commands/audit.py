@@ -2,14 +2,11 @@
 
 `verify` walks the chain, then compares it with the signed checkpoints kept outside the database
 (the anchor file, and lines given with `--anchor`), which is what shows deleted newest events.
+Both only read: a ledger that is not there is named in one line (exit 1), never created, and
+no key file is ever made (`storage.existing`).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 import argparse
 import os
@@ -66,19 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
 
-def _ready_engine(database_url: str) -> Engine:
-    from storage.db import make_engine
-    from storage.errors import DatabaseNotReady
-    from storage.migrations import BEHIND_MESSAGE, current_state
-
-    engine = make_engine(database_url)
-    state = current_state(engine)
-    if not state.is_current:
-        engine.dispose()
-        raise DatabaseNotReady(BEHIND_MESSAGE)
-    return engine
-
-
 def run_verify(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
@@ -86,6 +70,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from storage.audit_anchors import anchor_file_for
     from storage.audit_checkpoints import check_checkpoints
     from storage.db import read_session
+    from storage.existing import NoLedger, existing_ledger
     from storage.keys import audit_key_for_verification
     from storage.models import AuditEvent
 
@@ -94,9 +79,8 @@ def run_verify(args: argparse.Namespace) -> int:
         database_url=settings.DATABASE_URL, configured=settings.AUDIT_ANCHOR_FILE
     )
     pasted = [(f"--anchor {n}", line) for n, line in enumerate(args.anchor, start=1)]
-    engine = _ready_engine(settings.DATABASE_URL)
     try:
-        with read_session(engine) as session:
+        with existing_ledger(settings.DATABASE_URL) as engine, read_session(engine) as session:
             empty = session.exec(select(AuditEvent.id).limit(1)).first() is None
             if empty and not pasted and not _has_content(path):
                 print("verified 0 events (the audit trail is empty)")
@@ -112,8 +96,9 @@ def run_verify(args: argparse.Namespace) -> int:
             contradiction = (
                 check_checkpoints(session, anchors.valid, chain=result) if result.ok else None
             )
-    finally:
-        engine.dispose()
+    except NoLedger as err:
+        print(f"rewardbot: {err}", file=sys.stderr)
+        return 1
     for rejected in anchors.rejected:
         print(
             f"ignored a checkpoint that doesn't verify ({rejected.where}): {rejected.problem}",
@@ -190,6 +175,7 @@ def _vouched(anchors: Anchors, *, total: int, path: Path | None) -> str:
 def run_export(args: argparse.Namespace) -> int:
     from storage.audit import export_events
     from storage.db import read_session
+    from storage.existing import NoLedger, existing_ledger
 
     if args.since and args.until and args.until < args.since:
         print("rewardbot: --until is before --since", file=sys.stderr)
@@ -199,22 +185,23 @@ def run_export(args: argparse.Namespace) -> int:
         datetime.combine(args.until + timedelta(days=1), time(), tzinfo=UTC) if args.until else None
     )
     settings = state_dir.settings_for(args)
-    engine = _ready_engine(settings.DATABASE_URL)
     try:
         with ExitStack() as stack:
-            out = (
+            engine = stack.enter_context(existing_ledger(settings.DATABASE_URL))
+            session = stack.enter_context(read_session(engine))
+            out = (  # opened once the ledger is found: no empty file is left otherwise
                 stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
                 if args.output
                 else sys.stdout
             )
-            session = stack.enter_context(read_session(engine))
             try:
                 count = export_events(session, since=since, until=until, fmt=args.fmt, out=out)
             except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
                 return 0
-    finally:
-        engine.dispose()
+    except NoLedger as err:
+        print(f"rewardbot: {err}", file=sys.stderr)
+        return 1
     where = args.output or "standard output"
     print(f"exported {count} events to {where}", file=sys.stderr)
     return 0

@@ -1,9 +1,10 @@
 """`rewardbot jobs list` and `rewardbot jobs run NAME`: the scheduled jobs, for operators.
 
 `list` shows each job, its schedule, its last run (from the ledger's job-runs table) and its next
-scheduled time, in REWARD_TIMEZONE. `run NAME` runs one now in this process, claimed like any run
-(two manual runs in the same second run once); the exit code is 0 when it ran and ended ok, 1
-when it failed or someone else had the run, 2 for an unknown name or bad settings.
+scheduled time, in REWARD_TIMEZONE; it only reads (a ledger that is not there is named, exit 1,
+never created). `run NAME` runs one now in this process, claimed like any run (two manual runs
+in the same second run once); the exit code is 0 when it ran and ended ok, 1 when it failed or
+someone else had the run, 2 for an unknown name or bad settings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.commands import state_dir
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from storage.db import Store
+    from sqlalchemy import Engine
 
 HOME_REFRESH_WAIT_SECONDS = 10.0
 
@@ -45,12 +46,12 @@ def _moment(when: datetime | None, tz: ZoneInfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or tz.key}"
 
 
-def print_statuses(settings: Settings, store: Store, out: TextIO | None = None) -> None:
+def print_statuses(settings: Settings, ledger: Engine, out: TextIO | None = None) -> None:
     out = out or sys.stdout  # looked up now: pytest and others swap it
     from bot.jobs.registry import job_statuses
 
     tz = ZoneInfo(settings.REWARD_TIMEZONE)
-    statuses = job_statuses(settings=settings, store=store)
+    statuses = job_statuses(settings=settings, ledger=ledger)
     if not statuses:
         print("no jobs are registered", file=out)
         return
@@ -72,20 +73,19 @@ def print_statuses(settings: Settings, store: Store, out: TextIO | None = None) 
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from storage import store_from_settings
     from storage.errors import DatabaseNotReady
-    from storage.migrations import ensure_current
+    from storage.existing import NoLedger, existing_ledger
 
     settings = state_dir.settings_for(args)
-    store = store_from_settings(settings)
     try:
-        ensure_current(store.engine)
-        print_statuses(settings, store)
+        with existing_ledger(settings.DATABASE_URL) as ledger:
+            print_statuses(settings, ledger)
+    except NoLedger as err:  # only read: nothing is created
+        print(f"rewardbot: {err}", file=sys.stderr)
+        return 1
     except DatabaseNotReady as err:
         print(f"rewardbot: {err}", file=sys.stderr)
         return 2
-    finally:
-        store.dispose()
     return 0
 
 

@@ -16,25 +16,25 @@ Then it validates the token and reads the account balance (an API call, where Xo
 allow-list applies).
 
 The output is the check's own report: log lines (httpx's, the bot's) are not shown unless
-`rewardbot -v` asks for them. No token or secret is ever printed.
+`rewardbot -v` asks for them. No token or secret is ever printed. `rewardbot check` runs the same
+check (`check_plum`) and says what it finds in its own lines (a `Report`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import socket
-import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
+from bot.checks.network import network_cause
 from bot.plum import (
     AccountDisabledError,
     AuthError,
@@ -67,6 +67,7 @@ CHECK_RETRIES = RetryPolicy(max_retries=1, max_wait_hint=5.0)
 PRODUCTION_URL = "https://accounts.xoxoday.com/chef"
 STAGING_URL = "https://stagingstores.xoxoday.com/chef"
 FAILED = "Plum check failed: "
+CREDENTIALS_OK = "Plum credentials OK: "
 
 T = TypeVar("T")
 
@@ -94,14 +95,47 @@ def register(subparsers: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
-    with _quiet_logs(unless=bool(getattr(args, "verbose", False))):
-        if settings.uses_sandbox:
-            return _check_sandbox(settings)
-        return _check_account(settings, args.token_file)
+    with quiet_logs(unless=bool(getattr(args, "verbose", False))):
+        return check_plum(settings, Printed(), token_file=args.token_file)
+
+
+class Report(Protocol):
+    """Where a Plum check says what it finds, as it goes. `label`: what `plum check` prints
+    before the text ("Plum credentials OK: ", "Plum check failed: "); `lines`: the first says
+    what is wrong, the others what to do and what Xoxoday said."""
+
+    def ok(self, text: str, *, label: str = "") -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+    def fail(self, lines: Sequence[str], *, label: str = "") -> None: ...
+
+
+class Printed:
+    """`rewardbot plum check`'s report: each line printed as it comes."""
+
+    def ok(self, text: str, *, label: str = "") -> None:
+        print(label + text)
+
+    def warn(self, text: str) -> None:
+        print(text)
+
+    def fail(self, lines: Sequence[str], *, label: str = "") -> None:
+        print(label + lines[0])
+        for line in lines[1:]:
+            print(line)
+
+
+def check_plum(settings: Settings, report: Report, *, token_file: Path | None = None) -> int:
+    """Check the configured Plum credentials (the module doc says how); 0 when they work, 1
+    when they do not (the report says why)."""
+    if settings.uses_sandbox:
+        return _check_sandbox(settings, report)
+    return _check_account(settings, token_file, report)
 
 
 @contextmanager
-def _quiet_logs(*, unless: bool) -> Iterator[None]:
+def quiet_logs(*, unless: bool) -> Iterator[None]:
     """No log records at all while the check runs (httpx logs every request at INFO)."""
     if unless:
         yield
@@ -122,17 +156,22 @@ class _Target:
     settings: Settings
     host: str  # for people: "accounts.xoxoday.com", "the sandbox"
     base_url: str
+    report: Report
     who: str = "Xoxoday"  # who answers: "Xoxoday", or "The sandbox"
 
 
-def _check_sandbox(settings: Settings) -> int:
+SANDBOX_NOTE = (
+    "PLUM_BASE_URL is 'sandbox': checking against the embedded Plum sandbox, which pays nobody "
+    "(no Xoxoday account is used). Set PLUM_BASE_URL to Xoxoday's API to check real "
+    "credentials and pay people."
+)
+
+
+def _check_sandbox(settings: Settings, report: Report) -> int:
     from bot.simulators.embedded import credentials, sandbox_settings
     from bot.simulators.plum_sandbox import SandboxServer
 
-    print(
-        "PLUM_BASE_URL is 'sandbox': checking against the embedded Plum sandbox "
-        "(no Xoxoday account is used). Set PLUM_BASE_URL to check real credentials."
-    )
+    report.warn(SANDBOX_NOTE)
     client_id, secret = credentials(settings)
     settings = sandbox_settings(settings)
     with tempfile.TemporaryDirectory(prefix="rewardbot-plum-check-") as tmp:
@@ -140,16 +179,16 @@ def _check_sandbox(settings: Settings) -> int:
             client_id=client_id, client_secret=secret, state_path=Path(tmp) / "state.json"
         )
         with server:
-            target = _Target(settings, "the sandbox", server.base_url, who="The sandbox")
+            target = _Target(settings, "the sandbox", server.base_url, report, who="The sandbox")
             client = _client(settings, MemoryTokenStore(), base_url=server.base_url)
             with client:
                 return _check_client_credentials(client, target)
 
 
-def _check_account(settings: Settings, token_file: Path | None) -> int:
+def _check_account(settings: Settings, token_file: Path | None, report: Report) -> int:
     _client(settings, MemoryTokenStore()).close()  # a ConfigError first, if a setting is missing
     base_url = str(settings.PLUM_BASE_URL)
-    target = _Target(settings, urlparse(base_url).netloc, base_url)
+    target = _Target(settings, urlparse(base_url).netloc, base_url, report)
     if _set(settings.PLUM_REFRESH_TOKEN):
         return _check_refresh_token(target, token_file)
     if settings.PLUM_CLIENT_ID and _set(settings.PLUM_CLIENT_SECRET):
@@ -166,16 +205,18 @@ def _check_account(settings: Settings, token_file: Path | None) -> int:
     with _client(settings, MemoryTokenStore()) as client:
         if not _api(client, target, token="PLUM_ACCESS_TOKEN"):
             return 1
-    print("Nothing can renew PLUM_ACCESS_TOKEN: set PLUM_CLIENT_ID and PLUM_CLIENT_SECRET too.")
+    report.warn(
+        "Nothing can renew PLUM_ACCESS_TOKEN: set PLUM_CLIENT_ID and PLUM_CLIENT_SECRET too."
+    )
     return 0
 
 
 def _check_client_credentials(client: PlumClient, target: _Target) -> int:
     if isinstance(_step(target, client.refresh, step="token"), _Failed):
         return 1
-    print(
-        f"Plum credentials OK: {target.who} issued a new access token for PLUM_CLIENT_ID and "
-        "PLUM_CLIENT_SECRET."
+    target.report.ok(
+        f"{target.who} issued a new access token for PLUM_CLIENT_ID and PLUM_CLIENT_SECRET.",
+        label=CREDENTIALS_OK,
     )
     return 0 if _api(client, target, token="the new access token") else 1
 
@@ -195,13 +236,13 @@ def _check_refresh_token(target: _Target, token_file: Path | None) -> int:
         with _client(settings, store) as client:
             if isinstance(_step(target, client.refresh, step="token"), _Failed):
                 return 1
-            print(
-                "Plum credentials OK: Xoxoday refreshed the tokens with PLUM_CLIENT_ID and "
-                "PLUM_CLIENT_SECRET."
+            target.report.ok(
+                "Xoxoday refreshed the tokens with PLUM_CLIENT_ID and PLUM_CLIENT_SECRET.",
+                label=CREDENTIALS_OK,
             )
             until = _until(_refresh_expiry(store))
             valid = f" (valid{until})" if until else ""
-            print(
+            target.report.ok(
                 f"The new refresh token{valid} is kept in the bot's database, "
                 "as after each refresh."
             )
@@ -210,12 +251,15 @@ def _check_refresh_token(target: _Target, token_file: Path | None) -> int:
 
 def _untested(target: _Target, why: str, todo: str) -> int:
     """The refresh flow without the bot's database: say so, then test the access token alone."""
-    print(
-        "Plum check incomplete: PLUM_CLIENT_ID and PLUM_CLIENT_SECRET not tested. Only a "
-        "refresh tests them, and it retires the refresh token, so the new one must be kept "
-        f"in the bot's database; {why}."
+    target.report.fail(
+        [
+            "PLUM_CLIENT_ID and PLUM_CLIENT_SECRET not tested. Only a refresh tests them, and it "
+            "retires the refresh token, so the new one must be kept in the bot's database; "
+            f"{why}.",
+            todo,
+        ],
+        label="Plum check incomplete: ",
     )
-    print(todo)
     settings = target.settings
     if not _set(settings.PLUM_ACCESS_TOKEN):
         return 1
@@ -242,11 +286,12 @@ def _api(client: PlumClient, target: _Target, *, token: str) -> bool:
         return False
     amount = money(balance.value, balance.currency)
     until = _until(info.expires_at)
+    report = target.report
     if token == "PLUM_ACCESS_TOKEN":
-        print(f"PLUM_ACCESS_TOKEN OK{f' (valid{until})' if until else ''}.")
-        print(f"Account balance: {amount}.")
+        report.ok(f"PLUM_ACCESS_TOKEN OK{f' (valid{until})' if until else ''}.")
+        report.ok(f"Account balance: {amount}.")
     else:
-        print(f"Account balance: {amount}{f' (access token valid{until})' if until else ''}.")
+        report.ok(f"Account balance: {amount}{f' (access token valid{until})' if until else ''}.")
     return True
 
 
@@ -258,10 +303,7 @@ def _step(target: _Target, call: Callable[[], T], *, step: str, token: str = "")
     try:
         return call()
     except PlumError as err:
-        lines = explain(err, target, step=step, token=token)
-        print(FAILED + lines[0])
-        for line in lines[1:]:
-            print(line)
+        target.report.fail(explain(err, target, step=step, token=token), label=FAILED)
         return _Failed()
 
 
@@ -375,28 +417,6 @@ def _edge_space(value: str) -> str:
     if value[:1].isspace():
         return "starts"
     return "ends" if value[-1:].isspace() else ""
-
-
-def network_cause(err: BaseException) -> str:
-    """Why a connection failed, in a few words (DNS, refused, TLS), from the exception chain."""
-    chain: list[BaseException] = []
-    item: BaseException | None = err
-    while item is not None and item not in chain:
-        chain.append(item)
-        item = item.__cause__ or item.__context__
-    text = " ".join(str(e) for e in chain).lower()
-    if any(isinstance(e, socket.gaierror) for e in chain) or any(
-        w in text for w in ("name or service not known", "name resolution", "nodename nor")
-    ):
-        return "its name does not resolve"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
-        return "connection refused"
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
-        return "the TLS handshake failed"
-    if "unreachable" in text or "no route to host" in text:
-        return "no route to it"
-    transport = next((e for e in chain if type(e).__module__.startswith("httpx")), err)
-    return type(transport).__name__
 
 
 # --- helpers ------------------------------------------------------------------------------------

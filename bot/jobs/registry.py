@@ -20,11 +20,13 @@ from bot.jobs.base import JobSpec
 from bot.jobs.scheduler import RunResult, execute, next_fire_time, process_name
 from bot.settings import Settings
 from storage import jobs as job_repo
-from storage.db import Store
+from storage.db import read_session
 from storage.models import JobRun
 from storage.types import utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.runtime import Runtime
 
 JOB_MODULES = (
@@ -120,13 +122,14 @@ def schedule_text(trigger: BaseTrigger) -> str:
 def job_statuses(
     *,
     settings: Settings,
-    store: Store,
+    ledger: Engine,
     jobs: Mapping[str, JobSpec] = JOBS,
     now: datetime | None = None,
 ) -> list[JobStatus]:
-    """Each job with its schedule, its latest run in the ledger and its next scheduled time."""
+    """Each job with its schedule, its latest run in the ledger and its next scheduled time
+    (`ledger` may be read-only: `storage.existing.existing_ledger`)."""
     moment = now or utcnow()
-    with store.read_session() as session:
+    with read_session(ledger) as session:
         last = job_repo.last_job_runs(session)
     statuses = []
     for name, spec in jobs.items():

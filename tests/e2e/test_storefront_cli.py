@@ -5,7 +5,7 @@ start with one line saying what to do."""
 from __future__ import annotations
 
 from tests.command_line import rewardbot
-from tests.e2e.harness import BOT_TOKEN, MARIA, SIGNING_SECRET, BotHarness
+from tests.e2e.harness import ADMIN, BOT_TOKEN, MARIA, SIGNING_SECRET, BotHarness
 from tests.e2e.test_storefront import API_KEY, bot, call, rewarded, token_for
 
 __all__ = ["bot"]  # the fixture, for pytest
@@ -51,6 +51,7 @@ def test_serve_refuses_a_database_of_the_other_point_system(bot: BotHarness, tmp
         SLACK_API_URL=bot.fake.api_url,
         PLUM_BASE_URL="sandbox",
         REWARD_POINT_SYSTEM="plum",
+        REWARD_ADMINS=ADMIN,
         PORT="1",
     )
     refused = rewardbot(["serve", "--no-scheduler"], env, tmp_path)

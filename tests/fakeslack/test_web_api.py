@@ -16,6 +16,7 @@ from starlette.routing import Mount
 
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.fakeslack.server import ServerThread
+from bot.slack.ids import BOT_SCOPES
 from tests.e2e.harness import wait_until
 
 MODAL = {
@@ -60,6 +61,37 @@ def test_bad_or_missing_token(fake: FakeSlack) -> None:
     assert _error(lambda: anonymous.users_info(user="UMARIA01")) == "not_authed"
     assert fake.messages("C0GENERAL") == []
     assert [c["token_ok"] for c in fake.calls] == [False, False, False]
+
+
+def test_the_bot_tokens_scopes_come_with_every_answer_as_slack_sends_them(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    answer = client.auth_test()
+    assert set(answer.headers["x-oauth-scopes"].split(",")) == set(BOT_SCOPES)  # manifest.yml's
+    refused = WebClient(base_url=fake.api_url, token="xoxb-wrong")
+    with pytest.raises(SlackApiError) as caught:
+        refused.auth_test()
+    assert "x-oauth-scopes" not in caught.value.response.headers  # not for a refused token
+    with FakeSlack(bot_token="xoxb-narrow", scopes=("commands", "chat:write")) as narrow:
+        granted = WebClient(base_url=narrow.api_url, token="xoxb-narrow").auth_test()
+        assert granted.headers["x-oauth-scopes"] == "commands,chat:write"
+
+
+def test_the_app_level_token_opens_socket_mode_connections_and_nothing_else(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    app = WebClient(base_url=fake.api_url, token="xapp-fake")
+    opened = app.apps_connections_open(app_token="xapp-fake")
+    assert opened["url"].startswith("ws://127.0.0.1:")
+    [call] = fake.calls_to("apps.connections.open")
+    assert call["ok"] and call["token_ok"] and "token" not in call["args"]
+    # each token where the other belongs, as Slack answers it
+    assert _error(lambda: client.apps_connections_open(app_token="xoxb-fake")) == (
+        "not_allowed_token_type"
+    )
+    assert _error(app.auth_test) == "not_allowed_token_type"
+    wrong = WebClient(base_url=fake.api_url)
+    assert _error(lambda: wrong.apps_connections_open(app_token="xapp-wrong")) == "invalid_auth"
 
 
 def test_token_as_form_argument_is_accepted(fake: FakeSlack) -> None:

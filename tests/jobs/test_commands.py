@@ -96,6 +96,7 @@ def test_jobs_list_shows_schedule_last_and_next_run(
     env: Callable[..., None], capsys: pytest.CaptureFixture[str]
 ) -> None:
     env(REWARD_TIMEZONE="Europe/Berlin")
+    assert main(["migrate"]) == 0  # `jobs list` only reads: the ledger must be there
     with time_machine.travel(datetime(2026, 3, 2, 7, 40, tzinfo=UTC), tick=False):
         assert main(["jobs", "list"]) == 0
         first = capsys.readouterr().out

@@ -74,9 +74,12 @@ def test_unset_slack_tokens_are_marked_and_named_and_exit_1(env, capsys) -> None
         "(production), https://stagingstores.xoxoday.com/chef (staging) (or sandbox, to try "
         "the bot paying nobody)"
     )
+    assert rows["REWARD_ADMINS"][1] == (
+        "not set: serve needs it so that someone settles rewards in doubt and hears of problems"
+    )
     assert out.splitlines()[-1] == (
         "rewardbot serve won't start until these are set: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, "
-        "PLUM_BASE_URL."
+        "PLUM_BASE_URL, REWARD_ADMINS."
     )
     assert len({column for column, _ in rows.values()}) == 1  # the marks keep the columns
 
@@ -86,6 +89,7 @@ def test_socket_mode_needs_no_signing_secret(env, capsys) -> None:
         SLACK_BOT_TOKEN="xoxb-cfg-secret-1",
         SLACK_APP_TOKEN="xapp-cfg-secret-2",
         PLUM_BASE_URL="sandbox",
+        REWARD_ADMINS="UADMIN01",
     )
     assert main(["config"]) == 0
     out = capsys.readouterr().out
@@ -109,7 +113,7 @@ def test_a_real_account_and_postgresql_mark_everything_at_once(env, capsys) -> N
         assert rows[name][1] == "not set: serve needs it with PostgreSQL", name
     assert out.splitlines()[-1] == (
         "rewardbot serve won't start until these are set: SLACK_SIGNING_SECRET, PLUM_CLIENT_ID, "
-        "PLUM_CLIENT_SECRET, PLUM_SENDER_EMAIL, AUDIT_KEY, ENCRYPTION_KEY."
+        "PLUM_CLIENT_SECRET, PLUM_SENDER_EMAIL, AUDIT_KEY, ENCRYPTION_KEY, REWARD_ADMINS."
     )
 
 
@@ -121,6 +125,7 @@ def test_a_refresh_token_needs_the_client_id_and_secret(env, capsys) -> None:
         PLUM_SENDER_EMAIL="ops@example.com",
         PLUM_REFRESH_TOKEN="cfg-refresh-secret-4",
         PLUM_CLIENT_ID="client-1",
+        REWARD_ADMINS="UADMIN01",
     )
     assert main(["config"]) == 1
     out = capsys.readouterr().out

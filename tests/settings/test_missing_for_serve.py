@@ -78,11 +78,14 @@ def test_postgres_key_rules_match_storage(audit, fernet) -> None:
 
 
 def test_slack_rules() -> None:
-    assert [m.name for m in missing_for_serve(_settings(PLUM_BASE_URL="sandbox"))] == [
+    assert [
+        m.name
+        for m in missing_for_serve(_settings(PLUM_BASE_URL="sandbox", REWARD_ADMINS="UADMIN01"))
+    ] == [
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
     ]
-    sandbox = {"PLUM_BASE_URL": "sandbox"}
+    sandbox = {"PLUM_BASE_URL": "sandbox", "REWARD_ADMINS": "UADMIN01"}
     assert missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_APP_TOKEN="y", **sandbox)) == []
     assert (
         missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y", **sandbox)) == []
@@ -93,7 +96,9 @@ def test_slack_rules() -> None:
 
 def test_xoxoday_is_never_chosen_for_you() -> None:
     """No PLUM_BASE_URL: serve refuses, naming the setting and the sandbox to ask for by name."""
-    missing = missing_for_serve(_settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y"))
+    missing = missing_for_serve(
+        _settings(SLACK_BOT_TOKEN="x", SLACK_SIGNING_SECRET="y", REWARD_ADMINS="UADMIN01")
+    )
     assert [m.name for m in missing] == ["PLUM_BASE_URL"]
     assert serve_refusal(missing) == (
         "serve can't start without PLUM_BASE_URL (or sandbox, to try the bot paying nobody); "
@@ -102,12 +107,23 @@ def test_xoxoday_is_never_chosen_for_you() -> None:
     assert "https://accounts.xoxoday.com/chef (production)" in missing[0].why
 
 
+def test_the_admins_are_needed_by_every_command_that_runs_the_bot() -> None:
+    """Without an admin nobody settles a reward in doubt, nor hears that Xoxoday is down."""
+    ready = {"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y", "PLUM_BASE_URL": "sandbox"}
+    for slack_requests in (True, False):  # serve; clock and jobs run
+        missing = missing_for_serve(_settings(**ready), slack_requests=slack_requests)
+        assert [m.name for m in missing] == ["REWARD_ADMINS"]
+        assert "settles rewards in doubt" in missing[0].why
+        admins = _settings(REWARD_ADMINS="UADMIN01", **ready)
+        assert missing_for_serve(admins, slack_requests=slack_requests) == []
+
+
 def test_the_refusal_is_one_line_naming_each() -> None:
     missing = missing_for_serve(_settings(PLUM_BASE_URL="https://accounts.xoxoday.com/chef"))
     assert serve_refusal(missing) == (
         "serve can't start without SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for "
-        "Socket Mode), PLUM_CLIENT_ID, PLUM_CLIENT_SECRET and PLUM_SENDER_EMAIL; set them in .env "
-        "or the environment (`rewardbot config` shows why)"
+        "Socket Mode), PLUM_CLIENT_ID, PLUM_CLIENT_SECRET, PLUM_SENDER_EMAIL and REWARD_ADMINS; "
+        "set them in .env or the environment (`rewardbot config` shows why)"
     )
     assert serve_refusal(missing[:1]) == (
         "serve can't start without SLACK_BOT_TOKEN; set it in .env or the environment "

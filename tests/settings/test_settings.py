@@ -172,7 +172,8 @@ def test_cli_config_masks_secrets(tmp_path: Path) -> None:
         "SLACK_SIGNING_SECRET": "sign-shh-789",
         "PLUM_CLIENT_SECRET": "plum-shh-456",
     }
-    proc = rewardbot(["config"], {**secrets, "PLUM_BASE_URL": "sandbox"}, tmp_path)
+    settings = {**secrets, "PLUM_BASE_URL": "sandbox", "REWARD_ADMINS": "UADMIN01"}
+    proc = rewardbot(["config"], settings, tmp_path)
     assert proc.returncode == 0, proc.stderr
     for secret in secrets.values():
         assert secret not in proc.stdout

@@ -225,8 +225,11 @@ def test_an_empty_trail_verifies(db: TestDatabase, monkeypatch, tmp_path, capsys
 
 
 def test_verify_on_a_database_that_is_behind(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from storage.migrations import upgrade
+
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(f"sqlite:///{tmp_path / 'old.db'}", revision="0003")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
     assert main(["audit", "verify"]) == 2
     assert "run `rewardbot migrate`" in capsys.readouterr().err
 

@@ -2,6 +2,12 @@
 
 Requests are read the way Slack reads them (query string, form-encoded or JSON body, token in
 `Authorization: Bearer` or a `token` argument) and every `/api/` call is recorded, failed ones too.
+
+Two tokens, as an installed app has: the bot token (`xoxb-…`) for the Web API, and the app-level
+token (`xapp-…`) that only opens Socket Mode connections (`apps.connections.open`); each is
+refused with `not_allowed_token_type` where the other belongs. Every answer to the bot token
+carries the scopes it was granted in `X-OAuth-Scopes`, as Slack's do (by default the ones
+`manifest.yml` asks for).
 """
 
 from __future__ import annotations
@@ -21,14 +27,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.simulators.fakeslack.errors import SlackError
-from bot.simulators.fakeslack.methods import METHODS
+from bot.simulators.fakeslack.methods import APP_METHODS, METHODS
 from bot.simulators.fakeslack.workspace import Workspace
+from bot.slack.ids import BOT_SCOPES
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
-# Sent on every response as Slack does; Bolt reads them from auth.test.
-BOT_SCOPES = (
-    "chat:write,commands,users:read,users:read.email,im:write,files:write,reactions:write,team:read"
-)
+# The scopes of an app installed from manifest.yml (Bolt reads them from auth.test).
+MANIFEST_SCOPES = tuple(BOT_SCOPES)
 
 
 @dataclass
@@ -43,9 +48,18 @@ class Fault:
 class ApiState:
     """What the app serves from: the workspace, the expected token, the call log, the faults."""
 
-    def __init__(self, *, workspace: Workspace, bot_token: str) -> None:
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        bot_token: str,
+        app_token: str,
+        scopes: tuple[str, ...],
+    ) -> None:
         self.workspace = workspace
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.scopes = scopes
         self._lock = threading.Lock()
         self._calls: list[dict[str, Any]] = []
         self._faults: dict[str, list[Fault]] = {}
@@ -144,14 +158,22 @@ def build_app(state: ApiState) -> Starlette:
         token = _token(request, args)
         args.pop("token", None)
         call["args"] = args
-        call["token_ok"] = token == state.bot_token
-        handler = METHODS.get(method)
+        app_method = method in APP_METHODS
+        expected, other = (
+            (state.app_token, state.bot_token) if app_method else (state.bot_token, state.app_token)
+        )
+        call["token_ok"] = token == expected
+        handler = APP_METHODS.get(method) or METHODS.get(method)
         if handler is None:
             return _finish(state, call, {"ok": False, "error": "unknown_method"})
         if not token:
             return _finish(state, call, {"ok": False, "error": "not_authed"})
+        if token == other:
+            return _finish(state, call, {"ok": False, "error": "not_allowed_token_type"})
         if not call["token_ok"]:
             return _finish(state, call, {"ok": False, "error": "invalid_auth"})
+        if app_method:
+            return _finish(state, call, {"ok": True, **handler(state.workspace, args, root)})
         fault = state.take_fault(method)
         if fault is not None and fault.delay:
             state.hold(method, 1)
@@ -220,5 +242,7 @@ def _finish(
     call["ok"] = bool(body.get("ok"))
     call["error"] = body.get("error")
     state.record(call)
-    all_headers = {"X-OAuth-Scopes": BOT_SCOPES, **(headers or {})}
+    all_headers = dict(headers or {})
+    if call["token_ok"] and call["method"] not in APP_METHODS:
+        all_headers["X-OAuth-Scopes"] = ",".join(state.scopes)
     return JSONResponse(body, status_code=status, headers=all_headers)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from starlette.applications import Starlette
 
-from bot.simulators.fakeslack.api import ApiState, build_app
+from bot.simulators.fakeslack.api import MANIFEST_SCOPES, ApiState, build_app
 from bot.simulators.fakeslack.server import ServerThread
 from bot.simulators.fakeslack.workspace import Workspace
 
@@ -18,8 +18,10 @@ T = TypeVar("T")
 class FakeSlack:
     """A Slack Web API on loopback that records every call.
 
-    `api_url` is what `WebClient(base_url=...)` / `SLACK_API_URL` take. The bot token is never
-    recorded: calls keep `token_ok` instead. To serve `app` from another server (the playground
+    `api_url` is what `WebClient(base_url=...)` / `SLACK_API_URL` take. The bot token (and the
+    app-level token, for `apps.connections.open`) is never recorded: calls keep `token_ok`
+    instead. `scopes`: what the bot token was granted (default: manifest.yml's), sent in
+    `X-OAuth-Scopes`. To serve `app` from another server (the playground
     mounting it beside its page), set `public_url` (constructor or attribute) to where it is
     mounted, and don't call start().
     """
@@ -29,12 +31,19 @@ class FakeSlack:
         *,
         workspace: Workspace | None = None,
         bot_token: str = "xoxb-fake",
+        app_token: str = "xapp-fake",
+        scopes: tuple[str, ...] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         public_url: str | None = None,
     ) -> None:
         self.workspace = workspace if workspace is not None else Workspace.demo()
-        self._state = ApiState(workspace=self.workspace, bot_token=bot_token)
+        self._state = ApiState(
+            workspace=self.workspace,
+            bot_token=bot_token,
+            app_token=app_token,
+            scopes=MANIFEST_SCOPES if scopes is None else tuple(scopes),
+        )
         self.app: Starlette = build_app(self._state)
         self._server: ServerThread | None = None
         self._host, self._port = host, port

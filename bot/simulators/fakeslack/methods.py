@@ -262,6 +262,16 @@ def reactions_add(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, A
     return {}
 
 
+def apps_connections_open(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
+    """A Socket Mode URL, as Slack hands one out for the app-level token (nothing serves it
+    here: the fake has no Socket Mode)."""
+    ws_root = "ws" + root.removeprefix("http")
+    return {"url": f"{ws_root}link/?ticket=fake-{ws.app_id}&app_id={ws.app_id}"}
+
+
+# Methods that take the app-level token (xapp-…) instead of the bot token.
+APP_METHODS: dict[str, Handler] = {"apps.connections.open": apps_connections_open}
+
 METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "users.info": users_info,
