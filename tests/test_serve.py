@@ -59,6 +59,9 @@ def test_socket_mode_when_an_app_token_is_set(env: None, monkeypatch: pytest.Mon
             started.append(self.token)
 
     monkeypatch.setattr("slack_bolt.adapter.socket_mode.SocketModeHandler", FakeHandler)
+    # Slack is not here: the app token counts as one Slack opens connections with (the check
+    # itself is tested in tests/checks and through the real serve)
+    monkeypatch.setattr("bot.commands.serve._check_app_token", lambda settings: None)
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("HTTP in Socket Mode"))
     assert main(["serve", "--no-scheduler"]) == 0
     assert started == ["xapp-1-serve-test"]

@@ -13,7 +13,9 @@ import logging
 import signal
 import sys
 
-from bot.settings import load_settings
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.commands.running import start_for
 
     settings = load_settings()
+    if settings.socket_mode:
+        _check_app_token(settings)  # before anything is opened: Socket Mode can't work without
     port = args.port or settings.PORT
     # Switch threads more often than CPython's default 5 ms: the threads that acknowledge Slack
     # then wait less behind busy ones (measured in benchmarks/slack_ack.py).
@@ -56,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
 
             assert settings.SLACK_APP_TOKEN is not None and bot.bolt is not None
             log.info("connecting to Slack in Socket Mode")
-            SocketModeHandler(bot.bolt, settings.SLACK_APP_TOKEN.get_secret_value()).start()
+            handler = SocketModeHandler(bot.bolt, settings.SLACK_APP_TOKEN.get_secret_value())
+            try:
+                handler.start()  # connects, then answers Slack until a signal stops serve
+            except SlackApiError as err:  # the connection was refused
+                raise ConfigError(socket_mode_refused(err)) from None
         else:
             import uvicorn
 
@@ -67,6 +75,25 @@ def run(args: argparse.Namespace) -> int:
         bot.stop()
         log.info("serve: stopped")
     return 0
+
+
+def _check_app_token(settings: Settings) -> None:
+    from bot.checks.lines import Status
+    from bot.checks.slack import app_token
+
+    found = app_token(settings)
+    if found.status is Status.FAIL:
+        raise ConfigError(found.text)
+
+
+def socket_mode_refused(err: SlackApiError) -> str:
+    """One line for an app-level token Slack won't open a Socket Mode connection with."""
+    code = str(err.response.get("error") or "refused") if err.response else "refused"
+    return (
+        f"SLACK_APP_TOKEN: Slack refused the app-level token ({code}). Make one with the "
+        "connections:write scope under Basic Information, App-Level Tokens, and set it; or unset "
+        "it to serve HTTP"
+    )
 
 
 def _stop(signum: int, _frame: object) -> None:

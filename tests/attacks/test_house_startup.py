@@ -133,12 +133,6 @@ def test_a_journal_that_cannot_take_writes_or_a_damaged_ledger_is_named_in_one_l
     assert "DATABASE_URL: the database is damaged" in line and "Restore it from a backup" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in Socket Mode a token Slack refuses (apps.connections.open answers not ok) ends "
-    "serve with a SlackApiError traceback, not the one-line refusal every other setting gets "
-    "(bot/commands/serve.py starts SocketModeHandler unguarded)",
-)
 def test_socket_mode_with_a_token_slack_refuses_is_one_line(
     make_serve: Callable[..., ServeProcess],
 ) -> None:
