@@ -39,7 +39,7 @@ from bot.processes import is_gone
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report, tell
-from bot.slack.ids import ActionId
+from bot.slack.ids import ActionId, CallbackId, Command, Shortcut
 from bot.slack.request_entry import ENTRY, NOT_FINISHED, RequestEntry, entry_of
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
@@ -77,6 +77,17 @@ JOURNALED_ACTIONS = frozenset(
     }
 )
 
+JOURNALED_COMMANDS = frozenset(Command)
+JOURNALED_FORMS = frozenset(
+    {
+        CallbackId.REWARD_MODAL,
+        CallbackId.REJECT_REASON,
+        CallbackId.LINK_MODAL,
+        CallbackId.GIFT_MODAL,
+    }
+)
+JOURNALED_SHORTCUTS = frozenset(Shortcut)
+
 NOT_RECORDED = (
     ":warning: I couldn't make a note of your request just now, so I didn't do anything. "
     "Please try again in a minute."
@@ -87,9 +98,16 @@ NOT_RECORDED = (
 
 
 def journaled(body: dict[str, Any]) -> bool:
+    """The bot's command, its forms' submissions, its shortcuts and the clicks worth finishing:
+    what it has a listener for (anything else is not recorded, so nothing is left for a
+    restart to take up)."""
     kind = body.get("type")
-    if body.get("command") or kind in ("view_submission", "shortcut", "message_action"):
-        return True
+    if body.get("command"):
+        return body["command"] in JOURNALED_COMMANDS
+    if kind == "view_submission":
+        return (body.get("view") or {}).get("callback_id") in JOURNALED_FORMS
+    if kind in ("shortcut", "message_action"):
+        return body.get("callback_id") in JOURNALED_SHORTCUTS
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
         first = actions[0] if isinstance(actions[0], dict) else {}
