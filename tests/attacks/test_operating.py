@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any
 
@@ -128,6 +129,26 @@ def test_readiness_fails_while_the_schema_is_behind_and_not_when_it_is_newer(
     assert newer["schema"].startswith("migrated by a newer release")
     record(head)
     wait_ready(serve, 200, schema="current")
+
+
+def test_a_crowd_at_the_probes_and_metrics_does_not_delay_slack(serve: ServeProcess) -> None:
+    def probe(path: str) -> tuple[int, float]:
+        started = time.monotonic()
+        return serve.get(path).status_code, time.monotonic() - started
+
+    def give(n: int) -> tuple[int, float]:
+        started = time.monotonic()
+        answer = serve.driver.command(f"<@{MARIA}> 1 probed crowd {n}", user_id=BOB)
+        return answer.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=90) as pool:
+        probes = [pool.submit(probe, path) for path in ("/readyz", "/metrics", "/livez") * 25]
+        acks = list(pool.map(give, range(8)))
+        answered = [f.result() for f in probes]
+    assert [code for code, _ in answered] == [200] * 75
+    assert max(took for _, took in answered) < READY_WITHIN
+    assert [code for code, _ in acks] == [200] * 8
+    assert max(took for _, took in acks) < 3.0, acks  # Slack's deadline for an acknowledgement
 
 
 # ── /metrics ─────────────────────────────────────────────────────────────────────────────
