@@ -83,8 +83,17 @@ def test_xoxoday_down_is_reported_but_the_bot_stays_ready_and_queues(
     assert body["ready"] is True
     assert (body["database"], body["intake"], body["schema"]) == ("ok", "ok", "current")
     assert body["delivery"].startswith("waiting: Xoxoday has not taken a send since")
-    assert serve.statuses() in ({"queued": 1}, {"sending": 1})  # kept, to be sent later
+    serve.wait_until(lambda: serve.statuses() == {"queued": 1})  # kept, to be sent later
     assert serve.get("/livez").status_code == 200
+    samples = scrape(serve)  # /metrics is open without METRICS_TOKEN
+    assert value(samples, "rewardbot_outbox_depth", kind="reward") == 1
+    assert value(samples, "rewardbot_outbox_oldest_age_seconds", kind="reward") > 0
+    unreachable = [
+        (name, dict(labels))
+        for (name, labels), count in samples.items()
+        if name == "rewardbot_plum_calls_total" and ("outcome", "connection_error") in labels
+    ]
+    assert unreachable, samples
     # /healthz keeps its meaning for existing deployments: the whole picture, Xoxoday included
     health = serve.healthz()
     assert health.status_code == 503 and health.json()["plum"].startswith("unreachable")
@@ -154,10 +163,12 @@ def test_a_crowd_at_the_probes_and_metrics_does_not_delay_slack(serve: ServeProc
 # ── /metrics ─────────────────────────────────────────────────────────────────────────────
 
 
-def scrape(serve: ServeProcess, token: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+def scrape(
+    serve: ServeProcess, token: str | None = None
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample /metrics shows, read with prometheus-client's parser:
     {(name, sorted labels): value}."""
-    answer = serve.get("/metrics", Authorization=f"Bearer {token}")
+    answer = serve.get("/metrics", **({"Authorization": f"Bearer {token}"} if token else {}))
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain")
     samples = {}
