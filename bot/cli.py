@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
-from bot.settings import ConfigError
+from bot import logs
+from bot.settings import ConfigError, load_log_format
 from storage.errors import SetupError
 
 # Modules under bot.commands, each with `register(subparsers)` that sets `func(args) -> int`.
@@ -42,14 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
+        logs.configure(fmt=load_log_format(), verbose=args.verbose)  # LOG_FORMAT
         return int(args.func(args) or 0)
     except (ConfigError, SetupError) as err:  # what the operator fixes: one line, no traceback
         print(f"rewardbot: configuration error: {err}", file=sys.stderr)

@@ -21,6 +21,8 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.foreground import Foreground
+from bot.ledger_metrics import LedgerCollector
+from bot.metrics import Metrics
 from bot.plum import PlumClient, build_client
 from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.approvals import ApprovalService
@@ -43,6 +45,7 @@ from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
 from bot.settings import Settings
 from bot.slack import log_privacy
+from bot.slack.api_watch import SlackApiWatch
 from bot.slack.home_refresh import HomeRefresher, publish_home
 from bot.slack.journal import RequestJournal
 from bot.slack.notifier import Notifier
@@ -60,12 +63,20 @@ SLACK_RATE_LIMIT_RETRIES = 3
 LISTENER_THREADS = 32
 
 
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, metrics: Metrics | None = None) -> WebClient:
     """The Web API client. A 429 is waited out as Slack's Retry-After asks (a few times), so a
-    burst of rewards does not lose the messages that tell people about them."""
+    burst of rewards does not lose the messages that tell people about them. With `metrics`,
+    every failed call and 429 is counted (`SlackApiWatch`, first of the retry handlers)."""
     log_privacy.install()  # no request or answer body in the logs at DEBUG
     token = settings.SLACK_BOT_TOKEN.get_secret_value() if settings.SLACK_BOT_TOKEN else None
     client = WebClient(token=token, base_url=settings.SLACK_API_URL)
+    if metrics is not None:
+        client.retry_handlers.insert(
+            0,
+            SlackApiWatch(
+                on_error=metrics.slack_api_error, on_rate_limited=metrics.slack_rate_limited
+            ),
+        )
     client.retry_handlers.append(
         RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES)
     )
@@ -106,6 +117,8 @@ class Runtime:
     home_refresher: HomeRefresher
     # Bolt's `listener_executor`: the work after Slack's acknowledgements.
     listener_executor: ThreadPoolExecutor
+    # What GET /metrics counts (Slack's requests, Xoxoday's calls, job runs, the ledger).
+    metrics: Metrics
     # Points in the bot (REWARD_POINT_SYSTEM=storefront): the endpoints Xoxoday's store calls,
     # and Redeem; None with points at Xoxoday.
     storefront: StoreFrontService | None = None
@@ -136,6 +149,7 @@ class Runtime:
         sender = settings.sender_email  # what is missing refuses before anything is opened
         api_key = settings.storefront_api_key if settings.storefront else None
         store = open_ledger(settings, recorded=recorded or settings)
+        metrics = Metrics()
         if plum is None:
             plum = build_client(
                 settings,
@@ -143,9 +157,10 @@ class Runtime:
                 token_store=store.token_store(),
                 base_url=plum_base_url,
                 timeout=DEFAULT_TIMEOUT if plum_timeout is None else plum_timeout,
+                observer=metrics.plum_call,
             )
         if slack is None:
-            slack = slack_client(settings)
+            slack = slack_client(settings, metrics=metrics)
             slack = wrap_slack(slack) if wrap_slack is not None else slack
         people = People(slack=slack, settings=settings)
         point_system = PointSystem(settings.REWARD_POINT_SYSTEM)
@@ -189,6 +204,7 @@ class Runtime:
             point_system=point_system,
         )
         journal = open_journal(store, settings, worker_id=worker.worker_id)
+        metrics.add(LedgerCollector(ledger=store.engine, journal=journal.engine))
         approvals = ApprovalService(
             store=store, people=people, teller=notifier, settings=settings, on_queued=worker.wake
         )
@@ -262,6 +278,7 @@ class Runtime:
             listener_executor=ThreadPoolExecutor(
                 max_workers=LISTENER_THREADS, thread_name_prefix="slack-work"
             ),
+            metrics=metrics,
             storefront=storefront,
             redeem=redeem,
         )

@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "Missing",
     "Settings",
+    "load_log_format",
     "load_settings",
     "missing_for_serve",
     "serve_refusal",
@@ -106,6 +107,11 @@ class Settings(BaseSettings):
     AUDIT_KEY: SecretStr | None = None
     AUDIT_ANCHOR_FILE: str | None = None  # audit checkpoints, outside the database
     ENCRYPTION_KEY: SecretStr | None = None
+    # GET /metrics: unset, open to whoever reaches the port; set, it needs
+    # `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN: SecretStr | None = None
+    # The log's lines: text, or json (one object per line).
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     # Rules
     REWARD_ADMINS: Annotated[list[str], NoDecode] = []
@@ -306,6 +312,12 @@ class Settings(BaseSettings):
         return key.get_secret_value()
 
     @property
+    def metrics_token(self) -> str | None:
+        """The bearer token GET /metrics asks for; None: it asks for none."""
+        token = self.METRICS_TOKEN
+        return token.get_secret_value() if token is not None and token.get_secret_value() else None
+
+    @property
     def plum_webhook_api_key(self) -> str | None:
         """The x-api-key of POST /webhooks/plum; None: the route is not served."""
         key = self.PLUM_WEBHOOK_API_KEY
@@ -324,6 +336,22 @@ def load_settings(**overrides: object) -> Settings:
     """Read settings; raise ConfigError with one line naming the bad variable."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        raise ConfigError(_first_error_line(err)) from None
+
+
+class _LogSettings(BaseSettings):
+    """LOG_FORMAT alone, read as `Settings` reads it, for the command line to set up logging
+    before anything else (whatever else the settings hold, right or wrong)."""
+
+    model_config = Settings.model_config
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
+
+def load_log_format() -> Literal["text", "json"]:
+    """LOG_FORMAT; a bad value raises ConfigError in one line."""
+    try:
+        return _LogSettings().LOG_FORMAT
     except ValidationError as err:
         raise ConfigError(_first_error_line(err)) from None
 

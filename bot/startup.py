@@ -7,7 +7,8 @@ playground and the tests build and start the bot, always in this order:
 3. the audit chain's head anchored outside the database;
 4. the Bolt app (`bot.app.build_app`) with its middleware;
 5. what a crash left unfinished resumed, in the background, then swept for now and then;
-6. the web app (`bot.web`): Slack's requests, /healthz, the StoreFront routes, Xoxoday's webhook;
+6. the web app (`bot.web`): Slack's requests, /healthz, /livez, /readyz and /metrics, the
+   StoreFront routes, Xoxoday's webhook;
 7. the scheduled jobs, when asked for.
 
 `stop()` undoes it, newest first. What is started depends on the process: `serve` answers Slack
@@ -164,8 +165,9 @@ def resume_unfinished(runtime: Runtime, app: App) -> threading.Thread:
 
 
 def _web_app(runtime: Runtime, app: App, health: Health) -> tuple[Starlette, PlumWebhookWeb | None]:
-    """The web app: Slack's requests, health, the StoreFront routes when points live in the
-    bot, Xoxoday's delivery webhook when it has a key."""
+    """The web app: Slack's requests, health, the probes and metrics, the StoreFront routes
+    when points live in the bot, Xoxoday's delivery webhook when it has a key."""
+    from bot.probes_web import ProbesWeb
     from bot.web import create_web_app
 
     storefront = None
@@ -190,5 +192,11 @@ def _web_app(runtime: Runtime, app: App, health: Health) -> tuple[Starlette, Plu
         foreground=runtime.foreground,
         storefront=storefront,
         plum_webhook=webhook,
+        probes=ProbesWeb(
+            readiness=health.readiness,
+            metrics=runtime.metrics,
+            metrics_token=runtime.settings.metrics_token,
+        ),
+        metrics=runtime.metrics,
     )
     return web, webhook

@@ -1,6 +1,7 @@
-"""The ASGI app: Slack's requests at POST /slack/events, GET /healthz, and (points in the
-bot) the StoreFront routes under /storefront (`bot.storefront_web`), and Xoxoday's delivery
-webhook at POST /webhooks/plum (`bot.plum_webhook_web`).
+"""The ASGI app: Slack's requests at POST /slack/events, GET /healthz, the operators' probes
+and metrics (GET /livez, /readyz, /metrics: `bot.probes_web`), and (points in the bot) the
+StoreFront routes under /storefront (`bot.storefront_web`), and Xoxoday's delivery webhook at
+POST /webhooks/plum (`bot.plum_webhook_web`).
 
 Every request to /slack/events passes the gate (`bot.slack.gate`: size, signature, shape)
 before Bolt sees it; Bolt's sync `App.dispatch` then runs in Starlette's thread pool (its
@@ -11,11 +12,10 @@ web app of a running bot.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
@@ -26,7 +26,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.foreground import Foreground
-from bot.slack.gate import Rejected, admit, bolt_headers
+from bot.metrics import Metrics
+from bot.probes_web import ProbesWeb, SharedCheck
+from bot.slack.gate import Admitted, Rejected, admit, bolt_headers
 
 if TYPE_CHECKING:
     from bot.plum_webhook_web import PlumWebhookWeb
@@ -37,25 +39,26 @@ log = logging.getLogger(__name__)
 HealthCheck = Callable[[], dict[str, object]]
 
 
-class SharedHealth:
-    """GET /healthz is unauthenticated, so however many ask at once, one check runs at a time,
-    on a thread of its own (never one that Slack's requests need), and everyone who asked while
-    it ran gets its report."""
+# What a request to /slack/events is, for /metrics (a label: never anything of the person).
+KINDS = frozenset(
+    {
+        "block_actions",
+        "block_suggestion",
+        "event_callback",
+        "message_action",
+        "shortcut",
+        "url_verification",
+        "view_closed",
+        "view_submission",
+    }
+)
 
-    def __init__(self, health: HealthCheck) -> None:
-        self._health = health
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
-        self._running: asyncio.Future[dict[str, object]] | None = None
 
-    async def report(self) -> dict[str, object]:
-        if self._running is None:
-            self._running = asyncio.get_running_loop().run_in_executor(self._pool, self._health)
-        running = self._running
-        try:
-            return await asyncio.shield(running)
-        finally:
-            if running.done() and self._running is running:
-                self._running = None
+def request_kind(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return "command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in KINDS else "other"
 
 
 def create_web_app(
@@ -66,21 +69,36 @@ def create_web_app(
     foreground: Foreground | None = None,
     storefront: StoreFrontWeb | None = None,
     plum_webhook: PlumWebhookWeb | None = None,
+    probes: ProbesWeb | None = None,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """`foreground` counts the Slack requests in flight, which background work yields to;
     `storefront` adds the routes Xoxoday's store calls when points live in the bot;
-    `plum_webhook` the route Xoxoday posts delivery updates to."""
+    `plum_webhook` the route Xoxoday posts delivery updates to; `probes` GET /livez, /readyz
+    and /metrics; `metrics` counts Slack's requests and times their acknowledgements."""
     gauge = foreground or Foreground()
+    counted = metrics or Metrics()
 
     async def slack_events(request: Request) -> Response:
+        arrived = time.perf_counter()
         try:
             admitted = await admit(
                 chunks=request.stream(), headers=request.headers, secret=signing_secret
             )
         except Rejected as rejected:
+            counted.slack_request(kind="unverified", status=rejected.status)
             return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
+        kind = request_kind(admitted.body)
         if admitted.body.get("ssl_check") == "1":
+            counted.slack_request(kind="ssl_check", status=200)
             return Response(status_code=200)  # Slack's certificate probe: nothing to do
+        response = await _dispatch(admitted, request)
+        counted.slack_request(
+            kind=kind, status=response.status_code, seconds=time.perf_counter() - arrived
+        )
+        return response
+
+    async def _dispatch(admitted: Admitted, request: Request) -> Response:
         gauge.begin()
         try:
             # Verified: Bolt gets the request as it comes over HTTP. Bolt reads ids out of it as
@@ -98,10 +116,12 @@ def create_web_app(
             gauge.end()
         return to_starlette_response(bolt_response)
 
-    shared_health = SharedHealth(health)
+    # Unauthenticated: however many ask at once, one check runs at a time, on a thread of its
+    # own (never one that Slack's requests need), and everyone who asked while it ran gets it.
+    shared_health = SharedCheck(health, name="healthz")
 
     async def healthz(_: Request) -> Response:
-        report = await shared_health.report()
+        report = await shared_health.get()
         return JSONResponse(report, status_code=200 if report.get("ok") else 503)
 
     routes = [
@@ -112,4 +132,6 @@ def create_web_app(
         routes += storefront.routes()
     if plum_webhook is not None:
         routes += plum_webhook.routes()
+    if probes is not None:
+        routes += probes.routes()
     return Starlette(routes=routes)

@@ -67,10 +67,19 @@ def run(args: argparse.Namespace) -> int:
                 raise ConfigError(socket_mode_refused(err)) from None
         else:
             import uvicorn
+            from uvicorn.config import LOGGING_CONFIG
 
             log.info("serving Slack requests at http://%s:%d/slack/events", args.host, port)
             assert bot.web is not None
-            uvicorn.run(bot.web, host=args.host, port=port, log_level="info", access_log=False)
+            uvicorn.run(
+                bot.web,
+                host=args.host,
+                port=port,
+                log_level="info",
+                access_log=False,
+                # LOG_FORMAT=json: uvicorn's lines go through the bot's own handler, as JSON
+                log_config=None if settings.LOG_FORMAT == "json" else LOGGING_CONFIG,
+            )
     finally:
         bot.stop()
         log.info("serve: stopped")

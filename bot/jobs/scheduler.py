@@ -36,6 +36,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot import logs
 from bot.jobs.base import JobContext, JobSpec
 from storage import jobs as job_repo
 from storage.states import JobOutcome
@@ -117,7 +118,24 @@ def execute(
     claimed_by: str | None = None,
 ) -> RunResult:
     """Claim (spec.name, scheduled_for), run it if this call won, record the outcome. Never
-    raises because of the job: a failure is logged with a ref and recorded as `failed`."""
+    raises because of the job: a failure is logged with a ref and recorded as `failed`. Every
+    line logged meanwhile names the job; the run is counted for /metrics by its outcome."""
+    with logs.bound(job=spec.name):
+        result = _execute(
+            runtime, spec, scheduled_for=scheduled_for, manual=manual, claimed_by=claimed_by
+        )
+    runtime.metrics.job_run(spec.name, result.outcome.value if result.outcome else "elsewhere")
+    return result
+
+
+def _execute(
+    runtime: Runtime,
+    spec: JobSpec,
+    *,
+    scheduled_for: datetime,
+    manual: bool,
+    claimed_by: str | None,
+) -> RunResult:
     scheduled_for = scheduled_for.astimezone(UTC)
     store = runtime.store
     with store.session() as session:
@@ -147,7 +165,13 @@ def execute(
         said = _one_line(str(err)) if isinstance(err, JobFailed) else type(err).__name__
         detail = f"failed: {said} (ref {ref})"
         outcome = JobOutcome.FAILED
-        log.exception("job %s (%s) failed (ref %s)", spec.name, scheduled_for.isoformat(), ref)
+        log.exception(
+            "job %s (%s) failed (ref %s)",
+            spec.name,
+            scheduled_for.isoformat(),
+            ref,
+            extra={"ref": ref},
+        )
     try:
         with store.session() as session:
             job_repo.finish_job_run(
@@ -267,7 +291,12 @@ class JobScheduler:
             with self._runtime.store.read_session() as session:
                 if job_repo.get_job_run(session, job=name, scheduled_for=missed) is not None:
                     continue
-            log.info("job %s: running the missed run of %s", name, missed.isoformat())
+            log.info(
+                "job %s: running the missed run of %s",
+                name,
+                missed.isoformat(),
+                extra={"job": name},
+            )
             self._catch_ups.append(pool.submit(self._run, name, missed))
             started.append((name, missed))
         # Nothing else is ever given to this pool: its threads end with the last missed run
@@ -297,7 +326,13 @@ class JobScheduler:
             )
         except Exception:  # the claim itself failed (database down): log, keep scheduling
             ref = secrets.token_hex(4)
-            log.exception("job %s: could not claim its run (ref %s)", name, ref)
+            log.exception(
+                "job %s: could not claim its run (ref %s)",
+                name,
+                ref,
+                extra={"ref": ref, "job": name},
+            )
+            self._runtime.metrics.job_run(name, "unclaimed")
             return RunResult(
                 job=name,
                 scheduled_for=scheduled_for,

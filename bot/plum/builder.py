@@ -19,6 +19,7 @@ from collections.abc import Callable
 import httpx
 
 from bot.plum.client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, PlumClient
+from bot.plum.observe import CallObserver
 from bot.plum.retry import RetryPolicy
 from bot.plum.tokens import TokenStore
 from bot.settings import ConfigError, Settings
@@ -35,11 +36,13 @@ def build_client(
     max_retries: int = DEFAULT_MAX_RETRIES,
     retry_policy: RetryPolicy | None = None,
     rate_limit: bool = True,
+    observer: CallObserver | None = None,
 ) -> PlumClient:
     """A PlumClient for these settings. The caller says what time it is (`clock`: the process's,
     `storage.clock.timestamp`, which the playground moves and its stand-ins follow) and where the
     tokens live (`token_store`: the bot's database, or a file for `plum check --token-file`).
-    `base_url` overrides PLUM_BASE_URL. Raises ConfigError naming the setting."""
+    `base_url` overrides PLUM_BASE_URL; `observer` is told about each call (`bot.plum.observe`).
+    Raises ConfigError naming the setting."""
     url = base_url or settings.PLUM_BASE_URL
     if not url or not url.startswith(("http://", "https://")):
         raise ConfigError(
@@ -56,6 +59,7 @@ def build_client(
         rate_limit=rate_limit,
         clock=clock,
         store_url=settings.STOREFRONT_STORE_URL,
+        observer=observer,
     )
     client_id = settings.PLUM_CLIENT_ID
     secret = settings.PLUM_CLIENT_SECRET

@@ -45,6 +45,7 @@ from bot.plum.models import (
     UserBalance,
     Voucher,
 )
+from bot.plum.observe import CallObserver
 from bot.plum.operations import OPERATIONS
 from bot.plum.ratelimit import PUBLISHED_LIMITS, RateLimiter
 from bot.plum.requester import Requester
@@ -69,7 +70,8 @@ class PlumClient:
     `store_url` is the root of Xoxoday's hosted store (StoreFront sign-ins); by default it
     follows from `base_url` (see `bot.plum.storefront`). `clock` tells the time in seconds since
     the epoch (token expiry, sign-in links, the rate limiter): the system clock unless the
-    builder passes the process's clock (`build_client`).
+    builder passes the process's clock (`build_client`). `observer` is told about each HTTP
+    call to Xoxoday (`bot.plum.observe`).
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class PlumClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         store_url: str | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         if token_flow not in ("client_credentials", "user", "company"):
             raise ValueError(
@@ -129,6 +132,7 @@ class PlumClient:
             token_store=token_store,
             token_flow=token_flow,
             seed=_seed(token_flow, _secret(access_token), _secret(refresh_token)),
+            observer=observer,
         )
 
     def __repr__(self) -> str:

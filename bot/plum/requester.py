@@ -28,6 +28,7 @@ from bot.plum.errors import (
     error_from_answer,
     scrub,
 )
+from bot.plum.observe import CallObserver, outcome
 from bot.plum.operations import TOKEN_PATH, Operation
 from bot.plum.ratelimit import RateLimiter
 from bot.plum.retry import Kind, RetryPolicy, never_sent
@@ -62,6 +63,7 @@ class Requester:
         token_store: TokenStore,
         token_flow: TokenFlow,
         seed: TokenSet | None,
+        observer: CallObserver | None = None,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
@@ -72,6 +74,7 @@ class Requester:
         self._limiter = limiter
         self._client_id = client_id
         self._client_secret = client_secret
+        self._observer = observer
         self.tokens = TokenManager(
             store=token_store, flow=token_flow, issue=self.issue, seed=seed, clock=clock
         )
@@ -164,15 +167,17 @@ class Requester:
         if self._limiter is not None:
             self._limiter.acquire(op.name)
         token = self._token(self.tokens.token)
-        response = self._request(op, payload, token, timeout)
-        body, error = self._read(op.name, response, secrets)
+        body, error = self._ask(
+            op.name, lambda: self._request(op, payload, token, timeout), secrets
+        )
         if isinstance(error, InvalidTokenError):
             log.info("plum %s: access token rejected; refreshing once", op.name)
             token = self._token(lambda: self.tokens.replace(token))
             if self._limiter is not None:
                 self._limiter.acquire(op.name)
-            response = self._request(op, payload, token, timeout)
-            body, error = self._read(op.name, response, secrets)
+            body, error = self._ask(
+                op.name, lambda: self._request(op, payload, token, timeout), secrets
+            )
         if error is not None:
             raise error
         return body
@@ -185,6 +190,31 @@ class Requester:
             return get()
         except PlumError as err:
             raise _TokenFailure(err) from err
+
+    def _ask(
+        self,
+        name: str,
+        send: Callable[[], httpx.Response],
+        secrets: tuple[str, ...] = (),
+    ) -> tuple[Any, PlumAPIError | None]:
+        """One HTTP exchange and what its answer says, told to the observer (operation,
+        outcome, seconds)."""
+        started = time.perf_counter()
+        try:
+            body, error = self._read(name, send(), secrets)
+        except Exception as err:
+            self._observe(name, outcome(err), time.perf_counter() - started)
+            raise
+        self._observe(name, outcome(error), time.perf_counter() - started)
+        return body, error
+
+    def _observe(self, name: str, said: str, seconds: float) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(name, said, seconds)
+        except Exception:  # counting must never fail a call
+            log.debug("the Plum call observer failed", exc_info=True)
 
     def _request(
         self,
@@ -319,7 +349,7 @@ class Requester:
             )
         name = "getAccessToken" if flow == "client_credentials" else f"refreshToken/{flow}"
 
-        def attempt() -> Any:
+        def send() -> httpx.Response:
             response = self._send(
                 "POST",
                 self.base_url + path,
@@ -328,7 +358,10 @@ class Requester:
                 **kwargs,
             )
             log.debug("plum %s -> HTTP %d", name, response.status_code)
-            body, error = self._read(name, response)
+            return response
+
+        def attempt() -> Any:
+            body, error = self._ask(name, send)
             if error is not None:
                 raise error
             return body

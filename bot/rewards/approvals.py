@@ -231,7 +231,12 @@ class ApprovalService:
         )
         self._teller.tell(ApprovalAsked(reward, asks))
         asked = self.asked(reward)
-        log.info("reward %s: approval asked of %d people", reward.short_id, len(asked.user_ids))
+        log.info(
+            "reward %s: approval asked of %d people",
+            reward.short_id,
+            len(asked.user_ids),
+            extra={"reward_id": reward.short_id},
+        )
         if asked.user_ids:
             self._catch_up(reward)
         self._teller.tell(PeopleChanged.of([reward.giver.slack_user_id, *asked.user_ids]))
@@ -380,7 +385,11 @@ class ApprovalService:
             with self._store.read_session() as session:
                 return _refused(self.refusal(session, reward, user_id) or "Not allowed.", reward)
         log.info(
-            "reward %s %s by %s", done.short_id, "approved" if approve else "rejected", user_id
+            "reward %s %s by %s",
+            done.short_id,
+            "approved" if approve else "rejected",
+            user_id,
+            extra={"reward_id": done.short_id},
         )
         if approve:
             self._on_queued()

@@ -225,7 +225,13 @@ class CancelService:
                 f"Reward `{reward.short_id}` changed while I was cancelling it "
                 f"(it is now {latest.status.replace('_', ' ')}). Try again."
             )
-        log.info("reward %s cancelled by %s (was %s)", reward.short_id, admin_id, reward.status)
+        log.info(
+            "reward %s cancelled by %s (was %s)",
+            reward.short_id,
+            admin_id,
+            reward.status,
+            extra={"reward_id": reward.short_id},
+        )
         return Cancelled(reward=done, was=reward.status)
 
     def _take_back(
@@ -259,7 +265,12 @@ class CancelService:
             if lot.spent > 0:
                 kept.append((line, "already spent in Xoxoday's store"))
                 kept_points[uid] = points_value(lot.spent)
-        log.info("reward %s cancelled by %s; unspent points taken back", reward.short_id, admin_id)
+        log.info(
+            "reward %s cancelled by %s; unspent points taken back",
+            reward.short_id,
+            admin_id,
+            extra={"reward_id": reward.short_id},
+        )
         return Cancelled(
             reward=done,
             was=S.SENT,
@@ -376,7 +387,12 @@ class CancelService:
                 message=message,
                 response=response,
             )
-        log.info("cancel of reward %s refused by Xoxoday: %s", reward.short_id, message)
+        log.info(
+            "cancel of reward %s refused by Xoxoday: %s",
+            reward.short_id,
+            message,
+            extra={"reward_id": reward.short_id},
+        )
 
     @staticmethod
     def _refusal_text(

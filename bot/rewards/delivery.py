@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
+from bot import logs
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
@@ -282,12 +283,13 @@ class DeliveryWorker:
             reward = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
         if reward is None:
             return False
-        outcome = self._attempt(reward)
-        done = self._record(reward, outcome)
-        if outcome.reading is not None:
-            self._pause(outcome.retry_in, outcome.reading)
-        if done is not None:
-            self._tell(done, outcome)
+        with logs.bound(reward_id=reward.short_id):  # on every line about it (LOG_FORMAT=json)
+            outcome = self._attempt(reward)
+            done = self._record(reward, outcome)
+            if outcome.reading is not None:
+                self._pause(outcome.retry_in, outcome.reading)
+            if done is not None:
+                self._tell(done, outcome)
         return True
 
     def _credit_once(self) -> bool:

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from bot import logs
 from bot.plum import DuplicatePoNumberError, OrderNotFoundError, PlumClient, PlumError
 from bot.processes import worker_id
 from bot.rewards.events import Event, OrderFailed, OrderInDoubt, OrderPlaced, Teller
@@ -123,7 +124,8 @@ class OrderWorker:
                 order = orders_repo.claim_next_queued(session, claimed_by=self.worker_id)
             if order is None:
                 return False
-            self._place(order)
+            with logs.bound(po_number=order.po_number):  # on every line (LOG_FORMAT=json)
+                self._place(order)
             return True
 
     def _place(self, order: Order) -> None:

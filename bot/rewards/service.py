@@ -170,6 +170,7 @@ class RewardService:
                 created.reward.total_points,
                 len(recipient_members),
                 created.reward.status,
+                extra={"reward_id": created.reward.short_id},
             )
             if created.reward.status == RewardStatus.QUEUED:
                 self._on_queued()

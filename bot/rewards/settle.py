@@ -89,7 +89,13 @@ class SettleService:
             with self._store.read_session() as session:
                 latest = reward_repo.get_reward_by_short_id(session, short_id=short) or reward
             return Refusal(self._already_settled(latest, admin_id), reward=latest)
-        log.info("reward %s settled as %s by %s", done.short_id, outcome.value, admin_id)
+        log.info(
+            "reward %s settled as %s by %s",
+            done.short_id,
+            outcome.value,
+            admin_id,
+            extra={"reward_id": done.short_id},
+        )
         settled = Settled(reward=done, settlement=settlement_of(done))
         if settled.settlement is not None:
             self._teller.tell(RewardSettled(done, settled.settlement))

@@ -59,7 +59,7 @@ def explain(error: BaseException, *, kept: bool = False) -> str:
         log.info("user-facing error: %s", error.message)
         return error.message
     ref = new_ref()
-    log.error("unexpected error (ref %s)", ref, exc_info=error)
+    log.error("unexpected error (ref %s)", ref, exc_info=error, extra={"ref": ref})
     return kept_text(ref) if kept else unexpected_text(ref)
 
 
@@ -73,7 +73,7 @@ def failure_text(error: BaseException, context: BoltContext) -> str | None:
         stop_work(context)
     if entry is not None and entry.resumed:
         ref = new_ref()
-        log.error("resuming a request failed (ref %s)", ref, exc_info=error)
+        log.error("resuming a request failed (ref %s)", ref, exc_info=error, extra={"ref": ref})
         return NOT_FINISHED if ended else None
     return explain(error, kept=not ended)
 

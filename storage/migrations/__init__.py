@@ -1,7 +1,8 @@
 """Alembic migrations, packaged with `storage` so they run from an installed wheel.
 
 - `upgrade(engine_or_url)` brings a database to the newest revision (`rewardbot migrate`).
-- `current_state(engine)` says where a database is relative to this code.
+- `current_state(engine)` says where a database is relative to this code; `schema_lag(engine)`
+  says it in one word, cheaply enough for a readiness probe.
 - `ensure_current(engine)` is what `rewardbot serve` calls: it migrates SQLite by itself and
   refuses a PostgreSQL database that is behind ("the database is behind: run `rewardbot
   migrate`"), because several processes may share it and one of them must not upgrade it under
@@ -21,12 +22,13 @@ Developers make a new revision after changing `storage/models.py` with
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine, text
 
@@ -178,6 +180,29 @@ def quick_state(engine: Engine) -> MigrationState | None:
     if len(set(current)) != len(current) or set(current) != set(heads):
         return None
     return MigrationState(current=current, heads=heads, unknown=())
+
+
+@functools.cache
+def _known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(the head revisions, every revision) this code knows, read once per process."""
+    graph = read_revisions()
+    if graph is None:
+        script = script_directory()
+        known = frozenset(rev.revision for rev in script.walk_revisions())
+        return frozenset(script.get_heads()), known
+    followed = {down for downs in graph.values() for down in downs}
+    return frozenset(r for r in graph if r not in followed), frozenset(graph)
+
+
+def schema_lag(engine: Engine) -> Literal["current", "behind", "newer"]:
+    """Where the database's schema is against this code, in one read of `alembic_version`:
+    `behind` (never migrated, or older: `rewardbot migrate`), `newer` (migrated by a newer
+    release) or `current`."""
+    heads, known = _known_revisions()
+    recorded = set(recorded_revisions(engine))
+    if recorded - known:
+        return "newer"
+    return "current" if recorded == heads else "behind"
 
 
 def upgrade(engine: Engine | str, *, revision: str = "head") -> MigrationState:

@@ -3,6 +3,8 @@ sandbox in this process, the bot in a child process (`tests.attacks.serve_proces
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
+from tests.attacks.small_disk import SmallDisk
 from tests.e2e.conftest import fake, sandbox
 from tests.storage.support import (
     TEST_AUDIT_KEY,
@@ -104,3 +107,34 @@ def module_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProc
         finally:
             bot.kill()
             sandbox.stop()
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 16 MB tmpfs for the bot's database (root only; skipped otherwise)."""
+    root = tmp_path / "disk"
+    root.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small filesystem for the database")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(root)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield SmallDisk(root)
+    subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+@pytest.fixture
+def on_disk(
+    make_serve: Callable[..., ServeProcess], disk: SmallDisk
+) -> Callable[..., ServeProcess]:
+    """Start the bot with its database on `disk`."""
+
+    def make(**settings: str) -> ServeProcess:
+        serve: ServeProcess = make_serve(start=False, **settings)
+        serve.db_path = disk.root / "bot.db"
+        serve.settings["DATABASE_URL"] = f"sqlite:///{serve.db_path}"
+        return serve.start()
+
+    return make

@@ -121,6 +121,7 @@ class ServeProcess:
         sandbox: SandboxServer,
         database_url: str | None = None,
         scheduler: bool = False,
+        verbose: bool = False,
         **settings: str,
     ) -> None:
         self.tmp_path = tmp_path
@@ -129,6 +130,7 @@ class ServeProcess:
         self.db_path = tmp_path / "bot.db"
         self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.scheduler = scheduler
+        self.verbose = verbose  # `rewardbot -v serve`: the log at DEBUG
         self.settings = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -164,7 +166,8 @@ class ServeProcess:
         return env
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
+        cmd = [sys.executable, "-m", "bot.cli", *(["-v"] if self.verbose else [])]
+        cmd += ["serve", "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port)]
         if not self.scheduler:
             cmd.append("--no-scheduler")
@@ -289,8 +292,12 @@ class ServeProcess:
             return client.post(self.events_url, content=body, headers=headers, **kw)
 
     def healthz(self) -> httpx.Response:
+        return self.get("/healthz")
+
+    def get(self, path: str, **headers: str) -> httpx.Response:
+        """GET one of the bot's own routes (/healthz, /livez, /readyz, /metrics)."""
         with httpx.Client(timeout=10.0) as client:
-            return client.get(f"{self.url}/healthz")
+            return client.get(f"{self.url}{path}", headers=headers)
 
     def wait(self, probe: Callable[[], T], timeout: float = 15.0) -> T:
         return self.fake.wait_for(probe, timeout=timeout)

@@ -3,73 +3,20 @@ is broken (and never blames Xoxoday for it), a request that cannot be recorded i
 "nothing was done", an outcome Xoxoday applied is recorded as soon as the disk takes it again,
 and start-up refuses a database it cannot write, in one line.
 
-The database lives on a small tmpfs mounted for the test (root only; skipped otherwise), which
-is filled up while the bot runs, or remounted read-only while it is stopped (Linux refuses to
-remount a filesystem read-only while a process holds files open for writing on it).
+The database lives on a small tmpfs mounted for the test (`tests.attacks.small_disk`; root
+only, skipped otherwise), which is filled up while the bot runs, or remounted read-only while it
+is stopped (Linux refuses to remount a filesystem read-only while a process holds files open for
+writing on it).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import pytest
 
 from bot.simulators.plum_sandbox import SandboxServer
 from tests.attacks.serve_process import ServeProcess
+from tests.attacks.small_disk import SmallDisk
 from tests.e2e.harness import BOB, MARIA
-
-
-class SmallDisk:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.filler = root / "filler"
-
-    def fill(self) -> None:
-        chunk = b"\0" * (64 * 1024)
-        with self.filler.open("ab") as out:
-            try:
-                while True:
-                    out.write(chunk)
-                    out.flush()
-            except OSError:
-                pass
-
-    def free(self) -> None:
-        self.filler.unlink(missing_ok=True)
-
-    def read_only(self, on: bool = True) -> None:
-        mode = "remount,ro" if on else "remount,rw"
-        subprocess.run(["mount", "-o", mode, str(self.root)], check=True)
-
-
-@pytest.fixture
-def disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    root = tmp_path / "disk"
-    root.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small filesystem for the database")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(root)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield SmallDisk(root)
-    subprocess.run(["umount", "-l", str(root)], check=False)
-
-
-@pytest.fixture
-def on_disk(make_serve, disk: SmallDisk):
-    def make(**settings: str) -> ServeProcess:
-        serve: ServeProcess = make_serve(start=False, **settings)
-        serve.db_path = disk.root / "bot.db"
-        serve.settings["DATABASE_URL"] = f"sqlite:///{serve.db_path}"
-        return serve.start()
-
-    return make
 
 
 def status_of(serve: ServeProcess, citation: str) -> str:

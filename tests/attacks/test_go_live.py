@@ -11,10 +11,8 @@ import subprocess
 from collections.abc import Callable
 
 from tests.attacks.serve_process import ServeProcess
-from tests.attacks.test_disk_trouble import SmallDisk, disk, on_disk
+from tests.attacks.small_disk import SmallDisk
 from tests.e2e.harness import ADMIN
-
-__all__ = ["disk", "on_disk"]  # the fixtures, for pytest
 
 CONFIG_ERROR = "rewardbot: configuration error: "
 

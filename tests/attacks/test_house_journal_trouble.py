@@ -27,11 +27,9 @@ from tests.attacks.house import (
     submission_body,
 )
 from tests.attacks.serve_process import ServeProcess
-from tests.attacks.test_disk_trouble import SmallDisk, disk, on_disk
+from tests.attacks.small_disk import SmallDisk
 from tests.e2e.harness import APPROVER, BOB, CHEN, MARIA, message_text
 from tests.e2e.modal_form import form
-
-__all__ = ["disk", "on_disk"]  # the small disk's fixtures
 
 NOT_NOTED = "I couldn't make a note of your request just now, so I didn't do anything."
 

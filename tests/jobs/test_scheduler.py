@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from sqlmodel import select
 
 from bot.jobs.base import JobContext, JobSpec
 from bot.jobs.scheduler import JobFailed, JobScheduler, execute, latest_fire_time
+from bot.logs import BoundFields
+from bot.metrics import Metrics
 from bot.settings import Settings, load_settings
 from storage.db import Store, make_engine
 from storage.models import JobRun
@@ -51,6 +53,7 @@ class Process:
 
     settings: Settings
     store: Store
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @pytest.fixture
@@ -66,6 +69,16 @@ def processes(db: TestDatabase) -> Iterator[Callable[[], Any]]:
     yield make
     for store in made:
         store.dispose()
+
+
+def job_runs(process: Process, job: str) -> dict[str, float]:
+    """`rewardbot_job_runs_total` of `job` in this process, by outcome (what /metrics shows)."""
+    counts: dict[str, float] = {}
+    for family in process.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == "rewardbot_job_runs_total" and sample.labels["job"] == job:
+                counts[sample.labels["outcome"]] = sample.value
+    return counts
 
 
 class Recorder:
@@ -130,6 +143,7 @@ def test_a_run_happens_once_and_its_outcome_is_recorded(processes: Callable[[], 
     (row,) = runs(process.store, "weekly")
     assert (row.outcome, row.detail, row.claimed_by) == ("ok", "ran for 08:00:00 UTC", "p1")
     assert row.finished_at is not None
+    assert job_runs(process, "weekly") == {"ok": 1.0, "elsewhere": 1.0}  # GET /metrics
 
 
 def test_many_processes_racing_for_one_run_run_it_once(processes: Callable[[], Any]) -> None:
@@ -159,6 +173,7 @@ def test_a_failing_job_is_recorded_with_a_ref_and_nothing_from_its_error(
     process = processes()
     secret = "xoxb-123-never-in-the-ledger"
     leaky = spec("leaky", Recorder(error=RuntimeError(secret)), timedelta(hours=1), minute=0)
+    caplog.handler.addFilter(BoundFields())  # as the bot's own handler has (bot.logs)
     with caplog.at_level(logging.ERROR):
         result = execute(process, leaky, scheduled_for=MONDAY_9)
     assert result.claimed and not result.ok
@@ -166,6 +181,9 @@ def test_a_failing_job_is_recorded_with_a_ref_and_nothing_from_its_error(
     assert secret not in result.detail
     ref = result.detail.rsplit("ref ", 1)[1].rstrip(")")
     assert any(ref in r.getMessage() for r in caplog.records)  # the log has the ref …
+    (failure,) = [r for r in caplog.records if ref in r.getMessage()]
+    assert (getattr(failure, "ref", None), getattr(failure, "job", None)) == (ref, "leaky")
+    assert job_runs(process, "leaky") == {"failed": 1.0}
     (row,) = runs(process.store, "leaky")
     assert row.outcome == "failed" and row.detail == result.detail  # … the ledger the same line
 

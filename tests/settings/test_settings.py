@@ -42,6 +42,8 @@ ALL_NAMES = [
     "REWARD_APPROVAL_REMIND_HOURS",
     "REWARD_APPROVAL_ESCALATE_HOURS",
     "REWARD_APPROVAL_EXPIRE_DAYS",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
 ]
 
 
@@ -77,6 +79,14 @@ def test_every_documented_name_is_a_field_and_in_env_example() -> None:
     for name in ALL_NAMES:
         assert name in Settings.model_fields, name
         assert f"{name}=" in example, f"{name} is not documented in .env.example"
+
+
+def test_every_setting_is_in_the_readmes_configuration_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    first_cells = re.findall(r"^\| ([^|]+) \|", section, re.MULTILINE)
+    named = {name for cell in first_cells for name in re.findall(r"`([A-Z][A-Z_]+)`", cell)}
+    assert set(Settings.model_fields) - named == set()
 
 
 def test_reads_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
