@@ -399,9 +399,12 @@ class ApprovalService:
             text += " It's on its way."
         return Decided(text=text, reward=done, decision=decision)
 
-    def after_decision(self, result: Decided) -> None:
+    def after_decision(self, result: Decided, *, again: bool = False) -> None:
         """Once a decision is recorded: every copy of the request shows it (no buttons), and
-        the giver is told."""
+        the giver is told, once. `again`: the request that made the decision is run again after
+        a restart, which may have cut the telling short: the giver is told even if it was
+        claimed (a restart between the DM and the end of the request repeats it: better twice
+        than never)."""
         reward, decision = result.reward, result.decision
         if decision is None:
             return
@@ -409,24 +412,35 @@ class ApprovalService:
         giver = reward.giver
         with self._store.session() as session:  # the giver hears of a decision once
             key = f"{reward.short_id}:{decision.outcome}"
-            if not once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key):
-                return
+            first = once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key)
+        if not first and not again:
+            return
         self._teller.tell(GiverDecided(reward, decision))
         self._teller.tell(
             PeopleChanged.of([giver.slack_user_id, decision.decided_by or "", *asked])
         )
 
-    def finish_own_decision(self, reward: RewardDetails, user_id: str) -> bool:
-        """`user_id` already decided on `reward` (their click was recorded, then the bot
-        restarted): finish what the decision left undone (the copies, the giver). False when
-        the decision was somebody else's, or there is none."""
+    def own_decision(self, reward: RewardDetails | None, user_id: str) -> ApprovalDecision | None:
+        """`user_id`'s own approval or rejection of `reward` (None: none, or someone else's)."""
+        if reward is None:
+            return None
         with self._store.read_session() as session:
             decision = self.decision_for(session, reward)
         if decision is None or decision.decided_by != user_id:
+            return None
+        return decision if decision.outcome in ("approved", "rejected") else None
+
+    def finish_own_decision(
+        self, reward: RewardDetails, user_id: str, *, again: bool = False
+    ) -> bool:
+        """`user_id` already decided on `reward` (their click was delivered again, or recorded
+        before the bot restarted): finish what the decision left undone (the copies, the
+        giver; `again`: see `after_decision`). False when the decision was somebody else's, or
+        there is none."""
+        decision = self.own_decision(reward, user_id)
+        if decision is None:
             return False
-        if decision.outcome not in ("approved", "rejected"):
-            return False
-        self.after_decision(Decided(text="", reward=reward, decision=decision))
+        self.after_decision(Decided(text="", reward=reward, decision=decision), again=again)
         return True
 
     def refresh_copies(self, reward: RewardDetails) -> bool:

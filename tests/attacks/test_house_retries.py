@@ -168,12 +168,6 @@ def test_a_reject_reason_rejects_once_and_tells_the_giver_once(serve: ServeProce
     assert len([t for t in texts(serve, BOB, short) if "didn't approve" in t]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the reject form's ack decides again: a repeat (Slack's retry) is refused as 'You "
-    "already rejected reward …, Nothing was changed' in the form instead of closing it as the "
-    "first delivery did (bot/slack/listeners/approval_actions.py submit_reason)",
-)
 def test_a_reject_reason_delivered_again_is_acknowledged_as_the_first(serve: ServeProcess) -> None:
     short, request = give_big(serve, "retried rejection ack")
     view = reject_modal(serve, short, request)

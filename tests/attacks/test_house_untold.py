@@ -81,12 +81,6 @@ def left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProces
         yield serve, Left(rejected, cancelled, settled, told)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a decision's giver is told after a once-key is claimed (ApprovalService."
-    "after_decision claims DECISION_TOLD, then DMs): killed in between, the resumed click "
-    "finds the claim and the giver never hears their reward was rejected (or approved)",
-)
 def test_the_giver_hears_of_a_rejection_recorded_before_the_crash(
     left: tuple[ServeProcess, Left],
 ) -> None:
