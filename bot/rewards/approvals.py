@@ -399,12 +399,10 @@ class ApprovalService:
             text += " It's on its way."
         return Decided(text=text, reward=done, decision=decision)
 
-    def after_decision(self, result: Decided, *, again: bool = False) -> None:
+    def after_decision(self, result: Decided) -> None:
         """Once a decision is recorded: every copy of the request shows it (no buttons), and
-        the giver is told, once. `again`: the request that made the decision is run again after
-        a restart, which may have cut the telling short: the giver is told even if it was
-        claimed (a restart between the DM and the end of the request repeats it: better twice
-        than never)."""
+        the giver is told, at most once (the claim comes before the DM: a restart between the
+        two leaves the giver untold, never told twice; the request's copies show it)."""
         reward, decision = result.reward, result.decision
         if decision is None:
             return
@@ -412,9 +410,8 @@ class ApprovalService:
         giver = reward.giver
         with self._store.session() as session:  # the giver hears of a decision once
             key = f"{reward.short_id}:{decision.outcome}"
-            first = once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key)
-        if not first and not again:
-            return
+            if not once.claim_once(session, kind=OnceKind.DECISION_TOLD, key=key):
+                return
         self._teller.tell(GiverDecided(reward, decision))
         self._teller.tell(
             PeopleChanged.of([giver.slack_user_id, decision.decided_by or "", *asked])
@@ -430,17 +427,14 @@ class ApprovalService:
             return None
         return decision if decision.outcome in ("approved", "rejected") else None
 
-    def finish_own_decision(
-        self, reward: RewardDetails, user_id: str, *, again: bool = False
-    ) -> bool:
+    def finish_own_decision(self, reward: RewardDetails, user_id: str) -> bool:
         """`user_id` already decided on `reward` (their click was delivered again, or recorded
         before the bot restarted): finish what the decision left undone (the copies, the
-        giver; `again`: see `after_decision`). False when the decision was somebody else's, or
-        there is none."""
+        giver). False when the decision was somebody else's, or there is none."""
         decision = self.own_decision(reward, user_id)
         if decision is None:
             return False
-        self.after_decision(Decided(text="", reward=reward, decision=decision), again=again)
+        self.after_decision(Decided(text="", reward=reward, decision=decision))
         return True
 
     def refresh_copies(self, reward: RewardDetails) -> bool:

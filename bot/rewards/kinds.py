@@ -31,3 +31,4 @@ class OnceKind(StrEnum):
     PLUM_TOKEN_WARNING = "plum_token_warning"
     APP_HOME_OPENED = "app_home_opened"
     POINT_BOOKS_ALERT = "point_books_alert"  # the admins told the point books don't add up
+    FORM_ANSWERED = "form_answered"  # a reward form's giver told it is on its way

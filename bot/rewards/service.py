@@ -16,10 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.rewards import policy
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.kinds import OnceKind
 from bot.rewards.policy import Field, Rules
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
-from storage import audit, clock, queries
+from storage import audit, clock, once, queries
 from storage import members as member_repo
 from storage import rewards as reward_repo
 from storage.db import Store
@@ -177,6 +178,12 @@ class RewardService:
             elif created.reward.status == RewardStatus.PENDING_APPROVAL:
                 self._on_pending(created.reward)  # asks for approval (committed by now)
         return Given(reward=created.reward, created=created.created)
+
+    def first_answer(self, reward: RewardDetails) -> bool:
+        """True once per reward: the one answer to a form that gave it (several submissions of
+        one form, or Slack's repeats of one, give one reward; whichever comes first tells)."""
+        with self._store.session() as session:
+            return once.claim_once(session, kind=OnceKind.FORM_ANSWERED, key=reward.short_id)
 
     def names(self, user_ids: Sequence[str]) -> dict[str, str]:
         """Display names for turning mentions into plain text (unknown people left out)."""

@@ -130,13 +130,6 @@ def test_a_reward_form_gives_once_and_tells_once(serve: ServeProcess) -> None:
     entry(serve, key_of(body))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the reward form gives in its ack, and a repeat runs the ack too: when the repeat's "
-    "give creates the reward first, the first delivery's give finds it (created=False), so "
-    "its work after the ack tells nothing, and the repeat's work is skipped: the giver never "
-    "hears 'Sending …' (bot/slack/listeners/give_modal.py handle_submission)",
-)
 def test_a_reward_form_delivered_twice_at_once_tells_its_giver_it_is_on_its_way(
     serve: ServeProcess,
 ) -> None:

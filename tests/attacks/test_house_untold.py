@@ -81,6 +81,15 @@ def left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProces
         yield serve, Left(rejected, cancelled, settled, told)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a decision's giver is told at most once: ApprovalService.after_decision claims "
+    "DECISION_TOLD, then DMs; killed in between, the resumed click finds the claim and the "
+    "giver never hears their reward was rejected (or approved). Telling again on resume "
+    "(claim after the DM) made the storm in test_house_crash tell twice when the kill fell "
+    "between the DM and its record: Slack has no idempotent post, so one of the two windows "
+    "stays; the copies of the request show the decision either way",
+)
 def test_the_giver_hears_of_a_rejection_recorded_before_the_crash(
     left: tuple[ServeProcess, Left],
 ) -> None:

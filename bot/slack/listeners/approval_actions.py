@@ -32,7 +32,6 @@ from bot.slack.listeners.action_replies import (
     user_of,
 )
 from bot.slack.listeners.approvals import approvals_payload
-from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -50,13 +49,12 @@ def register(app: App) -> None:
 
 
 @after_ack
-def approve(body: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime) -> None:
+def approve(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     user = user_of(body)
     result = runtime.approvals.decide(
         short=action_value(body), user_id=user, team_id=team_of(body), approve=True
     )
-    entry = entry_of(context)
-    finish(runtime, body, respond, result, again=entry is not None and entry.resumed)
+    finish(runtime, body, respond, result)
 
 
 def finish(
@@ -64,17 +62,14 @@ def finish(
     body: dict[str, Any],
     respond: Respond | None,
     result: Decided | Refusal,
-    *,
-    again: bool = False,
 ) -> None:
     """Tell the clicker when nothing changed; otherwise update every copy and tell the giver.
-    A click in the ephemeral `/reward approvals` list gets the list again, without it.
-    `again`: the click is resumed after a restart (see `ApprovalService.after_decision`)."""
+    A click in the ephemeral `/reward approvals` list gets the list again, without it."""
     if isinstance(result, Refusal):
         tell(runtime, body, respond, result.text)
         if result.reward is not None:  # this clicker's own earlier decision (a double click,
             # or resumed after a restart): what it left undone
-            runtime.approvals.finish_own_decision(result.reward, user_of(body), again=again)
+            runtime.approvals.finish_own_decision(result.reward, user_of(body))
         return
     runtime.approvals.after_decision(result)
     if respond is not None and is_ephemeral(body) and body.get("response_url"):
@@ -139,22 +134,20 @@ def submit_reason(
         reason=escape_mrkdwn(reason),  # typed in a modal: raw text, stored as mrkdwn
     )
     context[DECIDED] = result
-    entry = entry_of(context)
-    repeat = entry is not None and not entry.act  # Slack delivered this submission again
-    if isinstance(result, Refusal) and not (
-        repeat and _rejected_by(runtime, result, user_of(body))
+    if isinstance(result, Refusal) and not _rejected_by(
+        runtime, result, user_of(body), escape_mrkdwn(reason)
     ):
         ack(response_action="update", view=notice_modal(REJECT_TITLE, result.text))
         return
-    # closes the modal; the request's copies show the rejection (a repeat of the submission that
-    # rejected it is acknowledged as that one was)
+    # closes the modal; the request's copies show the rejection. Slack's repeats of the
+    # submission that rejected it (whichever of them ran first) are acknowledged alike.
     ack()
 
 
-def _rejected_by(runtime: Runtime, refused: Refusal, user_id: str) -> bool:
-    """The reward was rejected by this very person."""
+def _rejected_by(runtime: Runtime, refused: Refusal, user_id: str, reason: str) -> bool:
+    """The reward was rejected by this very person, for this very reason."""
     own = runtime.approvals.own_decision(refused.reward, user_id)
-    return own is not None and own.outcome == "rejected"
+    return own is not None and own.outcome == "rejected" and own.reason == reason
 
 
 @after_ack
@@ -164,6 +157,4 @@ def after_reason(body: dict[str, Any], context: BoltContext, runtime: Runtime) -
         runtime.approvals.after_decision(result)
     elif isinstance(result, Refusal) and result.reward is not None:
         # their own rejection, resumed after a restart: what it left undone
-        entry = entry_of(context)
-        again = entry is not None and entry.resumed
-        runtime.approvals.finish_own_decision(result.reward, user_of(body), again=again)
+        runtime.approvals.finish_own_decision(result.reward, user_of(body))

@@ -37,6 +37,7 @@ from bot.slack.ids import BlockId, CallbackId
 from bot.slack.journal import after_ack
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
+from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -93,7 +94,8 @@ def handle_submission(
     if isinstance(outcome, Refusal):
         ack(**refusal_errors(runtime, outcome, form, has_select=has_select))
         return
-    if outcome.created:
+    entry = entry_of(context)
+    if entry is None or not entry.resumed:  # the giver hears it once (`tell_outcome`)
         context[GIVEN] = (outcome, meta.channel_id)
     ack()
 
@@ -103,7 +105,10 @@ def tell_outcome(context: BoltContext, runtime: Runtime) -> None:
     given = context.get(GIVEN)
     if isinstance(given, tuple):
         outcome, channel_id = given
-        tell_giver(runtime, outcome, channel_id=channel_id)
+        # the form's first submission to get here tells (Slack's repeat of it may have made
+        # the reward, and a second submission of the form finds it made)
+        if runtime.rewards.first_answer(outcome.reward):
+            tell_giver(runtime, outcome, channel_id=channel_id)
     late = context.get(LATE)
     if isinstance(late, GiveRequest):
         finish_late(runtime, late)
