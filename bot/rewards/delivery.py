@@ -336,7 +336,7 @@ class DeliveryWorker:
         except Exception:
             log.exception("reward %s: sendBalance crashed; marking in doubt", reward.short_id)
             return Outcome(RewardStatus.IN_DOUBT, "The bot failed while sending.")
-        self._reachable()
+        self._reachable(through=reward)
         message = _storable(result.message)
         return Outcome(
             RewardStatus.SENT,
@@ -532,9 +532,11 @@ class DeliveryWorker:
         )
         self._notify(self._teller.tell, down)
 
-    def _reachable(self) -> None:
+    def _reachable(self, through: RewardDetails | None = None) -> None:
         """Xoxoday answered: end the pause, release every waiting reward, tell the admins if
-        they were told it was down."""
+        they were told it was down. `through`: the reward Xoxoday just took, counted with the
+        waiting ones when it was one of them (it is the one a lone waiting reward's retry
+        sends)."""
         outage = self._outage
         with outage.lock:
             since, alerted = outage.since, outage.alerted
@@ -548,6 +550,8 @@ class DeliveryWorker:
         except Exception:
             log.exception("could not release the rewards waiting for Xoxoday")
             waiting = 0
+        if through is not None and (through.reward.attempts or through.reward.next_attempt_at):
+            waiting += 1
         log.info("Xoxoday answers again; %d waiting reward(s) released", waiting)
         for _ in range(min(waiting, self._threads)):
             self.wake()

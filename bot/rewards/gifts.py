@@ -211,8 +211,8 @@ class GiftService:
         if not self.may_open(user_id):
             what = "donations" if donation else "gift cards"
             return Refusal(
-                f"Only admins and the people REWARD_GIFT_SENDERS names can send {what} from "
-                "the company account. Ask an admin if you think you should.",
+                f"Only admins and the gift senders they chose can send {what} from the "
+                "company account. Ask an admin if you think you should.",
                 code="not_allowed",
             )
         if recipient == user_id and not donation:

@@ -11,6 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.rewards.commands import CITATION_MAX_CHARS, EXAMPLE
+from bot.rewards.directory import role_for
+from bot.rewards.gifts import company_sender
+from bot.settings import Settings
+from storage.states import Role
 
 GIVING = f"""\
 *Give points*  `/reward @person [@more people] amount what it's for`
@@ -37,19 +41,57 @@ GIFTS = Section(
 )
 ADMINS = Section("Admins")
 
+# The gift section's note for a member, by how they pay (an admin reads `GIFTS.note`).
+GIFTS_FROM_COMPANY = "You send them from the company account."
+GIFTS_WITH_POINTS = "You pay for them with your points."
 
-def help_text(lines: Iterable[tuple[Section, str]], *, values: Sequence[str] = ()) -> str:
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads `/reward help`: an admin reads every section; a member only what they can
+    do (the gift section when they may send gift cards, said in their terms; no admin part)."""
+
+    admin: bool = True
+    gifts_note: str | None = GIFTS.note  # None: they can't send gift cards
+
+
+ADMIN_READER = Reader()
+
+
+def reader_of(settings: Settings, user_id: str) -> Reader:
+    """How `/reward help` reads for `user_id` (roles and gift senders from the settings)."""
+    if role_for(settings, user_id) == Role.ADMIN:
+        return ADMIN_READER
+    if company_sender(settings, user_id):
+        return Reader(admin=False, gifts_note=GIFTS_FROM_COMPANY)
+    if settings.storefront:
+        return Reader(admin=False, gifts_note=GIFTS_WITH_POINTS)
+    return Reader(admin=False, gifts_note=None)
+
+
+def help_text(
+    lines: Iterable[tuple[Section, str]],
+    *,
+    values: Sequence[str] = (),
+    reader: Reader = ADMIN_READER,
+) -> str:
     """Giving, then `lines` (a section and a line each) under their sections' titles, the
     sections in the order they first come; then the company values when `REWARD_VALUES` lists
-    them."""
+    them. A member `reader` sees neither the admins' section nor, when they can't send gift
+    cards, the gift section."""
     sections: dict[Section, list[str]] = {}
     for section, line in lines:
+        if section is ADMINS and not reader.admin:
+            continue
+        if section is GIFTS and reader.gifts_note is None:
+            continue
         sections.setdefault(section, []).append(f"• {line}")
     parts = [GIVING]
     for section, bullets in sections.items():
         block = [f"*{section.title}*", *bullets]
-        if section.note:
-            block.append(section.note)
+        note = reader.gifts_note if section is GIFTS else section.note
+        if note:
+            block.append(note)
         parts.append("\n".join(block))
     if values:
         parts.append("*Company values*  " + ", ".join(f"`#{v}`" for v in values))

@@ -286,6 +286,22 @@ def test_credentials_refused_are_the_admins_problem_told_at_once(domain: Domain)
     assert domain.reward(given.short_id).status == S.QUEUED
 
 
+def test_a_lone_waiting_reward_sent_by_its_own_retry_is_counted_as_the_one_that_waited(
+    domain: Domain,
+) -> None:
+    domain.xoxoday.faults.set("sendBalance", error="PIPE10017", count=1)  # told at once
+    given = domain.give(BOB, MARIA, 4, "the only one waiting")
+    domain.deliver()
+    [down] = domain.teller.of(XoxodayDown)
+    assert down.waiting == 1
+    with domain.store.session() as session:  # its retry is due (the worker waits for it)
+        reward_repo.release_deferred(session)
+    domain.deliver()
+    assert domain.reward(given.short_id).status == S.SENT
+    [back] = domain.teller.of(XoxodayBack)
+    assert back.waiting == 1  # the one the admins were told about, not 0
+
+
 def test_after_the_retry_window_the_reward_fails(make_domain) -> None:
     domain = make_domain(REWARD_DELIVERY_RETRY_HOURS=0.0001)  # 0.36 s
     domain.xoxoday.faults.set("sendBalance", error="PIPE10017", count=2)

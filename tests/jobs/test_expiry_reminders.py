@@ -18,7 +18,7 @@ EXPIRES = date(2026, 4, 2)
 
 
 def reminders(bot: BotHarness, user_id: str) -> list[str]:
-    return [message_text(m) for m in dms(bot, user_id, "of your reward points expire")]
+    return [message_text(m) for m in dms(bot, user_id, "of your points expire")]
 
 
 def test_each_threshold_reminds_once_while_points_are_left(
@@ -34,7 +34,7 @@ def test_each_threshold_reminds_once_while_points_are_left(
         "1 reminder(s) sent; 1 person(s) with no points left skipped"
     )
     (first,) = reminders(bot, MARIA)
-    assert "*100 points* of your reward points expire on *2 April 2026* (in 11 days)" in first
+    assert "*100* of your points expire on *2 April 2026* (in 11 days)" in first
     assert "You have *100 points* to spend" in first and "Plum storefront" in first
     assert reminders(bot, CHEN) == []
 
@@ -48,7 +48,7 @@ def test_each_threshold_reminds_once_while_points_are_left(
     clock.move_to(T0 + timedelta(days=26))  # 28 March: 5 days left
     assert run_job(restarted, JOB).detail.startswith("1 reminder(s) sent")
     second = reminders(restarted, MARIA)[-1]
-    assert "Up to *60 points* of your reward points expire on *2 April 2026* (in 5 days)" in (
+    assert "Up to *60* of your points expire on *2 April 2026* (in 5 days)" in (
         second
     )
 

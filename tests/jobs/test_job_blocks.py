@@ -107,10 +107,11 @@ def test_an_expiry_reminder_says_how_many_expire_when_and_how_to_redeem() -> Non
         tz="Europe/Madrid",
     )
     seen = visible(dm)
-    assert "*100 points* of your reward points expire on *12 March 2026* (in 7 days)" in seen
+    assert "⏳ *100* of your points expire on *12 March 2026* (in 7 days)." in seen
+    assert "reward points" not in seen
     assert "You have *250 points* to spend" in seen
     assert "Plum storefront" in seen and "`AB12CD`" in seen
-    assert dm["text"].startswith("100 points of your reward points expire on 12 March 2026")
+    assert dm["text"].startswith("100 of your points expire on 12 March 2026")
 
 
 def test_an_expiry_reminder_never_claims_more_than_the_person_holds() -> None:
@@ -121,7 +122,7 @@ def test_an_expiry_reminder_never_claims_more_than_the_person_holds() -> None:
         tz="UTC",
     )
     seen = visible(dm)
-    assert "Up to *60 points* of your reward points expire soon" in seen
+    assert "Up to *60* of your points expire soon" in seen
     assert "*100 points* from reward `AAAAAA`: 6 March 2026 (tomorrow)" in seen
     assert "*50 points* from reward `BBBBBB`: 20 March 2026 (in 15 days)" in seen
 

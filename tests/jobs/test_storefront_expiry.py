@@ -60,12 +60,12 @@ def test_reminders_name_what_is_left_and_the_rest_expires_on_its_day(
     assert run_job(bot, "expiry-reminders").detail == (
         "1 reminder(s) sent; 1 person(s) with no points left skipped"
     )
-    (reminder,) = dms(bot, MARIA, "of your reward points expire")
+    (reminder,) = dms(bot, MARIA, "of your points expire")
     text = message_text(reminder)
-    assert "*60.5 points* of your reward points expire on *2 April 2026* (in 5 days)" in text
+    assert "*60.5* of your points expire on *2 April 2026* (in 5 days)" in text
     assert "You have *60.5 points* to spend" in text and "Press *Redeem*" in text
     assert "points_redeem" in actions_in(reminder)
-    assert dms(bot, CHEN, "of your reward points expire") == []
+    assert dms(bot, CHEN, "of your points expire") == []
 
     clock.move_to(T0 + timedelta(days=31))  # 2 April: their day
     auth = {"unique_id": MARIA, "auth_token": maria}

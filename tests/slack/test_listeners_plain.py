@@ -36,6 +36,23 @@ def test_help_is_answered_in_the_ack(runtime: Any) -> None:
     assert context.get(reward_command.ANSWERED) is True  # nothing follows the ack
 
 
+def test_help_shows_a_member_what_a_member_can_do_and_an_admin_the_admin_part(
+    runtime: Any,
+) -> None:
+    said = {}
+    for user in (MARIA, ADMIN):
+        ack = Mock(spec=Ack)
+        reward_command.acknowledge(
+            ack=ack, command=command("help", user), context=BoltContext(), runtime=runtime
+        )
+        said[user] = ack.call_args.kwargs["text"]
+    assert "`/reward balance`" in said[MARIA] and "`/reward balance`" in said[ADMIN]
+    assert "*Admins*" not in said[MARIA] and "`/reward cancel" not in said[MARIA]
+    assert "`/reward gift" not in said[MARIA]  # only admins and gift senders send gift cards
+    assert "REWARD_" not in said[MARIA]
+    assert "*Admins*" in said[ADMIN] and "`/reward cancel reward-id reason`" in said[ADMIN]
+
+
 def test_a_member_is_refused_an_admin_subcommand_before_its_arguments(runtime: Any) -> None:
     ack, context = Mock(spec=Ack), BoltContext()
     typed = command("cancel not-even-an-id")

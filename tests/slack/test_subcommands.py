@@ -17,7 +17,7 @@ from bot.rewards.commands import (
     ShowBalance,
     ShowHistory,
 )
-from bot.rewards.help import ADMINS
+from bot.rewards.help import ADMINS, reader_of
 from bot.rewards.refusal import Refusal
 from bot.settings import load_settings
 from bot.slack.listeners.subcommands import DECLARED, SUBCOMMANDS, Registry, Subcommand
@@ -59,6 +59,15 @@ HELP = (
     "payments for a period, as CSVs in your DM"
 )
 
+# What a member reads: giving and where they stand (the gift section only when they may send
+# gift cards, said in their terms); no admin part, and no setting's name.
+MEMBER_HELP = HELP.split("\n\n*Gift cards and charity*")[0]
+GIFTS_HELP = (
+    "*Gift cards and charity*\n"
+    "• `/reward gift @person`  pick a gift card for them from Xoxoday's catalogue\n"
+    "• `/reward donate [@person]`  donate to a charity in their name (or the team's)\n"
+)
+
 # What a member is told they can't do, for each admin-only subcommand.
 ADMINS_ONLY = {
     "manager": "record managers",
@@ -79,6 +88,48 @@ def mentioned(name: str, text: str) -> bool:
 def test_help_is_word_for_word() -> None:
     assert SUBCOMMANDS.help_text() == HELP
     assert SUBCOMMANDS.help_text(values=["teamwork"]) == HELP + "\n\n*Company values*  `#teamwork`"
+
+
+def test_a_member_reads_only_what_a_member_can_do() -> None:
+    member = reader_of(SETTINGS, MEMBER)
+    assert SUBCOMMANDS.help_text(reader=member) == MEMBER_HELP
+    assert SUBCOMMANDS.help_text(values=["grit"], reader=member) == (
+        MEMBER_HELP + "\n\n*Company values*  `#grit`"
+    )
+    assert SUBCOMMANDS.help_text(reader=reader_of(SETTINGS, ADMIN)) == HELP
+
+
+@pytest.mark.parametrize(
+    ("settings", "note"),
+    [
+        (
+            load_settings(_env_file=None, REWARD_ADMINS=ADMIN, REWARD_GIFT_SENDERS=MEMBER),
+            "You send them from the company account.",
+        ),
+        (
+            load_settings(
+                _env_file=None,
+                REWARD_ADMINS=ADMIN,
+                REWARD_POINT_SYSTEM="storefront",
+                STOREFRONT_API_KEY="k" * 32,
+            ),
+            "You pay for them with your points.",
+        ),
+    ],
+)
+def test_a_member_who_may_send_gift_cards_reads_how(settings: Any, note: str) -> None:
+    shown = SUBCOMMANDS.help_text(reader=reader_of(settings, MEMBER))
+    assert shown == MEMBER_HELP + "\n\n" + GIFTS_HELP + note
+    assert "*Admins*" not in shown
+
+
+def test_no_setting_is_named_in_a_members_help() -> None:
+    for settings in (
+        SETTINGS,
+        load_settings(_env_file=None, REWARD_ADMINS=ADMIN, REWARD_GIFT_SENDERS=MEMBER),
+    ):
+        shown = SUBCOMMANDS.help_text(values=["grit"], reader=reader_of(settings, MEMBER))
+        assert re.search(r"\b[A-Z]+_[A-Z_]+\b", shown) is None, shown
 
 
 def test_every_subcommand_is_in_help() -> None:

@@ -54,8 +54,8 @@ FALLBACK_TEXT_MAX = 3000  # the top-level `text`: a notification, so keep it wel
 LIST_CITATION_MAX = 120  # a citation inside a list row
 
 REDEEM_HINT = (
-    "Check your email from Xoxoday/Plum for how to redeem: you sign in to the Plum storefront "
-    "with your work email."
+    "Sign in to the Plum storefront with your work email to spend them (Xoxoday/Plum emailed "
+    "you the link)."
 )
 
 

@@ -88,14 +88,15 @@ def expiry_reminder(
     ordered = sorted(grants, key=lambda g: (g.expires_on, g.short_id))
     expiring = sum(g.points for g in ordered)
     at_stake = min(expiring, balance)
-    amount = f"*{points(at_stake)}*" if at_stake == expiring else f"up to *{points(at_stake)}*"
+    amount = f"*{at_stake:,}*" if at_stake == expiring else f"up to *{at_stake:,}*"
+    expire = "expires" if at_stake == 1 else "expire"
     first = ordered[0].expires_on
     dates = {g.expires_on for g in ordered}
     if len(dates) == 1:
         when = f"on *{format_date(first)}* ({days_away(first, today)})"
-        lead = f"⏳ {amount[0].upper()}{amount[1:]} of your reward points expire {when}."
+        lead = f"⏳ {amount[0].upper()}{amount[1:]} of your points {expire} {when}."
     else:
-        lead = f"⏳ {amount[0].upper()}{amount[1:]} of your reward points expire soon:"
+        lead = f"⏳ {amount[0].upper()}{amount[1:]} of your points {expire} soon:"
     blocks: list[Block] = []
     lines = [
         f"• *{points(g.points)}* from reward {short_id(g.short_id)}: "
@@ -118,7 +119,7 @@ def expiry_reminder(
         ids = ", ".join(short_id(g.short_id) for g in ordered[:10])
         blocks.append(context(f"Reward{'s' if len(ordered) > 1 else ''} {ids}"))
     text = (
-        f"{points(at_stake)} of your reward points expire on {format_date(first)}. "
+        f"{at_stake:,} of your points {expire} on {format_date(first)}. "
         "Redeem them before then."
     )
     return message(text, blocks)

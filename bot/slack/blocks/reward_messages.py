@@ -130,7 +130,7 @@ def recipient_dm(
         section(lead),
         citation_block(reward),
         *values_context(reward),
-        section(f"*How to redeem:* {how}"),
+        section(how),
         *([redeem_actions(redeem)] if redeem is not None else []),
         id_context(reward, tz),
     ]
@@ -211,8 +211,7 @@ def giver_pending_approval(
     else:
         asked = (
             "But nobody can approve it yet: no approvers or admins are set up besides you. "
-            "Ask your people-ops team to set `REWARD_APPROVERS` or `REWARD_ADMINS`; it will "
-            "wait until someone decides."
+            "Ask whoever runs this bot to name approvers; it will wait until someone decides."
         )
     lead = (
         f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} needs approval{why}. "
@@ -312,11 +311,17 @@ def admin_plum_unreachable(
 
 
 def admin_plum_reachable(*, since: datetime, waiting: int, tz: str | None) -> Payload:
-    """Xoxoday answers again; the waiting rewards are on their way."""
-    rewards = "the 1 waiting reward is" if waiting == 1 else f"the {waiting:,} waiting rewards are"
+    """Xoxoday answers again; the rewards that waited for it are on their way (`waiting`:
+    how many; none when they were all settled meanwhile)."""
+    if waiting == 0:
+        rewards = "no reward is waiting for it any more."
+    elif waiting == 1:
+        rewards = "the 1 reward that waited is going out now."
+    else:
+        rewards = f"the {waiting:,} rewards that waited are going out now."
     lead = (
         f"✅ Xoxoday answers again (it couldn't be reached from {format_datetime(since, tz)}); "
-        f"{rewards} being sent now."
+        f"{rewards}"
     )
     return message("Xoxoday answers again.", [section(lead)])
 

@@ -26,7 +26,16 @@ from slack_bolt import Respond
 
 from bot.rewards.admin import only_admins
 from bot.rewards.commands import DATE_FORMAT, Command, ListOrders, OrdersReport, ShowHelp
-from bot.rewards.help import ADMINS, GIFTS, STANDING, Section, help_text
+from bot.rewards.help import (
+    ADMIN_READER,
+    ADMINS,
+    GIFTS,
+    STANDING,
+    Reader,
+    Section,
+    help_text,
+    reader_of,
+)
 from bot.rewards.parse import parse_command, subcommand_word
 from bot.rewards.refusal import Refusal
 from bot.rewards.subcommands import (
@@ -129,16 +138,18 @@ class Registry:
         refused = named.refusal(settings, user_id) if named else None
         return named, (self.parse(text) if refused is None else refused)
 
-    def help_text(self, *, values: Sequence[str] = ()) -> str:
-        """`/reward help`: giving, then each subcommand's lines in their sections."""
+    def help_text(self, *, values: Sequence[str] = (), reader: Reader = ADMIN_READER) -> str:
+        """`/reward help`: giving, then each subcommand's lines in their sections (for a
+        member `reader`, only what they may run)."""
         lines = ((sub.section, line) for sub in self._all if sub.section for line in sub.help)
-        return help_text(lines, values=values)
+        return help_text(lines, values=values, reader=reader)
 
 
 def show_help(runtime: Runtime, parsed: ShowHelp, command: dict[str, Any]) -> Payload:
-    """`/reward help`, answered in the ack (with the company values when REWARD_VALUES lists
-    them)."""
-    return text_only(SUBCOMMANDS.help_text(values=runtime.settings.REWARD_VALUES))
+    """`/reward help`, answered in the ack: what the person asking can do (an admin's has the
+    admin part), with the company values when REWARD_VALUES lists them."""
+    reader = reader_of(runtime.settings, command["user_id"])
+    return text_only(SUBCOMMANDS.help_text(values=runtime.settings.REWARD_VALUES, reader=reader))
 
 
 # A tuple of its own (not written inside `Registry(…)`), so mypy checks each subcommand's

@@ -147,7 +147,7 @@ BALANCES = [
         "nothing yet",
         s.balance(points=0, points_found=False),
         ["no points to redeem yet"],
-        ["to redeem. Check"],
+        ["to redeem. Sign in"],
     ),
     (
         "lookup failed",

@@ -25,8 +25,11 @@ def test_recipient_dm_says_who_how_much_what_for_and_how_to_redeem() -> None:
     seen = visible(dm)
     assert f"<@{s.GIVER}> sent you *100 points*" in seen
     assert ">thanks for the demo &amp; the notes #teamwork" in seen
-    assert "Xoxoday/Plum" in seen and "work email" in seen
-    assert "expire on *31 March 2027*" in seen
+    assert (
+        "Sign in to the Plum storefront with your work email to spend them (Xoxoday/Plum "
+        "emailed you the link). Your points expire on *31 March 2027*."
+    ) in seen
+    assert "redeem" not in seen.lower()  # said once, not "How to redeem: … for how to redeem"
     assert "`AB12CD`" in seen
     assert "14:05 CET" in seen
     assert elements(dm, "button") == []
@@ -123,7 +126,10 @@ GIVER_CASES = [
     (
         "pending, nobody to ask",
         lambda: rm.giver_pending_approval(reward=s.reward(), approver_ids=[], tz=None),
-        ["nobody can approve it yet", "`REWARD_APPROVERS`"],
+        [
+            "nobody can approve it yet",
+            "Ask whoever runs this bot to name approvers; it will wait until someone decides.",
+        ],
     ),
     (
         "failed",
@@ -244,3 +250,19 @@ def test_only_a_sent_reward_is_said_to_be_given(status: str, said: str) -> None:
     line = rm.id_context(s.reward(status=status), None)["elements"][0]["text"]
     assert said in line
     assert ("given" in line) == (status == "sent")
+
+
+@pytest.mark.parametrize(
+    ("waiting", "said"),
+    [
+        (0, "no reward is waiting for it any more."),
+        (1, "the 1 reward that waited is going out now."),
+        (3, "the 3 rewards that waited are going out now."),
+    ],
+)
+def test_xoxoday_back_counts_the_rewards_that_waited(waiting: int, said: str) -> None:
+    since = datetime(2026, 3, 5, 13, 5, tzinfo=UTC)
+    msg = rm.admin_plum_reachable(since=since, waiting=waiting, tz="Europe/Berlin")
+    assert blocks_of(msg, "section")[0]["text"]["text"] == (
+        "✅ Xoxoday answers again (it couldn't be reached from 5 March 2026 at 14:05 CET); " + said
+    )
