@@ -57,10 +57,8 @@ CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted
 # An in-doubt alert posted just before an admin settled it may be recorded a moment after: its
 # settlement is shown on it after this long too.
 LATE_ALERTS_SECONDS = 2.0
-NEVER_ARRIVED = (
-    "An admin checked with Xoxoday: the points never arrived, so nothing was sent. It doesn't "
-    "count against your monthly allowance."
-)
+# What happened, for the giver's "wasn't sent" DM (which says what it means for them).
+NEVER_ARRIVED = "An admin checked with Xoxoday: the points never arrived."
 # The one message with a reward link is posted with a logger that never dumps bodies.
 QUIET_LOGGER = "bot.slack.secret_messages"
 

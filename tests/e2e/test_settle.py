@@ -70,7 +70,7 @@ def test_it_was_sent(make_bot) -> None:
         assert "Marked as sent" in text and f"<@{ADMIN}>" in text
     # the recipient gets the DM a delivered reward gets; the giver hears it arrived
     dm = bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "100 points" in t])
-    assert "kept the lights on" in dm[0] and "redeem" in dm[0]
+    assert "kept the lights on" in dm[0] and "Sign in to the Plum storefront" in dm[0]
     assert bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "Sent!" in t])
     assert len(bot.sends()) == 1  # nothing was sent again
     [event] = settled_events(bot, short)
@@ -95,7 +95,9 @@ def test_it_failed(make_bot) -> None:
     bot.wait(lambda: status_of(bot, short) == RewardStatus.FAILED)
     assert "Marked as failed" in message_text(decided(bot, alert))
     giver = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "wasn't sent" in t])
-    assert "never arrived" in giver[0]
+    assert "An admin checked with Xoxoday: the points never arrived." in giver[0]
+    assert giver[0].count("doesn't count against your monthly allowance") == 1
+    assert giver[0].lower().count("nothing was sent") == 1
     assert bot.dm_texts(MARIA) == []
     assert len(settled_events(bot, short)) == 1
     assert len(bot.sends()) == 1

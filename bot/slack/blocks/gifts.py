@@ -12,7 +12,7 @@ from typing import Any
 from bot.plum import Voucher
 from bot.rewards.catalogue import Filters, amounts_of
 from bot.rewards.gifts import GiftCard, GiftForm, Revealed, denominations_text
-from bot.rewards.wording import mention, money, safe_mrkdwn
+from bot.rewards.wording import mention, money, plain_reason, safe_mrkdwn
 from bot.slack.blocks.common import MODAL_TITLE_MAX, message
 from bot.slack.blocks.kit import (
     Block,
@@ -312,17 +312,17 @@ def sender_placed(card: GiftCard) -> Payload:
 
 
 def sender_failed(card: GiftCard) -> Payload:
-    why = safe_mrkdwn(card.message or "Xoxoday refused it")
+    why = safe_mrkdwn(plain_reason(card.message) or "Xoxoday refused it")
     back = " Your points are back." if card.points else ""
     text = f"❌ {_first_up(_what(card))} wasn't ordered: {why}.{back}"
     return message(text.replace("*", ""), [section(text), _id(card)])
 
 
 def admin_unknown(card: GiftCard) -> Payload:
-    why = safe_mrkdwn(card.message or "Xoxoday's answer was lost")
+    why = safe_mrkdwn(plain_reason(card.message) or "Xoxoday's answer was lost")
     text = (
         f"⚠️ I can't tell whether {_what(card)} (from {mention(card.giver_id)}) was ordered: "
-        f"{why} I keep looking it up by its poNumber `{card.po_number}`; it will never be "
+        f"{why}. I keep looking it up by its poNumber `{card.po_number}`; it will never be "
         "ordered twice. If you know from Xoxoday's dashboard, settle it here."
     )
     buttons = actions(

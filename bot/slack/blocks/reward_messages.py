@@ -227,9 +227,10 @@ def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
     reason = safe_mrkdwn(plain_reason(reward.failure_reason))
     what = f"{reason}." if reason else "Xoxoday refused it and didn't say why."
     lead = f"❌ Your reward of {amount_phrase(reward)} to {_who(reward)} wasn't sent."
+    said_nothing_sent = "nothing was sent" in reason.lower()
     todo = (
-        "Nothing was sent, and it doesn't count against your monthly allowance. If the "
-        "problem is on your side (for example, a recipient's email), fix it and send the reward "
+        ("It" if said_nothing_sent else "Nothing was sent, and it")
+        + " doesn't count against your monthly allowance. If the problem is on your side (for example, a recipient's email), fix it and send the reward "
         "again with `/reward`. Otherwise ask an admin and mention "
         f"{short_id(reward.short_id)}."
     )
@@ -292,7 +293,7 @@ def admin_plum_unreachable(
 ) -> Payload:
     """Xoxoday has not taken a send for a while (or refuses the bot's credentials)."""
     when = format_datetime(since, tz)
-    why = safe_mrkdwn(one_line(reason))
+    why = safe_mrkdwn(plain_reason(reason))  # "…allow-list it." ends in a full stop
     rewards = "1 reward is" if waiting == 1 else f"{waiting:,} rewards are"
     todo = (
         "This is about the bot's set-up, not the rewards: fix it in Xoxoday's dashboard or in "

@@ -266,3 +266,24 @@ def test_xoxoday_back_counts_the_rewards_that_waited(waiting: int, said: str) ->
     assert blocks_of(msg, "section")[0]["text"]["text"] == (
         "✅ Xoxoday answers again (it couldn't be reached from 5 March 2026 at 14:05 CET); " + said
     )
+
+
+def test_the_failure_dm_says_each_thing_once() -> None:
+    reason = "<@UMARIA01> has no email address in Slack any more, so nothing was sent."
+    dm = rm.giver_failed(reward=s.reward(status="failed", failure_reason=reason), tz=None)
+    seen = "\n".join(b["text"]["text"] for b in blocks_of(dm, "section"))
+    assert f"*What happened*\n{reason}" in seen
+    assert "*What to do*\nIt doesn't count against your monthly allowance. If the problem" in seen
+    assert seen.lower().count("nothing was sent") == 1
+    assert seen.count("doesn't count against your monthly allowance") == 1
+
+
+def test_xoxoday_down_reads_its_reason_with_one_full_stop() -> None:
+    since = datetime(2026, 3, 5, 13, 5, tzinfo=UTC)
+    reason = "Xoxoday does not accept requests from this server's IP address. Ask Xoxoday to allow-list it."
+    msg = rm.admin_plum_unreachable(
+        since=since, reason=reason, waiting=1, setup_problem=True, tz="UTC"
+    )
+    lead = blocks_of(msg, "section")[0]["text"]["text"]
+    assert "Ask Xoxoday to allow-list it. 1 reward is waiting;" in lead
+    assert ".." not in visible(msg)
