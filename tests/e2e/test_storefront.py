@@ -69,6 +69,9 @@ def rewarded(bot: BotHarness, points: int = 100) -> str:
 
 def test_a_reward_is_credited_in_the_ledger_and_redeem_is_offered(bot: BotHarness) -> None:
     rewarded(bot)
+    told = bot.wait(lambda: [t for t in bot.replies_to(ADMIN) if "Sending *100 points*" in t])
+    assert told[0].endswith("I'll DM you once they have them.")  # nothing waits for Xoxoday
+    assert "Xoxoday" not in told[0]
     assert not [r for r in bot.sandbox.requests if "sendBalance" in str(r)]  # no sendBalance
     dm = next(m for m in bot.fake.dms_to(MARIA) if "sent you" in message_text(m))
     assert "Press *Redeem*" in message_text(dm)

@@ -159,7 +159,7 @@ def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[
     """What the giver is told (as for the command), and whose App Home changed with it."""
     card = runtime.notifier.card(given.reward)
     if not given.needs_approval:
-        return queued_reply(card), [card.giver_id]
+        return queued_reply(card, storefront=runtime.settings.storefront), [card.giver_id]
     asked = runtime.approvals.asked(given.reward)  # who really got the request
     approvers = list(asked.user_ids)
     payload = reward_messages.giver_pending_approval(

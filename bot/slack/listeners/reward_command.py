@@ -83,13 +83,19 @@ def follow_up(
         named.run(runtime, parsed, command, respond)
 
 
-def queued_reply(card: RewardCard) -> dict[str, Any]:
+def queued_reply(card: RewardCard, *, storefront: bool = False) -> dict[str, Any]:
+    """The giver's answer while the reward is on its way. With points in the bot
+    (`storefront`) nothing waits for Xoxoday: the points are credited in the ledger."""
     who = people(card.recipient_ids)
     each = f"*{points(card.each)}* each" if card.each and len(card.recipients) > 1 else ""
     amount = each or f"*{points(card.total)}*"
+    then = (
+        "I'll DM you once they have them."
+        if storefront
+        else "I'll DM you as soon as Xoxoday confirms."
+    )
     return reward_messages.reward_note(
-        f"👍 Sending {amount} to {who} now (reward {short_id(card.short_id)}). "
-        "I'll DM you as soon as Xoxoday confirms."
+        f"👍 Sending {amount} to {who} now (reward {short_id(card.short_id)}). {then}"
     )
 
 
@@ -119,7 +125,7 @@ def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond:
                 threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
             )
         elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
-            payload = queued_reply(card)
+            payload = queued_reply(card, storefront=runtime.settings.storefront)
         else:  # seen before (resumed after a restart): say where it is now
             payload = reward_messages.reward_note(where_it_is(card, outcome.reward.status))
     else:
