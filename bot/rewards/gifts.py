@@ -42,6 +42,7 @@ from bot.rewards.events import (
     OrderQueued,
     Teller,
 )
+from bot.rewards.policy import Person
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import money
 from bot.settings import Settings
@@ -133,6 +134,28 @@ class GiftRequest:
     channel_id: str | None = None
 
 
+SELF_DONATION = (
+    "You can't donate in your own name. Pick someone else, or leave it empty to donate in the "
+    "team's name."
+)
+NOT_FOUND = "I can't find that person in Slack. Pick someone else."
+
+
+def recipient_problem(person: Person, *, donation: bool) -> str | None:
+    """Why this person can't be picked for a gift card (or as the one a donation is made in
+    the name of), in words for the form's field (plain text: no mentions); None: they can."""
+    if person.is_bot:
+        return "That's a bot. Pick a person."
+    if person.deleted:
+        return "That account is deactivated. Pick someone else."
+    if not donation and not person.email:
+        return (
+            "They have no email address in Slack, and Xoxoday needs one for a gift card. "
+            "Pick someone else."
+        )
+    return None
+
+
 def company_sender(settings: Settings, user_id: str) -> bool:
     """Admins and REWARD_GIFT_SENDERS send gift cards from the company account."""
     return role_for(settings, user_id) == Role.ADMIN or user_id in settings.REWARD_GIFT_SENDERS
@@ -215,8 +238,13 @@ class GiftService:
                 "company account. Ask an admin if you think you should.",
                 code="not_allowed",
             )
-        if recipient == user_id and not donation:
-            return Refusal("You can't send yourself a gift card. Pick someone else.", code="self")
+        if recipient == user_id:
+            return Refusal(
+                SELF_DONATION
+                if donation
+                else "You can't send yourself a gift card. Pick someone else.",
+                code="self",
+            )
         points = self._my_points(user_id) if self._settings.storefront else None
         groups = (
             ("country", "currency") if donation else ("country", "product_category", "currency")
@@ -267,8 +295,10 @@ class GiftService:
             )
         if not request.donation and request.recipient_id is None:
             problems["recipient"] = "Pick who gets the gift card."
-        if not request.donation and request.recipient_id == request.user_id:
-            problems["recipient"] = "You can't send yourself a gift card."
+        if request.recipient_id == request.user_id:
+            problems["recipient"] = (
+                SELF_DONATION if request.donation else "You can't send yourself a gift card."
+            )
         amount = _amount(request.amount)
         if amount is None:
             problems["amount"] = "Enter an amount, like 500."
@@ -280,6 +310,21 @@ class GiftService:
         if len(note) > NOTE_MAX_CHARS:
             problems["note"] = f"Keep the message under {NOTE_MAX_CHARS} characters."
         return problems
+
+    def recipient_problem(self, request: GiftRequest) -> str | None:
+        """What is wrong with the person picked, as Slack knows them: a bot, a deactivated
+        account, or (for a gift card) nobody Xoxoday can email. Slack's people picker offers
+        them all (it has no filter), so the form's check says it beside the field. None when
+        they will do, or when Slack can't say right now (the order checks again)."""
+        if request.recipient_id is None:
+            return None
+        try:
+            person = self._people.profile(request.recipient_id).person
+        except UnknownSlackUser:
+            return NOT_FOUND
+        except DirectoryUnavailable:
+            return None
+        return recipient_problem(person, donation=request.donation)
 
     def submit(self, request: GiftRequest) -> GiftCard | Refusal:
         """Check the form and commit the order (see the module doc). A Refusal's `fields`
@@ -301,20 +346,14 @@ class GiftService:
             giver = self._people.profile(request.user_id)
             recipient = self._people.profile(request.recipient_id) if request.recipient_id else None
         except UnknownSlackUser:
-            return Refusal("I can't find that person in Slack.", fields={"recipient": "Not found."})
+            return Refusal(NOT_FOUND, fields={"recipient": NOT_FOUND})
         except DirectoryUnavailable:
             return Refusal("Slack isn't answering right now. Try again in a minute.")
-        if recipient is not None and (recipient.person.is_bot or recipient.person.deleted):
-            return Refusal(
-                "Gift cards go to people, not bots or deactivated accounts.",
-                fields={"recipient": "Pick a person."},
-            )
-        if not request.donation and recipient is not None and not recipient.person.email:
-            return Refusal(
-                f"<@{recipient.person.user_id}> has no email address in Slack, and Xoxoday "
-                "needs one for the gift card.",
-                fields={"recipient": "No email address in Slack."},
-            )
+        wrong = (
+            recipient_problem(recipient.person, donation=request.donation) if recipient else None
+        )
+        if wrong is not None:
+            return Refusal(wrong, fields={"recipient": wrong})
         if not with_points:
             refused = self._company_checks(request.user_id, value, account_currency)
             if refused is not None:

@@ -7,9 +7,11 @@ in-doubt orders told; points paid with given back when the order fails."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlmodel import col, select
 
 from bot.rewards.events import (
@@ -28,7 +30,7 @@ from storage import points as points_repo
 from storage.models import Order
 from storage.states import OrderKind, OrderStatus
 from tests.domain.conftest import Domain
-from tests.domain.support import ADMIN, APPROVER, BOB, MARIA
+from tests.domain.support import ADMIN, APPROVER, BOB, GONE, HELPERBOT, MARIA, NOMAIL
 
 AMAZON_IN = 10001  # Amazon Pay e-Gift Card (Amazon.in): any amount from 10 to 10,000 INR
 CHARITY = 15365  # Charity Donation: GiveDirectly (US): 1 to 1,000 USD, at 83 INR to the USD
@@ -224,6 +226,52 @@ def test_only_admins_and_gift_senders_use_the_company_account(make_domain) -> No
     sender = make_domain(**GIFTS, REWARD_GIFT_SENDERS=BOB)
     assert submitted(sender, gift(BOB, key="k2")).giver_id == BOB
     assert len(orders(domain)) == 1
+
+
+BOT_PICKED = "That's a bot. Pick a person."
+NO_EMAIL = (
+    "They have no email address in Slack, and Xoxoday needs one for a gift card. Pick someone else."
+)
+SELF_DONATION = (
+    "You can't donate in your own name. Pick someone else, or leave it empty to donate in the "
+    "team's name."
+)
+
+
+@pytest.mark.parametrize(
+    ("request_", "said"),
+    [
+        (gift(to=HELPERBOT), BOT_PICKED),
+        (replace(gift(to=None), recipient_id=HELPERBOT), BOT_PICKED),
+        (gift(to=GONE), "That account is deactivated. Pick someone else."),
+        (gift(to=NOMAIL), NO_EMAIL),
+        (gift(to="UNOBODY9"), "I can't find that person in Slack. Pick someone else."),
+    ],
+)
+def test_the_person_picked_is_checked_as_slack_knows_them(
+    make_domain, request_: GiftRequest, said: str
+) -> None:
+    """Slack's people picker offers bots, deactivated accounts and people without an email:
+    the form's check says why beside the field, and the order refuses them too."""
+    domain = make_domain(**GIFTS)
+    assert domain.gifts.problems(request_) == {}  # nothing the bot knows without Slack
+    assert domain.gifts.recipient_problem(request_) == said
+    refused = domain.gifts.submit(request_)
+    assert isinstance(refused, Refusal) and refused.fields == {"recipient": said}
+    assert orders(domain) == []
+
+
+def test_a_donation_in_someone_s_name_needs_no_email_and_not_yourself(make_domain) -> None:
+    domain = make_domain(**GIFTS)
+    in_their_name = replace(gift(to=None), recipient_id=NOMAIL)
+    assert domain.gifts.recipient_problem(in_their_name) is None
+    mine = replace(gift(to=None), recipient_id=ADMIN)
+    assert domain.gifts.problems(mine) == {"recipient": SELF_DONATION}
+    refused = domain.gifts.form(ADMIN, donation=True, recipient=ADMIN)
+    assert isinstance(refused, Refusal) and refused.text == SELF_DONATION
+    assert domain.gifts.problems(gift(to=ADMIN)) == {
+        "recipient": "You can't send yourself a gift card."
+    }
 
 
 def test_the_monthly_cap_is_refused_before_anything_is_ordered(make_domain) -> None:

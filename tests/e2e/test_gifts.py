@@ -17,7 +17,16 @@ from sqlmodel import select
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from storage import audit
 from storage.models import AuditEvent, Order
-from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
+from tests.e2e.harness import (
+    ADMIN,
+    APPROVER,
+    BOB,
+    HELPERBOT,
+    MARIA,
+    NOMAIL,
+    BotHarness,
+    message_text,
+)
 
 
 @pytest.fixture
@@ -262,6 +271,40 @@ def test_a_bad_amount_is_shown_beside_its_field(bot: BotHarness) -> None:
     ack = submit(bot, view, fill(recipient=None, product=charity, amount="1e9", select=False))
     assert "largest amount" in ack["errors"][str(BlockId.GIFT_AMOUNT)]
     assert orders(bot) == []
+
+
+def test_a_bot_or_someone_without_email_is_refused_beside_the_people_picker(
+    bot: BotHarness,
+) -> None:
+    """Slack's people picker has no filter: the form's check names what is wrong with the person
+    picked, beside the picker, and the form stays open; nothing is ordered or DMed."""
+    view = open_form(bot, "gift")
+    option = search(bot, view, "amazon")[0]
+    view = pick(bot, view, option)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    fixed = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if fixed else "25"
+    said = {}
+    for who in (HELPERBOT, NOMAIL, ADMIN):
+        ack = submit(bot, view, fill(recipient=who, product=option, amount=amount, select=fixed))
+        assert ack["response_action"] == "errors"
+        said[who] = ack["errors"][str(BlockId.GIFT_RECIPIENT)]
+    assert said == {
+        HELPERBOT: "That's a bot. Pick a person.",
+        NOMAIL: "They have no email address in Slack, and Xoxoday needs one for a gift card. "
+        "Pick someone else.",
+        ADMIN: "You can't send yourself a gift card.",
+    }
+    view = open_form(bot, "donate")
+    charity = search(bot, view, "")[0]
+    view = pick(bot, view, charity)
+    ack = submit(bot, view, fill(recipient=ADMIN, product=charity, amount="20", select=False))
+    assert ack["errors"] == {
+        str(BlockId.GIFT_RECIPIENT): "You can't donate in your own name. Pick someone else, or "
+        "leave it empty to donate in the team's name."
+    }
+    assert orders(bot) == [] and bot.sandbox.state.orders() == []
+    assert not [m for m in bot.fake.dms_to(ADMIN) if "Nothing was ordered" in message_text(m)]
 
 
 def test_the_app_home_and_the_reward_form_open_the_gift_form(bot: BotHarness) -> None:

@@ -48,9 +48,7 @@ def test_each_threshold_reminds_once_while_points_are_left(
     clock.move_to(T0 + timedelta(days=26))  # 28 March: 5 days left
     assert run_job(restarted, JOB).detail.startswith("1 reminder(s) sent")
     second = reminders(restarted, MARIA)[-1]
-    assert "Up to *60* of your points expire on *2 April 2026* (in 5 days)" in (
-        second
-    )
+    assert "Up to *60* of your points expire on *2 April 2026* (in 5 days)" in (second)
 
     clock.move_to(T0 + timedelta(days=30, hours=15))  # 1 April 23:00 UTC: 2 April in Madrid
     assert run_job(restarted, JOB).detail.startswith("1 reminder(s) sent")

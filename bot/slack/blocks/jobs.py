@@ -118,10 +118,7 @@ def expiry_reminder(
     if len(dates) == 1:
         ids = ", ".join(short_id(g.short_id) for g in ordered[:10])
         blocks.append(context(f"Reward{'s' if len(ordered) > 1 else ''} {ids}"))
-    text = (
-        f"{at_stake:,} of your points {expire} on {format_date(first)}. "
-        "Redeem them before then."
-    )
+    text = f"{at_stake:,} of your points {expire} on {format_date(first)}. Redeem them before then."
     return message(text, blocks)
 
 

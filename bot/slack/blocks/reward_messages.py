@@ -230,9 +230,9 @@ def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
     said_nothing_sent = "nothing was sent" in reason.lower()
     todo = (
         ("It" if said_nothing_sent else "Nothing was sent, and it")
-        + " doesn't count against your monthly allowance. If the problem is on your side (for example, a recipient's email), fix it and send the reward "
-        "again with `/reward`. Otherwise ask an admin and mention "
-        f"{short_id(reward.short_id)}."
+        + " doesn't count against your monthly allowance. If the problem is on your side "
+        "(for example, a recipient's email), fix it and send the reward again with "
+        f"`/reward`. Otherwise ask an admin and mention {short_id(reward.short_id)}."
     )
     blocks = [
         section(lead),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -25,6 +27,7 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
 from bot.slack.listeners.action_replies import action_value, notice_modal
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -225,6 +228,7 @@ def check(
 ) -> None:
     """Check the form in its ack (errors beside the fields); the order is placed after the ack
     (`order`), and the sender hears by DM how it went (a form has nowhere else to answer)."""
+    started = time.monotonic()
     user_id = user_of(body)
     meta = gift_blocks.metadata(view)
     if not meta:
@@ -250,6 +254,10 @@ def check(
         channel_id=meta.get("channel") if isinstance(meta.get("channel"), str) else None,
     )
     problems = runtime.gifts.problems(request)
+    if not problems:  # the person picked, as Slack knows them (its picker offers anyone)
+        wrong = _recipient_problem(runtime, request, started)
+        if wrong is not None:
+            problems["recipient"] = wrong
     if problems:
         ack(
             response_action="errors",
@@ -258,6 +266,20 @@ def check(
         return
     context[ORDER] = request
     ack()  # closes the form; the answer follows by DM
+
+
+def _recipient_problem(runtime: Runtime, request: GiftRequest, started: float) -> str | None:
+    """`GiftService.recipient_problem`, if Slack answers within the form's budget (else the
+    order checks again after the ack and says it by DM)."""
+    if request.recipient_id is None:
+        return None
+    pending = in_background(lambda: runtime.gifts.recipient_problem(request), name="gift-form")
+    budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
+    try:
+        return pending.result(timeout=max(budget, 0.05))
+    except FutureTimeout:
+        log.info("the gift form's recipient lookup took over %.1fs", budget)
+        return None
 
 
 @after_ack

@@ -15,12 +15,9 @@ refused creates nothing, so the corrected form can be sent from the same modal.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext
 
@@ -35,6 +32,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_modal_errors
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.journal import after_ack
+from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background
 from bot.slack.listeners.reward_command import queued_reply
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
 from bot.slack.request_entry import entry_of
@@ -43,9 +41,6 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-SUBMIT_BUDGET_SECONDS = 2.0  # answer within Slack's 3 s, with room for the network
-T = TypeVar("T")
 
 
 # context: what the work after the ack tells the giver
@@ -82,7 +77,7 @@ def handle_submission(
         idempotency_key=f"view:{view['id']}",
         public=form.announce,
     )
-    pending = in_background(lambda: runtime.rewards.give(request))
+    pending = in_background(lambda: runtime.rewards.give(request), name="reward-form")
     budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
     try:
         outcome = pending.result(timeout=max(budget, 0.05))
@@ -119,22 +114,6 @@ def source_of(text: str) -> RewardSource:
         return RewardSource(text)
     except ValueError:
         return RewardSource.MODAL
-
-
-def in_background(work: Callable[[], T]) -> Future[T]:
-    """Run `work` on its own thread; its result (or exception) arrives in the future."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(work())
-        except BaseException as err:
-            future.set_exception(err)
-
-    threading.Thread(target=run, name="reward-form", daemon=True).start()
-    return future
 
 
 def refusal_errors(

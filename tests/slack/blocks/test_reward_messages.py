@@ -280,7 +280,10 @@ def test_the_failure_dm_says_each_thing_once() -> None:
 
 def test_xoxoday_down_reads_its_reason_with_one_full_stop() -> None:
     since = datetime(2026, 3, 5, 13, 5, tzinfo=UTC)
-    reason = "Xoxoday does not accept requests from this server's IP address. Ask Xoxoday to allow-list it."
+    reason = (
+        "Xoxoday does not accept requests from this server's IP address. "
+        "Ask Xoxoday to allow-list it."
+    )
     msg = rm.admin_plum_unreachable(
         since=since, reason=reason, waiting=1, setup_problem=True, tz="UTC"
     )
