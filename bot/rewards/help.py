@@ -11,10 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.rewards.commands import CITATION_MAX_CHARS, EXAMPLE
-from bot.rewards.directory import role_for
-from bot.rewards.gifts import company_sender
-from bot.settings import Settings
-from storage.states import Role
 
 GIVING = f"""\
 *Give points*  `/reward @person [@more people] amount what it's for`
@@ -56,17 +52,6 @@ class Reader:
 
 
 ADMIN_READER = Reader()
-
-
-def reader_of(settings: Settings, user_id: str) -> Reader:
-    """How `/reward help` reads for `user_id` (roles and gift senders from the settings)."""
-    if role_for(settings, user_id) == Role.ADMIN:
-        return ADMIN_READER
-    if company_sender(settings, user_id):
-        return Reader(admin=False, gifts_note=GIFTS_FROM_COMPANY)
-    if settings.storefront:
-        return Reader(admin=False, gifts_note=GIFTS_WITH_POINTS)
-    return Reader(admin=False, gifts_note=None)
 
 
 def help_text(

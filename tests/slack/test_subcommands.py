@@ -17,10 +17,16 @@ from bot.rewards.commands import (
     ShowBalance,
     ShowHistory,
 )
-from bot.rewards.help import ADMINS, reader_of
+from bot.rewards.help import ADMINS
 from bot.rewards.refusal import Refusal
 from bot.settings import load_settings
-from bot.slack.listeners.subcommands import DECLARED, SUBCOMMANDS, Registry, Subcommand
+from bot.slack.listeners.subcommands import (
+    DECLARED,
+    SUBCOMMANDS,
+    Registry,
+    Subcommand,
+    reader_of,
+)
 
 ADMIN = "UADMIN01"
 MEMBER = "UMEMBER1"

@@ -26,18 +26,22 @@ from slack_bolt import Respond
 
 from bot.rewards.admin import only_admins
 from bot.rewards.commands import DATE_FORMAT, Command, ListOrders, OrdersReport, ShowHelp
+from bot.rewards.directory import role_for
+from bot.rewards.gifts import company_sender
 from bot.rewards.help import (
     ADMIN_READER,
     ADMINS,
     GIFTS,
+    GIFTS_FROM_COMPANY,
+    GIFTS_WITH_POINTS,
     STANDING,
     Reader,
     Section,
     help_text,
-    reader_of,
 )
 from bot.rewards.parse import parse_command, subcommand_word
 from bot.rewards.refusal import Refusal
+from bot.rewards.states import Role
 from bot.rewards.subcommands import (
     Grammar,
     parse_approvals,
@@ -143,6 +147,19 @@ class Registry:
         member `reader`, only what they may run)."""
         lines = ((sub.section, line) for sub in self._all if sub.section for line in sub.help)
         return help_text(lines, values=values, reader=reader)
+
+
+def reader_of(settings: Settings, user_id: str) -> Reader:
+    """How `/reward help` reads for `user_id`: an admin reads it all; a member what a member
+    can do, with the gift section when they may send gift cards (from the company account as
+    a gift sender, or with their points in the bot)."""
+    if role_for(settings, user_id) == Role.ADMIN:
+        return ADMIN_READER
+    if company_sender(settings, user_id):
+        return Reader(admin=False, gifts_note=GIFTS_FROM_COMPANY)
+    if settings.storefront:
+        return Reader(admin=False, gifts_note=GIFTS_WITH_POINTS)
+    return Reader(admin=False, gifts_note=None)
 
 
 def show_help(runtime: Runtime, parsed: ShowHelp, command: dict[str, Any]) -> Payload:
