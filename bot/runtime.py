@@ -189,6 +189,7 @@ class Runtime:
             store=store,
             redeem=redeem,
             on_change=home_refresher.refresh,
+            tz_of=lambda user_id: people.profile(user_id).person.tz,
         )
         foreground = Foreground()
         worker = DeliveryWorker(

@@ -26,6 +26,7 @@ from bot.rewards.commands import OrdersReport
 from bot.rewards.directory import Directory
 from bot.rewards.events import OrdersReportMade, Teller
 from bot.rewards.refusal import Refusal
+from bot.rewards.wording import format_date
 from bot.settings import Settings
 from storage import clock
 from storage import orders as order_repo
@@ -377,8 +378,8 @@ class OrderReportService:
                 "orders report %s..%s: Xoxoday unreachable (%s)", since, until, type(err).__name__
             )
             return plum_unreachable(
-                f"No report was sent: I need both of Xoxoday's reports for {since:%d %b %Y} to "
-                f"{until:%d %b %Y} and couldn't read them."
+                f"No report was sent: I need both of Xoxoday's reports for {format_date(since)} "
+                f"to {format_date(until)} and couldn't read them."
             )
         refs = [o.po_number for o in orders if o.po_number] + [
             str(o.order_id) for o in orders if o.order_id is not None

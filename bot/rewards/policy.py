@@ -200,11 +200,6 @@ def next_month_start(
     return following.replace(tzinfo=first.tzinfo)
 
 
-def _day(when: datetime, now_local: datetime) -> str:
-    text = f"{when.day} {when:%B}"
-    return text if when.year == now_local.year else f"{text} {when.year}"
-
-
 # ── rules ────────────────────────────────────────────────────────────────────────────────
 
 
@@ -298,7 +293,7 @@ def allowance_problems(
     if total <= left:
         return []
     resets = next_month_start(now, tz, fallback=rules.timezone)
-    when = _day(resets, month_start(now, tz, fallback=rules.timezone))
+    when = f"{resets.day} {resets:%B %Y}"  # as every message writes a date (wording.format_date)
     asked = (
         f"That's {_points(total)} in all ({count} people × {amount:,})"
         if count > 1

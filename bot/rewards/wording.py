@@ -255,18 +255,18 @@ def local(when: datetime, tz: str | None) -> datetime:
 
 
 def format_date(value: date | datetime, tz: str | None = None) -> str:
-    """`5 March 2026`; a datetime is first moved into `tz`."""
+    """`5 March 2026`, the one way every message writes a date (list rows too); a datetime is
+    first moved into `tz`."""
     day = local(value, tz).date() if isinstance(value, datetime) else value
     return f"{day.day} {day:%B %Y}"
 
 
-def format_short_date(value: date | datetime, tz: str | None = None) -> str:
-    """`5 Mar 2026`, for list rows."""
-    day = local(value, tz).date() if isinstance(value, datetime) else value
-    return f"{day.day} {day:%b %Y}"
+def zone_name(tz: str | None, when: datetime) -> str:
+    """What a time in `tz` is labelled with at `when` (`CET`, `CEST`, `UTC`): the one name
+    each person reads for their time zone, in every message."""
+    return local(when, tz).tzname() or "UTC"
 
 
 def format_datetime(when: datetime, tz: str | None) -> str:
     """`5 March 2026 at 14:05 CET` in `tz`."""
-    moment = local(when, tz)
-    return f"{format_date(moment.date())} at {moment:%H:%M} {moment.tzname() or 'UTC'}"
+    return f"{format_date(when, tz)} at {local(when, tz):%H:%M} {zone_name(tz, when)}"

@@ -72,9 +72,12 @@ class Notifier:
         store: Store,
         redeem: RedeemService | None = None,
         on_change: Callable[[list[str]], None] | None = None,
+        tz_of: Callable[[str], str | None] | None = None,
     ) -> None:
         """`redeem`: points in the bot (recipients' DMs carry a Redeem button); `on_change`
-        refreshes what people see when their rewards change (the App Home refresher)."""
+        refreshes what people see when their rewards change (the App Home refresher); `tz_of`
+        says a person's own time zone (their Slack profile's), which every message to them
+        shows times in."""
         self._slack = slack
         self._settings = settings
         self._store = store
@@ -82,6 +85,7 @@ class Notifier:
         self._lock = threading.Lock()
         self.redeem = redeem
         self._change_hook = on_change
+        self._tz_of = tz_of
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -137,13 +141,22 @@ class Notifier:
             log.warning("REWARD_ADMINS is empty: nobody can be told about rewards in doubt")
         return list(self._settings.REWARD_ADMINS)
 
-    def _tz(self, reward: RewardDetails, user_id: str) -> str | None:
-        if reward.giver.slack_user_id == user_id:
-            return reward.giver.tz
-        for r in reward.recipients:
-            if r.member.slack_user_id == user_id:
-                return r.member.tz
+    def tz_of(self, user_id: str) -> str:
+        """The time zone `user_id` reads times in, in every message: their own (from Slack),
+        else REWARD_TIMEZONE when Slack can't say, as the listeners and the jobs choose it."""
+        if self._tz_of is not None:
+            try:
+                tz = self._tz_of(user_id)
+            except Exception:  # unknown to Slack, or Slack not answering
+                tz = None
+            if tz:
+                return tz
         return self._settings.REWARD_TIMEZONE
+
+    def _zone(self, tz: str | None) -> str:
+        """A member's time zone as the ledger has it from Slack, else REWARD_TIMEZONE (as
+        `tz_of`), never UTC by default for one message and the company's for the next."""
+        return tz or self._settings.REWARD_TIMEZONE
 
     def _remember(self, reward: RewardDetails, kind: str, ref: Mapping[str, Any] | None) -> None:
         if not ref:
@@ -216,13 +229,13 @@ class Notifier:
                 continue  # told before: mint no link for it
             redeem = self.redeem.button(uid) if self.redeem is not None else None
             payload = reward_messages.recipient_dm(
-                reward=card, recipient_id=uid, tz=r.member.tz, redeem=redeem
+                reward=card, recipient_id=uid, tz=self._zone(r.member.tz), redeem=redeem
             )
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)
         payload = reward_messages.giver_confirmation(
-            reward=card, tz=reward.giver.tz, announced_in=announced_in
+            reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
         )
         self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
@@ -244,7 +257,7 @@ class Notifier:
 
     def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
-        payload = reward_messages.giver_failed(reward=card, tz=reward.giver.tz)
+        payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
         posted = self._posted(reward, again)
         self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
@@ -252,12 +265,10 @@ class Notifier:
     def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        payload = reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz)
+        payload = reward_messages.giver_in_doubt(reward=card, tz=self._zone(reward.giver.tz))
         self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
         for admin in self.admin_ids():
-            payload = reward_messages.admin_in_doubt_alert(
-                reward=card, tz=self._settings.REWARD_TIMEZONE
-            )
+            payload = reward_messages.admin_in_doubt_alert(reward=card, tz=self.tz_of(admin))
             self._dm_once(reward, MessageKind.IN_DOUBT_ALERT, admin, payload, posted)
         self.on_change([*people_of(reward), *self.admin_ids()])
 
@@ -273,7 +284,7 @@ class Notifier:
             reward_messages.giver_delayed(
                 reward=card,
                 hours=self._settings.REWARD_DELIVERY_RETRY_HOURS,
-                tz=reward.giver.tz,
+                tz=self._zone(reward.giver.tz),
             ),
         )
         self.on_change(people_of(reward))
@@ -289,7 +300,7 @@ class Notifier:
                     reason=reason,
                     waiting=waiting,
                     setup_problem=setup_problem,
-                    tz=self._settings.REWARD_TIMEZONE,
+                    tz=self.tz_of(admin),
                 ),
             )
 
@@ -300,7 +311,7 @@ class Notifier:
                 reward_messages.admin_plum_reachable(
                     since=since,
                     waiting=waiting,
-                    tz=self._settings.REWARD_TIMEZONE,
+                    tz=self.tz_of(admin),
                 ),
             )
 
@@ -309,14 +320,12 @@ class Notifier:
         that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
         for reward, card in zip(rewards, cards, strict=True):
-            payload = reward_messages.giver_in_doubt(reward=card, tz=reward.giver.tz)
+            payload = reward_messages.giver_in_doubt(reward=card, tz=self._zone(reward.giver.tz))
             self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, {})
         for admin in self.admin_ids():
             self.dm(
                 admin,
-                reward_messages.admin_crash_recovery_alert(
-                    rewards=cards, tz=self._settings.REWARD_TIMEZONE
-                ),
+                reward_messages.admin_crash_recovery_alert(rewards=cards, tz=self.tz_of(admin)),
             )
         self.on_change([*(uid for r in rewards for uid in people_of(r)), *self.admin_ids()])
 
@@ -337,7 +346,7 @@ class Notifier:
             self.dm(
                 admin,
                 delivery_blocks.admin_order_unresolved(
-                    order=order, reason=reason, tz=self._settings.REWARD_TIMEZONE
+                    order=order, reason=reason, tz=self.tz_of(admin)
                 ),
             )
 
@@ -378,7 +387,7 @@ class Notifier:
             case ev.GiverDecided(reward=reward, decision=decision):
                 card = card_for(reward)
                 payload = approval_blocks.giver_decision(
-                    reward=card, decision=decision, tz=reward.giver.tz
+                    reward=card, decision=decision, tz=self._zone(reward.giver.tz)
                 )
                 return self.dm(card.giver_id, payload) is not None
             case ev.RewardLinkMade(link=link):
@@ -467,7 +476,9 @@ class Notifier:
     def _ask_approval(self, reward: RewardDetails, asks: Sequence[ev.ApprovalAsk]) -> bool:
         posted = True
         for ask in asks:
-            payload = approval_blocks.approval_request(request=ask.card, tz=ask.member.tz)
+            payload = approval_blocks.approval_request(
+                request=ask.card, tz=self._zone(ask.member.tz)
+            )
             ref = self.post_request_copy(reward, member=ask.member, payload=payload)
             posted = ref is not None and posted
         return posted
@@ -502,7 +513,7 @@ class Notifier:
                 reward=card,
                 recipient_id=uid,
                 reason=event.reason,
-                tz=line.member.tz,
+                tz=self._zone(line.member.tz),
                 cancelled_by=admin_id,
             )
             told = self.dm(uid, payload) is not None and told
@@ -531,7 +542,10 @@ class Notifier:
             self.delivered(reward)  # recipients' DMs, announcement, giver's "Sent!"
         else:
             card = replace(card_for(reward), failure_reason=NEVER_ARRIVED)
-            self.dm(card.giver_id, reward_messages.giver_failed(reward=card, tz=reward.giver.tz))
+            self.dm(
+                card.giver_id,
+                reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz)),
+            )
         # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
         self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
 
@@ -552,7 +566,7 @@ class Notifier:
         blocks = list(message.get("blocks") or [])
         if not any(b.get("block_id") == wanted for b in blocks):
             return
-        line = reward_messages.settlement_context(settlement, self._settings.REWARD_TIMEZONE)
+        line = reward_messages.settlement_context(settlement, self.tz_of(settlement.settled_by))
         shown = [line if b.get("block_id") == wanted else b for b in blocks]
         self.update(
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
@@ -568,12 +582,28 @@ class Notifier:
     def _show_on_alerts(
         self, reward: RewardDetails, settlement: Settlement, refs: set[MessageRef]
     ) -> set[MessageRef]:
-        payload = reward_messages.admin_in_doubt_alert(
-            reward=card_for(reward), tz=self._settings.REWARD_TIMEZONE, settlement=settlement
-        )
+        card = card_for(reward)
+        owners = self._admins_by_dm(refs)
         for ref in sorted(refs, key=lambda r: (r.channel_id, r.ts)):
+            owner = owners.get(ref.channel_id)
+            tz = self.tz_of(owner) if owner else self._settings.REWARD_TIMEZONE
+            payload = reward_messages.admin_in_doubt_alert(
+                reward=card, tz=tz, settlement=settlement
+            )
             self.update(ref.channel_id, ref.ts, payload)
         return refs
+
+    def _admins_by_dm(self, refs: set[MessageRef]) -> dict[str, str]:
+        """The admin whose DM each alert is in (an alert shows their own time zone)."""
+        if not refs:
+            return {}
+        owners: dict[str, str] = {}
+        for admin in self.admin_ids():
+            try:
+                owners[self.dm_channel(admin)] = admin
+            except SlackApiError:
+                continue
+        return owners
 
     def _show_on_late_alerts(
         self, reward: RewardDetails, settlement: Settlement, done: set[MessageRef]

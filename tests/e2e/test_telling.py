@@ -3,7 +3,8 @@ process stopped half-way), and not lost when Slack asks the bot to slow down."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlmodel import select
@@ -100,3 +101,20 @@ def _in_doubt(bot: BotHarness, citation: str) -> reward_repo.RewardDetails | Non
         ids = session.exec(select(Reward.id).where(Reward.citation == citation)).all()
         found = [reward_repo.details_by_id(session, i) for i in ids]
     return found[0] if found and found[0].status is RewardStatus.IN_DOUBT else None
+
+
+def test_an_admin_reads_the_alert_in_their_own_time_zone_as_in_every_other_message(
+    make_bot,
+) -> None:
+    """Ada's Slack profile is in London; the company's zone is Tokyo. Her in-doubt alert names
+    the same zone as her own reward's DM, never the company's beside it."""
+    bot = make_bot(REWARD_TIMEZONE="Asia/Tokyo")
+    london = datetime.now(ZoneInfo("Europe/London")).tzname()
+    tokyo = datetime.now(ZoneInfo("Asia/Tokyo")).tzname()
+    bot.sandbox.faults.set("sendBalance", drop_after_apply=True, count=1)
+    bot.driver.command(f"<@{MARIA}> 10 lost answer", user_id=BOB)
+    alert = bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "in doubt" in t.lower()])[0]
+    bot.driver.command(f"<@{MARIA}> 10 from ada", user_id=ADMIN)
+    sent = bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "Sent!" in t])[0]
+    assert f" {london}" in alert and f" {london}" in sent
+    assert f" {tokyo}" not in alert

@@ -221,7 +221,7 @@ def test_over_allowance_message_says_what_is_left_and_when_it_resets() -> None:
     decision = decide(amount=400, given=700)
     assert decision.text == (
         "That's 400 points, but you have 300 points of your 1,000 left this month. "
-        "Lower the amount to 300 or less, or wait until your allowance resets on 1 May."
+        "Lower the amount to 300 or less, or wait until your allowance resets on 1 May 2025."
     )
 
 
@@ -230,7 +230,7 @@ def test_over_allowance_with_several_recipients_shows_the_sum() -> None:
     assert decision.text == (
         "That's 1,200 points in all (3 people × 400), but you have 900 points of your 1,000 "
         "left this month. Lower the amount to 300 or less, or wait until your allowance resets "
-        "on 1 May."
+        "on 1 May 2025."
     )
 
 
@@ -238,7 +238,7 @@ def test_allowance_spent_message() -> None:
     decision = decide(amount=10, given=1000)
     assert decision.text == (
         "That's 10 points, but you've already given all 1,000 points of your monthly "
-        "allowance. It resets on 1 May."
+        "allowance. It resets on 1 May 2025."
     )
 
 
@@ -246,8 +246,8 @@ def test_allowance_resets_in_the_givers_time_zone_and_new_year() -> None:
     # 31 Dec 20:00 UTC is already 1 January in Tokyo: the reset is 1 February.
     late = datetime(2025, 12, 31, 20, 0, tzinfo=UTC)
     tokyo = decide(amount=10, given=1000, now=late, tz="Asia/Tokyo")
-    assert tokyo.text.endswith("It resets on 1 February.")
-    # In New York it is still December: the reset is next year, so the year is shown.
+    assert tokyo.text.endswith("It resets on 1 February 2026.")
+    # In New York it is still December: the reset is next year.
     new_york = decide(amount=10, given=1000, now=late, tz="America/New_York")
     assert new_york.text.endswith("It resets on 1 January 2026.")
 
@@ -257,7 +257,7 @@ def test_unknown_or_missing_time_zone_falls_back_to_the_rules_zone() -> None:
     rules = replace(RULES, timezone="Asia/Tokyo")
     for tz in (None, "Not/AZone"):
         decision = decide(amount=10, given=1000, now=late, tz=tz, rules=rules)
-        assert decision.text.endswith("It resets on 1 February."), tz
+        assert decision.text.endswith("It resets on 1 February 2026."), tz
 
 
 def test_allowance_left_after_the_reward() -> None:

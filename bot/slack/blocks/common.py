@@ -21,7 +21,6 @@ from bot.rewards.wording import (  # re-exported: how things are written lives t
     escape_mrkdwn,
     format_date,
     format_datetime,
-    format_short_date,
     local,
     mention,
     money,
@@ -37,6 +36,7 @@ from bot.rewards.wording import (  # re-exported: how things are written lives t
     text_len,
     values_text,
     zone,
+    zone_name,
 )
 
 MESSAGE_MAX_BLOCKS = 50
@@ -83,7 +83,6 @@ __all__ = [
     "escape_mrkdwn",
     "format_date",
     "format_datetime",
-    "format_short_date",
     "local",
     "mention",
     "message",
@@ -101,4 +100,5 @@ __all__ = [
     "text_only",
     "values_text",
     "zone",
+    "zone_name",
 ]

@@ -14,7 +14,6 @@ from bot.slack.blocks.common import (
     VIEW_MAX_BLOCKS,
     format_date,
     format_datetime,
-    format_short_date,
     mention,
     money,
     one_line,
@@ -42,7 +41,7 @@ def batch_row(batch: LinkBatchCard, tz: str | None) -> str:
     until = f" · valid until {format_date(batch.expires_on)}" if valid and batch.expires_on else ""
     status = "" if batch.status == "created" else f" · {batch.status}"
     return (
-        f"{format_short_date(batch.created_at, tz)} · {batch.count:,} link"
+        f"{format_date(batch.created_at, tz)} · {batch.count:,} link"
         f"{'s' if batch.count != 1 else ''}{value} · {name} · by {mention(batch.requested_by)}"
         f"{until}{status}"
     )

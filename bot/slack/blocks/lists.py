@@ -27,7 +27,6 @@ from bot.slack.blocks.common import (
     SECTION_TEXT_MAX,
     clip,
     format_date,
-    format_short_date,
     mention,
     message,
     money,
@@ -65,7 +64,7 @@ def _row_citation(reward: RewardCard) -> str:
 def given_row(reward: RewardCard, tz: str | None) -> str:
     who = people(reward.recipient_ids, limit=200)
     return (
-        f"{status_emoji(reward.status)} {format_short_date(reward.created_at, tz)} · "
+        f"{status_emoji(reward.status)} {format_date(reward.created_at, tz)} · "
         f"*{points(reward.total)}* to {who} · {short_id(reward.short_id)} · "
         f"{status_label(reward.status)}\n      “{_row_citation(reward)}”"
     )
@@ -78,7 +77,7 @@ def received_row(reward: RewardCard, viewer_id: str, tz: str | None) -> str:
         status = mine.outcome
     amount = mine.points if mine is not None else reward.total
     return (
-        f"{status_emoji(status)} {format_short_date(reward.created_at, tz)} · "
+        f"{status_emoji(status)} {format_date(reward.created_at, tz)} · "
         f"*{points(amount)}* from {mention(reward.giver_id)} · {short_id(reward.short_id)} · "
         f"{status_label(status)}\n      “{_row_citation(reward)}”"
     )

@@ -27,6 +27,7 @@ from bot.slack.blocks.common import (
     points,
     safe_mrkdwn,
     text_only,
+    zone_name,
 )
 from bot.slack.blocks.kit import Block, context, header, section, text_size
 
@@ -57,18 +58,18 @@ def _product(name: str | None) -> str:
 
 
 def order_line(line: OrderLine, *, tz: str) -> str:
-    """`🎁 Amazon Pay e-Gift Card · 500.00 INR · <@giver> → <@maria> · ✅ delivered · 5 Mar
-    14:05 · PO-…`"""
+    """`🎁 Amazon Pay e-Gift Card · 500.00 INR · <@giver> → <@maria> · ✅ delivered ·
+    5 March 2026 at 14:05 · PO-…` (the time in the admin's own zone, named under the list)."""
     icon = "💝" if line.kind == "donation" else "🎁"
     giver = mention(line.giver_id) if line.giver_id else "someone"
     if line.recipient_id:
         to = mention(line.recipient_id)
     else:
         to = "the team" if line.kind == "donation" else "nobody named"
-    when = local(line.created_at, tz)
+    when = f"{format_date(line.created_at, tz)} at {local(line.created_at, tz):%H:%M}"
     return (
         f"{icon} {_product(line.product)} · {_amount(line.value, line.currency)} · "
-        f"{giver} → {to} · {STATUS[line.status]} · {when.day} {when:%b %H:%M} · "
+        f"{giver} → {to} · {STATUS[line.status]} · {when} · "
         f"`{safe_mrkdwn(line.po_number)}`"
     )
 
@@ -99,9 +100,10 @@ def orders_message(*, orders: OrdersList) -> Payload:
         blocks.append(block)
         shown += len(chunk)
     more = f"The latest {shown} of {total:,}. " if total > shown else ""
+    named = zone_name(orders.tz, orders.lines[0].created_at)
     blocks.append(
         context(
-            f"{more}Times in {orders.tz}. A CSV of Xoxoday's orders and payments for a period: "
+            f"{more}Times in {named}. A CSV of Xoxoday's orders and payments for a period: "
             "`/reward orders report 2026-11-01 2026-11-30` or `/reward orders report last month`."
         )
     )

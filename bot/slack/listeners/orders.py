@@ -16,7 +16,7 @@ from slack_bolt import Respond
 from bot.rewards.commands import ListOrders, OrdersReport
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import orders as order_blocks
-from bot.slack.blocks.common import text_only
+from bot.slack.blocks.common import format_date, text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.listeners.command_replies import reply
 
@@ -67,7 +67,8 @@ def send_report(
         respond,
         reward_note(
             f"📊 Xoxoday's orders ({made.order_rows:,}) and payment report "
-            f"({made.payment_rows:,} rows) for {made.since:%d %b %Y} to {made.until:%d %b %Y} "
+            f"({made.payment_rows:,} rows) for {format_date(made.since)} to "
+            f"{format_date(made.until)} "
             "are in two CSV files in our DM."
         ),
     )

@@ -67,7 +67,7 @@ def test_history_shows_what_i_got_and_what_i_gave_newest_ten() -> None:
     assert "*40 points* from <@UGIVER01>" in seen
     assert "`R09`" in seen and "`R10`" not in seen
     assert "*100 points* to <@UMARIA01>" in seen
-    assert "5 Mar 2026" in seen
+    assert "5 March 2026" in seen
     assert "10 received, 1 given" in msg["text"]
 
 
