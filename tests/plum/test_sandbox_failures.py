@@ -63,7 +63,7 @@ def test_every_documented_error_id_through_the_sandbox(
 def test_wrong_client_secret_is_an_oauth_invalid_client(make_client):
     with pytest.raises(InvalidClientError) as info:
         make_client(client_secret="wrong").get_balance()
-    assert info.value.status == 401
+    assert info.value.status == 400  # as the seed spec answers POST /v1/oauth/token
     assert "PLUM_CLIENT_ID and PLUM_CLIENT_SECRET" in str(info.value)
 
 
