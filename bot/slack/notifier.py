@@ -360,8 +360,8 @@ class Notifier:
                 self.delayed(reward, reason)
             case ev.RewardsFoundInDoubt(rewards=rewards):
                 self.recovered_in_doubt(rewards)
-            case ev.RewardSettled(reward=reward, settlement=settlement):
-                self._settled(reward, settlement)
+            case ev.RewardSettled(reward=reward, settlement=settlement, again=again):
+                self._settled(reward, settlement, again=again)
             case ev.RewardCancelled():
                 return self._cancelled(event)
             case ev.XoxodayDown():
@@ -519,7 +519,7 @@ class Notifier:
             told = self.dm(card.giver_id, payload) is not None and told
         return told
 
-    def _settled(self, reward: RewardDetails, settlement: Settlement) -> None:
+    def _settled(self, reward: RewardDetails, settlement: Settlement, *, again: bool) -> None:
         """Every admin's recorded alert shows the settlement (and one recorded a moment later,
         shortly after); sent, it is told as a delivery; failed, the giver hears nothing
         arrived."""
@@ -530,10 +530,12 @@ class Notifier:
         timer.daemon = True
         timer.start()
         if settlement.outcome == "sent":
-            self.delivered(reward)  # recipients' DMs, announcement, giver's "Sent!"
+            self.delivered(reward, again=again)  # recipients' DMs, announcement, "Sent!"
         else:
             card = replace(card_for(reward), failure_reason=NEVER_ARRIVED)
-            self.dm(card.giver_id, reward_messages.giver_failed(reward=card, tz=reward.giver.tz))
+            payload = reward_messages.giver_failed(reward=card, tz=reward.giver.tz)
+            posted = self._posted(reward, again)
+            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
         self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
 
