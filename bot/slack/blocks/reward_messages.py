@@ -386,6 +386,9 @@ def settlement_context(settlement: Settlement, tz: str | None) -> Block:
     return context(f"{said} by {mention(settlement.settled_by)} on {when}.")
 
 
+_SETTLED_AS = {"sent": "settled as sent", "failed": "settled as not sent"}
+
+
 def admin_in_doubt_alert(
     *,
     reward: RewardCard,
@@ -400,8 +403,11 @@ def admin_in_doubt_alert(
         f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer, so I "
         f"don't know whether the points arrived. I won't send it again by myself.{said}"
     )
+    title = f"Reward in doubt: {reward.short_id}"
+    if settlement is not None:  # the heading follows: it is no longer in doubt
+        title = f"Reward {_SETTLED_AS.get(settlement.outcome, 'settled')}: {reward.short_id}"
     blocks: list[Block] = [
-        header(f"Reward in doubt: {reward.short_id}"),
+        header(title),
         section(lead),
         section(
             fields=[

@@ -214,8 +214,14 @@ def test_admin_in_doubt_alert_has_settle_buttons_and_what_to_check() -> None:
     assert blocks_of(msg, "actions")[0]["block_id"] == "settle_actions:AB12CD"
 
 
-@pytest.mark.parametrize(("outcome", "said"), [("sent", "Marked as sent"), ("failed", "failed")])
-def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "said", "heading"),
+    [
+        ("sent", "Marked as sent", "Reward settled as sent: AB12CD"),
+        ("failed", "failed", "Reward settled as not sent: AB12CD"),
+    ],
+)
+def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said, heading) -> None:
     settled = Settlement(
         outcome=outcome, settled_by=s.ADMIN, settled_at=datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
     )
@@ -223,6 +229,9 @@ def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) ->
     assert_valid_message(msg)
     assert elements(msg, "button") == []
     assert f"{said} by <@UADMIN01> on 6 March 2026 at 09:00 CET" in visible(msg)
+    # the heading follows the state: settled, it no longer reads "in doubt"
+    assert blocks_of(msg, "header")[0]["text"]["text"] == heading
+    assert "in doubt" not in visible(msg).lower()
 
 
 def test_crash_recovery_lists_each_reward_with_its_own_buttons() -> None:
