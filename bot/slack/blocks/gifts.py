@@ -296,14 +296,16 @@ def _month(cost: GiftCost) -> str:
     )
 
 
-def _order_blocks(card: GiftCard) -> list[Block]:
+def _order_blocks(card: GiftCard, *, decided: bool = False) -> list[Block]:
     """Who sends what to whom, and what it costs the company account: the approver's card,
     before and after the decision."""
     kind = "donation" if card.donation else "gift card"
-    lead = f"{mention(card.giver_id)} wants to send {_what(card)}."
+    asks = "asked to send" if decided else "wants to send"
+    lead = f"{mention(card.giver_id)} {asks} {_what(card)}."
     fields = [f"*From*\n{mention(card.giver_id)}", f"*To*\n{_for_whom(card)}"]
     if card.cost is not None:
-        lead += f" It needs approval: {_why_approval(card.cost)}."
+        if not decided:
+            lead += f" It needs approval: {_why_approval(card.cost)}."
         fields.append(f"*Costs the company*\n{money(card.cost.value, card.cost.currency)}")
         fields.append(f"*Sender's spend this month*\n{_month(card.cost)}")
     else:
@@ -351,7 +353,7 @@ def approval_request(card: GiftCard) -> Payload:
 def approval_decided(card: GiftCard, *, approver: str, approved: bool) -> Payload:
     """The approver's copy once decided: who, for whom and how much stay; the buttons give way
     to the decision."""
-    blocks = _order_blocks(card)
+    blocks = _order_blocks(card, decided=True)
     kind = "Donation" if card.donation else "Gift card"
     blocks[0] = header(f"{kind} {'approved' if approved else 'rejected'}")
     said = (

@@ -90,6 +90,7 @@ def test_once_decided_the_approvers_copy_keeps_who_for_whom_and_how_much(
     seen = visible(msg)
     assert blocks_of(msg, "header")[0]["text"]["text"] == heading
     assert said in seen
+    assert "<@UADMIN01> asked to send a *20.00 USD* Amazon.com Gift Card for <@UMARIA01>." in seen
     assert "*From*\n<@UADMIN01>" in fields(msg) and "*To*\n<@UMARIA01>" in fields(msg)
     assert "*Costs the company*\n1,660.00 INR" in fields(msg)
     assert "*20.00 USD* Amazon.com Gift Card" in seen
