@@ -562,6 +562,26 @@ class Notifier:
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
         )
 
+    def show_sent_again(
+        self,
+        clicked: MessageRef,
+        message: Mapping[str, Any],
+        *,
+        failed_short_id: str,
+        new: RewardDetails,
+    ) -> None:
+        """The failure message whose "Send again" was pressed says which reward it became,
+        in place of the button (so it is not pressed again later)."""
+        wanted = keyed(BlockId.AGAIN_ACTIONS, failed_short_id)
+        blocks = list(message.get("blocks") or [])
+        if not any(b.get("block_id") == wanted for b in blocks):
+            return
+        line = reward_messages.sent_again_context(card_for(new), new.giver.tz)
+        shown = [line if b.get("block_id") == wanted else b for b in blocks]
+        self.update(
+            clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
+        )
+
     def _alerts(self, reward: RewardDetails) -> set[MessageRef]:
         with self._store.read_session() as session:
             found = message_repo.list_reward_messages(
