@@ -300,6 +300,7 @@ class Runtime:
         # What listeners are still doing after their ack; then the journal, so the entries
         # they finished are written.
         self.listener_executor.shutdown(wait=True)
+        self.balances.close()
         self.journal.stop()
         self.worker.stop()
         self.orders.stop()

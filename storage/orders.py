@@ -317,15 +317,26 @@ def undelivered_older_than(session: Session, *, age: timedelta, limit: int = 100
     )
 
 
-def spent_between(session: Session, *, giver_id: int, since: datetime, until: datetime) -> Decimal:
-    """What a sender's gift orders were worth in [since, until), all but failed and rejected."""
-    rows = session.exec(
+def spent_between(
+    session: Session,
+    *,
+    giver_id: int,
+    since: datetime,
+    until: datetime,
+    excluding: str | None = None,
+) -> Decimal:
+    """What a sender's gift orders were worth in [since, until), all but failed and rejected
+    (and but the order whose poNumber is `excluding`)."""
+    query = (
         select(Order)
         .where(Order.giver_id == giver_id)
         .where(col(Order.status).in_([s.value for s in COUNTED]))
         .where(col(Order.created_at) >= since)
         .where(col(Order.created_at) < until)
-    ).all()
+    )
+    if excluding is not None:
+        query = query.where(Order.po_number != excluding)
+    rows = session.exec(query).all()
     return sum((o.order_value for o in rows if o.order_value is not None), Decimal(0))
 
 

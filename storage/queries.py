@@ -325,8 +325,16 @@ def rewards_in_doubt(session: Session, *, limit: int = 100) -> list[RewardDetail
     return load_details(session, list(rewards))
 
 
-def recent_rewards(session: Session, *, member: Member | int, limit: int = 10) -> RecentRewards:
-    """A member's last `limit` rewards given and received (any status), newest first."""
+# What a recipient was told of: points sent to them (and withdrawn later, which they hear too).
+TOLD_RECIPIENT = (RecipientOutcome.SENT.value, RecipientOutcome.CANCELLED.value)
+
+
+def recent_rewards(
+    session: Session, *, member: Member | int, limit: int = 10, told_only: bool = False
+) -> RecentRewards:
+    """A member's last `limit` rewards given and received (any status), newest first. With
+    `told_only`, the rewards received are only those they were told of (their points were
+    sent), not ones waiting, failed, in doubt or never approved."""
     mid = member_id(member)
     given = session.exec(
         select(Reward)
@@ -334,11 +342,11 @@ def recent_rewards(session: Session, *, member: Member | int, limit: int = 10) -
         .order_by(Reward.created_at.desc(), Reward.id.desc())  # type: ignore[attr-defined,union-attr]
         .limit(limit)
     ).all()
+    mine = select(RR.reward_id).where(RR.member_id == mid)
+    if told_only:
+        mine = mine.where(RR.outcome.in_(TOLD_RECIPIENT))  # type: ignore[attr-defined]
     received_ids = session.exec(
-        select(RR.reward_id)
-        .where(RR.member_id == mid)
-        .order_by(RR.reward_id.desc())  # type: ignore[attr-defined]
-        .limit(limit)
+        mine.order_by(RR.reward_id.desc()).limit(limit)  # type: ignore[attr-defined]
     ).all()
     received = (
         session.exec(

@@ -590,7 +590,7 @@ def untold_outcomes(
 ) -> list[RewardDetails]:
     """Rewards sent, failed or in doubt between the two times whose outcome nobody has been
     told yet (no once-key `TOLD_KIND`): a process stopped between recording and telling.
-    Settled rewards are left out: the admin's settling tells them."""
+    A settled reward's outcome too (its settling notes it told once it has told it)."""
     told = (
         select(OnceKey.key)
         .where(OnceKey.kind == TOLD_KIND)
@@ -601,7 +601,6 @@ def untold_outcomes(
         .where(Reward.status.in_([s.value for s in TOLD_STATUSES]))  # type: ignore[attr-defined]
         .where(Reward.updated_at < ended_before)
         .where(Reward.updated_at >= ended_after)
-        .where(Reward.settled_at.is_(None))  # type: ignore[union-attr]  # told by the settling
         .where(~told.exists())
         .order_by(Reward.id)  # type: ignore[arg-type]
         .limit(limit)

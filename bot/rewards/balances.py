@@ -7,12 +7,18 @@ ledger (`ledger_points`), with the earliest expiry; Xoxoday is not asked.
 email) and, for admins, the account balance (getBalance); the ledger says what they have given
 this month. A Plum failure never raises: the lookup that failed is left unknown (None) and the
 message says so in plain words. Used by `/reward balance` and the App Home.
+
+`BalanceService.card_soon` gives Xoxoday a moment: when it is slow, the card shows what the
+ledger knows at once, marked `fetching`, and the full card follows when Xoxoday answers.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -110,19 +116,26 @@ def balance_card(
     email: str | None,
     account: Callable[[], Balance | None] | None = None,
     now: datetime | None = None,
+    ask_xoxoday: bool = True,
 ) -> BalanceCard:
     """Everything `/reward balance` shows one person (the allowance month is REWARD_TIMEZONE's,
     as for everyone). `account` fetches the company balance for admins (default:
-    `plum.get_balance`)."""
+    `plum.get_balance`). `ask_xoxoday=False`: only what the ledger knows; what Xoxoday holds
+    is left unknown and the card says it is being fetched."""
     now = now or clock.now()
     zone = settings.REWARD_TIMEZONE
     is_admin = role_for(settings, user_id) == Role.ADMIN
-    points = (
-        ledger_points(store, user_id=user_id, today=now.date())
-        if settings.storefront
-        else redeemable_points(plum, email=email)
+    if settings.storefront:
+        points = ledger_points(store, user_id=user_id, today=now.date())
+    elif ask_xoxoday:
+        points = redeemable_points(plum, email=email)
+    else:
+        points = Points(total=None, found=bool(email))
+    company = (
+        account_balance(account or plum.get_balance)
+        if is_admin and ask_xoxoday
+        else Account(value=None)
     )
-    company = account_balance(account or plum.get_balance) if is_admin else Account(value=None)
     given = given_this_month(store, user_id=user_id, tz=zone, now=now)
     resets = next_month_start(now, zone, fallback=settings.REWARD_TIMEZONE).date()
     return BalanceCard(
@@ -138,6 +151,7 @@ def balance_card(
         account_balance=company.value,
         account_currency=company.currency,
         low_balance=settings.REWARD_LOW_BALANCE,
+        fetching=not ask_xoxoday,
     )
 
 
@@ -156,8 +170,10 @@ class BalanceService:
         self._plum = plum
         self._settings = settings
         self._account = account
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
-    def card(self, *, user_id: str, email: str | None) -> BalanceCard:
+    def card(self, *, user_id: str, email: str | None, ask_xoxoday: bool = True) -> BalanceCard:
         return balance_card(
             store=self._store,
             plum=self._plum,
@@ -165,4 +181,32 @@ class BalanceService:
             user_id=user_id,
             email=email,
             account=self._account,
+            ask_xoxoday=ask_xoxoday,
         )
+
+    def card_soon(
+        self, *, user_id: str, email: str | None, wait: float
+    ) -> tuple[BalanceCard, Callable[[], BalanceCard] | None]:
+        """The whole card if Xoxoday answers within `wait` seconds (then None); otherwise what
+        the ledger knows at once (`fetching`), and a call that returns the whole card when
+        Xoxoday has answered (or failed: the client's own timeouts bound it)."""
+        if self._settings.storefront and role_for(self._settings, user_id) != Role.ADMIN:
+            return self.card(user_id=user_id, email=email), None  # Xoxoday is not asked
+        whole: Future[BalanceCard] = self._asking().submit(self.card, user_id=user_id, email=email)
+        try:
+            return whole.result(timeout=wait), None
+        except WaitedTooLong:
+            return self.card(user_id=user_id, email=email, ask_xoxoday=False), whole.result
+
+    def _asking(self) -> ThreadPoolExecutor:
+        """The threads that wait on Xoxoday for balances (made when first needed)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="balance")
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -159,6 +159,7 @@ class BalanceCard:
     account_balance: Decimal | None = None  # getBalance; admins only; None = unknown
     account_currency: str | None = None
     low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
+    fetching: bool = False  # Xoxoday is slow: its figures are unknown yet and follow
 
     @property
     def allowance_left(self) -> int | None:

@@ -39,6 +39,7 @@ from bot.rewards.events import (
     RewardFailed,
     RewardInDoubt,
     RewardSent,
+    RewardSettled,
     RewardsFoundInDoubt,
     Teller,
     XoxodayBack,
@@ -46,6 +47,7 @@ from bot.rewards.events import (
 )
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
 from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
+from bot.rewards.settle import settlement_of
 from bot.rewards.told import RETELL_QUIET, ToldOutcomes
 from storage import clock
 from storage import points as points_repo
@@ -474,7 +476,10 @@ class DeliveryWorker:
         """Tell how a reward ended (taken with `ToldOutcomes.take`), then note it told."""
         reason = done.reward.delivery_message or ""
         event: Event
-        if done.status is RewardStatus.SENT:
+        settlement = settlement_of(done)
+        if settlement is not None:  # an admin's settling, cut short by a restart
+            event = RewardSettled(done, settlement, again=again)
+        elif done.status is RewardStatus.SENT:
             event = RewardSent(done, again=again)
         elif done.status is RewardStatus.FAILED:
             event = RewardFailed(done, reason, again=again)

@@ -79,6 +79,7 @@ class RewardSettled:
 
     reward: RewardDetails
     settlement: Settlement
+    again: bool = False  # told again after a restart: what was posted before is not repeated
 
 
 @dataclass(frozen=True, slots=True)

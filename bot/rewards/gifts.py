@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_UP, Decimal, InvalidOperation
 from typing import Any
@@ -72,6 +72,19 @@ def points_order_id(po_number: str) -> str:
     return f"gift-{po_number}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiftCost:
+    """What an order from the company account costs, as its approvers and sender see it: all
+    in the account's currency (one point is one unit of it), where the approval threshold and
+    the monthly cap are counted too."""
+
+    value: Decimal  # fee included; a product in another currency converted at Xoxoday's rate
+    currency: str | None  # the account's (None: Xoxoday could not say just now)
+    threshold: Decimal  # REWARD_APPROVAL_THRESHOLD: orders worth this or more wait for approval
+    spent_before: Decimal  # the sender's orders this calendar month, without this one
+    cap: Decimal  # REWARD_GIFT_MONTHLY_CAP
+
+
 @dataclass(frozen=True, slots=True)
 class GiftCard:
     """What people are told about an order (never its codes)."""
@@ -89,6 +102,7 @@ class GiftCard:
     points: int | Decimal | None = None  # paid with the sender's points
     message: str | None = None  # what went wrong, in plain words
     channel_id: str | None = None  # where it was sent from
+    cost: GiftCost | None = None  # from the company account: what it costs, for approvals
 
     @property
     def price(self) -> str:
@@ -409,6 +423,7 @@ class GiftService:
             return card
         log.info("order %s committed (%s)", card.po_number, card.status)
         if card.status is OrderStatus.PENDING_APPROVAL:
+            card = replace(card, cost=self._cost(card.giver_id, value, account_currency, po_number))
             self._teller.tell(OrderAwaitsApproval(card, tuple(self._approvers())))
         else:
             self._on_queued()
@@ -437,16 +452,31 @@ class GiftService:
             )
         return (price * rate).quantize(Decimal("0.01"), rounding=ROUND_UP), currency
 
-    def _company_checks(self, user_id: str, value: Decimal, currency: str | None) -> Refusal | None:
-        settings = self._settings
-        since, until = month_bounds(settings.REWARD_TIMEZONE, now=self._now())
+    def _spent_this_month(self, user_id: str, *, excluding: str | None = None) -> Decimal:
+        """What `user_id`'s orders from the company account are worth this calendar month
+        (REWARD_TIMEZONE), without the order `excluding` (a poNumber)."""
+        since, until = month_bounds(self._settings.REWARD_TIMEZONE, now=self._now())
         with self._store.read_session() as session:
             member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
-            spent = (
-                orders_repo.spent_between(session, giver_id=member.id, since=since, until=until)
-                if member is not None and member.id is not None
-                else Decimal(0)
+            if member is None or member.id is None:
+                return Decimal(0)
+            return orders_repo.spent_between(
+                session, giver_id=member.id, since=since, until=until, excluding=excluding
             )
+
+    def _cost(self, user_id: str, value: Decimal, currency: str | None, po_number: str) -> GiftCost:
+        settings = self._settings
+        return GiftCost(
+            value=value,
+            currency=currency,
+            threshold=Decimal(settings.REWARD_APPROVAL_THRESHOLD),
+            spent_before=self._spent_this_month(user_id, excluding=po_number),
+            cap=settings.REWARD_GIFT_MONTHLY_CAP,
+        )
+
+    def _company_checks(self, user_id: str, value: Decimal, currency: str | None) -> Refusal | None:
+        settings = self._settings
+        spent = self._spent_this_month(user_id)
         cap = settings.REWARD_GIFT_MONTHLY_CAP
         if spent + value > cap:
             left = max(cap - spent, Decimal(0))
@@ -498,8 +528,13 @@ class GiftService:
                     session, po_number=po_number, approver=user_id, approve=approve
                 )
                 card = load_card(session, done)
+                value = done.order_value
         except orders_repo.OrderChanged as err:
             return Refusal(f"That order was already decided (it is {err.status}).")
+        if value is not None and done.points_cents is None:  # the approver's copy keeps it
+            account = self._account()
+            currency = account.currency if account is not None else None
+            card = replace(card, cost=self._cost(card.giver_id, value, currency, po_number))
         if approve:
             self._on_queued()
         self._teller.tell(OrderDecided(card, approver=user_id, approved=approve))

@@ -129,7 +129,9 @@ class HomeService:
             sent: list[RewardDetails] = []
             pending: list[ApprovalCard] = []
             if member is not None:
-                recent = queries.recent_rewards(session, member=member, limit=RECENT_LIMIT)
+                recent = queries.recent_rewards(
+                    session, member=member, limit=RECENT_LIMIT, told_only=True
+                )
                 received, sent = recent.received, recent.given
                 pending = self._pending(session, member, anyone=is_approver)
             in_doubt = (

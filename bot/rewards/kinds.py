@@ -32,3 +32,4 @@ class OnceKind(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
     POINT_BOOKS_ALERT = "point_books_alert"  # the admins told the point books don't add up
     FORM_ANSWERED = "form_answered"  # a reward form's giver told it is on its way
+    AGAIN_ANSWERED = "again_answered"  # a failed reward's giver told it was sent again

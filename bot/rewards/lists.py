@@ -63,7 +63,7 @@ class ListsService:
         with self._store.read_session() as session:
             member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
             recent = (
-                queries.recent_rewards(session, member=member, limit=HISTORY_SIZE)
+                queries.recent_rewards(session, member=member, limit=HISTORY_SIZE, told_only=True)
                 if member is not None
                 else None
             )

@@ -331,6 +331,14 @@ def needs_approval(total: int, rules: Rules) -> bool:
     return total >= rules.approval_threshold
 
 
+def may_send_again(status: str) -> bool:
+    """Whether a reward's giver is offered "Send again": it failed (Xoxoday refused it, it
+    could not reach Xoxoday in time, or an admin found it never arrived), so nothing was sent
+    and it counts against nothing. Sending again makes a new reward that goes through every
+    rule again; the failed one is never sent."""
+    return status == "failed"
+
+
 def evaluate(
     *,
     rules: Rules,

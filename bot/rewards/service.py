@@ -19,6 +19,7 @@ from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.kinds import OnceKind
 from bot.rewards.policy import Field, Rules
 from bot.rewards.refusal import Refusal
+from bot.rewards.wording import status_label
 from bot.settings import Settings
 from storage import audit, clock, once, queries
 from storage import members as member_repo
@@ -179,11 +180,64 @@ class RewardService:
                 self._on_pending(created.reward)  # asks for approval (committed by now)
         return Given(reward=created.reward, created=created.created)
 
+    def send_again(self, *, giver_id: str, team_id: str, short_id: str) -> GiveOutcome:
+        """A failed reward given again by its giver ("Send again" on the message saying it
+        failed): a new reward with the same recipients, amount, reason and values, from the
+        same place, through every rule again (the people looked up afresh, so a deactivated
+        account or a lost email shows), never the failed one re-sent. Keyed by the failed
+        reward, so however often the button is clicked, it is given again once."""
+        key = f"again:{reward_repo.normalize_short_id(short_id)}"
+        with self._store.read_session() as session:
+            old = reward_repo.get_reward_by_short_id(session, short_id=short_id)
+            earlier = reward_repo.get_reward_by_idempotency_key(session, idempotency_key=key)
+        if old is None:
+            return Refusal("I can't find that reward any more.")
+        if old.giver.slack_user_id != giver_id:
+            return Refusal(f"Only <@{old.giver.slack_user_id}>, who gave it, can send it again.")
+        if earlier is not None:  # a second click: the first one's reward stands
+            return Given(reward=earlier, created=False)
+        if not policy.may_send_again(old.status):
+            return Refusal(
+                f"It didn't fail (it's {status_label(old.status)}), so there's nothing to send "
+                "again."
+            )
+        amounts = {r.points for r in old.recipients}
+        if len(amounts) != 1:
+            return Refusal(
+                "It gave people different amounts, so I can't send it again as it was. Send a "
+                "new one with `/reward`."
+            )
+        recipients = tuple(r.member.slack_user_id for r in old.recipients)
+        for user_id in recipients:
+            self._people.forget(user_id)  # deactivated since? no email any more?
+        row = old.reward
+        return self.give(
+            GiveRequest(
+                giver_id=giver_id,
+                team_id=team_id or old.giver.team_id,
+                recipient_ids=recipients,
+                amount=amounts.pop(),
+                citation=row.citation,
+                values=old.values,
+                channel_id=row.channel_id,
+                source=RewardSource(row.source),
+                idempotency_key=key,
+                public=row.public,
+            )
+        )
+
     def first_answer(self, reward: RewardDetails) -> bool:
         """True once per reward: the one answer to a form that gave it (several submissions of
         one form, or Slack's repeats of one, give one reward; whichever comes first tells)."""
         with self._store.session() as session:
             return once.claim_once(session, kind=OnceKind.FORM_ANSWERED, key=reward.short_id)
+
+    def first_again_answer(self, reward: RewardDetails) -> bool:
+        """True once per reward sent again: the one answer to the clicks of "Send again" (a
+        double click, or a click resumed after a restart, gives it once; whichever click comes
+        first tells)."""
+        with self._store.session() as session:
+            return once.claim_once(session, kind=OnceKind.AGAIN_ANSWERED, key=reward.short_id)
 
     def names(self, user_ids: Sequence[str]) -> dict[str, str]:
         """Display names for turning mentions into plain text (unknown people left out)."""

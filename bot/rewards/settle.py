@@ -22,10 +22,11 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, short_id, status_label
 from bot.settings import Settings
 from storage import messages as message_repo
+from storage import once
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
-from storage.rewards import RewardDetails
+from storage.rewards import TOLD_KIND, RewardDetails, told_key
 from storage.states import RewardStatus
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ class SettleService:
         settled = Settled(reward=done, settlement=settlement_of(done))
         if settled.settlement is not None:
             self._teller.tell(RewardSettled(done, settled.settlement))
+            with self._store.session() as session:  # told: the delivery worker's retelling
+                once.claim_once(session, kind=TOLD_KIND, key=told_key(done))  # leaves it be
         return settled
 
     def alerts(self, reward: RewardDetails) -> set[MessageRef]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,7 +24,7 @@ from bot.rewards.home import HomeService
 from bot.rewards.kinds import OnceKind
 from bot.rewards.redeem import RedeemService
 from bot.slack.blocks.home import home_view
-from storage import once
+from storage import clock, once
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -145,7 +144,7 @@ def publish_home(
     spend = redeem is not None and bool(found.card.balance.points)
     button = redeem.button(user_id) if spend and redeem is not None else None
     view = home_view(
-        home=found.card, tz=found.tz, updated_at=datetime.now(UTC), redeem=button, gifts=gifts
+        home=found.card, tz=found.tz, updated_at=clock.now(), redeem=button, gifts=gifts
     )
     try:
         slack.views_publish(user_id=user_id, view=view)

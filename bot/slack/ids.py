@@ -57,6 +57,7 @@ class BlockId(StrEnum):
     # button rows in messages and the App Home
     APPROVAL_ACTIONS = "approval_actions"
     SETTLE_ACTIONS = "settle_actions"
+    AGAIN_ACTIONS = "again_actions"  # a failed reward's "Send again"
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
@@ -79,6 +80,7 @@ class ActionId(StrEnum):
     REJECT = "reward_reject"
     SETTLE_SENT = "reward_settle_sent"  # in doubt → "It was sent"
     SETTLE_FAILED = "reward_settle_failed"  # in doubt → "It failed"
+    SEND_AGAIN = "reward_send_again"  # failed → "Send again" (a new reward, every rule again)
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"

@@ -66,6 +66,7 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.REJECT,
         ActionId.SETTLE_SENT,
         ActionId.SETTLE_FAILED,
+        ActionId.SEND_AGAIN,
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,

@@ -367,8 +367,8 @@ class Notifier:
                 self.delayed(reward, reason)
             case ev.RewardsFoundInDoubt(rewards=rewards):
                 self.recovered_in_doubt(rewards)
-            case ev.RewardSettled(reward=reward, settlement=settlement):
-                self._settled(reward, settlement)
+            case ev.RewardSettled(reward=reward, settlement=settlement, again=again):
+                self._settled(reward, settlement, again=again)
             case ev.RewardCancelled():
                 return self._cancelled(event)
             case ev.XoxodayDown():
@@ -528,7 +528,7 @@ class Notifier:
             told = self.dm(card.giver_id, payload) is not None and told
         return told
 
-    def _settled(self, reward: RewardDetails, settlement: Settlement) -> None:
+    def _settled(self, reward: RewardDetails, settlement: Settlement, *, again: bool) -> None:
         """Every admin's recorded alert shows the settlement (and one recorded a moment later,
         shortly after); sent, it is told as a delivery; failed, the giver hears nothing
         arrived."""
@@ -539,13 +539,12 @@ class Notifier:
         timer.daemon = True
         timer.start()
         if settlement.outcome == "sent":
-            self.delivered(reward)  # recipients' DMs, announcement, giver's "Sent!"
+            self.delivered(reward, again=again)  # recipients' DMs, announcement, "Sent!"
         else:
             card = replace(card_for(reward), failure_reason=NEVER_ARRIVED)
-            self.dm(
-                card.giver_id,
-                reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz)),
-            )
+            payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
+            posted = self._posted(reward, again)
+            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
         self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
 
@@ -567,6 +566,26 @@ class Notifier:
         if not any(b.get("block_id") == wanted for b in blocks):
             return
         line = reward_messages.settlement_context(settlement, self.tz_of(settlement.settled_by))
+        shown = [line if b.get("block_id") == wanted else b for b in blocks]
+        self.update(
+            clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
+        )
+
+    def show_sent_again(
+        self,
+        clicked: MessageRef,
+        message: Mapping[str, Any],
+        *,
+        failed_short_id: str,
+        new: RewardDetails,
+    ) -> None:
+        """The failure message whose "Send again" was pressed says which reward it became,
+        in place of the button (so it is not pressed again later)."""
+        wanted = keyed(BlockId.AGAIN_ACTIONS, failed_short_id)
+        blocks = list(message.get("blocks") or [])
+        if not any(b.get("block_id") == wanted for b in blocks):
+            return
+        line = reward_messages.sent_again_context(card_for(new), new.giver.tz)
         shown = [line if b.get("block_id") == wanted else b for b in blocks]
         self.update(
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}

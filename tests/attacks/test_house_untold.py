@@ -112,13 +112,6 @@ def test_the_recipient_hears_of_a_cancel_recorded_before_the_crash(
     assert len(said) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a settlement is told (RewardSettled) only by the run that settles, and the "
-    "delivery worker's retelling leaves settled rewards out (storage.rewards."
-    "untold_outcomes): killed after the ledger recorded 'sent', the recipient never gets "
-    "their points DM and the giver never hears it arrived",
-)
 def test_the_recipient_hears_of_a_settlement_recorded_before_the_crash(
     left: tuple[ServeProcess, Left],
 ) -> None:

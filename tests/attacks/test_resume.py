@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from decimal import Decimal
 
 from bot.slack.ids import ActionId
 from tests.attacks.serve_process import ServeProcess
@@ -57,6 +58,41 @@ def test_an_approval_acknowledged_just_before_a_crash_is_finished_after_it(
     )
     assert "approved" in message_text(copy).lower()
     assert len([t for t in serve.dm_texts(BOB) if "approved your reward" in t.lower()]) <= 1
+
+
+def test_send_again_acknowledged_just_before_a_crash_gives_once_and_tells_once(
+    serve: ServeProcess,
+) -> None:
+    serve.sandbox.state.set_balance(Decimal("10"))  # Xoxoday refuses: the account is short
+    serve.driver.command(f"<@{MARIA}> 40 sent again after a crash", user_id=BOB)
+    failed = serve.wait(
+        lambda: [m for m in serve.fake.dms_to(BOB) if ActionId.SEND_AGAIN in actions_in(m)]
+    )[0]
+    old = serve.sql("SELECT short_id FROM rewards")[0][0]
+    serve.sandbox.state.set_balance(Decimal("100000"))
+    serve.fake.slow_next("chat.update", seconds=10)  # the failure message naming the new one
+    clicked = serve.driver.block_action(
+        user_id=BOB, action_id=ActionId.SEND_AGAIN, value=old, message=failed
+    )
+    assert clicked.status_code == 200
+    serve.wait_until(lambda: serve.statuses().get("sent") == 1)  # never killed mid-send
+    serve.wait_until(lambda: serve.fake.held("chat.update") == 1)
+    serve.kill()  # the new reward made and sent, its giver not yet answered
+    serve.start()
+    serve.wait_until(lambda: resumed(serve))
+    serve.settle()
+    assert serve.statuses() == {"failed": 1, "sent": 1}
+    new = serve.sql("SELECT short_id FROM rewards WHERE status = 'sent'")[0][0]
+    assert [s["status"] for s in serve.sends()] == [400, 200]
+    assert len([t for t in serve.replies_to(BOB) if f"(reward `{new}`)" in t]) == 1
+    now = serve.fake.workspace.message(failed["channel"], failed["ts"])
+    assert ActionId.SEND_AGAIN not in actions_in(now)
+    assert f"You sent it again as reward `{new}`" in message_text(now)
+    # the old message clicked again (a stale copy of it) gives nothing more
+    serve.driver.block_action(user_id=BOB, action_id=ActionId.SEND_AGAIN, value=old, message=failed)
+    serve.settle()
+    assert serve.statuses() == {"failed": 1, "sent": 1}
+    assert len(serve.sends()) == 2
 
 
 def test_a_form_acknowledged_just_before_a_crash_gives_once(serve: ServeProcess) -> None:

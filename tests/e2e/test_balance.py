@@ -99,3 +99,35 @@ def test_in_sandbox_mode_the_answer_says_so(make_bot) -> None:
     assert bot.settings.uses_sandbox
     text = ask(bot, "balance", user=ADMIN, marker="Company account")
     assert "🧪 Sandbox: no real reward was sent." in text
+
+
+def test_a_slow_xoxoday_gets_an_answer_at_once_and_the_figure_after(make_bot) -> None:
+    """Xoxoday takes 3 s: the answer does not wait for it. It shows what the ledger knows and
+    says the figure follows; one more message brings it."""
+    bot = make_bot(plum_timeout=10.0)
+    give(bot, f"<@{MARIA}> 40 quick fix", giver=BOB, recipient=MARIA)
+    bot.sandbox.faults.set("user_balance", latency_ms=3000)
+    before = len(bot.replies_to(MARIA))
+    bot.driver.command("balance", user_id=MARIA)
+    first = bot.wait(lambda: bot.replies_to(MARIA)[before:])[0]
+    assert "Xoxoday is slow to answer right now" in first
+    assert "I'll send the figure here as soon as it does." in first
+    assert "You can still give *1,000 points* this month" in first  # the ledger answers
+    assert "to redeem" not in first
+    later = bot.wait(lambda: bot.replies_to(MARIA)[before + 1 :])
+    assert len(bot.replies_to(MARIA)[before:]) == 2
+    assert "You have *40 points* to redeem" in later[0]
+    assert "this month" not in later[0]  # only what Xoxoday answered
+
+
+def test_a_slow_company_balance_follows_for_the_admin(make_bot) -> None:
+    bot = make_bot(plum_timeout=10.0)
+    bot.sandbox.faults.set("getBalance", latency_ms=3000)
+    before = len(bot.replies_to(ADMIN))
+    bot.driver.command("balance", user_id=ADMIN)
+    first = bot.wait(lambda: bot.replies_to(ADMIN)[before:])[0]
+    assert "*Company account:* Xoxoday is slow to answer right now" in first
+    assert "As an admin, you have no monthly limit on giving." in first
+    later = bot.wait(lambda: bot.replies_to(ADMIN)[before + 1 :])
+    assert "*Company account:* 100,000.00 INR left at Xoxoday." in later[0]
+    assert len(bot.replies_to(ADMIN)[before:]) == 2

@@ -247,6 +247,62 @@ def test_who_may_the_cap_the_balance_and_approval(make_bot) -> None:
     )
 
 
+def test_an_approver_sees_what_a_gift_costs_confirms_and_keeps_it_after(make_bot) -> None:
+    """The approver's card: the price in the account's currency, who sends it to whom, the
+    sender's spend this month; Approve asks first; the decided copy keeps it all."""
+    bot = make_bot(REWARD_GIFT_MONTHLY_CAP="5000", REWARD_APPROVAL_THRESHOLD=1500)
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = next(o for o in search(bot, view, "amazon.com"))
+    view = pick(bot, view, option)
+    amount = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)
+    assert amount["element"]["placeholder"]["text"] == "Between 1 and 2,000 USD"
+    submit(bot, view, fill(recipient=MARIA, product=option, amount="20", select=False))
+
+    asked = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(APPROVER) if "wants to send" in message_text(m)]
+    )[0]
+    seen = message_text(asked)
+    [order] = orders(bot)
+    value = f"{order.order_value:,.2f} INR"  # 20 USD at the sandbox's rate, in the account's INR
+    assert "Gift card to approve" in seen
+    assert f"<@{ADMIN}> wants to send a *20.00 USD* Amazon.com Gift Card for <@{MARIA}>." in seen
+    assert f"it costs {value}, and orders of 1,500.00 INR or more need one" in seen
+    assert f"*From*\n<@{ADMIN}>" in seen and f"*To*\n<@{MARIA}>" in seen
+    assert f"*Costs the company*\n{value}" in seen
+    assert f"*Sender's spend this month*\n0.00 INR before this one; {value} of 5,000.00 INR" in seen
+    approve = next(
+        e
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ActionId.GIFT_APPROVE
+    )
+    assert approve["confirm"]["title"]["text"] == "Approve this gift card?"
+    assert f"{value} from the company account will be spent" in approve["confirm"]["text"]["text"]
+    sender = bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "needs an approver" in t])[0]
+    assert f"it costs {value}, and orders of 1,500.00 INR or more need one" in sender
+
+    bot.driver.block_action(
+        user_id=APPROVER, action_id=str(ActionId.GIFT_APPROVE), value=order.po_number, message=asked
+    )
+    placed(bot)
+    now = bot.wait(
+        lambda: next(
+            (
+                m
+                for m in bot.fake.dms_to(APPROVER)
+                if m["ts"] == asked["ts"] and "Approved" in message_text(m)
+            ),
+            None,
+        )
+    )
+    kept = message_text(now)
+    assert f"✅ *Approved* by <@{APPROVER}>" in kept
+    assert f"*From*\n<@{ADMIN}>" in kept and f"*To*\n<@{MARIA}>" in kept
+    assert f"*Costs the company*\n{value}" in kept and "*20.00 USD* Amazon.com Gift Card" in kept
+    assert str(ActionId.GIFT_APPROVE) not in str(now["blocks"])
+
+
 def test_a_shortfall_in_the_company_account_is_said_plainly(bot: BotHarness) -> None:
     bot.sandbox.state.set_balance(Decimal(5))
     view = open_form(bot, "donate")

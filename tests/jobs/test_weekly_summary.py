@@ -352,6 +352,34 @@ def test_a_quiet_week_gets_a_short_friendly_message(make_bot, fake: FakeSlack) -
     )
 
 
+@SQLITE_ONLY
+def test_the_first_summary_shows_its_figures_without_comparing_them_with_nothing(
+    make_bot, fake: FakeSlack
+) -> None:
+    """Nothing was sent the week before (the bot's first week): no "(▲ from 0)" on every
+    line, and the note says why there is no comparison."""
+    bot = make_bot()
+    Ledger(bot).reported_week()
+    run_job(bot)
+
+    summary, _chart = channel_posts(fake)
+    assert fields_of(summary) == [
+        "*Points given*\n1,250 points",
+        "*Rewards*\n5 rewards",
+        "*People recognised*\n4 people",
+        "*Givers*\n3 givers",
+    ]
+    seen = message_text(summary)
+    assert "🥇 <@UCHEN001> · 600 points in 2 rewards" in seen
+    assert "🥇 #craft · 550 points in 2 rewards" in seen
+    assert "none were sent the week before, so there's nothing to compare with" in seen
+    assert "compared with the week before" not in seen
+    admin = message_text(fake.dms_to(ADMIN)[0])
+    assert "*Spend*\n1,250 points" in admin
+    for shown in (seen, admin, summary["text"]):
+        assert "from 0" not in shown and "▲" not in shown
+
+
 # ── where it goes ────────────────────────────────────────────────────────────────────────
 
 

@@ -41,20 +41,25 @@ def test_an_in_doubt_reward_made_and_settled_from_the_page(slack: SlackPage) -> 
     expect(row.locator(".num")).to_have_text("40")  # the points went; the answer didn't
 
     slack.go("rewardbot")
-    alert = slack.message("Reward in doubt")
+    alert = slack.message("maria@acme.test")  # the alert lists the recipients' emails
+    expect(alert).to_contain_text("Reward in doubt")
     slack.click(alert, "It was sent")
     slack.confirm("It was sent")
     expect(alert.get_by_role("button", name="It was sent")).to_have_count(0)
     expect(alert).to_contain_text("Marked as sent by @Ada Lovelace")
+    expect(alert).to_contain_text("Reward settled as sent")  # the heading follows
+    expect(alert).not_to_contain_text("Reward in doubt")
 
     lose_the_next_answer(slack)
     slack.go("general")
     slack.type("/reward @chen 25 for the on-call handover")
     slack.go("rewardbot")
-    second = slack.message("Reward in doubt").filter(has_text="for the on-call handover")
+    second = slack.message("chen@acme.test")
+    expect(second).to_contain_text("Reward in doubt")
     slack.click(second, "It failed")
     slack.confirm("It failed")
     expect(second).to_contain_text("Marked as failed by @Ada Lovelace")
+    expect(second).to_contain_text("Reward settled as not sent")
     assert points_of(slack.playground, "maria@acme.test") == 40
 
 

@@ -11,10 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.cli import main
+from bot.rewards.wording import format_datetime
 from bot.simulators.playground.clock import CLOCK_FILE
 from bot.simulators.playground.server import Playground
 from storage import clock
 from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
+
+MOMENT = "%Y-%m-%d %H:%M"  # as `jobs list` shows a run, before its time zone
 
 
 def call(playground: Playground, path: str, **body: Any) -> httpx.Response:
@@ -123,3 +127,49 @@ def test_the_process_clock_is_the_system_clock_until_moved_and_never_goes_back()
     finally:
         clock.reset()
     assert clock.offset() == timedelta(0)
+
+
+def test_jobs_list_of_a_state_dir_follows_its_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a week's jump, `jobs list --state-dir` reads the jobs at the playground's time:
+    no job's next run comes before its last."""
+    state = tmp_path / "state"
+    running = Playground(state_dir=state, port=0).start()
+    try:
+        jump(running, "week")
+    finally:
+        running.stop()
+    try:
+        assert main(["jobs", "list", "--state-dir", str(state)]) == 0
+        out = capsys.readouterr().out
+    finally:
+        clock.reset()
+    moments: dict[str, list[datetime]] = {}
+    name = ""
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            name = line.split()[0]
+        for label in ("last run", "next run"):
+            if line.strip().startswith(label) and "never" not in line:
+                stamp = line.strip().removeprefix(label).strip().split(" · ")[0]
+                moments.setdefault(name, []).append(datetime.strptime(stamp[:16], MOMENT))
+    ran = {job: when for job, when in moments.items() if len(when) == 2}
+    assert ran, out  # the week's jump ran the jobs
+    for job, (last, following) in ran.items():
+        assert following > last, f"{job}: next run {following} before the last {last}"
+
+
+def test_the_app_home_is_updated_at_the_playgrounds_time(playground: Playground) -> None:
+    """After a week's jump, App Home's "Updated" line shows the playground's day, not the
+    machine's."""
+    jump(playground, "week")
+    tz = playground.fake.workspace.user(BOB).get("tz")
+    shown = format_datetime(clock.now(), tz).split(" at ")[0]  # the day, a week ahead
+    httpx.get(playground.url, params={"as": BOB, "view": "home"}, timeout=10)  # opens Home
+
+    def updated() -> list[str]:
+        text = message_text(playground.fake.home(BOB) or {})
+        return [line for line in text.splitlines() if line.startswith("Updated ")]
+
+    assert shown in playground.fake.wait_for(updated, timeout=15)[0]

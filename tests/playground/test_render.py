@@ -135,6 +135,8 @@ def test_the_reward_modal_as_a_form_with_errors_and_a_draft() -> None:
     assert "<textarea" in fresh and 'inputmode="decimal"' in fresh
     assert '<option value="teamwork">#teamwork</option>' in fresh
     assert re.search(r'value="announce"[^>]*checked', fresh)  # announce is on at first
+    assert "Announce it in #general" in text_of(fresh)  # the checkbox's mrkdwn, as Slack shows
+    assert "&lt;#C0GENERAL&gt;" not in fresh
     assert "(optional)" in fresh and "Sandbox: no real reward was sent." in fresh
 
     draft = {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -16,6 +20,7 @@ from bot.plum import (
     ServerError,
     ValidationError,
 )
+from bot.simulators.plum_sandbox.server import QuietDroppedAnswers
 from tests.plum.conftest import api_ops
 from tests.plum.test_errors import ERROR_TABLE
 
@@ -63,7 +68,7 @@ def test_every_documented_error_id_through_the_sandbox(
 def test_wrong_client_secret_is_an_oauth_invalid_client(make_client):
     with pytest.raises(InvalidClientError) as info:
         make_client(client_secret="wrong").get_balance()
-    assert info.value.status == 401
+    assert info.value.status == 400  # as the seed spec answers POST /v1/oauth/token
     assert "PLUM_CLIENT_ID and PLUM_CLIENT_SECRET" in str(info.value)
 
 
@@ -262,3 +267,46 @@ def test_token_endpoint_failure_before_a_write_is_not_outcome_unknown(srv, clien
     assert not isinstance(info.value, PlumOutcomeUnknownError)
     assert api_ops(srv) == []  # sendBalance never left
     assert srv.state.transactions() == []
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_lost_answer_leaves_the_console_quiet(srv, client):
+    """The fault cuts the answer short on purpose: uvicorn's "ASGI callable returned without
+    completing response" is not printed for it; the sandbox's own line says what it did."""
+    uvicorn_errors, sandbox = _Kept(), _Kept()
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_errors)
+    sandbox_log = logging.getLogger("bot.simulators.plum_sandbox.app")
+    sandbox_log.addHandler(sandbox)
+    level = sandbox_log.level
+    sandbox_log.setLevel(logging.INFO)
+    try:
+        srv.faults.set("sendBalance", drop_after_apply=True, count=1)
+        with pytest.raises(PlumOutcomeUnknownError):
+            send(client, ANN, BOB)
+        time.sleep(0.2)  # uvicorn reports a short answer as it closes the connection
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(uvicorn_errors)
+        sandbox_log.removeHandler(sandbox)
+        sandbox_log.setLevel(level)
+    assert not [m for m in uvicorn_errors.messages if "without completing" in m]
+    assert "sandbox fault: dropping the connection after applying sendBalance" in sandbox.messages
+
+
+def test_only_a_sandbox_thread_short_answer_is_left_out() -> None:
+    """The bot's own server cutting an answer short is a real error: it stays."""
+    quiet = QuietDroppedAnswers()
+    quiet.threads.add(threading.get_ident() + 1)  # some other thread serves a sandbox
+    record = logging.LogRecord(
+        "uvicorn.error", logging.ERROR, __file__, 1, QuietDroppedAnswers.MESSAGE, None, None
+    )
+    assert quiet.filter(record)
+    quiet.threads.add(threading.get_ident())
+    assert not quiet.filter(record)

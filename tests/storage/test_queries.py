@@ -221,6 +221,41 @@ def test_recent_rewards_given_and_received(ledger: Ledger) -> None:
     assert nobody.given == [] and nobody.received == []
 
 
+def test_rewards_received_can_be_only_those_the_recipient_was_told_of(ledger: Ledger) -> None:
+    """A recipient hears of points sent to them (and of their withdrawal), never of a reward
+    waiting, refused, in doubt or cancelled before it was sent: with `told_only` their list
+    (App Home, history) leaves those out."""
+    p = ledger.p
+    made = {
+        final: ledger.give(JAN + timedelta(minutes=i), p.giver, [(p.bob, 10 + i)], final=final)
+        for i, final in enumerate(
+            [S.SENT, S.FAILED, S.IN_DOUBT, S.PENDING_APPROVAL, S.QUEUED, S.SENDING, S.CANCELLED]
+        )
+    }
+    withdrawn = ledger.give(JAN + timedelta(hours=1), p.giver, [(p.bob, 5)])
+    with ledger.store.session() as s:
+        rewards.cancel_reward(
+            s,
+            reward_id=withdrawn.id,
+            actor="UADMIN",
+            reason="sent twice",
+            recipients=[RecipientResult(member=p.bob, outcome="cancelled")],
+        )
+    partly = ledger.give(
+        JAN + timedelta(hours=2),
+        p.giver,
+        [(p.bob, 7), (p.alice, 7)],
+        results=[RecipientResult(member=p.bob, outcome="failed")],
+    )
+    with ledger.store.read_session() as s:
+        told = queries.recent_rewards(s, member=p.bob, told_only=True).received
+        everything = queries.recent_rewards(s, member=p.bob).received
+        alice = queries.recent_rewards(s, member=p.alice, told_only=True).received
+    assert [r.id for r in told] == [withdrawn.id, made[S.SENT].id]
+    assert len(everything) == 9
+    assert [r.id for r in alice] == [partly.id]
+
+
 def test_periods_must_be_timezone_aware(store: Store) -> None:
     with pytest.raises(ValueError), store.read_session() as s:
         queries.totals_by_recipient(s, since=datetime(2025, 1, 1), until=datetime(2025, 2, 1))

@@ -427,13 +427,14 @@ def _select(
 def _ticks(
     attrs: str, choices: Sequence[tuple[str, str]], chosen: Sequence[str], *, radio: bool = False
 ) -> str:
+    """Checkboxes or radio buttons; `choices` are (value, the label as HTML)."""
     kind = "radio" if radio else "checkbox"
     rows = []
     for value, label in choices:
         checked = " checked" if value in chosen else ""
         rows.append(
             f'<label class="tick"><input type="{kind}" value="{esc(value)}" {attrs}'
-            f"{checked}> {esc(label)}</label>"
+            f"{checked}> {label}</label>"
         )
     return f'<div class="ticks">{"".join(rows)}</div>'
 
@@ -542,12 +543,13 @@ def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -
         control = _people_picker(
             attrs, field_id, placeholder or "Search people", names, _as_list(value), inputs.me
         )
-    elif kind in ("checkboxes", "multi_static_select"):
-        choices = [(str(o.get("value", "")), option_text(o)) for o in _options(element)]
-        control = _ticks(attrs, choices, _as_list(value))
-    elif kind == "radio_buttons":
-        choices = [(str(o.get("value", "")), option_text(o)) for o in _options(element)]
-        control = _ticks(attrs, choices, _as_list(value), radio=True)
+    elif kind in ("checkboxes", "multi_static_select", "radio_buttons"):
+        # a checkbox's or radio button's text may be mrkdwn (`<#C…>` shows as #name, as in
+        # Slack); a select's options are plain text
+        choices = [
+            (str(o.get("value", "")), text_html(o.get("text"), names)) for o in _options(element)
+        ]
+        control = _ticks(attrs, choices, _as_list(value), radio=kind == "radio_buttons")
     elif kind == "datepicker":
         control = f'<input id="{field_id}" class="field" type="date" {attrs} value="{esc(value)}">'
     else:

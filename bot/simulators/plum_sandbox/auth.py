@@ -70,7 +70,9 @@ class TokenAuthority:
     def client_id(self) -> str:
         return self._client_id
 
-    def check_client(self, client_id: object, client_secret: object) -> None:
+    def check_client(self, client_id: object, client_secret: object, *, status: int) -> None:
+        """`status`: 400 on `POST /v1/oauth/token` (the seed spec's only error answer there),
+        401 on the dashboard flows' refresh (RFC 6749 §5.2 allows either)."""
         good = (
             isinstance(client_id, str)
             and isinstance(client_secret, str)
@@ -81,7 +83,7 @@ class TokenAuthority:
             raise OAuthError(
                 "invalid_client",
                 "Client authentication failed: unknown client_id or secret.",
-                status=401,
+                status=status,
             )
 
     def issue(self, flow: str) -> IssuedTokens:
@@ -103,14 +105,14 @@ class TokenAuthority:
         return IssuedTokens(access, access_expires, flow, refresh, refresh_expires)
 
     def client_credentials(self, client_id: object, client_secret: object) -> IssuedTokens:
-        self.check_client(client_id, client_secret)
+        self.check_client(client_id, client_secret, status=400)
         return self.issue("client_credentials")
 
     def refresh(
         self, *, flow: str, refresh_token: object, client_id: object, client_secret: object
     ) -> IssuedTokens:
         """Rotate: a new access and refresh token; the old refresh token dies (after grace)."""
-        self.check_client(client_id, client_secret)
+        self.check_client(client_id, client_secret, status=401)
         if not isinstance(refresh_token, str) or not refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required.")
         with self._state.lock:

@@ -42,6 +42,32 @@ class HideStoreTokens(logging.Filter):
         return True
 
 
+class QuietDroppedAnswers(logging.Filter):
+    """A "lost answer" fault cuts its response short on purpose (`DroppedResponse`), which
+    uvicorn reports as "ASGI callable returned without completing response" at ERROR: from a
+    thread serving a sandbox that line is the fault working, not an error (the sandbox logs
+    its own line saying what it dropped), so it is left out; any other server's stays."""
+
+    MESSAGE = "ASGI callable returned without completing response."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[int] = set()  # idents of the threads serving a sandbox
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.thread in self.threads and record.getMessage() == self.MESSAGE)
+
+    @classmethod
+    def serving_here(cls) -> None:
+        """The calling thread serves a sandbox."""
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        found = [f for f in uvicorn_errors.filters if isinstance(f, cls)]
+        quiet = found[0] if found else cls()
+        if not found:
+            uvicorn_errors.addFilter(quiet)
+        quiet.threads.add(threading.get_ident())
+
+
 class _PromptServer(uvicorn.Server):
     """Notices `should_exit` within 20 ms instead of uvicorn's 100 ms (fast test teardown);
     uvicorn's own tick work still runs every 100 ms."""
@@ -222,7 +248,7 @@ class SandboxServer:
         sock = self.bind()
         server = self._uvicorn()
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="plum-sandbox", daemon=True
+            target=self._serve, args=(server, sock), name="plum-sandbox", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -237,9 +263,14 @@ class SandboxServer:
         """Serve in the calling thread until Ctrl-C (uvicorn handles the signals)."""
         sock = self.bind()
         try:
-            self._uvicorn().run(sockets=[sock])
+            self._serve(self._uvicorn(), sock)
         finally:
             self.context.stopping.set()
+
+    @staticmethod
+    def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+        QuietDroppedAnswers.serving_here()
+        server.run(sockets=[sock])
 
     def stop(self) -> None:
         self.context.stopping.set()

@@ -11,14 +11,16 @@ from typing import Any
 
 from bot.plum import Voucher
 from bot.rewards.catalogue import Filters, amounts_of
-from bot.rewards.gifts import GiftCard, GiftForm, Revealed, denominations_text
+from bot.rewards.gifts import GiftCard, GiftCost, GiftForm, Revealed, denominations_text
 from bot.rewards.wording import mention, money, plain_reason, safe_mrkdwn
 from bot.slack.blocks.common import MODAL_TITLE_MAX, message
 from bot.slack.blocks.kit import (
     Block,
     actions,
     button,
+    confirm_dialog,
     context,
+    header,
     input_block,
     option,
     plain,
@@ -187,9 +189,22 @@ def _amount_input(product: Voucher) -> Block:
         element = {
             "type": "plain_text_input",
             "action_id": str(ActionId.GIFT_AMOUNT_INPUT),
-            "placeholder": plain(f"Between {denominations_text(product)}", 150),
+            "placeholder": plain(range_hint(product), 150),
         }
     return input_block(block_id=BlockId.GIFT_AMOUNT, label=f"Amount ({currency})", element=element)
+
+
+def range_hint(product: Voucher) -> str:
+    """What an open-value product may be ordered for: `Between 1 and 2,000 USD`."""
+    low, high = product.min_value, product.max_value
+    currency = f" {product.currency_code}" if product.currency_code else ""
+    if low is not None and high is not None:
+        return f"Between {low:,} and {high:,}{currency}"
+    if low is not None:
+        return f"At least {low:,}{currency}"
+    if high is not None:
+        return f"Up to {high:,}{currency}"
+    return f"Any amount{' in' + currency if currency else ''}"
 
 
 def product_option(product: Voucher) -> dict[str, Any]:
@@ -240,30 +255,115 @@ def sender_queued(card: GiftCard) -> Payload:
     return message(text.replace("*", ""), [section(text), _id(card)])
 
 
+def _why_approval(cost: GiftCost) -> str:
+    """`it costs 1,660.00 INR, and orders of 1,500.00 INR or more need one`: the order's value
+    and the threshold, in the account's currency."""
+    return (
+        f"it costs {money(cost.value, cost.currency)}, and orders of "
+        f"{money(cost.threshold, cost.currency)} or more need one"
+    )
+
+
 def sender_pending(card: GiftCard) -> Payload:
+    why = (
+        _why_approval(card.cost)
+        if card.cost is not None
+        else "it is worth the approval threshold or more"
+    )
     text = (
-        f"⏳ {_first_up(_what(card))} needs an approver's OK first (it is worth the approval "
-        "threshold or more). I'll DM you when it's decided."
+        f"⏳ {_first_up(_what(card))} needs an approver's OK first: {why}. "
+        "I'll DM you when it's decided."
     )
     return message(text.replace("*", ""), [section(text), _id(card)])
 
 
-def approval_request(card: GiftCard) -> Payload:
-    text = f"{mention(card.giver_id)} wants to send {_what(card)}."
-    blocks: list[Block] = [section(text)]
+def _for_whom(card: GiftCard) -> str:
+    if card.recipient_id:
+        return (
+            f"In {mention(card.recipient_id)}'s name"
+            if card.donation
+            else mention(card.recipient_id)
+        )
+    return "In the team's name"
+
+
+def _month(cost: GiftCost) -> str:
+    """`340.00 INR before this one; 2,000.00 INR of 2,000.00 INR with it`."""
+    with_it = cost.spent_before + cost.value
+    return (
+        f"{money(cost.spent_before, cost.currency)} before this one; "
+        f"{money(with_it, cost.currency)} of {money(cost.cap, cost.currency)} with it"
+    )
+
+
+def _order_blocks(card: GiftCard, *, decided: bool = False) -> list[Block]:
+    """Who sends what to whom, and what it costs the company account: the approver's card,
+    before and after the decision."""
+    kind = "donation" if card.donation else "gift card"
+    asks = "asked to send" if decided else "wants to send"
+    lead = f"{mention(card.giver_id)} {asks} {_what(card)}."
+    fields = [f"*From*\n{mention(card.giver_id)}", f"*To*\n{_for_whom(card)}"]
+    if card.cost is not None:
+        if not decided:
+            lead += f" It needs approval: {_why_approval(card.cost)}."
+        fields.append(f"*Costs the company*\n{money(card.cost.value, card.cost.currency)}")
+        fields.append(f"*Sender's spend this month*\n{_month(card.cost)}")
+    else:
+        fields.append(f"*Value*\n{card.price}")
+    blocks: list[Block] = [header(f"{_first_up(kind)} to approve"), section(lead)]
+    blocks.append(section(fields=fields))
     if card.note:
         blocks.append(section(f">{safe_mrkdwn(card.note)}"))
+    return blocks
+
+
+def _approve_confirm(card: GiftCard) -> dict[str, Any]:
+    what = "donation" if card.donation else "gift card"
+    spent = (
+        f"{money(card.cost.value, card.cost.currency)} from the company account"
+        if card.cost is not None
+        else f"{card.price} from the company account"
+    )
+    return confirm_dialog(
+        title=f"Approve this {what}?",
+        text=f"{spent} will be spent on {_what(card)}. It's ordered right away.",
+        confirm="Approve",
+    )
+
+
+def approval_request(card: GiftCard) -> Payload:
+    blocks = _order_blocks(card)
     blocks.append(
         actions(
             str(BlockId.GIFT_ACTIONS),
             button(
-                "Approve", action_id=ActionId.GIFT_APPROVE, value=card.po_number, style="primary"
+                "Approve",
+                action_id=ActionId.GIFT_APPROVE,
+                value=card.po_number,
+                style="primary",
+                confirm=_approve_confirm(card),
             ),
             button("Reject", action_id=ActionId.GIFT_REJECT, value=card.po_number, style="danger"),
         )
     )
     blocks.append(_id(card))
     return message(f"Approve a gift order from {mention(card.giver_id)}?", blocks)
+
+
+def approval_decided(card: GiftCard, *, approver: str, approved: bool) -> Payload:
+    """The approver's copy once decided: who, for whom and how much stay; the buttons give way
+    to the decision."""
+    blocks = _order_blocks(card, decided=True)
+    kind = "Donation" if card.donation else "Gift card"
+    blocks[0] = header(f"{kind} {'approved' if approved else 'rejected'}")
+    said = (
+        f"✅ *Approved* by {mention(approver)}. It's being ordered now."
+        if approved
+        else f"🚫 *Rejected* by {mention(approver)}. Nothing was ordered."
+    )
+    blocks += [section(said), _id(card)]
+    verb = "approved" if approved else "rejected"
+    return message(f"You {verb} order {card.po_number} ({card.product}).", blocks)
 
 
 def decided(card: GiftCard, *, approver: str, approved: bool) -> Payload:

@@ -199,6 +199,8 @@ def balance_lines(balance: BalanceCard) -> list[str]:
     """The person's points and allowance, as mrkdwn lines (shared with the App Home)."""
     if balance.storefront:
         mine = _storefront_points(balance)
+    elif balance.fetching:
+        mine = f"Xoxoday is slow to answer right now: {FOLLOWS}"
     elif balance.points is None:
         mine = "I couldn't look up your points right now. Please try again in a minute."
     elif not balance.points_found or balance.points == 0:
@@ -225,6 +227,8 @@ def account_lines(balance: BalanceCard) -> list[str]:
     """Admins only: the company account balance and the low-balance warning."""
     if not balance.is_admin:
         return []
+    if balance.fetching:
+        return [f"*Company account:* Xoxoday is slow to answer right now: {FOLLOWS}"]
     if balance.account_balance is None:
         return ["*Company account:* I couldn't get the balance from Xoxoday right now."]
     lines = [
@@ -249,6 +253,17 @@ def _storefront_points(balance: BalanceCard) -> str:
             f" {points(balance.expiring)} of them expire on *{format_date(balance.next_expiry)}*."
         )
     return mine
+
+
+FOLLOWS = "I'll send the figure here as soon as it does."
+
+
+def balance_followup_message(*, balance: BalanceCard) -> Payload:
+    """What Xoxoday answered after `balance_message` said it was slow: the figures only."""
+    mine = [] if balance.storefront else [balance_lines(balance)[0]]
+    lines = [*mine, *account_lines(balance)]
+    blocks: list[Block] = [section("\n\n".join(lines))]
+    return message(one_line(" ".join(lines).replace("*", "")), blocks)
 
 
 def balance_message(*, balance: BalanceCard, redeem: RedeemButton | None = None) -> Payload:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.rewards.cards import RewardCard, Settlement, unique_rewards
+from bot.rewards.policy import may_send_again
 from bot.rewards.redeem import RedeemButton
 from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
@@ -238,11 +239,39 @@ def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
         section(lead),
         section(f"*What happened*\n{what}"),
         section(f"*What to do*\n{todo}"),
+        *([send_again_actions(reward)] if may_send_again(reward.status) else []),
         citation_block(reward),
         id_context(reward, tz),
     ]
     text = f"Your reward {reward.short_id} wasn't sent: {what}"
     return message(text, blocks)
+
+
+def send_again_actions(reward: RewardCard) -> Block:
+    """ "Send again" on a failed reward: a new reward with the same recipients, amount and
+    reason, through every rule again (the button's value is the failed reward's short id)."""
+    again = button(
+        "Send again",
+        action_id=ActionId.SEND_AGAIN,
+        value=reward.short_id,
+        style="primary",
+        confirm=confirm_dialog(
+            title="Send it again?",
+            text=f"A new reward of {amount_phrase(reward)} to "
+            f"{people(reward.recipient_ids, limit=120)}, with the same "
+            "reason. It goes through the usual checks again (your allowance, approval).",
+            confirm="Send again",
+        ),
+    )
+    return actions(keyed(BlockId.AGAIN_ACTIONS, reward.short_id), again)
+
+
+def sent_again_context(new: RewardCard, tz: str | None) -> Block:
+    """What takes the place of "Send again" once it was pressed: the new reward's id."""
+    return context(
+        f"🔁 You sent it again as reward {short_id(new.short_id)} on "
+        f"{format_datetime(new.created_at, tz)}."
+    )
 
 
 def giver_in_doubt(*, reward: RewardCard, tz: str | None) -> Payload:
@@ -363,6 +392,9 @@ def settlement_context(settlement: Settlement, tz: str | None) -> Block:
     return context(f"{said} by {mention(settlement.settled_by)} on {when}.")
 
 
+_SETTLED_AS = {"sent": "settled as sent", "failed": "settled as not sent"}
+
+
 def admin_in_doubt_alert(
     *,
     reward: RewardCard,
@@ -377,8 +409,11 @@ def admin_in_doubt_alert(
         f"I sent {mention(reward.giver_id)}'s reward to Xoxoday but got no clear answer, so I "
         f"don't know whether the points arrived. I won't send it again by myself.{said}"
     )
+    title = f"Reward in doubt: {reward.short_id}"
+    if settlement is not None:  # the heading follows: it is no longer in doubt
+        title = f"Reward {_SETTLED_AS.get(settlement.outcome, 'settled')}: {reward.short_id}"
     blocks: list[Block] = [
-        header(f"Reward in doubt: {reward.short_id}"),
+        header(title),
         section(lead),
         section(
             fields=[

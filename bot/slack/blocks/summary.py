@@ -114,6 +114,19 @@ def compared(now: int, before: int, noun: Callable[[int], str] = points) -> str:
     return f"{noun(now)} ({change(now, before)})"
 
 
+def _comparable(summary: WeeklySummary) -> bool:
+    """Whether the week before had anything to compare with: the first summary (or one after
+    a quiet week) shows its figures alone, not "(▲ from 0)" on every line."""
+    return summary.week_before.rewards > 0
+
+
+def _against(
+    summary: WeeklySummary, now: int, before: int, noun: Callable[[int], str] = points
+) -> str:
+    """A figure against the week before, when there was one to compare with (`compared`)."""
+    return compared(now, before, noun) if _comparable(summary) else noun(now)
+
+
 def _counted(singular: str, plural: str) -> Callable[[int], str]:
     return lambda n: f"{n:,} {singular if n == 1 else plural}"
 
@@ -123,12 +136,12 @@ people_count = _counted("person", "people")
 givers_count = _counted("giver", "givers")
 
 
-def _ranking(rows: Sequence[Ranked], show: Callable[[str], str]) -> str:
+def _ranking(summary: WeeklySummary, rows: Sequence[Ranked], show: Callable[[str], str]) -> str:
     lines = []
     for i, row in enumerate(rows[:TOP]):
         rank = _MEDALS[i] if i < len(_MEDALS) else f"{i + 1}."
         lines.append(
-            f"{rank} {show(row.key)} · {compared(row.points, row.points_before)} "
+            f"{rank} {show(row.key)} · {_against(summary, row.points, row.points_before)} "
             f"in {rewards_count(row.rewards)}"
         )
     return "\n".join(lines)
@@ -146,9 +159,14 @@ def _title(summary: WeeklySummary) -> str:
 
 
 def _period_note(summary: WeeklySummary) -> str:
+    against = (
+        "compared with the week before"
+        if _comparable(summary)
+        else "none were sent the week before, so there's nothing to compare with"
+    )
     return (
         f"Monday {format_date(summary.week_start)} to Sunday {format_date(summary.week_end)}, "
-        f"{summary.tz} time · compared with the week before · points count once delivered"
+        f"{summary.tz} time · {against} · points count once delivered"
     )
 
 
@@ -156,21 +174,25 @@ def _figures(summary: WeeklySummary) -> Block:
     now, before = summary.this_week, summary.week_before
     return section(
         fields=[
-            f"*Points given*\n{compared(now.points, before.points)}",
-            f"*Rewards*\n{compared(now.rewards, before.rewards, rewards_count)}",
-            f"*People recognised*\n{compared(now.recipients, before.recipients, people_count)}",
-            f"*Givers*\n{compared(now.givers, before.givers, givers_count)}",
+            f"*Points given*\n{_against(summary, now.points, before.points)}",
+            f"*Rewards*\n{_against(summary, now.rewards, before.rewards, rewards_count)}",
+            "*People recognised*\n"
+            f"{_against(summary, now.recipients, before.recipients, people_count)}",
+            f"*Givers*\n{_against(summary, now.givers, before.givers, givers_count)}",
         ]
     )
 
 
 def _rankings(summary: WeeklySummary) -> list[Block]:
     blocks = [
-        section(f"*Most recognised*\n{_ranking(summary.top_recipients, mention) or 'Nobody.'}"),
-        section(f"*Most generous*\n{_ranking(summary.top_givers, mention) or 'Nobody.'}"),
+        section(
+            f"*Most recognised*\n{_ranking(summary, summary.top_recipients, mention) or 'Nobody.'}"
+        ),
+        section(f"*Most generous*\n{_ranking(summary, summary.top_givers, mention) or 'Nobody.'}"),
     ]
     if summary.top_values:
-        blocks.append(section(f"*Values most recognised*\n{_ranking(summary.top_values, _value)}"))
+        values = _ranking(summary, summary.top_values, _value)
+        blocks.append(section(f"*Values most recognised*\n{values}"))
     return blocks
 
 
@@ -178,7 +200,7 @@ def _fallback(summary: WeeklySummary) -> str:
     now, before = summary.this_week, summary.week_before
     return (
         f"Weekly rewards, {week_text(summary.week_start, summary.week_end)}: "
-        f"{compared(now.points, before.points)} in {rewards_count(now.rewards)} "
+        f"{_against(summary, now.points, before.points)} in {rewards_count(now.rewards)} "
         f"to {people_count(now.recipients)}."
     )
 
@@ -228,7 +250,7 @@ def summary_message(*, summary: WeeklySummary) -> Payload:
 
 def _spend(summary: WeeklySummary, extras: AdminExtras) -> str:
     now, before = summary.this_week.points, summary.week_before.points
-    text = f"*Spend*\n{compared(now, before)}"
+    text = f"*Spend*\n{_against(summary, now, before)}"
     if extras.point_value is not None:
         currency = extras.account_currency or "unit"
         worth = money(Decimal(now) * extras.point_value, extras.account_currency)

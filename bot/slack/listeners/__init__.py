@@ -20,6 +20,7 @@ from bot.slack.listeners import (
     open_modal,
     redeem,
     reward_command,
+    send_again,
     settle_actions,
     shortcuts,
 )
@@ -29,6 +30,7 @@ def register(app: App) -> None:
     reward_command.register(app)
     approval_actions.register(app)
     settle_actions.register(app)
+    send_again.register(app)
     cancel.register(app)
     open_modal.register(app)
     give_modal.register(app)

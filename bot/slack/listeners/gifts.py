@@ -128,11 +128,14 @@ def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
 @after_ack
 def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     approve = _clicked(body) == ActionId.GIFT_APPROVE
-    outcome = runtime.gifts.decide(
-        po_number=action_value(body), user_id=user_of(body), approve=approve
-    )
-    verb = "approved" if approve else "rejected"
-    _answer(respond, outcome, lambda card: f"You {verb} order `{card.po_number}` ({card.product}).")
+    approver = user_of(body)
+    outcome = runtime.gifts.decide(po_number=action_value(body), user_id=approver, approve=approve)
+    if isinstance(outcome, Refusal):
+        respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
+        return
+    # the approver's copy keeps who, for whom and how much, with the decision for buttons
+    decided = gift_blocks.approval_decided(outcome, approver=approver, approved=approve)
+    respond(replace_original=True, **decided)
 
 
 @after_ack

@@ -166,7 +166,32 @@ def test_the_giver_is_told_plainly(name, build, phrases) -> None:
     seen = visible(msg)
     for phrase in phrases:
         assert phrase in seen, phrase
-    assert elements(msg, "button") == []
+    buttons = [b["action_id"] for b in elements(msg, "button")]
+    assert buttons == ([ActionId.SEND_AGAIN] if name.startswith("failed") else [])
+
+
+def test_a_failed_reward_can_be_sent_again_with_a_confirmation() -> None:
+    msg = rm.giver_failed(reward=s.two_people(status="failed"), tz=None)
+    [again] = elements(msg, "button")
+    assert (again["text"]["text"], again["value"]) == ("Send again", "AB12CD")
+    assert blocks_of(msg, "actions")[0]["block_id"] == "again_actions:AB12CD"
+    dialog = visible(again["confirm"])
+    assert "Send it again?" in dialog
+    assert "A new reward of *100 points* each (*200 points* in all) to <@UMARIA01> and" in dialog
+    assert "the usual checks again (your allowance, approval)" in dialog
+
+
+@pytest.mark.parametrize("status", ["in_doubt", "sent", "queued"])
+def test_only_a_failed_reward_offers_to_be_sent_again(status: str) -> None:
+    """A reward told failed but no longer failed (an admin settled it sent meanwhile) is never
+    offered: only what failed can be sent again."""
+    assert elements(rm.giver_failed(reward=s.reward(status=status), tz=None), "button") == []
+
+
+def test_once_sent_again_the_message_names_the_new_reward() -> None:
+    new = s.reward(short_id="NEW234")
+    line = rm.sent_again_context(new, "Europe/Berlin")
+    assert visible(line) == "🔁 You sent it again as reward `NEW234` on 5 March 2026 at 14:05 CET."
 
 
 def test_the_in_doubt_alert_says_what_happened_in_plain_words() -> None:
@@ -195,8 +220,14 @@ def test_admin_in_doubt_alert_has_settle_buttons_and_what_to_check() -> None:
     assert blocks_of(msg, "actions")[0]["block_id"] == "settle_actions:AB12CD"
 
 
-@pytest.mark.parametrize(("outcome", "said"), [("sent", "Marked as sent"), ("failed", "failed")])
-def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "said", "heading"),
+    [
+        ("sent", "Marked as sent", "Reward settled as sent: AB12CD"),
+        ("failed", "failed", "Reward settled as not sent: AB12CD"),
+    ],
+)
+def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said, heading) -> None:
     settled = Settlement(
         outcome=outcome, settled_by=s.ADMIN, settled_at=datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
     )
@@ -204,6 +235,9 @@ def test_settled_alert_drops_the_buttons_and_says_who_and_when(outcome, said) ->
     assert_valid_message(msg)
     assert elements(msg, "button") == []
     assert f"{said} by <@UADMIN01> on 6 March 2026 at 09:00 CET" in visible(msg)
+    # the heading follows the state: settled, it no longer reads "in doubt"
+    assert blocks_of(msg, "header")[0]["text"]["text"] == heading
+    assert "in doubt" not in visible(msg).lower()
 
 
 def test_crash_recovery_lists_each_reward_with_its_own_buttons() -> None:

@@ -104,6 +104,27 @@ def test_the_channel_post_shows_figures_rankings_and_values_against_the_week_bef
     assert "Spend" not in seen and "balance" not in seen.lower()
 
 
+def test_a_first_week_is_shown_without_comparisons_with_nothing() -> None:
+    first = replace(
+        BUSY,
+        week_before=sm.WeekFigures(),
+        top_recipients=tuple(replace(r, points_before=0) for r in BUSY.top_recipients),
+    )
+    for msg in (
+        sm.summary_message(summary=first),
+        sm.admin_summary_message(summary=first, extras=EXTRAS),
+    ):
+        assert_valid_message(msg)
+        seen = visible(msg)
+        assert "from 0" not in seen and "▲" not in seen and "vs" not in seen
+        assert "*Points given*\n1,250 points\n" in seen + "\n"
+        assert "🥇 <@UMARIA01> · 300 points in 2 rewards" in seen
+        assert "nothing to compare with" in seen
+    assert sm.summary_message(summary=first)["text"] == (
+        "Weekly rewards, 2 – 8 March 2026: 1,250 points in 12 rewards to 9 people."
+    )
+
+
 def test_rankings_stop_at_five_and_values_are_left_out_when_none_were_tagged() -> None:
     crowd = tuple(sm.Ranked(key=f"UPERSON{i:03d}", points=100 - i, rewards=1) for i in range(9))
     msg = sm.summary_message(summary=replace(BUSY, top_recipients=crowd, top_values=()))

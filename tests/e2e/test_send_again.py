@@ -1,0 +1,110 @@
+"""A failed reward sent again, end to end: the giver's failure message has "Send again"; a
+click (or a double click) makes one new reward, sent by Xoxoday, the giver answered once, the
+message naming the new reward in place of the button; the recipient's App Home never lists
+the reward that failed."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.slack.ids import ActionId
+from storage.models import Reward
+from storage.states import RewardStatus
+from tests.e2e.harness import BOB, MARIA, BotHarness, actions_in, message_text
+from tests.e2e.test_home import open_home, wait_home
+
+S = RewardStatus
+
+
+def rewards(bot: BotHarness) -> list[tuple[str, str]]:
+    with bot.runtime.store.read_session() as session:
+        found = session.exec(select(Reward).order_by(col(Reward.id))).all()
+        return [(r.short_id, r.status) for r in found]
+
+
+def failure_message(bot: BotHarness) -> dict[str, Any]:
+    """Bob's "wasn't sent" DM, once it has its button."""
+    return bot.wait(
+        lambda: next(
+            (m for m in bot.fake.dms_to(BOB) if ActionId.SEND_AGAIN in actions_in(m)), None
+        )
+    )
+
+
+def click(bot: BotHarness, message: dict[str, Any], short: str) -> None:
+    response = bot.driver.block_action(
+        user_id=BOB, action_id=ActionId.SEND_AGAIN, value=short, message=message
+    )
+    assert response.status_code == 200
+
+
+def test_a_failed_reward_is_sent_again_once_however_often_it_is_clicked(bot: BotHarness) -> None:
+    open_home(bot, MARIA)
+    bot.sandbox.state.set_balance(Decimal("10"))  # Xoxoday refuses: the account is short
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    failed = failure_message(bot)
+    [(old, status)] = rewards(bot)
+    assert status == S.FAILED
+    assert "wasn't sent" in message_text(failed)
+    bot.settle()
+    # Maria was never told of it, and her App Home does not list it
+    assert bot.dm_texts(MARIA) == []
+    assert old not in (message_text(bot.fake.home(MARIA) or {}))
+
+    bot.sandbox.state.set_balance(Decimal("100000"))  # an admin topped the account up
+    journaled = bot.runtime.journal.count()
+    clicks = [threading.Thread(target=click, args=(bot, failed, old)) for _ in range(2)]
+    for one in clicks:
+        one.start()
+    for one in clicks:
+        one.join()
+
+    told = bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "sent you" in t])
+    assert "*100 points*" in told[0] and "shipped the release" in told[0]
+    bot.settle()
+    assert bot.runtime.journal.count() == journaled + 2  # two clicks, each one journaled
+    [(first, first_status), (new, new_status)] = rewards(bot)
+    assert (first, first_status) == (old, S.FAILED) and new != old and new_status == S.SENT
+    assert len(told) == 1
+    assert [s["status"] for s in bot.sends()] == [
+        400,
+        200,
+    ]  # refused (the account was short), then sent
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+    # Bob: one answer for the double click, as for any reward, and then the confirmation
+    answers = [t for t in bot.replies_to(BOB) if new in t]
+    assert len(answers) == 1 and "Sending *100 points* to <@UMARIA01> now" in answers[0]
+    assert bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "Sent!" in t and new in t])
+    # the failure message now names the new reward, and its button is gone
+    now = next(m for m in bot.fake.dms_to(BOB) if m["ts"] == failed["ts"])
+    assert ActionId.SEND_AGAIN not in actions_in(now)
+    assert f"You sent it again as reward `{new}`" in message_text(now)
+    assert "wasn't sent" in message_text(now)
+    # Maria's App Home lists what reached her, not what failed
+    home = wait_home(bot, MARIA, new)
+    assert old not in home and "shipped the release" in home
+
+
+def test_a_refused_send_again_says_why_and_makes_nothing(make_bot) -> None:
+    bot = make_bot(REWARD_ALLOWANCE="150")
+    bot.sandbox.state.set_balance(Decimal("10"))
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    failed = failure_message(bot)
+    [(old, _)] = rewards(bot)
+    bot.sandbox.state.set_balance(Decimal("100000"))
+    bot.driver.command(f"<@{MARIA}> 100 fixed the build", user_id=BOB)  # 100 of the 150
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "fixed the build" in t])
+
+    click(bot, failed, old)
+    said = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "again" in t])
+    assert said[0].startswith(f"I didn't send reward `{old}` again.\nThat's 100 points, but you")
+    assert "50 points of your 150 left this month" in said[0]
+    bot.settle()
+    assert [s for _, s in rewards(bot)] == [S.FAILED, S.SENT]
+    # the button stays: once the allowance allows, it can be pressed again
+    now = next(m for m in bot.fake.dms_to(BOB) if m["ts"] == failed["ts"])
+    assert ActionId.SEND_AGAIN in actions_in(now)
