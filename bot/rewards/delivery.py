@@ -391,9 +391,11 @@ class DeliveryWorker:
         if now >= until:
             log.warning("reward %s: Xoxoday still unreachable after the retry window", short)
             hours = self._retry.window.total_seconds() / 3600
+            # the giver reads it: the bot's set-up (the admins' alert says what) in plain words
+            said = "Xoxoday didn't take the bot's requests" if reading.setup_problem else None
             return Outcome(
                 RewardStatus.FAILED,
-                f"{reading.reason} for {hours:g} hours, so nothing was sent.",
+                f"{said or reading.reason} for {hours:g} hours, so nothing was sent.",
             )
         # The longer Xoxoday has been unreachable (or this reward refused), the longer the wait.
         attempt = max(reward.reward.attempts, self._outage.failures) + 1
