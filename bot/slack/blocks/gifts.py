@@ -245,8 +245,9 @@ def _first_up(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _id(card: GiftCard) -> Block:
-    paid = f" · paid with {card.points:,} of your points" if card.points else ""
+def _id(card: GiftCard, *, payer: bool = True) -> Block:
+    """The order's id; to the person who paid (`payer`) also the points they paid with."""
+    paid = f" · paid with {card.points:,} of your points" if payer and card.points else ""
     return context(f"Order `{card.po_number}`{paid}")
 
 
@@ -346,7 +347,7 @@ def approval_request(card: GiftCard) -> Payload:
             button("Reject", action_id=ActionId.GIFT_REJECT, value=card.po_number, style="danger"),
         )
     )
-    blocks.append(_id(card))
+    blocks.append(_id(card, payer=False))
     return message(f"Approve a gift order from {mention(card.giver_id)}?", blocks)
 
 
@@ -387,7 +388,7 @@ def recipient_gift(card: GiftCard) -> Payload:
             button("Reveal", action_id=ActionId.GIFT_REVEAL, value=card.po_number, style="primary"),
         )
     )
-    blocks.append(_id(card))
+    blocks.append(_id(card, payer=False))
     return message(f"{mention(card.giver_id)} sent you a gift card: {card.product}", blocks)
 
 
@@ -399,7 +400,7 @@ def donated_in_your_name(card: GiftCard) -> Payload:
     blocks: list[Block] = [section(text)]
     if card.note:
         blocks.append(section(f">{safe_mrkdwn(card.note)}"))
-    blocks.append(_id(card))
+    blocks.append(_id(card, payer=False))
     return message(text.replace("*", ""), blocks)
 
 
