@@ -264,10 +264,10 @@ def _amount(value: Decimal) -> str:
     return money(value, None)
 
 
-def _spend(extras: AdminExtras) -> str:
+def _spend(summary: WeeklySummary, extras: AdminExtras) -> str:
     spend, before = extras.spend, extras.spend_before.total
     text = f"*Spend*\n{money(spend.total, extras.account_currency)}"
-    if before:  # nothing the week before: the figure stands alone
+    if before and _comparable(summary):  # else it stands alone, as the other figures do
         text += f" ({change(spend.total, before, _amount)})"
     parts = [f"gift cards {_amount(spend.gift_cards)}", f"donations {_amount(spend.donations)}"]
     if spend.points_at_xoxoday:
@@ -328,7 +328,7 @@ def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras) -> Pay
     """The admins' DM: the channel version plus spend and the account balance, how spend is
     counted, and where the summary was (or could not be) posted."""
     admin_blocks = [
-        section(fields=[_spend(extras), _balance(extras)]),
+        section(fields=[_spend(summary, extras), _balance(extras)]),
         context(*(t for t in (_spend_rule(extras), _where(extras)) if t)),
     ]
     if summary.quiet:
