@@ -73,6 +73,18 @@ def get_job_run(session: Session, *, job: str, scheduled_for: datetime) -> JobRu
     ).first()
 
 
+def last_ok_run(session: Session, *, job: str) -> datetime | None:
+    """When the latest run of `job` that ended ok was scheduled for (None: never)."""
+    found = session.exec(
+        select(func.max(JobRun.scheduled_for))
+        .where(JobRun.job == job)
+        .where(JobRun.outcome == JobOutcome.OK.value)
+    ).one()
+    if found is None:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
 def last_job_runs(session: Session) -> dict[str, JobRun]:
     """The latest claimed run of each job (for `rewardbot jobs list`)."""
     latest = (

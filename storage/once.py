@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from storage._sql import insert_for
@@ -35,6 +35,12 @@ def was_claimed(session: Session, *, kind: str, key: str) -> bool:
         select(OnceKey.key).where(OnceKey.kind == kind).where(OnceKey.key == key)
     ).first()
     return found is not None
+
+
+def last_key(session: Session, *, kind: str) -> str | None:
+    """The greatest key claimed of `kind` (by string order: ISO dates sort as days do)."""
+    found = session.exec(select(func.max(OnceKey.key)).where(OnceKey.kind == kind)).one()
+    return None if found is None else str(found)
 
 
 def forget_before(session: Session, *, kind: str, before: datetime) -> int:

@@ -9,6 +9,9 @@ Xoxoday's payment report, and the admins' order reports.
 - Points at Xoxoday (sendBalance): every recipient whose points were delivered in the window
   (`sent_at`), also those cancelled since (the debit happened that day; the refund is another
   day's credit), with the unique id Xoxoday gave them.
+- Refunds (credits): points withdrawn by a cancel in the window (the reward's `cancelled_at`),
+  and orders Xoxoday canceled in the window (their `order.delivery` audit event to `canceled`),
+  which Xoxoday gives back.
 
 Read-only; plain values, so callers need no session afterwards.
 """
@@ -26,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import AuditAction
 from storage.models import AuditEvent, Member, Order, Reward, RewardRecipient
-from storage.states import OrderStatus, RecipientOutcome, RewardStatus
+from storage.states import DeliveryStatus, OrderStatus, RecipientOutcome, RewardStatus
 
 # Orders whose placeOrder may have charged the account.
 MAY_HAVE_PAID = (OrderStatus.PLACED, OrderStatus.UNKNOWN, OrderStatus.REQUESTED)
@@ -219,6 +222,38 @@ def points_sent_between(session: Session, *, since: datetime, until: datetime) -
         .order_by(col(RewardRecipient.sent_at), col(RewardRecipient.id))
     ).all()
     return _points(session, [(r, w) for r, w in rows])
+
+
+def points_refunded_between(session: Session, *, since: datetime, until: datetime) -> int:
+    """Points sendBalance delivered that a cancel in [since, until) withdrew (Xoxoday's credit)."""
+    total = session.exec(
+        select(func.coalesce(func.sum(RewardRecipient.points), 0))
+        .join(Reward, col(Reward.id) == RewardRecipient.reward_id)
+        .where(RewardRecipient.outcome == RecipientOutcome.CANCELLED.value)
+        .where(col(RewardRecipient.sent_at).is_not(None))
+        .where(col(Reward.cancelled_at) >= since)
+        .where(col(Reward.cancelled_at) < until)
+    ).one()
+    return int(total or 0)
+
+
+def orders_refunded_between(
+    session: Session, *, since: datetime, until: datetime
+) -> list[OrderSpend]:
+    """Placed orders Xoxoday canceled in [since, until) (their charge comes back)."""
+    events = session.exec(
+        select(AuditEvent.subject_id, AuditEvent.after)
+        .where(AuditEvent.subject_type == "order")
+        .where(AuditEvent.action == AuditAction.ORDER_DELIVERY.value)
+        .where(col(AuditEvent.at) >= since)
+        .where(col(AuditEvent.at) < until)
+    ).all()
+    canceled = {
+        po
+        for po, after in events
+        if isinstance(after, Mapping) and after.get("delivery_status") == DeliveryStatus.CANCELED
+    }
+    return orders_by_po_number(session, canceled, statuses=(OrderStatus.PLACED,))
 
 
 def points_by_unique_id(session: Session, unique_ids: Iterable[str]) -> dict[str, PointsSpend]:

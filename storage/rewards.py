@@ -492,6 +492,21 @@ def record_cancel_refused(
     )
 
 
+def cancel_refusals(session: Session, *, short_id: str) -> dict[str, str]:
+    """What Xoxoday said, by the unique id of the transaction, each time it refused to cancel
+    this reward's points (the latest answer for each id), as `record_cancel_refused` kept it."""
+    said: dict[str, str] = {}
+    for event in audit.events_for(session, subject_type="reward", subject_id=short_id):
+        if event.action != AuditAction.REWARD_CANCEL_REFUSED.value:
+            continue
+        response = (event.after or {}).get("response")
+        rows = response.get("recipients") if isinstance(response, Mapping) else None
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, Mapping) and not row.get("success") and row.get("message"):
+                said[str(row.get("unique_id"))] = str(row["message"])
+    return said
+
+
 def settle_in_doubt(
     session: Session,
     *,

@@ -8,11 +8,12 @@ late (missed by up to a day) or started by hand reports the same week as the one
 Only points delivered count (recipients whose outcome is `sent`, by when they were sent), as in
 `storage.queries`. Each figure is compared with the week before, and a chart of the last eight
 weeks (points given per week) follows the channel post as a PNG (files_upload_v2). Admins get a
-DM version that adds spend (the same sum of delivered points; one point is one unit of the
-account's currency, what sendBalance debits, as the reconciliation counts it) and the account
-balance from Xoxoday (left out, and said so, when Xoxoday can't be asked). A quiet week gets a
-short note and no chart. Without a channel only the admins hear about the week, and they get
-the chart in their DM.
+DM version that adds spend, everything the Xoxoday account paid in the week in its currency
+(`bot.rewards.spending`: points sent, one unit per point, with points at Xoxoday; gift cards and
+donations at what Xoxoday charged; what the daily reconciliation checks against Xoxoday's
+payment report), and the account balance from Xoxoday (left out, and said so, when Xoxoday
+can't be asked). A quiet week gets a short note and no chart. Without a channel only the admins
+hear about the week, and they get the chart in their DM.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from bot.jobs.chart import chart_alt_text, chart_title, weekly_points_chart
 from bot.jobs.scheduler import JobFailed
 from bot.plum import Balance
 from bot.rewards.balances import Account, account_balance
+from bot.rewards.spending import Spend, spend_between
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.summary import (
     AdminExtras,
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 NAME = "weekly-summary"
 CHART_WEEKS = 8
 TOP = 5
-POINT_VALUE = Decimal(1)  # sendBalance debits one unit of the account's currency per point
 
 
 # ── which week ───────────────────────────────────────────────────────────────────────────
@@ -83,6 +83,8 @@ def week_bounds(monday: date, tz: str) -> tuple[datetime, datetime]:
 class WeekReport:
     summary: WeeklySummary
     chart_weeks: list[tuple[date, int]]  # (Monday, points delivered), oldest first
+    spend: Spend  # what the Xoxoday account paid in the week (for the admins)
+    spend_before: Spend  # and in the week before
 
 
 def _figures(found: queries.PeriodSummary) -> WeekFigures:
@@ -116,7 +118,9 @@ def _values(now: list[Total], before: list[Total]) -> tuple[Ranked, ...]:
     )
 
 
-def week_report(session: Session, *, monday: date, tz: str) -> WeekReport:
+def week_report(
+    session: Session, *, monday: date, tz: str, points_at_xoxoday: bool = True
+) -> WeekReport:
     """The week starting `monday` against the week before, and the eight weeks for the chart."""
     mondays = [monday - timedelta(weeks=n) for n in range(CHART_WEEKS - 1, -1, -1)]
     weekly = {m: queries.period_summary(session, **_period(m, tz)) for m in mondays}
@@ -135,7 +139,12 @@ def week_report(session: Session, *, monday: date, tz: str) -> WeekReport:
             queries.totals_by_value(session, **before),
         ),
     )
-    return WeekReport(summary=summary, chart_weeks=[(m, weekly[m].points) for m in mondays])
+    return WeekReport(
+        summary=summary,
+        chart_weeks=[(m, weekly[m].points) for m in mondays],
+        spend=spend_between(session, **this, points_at_xoxoday=points_at_xoxoday),
+        spend_before=spend_between(session, **before, points_at_xoxoday=points_at_xoxoday),
+    )
 
 
 class _Period(TypedDict):
@@ -185,7 +194,9 @@ def run(ctx: JobContext) -> str:
     tz = settings.REWARD_TIMEZONE
     monday = reported_week(ctx.scheduled_for, tz)
     with runtime.store.read_session() as session:
-        report = week_report(session, monday=monday, tz=tz)
+        report = week_report(
+            session, monday=monday, tz=tz, points_at_xoxoday=not settings.storefront
+        )
     summary = report.summary
     now = summary.this_week
     png = None if summary.quiet else weekly_points_chart(report.chart_weeks)
@@ -226,7 +237,8 @@ def run(ctx: JobContext) -> str:
         extras = AdminExtras(
             account_balance=found.value,
             account_currency=found.currency,
-            point_value=POINT_VALUE,
+            spend=report.spend,
+            spend_before=report.spend_before,
             low_balance=settings.REWARD_LOW_BALANCE,
             posted_in=posted_in,
             channel_problem=problem,

@@ -4,6 +4,11 @@ Recorded in the ledger either way, so the audit trail holds every attempt: a can
 reward to `cancelled` (compare-and-set) or, when Xoxoday refuses, is recorded as refused and
 changes nothing. A refusal comes back as `Refusal(text)`. Nothing here posts to Slack; the
 listeners deliver.
+
+Xoxoday keeps points sent more than 90 days ago and points already redeemed. When the ledger
+shows that of every recipient of a sent reward (its `sent_at`; Xoxoday's answer to an earlier
+cancel), `check` and `cancel` say so at once, before the admin is asked to confirm and without
+asking Xoxoday to refuse again.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from bot.plum import ValidationError as PlumValidationError
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.events import RewardCancelled, Teller
+from bot.rewards.policy import past_cancel_window
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
+from storage import clock
 from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.db import Store
@@ -156,7 +163,8 @@ class CancelService:
         reward = self.find(short_id)
         if isinstance(reward, Refusal):
             return reward
-        return status_refusal(reward, tz=self._tz(admin_id)) or reward
+        tz = self._tz(admin_id)
+        return status_refusal(reward, tz=tz) or self._kept_by_xoxoday(reward, tz=tz) or reward
 
     def cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
         """Cancel the reward (withdrawing what was sent); the recipients whose points were
@@ -181,7 +189,7 @@ class CancelService:
             reward = self.find(short_id)
             if isinstance(reward, Refusal):
                 return reward
-            problem = status_refusal(reward, tz=tz)
+            problem = status_refusal(reward, tz=tz) or self._kept_by_xoxoday(reward, tz=tz)
             if problem:
                 return problem
             if reward.status == S.SENT and self._settings.storefront:
@@ -189,6 +197,35 @@ class CancelService:
             if reward.status == S.SENT:
                 return self._withdraw(reward, admin_id=admin_id, reason=reason, tz=tz)
             return self._record(reward, admin_id=admin_id, reason=reason, tz=tz)
+
+    def _kept_by_xoxoday(self, reward: RewardDetails, *, tz: str | None) -> Refusal | None:
+        """With points at Xoxoday: why none of a sent reward's points can come back, when the
+        ledger already knows (each recipient's points sent more than 90 days ago, or redeemed
+        as Xoxoday answered an earlier cancel); None when any might, or it can't tell."""
+        if reward.status != S.SENT or self._settings.storefront:
+            return None
+        sent = [r for r in reward.recipients if r.outcome == RecipientOutcome.SENT]
+        if not sent:
+            return None
+        with self._store.read_session() as session:
+            said = reward_repo.cancel_refusals(session, short_id=reward.short_id)
+        now = clock.now()
+        lines = []
+        for line in sent:
+            when = line.recipient.sent_at or reward.reward.sent_at
+            earlier = said.get(line.recipient.plum_unique_id or "", "")
+            if when is not None and past_cancel_window(when, now):
+                why = f"{plain_refusal('90 days')} (these were sent on {format_date(when, tz)})"
+            elif "redeem" in earlier.lower():
+                why = f"{plain_refusal(earlier)} (Xoxoday said so when asked before)"
+            else:
+                return None
+            lines.append(f"• {mention(line.member.slack_user_id)} ({points(line.points)}): {why}.")
+        return Refusal(
+            f"Reward `{reward.short_id}` can't be cancelled: Xoxoday keeps its points.\n"
+            + "\n".join(lines)
+            + "\nNothing changed."
+        )
 
     def _tz(self, user_id: str) -> str:
         try:

@@ -327,6 +327,19 @@ def value_problems(values: Sequence[str], rules: Rules) -> list[Problem]:
     ]
 
 
+# Xoxoday withdraws sent points (cancelBalance) only within 90 days of sending. The ledger's
+# `sent_at` is stamped once Xoxoday answered, a moment after Xoxoday's own; Xoxoday may count the
+# days in its own time zone: a day more than the window is surely past it.
+CANCEL_WINDOW = timedelta(days=90)
+CANCEL_WINDOW_MARGIN = timedelta(days=1)
+
+
+def past_cancel_window(sent_at: datetime, now: datetime) -> bool:
+    """True when points sent at `sent_at` (the ledger's time) are surely too old for Xoxoday to
+    withdraw; False also near the edge, where only Xoxoday can say."""
+    return now - sent_at > CANCEL_WINDOW + CANCEL_WINDOW_MARGIN
+
+
 def needs_approval(total: int, rules: Rules) -> bool:
     return total >= rules.approval_threshold
 

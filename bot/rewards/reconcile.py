@@ -15,6 +15,11 @@ order's id in the reason will also do; a recipient Xoxoday gave no id is matched
 The differences, order by order and reward by reward: a ledger item Xoxoday's report doesn't
 show, an amount that differs, and a debit the ledger doesn't know at all (a debit for a ledger
 item of another day, a time-zone edge, is not one). Days are REWARD_TIMEZONE's.
+
+Which days: every day after the last one reconciled, one by one, oldest first (`days_to_check`),
+so downtime or a clock that jumped ahead leaves no day out. A day counts as reconciled once it
+was compared (`mark_reconciled`, a do-once key per day); a day whose report could not be read is
+not, so the next run starts from it again.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.plum import PaymentRecord, PlumClient
+from bot.rewards.kinds import OnceKind
 from bot.rewards.order_reports import all_payments, day_bounds
 from bot.settings import Settings
+from storage import once
 from storage import reconcile as ledger
 from storage.db import Store
 from storage.reconcile import OrderSpend, PointsSpend
@@ -37,6 +44,21 @@ from storage.states import OrderStatus
 log = logging.getLogger(__name__)
 
 TOLERANCE = Decimal("0.01")
+MAX_DAYS_PER_RUN = 31  # days one run compares; the rest wait for the next run, oldest first
+
+
+def days_to_check(
+    *, last_done: date | None, yesterday: date, limit: int = MAX_DAYS_PER_RUN
+) -> tuple[list[date], int]:
+    """The days after `last_done` up to `yesterday`, oldest first, at most `limit` of them, and
+    how many more wait after those. Never reconciled: yesterday alone. A clock that went back
+    (`yesterday` not after `last_done`): none."""
+    first = yesterday if last_done is None else last_done + timedelta(days=1)
+    count = (yesterday - first).days + 1
+    if count <= 0:
+        return [], 0
+    shown = min(count, max(1, limit))
+    return [first + timedelta(days=n) for n in range(shown)], count - shown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +265,17 @@ class Reconciler:
         self._store = store
         self._plum = plum
         self._settings = settings
+
+    def last_reconciled(self) -> date | None:
+        """The latest day compared with Xoxoday's report (None: none yet)."""
+        with self._store.read_session() as session:
+            key = once.last_key(session, kind=OnceKind.RECONCILED_DAY)
+        return date.fromisoformat(key) if key else None
+
+    def mark_reconciled(self, day: date) -> None:
+        """`day` was compared (its differences, if any, told): the next run starts after it."""
+        with self._store.session() as session:
+            once.claim_once(session, kind=OnceKind.RECONCILED_DAY, key=day.isoformat())
 
     def reconcile(self, day: date) -> Reconciliation:
         """`day` (REWARD_TIMEZONE) in the ledger against Xoxoday's payment report of it.

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import time_machine
 from sqlmodel import col, select
 
 from bot.rewards.cancel_service import Cancelled
@@ -142,6 +143,70 @@ def test_only_the_points_xoxoday_gives_back_are_withdrawn(domain: Domain) -> Non
     }
     [told] = domain.teller.of(RewardCancelled)
     assert ids(told.outcome.withdrawn) == [MARIA]
+
+
+def check(domain: Domain, short: str) -> RewardDetails | Refusal:
+    """What `/reward cancel` looks at before it asks the admin to confirm."""
+    return domain.cancels.check(admin_id=ADMIN, short_id=short)
+
+
+def test_points_sent_more_than_90_days_ago_are_refused_before_asking(domain: Domain) -> None:
+    """Xoxoday keeps them: the admin hears so at once (no "are you sure?", no cancelBalance),
+    and a confirmation pressed anyway gets the same answer."""
+    reward = sent(domain, to=[MARIA, CHEN], amount=50)
+    sent_at = reward.recipients[0].recipient.sent_at
+    assert sent_at is not None
+    with time_machine.travel(sent_at + timedelta(days=100), tick=True):
+        refused = check(domain, reward.short_id)
+        assert isinstance(refused, Refusal)
+        sent_on = sent_at.astimezone(ZoneInfo("Europe/London")).date()  # the admin's
+        assert refused.text == (
+            f"Reward `{reward.short_id}` can't be cancelled: Xoxoday keeps its points.\n"
+            f"• <@{MARIA}> (50 points): Xoxoday only withdraws points within 90 days of "
+            f"sending (these were sent on {sent_on.day} {sent_on:%B %Y}).\n"
+            f"• <@{CHEN}> (50 points): Xoxoday only withdraws points within 90 days of "
+            f"sending (these were sent on {sent_on.day} {sent_on:%B %Y}).\n"
+            "Nothing changed."
+        )
+        assert cancel(domain, reward.short_id, "too late") == refused
+    assert domain.calls("cancelBalance") == []
+    assert domain.reward(reward.short_id).status == S.SENT
+    trail = [e.action for e in audit_trail(domain, reward.short_id)]
+    assert AuditAction.REWARD_CANCEL_REFUSED not in trail  # Xoxoday was not asked
+    assert domain.teller.events == []
+
+
+def test_near_the_90_day_edge_xoxoday_is_asked(domain: Domain) -> None:
+    """Xoxoday may count the days its own way: a day's margin past the window, it decides."""
+    reward = sent(domain)
+    sent_at = reward.recipients[0].recipient.sent_at
+    assert sent_at is not None
+    with time_machine.travel(sent_at + timedelta(days=90, hours=12), tick=True):
+        asked = check(domain, reward.short_id)
+        assert not isinstance(asked, Refusal)
+        assert asked.short_id == reward.short_id
+
+
+def test_points_xoxoday_said_were_redeemed_are_refused_at_once_next_time(
+    domain: Domain,
+) -> None:
+    reward = sent(domain)
+    domain.xoxoday.state.redeem("maria@acme.test", 10)
+    first = cancel(domain, reward.short_id, "oops")
+    assert isinstance(first, Refusal) and "Xoxoday refused" in first.text
+    assert len(domain.calls("cancelBalance")) == 1
+
+    again = check(domain, reward.short_id)
+    assert isinstance(again, Refusal)
+    assert again.text == (
+        f"Reward `{reward.short_id}` can't be cancelled: Xoxoday keeps its points.\n"
+        f"• <@{MARIA}> (100 points): they have already redeemed some or all of them "
+        "(Xoxoday said so when asked before).\n"
+        "Nothing changed."
+    )
+    assert cancel(domain, reward.short_id, "oops") == again
+    assert len(domain.calls("cancelBalance")) == 1  # not asked to refuse again
+    assert domain.reward(reward.short_id).status == S.SENT
 
 
 def test_a_lost_answer_is_safe_to_retry(make_domain) -> None:

@@ -18,10 +18,12 @@ from bot.rewards.events import (
     RewardFailed,
     RewardInDoubt,
     RewardSent,
+    RewardSettled,
     RewardsFoundInDoubt,
     XoxodayBack,
     XoxodayDown,
 )
+from bot.rewards.refusal import Refusal
 from storage import members as member_repo
 from storage import once
 from storage import points as points_repo
@@ -150,20 +152,38 @@ def test_an_unknown_outcome_is_in_doubt_and_never_sent_again(
 
 def test_a_settled_reward_is_told_by_its_settling_not_again(domain: Domain) -> None:
     """Moved from tests/e2e/test_telling.py: an in-doubt outcome told, then settled as failed
-    in the ledger, is not taken for an untold outcome by the sweep."""
+    by an admin, is not taken for an untold outcome by the sweep."""
     domain.xoxoday.faults.set("sendBalance", drop_after_apply=True, count=1)
     given = domain.give(BOB, MARIA, 10, "settled later")
     domain.deliver()
     reward = domain.reward(given.short_id)
     assert reward.status == S.IN_DOUBT and told(domain, reward)
+    settled = domain.settle.settle(admin_id=ADMIN, short=given.short_id, outcome=S.FAILED)
+    assert not isinstance(settled, Refusal)
+    assert [type(e) for e in domain.teller.events][-1] is RewardSettled
+    assert domain.worker.retell(quiet_for=timedelta(0)) == 0
+
+
+def test_a_settlement_recorded_but_never_told_is_told_again(domain: Domain) -> None:
+    """Settled in the ledger, then the process stopped before anyone was told: the sweep
+    tells the settlement (again: what was posted before is not repeated), once."""
+    domain.xoxoday.faults.set("sendBalance", drop_after_apply=True, count=1)
+    given = domain.give(BOB, MARIA, 10, "settled as it died")
+    domain.deliver()
+    reward = domain.reward(given.short_id)
     with domain.store.session() as session:
         reward_repo.settle_in_doubt(
             session,
             reward_id=reward.id,
-            outcome=RewardStatus.FAILED,
+            outcome=RewardStatus.SENT,
             actor=ADMIN,
             reason="checked with Xoxoday",
         )
+    before = len(domain.teller.events)
+    assert domain.worker.retell(quiet_for=timedelta(0)) == 1
+    [event] = domain.teller.events[before:]
+    assert isinstance(event, RewardSettled) and event.again
+    assert event.settlement.outcome == "sent" and event.settlement.settled_by == ADMIN
     assert domain.worker.retell(quiet_for=timedelta(0)) == 0
 
 

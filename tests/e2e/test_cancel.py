@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
+import time_machine
 from sqlmodel import select
 
 from storage import rewards as reward_repo
@@ -308,3 +310,22 @@ def test_what_cannot_be_cancelled_is_said_without_asking(bot: BotHarness) -> Non
     reply = ask(bot, "cancel ZZZZZZ wrong person", marker="can't find", confirm=False)
     assert "Nothing changes until you confirm" not in reply
     assert [e for e in bot.fake.ephemerals(ADMIN) if "reward_cancel_confirm" in actions_in(e)] == []
+
+
+def test_points_xoxoday_keeps_are_said_at_once_without_asking(bot: BotHarness) -> None:
+    """Sent more than 90 days ago: one answer, no "are you sure?", nothing asked of Xoxoday."""
+    reward = give_and_wait(bot, f"<@{MARIA}> 40 for the launch", total=40)
+    sent_at = reward.recipients[0].recipient.sent_at
+    assert sent_at is not None
+    with time_machine.travel(sent_at + timedelta(days=120), tick=True):
+        reply = ask(
+            bot,
+            f"cancel {reward.short_id} wrong person",
+            marker=f"Reward `{reward.short_id}` can't be cancelled: Xoxoday keeps its points.",
+            confirm=False,
+        )
+    assert "within 90 days of sending" in reply
+    assert "Nothing changes until you confirm" not in reply
+    assert [e for e in bot.fake.ephemerals(ADMIN) if "reward_cancel_confirm" in actions_in(e)] == []
+    assert cancel_calls(bot) == []
+    assert reward_by_points(bot, 40).status == "sent"

@@ -434,6 +434,61 @@ def test_with_points_in_the_bot_a_person_pays_with_their_points(make_bot) -> Non
     )
 
 
+def test_only_the_person_who_paid_hears_how_many_of_their_points_it_took(make_bot) -> None:
+    """Bob pays with his points for a gift card for Maria and a donation in her name: his DMs
+    say what they cost him; Maria's say what she got and the order, never "your points"."""
+    bot = make_bot(
+        REWARD_POINT_SYSTEM="storefront",
+        STOREFRONT_API_KEY="k",
+        REWARD_APPROVAL_THRESHOLD=100_000,
+        REWARD_MAX_PER_REWARD=100_000,
+    )
+    bot.driver.command(f"<@{BOB}> 6000 for the launch", user_id=ADMIN)
+    bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "sent you" in t] or None)
+    pay = {
+        str(BlockId.GIFT_PAY): {
+            str(ActionId.GIFT_PAY_SELECT): {
+                "type": "radio_buttons",
+                "selected_option": {"value": "points"},
+            }
+        }
+    }
+    view = open_form(bot, f"gift <@{MARIA}>", user=BOB)
+    card = search(bot, view, "amazon", user=BOB)[0]
+    view = pick(bot, view, card, user=BOB)
+    element = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)["element"]
+    fixed = element["type"] == "static_select"
+    amount = element["options"][0]["value"] if fixed else "25"
+    submit(
+        bot, view, {**fill(recipient=MARIA, product=card, amount=amount, select=fixed), **pay}, BOB
+    )
+    view = open_form(bot, "donate", user=BOB)
+    charity = search(bot, view, "", user=BOB)[0]
+    view = pick(bot, view, charity, user=BOB)
+    submit(
+        bot, view, {**fill(recipient=MARIA, product=charity, amount="20", select=False), **pay}, BOB
+    )
+    bot.wait(lambda: [o.status for o in orders(bot)] == ["placed", "placed"] or None, 20)
+
+    gift, donation = sorted(orders(bot), key=lambda o: o.kind != "gift")
+    for order in (gift, donation):
+        assert order.points_cents
+        spent = f"paid with {order.points_cents / 100:,g} of your points"
+        to_bob = bot.wait(
+            lambda po=order.po_number: [t for t in bot.dm_texts(BOB) if po in t and "✅" in t],
+            20,
+        )
+        assert spent in to_bob[0], to_bob
+        to_maria = bot.wait(
+            lambda po=order.po_number: [t for t in bot.dm_texts(MARIA) if po in t], 20
+        )
+        assert len(to_maria) == 1, to_maria
+        assert f"Order `{order.po_number}`" in to_maria[0]
+        assert "your points" not in to_maria[0] and "paid with" not in to_maria[0]
+    assert any("sent you a" in t for t in bot.dm_texts(MARIA))
+    assert any("donated" in t and "in your name" in t for t in bot.dm_texts(MARIA))
+
+
 def test_the_channel_sees_a_gift_was_sent_and_the_request_is_kept(bot: BotHarness) -> None:
     gift_for_maria(bot)
     order = placed(bot)

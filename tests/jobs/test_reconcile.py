@@ -6,16 +6,20 @@ admins order by order and reward by reward; with points in the bot only orders c
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 import time_machine
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.jobs.registry import JOBS
-from bot.rewards.reconcile import Reconciliation
+from bot.plum import PlumConnectionError
+from bot.rewards.reconcile import Reconciliation, days_to_check
 from bot.slack.blocks.orders import reconciliation_report
+from storage import jobs as job_repo
 from storage.models import Reward, RewardRecipient
 from storage.states import OrderKind
 from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
@@ -24,6 +28,7 @@ from tests.jobs.support import dms, give, run_job, wait_status
 from tests.slack.blocks.blockkit_rules import check_message
 
 DAY = "2026-03-02"  # T0's day, reconciled the morning after
+PAYMENTS = ("paymentHistory", "getPaymentReport")
 
 
 def next_morning(clock: time_machine.Coordinates) -> None:
@@ -213,3 +218,159 @@ def test_a_gift_and_a_donation_sent_from_slack_match_the_payment_report(
     )
     bot.settle()
     assert reports(bot) == []
+
+
+# ── every day since the last one reconciled ──────────────────────────────────────────────
+
+
+def test_after_downtime_every_day_missed_is_compared_one_by_one(
+    clock: time_machine.Coordinates, bot: BotHarness
+) -> None:
+    """Runs missed for three mornings: the next run compares each day in turn (not just
+    yesterday), tells the one with a difference, and then has nothing new to compare."""
+    order(bot)
+    next_morning(clock)
+    assert run_job(bot, "reconcile").detail.startswith(f"{DAY}: 1 order(s)")
+    order(bot)  # 3 March: matches
+    next_morning(clock)
+    missing, _ = order(bot, name="Ghost Gift Card", at_xoxoday=False)  # 4 March: not at Xoxoday
+    next_morning(clock)
+    order(bot, name="GlobalGiving", recipient=None, kind=OrderKind.DONATION)  # 5 March
+    next_morning(clock)  # the morning of 6 March; the bot was down since the 3rd
+
+    result = run_job(bot, "reconcile")
+    assert result.outcome == "ok", result.detail
+    assert result.detail == (
+        "3 days from 2026-03-03 to 2026-03-05: 2 match; difference(s) on 2026-03-04 (1): "
+        "told 1 admin DM(s)"
+    )
+    (report,) = reports(bot)
+    assert "Xoxoday spending on 4 March 2026 doesn't match the ledger" in report
+    assert missing in report
+    days = [r["variables"]["data"] for r in bot.sandbox.requests if r["operation"] in PAYMENTS]
+    assert [(d["startDate"], d["endDate"]) for d in days[-3:]] == [
+        ("2026-03-03", "2026-03-03"),
+        ("2026-03-04", "2026-03-04"),
+        ("2026-03-05", "2026-03-05"),
+    ]
+
+    again = run_job(bot, "reconcile")
+    assert again.detail == (
+        "nothing to compare: 2026-03-05 was reconciled already (yesterday was 2026-03-05)"
+    )
+    assert len(reports(bot)) == 1
+
+
+def test_a_day_xoxoday_could_not_report_is_retried_never_skipped(
+    clock: time_machine.Coordinates, bot: BotHarness
+) -> None:
+    order(bot)
+    next_morning(clock)
+    run_job(bot, "reconcile")
+    missing, _ = order(bot, name="Ghost Gift Card", at_xoxoday=False)  # 3 March
+    bot.sandbox.faults.set("paymentHistory", error="PIPE10017")
+    next_morning(clock)
+    failed = run_job(bot, "reconcile")  # the morning of 4 March
+    assert failed.outcome == "failed"
+    assert "2026-03-03: couldn't read Xoxoday's payment report (" in failed.detail
+    next_morning(clock)
+    failed = run_job(bot, "reconcile")  # 5 March: 3 March still first
+    assert failed.outcome == "failed"
+    assert "2026-03-03: couldn't read Xoxoday's payment report (" in failed.detail
+    assert (
+        "nothing was compared; 2 day(s) from 2026-03-03 to 2026-03-04 wait for the next run"
+    ) in failed.detail
+    assert reports(bot) == []
+
+    bot.sandbox.faults.clear()
+    next_morning(clock)  # 6 March: Xoxoday answers again
+    result = run_job(bot, "reconcile")
+    assert result.outcome == "ok", result.detail
+    assert result.detail == (
+        "3 days from 2026-03-03 to 2026-03-05: 2 match; difference(s) on 2026-03-03 (1): "
+        "told 1 admin DM(s)"
+    )
+    (report,) = reports(bot)
+    assert "3 March 2026" in report and missing in report
+
+
+def test_a_run_stops_at_the_first_day_it_cannot_read_and_keeps_what_it_compared(
+    clock: time_machine.Coordinates, bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days before the unreadable one stay compared (told once); it and the days after it are
+    the next run's first."""
+    order(bot)
+    next_morning(clock)
+    run_job(bot, "reconcile")
+    missing, _ = order(bot, name="Ghost Gift Card", at_xoxoday=False)  # 3 March
+    next_morning(clock)
+    order(bot)  # 4 March
+    next_morning(clock)
+    plum = bot.runtime.plum
+    reads = plum.payment_history
+
+    def lost_on_the_4th(**query: Any) -> Any:
+        if query["start_date"] == date(2026, 3, 4):
+            raise PlumConnectionError("connection reset")
+        return reads(**query)
+
+    monkeypatch.setattr(plum, "payment_history", lost_on_the_4th)
+    failed = run_job(bot, "reconcile")
+    assert failed.outcome == "failed"
+    assert (
+        "2026-03-03: 1 difference(s) in 1 order(s) and 0 reward recipient(s): told 1 admin(s); "
+        "2026-03-04: couldn't read Xoxoday's payment report (PlumConnectionError); nothing was "
+        "compared (ref "
+    ) in failed.detail
+    (report,) = reports(bot)
+    assert missing in report
+
+    monkeypatch.undo()
+    retried = run_job(bot, "reconcile")
+    assert retried.detail == (
+        "2026-03-04: 1 order(s) and 0 reward recipient(s) match Xoxoday's payment report"
+    )
+    assert len(reports(bot)) == 1  # 3 March's differences are not told twice
+
+
+def test_a_clock_that_jumped_ahead_compares_every_day_in_between(
+    clock: time_machine.Coordinates, bot: BotHarness
+) -> None:
+    order(bot)
+    next_morning(clock)
+    run_job(bot, "reconcile")
+    clock.shift(timedelta(days=40))  # more days than one run compares
+    first = run_job(bot, "reconcile")
+    assert first.detail == (
+        "31 days from 2026-03-03 to 2026-04-02: all match Xoxoday's payment report; "
+        "9 more day(s) to 2026-04-11 wait for the next run"
+    )
+    clock.shift(timedelta(days=1))
+    assert run_job(bot, "reconcile").detail == (
+        "10 days from 2026-04-03 to 2026-04-12: all match Xoxoday's payment report"
+    )
+
+
+def test_a_ledger_reconciled_before_days_were_recorded_goes_on_from_its_last_run(
+    clock: time_machine.Coordinates, bot: BotHarness
+) -> None:
+    """An upgrade: the last run that ended ok (it compared the day before it ran) is where the
+    first run of this version starts."""
+    with bot.runtime.store.session() as session:
+        scheduled = datetime.now(UTC) - timedelta(days=1)  # 1 March's run compared 28 February
+        job_repo.claim_job_run(session, job="reconcile", scheduled_for=scheduled)
+        job_repo.finish_job_run(session, job="reconcile", scheduled_for=scheduled, outcome="ok")
+    next_morning(clock)
+    assert run_job(bot, "reconcile").detail == (
+        "2 days from 2026-03-01 to 2026-03-02: all match Xoxoday's payment report"
+    )
+
+
+def test_which_days_a_run_compares() -> None:
+    day = date(2026, 3, 10)
+    assert days_to_check(last_done=None, yesterday=day) == ([day], 0)
+    assert days_to_check(last_done=day - timedelta(days=1), yesterday=day) == ([day], 0)
+    assert days_to_check(last_done=day, yesterday=day) == ([], 0)
+    assert days_to_check(last_done=day + timedelta(days=3), yesterday=day) == ([], 0)  # went back
+    found, waiting = days_to_check(last_done=day - timedelta(days=5), yesterday=day, limit=3)
+    assert found == [day - timedelta(days=n) for n in (4, 3, 2)] and waiting == 2

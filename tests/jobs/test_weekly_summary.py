@@ -303,10 +303,16 @@ def test_admins_get_a_dm_that_adds_spend_and_the_balance(
     seen = message_text(dm)
     assert "*Points given*\n1,250 points (▲ 25% vs 1,000)" in seen
     assert "🥇 <@UCHEN001> · 600 points" in seen
-    assert "*Spend*\n1,250 points (▲ 25% vs 1,000)" in seen
+    # what the account paid: the week's points sent, the one cancelled since included (its
+    # refund is a credit); the week before paid 1,000
+    assert (
+        "*Spend*\n1,550.00 INR (▲ 55% vs 1,000.00)\n"
+        "points 1,550.00 · gift cards 0.00 · donations 0.00\n"
+        "300.00 refunded (rewards and orders cancelled)"
+    ) in seen
     assert f"*Account balance*\n{balance_text(sandbox)} left at Xoxoday" in seen
     assert "⚠️ Under the low-balance mark of 100,000,000.00" in seen
-    assert "Spend is the sum of the points delivered in the week" in seen
+    assert "Spend is what the Xoxoday account paid in the week" in seen
     assert "Also posted, without spend and balance, in <#C0KUDOS>." in seen
     assert [r["operation"] for r in sandbox.requests].count("getBalance") == 1
     # the chart is in the channel: admins are not sent a second copy
@@ -324,7 +330,7 @@ def test_without_the_balance_the_summary_still_goes_out_and_says_so(
     account = run_job(bot)
 
     seen = message_text(fake.dms_to(ADMIN)[0])
-    assert "*Spend*\n1,250 points" in seen
+    assert "*Spend*\n1,550.00 (▲ 55% vs 1,000.00)" in seen  # the currency is Xoxoday's
     assert "I couldn't get the balance from Xoxoday right now." in seen
     assert len(channel_posts(fake)) == 2
     assert account.endswith("DM'd 1 of 1 admins, without the balance (Xoxoday unreachable)")
@@ -345,7 +351,7 @@ def test_a_quiet_week_gets_a_short_friendly_message(make_bot, fake: FakeSlack) -
     assert fake.files == []
     admin = message_text(fake.dms_to(ADMIN)[0])
     assert "A quiet week for rewards" in admin
-    assert "*Spend*\n0 points (▼ 100% vs 1,000)" in admin and "left at Xoxoday" in admin
+    assert "*Spend*\n0.00 INR (▼ 100% vs 1,000.00)" in admin and "left at Xoxoday" in admin
     assert account == (
         "week 2026-03-02 to 2026-03-08 (Europe/Berlin): quiet, no rewards sent; "
         "posted in C0KUDOS; DM'd 1 of 1 admins"
@@ -375,7 +381,9 @@ def test_the_first_summary_shows_its_figures_without_comparing_them_with_nothing
     assert "none were sent the week before, so there's nothing to compare with" in seen
     assert "compared with the week before" not in seen
     admin = message_text(fake.dms_to(ADMIN)[0])
-    assert "*Spend*\n1,250 points" in admin
+    assert (
+        "*Spend*\n1,550.00 INR\npoints 1,550.00 · gift cards 0.00 · donations 0.00\n300.00 refunded"
+    ) in admin
     for shown in (seen, admin, summary["text"]):
         assert "from 0" not in shown and "▲" not in shown
 
@@ -394,7 +402,7 @@ def test_without_a_channel_only_the_admins_hear_and_get_the_chart(
     for admin in (ADMIN, APPROVER):
         dm, chart = fake.dms_to(admin)
         assert "Only admins got this summary: set REWARD_SUMMARY_CHANNEL" in message_text(dm)
-        assert "*Spend*\n1,250 points" in message_text(dm)
+        assert "*Spend*\n1,550.00 INR" in message_text(dm)
         assert chart["files"]
     uploads = fake.files
     assert len(uploads) == 2 and {u["channel"] for u in uploads} == {
@@ -442,7 +450,7 @@ def test_nowhere_to_post_is_said_plainly(make_bot, fake: FakeSlack) -> None:
 
 
 @SQLITE_ONLY
-def test_sandbox_mode_carries_the_notice_and_values_points_one_to_one(
+def test_sandbox_mode_carries_the_notice_and_counts_spend_in_the_sandbox_currency(
     make_bot, fake: FakeSlack
 ) -> None:
     bot = seeded(make_bot(PLUM_BASE_URL="sandbox"))
@@ -454,7 +462,7 @@ def test_sandbox_mode_carries_the_notice_and_values_points_one_to_one(
     assert SANDBOX_NOTICE in message_text(summary) and SANDBOX_NOTICE in chart_post["text"]
     admin = message_text(fake.dms_to(ADMIN)[0])
     currency = embedded.state.currency
-    assert f"= 1,250.00 {currency} at 1 point = 1.00 {currency}" in admin
+    assert f"*Spend*\n1,550.00 {currency} (▲ 55% vs 1,000.00)" in admin
     assert f"{balance_text(embedded)} left at Xoxoday" in admin
     assert SANDBOX_NOTICE in admin
 

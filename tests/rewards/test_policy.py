@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from bot.rewards.policy import (
     evaluate,
     month_start,
     next_month_start,
+    past_cancel_window,
 )
 from bot.settings import load_settings
 
@@ -349,3 +350,20 @@ def test_month_boundaries() -> None:
     assert (nxt.year, nxt.month, nxt.day, nxt.hour) == (2025, 5, 1, 0)
     dec = next_month_start(datetime(2025, 12, 15, tzinfo=UTC), "UTC")
     assert (dec.year, dec.month, dec.day) == (2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("age", "past"),
+    [
+        (timedelta(days=30), False),
+        (timedelta(days=90), False),
+        (timedelta(days=90, hours=23), False),  # Xoxoday may count the days its own way
+        (timedelta(days=91, seconds=1), True),
+        (timedelta(days=400), True),
+    ],
+)
+def test_points_are_surely_past_xoxodays_cancel_window_a_day_after_90_days(
+    age: timedelta, past: bool
+) -> None:
+    sent = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert past_cancel_window(sent, sent + age) is past

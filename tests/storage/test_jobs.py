@@ -47,6 +47,37 @@ def test_last_runs_per_job(store: Store) -> None:
     assert last["weekly-summary"].scheduled_for == MONDAY + timedelta(weeks=2)
 
 
+def test_the_last_run_that_ended_ok(store: Store) -> None:
+    with store.session() as s:
+        assert jobs.last_ok_run(s, job="reconcile") is None
+        for day in range(3):
+            jobs.claim_job_run(s, job="reconcile", scheduled_for=MONDAY + timedelta(days=day))
+        jobs.finish_job_run(s, job="reconcile", scheduled_for=MONDAY, outcome="ok")
+        later = MONDAY + timedelta(days=1)
+        jobs.finish_job_run(s, job="reconcile", scheduled_for=later, outcome="ok")
+        jobs.claim_job_run(s, job="weekly-summary", scheduled_for=MONDAY + timedelta(weeks=1))
+        jobs.finish_job_run(
+            s, job="weekly-summary", scheduled_for=MONDAY + timedelta(weeks=1), outcome="ok"
+        )
+        # the third reconcile run is still running; a failed one does not count either
+        failed = MONDAY - timedelta(days=5)
+        jobs.claim_job_run(s, job="reconcile", scheduled_for=failed)
+        jobs.finish_job_run(s, job="reconcile", scheduled_for=failed, outcome="failed")
+    with store.read_session() as s:
+        found = jobs.last_ok_run(s, job="reconcile")
+    assert found == later and found.tzinfo is not None
+
+
+def test_the_greatest_once_key_of_a_kind(store: Store) -> None:
+    with store.session() as s:
+        assert once.last_key(s, kind="reconciled_day") is None
+        for day in ("2026-03-09", "2026-03-10", "2026-02-28"):
+            once.claim_once(s, kind="reconciled_day", key=day)
+        once.claim_once(s, kind="other", key="2027-01-01")
+    with store.read_session() as s:
+        assert once.last_key(s, kind="reconciled_day") == "2026-03-10"
+
+
 def test_job_claims_refuse_naive_times_and_unknown_runs(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone"), store.session() as s:
         jobs.claim_job_run(s, job="x", scheduled_for=datetime(2025, 1, 1))

@@ -245,14 +245,15 @@ def _first_up(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _id(card: GiftCard) -> Block:
-    paid = f" · paid with {card.points:,} of your points" if card.points else ""
+def _id(card: GiftCard, *, payer: bool = False) -> Block:
+    """The order's id; to the person who paid (`payer`) also the points they paid with."""
+    paid = f" · paid with {card.points:,} of your points" if payer and card.points else ""
     return context(f"Order `{card.po_number}`{paid}")
 
 
 def sender_queued(card: GiftCard) -> Payload:
     text = f"🎁 Ordering {_what(card)} now. I'll DM you when Xoxoday confirms it (a minute or two)."
-    return message(text.replace("*", ""), [section(text), _id(card)])
+    return message(text.replace("*", ""), [section(text), _id(card, payer=True)])
 
 
 def _why_approval(cost: GiftCost) -> str:
@@ -274,7 +275,7 @@ def sender_pending(card: GiftCard) -> Payload:
         f"⏳ {_first_up(_what(card))} needs an approver's OK first: {why}. "
         "I'll DM you when it's decided."
     )
-    return message(text.replace("*", ""), [section(text), _id(card)])
+    return message(text.replace("*", ""), [section(text), _id(card, payer=True)])
 
 
 def _for_whom(card: GiftCard) -> str:
@@ -370,7 +371,7 @@ def decided(card: GiftCard, *, approver: str, approved: bool) -> Payload:
     verb = "approved" if approved else "rejected"
     tail = " It's being ordered now." if approved else " Nothing was ordered."
     text = f"{mention(approver)} {verb} {_what(card)}.{tail}"
-    return message(text.replace("*", ""), [section(text), _id(card)])
+    return message(text.replace("*", ""), [section(text), _id(card, payer=True)])
 
 
 def recipient_gift(card: GiftCard) -> Payload:
@@ -408,14 +409,14 @@ def sender_placed(card: GiftCard) -> Payload:
         text = f"✅ Done: {_what(card)}. Xoxoday emails the receipt."
     else:
         text = f"✅ Sent: {_what(card)}. They have a DM from me with the code behind *Reveal*."
-    return message(text.replace("*", ""), [section(text), _id(card)])
+    return message(text.replace("*", ""), [section(text), _id(card, payer=True)])
 
 
 def sender_failed(card: GiftCard) -> Payload:
     why = safe_mrkdwn(plain_reason(card.message) or "Xoxoday refused it")
     back = " Your points are back." if card.points else ""
     text = f"❌ {_first_up(_what(card))} wasn't ordered: {why}.{back}"
-    return message(text.replace("*", ""), [section(text), _id(card)])
+    return message(text.replace("*", ""), [section(text), _id(card, payer=True)])
 
 
 def admin_unknown(card: GiftCard) -> Payload:

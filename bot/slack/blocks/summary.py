@@ -1,5 +1,5 @@
-"""The weekly summary: the channel post, the admins' DM (adds spend and the account balance) and
-the short message for a quiet week.
+"""The weekly summary: the channel post, the admins' DM (adds spend, what the Xoxoday account paid
+in the week in its currency, and the account balance) and the short message for a quiet week.
 
 Every figure is shown against the week before: `1,250 points (▲ 25% vs 1,000)`. Pure: the job
 (`bot.jobs.weekly_summary`) reads the ledger and Xoxoday and hands the numbers in.
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.rewards.commands import EXAMPLE
+from bot.rewards.spending import Spend
 from bot.slack.blocks.common import (
     channel_link,
     format_date,
@@ -28,12 +29,21 @@ from bot.slack.blocks.common import (
 from bot.slack.blocks.kit import Block, context, divider, header, section
 
 Payload = dict[str, Any]
+N = TypeVar("N", int, Decimal)  # a count of points or people, or an amount of money
 TOP = 5  # rows in each ranking
 _MEDALS = ("🥇", "🥈", "🥉")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
 SPEND_RULE = (
-    "Spend is the sum of the points delivered in the week: only rewards Xoxoday confirmed as "
-    "sent count (not pending, failed or in-doubt ones), and a reward cancelled later drops out."
+    "Spend is what the Xoxoday account paid in the week: points sent (one point is one unit of "
+    "the account's currency), gift cards and donations at what Xoxoday charged. Pending, failed "
+    "and in-doubt ones don't count; a reward or order cancelled later does (its refund is a "
+    "later credit). The daily reconciliation checks it against Xoxoday's payment report."
+)
+SPEND_RULE_POINTS_IN_BOT = (
+    "Spend is what the Xoxoday account paid in the week: gift cards and donations at what "
+    "Xoxoday charged (points live in the bot and cost nothing at Xoxoday until they buy one). "
+    "Pending, failed and in-doubt orders don't count; one cancelled later does (its refund is a "
+    "later credit). The daily reconciliation checks it against Xoxoday's payment report."
 )
 
 
@@ -80,7 +90,8 @@ class AdminExtras:
 
     account_balance: Decimal | None
     account_currency: str | None = None
-    point_value: Decimal | None = None  # money per point when known (one unit of the currency)
+    spend: Spend  # what the account paid this week
+    spend_before: Spend = field(default_factory=Spend)  # and the week before
     low_balance: Decimal | None = None  # REWARD_LOW_BALANCE
     posted_in: str | None = None  # the channel the summary went (or should have gone) to
     channel_problem: str | None = None  # why it did not: None, "not_set" or Slack's error
@@ -98,15 +109,16 @@ def week_text(start: date, end: date) -> str:
     return f"{start.day} – {format_date(end)}"
 
 
-def change(now: int, before: int) -> str:
-    """`▲ 25% vs 1,000`, `▼ 40% vs 500`, `▲ from 0`, `= same as the week before`."""
+def change(now: N, before: N, show: Callable[[N], str] = "{:,}".format) -> str:
+    """`▲ 25% vs 1,000`, `▼ 40% vs 500`, `▲ from 0`, `= same as the week before` (`show`
+    writes the figure of the week before)."""
     if now == before:
         return "= same as the week before"
     if before == 0:
         return "▲ from 0"
     percent = abs(now - before) * 100 / before
     shown = f"{percent:.0f}%" if percent >= 1 else "<1%"
-    return f"{'▲' if now > before else '▼'} {shown} vs {before:,}"
+    return f"{'▲' if now > before else '▼'} {shown} vs {show(before)}"
 
 
 def compared(now: int, before: int, noun: Callable[[int], str] = points) -> str:
@@ -248,13 +260,24 @@ def summary_message(*, summary: WeeklySummary) -> Payload:
 # ── the admins' version ──────────────────────────────────────────────────────────────────
 
 
+def _amount(value: Decimal) -> str:
+    return money(value, None)
+
+
 def _spend(summary: WeeklySummary, extras: AdminExtras) -> str:
-    now, before = summary.this_week.points, summary.week_before.points
-    text = f"*Spend*\n{_against(summary, now, before)}"
-    if extras.point_value is not None:
-        currency = extras.account_currency or "unit"
-        worth = money(Decimal(now) * extras.point_value, extras.account_currency)
-        text += f"\n= {worth} at 1 point = {money(extras.point_value, None)} {currency}"
+    spend, before = extras.spend, extras.spend_before.total
+    text = f"*Spend*\n{money(spend.total, extras.account_currency)}"
+    if before and _comparable(summary):  # else it stands alone, as the other figures do
+        text += f" ({change(spend.total, before, _amount)})"
+    parts = [f"gift cards {_amount(spend.gift_cards)}", f"donations {_amount(spend.donations)}"]
+    if spend.points_at_xoxoday:
+        parts.insert(0, f"points {_amount(spend.points)}")
+    text += "\n" + " · ".join(parts)
+    if spend.refunded:
+        text += f"\n{_amount(spend.refunded)} refunded (rewards and orders cancelled)"
+    if spend.orders_in_doubt:
+        n = spend.orders_in_doubt
+        text += f"\n{n:,} {'order' if n == 1 else 'orders'} in doubt not counted"
     return text
 
 
@@ -297,12 +320,16 @@ def _where(extras: AdminExtras) -> str:
     return ""
 
 
+def _spend_rule(extras: AdminExtras) -> str:
+    return SPEND_RULE if extras.spend.points_at_xoxoday else SPEND_RULE_POINTS_IN_BOT
+
+
 def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras) -> Payload:
     """The admins' DM: the channel version plus spend and the account balance, how spend is
     counted, and where the summary was (or could not be) posted."""
     admin_blocks = [
         section(fields=[_spend(summary, extras), _balance(extras)]),
-        context(*(t for t in (SPEND_RULE, _where(extras)) if t)),
+        context(*(t for t in (_spend_rule(extras), _where(extras)) if t)),
     ]
     if summary.quiet:
         blocks = [section(_quiet_text(summary)), divider(), *admin_blocks]
@@ -318,6 +345,7 @@ def admin_summary_message(*, summary: WeeklySummary, extras: AdminExtras) -> Pay
             *admin_blocks,
         ]
         text = _fallback(summary)
+    text += f" Spend: {money(extras.spend.total, extras.account_currency)}."
     if extras.account_balance is not None:
         text += f" Account balance: {money(extras.account_balance, extras.account_currency)}."
     return message(text, blocks)

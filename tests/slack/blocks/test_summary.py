@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.rewards.spending import Spend
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE, with_sandbox_notice
 from bot.slack.blocks import summary as sm
 from tests.slack.blocks.blockkit_rules import assert_valid_message, blocks_of, visible
@@ -43,7 +44,8 @@ QUIET = replace(
 EXTRAS = sm.AdminExtras(
     account_balance=Decimal("8750.5"),
     account_currency="USD",
-    point_value=Decimal(1),
+    spend=Spend(points=Decimal(1250), gift_cards=Decimal(200), donations=Decimal("80.5")),
+    spend_before=Spend(points=Decimal(1000), gift_cards=Decimal(224)),
     low_balance=Decimal(10000),
     posted_in="C0KUDOS",
 )
@@ -152,12 +154,16 @@ def test_admins_also_see_spend_and_balance_and_how_spend_is_counted() -> None:
     seen = visible(msg)
     assert "*Points given*\n1,250 points (▲ 25% vs 1,000)" in seen
     assert "🥇 <@UMARIA01>" in seen
-    assert "*Spend*\n1,250 points (▲ 25% vs 1,000)\n= 1,250.00 USD at 1 point = 1.00 USD" in seen
+    assert (
+        "*Spend*\n1,530.50 USD (▲ 25% vs 1,224.00)\n"
+        "points 1,250.00 · gift cards 200.00 · donations 80.50"
+    ) in seen
+    assert "refunded" not in seen and "in doubt" not in seen
     assert "*Account balance*\n8,750.50 USD left at Xoxoday" in seen
     assert "⚠️ Under the low-balance mark of 10,000.00 USD" in seen
-    assert "Spend is the sum of the points delivered in the week" in seen
+    assert "Spend is what the Xoxoday account paid in the week: points sent" in seen
     assert "Also posted, without spend and balance, in <#C0KUDOS>." in seen
-    assert "Account balance: 8,750.50 USD." in msg["text"]
+    assert "Spend: 1,530.50 USD. Account balance: 8,750.50 USD." in msg["text"]
 
 
 @pytest.mark.parametrize(
@@ -174,9 +180,27 @@ def test_admins_also_see_spend_and_balance_and_how_spend_is_counted() -> None:
             ["⚠️ Under"],
         ),
         (
-            replace(EXTRAS, point_value=None),
-            ["*Spend*\n1,250 points (▲ 25% vs 1,000)"],
-            ["= 1,250.00"],
+            replace(EXTRAS, spend=Spend(points_at_xoxoday=False, gift_cards=Decimal(200))),
+            [
+                "*Spend*\n200.00 USD (▼ 84% vs 1,224.00)\ngift cards 200.00 · donations 0.00",
+                "points live in the bot and cost nothing at Xoxoday",
+            ],
+            ["points 0.00", "points sent"],
+        ),
+        (
+            replace(
+                EXTRAS,
+                spend=Spend(points=Decimal(50), refunded=Decimal(300), orders_in_doubt=1),
+                account_currency=None,
+                account_balance=None,
+            ),
+            [
+                "*Spend*\n50.00 (▼ 96% vs 1,224.00)\n"
+                "points 50.00 · gift cards 0.00 · donations 0.00\n"
+                "300.00 refunded (rewards and orders cancelled)\n"
+                "1 order in doubt not counted",
+            ],
+            ["USD"],
         ),
         (
             replace(EXTRAS, posted_in=None, channel_problem="not_set"),
@@ -197,7 +221,8 @@ def test_admins_also_see_spend_and_balance_and_how_spend_is_counted() -> None:
     ids=[
         "balance unknown",
         "no low mark",
-        "point value unknown",
+        "points in the bot",
+        "refunds and doubt, no currency",
         "no channel",
         "post failed",
         "post failed, by name",
@@ -220,7 +245,7 @@ def test_admins_hear_about_a_quiet_week_with_spend_and_balance() -> None:
     assert_valid_message(msg)
     seen = visible(msg)
     assert "A quiet week for rewards" in seen
-    assert "*Spend*\n0 points (▼ 100% vs 1,000)" in seen
+    assert "*Spend*\n1,530.50 USD (▲ 25% vs 1,224.00)" in seen
     assert "8,750.50 USD left at Xoxoday" in seen
     assert "Most recognised" not in seen
 
