@@ -149,8 +149,8 @@ class GiftRequest:
 
 
 SELF_DONATION = (
-    "You can't donate in your own name. Pick someone else, or leave it empty to donate in the "
-    "team's name."
+    "You can't donate in your own name. Pick someone else, or leave the person out to donate "
+    "in the team's name."
 )
 NOT_FOUND = "I can't find that person in Slack. Pick someone else."
 

@@ -233,8 +233,8 @@ NO_EMAIL = (
     "They have no email address in Slack, and Xoxoday needs one for a gift card. Pick someone else."
 )
 SELF_DONATION = (
-    "You can't donate in your own name. Pick someone else, or leave it empty to donate in the "
-    "team's name."
+    "You can't donate in your own name. Pick someone else, or leave the person out to donate "
+    "in the team's name."
 )
 
 

@@ -361,7 +361,7 @@ def test_a_bot_or_someone_without_email_is_refused_beside_the_people_picker(
     ack = submit(bot, view, fill(recipient=ADMIN, product=charity, amount="20", select=False))
     assert ack["errors"] == {
         str(BlockId.GIFT_RECIPIENT): "You can't donate in your own name. Pick someone else, or "
-        "leave it empty to donate in the team's name."
+        "leave the person out to donate in the team's name."
     }
     assert orders(bot) == [] and bot.sandbox.state.orders() == []
     assert not [m for m in bot.fake.dms_to(ADMIN) if "Nothing was ordered" in message_text(m)]

@@ -283,6 +283,9 @@ def _recipient_problem(runtime: Runtime, request: GiftRequest, started: float) -
     except FutureTimeout:
         log.info("the gift form's recipient lookup took over %.1fs", budget)
         return None
+    except Exception:  # the order checks again after the ack, and says it by DM
+        log.exception("the gift form's recipient lookup failed")
+        return None
 
 
 @after_ack
