@@ -8,7 +8,9 @@ never re-sent by itself.
 
 Every claim ends in one of four ways, whatever goes wrong after it (`bot.rewards.redelivery`
 sorts Xoxoday's answers): `sent`; `failed` (Xoxoday refused, or nothing left the process);
-`in_doubt` (the request left and no usable answer came back; admins are told); or back to
+`in_doubt` (the request left and no usable answer came back: `bot.rewards.doubt` settles it
+from Xoxoday's payment report where that proves the outcome, and asks the admins about the
+rest after REWARD_IN_DOUBT_ADMIN_MINUTES); or back to
 `queued` (the request provably never reached Xoxoday: it is tried again with backoff until
 REWARD_DELIVERY_RETRY_HOURS have passed, the giver told once that it is delayed). While Xoxoday
 is unreachable the whole outbox pauses between attempts, admins hear of it after
@@ -33,6 +35,7 @@ from bot import logs
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
+from bot.rewards.doubt import DoubtSettler
 from bot.rewards.events import (
     Event,
     RewardDelayed,
@@ -105,8 +108,12 @@ class DeliveryWorker:
         foreground: Foreground = IDLE,
         now: Callable[[], datetime] = clock.now,
         point_system: PointSystem = PointSystem.PLUM,
+        doubts: DoubtSettler | None = None,
     ) -> None:
         self._store = store
+        # Settles rewards in doubt from Xoxoday's records before asking the admins (None: the
+        # admins are asked at once).
+        self._doubts = doubts
         self._point_system = point_system
         self._plum = plum
         self._teller = teller
@@ -153,6 +160,15 @@ class DeliveryWorker:
             log.warning("%d reward(s) were left in sending and are now in doubt", len(stale))
             self._notify(self._tell_recovered, stale)
         return stale
+
+    def check_doubts(self) -> None:
+        """Settle what Xoxoday's records prove of the rewards in doubt (`bot.rewards.doubt`);
+        the ones proven not sent are queued again, and sent now."""
+        if self._doubts is None:
+            return
+        checked = self._doubts.check()
+        for _ in checked.requeued[: self._threads]:
+            self.wake()
 
     def retell(self, *, quiet_for: timedelta = RETELL_QUIET) -> int:
         """Tell the outcomes that were recorded but never told (the process stopped in
@@ -237,6 +253,8 @@ class DeliveryWorker:
                 sweeps += 1
                 if sweeps % 15 == 0:
                     self.retell()
+                if self._doubts is not None and self._doubts.due():
+                    self.check_doubts()
                 if self._store.is_postgres and sweeps % 30 == 0:
                     self.recover(at_start=False)  # another process may have died mid-send
             except Exception:
@@ -374,7 +392,8 @@ class DeliveryWorker:
         short = reward.short_id
         if reading.verdict is Verdict.UNKNOWN:
             log.warning("reward %s: sendBalance outcome unknown (%s)", short, type(err).__name__)
-            return Outcome(RewardStatus.IN_DOUBT, f"{reading.reason}.")
+            reason = reading.reason
+            return Outcome(RewardStatus.IN_DOUBT, f"{reason[:1].upper()}{reason[1:]}.")
         if reading.verdict is Verdict.REFUSED:
             self._reachable()
             log.warning("reward %s: Xoxoday refused: %s", short, err)
@@ -479,11 +498,11 @@ class DeliveryWorker:
         elif done.status is RewardStatus.FAILED:
             event = RewardFailed(done, reason, again=again)
         else:
-            event = RewardInDoubt(done, reason, again=again)
+            event = RewardInDoubt(done, reason, again=again, ask_admins=self._doubts is None)
         self._told.tell(done, lambda: self._teller.tell(event))
 
     def _tell_recovered(self, stale: list[RewardDetails]) -> None:
-        self._teller.tell(RewardsFoundInDoubt(tuple(stale)))
+        self._teller.tell(RewardsFoundInDoubt(tuple(stale), ask_admins=self._doubts is None))
         self._told.note_told(stale)
 
     # --- Xoxoday unreachable --------------------------------------------------------------
