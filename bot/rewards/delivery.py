@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 # Longer than any sendBalance can take (the client's read timeout and its retries).
 STALE_SENDING_AFTER = timedelta(minutes=5)
 OUTAGE_ALERT_AFTER = timedelta(minutes=5)
+DOUBT_SWEEP_SECONDS = 1.0  # how often the settler is asked whether a check is due
 # Recording an outcome the ledger refused (full disk): waits between tries, and how long to keep
 # trying once the bot is stopping.
 RECORD_RETRY_FIRST, RECORD_RETRY_MAX, RECORD_RETRY_WHEN_STOPPING = 0.5, 30.0, 10.0
@@ -114,6 +115,7 @@ class DeliveryWorker:
         # Settles rewards in doubt from Xoxoday's records before asking the admins (None: the
         # admins are asked at once).
         self._doubts = doubts
+        self._doubting: threading.Thread | None = None
         self._point_system = point_system
         self._plum = plum
         self._teller = teller
@@ -195,6 +197,20 @@ class DeliveryWorker:
         quiet = RETELL_QUIET if self._store.is_postgres else timedelta(0)
         self.retell(quiet_for=quiet)
         self._grow()
+        if self._doubts is not None:  # on a thread of its own: reading the report waits
+            self._doubting = threading.Thread(
+                target=self._doubt_loop, name="delivery-doubts", daemon=True
+            )
+            self._doubting.start()
+
+    def _doubt_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self._doubts is not None and self._doubts.due():
+                    self.check_doubts()
+            except Exception:
+                log.exception("checking the rewards in doubt failed; trying again later")
+            self._stopping.wait(DOUBT_SWEEP_SECONDS)
 
     def _grow(self) -> None:
         """Work came: one more delivery thread, up to `threads`."""
@@ -217,6 +233,9 @@ class DeliveryWorker:
             thread.join(timeout)
         with self._wake:
             self._workers.clear()
+        if self._doubting is not None:
+            self._doubting.join(timeout)
+            self._doubting = None
         if self._telling is not None:
             self._telling.shutdown(wait=True)  # every outcome already recorded is still told
             self._telling = None
@@ -253,8 +272,6 @@ class DeliveryWorker:
                 sweeps += 1
                 if sweeps % 15 == 0:
                     self.retell()
-                if self._doubts is not None and self._doubts.due():
-                    self.check_doubts()
                 if self._store.is_postgres and sweeps % 30 == 0:
                     self.recover(at_start=False)  # another process may have died mid-send
             except Exception:

@@ -15,9 +15,9 @@ the ones a lost answer may have made. For each reward in doubt (`read_records`):
   settled as sent, with the unique ids where an amount names one row (so it can be cancelled
   later), and told as a delivery.
 - **not sent**: the report has no unknown row of any of its recipients' amounts, and it is
-  known to be up to date past the send: it already shows a send of the bot's own that was
-  answered after this one went in doubt (the report is the account's ledger, in order). The
-  reward goes back to the queue and is sent again.
+  known to be up to date past the send: it already shows a send of the bot's own that started
+  after this one went in doubt and was answered with its ids (the report is the account's
+  ledger, in order). The reward goes back to the queue and is sent again.
 - **unproven**: anything else (the report can't be read, rows that could be someone else's,
   no later send to show the report is up to date). Checked again later.
 
@@ -224,6 +224,7 @@ class DoubtSettler:
         with self._store.read_session() as session:
             points = ledger.points_by_unique_id(session, refs)
             orders = ledger.orders_by_reference(session, refs)
+            started = [_aware(t) for t in ledger.answered_sends_started(session, refs)]
             answered_without_ids = [
                 Decimal(p.points)
                 for p in ledger.points_sent_between(session, since=start, until=self._now())
@@ -244,10 +245,9 @@ class DoubtSettler:
                 if other.id != reward.id
                 for line in other.recipients
             ]
-            answered_after = any(
-                spend.sent_at is not None and _aware(spend.sent_at) > claim.in_doubt_at
-                for spend in points.values()
-            )
+            # A send started after this one went in doubt, and answered with its ids: its row
+            # was posted after that moment, so the report is up to date past it.
+            answered_after = any(when > claim.in_doubt_at for when in started)
             proofs.append(
                 (
                     reward,

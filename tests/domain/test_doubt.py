@@ -177,3 +177,19 @@ def test_a_5xx_that_proves_nothing_was_done_keeps_the_reward_queued(domain: Doma
     domain.deliver()
     assert domain.reward(given.short_id).status == S.SENT
     assert domain.xoxoday.state.points_of("maria@acme.test") == 25
+
+
+def test_a_send_settled_from_the_report_does_not_prove_the_report_up_to_date(
+    domain: Domain, settler: DoubtSettler, later: Later
+) -> None:
+    """Only a send Xoxoday answered with its ids, started after the reward went in doubt,
+    shows the report is up to date past it: one settled from the report (its row may be older
+    than its settling) does not, so the unapplied reward waits rather than being sent again."""
+    unapplied = in_doubt(domain, {"error": "502"}, 70, "a 502 first")
+    applied = in_doubt(domain, {"drop_after_apply": True}, 30, "then a lost answer")
+    past_first_check(later, settler)
+    checked = settler.check()
+    assert checked.sent == (applied,) and checked.requeued == ()
+    assert domain.reward(unapplied).status == S.IN_DOUBT
+    assert settler.check().requeued == ()  # still: no answered send after it
+    assert domain.xoxoday.state.points_of("maria@acme.test") == 30
