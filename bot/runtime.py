@@ -229,7 +229,13 @@ class Runtime:
         storefront = None
         if api_key is not None:
             storefront = StoreFrontService(store=store, api_key=api_key, teller=notifier)
-        order_updates = OrderUpdates(store=store, plum=plum, teller=notifier)
+        in_doubt_minutes = settings.REWARD_IN_DOUBT_ADMIN_MINUTES
+        order_updates = OrderUpdates(
+            store=store,
+            plum=plum,
+            teller=notifier,
+            ask_after=timedelta(minutes=in_doubt_minutes) if in_doubt_minutes > 0 else None,
+        )
         orders = OrderWorker(
             store=store,
             plum=plum,
