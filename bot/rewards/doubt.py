@@ -183,9 +183,15 @@ class DoubtSettler:
     def check(self) -> Checked:
         self._last = self._now()
         with self._store.read_session() as session:
-            in_doubt = queries.rewards_in_doubt(session, limit=IN_DOUBT_LIMIT)
+            in_doubt = queries.rewards_in_doubt(session, limit=IN_DOUBT_LIMIT + 1)
         if not in_doubt:
             return Checked()
+        if len(in_doubt) > IN_DOUBT_LIMIT:
+            # Too many to weigh each against all the others: the admins settle them.
+            log.warning("more than %d rewards in doubt: left to the admins", IN_DOUBT_LIMIT)
+            in_doubt = in_doubt[:IN_DOUBT_LIMIT]
+            asked = tuple(r.short_id for r in in_doubt if self._ask_admins(r))
+            return Checked(asked=asked, unproven=len(in_doubt) - len(asked))
         now = self._now()
         asked = tuple(
             r.short_id for r in in_doubt if _age(r, now) >= self.ask_after and self._ask_admins(r)
@@ -217,6 +223,8 @@ class DoubtSettler:
         start = min(_started(r) for r in in_doubt)
         since = (start - timedelta(days=1)).date()
         until = (self._now() + timedelta(days=1)).date()
+        # Rivals from as far back as the rows read (days in Xoxoday's time zone), and more.
+        rivals_since = start - timedelta(days=2)
         rows, cut_short = all_payments(self._plum, since=since, until=until)
         if cut_short:
             return [(r, Proof(Finding.UNPROVEN, "the payment report is too long")) for r in ready]
@@ -227,12 +235,12 @@ class DoubtSettler:
             started = [_aware(t) for t in ledger.answered_sends_started(session, refs)]
             answered_without_ids = [
                 Decimal(p.points)
-                for p in ledger.points_sent_between(session, since=start, until=self._now())
+                for p in ledger.points_sent_between(session, since=rivals_since, until=self._now())
                 if not p.plum_unique_id
             ]
             unsure_orders = [
                 o.expected_charge
-                for o in ledger.orders_paid_between(session, since=start, until=self._now())
+                for o in ledger.orders_paid_between(session, since=rivals_since, until=self._now())
                 if o.status != OrderStatus.PLACED and o.expected_charge is not None
             ]
         known = set(points) | set(orders)
