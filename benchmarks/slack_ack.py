@@ -306,7 +306,7 @@ def start_bare(tmp: Path, services: dict[str, Any]) -> tuple[subprocess.Popen[by
 
 
 def start_bot(
-    tmp: Path, services: dict[str, Any], db: Path
+    tmp: Path, services: dict[str, Any], db: Path, extra: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     log = tmp / "bot.log"
@@ -323,6 +323,7 @@ def start_bot(
             "REWARD_ADMINS": "UADMIN01",
             "REWARD_ALLOWANCE": "0",
             "REWARD_APPROVAL_THRESHOLD": "1000000000",
+            **(extra or {}),
         }
     )
     with log.open("wb") as out:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any, Literal, TextIO
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from storage.csv_cells import csv_cell
@@ -201,10 +201,11 @@ def append(
         "correlation_id": correlation_id or session.info.get(INFO_CORRELATION_ID),
         "prev_hash": last[1] if last else GENESIS_HASH,
     }
-    event = AuditEvent(**fields, hash=compute_hash(key, fields))
-    session.add(event)
-    session.flush()
-    return event
+    digest = compute_hash(key, fields)
+    # A Core INSERT: the event is never changed, so the ORM's unit of work has nothing to track
+    # (the session's pending objects are flushed first, as for any statement).
+    session.execute(insert(AuditEvent).values(**fields, hash=digest))
+    return AuditEvent(**fields, hash=digest)
 
 
 # ---------------------------------------------------------------- reading, verifying, exporting
