@@ -11,9 +11,11 @@ writer in, so no statement is spent on it), so two redemptions at once never bot
 same points, and no balance goes below zero (a CHECK stands behind the arithmetic). A lot
 counts until the day before its `expires_on`.
 
-A redemption, what Xoxoday's store waits on at checkout, is kept to few statements: the order
-looked up, the person's live lots read (as rows, not ORM objects), the order inserted, one
-UPDATE per lot it takes from, its `PointOrderLot` rows in one INSERT, and the audit event.
+A redemption, what Xoxoday's store waits on at checkout, is kept to few statements, built once
+and run on the session's connection: the order looked up, the person's live lots read (as
+rows, not ORM objects), the order inserted, one UPDATE per lot it takes from, its
+`PointOrderLot` rows in one INSERT, and the audit event (its chain's head read, then
+inserted). A balance is two statements.
 
 Each movement is written on the lot it touches, so every lot's books add up: credited
 (`cents`) − spent (its `PointOrderLot.cents`) + refunded (their `refunded`) − `expired` −
@@ -28,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -135,6 +137,52 @@ def _live(today: date) -> Any:
     return or_(col(PointLot.expires_on).is_(None), col(PointLot.expires_on) > today)
 
 
+# What a redemption and a balance run, built once (bound per call) and executed on the
+# session's connection: Xoxoday's store waits on them at checkout, and building a statement
+# costs more than running it.
+_LOTS = PointLot.__table__  # type: ignore[attr-defined]
+_ORDERS = PointOrder.__table__  # type: ignore[attr-defined]
+_ORDER_LOTS = PointOrderLot.__table__  # type: ignore[attr-defined]
+_LIVE = or_(_LOTS.c.expires_on.is_(None), _LOTS.c.expires_on > bindparam("today"))
+_ORDER_BY_ID = select(_ORDERS.c.member_id, _ORDERS.c.cents, _ORDERS.c.balance_after).where(
+    _ORDERS.c.order_id == bindparam("order_id")
+)
+# The lots in the order redemptions use them: the ones that expire first, then the oldest.
+_SPENDABLE = (
+    select(_LOTS.c.id, _LOTS.c.remaining)
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.remaining > 0)
+    .where(_LIVE)
+    .order_by(_LOTS.c.expires_on.is_(None), _LOTS.c.expires_on, _LOTS.c.id)
+)
+_INSERT_ORDER = _ORDERS.insert().returning(_ORDERS.c.id)
+_SPEND_LOT = (
+    _LOTS.update()
+    .where(_LOTS.c.id == bindparam("lot"))
+    .values(
+        remaining=_LOTS.c.remaining - bindparam("take"),
+        updated_at=bindparam("now", type_=_LOTS.c.updated_at.type),
+    )
+)
+_INSERT_ORDER_LOTS = _ORDER_LOTS.insert()
+_TOTALS = select(
+    select(func.coalesce(func.sum(_LOTS.c.cents), 0))
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.source == LotSource.REWARD.value)
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
+    .where(_ORDERS.c.member_id == bindparam("member_id"))
+    .scalar_subquery(),
+)
+_LIVE_BY_DAY = (
+    select(_LOTS.c.expires_on, func.sum(_LOTS.c.remaining))
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.remaining > 0)
+    .where(_LIVE)
+    .group_by(_LOTS.c.expires_on)
+)
+
+
 # --- credits ----------------------------------------------------------------------------------
 
 
@@ -190,25 +238,10 @@ def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
 
 def balance(session: Session, *, member_id: int, today: date) -> PointBalance:
     """Two statements: the totals (received, redeemed) and the live lots by expiry day."""
-    received = (
-        select(func.coalesce(func.sum(PointLot.cents), 0))
-        .where(PointLot.member_id == member_id)
-        .where(PointLot.source == LotSource.REWARD.value)
-        .scalar_subquery()
-    )
-    redeemed = (
-        select(func.coalesce(func.sum(PointOrder.cents - PointOrder.refunded), 0))
-        .where(PointOrder.member_id == member_id)
-        .scalar_subquery()
-    )
-    totals = session.execute(select(received, redeemed)).one()
-    by_day = session.execute(
-        select(col(PointLot.expires_on), func.sum(PointLot.remaining))
-        .where(PointLot.member_id == member_id)
-        .where(PointLot.remaining > 0)
-        .where(_live(today))
-        .group_by(col(PointLot.expires_on))
-    ).all()
+    session.flush()  # anything the caller changed through the ORM counts
+    conn = session.connection()
+    totals = conn.execute(_TOTALS, {"member_id": member_id}).one()
+    by_day = conn.execute(_LIVE_BY_DAY, {"member_id": member_id, "today": today}).all()
     available = sum(int(cents) for _, cents in by_day)
     dated = [(day, int(cents)) for day, cents in by_day if day is not None]
     next_expiry = min((day for day, _ in dated), default=None)
@@ -266,11 +299,8 @@ def redeem(
     if cents <= 0:
         raise PointsRefused("The amount to redeem must be more than 0.", code="bad_amount")
     hold_member(session, member_id)
-    known = session.execute(
-        select(PointOrder.member_id, PointOrder.cents, PointOrder.balance_after).where(
-            PointOrder.order_id == order_id
-        )
-    ).first()
+    conn = session.connection()
+    known = conn.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
     if known is not None:
         known_member, known_cents, known_after = known
         if known_member == member_id and known_cents == cents:
@@ -285,14 +315,7 @@ def redeem(
             "a different amount under the same order id is refused.",
             code="order_conflict",
         )
-    # The lots in the order redemptions use them: the ones that expire first, then the oldest.
-    lots = session.execute(
-        select(PointLot.id, PointLot.remaining)
-        .where(PointLot.member_id == member_id)
-        .where(PointLot.remaining > 0)
-        .where(_live(today))
-        .order_by(col(PointLot.expires_on).is_(None), col(PointLot.expires_on), col(PointLot.id))
-    ).all()
+    lots = conn.execute(_SPENDABLE, {"member_id": member_id, "today": today}).all()
     available = sum(remaining for _, remaining in lots)
     if cents > available:
         raise PointsRefused(
@@ -302,31 +325,30 @@ def redeem(
         )
     now = utcnow()
     kept = audit.jsonable(dict(details)) if details else None
-    order_pk = session.execute(
-        insert(PointOrder)
-        .values(
-            order_id=order_id,
-            member_id=member_id,
-            cents=cents,
-            refunded=0,
-            token_id=token_id,
-            details=kept,
-            balance_after=available - cents,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(col(PointOrder.id))
+    order_pk = conn.execute(
+        _INSERT_ORDER,
+        {
+            "order_id": order_id,
+            "member_id": member_id,
+            "cents": cents,
+            "refunded": 0,
+            "token_id": token_id,
+            "details": kept,
+            "balance_after": available - cents,
+            "created_at": now,
+            "updated_at": now,
+        },
     ).scalar_one()
     left, taken, parts = cents, [], []
     for lot_id, remaining in lots:
         if left == 0:
             break
         take = min(remaining, left)
-        _move_lot(session, lot_id, remaining=-take, now=now)
+        conn.execute(_SPEND_LOT, {"lot": lot_id, "take": take, "now": now})
         parts.append({"order_pk": order_pk, "lot_id": lot_id, "cents": take, "refunded": 0})
         taken.append({"lot": lot_id, "points": points_text(take)})
         left -= take
-    session.execute(insert(PointOrderLot), parts)
+    conn.execute(_INSERT_ORDER_LOTS, parts)
     audit.append(
         session,
         actor="xoxoday",
