@@ -188,7 +188,7 @@ def _drive(
             conn.sock.close()
             conn.sock = None
 
-    def fail(conn: _Conn, why: str) -> None:
+    def record_failure(conn: _Conn, why: str) -> None:
         samples.append(
             Sample(
                 conn.index,
@@ -200,26 +200,32 @@ def _drive(
         )
         close(conn)
         busy.discard(conn)
+
+    def fail(conn: _Conn, why: str) -> None:
+        record_failure(conn, why)
         start(conn)
 
     def start(conn: _Conn) -> None:
-        if not queue:
-            close(conn)
+        """The next request on this connection (a new one when it has none); a request that
+        can't be sent is a failed sample, and the next one is tried (a dead server fails the
+        rest of the queue at once)."""
+        while queue:
+            conn.index, raw = queue.popleft()
+            conn.reset()
+            conn.started = time.perf_counter()
+            try:
+                if conn.sock is None:
+                    sock = socket.create_connection(address, timeout=timeout)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    conn.sock = sock
+                    sel.register(sock, selectors.EVENT_READ, conn)
+                conn.sock.sendall(raw)  # small bodies: the socket's buffer takes them at once
+            except OSError as err:
+                record_failure(conn, type(err).__name__)
+                continue
+            busy.add(conn)
             return
-        conn.index, raw = queue.popleft()
-        conn.reset()
-        conn.started = time.perf_counter()
-        try:
-            if conn.sock is None:
-                sock = socket.create_connection(address, timeout=timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.sock = sock
-                sel.register(sock, selectors.EVENT_READ, conn)
-            conn.sock.sendall(raw)  # small bodies: the socket's buffer takes them at once
-        except OSError as err:
-            fail(conn, type(err).__name__)
-            return
-        busy.add(conn)
+        close(conn)
 
     for conn in conns:
         start(conn)

@@ -587,15 +587,34 @@ def stop_services(proc: subprocess.Popen[str] | None) -> None:
         stop(proc)
 
 
+def help_load(
+    url: str,
+    root: str,
+    args: argparse.Namespace,
+    run: str,
+    server: subprocess.Popen[Any],
+    services: subprocess.Popen[str],
+) -> LoadResult:
+    """The ack path alone: `/reward help`, journaled and answered in the ack, nothing after."""
+    forms = command_forms(
+        count=max(1, args.commands // 2), response_root=root, run=f"help-{run}", text="help"
+    )
+    return load(
+        url, forms, args.concurrency, None, server, processes=args.clients, services=services
+    )
+
+
 def measure_bare(
     tmp: Path, info: dict[str, Any], args: argparse.Namespace, services: subprocess.Popen[str]
-) -> LoadResult:
+) -> tuple[LoadResult, LoadResult]:
+    """(the ack path alone, the load of rewards) of a fresh bare app."""
     root = info["slack_root_url"]
     server, url, _ = start_bare(tmp, info)
     try:
         load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
+        helps = help_load(url, root, args, "bare", server, services)
         forms = command_forms(count=args.commands, response_root=root, run="bare")
-        return load(
+        return helps, load(
             url,
             forms,
             args.concurrency,
@@ -624,19 +643,21 @@ def measure_bot(
     args: argparse.Namespace,
     run: str,
     services: subprocess.Popen[str],
-) -> tuple[subprocess.Popen[bytes], Path, Path, LoadResult, float, float]:
-    """A fresh bot on a fresh database, warmed up, then the load. Returns the running server,
-    its database and log, the load and when its first command went and its last ack came."""
+) -> tuple[subprocess.Popen[bytes], Path, Path, LoadResult, LoadResult, float, float]:
+    """A fresh bot on a fresh database, warmed up, then the ack path alone, then the load.
+    Returns the running server, its database and log, the two loads and when the load's first
+    command went and its last ack came."""
     db = tmp / f"{run}.db"
     server, url, bot_log = start_bot(tmp, info, db)
     root = info["slack_root_url"]
     load(url, warmup_forms(root, args.concurrency), args.concurrency, None)
+    helps = help_load(url, root, args, run, server, services)
     forms = command_forms(count=args.commands, response_root=root, run=run)
     first_command = time.monotonic()
     result = load(
         url, forms, args.concurrency, EMPTY, server, processes=args.clients, services=services
     )
-    return server, db, bot_log, result, first_command, time.monotonic()
+    return server, db, bot_log, helps, result, first_command, time.monotonic()
 
 
 RATIO_NAMES = ("p50", "p99", "acks/s", "CPU/command")
@@ -678,17 +699,31 @@ def run_benchmark(args: argparse.Namespace) -> int:
             )
             print("1. ack latency (signed request sent → HTTP response):")
             rounds: list[tuple[float, float, float, float]] = []
+            help_rounds: list[tuple[float, float, float, float]] = []
             saturated = 0
             sends_before = 0
             for n in range(1, args.rounds + 1):
                 kill(server)  # the previous round's bot (its database is not looked at again)
                 if n == args.rounds:
                     sends_before = settled_stats(services)["plum"].get("sendBalance", 0)
-                bare = measure_bare(tmp, info, args, services)
-                server, db, bot_log, bot, first_command, last_ack = measure_bot(
+                bare_help, bare = measure_bare(tmp, info, args, services)
+                server, db, bot_log, bot_help, bot, first_command, last_ack = measure_bot(
                     tmp, info, args, "cmd" if n == args.rounds else f"round{n}", services
                 )
                 print(f"   round {n} ({http_load.loadavg()}):")
+                print("   the ack path alone (`/reward help`: journaled, answered in the ack):")
+                print(describe("bare", bare_help))
+                print(describe("bot", bot_help))
+                if not (bare_help.saturated or bot_help.saturated):
+                    help_rounds.append(ratios(bot_help, bare_help))
+                    print(
+                        "   bot/bare: "
+                        + ", ".join(
+                            f"{k} x{v:.2f}"
+                            for k, v in zip(RATIO_NAMES, help_rounds[-1], strict=True)
+                        )
+                    )
+                print("   giving (`/reward @someone 10 …`: the ack, then the reward after it):")
                 print(describe("bare", bare))
                 print(describe("bot", bot))
                 if bare.saturated or bot.saturated:
@@ -717,6 +752,14 @@ def run_benchmark(args: argparse.Namespace) -> int:
                 )
             else:
                 print("   bot/bare: no ratio: the client side was saturated in every round")
+            if help_rounds:
+                columns = [[r[k] for r in help_rounds] for k in range(len(RATIO_NAMES))]
+                print(
+                    f"   the ack path alone, bot/bare over {len(help_rounds)} round(s): "
+                    + ", ".join(
+                        f"{k} {spread(c)}" for k, c in zip(RATIO_NAMES, columns, strict=True)
+                    )
+                )
             if saturated:
                 print(
                     f"   ({saturated} round(s) left out: the client side was saturated; try "
