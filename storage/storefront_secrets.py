@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -73,6 +73,15 @@ def find(
     return row
 
 
+# Built once: every call of Xoxoday's store starts with it.
+_WITH_MEMBER = (
+    select(StoreFrontSecret, Member)
+    .join(Member, col(Member.id) == col(StoreFrontSecret.member_id))
+    .where(col(StoreFrontSecret.secret_hash) == bindparam("hash"))
+    .where(col(StoreFrontSecret.kind) == bindparam("kind"))
+)
+
+
 def find_with_member(
     session: Session,
     *,
@@ -84,12 +93,7 @@ def find_with_member(
     """`find`, and the person the secret is bound to, in one statement."""
     if not raw or len(raw) > 200:
         return None
-    row = session.exec(
-        select(StoreFrontSecret, Member)
-        .join(Member, col(Member.id) == col(StoreFrontSecret.member_id))
-        .where(StoreFrontSecret.secret_hash == digest(raw))
-        .where(StoreFrontSecret.kind == kind.value)
-    ).first()
+    row = session.exec(_WITH_MEMBER, params={"hash": digest(raw), "kind": kind.value}).first()
     if row is None:
         return None
     secret, member = row
