@@ -9,6 +9,8 @@ bot does), then makes it `--products` long by repeating its products under new n
 2. p50 / p99 of a search in memory (typed queries of 0 to 3 words), and the ratio of p99 to
    Slack's 3 s (target: far below 0.01);
 3. getVouchers calls made for all the searches (target: 0; 50 a minute are allowed).
+Exits 1, saying why, when the catalogue read is empty (Xoxoday's getVouchers gave no product, or
+could not be read): there is nothing to search, so no figure would mean anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import dataclasses
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,11 +31,13 @@ from bot.simulators.plum_sandbox import SandboxServer
 SLACK_LIMIT_S = 3.0
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=2000)
     args = parser.parse_args()
+    if args.products < 1 or args.queries < 1:
+        parser.error("--products and --queries must be positive")
     server = SandboxServer(rate_limits=False, log_level="error").start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -46,6 +51,14 @@ def main() -> None:
             started = time.perf_counter()
             real = catalogue.products()
             cold = time.perf_counter() - started
+            if not real:
+                print(
+                    "the catalogue is empty: Xoxoday's getVouchers gave no product (or could not "
+                    "be read: see the warning above), so there is nothing to search",
+                    file=sys.stderr,
+                )
+                plum.close()
+                return 1
             calls_before = len([r for r in server.requests if "getVouchers" in str(r)])
             grown = tuple(
                 dataclasses.replace(p, product_id=n, name=f"{p.name} #{n}")
@@ -73,14 +86,15 @@ def main() -> None:
         server.stop()
     times.sort()
     p50 = statistics.median(times)
-    p99 = times[int(len(times) * 0.99) - 1]
+    p99 = times[max(0, int(len(times) * 0.99) - 1)]
     print(f"1. first read of {len(real)} products (cold cache): {cold * 1000:.0f} ms")
     print(
         f"2. search over {args.products:,} products: p50 {p50 * 1000:.2f} ms, "
         f"p99 {p99 * 1000:.2f} ms; p99 / Slack's 3 s = {p99 / SLACK_LIMIT_S:.5f}"
     )
     print(f"3. getVouchers calls during {args.queries:,} searches: {calls}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -30,6 +30,7 @@ from bot.rewards.balances import BalanceService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.doubt import DoubtSettler
 from bot.rewards.gifts import GiftService, may_open_gifts
 from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
@@ -203,6 +204,16 @@ class Runtime:
             outage_alert_after=timedelta(minutes=settings.REWARD_PLUM_OUTAGE_ALERT_MINUTES),
             foreground=foreground,
             point_system=point_system,
+            doubts=(
+                DoubtSettler(
+                    store=store,
+                    plum=plum,
+                    teller=notifier,
+                    ask_after=timedelta(minutes=settings.REWARD_IN_DOUBT_ADMIN_MINUTES),
+                )
+                if settings.REWARD_IN_DOUBT_ADMIN_MINUTES > 0 and point_system is PointSystem.PLUM
+                else None
+            ),
         )
         journal = open_journal(store, settings, worker_id=worker.worker_id)
         metrics.add(LedgerCollector(ledger=store.engine, journal=journal.engine))
@@ -219,7 +230,13 @@ class Runtime:
         storefront = None
         if api_key is not None:
             storefront = StoreFrontService(store=store, api_key=api_key, teller=notifier)
-        order_updates = OrderUpdates(store=store, plum=plum, teller=notifier)
+        in_doubt_minutes = settings.REWARD_IN_DOUBT_ADMIN_MINUTES
+        order_updates = OrderUpdates(
+            store=store,
+            plum=plum,
+            teller=notifier,
+            ask_after=timedelta(minutes=in_doubt_minutes) if in_doubt_minutes > 0 else None,
+        )
         orders = OrderWorker(
             store=store,
             plum=plum,

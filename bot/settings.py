@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     REWARD_DELIVERY_RETRY_HOURS: float = Field(default=24, gt=0, le=24 * 30)
     # Admins hear that Xoxoday can't be reached once it lasts this long.
     REWARD_PLUM_OUTAGE_ALERT_MINUTES: float = Field(default=5, gt=0, le=24 * 60)
+    # A reward in doubt is settled from Xoxoday's payment report this long before the admins
+    # are asked; 0 asks them at once (and the bot settles nothing by itself).
+    REWARD_IN_DOUBT_ADMIN_MINUTES: float = Field(default=30, ge=0, le=7 * 24 * 60)
 
     # Gift cards and donations (placeOrder): who besides the admins may send them from the
     # company account, what each may spend a month (in the account's currency), and whether

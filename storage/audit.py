@@ -27,7 +27,7 @@ from enum import Enum, StrEnum
 from typing import Any, Literal, TextIO
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from storage.csv_cells import csv_cell
 from storage.db import INFO_AUDIT_KEY, INFO_CORRELATION_ID
@@ -166,6 +166,11 @@ def _audit_key(session: Session) -> bytes:
     return key
 
 
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+_INSERT_EVENT = _EVENTS.insert()
+
+
 def append(
     session: Session,
     *,
@@ -185,9 +190,9 @@ def append(
     _check_no_secrets(before_json, "before")
     _check_no_secrets(after_json, "after")
     lock_chain(session)
-    last = session.exec(
-        select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)
-    ).first()
+    session.flush()  # what the caller added goes in first, as when events were ORM objects
+    conn = session.connection()
+    last = conn.execute(_HEAD).first()
     fields: dict[str, Any] = {
         "id": (last[0] + 1) if last else 1,
         "at": utcnow(),
@@ -201,10 +206,11 @@ def append(
         "correlation_id": correlation_id or session.info.get(INFO_CORRELATION_ID),
         "prev_hash": last[1] if last else GENESIS_HASH,
     }
-    event = AuditEvent(**fields, hash=compute_hash(key, fields))
-    session.add(event)
-    session.flush()
-    return event
+    digest = compute_hash(key, fields)
+    # Built once, executed on the session's connection: an event is never changed, so the
+    # ORM's unit of work has nothing to track.
+    conn.execute(_INSERT_EVENT, {**fields, "hash": digest})
+    return AuditEvent(**fields, hash=digest)
 
 
 # ---------------------------------------------------------------- reading, verifying, exporting

@@ -6,9 +6,16 @@ and records which (`PointOrderLot`), so a refund gives back to those lots and a 
 back only what is left of its reward's lots.
 
 Every change is one transaction with its audit event, made while holding the person's row
-(`FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already lets one writer in), so two
-redemptions at once never both spend the same points, and no balance goes below zero (a CHECK
-stands behind the arithmetic). A lot counts until the day before its `expires_on`.
+(`FOR UPDATE` on PostgreSQL; on SQLite the transaction's `BEGIN IMMEDIATE` already lets one
+writer in, so no statement is spent on it), so two redemptions at once never both spend the
+same points, and no balance goes below zero (a CHECK stands behind the arithmetic). A lot
+counts until the day before its `expires_on`.
+
+A redemption, what Xoxoday's store waits on at checkout, is kept to few statements, built once
+and run on the session's connection: the order looked up, the person's live lots read (as
+rows, not ORM objects), the order inserted, one UPDATE per lot it takes from, its
+`PointOrderLot` rows in one INSERT, and the audit event (its chain's head read, then
+inserted). A balance is two statements.
 
 Each movement is written on the lot it touches, so every lot's books add up: credited
 (`cents`) − spent (its `PointOrderLot.cents`) + refunded (their `refunded`) − `expired` −
@@ -23,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -115,10 +122,13 @@ class Expired:
 
 
 def hold_member(session: Session, member_id: int) -> None:
-    """Take the person's row for the rest of the transaction (see the module doc)."""
-    query = select(Member.id).where(Member.id == member_id)
-    if dialect_name(session) == "postgresql":
-        query = query.with_for_update()
+    """Take the person's row for the rest of the transaction (see the module doc): `FOR
+    UPDATE` on PostgreSQL. SQLite's transactions hold the database's write lock from their
+    `BEGIN IMMEDIATE`, so there is nothing to take (a person who is not there fails the
+    foreign keys of whatever is written for them)."""
+    if dialect_name(session) != "postgresql":
+        return
+    query = select(Member.id).where(Member.id == member_id).with_for_update()
     if session.exec(query).first() is None:
         raise PointsRefused("That person is not known here.", code="unknown_person")
 
@@ -127,9 +137,50 @@ def _live(today: date) -> Any:
     return or_(col(PointLot.expires_on).is_(None), col(PointLot.expires_on) > today)
 
 
-def _spend_order(today: date) -> Any:
-    """Lots in the order redemptions use them: the ones that expire first, then the oldest."""
-    return select(PointLot).where(PointLot.remaining > 0).where(_live(today))
+# What a redemption and a balance run, built once (bound per call) and executed on the
+# session's connection: Xoxoday's store waits on them at checkout, and building a statement
+# costs more than running it.
+_LOTS = PointLot.__table__  # type: ignore[attr-defined]
+_ORDERS = PointOrder.__table__  # type: ignore[attr-defined]
+_ORDER_LOTS = PointOrderLot.__table__  # type: ignore[attr-defined]
+_LIVE = or_(_LOTS.c.expires_on.is_(None), _LOTS.c.expires_on > bindparam("today"))
+_ORDER_BY_ID = select(_ORDERS.c.member_id, _ORDERS.c.cents, _ORDERS.c.balance_after).where(
+    _ORDERS.c.order_id == bindparam("order_id")
+)
+# The lots in the order redemptions use them: the ones that expire first, then the oldest.
+_SPENDABLE = (
+    select(_LOTS.c.id, _LOTS.c.remaining)
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.remaining > 0)
+    .where(_LIVE)
+    .order_by(_LOTS.c.expires_on.is_(None), _LOTS.c.expires_on, _LOTS.c.id)
+)
+_INSERT_ORDER = _ORDERS.insert().returning(_ORDERS.c.id)
+_SPEND_LOT = (
+    _LOTS.update()
+    .where(_LOTS.c.id == bindparam("lot"))
+    .values(
+        remaining=_LOTS.c.remaining - bindparam("take"),
+        updated_at=bindparam("now", type_=_LOTS.c.updated_at.type),
+    )
+)
+_INSERT_ORDER_LOTS = _ORDER_LOTS.insert()
+_TOTALS = select(
+    select(func.coalesce(func.sum(_LOTS.c.cents), 0))
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.source == LotSource.REWARD.value)
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
+    .where(_ORDERS.c.member_id == bindparam("member_id"))
+    .scalar_subquery(),
+)
+_LIVE_BY_DAY = (
+    select(_LOTS.c.expires_on, func.sum(_LOTS.c.remaining))
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.remaining > 0)
+    .where(_LIVE)
+    .group_by(_LOTS.c.expires_on)
+)
 
 
 # --- credits ----------------------------------------------------------------------------------
@@ -186,29 +237,18 @@ def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
 
 
 def balance(session: Session, *, member_id: int, today: date) -> PointBalance:
-    received = session.exec(
-        select(func.coalesce(func.sum(PointLot.cents), 0))
-        .where(PointLot.member_id == member_id)
-        .where(PointLot.source == LotSource.REWARD.value)
-    ).one()
-    redeemed = session.exec(
-        select(func.coalesce(func.sum(PointOrder.cents - PointOrder.refunded), 0)).where(
-            PointOrder.member_id == member_id
-        )
-    ).one()
-    live = session.exec(
-        select(PointLot)
-        .where(PointLot.member_id == member_id)
-        .where(PointLot.remaining > 0)
-        .where(_live(today))
-    ).all()
-    available = sum(lot.remaining for lot in live)
-    dated = [(lot.expires_on, lot.remaining) for lot in live if lot.expires_on is not None]
+    """Two statements: the totals (received, redeemed) and the live lots by expiry day."""
+    session.flush()  # anything the caller changed through the ORM counts
+    conn = session.connection()
+    totals = conn.execute(_TOTALS, {"member_id": member_id}).one()
+    by_day = conn.execute(_LIVE_BY_DAY, {"member_id": member_id, "today": today}).all()
+    available = sum(int(cents) for _, cents in by_day)
+    dated = [(day, int(cents)) for day, cents in by_day if day is not None]
     next_expiry = min((day for day, _ in dated), default=None)
     expiring = sum(cents for day, cents in dated if day == next_expiry)
     return PointBalance(
-        received=int(received),
-        redeemed=int(redeemed),
+        received=int(totals[0]),
+        redeemed=int(totals[1]),
         available=available,
         next_expiry=next_expiry,
         expiring=expiring,
@@ -259,26 +299,24 @@ def redeem(
     if cents <= 0:
         raise PointsRefused("The amount to redeem must be more than 0.", code="bad_amount")
     hold_member(session, member_id)
-    known = find_order(session, order_id=order_id)
+    conn = session.connection()
+    known = conn.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
     if known is not None:
-        if known.member_id == member_id and known.cents == cents:
-            return Redeemed(order_id, cents, known.balance_after, repeat=True)
-        if known.member_id != member_id:  # someone else's: say nothing about it
+        known_member, known_cents, known_after = known
+        if known_member == member_id and known_cents == cents:
+            return Redeemed(order_id, cents, known_after, repeat=True)
+        if known_member != member_id:  # someone else's: say nothing about it
             raise PointsRefused(
                 f"Order id {order_id} is already used; a new order needs a new id.",
                 code="order_conflict",
             )
         raise PointsRefused(
-            f"Order {order_id} was already redeemed for {points_text(known.cents)} points; "
+            f"Order {order_id} was already redeemed for {points_text(known_cents)} points; "
             "a different amount under the same order id is refused.",
             code="order_conflict",
         )
-    lots = session.exec(
-        _spend_order(today)
-        .where(PointLot.member_id == member_id)
-        .order_by(col(PointLot.expires_on).is_(None), col(PointLot.expires_on), col(PointLot.id))
-    ).all()
-    available = sum(lot.remaining for lot in lots)
+    lots = conn.execute(_SPENDABLE, {"member_id": member_id, "today": today}).all()
+    available = sum(remaining for _, remaining in lots)
     if cents > available:
         raise PointsRefused(
             f"Not enough points: {points_text(available)} available, the order needs "
@@ -286,29 +324,31 @@ def redeem(
             code="insufficient_points",
         )
     now = utcnow()
-    order = PointOrder(
-        order_id=order_id,
-        member_id=member_id,
-        cents=cents,
-        token_id=token_id,
-        details=audit.jsonable(dict(details)) if details else None,
-        balance_after=available - cents,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(order)
-    session.flush()
-    assert order.id is not None
-    left, taken = cents, []
-    for lot in lots:
+    kept = audit.jsonable(dict(details)) if details else None
+    order_pk = conn.execute(
+        _INSERT_ORDER,
+        {
+            "order_id": order_id,
+            "member_id": member_id,
+            "cents": cents,
+            "refunded": 0,
+            "token_id": token_id,
+            "details": kept,
+            "balance_after": available - cents,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar_one()
+    left, taken, parts = cents, [], []
+    for lot_id, remaining in lots:
         if left == 0:
             break
-        take = min(lot.remaining, left)
-        _change_lot(session, lot, remaining=-take)
-        session.add(PointOrderLot(order_pk=order.id, lot_id=lot.id or 0, cents=take))
-        taken.append({"lot": lot.id, "points": points_text(take)})
+        take = min(remaining, left)
+        conn.execute(_SPEND_LOT, {"lot": lot_id, "take": take, "now": now})
+        parts.append({"order_pk": order_pk, "lot_id": lot_id, "cents": take, "refunded": 0})
+        taken.append({"lot": lot_id, "points": points_text(take)})
         left -= take
-    session.flush()
+    conn.execute(_INSERT_ORDER_LOTS, parts)
     audit.append(
         session,
         actor="xoxoday",
@@ -319,11 +359,11 @@ def redeem(
             "member_id": member_id,
             "points": points_text(cents),
             "from_lots": taken,
-            "balance_after": points_text(order.balance_after),
-            "details": order.details,
+            "balance_after": points_text(available - cents),
+            "details": kept,
         },
     )
-    return Redeemed(order_id, cents, order.balance_after, repeat=False)
+    return Redeemed(order_id, cents, available - cents, repeat=False)
 
 
 def refund(
@@ -532,19 +572,31 @@ def _cancelled_rewards(session: Session, reward_ids: Sequence[int | None]) -> se
 def _change_lot(
     session: Session, lot: PointLot, *, remaining: int, expired: int = 0, taken_back: int = 0
 ) -> None:
-    """Move a lot's amounts with one UPDATE of relative values (the CHECK guards the result)."""
-    now = utcnow()
-    session.exec(
-        update(PointLot)
-        .where(col(PointLot.id) == lot.id)
-        .values(
-            remaining=PointLot.remaining + remaining,
-            expired=PointLot.expired + expired,
-            taken_back=PointLot.taken_back + taken_back,
-            updated_at=now,
-        )
-    )
+    """Move a loaded lot's amounts (`_move_lot`) and read it again, so the session's copy
+    says what the ledger holds."""
+    _move_lot(session, lot.id or 0, remaining=remaining, expired=expired, taken_back=taken_back)
     session.refresh(lot)
+
+
+def _move_lot(
+    session: Session,
+    lot_id: int,
+    *,
+    remaining: int,
+    expired: int = 0,
+    taken_back: int = 0,
+    now: Any = None,
+) -> None:
+    """Move a lot's amounts with one UPDATE of relative values (the CHECK guards the result)."""
+    values: dict[str, Any] = {
+        "remaining": PointLot.remaining + remaining,
+        "updated_at": now or utcnow(),
+    }
+    if expired:
+        values["expired"] = PointLot.expired + expired
+    if taken_back:
+        values["taken_back"] = PointLot.taken_back + taken_back
+    session.execute(update(PointLot).where(col(PointLot.id) == lot_id).values(**values))
 
 
 def lot_totals(session: Session, member_ids: Sequence[int], *, today: date) -> dict[int, int]:

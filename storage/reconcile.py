@@ -272,6 +272,24 @@ def points_by_unique_id(session: Session, unique_ids: Iterable[str]) -> dict[str
     return found
 
 
+def answered_sends_started(session: Session, unique_ids: Iterable[str]) -> list[datetime]:
+    """When each send Xoxoday answered with one of these unique ids was started (claimed,
+    before its request left): rewards settled by anyone are left out, since their ids were not
+    Xoxoday's answer to that send."""
+    wanted = sorted({u for u in unique_ids if u})
+    found: list[datetime] = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.exec(
+            select(Reward.sending_at)
+            .join(RewardRecipient, col(Reward.id) == RewardRecipient.reward_id)
+            .where(col(RewardRecipient.plum_unique_id).in_(wanted[start : start + _CHUNK]))
+            .where(col(Reward.settled_by).is_(None))
+            .where(col(Reward.sending_at).is_not(None))
+        ).all()
+        found += [when for when in rows if when is not None]
+    return found
+
+
 def in_doubt_counts(session: Session) -> tuple[int, int]:
     """(rewards in doubt, orders whose outcome is unknown): what an unknown payment may be."""
     rewards = session.exec(

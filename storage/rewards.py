@@ -549,6 +549,41 @@ def settle_in_doubt(
     return details_by_id(session, reward_id)
 
 
+def requeue_in_doubt(session: Session, *, reward_id: int, actor: str, reason: str) -> RewardDetails:
+    """in_doubt → queued: Xoxoday's own records prove the send was not applied, so it is sent
+    again (recipients back to pending, a fresh retry window). AlreadyDecided when someone
+    settled it first."""
+    current = session.get(Reward, reward_id, populate_existing=True)
+    if current is None:
+        raise RewardNotFound(reward_id)
+    before, old, now = transition(
+        session,
+        reward_id=reward_id,
+        expected={S.IN_DOUBT},
+        new=S.QUEUED,
+        stamp_step=False,
+        values={
+            "next_attempt_at": None,
+            "retry_until": None,
+            "delivery_message": reason,
+            "delivery_response": None,
+            "claimed_by": None,
+        },
+    )
+    summary = set_recipient_outcomes(
+        session,
+        reward=before,
+        default=RecipientOutcome.PENDING,
+        results=(),
+        now=now,
+        only_from={RecipientOutcome.IN_DOUBT},
+    )
+    status_event(
+        session, before, old, S.QUEUED, actor=actor, reason=reason, after={"recipients": summary}
+    )
+    return details_by_id(session, reward_id)
+
+
 def mark_stale_sending_in_doubt(
     session: Session,
     *,

@@ -25,7 +25,8 @@ TRANSITIONS: dict[RewardStatus, frozenset[RewardStatus]] = {
     S.QUEUED: frozenset({S.SENDING, S.CANCELLED}),
     # sending → queued: the send provably never reached Xoxoday; it is tried again later.
     S.SENDING: frozenset({S.SENT, S.FAILED, S.IN_DOUBT, S.QUEUED}),
-    S.IN_DOUBT: frozenset({S.SENT, S.FAILED}),
+    # in_doubt → queued: Xoxoday's records prove the send was not applied; it is sent again.
+    S.IN_DOUBT: frozenset({S.SENT, S.FAILED, S.QUEUED}),
     S.SENT: frozenset({S.CANCELLED}),
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),

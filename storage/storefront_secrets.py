@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from storage import audit
 from storage.audit import AuditAction
-from storage.models import StoreFrontSecret
+from storage.models import Member, StoreFrontSecret
 from storage.states import SecretKind
 from storage.types import utcnow
 
@@ -71,6 +71,37 @@ def find(
     if not expired_ok and row.expires_at <= utcnow():
         return None
     return row
+
+
+# Built once: every call of Xoxoday's store starts with it.
+_WITH_MEMBER = (
+    select(StoreFrontSecret, Member)
+    .join(Member, col(Member.id) == col(StoreFrontSecret.member_id))
+    .where(col(StoreFrontSecret.secret_hash) == bindparam("hash"))
+    .where(col(StoreFrontSecret.kind) == bindparam("kind"))
+)
+
+
+def find_with_member(
+    session: Session,
+    *,
+    raw: str,
+    kind: SecretKind,
+    expired_ok: bool = False,
+    revoked_ok: bool = False,
+) -> tuple[StoreFrontSecret, Member] | None:
+    """`find`, and the person the secret is bound to, in one statement."""
+    if not raw or len(raw) > 200:
+        return None
+    row = session.exec(_WITH_MEMBER, params={"hash": digest(raw), "kind": kind.value}).first()
+    if row is None:
+        return None
+    secret, member = row
+    if secret.revoked_at is not None and not revoked_ok:
+        return None
+    if not expired_ok and secret.expires_at <= utcnow():
+        return None
+    return secret, member
 
 
 def use_once(session: Session, *, raw: str, kind: SecretKind) -> StoreFrontSecret | None:

@@ -15,6 +15,7 @@ PlumError
 ├── PlumResponseError          an answer the client cannot read
 ├── PlumConnectionError        the request failed in transit: PlumTimeoutError
 ├── PlumOutcomeUnknownError    a write left but no answer came back: it may or may not be applied
+│                              (`cause`: timeout, connection_lost, server_error, unreadable)
 └── TokenStoreError            new tokens could not be saved, so they are not used
 
 Every message tells a person what to do next. No message contains a token, a secret, a voucher
@@ -27,7 +28,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 _DETAIL_MAX = 200
 
@@ -213,6 +214,12 @@ class TokenStoreError(PlumError):
     """New tokens arrived but could not be saved durably, so the client does not use them."""
 
 
+# Why a write's outcome is unknown: Xoxoday did not answer in time; the connection broke after
+# the request left; Xoxoday answered with a 5xx that proves nothing (see `bot.plum.retry`); or
+# its answer could not be read.
+UnknownCause = Literal["timeout", "connection_lost", "server_error", "unreadable"]
+
+
 class PlumOutcomeUnknownError(PlumError):
     """A write left this machine but no usable answer came back: it may have been applied.
 
@@ -220,10 +227,20 @@ class PlumOutcomeUnknownError(PlumError):
     person can check in the Xoxoday dashboard before doing anything again.
     """
 
-    def __init__(self, operation: str, *, sent: Mapping[str, Any], reason: str) -> None:
+    def __init__(
+        self,
+        operation: str,
+        *,
+        sent: Mapping[str, Any],
+        reason: str,
+        cause: UnknownCause = "connection_lost",
+        status: int | None = None,
+    ) -> None:
         self.operation = operation
         self.sent = dict(sent)
         self.reason = reason
+        self.cause: UnknownCause = cause
+        self.status = status
         super().__init__(
             f"{operation}: the outcome is unknown ({reason}); Xoxoday may have applied it. "
             f"Do not resend blindly: check in the Xoxoday dashboard first. Sent: {_summary(sent)}"

@@ -25,13 +25,14 @@ from bot.plum.errors import (
     PlumTimeoutError,
     RateLimitedError,
     ServerError,
+    UnknownCause,
     error_from_answer,
     scrub,
 )
 from bot.plum.observe import CallObserver, outcome
 from bot.plum.operations import TOKEN_PATH, Operation
 from bot.plum.ratelimit import RateLimiter
-from bot.plum.retry import Kind, RetryPolicy, never_sent
+from bot.plum.retry import Kind, RetryPolicy, never_sent, refused_before_processing
 from bot.plum.token_manager import TokenManager
 from bot.plum.tokens import TokenFlow, TokenSet, TokenStore
 
@@ -144,17 +145,29 @@ class Requester:
         if isinstance(err, httpx.TransportError):
             if never_sent(err) or kind is Kind.READ:
                 return None
-            raise PlumOutcomeUnknownError(name, sent=sent or {}, reason=_describe(err)) from err
+            raise PlumOutcomeUnknownError(
+                name, sent=sent or {}, reason=_describe(err), cause=_cause(err)
+            ) from err
         if isinstance(err, RateLimitedError):
             if kind is Kind.READ:
                 return err.retry_after
             raise err
+        if isinstance(err, ServerError) and refused_before_processing(err):
+            if kind is Kind.READ:
+                return None
+            raise err  # nothing was applied: the caller may try again later
         if isinstance(err, ServerError) or (
             isinstance(err, PlumResponseError) and kind is not Kind.READ
         ):
             if kind is Kind.READ:
                 return None
-            raise PlumOutcomeUnknownError(name, sent=sent or {}, reason=_describe(err)) from err
+            raise PlumOutcomeUnknownError(
+                name,
+                sent=sent or {},
+                reason=_describe(err),
+                cause=_cause(err),
+                status=err.status if isinstance(err, ServerError) else None,
+            ) from err
         raise err
 
     def _authorized(
@@ -411,6 +424,17 @@ def _transport_error(name: str, err: httpx.TransportError) -> PlumConnectionErro
         f"{name}: could not reach Xoxoday ({_describe(err)}). Check PLUM_BASE_URL, DNS and the "
         "network, then try again."
     )
+
+
+def _cause(err: BaseException) -> UnknownCause:
+    """Why a write's outcome is unknown, in the words `PlumOutcomeUnknownError.cause` uses."""
+    if isinstance(err, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(err, httpx.TransportError):
+        return "connection_lost"
+    if isinstance(err, ServerError):
+        return "server_error"
+    return "unreadable"
 
 
 def _describe(err: BaseException) -> str:

@@ -126,6 +126,11 @@ class ApprovalDecision:
     reason: str | None = None  # mrkdwn as stored
 
 
+# Who settled a reward in doubt when no admin did: Xoxoday's own records proved the outcome
+# (`bot.rewards.doubt`).
+SETTLED_BY_RECORDS = "xoxoday:payment-report"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settlement:
     """An admin's answer to an in-doubt reward."""

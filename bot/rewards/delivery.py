@@ -8,7 +8,9 @@ never re-sent by itself.
 
 Every claim ends in one of four ways, whatever goes wrong after it (`bot.rewards.redelivery`
 sorts Xoxoday's answers): `sent`; `failed` (Xoxoday refused, or nothing left the process);
-`in_doubt` (the request left and no usable answer came back; admins are told); or back to
+`in_doubt` (the request left and no usable answer came back: `bot.rewards.doubt` settles it
+from Xoxoday's payment report where that proves the outcome, and asks the admins about the
+rest after REWARD_IN_DOUBT_ADMIN_MINUTES); or back to
 `queued` (the request provably never reached Xoxoday: it is tried again with backoff until
 REWARD_DELIVERY_RETRY_HOURS have passed, the giver told once that it is delayed). While Xoxoday
 is unreachable the whole outbox pauses between attempts, admins hear of it after
@@ -33,6 +35,7 @@ from bot import logs
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
+from bot.rewards.doubt import DoubtSettler
 from bot.rewards.events import (
     Event,
     RewardDelayed,
@@ -62,6 +65,7 @@ log = logging.getLogger(__name__)
 # Longer than any sendBalance can take (the client's read timeout and its retries).
 STALE_SENDING_AFTER = timedelta(minutes=5)
 OUTAGE_ALERT_AFTER = timedelta(minutes=5)
+DOUBT_SWEEP_SECONDS = 1.0  # how often the settler is asked whether a check is due
 # Recording an outcome the ledger refused (full disk): waits between tries, and how long to keep
 # trying once the bot is stopping.
 RECORD_RETRY_FIRST, RECORD_RETRY_MAX, RECORD_RETRY_WHEN_STOPPING = 0.5, 30.0, 10.0
@@ -107,8 +111,13 @@ class DeliveryWorker:
         foreground: Foreground = IDLE,
         now: Callable[[], datetime] = clock.now,
         point_system: PointSystem = PointSystem.PLUM,
+        doubts: DoubtSettler | None = None,
     ) -> None:
         self._store = store
+        # Settles rewards in doubt from Xoxoday's records before asking the admins (None: the
+        # admins are asked at once).
+        self._doubts = doubts
+        self._doubting: threading.Thread | None = None
         self._point_system = point_system
         self._plum = plum
         self._teller = teller
@@ -156,6 +165,15 @@ class DeliveryWorker:
             self._notify(self._tell_recovered, stale)
         return stale
 
+    def check_doubts(self) -> None:
+        """Settle what Xoxoday's records prove of the rewards in doubt (`bot.rewards.doubt`);
+        the ones proven not sent are queued again, and sent now."""
+        if self._doubts is None:
+            return
+        checked = self._doubts.check()
+        for _ in checked.requeued[: self._threads]:
+            self.wake()
+
     def retell(self, *, quiet_for: timedelta = RETELL_QUIET) -> int:
         """Tell the outcomes that were recorded but never told (the process stopped in
         between, or Slack failed while telling); returns how many are being told."""
@@ -181,6 +199,20 @@ class DeliveryWorker:
         quiet = RETELL_QUIET if self._store.is_postgres else timedelta(0)
         self.retell(quiet_for=quiet)
         self._grow()
+        if self._doubts is not None:  # on a thread of its own: reading the report waits
+            self._doubting = threading.Thread(
+                target=self._doubt_loop, name="delivery-doubts", daemon=True
+            )
+            self._doubting.start()
+
+    def _doubt_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self._doubts is not None and self._doubts.due():
+                    self.check_doubts()
+            except Exception:
+                log.exception("checking the rewards in doubt failed; trying again later")
+            self._stopping.wait(DOUBT_SWEEP_SECONDS)
 
     def _grow(self) -> None:
         """Work came: one more delivery thread, up to `threads`."""
@@ -203,6 +235,9 @@ class DeliveryWorker:
             thread.join(timeout)
         with self._wake:
             self._workers.clear()
+        if self._doubting is not None:
+            self._doubting.join(timeout)
+            self._doubting = None
         if self._telling is not None:
             self._telling.shutdown(wait=True)  # every outcome already recorded is still told
             self._telling = None
@@ -376,7 +411,8 @@ class DeliveryWorker:
         short = reward.short_id
         if reading.verdict is Verdict.UNKNOWN:
             log.warning("reward %s: sendBalance outcome unknown (%s)", short, type(err).__name__)
-            return Outcome(RewardStatus.IN_DOUBT, f"{reading.reason}.")
+            reason = reading.reason
+            return Outcome(RewardStatus.IN_DOUBT, f"{reason[:1].upper()}{reason[1:]}.")
         if reading.verdict is Verdict.REFUSED:
             self._reachable()
             log.warning("reward %s: Xoxoday refused: %s", short, err)
@@ -486,11 +522,11 @@ class DeliveryWorker:
         elif done.status is RewardStatus.FAILED:
             event = RewardFailed(done, reason, again=again)
         else:
-            event = RewardInDoubt(done, reason, again=again)
+            event = RewardInDoubt(done, reason, again=again, ask_admins=self._doubts is None)
         self._told.tell(done, lambda: self._teller.tell(event))
 
     def _tell_recovered(self, stale: list[RewardDetails]) -> None:
-        self._teller.tell(RewardsFoundInDoubt(tuple(stale)))
+        self._teller.tell(RewardsFoundInDoubt(tuple(stale), ask_admins=self._doubts is None))
         self._told.note_told(stale)
 
     # --- Xoxoday unreachable --------------------------------------------------------------

@@ -49,11 +49,15 @@ class RewardFailed:
 
 @dataclass(frozen=True, slots=True)
 class RewardInDoubt:
-    """Xoxoday's answer was lost: the giver hears it is being checked, the admins settle it."""
+    """Xoxoday's answer proved nothing (`reason` says which kind of failure it was): the giver
+    hears it is being checked. `ask_admins`: the admins are asked to settle it now; otherwise
+    the bot checks Xoxoday's records first (`bot.rewards.doubt`) and asks them later, as
+    another `RewardInDoubt` (`again`, `ask_admins`), about what those don't prove."""
 
     reward: RewardDetails
     reason: str
     again: bool = False
+    ask_admins: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +70,10 @@ class RewardDelayed:
 
 @dataclass(frozen=True, slots=True)
 class RewardsFoundInDoubt:
-    """A restart found these mid-send."""
+    """A restart found these mid-send. `ask_admins` as for `RewardInDoubt`."""
 
     rewards: tuple[RewardDetails, ...]
+    ask_admins: bool = True
 
 
 @dataclass(frozen=True, slots=True)

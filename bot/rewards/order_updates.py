@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -263,10 +263,21 @@ class Checked:
 
 
 class OrderUpdates:
-    def __init__(self, *, store: Store, plum: OrderLookup, teller: Teller) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        plum: OrderLookup,
+        teller: Teller,
+        ask_after: timedelta | None = None,
+    ) -> None:
         self._store = store
         self._plum = plum
         self._teller = teller
+        # REWARD_IN_DOUBT_ADMIN_MINUTES: an order recorded `unknown` was not told to the admins
+        # (the poll looks it up by poNumber first); one still unresolved this long after is.
+        # None: the order worker told them when it recorded `unknown`.
+        self._ask_after = ask_after
 
     # --- the webhook ------------------------------------------------------------------------
 
@@ -401,6 +412,12 @@ class OrderUpdates:
             return self._not_found(po_number, actor=actor)
         except PlumError as err:
             log.warning("order %s could not be looked up (%s)", po_number, type(err).__name__)
+            if status == OrderStatus.UNKNOWN:
+                self._ask_admins_when_due(
+                    po_number,
+                    "Xoxoday's answer proved nothing and the order can't be looked up by its "
+                    "poNumber right now: check Xoxoday's dashboard before ordering again.",
+                )
             return Checked(lookup_failed=True)
         delivery = delivery_status_of(found.delivery_status)
         if delivery is None and delivery_status_of(found.order_status) == DeliveryStatus.CANCELED:
@@ -447,8 +464,15 @@ class OrderUpdates:
                 )
             card = card_of(session, order)
         if status == OrderStatus.UNKNOWN:
-            # Whoever recorded `unknown` told the admins then; it stays unknown, and is looked
-            # up again next time.
+            # Whoever recorded `unknown` told the admins then, or (with `ask_after`) they are
+            # told once it has stayed unresolved that long; it stays unknown, and is looked up
+            # again next time.
+            self._ask_admins_when_due(
+                po_number,
+                "Xoxoday finds no order with this poNumber, and the bot can't prove the order "
+                "never reached Xoxoday, so it stays unknown: check Xoxoday's dashboard before "
+                "ordering again.",
+            )
             return Checked(unresolved=True)
         if status == OrderStatus.PLACED:
             reason = (
@@ -471,6 +495,23 @@ class OrderUpdates:
             self._teller.tell(OrderDeliveryChanged(change))
         except Exception:
             log.exception("order %s: the delivery change was not told", change.order.po_number)
+
+    def _ask_admins_when_due(self, po_number: str, reason: str) -> None:
+        """An order `unknown` past `ask_after` that Xoxoday's records don't settle: the admins
+        hear of it once (not when the order worker told them already: no `ask_after`)."""
+        if self._ask_after is None:
+            return
+        with self._store.read_session() as session:
+            order = get_order(session, po_number=po_number)
+            if order is None or order.status != OrderStatus.UNKNOWN.value:
+                return
+            since = order.updated_at
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            if datetime.now(UTC) - since < self._ask_after:
+                return
+            card = card_of(session, order)
+        self._unresolved_once(card, reason)
 
     def _unresolved_once(self, card: OrderCard, reason: str) -> bool:
         with self._store.session() as session:

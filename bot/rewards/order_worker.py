@@ -8,8 +8,9 @@ the client looks the order up by poNumber before it sends anything again
 (`PlumClient.place_order`). Every claim ends:
 - placed: the recipient gets a DM with Reveal (the codes stay encrypted in the ledger);
 - failed: Xoxoday refused; the sender is told why, and points paid with are given back;
-- unknown: Xoxoday's answer was lost and a lookup could not tell; admins are told, and the
-  order-status job keeps looking it up by poNumber;
+- unknown: Xoxoday's answer proved nothing and a lookup could not tell; the order-status job
+  keeps looking it up by poNumber (found: placed), and the admins are told at once with
+  REWARD_IN_DOUBT_ADMIN_MINUTES=0, otherwise once it is still unresolved after that long;
 - back to queued: the call provably never reached Xoxoday; tried again shortly.
 A realtime order can take up to two minutes: the sender was told it is on its way.
 """
@@ -254,6 +255,10 @@ class OrderWorker:
             event = OrderPlaced(card)
         elif status is OrderStatus.FAILED:
             event = OrderFailed(card)
+        elif self._settings.REWARD_IN_DOUBT_ADMIN_MINUTES > 0:
+            # The order-status job looks it up by poNumber first; the admins hear of it if it
+            # is still unresolved after REWARD_IN_DOUBT_ADMIN_MINUTES (`OrderUpdates`).
+            event = OrderInDoubt(card, ())
         else:
             event = OrderInDoubt(card, tuple(self._settings.REWARD_ADMINS))
         try:

@@ -1,14 +1,18 @@
 """Which failed sends are tried again, and when.
 
 A sendBalance has no idempotency key, so a failure is sorted by what it proves:
-- **never reached Xoxoday** (connection refused, DNS, a connect timeout, a 429 or
-  `penaltySeconds`, the bot's credentials refused or its token unobtainable, an endpoint that
-  does not exist): nothing was applied, so the reward goes back to the queue and is tried again
-  with backoff, honouring the server's wait, for `REWARD_DELIVERY_RETRY_HOURS`;
+- **not applied** (connection refused, DNS, a connect timeout, a 429 or `penaltySeconds`, the
+  bot's credentials or IP refused or its token unobtainable, an endpoint that does not exist,
+  and the 5xx that prove Xoxoday refused before processing: `bot.plum.retry.NOT_APPLIED_5XX`,
+  PLE10023 "balance lookup failed"): nothing was applied, so the reward goes back to the queue
+  and is tried again with backoff, honouring the server's wait, for
+  `REWARD_DELIVERY_RETRY_HOURS`;
 - **refused** (Xoxoday answered that it would not do it: bad parameters, `error: true`): failed,
   and the giver is told what to do;
-- **unknown** (the request left and no usable answer came back: a read timeout, a dropped
-  connection, a 5xx): in doubt for an admin to settle; never re-sent by itself.
+- **unknown** (the request left and no usable answer came back: a read timeout, a connection
+  broken after the request left, any other 5xx, an answer that can't be read): in doubt, never
+  re-sent blindly; `bot.rewards.doubt` settles it from Xoxoday's own records where they prove
+  the outcome, and admins are asked about the rest. The reason says which kind it was.
 
 Pure: no Slack, HTTP or database.
 """
@@ -31,6 +35,7 @@ from bot.plum import (
     ServerError,
     TokenStoreError,
 )
+from bot.plum.retry import refused_before_processing
 
 
 class Verdict(enum.Enum):
@@ -52,7 +57,7 @@ class Reading:
 def read_failure(err: PlumError) -> Reading:
     """Sort a failed sendBalance (see the module doc)."""
     if isinstance(err, PlumOutcomeUnknownError):
-        return Reading(Verdict.UNKNOWN, "Xoxoday's answer was lost")
+        return Reading(Verdict.UNKNOWN, _unknown_reason(err))
     if isinstance(err, RateLimitedError):
         return Reading(Verdict.NOT_APPLIED, "Xoxoday asked us to slow down", err.retry_after)
     if isinstance(err, PlumConnectionError):
@@ -61,8 +66,12 @@ def read_failure(err: PlumError) -> Reading:
         return Reading(Verdict.NOT_APPLIED, "the bot could not save Xoxoday's new token")
     if isinstance(err, AuthError):
         return Reading(Verdict.NOT_APPLIED, err.message, setup_problem=True)
+    if isinstance(err, ServerError) and refused_before_processing(err):
+        return Reading(
+            Verdict.NOT_APPLIED, "Xoxoday couldn't check the account's balance, so it did nothing"
+        )
     if isinstance(err, ServerError):
-        # sendBalance's own 5xx arrive as PlumOutcomeUnknownError (the request had left); a
+        # A write's other 5xx arrive as PlumOutcomeUnknownError (the request had left); this
         # ServerError can only come from getting a token, before anything was sent.
         return Reading(Verdict.NOT_APPLIED, "Xoxoday had an internal error")
     if isinstance(err, NotFoundError) and err.error_id is None:
@@ -72,6 +81,18 @@ def read_failure(err: PlumError) -> Reading:
     if isinstance(err, PlumAPIError):
         return Reading(Verdict.REFUSED, err.message)
     return Reading(Verdict.UNKNOWN, "Xoxoday's answer could not be understood")
+
+
+def _unknown_reason(err: PlumOutcomeUnknownError) -> str:
+    """Which kind of unknown outcome it was, for the giver and the admins."""
+    if err.cause == "timeout":
+        return "Xoxoday didn't answer in time"
+    if err.cause == "server_error":
+        code = f" (HTTP {err.status})" if err.status else ""
+        return f"Xoxoday answered with a server error{code} that doesn't say what it did"
+    if err.cause == "unreadable":
+        return "Xoxoday's answer couldn't be read"
+    return "the connection to Xoxoday broke after the request was sent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.rewards.admin import only_admins
 from bot.rewards.approvals import unknown_reward_text
-from bot.rewards.cards import MessageRef, Settlement
+from bot.rewards.cards import SETTLED_BY_RECORDS, MessageRef, Settlement
 from bot.rewards.directory import Directory
 from bot.rewards.events import RewardSettled, Teller
 from bot.rewards.kinds import MessageKind
@@ -117,6 +117,11 @@ class SettleService:
             tz = self._people.profile(user_id).person.tz or self._settings.REWARD_TIMEZONE
             when = format_datetime(row.settled_at, tz)
             how = "sent" if reward.status == RewardStatus.SENT else "failed"
+            if row.settled_by == SETTLED_BY_RECORDS:
+                return (
+                    f"Already settled on {when}: Xoxoday's payment report shows it was {how}. "
+                    "Nothing was changed."
+                )
             if row.settled_by == user_id:
                 return f"You already marked reward {ref} as {how} on {when}. Nothing was changed."
             return (

@@ -351,13 +351,13 @@ class StoreFrontService:
         if not isinstance(raw, str) or not raw:
             raise _Bad(401, UNAUTHENTICATED)
         refund = for_order is not None
-        token = secrets_repo.find(
+        found = secrets_repo.find_with_member(
             session, raw=raw, kind=SecretKind.AUTH_TOKEN, expired_ok=refund, revoked_ok=refund
         )
-        if token is None:
+        if found is None:
             raise _Bad(401, UNAUTHENTICATED)
-        member = member_repo.get_member(session, member_id=token.member_id)
-        if member is None or member.slack_user_id != unique_id:
+        token, member = found
+        if member.slack_user_id != unique_id:
             raise _Bad(401, UNAUTHENTICATED)
         if not member.active and for_order is None:
             raise _Bad(401, UNAUTHENTICATED)

@@ -65,7 +65,7 @@ class HomeRefresher:
     def has_opened(self, user_id: str) -> bool:
         if user_id in self._known:
             return True
-        with self._store.session() as session:
+        with self._store.read_session() as session:  # a read: it takes no writer's turn
             seen = once.was_claimed(session, kind=OPENED_KIND, key=user_id)
         if seen:
             self._known.add(user_id)

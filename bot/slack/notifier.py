@@ -262,11 +262,18 @@ class Notifier:
         self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
-    def in_doubt(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
+    def in_doubt(
+        self, reward: RewardDetails, reason: str, *, again: bool = False, ask_admins: bool = True
+    ) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        payload = reward_messages.giver_in_doubt(reward=card, tz=self._zone(reward.giver.tz))
+        payload = reward_messages.giver_in_doubt(
+            reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
+        )
         self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
+        if not ask_admins:  # the bot checks Xoxoday's records first (bot.rewards.doubt)
+            self.on_change(people_of(reward))
+            return
         for admin in self.admin_ids():
             payload = reward_messages.admin_in_doubt_alert(reward=card, tz=self.tz_of(admin))
             self._dm_once(reward, MessageKind.IN_DOUBT_ALERT, admin, payload, posted)
@@ -315,13 +322,20 @@ class Notifier:
                 ),
             )
 
-    def recovered_in_doubt(self, rewards: Sequence[RewardDetails]) -> None:
-        """Rewards a restart found mid-send: one alert to each admin, and each giver hears
-        that theirs is being checked."""
+    def recovered_in_doubt(
+        self, rewards: Sequence[RewardDetails], *, ask_admins: bool = True
+    ) -> None:
+        """Rewards a restart found mid-send: one alert to each admin (unless the bot checks
+        Xoxoday's records first), and each giver hears that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
         for reward, card in zip(rewards, cards, strict=True):
-            payload = reward_messages.giver_in_doubt(reward=card, tz=self._zone(reward.giver.tz))
+            payload = reward_messages.giver_in_doubt(
+                reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
+            )
             self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, {})
+        if not ask_admins:
+            self.on_change([uid for r in rewards for uid in people_of(r)])
+            return
         for admin in self.admin_ids():
             self.dm(
                 admin,
@@ -362,11 +376,11 @@ class Notifier:
             case ev.RewardFailed(reward=reward, reason=reason, again=again):
                 self.failed(reward, reason, again=again)
             case ev.RewardInDoubt(reward=reward, reason=reason, again=again):
-                self.in_doubt(reward, reason, again=again)
+                self.in_doubt(reward, reason, again=again, ask_admins=event.ask_admins)
             case ev.RewardDelayed(reward=reward, reason=reason):
                 self.delayed(reward, reason)
             case ev.RewardsFoundInDoubt(rewards=rewards):
-                self.recovered_in_doubt(rewards)
+                self.recovered_in_doubt(rewards, ask_admins=event.ask_admins)
             case ev.RewardSettled(reward=reward, settlement=settlement, again=again):
                 self._settled(reward, settlement, again=again)
             case ev.RewardCancelled():

@@ -202,3 +202,65 @@ def test_a_mention_of_someone_slack_does_not_know_is_sent_not_stuck(
     assert serve.wait(lambda: dm_with(serve, MARIA, "thanks"))
     assert "Traceback" not in serve.logs()
     assert all("in doubt" not in message_text(m) for m in serve.fake.dms_to(ADMIN))
+
+
+def test_a_lost_answer_xoxodays_report_shows_ends_sent_with_no_admin_click(
+    make_serve, xoxoday: Xoxoday
+) -> None:
+    """The bot settles it from the payment report (checks from 10 s, admins asked at 30 s)."""
+    serve: ServeProcess = make_serve(REWARD_IN_DOUBT_ADMIN_MINUTES="0.5")
+    assert xoxoday.server is not None
+    xoxoday.server.faults.set("sendBalance", drop_after_apply=True, count=1)
+    serve.driver.command(f"<@{MARIA}> 4 paid but the answer was lost", user_id=BOB)
+    serve.wait_until(lambda: status_of(serve, "paid but the answer was lost") == "in_doubt", 60)
+    checking = serve.wait(lambda: dm_with(serve, BOB, "being checked"), timeout=30)
+    assert "connection to Xoxoday broke" in checking[0]  # which kind of failure it was
+    serve.wait_until(lambda: status_of(serve, "paid but the answer was lost") == "sent", 60)
+    settled = serve.sql(
+        "SELECT settled_by FROM rewards WHERE citation = ?", "paid but the answer was lost"
+    )
+    assert settled == [("xoxoday:payment-report",)]
+    serve.wait(lambda: dm_with(serve, MARIA, "paid but the answer was lost"), timeout=30)
+    assert xoxoday.citations().count("paid but the answer was lost") == 1  # never re-sent
+    time.sleep(1)
+    assert not dm_with(serve, ADMIN, "in doubt")  # nobody was asked to click
+
+
+def test_an_outage_answer_proven_unapplied_is_sent_again_once_with_no_admin_click(
+    make_serve, xoxoday: Xoxoday
+) -> None:
+    """A 503 proves nothing: in doubt. Once the report shows a later send and nothing of this
+    one, it is sent again, once."""
+    serve: ServeProcess = make_serve(REWARD_IN_DOUBT_ADMIN_MINUTES="0.5")
+    assert xoxoday.server is not None
+    xoxoday.server.faults.set("sendBalance", error="503", count=1)
+    serve.driver.command(f"<@{MARIA}> 4 refused by a 503", user_id=BOB)
+    serve.wait_until(lambda: status_of(serve, "refused by a 503") == "in_doubt", 60)
+    checking = serve.wait(lambda: dm_with(serve, BOB, "being checked"), timeout=30)
+    assert "server error (HTTP 503)" in checking[0] and "lost" not in checking[0]
+    serve.driver.command(f"<@{MARIA}> 2 sent after the outage", user_id=CHEN)
+    serve.wait_until(lambda: status_of(serve, "sent after the outage") == "sent", 60)
+    serve.wait_until(lambda: status_of(serve, "refused by a 503") == "sent", 60)
+    assert xoxoday.citations().count("refused by a 503") == 1  # paid once
+    serve.wait(lambda: dm_with(serve, MARIA, "refused by a 503"), timeout=30)
+    assert not dm_with(serve, ADMIN, "in doubt")
+
+
+def test_what_the_report_cannot_prove_goes_to_the_admins_after_the_bound(
+    make_serve, xoxoday: Xoxoday
+) -> None:
+    """The report can't be read: nothing is settled by itself, the admins are asked once the
+    bound has passed, and the reward is never sent again."""
+    serve: ServeProcess = make_serve(REWARD_IN_DOUBT_ADMIN_MINUTES="0.25")  # 15 s
+    assert xoxoday.server is not None
+    xoxoday.server.faults.set("paymentHistory", error="500")
+    xoxoday.server.faults.set("sendBalance", drop_after_apply=True, count=1)
+    serve.driver.command(f"<@{MARIA}> 4 nobody can tell", user_id=BOB)
+    serve.wait_until(lambda: status_of(serve, "nobody can tell") == "in_doubt", 60)
+    serve.wait(lambda: dm_with(serve, BOB, "being checked"), timeout=30)
+    assert not dm_with(serve, ADMIN, "in doubt")  # not yet
+    alert = serve.wait(lambda: dm_with(serve, ADMIN, "in doubt"), timeout=60)
+    assert "connection to Xoxoday broke" in alert[0]  # which kind of failure it was
+    assert status_of(serve, "nobody can tell") == "in_doubt"
+    assert len(dm_with(serve, BOB, "being checked")) == 1  # the giver was told once
+    assert xoxoday.citations().count("nobody can tell") == 1

@@ -121,15 +121,23 @@ def test_a_refusal_fails_the_reward_and_says_why(domain: Domain) -> None:
 
 
 @pytest.mark.parametrize(
-    "fault",
+    "fault, said",
     [
-        pytest.param({"drop_after_apply": True}, id="dropped-after-applying"),
-        pytest.param({"hang": True}, id="timeout"),
-        pytest.param({"error": "502"}, id="server-error"),
+        pytest.param(
+            {"drop_after_apply": True},
+            "The connection to Xoxoday broke after the request was sent.",
+            id="dropped-after-applying",
+        ),
+        pytest.param({"hang": True}, "Xoxoday didn't answer in time.", id="timeout"),
+        pytest.param(
+            {"error": "502"},
+            "Xoxoday answered with a server error (HTTP 502) that doesn't say what it did.",
+            id="server-error",
+        ),
     ],
 )
 def test_an_unknown_outcome_is_in_doubt_and_never_sent_again(
-    domain: Domain, fault: dict[str, Any]
+    domain: Domain, fault: dict[str, Any], said: str
 ) -> None:
     """The timeout and server-error cases moved from tests/e2e/test_failures.py (which keeps
     the dropped answer end to end, with the admins' alert and the giver's DM it is drawn as)."""
@@ -140,7 +148,8 @@ def test_an_unknown_outcome_is_in_doubt_and_never_sent_again(
     assert reward.status == S.IN_DOUBT
     [event] = domain.teller.events
     assert isinstance(event, RewardInDoubt) and event.reward.status == S.IN_DOUBT
-    assert event.reason == "Xoxoday's answer was lost."
+    assert event.reason == said  # which kind of failure it was, for the giver and the admins
+    assert event.ask_admins  # no settler: the admins are asked at once
     assert told(domain, reward)
     # Never sent again by itself, even by a worker of the next process.
     assert domain.deliver() == 0

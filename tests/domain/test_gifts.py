@@ -332,3 +332,49 @@ def test_a_rejected_order_is_never_placed(make_domain) -> None:
     [told] = domain.teller.of(OrderDecided)
     assert not told.approved
     assert place(domain) == 0 and domain.calls("placeOrder") == []
+
+
+def test_an_order_in_doubt_is_settled_from_its_ponumber_and_the_admins_hear_only_after_the_bound(
+    make_domain,
+) -> None:
+    """With REWARD_IN_DOUBT_ADMIN_MINUTES set: nobody is asked when the order goes unknown; the
+    order-status poll places the one Xoxoday has; one it can't look up goes to the admins once
+    it has been unresolved that long, once."""
+    from datetime import timedelta
+
+    from bot.rewards.events import OrderUnresolved
+    from bot.rewards.order_updates import OrderUpdates
+    from storage.models import Order as OrderRow
+
+    domain = make_domain(REWARD_IN_DOUBT_ADMIN_MINUTES=30, **GIFTS)
+    updates = OrderUpdates(
+        store=domain.store,
+        plum=domain.plum,
+        teller=domain.teller,
+        ask_after=timedelta(minutes=30),
+    )
+    for key in ("found", "lost"):
+        domain.xoxoday.faults.set("placeOrder", drop_after_apply=True, count=1)
+        domain.xoxoday.faults.set("getOrderDetails", error="503", count=50)
+        submitted(domain, gift(key=key))
+        place(domain)
+    found, lost = orders(domain)
+    assert {found.status, lost.status} == {OrderStatus.UNKNOWN}
+    assert [d.admins for d in domain.teller.of(OrderInDoubt)] == [(), ()]  # nobody asked yet
+
+    domain.xoxoday.faults.clear()
+    assert updates.check(found.po_number).placed  # Xoxoday has it: placed, by its poNumber
+    assert orders(domain)[0].status == OrderStatus.PLACED
+    domain.xoxoday.faults.set("getOrderDetails", error="503")  # the other can't be looked up
+    updates.check(lost.po_number)
+    assert domain.teller.of(OrderUnresolved) == []  # not before the bound
+    with domain.store.session() as session:  # it has been unknown for 31 minutes
+        row = session.get(OrderRow, lost.id)
+        assert row is not None
+        row.updated_at = row.updated_at - timedelta(minutes=31)
+        session.add(row)
+    updates.check(lost.po_number)
+    updates.check(lost.po_number)
+    [asked] = domain.teller.of(OrderUnresolved)
+    assert asked.order.po_number == lost.po_number and "poNumber" in asked.reason
+    assert len(domain.xoxoday.state.orders()) == 2  # each made once

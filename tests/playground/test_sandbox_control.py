@@ -4,6 +4,8 @@ them; and a lost answer set from the page leaves a reward in doubt."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,6 +16,13 @@ from bot.simulators.playground.server import Playground
 from bot.simulators.plum_sandbox import Faults, FaultSpec
 from bot.simulators.plum_sandbox.faults import OPERATIONS
 from tests.e2e.harness import ADMIN, BOB, message_text
+
+
+def poll(probe: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.05)
 
 
 def call(playground: Playground, path: str, **body: Any) -> httpx.Response:
@@ -139,3 +148,42 @@ def test_a_lost_answer_set_from_the_page_leaves_the_next_reward_in_doubt(
     assert playground.sandbox is not None
     assert playground.sandbox.state.points_of("maria@acme.test") == 40  # it did go
     assert playground.sandbox_json()["faults"] == []  # type: ignore[index]  # one call only
+
+
+def test_unreachable_refuses_every_connection_until_cleared() -> None:
+    faults = Faults()
+    sandbox_control.apply(faults, preset="unreachable", target="sendBalance", times="1")
+    assert faults.unreachable  # the whole sandbox, whatever the target and the count
+    assert all(faults.get(op) is None for op in OPERATIONS)
+    [active] = sandbox_control.describe(faults)
+    assert (active.calls, active.what, active.until) == (
+        "Every call",
+        "unreachable (connections refused)",
+        "until cleared",
+    )
+    sandbox_control.clear(faults, list(active.operations))
+    assert not faults.unreachable and sandbox_control.describe(faults) == []
+
+
+def test_unreachable_from_the_page_delays_the_reward_and_it_goes_once_when_cleared(
+    playground: Playground,
+) -> None:
+    """Beside "outage" (a 503, which proves nothing): a refused connection proves nothing
+    reached Xoxoday, so the reward waits, and nobody is asked to settle anything."""
+    answer = call(playground, "/ui/sandbox/faults", **{"as": ADMIN, "fault": "unreachable"})
+    assert answer.status_code == 200, answer.text
+    sandbox = playground.sandbox
+    assert sandbox is not None
+    poll(lambda: not sandbox.reachable, timeout=10)
+    sent = call(
+        playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "/reward @maria 40 x"}
+    )
+    assert sent.status_code == 200, sent.text
+    playground.fake.wait_for(
+        lambda: [m for m in playground.fake.dms_to(BOB) if "delayed" in message_text(m)],
+        timeout=20,
+    )
+    assert sandbox.state.points_of("maria@acme.test") == 0
+    assert call(playground, "/ui/sandbox/faults/clear", **{"as": ADMIN}).status_code == 200
+    poll(lambda: sandbox.state.points_of("maria@acme.test") == 40, timeout=60)
+    assert not [m for m in playground.fake.dms_to(ADMIN) if "in doubt" in message_text(m)]

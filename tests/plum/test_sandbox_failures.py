@@ -156,6 +156,41 @@ def test_send_balance_5xx_is_outcome_unknown(srv, client):
     assert api_ops(srv) == ["sendBalance"]
 
 
+@pytest.mark.parametrize("status", ["500", "502", "503", "504"])
+def test_a_5xx_that_proves_nothing_says_so(srv, client, status):
+    srv.faults.set("sendBalance", error=status, count=1)
+    with pytest.raises(PlumOutcomeUnknownError) as info:
+        send(client)
+    assert info.value.cause == "server_error" and info.value.status == int(status)
+    assert api_ops(srv) == ["sendBalance"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ({"drop_after_apply": True}, "connection_lost"),
+        ({"hang": True, "apply_first": True}, "timeout"),
+    ],
+)
+def test_an_unknown_outcome_says_which_kind_it_was(srv, make_client, fault, cause):
+    srv.faults.set("sendBalance", count=1, **fault)
+    with pytest.raises(PlumOutcomeUnknownError) as info:
+        send(make_client(timeout=0.3))
+    assert info.value.cause == cause
+
+
+def test_send_balance_refused_before_processing_is_the_server_error(srv, client):
+    """PLE10023 (502, balance lookup failed): Xoxoday stopped before paying anything
+    (`bot.plum.retry.NOT_APPLIED_5XX`), so the caller may send it again later."""
+    srv.faults.set("sendBalance", error="PLE10023", count=1)
+    with pytest.raises(ServerError) as info:
+        send(client)
+    assert not isinstance(info.value, PlumOutcomeUnknownError)
+    assert info.value.error_id == "PLE10023" and info.value.status == 502
+    assert api_ops(srv) == ["sendBalance"]  # not repeated by the client either
+    assert srv.state.transactions() == []
+
+
 def test_send_balance_repeated_when_the_connection_was_never_made(srv, make_client):
     client = make_client(http_client=httpx.Client(transport=FailFirstConnect()))
     result = send(client, ANN)
@@ -227,6 +262,15 @@ def test_place_order_failed_before_applying_is_placed_again(srv, client, error):
         "getOrderDetails",
         "placeOrder",
     ]
+
+
+def test_place_order_refused_before_processing_is_not_looked_up(srv, client):
+    srv.faults.set("placeOrder", error="PLE10023", count=1)
+    with pytest.raises(ServerError) as info:
+        _order(client, "PO-NOBAL")
+    assert info.value.error_id == "PLE10023"
+    assert [op for op in api_ops(srv) if op != "getVouchers"] == ["placeOrder"]
+    assert srv.state.orders() == []
 
 
 def test_place_order_definite_rejection_is_not_looked_up(srv, client):

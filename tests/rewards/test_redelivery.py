@@ -39,6 +39,7 @@ NOT_APPLIED, REFUSED, UNKNOWN = Verdict.NOT_APPLIED, Verdict.REFUSED, Verdict.UN
         (InvalidGrantError(status=400), NOT_APPLIED, True),
         (NotFoundError(status=404), NOT_APPLIED, True),  # no such endpoint: PLUM_BASE_URL
         (ServerError(status=503), NOT_APPLIED, False),  # only from getting a token
+        (ServerError(status=502, error_id="PLE10023"), NOT_APPLIED, False),  # refused first
         (ValidationError(status=400, error_id="PLE10001"), REFUSED, False),
         (RequestRejectedError("Xoxoday did not send the points."), REFUSED, False),
         (NotFoundError(status=404, error_id="PLE10016"), REFUSED, False),
@@ -69,3 +70,27 @@ def test_waits_grow_and_are_capped() -> None:
     assert 1.5 <= waits[0] <= 2
     assert all(b >= a * 1.4 for a, b in itertools.pairwise(waits[:7]))
     assert max(waits) <= 300 and waits[-1] >= 225
+
+
+@pytest.mark.parametrize(
+    "cause, status, said",
+    [
+        ("timeout", None, "Xoxoday didn't answer in time"),
+        ("connection_lost", None, "the connection to Xoxoday broke after the request was sent"),
+        ("server_error", 502, "server error (HTTP 502) that doesn't say what it did"),
+        ("unreadable", None, "Xoxoday's answer couldn't be read"),
+    ],
+)
+def test_an_unknown_outcome_says_which_kind_of_failure_it_was(
+    cause: str, status: int | None, said: str
+) -> None:
+    err = PlumOutcomeUnknownError(
+        "sendBalance",
+        sent={},
+        reason="x",
+        cause=cause,
+        status=status,  # type: ignore[arg-type]
+    )
+    reading = read_failure(err)
+    assert reading.verdict is UNKNOWN
+    assert said in reading.reason and "lost" not in reading.reason

@@ -3,6 +3,9 @@ response variants, determinism with a seed, and the admin/CLI ways to set them."
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
 import pytest
 
@@ -223,3 +226,27 @@ def test_faults_validate_names() -> None:
         faults.set_variant("sendBalance", "xml")
     with pytest.raises(ValueError):
         faults.set_variant("colour", "red")
+
+
+def test_unreachable_refuses_connections_and_comes_back_with_its_state() -> None:
+    """`unreachable`: the port is held but not listening (connection refused, as by a server
+    that is down), set and cleared through the sandbox's own admin endpoint too."""
+
+    def wait(probe: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not probe():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+    with SandboxServer(rate_limits=False) as server:
+        url = server.base_url + "/v1/oauth/token"
+        port = server.port
+        assert httpx.get(url).status_code == 401
+        answer = httpx.post(server.root_url + "/_sandbox/faults", json={"unreachable": True})
+        assert answer.status_code == 200 and answer.json()["unreachable"] is True
+        wait(lambda: not server.reachable)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url)
+        server.faults.clear()
+        wait(lambda: server.reachable)
+        assert server.port == port and httpx.get(url).status_code == 401

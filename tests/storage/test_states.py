@@ -22,6 +22,7 @@ ALLOWED = {
     (S.SENDING, S.QUEUED),  # the send never reached Xoxoday: tried again later
     (S.IN_DOUBT, S.SENT),
     (S.IN_DOUBT, S.FAILED),
+    (S.IN_DOUBT, S.QUEUED),  # Xoxoday's records prove it was not applied: sent again
     (S.SENT, S.CANCELLED),
 }
 

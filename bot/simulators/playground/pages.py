@@ -442,7 +442,8 @@ def fault_control(active: Sequence[sandbox_control.ActiveFault]) -> str:
     return (
         '<h2>Make Xoxoday misbehave</h2><p class="muted">The bot meets the fault on its next '
         "calls to the sandbox: try a lost answer, then <code>/reward</code>, to see a reward in "
-        "doubt (admins settle it from their DM).</p>"
+        "doubt (admins settle it from their DM); or make it unreachable, to see rewards wait "
+        "and go once when you clear it.</p>"
         f"{form}<h3>Now</h3>{now}"
     )
 

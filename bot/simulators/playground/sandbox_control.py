@@ -2,8 +2,10 @@
 
 Each preset is a `FaultSpec` of the sandbox's own fault injection (`plum_sandbox.faults`), set on
 the calls it is for (sending points, or every call) for the next call, the next few, or until
-cleared. `describe` reads the sandbox's faults back in the same words, whoever set them (the
-page, `/_sandbox/faults`, `rewardbot sandbox --fault`).
+cleared; except "unreachable", the whole sandbox refusing connections until cleared (an outage
+that proves nothing reached Xoxoday, beside "outage", a 503 that proves nothing either way).
+`describe` reads the sandbox's faults back in the same words, whoever set them (the page,
+`/_sandbox/faults`, `rewardbot sandbox --fault`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ EVERY_CALL = "*"
 SEND = "sendBalance"
 SLOW_MS = 5000
 RATE_LIMIT_SECONDS = 30
+UNREACHABLE = "unreachable"
+UNREACHABLE_WHAT = "unreachable (connections refused)"
 
 
 @dataclass(frozen=True, slots=True)
 class Preset:
     name: str
     label: str  # what the page offers
-    spec: FaultSpec  # without a count: the page adds it
+    spec: FaultSpec | None  # without a count: the page adds it (None: the sandbox unreachable)
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -42,6 +46,11 @@ PRESETS: tuple[Preset, ...] = (
         "slow", f"Slow: each answer takes {SLOW_MS // 1000} s longer", FaultSpec(latency_ms=SLOW_MS)
     ),
     Preset("outage", "An outage: 503 Service Unavailable", FaultSpec(error="503")),
+    Preset(
+        UNREACHABLE,
+        "Unreachable: every connection refused, until cleared (whatever the target)",
+        None,
+    ),
     Preset(
         "rate_limit",
         f"Rate limit: 429, try again in {RATE_LIMIT_SECONDS} s",
@@ -81,6 +90,9 @@ def apply(faults: Faults, *, preset: str, target: str, times: str) -> None:
         raise ControlError("pick sending points or every call")
     if times not in TIMES:
         raise ControlError("pick the next call, the next 3 or until cleared")
+    if found.spec is None:  # the whole sandbox, until cleared
+        faults.unreachable = True
+        return
     spec = replace(found.spec, count=int(times) if times else None)
     for operation in sorted(OPERATIONS) if target == EVERY_CALL else [target]:
         faults.set(operation, spec)
@@ -97,6 +109,7 @@ def clear(faults: Faults, operations: Sequence[str] | None = None) -> None:
         raise ControlError(f"there is no call named {unknown[0]!r}")
     if EVERY_CALL in operations:
         faults.latency_ms = 0
+        faults.unreachable = False
         operations = sorted(OPERATIONS)
     for operation in operations:
         faults.clear(operation)
@@ -165,4 +178,6 @@ def describe(faults: Faults) -> list[ActiveFault]:
     if faults.latency_ms:
         slow = f"slow (+{faults.latency_ms / 1000:g} s)"
         found.append(ActiveFault((EVERY_CALL,), "Every call", slow, "until cleared"))
+    if faults.unreachable:
+        found.insert(0, ActiveFault((EVERY_CALL,), "Every call", UNREACHABLE_WHAT, "until cleared"))
     return found

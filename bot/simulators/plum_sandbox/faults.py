@@ -11,12 +11,18 @@ Per operation (the query's last part, e.g. `sendBalance`, or `token` for the tok
 - `drop_after_apply`: apply the operation, then cut the connection mid-response.
 - `apply_first`: apply the operation before the error or hang fires (the ambiguous write).
 - `count`: fire for the next N requests only, then the fault is removed.
+
+And for the whole sandbox, `unreachable`: it stops listening, so every connection is refused
+(as by a Xoxoday that is down or a firewall that rejects), until it is set back or the faults
+are cleared. A refused connection proves nothing reached Xoxoday, unlike `"503"` (an answer
+from a server that had the request). The server does this (`SandboxServer` watches the flag).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -147,6 +153,8 @@ class Faults:
         self._latency_ms = latency_ms
         self._specs: dict[str, FaultSpec] = {}
         self._variants: dict[str, str] = {}
+        self._unreachable = False
+        self._watchers: list[Callable[[bool], None]] = []
 
     # ----- configuration --------------------------------------------------------------------
     @property
@@ -160,6 +168,27 @@ class Faults:
         with self._lock:
             self._latency_ms = int(value)
 
+    @property
+    def unreachable(self) -> bool:
+        """The whole sandbox refuses connections (see the module doc)."""
+        with self._lock:
+            return self._unreachable
+
+    @unreachable.setter
+    def unreachable(self, value: bool) -> None:
+        with self._lock:
+            changed = self._unreachable != bool(value)
+            self._unreachable = bool(value)
+            watchers = list(self._watchers)
+        if changed:
+            for watcher in watchers:
+                watcher(bool(value))
+
+    def watch_unreachable(self, watcher: Callable[[bool], None]) -> None:
+        """Call `watcher(unreachable)` whenever the flag changes (the server's listener)."""
+        with self._lock:
+            self._watchers.append(watcher)
+
     def set(self, operation: str, spec: FaultSpec | None = None, **fields_: Any) -> None:
         """Set (replace) the fault of one operation: `faults.set("placeOrder", hang=True)`."""
         _check_operation(operation)
@@ -172,7 +201,8 @@ class Faults:
             return self._specs.get(operation)
 
     def clear(self, operation: str | None = None) -> None:
-        """Clear one operation's fault, or everything (faults, latency, variants, and the RNG)."""
+        """Clear one operation's fault, or everything (faults, latency, variants, the RNG, and
+        the sandbox being unreachable)."""
         with self._lock:
             if operation is not None:
                 self._specs.pop(operation, None)
@@ -181,6 +211,7 @@ class Faults:
             self._variants.clear()
             self._latency_ms = 0
             self._rng = random.Random(f"faults:{self._seed}")
+        self.unreachable = False
 
     def set_variant(self, name: str, value: str | None) -> None:
         """Switch a response shape; None restores the default."""
@@ -208,7 +239,7 @@ class Faults:
     def update(self, doc: dict[str, Any]) -> None:
         """Apply the admin JSON: `clear`, `latency_ms`, `operations{op: spec|null}`,
         `variants{name: value|null}`. Validated completely before anything changes."""
-        allowed = {"clear", "latency_ms", "operations", "variants"}
+        allowed = {"clear", "latency_ms", "operations", "variants", "unreachable"}
         unknown = set(doc) - allowed
         if unknown:
             raise ValueError(f"unknown key(s): {', '.join(sorted(unknown))}")
@@ -228,6 +259,9 @@ class Faults:
         latency = doc.get("latency_ms")
         if latency is not None and (not isinstance(latency, int) or latency < 0):
             raise ValueError("latency_ms must be a whole number >= 0")
+        unreachable = doc.get("unreachable")
+        if unreachable is not None and not isinstance(unreachable, bool):
+            raise ValueError("unreachable must be true or false")
         if doc.get("clear"):
             self.clear()
         if latency is not None:
@@ -239,6 +273,8 @@ class Faults:
                 self.set(op, spec)
         for name, value in variants.items():
             self.set_variant(name, value)
+        if unreachable is not None:
+            self.unreachable = unreachable
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
@@ -246,6 +282,7 @@ class Faults:
                 "latency_ms": self._latency_ms,
                 "operations": {op: asdict(spec) for op, spec in sorted(self._specs.items())},
                 "variants": {name: self._variants.get(name, v[0]) for name, v in VARIANTS.items()},
+                "unreachable": self._unreachable,
             }
 
     # ----- per request ----------------------------------------------------------------------

@@ -122,6 +122,11 @@ class SandboxServer:
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        # While the sandbox is unreachable: the port, bound but not listening, so connections
+        # are refused and no other process takes it.
+        self._held: socket.socket | None = None
+        self._moving = threading.Lock()
+        self.context.faults.watch_unreachable(self._reachability)
 
     # ----- what tests and the CLI read ------------------------------------------------------
     @property
@@ -259,6 +264,54 @@ class SandboxServer:
         self.context.hooks.resume()
         return self
 
+    @property
+    def reachable(self) -> bool:
+        """Serving and listening (False while `faults.unreachable` holds)."""
+        server = self._server
+        serving = self._thread is not None and server is not None and server.started
+        return self._held is None and serving
+
+    def _reachability(self, unreachable: bool) -> None:
+        """`faults.unreachable` changed: stop listening or listen again, on a thread of its own
+        (the change may come from a request this server is answering)."""
+        if self._thread is None and self._held is None:
+            return  # not serving in a thread (`serve_forever`, or not started)
+        move = self._go_away if unreachable else self._come_back
+        threading.Thread(target=move, name="plum-sandbox-reach", daemon=True).start()
+
+    def _go_away(self) -> None:
+        with self._moving:
+            thread = self._thread
+            if self._held is not None or thread is None or not self.context.faults.unreachable:
+                return
+            port = self.port
+            if self._server is not None:
+                self._server.should_exit = True
+            thread.join(timeout=10)
+            self._thread = None
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            held = socket.socket(family, socket.SOCK_STREAM)
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            held.bind((self._host, port))
+            self._port, self._held = port, held
+
+    def _come_back(self) -> None:
+        with self._moving:
+            held = self._held
+            if held is None or self.context.faults.unreachable:
+                return
+            sock = self.bind()  # beside the held port (both SO_REUSEADDR), then let it go
+            held.close()
+            self._held = None
+            server = self._uvicorn()
+            self._thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sock]}, name="plum-sandbox", daemon=True
+            )
+            self._thread.start()
+
     def serve_forever(self) -> None:
         """Serve in the calling thread until Ctrl-C (uvicorn handles the signals)."""
         sock = self.bind()
@@ -282,6 +335,9 @@ class SandboxServer:
             self._thread = None
         if self._socket is not None:
             self._socket.close()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.rewards.cards import RewardCard, Settlement, unique_rewards
+from bot.rewards.cards import SETTLED_BY_RECORDS, RewardCard, Settlement, unique_rewards
 from bot.rewards.policy import may_send_again
 from bot.rewards.redeem import RedeemButton
 from bot.rewards.wording import plain_reason
@@ -274,14 +274,24 @@ def sent_again_context(new: RewardCard, tz: str | None) -> Block:
     )
 
 
-def giver_in_doubt(*, reward: RewardCard, tz: str | None) -> Payload:
-    """The outcome is unknown: it is being checked, and the giver must not send it again."""
+def giver_in_doubt(*, reward: RewardCard, tz: str | None, admins_check: bool = True) -> Payload:
+    """The outcome is unknown: it is being checked (which kind of failure it was, and who
+    checks: the bot in Xoxoday's records first, or an admin), and the giver must not send it
+    again."""
     lead = f"🔎 Your reward of {amount_phrase(reward)} to {_who(reward)} is being checked."
-    body = (
-        "Xoxoday didn't confirm whether the points arrived, so an admin is checking. You'll "
-        "hear from me once they know. *Please don't send it again:* the points could arrive "
-        "twice."
+    why = safe_mrkdwn(plain_reason(reward.failure_reason))
+    what = (
+        f"{why[:1].upper()}{why[1:]}, so I don't know yet whether the points arrived"
+        if why
+        else "Xoxoday didn't confirm whether the points arrived"
     )
+    who = (
+        ", so an admin is checking. You'll hear from me once they know."
+        if admins_check
+        else ". I'm checking Xoxoday's payment records and will tell you here (an admin looks "
+        "if they don't show it)."
+    )
+    body = f"{what}{who} *Please don't send it again:* the points could arrive twice."
     blocks = [section(f"{lead}\n{body}"), citation_block(reward), id_context(reward, tz)]
     text = f"Your reward {reward.short_id} is being checked. Please don't send it again."
     return message(text, blocks)
@@ -389,6 +399,8 @@ def settle_buttons(reward: RewardCard) -> Block:
 def settlement_context(settlement: Settlement, tz: str | None) -> Block:
     said = "✅ Marked as sent" if settlement.outcome == "sent" else "❌ Marked as failed"
     when = format_datetime(settlement.settled_at, tz)
+    if settlement.settled_by == SETTLED_BY_RECORDS:
+        return context(f"{said} on {when}: Xoxoday's payment report shows it.")
     return context(f"{said} by {mention(settlement.settled_by)} on {when}.")
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.rewards.cards import RecipientLine, Settlement
+from bot.rewards.cards import SETTLED_BY_RECORDS, RecipientLine, Settlement
 from bot.slack.blocks import reward_messages as rm
 from bot.slack.ids import ActionId
 from tests.slack.blocks import samples as s
@@ -155,6 +155,19 @@ GIVER_CASES = [
         "in doubt",
         lambda: rm.giver_in_doubt(reward=s.reward(status="in_doubt"), tz=None),
         ["being checked", "an admin is checking", "don't send it again", "`AB12CD`"],
+    ),
+    (
+        "in doubt, checked in Xoxoday's records first, saying which kind of failure",
+        lambda: rm.giver_in_doubt(
+            reward=s.reward(status="in_doubt", failure_reason="Xoxoday didn't answer in time."),
+            tz=None,
+            admins_check=False,
+        ),
+        [
+            "Xoxoday didn't answer in time, so I don't know yet whether the points arrived.",
+            "I'm checking Xoxoday's payment records",
+            "don't send it again",
+        ],
     ),
 ]
 
@@ -324,3 +337,14 @@ def test_xoxoday_down_reads_its_reason_with_one_full_stop() -> None:
     lead = blocks_of(msg, "section")[0]["text"]["text"]
     assert "Ask Xoxoday to allow-list it. 1 reward is waiting;" in lead
     assert ".." not in visible(msg)
+
+
+def test_a_settlement_from_xoxodays_records_names_no_admin() -> None:
+    card = s.two_people(status="sent")
+    settled = Settlement(
+        outcome="sent", settled_by=SETTLED_BY_RECORDS, settled_at=datetime(2026, 12, 7, tzinfo=UTC)
+    )
+    alert = rm.admin_in_doubt_alert(reward=card, tz=None, settlement=settled)
+    seen = visible(alert)
+    assert "Xoxoday's payment report shows it" in seen and "<@" + SETTLED_BY_RECORDS not in seen
+    assert elements(alert, "button") == []
