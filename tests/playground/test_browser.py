@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.simulators.playground.server import Playground
 from tests.e2e.harness import ADMIN, BOB, MARIA
 from tests.playground.browser import SlackPage, expect
@@ -158,3 +160,21 @@ def test_run_a_scheduled_job_now(slack: SlackPage) -> None:
     expect(slack.unread("kudos")).to_have_text("1")
     slack.go("kudos")
     expect(slack.message("Sandbox: no real reward was sent.")).to_contain_text("week")
+
+
+def test_emoji_show_their_names_without_a_colour_emoji_font(slack: SlackPage) -> None:
+    """A machine with no colour emoji font draws 🎉 as a box: the page shows :tada: instead,
+    as Slack shows an emoji it lacks (the text itself stays the emoji)."""
+    slack.open(BOB)
+    slack.type("/reward @maria 10 for the party :tada:")
+    reply = slack.message("Sending 10 points")
+    if slack.page.evaluate("colourEmoji()"):
+        pytest.skip("this machine's browser draws emoji in colour: no fallback to show")
+    assert slack.page.evaluate("document.documentElement.classList.contains('no-colour-emoji')")
+    party = slack.message("for the party").locator(".emoji").first
+    expect(party).to_have_text("🎉")
+    shown = party.evaluate("e => getComputedStyle(e, '::after').content")
+    assert shown == '":tada:"'
+    size = party.evaluate("e => getComputedStyle(e).fontSize")
+    assert size == "0px"  # the box is not drawn
+    expect(reply).to_be_visible()

@@ -212,3 +212,13 @@ def test_selects_in_an_actions_block_show_their_initial_option() -> None:
     html = blocks_html([block], NAMES)
     assert '<option value="GB" selected>United Kingdom</option>' in html
     assert '<option value="*">Any country</option>' in html
+
+
+def test_every_emoji_carries_its_name_for_machines_without_colour_emoji() -> None:
+    shown = mrkdwn("🎉 :tada: *done* ✅ ↩️ 🔎 → next", NAMES)
+    assert shown.count('<span class="emoji" data-name=":tada:">🎉</span>') == 2
+    assert '<span class="emoji" data-name=":white_check_mark:">✅</span>' in shown
+    assert 'data-name=":leftwards_arrow_with_hook:">↩️</span>' in shown  # asked as an emoji
+    assert 'data-name=":right-pointing_magnifying_glass:">🔎</span>' in shown  # Unicode's name
+    assert "→ next" in shown  # an arrow any font draws stays text
+    assert text_of(shown) == "🎉 🎉 done ✅ ↩️ 🔎 → next"  # the text itself is unchanged

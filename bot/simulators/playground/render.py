@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,8 +126,39 @@ def unslack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+# An emoji as the page shows it: the character, with its :name: for machines that have no colour
+# emoji font (the page's script then shows the name instead, as Slack shows an emoji it lacks).
+_BMP_EMOJI = "".join(sorted({c[0] for c in EMOJI.values() if c[0] < "\U00010000"}))
+_PICTURE = re.compile(
+    "(?:[\U0001f1e6-\U0001f1ff]{2}"  # flags
+    "|(?:[\U0001f300-\U0001faff" + _BMP_EMOJI + "]\ufe0f?|[\u2190-\u2bff]\ufe0f)"
+    "(?:\u200d[\U0001f300-\U0001faff\u2600-\u27bf]\ufe0f?)*)"
+)  # pictographs, the page's known emoji, and any symbol asked to show as an emoji (FE0F)
+_NAMES = {char: name for name, char in reversed(EMOJI.items())}
+
+
+def emoji_name(char: str) -> str:
+    """`:tada:` for 🎉: Slack's name where the page knows it, else Unicode's."""
+    known = _NAMES.get(char) or _NAMES.get(char + "\ufe0f") or _NAMES.get(char.rstrip("\ufe0f"))
+    if known:
+        return f":{known}:"
+    try:
+        return ":" + unicodedata.name(char[0]).lower().replace(" ", "_") + ":"
+    except ValueError:
+        return ""
+
+
 def emoji(text: str) -> str:
-    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+    """:names: as their emoji, and every emoji marked (`<span class="emoji">`) with its name."""
+    text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+
+    def mark(found: re.Match[str]) -> str:
+        name = emoji_name(found.group(0))
+        if not name:
+            return found.group(0)
+        return f'<span class="emoji" data-name="{esc(name)}">{found.group(0)}</span>'
+
+    return _PICTURE.sub(mark, text)
 
 
 def _link(url: str, label: str) -> str:

@@ -10,6 +10,26 @@ let modalKey = body.dataset.modalKey || "";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
+// Whether this machine draws emoji in colour: an emoji drawn on a canvas has coloured pixels;
+// drawn without a colour emoji font it is grey or a box. Without one, every emoji the page
+// marks shows its :name: instead (app.css, `.no-colour-emoji`), as Slack shows one it lacks.
+function colourEmoji() {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 24;
+  const pen = canvas.getContext("2d", { willReadFrequently: true });
+  if (!pen) return true;
+  pen.textBaseline = "top";
+  pen.font = "20px sans-serif";
+  pen.fillStyle = "#000";
+  pen.fillText("\u{1F389}", 0, 0);
+  const dots = pen.getImageData(0, 0, 24, 24).data;
+  for (let i = 0; i < dots.length; i += 4) {
+    if (dots[i + 3] && (dots[i] !== dots[i + 1] || dots[i + 1] !== dots[i + 2])) return true;
+  }
+  return false;
+}
+if (!colourEmoji()) document.documentElement.classList.add("no-colour-emoji");
+
 function toast(text, isError) {
   const box = $("#toast");
   box.textContent = text;
