@@ -718,9 +718,10 @@ def test_sigkill_mid_burst_of_rewards_credits_each_acknowledged_one_exactly_once
         assert "sending" not in at_kill and "in_doubt" not in at_kill, at_kill
         unfinished = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]
         # The next start resumes those and credits them: SIGKILL it again halfway through.
-        # Slack takes its time over who people are meanwhile, so the resume is still under way
-        # when the credits have moved on (a quick machine finished it before the kill).
-        fake.slow_next("users.info", seconds=1.5, count=60)
+        # Slack takes its time over who people are meanwhile (every answer 1.5 s late), so the
+        # resume is still under way when the credits have moved on (a quick machine finished it
+        # before the kill); the next start gets its answers at once.
+        fake.slow_next("users.info", seconds=1.5, count=100_000)
         serve.start()
         credited_before = sql("SELECT COUNT(*) FROM point_lots")[0][0]
         serve.wait_until(
@@ -729,6 +730,7 @@ def test_sigkill_mid_burst_of_rewards_credits_each_acknowledged_one_exactly_once
             every=0.01,
         )
         serve.kill()
+        fake.clear_faults()
         at_second = dict(sql("SELECT status, COUNT(*) FROM rewards GROUP BY status"))
         assert "sending" not in at_second and "in_doubt" not in at_second, at_second
         still = journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'")[0][0]

@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WAIT_MS = 10_000
+NAVIGATION_MS = 30_000  # a page load on a loaded CI machine (three test workers on two CPUs)
 
 
 def expect(target: Any) -> Any:
@@ -42,7 +43,7 @@ class SlackPage:
 
     def be(self, name: str) -> None:
         """Switch person with the picker in the top bar (stays on the same view)."""
-        with self.page.expect_navigation():
+        with self.page.expect_navigation(timeout=NAVIGATION_MS):
             self.page.select_option("#who", label=name)
         expect(self.page.locator("#who option:checked")).to_have_text(name)
 
@@ -52,7 +53,7 @@ class SlackPage:
         toggle = self.page.locator("#nav-toggle")
         if toggle.is_visible() and not self.page.locator("#sidebar").is_visible():
             toggle.click()
-        with self.page.expect_navigation():
+        with self.page.expect_navigation(timeout=NAVIGATION_MS):
             self.page.locator("#sidebar .nav-item", has_text=label).click()
 
     # ------------------------------------------------------------------ what people do

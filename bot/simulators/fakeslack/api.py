@@ -90,6 +90,10 @@ class ApiState:
         with self._lock:
             self._faults.setdefault(method, []).append(Fault("", 200, 0, count, seconds))
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def held(self, method: str | None = None) -> int:
         with self._lock:
             return sum(n for m, n in self._held.items() if method is None or m == method)

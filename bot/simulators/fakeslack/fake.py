@@ -120,6 +120,10 @@ class FakeSlack:
         """The next `count` calls to `method` are answered (normally) after `seconds`."""
         self._state.slow_next(method, seconds=seconds, count=count)
 
+    def clear_faults(self) -> None:
+        """Forget every failure and delay still waiting to happen (those under way go on)."""
+        self._state.clear_faults()
+
     def held(self, method: str | None = None) -> int:
         """How many calls to `method` (to any method, without one) `slow_next` is holding right
         now: they have arrived and are not answered yet (`calls` has them once answered)."""
