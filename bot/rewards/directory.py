@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.rewards.policy import Person
 from bot.settings import Settings
+from storage import members as member_repo
 from storage.models import Member
 from storage.states import Role
 
@@ -44,6 +45,32 @@ def role_for(settings: Settings, user_id: str) -> Role:
     if user_id in settings.REWARD_APPROVERS:
         return Role.APPROVER
     return Role.MEMBER
+
+
+def write_member(session: Session, profile: Profile, *, team_id: str, settings: Settings) -> Member:
+    """The ledger's member for this profile: refreshed from it, with the configured role."""
+    person = profile.person
+    member = member_repo.upsert_member(
+        session,
+        team_id=profile.team_id or team_id,
+        slack_user_id=person.user_id,
+        email=person.email,
+        display_name=profile.display_name,
+        real_name=profile.real_name,
+        tz=person.tz,
+        is_bot=person.is_bot,
+        active=not person.deleted,
+    )
+    wanted = role_for(settings, person.user_id)
+    if member.role != wanted.value:
+        member = member_repo.set_role(
+            session,
+            member=member,
+            role=wanted,
+            actor="system",
+            reason="REWARD_ADMINS / REWARD_APPROVERS",
+        )
+    return member
 
 
 class Directory(Protocol):

@@ -21,10 +21,10 @@ from bot.rewards.directory import (  # re-exported for the Slack layer
     Profile,
     UnknownSlackUser,
     role_for,
+    write_member,
 )
 from bot.rewards.policy import Person
 from bot.settings import Settings
-from storage import members as member_repo
 from storage.models import Member
 from storage.states import Role
 
@@ -110,25 +110,7 @@ class People:
             known = session.get(Member, written[1])
             if known is not None and known.role == wanted.value:
                 return known
-        member = member_repo.upsert_member(
-            session,
-            team_id=profile.team_id or team_id,
-            slack_user_id=person.user_id,
-            email=person.email,
-            display_name=profile.display_name,
-            real_name=profile.real_name,
-            tz=person.tz,
-            is_bot=person.is_bot,
-            active=not person.deleted,
-        )
-        if member.role != wanted.value:
-            member = member_repo.set_role(
-                session,
-                member=member,
-                role=wanted,
-                actor="system",
-                reason="REWARD_ADMINS / REWARD_APPROVERS",
-            )
+        member = write_member(session, profile, team_id=team_id, settings=self._settings)
         if member.id is not None:
             with self._lock:
                 self._written[person.user_id] = (profile, member.id)

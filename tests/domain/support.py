@@ -23,7 +23,13 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from bot.rewards.directory import DirectoryUnavailable, Profile, UnknownSlackUser, role_for
+from bot.rewards.directory import (
+    DirectoryUnavailable,
+    Profile,
+    UnknownSlackUser,
+    role_for,
+    write_member,
+)
 from bot.rewards.events import ApprovalAsked, Event
 from bot.rewards.kinds import MessageKind
 from bot.rewards.policy import Person
@@ -188,28 +194,7 @@ class MemoryDirectory:
 
     def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:
         """As `People.member`: the member refreshed from the profile, with its configured role."""
-        person = profile.person
-        member = member_repo.upsert_member(
-            session,
-            team_id=profile.team_id or team_id,
-            slack_user_id=person.user_id,
-            email=person.email,
-            display_name=profile.display_name,
-            real_name=profile.real_name,
-            tz=person.tz,
-            is_bot=person.is_bot,
-            active=not person.deleted,
-        )
-        wanted = role_for(self._settings, person.user_id)
-        if member.role != wanted.value:
-            member = member_repo.set_role(
-                session,
-                member=member,
-                role=wanted,
-                actor="system",
-                reason="REWARD_ADMINS / REWARD_APPROVERS",
-            )
-        return member
+        return write_member(session, profile, team_id=team_id, settings=self._settings)
 
     def member_of(self, store: Store, user_id: str) -> Member:
         """`user_id`'s member in the ledger (written now if they have none yet)."""

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot.settings import load_settings
 from bot.simulators.fakeslack import FakeSlack, Workspace
-from bot.slack import people as people_module
 from bot.slack.people import People, UnknownSlackUser
+from storage import members as member_repo
 from storage import open_store
 from storage.migrations import upgrade
 from storage.states import Role
@@ -33,13 +33,13 @@ def test_members_are_upserted_only_when_the_profile_changes(
     slack = WebClient(token="xoxb-fake", base_url=fake.api_url)
     people = People(slack=slack, settings=settings, ttl_seconds=0)
     upserts: list[str] = []
-    real = people_module.member_repo.upsert_member
+    real = member_repo.upsert_member
 
     def counting(session, **kwargs):  # type: ignore[no-untyped-def]
         upserts.append(kwargs["slack_user_id"])
         return real(session, **kwargs)
 
-    monkeypatch.setattr(people_module.member_repo, "upsert_member", counting)
+    monkeypatch.setattr(member_repo, "upsert_member", counting)
 
     for _ in range(3):
         with store.session() as session:
