@@ -14,10 +14,13 @@ stays on a line of its own; readers report it and carry on.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from storage.audit_checkpoints import (
     BadCheckpoint,
@@ -183,3 +186,94 @@ def anchor(store: Store, *, path: Path | None, at: datetime | None = None) -> An
         written=path is not None and not unchanged,
         previous=previous,
     )
+
+
+# ---------------------------------------------------------------- anchoring soon after new events
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+def _timer(delay: float, action: Callable[[], None]) -> Cancellable:
+    timer = threading.Timer(delay, action)
+    timer.name = "audit-anchor"
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class AnchorWatch:
+    """Anchors the chain's head at most `window` seconds after this process commits an audit
+    event, and at most once every `window` seconds: the first event after a quiet spell at once,
+    those that follow it together when the window since the last anchoring ends.
+
+    Nothing runs while nothing happens: no thread waits between events; a timer thread exists
+    only while an anchoring is due, and ends with it. `anchor` does the work (it reads the
+    database's head, so it also covers what other processes committed) and must not raise.
+    `close()` (a clean stop) anchors at once what is still due; a process killed before then
+    leaves it to the next start's checkpoint. `schedule` and `now` are for tests."""
+
+    def __init__(
+        self,
+        anchor: Callable[[], object],
+        *,
+        window: float,
+        schedule: Callable[[float, Callable[[], None]], Cancellable] = _timer,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._anchor = anchor
+        self.window = max(window, 0.0)
+        self._schedule = schedule
+        self._now = now
+        self._lock = threading.Lock()
+        self._running = threading.Lock()  # one anchoring at a time
+        self._timer: Cancellable | None = None
+        self._due = False
+        self._last: float | None = None  # when the last anchoring began
+        self._closed = False
+
+    def touched(self) -> None:
+        """An audit event was committed: anchor within the window."""
+        with self._lock:
+            if self._closed:
+                return
+            self._due = True
+            if self._timer is not None:
+                return
+            delay = 0.0 if self._last is None else self._last + self.window - self._now()
+            self._timer = self._schedule(max(delay, 0.0), self._fire)
+
+    @property
+    def due(self) -> bool:
+        """Events committed here that no anchoring has started to cover yet."""
+        with self._lock:
+            return self._due
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+        self._run()
+
+    def _run(self) -> None:
+        with self._running:
+            with self._lock:
+                if not self._due:
+                    return
+                self._due = False
+                self._last = self._now()
+            self._anchor()
+
+    def flush(self) -> None:
+        """Anchor now what is due (in the caller's thread)."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._run()
+
+    def close(self) -> None:
+        """Stop watching; anchor what is still due."""
+        with self._lock:
+            self._closed = True
+        self.flush()
