@@ -9,6 +9,10 @@ to use). An in-memory database has none.
 Each line is appended in one write to a file opened with O_APPEND, then fsynced (and so is the
 directory when the file is new), so several processes can anchor at once. A line torn by a crash
 stays on a line of its own; readers report it and carry on.
+
+Anchoring compares the chain with the newest checkpoint among the file's last 64 KiB
+(`read_latest`), so its cost does not grow with the file; `rewardbot audit verify` reads every
+line. `AnchorWatch` anchors soon after each commit that appended audit events.
 """
 
 from __future__ import annotations
@@ -106,6 +110,28 @@ def read_anchor_file(path: Path, *, audit_key: bytes) -> Anchors:
     )
 
 
+TAIL_BYTES = 64 * 1024  # a few hundred lines: where the newest checkpoints are
+
+
+def read_latest(path: Path, *, audit_key: bytes, tail: int = TAIL_BYTES) -> Checkpoint | None:
+    """The furthest-reaching valid checkpoint among the file's last `tail` bytes (lines are
+    appended in the order they were taken, give or take two processes at once), or in the whole
+    file when none there is valid; None when there is none at all. What anchoring compares the
+    chain with: its cost does not grow with the file (`audit verify` reads every line)."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size <= tail:
+                return read_anchor_file(path, audit_key=audit_key).latest
+            f.seek(size - tail)
+            end = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    lines = end.splitlines()[1:]  # the first is most likely cut
+    found = parse_lines((("tail", line) for line in lines), audit_key=audit_key).latest
+    return found if found is not None else read_anchor_file(path, audit_key=audit_key).latest
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -163,7 +189,7 @@ def anchor(store: Store, *, path: Path | None, at: datetime | None = None) -> An
     already ends at the same event. Raises AnchorConflict (nothing written) when the chain
     contradicts that checkpoint, OSError when the file can't be read or written."""
     key = store.keys.audit_key
-    previous = read_anchor_file(path, audit_key=key).latest if path is not None else None
+    previous = read_latest(path, audit_key=key) if path is not None else None
     with store.read_session() as session:
         checkpoint = current_checkpoint(session, at=at)
         conflict = check_checkpoint(session, previous) if previous is not None else None

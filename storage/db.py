@@ -11,7 +11,9 @@
 
 `Store` holds the engine and the keys; `with store.session(...) as s:` is one transaction that
 commits at the end (or rolls back on an exception). Repository functions run inside it and append
-their audit events to the same transaction.
+their audit events to the same transaction; once a transaction that appended some has committed,
+the store's audit listeners are told (`on_audit_committed`: how the chain's head gets anchored
+outside the database soon after).
 
 On SQLite only one transaction writes at a time anyway (`BEGIN IMMEDIATE`), so a process's
 `Store.session`s take turns on a lock of their own (one per database file, re-entrant) before

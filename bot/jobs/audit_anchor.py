@@ -93,7 +93,7 @@ def watch(runtime: Runtime) -> AnchorWatch:
         except Exception:
             log.exception("could not anchor the audit trail")
         else:
-            log.debug("audit trail: %s", _written(anchored))
+            log.debug("new audit events anchored: %s", _written(anchored))
 
     watcher = AnchorWatch(anchor_now, window=runtime.settings.AUDIT_ANCHOR_SECONDS)
     store.on_audit_committed(watcher.touched)  # a closed watch ignores it

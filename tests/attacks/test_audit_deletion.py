@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from storage.audit_anchors import read_anchor_file
 from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ADMIN, ServeProcess
 from tests.e2e.harness import BOB, MARIA
+from tests.storage.support import TEST_AUDIT_KEY
 
 LINE = re.compile(
     r"rewardbot-audit-checkpoint v1 id=\d+ count=\d+ hash=[0-9a-f]{64} at=\S+Z sig=[0-9a-f]{64}"
@@ -196,3 +198,41 @@ def test_a_process_killed_inside_the_window_is_covered_by_the_next_start(
 
     delete_events_after(serve, total - 1)
     assert serve.run_once("audit", "verify").returncode == 1
+
+
+@pytest.mark.postgres
+def test_two_serve_processes_on_postgresql_anchor_into_one_file(
+    request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess], tmp_path: Path
+) -> None:
+    anchors = tmp_path / "elsewhere" / "audit-anchors"
+    window = {"AUDIT_ANCHOR_SECONDS": "1", "AUDIT_ANCHOR_FILE": str(anchors)}
+    with on_database(request, make_serve, "postgresql", **window) as (first, sql):
+        (tmp_path / "second").mkdir()
+        second = ServeProcess(
+            tmp_path=tmp_path / "second",
+            fake=first.fake,
+            sandbox=first.sandbox,
+            database_url=first.database_url,
+            verbose=True,
+            **{k: v for k, v in first.settings.items() if k != "DATABASE_URL"},
+        )
+        first.verbose = True
+        try:
+            first.start()
+            second.start()
+            for serve, amount in [(first, 10), (second, 20), (first, 30), (second, 40)]:
+                give_on(serve, sql, [amount])
+            total = int(sql("SELECT COUNT(*) FROM audit_events")[0][0])
+            first.wait_until(lambda: anchored_count(anchors) == total, timeout=15)
+        finally:
+            second.kill()
+            first.kill()
+        for serve in (first, second):  # each anchored events it committed, as they came
+            assert "new audit events anchored: checkpoint of " in serve.logs(), serve.log()
+        kept = read_anchor_file(anchors, audit_key=TEST_AUDIT_KEY.encode())
+        assert kept.rejected == [] and len(kept.valid) == len(anchors.read_text().splitlines())
+
+        delete_newest(first, keep=total - 1)
+        tampered = first.run_once("audit", "verify")
+        assert tampered.returncode == 1, tampered.stdout
+        assert "(1 missing)" in tampered.stderr

@@ -11,13 +11,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from storage import audit
 from storage.audit import AuditAction
-from storage.audit_anchors import AnchorWatch, anchor, read_anchor_file
+from storage.audit_anchors import (
+    AnchorConflict,
+    AnchorWatch,
+    anchor,
+    read_anchor_file,
+    read_latest,
+)
+from storage.audit_checkpoints import Checkpoint
 from storage.db import Store, make_engine
 from tests.storage import support
 from tests.storage.support import TestDatabase
@@ -210,6 +218,47 @@ def test_deleting_the_newest_events_after_the_anchor_window_is_caught(
     watch.close()
     delete_newest(db, keep=3)  # the two newest, long before any hourly job would run
     assert verify(db, anchors, monkeypatch) == 1
+
+
+# ---------------------------------------------------------------- reading only the file's end
+
+
+def checkpoint_line(n: int) -> str:
+    at = datetime(2026, 3, 2, tzinfo=UTC) + timedelta(minutes=n)
+    return Checkpoint(event_id=n, count=n, head_hash=f"{n:064x}", at=at).line(audit_key=KEY)
+
+
+def test_anchoring_reads_the_newest_checkpoints_from_the_end_of_a_long_file(
+    tmp_path: Path,
+) -> None:
+    anchors = tmp_path / "audit-anchors"
+    lines = [checkpoint_line(n) for n in range(1, 2001)]
+    lines[-2], lines[-1] = lines[-1], lines[-2]  # two processes at once: not quite in order
+    anchors.write_text("\n".join(lines) + "\n")
+    latest = read_latest(anchors, audit_key=KEY, tail=4096)
+    assert latest is not None and latest.event_id == 2000
+    assert latest == read_anchor_file(anchors, audit_key=KEY).latest
+
+    with anchors.open("a") as f:  # the end is all garbage: the whole file is read
+        f.write("not a checkpoint\n" * 1000)
+    latest = read_latest(anchors, audit_key=KEY, tail=4096)
+    assert latest is not None and latest.event_id == 2000
+    assert read_latest(tmp_path / "none yet", audit_key=KEY) is None
+
+
+def test_a_long_anchor_file_still_refuses_a_chain_that_lost_events(
+    db: TestDatabase, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "audit-anchors"
+    add_events(db.store, 5)
+    head = anchor(db.store, path=anchors).line
+    assert head is not None
+    old = [checkpoint_line(n) for n in range(1, 5)] * 500  # a long history before it
+    anchors.write_text("\n".join([*old, head]) + "\n")
+    delete_newest(db, keep=3)
+    with pytest.raises(AnchorConflict, match=r"\(2 missing\)"):
+        anchor(db.store, path=anchors)
+    assert anchors.read_text().splitlines()[-1] == head  # nothing written
 
 
 # ---------------------------------------------------------------- several processes, one file
