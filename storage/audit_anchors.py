@@ -255,6 +255,7 @@ class AnchorWatch:
         self._lock = threading.Lock()
         self._running = threading.Lock()  # one anchoring at a time
         self._timer: Cancellable | None = None
+        self._token: object | None = None  # which timer `_timer` is
         self._due = False
         self._last: float | None = None  # when the last anchoring began
         self._closed = False
@@ -268,7 +269,9 @@ class AnchorWatch:
             if self._timer is not None:
                 return
             delay = 0.0 if self._last is None else self._last + self.window - self._now()
-            self._timer = self._schedule(max(delay, 0.0), self._fire)
+            token = object()
+            self._token = token
+            self._timer = self._schedule(max(delay, 0.0), lambda: self._run(token))
 
     @property
     def due(self) -> bool:
@@ -276,14 +279,14 @@ class AnchorWatch:
         with self._lock:
             return self._due
 
-    def _fire(self) -> None:
-        with self._lock:
-            self._timer = None
-        self._run()
-
-    def _run(self) -> None:
+    def _run(self, token: object | None = None) -> None:
+        """Anchor if due. From a timer (`token`): that timer counts as waiting until this
+        anchoring has begun, so an event committed meanwhile is either covered by it or waits
+        a window from it, never sets off a second one at once."""
         with self._running:
             with self._lock:
+                if token is not None and token is self._token:
+                    self._timer = self._token = None
                 if not self._due:
                     return
                 self._due = False
@@ -293,7 +296,7 @@ class AnchorWatch:
     def flush(self) -> None:
         """Anchor now what is due (in the caller's thread)."""
         with self._lock:
-            timer, self._timer = self._timer, None
+            timer, self._timer, self._token = self._timer, None, None
         if timer is not None:
             timer.cancel()
         self._run()

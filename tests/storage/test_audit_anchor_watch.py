@@ -129,6 +129,23 @@ def test_no_event_is_left_unanchored_longer_than_the_window() -> None:
     assert all(gap >= 60 for gap in gaps), anchored  # at most once a window
 
 
+def test_an_event_committed_while_an_anchoring_runs_waits_a_window_from_it() -> None:
+    timers = Timers()
+    anchored: list[float] = []
+
+    def slow_anchor() -> None:
+        anchored.append(timers.now)
+        watch.touched()  # another thread commits while this anchoring reads the head
+
+    watch = AnchorWatch(slow_anchor, window=60, schedule=timers.schedule, now=lambda: timers.now)
+    watch.touched()
+    timers.advance(0)
+    assert anchored == [0.0] and watch.due
+    assert timers.waiting() == [60.0]  # not a second anchoring at once
+    timers.advance(60)
+    assert anchored == [0.0, 60.0]
+
+
 def test_closing_anchors_what_is_due_at_once_and_then_ignores_events() -> None:
     timers = Timers()
     watch, anchored = watch_on(timers)
