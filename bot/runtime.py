@@ -53,6 +53,7 @@ from bot.slack.notifier import Notifier
 from bot.slack.people import People
 from bot.startup_checks import open_journal, open_ledger
 from storage import Store, clock
+from storage.audit_anchors import AnchorWatch
 from storage.intake import IntakeJournal
 from storage.states import PointSystem
 
@@ -124,6 +125,8 @@ class Runtime:
     # and Redeem; None with points at Xoxoday.
     storefront: StoreFrontService | None = None
     redeem: RedeemService | None = None
+    # Anchors the audit chain within AUDIT_ANCHOR_SECONDS of new events (`start_bot` starts it).
+    anchoring: AnchorWatch | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Runtime:
         """A running bot's services are shared, never copied (Bolt copies a lazy listener's
@@ -322,5 +325,7 @@ class Runtime:
         self.worker.stop()
         self.orders.stop()
         self.home_refresher.stop()
+        if self.anchoring is not None:
+            self.anchoring.close()  # what the stopping workers appended, anchored now
         self.plum.close()
         self.store.dispose()

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     PORT: int = Field(default=3000, ge=1, le=65535)
     AUDIT_KEY: SecretStr | None = None
     AUDIT_ANCHOR_FILE: str | None = None  # audit checkpoints, outside the database
+    # New audit events are anchored in that file within this many seconds (and at most once
+    # per this many seconds per process).
+    AUDIT_ANCHOR_SECONDS: float = Field(default=60, ge=0, le=3600)
     ENCRYPTION_KEY: SecretStr | None = None
     # GET /metrics: unset, open to whoever reaches the port; set, it needs
     # `Authorization: Bearer <METRICS_TOKEN>`.

@@ -4,7 +4,8 @@ playground and the tests build and start the bot, always in this order:
 1. build: `Runtime.build` (the ledger checked and migrated, the clients, the services, wired);
 2. start: the intake journal's writer, rewards a crash left mid-send recovered (in doubt),
    the delivery and order workers (`Runtime.start`);
-3. the audit chain's head anchored outside the database;
+3. the audit chain's head anchored outside the database, and again within AUDIT_ANCHOR_SECONDS
+   of each audit event this process commits (`bot.jobs.audit_anchor.watch`);
 4. the Bolt app (`bot.app.build_app`) with its middleware;
 5. what a crash left unfinished resumed, in the background, then swept for now and then;
 6. the web app (`bot.web`): Slack's requests, /healthz, /livez, /readyz and /metrics, the
@@ -102,6 +103,7 @@ def start_bot(
     worker: bool = True,
     scheduler: bool = False,
     anchor: bool = True,
+    watch_audit: bool | None = None,
     slack: WebClient | None = None,
     plum: PlumClient | None = None,
     plum_timeout: float | None = None,
@@ -110,7 +112,9 @@ def start_bot(
     """Build and start the bot (the module's docstring says in what order). `slack_requests`:
     answer Slack (the Bolt app, resuming, the web app) and recover interrupted sends; `worker`:
     deliver rewards and place orders; `scheduler`: run the scheduled jobs; `anchor`: anchor the
-    audit chain at start. `slack` and `plum` given are used as they are (tests)."""
+    audit chain at start; `watch_audit` (default: as `anchor`): anchor it within
+    AUDIT_ANCHOR_SECONDS of each audit event this process commits, and as it stops. `slack`
+    and `plum` given are used as they are (tests)."""
     extra = addon or AddOn()
     try:
         runtime = Runtime.build(
@@ -128,6 +132,10 @@ def start_bot(
         raise
     bot = Bot(runtime=runtime, health=Health(runtime, extra=extra.health), addon=extra)
     try:
+        if anchor if watch_audit is None else watch_audit:
+            from bot.jobs.audit_anchor import watch
+
+            runtime.anchoring = watch(runtime)  # before anything can append an event
         runtime.start(requests=slack_requests, worker=worker)
         if anchor:
             from bot.jobs.audit_anchor import anchor_at_start

@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from storage.csv_cells import csv_cell
-from storage.db import INFO_AUDIT_KEY, INFO_CORRELATION_ID
+from storage.db import INFO_AUDIT_KEY, INFO_AUDITED, INFO_CORRELATION_ID
 from storage.models import AuditEvent
 from storage.types import utcnow
 
@@ -210,6 +210,7 @@ def append(
     # Built once, executed on the session's connection: an event is never changed, so the
     # ORM's unit of work has nothing to track.
     conn.execute(_INSERT_EVENT, {**fields, "hash": digest})
+    session.info[INFO_AUDITED] = True
     return AuditEvent(**fields, hash=digest)
 
 

@@ -9,15 +9,22 @@ to use). An in-memory database has none.
 Each line is appended in one write to a file opened with O_APPEND, then fsynced (and so is the
 directory when the file is new), so several processes can anchor at once. A line torn by a crash
 stays on a line of its own; readers report it and carry on.
+
+Anchoring compares the chain with the newest checkpoint among the file's last 64 KiB
+(`read_latest`), so its cost does not grow with the file; `rewardbot audit verify` reads every
+line. `AnchorWatch` anchors soon after each commit that appended audit events.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from storage.audit_checkpoints import (
     BadCheckpoint,
@@ -103,6 +110,28 @@ def read_anchor_file(path: Path, *, audit_key: bytes) -> Anchors:
     )
 
 
+TAIL_BYTES = 64 * 1024  # a few hundred lines: where the newest checkpoints are
+
+
+def read_latest(path: Path, *, audit_key: bytes, tail: int = TAIL_BYTES) -> Checkpoint | None:
+    """The furthest-reaching valid checkpoint among the file's last `tail` bytes (lines are
+    appended in the order they were taken, give or take two processes at once), or in the whole
+    file when none there is valid; None when there is none at all. What anchoring compares the
+    chain with: its cost does not grow with the file (`audit verify` reads every line)."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size <= tail:
+                return read_anchor_file(path, audit_key=audit_key).latest
+            f.seek(size - tail)
+            end = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    lines = end.splitlines()[1:]  # the first is most likely cut
+    found = parse_lines((("tail", line) for line in lines), audit_key=audit_key).latest
+    return found if found is not None else read_anchor_file(path, audit_key=audit_key).latest
+
+
 # ---------------------------------------------------------------- writing
 
 
@@ -160,7 +189,7 @@ def anchor(store: Store, *, path: Path | None, at: datetime | None = None) -> An
     already ends at the same event. Raises AnchorConflict (nothing written) when the chain
     contradicts that checkpoint, OSError when the file can't be read or written."""
     key = store.keys.audit_key
-    previous = read_anchor_file(path, audit_key=key).latest if path is not None else None
+    previous = read_latest(path, audit_key=key) if path is not None else None
     with store.read_session() as session:
         checkpoint = current_checkpoint(session, at=at)
         conflict = check_checkpoint(session, previous) if previous is not None else None
@@ -183,3 +212,97 @@ def anchor(store: Store, *, path: Path | None, at: datetime | None = None) -> An
         written=path is not None and not unchanged,
         previous=previous,
     )
+
+
+# ---------------------------------------------------------------- anchoring soon after new events
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+def _timer(delay: float, action: Callable[[], None]) -> Cancellable:
+    timer = threading.Timer(delay, action)
+    timer.name = "audit-anchor"
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+class AnchorWatch:
+    """Anchors the chain's head at most `window` seconds after this process commits an audit
+    event, and at most once every `window` seconds: the first event after a quiet spell at once,
+    those that follow it together when the window since the last anchoring ends.
+
+    Nothing runs while nothing happens: no thread waits between events; a timer thread exists
+    only while an anchoring is due, and ends with it. `anchor` does the work (it reads the
+    database's head, so it also covers what other processes committed) and must not raise.
+    `close()` (a clean stop) anchors at once what is still due; a process killed before then
+    leaves it to the next start's checkpoint. `schedule` and `now` are for tests."""
+
+    def __init__(
+        self,
+        anchor: Callable[[], object],
+        *,
+        window: float,
+        schedule: Callable[[float, Callable[[], None]], Cancellable] = _timer,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._anchor = anchor
+        self.window = max(window, 0.0)
+        self._schedule = schedule
+        self._now = now
+        self._lock = threading.Lock()
+        self._running = threading.Lock()  # one anchoring at a time
+        self._timer: Cancellable | None = None
+        self._token: object | None = None  # which timer `_timer` is
+        self._due = False
+        self._last: float | None = None  # when the last anchoring began
+        self._closed = False
+
+    def touched(self) -> None:
+        """An audit event was committed: anchor within the window."""
+        with self._lock:
+            if self._closed:
+                return
+            self._due = True
+            if self._timer is not None:
+                return
+            delay = 0.0 if self._last is None else self._last + self.window - self._now()
+            token = object()
+            self._token = token
+            self._timer = self._schedule(max(delay, 0.0), lambda: self._run(token))
+
+    @property
+    def due(self) -> bool:
+        """Events committed here that no anchoring has started to cover yet."""
+        with self._lock:
+            return self._due
+
+    def _run(self, token: object | None = None) -> None:
+        """Anchor if due. From a timer (`token`): that timer counts as waiting until this
+        anchoring has begun, so an event committed meanwhile is either covered by it or waits
+        a window from it, never sets off a second one at once."""
+        with self._running:
+            with self._lock:
+                if token is not None and token is self._token:
+                    self._timer = self._token = None
+                if not self._due:
+                    return
+                self._due = False
+                self._last = self._now()
+            self._anchor()
+
+    def flush(self) -> None:
+        """Anchor now what is due (in the caller's thread)."""
+        with self._lock:
+            timer, self._timer, self._token = self._timer, None, None
+        if timer is not None:
+            timer.cancel()
+        self._run()
+
+    def close(self) -> None:
+        """Stop watching; anchor what is still due."""
+        with self._lock:
+            self._closed = True
+        self.flush()

@@ -11,7 +11,9 @@
 
 `Store` holds the engine and the keys; `with store.session(...) as s:` is one transaction that
 commits at the end (or rolls back on an exception). Repository functions run inside it and append
-their audit events to the same transaction.
+their audit events to the same transaction; once a transaction that appended some has committed,
+the store's audit listeners are told (`on_audit_committed`: how the chain's head gets anchored
+outside the database soon after).
 
 On SQLite only one transaction writes at a time anyway (`BEGIN IMMEDIATE`), so a process's
 `Store.session`s take turns on a lock of their own (one per database file, re-entrant) before
@@ -23,9 +25,10 @@ its row locks and takes no such turn.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,8 @@ from storage.urls import normalize_url, sqlite_path
 if TYPE_CHECKING:
     from storage.tokens import DatabaseTokenStore
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -48,6 +53,9 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 INFO_AUDIT_KEY = "rewardbot.audit_key"
 INFO_CRYPTO = "rewardbot.crypto"
 INFO_CORRELATION_ID = "rewardbot.correlation_id"
+# Set by `storage.audit.append`: this transaction appended audit events (the Store's audit
+# listeners hear of it once it commits).
+INFO_AUDITED = "rewardbot.audited"
 # Execution option: a read-only transaction (SQLite: plain BEGIN, a snapshot that never blocks
 # writers; PostgreSQL: READ ONLY).
 READ_ONLY_OPTION = "rewardbot_read_only"
@@ -149,6 +157,21 @@ class Store:
         self.keys = keys
         self.crypto = Crypto(keys.encryption_keys)
         self._turn = _writer_turn(engine)
+        self._audit_listeners: list[Callable[[], None]] = []
+
+    def on_audit_committed(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` (no arguments, quick, in the committing thread) after each
+        transaction of this store that appended audit events commits; returns a function that
+        stops it. What it raises is logged, never the committer's problem."""
+        self._audit_listeners.append(listener)
+        return lambda: self._audit_listeners.remove(listener)
+
+    def _audit_committed(self) -> None:
+        for listener in list(self._audit_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("an audit listener failed")
 
     @property
     def is_postgres(self) -> bool:
@@ -179,6 +202,8 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+        if session.info.get(INFO_AUDITED):
+            self._audit_committed()
 
     @contextmanager
     def read_session(self, *, snapshot: bool = False) -> Iterator[Session]:

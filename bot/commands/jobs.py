@@ -102,7 +102,12 @@ def run_one(args: argparse.Namespace) -> int:
         return 2
     try:
         bot = start_for(
-            settings, command="jobs run", slack_requests=False, worker=False, anchor=False
+            settings,
+            command="jobs run",
+            slack_requests=False,
+            worker=False,
+            anchor=False,
+            watch_audit=True,  # what the job appends is anchored as it stops
         )
     except DatabaseNotReady as err:
         print(f"rewardbot: {err}", file=sys.stderr)

@@ -2,15 +2,21 @@
 
 Every auth token Xoxoday's store holds for a person, and every Redeem link not yet opened, stops
 working at once: the store's next call for them is refused (401) until they press Redeem again.
-Use it when a person leaves, or when a token may have leaked (`--everyone`). Audited.
+Use it when a person leaves, or when a token may have leaked (`--everyone`). Audited, and the
+audit chain anchored outside the database as it ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from bot.commands import state_dir
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from storage.db import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,8 +62,28 @@ def run_revoke(args: argparse.Namespace) -> int:
                     return 1
                 member_id = member.id
             count = secrets_repo.revoke(session, member_id=member_id, actor="cli")
+        _anchor(store, settings)  # the revocation's audit events, outside the database now
     finally:
         store.dispose()
     whose = "everyone's" if args.everyone else f"{args.user_id}'s"
     print(f"revoked {count} of {whose} store tokens and Redeem links")
     return 0
+
+
+def _anchor(store: Store, settings: Settings) -> None:
+    """A checkpoint of the audit chain, as a running bot writes within AUDIT_ANCHOR_SECONDS of
+    its own events; a problem is said, never fatal (the revocation stands)."""
+    from storage.audit_anchors import AnchorConflict, anchor, anchor_file_for
+
+    path = anchor_file_for(
+        database_url=settings.DATABASE_URL, configured=settings.AUDIT_ANCHOR_FILE
+    )
+    try:
+        anchor(store, path=path)
+    except AnchorConflict as err:
+        print(f"rewardbot: {err}", file=sys.stderr)
+    except OSError as err:
+        print(
+            f"rewardbot: could not write the audit anchor file {path}: {err.strerror or err}",
+            file=sys.stderr,
+        )

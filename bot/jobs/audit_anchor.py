@@ -1,10 +1,18 @@
-"""audit-anchor: every hour, a signed checkpoint of the audit chain's head appended to the anchor
-file, outside the database (`storage.audit_anchors`); once an ISO week (in REWARD_TIMEZONE) the
-admins also get it in a DM, a copy in Slack that nobody with only database or server access can
-reach (claimed with a do-once key, so several processes send it once).
+"""Anchoring the audit chain's head outside the database (`storage.audit_anchors`).
 
-`anchor_at_start` writes a checkpoint as `rewardbot serve` and `rewardbot clock` start. Neither
-ever stops the bot: a problem is logged (and a run that meets one is recorded as failed).
+- `anchor_at_start`: a checkpoint as `rewardbot serve` and `rewardbot clock` start (what a
+  process killed before it anchored its last events left is covered here).
+- `watch`: every process that runs the bot anchors within AUDIT_ANCHOR_SECONDS (60) of each
+  audit event it commits, at most once per that many seconds (`AnchorWatch`: woken by the
+  commit, no thread while nothing happens), and at once as it stops.
+- the `audit-anchor` job, hourly: a checkpoint when there are new events (what another
+  process's watch has not covered, e.g. a `rewardbot` command that stopped uncleanly), and once an
+  ISO week (in REWARD_TIMEZONE) the admins get it in a DM, a copy in Slack that nobody with only
+  database or server access can reach (claimed with a do-once key, so several processes send it
+  once).
+
+None of it ever stops the bot: a problem is logged (and a run that meets one is recorded as
+failed).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from bot.settings import Settings
 from bot.slack.blocks import jobs as job_blocks
 from bot.slack.blocks.common import local
 from storage import audit_anchors, once
-from storage.audit_anchors import AnchorConflict, Anchored
+from storage.audit_anchors import AnchorConflict, Anchored, AnchorWatch
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -67,6 +75,29 @@ def anchor_at_start(runtime: Runtime) -> None:
         log.exception("could not anchor the audit trail")
         return
     log.info("audit trail: %s", _written(anchored))
+
+
+def watch(runtime: Runtime) -> AnchorWatch:
+    """Anchor within AUDIT_ANCHOR_SECONDS of each audit event this process commits (close it
+    to stop, which anchors what is still due)."""
+    path = anchor_file(runtime.settings)
+    store = runtime.store
+
+    def anchor_now() -> None:
+        try:
+            anchored = audit_anchors.anchor(store, path=path)
+        except AnchorConflict as err:
+            log.error("%s", err)
+        except OSError as err:
+            log.error("could not write the audit anchor file %s: %s", path, err.strerror or err)
+        except Exception:
+            log.exception("could not anchor the audit trail")
+        else:
+            log.debug("new audit events anchored: %s", _written(anchored))
+
+    watcher = AnchorWatch(anchor_now, window=runtime.settings.AUDIT_ANCHOR_SECONDS)
+    store.on_audit_committed(watcher.touched)  # a closed watch ignores it
+    return watcher
 
 
 def _written(anchored: Anchored) -> str:
@@ -128,7 +159,10 @@ def _tz_of(runtime: Runtime, user_id: str) -> str:
 
 JOB = JobSpec(
     name="audit-anchor",
-    description="Hourly audit checkpoint written outside the database; admins get it weekly",
+    description=(
+        "Hourly audit checkpoint outside the database when events are new (each process also "
+        "anchors within AUDIT_ANCHOR_SECONDS of its own); admins get it weekly"
+    ),
     trigger=trigger,
     run=run,
     misfire_grace=timedelta(hours=1),

@@ -4,6 +4,8 @@ start with one line saying what to do."""
 
 from __future__ import annotations
 
+from storage.audit_anchors import read_anchor_file
+from storage.audit_checkpoints import current_checkpoint
 from tests.command_line import rewardbot
 from tests.e2e.harness import ADMIN, BOT_TOKEN, MARIA, SIGNING_SECRET, BotHarness
 from tests.e2e.test_storefront import API_KEY, bot, call, rewarded, token_for
@@ -40,6 +42,15 @@ def test_revoke_ends_a_persons_store_access(bot: BotHarness, tmp_path) -> None:
     everyone = rewardbot(["storefront", "revoke", "--everyone"], env_of(bot), tmp_path)
     assert everyone.returncode == 0 and "revoked 0 of everyone's" in everyone.stdout
     assert token not in done.stdout + done.stderr
+    # Its audit events are anchored outside the database as it ends (the bot here anchors
+    # nothing itself), so deleting them is no less visible than a running bot's.
+    kept = read_anchor_file(
+        tmp_path / "bot.db.audit-anchors", audit_key=bot.runtime.store.keys.audit_key
+    )
+    with bot.runtime.store.read_session() as session:
+        head = current_checkpoint(session)
+    assert kept.latest is not None and head is not None
+    assert (kept.latest.event_id, kept.latest.head_hash) == (head.event_id, head.head_hash)
 
 
 def test_serve_refuses_a_database_of_the_other_point_system(bot: BotHarness, tmp_path) -> None:

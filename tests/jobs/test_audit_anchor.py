@@ -1,11 +1,14 @@
 """audit-anchor against the running bot: a checkpoint appended to the anchor file beside the
 database each run that finds new events, the admins' copy once an ISO week, and a chain that lost
-events refused (the run fails, nothing is written, nobody is sent a checkpoint of it)."""
+events refused (the run fails, nothing is written, nobody is sent a checkpoint of it). And a
+process's watch: what it commits anchored at once after a quiet spell, then within
+AUDIT_ANCHOR_SECONDS, and as it stops; a shorter chain logged, never anchored."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +17,11 @@ import pytest
 import time_machine
 
 from bot.jobs.audit_anchor import anchor_at_start
+from bot.startup import start_bot
+from storage import audit
+from storage.audit import AuditAction
 from storage.audit_anchors import read_anchor_file
+from storage.db import Store
 from tests.e2e.harness import ADMIN, APPROVER, BOB, MARIA, BotHarness, message_text
 from tests.jobs.support import dms, give, run_job, wait_status
 from tests.storage.support import TEST_AUDIT_KEY, TEST_ENCRYPTION_KEY, ledger_database
@@ -155,3 +162,73 @@ def test_with_postgresql_and_no_anchor_file_set_start_warns_and_uses_the_working
     )
     assert "written to rewardbot.audit-anchors" in done.getMessage()
     assert default.read_text().startswith(CHECKPOINT)
+
+
+def add_event(store: Store, n: int) -> None:
+    with store.session() as s:
+        audit.append(
+            s,
+            actor="cli",
+            action=AuditAction.SETTING_CHANGED,
+            subject_type="setting",
+            subject_id=f"KEY_{n}",
+            after={"value": n},
+        )
+
+
+def test_a_process_anchors_new_events_at_once_then_within_its_window_and_as_it_stops(
+    bot: BotHarness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Like `rewardbot jobs run`: nothing anchored at start, what it appends anchored.
+    settings = bot.settings.model_copy(update={"AUDIT_ANCHOR_SECONDS": 3600})
+    other = start_bot(settings, slack_requests=False, worker=False, anchor=False, watch_audit=True)
+    store = other.runtime.store
+    key = store.keys.audit_key
+    try:
+        assert other.runtime.anchoring is not None
+        with caplog.at_level(logging.DEBUG, logger="bot.jobs.audit_anchor"):
+            add_event(store, 1)  # the first after a quiet spell: at once
+            wait_until(lambda: read_anchor_file(anchor_file(tmp_path), audit_key=key).latest)
+            first = events(tmp_path)
+            add_event(store, 2)  # inside the hour's window: not yet
+            time.sleep(0.3)
+            latest = read_anchor_file(anchor_file(tmp_path), audit_key=key).latest
+            assert latest is not None and latest.count == first < events(tmp_path)
+    finally:
+        other.stop()  # a clean stop anchors what the window still held
+    latest = read_anchor_file(anchor_file(tmp_path), audit_key=key).latest
+    assert latest is not None and latest.count == events(tmp_path)
+    assert f"new audit events anchored: checkpoint of {first} events written to " in caplog.text
+
+
+def test_a_chain_that_lost_events_is_logged_and_not_anchored_by_the_watch(
+    bot: BotHarness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = start_bot(
+        bot.settings, slack_requests=False, worker=False, anchor=False, watch_audit=True
+    )
+    watch, store = other.runtime.anchoring, other.runtime.store
+    assert watch is not None
+    try:
+        add_event(store, 1)
+        add_event(store, 2)
+        watch.flush()
+        before = anchor_file(tmp_path).read_text()
+        n = events(tmp_path)
+        with sqlite3.connect(tmp_path / "bot.db") as c:
+            c.execute("DELETE FROM audit_events WHERE id > ?", (n - 2,))
+        with caplog.at_level(logging.INFO, logger="bot.jobs.audit_anchor"):
+            add_event(store, 3)  # the watch anchors: it refuses the shorter chain, and says so
+            watch.flush()
+        assert "no longer matches the checkpoint of " in caplog.text
+        assert "(1 missing)" in caplog.text
+        assert anchor_file(tmp_path).read_text() == before
+    finally:
+        other.stop()
+
+
+def wait_until(probe: Callable[[], object], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.02)

@@ -26,6 +26,7 @@ ALL_NAMES = [
     "DATABASE_URL",
     "PORT",
     "AUDIT_ANCHOR_FILE",
+    "AUDIT_ANCHOR_SECONDS",
     "REWARD_ADMINS",
     "REWARD_APPROVERS",
     "REWARD_APPROVAL_THRESHOLD",
@@ -71,6 +72,7 @@ def test_defaults() -> None:
     assert s.REWARD_EXPIRY_REMIND_DAYS == [30, 7, 1]
     assert (s.REWARD_APPROVAL_REMIND_HOURS, s.REWARD_APPROVAL_ESCALATE_HOURS) == (24, 72)
     assert s.REWARD_APPROVAL_EXPIRE_DAYS == 14
+    assert s.AUDIT_ANCHOR_SECONDS == 60  # the longest new audit events wait to be anchored
     assert not s.socket_mode
 
 
@@ -142,6 +144,8 @@ def test_store_url_is_optional_and_loses_its_trailing_slash(
         ("REWARD_EXPIRY_REMIND_DAYS", "30,soon", "whole numbers of days"),
         ("REWARD_EXPIRY_REMIND_DAYS", "7,0", "1 or more"),
         ("REWARD_APPROVAL_REMIND_HOURS", "0", "REWARD_APPROVAL_REMIND_HOURS"),
+        ("AUDIT_ANCHOR_SECONDS", "7200", "AUDIT_ANCHOR_SECONDS"),
+        ("AUDIT_ANCHOR_SECONDS", "a minute", "AUDIT_ANCHOR_SECONDS"),
     ],
 )
 def test_bad_value_names_the_variable(
