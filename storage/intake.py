@@ -70,7 +70,7 @@ class Pending:
     key: str
     kind: str
     user_id: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None  # None: damaged on disk, it cannot be resumed (set it aside)
     received_at: datetime
     claimed_at: datetime | None
     resumes: int
@@ -374,7 +374,8 @@ class IntakeJournal:
     ) -> list[Pending]:
         """Unfinished entries, oldest first; with `stale_after`, only those nobody has touched
         for that long (another live process may still be working on the others) or whose
-        claimant `abandoned(claimed_by, claimed_at)` says is gone."""
+        claimant `abandoned(claimed_by, claimed_at)` says is gone. An entry damaged on disk comes
+        with `body` None: the resumer sets it aside (outcome "unreadable") and tells its person."""
         columns = [c for c in TABLE.c if c.name != "body"]
         query = select(*columns, cast(TABLE.c.body, Text).label("body"))
         query = query.where(TABLE.c.state == IntakeState.PENDING.value)
@@ -392,8 +393,6 @@ class IntakeJournal:
             body = _readable(r["body"])
             if body is None:  # one damaged row must not keep the others from resuming
                 log.error("intake entry %s cannot be read; it is set aside", r["id"])
-                self.finish(int(r["id"]), outcome="unreadable")
-                continue
             found.append(
                 Pending(
                     entry_id=int(r["id"]),

@@ -246,6 +246,9 @@ class RequestJournal:
         return resumed
 
     def _resume_one(self, app: App, entry: Pending) -> None:
+        if entry.body is None:  # damaged on disk
+            self._give_up(app, entry, outcome="unreadable")
+            return
         if entry.resumes >= MAX_RESUMES:
             self._give_up(app, entry)
             return
@@ -255,12 +258,17 @@ class RequestJournal:
         if answered.status == 404:  # no listener takes it any more
             self._give_up(app, entry)
 
-    def _give_up(self, app: App, entry: Pending) -> None:
-        log.error("giving up intake entry %s (%s)", entry.entry_id, entry.kind)
-        self.journal.finish(entry.entry_id, outcome="abandoned")
-        url = response_url_of(entry.body) if _url_valid(entry.received_at) else None
+    def _give_up(self, app: App, entry: Pending, *, outcome: str = "abandoned") -> None:
+        """Ended without running again, and its person told it was not done (they were told
+        it was taken): on its response_url while valid, else by DM. An entry damaged on disk
+        ("unreadable") has no body to read one from: its recorded user id gets the DM."""
+        log.error("giving up intake entry %s (%s): %s", entry.entry_id, entry.kind, outcome)
+        self.journal.finish(entry.entry_id, outcome=outcome)
+        body = entry.body or {}
+        url = response_url_of(body) if _url_valid(entry.received_at) else None
         respond = Respond(response_url=url) if url else None
-        LateReply(respond=respond, client=app.client, user_id=user_of(entry.body))(NOT_FINISHED)
+        user_id = user_of(body) or entry.user_id
+        LateReply(respond=respond, client=app.client, user_id=user_id)(NOT_FINISHED)
 
     def start_sweeping(self, app: App) -> None:
         """Now and then, resume what nobody has touched for STALE_AFTER: what a process that

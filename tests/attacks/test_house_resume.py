@@ -188,12 +188,6 @@ def test_an_entry_that_failed_at_every_start_is_given_up_without_running_again(
     assert said[1:] == [NOT_FINISHED]  # after its first answer, only that it was given up
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an entry whose stored body cannot be read is set aside ('unreadable') without a "
-    "word: the person whose request was acknowledged is never told it was not done, though "
-    "the entry keeps their user id (storage/intake.py IntakeJournal.pending)",
-)
 def test_an_entry_damaged_on_disk_is_set_aside_and_its_person_told(
     left: tuple[ServeProcess, Left],
 ) -> None:
