@@ -82,6 +82,7 @@ class Catalogue:
         self._products: tuple[Voucher, ...] | None = None
         self._filters: dict[str, tuple[Choice, ...]] | None = None
         self._read_at = float("-inf")
+        self._unread = False  # the last read failed and there is no earlier one to show
 
     def _fresh(self) -> None:
         with self._lock:
@@ -95,8 +96,10 @@ class Catalogue:
                 self._read_at = self._clock() - self._ttl + 30  # try again in 30 s
                 if self._products is None:
                     self._products, self._filters = (), {}
+                self._unread = not self._products
                 return
             self._products, self._filters, self._read_at = products, filters, self._clock()
+            self._unread = False
 
     def _read_products(self) -> tuple[Voucher, ...]:
         found: list[Voucher] = []
@@ -123,6 +126,12 @@ class Catalogue:
     def products(self) -> tuple[Voucher, ...]:
         self._fresh()
         return self._products or ()
+
+    def unreadable(self) -> bool:
+        """True when Xoxoday's catalogue could not be read and none was read before (then
+        `products` is empty because nothing is known, not because nothing is offered)."""
+        self._fresh()
+        return self._unread
 
     def filter_choices(self, group: str) -> tuple[Choice, ...]:
         self._fresh()

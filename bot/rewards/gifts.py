@@ -153,6 +153,10 @@ SELF_DONATION = (
     "in the team's name."
 )
 NOT_FOUND = "I can't find that person in Slack. Pick someone else."
+CATALOGUE_UNREADABLE = (
+    "I can't reach Xoxoday's catalogue right now, so I can't check this one. Try again in a "
+    "few minutes."
+)
 
 
 def recipient_problem(person: Person, *, donation: bool) -> str | None:
@@ -301,7 +305,9 @@ class GiftService:
         if not with_points and not company:
             problems["pay"] = "Only admins and gift senders can use the company account."
         product = self.product(request.product_id) if request.product_id is not None else None
-        if product is None:
+        if product is None and request.product_id is not None and self.catalogue.unreadable():
+            problems["product"] = CATALOGUE_UNREADABLE
+        elif product is None:
             problems["product"] = "Pick a " + ("charity." if request.donation else "gift card.")
         elif is_charity(product) != request.donation:
             problems["product"] = "That one isn't a " + (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -40,7 +41,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report, tell
 from bot.slack.ids import ActionId, CallbackId, Command, Shortcut
-from bot.slack.request_entry import ENTRY, NOT_FINISHED, RequestEntry, entry_of
+from bot.slack.request_entry import ENTRY, NOT_FINISHED, RequestEntry, entry_of, form_not_sent
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
 
@@ -257,6 +258,11 @@ class RequestJournal:
         answered = app.dispatch(request)
         if answered.status == 404:  # no listener takes it any more
             self._give_up(app, entry)
+            return
+        problems = _form_errors(entry.body, answered)
+        if problems:  # the form closed before the restart: its errors have no field to show on
+            user_id = user_of(entry.body) or entry.user_id
+            LateReply(respond=None, client=app.client, user_id=user_id)(form_not_sent(problems))
 
     def _give_up(self, app: App, entry: Pending, *, outcome: str = "abandoned") -> None:
         """Ended without running again, and its person told it was not done (they were told
@@ -298,6 +304,20 @@ def response_url_of(body: dict[str, Any]) -> str | None:
         None,
     )
     return url if isinstance(url, str) and url else None
+
+
+def _form_errors(body: dict[str, Any], answered: BoltResponse) -> list[str]:
+    """The field errors a resumed form's checks answered with (Slack shows them on no form)."""
+    if body.get("type") != "view_submission" or not answered.body:
+        return []
+    try:
+        ack = json.loads(answered.body)
+    except ValueError:
+        return []
+    errors = ack.get("errors") if isinstance(ack, dict) else None
+    if ack.get("response_action") != "errors" or not isinstance(errors, dict):
+        return []
+    return [str(text) for text in errors.values()]
 
 
 def _url_valid(received_at: datetime) -> bool:

@@ -21,6 +21,16 @@ NOT_FINISHED = (
 )
 
 
+def form_not_sent(problems: list[str]) -> str:
+    """A form Slack closed before a restart that failed its checks when it ran again: what
+    the person would have seen on the form's fields, and that nothing came of it."""
+    listed = "\n".join(f"• {p}" for p in problems)
+    return (
+        ":warning: I restarted while I was handling your form, and when I checked it again it "
+        f"couldn't go ahead:\n{listed}\nNothing was sent or ordered; please open the form again."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RequestEntry:
     """A journaled request, as its listener sees it in `context["request_entry"]`.

@@ -22,7 +22,7 @@ from bot.rewards.events import (
     OrderPlaced,
     OrderQueued,
 )
-from bot.rewards.gifts import GiftCard, GiftRequest
+from bot.rewards.gifts import CATALOGUE_UNREADABLE, GiftCard, GiftRequest
 from bot.rewards.refusal import Refusal
 from storage import members as member_repo
 from storage import orders as orders_repo
@@ -378,3 +378,18 @@ def test_an_order_in_doubt_is_settled_from_its_ponumber_and_the_admins_hear_only
     [asked] = domain.teller.of(OrderUnresolved)
     assert asked.order.po_number == lost.po_number and "poNumber" in asked.reason
     assert len(domain.xoxoday.state.orders()) == 2  # each made once
+
+
+def test_a_catalogue_xoxoday_cannot_give_says_so_and_not_pick_a_card(make_domain) -> None:
+    """With no catalogue read yet and Xoxoday's getVouchers failing, the card picked is not
+    "missing": the form says Xoxoday can't be reached, and nothing is ordered."""
+    domain = make_domain(**GIFTS)
+    domain.xoxoday.faults.set("getVouchers", error="503", count=50)
+    assert domain.gifts.problems(gift()) == {"product": CATALOGUE_UNREADABLE}
+    refused = domain.gifts.submit(gift())
+    assert isinstance(refused, Refusal) and refused.fields == {"product": CATALOGUE_UNREADABLE}
+    assert orders(domain) == []
+    domain.xoxoday.faults.clear()
+    assert domain.gifts.problems(replace(gift(), product_id=None)) == {
+        "product": "Pick a gift card."
+    }
