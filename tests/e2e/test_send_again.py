@@ -108,3 +108,34 @@ def test_a_refused_send_again_says_why_and_makes_nothing(make_bot) -> None:
     # the button stays: once the allowance allows, it can be pressed again
     now = next(m for m in bot.fake.dms_to(BOB) if m["ts"] == failed["ts"])
     assert ActionId.SEND_AGAIN in actions_in(now)
+
+
+def test_a_short_account_offers_send_again_and_says_when(bot: BotHarness) -> None:
+    bot.sandbox.state.set_balance(Decimal("10"))
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    text = message_text(failure_message(bot))
+    assert "Once an admin has topped it up, press Send again." in text
+
+
+def test_a_request_xoxoday_refuses_itself_gets_no_send_again_but_what_to_do(
+    bot: BotHarness,
+) -> None:
+    """Xoxoday refused the request (a validation error): the same request fails the same way,
+    so the giver is not offered Send again; they are told whom to ask, and a click on an old
+    button (or a forged one) makes nothing."""
+    bot.sandbox.faults.set("sendBalance", error="PLE10001")
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    told = bot.wait(lambda: [m for m in bot.fake.dms_to(BOB) if "wasn't sent" in message_text(m)])
+    [(old, status)] = rewards(bot)
+    assert status == S.FAILED
+    text = message_text(told[0])
+    assert ActionId.SEND_AGAIN not in actions_in(told[0])
+    assert "would be refused the same way, so there is no Send again here" in text
+    assert f"Ask an admin, mentioning `{old}`" in text
+    bot.sandbox.faults.clear()
+    click(bot, told[0], old)
+    answer = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "refused the same way" in t])
+    assert answer
+    bot.settle()
+    assert [r[0] for r in rewards(bot)] == [old]  # nothing new was given
+    assert [s["status"] for s in bot.sends()] == [400]
