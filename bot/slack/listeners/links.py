@@ -25,7 +25,7 @@ from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key
 from bot.slack.listeners.action_replies import notice_modal, tell, user_of
-from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import answer_soon
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -40,14 +40,17 @@ log = logging.getLogger(__name__)
 def send_link(
     runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], respond: Respond
 ) -> None:
-    answer = give_link(
-        runtime,
-        parsed,
-        admin_id=command["user_id"],
-        team_id=command.get("team_id") or "",
-        key=request_key(command),
+    answer_soon(
+        respond,
+        lambda: give_link(
+            runtime,
+            parsed,
+            admin_id=command["user_id"],
+            team_id=command.get("team_id") or "",
+            key=request_key(command),
+        ),
+        fetching="making the reward link",
     )
-    reply(respond, answer)
 
 
 def give_link(
@@ -81,6 +84,17 @@ def give_link(
 def send_links(
     runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], respond: Respond
 ) -> None:
+    answer_soon(
+        respond,
+        lambda: links_answer(runtime, parsed, command),
+        fetching=f"making {parsed.count:,} reward links",
+    )
+
+
+def links_answer(
+    runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any]
+) -> dict[str, Any]:
+    """A batch made and sent as a CSV to the admin's DM; what the admin is told."""
     found = runtime.links.make_batch(
         admin_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -90,27 +104,19 @@ def send_links(
         request_key=request_key(command),
     )
     if isinstance(found, Refusal):
-        reply(respond, text_only(found.text))
-        return
+        return text_only(found.text)
     made = found.made
     if not found.delivered:
-        reply(
-            respond,
-            text_only(
-                f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
-                f"our DM. They're kept encrypted in the ledger (batch {made.batch_id}) and shown "
-                "nowhere else; please don't ask for new ones before checking with whoever runs "
-                "the bot.",
-            ),
+        return text_only(
+            f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
+            f"our DM. They're kept encrypted in the ledger (batch {made.batch_id}) and shown "
+            "nowhere else; please don't ask for new ones before checking with whoever runs "
+            "the bot.",
         )
-        return
-    reply(
-        respond,
-        reward_note(
-            f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
-            f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
-            "DM. The links aren't shown here; the audit trail records the batch without them."
-        ),
+    return reward_note(
+        f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
+        f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
+        "DM. The links aren't shown here; the audit trail records the batch without them."
     )
 
 
@@ -120,11 +126,13 @@ def send_links(
 def list_campaigns(
     runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], respond: Respond
 ) -> None:
-    found = runtime.links.campaigns(command["user_id"])
-    if isinstance(found, Refusal):
-        reply(respond, text_only(found.text))
-        return
-    reply(respond, link_blocks.campaigns_message(campaigns=found))
+    def campaigns() -> dict[str, Any]:
+        found = runtime.links.campaigns(command["user_id"])
+        if isinstance(found, Refusal):
+            return text_only(found.text)
+        return link_blocks.campaigns_message(campaigns=found)
+
+    answer_soon(respond, campaigns, fetching="fetching the reward link campaigns")
 
 
 # ── the link form, opened from /reward campaigns ─────────────────────────────────────────
