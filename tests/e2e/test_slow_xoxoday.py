@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.e2e.harness import ADMIN, MARIA, BotHarness
+from bot.slack.ids import ActionId, BlockId
+from tests.e2e.harness import ADMIN, MARIA, BotHarness, message_text
 
 SLOW_MS = 5000
 SLOW = "Xoxoday is slow to answer right now"
@@ -60,3 +61,69 @@ def test_a_quick_xoxoday_gives_one_answer_and_no_note(bot: BotHarness) -> None:
     bot.settle()
     [only] = bot.replies_to(ADMIN)
     assert "7890" in only and SLOW not in only
+
+
+def test_the_gift_form_opens_at_once_while_a_slow_catalogue_loads(make_bot) -> None:
+    """Xoxoday's catalogue was never read and Xoxoday takes 5 s: the command is acknowledged
+    and the form opens within 3 s, saying the catalogue is loading; a search meanwhile
+    answers at once that it is loading; when the catalogue is here, the form draws itself
+    again with the filters and the search finds cards."""
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    bot.sandbox.faults.set("getVouchers", latency_ms=SLOW_MS)
+    started = time.monotonic()
+    response = bot.driver.command(f"gift <@{MARIA}>", user_id=ADMIN)
+    assert response.status_code == 200 and response.text == ""
+    opened = bot.wait(lambda: bot.fake.modal_stack(ADMIN), timeout=3.0)[-1]
+    assert time.monotonic() - started < 3.0
+    shown = message_text(opened)
+    assert "Xoxoday is slow to answer right now: I'm loading its catalogue." in shown
+    assert "The catalogue is still loading from Xoxoday: type again in a few seconds." in shown
+
+    asked = time.monotonic()
+    options = bot.driver.block_suggestion(
+        user_id=ADMIN, action_id=str(ActionId.GIFT_PRODUCT_SELECT), value="amazon", view=opened
+    )
+    assert time.monotonic() - asked < 3.0
+    assert [o["text"]["text"] for o in options] == [
+        "⏳ Still loading Xoxoday's catalogue: type again"
+    ]
+
+    def drawn_again() -> dict | None:
+        now = bot.fake.modal_stack(ADMIN)[-1]
+        return now if "loading its catalogue" not in message_text(now) else None
+
+    ready = bot.wait(drawn_again, timeout=20.0)
+    assert not bot.runtime.gifts.catalogue.reading
+    assert time.monotonic() - started >= SLOW_MS / 1000
+    assert ready["id"] == opened["id"]  # the same form, drawn again
+    assert any(b.get("block_id") == BlockId.GIFT_FILTERS for b in ready["blocks"])
+    found = bot.driver.block_suggestion(
+        user_id=ADMIN, action_id=str(ActionId.GIFT_PRODUCT_SELECT), value="amazon", view=ready
+    )
+    assert found and all("Amazon" in o["text"]["text"] for o in found)
+    bot.settle()
+    assert bot.replies_to(ADMIN) == []  # nothing said beside the form
+
+
+def test_a_stale_catalogue_answers_searches_while_it_is_read_again(make_bot) -> None:
+    """After the catalogue's time is up, a search does not wait for Xoxoday (5 s): it answers
+    from what was read, and the catalogue is read again behind it."""
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    catalogue = bot.runtime.gifts.catalogue
+    catalogue.products()  # read once, quickly
+    reads = len([r for r in bot.sandbox.requests if r["operation"] == "getVouchers"])
+    catalogue._read_at -= catalogue._ttl  # its time is up
+    bot.sandbox.faults.set("getVouchers", latency_ms=SLOW_MS)
+    bot.driver.command(f"gift <@{MARIA}>", user_id=ADMIN)
+    view = bot.wait(lambda: bot.fake.modal_stack(ADMIN), timeout=3.0)[-1]
+    assert "loading" not in message_text(view)
+    asked = time.monotonic()
+    found = bot.driver.block_suggestion(
+        user_id=ADMIN, action_id=str(ActionId.GIFT_PRODUCT_SELECT), value="amazon", view=view
+    )
+    assert time.monotonic() - asked < 3.0
+    assert found and all("Amazon" in o["text"]["text"] for o in found)
+    bot.wait(
+        lambda: len([r for r in bot.sandbox.requests if r["operation"] == "getVouchers"]) > reads
+    )
+    bot.wait(lambda: not catalogue.reading, timeout=20.0)

@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import OpenGiftForm
-from bot.rewards.gifts import GiftCard, GiftRequest
+from bot.rewards.gifts import GiftCard, GiftForm, GiftRequest
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks.common import text_only
@@ -42,15 +42,19 @@ FIELD_BLOCKS = {
     "note": BlockId.GIFT_NOTE,
     "pay": BlockId.GIFT_PAY,
 }
+# How long opening a form or answering a search waits for a first read of Xoxoday's catalogue
+# before saying it is loading (a trigger and an options request both last 3 s).
+CATALOGUE_WAIT_SECONDS = 1.5
 FORM_GONE = "That form is out of date. Open it again with `/reward gift`."
 
 
 def may_not_open(
     runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """In the ack: why this person can't open the form (None: they can)."""
+    """In the ack: why this person can't open the form (None: they can). Never waits for
+    Xoxoday's catalogue (a read is started if it was never read)."""
     form = runtime.gifts.form(
-        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+        command["user_id"], donation=parsed.donation, recipient=parsed.recipient, wait=False
     )
     return text_only(form.text) if isinstance(form, Refusal) else None
 
@@ -58,23 +62,67 @@ def may_not_open(
 def open_from_command(
     runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any], respond: Respond
 ) -> None:
+    user_id = command["user_id"]
     form = runtime.gifts.form(
-        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+        user_id,
+        donation=parsed.donation,
+        recipient=parsed.recipient,
+        wait=False,
+        within=CATALOGUE_WAIT_SECONDS,
     )
     if isinstance(form, Refusal):  # changed since the ack: say so
         reply(respond, text_only(form.text))
         return
-    view = gift_blocks.gift_modal(
-        form=form,
+    opened = _open(
+        runtime,
+        form,
+        user_id=user_id,
+        trigger_id=command["trigger_id"],
         recipient=parsed.recipient,
-        product=None,
         channel_id=command.get("channel_id"),
     )
+    if opened is None:
+        reply(respond, text_only("I couldn't open the form in time. Type the command again."))
+
+
+def _open(
+    runtime: Runtime,
+    form: GiftForm,
+    *,
+    user_id: str,
+    trigger_id: str,
+    recipient: str | None = None,
+    channel_id: str | None = None,
+    push: bool = False,
+) -> dict[str, Any] | None:
+    """Open the form at once (the trigger lasts 3 s); while Xoxoday's catalogue loads, it
+    says so, and it is drawn again with the filters and the search when the catalogue is
+    here (unless the person changed it meanwhile). The view opened (None: Slack refused)."""
+    view = gift_blocks.gift_modal(
+        form=form, recipient=recipient, product=None, channel_id=channel_id
+    )
     try:
-        runtime.slack.views_open(trigger_id=command["trigger_id"], view=view)
+        if push:
+            opened = runtime.slack.views_push(trigger_id=trigger_id, view=view)
+        else:
+            opened = runtime.slack.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as err:
         log.info("could not open the gift form: %s", err.response.get("error"))
-        reply(respond, text_only("I couldn't open the form in time. Type the command again."))
+        return None
+    shown = dict(opened.get("view") or {})
+    if not form.loading:
+        return shown
+    ready = runtime.gifts.form(user_id, donation=form.donation, recipient=None)
+    if isinstance(ready, Refusal):
+        return shown
+    new = gift_blocks.gift_modal(
+        form=ready, recipient=recipient, product=None, channel_id=channel_id
+    )
+    try:
+        runtime.slack.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=new)
+    except SlackApiError as err:  # changed meanwhile (hash_conflict) or closed: leave it
+        log.info("could not draw the loaded gift form: %s", err.response.get("error"))
+    return shown
 
 
 def register(app: App) -> None:
@@ -98,19 +146,14 @@ def open_form(body: dict[str, Any], runtime: Runtime) -> None:
     """App Home's (or the reward form's) "Send a gift card" and "Donate"."""
     donation = _clicked(body) == ActionId.OPEN_DONATE_MODAL
     user_id = user_of(body)
-    form = runtime.gifts.form(user_id, donation=donation, recipient=None)
+    form = runtime.gifts.form(
+        user_id, donation=donation, recipient=None, wait=False, within=CATALOGUE_WAIT_SECONDS
+    )
     if isinstance(form, Refusal):
         runtime.notifier.answer(user_id, text_only(form.text))
         return
-    view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
     in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
-    try:
-        if in_a_form:
-            runtime.slack.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as err:
-        log.info("could not open the gift form: %s", err.response.get("error"))
+    _open(runtime, form, user_id=user_id, trigger_id=body["trigger_id"], push=in_a_form)
 
 
 def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
@@ -121,6 +164,7 @@ def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
         str(body.get("value") or ""),
         filters=gift_blocks.filters_of(meta),
         donation=bool(meta.get("donation")),
+        within=CATALOGUE_WAIT_SECONDS,
     )
     ack(**gift_blocks.suggestions(found))
 
