@@ -9,7 +9,10 @@ import time
 import pytest
 
 from bot.slack.ids import ActionId, BlockId
-from tests.e2e.harness import ADMIN, MARIA, BotHarness, message_text
+from tests.e2e.harness import ADMIN, MARIA, BotHarness, actions_in, message_text
+from tests.e2e.test_cancel import cancel_calls, give_and_wait
+from tests.e2e.test_gifts import gift_dm, gift_for_maria, placed
+from tests.e2e.test_home import publishes
 
 SLOW_MS = 5000
 SLOW = "Xoxoday is slow to answer right now"
@@ -127,3 +130,103 @@ def test_a_stale_catalogue_answers_searches_while_it_is_read_again(make_bot) -> 
         lambda: len([r for r in bot.sandbox.requests if r["operation"] == "getVouchers"]) > reads
     )
     bot.wait(lambda: not catalogue.reading, timeout=20.0)
+
+
+def test_a_cancel_confirmed_while_xoxoday_is_slow_says_so_in_place_of_the_question(
+    make_bot,
+) -> None:
+    """cancelBalance takes 5 s: within 3 s of the click the question (and its buttons) gives
+    way to a note that the cancel is under way; the summary takes its place after."""
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    reward = give_and_wait(bot, f"<@{MARIA}> 100 great demo", total=100)
+    bot.driver.command(f"cancel {reward.short_id} sent to the wrong person", user_id=ADMIN)
+    asked = bot.wait(
+        lambda: next(
+            (e for e in bot.fake.ephemerals(ADMIN) if "reward_cancel_confirm" in actions_in(e)),
+            None,
+        )
+    )
+    value = next(
+        el["value"]
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for el in b["elements"]
+        if el["action_id"] == "reward_cancel_confirm"
+    )
+    bot.sandbox.faults.set("cancelBalance", latency_ms=SLOW_MS)
+
+    def now() -> dict:
+        return next(e for e in bot.fake.ephemerals(ADMIN) if e["ts"] == asked["ts"])
+
+    started = time.monotonic()
+    bot.driver.block_action(
+        user_id=ADMIN, action_id="reward_cancel_confirm", value=value, message=asked
+    )
+    note = bot.wait(lambda: "Cancelling" in message_text(now()) and now(), timeout=3.0)
+    assert time.monotonic() - started < 3.0
+    assert f"⏳ Cancelling `{reward.short_id}`: {SLOW}." in message_text(note)
+    assert actions_in(note) == []  # no button left to click twice
+    done = bot.wait(lambda: "is cancelled" in message_text(now()) and now(), timeout=20.0)
+    assert f"Reward `{reward.short_id}` is cancelled: Xoxoday withdrew 100 points" in (
+        message_text(done)
+    )
+    assert len(cancel_calls(bot)) == 1
+
+
+def test_app_home_shows_what_the_ledger_knows_at_once_and_the_balance_after(make_bot) -> None:
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    give_and_wait(bot, f"<@{MARIA}> 40 quick fix", total=40)
+    bot.settle()  # everyone told of it
+    bot.sandbox.faults.set("user_balance", latency_ms=SLOW_MS)
+    started = time.monotonic()
+    assert bot.driver.app_home_opened(user_id=MARIA).status_code == 200
+    first = bot.wait(lambda: publishes(bot, MARIA), timeout=3.0)[0]
+    assert time.monotonic() - started < 3.0
+    seen = message_text(first)
+    assert f"{SLOW}: its figure shows here as soon as it does." in seen
+    assert "You can still give *1,000 points* this month" in seen  # the ledger answers
+    assert "quick fix" in seen  # and the rewards it holds
+    later = bot.wait(lambda: publishes(bot, MARIA)[1:], timeout=20.0)[0]
+    assert "You have *40 points* to redeem" in message_text(later)
+    assert SLOW not in message_text(later)
+    bot.settle()
+    assert len(publishes(bot, MARIA)) == 2
+
+
+def test_a_quick_xoxoday_publishes_app_home_once(bot: BotHarness) -> None:
+    bot.driver.app_home_opened(user_id=MARIA)
+    bot.wait(lambda: publishes(bot, MARIA))
+    bot.settle()
+    [only] = publishes(bot, MARIA)
+    assert SLOW not in message_text(only)
+
+
+def test_reveal_opens_at_once_and_shows_the_code_when_xoxoday_gives_it(make_bot) -> None:
+    """The code was not in Xoxoday's first answer and getOrderDetails takes 5 s: the window
+    opens within the click's 3 s saying the card is being fetched, and shows the code after."""
+    bot: BotHarness = make_bot(
+        plum_timeout=10.0, REWARD_APPROVAL_THRESHOLD=100_000, REWARD_GIFT_MONTHLY_CAP="100000"
+    )
+    bot.sandbox.webhooks.delay_seconds = 1.0
+    gift_for_maria(bot)
+    order = placed(bot)
+    dm = gift_dm(bot, MARIA)
+    bot.wait(lambda: bot.sandbox.state.orders()[0].delivery_status == "delivered" or None, 10)
+    bot.settle()
+    bot.sandbox.faults.set("getOrderDetails", latency_ms=SLOW_MS)
+    started = time.monotonic()
+    bot.driver.block_action(
+        user_id=MARIA, action_id=str(ActionId.GIFT_REVEAL), value=order.po_number, message=dm
+    )
+    opened = bot.wait(lambda: bot.fake.modal_stack(MARIA), timeout=3.0)[-1]
+    assert time.monotonic() - started < 3.0
+    assert "Fetching your gift card from Xoxoday, which is slow" in message_text(opened)
+    code = bot.sandbox.state.orders()[0].vouchers[0].code
+    shown = bot.wait(
+        lambda: (
+            f"`{code}`" in str(bot.fake.modal_stack(MARIA)[-1]["blocks"])
+            and bot.fake.modal_stack(MARIA)[-1]
+        ),
+        timeout=20.0,
+    )
+    assert shown["id"] == opened["id"]  # the same window, updated

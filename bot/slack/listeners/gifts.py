@@ -27,7 +27,7 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
 from bot.slack.listeners.action_replies import action_value, notice_modal
 from bot.slack.listeners.command_replies import reply
-from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background
+from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background, slow_note, soon
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -185,8 +185,12 @@ def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
 @after_ack
 def settle(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     placed = _clicked(body) == ActionId.GIFT_SETTLE_PLACED
-    outcome = runtime.gifts.settle(
-        po_number=action_value(body), user_id=user_of(body), placed=placed
+    po_number = action_value(body)
+    outcome = soon(  # Xoxoday's record of the order is looked up first
+        lambda: runtime.gifts.settle(po_number=po_number, user_id=user_of(body), placed=placed),
+        meanwhile=lambda: respond(
+            replace_original=True, **slow_note(f"Settling order `{po_number}`")
+        ),
     )
     what = "ordered" if placed else "not ordered"
     _answer(
@@ -344,14 +348,39 @@ def order(context: BoltContext, runtime: Runtime) -> None:
 
 @after_ack
 def reveal(body: dict[str, Any], runtime: Runtime) -> None:
+    """The code, in a window only the recipient sees. When Xoxoday is slow to give it, the
+    window opens at once saying so (the click's trigger lasts 3 s) and shows the code when
+    it comes."""
     user_id = user_of(body)
-    outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
+    opened: dict[str, Any] = {}
+
+    def open_now(view: dict[str, Any]) -> None:
+        try:
+            answer = runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
+            opened["view"] = answer.get("view") or {}
+        except (SlackApiError, KeyError) as err:
+            log.info("could not open the gift card window (%s)", type(err).__name__)
+
+    outcome = soon(
+        lambda: runtime.gifts.reveal(po_number=action_value(body), user_id=user_id),
+        meanwhile=lambda: open_now(notice_modal("Your gift card", REVEAL_SLOW)),
+    )
     view = (
         notice_modal("Your gift card", outcome.text)
         if isinstance(outcome, Refusal)
         else gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
     )
+    shown = opened.get("view") or {}
+    if not shown.get("id"):
+        open_now(view)
+        return
     try:
-        runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-    except (SlackApiError, KeyError) as err:
-        log.info("could not open the gift card window (%s)", type(err).__name__)
+        runtime.slack.views_update(view_id=shown["id"], view=view)
+    except SlackApiError as err:  # closed meanwhile
+        log.info("could not show the gift card (%s)", err.response.get("error"))
+
+
+REVEAL_SLOW = (
+    "⏳ Fetching your gift card from Xoxoday, which is slow to answer right now. It shows "
+    "here as soon as it comes."
+)

@@ -37,6 +37,20 @@ def in_background(work: Callable[[], T], *, name: str = "form-check") -> Future[
     return future
 
 
+def soon(
+    work: Callable[[], T], *, meanwhile: Callable[[], object], wait: float = FIRST_ANSWER_SECONDS
+) -> T:
+    """What `work` (which may wait on Xoxoday) returns. If that takes longer than `wait`
+    seconds, `meanwhile()` is called first, to say at once what is under way; then `work`
+    is awaited. A failure of `work` is raised here, for the listener's error handling."""
+    pending = in_background(work, name="in-time")
+    try:
+        return pending.result(timeout=wait)
+    except WaitedTooLong:
+        meanwhile()
+        return pending.result()
+
+
 def answer_soon(
     respond: Callable[..., Any],
     work: Callable[[], Mapping[str, Any]],
@@ -45,19 +59,18 @@ def answer_soon(
     wait: float = FIRST_ANSWER_SECONDS,
 ) -> None:
     """A command's answer from `work` (which asks Xoxoday): one reply if it is ready within
-    `wait` seconds; else first "⏳ `fetching`…" and then the answer, so nobody looks at
-    nothing for longer than Slack's 3 seconds. A failure of `work` is raised here, after the
-    note, for the listener's error handling."""
-    pending = in_background(work, name="answer-soon")
-    try:
-        payload = pending.result(timeout=wait)
-    except WaitedTooLong:
-        reply(
-            respond,
-            text_only(
-                f"⏳ Xoxoday is slow to answer right now: {fetching}. I'll post the answer "
-                "here as soon as it comes."
-            ),
-        )
-        payload = pending.result()
-    reply(respond, payload)
+    `wait` seconds; else first "⏳ Xoxoday is slow…: `fetching`" and then the answer, so
+    nobody looks at nothing for longer than Slack's 3 seconds."""
+    note = text_only(
+        f"⏳ Xoxoday is slow to answer right now: {fetching}. I'll post the answer here as "
+        "soon as it comes."
+    )
+    reply(respond, soon(work, meanwhile=lambda: reply(respond, note), wait=wait))
+
+
+def slow_note(doing: str) -> dict[str, Any]:
+    """What a message whose button was clicked says while Xoxoday is slow to answer."""
+    return text_only(
+        f"⏳ {doing}: Xoxoday is slow to answer right now. This message shows the outcome "
+        "as soon as it does."
+    )
