@@ -9,10 +9,21 @@ import time
 import pytest
 
 from bot.slack.ids import ActionId, BlockId
-from tests.e2e.harness import ADMIN, MARIA, BotHarness, actions_in, message_text
+from tests.e2e.harness import ADMIN, APPROVER, MARIA, BotHarness, actions_in, message_text
 from tests.e2e.test_cancel import cancel_calls, give_and_wait
-from tests.e2e.test_gifts import gift_dm, gift_for_maria, placed
+from tests.e2e.test_gifts import (
+    fill,
+    gift_dm,
+    gift_for_maria,
+    open_form,
+    orders,
+    pick,
+    placed,
+    search,
+    submit,
+)
 from tests.e2e.test_home import publishes
+from tests.e2e.test_links import link_form, pick_campaign
 
 SLOW_MS = 5000
 SLOW = "Xoxoday is slow to answer right now"
@@ -230,3 +241,87 @@ def test_reveal_opens_at_once_and_shows_the_code_when_xoxoday_gives_it(make_bot)
         timeout=20.0,
     )
     assert shown["id"] == opened["id"]  # the same window, updated
+
+
+def test_the_link_form_opens_within_the_click_and_its_answer_is_said_at_once(
+    make_bot,
+) -> None:
+    """A campaign picked after its minute in memory, with Xoxoday slow: the window opens
+    within 3 s saying the campaign is being read, and becomes the form; the form sent, a DM
+    says at once that the link is being made, then how it went."""
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    view_of_listing = pick_campaign(bot, "7891")  # the listing, and the form once, quickly
+    assert view_of_listing["callback_id"] == "link_modal"
+    listing = [e for e in bot.fake.ephemerals(ADMIN) if "link_campaign_pick" in actions_in(e)][-1]
+    bot.runtime.links._campaigns = None  # its minute in memory is up
+    bot.sandbox.faults.set("campaignList", latency_ms=SLOW_MS)
+    started = time.monotonic()
+    bot.driver.block_action(
+        user_id=ADMIN,
+        action_id="link_campaign_pick",
+        value={"selected_option": {"value": "7891", "text": {"type": "plain_text", "text": "x"}}},
+        message=listing,
+    )
+
+    def newest() -> dict:
+        return bot.fake.modal_stack(ADMIN)[-1]
+
+    waiting = bot.wait(lambda: "Reading the campaign" in message_text(newest()) and newest(), 3.0)
+    assert time.monotonic() - started < 3.0
+    assert "Reading the campaign from Xoxoday, which is slow" in message_text(waiting)
+    form = bot.wait(lambda: newest().get("callback_id") == "link_modal" and newest(), 20.0)
+    assert form["id"] == waiting["id"]  # the same window, now the form
+    assert "Spot Award Link (US)" in message_text(form)
+
+    bot.sandbox.faults.set("generateLink", latency_ms=SLOW_MS)
+    before = len(bot.dm_texts(ADMIN))
+    started = time.monotonic()
+    submitted = bot.driver.view_submission(user_id=ADMIN, view=form, values=link_form())
+    assert submitted.status_code == 200 and not submitted.content.strip()  # the form closes
+    note = bot.wait(lambda: bot.dm_texts(ADMIN)[before:], timeout=3.0)
+    assert time.monotonic() - started < 3.0
+    assert "Making the reward link: Xoxoday is slow to answer right now." in note[0]
+    told = bot.wait(lambda: bot.dm_texts(ADMIN)[before + 1 :], timeout=20.0)
+    assert "I sent <@UMARIA01> a reward link worth *25.00 USD*" in told[0]
+
+
+def test_a_gift_order_and_its_approval_say_at_once_when_xoxoday_is_slow(make_bot) -> None:
+    """The company account is checked with Xoxoday (5 s) before an order: the sender hears
+    within 3 s that it is being checked, then that it is ordered; the approver's click,
+    which asks Xoxoday for the account's currency, gives way at once to a note, then to the
+    decision."""
+    bot: BotHarness = make_bot(
+        plum_timeout=10.0, REWARD_GIFT_MONTHLY_CAP="100000", REWARD_APPROVAL_THRESHOLD=1500
+    )
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = next(o for o in search(bot, view, "amazon.com"))
+    view = pick(bot, view, option)
+    bot.runtime.account_balance.forget()
+    bot.sandbox.faults.set("getBalance", latency_ms=SLOW_MS)
+    before = len(bot.dm_texts(ADMIN))
+    started = time.monotonic()
+    submit(bot, view, fill(recipient=MARIA, product=option, amount="20", select=False))
+    note = bot.wait(lambda: bot.dm_texts(ADMIN)[before:], timeout=3.0)
+    assert time.monotonic() - started < 3.0
+    assert "Checking the company account with Xoxoday before ordering" in note[0]
+    bot.wait(lambda: [t for t in bot.dm_texts(ADMIN)[before + 1 :] if "needs an approver" in t], 20)
+
+    asked = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(APPROVER) if "wants to send" in message_text(m)]
+    )[0]
+    [order] = orders(bot)
+    bot.runtime.account_balance.forget()
+
+    def now() -> dict:
+        return next(m for m in bot.fake.dms_to(APPROVER) if m["ts"] == asked["ts"])
+
+    started = time.monotonic()
+    bot.driver.block_action(
+        user_id=APPROVER, action_id=str(ActionId.GIFT_APPROVE), value=order.po_number, message=asked
+    )
+    waiting = bot.wait(lambda: "Approving order" in message_text(now()) and now(), timeout=3.0)
+    assert time.monotonic() - started < 3.0
+    assert actions_in(waiting) == []
+    decided = bot.wait(lambda: "Approved" in message_text(now()) and now(), timeout=20.0)
+    assert f"✅ *Approved* by <@{APPROVER}>" in message_text(decided)
+    placed(bot)

@@ -25,7 +25,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
-from bot.slack.listeners.action_replies import action_value, notice_modal
+from bot.slack.listeners.action_replies import action_value, notice_modal, open_soon
 from bot.slack.listeners.command_replies import reply
 from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background, slow_note, soon
 
@@ -173,7 +173,14 @@ def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
 def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     approve = _clicked(body) == ActionId.GIFT_APPROVE
     approver = user_of(body)
-    outcome = runtime.gifts.decide(po_number=action_value(body), user_id=approver, approve=approve)
+    po_number = action_value(body)
+    doing = "Approving" if approve else "Rejecting"
+    outcome = soon(  # the approver's copy asks Xoxoday for the account's currency
+        lambda: runtime.gifts.decide(po_number=po_number, user_id=approver, approve=approve),
+        meanwhile=lambda: respond(
+            replace_original=True, **slow_note(f"{doing} order `{po_number}`")
+        ),
+    )
     if isinstance(outcome, Refusal):
         respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
         return
@@ -341,7 +348,10 @@ def order(context: BoltContext, runtime: Runtime) -> None:
     request = context.get(ORDER)
     if not isinstance(request, GiftRequest):
         return  # the form was refused in its ack
-    outcome = runtime.gifts.submit(request)
+    outcome = soon(  # the company account is checked with Xoxoday before the order
+        lambda: runtime.gifts.submit(request),
+        meanwhile=lambda: runtime.notifier.answer(request.user_id, text_only(ORDER_SLOW)),
+    )
     if isinstance(outcome, Refusal):
         runtime.notifier.answer(request.user_id, text_only(f"Nothing was ordered: {outcome.text}"))
 
@@ -352,34 +362,28 @@ def reveal(body: dict[str, Any], runtime: Runtime) -> None:
     window opens at once saying so (the click's trigger lasts 3 s) and shows the code when
     it comes."""
     user_id = user_of(body)
-    opened: dict[str, Any] = {}
-
-    def open_now(view: dict[str, Any]) -> None:
-        try:
-            answer = runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-            opened["view"] = answer.get("view") or {}
-        except (SlackApiError, KeyError) as err:
-            log.info("could not open the gift card window (%s)", type(err).__name__)
-
-    outcome = soon(
-        lambda: runtime.gifts.reveal(po_number=action_value(body), user_id=user_id),
-        meanwhile=lambda: open_now(notice_modal("Your gift card", REVEAL_SLOW)),
-    )
-    view = (
-        notice_modal("Your gift card", outcome.text)
-        if isinstance(outcome, Refusal)
-        else gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
-    )
-    shown = opened.get("view") or {}
-    if not shown.get("id"):
-        open_now(view)
+    if not body.get("trigger_id"):
         return
-    try:
-        runtime.slack.views_update(view_id=shown["id"], view=view)
-    except SlackApiError as err:  # closed meanwhile
-        log.info("could not show the gift card (%s)", err.response.get("error"))
+
+    def window() -> dict[str, Any]:
+        outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
+        if isinstance(outcome, Refusal):
+            return notice_modal("Your gift card", outcome.text)
+        return gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
+
+    open_soon(
+        runtime.slack,
+        trigger_id=body["trigger_id"],
+        build=window,
+        waiting=notice_modal("Your gift card", REVEAL_SLOW),
+        what="the gift card window",
+    )
 
 
+ORDER_SLOW = (
+    "⏳ Checking the company account with Xoxoday before ordering: it is slow to answer right "
+    "now. I'll tell you here how it went."
+)
 REVEAL_SLOW = (
     "⏳ Fetching your gift card from Xoxoday, which is slow to answer right now. It shows "
     "here as soon as it comes."
