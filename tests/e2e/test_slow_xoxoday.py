@@ -325,3 +325,42 @@ def test_a_gift_order_and_its_approval_say_at_once_when_xoxoday_is_slow(make_bot
     decided = bot.wait(lambda: "Approved" in message_text(now()) and now(), timeout=20.0)
     assert f"✅ *Approved* by <@{APPROVER}>" in message_text(decided)
     placed(bot)
+
+
+def test_settling_an_order_in_doubt_says_at_once_that_it_is_under_way(make_bot) -> None:
+    """ "It was placed" reads the order from Xoxoday (5 s): within 3 s the admin's alert
+    gives way to a note (its buttons gone), then says how it was settled."""
+    bot: BotHarness = make_bot(
+        plum_timeout=10.0, REWARD_APPROVAL_THRESHOLD=100_000, REWARD_GIFT_MONTHLY_CAP="100000"
+    )
+    bot.sandbox.faults.set("placeOrder", drop_after_apply=True, count=1)
+    bot.sandbox.faults.set("getOrderDetails", error="503", count=50)
+    gift_for_maria(bot)
+    alert = bot.wait(
+        lambda: next(
+            (m for m in bot.fake.dms_to(ADMIN) if "can't tell whether" in message_text(m)), None
+        ),
+        30,
+    )
+    bot.settle()
+    bot.sandbox.faults.clear()
+    bot.sandbox.faults.set("getOrderDetails", latency_ms=SLOW_MS)
+    [order] = orders(bot)
+
+    def now() -> dict:
+        return next(m for m in bot.fake.dms_to(ADMIN) if m["ts"] == alert["ts"])
+
+    started = time.monotonic()
+    bot.driver.block_action(
+        user_id=ADMIN,
+        action_id=str(ActionId.GIFT_SETTLE_PLACED),
+        value=order.po_number,
+        message=alert,
+    )
+    waiting = bot.wait(lambda: "Settling order" in message_text(now()) and now(), timeout=3.0)
+    assert time.monotonic() - started < 3.0
+    assert f"⏳ Settling order `{order.po_number}`: {SLOW}." in message_text(waiting)
+    assert actions_in(waiting) == []
+    done = bot.wait(lambda: "Settled:" in message_text(now()) and now(), timeout=20.0)
+    assert f"Settled: order `{order.po_number}` was ordered." in message_text(done)
+    assert placed(bot).po_number == order.po_number
