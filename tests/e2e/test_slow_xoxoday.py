@@ -364,3 +364,33 @@ def test_settling_an_order_in_doubt_says_at_once_that_it_is_under_way(make_bot) 
     done = bot.wait(lambda: "Settled:" in message_text(now()) and now(), timeout=20.0)
     assert f"Settled: order `{order.po_number}` was ordered." in message_text(done)
     assert placed(bot).po_number == order.po_number
+
+
+def test_a_gift_form_sent_before_the_catalogue_is_read_again_says_so_beside_the_field(
+    make_bot,
+) -> None:
+    """The bot restarted while the form was open (its catalogue in memory is gone) and Xoxoday
+    takes 5 s: the form's ack does not wait for it; it says beside the product to send the
+    form again in a few seconds, and then it goes through."""
+    bot: BotHarness = make_bot(
+        plum_timeout=10.0, REWARD_APPROVAL_THRESHOLD=100_000, REWARD_GIFT_MONTHLY_CAP="100000"
+    )
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = next(o for o in search(bot, view, "amazon.com"))
+    view = pick(bot, view, option)
+    catalogue = bot.runtime.gifts.catalogue
+    catalogue._products = None  # as after a restart
+    bot.sandbox.faults.set("getVouchers", latency_ms=SLOW_MS)
+    values = fill(recipient=MARIA, product=option, amount="20", select=False)
+    started = time.monotonic()
+    answer = submit(bot, view, values)
+    assert time.monotonic() - started < 3.0
+    assert answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        str(BlockId.GIFT_PRODUCT): "Xoxoday's catalogue is still loading (it is slow to answer "
+        "right now): send the form again in a few seconds."
+    }
+    assert orders(bot) == []
+    bot.wait(lambda: not catalogue.reading and catalogue.loaded(), timeout=20.0)
+    assert submit(bot, view, values) == {}  # the form closes
+    bot.wait(lambda: orders(bot))

@@ -231,6 +231,10 @@ LOADING = (
     "filters work as soon as it's here (this form updates itself)."
 )
 LOADING_HINT = "The catalogue is still loading from Xoxoday: type again in a few seconds."
+CATALOGUE_NOT_READY = (
+    "Xoxoday's catalogue is still loading (it is slow to answer right now): send the form "
+    "again in a few seconds."
+)
 LOADING_OPTION = "loading"  # the value of the one option saying the catalogue is loading
 
 

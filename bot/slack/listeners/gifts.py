@@ -311,6 +311,12 @@ def check(
         pay_with_points=pay.get("value") == gift_blocks.PAY_POINTS,
         channel_id=meta.get("channel") if isinstance(meta.get("channel"), str) else None,
     )
+    if not runtime.gifts.catalogue.loaded(CATALOGUE_WAIT_SECONDS):  # a restart since it opened
+        ack(
+            response_action="errors",
+            errors={str(BlockId.GIFT_PRODUCT): gift_blocks.CATALOGUE_NOT_READY},
+        )
+        return
     problems = runtime.gifts.problems(request)
     if not problems:  # the person picked, as Slack knows them (its picker offers anyone)
         wrong = _recipient_problem(runtime, request, started)
