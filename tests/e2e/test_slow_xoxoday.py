@@ -5,10 +5,15 @@ that waits on Xoxoday (`/reward balance` has its own tests in test_balance.py)."
 from __future__ import annotations
 
 import time
+from unittest.mock import Mock
 
 import pytest
+from slack_bolt import Ack, BoltContext
 
+from bot.rewards.gifts import GiftRequest
 from bot.slack.ids import ActionId, BlockId
+from bot.slack.listeners import gifts
+from bot.slack.request_entry import ENTRY, RequestEntry
 from tests.e2e.harness import ADMIN, APPROVER, MARIA, BotHarness, actions_in, message_text
 from tests.e2e.test_cancel import cancel_calls, give_and_wait
 from tests.e2e.test_gifts import (
@@ -394,3 +399,26 @@ def test_a_gift_form_sent_before_the_catalogue_is_read_again_says_so_beside_the_
     bot.wait(lambda: not catalogue.reading and catalogue.loaded(), timeout=20.0)
     assert submit(bot, view, values) == {}  # the form closes
     bot.wait(lambda: orders(bot))
+
+
+def test_a_gift_form_resumed_after_a_crash_waits_for_the_catalogue(make_bot) -> None:
+    """The same form resumed after a crash (no Slack waits for its ack, nobody would see its
+    errors): its check waits for the catalogue however slow Xoxoday is, and accepts it."""
+    bot: BotHarness = make_bot(
+        plum_timeout=10.0, REWARD_APPROVAL_THRESHOLD=100_000, REWARD_GIFT_MONTHLY_CAP="100000"
+    )
+    view = open_form(bot, f"gift <@{MARIA}>")
+    option = next(o for o in search(bot, view, "amazon.com"))
+    view = pick(bot, view, option)
+    bot.runtime.gifts.catalogue._products = None  # as after the restart
+    bot.sandbox.faults.set("getVouchers", latency_ms=SLOW_MS)
+    values = fill(recipient=MARIA, product=option, amount="20", select=False)
+    ack, context = Mock(spec=Ack), BoltContext()
+    context[ENTRY] = RequestEntry(0, bot.runtime.journal, resumed=True)
+    body = {"type": "view_submission", "user": {"id": ADMIN}, "trigger_id": "9.9.resumed"}
+    view = {**view, "state": {"values": values}}
+    gifts.check(
+        ack=ack, body={**body, "view": view}, view=view, context=context, runtime=bot.runtime
+    )
+    ack.assert_called_once_with()  # accepted: the order follows
+    assert isinstance(context.get(gifts.ORDER), GiftRequest)

@@ -28,6 +28,7 @@ from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
 from bot.slack.listeners.action_replies import action_value, notice_modal, open_soon
 from bot.slack.listeners.command_replies import reply
 from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background, slow_note, soon
+from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -311,7 +312,10 @@ def check(
         pay_with_points=pay.get("value") == gift_blocks.PAY_POINTS,
         channel_id=meta.get("channel") if isinstance(meta.get("channel"), str) else None,
     )
-    if not runtime.gifts.catalogue.loaded(CATALOGUE_WAIT_SECONDS):  # a restart since it opened
+    entry = entry_of(context)
+    resumed = entry is not None and entry.resumed  # after a crash: no Slack waits, nobody sees
+    ready = runtime.gifts.catalogue.loaded(CATALOGUE_WAIT_SECONDS) or resumed
+    if not ready:  # a restart since the form opened, and Xoxoday slow to give the catalogue
         ack(
             response_action="errors",
             errors={str(BlockId.GIFT_PRODUCT): gift_blocks.CATALOGUE_NOT_READY},
