@@ -422,3 +422,27 @@ def test_a_gift_form_resumed_after_a_crash_waits_for_the_catalogue(make_bot) -> 
     )
     ack.assert_called_once_with()  # accepted: the order follows
     assert isinstance(context.get(gifts.ORDER), GiftRequest)
+
+
+def test_app_homes_gift_button_opens_the_form_at_once_while_the_catalogue_loads(
+    make_bot,
+) -> None:
+    bot: BotHarness = make_bot(plum_timeout=10.0)
+    bot.driver.app_home_opened(user_id=ADMIN)
+    home = bot.wait(lambda: bot.fake.home(ADMIN))
+    bot.settle()
+    bot.sandbox.faults.set("getVouchers", latency_ms=SLOW_MS)
+    started = time.monotonic()
+    bot.driver.block_action(user_id=ADMIN, action_id=str(ActionId.OPEN_GIFT_MODAL), view=home)
+    opened = bot.wait(lambda: bot.fake.modal_stack(ADMIN), timeout=3.0)[-1]
+    assert time.monotonic() - started < 3.0
+    assert "I'm loading its catalogue" in message_text(opened)
+    ready = bot.wait(
+        lambda: (
+            "loading" not in message_text(bot.fake.modal_stack(ADMIN)[-1])
+            and bot.fake.modal_stack(ADMIN)[-1]
+        ),
+        timeout=20.0,
+    )
+    assert ready["id"] == opened["id"]
+    assert any(b.get("block_id") == BlockId.GIFT_FILTERS for b in ready["blocks"])
