@@ -68,7 +68,7 @@ def main() -> int:
             )
 
             class Grown(Catalogue):  # the same products, many more of them
-                def products(self) -> tuple:  # type: ignore[override]
+                def products(self, *, wait: bool = True) -> tuple:  # type: ignore[override]
                     return grown
 
             catalogue = Grown(plum=plum)

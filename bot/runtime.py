@@ -182,9 +182,11 @@ class Runtime:
         )
         catalogue = Catalogue(plum=plum)
 
-        def publish(user_id: str) -> None:
+        def publish(user_id: str, soon: bool) -> None:
             gifts = may_open_gifts(settings, user_id)
-            publish_home(slack=slack, home=home, user_id=user_id, redeem=redeem, gifts=gifts)
+            publish_home(
+                slack=slack, home=home, user_id=user_id, redeem=redeem, gifts=gifts, soon=soon
+            )
 
         home_refresher = HomeRefresher(publish=publish, store=store)
         notifier = Notifier(

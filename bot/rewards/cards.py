@@ -77,6 +77,7 @@ class RewardCard:
     expires_on: date | datetime | None = None  # when the points expire
     public: bool = True  # announce in the channel
     failure_reason: str | None = None  # plain words: what Plum said, for failed/in-doubt
+    failure_kind: str | None = None  # a failed one's `policy.FailureKind` (None: not kept)
 
     @property
     def total(self) -> int:
@@ -302,7 +303,14 @@ def card_for(reward: RewardDetails) -> RewardCard:
         expires_on=expires,
         public=row.public,
         failure_reason=row.delivery_message,
+        failure_kind=failure_kind_of(row.delivery_response),
     )
+
+
+def failure_kind_of(response: object) -> str | None:
+    """The `policy.FailureKind` a failed delivery recorded with Xoxoday's answer (None: none)."""
+    kind = response.get("kind") if isinstance(response, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def people_of(reward: RewardDetails) -> list[str]:

@@ -4,6 +4,9 @@ getVouchers and getFilters allow 50 calls a minute, and a form asks on every key
 `block_suggestion`, answered within 3 seconds), so the catalogue is read whole (a page of 100
 at a time) at most once every `ttl` seconds, shared by everyone; a search is then a filter over
 it in memory. A failed read keeps what was read before (or answers with nothing and says why).
+Nobody waits on a refresh: a stale catalogue is answered from while a thread reads the new
+one; only a catalogue never read yet is waited for, and only by who asks to (`wait=True`:
+placing an order); the forms ask with `wait=False` and say the catalogue is loading.
 Charities are the products whose category is charity (seed 004).
 """
 
@@ -82,24 +85,66 @@ class Catalogue:
         self._products: tuple[Voucher, ...] | None = None
         self._filters: dict[str, tuple[Choice, ...]] | None = None
         self._read_at = float("-inf")
+        self._loading: threading.Event | None = None  # a read under way; set when it ends
         self._unread = False  # the last read failed and there is no earlier one to show
 
-    def _fresh(self) -> None:
+    def _fresh(self, *, wait: bool = True) -> bool:
+        """Start a read when the catalogue is stale (one at a time); True when there is a
+        catalogue to answer from. Only a catalogue never read is waited for, with `wait`."""
         with self._lock:
-            if self._products is not None and self._clock() - self._read_at < self._ttl:
-                return
-            try:
-                products = self._read_products()
-                filters = self._read_filters()
-            except PlumError as err:
+            stale = self._products is None or self._clock() - self._read_at >= self._ttl
+            if not stale:
+                return True
+            if self._loading is None:
+                self._loading = threading.Event()
+                threading.Thread(
+                    target=self._read, args=(self._loading,), name="catalogue", daemon=True
+                ).start()
+            loading, have = self._loading, self._products is not None
+        if have or not wait:
+            return have
+        loading.wait()
+        return True
+
+    def _read(self, done: threading.Event) -> None:
+        try:
+            products = self._read_products()
+            filters = self._read_filters()
+        except Exception as err:
+            if isinstance(err, PlumError):
                 log.warning("could not read Xoxoday's catalogue (%s)", type(err).__name__)
+            else:
+                log.exception("could not read Xoxoday's catalogue")
+            with self._lock:
                 self._read_at = self._clock() - self._ttl + 30  # try again in 30 s
                 if self._products is None:
                     self._products, self._filters = (), {}
                 self._unread = not self._products
-                return
-            self._products, self._filters, self._read_at = products, filters, self._clock()
-            self._unread = False
+        else:
+            with self._lock:
+                self._products, self._filters, self._read_at = products, filters, self._clock()
+                self._unread = False
+        finally:
+            with self._lock:
+                self._loading = None
+            done.set()
+
+    @property
+    def reading(self) -> bool:
+        """Whether a read of the catalogue is under way."""
+        with self._lock:
+            return self._loading is not None
+
+    def loaded(self, within: float = 0.0) -> bool:
+        """Whether there is a catalogue to answer from, waiting at most `within` seconds for
+        a first read (which is started if none is under way)."""
+        if self._fresh(wait=False):
+            return True
+        with self._lock:
+            loading = self._loading
+        if loading is not None and within > 0:
+            loading.wait(within)
+        return self._fresh(wait=False)
 
     def _read_products(self) -> tuple[Voucher, ...]:
         found: list[Voucher] = []
@@ -123,8 +168,8 @@ class Catalogue:
             )
         return out
 
-    def products(self) -> tuple[Voucher, ...]:
-        self._fresh()
+    def products(self, *, wait: bool = True) -> tuple[Voucher, ...]:
+        self._fresh(wait=wait)
         return self._products or ()
 
     def unreadable(self) -> bool:
@@ -133,21 +178,27 @@ class Catalogue:
         self._fresh()
         return self._unread
 
-    def filter_choices(self, group: str) -> tuple[Choice, ...]:
-        self._fresh()
+    def filter_choices(self, group: str, *, wait: bool = True) -> tuple[Choice, ...]:
+        self._fresh(wait=wait)
         return (self._filters or {}).get(group, ())
 
     def product(self, product_id: int) -> Voucher | None:
         return next((v for v in self.products() if v.product_id == product_id), None)
 
     def search(
-        self, query: str, *, filters: Filters, charity: bool, limit: int = OPTIONS_MAX
+        self,
+        query: str,
+        *,
+        filters: Filters,
+        charity: bool,
+        limit: int = OPTIONS_MAX,
+        wait: bool = True,
     ) -> list[Voucher]:
         """Products whose name holds every word of `query`, within `filters`: charities
         only, or no charities."""
         words = query.lower().split()
         out = []
-        for voucher in self.products():
+        for voucher in self.products(wait=wait):
             if is_charity(voucher) != charity or not filters.keeps(voucher):
                 continue
             name = voucher.name.lower()

@@ -49,7 +49,8 @@ from bot.rewards.events import (
     XoxodayDown,
 )
 from bot.rewards.mrkdwn import mentioned_user_ids, to_plain_text
-from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure
+from bot.rewards.policy import FailureKind
+from bot.rewards.redelivery import Reading, RetryPlan, Verdict, read_failure, refusal_kind
 from bot.rewards.settle import settlement_of
 from bot.rewards.told import RETELL_QUIET, ToldOutcomes
 from storage import clock
@@ -358,7 +359,9 @@ class DeliveryWorker:
                 "reward %s: could not prepare the send; nothing was sent", reward.short_id
             )
             return Outcome(
-                RewardStatus.FAILED, "The bot failed before sending, so nothing was sent."
+                RewardStatus.FAILED,
+                "The bot failed before sending, so nothing was sent.",
+                response={"kind": FailureKind.PASSING},
             )
         if isinstance(recipients, Outcome):
             return recipients
@@ -393,6 +396,7 @@ class DeliveryWorker:
             return Outcome(
                 RewardStatus.FAILED,
                 f"{people} has no email address in Slack any more, so nothing was sent.",
+                response={"kind": FailureKind.NO_EMAIL},
             )
         text = reward.reward.citation
         citation = to_plain_text(text, names=self._names(mentioned_user_ids(text)))
@@ -420,7 +424,11 @@ class DeliveryWorker:
             return Outcome(
                 RewardStatus.FAILED,
                 reading.reason,
-                response={"status": status, "error_id": getattr(err, "error_id", None)},
+                response={
+                    "status": status,
+                    "error_id": getattr(err, "error_id", None),
+                    "kind": refusal_kind(err),
+                },
             )
         now = self._now()
         until = reward.reward.retry_until or now + self._retry.window
@@ -432,6 +440,9 @@ class DeliveryWorker:
             return Outcome(
                 RewardStatus.FAILED,
                 f"{said or reading.reason} for {hours:g} hours, so nothing was sent.",
+                response={
+                    "kind": FailureKind.SETUP if reading.setup_problem else FailureKind.PASSING
+                },
             )
         # The longer Xoxoday has been unreachable (or this reward refused), the longer the wait.
         attempt = max(reward.reward.attempts, self._outage.failures) + 1

@@ -133,6 +133,7 @@ class GiftForm:
     company: bool  # may send from the company account
     points: int | Decimal | None  # points in the bot: what they may spend (None: not offered)
     filters: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    loading: bool = False  # Xoxoday's catalogue is not read yet: no filters, no search yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +249,18 @@ class GiftService:
     def may_open(self, user_id: str) -> bool:
         return may_open_gifts(self._settings, user_id)
 
-    def form(self, user_id: str, *, donation: bool, recipient: str | None) -> GiftForm | Refusal:
+    def form(
+        self,
+        user_id: str,
+        *,
+        donation: bool,
+        recipient: str | None,
+        wait: bool = True,
+        within: float = 0.0,
+    ) -> GiftForm | Refusal:
+        """What the form offers `user_id`, or why they can't open it. `wait=False`: waiting
+        at most `within` seconds for Xoxoday's catalogue if it was never read (then
+        `GiftForm.loading`)."""
         if not self.may_open(user_id):
             what = "donations" if donation else "gift cards"
             return Refusal(
@@ -267,8 +279,10 @@ class GiftService:
         groups = (
             ("country", "currency") if donation else ("country", "product_category", "currency")
         )
+        loading = not wait and not self.catalogue.loaded(within)
         filters = {
-            g: tuple((c.label, c.value) for c in self.catalogue.filter_choices(g)) for g in groups
+            g: tuple((c.label, c.value) for c in self.catalogue.filter_choices(g, wait=wait))
+            for g in groups
         }
         return GiftForm(
             donation=donation,
@@ -276,6 +290,7 @@ class GiftService:
             company=self.company_sender(user_id),
             points=points,
             filters=filters,
+            loading=loading,
         )
 
     def _my_points(self, user_id: str) -> int | Decimal:
@@ -288,8 +303,14 @@ class GiftService:
 
     # --- the catalogue -------------------------------------------------------------------------
 
-    def options(self, query: str, *, filters: Filters, donation: bool) -> list[Voucher]:
-        return self.catalogue.search(query[:100], filters=filters, charity=donation)
+    def options(
+        self, query: str, *, filters: Filters, donation: bool, within: float = 0.0
+    ) -> list[Voucher] | None:
+        """The products a form's search finds, from the catalogue in memory, waiting at most
+        `within` seconds for its first read (None: not read yet; a read has been started)."""
+        if not self.catalogue.loaded(within):
+            return None
+        return self.catalogue.search(query[:100], filters=filters, charity=donation, wait=False)
 
     def product(self, product_id: int) -> Voucher | None:
         return self.catalogue.product(product_id)

@@ -114,7 +114,9 @@ class HomeService:
         self._account = account
         self._now = now
 
-    def home(self, user_id: str) -> Home:
+    def home(self, user_id: str, *, ask_xoxoday: bool = True) -> Home:
+        """`user_id`'s App Home; `ask_xoxoday=False`: only what the ledger knows, the figures
+        Xoxoday holds marked as being fetched."""
         settings = self._settings
         profile = self._profile(user_id)
         role = role_for(settings, user_id)
@@ -148,6 +150,7 @@ class HomeService:
             email=profile.person.email if profile else None,
             account=self._account.get,
             now=now,
+            ask_xoxoday=ask_xoxoday,
         )
         card = HomeCard(
             user_id=user_id,

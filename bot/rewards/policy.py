@@ -344,12 +344,41 @@ def needs_approval(total: int, rules: Rules) -> bool:
     return total >= rules.approval_threshold
 
 
-def may_send_again(status: str) -> bool:
-    """Whether a reward's giver is offered "Send again": it failed (Xoxoday refused it, it
-    could not reach Xoxoday in time, or an admin found it never arrived), so nothing was sent
-    and it counts against nothing. Sending again makes a new reward that goes through every
-    rule again; the failed one is never sent."""
-    return status == "failed"
+class FailureKind(StrEnum):
+    """Why a reward failed, as far as sending it again goes (kept with the failure, in the
+    reward's `delivery_response["kind"]`)."""
+
+    PASSING = "passing"  # Xoxoday unreachable past the retry window, the bot failing before it
+    #                      sent, in doubt settled as never sent: the next try may well work
+    LOW_BALANCE = "low_balance"  # the company account was short: works once an admin tops it up
+    NO_EMAIL = "no_email"  # a recipient has no email in Slack: works once it is added there
+    SETUP = "setup"  # Xoxoday refused the bot's credentials or set-up all along: an admin must
+    #                  fix the bot first, and a click before that only queues a reward to fail
+    REFUSED = "refused"  # Xoxoday refused this request itself: the same request fails the same
+
+
+# What the giver is told to do when "Send again" is not offered.
+NOT_AGAIN_TODO = {
+    FailureKind.SETUP: (
+        "The bot's connection to Xoxoday needs an admin to fix it (they have been told). "
+        "Once they say it works, give the reward again with `/reward`."
+    ),
+    FailureKind.REFUSED: (
+        "Sending the same reward again would be refused the same way, so there is no Send "
+        "again here. Ask an admin, mentioning {id}: they can see what Xoxoday said."
+    ),
+}
+
+
+def may_send_again(status: str, kind: str | None = None) -> bool:
+    """Whether a reward's giver is offered "Send again": it failed, nothing was sent, and a
+    new reward like it may work now or once something is fixed that the giver can see to
+    (a passing outage, the company account topped up, a recipient's email added in Slack).
+    Not when Xoxoday refused the request itself, or the bot's own set-up (the same request
+    would fail the same way). A failure recorded without a kind (before kinds were kept, or
+    settled by an admin as never sent) is offered. Sending again makes a new reward that goes
+    through every rule again; the failed one is never sent."""
+    return status == "failed" and kind not in (FailureKind.SETUP, FailureKind.REFUSED)
 
 
 def evaluate(

@@ -36,6 +36,7 @@ from bot.plum import (
     TokenStoreError,
 )
 from bot.plum.retry import refused_before_processing
+from bot.rewards.policy import FailureKind
 
 
 class Verdict(enum.Enum):
@@ -81,6 +82,16 @@ def read_failure(err: PlumError) -> Reading:
     if isinstance(err, PlumAPIError):
         return Reading(Verdict.REFUSED, err.message)
     return Reading(Verdict.UNKNOWN, "Xoxoday's answer could not be understood")
+
+
+def refusal_kind(err: PlumError) -> FailureKind:
+    """A sendBalance Xoxoday refused (`Verdict.REFUSED`): for want of balance on the company
+    account (no code says so for points: its words do), which passes once an admin tops it
+    up; else the request itself, which would be refused the same way again."""
+    said = " ".join(str(getattr(err, name, None) or "") for name in ("message", "detail")).lower()
+    if "insufficient" in said or "not enough" in said or "low balance" in said:
+        return FailureKind.LOW_BALANCE
+    return FailureKind.REFUSED
 
 
 def _unknown_reason(err: PlumOutcomeUnknownError) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.rewards import policy
+from bot.rewards.cards import failure_kind_of
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.kinds import OnceKind
 from bot.rewards.policy import Field, Rules
@@ -196,11 +197,15 @@ class RewardService:
             return Refusal(f"Only <@{old.giver.slack_user_id}>, who gave it, can send it again.")
         if earlier is not None:  # a second click: the first one's reward stands
             return Given(reward=earlier, created=False)
-        if not policy.may_send_again(old.status):
+        if old.status != "failed":
             return Refusal(
                 f"It didn't fail (it's {status_label(old.status)}), so there's nothing to send "
                 "again."
             )
+        kind = failure_kind_of(old.reward.delivery_response)
+        if not policy.may_send_again(old.status, kind):
+            todo = policy.NOT_AGAIN_TODO.get(policy.FailureKind(kind or ""), "")
+            return Refusal(todo.format(id=f"`{old.short_id}`"))
         amounts = {r.points for r in old.recipients}
         if len(amounts) != 1:
             return Refusal(

@@ -8,7 +8,9 @@ Slack. Requests for the same person that pile up are merged into one publish. Th
 when there is work and ends after a few idle seconds.
 
 `publish_now(user_id)` publishes in the caller's thread; publishes for one person never overlap,
-so an older view cannot overwrite a newer one that was built later.
+so an older view cannot overwrite a newer one that was built later. With `soon=True` (someone
+opening the tab), a Xoxoday slow to give the balances does not leave the tab blank: what the
+ledger knows is published first, marked as being fetched, and the whole view when it comes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,6 +27,7 @@ from bot.rewards.home import HomeService
 from bot.rewards.kinds import OnceKind
 from bot.rewards.redeem import RedeemService
 from bot.slack.blocks.home import home_view
+from bot.slack.listeners.in_time import soon as in_time
 from storage import clock, once
 from storage.db import Store
 
@@ -37,7 +41,7 @@ class HomeRefresher:
     def __init__(
         self,
         *,
-        publish: Callable[[str], None],
+        publish: Callable[[str, bool], None],
         store: Store,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
@@ -73,11 +77,11 @@ class HomeRefresher:
 
     # --- publishing ---------------------------------------------------------------------------
 
-    def publish_now(self, user_id: str) -> None:
+    def publish_now(self, user_id: str, *, soon: bool = False) -> None:
         with self._cond:
             lock = self._locks.setdefault(user_id, threading.Lock())
         with lock:
-            self._publish(user_id)
+            self._publish(user_id, soon)
 
     def refresh(self, user_ids: Iterable[str]) -> None:
         """Queue a republish for each of `user_ids` who has opened their App Home."""
@@ -138,15 +142,27 @@ def publish_home(
     user_id: str,
     redeem: RedeemService | None,
     gifts: bool,
+    soon: bool = False,
 ) -> None:
-    """Publish `user_id`'s App Home as it is now (`gifts`: it offers the gift card buttons)."""
-    found = home.home(user_id)
-    spend = redeem is not None and bool(found.card.balance.points)
-    button = redeem.button(user_id) if spend and redeem is not None else None
-    view = home_view(
-        home=found.card, tz=found.tz, updated_at=clock.now(), redeem=button, gifts=gifts
-    )
-    try:
-        slack.views_publish(user_id=user_id, view=view)
-    except SlackApiError as err:
-        log.warning("could not publish %s's App Home: %s", user_id, err.response.get("error"))
+    """Publish `user_id`'s App Home as it is now (`gifts`: it offers the gift card buttons).
+    `soon`: if Xoxoday takes longer than `FIRST_ANSWER_SECONDS`, first what the ledger knows
+    (the balances marked as being fetched), then the whole view, one after the other."""
+
+    def view(ask_xoxoday: bool) -> dict[str, Any]:
+        found = home.home(user_id, ask_xoxoday=ask_xoxoday)
+        spend = redeem is not None and bool(found.card.balance.points)
+        button = redeem.button(user_id) if spend and redeem is not None else None
+        return home_view(
+            home=found.card, tz=found.tz, updated_at=clock.now(), redeem=button, gifts=gifts
+        )
+
+    def publish(built: dict[str, Any]) -> None:
+        try:
+            slack.views_publish(user_id=user_id, view=built)
+        except SlackApiError as err:
+            log.warning("could not publish %s's App Home: %s", user_id, err.response.get("error"))
+
+    if not soon:
+        publish(view(True))
+        return
+    publish(in_time(lambda: view(True), meanwhile=lambda: publish(view(False))))

@@ -29,6 +29,7 @@ from bot.rewards.gifts import GiftCard
 from bot.rewards.kinds import MessageKind, OnceKind
 from bot.rewards.link_service import links_csv
 from bot.rewards.order_updates import DeliveryChange, OrderCard
+from bot.rewards.policy import FailureKind
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
 from bot.slack.blocks import approvals as approval_blocks
@@ -555,7 +556,9 @@ class Notifier:
         if settlement.outcome == "sent":
             self.delivered(reward, again=again)  # recipients' DMs, announcement, "Sent!"
         else:
-            card = replace(card_for(reward), failure_reason=NEVER_ARRIVED)
+            card = replace(  # nothing was sent: a new reward like it may well arrive
+                card_for(reward), failure_reason=NEVER_ARRIVED, failure_kind=FailureKind.PASSING
+            )
             payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
             posted = self._posted(reward, again)
             self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)

@@ -167,3 +167,37 @@ def test_only_its_giver_sends_again_and_only_a_failed_reward(domain: Domain) -> 
     unknown = again(domain, "ZZZZZZ")
     assert isinstance(unknown, Refusal) and "can't find" in unknown.text
     assert domain.statuses() == [S.FAILED, S.SENT]
+
+
+def test_what_xoxoday_refused_keeps_its_kind_and_is_not_given_again(domain: Domain) -> None:
+    """A short account is kept as such (Send again works once it is topped up); a request
+    Xoxoday refused itself is kept as refused, and sending it again is refused with what to do,
+    giving nothing."""
+    short = failed(domain, [MARIA], 50)
+    assert short.reward.delivery_response["kind"] == "low_balance"
+
+    domain.xoxoday.faults.set("sendBalance", error="PLE10001")
+    reward = domain.rewards.give(
+        GiveRequest(
+            giver_id=BOB,
+            team_id=TEAM,
+            recipient_ids=(MARIA,),
+            amount=20,
+            citation="refused as asked",
+            values=(),
+            channel_id="C0KUDOS",
+            source=RewardSource.MODAL,
+            idempotency_key="view:V2",
+        )
+    )
+    assert isinstance(reward, Given)
+    domain.deliver()
+    refused = domain.reward(reward.reward.short_id)
+    assert refused.status == S.FAILED
+    assert refused.reward.delivery_response["kind"] == "refused"
+    domain.xoxoday.faults.clear()
+    outcome = again(domain, refused.short_id)
+    assert isinstance(outcome, Refusal)
+    assert "would be refused the same way" in outcome.text
+    assert f"`{refused.short_id}`" in outcome.text
+    assert domain.deliver() == 0  # nothing new was given

@@ -108,3 +108,73 @@ def test_a_refused_send_again_says_why_and_makes_nothing(make_bot) -> None:
     # the button stays: once the allowance allows, it can be pressed again
     now = next(m for m in bot.fake.dms_to(BOB) if m["ts"] == failed["ts"])
     assert ActionId.SEND_AGAIN in actions_in(now)
+
+
+def test_a_short_account_offers_send_again_and_says_when(bot: BotHarness) -> None:
+    bot.sandbox.state.set_balance(Decimal("10"))
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    text = message_text(failure_message(bot))
+    assert "Once an admin has topped it up, press Send again." in text
+
+
+def test_a_request_xoxoday_refuses_itself_gets_no_send_again_but_what_to_do(
+    bot: BotHarness,
+) -> None:
+    """Xoxoday refused the request (a validation error): the same request fails the same way,
+    so the giver is not offered Send again; they are told whom to ask, and a click on an old
+    button (or a forged one) makes nothing."""
+    bot.sandbox.faults.set("sendBalance", error="PLE10001")
+    bot.driver.command(f"<@{MARIA}> 100 shipped the release", user_id=BOB)
+    told = bot.wait(lambda: [m for m in bot.fake.dms_to(BOB) if "wasn't sent" in message_text(m)])
+    [(old, status)] = rewards(bot)
+    assert status == S.FAILED
+    text = message_text(told[0])
+    assert ActionId.SEND_AGAIN not in actions_in(told[0])
+    assert "would be refused the same way, so there is no Send again here" in text
+    assert f"Ask an admin, mentioning `{old}`" in text
+    bot.sandbox.faults.clear()
+    click(bot, told[0], old)
+    answer = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "refused the same way" in t])
+    assert answer
+    bot.settle()
+    assert [r[0] for r in rewards(bot)] == [old]  # nothing new was given
+    assert [s["status"] for s in bot.sends()] == [400]
+
+
+def failed_dm(bot: BotHarness, timeout: float = 30.0) -> dict[str, Any]:
+    return bot.wait(
+        lambda: next((m for m in bot.fake.dms_to(BOB) if "wasn't sent" in message_text(m)), None),
+        timeout,
+    )
+
+
+def test_a_passing_outage_past_the_retry_window_offers_send_again(make_bot) -> None:
+    """Xoxoday kept failing before it did anything (PLE10023) for the whole retry window: a
+    passing problem, so Send again is offered, and works once Xoxoday is back."""
+    bot: BotHarness = make_bot(REWARD_DELIVERY_RETRY_HOURS="0.001")  # 3.6 s
+    bot.sandbox.faults.set("sendBalance", error="PLE10023")
+    bot.driver.command(f"<@{MARIA}> 30 kept the lights on", user_id=BOB)
+    told = failed_dm(bot)
+    [(old, status)] = rewards(bot)
+    assert status == S.FAILED
+    assert ActionId.SEND_AGAIN in actions_in(told)
+    assert "It was a passing problem: press Send again." in message_text(told)
+    bot.sandbox.faults.clear()
+    click(bot, told, old)
+    assert bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "kept the lights on" in t])
+
+
+def test_the_bots_own_set_up_refused_all_along_gets_no_send_again(make_bot) -> None:
+    """Xoxoday refused the bot's IP for the whole retry window: an admin must fix the bot
+    first, so no Send again (a click would only queue a reward to fail the same way); the
+    giver is told to give it again once an admin says it works."""
+    bot: BotHarness = make_bot(REWARD_DELIVERY_RETRY_HOURS="0.001")
+    bot.sandbox.faults.set("sendBalance", error="PIPE10017")
+    bot.driver.command(f"<@{MARIA}> 30 kept the lights on", user_id=BOB)
+    told = failed_dm(bot)
+    assert [s for _, s in rewards(bot)] == [S.FAILED]
+    text = message_text(told)
+    assert ActionId.SEND_AGAIN not in actions_in(told)
+    assert "The bot's connection to Xoxoday needs an admin to fix it (they have been told)." in text
+    assert "Once they say it works, give the reward again with `/reward`." in text
+    assert "press Send again" not in text

@@ -96,6 +96,7 @@ def test_it_failed(make_bot) -> None:
     assert "Marked as failed" in message_text(decided(bot, alert))
     giver = bot.wait(lambda: [t for t in bot.dm_texts(BOB) if "wasn't sent" in t])
     assert "An admin checked with Xoxoday: the points never arrived." in giver[0]
+    assert "It was a passing problem: press Send again." in giver[0]  # in doubt, never sent
     assert giver[0].count("doesn't count against your monthly allowance") == 1
     assert giver[0].lower().count("nothing was sent") == 1
     assert bot.dm_texts(MARIA) == []

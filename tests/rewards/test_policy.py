@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.rewards.policy import (
+    NOT_AGAIN_TODO,
     Decision,
+    FailureKind,
     Field,
     Person,
     ProblemCode,
     Rules,
     evaluate,
+    may_send_again,
     month_start,
     next_month_start,
     past_cancel_window,
@@ -367,3 +370,34 @@ def test_points_are_surely_past_xoxodays_cancel_window_a_day_after_90_days(
 ) -> None:
     sent = datetime(2026, 1, 1, 12, tzinfo=UTC)
     assert past_cancel_window(sent, sent + age) is past
+
+
+# --- "Send again": only where a new reward like the failed one may work ---------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "offered"),
+    [
+        ("failed", FailureKind.PASSING, True),  # unreachable past the window, bot crashed
+        ("failed", FailureKind.LOW_BALANCE, True),  # once an admin tops the account up
+        ("failed", FailureKind.NO_EMAIL, True),  # once the email is in Slack
+        ("failed", None, True),  # kept no kind: settled as never sent, or an older failure
+        ("failed", FailureKind.SETUP, False),  # the bot's credentials: an admin fixes it first
+        ("failed", FailureKind.REFUSED, False),  # Xoxoday refused the request itself
+        ("sent", None, False),
+        ("in_doubt", None, False),
+        ("queued", FailureKind.PASSING, False),
+        ("cancelled", None, False),
+        ("rejected", None, False),
+    ],
+)
+def test_send_again_is_offered_only_where_it_may_work(
+    status: str, kind: str | None, offered: bool
+) -> None:
+    assert may_send_again(status, kind) is offered
+
+
+def test_every_failure_without_send_again_says_what_to_do() -> None:
+    for kind in FailureKind:
+        if not may_send_again("failed", kind):
+            assert "`/reward`" in NOT_AGAIN_TODO[kind] or "admin" in NOT_AGAIN_TODO[kind]

@@ -13,6 +13,7 @@ from bot.plum import (
     IPNotAllowedError,
     NotFoundError,
     PlumConnectionError,
+    PlumError,
     PlumOutcomeUnknownError,
     PlumResponseError,
     PlumTimeoutError,
@@ -22,7 +23,7 @@ from bot.plum import (
     TokenStoreError,
     ValidationError,
 )
-from bot.rewards.redelivery import RetryPlan, Verdict, read_failure
+from bot.rewards.redelivery import RetryPlan, Verdict, read_failure, refusal_kind
 
 NOT_APPLIED, REFUSED, UNKNOWN = Verdict.NOT_APPLIED, Verdict.REFUSED, Verdict.UNKNOWN
 
@@ -94,3 +95,16 @@ def test_an_unknown_outcome_says_which_kind_of_failure_it_was(
     reading = read_failure(err)
     assert reading.verdict is UNKNOWN
     assert said in reading.reason and "lost" not in reading.reason
+
+
+@pytest.mark.parametrize(
+    ("err", "kind"),
+    [
+        (RequestRejectedError(detail="Insufficient balance in the account"), "low_balance"),
+        (RequestRejectedError("Not enough points to send"), "low_balance"),
+        (RequestRejectedError(detail="Invalid sendBalance request: bad email"), "refused"),
+        (ValidationError(error_id="PLE10001"), "refused"),
+    ],
+)
+def test_a_refused_send_is_sorted_by_whether_it_passes(err: PlumError, kind: str) -> None:
+    assert refusal_kind(err) == kind

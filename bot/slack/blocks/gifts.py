@@ -87,7 +87,8 @@ def gift_modal(
     }
     if recipient:
         who["initial_user"] = recipient
-    blocks: list[Block] = [
+    blocks: list[Block] = [context(LOADING)] if form.loading else []
+    blocks += [
         input_block(
             block_id=BlockId.GIFT_RECIPIENT,
             label="In whose name?" if form.donation else "Who is it for?",
@@ -128,6 +129,7 @@ def gift_modal(
         block_id=BlockId.GIFT_PRODUCT,
         label="Charity" if form.donation else "Gift card",
         element=search,
+        hint=LOADING_HINT if form.loading else None,
     )
     product_input["dispatch_action"] = True
     blocks.append(product_input)
@@ -224,8 +226,25 @@ def product_details(product: Voucher) -> str:
     return "\n".join(parts)
 
 
-def suggestions(products: Sequence[Voucher]) -> dict[str, Any]:
-    """The answer to a `block_suggestion`: up to 100 options."""
+LOADING = (
+    "⏳ Xoxoday is slow to answer right now: I'm loading its catalogue. The search and the "
+    "filters work as soon as it's here (this form updates itself)."
+)
+LOADING_HINT = "The catalogue is still loading from Xoxoday: type again in a few seconds."
+CATALOGUE_NOT_READY = (
+    "Xoxoday's catalogue is still loading (it is slow to answer right now): send the form "
+    "again in a few seconds."
+)
+LOADING_OPTION = "loading"  # the value of the one option saying the catalogue is loading
+
+
+def suggestions(products: Sequence[Voucher] | None) -> dict[str, Any]:
+    """The answer to a `block_suggestion`: up to 100 options; while the catalogue loads
+    (None), one option saying so (Slack's options must answer within 3 s: nobody waits)."""
+    if products is None:
+        return {
+            "options": [option("⏳ Still loading Xoxoday's catalogue: type again", LOADING_OPTION)]
+        }
     return {"options": [product_option(p) for p in products[:100]]}
 
 

@@ -82,9 +82,12 @@ def _approvals(home: HomeCard, tz: str | None) -> list[Block]:
     return blocks
 
 
+SHOWS_HERE = "its figure shows here as soon as it does."
+
+
 def _admin(home: HomeCard, tz: str | None) -> list[Block]:
     blocks: list[Block] = [divider(), header("Admin")]
-    blocks.append(section("\n".join(account_lines(home.balance))))
+    blocks.append(section("\n".join(account_lines(home.balance, follows=SHOWS_HERE))))
     doubt = unique_rewards(home.in_doubt)
     blocks.append(section(f"*Rewards in doubt ({len(doubt)})*" + ("" if doubt else "\nNone. 👍")))
     for card in doubt[:MAX_LISTED]:
@@ -121,7 +124,7 @@ def home_view(
         ]
     blocks: list[Block] = [
         header("Rewards"),
-        section("\n\n".join(balance_lines(home.balance))),
+        section("\n\n".join(balance_lines(home.balance, follows=SHOWS_HERE))),
         actions(str(BlockId.HOME_ACTIONS), *row),
         divider(),
         *_recent(home, tz),

@@ -195,12 +195,13 @@ def approvals_list(*, requests: Sequence[ApprovalCard], tz: str | None) -> Paylo
 # ── balance ──────────────────────────────────────────────────────────────────────────────
 
 
-def balance_lines(balance: BalanceCard) -> list[str]:
-    """The person's points and allowance, as mrkdwn lines (shared with the App Home)."""
+def balance_lines(balance: BalanceCard, *, follows: str | None = None) -> list[str]:
+    """The person's points and allowance, as mrkdwn lines (shared with the App Home, whose
+    `follows` says where Xoxoday's figure will show when it is slow)."""
     if balance.storefront:
         mine = _storefront_points(balance)
     elif balance.fetching:
-        mine = f"Xoxoday is slow to answer right now: {FOLLOWS}"
+        mine = f"Xoxoday is slow to answer right now: {follows or FOLLOWS}"
     elif balance.points is None:
         mine = "I couldn't look up your points right now. Please try again in a minute."
     elif not balance.points_found or balance.points == 0:
@@ -223,12 +224,12 @@ def balance_lines(balance: BalanceCard) -> list[str]:
     return [mine, give]
 
 
-def account_lines(balance: BalanceCard) -> list[str]:
+def account_lines(balance: BalanceCard, *, follows: str | None = None) -> list[str]:
     """Admins only: the company account balance and the low-balance warning."""
     if not balance.is_admin:
         return []
     if balance.fetching:
-        return [f"*Company account:* Xoxoday is slow to answer right now: {FOLLOWS}"]
+        return [f"*Company account:* Xoxoday is slow to answer right now: {follows or FOLLOWS}"]
     if balance.account_balance is None:
         return ["*Company account:* I couldn't get the balance from Xoxoday right now."]
     lines = [

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.rewards.cards import SETTLED_BY_RECORDS, RewardCard, Settlement, unique_rewards
-from bot.rewards.policy import may_send_again
+from bot.rewards.policy import NOT_AGAIN_TODO, FailureKind, may_send_again
 from bot.rewards.redeem import RedeemButton
 from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
@@ -229,22 +229,50 @@ def giver_failed(*, reward: RewardCard, tz: str | None) -> Payload:
     what = f"{reason}." if reason else "Xoxoday refused it and didn't say why."
     lead = f"❌ Your reward of {amount_phrase(reward)} to {_who(reward)} wasn't sent."
     said_nothing_sent = "nothing was sent" in reason.lower()
-    todo = (
-        ("It" if said_nothing_sent else "Nothing was sent, and it")
-        + " doesn't count against your monthly allowance. If the problem is on your side "
-        "(for example, a recipient's email), fix it and send the reward again with "
-        f"`/reward`. Otherwise ask an admin and mention {short_id(reward.short_id)}."
+    counts = ("It" if said_nothing_sent else "Nothing was sent, and it") + (
+        " doesn't count against your monthly allowance."
     )
+    again = may_send_again(reward.status, reward.failure_kind)
+    todo = f"{counts} {_failed_todo(reward, again=again)}"
     blocks = [
         section(lead),
         section(f"*What happened*\n{what}"),
         section(f"*What to do*\n{todo}"),
-        *([send_again_actions(reward)] if may_send_again(reward.status) else []),
+        *([send_again_actions(reward)] if again else []),
         citation_block(reward),
         id_context(reward, tz),
     ]
     text = f"Your reward {reward.short_id} wasn't sent: {what}"
     return message(text, blocks)
+
+
+def _failed_todo(reward: RewardCard, *, again: bool) -> str:
+    """What the giver can do about a failed reward, by why it failed (`FailureKind`)."""
+    kind = reward.failure_kind
+    ref = short_id(reward.short_id)
+    if not again:
+        if kind in NOT_AGAIN_TODO:
+            return NOT_AGAIN_TODO[FailureKind(kind)].format(id=ref)
+        return (
+            "If the problem is on your side (for example, a recipient's email), fix it and "
+            f"give the reward again with `/reward`. Otherwise ask an admin and mention {ref}."
+        )
+    if kind == FailureKind.LOW_BALANCE:
+        return (
+            "The company account at Xoxoday was short. Once an admin has topped it up, press "
+            f"Send again. Ask an admin and mention {ref} if you're not sure who."
+        )
+    if kind == FailureKind.NO_EMAIL:
+        return "Once their email is in their Slack profile, press Send again."
+    if kind == FailureKind.PASSING:
+        return (
+            "It was a passing problem: press Send again. If it fails again, ask an admin and "
+            f"mention {ref}."
+        )
+    return (
+        "If the problem is on your side (for example, a recipient's email), fix it and press "
+        f"Send again. Otherwise ask an admin and mention {ref}."
+    )
 
 
 def send_again_actions(reward: RewardCard) -> Block:

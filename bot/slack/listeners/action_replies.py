@@ -7,18 +7,25 @@ clicker's DM with the bot.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.rewards.cards import MessageRef
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
+from bot.slack.listeners.in_time import soon
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 NOTICE_TITLE_MAX = 24
+
+log = logging.getLogger(__name__)
 
 
 def user_of(body: dict[str, Any]) -> str:
@@ -75,3 +82,36 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "close": plain("Close", NOTICE_TITLE_MAX),
         "blocks": [section(text)],
     }
+
+
+def open_soon(
+    slack: WebClient,
+    *,
+    trigger_id: str,
+    build: Callable[[], dict[str, Any]],
+    waiting: dict[str, Any],
+    what: str,
+) -> bool:
+    """Open the view `build` makes (it may wait on Xoxoday). A click's trigger lasts 3 s: if
+    `build` takes longer than `in_time.FIRST_ANSWER_SECONDS`, the `waiting` view opens first
+    and the built one takes its place when it comes (unless it was closed meanwhile). False
+    when Slack would not open it (the trigger ran out)."""
+    shown: dict[str, Any] = {}
+
+    def open_now(view: dict[str, Any]) -> None:
+        try:
+            answer = slack.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as err:
+            log.info("could not open %s: %s", what, err.response.get("error"))
+            return
+        shown.update(answer.get("view") or {})
+
+    view = soon(build, meanwhile=lambda: open_now(waiting))
+    if not shown.get("id"):
+        open_now(view)
+        return bool(shown.get("id"))
+    try:
+        slack.views_update(view_id=shown["id"], view=view)
+    except SlackApiError as err:  # closed meanwhile
+        log.info("could not show %s: %s", what, err.response.get("error"))
+    return True

@@ -29,6 +29,7 @@ from bot.slack.ids import ActionId
 from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.action_replies import action_value, user_of
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import slow_note, soon
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -84,7 +85,10 @@ def confirmed(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
         return
     short, reason = asked
     admin_id = user_of(body)
-    outcome = runtime.cancels.cancel(admin_id=admin_id, short_id=short, reason=reason)
+    outcome = soon(  # the question gives way at once when Xoxoday is slow to withdraw
+        lambda: runtime.cancels.cancel(admin_id=admin_id, short_id=short, reason=reason),
+        meanwhile=lambda: _answer(respond, slow_note(f"Cancelling {short_id(short)}")),
+    )
     if isinstance(outcome, Refusal):
         _answer(respond, text_only(outcome.text))
         return

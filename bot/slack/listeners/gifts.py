@@ -18,16 +18,17 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import OpenGiftForm
-from bot.rewards.gifts import GiftCard, GiftRequest
+from bot.rewards.gifts import GiftCard, GiftForm, GiftRequest
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
-from bot.slack.listeners.action_replies import action_value, notice_modal
+from bot.slack.listeners.action_replies import action_value, notice_modal, open_soon
 from bot.slack.listeners.command_replies import reply
-from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background
+from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background, slow_note, soon
+from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -42,15 +43,19 @@ FIELD_BLOCKS = {
     "note": BlockId.GIFT_NOTE,
     "pay": BlockId.GIFT_PAY,
 }
+# How long opening a form or answering a search waits for a first read of Xoxoday's catalogue
+# before saying it is loading (a trigger and an options request both last 3 s).
+CATALOGUE_WAIT_SECONDS = 1.5
 FORM_GONE = "That form is out of date. Open it again with `/reward gift`."
 
 
 def may_not_open(
     runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """In the ack: why this person can't open the form (None: they can)."""
+    """In the ack: why this person can't open the form (None: they can). Never waits for
+    Xoxoday's catalogue (a read is started if it was never read)."""
     form = runtime.gifts.form(
-        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+        command["user_id"], donation=parsed.donation, recipient=parsed.recipient, wait=False
     )
     return text_only(form.text) if isinstance(form, Refusal) else None
 
@@ -58,23 +63,67 @@ def may_not_open(
 def open_from_command(
     runtime: Runtime, parsed: OpenGiftForm, command: dict[str, Any], respond: Respond
 ) -> None:
+    user_id = command["user_id"]
     form = runtime.gifts.form(
-        command["user_id"], donation=parsed.donation, recipient=parsed.recipient
+        user_id,
+        donation=parsed.donation,
+        recipient=parsed.recipient,
+        wait=False,
+        within=CATALOGUE_WAIT_SECONDS,
     )
     if isinstance(form, Refusal):  # changed since the ack: say so
         reply(respond, text_only(form.text))
         return
-    view = gift_blocks.gift_modal(
-        form=form,
+    opened = _open(
+        runtime,
+        form,
+        user_id=user_id,
+        trigger_id=command["trigger_id"],
         recipient=parsed.recipient,
-        product=None,
         channel_id=command.get("channel_id"),
     )
+    if opened is None:
+        reply(respond, text_only("I couldn't open the form in time. Type the command again."))
+
+
+def _open(
+    runtime: Runtime,
+    form: GiftForm,
+    *,
+    user_id: str,
+    trigger_id: str,
+    recipient: str | None = None,
+    channel_id: str | None = None,
+    push: bool = False,
+) -> dict[str, Any] | None:
+    """Open the form at once (the trigger lasts 3 s); while Xoxoday's catalogue loads, it
+    says so, and it is drawn again with the filters and the search when the catalogue is
+    here (unless the person changed it meanwhile). The view opened (None: Slack refused)."""
+    view = gift_blocks.gift_modal(
+        form=form, recipient=recipient, product=None, channel_id=channel_id
+    )
     try:
-        runtime.slack.views_open(trigger_id=command["trigger_id"], view=view)
+        if push:
+            opened = runtime.slack.views_push(trigger_id=trigger_id, view=view)
+        else:
+            opened = runtime.slack.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as err:
         log.info("could not open the gift form: %s", err.response.get("error"))
-        reply(respond, text_only("I couldn't open the form in time. Type the command again."))
+        return None
+    shown = dict(opened.get("view") or {})
+    if not form.loading:
+        return shown
+    ready = runtime.gifts.form(user_id, donation=form.donation, recipient=None)
+    if isinstance(ready, Refusal):
+        return shown
+    new = gift_blocks.gift_modal(
+        form=ready, recipient=recipient, product=None, channel_id=channel_id
+    )
+    try:
+        runtime.slack.views_update(view_id=shown.get("id"), hash=shown.get("hash"), view=new)
+    except SlackApiError as err:  # changed meanwhile (hash_conflict) or closed: leave it
+        log.info("could not draw the loaded gift form: %s", err.response.get("error"))
+    return shown
 
 
 def register(app: App) -> None:
@@ -98,19 +147,14 @@ def open_form(body: dict[str, Any], runtime: Runtime) -> None:
     """App Home's (or the reward form's) "Send a gift card" and "Donate"."""
     donation = _clicked(body) == ActionId.OPEN_DONATE_MODAL
     user_id = user_of(body)
-    form = runtime.gifts.form(user_id, donation=donation, recipient=None)
+    form = runtime.gifts.form(
+        user_id, donation=donation, recipient=None, wait=False, within=CATALOGUE_WAIT_SECONDS
+    )
     if isinstance(form, Refusal):
         runtime.notifier.answer(user_id, text_only(form.text))
         return
-    view = gift_blocks.gift_modal(form=form, recipient=None, product=None)
     in_a_form = (body.get("view") or {}).get("type") == "modal"  # the reward form's button
-    try:
-        if in_a_form:
-            runtime.slack.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as err:
-        log.info("could not open the gift form: %s", err.response.get("error"))
+    _open(runtime, form, user_id=user_id, trigger_id=body["trigger_id"], push=in_a_form)
 
 
 def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
@@ -121,6 +165,7 @@ def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
         str(body.get("value") or ""),
         filters=gift_blocks.filters_of(meta),
         donation=bool(meta.get("donation")),
+        within=CATALOGUE_WAIT_SECONDS,
     )
     ack(**gift_blocks.suggestions(found))
 
@@ -129,7 +174,14 @@ def suggest(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
 def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     approve = _clicked(body) == ActionId.GIFT_APPROVE
     approver = user_of(body)
-    outcome = runtime.gifts.decide(po_number=action_value(body), user_id=approver, approve=approve)
+    po_number = action_value(body)
+    doing = "Approving" if approve else "Rejecting"
+    outcome = soon(  # the approver's copy asks Xoxoday for the account's currency
+        lambda: runtime.gifts.decide(po_number=po_number, user_id=approver, approve=approve),
+        meanwhile=lambda: respond(
+            replace_original=True, **slow_note(f"{doing} order `{po_number}`")
+        ),
+    )
     if isinstance(outcome, Refusal):
         respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
         return
@@ -141,8 +193,12 @@ def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
 @after_ack
 def settle(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     placed = _clicked(body) == ActionId.GIFT_SETTLE_PLACED
-    outcome = runtime.gifts.settle(
-        po_number=action_value(body), user_id=user_of(body), placed=placed
+    po_number = action_value(body)
+    outcome = soon(  # Xoxoday's record of the order is looked up first
+        lambda: runtime.gifts.settle(po_number=po_number, user_id=user_of(body), placed=placed),
+        meanwhile=lambda: respond(
+            replace_original=True, **slow_note(f"Settling order `{po_number}`")
+        ),
     )
     what = "ordered" if placed else "not ordered"
     _answer(
@@ -256,6 +312,15 @@ def check(
         pay_with_points=pay.get("value") == gift_blocks.PAY_POINTS,
         channel_id=meta.get("channel") if isinstance(meta.get("channel"), str) else None,
     )
+    entry = entry_of(context)
+    resumed = entry is not None and entry.resumed  # after a crash: no Slack waits, nobody sees
+    ready = runtime.gifts.catalogue.loaded(CATALOGUE_WAIT_SECONDS) or resumed
+    if not ready:  # a restart since the form opened, and Xoxoday slow to give the catalogue
+        ack(
+            response_action="errors",
+            errors={str(BlockId.GIFT_PRODUCT): gift_blocks.CATALOGUE_NOT_READY},
+        )
+        return
     problems = runtime.gifts.problems(request)
     if not problems:  # the person picked, as Slack knows them (its picker offers anyone)
         wrong = _recipient_problem(runtime, request, started)
@@ -293,21 +358,43 @@ def order(context: BoltContext, runtime: Runtime) -> None:
     request = context.get(ORDER)
     if not isinstance(request, GiftRequest):
         return  # the form was refused in its ack
-    outcome = runtime.gifts.submit(request)
+    outcome = soon(  # the company account is checked with Xoxoday before the order
+        lambda: runtime.gifts.submit(request),
+        meanwhile=lambda: runtime.notifier.answer(request.user_id, text_only(ORDER_SLOW)),
+    )
     if isinstance(outcome, Refusal):
         runtime.notifier.answer(request.user_id, text_only(f"Nothing was ordered: {outcome.text}"))
 
 
 @after_ack
 def reveal(body: dict[str, Any], runtime: Runtime) -> None:
+    """The code, in a window only the recipient sees. When Xoxoday is slow to give it, the
+    window opens at once saying so (the click's trigger lasts 3 s) and shows the code when
+    it comes."""
     user_id = user_of(body)
-    outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
-    view = (
-        notice_modal("Your gift card", outcome.text)
-        if isinstance(outcome, Refusal)
-        else gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
+    if not body.get("trigger_id"):
+        return
+
+    def window() -> dict[str, Any]:
+        outcome = runtime.gifts.reveal(po_number=action_value(body), user_id=user_id)
+        if isinstance(outcome, Refusal):
+            return notice_modal("Your gift card", outcome.text)
+        return gift_blocks.code_modal(outcome, emailed=runtime.settings.REWARD_GIFT_NOTIFY_EMAIL)
+
+    open_soon(
+        runtime.slack,
+        trigger_id=body["trigger_id"],
+        build=window,
+        waiting=notice_modal("Your gift card", REVEAL_SLOW),
+        what="the gift card window",
     )
-    try:
-        runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-    except (SlackApiError, KeyError) as err:
-        log.info("could not open the gift card window (%s)", type(err).__name__)
+
+
+ORDER_SLOW = (
+    "⏳ Checking the company account with Xoxoday before ordering: it is slow to answer right "
+    "now. I'll tell you here how it went."
+)
+REVEAL_SLOW = (
+    "⏳ Fetching your gift card from Xoxoday, which is slow to answer right now. It shows "
+    "here as soon as it comes."
+)

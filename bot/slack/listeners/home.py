@@ -31,4 +31,4 @@ def home_opened(event: dict[str, Any], runtime: Runtime) -> None:
     if not user_id:
         return
     runtime.home_refresher.opened(user_id)
-    runtime.home_refresher.publish_now(user_id)
+    runtime.home_refresher.publish_now(user_id, soon=True)  # never blank while Xoxoday is slow

@@ -14,7 +14,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.rewards.commands import LINK_NOTE_MAX_CHARS, GenerateLink, GenerateLinks, ListCampaigns
 from bot.rewards.refusal import Refusal
@@ -24,8 +23,8 @@ from bot.slack.blocks.common import escape_mrkdwn, mention, text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key
-from bot.slack.listeners.action_replies import notice_modal, tell, user_of
-from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.action_replies import notice_modal, open_soon, tell, user_of
+from bot.slack.listeners.in_time import answer_soon, soon
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -40,14 +39,17 @@ log = logging.getLogger(__name__)
 def send_link(
     runtime: Runtime, parsed: GenerateLink, command: dict[str, Any], respond: Respond
 ) -> None:
-    answer = give_link(
-        runtime,
-        parsed,
-        admin_id=command["user_id"],
-        team_id=command.get("team_id") or "",
-        key=request_key(command),
+    answer_soon(
+        respond,
+        lambda: give_link(
+            runtime,
+            parsed,
+            admin_id=command["user_id"],
+            team_id=command.get("team_id") or "",
+            key=request_key(command),
+        ),
+        fetching="making the reward link",
     )
-    reply(respond, answer)
 
 
 def give_link(
@@ -81,6 +83,17 @@ def give_link(
 def send_links(
     runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any], respond: Respond
 ) -> None:
+    answer_soon(
+        respond,
+        lambda: links_answer(runtime, parsed, command),
+        fetching=f"making {parsed.count:,} reward links",
+    )
+
+
+def links_answer(
+    runtime: Runtime, parsed: GenerateLinks, command: dict[str, Any]
+) -> dict[str, Any]:
+    """A batch made and sent as a CSV to the admin's DM; what the admin is told."""
     found = runtime.links.make_batch(
         admin_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -90,27 +103,19 @@ def send_links(
         request_key=request_key(command),
     )
     if isinstance(found, Refusal):
-        reply(respond, text_only(found.text))
-        return
+        return text_only(found.text)
     made = found.made
     if not found.delivered:
-        reply(
-            respond,
-            text_only(
-                f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
-                f"our DM. They're kept encrypted in the ledger (batch {made.batch_id}) and shown "
-                "nowhere else; please don't ask for new ones before checking with whoever runs "
-                "the bot.",
-            ),
+        return text_only(
+            f"Xoxoday made {len(made.links):,} links, but Slack wouldn't take the file for "
+            f"our DM. They're kept encrypted in the ledger (batch {made.batch_id}) and shown "
+            "nowhere else; please don't ask for new ones before checking with whoever runs "
+            "the bot.",
         )
-        return
-    reply(
-        respond,
-        reward_note(
-            f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
-            f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
-            "DM. The links aren't shown here; the audit trail records the batch without them."
-        ),
+    return reward_note(
+        f"✅ {len(made.links):,} reward link{'s' if len(made.links) != 1 else ''} from "
+        f"{made.campaign_name or 'campaign ' + made.campaign_id} are in a CSV file in our "
+        "DM. The links aren't shown here; the audit trail records the batch without them."
     )
 
 
@@ -120,11 +125,13 @@ def send_links(
 def list_campaigns(
     runtime: Runtime, parsed: ListCampaigns, command: dict[str, Any], respond: Respond
 ) -> None:
-    found = runtime.links.campaigns(command["user_id"])
-    if isinstance(found, Refusal):
-        reply(respond, text_only(found.text))
-        return
-    reply(respond, link_blocks.campaigns_message(campaigns=found))
+    def campaigns() -> dict[str, Any]:
+        found = runtime.links.campaigns(command["user_id"])
+        if isinstance(found, Refusal):
+            return text_only(found.text)
+        return link_blocks.campaigns_message(campaigns=found)
+
+    answer_soon(respond, campaigns, fetching="fetching the reward link campaigns")
 
 
 # ── the link form, opened from /reward campaigns ─────────────────────────────────────────
@@ -139,25 +146,40 @@ def register(app: App) -> None:
 def open_link_form(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     admin_id = user_of(body)
     picked = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
-    found = runtime.links.campaigns(admin_id)  # only admins; kept a minute
-    if isinstance(found, Refusal):
-        tell(runtime, body, respond, found.text)
+
+    def form() -> dict[str, Any]:
+        found = runtime.links.campaigns(admin_id)  # only admins; kept a minute
+        if isinstance(found, Refusal):
+            return notice_modal("Send a reward link", found.text)
+        campaign = next((c for c in found if c.campaign_id == picked and c.enabled), None)
+        if campaign is None:
+            return notice_modal(
+                "Send a reward link",
+                "That campaign isn't enabled any more. Type `/reward campaigns`.",
+            )
+        return link_blocks.link_modal(campaign=campaign, note_max=LINK_NOTE_MAX_CHARS)
+
+    if not body.get("trigger_id"):
         return
-    campaign = next((c for c in found if c.campaign_id == picked and c.enabled), None)
-    if campaign is None:
-        tell(
-            runtime,
-            body,
-            respond,
-            "That campaign isn't enabled any more. Type `/reward campaigns`.",
-        )
-        return
-    view = link_blocks.link_modal(campaign=campaign, note_max=LINK_NOTE_MAX_CHARS)
-    try:
-        runtime.slack.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as err:
-        log.info("could not open the link form: %s", err.response.get("error"))
+    opened = open_soon(
+        runtime.slack,
+        trigger_id=body["trigger_id"],
+        build=form,
+        waiting=notice_modal("Send a reward link", CAMPAIGN_SLOW),
+        what="the link form",
+    )
+    if not opened:
         tell(runtime, body, respond, "I couldn't open the form in time. Pick the campaign again.")
+
+
+CAMPAIGN_SLOW = (
+    "⏳ Reading the campaign from Xoxoday, which is slow to answer right now. The form shows "
+    "here as soon as it does."
+)
+LINK_SLOW = (
+    "⏳ Making the reward link: Xoxoday is slow to answer right now. I'll tell you here how it "
+    "went."
+)
 
 
 FORM_LINK = "link_form"  # context: the link the checked form asks for
@@ -216,11 +238,14 @@ def send_form_link(body: dict[str, Any], context: BoltContext, runtime: Runtime)
     if not isinstance(parsed, GenerateLink):
         return  # the form was refused in its ack
     admin_id = user_of(body)
-    answer = give_link(
-        runtime,
-        parsed,
-        admin_id=admin_id,
-        team_id=str((body.get("team") or {}).get("id") or ""),
-        key=request_key(body),
+    answer = soon(
+        lambda: give_link(
+            runtime,
+            parsed,
+            admin_id=admin_id,
+            team_id=str((body.get("team") or {}).get("id") or ""),
+            key=request_key(body),
+        ),
+        meanwhile=lambda: runtime.notifier.answer(admin_id, text_only(LINK_SLOW)),
     )
     runtime.notifier.answer(admin_id, answer)

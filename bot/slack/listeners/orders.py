@@ -19,6 +19,9 @@ from bot.slack.blocks import orders as order_blocks
 from bot.slack.blocks.common import format_date, text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import answer_soon
+
+Payload = dict[str, Any]
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -49,26 +52,27 @@ def list_orders(
 def send_report(
     runtime: Runtime, parsed: OrdersReport, command: dict[str, Any], respond: Respond
 ) -> None:
+    answer_soon(
+        respond,
+        lambda: report_answer(runtime, parsed, command),
+        fetching="reading its orders and payments for the report",
+    )
+
+
+def report_answer(runtime: Runtime, parsed: OrdersReport, command: dict[str, Any]) -> Payload:
+    """The report's CSVs sent to the admin's DM; what the admin is told."""
     sent = runtime.order_reports.send_report(command["user_id"], parsed)
     if isinstance(sent, Refusal):
-        reply(respond, text_only(sent.text))
-        return
+        return text_only(sent.text)
     if not sent.delivered:
-        reply(
-            respond,
-            text_only(
-                "I read Xoxoday's reports, but Slack wouldn't take the files for our DM, so "
-                "nothing was sent. Try again in a minute."
-            ),
+        return text_only(
+            "I read Xoxoday's reports, but Slack wouldn't take the files for our DM, so "
+            "nothing was sent. Try again in a minute."
         )
-        return
     made = sent.files
-    reply(
-        respond,
-        reward_note(
-            f"📊 Xoxoday's orders ({made.order_rows:,}) and payment report "
-            f"({made.payment_rows:,} rows) for {format_date(made.since)} to "
-            f"{format_date(made.until)} "
-            "are in two CSV files in our DM."
-        ),
+    return reward_note(
+        f"📊 Xoxoday's orders ({made.order_rows:,}) and payment report "
+        f"({made.payment_rows:,} rows) for {format_date(made.since)} to "
+        f"{format_date(made.until)} "
+        "are in two CSV files in our DM."
     )

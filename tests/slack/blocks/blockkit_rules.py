@@ -177,6 +177,10 @@ class Checker:
             initial = element.get("initial_option")
             if initial is not None and initial.get("value") not in values:
                 self.err(where, "initial_option is not one of the options")
+        elif kind == "external_select":  # its options come from the app's options requests
+            least = element.get("min_query_length", 0)
+            if not isinstance(least, int) or isinstance(least, bool) or least < 0:
+                self.err(where, "min_query_length must be a whole number >= 0")
         elif kind == "checkboxes" and in_input:
             values = self.options(element.get("options"), where + ".options", 10)
             for opt in element.get("initial_options", []):

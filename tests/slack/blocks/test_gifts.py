@@ -13,7 +13,13 @@ from bot.rewards.gifts import GiftCard, GiftCost, GiftForm
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.ids import ActionId, BlockId
 from storage.states import OrderStatus
-from tests.slack.blocks.blockkit_rules import assert_valid_message, blocks_of, elements, visible
+from tests.slack.blocks.blockkit_rules import (
+    assert_valid_message,
+    assert_valid_view,
+    blocks_of,
+    elements,
+    visible,
+)
 
 SENDER, MARIA, APPROVER = "UADMIN01", "UMARIA01", "UAPPR001"
 COST = GiftCost(
@@ -135,3 +141,21 @@ def test_the_amount_hint_says_the_range_in_words(product: Voucher, hint: str) ->
     )
     amount = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_AMOUNT)
     assert amount["element"]["placeholder"]["text"] == hint
+
+
+def test_while_the_catalogue_loads_the_form_says_so_and_a_search_says_to_type_again() -> None:
+    form = GiftForm(donation=False, recipient=None, company=True, points=None, loading=True)
+    view = gift_blocks.gift_modal(form=form, recipient=MARIA, product=None)
+    assert_valid_view(view)
+    seen = visible(view)
+    assert "I'm loading its catalogue" in seen and "this form updates itself" in seen
+    product = next(b for b in view["blocks"] if b.get("block_id") == BlockId.GIFT_PRODUCT)
+    assert "still loading" in product["hint"]["text"]
+    loaded = gift_blocks.gift_modal(
+        form=replace(form, loading=False), recipient=MARIA, product=None
+    )
+    assert "loading" not in visible(loaded)
+    [hint] = gift_blocks.suggestions(None)["options"]
+    assert hint["text"]["text"] == "⏳ Still loading Xoxoday's catalogue: type again"
+    assert not hint["value"].isdigit()  # never taken for a product
+    assert gift_blocks.suggestions([])["options"] == []

@@ -142,7 +142,7 @@ GIVER_CASES = [
             "*What happened*\nThe company account is empty.",
             "*What to do*",
             "doesn't count against your monthly allowance",
-            "`/reward`",
+            "press Send again",
             "`AB12CD`",
         ],
     ),
@@ -348,3 +348,25 @@ def test_a_settlement_from_xoxodays_records_names_no_admin() -> None:
     seen = visible(alert)
     assert "Xoxoday's payment report shows it" in seen and "<@" + SETTLED_BY_RECORDS not in seen
     assert elements(alert, "button") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "button", "todo"),
+    [
+        ("passing", True, "It was a passing problem: press Send again."),
+        ("low_balance", True, "Once an admin has topped it up, press Send again."),
+        ("no_email", True, "Once their email is in their Slack profile, press Send again."),
+        ("setup", False, "needs an admin to fix it (they have been told). Once they say it"),
+        ("refused", False, "would be refused the same way, so there is no Send again here."),
+    ],
+)
+def test_send_again_is_offered_where_it_may_work_and_otherwise_what_to_do_is_said(
+    kind: str, button: bool, todo: str
+) -> None:
+    msg = rm.giver_failed(reward=s.reward(status="failed", failure_kind=kind), tz=None)
+    assert_valid_message(msg)
+    assert todo in visible(msg)
+    buttons = [b["action_id"] for b in elements(msg, "button")]
+    assert buttons == ([ActionId.SEND_AGAIN] if button else [])
+    if not button:
+        assert "press Send again" not in visible(msg)
