@@ -100,6 +100,9 @@ class ActionId(StrEnum):
     GIFT_REJECT = "gift_reject"
     GIFT_SETTLE_PLACED = "gift_settle_placed"  # an order in doubt → "It was ordered"
     GIFT_SETTLE_FAILED = "gift_settle_failed"  # … → "It wasn't"
+    FLAG_DISMISS = "flag_dismiss"  # a flag in the admins' daily DM (value: the flag's id)
+    FLAG_HOLD = "flag_hold"  # … "Hold future ones"
+    FLAG_LOCK = "flag_lock"  # … "Lock the giver"
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

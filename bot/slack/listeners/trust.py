@@ -1,0 +1,117 @@
+"""`/reward lock @person [reason]`, `/reward unlock @person`, `/reward locks` (admins only; the
+services are `bot.rewards.locks.LockService`), and the buttons of the admins' daily DM of flags
+(`bot.rewards.flag_service.FlagService`: Dismiss, Hold future ones, Lock the giver).
+
+A flag's button is acknowledged at once and journaled (a click a crash interrupted is run
+again at the next start). The flag's compare-and-set lets the first decision win; the clicker
+hears of it once: the flag's buttons in the clicked message become what was decided (a double
+click, or the click resumed after a restart, changes nothing more and says nothing more).
+Another admin who clicks a decided flag is told who decided it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, Respond
+
+from bot.rewards.commands import ListLocks, LockGiver, UnlockGiver
+from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
+from bot.rewards.refusal import Refusal
+from bot.slack.blocks import trust as trust_blocks
+from bot.slack.blocks.common import text_only
+from bot.slack.blocks.kit import context
+from bot.slack.ids import ActionId
+from bot.slack.journal import ack_at_once, after_ack
+from bot.slack.listeners.action_replies import action_value, tell, user_of
+from bot.slack.listeners.command_replies import reply
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def register(app: App) -> None:
+    app.action(ActionId.FLAG_DISMISS)(ack=ack_at_once, lazy=[dismiss_flag])
+    app.action(ActionId.FLAG_HOLD)(ack=ack_at_once, lazy=[hold_flag])
+    app.action(ActionId.FLAG_LOCK)(ack=ack_at_once, lazy=[lock_flag_giver])
+
+
+# ── /reward lock, unlock, locks ───────────────────────────────────────────────────────────
+
+
+def lock(
+    runtime: Runtime, parsed: LockGiver | ListLocks, command: dict[str, Any], respond: Respond
+) -> None:
+    if isinstance(parsed, ListLocks):
+        reply(respond, locks_payload(runtime, command["user_id"]))
+        return
+    said = runtime.locks.lock(
+        parsed, admin_id=command["user_id"], team_id=command.get("team_id") or ""
+    )
+    reply(respond, text_only(said.text if isinstance(said, Refusal) else said))
+
+
+def unlock(
+    runtime: Runtime, parsed: UnlockGiver, command: dict[str, Any], respond: Respond
+) -> None:
+    said = runtime.locks.unlock(
+        parsed, admin_id=command["user_id"], team_id=command.get("team_id") or ""
+    )
+    reply(respond, text_only(said.text if isinstance(said, Refusal) else said))
+
+
+def list_locks(runtime: Runtime, parsed: ListLocks, command: dict[str, Any]) -> dict[str, Any]:
+    """Answered in the ack: a quick read of the ledger."""
+    return locks_payload(runtime, command["user_id"])
+
+
+def locks_payload(runtime: Runtime, admin_id: str) -> dict[str, Any]:
+    lines = runtime.locks.locks(admin_id)
+    if isinstance(lines, Refusal):
+        return text_only(lines.text)
+    return trust_blocks.locks_list(lines=lines, tz=runtime.notifier.tz_of(admin_id))
+
+
+# ── the flags' buttons ────────────────────────────────────────────────────────────────────
+
+
+@after_ack
+def dismiss_flag(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    decide(runtime, body, respond, DISMISS)
+
+
+@after_ack
+def hold_flag(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    decide(runtime, body, respond, HOLD)
+
+
+@after_ack
+def lock_flag_giver(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    decide(runtime, body, respond, LOCK)
+
+
+def decide(runtime: Runtime, body: dict[str, Any], respond: Respond, decision: str) -> None:
+    value = action_value(body)
+    if not value.isdigit():
+        tell(runtime, body, respond, "That button is out of date. Nothing was changed.")
+        return
+    result = runtime.flags.decide(flag_id=int(value), admin_id=user_of(body), decision=decision)
+    if isinstance(result, Refusal):
+        tell(runtime, body, respond, result.text)
+        return
+    if not runtime.flags.first_answer(result.card.flag_id):
+        return  # this admin's click was answered already (a double click, or resumed)
+    answer(runtime, body, respond, result)
+
+
+def answer(runtime: Runtime, body: dict[str, Any], respond: Respond, result: FlagDecided) -> None:
+    """The clicked message with the flag's buttons replaced by what was decided; an answer of
+    its own when the message can't be edited."""
+    message = body.get("message") or {}
+    blocks = message.get("blocks") or []
+    row = f"flag_{result.card.flag_id}"
+    if body.get("response_url") and any(b.get("block_id") == row for b in blocks):
+        edited = [context(result.text) if b.get("block_id") == row else b for b in blocks]
+        respond(replace_original=True, text=message.get("text") or result.text, blocks=edited)
+        return
+    tell(runtime, body, respond, result.text)
