@@ -4,6 +4,8 @@ transaction, so a repeated command or click changes it once."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -47,9 +49,9 @@ def lock_member(
 
 def unlock_member(
     session: Session, *, member: Member | int, actor: str, reason: str | None = None
-) -> Member | None:
-    """Unlock `member` (audited): the member as it was while locked, or None when they were
-    not locked."""
+) -> datetime | None:
+    """Unlock `member` (audited): when the lock had begun, or None when they were not
+    locked."""
     audit.lock_chain(session)
     target = member_id(member)
     before = _fresh(session, target)
@@ -59,7 +61,7 @@ def unlock_member(
     done = session.exec(
         update(Member)
         .where(col(Member.id) == target)
-        .where(col(Member.locked_at) == before.locked_at)
+        .where(col(Member.locked_at).is_not(None))  # serialized by the chain lock above
         .values(locked_at=None, locked_by=None, lock_reason=None, updated_at=utcnow())
     )
     if not done.rowcount:
@@ -74,7 +76,7 @@ def unlock_member(
         after={"locked": False},
         reason=reason,
     )
-    return before
+    return locked[0]
 
 
 def is_locked(session: Session, *, slack_user_id: str) -> bool:

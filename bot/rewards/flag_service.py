@@ -156,12 +156,16 @@ class FlagService:
         if not cards:
             return 0, 0
         told = 0
+        interrupted = False
         for admin in dict.fromkeys(self._settings.REWARD_ADMINS):
             with self._store.session() as session:
                 if not once.claim_once(session, kind=OnceKind.FLAGS_DM, key=f"{run}:{admin}"):
+                    interrupted = True  # this run told them, or was stopped while it did
                     continue
             if self._teller.tell(FlagsReported(admin_id=admin, flags=tuple(cards))):
                 told += 1
+        if interrupted:  # not known to be told to everyone: listed again the next day
+            return len(cards), told
         with self._store.session() as session:
             flag_repo.mark_reported(session, flag_ids=[c.flag_id for c in cards], at=self._now())
         return len(cards), told

@@ -131,10 +131,10 @@ class LockService:
         with self._store.session() as session:
             member = self._people.member(session, profile, team_id=team_id)
             was = lock_repo.unlock_member(session, member=member, actor=admin_id)
-        if was is None or was.locked_at is None:
+        if was is None:
             problem = policy.unlock_problem(target=profile.person, locked=False)
             return Refusal(problem or "Nothing changed.", code="unlock")
-        self.tell_locked(parsed.member, was.locked_at, locked=False)
+        self.tell_locked(parsed.member, was, locked=False)
         who = mention(parsed.member)
         return f"🔓 {who} is unlocked: they can give rewards again. I've told them."
 
