@@ -172,8 +172,12 @@ class FlagService:
 
     # ── deciding ──────────────────────────────────────────────────────────────────────────
 
-    def decide(self, *, flag_id: int, admin_id: str, decision: str) -> FlagDecided | Refusal:
-        """Dismiss, hold future ones, or lock the giver; the first decision wins."""
+    def decide(
+        self, *, flag_id: int, admin_id: str, decision: str, resumed: bool = False
+    ) -> FlagDecided | Refusal:
+        """Dismiss, hold future ones, or lock the giver; the first decision wins. `resumed`:
+        this is a click a crash interrupted, run again at the next start (it finishes what
+        the decision left undone: the locked giver told)."""
         doing = {DISMISS: "dismiss flags", HOLD: "hold rewards", LOCK: "lock givers"}
         refused = only_admins(self._settings, admin_id, doing=doing.get(decision, "decide flags"))
         if refused is not None:
@@ -209,7 +213,7 @@ class FlagService:
             if done is not None and profile is not None:
                 locked_at = self._locks.lock_member(session, profile, admin_id=admin_id, reason=why)
         if done is None:
-            return self._decided_before(flag_id, admin_id, decision)
+            return self._decided_before(flag_id, admin_id, decision, resumed=resumed)
         if locked_at is not None:
             self._locks.tell_locked(card.giver, locked_at, locked=True)
         return FlagDecided(
@@ -218,13 +222,15 @@ class FlagService:
             first=True,
         )
 
-    def _decided_before(self, flag_id: int, admin_id: str, decision: str) -> FlagDecided | Refusal:
+    def _decided_before(
+        self, flag_id: int, admin_id: str, decision: str, *, resumed: bool
+    ) -> FlagDecided | Refusal:
         with self._store.read_session() as session:
             row = flag_repo.get_flag(session, flag_id=flag_id)
         assert row is not None
         card = card_of(row)
         if row.decided_by == admin_id and row.status == decision:
-            if decision == LOCK:  # resumed after a restart: the giver may not have been told
+            if decision == LOCK and resumed:  # the giver may not have been told yet
                 with self._store.read_session() as session:
                     member = member_repo.get_member_by_slack_id(session, slack_user_id=card.giver)
                 if member is not None and member.locked_at is not None:
@@ -242,10 +248,15 @@ class FlagService:
             f"{' on ' + when if when else ''}. Nothing was changed."
         )
 
-    def first_answer(self, flag_id: int) -> bool:
-        """True once per flag: the one answer to the clicks on its buttons."""
+    def answered(self, flag_id: int) -> bool:
+        """Whether the decision on this flag was answered (the clicked message edited)."""
+        with self._store.read_session() as session:
+            return once.was_claimed(session, kind=OnceKind.FLAG_ANSWERED, key=str(flag_id))
+
+    def mark_answered(self, flag_id: int) -> None:
+        """Noted once answered: a crash before it leaves the answer to the resumed click."""
         with self._store.session() as session:
-            return once.claim_once(session, kind=OnceKind.FLAG_ANSWERED, key=str(flag_id))
+            once.claim_once(session, kind=OnceKind.FLAG_ANSWERED, key=str(flag_id))
 
     def _done_text(self, card: FlagCard, decision: str, *, newly_locked: bool = True) -> str:
         who = ", ".join(mention(p) for p in card.people)

@@ -109,16 +109,21 @@ class LockService:
         return None if row is None else row.locked_at
 
     def tell_locked(self, user_id: str, since: datetime, *, locked: bool) -> None:
-        """Tell the person, once per lock (the claim before the DM: a restart between the two
-        leaves them untold, never told twice)."""
+        """Tell the person of this lock (or unlock), unless they were told of it already. Noted
+        once told, as delivery notes an outcome told: a crash while the DM was posted leaves it
+        untold, and the request resumed after the restart tells it. Only the request that
+        made the change (or that request resumed) calls this, so two never tell at once."""
         key = f"{'lock' if locked else 'unlock'}:{user_id}:{since.isoformat()}"
-        with self._store.session() as session:
-            if not once.claim_once(session, kind=OnceKind.LOCK_TOLD, key=key):
+        with self._store.read_session() as session:
+            if once.was_claimed(session, kind=OnceKind.LOCK_TOLD, key=key):
                 return
         try:
             self._teller.tell(LockChanged(user_id=user_id, locked=locked))
         except Exception:
             log.warning("could not tell %s about their lock", user_id, exc_info=True)
+            return
+        with self._store.session() as session:
+            once.claim_once(session, kind=OnceKind.LOCK_TOLD, key=key)
         self._teller.tell(PeopleChanged.of([user_id]))
 
     def unlock(self, parsed: UnlockGiver, *, admin_id: str, team_id: str) -> str | Refusal:

@@ -250,8 +250,11 @@ def test_lock_the_giver_from_a_flag_once_however_often_it_is_clicked(make_domain
     assert f"<@{BOB}> is locked" in first.text
     again = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK)
     assert isinstance(again, FlagDecided) and not again.first
-    assert domain.flags.first_answer(card.flag_id)
-    assert not domain.flags.first_answer(card.flag_id)  # one answer for both clicks
+    assert not domain.flags.answered(card.flag_id)
+    domain.flags.mark_answered(card.flag_id)
+    assert domain.flags.answered(card.flag_id)
+    resumed = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK, resumed=True)
+    assert isinstance(resumed, FlagDecided) and not resumed.first
 
     other = domain.flags.decide(flag_id=card.flag_id, admin_id=OTHER_ADMIN, decision=DISMISS)
     assert (
@@ -316,3 +319,18 @@ def test_a_rule_held_in_the_settings_holds_without_any_flag(make_domain) -> None
     held = domain.give(MARIA, BOB, 50, "great demo")
     assert held.status == S.PENDING_APPROVAL and held.reward.held_for == "repeat"
     assert domain.give(MARIA, BOB, 50, "the docs").status == S.QUEUED
+
+
+def test_a_lock_dm_that_did_not_go_out_is_sent_by_the_resumed_click_once(domain: Domain) -> None:
+    ring(domain)
+    [card] = domain.flags.scan()
+    domain.teller.fail_next(1)  # Slack down while the giver's DM is posted
+    first = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK)
+    assert isinstance(first, FlagDecided) and first.first
+    assert domain.teller.of(LockChanged) == []
+    live = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK)
+    assert isinstance(live, FlagDecided) and domain.teller.of(LockChanged) == []  # a double click
+    for _ in range(2):  # resumed after a restart (and again): told once
+        domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK, resumed=True)
+    assert domain.teller.of(LockChanged) == [LockChanged(user_id=card.giver, locked=True)]
+    assert len(audit_of(domain, "member.locked")) == 1

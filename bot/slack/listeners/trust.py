@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, Respond
+from slack_bolt import App, BoltContext, Respond
 
 from bot.rewards.commands import ListLocks, LockGiver, UnlockGiver
 from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
@@ -25,6 +25,7 @@ from bot.slack.ids import ActionId
 from bot.slack.journal import ack_at_once, after_ack
 from bot.slack.listeners.action_replies import action_value, tell, user_of
 from bot.slack.listeners.command_replies import reply
+from bot.slack.request_entry import ENTRY, RequestEntry
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -76,32 +77,48 @@ def locks_payload(runtime: Runtime, admin_id: str) -> dict[str, Any]:
 
 
 @after_ack
-def dismiss_flag(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
-    decide(runtime, body, respond, DISMISS)
+def dismiss_flag(
+    body: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime
+) -> None:
+    decide(runtime, body, respond, context, DISMISS)
 
 
 @after_ack
-def hold_flag(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
-    decide(runtime, body, respond, HOLD)
+def hold_flag(
+    body: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime
+) -> None:
+    decide(runtime, body, respond, context, HOLD)
 
 
 @after_ack
-def lock_flag_giver(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
-    decide(runtime, body, respond, LOCK)
+def lock_flag_giver(
+    body: dict[str, Any], respond: Respond, context: BoltContext, runtime: Runtime
+) -> None:
+    decide(runtime, body, respond, context, LOCK)
 
 
-def decide(runtime: Runtime, body: dict[str, Any], respond: Respond, decision: str) -> None:
+def decide(
+    runtime: Runtime, body: dict[str, Any], respond: Respond, context: BoltContext, decision: str
+) -> None:
+    """The click that decided answers; the same admin's other clicks (a double click) say
+    nothing more; a click resumed after a restart answers only if nobody has yet."""
     value = action_value(body)
     if not value.isdigit():
         tell(runtime, body, respond, "That button is out of date. Nothing was changed.")
         return
-    result = runtime.flags.decide(flag_id=int(value), admin_id=user_of(body), decision=decision)
+    entry = context.get(ENTRY)
+    resumed = isinstance(entry, RequestEntry) and entry.resumed
+    result = runtime.flags.decide(
+        flag_id=int(value), admin_id=user_of(body), decision=decision, resumed=resumed
+    )
     if isinstance(result, Refusal):
         tell(runtime, body, respond, result.text)
         return
-    if not runtime.flags.first_answer(result.card.flag_id):
-        return  # this admin's click was answered already (a double click, or resumed)
+    flag_id = result.card.flag_id
+    if not result.first and not (resumed and not runtime.flags.answered(flag_id)):
+        return  # this admin's earlier click answers (a double click)
     answer(runtime, body, respond, result)
+    runtime.flags.mark_answered(flag_id)
 
 
 def answer(runtime: Runtime, body: dict[str, Any], respond: Respond, result: FlagDecided) -> None:
