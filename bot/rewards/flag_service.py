@@ -234,7 +234,7 @@ class FlagService:
                 with self._store.read_session() as session:
                     member = member_repo.get_member_by_slack_id(session, slack_user_id=card.giver)
                 if member is not None and member.locked_at is not None:
-                    self._locks.tell_locked(card.giver, member.locked_at, locked=True)
+                    self._locks.tell_locked(card.giver, member.locked_at, locked=True, resumed=True)
             return FlagDecided(text=self._done_text(card, decision), card=card, first=False)
         when = (
             format_datetime(row.decided_at, self._settings.REWARD_TIMEZONE)

@@ -108,14 +108,21 @@ class LockService:
         row = lock_repo.lock_member(session, member=member, actor=admin_id, reason=reason)
         return None if row is None else row.locked_at
 
-    def tell_locked(self, user_id: str, since: datetime, *, locked: bool) -> None:
+    def tell_locked(
+        self, user_id: str, since: datetime, *, locked: bool, resumed: bool = False
+    ) -> None:
         """Tell the person of this lock (or unlock), unless they were told of it already. Noted
         once told, as delivery notes an outcome told: a crash while the DM was posted leaves it
-        untold, and the request resumed after the restart tells it. Only the request that
-        made the change (or that request resumed) calls this, so two never tell at once."""
+        untold, and the request resumed after the restart tells it (`resumed`: several
+        requests resumed together claim the telling first, so one of them tells). Only the
+        request that made the change, or those resumed after a crash, call this."""
         key = f"{'lock' if locked else 'unlock'}:{user_id}:{since.isoformat()}"
-        with self._store.read_session() as session:
+        with self._store.session() as session:
             if once.was_claimed(session, kind=OnceKind.LOCK_TOLD, key=key):
+                return
+            if resumed and not once.claim_once(
+                session, kind=OnceKind.LOCK_TOLD, key=f"resumed:{key}"
+            ):
                 return
         try:
             self._teller.tell(LockChanged(user_id=user_id, locked=locked))

@@ -6,7 +6,7 @@ Every function returns `{"text": fallback, "blocks": [...]}`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.rewards.flags import FlagCard, FlagRule
@@ -106,7 +106,7 @@ def flag_blocks(card: FlagCard, *, tz: str | None) -> list[Block]:
         section(f"*Flag {card.flag_id}: {card.title}*\n{_what(card)}"),
         section(_gift_lines(card, tz) or "(no rewards)"),
         actions(
-            f"flag_{card.flag_id}",
+            f"flag_{card.flag_id}",  # `flag_decided` finds the row by it
             button("Dismiss", action_id=ActionId.FLAG_DISMISS, value=str(card.flag_id)),
             button("Hold future ones", action_id=ActionId.FLAG_HOLD, value=str(card.flag_id)),
             button(
@@ -141,3 +141,14 @@ def flags_report(*, flags: Sequence[FlagCard], tz: str | None) -> Payload:
         blocks += flag_blocks(card, tz=tz)
     text = f"{n} new flag{'s' if n != 1 else ''} to look at."
     return message(text, blocks)
+
+
+def flag_decided(message: Mapping[str, Any], *, flag_id: int, said: str) -> Payload | None:
+    """The admins' DM `message` with flag `flag_id`'s buttons replaced by what was decided
+    (`said`); None when the message doesn't hold that flag's buttons."""
+    blocks = message.get("blocks") or []
+    row = f"flag_{flag_id}"
+    if not any(b.get("block_id") == row for b in blocks):
+        return None
+    edited = [context(said) if b.get("block_id") == row else b for b in blocks]
+    return {"text": message.get("text") or said, "blocks": edited}

@@ -20,10 +20,9 @@ from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import trust as trust_blocks
 from bot.slack.blocks.common import text_only
-from bot.slack.blocks.kit import context
 from bot.slack.ids import ActionId
 from bot.slack.journal import ack_at_once, after_ack
-from bot.slack.listeners.action_replies import action_value, tell, user_of
+from bot.slack.listeners.action_replies import action_value, clicked_message, tell, user_of
 from bot.slack.listeners.command_replies import reply
 from bot.slack.request_entry import ENTRY, RequestEntry
 
@@ -122,13 +121,17 @@ def decide(
 
 
 def answer(runtime: Runtime, body: dict[str, Any], respond: Respond, result: FlagDecided) -> None:
-    """The clicked message with the flag's buttons replaced by what was decided; an answer of
-    its own when the message can't be edited."""
-    message = body.get("message") or {}
-    blocks = message.get("blocks") or []
-    row = f"flag_{result.card.flag_id}"
-    if body.get("response_url") and any(b.get("block_id") == row for b in blocks):
-        edited = [context(result.text) if b.get("block_id") == row else b for b in blocks]
-        respond(replace_original=True, text=message.get("text") or result.text, blocks=edited)
+    """The clicked message edited: the flag's buttons become what was decided (chat.update,
+    which a click resumed after a restart can do too); an answer of its own when the message
+    can't be edited."""
+    where = clicked_message(body)
+    payload = trust_blocks.flag_decided(
+        body.get("message") or {}, flag_id=result.card.flag_id, said=result.text
+    )
+    if (
+        where is not None
+        and payload is not None
+        and runtime.notifier.update(where.channel_id, where.ts, payload)
+    ):
         return
     tell(runtime, body, respond, result.text)
