@@ -334,3 +334,29 @@ def test_a_lock_dm_that_did_not_go_out_is_sent_by_the_resumed_click_once(domain:
         domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=LOCK, resumed=True)
     assert domain.teller.of(LockChanged) == [LockChanged(user_id=card.giver, locked=True)]
     assert len(audit_of(domain, "member.locked")) == 1
+
+
+def test_a_locked_senders_gift_order_waiting_for_approval_cannot_be_approved(
+    make_domain,
+) -> None:
+    domain = make_domain(
+        REWARD_GIFT_SENDERS=MARIA, REWARD_GIFT_MONTHLY_CAP="100000", REWARD_APPROVAL_THRESHOLD=100
+    )
+    card = domain.gifts.submit(
+        GiftRequest(
+            user_id=MARIA,
+            request_key="g1",
+            donation=False,
+            recipient_id=BOB,
+            product_id=10001,
+            amount="500",
+            channel_id="C0GENERAL",
+        )
+    )
+    assert not isinstance(card, Refusal) and card.status.value == "pending_approval"
+    lock(domain, MARIA)
+    refused = domain.gifts.decide(po_number=card.po_number, user_id=APPROVER, approve=True)
+    assert isinstance(refused, Refusal) and "is locked from giving" in refused.text
+    rejected = domain.gifts.decide(po_number=card.po_number, user_id=APPROVER, approve=False)
+    assert not isinstance(rejected, Refusal)
+    assert domain.calls("placeOrder") == []

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.jobs.registry import run_now
 from bot.slack.ids import ActionId
 from storage import audit
-from storage.models import RewardFlag
+from storage.models import Reward, RewardFlag
 from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, BotHarness, actions_in, message_text
 from tests.e2e.test_approvals import latest, told
 
@@ -119,3 +119,44 @@ def test_an_admin_locks_lists_and_unlocks_by_command(bot: BotHarness) -> None:
     bot.driver.command(f"unlock <@{MARIA}>", user_id=ADMIN)
     assert told(bot, ADMIN, "isn't locked")
     give(bot, MARIA, BOB, 10, "thanks again")
+
+
+def test_hold_future_ones_makes_the_next_such_reward_wait_for_an_admin(bot: BotHarness) -> None:
+    for i in range(3):
+        give(bot, MARIA, BOB, 50, f"thanks for the help {i}")
+        give(bot, BOB, MARIA, 60, f"thanks right back {i}")
+    bot.settle()
+    assert run_now(bot.runtime, "flags").ok
+    [dm] = bot.wait(lambda: flag_dms(bot, ADMIN))
+    with bot.runtime.store.read_session() as session:
+        [flag] = session.exec(select(RewardFlag)).all()
+    bot.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.FLAG_HOLD, value=str(flag.id), message=dm
+    )
+    edited = bot.wait(lambda: latest(bot, dm) if not actions_in(latest(bot, dm)) else None)
+    assert "new rewards like these" in message_text(edited)
+
+    sent = len(bot.sends())
+    bot.driver.command(f"<@{BOB}> 50 and once more", user_id=MARIA)
+    [waits] = told(bot, MARIA, "waits for an admin's review")
+    assert "I've asked" in waits and f"<@{ADMIN}>" in waits
+    request = bot.wait(
+        lambda: [m for m in bot.fake.dms_to(ADMIN) if ActionId.APPROVE in actions_in(m)]
+    )[0]
+    assert "and once more" in message_text(request)
+    bot.settle()
+    assert len(bot.sends()) == sent  # nothing sent until an admin decides
+    bot.driver.block_action(
+        user_id=ADMIN,
+        action_id=ActionId.APPROVE,
+        value=_short_of(bot, "and once more"),
+        message=request,
+    )
+    bot.wait(lambda: len(bot.sends()) == sent + 1 or None)
+    give(bot, MARIA, CHEN, 50, "not part of the ring")  # goes as usual
+
+
+def _short_of(bot: BotHarness, citation: str) -> str:
+    with bot.runtime.store.read_session() as session:
+        [short] = session.exec(select(Reward.short_id).where(Reward.citation == citation)).all()
+    return short
