@@ -113,6 +113,9 @@ def test_an_admin_locks_lists_and_unlocks_by_command(bot: BotHarness) -> None:
 
     bot.driver.command(f"<@{BOB}> 10 thanks", user_id=MARIA)
     assert told(bot, MARIA, LOCKED)
+    bot.driver.command("", user_id=MARIA)  # the form says so instead of asking for a reward
+    [form] = bot.wait(lambda: [v for v in bot.fake.views if v["user_id"] == MARIA])
+    assert LOCKED in message_text(form["view"]) and form["view"]["title"]["text"] == "Send a reward"
     bot.driver.command(f"unlock <@{MARIA}>", user_id=ADMIN)
     assert told(bot, ADMIN, "is unlocked")
     assert told(bot, MARIA, "You can give rewards again")
