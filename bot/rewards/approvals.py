@@ -325,6 +325,8 @@ class ApprovalService:
                 )
             else:
                 rewards = []
+            if not self.is_admin(user_id):  # held by a flag: for an admin's review only
+                rewards = [r for r in rewards if not r.reward.held_for]
             months: dict[int, GiverMonth] = {}
             cards = []
             for reward in rewards:

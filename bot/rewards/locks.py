@@ -88,8 +88,13 @@ class LockService:
             problem = policy.lock_problem(
                 admin_id=admin_id, target=profile.person, already_locked=member.locked
             )
-            if problem is not None:
-                return Refusal(problem, code="lock")
+            earlier = member.locked_at if member.locked_by == admin_id else None
+        if problem is not None:
+            if earlier is not None:  # this admin's own lock again (their command resumed
+                # after a crash, or typed again): the person is told if they never were
+                self.tell_locked(parsed.member, earlier, locked=True, resumed=True)
+            return Refusal(problem, code="lock")
+        with self._store.session() as session:
             done = self.lock_member(session, profile, admin_id=admin_id, reason=parsed.reason)
         if done is None:
             return Refusal(

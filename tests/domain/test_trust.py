@@ -301,6 +301,8 @@ def test_hold_future_ones_makes_the_next_matching_reward_wait_for_an_admin(
         short=held.short_id, user_id=APPROVER, team_id=TEAM, approve=True
     )
     assert isinstance(refused, Refusal) and "only an admin" in refused.text
+    assert domain.approvals.pending_for(APPROVER) == []  # not in the approver's list
+    assert [c.reward.short_id for c in domain.approvals.pending_for(ADMIN)] == [held.short_id]
     approved = domain.approvals.decide(
         short=held.short_id, user_id=ADMIN, team_id=TEAM, approve=True
     )
@@ -360,3 +362,16 @@ def test_a_locked_senders_gift_order_waiting_for_approval_cannot_be_approved(
     rejected = domain.gifts.decide(po_number=card.po_number, user_id=APPROVER, approve=False)
     assert not isinstance(rejected, Refusal)
     assert domain.calls("placeOrder") == []
+
+
+def test_a_lock_command_whose_dm_did_not_go_out_tells_when_run_again(domain: Domain) -> None:
+    domain.teller.fail_next(1)  # Slack down while Maria's DM is posted
+    assert isinstance(lock(domain, MARIA), str)
+    assert domain.teller.of(LockChanged) == []
+    for _ in range(2):  # the command resumed after a restart, then typed again
+        again = lock(domain, MARIA)
+        assert isinstance(again, Refusal) and "already locked" in again.text
+    assert domain.teller.of(LockChanged) == [LockChanged(user_id=MARIA, locked=True)]
+    other = lock(domain, MARIA, by="UADMIN02")
+    assert isinstance(other, Refusal)
+    assert len(domain.teller.of(LockChanged)) == 1
