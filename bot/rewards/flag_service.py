@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 DISMISS = "dismissed"
 HOLD = "held"
 LOCK = "locked"
-REPORT_LIMIT = 12  # flags in one DM (3 blocks each, of Slack's 50); the rest come the next day
+REPORT_LIMIT = 8  # flags in one DM (Slack's 50 blocks, 12,000 characters); the rest the next day
 
 
 @dataclass(frozen=True, slots=True)

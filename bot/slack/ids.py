@@ -72,6 +72,7 @@ class BlockId(StrEnum):
     LINK_RECIPIENT = "link_recipient"  # the link form's inputs
     LINK_EXPIRY = "link_expiry"
     LINK_NOTE = "link_note"
+    FLAG_ACTIONS = "flag_actions"  # a flag's Dismiss / Hold future ones / Lock the giver
 
 
 class ActionId(StrEnum):

@@ -13,6 +13,7 @@ from bot.rewards.flags import FlagCard, FlagRule
 from bot.rewards.locks import LockLine, reason_shown
 from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
+    clip,
     format_date,
     format_datetime,
     mention,
@@ -22,12 +23,21 @@ from bot.slack.blocks.common import (
     safe_mrkdwn,
     short_id,
 )
-from bot.slack.blocks.kit import Block, actions, button, confirm_dialog, context, header, section
-from bot.slack.ids import ActionId
+from bot.slack.blocks.kit import (
+    Block,
+    actions,
+    button,
+    confirm_dialog,
+    context,
+    header,
+    keyed,
+    section,
+)
+from bot.slack.ids import ActionId, BlockId
 
 Payload = dict[str, Any]
-GIFTS_SHOWN = 8  # rewards listed under one flag; the rest are counted
-REASON_SHOWN = 80  # characters of a reason in a flag's list
+GIFTS_SHOWN = 6  # rewards listed under one flag; the rest are counted
+REASON_SHOWN = 60  # characters of a reason in a flag's list (a DM holds 12,000 in all)
 
 LOCKED_DM = (
     "🔒 An admin has paused your giving: for now you can't give rewards, gift cards or "
@@ -86,9 +96,7 @@ def _what(card: FlagCard) -> str:
 def _gift_lines(card: FlagCard, tz: str | None) -> str:
     lines = []
     for gift in card.gifts[:GIFTS_SHOWN]:
-        reason = safe_mrkdwn(one_line(plain_reason(gift.reason)))
-        if len(reason) > REASON_SHOWN:
-            reason = reason[: REASON_SHOWN - 1].rstrip() + "…"
+        reason = clip(safe_mrkdwn(one_line(plain_reason(gift.reason))), REASON_SHOWN)
         lines.append(
             f"• {short_id(gift.reward_id)} {format_date(gift.at, tz)}: "
             f"{mention(gift.giver)} → {mention(gift.recipient)}, {points(gift.points)}: "
@@ -106,7 +114,7 @@ def flag_blocks(card: FlagCard, *, tz: str | None) -> list[Block]:
         section(f"*Flag {card.flag_id}: {card.title}*\n{_what(card)}"),
         section(_gift_lines(card, tz) or "(no rewards)"),
         actions(
-            f"flag_{card.flag_id}",  # `flag_decided` finds the row by it
+            keyed(BlockId.FLAG_ACTIONS, str(card.flag_id)),  # `flag_decided` finds it by it
             button("Dismiss", action_id=ActionId.FLAG_DISMISS, value=str(card.flag_id)),
             button("Hold future ones", action_id=ActionId.FLAG_HOLD, value=str(card.flag_id)),
             button(
@@ -147,7 +155,7 @@ def flag_decided(message: Mapping[str, Any], *, flag_id: int, said: str) -> Payl
     """The admins' DM `message` with flag `flag_id`'s buttons replaced by what was decided
     (`said`); None when the message doesn't hold that flag's buttons."""
     blocks = message.get("blocks") or []
-    row = f"flag_{flag_id}"
+    row = keyed(BlockId.FLAG_ACTIONS, str(flag_id))
     if not any(b.get("block_id") == row for b in blocks):
         return None
     edited = [context(said) if b.get("block_id") == row else b for b in blocks]
