@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.rewards.commands import ListLocks, LockGiver, UnlockGiver
 from bot.rewards.flags import (
     FlagRule,
     FlagRules,
@@ -21,6 +22,8 @@ from bot.rewards.flags import (
     ring_flags,
 )
 from bot.rewards.policy import LOCKED_TEXT, Person, lock_problem, may_give, unlock_problem
+from bot.rewards.refusal import Refusal
+from bot.rewards.subcommands import parse_lock, parse_unlock
 from bot.settings import ConfigError, load_settings
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -359,3 +362,47 @@ def test_who_can_be_locked(target: Person, already: bool, said: str | None) -> N
 def test_unlocking_someone_not_locked_says_so() -> None:
     assert unlock_problem(target=MARIA, locked=True) is None
     assert "isn't locked" in (unlock_problem(target=MARIA, locked=False) or "")
+
+
+# ── the grammar of lock and unlock ──────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ListLocks()),
+        ("<@UMARIA01|maria>", LockGiver(member="UMARIA01")),
+        ("<@UMARIA01> rings with Bob", LockGiver(member="UMARIA01", reason="rings with Bob")),
+        ("<@UMARIA01> bad\x00 idea\x1b", LockGiver(member="UMARIA01", reason="bad idea")),
+    ],
+)
+def test_lock_reads_a_person_and_an_optional_reason(text: str, expected: object) -> None:
+    assert parse_lock(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("maria", "isn't a mention"),
+        ("<@UMARIA01> " + "x" * 501, "limit is 500"),
+    ],
+)
+def test_lock_refuses_what_it_cannot_read(text: str, said: str) -> None:
+    refused = parse_lock(text)
+    assert isinstance(refused, Refusal) and said in refused.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<@UMARIA01>", UnlockGiver(member="UMARIA01")),
+        ("", "Mention who you mean"),
+        ("<@UMARIA01> <@UBOB0001>", "One person at a time"),
+    ],
+)
+def test_unlock_reads_one_person(text: str, expected: object) -> None:
+    parsed = parse_unlock(text)
+    if isinstance(expected, str):
+        assert isinstance(parsed, Refusal) and expected in parsed.text
+    else:
+        assert parsed == expected
