@@ -31,10 +31,12 @@ from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
+from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService, may_open_gifts
 from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
+from bot.rewards.locks import LockService
 from bot.rewards.managers import ManagersService
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
@@ -102,6 +104,8 @@ class Runtime:
     links: LinkService
     lists: ListsService
     managers: ManagersService
+    locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
+    flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -259,6 +263,7 @@ class Runtime:
             on_queued=orders.wake,
             account=account_balance.get,
         )
+        locks = LockService(store=store, people=people, settings=settings, teller=notifier)
         return cls(
             settings=settings,
             store=store,
@@ -286,6 +291,10 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            locks=locks,
+            flags=FlagService(
+                store=store, people=people, settings=settings, teller=notifier, locks=locks
+            ),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier

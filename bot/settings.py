@@ -142,6 +142,20 @@ class Settings(BaseSettings):
     REWARD_GIFT_MONTHLY_CAP: Decimal = Field(default=Decimal(5000), ge=0)
     REWARD_GIFT_NOTIFY_EMAIL: bool = False
 
+    # Flags (bot/rewards/flags.py): patterns an admin hears about in one daily DM. Nothing is
+    # held unless the rule is listed in REWARD_FLAG_HOLD (or an admin pressed "Hold future ones").
+    REWARD_FLAG_RING_DAYS: int = Field(default=30, ge=1, le=366)
+    REWARD_FLAG_RING_SHARE: float = Field(default=0.8, gt=0, le=1)
+    REWARD_FLAG_RING_MIN_REWARDS: int = Field(default=3, ge=1)
+    REWARD_FLAG_REPEAT_COUNT: int = Field(default=3, ge=2)
+    REWARD_FLAG_REPEAT_DAYS: int = Field(default=30, ge=1, le=366)
+    REWARD_FLAG_ALLOWANCE_MONTHS: int = Field(default=2, ge=1, le=24)
+    REWARD_FLAG_BURST_COUNT: int = Field(default=3, ge=2)
+    REWARD_FLAG_BURST_DAYS: int = Field(default=7, ge=1, le=366)
+    REWARD_FLAG_BURST_NEAR: float = Field(default=0.8, gt=0, lt=1)
+    REWARD_FLAG_HOLD: Annotated[list[str], NoDecode] = []
+    REWARD_FLAG_CRON: str = "0 9 * * *"  # the admins' daily DM of new flags
+
     # Scheduled jobs
     REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week
     REWARD_SUMMARY_CHANNEL: str | None = None
@@ -185,6 +199,16 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url("PUBLIC_URL", value).rstrip("/")
 
+    @field_validator("REWARD_FLAG_HOLD", mode="before")
+    @classmethod
+    def _flag_rules(cls, value: object) -> object:
+        rules = _split_csv(value)
+        known = ("ring", "repeat", "allowance", "burst")
+        for rule in rules if isinstance(rules, list) else []:
+            if rule.lower() not in known:
+                raise ValueError(f"{rule!r} is not a flag rule ({', '.join(known)})")
+        return [r.lower() for r in rules] if isinstance(rules, list) else rules
+
     @field_validator("REWARD_VALUES", mode="before")
     @classmethod
     def _values(cls, value: object) -> object:
@@ -207,7 +231,7 @@ class Settings(BaseSettings):
             return parsed
         return days
 
-    @field_validator("REWARD_SUMMARY_CRON")
+    @field_validator("REWARD_SUMMARY_CRON", "REWARD_FLAG_CRON")
     @classmethod
     def _cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

@@ -95,8 +95,16 @@ class Member(SQLModel, table=True):
     is_bot: bool = Field(default=False, sa_type=Boolean, nullable=False)
     active: bool = Field(default=True, sa_type=Boolean, nullable=False)
     manager_id: int | None = _fk("members.id", nullable=True)
+    # Locked by an admin: they can receive, not give (`storage.locks`). NULL: not locked.
+    locked_at: datetime | None = _when()
+    locked_by: str | None = _str(64, nullable=True)
+    lock_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
     created_at: datetime = _when(nullable=False)
     updated_at: datetime = _when(nullable=False)
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def name(self) -> str:
@@ -138,6 +146,8 @@ class Reward(SQLModel, table=True):
     delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
     delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    # The flag rule that held it for an admin (`storage.flags`), when one did.
+    held_for: str | None = _str(16, nullable=True)
     cancelled_by: str | None = _str(64, nullable=True)
     settled_by: str | None = _str(64, nullable=True)
     created_at: datetime = _when(nullable=False)
@@ -589,3 +599,48 @@ class StoreFrontSecret(SQLModel, table=True):
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
+
+
+FLAG_RULES = ("ring", "repeat", "allowance", "burst")
+FLAG_STATUSES = ("open", "dismissed", "held", "locked")
+
+
+class RewardFlag(SQLModel, table=True):
+    """A pattern in giving an admin should look at (`bot.rewards.flags`): raised once per rule,
+    people and month; reported in the admins' daily DM; decided once (dismissed, future ones
+    held, or the giver locked)."""
+
+    __tablename__ = "reward_flags"
+    __table_args__ = (
+        UniqueConstraint("rule", "people", "period"),
+        CheckConstraint(f"rule IN ({sql_in(FLAG_RULES)})", name="rule"),
+        CheckConstraint(f"status IN ({sql_in(FLAG_STATUSES)})", name="status"),
+        Index(None, "status", "reported_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = _str(16)
+    people: str = _str(200)  # sorted Slack ids, comma-separated
+    giver: str = _str(32)  # the Slack id "Lock the giver" locks
+    period: str = _str(16)  # YYYY-MM
+    status: str = _str(16, default="open")
+    gifts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONValue, nullable=False)
+    raised_at: datetime = _when(nullable=False)
+    reported_at: datetime | None = _when()
+    decided_at: datetime | None = _when()
+    decided_by: str | None = _str(64, nullable=True)
+
+
+class FlagHold(SQLModel, table=True):
+    """An admin's "Hold future ones": new rewards matching `rule` among `people` wait for an
+    admin."""
+
+    __tablename__ = "flag_holds"
+    __table_args__ = (UniqueConstraint("rule", "people"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = _str(16)
+    people: str = _str(200)
+    held_by: str = _str(64)
+    flag_id: int | None = _fk("reward_flags.id", nullable=True)
+    held_at: datetime = _when(nullable=False)

@@ -41,6 +41,7 @@ JOB_MODULES = (
     "audit_anchor",
     "reconcile",
     "order_status",
+    "flags",
 )
 
 

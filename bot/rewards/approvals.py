@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.rewards import policy
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
 from bot.rewards.events import (
@@ -38,7 +39,7 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_datetime, mention, one_line, safe_mrkdwn, short_id
 from bot.settings import Settings
 from storage import approvals as approval_repo
-from storage import clock, once, queries
+from storage import clock, locks, once, queries
 from storage import members as member_repo
 from storage import messages as message_repo
 from storage import rewards as reward_repo
@@ -115,15 +116,18 @@ class ApprovalService:
         recipients); when that leaves nobody, REWARD_ADMINS other than them."""
         settings = self._settings
         concerned = concerned_ids(reward)
+        admins = [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u not in concerned]
+        if reward.reward.held_for:  # held by a flag: it waits for an admin's review
+            return admins
         approvers = [u for u in dict.fromkeys(settings.REWARD_APPROVERS) if u not in concerned]
-        return approvers or [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u not in concerned]
+        return approvers or admins
 
     def targets(self, session: Session, reward: RewardDetails) -> list[Target]:
         """Whom to ask: the giver's manager when recorded, active and not paid by the reward,
         otherwise every approver (REWARD_APPROVERS, else REWARD_ADMINS) who is a person still in
         Slack. Never the giver, never a recipient."""
         giver = reward.giver
-        if giver.manager_id is not None:
+        if giver.manager_id is not None and not reward.reward.held_for:
             manager = member_repo.get_member(session, member_id=giver.manager_id)
             if (
                 manager is not None
@@ -183,6 +187,11 @@ class ApprovalService:
             return (
                 "You can't approve or reject a reward that pays you: another approver or an "
                 "admin decides on it. Nothing was changed."
+            )
+        if reward.reward.held_for and not self.is_admin(user_id):
+            return (
+                "This reward waits for an admin's review (it matched a pattern an admin asked "
+                "to check), so only an admin can approve or reject it. Nothing was changed."
             )
         if self.is_approver(user_id):
             return None
@@ -316,6 +325,8 @@ class ApprovalService:
                 )
             else:
                 rewards = []
+            if not self.is_admin(user_id):  # held by a flag: for an admin's review only
+                rewards = [r for r in rewards if not r.reward.held_for]
             months: dict[int, GiverMonth] = {}
             cards = []
             for reward in rewards:
@@ -372,6 +383,15 @@ class ApprovalService:
             return _refused("I can't find you in this workspace, so I can't record a decision.")
         try:
             with self._store.session() as session:
+                locked = locks.is_locked(session, slack_user_id=reward.giver.slack_user_id)
+                if approve and policy.may_give(locked=locked) is not None:
+                    who = mention(reward.giver.slack_user_id)
+                    return _refused(
+                        f"{who} is locked from giving, so their reward {short_id(short)} can't "
+                        "be approved now. Reject it, or ask an admin to unlock them first "
+                        f"(`/reward unlock {who}`). Nothing was changed.",
+                        reward,
+                    )
                 me = self._people.member(session, profile, team_id=team_id)
                 done = approval_repo.decide_approval(
                     session, reward_id=reward.id, approver=me, approve=approve, reason=reason

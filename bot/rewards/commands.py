@@ -143,6 +143,26 @@ class CancelReward:
 
 
 @dataclass(frozen=True, slots=True)
+class LockGiver:
+    """`/reward lock <@member> [reason]`; `reason` as typed (None when none was given)."""
+
+    member: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockGiver:
+    """`/reward unlock <@member>`."""
+
+    member: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListLocks:
+    """`/reward locks`, or `/reward lock` alone."""
+
+
+@dataclass(frozen=True, slots=True)
 class ListOrders:
     """`/reward orders`: the latest gift card and donation orders, with their status."""
 

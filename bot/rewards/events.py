@@ -23,6 +23,7 @@ from storage.rewards import RewardDetails
 
 if TYPE_CHECKING:
     from bot.rewards.cancel_service import Cancelled
+    from bot.rewards.flags import FlagCard
     from bot.rewards.gifts import GiftCard
     from bot.rewards.link_service import MadeLinks
     from bot.rewards.order_reports import OrderReportFiles
@@ -234,6 +235,25 @@ class OrderUnresolved:
     reason: str
 
 
+# ── trust: locks and flags ───────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class LockChanged:
+    """An admin locked (or unlocked) this person's giving: they are told once, by DM."""
+
+    user_id: str
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsReported:
+    """The daily DM of new flags, to one admin, with a button row per flag."""
+
+    admin_id: str
+    flags: tuple[FlagCard, ...]
+
+
 # ── what people see ──────────────────────────────────────────────────────────────────────
 
 
@@ -272,6 +292,8 @@ Event = (
     | OrderInDoubt
     | OrderDeliveryChanged
     | OrderUnresolved
+    | LockChanged
+    | FlagsReported
     | PeopleChanged
 )
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.plum import Balance, PlumClient, PlumError, Voucher
 from bot.plum.parse import order_details, placed_order
+from bot.rewards import policy
 from bot.rewards.catalogue import (
     Catalogue,
     Filters,
@@ -48,6 +49,7 @@ from bot.rewards.wording import money
 from bot.settings import Settings
 from storage import audit, clock
 from storage import links as order_repo
+from storage import locks as lock_repo
 from storage import members as member_repo
 from storage import orders as orders_repo
 from storage import points as points_repo
@@ -268,6 +270,10 @@ class GiftService:
                 "company account. Ask an admin if you think you should.",
                 code="not_allowed",
             )
+        with self._store.read_session() as session:
+            locked = policy.may_give(locked=lock_repo.is_locked(session, slack_user_id=user_id))
+        if locked is not None:
+            return locked
         if recipient == user_id:
             return Refusal(
                 SELF_DONATION
@@ -405,6 +411,9 @@ class GiftService:
         try:
             with self._store.session() as session:
                 giver_member = self._people.member(session, giver, team_id=giver.team_id)
+                locked = policy.may_give(locked=giver_member.locked)
+                if locked is not None:
+                    return locked
                 recipient_member = (
                     self._people.member(session, recipient, team_id=giver.team_id)
                     if recipient is not None
@@ -550,6 +559,14 @@ class GiftService:
                     return Refusal(
                         "You can't decide on your own order: another approver will.",
                         code="own",
+                    )
+                if approve and lock_repo.is_locked(session, slack_user_id=order.requested_by):
+                    who = f"<@{order.requested_by}>"
+                    return Refusal(
+                        f"{who} is locked from giving, so their order can't be approved now. "
+                        f"Reject it, or ask an admin to unlock them first (`/reward unlock "
+                        f"{who}`). Nothing was changed.",
+                        code="locked",
                     )
                 done = orders_repo.decide(
                     session, po_number=po_number, approver=user_id, approve=approve

@@ -34,3 +34,6 @@ class OnceKind(StrEnum):
     FORM_ANSWERED = "form_answered"  # a reward form's giver told it is on its way
     AGAIN_ANSWERED = "again_answered"  # a failed reward's giver told it was sent again
     RECONCILED_DAY = "reconciled_day"  # a day compared with Xoxoday's payment report (ISO date)
+    LOCK_TOLD = "lock_told"  # a locked (or unlocked) member told, once per lock
+    FLAGS_DM = "flags_dm"  # an admin's daily DM of new flags (per run and admin)
+    FLAG_ANSWERED = "flag_answered"  # a flag button's one answer

@@ -431,3 +431,38 @@ def evaluate(
         needs_approval=not problems and needs_approval(total, rules),
         allowance_left=left,
     )
+
+
+# ── locks ────────────────────────────────────────────────────────────────────────────────
+
+LOCKED_TEXT = (
+    "You can't give rewards right now: an admin has paused your giving. You can still "
+    "receive them. If you think this is a mistake, talk to an admin."
+)
+
+
+def may_give(*, locked: bool) -> Refusal | None:
+    """The one rule for locked givers: a locked person can receive but not give, by any way
+    (a command, the form, a shortcut, "Send again", a gift card or donation they send, an
+    approval of their pending reward). None when they may give. The lock's reason is the
+    admins' note, never shown to them."""
+    return Refusal(LOCKED_TEXT, code="locked") if locked else None
+
+
+def lock_problem(*, admin_id: str, target: Person, already_locked: bool) -> str | None:
+    """Why `admin_id` can't lock `target` now (None: they can)."""
+    who = f"<@{target.user_id}>"
+    if target.user_id == admin_id:
+        return "You can't lock yourself. Ask another admin if your giving should be paused."
+    if target.is_bot:
+        return f"{who} is a bot, and bots don't give rewards, so there's nothing to lock."
+    if already_locked:
+        return f"{who} is already locked. `/reward locks` lists who is, and since when."
+    return None
+
+
+def unlock_problem(*, target: Person, locked: bool) -> str | None:
+    """Why `target` can't be unlocked now (None: they can)."""
+    if not locked:
+        return f"<@{target.user_id}> isn't locked, so there's nothing to unlock."
+    return None

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import asdict as vars_of
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from bot.rewards import policy
 from bot.rewards.cards import failure_kind_of
 from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.flags import RULE_TITLES, Flag, FlagRule, FlagRules, Gift, Hold, holding
 from bot.rewards.kinds import OnceKind
 from bot.rewards.policy import Field, Rules
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import status_label
 from bot.settings import Settings
 from storage import audit, clock, once, queries
+from storage import flags as flag_repo
 from storage import members as member_repo
 from storage import rewards as reward_repo
 from storage.db import Store
@@ -74,6 +78,7 @@ class RewardService:
         self._people = people
         self._settings = settings
         self._rules = Rules.from_settings(settings)
+        self._flag_rules = FlagRules.from_settings(settings)
         self._on_queued = on_queued
         self._on_pending = on_pending
         self._now = now
@@ -122,6 +127,9 @@ class RewardService:
             if earlier is not None:  # a retry or double submit: the first outcome stands
                 return Given(reward=earlier, created=False)
             giver_member = self._people.member(session, giver, team_id=request.team_id)
+            locked = policy.may_give(locked=giver_member.locked)
+            if locked is not None:
+                return locked
             recipient_members = [
                 self._people.member(session, p, team_id=request.team_id) for p in recipients
             ]
@@ -148,6 +156,7 @@ class RewardService:
             )
             if not decision.ok:
                 return decision.refusal()
+            held = self._held_by(session, request, now=now)
             created = reward_repo.create_reward(
                 session,
                 giver=giver_member,
@@ -160,11 +169,18 @@ class RewardService:
                 public=request.public,
                 status=(
                     RewardStatus.PENDING_APPROVAL
-                    if decision.needs_approval
+                    if decision.needs_approval or held is not None
                     else RewardStatus.QUEUED
                 ),
                 expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
             )
+            if created.created and held is not None:
+                flag_repo.mark_held(
+                    session,
+                    reward=created.reward.reward,
+                    rule=held.rule.value,
+                    reason=f"{RULE_TITLES[held.rule]}: {', '.join(held.people)}",
+                )
         if created.created:
             log.info(
                 "reward %s created by %s: %s points to %d people (%s)",
@@ -180,6 +196,37 @@ class RewardService:
             elif created.reward.status == RewardStatus.PENDING_APPROVAL:
                 self._on_pending(created.reward)  # asks for approval (committed by now)
         return Given(reward=created.reward, created=created.created)
+
+    def _held_by(self, session: Session, request: GiveRequest, *, now: datetime) -> Flag | None:
+        """The flag that holds this new reward for an admin (REWARD_FLAG_HOLD, or an admin's
+        "Hold future ones" for these people), or None."""
+        rules = self._flag_rules
+        people = [request.giver_id, *request.recipient_ids]
+        holds = [
+            Hold(rule=FlagRule(h.rule), people=tuple(h.people.split(",")))
+            for h in flag_repo.holds_involving(session, user_ids=people)
+        ]
+        if not rules.hold and not holds:
+            return None
+        since = now - timedelta(days=rules.history_days())
+        history = [
+            Gift(**vars_of(row))
+            for row in flag_repo.gifts_since(session, since=since, involving=people)
+        ]
+        total = request.amount * len(request.recipient_ids)
+        new = [
+            Gift(
+                reward_id="(new)",
+                giver=request.giver_id,
+                recipient=uid,
+                points=request.amount,
+                total=total,
+                reason=request.citation,
+                at=now,
+            )
+            for uid in request.recipient_ids
+        ]
+        return holding(history, new, rules, holds=holds, now=now)
 
     def send_again(self, *, giver_id: str, team_id: str, short_id: str) -> GiveOutcome:
         """A failed reward given again by its giver ("Send again" on the message saying it

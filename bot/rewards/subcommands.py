@@ -35,8 +35,10 @@ from bot.rewards.commands import (
     GenerateLinks,
     ListApprovals,
     ListCampaigns,
+    ListLocks,
     ListManagers,
     ListOrders,
+    LockGiver,
     OpenGiftForm,
     OrdersReport,
     Period,
@@ -45,6 +47,7 @@ from bot.rewards.commands import (
     ShowHelp,
     ShowHistory,
     ShowLeaderboard,
+    UnlockGiver,
     parse_error,
 )
 from bot.rewards.mrkdwn import TOKEN, to_plain_text
@@ -94,6 +97,7 @@ parse_history = _nothing_after(ShowHistory(), "history")
 parse_approvals = _nothing_after(ListApprovals(), "approvals")
 parse_managers = _nothing_after(ListManagers(), "managers")
 parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
+parse_locks = _nothing_after(ListLocks(), "locks")
 
 
 def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | Refusal | None:
@@ -270,6 +274,40 @@ def parse_cancel(rest: str, *, today: date | None = None) -> CancelReward | Refu
             f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
         )
     return CancelReward(reward_id=reward_id, reason=reason)
+
+
+def parse_lock(rest: str, *, today: date | None = None) -> LockGiver | ListLocks | Refusal:
+    """`@member [reason…]`; nothing at all lists who is locked."""
+    usage = "/reward lock @maria rewards going round in a circle"
+    words = rest.split(maxsplit=1)
+    if not words:
+        return ListLocks()
+    member = parse_person(words[0], usage=usage)
+    if isinstance(member, Refusal):
+        return member
+    reason = clean_typed_text(words[1]).strip() if len(words) > 1 else ""
+    length = len(to_plain_text(reason))
+    if length > REASON_MAX_CHARS:
+        return parse_error(
+            ErrorCode.REASON_TOO_LONG,
+            f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
+            f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
+        )
+    return LockGiver(member=member, reason=reason or None)
+
+
+def parse_unlock(rest: str, *, today: date | None = None) -> UnlockGiver | Refusal:
+    """`@member`."""
+    usage = "/reward unlock @maria"
+    words = rest.split()
+    if len(words) > 1:
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT, f"One person at a time, and nothing after them: `{usage}`"
+        )
+    member = parse_person(words[0] if words else None, usage=usage)
+    if isinstance(member, Refusal):
+        return member
+    return UnlockGiver(member=member)
 
 
 def parse_gift(rest: str, *, today: date | None = None) -> OpenGiftForm | Refusal:

@@ -72,6 +72,7 @@ class BlockId(StrEnum):
     LINK_RECIPIENT = "link_recipient"  # the link form's inputs
     LINK_EXPIRY = "link_expiry"
     LINK_NOTE = "link_note"
+    FLAG_ACTIONS = "flag_actions"  # a flag's Dismiss / Hold future ones / Lock the giver
 
 
 class ActionId(StrEnum):
@@ -100,6 +101,9 @@ class ActionId(StrEnum):
     GIFT_REJECT = "gift_reject"
     GIFT_SETTLE_PLACED = "gift_settle_placed"  # an order in doubt → "It was ordered"
     GIFT_SETTLE_FAILED = "gift_settle_failed"  # … → "It wasn't"
+    FLAG_DISMISS = "flag_dismiss"  # a flag in the admins' daily DM (value: the flag's id)
+    FLAG_HOLD = "flag_hold"  # … "Hold future ones"
+    FLAG_LOCK = "flag_lock"  # … "Lock the giver"
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"

@@ -74,6 +74,9 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.LINK_CAMPAIGN_PICK,
         ActionId.GIFT_APPROVE,
         ActionId.GIFT_REJECT,
+        ActionId.FLAG_DISMISS,
+        ActionId.FLAG_HOLD,
+        ActionId.FLAG_LOCK,
         ActionId.GIFT_SETTLE_PLACED,
         ActionId.GIFT_SETTLE_FAILED,
     }

@@ -39,6 +39,7 @@ from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks import orders as order_blocks
 from bot.slack.blocks import reward_messages
+from bot.slack.blocks import trust as trust_blocks
 from bot.slack.blocks.kit import keyed
 from bot.slack.ids import BlockId
 from storage import messages as message_repo
@@ -449,6 +450,11 @@ class Notifier:
                 self.order_delivery(change)
             case ev.OrderUnresolved(order=order, reason=reason):
                 self.order_unresolved(order, reason=reason)
+            case ev.LockChanged(user_id=user_id, locked=locked):
+                return self.dm(user_id, trust_blocks.lock_dm(locked=locked)) is not None
+            case ev.FlagsReported(admin_id=admin_id, flags=flags):
+                payload = trust_blocks.flags_report(flags=flags, tz=self.tz_of(admin_id))
+                return self.dm(admin_id, payload) is not None
             case ev.PeopleChanged(user_ids=user_ids):
                 self.on_change(user_ids)
         return True

@@ -27,8 +27,10 @@ from bot.rewards.approvals import ApprovalService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService
 from bot.rewards.home import AccountBalanceCache
+from bot.rewards.locks import LockService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redelivery import RetryPlan
@@ -200,6 +202,22 @@ class Domain:
             teller=self.teller,
             on_queued=lambda: self._wake("orders"),
             account=AccountBalanceCache(fetch=self.plum.get_balance).get,
+        )
+
+    @cached_property
+    def locks(self) -> LockService:
+        return LockService(
+            store=self.store, people=self.people, settings=self.settings, teller=self.teller
+        )
+
+    @cached_property
+    def flags(self) -> FlagService:
+        return FlagService(
+            store=self.store,
+            people=self.people,
+            settings=self.settings,
+            teller=self.teller,
+            locks=self.locks,
         )
 
     def _wake(self, worker: str) -> None:

@@ -60,6 +60,8 @@ HELP = (
     "DM\n"
     "• `/reward campaigns`  the reward link campaigns and their ids\n"
     "• `/reward cancel reward-id reason`  withdraw a reward's points\n"
+    "• `/reward lock @person [reason]`  pause someone's giving (they can still receive); "
+    "`/reward unlock @person`, `/reward locks` (who is locked)\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
     "• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and "
     "payments for a period, as CSVs in your DM"
@@ -83,6 +85,9 @@ ADMINS_ONLY = {
     "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
     "orders": "see the gift card and donation orders",
+    "lock": "lock givers",
+    "unlock": "unlock givers",
+    "locks": "see who is locked",
 }
 
 

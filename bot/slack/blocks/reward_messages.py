@@ -201,9 +201,24 @@ def giver_pending_approval(
     tz: str | None,
     threshold: int | None = None,
     via_manager: bool = False,
+    held: bool = False,
 ) -> Payload:
     """The giver is told their reward waits for approval, who was asked, and that nothing is
-    sent until then."""
+    sent until then. `held`: a flag held it for an admin's review (not the threshold)."""
+    if held:
+        asked = (
+            f"I've asked {people(approver_ids, limit=600)}."
+            if approver_ids
+            else "It waits until an admin decides."
+        )
+        lead = (
+            f"⏳ Your reward of {amount_phrase(reward)} to {_who(reward)} waits for an admin's "
+            f"review before it goes out. {asked} Nothing is sent until then; you'll hear from "
+            "me here."
+        )
+        blocks = [section(lead), citation_block(reward), id_context(reward, tz)]
+        text = f"Your reward {reward.short_id} waits for an admin's review."
+        return message(text, blocks)
     why = f" (rewards of {points(threshold)} or more do)" if threshold is not None else ""
     if via_manager and approver_ids:
         asked = f"I've asked your manager, {mention(approver_ids[0])}."

@@ -23,6 +23,7 @@ from bot.slack.listeners import (
     send_again,
     settle_actions,
     shortcuts,
+    trust,
 )
 
 
@@ -39,3 +40,4 @@ def register(app: App) -> None:
     links.register(app)
     redeem.register(app)
     gifts.register(app)
+    trust.register(app)

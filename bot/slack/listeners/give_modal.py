@@ -146,6 +146,7 @@ def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[
         approver_ids=approvers,
         tz=given.reward.giver.tz,
         threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
+        held=given.reward.reward.held_for is not None,
         via_manager=asked.via_manager,
     )
     return payload, [card.giver_id, *approvers, *runtime.settings.REWARD_ADMINS]

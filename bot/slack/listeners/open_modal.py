@@ -22,6 +22,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.give_modal import RewardModalMetadata, reward_modal
 from bot.slack.ids import ActionId
 from bot.slack.journal import ack_at_once, after_ack
+from bot.slack.listeners.action_replies import notice_modal
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -78,17 +79,23 @@ def open_reward_modal(
     initial_users: Sequence[str] = (),
     initial_citation: str = "",
 ) -> bool:
-    """`views.open` the reward modal for `user_id`; False when Slack refused."""
+    """`views.open` the reward modal for `user_id` (for someone locked from giving, a form
+    that only says so); False when Slack refused."""
     settings = runtime.settings
-    view = reward_modal(
-        metadata=metadata,
-        values=settings.REWARD_VALUES,
-        initial_users=initial_users,
-        initial_citation=initial_citation,
-        announce_in=announce_channel(settings, metadata.channel_id),
-        max_per_reward=settings.REWARD_MAX_PER_REWARD,
-        allowance_left=runtime.rewards.allowance_left(user_id),
-        gifts=runtime.gifts.may_open(user_id),
+    locked = runtime.locks.may_give(user_id)
+    view = (
+        notice_modal("Send a reward", locked.text)
+        if locked is not None
+        else reward_modal(
+            metadata=metadata,
+            values=settings.REWARD_VALUES,
+            initial_users=initial_users,
+            initial_citation=initial_citation,
+            announce_in=announce_channel(settings, metadata.channel_id),
+            max_per_reward=settings.REWARD_MAX_PER_REWARD,
+            allowance_left=runtime.rewards.allowance_left(user_id),
+            gifts=runtime.gifts.may_open(user_id),
+        )
     )
     try:
         runtime.slack.views_open(trigger_id=trigger_id, view=view)

@@ -123,6 +123,7 @@ def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond:
                 via_manager=asked.via_manager,
                 tz=tz,
                 threshold=runtime.settings.REWARD_APPROVAL_THRESHOLD,
+                held=outcome.reward.reward.held_for is not None,
             )
         elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
             payload = queued_reply(card, storefront=runtime.settings.storefront)

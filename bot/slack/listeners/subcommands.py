@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from slack_bolt import Respond
 
 from bot.rewards.admin import only_admins
-from bot.rewards.commands import DATE_FORMAT, Command, ListOrders, OrdersReport, ShowHelp
+from bot.rewards.commands import (
+    DATE_FORMAT,
+    Command,
+    ListLocks,
+    ListOrders,
+    LockGiver,
+    OrdersReport,
+    ShowHelp,
+)
 from bot.rewards.directory import role_for
 from bot.rewards.gifts import company_sender
 from bot.rewards.help import (
@@ -55,13 +63,26 @@ from bot.rewards.subcommands import (
     parse_leaderboard,
     parse_link,
     parse_links,
+    parse_lock,
+    parse_locks,
     parse_manager,
     parse_managers,
     parse_orders,
+    parse_unlock,
 )
 from bot.settings import Settings
 from bot.slack.blocks.common import text_only
-from bot.slack.listeners import approvals, balance, cancel, gifts, links, lists, managers, orders
+from bot.slack.listeners import (
+    approvals,
+    balance,
+    cancel,
+    gifts,
+    links,
+    lists,
+    managers,
+    orders,
+    trust,
+)
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -269,6 +290,33 @@ DECLARED = (
         help=("`/reward cancel reward-id reason`  withdraw a reward's points",),
         answer=cancel.too_long,
         run=cancel.ask,
+    ),
+    Subcommand[LockGiver | ListLocks](  # two commands: mypy won't infer their union
+        name="lock",
+        grammar=parse_lock,
+        admin="lock givers",
+        section=ADMINS,
+        help=(
+            "`/reward lock @person [reason]`  pause someone's giving (they can still receive); "
+            "`/reward unlock @person`, `/reward locks` (who is locked)",
+        ),
+        run=trust.lock,
+    ),
+    Subcommand(
+        name="unlock",
+        grammar=parse_unlock,
+        admin="unlock givers",
+        section=ADMINS,
+        help=(),  # on `lock`'s line
+        run=trust.unlock,
+    ),
+    Subcommand(
+        name="locks",
+        grammar=parse_locks,
+        admin="see who is locked",
+        section=ADMINS,
+        help=(),  # on `lock`'s line
+        answer=trust.list_locks,
     ),
     Subcommand[ListOrders | OrdersReport](  # two commands: mypy won't infer their union
         name="orders",
