@@ -25,6 +25,7 @@ from bot.ledger_metrics import LedgerCollector
 from bot.metrics import Metrics
 from bot.plum import PlumClient, build_client
 from bot.plum.client import DEFAULT_TIMEOUT
+from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
 from bot.rewards.cancel_service import CancelService
@@ -101,6 +102,7 @@ class Runtime:
     links: LinkService
     lists: ListsService
     managers: ManagersService
+    adjustments: AdjustmentsService
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -281,6 +283,7 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            adjustments=AdjustmentsService(store=store, people=people, settings=settings),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier

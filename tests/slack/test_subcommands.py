@@ -60,6 +60,8 @@ HELP = (
     "DM\n"
     "• `/reward campaigns`  the reward link campaigns and their ids\n"
     "• `/reward cancel reward-id reason`  withdraw a reward's points\n"
+    "• `/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, with why "
+    "(points in the bot; never below zero)\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
     "• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and "
     "payments for a period, as CSVs in your DM"
@@ -82,6 +84,7 @@ ADMINS_ONLY = {
     "links": "make batches of reward links",
     "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
+    "adjust": "add or deduct points",
     "orders": "see the gift card and donation orders",
 }
 

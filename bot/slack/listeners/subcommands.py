@@ -44,6 +44,7 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.states import Role
 from bot.rewards.subcommands import (
     Grammar,
+    parse_adjust,
     parse_approvals,
     parse_balance,
     parse_campaigns,
@@ -61,7 +62,17 @@ from bot.rewards.subcommands import (
 )
 from bot.settings import Settings
 from bot.slack.blocks.common import text_only
-from bot.slack.listeners import approvals, balance, cancel, gifts, links, lists, managers, orders
+from bot.slack.listeners import (
+    adjustments,
+    approvals,
+    balance,
+    cancel,
+    gifts,
+    links,
+    lists,
+    managers,
+    orders,
+)
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -269,6 +280,17 @@ DECLARED = (
         help=("`/reward cancel reward-id reason`  withdraw a reward's points",),
         answer=cancel.too_long,
         run=cancel.ask,
+    ),
+    Subcommand(
+        name="adjust",
+        grammar=parse_adjust,
+        admin="add or deduct points",
+        section=ADMINS,
+        help=(
+            "`/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, "
+            "with why (points in the bot; never below zero)",
+        ),
+        run=adjustments.adjust,
     ),
     Subcommand[ListOrders | OrdersReport](  # two commands: mypy won't infer their union
         name="orders",
