@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlmodel import Session
 
 from bot.rewards.admin import only_admins
+from bot.rewards.cards import AdjustmentLine
 from bot.rewards.commands import AdjustPoints
 from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.refusal import Refusal
@@ -38,16 +39,6 @@ AT_XOXODAY = (
     "dashboard, not in the bot: an admin of your Xoxoday account adds or deducts points "
     "there. Nothing was changed here."
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AdjustmentLine:
-    """One adjustment as its person sees it in their history."""
-
-    points: int | Decimal  # added (> 0) or deducted (< 0), in points (a Decimal for cents)
-    reason: str
-    by: str  # the admin's Slack user id
-    at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.rewards.adjustments import AdjustmentLine, recent_lines
-from bot.rewards.cards import Leaderboard, LeaderRow, RewardCard, card_for
+from bot.rewards.adjustments import recent_lines
+from bot.rewards.cards import AdjustmentLine, Leaderboard, LeaderRow, RewardCard, card_for
 from bot.rewards.commands import Period
 from bot.rewards.directory import Directory
 from bot.settings import Settings

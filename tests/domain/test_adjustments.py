@@ -4,6 +4,7 @@ change them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from sqlmodel import select
@@ -12,6 +13,7 @@ from bot.rewards.adjustments import Adjusted, AdjustmentsService
 from bot.rewards.commands import AdjustPoints
 from bot.rewards.lists import ListsService
 from bot.rewards.refusal import Refusal
+from bot.slack.blocks.lists import history_message
 from storage.models import AuditEvent, PointAdjustment
 from tests.domain.conftest import Domain
 from tests.domain.support import ADMIN, BOB, MARIA, TEAM
@@ -71,6 +73,10 @@ def test_adjustments_add_and_deduct_once_per_request_audited_and_in_the_history(
     history = ListsService(store=domain.store, people=domain.people, settings=domain.settings)
     lines = history.history(MARIA).adjustments
     assert [(line.points, line.by) for line in lines] == [(-60, ADMIN), (25, ADMIN)]
+    shown = history_message(viewer_id=MARIA, given=(), received=(), tz="UTC", adjustments=lines)
+    text = json.dumps(shown["blocks"], ensure_ascii=False)
+    assert "*−60 points* by <@UADMIN01>" in text and "*+25 points* by <@UADMIN01>" in text
+    assert "<!channel>" not in text  # the reason is shown, and pings nobody
 
 
 def test_only_admins_adjust(make_domain: Callable[..., Domain]) -> None:

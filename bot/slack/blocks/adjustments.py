@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.rewards.adjustments import Adjusted, AdjustmentLine
+from bot.rewards.adjustments import Adjusted
+from bot.rewards.cards import AdjustmentLine
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
     clip,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.rewards.adjustments import AdjustmentLine
 from bot.rewards.cards import (
+    AdjustmentLine,
     ApprovalCard,
     BalanceCard,
     Leaderboard,
