@@ -42,6 +42,7 @@ from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
+from bot.rewards.reports import ReportService
 from bot.rewards.service import RewardService
 from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
@@ -103,6 +104,7 @@ class Runtime:
     lists: ListsService
     managers: ManagersService
     adjustments: AdjustmentsService
+    reports: ReportService
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -256,6 +258,14 @@ class Runtime:
             on_queued=orders.wake,
             account=account_balance.get,
         )
+        cancels = CancelService(
+            store=store,
+            plum=plum,
+            settings=settings,
+            people=people,
+            teller=notifier,
+            requests_withdrawn=approvals.refresh_copies,
+        )
         return cls(
             settings=settings,
             store=store,
@@ -270,20 +280,16 @@ class Runtime:
                 store=store, plum=plum, settings=settings, account=account_balance.get
             ),
             home=home,
-            cancels=CancelService(
-                store=store,
-                plum=plum,
-                settings=settings,
-                people=people,
-                teller=notifier,
-                requests_withdrawn=approvals.refresh_copies,
-            ),
+            cancels=cancels,
             links=LinkService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
             adjustments=AdjustmentsService(store=store, people=people, settings=settings),
+            reports=ReportService(
+                store=store, people=people, settings=settings, teller=notifier, cancels=cancels
+            ),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier

@@ -248,8 +248,30 @@ class PeopleChanged:
         return cls(tuple(dict.fromkeys(uid for uid in user_ids if uid)))
 
 
+@dataclass(frozen=True, slots=True)
+class RewardReported:
+    """Someone reported a reward from its announcement: each admin gets a DM with the reward,
+    who reported it and why, and Restore / Cancel (once each; `again`: only those not told
+    before, after a restart)."""
+
+    reward: RewardDetails
+    reporter: str
+    reason: str
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDecided:
+    """An admin restored a reported reward: every admin's copy of the report says so."""
+
+    reward: RewardDetails
+    admin: str
+
+
 Event = (
-    RewardSent
+    RewardReported
+    | ReportDecided
+    | RewardSent
     | RewardFailed
     | RewardInDoubt
     | RewardDelayed

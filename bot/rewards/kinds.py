@@ -17,6 +17,7 @@ class MessageKind(StrEnum):
     GIVER_TOLD_FAILED = "giver_told_failed"
     GIVER_TOLD_IN_DOUBT = "giver_told_in_doubt"
     IN_DOUBT_ALERT = "in_doubt_alert"  # each admin's alert, updated once it is settled
+    REPORT_ALERT = "report_alert"  # each admin's copy of a report, updated once it is decided
 
 
 class OnceKind(StrEnum):

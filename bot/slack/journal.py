@@ -70,6 +70,8 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,
+        ActionId.REPORT_RESTORE,
+        ActionId.REPORT_CANCEL,
         ActionId.LINK_CAMPAIGN_PICK,
         ActionId.GIFT_APPROVE,
         ActionId.GIFT_REJECT,

@@ -37,6 +37,7 @@ from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks import orders as order_blocks
+from bot.slack.blocks import reports as report_blocks
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.kit import keyed
 from bot.slack.ids import BlockId
@@ -371,6 +372,10 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):
+                return self._reported(reward, reporter=reporter, reason=reason, again=again)
+            case ev.ReportDecided(reward=reward, admin=admin):
+                self._report_restored(reward, admin=admin)
             case ev.RewardSent(reward=reward, again=again):
                 self.delivered(reward, again=again)
             case ev.RewardFailed(reward=reward, reason=reason, again=again):
@@ -604,6 +609,33 @@ class Notifier:
         self.update(
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
         )
+
+    def _reported(self, reward: RewardDetails, *, reporter: str, reason: str, again: bool) -> bool:
+        """Each admin's DM about a report, once (`again`: only those not posted before)."""
+        card = card_for(reward)
+        posted = self._posted(reward, again).get(MessageKind.REPORT_ALERT, set())
+        told = True
+        for admin in self.admin_ids():
+            if self.dm_channel(admin) in posted:
+                continue
+            payload = report_blocks.admin_report(
+                reward=card, reporter=reporter, reason=reason, tz=self.tz_of(admin)
+            )
+            ref = self.dm(admin, payload)
+            told = told and ref is not None
+            self._remember(reward, MessageKind.REPORT_ALERT, ref)
+        return told
+
+    def _report_restored(self, reward: RewardDetails, *, admin: str) -> None:
+        """Every admin's copy of the report says who restored it, without its buttons."""
+        with self._store.read_session() as session:
+            found = message_repo.list_reward_messages(
+                session, reward_id=reward.id, kind=MessageKind.REPORT_ALERT
+            )
+        payload = report_blocks.report_restored(reward=card_for(reward), admin=admin)
+        for copy in found:
+            self.update(copy.channel_id, copy.message_ts, payload)
+        self.on_change(people_of(reward))
 
     def _alerts(self, reward: RewardDetails) -> set[MessageRef]:
         with self._store.read_session() as session:

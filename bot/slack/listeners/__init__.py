@@ -19,6 +19,7 @@ from bot.slack.listeners import (
     links,
     open_modal,
     redeem,
+    reports,
     reward_command,
     send_again,
     settle_actions,
@@ -39,3 +40,4 @@ def register(app: App) -> None:
     links.register(app)
     redeem.register(app)
     gifts.register(app)
+    reports.register(app)
