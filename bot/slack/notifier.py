@@ -525,6 +525,9 @@ class Notifier:
         outcome, admin_id = event.outcome, event.admin_id
         card = card_for(outcome.reward)
         self.on_change([card.giver_id, *card.recipient_ids])  # their App Homes
+        self._report_ended(
+            outcome.reward, report_blocks.report_cancelled(reward=card, admin=admin_id)
+        )
         told = True
         for line in outcome.withdrawn:
             uid = line.member.slack_user_id
@@ -627,15 +630,19 @@ class Notifier:
         return told
 
     def _report_restored(self, reward: RewardDetails, *, admin: str) -> None:
-        """Every admin's copy of the report says who restored it, without its buttons."""
+        payload = report_blocks.report_restored(reward=card_for(reward), admin=admin)
+        self._report_ended(reward, payload)
+        self.on_change(people_of(reward))
+
+    def _report_ended(self, reward: RewardDetails, payload: Mapping[str, Any]) -> None:
+        """Every admin's copy of a report (when there is one) says how it ended, without its
+        buttons."""
         with self._store.read_session() as session:
             found = message_repo.list_reward_messages(
                 session, reward_id=reward.id, kind=MessageKind.REPORT_ALERT
             )
-        payload = report_blocks.report_restored(reward=card_for(reward), admin=admin)
         for copy in found:
             self.update(copy.channel_id, copy.message_ts, payload)
-        self.on_change(people_of(reward))
 
     def _alerts(self, reward: RewardDetails) -> set[MessageRef]:
         with self._store.read_session() as session:

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from bot.slack.ids import ActionId, BlockId, CallbackId, Shortcut
-from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, BotHarness, actions_in, message_text
+from tests.e2e.harness import (
+    ADMIN,
+    BOB,
+    CHEN,
+    MARIA,
+    BotHarness,
+    actions_in,
+    answer_cancel,
+    message_text,
+)
 
 REASON = {
     str(BlockId.REPORT_REASON): {
@@ -167,3 +176,34 @@ def test_an_adjustment_below_zero_is_refused_and_a_valid_one_shows_in_history(
 def test_with_points_at_xoxoday_adjust_says_where_balances_are_changed(bot: BotHarness) -> None:
     said = ask(bot, f"adjust <@{MARIA}> -10 oops", user=ADMIN, marker="Xoxoday")
     assert "Xoxoday's dashboard" in said and "Nothing was changed here." in said
+
+
+def test_cancel_from_a_report_goes_the_usual_cancel_path(bot: BotHarness) -> None:
+    message = announcement(bot)
+    report(bot, message)
+    bot.driver.view_submission(user_id=CHEN, view=report_form(bot, CHEN), values=REASON)
+    dm = admin_report(bot)
+    short = dm["blocks"][-1]["elements"][1]["value"]
+    response = bot.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.REPORT_CANCEL, value=short, message=dm
+    )
+    assert response.status_code == 200
+    answer = answer_cancel(bot.fake, bot.driver, ADMIN)  # its question, then "Cancel reward"
+    assert "Cancelled" in answer or "cancelled" in answer
+    told = bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "withdrawn" in t])
+    assert "an admin decided it should not stand" in told[0]
+    assert [r for r in bot.sandbox.requests if r["operation"] == "cancelBalance"]
+    ended = bot.wait(
+        lambda: [
+            message_text(m)
+            for m in bot.fake.dms_to(ADMIN)
+            if m["ts"] == dm["ts"] and "cancelled" in message_text(m)
+        ]
+    )
+    assert f"<@{ADMIN}> cancelled <@{BOB}>'s reward" in ended[0]
+    late = bot.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.REPORT_RESTORE, value=short, message=dm
+    )
+    assert late.status_code == 200
+    said = bot.wait(lambda: [t for t in bot.replies_to(ADMIN) if "already cancelled" in t])
+    assert said == [f"<@{ADMIN}> already cancelled reward `{short}`. Nothing changed."]

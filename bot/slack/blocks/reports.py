@@ -157,3 +157,9 @@ def report_restored(*, reward: RewardCard, admin: str) -> Payload:
         "leaderboard and in the summaries."
     )
     return message(text, [section(text), citation_block(reward)])
+
+
+def report_cancelled(*, reward: RewardCard, admin: str) -> Payload:
+    """Every admin's copy once the reward was cancelled (no buttons left)."""
+    text = f"❌ {mention(admin)} cancelled {_what(reward)} after a report."
+    return message(text, [section(text), citation_block(reward)])
