@@ -38,8 +38,8 @@ def adjustment_row(line: AdjustmentLine, tz: str | None) -> str:
     amount = points(-line.points if line.points < 0 else line.points)
     why = clip(one_line(safe_mrkdwn(line.reason)), LIST_CITATION_MAX)
     return (
-        f"{emoji} {format_date(line.at, tz)} · *{sign}{amount}* by {mention(line.by)} · "
-        f"adjusted by an admin\n      “{why}”"
+        f"{emoji} {format_date(line.at, tz)} · *{sign}{amount}* by {mention(line.by)}\n"
+        f"      “{why}”"
     )
 
 
