@@ -286,7 +286,9 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
-            adjustments=AdjustmentsService(store=store, people=people, settings=settings),
+            adjustments=AdjustmentsService(
+                store=store, people=people, settings=settings, teller=notifier
+            ),
             reports=ReportService(
                 store=store, people=people, settings=settings, teller=notifier, cancels=cancels
             ),

@@ -23,6 +23,7 @@ from bot.rewards.admin import only_admins
 from bot.rewards.cards import AdjustmentLine
 from bot.rewards.commands import AdjustPoints
 from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.events import PointsAdjusted, Teller
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, points
 from bot.settings import Settings
@@ -59,8 +60,10 @@ class AdjustmentsService:
         store: Store,
         people: Directory,
         settings: Settings,
+        teller: Teller | None = None,
         today: Callable[[], date] = lambda: clock.now().date(),
     ) -> None:
+        self._teller = teller
         self._store = store
         self._people = people
         self._settings = settings
@@ -114,12 +117,24 @@ class AdjustmentsService:
                 "was changed.",
                 code="insufficient_points",
             )
-        return Adjusted(
+        adjusted = Adjusted(
             member=parsed.member,
             points=done.cents // CENTS,
             reason=parsed.reason,
             balance=points_value(done.balance_after),
         )
+        if self._teller is not None:  # told once per adjustment, however often it is resumed
+            self._teller.tell(
+                PointsAdjusted(
+                    user_id=parsed.member,
+                    points=adjusted.points,
+                    reason=parsed.reason,
+                    admin_id=admin_id,
+                    balance=adjusted.balance,
+                    key=request_key,
+                )
+            )
+        return adjusted
 
     def available(self, *, member_id: str) -> int | Decimal:
         """The person's available points now (whole, or a Decimal)."""

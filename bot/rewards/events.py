@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, LinkBatchCard, RewardLink, Settlement
@@ -268,8 +269,22 @@ class ReportDecided:
     admin: str
 
 
+@dataclass(frozen=True, slots=True)
+class PointsAdjusted:
+    """An admin added (`points` > 0) or deducted points by hand: the person hears it, once per
+    adjustment (`key`), with why and their balance now (points in the bot)."""
+
+    user_id: str
+    points: int
+    reason: str
+    admin_id: str
+    balance: int | Decimal
+    key: str
+
+
 Event = (
-    RewardReported
+    PointsAdjusted
+    | RewardReported
     | ReportDecided
     | RewardSent
     | RewardFailed

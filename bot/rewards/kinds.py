@@ -34,4 +34,5 @@ class OnceKind(StrEnum):
     POINT_BOOKS_ALERT = "point_books_alert"  # the admins told the point books don't add up
     FORM_ANSWERED = "form_answered"  # a reward form's giver told it is on its way
     AGAIN_ANSWERED = "again_answered"  # a failed reward's giver told it was sent again
+    ADJUSTMENT_TOLD = "adjustment_told"  # the person told of an admin's adjustment (its key)
     RECONCILED_DAY = "reconciled_day"  # a day compared with Xoxoday's payment report (ISO date)

@@ -31,6 +31,7 @@ from bot.rewards.link_service import links_csv
 from bot.rewards.order_updates import DeliveryChange, OrderCard
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
+from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
@@ -372,6 +373,8 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.PointsAdjusted():
+                return self._adjusted(event)
             case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):
                 return self._reported(reward, reporter=reporter, reason=reason, again=again)
             case ev.ReportDecided(reward=reward, admin=admin):
@@ -612,6 +615,22 @@ class Notifier:
         self.update(
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
         )
+
+    def _adjusted(self, event: ev.PointsAdjusted) -> bool:
+        """The person hears of an admin's adjustment of their points, once."""
+        with self._store.session() as session:
+            first = once.claim_once(session, kind=OnceKind.ADJUSTMENT_TOLD, key=event.key)
+        if not first:
+            return True
+        payload = adjustment_blocks.person_told(
+            amount=event.points,
+            reason=event.reason,
+            admin_id=event.admin_id,
+            balance=event.balance,
+        )
+        told = self.dm(event.user_id, payload) is not None
+        self.on_change([event.user_id])
+        return told
 
     def _reported(self, reward: RewardDetails, *, reporter: str, reason: str, again: bool) -> bool:
         """Each admin's DM about a report, once (`again`: only those not posted before)."""

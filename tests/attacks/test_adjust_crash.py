@@ -94,6 +94,12 @@ def test_sigkill_mid_adjustment_and_restart_adjusts_once(
         adjusted = sql("SELECT COUNT(*) FROM audit_events WHERE action = 'points.adjusted'")
         assert adjusted == [(2,)]
         assert journal("SELECT COUNT(*) FROM intake WHERE state = 'pending'") == [(0,)]
+        told = [t.splitlines()[0] for t in serve.dm_texts(MARIA) if "your points" in t]
+        assert sorted(told) == [
+            f"➕ <@{ADMIN}> added 5 points to your points: “welcome back”. You have 15 points now.",
+            f"➖ <@{ADMIN}> deducted 20 points from your points: “given twice”. "
+            "You have 10 points now.",
+        ]
         verified = serve.run_once("points", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         said = {message_text(r["body"]) for r in fake.responses(first_key)}

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.rewards.adjustments import Adjusted, AdjustmentsService
 from bot.rewards.commands import AdjustPoints
+from bot.rewards.events import PointsAdjusted
 from bot.rewards.lists import ListsService
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks.lists import history_message
@@ -24,7 +25,9 @@ def storefront(make_domain: Callable[..., Domain]) -> Domain:
 
 
 def service(domain: Domain) -> AdjustmentsService:
-    return AdjustmentsService(store=domain.store, people=domain.people, settings=domain.settings)
+    return AdjustmentsService(
+        store=domain.store, people=domain.people, settings=domain.settings, teller=domain.teller
+    )
 
 
 def adjust(domain: Domain, points: int, *, by: str = ADMIN, key: str = "k1", who: str = MARIA):
@@ -61,6 +64,11 @@ def test_adjustments_add_and_deduct_once_per_request_audited_and_in_the_history(
     assert added == Adjusted(member=MARIA, points=25, reason="welcome <!channel> bonus", balance=65)
     again = adjust(domain, 25, key="k1")  # Slack delivered it again, or resumed after a crash
     assert again == added
+    told = domain.teller.of(PointsAdjusted)
+    assert [(e.user_id, e.points, e.admin_id, e.balance, e.key) for e in told] == [
+        (MARIA, 25, ADMIN, 65, "k1"),
+        (MARIA, 25, ADMIN, 65, "k1"),  # the Slack side tells each key once
+    ]
     taken = adjust(domain, -60, key="k2")
     assert isinstance(taken, Adjusted) and taken.balance == 5
     assert service(domain).available(member_id=MARIA) == 5

@@ -42,6 +42,7 @@ def announcement(bot: BotHarness) -> dict[str, Any]:
     found = bot.wait(
         lambda: [m for m in bot.fake.messages("C0GENERAL") if "100 points" in message_text(m)]
     )
+    bot.wait(lambda: bot.dm_texts(BOB))  # told after the announcement was recorded
     return found[-1]
 
 
@@ -163,6 +164,11 @@ def test_an_adjustment_below_zero_is_refused_and_a_valid_one_shows_in_history(
         f"✅ Deducted 10 points from <@{MARIA}>'s points: “given twice by mistake”. "
         "Balance now: 20 points."
     )
+    dm = bot.wait(lambda: [t.splitlines()[0] for t in bot.dm_texts(MARIA) if "deducted" in t])
+    assert dm == [
+        f"➖ <@{ADMIN}> deducted 10 points from your points: “given twice by mistake”. "
+        "You have 20 points now."
+    ]
     member = ask(bot, f"adjust <@{MARIA}> +10 sneaky", user=BOB, marker="Only admins")
     assert member.startswith("Only admins can add or deduct points.")
 

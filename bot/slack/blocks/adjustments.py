@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from bot.rewards.adjustments import Adjusted
@@ -12,10 +13,12 @@ from bot.slack.blocks.common import (
     clip,
     format_date,
     mention,
+    message,
     one_line,
     points,
     safe_mrkdwn,
 )
+from bot.slack.blocks.kit import section
 
 Payload = dict[str, Any]
 
@@ -30,6 +33,18 @@ def adjusted_text(done: Adjusted) -> str:
     return (
         f"✅ Deducted {points(-done.points)} from {who}'s points: “{why}”. Balance now: {balance}."
     )
+
+
+def person_told(*, amount: int, reason: str, admin_id: str, balance: int | Decimal) -> Payload:
+    """The person's DM: who added or deducted how many of their points, why, and what they
+    have now."""
+    why = safe_mrkdwn(one_line(reason))
+    if amount > 0:
+        head = f"➕ {mention(admin_id)} added {points(amount)} to your points"
+    else:
+        head = f"➖ {mention(admin_id)} deducted {points(-amount)} from your points"
+    text = f"{head}: “{why}”. You have {points(balance)} now."
+    return message(text, [section(text)])
 
 
 def adjustment_row(line: AdjustmentLine, tz: str | None) -> str:
