@@ -24,7 +24,16 @@ from bot.rewards.cards import (
     Settlement,
 )
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
-from bot.slack.blocks import approvals, give_modal, home, links, lists, reports, reward_messages
+from bot.slack.blocks import (
+    adjustments,
+    approvals,
+    give_modal,
+    home,
+    links,
+    lists,
+    reports,
+    reward_messages,
+)
 from bot.slack.listeners.subcommands import SUBCOMMANDS
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything
@@ -261,6 +270,9 @@ MESSAGES: dict[str, Build] = {
     "report, restored": lambda: reports.report_restored(reward=s.reward(), admin="UADMIN01"),
     "report, cancelled": lambda: reports.report_cancelled(
         reward=s.many_people(200, citation=LONG), admin="UADMIN01"
+    ),
+    "adjusted, the person's DM": lambda: adjustments.person_told(
+        amount=-50, reason=LONG_REASON + RAW, admin_id="UADMIN01", balance=Decimal("12.5")
     ),
     "report, thanks": lambda: reports.reporter_thanks(reward=s.reward()),
     "report, already yours": lambda: reports.already_yours(reward=s.reward()),
