@@ -87,6 +87,7 @@ JOURNALED_FORMS = frozenset(
         CallbackId.REJECT_REASON,
         CallbackId.LINK_MODAL,
         CallbackId.GIFT_MODAL,
+        CallbackId.REPORT_MODAL,
     }
 )
 JOURNALED_SHORTCUTS = frozenset(Shortcut)

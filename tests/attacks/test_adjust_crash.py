@@ -1,4 +1,6 @@
-"""SIGKILL in the middle of an admin's point adjustment (`/reward adjust`, points in the bot)
+"""SIGKILL in the middle of an admin's point adjustment, and of a report's telling.
+
+SIGKILL in the middle of an admin's point adjustment (`/reward adjust`, points in the bot)
 on the real `rewardbot serve`, restarted on the same database (SQLite and PostgreSQL): while
 the adjustment waits for the person's points (another transaction holds them), and after it
 committed but before the admin was answered. The journal resumes the command; the ledger
@@ -17,9 +19,9 @@ from sqlalchemy.pool import NullPool
 
 from bot.simulators.fakeslack import FakeSlack
 from tests.attacks.conftest import DATABASES, on_database
-from tests.attacks.house import command_body, post
+from tests.attacks.house import ack_of, command_body, newest_view, post, submission_body
 from tests.attacks.serve_process import ServeProcess
-from tests.e2e.harness import ADMIN, BOB, MARIA, message_text
+from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, message_text
 
 STOREFRONT = {
     "REWARD_POINT_SYSTEM": "storefront",
@@ -111,3 +113,44 @@ def test_sigkill_mid_adjustment_and_restart_adjusts_once(
         assert said == {
             f"✅ Added 5 points to <@{MARIA}>'s points: “welcome back”. Balance now: 15 points."
         }
+
+
+def test_sigkill_while_the_admins_hear_of_a_report_tells_each_once_after_restart(
+    make_serve: Callable[..., ServeProcess], fake: FakeSlack
+) -> None:
+    """A report recorded (the form closed), SIGKILL while the admins' DM is on its way: the
+    restart resumes the form; one report, each admin told once, the reporter thanked."""
+    serve = make_serve(REWARD_ADMINS=f"{ADMIN},{APPROVER}")
+    body, _ = command_body(serve, f"<@{MARIA}> 40 shipped the release", user=BOB)
+    assert post(serve, body).status_code == 200
+    serve.wait_until(lambda: serve.dm_texts(BOB), timeout=60)  # told after the announcement
+    [announced] = [m for m in fake.messages("C0GENERAL") if "40 points" in message_text(m)]
+    serve.settle()
+    after = len(fake.views)
+    shortcut = serve.driver.message_shortcut(
+        user_id=CHEN, callback_id="report_reward", channel_id="C0GENERAL", message=announced
+    )
+    assert shortcut.status_code == 200
+    view = newest_view(serve, CHEN, "report_modal", after=after)
+    values = {
+        "report_reason": {"report_reason_input": {"type": "plain_text_input", "value": "odd"}}
+    }
+    fake.slow_next("chat.postMessage", seconds=120)  # the first admin's DM waits
+    assert ack_of(post(serve, submission_body(serve, user=CHEN, view=view, values=values))) == {}
+    serve.wait_until(lambda: fake.held("chat.postMessage") == 1, timeout=60)
+    assert serve.sql("SELECT COUNT(*) FROM reward_reports") == [(1,)]
+    serve.kill()
+    pending = "SELECT COUNT(*) FROM intake WHERE state = 'pending'"
+    assert serve.sql_intake(pending) == [(1,)]  # the form, its telling unfinished
+    fake.clear_faults()
+    serve.start()
+    serve.wait_until(lambda: serve.sql_intake(pending) == [(0,)], timeout=60)
+    serve.settle()
+    assert serve.sql("SELECT COUNT(*) FROM reward_reports") == [(1,)]
+    for admin in (ADMIN, APPROVER):
+        alerts = [t for t in serve.dm_texts(admin) if "reported" in t]
+        assert len(alerts) == 1, (admin, alerts)
+    thanked = [t for t in serve.replies_to(CHEN) if "Thanks for reporting" in t]
+    assert len(thanked) == 1
+    reported = serve.sql("SELECT COUNT(*) FROM audit_events WHERE action = 'reward.reported'")
+    assert reported == [(1,)]

@@ -32,6 +32,7 @@ from bot.slack.listeners.action_replies import (
     user_of,
 )
 from bot.slack.listeners.cancel import question
+from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -115,9 +116,11 @@ def after_report(body: dict[str, Any], context: BoltContext, runtime: Runtime) -
     reporter = user_of(body)
     runtime.reports.tell_admins(reported, reporter_id=reporter)
     card = card_for(reported.reward)
+    entry = entry_of(context)
+    resumed = entry is not None and entry.resumed  # their report, recorded before a restart
     payload = (
         report_blocks.already_yours(reward=card)
-        if reported.again
+        if reported.again and not resumed
         else report_blocks.reporter_thanks(reward=card)
     )
     runtime.notifier.answer(reporter, payload, channel_id=channel)
