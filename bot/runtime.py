@@ -25,6 +25,7 @@ from bot.ledger_metrics import LedgerCollector
 from bot.metrics import Metrics
 from bot.plum import PlumClient, build_client
 from bot.plum.client import DEFAULT_TIMEOUT
+from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
 from bot.rewards.cancel_service import CancelService
@@ -43,6 +44,7 @@ from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
+from bot.rewards.reports import ReportService
 from bot.rewards.service import RewardService
 from bot.rewards.settle import SettleService
 from bot.rewards.storefront import StoreFrontService
@@ -103,6 +105,8 @@ class Runtime:
     home: HomeService
     links: LinkService
     lists: ListsService
+    adjustments: AdjustmentsService
+    reports: ReportService
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
@@ -253,6 +257,14 @@ class Runtime:
             teller=notifier,
             placed=order_updates.order_placed,
         )
+        cancels = CancelService(
+            store=store,
+            plum=plum,
+            settings=settings,
+            people=people,
+            teller=notifier,
+            requests_withdrawn=approvals.refresh_copies,
+        )
         gifts = GiftService(
             store=store,
             plum=plum,
@@ -278,19 +290,18 @@ class Runtime:
                 store=store, plum=plum, settings=settings, account=account_balance.get
             ),
             home=home,
-            cancels=CancelService(
-                store=store,
-                plum=plum,
-                settings=settings,
-                people=people,
-                teller=notifier,
-                requests_withdrawn=approvals.refresh_copies,
-            ),
+            cancels=cancels,
             links=LinkService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            adjustments=AdjustmentsService(
+                store=store, people=people, settings=settings, teller=notifier
+            ),
+            reports=ReportService(
+                store=store, people=people, settings=settings, teller=notifier, cancels=cancels
+            ),
             locks=locks,
             flags=FlagService(
                 store=store, people=people, settings=settings, teller=notifier, locks=locks

@@ -101,6 +101,9 @@ class AuditAction(StrEnum):
     POINTS_REFUNDED = "points.refunded"
     POINTS_EXPIRED = "points.expired"
     POINTS_TAKEN_BACK = "points.taken_back"
+    POINTS_ADJUSTED = "points.adjusted"
+    REWARD_REPORTED = "reward.reported"
+    REPORT_DECIDED = "report.decided"
     STOREFRONT_ACCESS_REVOKED = "storefront.access_revoked"
 
 

@@ -34,6 +34,7 @@ from storage.states import (
     OrderKind,
     OrderStatus,
     RecipientOutcome,
+    ReportStatus,
     RewardSource,
     RewardStatus,
     Role,
@@ -576,6 +577,71 @@ class PointRefund(SQLModel, table=True):
     cents: int = _cents()
     balance_after: int = _cents()
     comments: str | None = Field(default=None, sa_type=Text, nullable=True)
+    created_at: datetime = _when(nullable=False)
+
+
+class PointAdjustment(SQLModel, table=True):
+    """Points an admin added (`cents` > 0: a lot of source `adjustment`, `lot_id`) or deducted
+    (`cents` < 0: taken from the person's lots, `PointAdjustmentLot`) by hand, with a reason;
+    keyed on the Slack request that asked, so a repeated or resumed request adjusts once."""
+
+    __tablename__ = "point_adjustments"
+    __table_args__ = (
+        UniqueConstraint("request_key"),
+        CheckConstraint("cents <> 0", name="cents_not_zero"),
+        Index(None, "member_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_key: str = _str(255)
+    member_id: int = _fk("members.id")
+    cents: int = _cents()
+    reason: str = Field(sa_type=Text, nullable=False)
+    actor: str = _str(64)
+    lot_id: int | None = _fk("point_lots.id", nullable=True)
+    balance_after: int = _cents()
+    created_at: datetime = _when(nullable=False)
+
+
+class PointAdjustmentLot(SQLModel, table=True):
+    """How much of a deduction came out of each lot."""
+
+    __tablename__ = "point_adjustment_lots"
+    __table_args__ = (
+        CheckConstraint("cents > 0", name="cents_positive"),
+        Index(None, "lot_id"),
+    )
+
+    adjustment_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("point_adjustments.id"), primary_key=True, nullable=False
+        )
+    )
+    lot_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("point_lots.id"), primary_key=True, nullable=False)
+    )
+    cents: int = _cents()
+
+
+class RewardReport(SQLModel, table=True):
+    """A reward someone reported from its announcement: while `open` it leaves the
+    leaderboard and the summaries; an admin restores it or cancels the reward. One report per
+    reward (the first reporter's); later reporters are told it is already with the admins."""
+
+    __tablename__ = "reward_reports"
+    __table_args__ = (
+        UniqueConstraint("reward_id"),
+        CheckConstraint(f"status IN ({sql_in(ReportStatus)})", name="status"),
+        Index(None, "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = _fk("rewards.id")
+    reporter_id: int = _fk("members.id")
+    reason: str = Field(sa_type=Text, nullable=False)
+    status: str = _str(16)
+    decided_by: str | None = _str(64, nullable=True)
+    decided_at: datetime | None = _when()
     created_at: datetime = _when(nullable=False)
 
 

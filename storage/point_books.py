@@ -9,9 +9,13 @@ where it does not add up. Each term comes from the record of its movement, never
 - spent and refunded: the lot's `point_order_lots` rows (what each order took from it and what
   came back to it);
 - expired and taken back: the lot's own `expired` and `taken_back` (a refund that comes back
-  after the lot's day expires in it; one into a cancelled reward's lot is taken back).
+  after the lot's day expires in it; one into a cancelled reward's lot is taken back);
+- adjusted: an admin's added points credit an `adjustment` lot (its `point_adjustments` row);
+  a deduction takes from lots (its `point_adjustment_lots` rows), each deduction's parts adding
+  up to what it deducted.
 
-For every lot, credited − spent + refunded − expired − taken back must equal its `remaining`,
+For every lot, credited − spent + refunded − expired − taken back − deducted must equal its
+`remaining`,
 with no term and no result below zero; points are taken back only from a cancelled reward's
 lot. For every order, its lots gave what it redeemed, and its refunds (the refund rows, and what
 its lots got back) add up to what it records as refunded, never more than it redeemed. For every
@@ -38,6 +42,8 @@ from storage.audit import AuditAction
 from storage.models import (
     AuditEvent,
     Member,
+    PointAdjustment,
+    PointAdjustmentLot,
     PointLot,
     PointOrder,
     PointOrderLot,
@@ -86,19 +92,28 @@ class LotBooks:
     expired: int
     taken_back: int
     remaining: int  # the column checked
+    deducted: int = 0  # what admins' deductions took from it
     live: bool  # counts in today's balance (no expiry, or not yet its day)
     from_reward: bool
 
     @property
     def derived(self) -> int:
-        return self.credited - self.spent + self.refunded - self.expired - self.taken_back
+        return (
+            self.credited
+            - self.spent
+            + self.refunded
+            - self.expired
+            - self.taken_back
+            - self.deducted
+        )
 
     def sum_text(self) -> str:
         p = points_text
+        adjusted = f" − deducted {p(self.deducted)}" if self.deducted else ""
         return (
             f"credited {p(self.credited)} − spent {p(self.spent)} + refunded "
             f"{p(self.refunded)} − expired {p(self.expired)} − taken back "
-            f"{p(self.taken_back)} = {_pts(self.derived)}"
+            f"{p(self.taken_back)}{adjusted} = {_pts(self.derived)}"
         )
 
 
@@ -133,10 +148,14 @@ def check_books(session: Session, *, today: date) -> Books:
     recipients = _recipients(session)
     regranted = _late_refund_lots(session)
     cross = _lots_of_others(session)
+    adjustments = list(session.exec(select(PointAdjustment).order_by(col(PointAdjustment.id))))
+    added = {a.lot_id: a for a in adjustments if a.lot_id is not None}
+    deducted = _deducted(session)
     storefront = point_system.recorded(session) is PointSystem.STOREFRONT
 
     people: dict[int, list[Difference]] = {}
     member_ids = {lot.member_id for lot in lots} | {order.member_id for order in orders}
+    member_ids |= {a.member_id for a in adjustments}
     if storefront:
         member_ids |= {m for (_, m), (_, outcome) in recipients.items() if outcome in DELIVERED}
     names = _names(session, member_ids)
@@ -157,12 +176,22 @@ def check_books(session: Session, *, today: date) -> Books:
         assert lot.id is not None
         reward = rewards.get(lot.reward_id) if lot.reward_id is not None else None
         from_reward = lot.source == LotSource.REWARD.value
-        subject = f"reward {reward.short_id}" if reward is not None else f"refund lot #{lot.id}"
+        from_adjustment = lot.source == LotSource.ADJUSTMENT.value
+        if reward is not None:
+            subject = f"reward {reward.short_id}"
+        elif from_adjustment:
+            subject = f"adjustment lot #{lot.id}"
+        else:
+            subject = f"refund lot #{lot.id}"
         if lot.reward_id is not None:
             held.add((lot.reward_id, lot.member_id))
         if from_reward and lot.reward_id is not None:
             recipient = recipients.get((lot.reward_id, lot.member_id))
             credited = _credited_by_reward(lot, recipient=recipient, subject=subject, differ=differ)
+        elif from_adjustment:
+            credited = _credited_by_adjustment(
+                lot, made=added.get(lot.id), subject=subject, differ=differ
+            )
         else:
             credited = _credited_by_refund(
                 lot, made=regranted.get(lot.id), subject=subject, differ=differ
@@ -178,6 +207,7 @@ def check_books(session: Session, *, today: date) -> Books:
             expired=lot.expired,
             taken_back=lot.taken_back,
             remaining=lot.remaining,
+            deducted=deducted.by_lot.get(lot.id, 0),
             live=lot.expires_on is None or lot.expires_on > today,
             from_reward=from_reward,
         )
@@ -197,6 +227,9 @@ def check_books(session: Session, *, today: date) -> Books:
                 f"reward {shorts.get(reward_id, reward_id)}",
                 f"was delivered to them ({_pts(points * CENTS)}), but no lot holds those points",
             )
+
+    for made in adjustments:
+        _check_adjustment(made, parts=deducted.by_adjustment.get(made.id or 0, 0), differ=differ)
 
     for order in orders:
         assert order.id is not None
@@ -230,6 +263,26 @@ def _order_lot_sums(session: Session, key: Any) -> dict[int, tuple[int, int]]:
         select(key, func.sum(PointOrderLot.cents), func.sum(PointOrderLot.refunded)).group_by(key)
     ).all()
     return {int(k): (int(spent), int(back)) for k, spent, back in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class _Deducted:
+    by_lot: dict[int, int]  # lot id -> cents deductions took from it
+    by_adjustment: dict[int, int]  # adjustment id -> cents its parts took
+
+
+def _deducted(session: Session) -> _Deducted:
+    by_lot: dict[int, int] = {}
+    by_adjustment: dict[int, int] = {}
+    rows = session.exec(
+        select(
+            PointAdjustmentLot.adjustment_id, PointAdjustmentLot.lot_id, PointAdjustmentLot.cents
+        )
+    ).all()
+    for adjustment_id, lot_id, cents in rows:
+        by_lot[int(lot_id)] = by_lot.get(int(lot_id), 0) + int(cents)
+        by_adjustment[int(adjustment_id)] = by_adjustment.get(int(adjustment_id), 0) + int(cents)
+    return _Deducted(by_lot=by_lot, by_adjustment=by_adjustment)
 
 
 def _rewards_of(session: Session, reward_ids: set[int]) -> dict[int, Reward]:
@@ -370,6 +423,43 @@ def _credited_by_refund(lot: PointLot, *, made: int | None, subject: str, differ
             f"made it gave {points_text(made)}",
         )
     return made
+
+
+def _credited_by_adjustment(
+    lot: PointLot, *, made: PointAdjustment | None, subject: str, differ: _Differ
+) -> int:
+    if made is None or made.cents <= 0:
+        differ(
+            lot.member_id,
+            subject,
+            f"the lot records {_pts(lot.cents)} credited, but no adjustment recorded adding them",
+        )
+        return lot.cents
+    if made.member_id != lot.member_id or lot.cents != made.cents:
+        differ(
+            lot.member_id,
+            subject,
+            f"the lot records {_pts(lot.cents)} credited, but the adjustment that "
+            f"made it added {points_text(made.cents)}",
+        )
+    return made.cents
+
+
+def _check_adjustment(made: PointAdjustment, *, parts: int, differ: _Differ) -> None:
+    subject = f"adjustment #{made.id}"
+    if made.cents < 0 and parts != -made.cents:
+        differ(
+            made.member_id,
+            subject,
+            f"deducted {_pts(-made.cents)}, but its lots gave {points_text(parts)}",
+        )
+    if made.cents > 0 and (parts or made.lot_id is None):
+        differ(
+            made.member_id,
+            subject,
+            f"added {_pts(made.cents)}, but "
+            + ("took points from lots" if parts else "no lot holds them"),
+        )
 
 
 def _check_lot(terms: LotBooks, *, reward: Reward | None, differ: _Differ) -> None:

@@ -37,7 +37,16 @@ from storage import audit
 from storage._sql import dialect_name
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import StorageError
-from storage.models import Member, PointLot, PointOrder, PointOrderLot, PointRefund, Reward
+from storage.models import (
+    Member,
+    PointAdjustment,
+    PointAdjustmentLot,
+    PointLot,
+    PointOrder,
+    PointOrderLot,
+    PointRefund,
+    Reward,
+)
 from storage.reward_views import details_by_id
 from storage.rewards import RewardDetails, record_delivery
 from storage.states import LotSource, RewardStatus
@@ -478,6 +487,123 @@ def refund(
         reason=comments or None,
     )
     return Refunded(order_id, cents, after, repeat=False)
+
+
+# --- adjustments by an admin -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Adjusted:
+    cents: int  # added (> 0) or deducted (< 0)
+    balance_after: int
+    repeat: bool  # the same request was already recorded: nothing changed now
+
+
+def adjust(
+    session: Session,
+    *,
+    member_id: int,
+    cents: int,
+    reason: str,
+    actor: str,
+    request_key: str,
+    today: date,
+    expires_on: date | None = None,
+) -> Adjusted:
+    """An admin adds (`cents` > 0: a new lot expiring on `expires_on`) or deducts (`cents` <
+    0: from the lots that expire first, as a redemption takes them) points by hand, with a
+    reason, audited, in the caller's transaction. Holding the person's row as a redemption
+    does, so a deduction and a redemption at once never both spend the same points. The same
+    `request_key` again answers as the first time. Raises PointsRefused (nothing changed)
+    when a deduction is more than the person has available (`code` "insufficient_points")."""
+    if cents == 0:
+        raise PointsRefused("An adjustment must add or deduct some points.", code="bad_amount")
+    hold_member(session, member_id)
+    done = session.exec(
+        select(PointAdjustment).where(PointAdjustment.request_key == request_key)
+    ).first()
+    if done is not None:
+        return Adjusted(done.cents, done.balance_after, repeat=True)
+    now = utcnow()
+    conn = session.connection()
+    lots = conn.execute(_SPENDABLE, {"member_id": member_id, "today": today}).all()
+    available = sum(int(remaining) for _, remaining in lots)
+    if -cents > available:
+        raise PointsRefused(
+            f"Not enough points: {points_text(available)} available, the deduction needs "
+            f"{points_text(-cents)}.",
+            code="insufficient_points",
+        )
+    row = PointAdjustment(
+        request_key=request_key,
+        member_id=member_id,
+        cents=cents,
+        reason=reason,
+        actor=actor,
+        balance_after=available + cents,
+        created_at=now,
+    )
+    moved: list[dict[str, Any]] = []
+    if cents > 0:
+        lot = PointLot(
+            member_id=member_id,
+            source=LotSource.ADJUSTMENT.value,
+            cents=cents,
+            remaining=cents,
+            expires_on=expires_on,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(lot)
+        session.flush()
+        row.lot_id = lot.id
+        session.add(row)
+        session.flush()
+        moved.append({"lot": lot.id, "points": points_text(cents), "new_lot": True})
+    else:
+        session.add(row)
+        session.flush()
+        left = -cents
+        for lot_id, remaining in lots:
+            if left == 0:
+                break
+            take = min(int(remaining), left)
+            _move_lot(session, int(lot_id), remaining=-take, now=now)
+            session.add(
+                PointAdjustmentLot(adjustment_id=row.id or 0, lot_id=int(lot_id), cents=take)
+            )
+            moved.append({"lot": int(lot_id), "points": points_text(take)})
+            left -= take
+        session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.POINTS_ADJUSTED,
+        subject_type="member",
+        subject_id=member_id,
+        after={
+            "adjustment": row.id,
+            "points": points_text(cents),
+            "lots": moved,
+            "balance_after": points_text(available + cents),
+        },
+        reason=reason,
+    )
+    return Adjusted(cents, available + cents, repeat=False)
+
+
+def recent_adjustments(
+    session: Session, *, member_id: int, limit: int = 10
+) -> list[PointAdjustment]:
+    """A person's latest adjustments, newest first (for their history)."""
+    return list(
+        session.exec(
+            select(PointAdjustment)
+            .where(PointAdjustment.member_id == member_id)
+            .order_by(col(PointAdjustment.created_at).desc(), col(PointAdjustment.id).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 # --- expiry and take-backs --------------------------------------------------------------------

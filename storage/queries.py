@@ -16,12 +16,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage._sql import member_id
-from storage.models import Member, Reward, RewardRecipient, RewardValue
+from storage.models import Member, Reward, RewardRecipient, RewardReport, RewardValue
 from storage.reward_views import RewardDetails, load_details
-from storage.states import COUNTS_TOWARDS_ALLOWANCE, RecipientOutcome, RewardStatus
+from storage.states import (
+    COUNTS_TOWARDS_ALLOWANCE,
+    RecipientOutcome,
+    ReportStatus,
+    RewardStatus,
+)
 from storage.types import utcnow
 
 S = RewardStatus
@@ -105,13 +110,20 @@ class RecentRewards:
 
 
 def _delivered(since: datetime, until: datetime) -> Any:
-    """WHERE clause: recipients' points delivered in [since, until)."""
+    """WHERE clause: recipients' points delivered in [since, until), of rewards not reported
+    (an open report keeps a reward out until an admin decides)."""
     _aware(since, until)
     return (
         (RR.outcome == RecipientOutcome.SENT.value)
         & (RR.sent_at >= since)  # type: ignore[operator]
         & (RR.sent_at < until)  # type: ignore[operator]
+        & col(RR.reward_id).not_in(reported_rewards())
     )
+
+
+def reported_rewards() -> Any:
+    """The ids of rewards reported and not yet decided: out of every ranking and summary."""
+    return select(RewardReport.reward_id).where(RewardReport.status == ReportStatus.OPEN.value)
 
 
 def _aware(*moments: datetime) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from storage import audit
+from storage import audit, reports
 from storage._sql import dialect_name, insert_for, member_id
 from storage.audit import SYSTEM, AuditAction
 from storage.errors import (
@@ -38,7 +38,7 @@ from storage.reward_views import (
     load_details,
     normalize_short_id,
 )
-from storage.states import RecipientOutcome, RewardSource, RewardStatus
+from storage.states import RecipientOutcome, ReportStatus, RewardSource, RewardStatus
 from storage.transitions import (
     add_months,
     expiry_date,
@@ -463,7 +463,12 @@ def cancel_reward(
         reason=reason,
         after={"recipients": summary, "response": response_json},
     )
-    return details_by_id(session, reward_id)
+    done = details_by_id(session, reward_id)
+    # A report waiting on this reward is decided by its cancel, in the same transaction.
+    reports.decide_report(
+        session, reward=done, to=ReportStatus.CANCELLED, actor=actor, reason=reason
+    )
+    return done
 
 
 def record_cancel_refused(

@@ -121,6 +121,13 @@ class PointSystem(StrEnum):
 class LotSource(StrEnum):
     REWARD = "reward"  # a delivered reward's points for one recipient
     REFUND = "refund"  # points a refund gave back after the lot they came from had expired
+    ADJUSTMENT = "adjustment"  # points an admin added by hand (`/reward adjust`), with a reason
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"  # reported from its announcement; out of rankings until an admin decides
+    RESTORED = "restored"  # an admin kept the reward: it counts again
+    CANCELLED = "cancelled"  # an admin cancelled the reward through the cancel path
 
 
 class SecretKind(StrEnum):

@@ -251,6 +251,16 @@ class LinkBatchCard:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AdjustmentLine:
+    """One adjustment by an admin as its person sees it in their history."""
+
+    points: int | Decimal  # added (> 0) or deducted (< 0), in points (a Decimal for cents)
+    reason: str
+    by: str  # the admin's Slack user id
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HomeCard:
     """Everything the App Home shows one person. Sections for approvers and admins appear only
     when `is_approver` / `is_admin` is set."""
@@ -264,6 +274,7 @@ class HomeCard:
     is_admin: bool = False
     in_doubt: tuple[RewardCard, ...] = ()
     link_batches: tuple[LinkBatchCard, ...] = ()
+    adjustments: tuple[AdjustmentLine, ...] = ()  # by admins, with points in the bot
 
 
 def unique_rewards(cards: Sequence[RewardCard]) -> list[RewardCard]:

@@ -23,6 +23,7 @@ AMOUNT_MAX_DIGITS = 18  # anything longer is refused here; fits a signed 64-bit 
 CAMPAIGN_ID_MAX_DIGITS = 18
 LINKS_MAX_COUNT = 1000  # per `/reward links` batch
 DATE_FORMAT = "DD-MM-YYYY"
+ADJUST_MAX_POINTS = 1_000_000  # the most one `/reward adjust` adds or deducts
 ORDERS_REPORT_MAX_DAYS = 366  # the longest period `/reward orders report` covers
 
 Period = Literal["week", "month"]
@@ -93,6 +94,16 @@ class SetManager:
 
     member: str
     manager: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustPoints:
+    """`/reward adjust <@person> <+N|-N> <reason>` (admins; points in the bot): `points` is
+    what to add (> 0) or deduct (< 0)."""
+
+    member: str
+    points: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +218,7 @@ class ErrorCode(StrEnum):
     BAD_REWARD_ID = "bad_reward_id"
     NO_REASON = "no_reason"
     REASON_TOO_LONG = "reason_too_long"
+    NO_SIGN = "no_sign"
 
 
 def parse_error(code: ErrorCode, message: str) -> Refusal:
@@ -233,4 +245,5 @@ Command = (
     | OpenGiftForm
     | ListOrders
     | OrdersReport
+    | AdjustPoints
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, LinkBatchCard, RewardLink, Settlement
@@ -268,8 +269,44 @@ class PeopleChanged:
         return cls(tuple(dict.fromkeys(uid for uid in user_ids if uid)))
 
 
+@dataclass(frozen=True, slots=True)
+class RewardReported:
+    """Someone reported a reward from its announcement: each admin gets a DM with the reward,
+    who reported it and why, and Restore / Cancel (once each; `again`: only those not told
+    before, after a restart)."""
+
+    reward: RewardDetails
+    reporter: str
+    reason: str
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDecided:
+    """An admin restored a reported reward: every admin's copy of the report says so."""
+
+    reward: RewardDetails
+    admin: str
+
+
+@dataclass(frozen=True, slots=True)
+class PointsAdjusted:
+    """An admin added (`points` > 0) or deducted points by hand: the person hears it, once per
+    adjustment (`key`), with why and their balance now (points in the bot)."""
+
+    user_id: str
+    points: int
+    reason: str
+    admin_id: str
+    balance: int | Decimal
+    key: str
+
+
 Event = (
-    RewardSent
+    PointsAdjusted
+    | RewardReported
+    | ReportDecided
+    | RewardSent
     | RewardFailed
     | RewardInDoubt
     | RewardDelayed

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.plum import Balance, PlumClient, PlumError
+from bot.rewards.adjustments import recent_lines
 from bot.rewards.balances import balance_card
 from bot.rewards.cards import ApprovalCard, HomeCard, LinkBatchCard, card_for
 from bot.rewards.directory import (
@@ -142,6 +143,11 @@ class HomeService:
                 else []
             )
             batches = self._batches(session) if is_admin else []
+            adjusted = (
+                recent_lines(session, member_id=member.id, limit=RECENT_LIMIT)
+                if member is not None and member.id is not None and settings.storefront
+                else ()
+            )
         balance = balance_card(
             store=self._store,
             plum=self._plum,
@@ -162,6 +168,7 @@ class HomeService:
             is_admin=is_admin,
             in_doubt=tuple(in_doubt),
             link_batches=tuple(batches),
+            adjustments=adjusted,
         )
         return Home(card=card, tz=tz)
 

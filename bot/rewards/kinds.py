@@ -17,6 +17,7 @@ class MessageKind(StrEnum):
     GIVER_TOLD_FAILED = "giver_told_failed"
     GIVER_TOLD_IN_DOUBT = "giver_told_in_doubt"
     IN_DOUBT_ALERT = "in_doubt_alert"  # each admin's alert, updated once it is settled
+    REPORT_ALERT = "report_alert"  # each admin's copy of a report, updated once it is decided
 
 
 class OnceKind(StrEnum):
@@ -33,6 +34,7 @@ class OnceKind(StrEnum):
     POINT_BOOKS_ALERT = "point_books_alert"  # the admins told the point books don't add up
     FORM_ANSWERED = "form_answered"  # a reward form's giver told it is on its way
     AGAIN_ANSWERED = "again_answered"  # a failed reward's giver told it was sent again
+    ADJUSTMENT_TOLD = "adjustment_told"  # the person told of an admin's adjustment (its key)
     RECONCILED_DAY = "reconciled_day"  # a day compared with Xoxoday's payment report (ISO date)
     LOCK_TOLD = "lock_told"  # a locked (or unlocked) member told, once per lock
     FLAGS_DM = "flags_dm"  # an admin's daily DM of new flags (per run and admin)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.rewards.cards import Leaderboard, LeaderRow, RewardCard, card_for
+from bot.rewards.adjustments import recent_lines
+from bot.rewards.cards import AdjustmentLine, Leaderboard, LeaderRow, RewardCard, card_for
 from bot.rewards.commands import Period
 from bot.rewards.directory import Directory
 from bot.settings import Settings
@@ -42,6 +43,7 @@ class History:
     given: tuple[RewardCard, ...]
     received: tuple[RewardCard, ...]
     tz: str
+    adjustments: tuple[AdjustmentLine, ...] = ()  # by admins, with points in the bot
 
 
 class ListsService:
@@ -67,7 +69,13 @@ class ListsService:
                 if member is not None
                 else None
             )
+            adjusted = (
+                recent_lines(session, member_id=member.id, limit=HISTORY_SIZE)
+                if member is not None and member.id is not None and self._settings.storefront
+                else ()
+            )
         return History(
+            adjustments=adjusted,
             viewer_id=user_id,
             given=tuple(card_for(r) for r in recent.given) if recent else (),
             received=tuple(card_for(r) for r in recent.received) if recent else (),

@@ -25,10 +25,13 @@ from bot.rewards.arguments import (
     positive_int,
 )
 from bot.rewards.commands import (
+    ADJUST_MAX_POINTS,
+    AMOUNT_MAX_DIGITS,
     LINK_NOTE_MAX_CHARS,
     LINKS_MAX_COUNT,
     ORDERS_REPORT_MAX_DAYS,
     REASON_MAX_CHARS,
+    AdjustPoints,
     CancelReward,
     ErrorCode,
     GenerateLink,
@@ -308,6 +311,55 @@ def parse_unlock(rest: str, *, today: date | None = None) -> UnlockGiver | Refus
     if isinstance(member, Refusal):
         return member
     return UnlockGiver(member=member)
+
+
+def parse_adjust(rest: str, *, today: date | None = None) -> AdjustPoints | Refusal:
+    """`@person +50 reason…` or `@person -50 reason…`: the sign says add or deduct."""
+    usage = "/reward adjust @maria -50 points given twice by mistake"
+    words = rest.split(maxsplit=2)
+    member = parse_person(words[0] if words else None, usage=usage)
+    if isinstance(member, Refusal):
+        return member
+    if len(words) < 2:
+        return parse_error(
+            ErrorCode.NO_AMOUNT,
+            f"How many points? Write `+50` to add or `-50` to deduct, then why, like `{usage}`",
+        )
+    word = words[1].rstrip(TRAILING).replace("\u2212", "-")  # Slack may type a minus sign
+    sign, digits = word[:1], word[1:].replace(",", "")
+    amount = positive_int(digits, max_digits=AMOUNT_MAX_DIGITS) if digits else None
+    if sign not in ("+", "-") or amount is None:
+        shown = words[1][:40]
+        if positive_int(word.replace(",", ""), max_digits=18) is not None:
+            return parse_error(
+                ErrorCode.NO_SIGN,
+                f"Add or deduct? Write `+{shown}` to add or `-{shown}` to deduct, like `{usage}`",
+            )
+        return parse_error(
+            ErrorCode.NOT_A_NUMBER,
+            f"`{shown}` isn't a number of points. Write `+50` to add or `-50` to deduct "
+            f"(whole points), like `{usage}`",
+        )
+    if amount > ADJUST_MAX_POINTS:
+        return parse_error(
+            ErrorCode.AMOUNT_TOO_BIG,
+            f"One adjustment can change at most {ADJUST_MAX_POINTS:,} points. Use a smaller "
+            "number.",
+        )
+    reason = clean_typed_text(words[2]).strip() if len(words) > 2 else ""
+    if not reason:
+        return parse_error(
+            ErrorCode.NO_REASON,
+            f"Say why (the person sees it in their history), like `{usage}`",
+        )
+    length = len(to_plain_text(reason))
+    if length > REASON_MAX_CHARS:
+        return parse_error(
+            ErrorCode.REASON_TOO_LONG,
+            f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
+            f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
+        )
+    return AdjustPoints(member=member, points=amount if sign == "+" else -amount, reason=reason)
 
 
 def parse_gift(rest: str, *, today: date | None = None) -> OpenGiftForm | Refusal:

@@ -20,10 +20,15 @@ class Command(StrEnum):
 class Shortcut(StrEnum):
     SEND_REWARD = "send_reward"  # global: "Send a reward"
     REWARD_MESSAGE = "reward_message"  # message: "Reward this message"
+    REPORT_REWARD = "report_reward"  # message: "Report this reward" (on an announcement)
 
 
 SHORTCUT_TYPES: Mapping[Shortcut, Literal["global", "message"]] = MappingProxyType(
-    {Shortcut.SEND_REWARD: "global", Shortcut.REWARD_MESSAGE: "message"}
+    {
+        Shortcut.SEND_REWARD: "global",
+        Shortcut.REWARD_MESSAGE: "message",
+        Shortcut.REPORT_REWARD: "message",
+    }
 )
 
 
@@ -40,6 +45,7 @@ class CallbackId(StrEnum):
     STORE_LINK = "store_link_modal"  # Redeem answered with a fresh link to Xoxoday's store
     GIFT_MODAL = "gift_modal"  # a gift card or a donation, from the catalogue
     GIFT_CODE = "gift_code_modal"  # Reveal: a gift card's code, for its recipient
+    REPORT_MODAL = "report_modal"  # "Report this reward": why
 
 
 class BlockId(StrEnum):
@@ -54,6 +60,7 @@ class BlockId(StrEnum):
     ANNOUNCE = "announce"
     # the reject modal's input
     REJECT_REASON = "reject_reason"
+    REPORT_REASON = "report_reason"  # the report modal's input
     # button rows in messages and the App Home
     APPROVAL_ACTIONS = "approval_actions"
     SETTLE_ACTIONS = "settle_actions"
@@ -72,6 +79,7 @@ class BlockId(StrEnum):
     LINK_RECIPIENT = "link_recipient"  # the link form's inputs
     LINK_EXPIRY = "link_expiry"
     LINK_NOTE = "link_note"
+    REPORT_ACTIONS = "report_actions"  # an admin's Restore / Cancel on a reported reward
     FLAG_ACTIONS = "flag_actions"  # a flag's Dismiss / Hold future ones / Lock the giver
 
 
@@ -101,6 +109,8 @@ class ActionId(StrEnum):
     GIFT_REJECT = "gift_reject"
     GIFT_SETTLE_PLACED = "gift_settle_placed"  # an order in doubt → "It was ordered"
     GIFT_SETTLE_FAILED = "gift_settle_failed"  # … → "It wasn't"
+    REPORT_RESTORE = "report_restore"  # a reported reward kept (value: the reward's id)
+    REPORT_CANCEL = "report_cancel"  # … or cancelled: asks as `/reward cancel` does
     FLAG_DISMISS = "flag_dismiss"  # a flag in the admins' daily DM (value: the flag's id)
     FLAG_HOLD = "flag_hold"  # … "Hold future ones"
     FLAG_LOCK = "flag_lock"  # … "Lock the giver"
@@ -114,13 +124,14 @@ class ActionId(StrEnum):
     LINK_RECIPIENT_SELECT = "link_recipient_select"
     LINK_EXPIRY_DATE = "link_expiry_date"
     LINK_NOTE_INPUT = "link_note_input"
+    REPORT_REASON_INPUT = "report_reason_input"
 
 
 # The bot token scopes in manifest.yml, each with the reason the code needs it. A test keeps the
 # two equal; nothing else may be asked for.
 BOT_SCOPES: Mapping[str, str] = MappingProxyType(
     {
-        "commands": "the /reward command and the two shortcuts",
+        "commands": "the /reward command and the shortcuts",
         "chat:write": "DMs to recipients, givers, approvers and admins; announcements; "
         "updating approval requests once decided",
         "chat:write.public": "announce a reward in the public channel where it was given "

@@ -71,6 +71,8 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,
+        ActionId.REPORT_RESTORE,
+        ActionId.REPORT_CANCEL,
         ActionId.LINK_CAMPAIGN_PICK,
         ActionId.GIFT_APPROVE,
         ActionId.GIFT_REJECT,
@@ -89,6 +91,7 @@ JOURNALED_FORMS = frozenset(
         CallbackId.REJECT_REASON,
         CallbackId.LINK_MODAL,
         CallbackId.GIFT_MODAL,
+        CallbackId.REPORT_MODAL,
     }
 )
 JOURNALED_SHORTCUTS = frozenset(Shortcut)

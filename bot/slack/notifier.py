@@ -32,12 +32,14 @@ from bot.rewards.order_updates import DeliveryChange, OrderCard
 from bot.rewards.policy import FailureKind
 from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
+from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks import orders as order_blocks
+from bot.slack.blocks import reports as report_blocks
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks import trust as trust_blocks
 from bot.slack.blocks.kit import keyed
@@ -373,6 +375,12 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.PointsAdjusted():
+                return self._adjusted(event)
+            case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):
+                return self._reported(reward, reporter=reporter, reason=reason, again=again)
+            case ev.ReportDecided(reward=reward, admin=admin):
+                self._report_restored(reward, admin=admin)
             case ev.RewardSent(reward=reward, again=again):
                 self.delivered(reward, again=again)
             case ev.RewardFailed(reward=reward, reason=reason, again=again):
@@ -527,6 +535,9 @@ class Notifier:
         outcome, admin_id = event.outcome, event.admin_id
         card = card_for(outcome.reward)
         self.on_change([card.giver_id, *card.recipient_ids])  # their App Homes
+        self._report_ended(
+            outcome.reward, report_blocks.report_cancelled(reward=card, admin=admin_id)
+        )
         told = True
         for line in outcome.withdrawn:
             uid = line.member.slack_user_id
@@ -613,6 +624,53 @@ class Notifier:
         self.update(
             clicked.channel_id, clicked.ts, {"text": message.get("text") or "", "blocks": shown}
         )
+
+    def _adjusted(self, event: ev.PointsAdjusted) -> bool:
+        """The person hears of an admin's adjustment of their points, once."""
+        with self._store.session() as session:
+            first = once.claim_once(session, kind=OnceKind.ADJUSTMENT_TOLD, key=event.key)
+        if not first:
+            return True
+        payload = adjustment_blocks.person_told(
+            amount=event.points,
+            reason=event.reason,
+            admin_id=event.admin_id,
+            balance=event.balance,
+        )
+        told = self.dm(event.user_id, payload) is not None
+        self.on_change([event.user_id])
+        return told
+
+    def _reported(self, reward: RewardDetails, *, reporter: str, reason: str, again: bool) -> bool:
+        """Each admin's DM about a report, once (`again`: only those not posted before)."""
+        card = card_for(reward)
+        posted = self._posted(reward, again).get(MessageKind.REPORT_ALERT, set())
+        told = True
+        for admin in self.admin_ids():
+            if self.dm_channel(admin) in posted:
+                continue
+            payload = report_blocks.admin_report(
+                reward=card, reporter=reporter, reason=reason, tz=self.tz_of(admin)
+            )
+            ref = self.dm(admin, payload)
+            told = told and ref is not None
+            self._remember(reward, MessageKind.REPORT_ALERT, ref)
+        return told
+
+    def _report_restored(self, reward: RewardDetails, *, admin: str) -> None:
+        payload = report_blocks.report_restored(reward=card_for(reward), admin=admin)
+        self._report_ended(reward, payload)
+        self.on_change(people_of(reward))
+
+    def _report_ended(self, reward: RewardDetails, payload: Mapping[str, Any]) -> None:
+        """Every admin's copy of a report (when there is one) says how it ended, without its
+        buttons."""
+        with self._store.read_session() as session:
+            found = message_repo.list_reward_messages(
+                session, reward_id=reward.id, kind=MessageKind.REPORT_ALERT
+            )
+        for copy in found:
+            self.update(copy.channel_id, copy.message_ts, payload)
 
     def _alerts(self, reward: RewardDetails) -> set[MessageRef]:
         with self._store.read_session() as session:

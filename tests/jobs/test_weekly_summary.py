@@ -22,7 +22,8 @@ from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE
 from bot.slack.blocks.common import money
-from storage import members, rewards
+from storage import members, reports, rewards
+from storage.models import Member
 from storage.rewards import RecipientResult
 from storage.states import RewardStatus
 from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, BotHarness, message_text
@@ -208,17 +209,29 @@ class Ledger:
         self.give(berlin(date(2026, 3, 3)), BOB, {MARIA: 600}, final=S.PENDING_APPROVAL)
         self.give(berlin(date(2026, 3, 4)), CHEN, {BOB: 300}, final=S.CANCELLED)
 
+    def reported_and_waiting(self) -> None:
+        """A reward of the reported week someone reported, which no admin has decided yet: it
+        counts in no figure, ranking or bar of the chart."""
+        self.give(berlin(date(2026, 3, 4)), BOB, {CHEN: 900}, values=("teamwork",))
+        with self.store.session() as s:
+            last = rewards.get_reward_by_idempotency_key(s, idempotency_key=f"seed-{self.n}")
+            reporter = s.get(Member, self.ids[MARIA])
+            assert last is not None and reporter is not None
+            reports.report_reward(s, reward=last, reporter=reporter, reason="swapped points")
+
 
 def run_job(bot: BotHarness, *, at: datetime = RUN_AT, manual: bool = False) -> str:
     return JOB.run(JobContext(runtime=bot.runtime, scheduled_for=at, manual=manual))
 
 
-def seeded(bot: BotHarness, *, quiet: bool = False) -> BotHarness:
+def seeded(bot: BotHarness, *, quiet: bool = False, reported: bool = False) -> BotHarness:
     ledger = Ledger(bot)
     ledger.earlier_weeks()
     ledger.week_before()
     if not quiet:
         ledger.reported_week()
+    if reported:
+        ledger.reported_and_waiting()
     return bot
 
 
@@ -240,7 +253,7 @@ def balance_text(sandbox: SandboxServer) -> str:
 def test_the_channel_gets_last_weeks_figures_against_the_week_before_and_the_chart(
     make_bot, fake: FakeSlack
 ) -> None:
-    bot = seeded(make_bot())
+    bot = seeded(make_bot(), reported=True)  # a reported reward waiting for an admin: unseen
     account = run_job(bot)
 
     summary, chart_post = channel_posts(fake)

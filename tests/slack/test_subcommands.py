@@ -62,6 +62,8 @@ HELP = (
     "• `/reward cancel reward-id reason`  withdraw a reward's points\n"
     "• `/reward lock @person [reason]`  pause someone's giving (they can still receive); "
     "`/reward unlock @person`, `/reward locks` (who is locked)\n"
+    "• `/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, with why "
+    "(points in the bot; never below zero)\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
     "• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and "
     "payments for a period, as CSVs in your DM"
@@ -84,6 +86,7 @@ ADMINS_ONLY = {
     "links": "make batches of reward links",
     "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
+    "adjust": "add or deduct points",
     "orders": "see the gift card and donation orders",
     "lock": "lock givers",
     "unlock": "unlock givers",

@@ -36,6 +36,8 @@ class Ledger:
     bob_r1: int
     april_r3: int
     order_pk: dict[str, int]
+    bob_added: int  # the lot an admin's +20 for bob made (then 5 deducted from it)
+    bob_deduction: int  # the -5's adjustment id
 
 
 def give(store: Store, people: People, *pairs: tuple[Member, int], months: int) -> tuple[int, str]:
@@ -103,6 +105,27 @@ def build_ledger(store: Store, people: People) -> Ledger:
     assert (alice_r2.cents, alice_r2.expired, alice_r2.remaining) == (10000, 6000, 0)
     assert (late[0].cents, late[0].remaining) == (2000, 1700)
     assert by[(people.bob.id, r1)].taken_back == 3000
+    with store.session() as s:  # an admin adds 20 points for bob, then deducts 5 of them
+        points.adjust(
+            s,
+            member_id=people.bob.id,
+            cents=2000,
+            reason="welcome bonus",
+            actor="UADMIN",
+            request_key="adj-1",
+            today=DAY2,
+        )
+        points.adjust(
+            s,
+            member_id=people.bob.id,
+            cents=-500,
+            reason="typo in the bonus",
+            actor="UADMIN",
+            request_key="adj-2",
+            today=DAY2,
+        )
+        made = points.recent_adjustments(s, member_id=people.bob.id)
+    assert [(a.cents, a.balance_after) for a in made] == [(-500, 1500), (2000, 2000)]
     return Ledger(
         r1=r1_short,
         r2=r2_short,
@@ -113,6 +136,8 @@ def build_ledger(store: Store, people: People) -> Ledger:
         bob_r1=by[(people.bob.id, r1)].id or 0,
         april_r3=by[(people.approver.id, r3)].id or 0,
         order_pk={k: v or 0 for k, v in orders.items()},
+        bob_added=made[1].lot_id or 0,
+        bob_deduction=made[0].id or 0,
     )
 
 

@@ -105,6 +105,65 @@ def test_a_database_behind_is_upgraded_on_sqlite_and_refused_on_postgresql(
         assert migrations.current_state(empty.engine).current == ("0004",)
 
 
+def test_0007_keeps_the_point_ledger_and_lets_lots_come_from_adjustments(
+    empty: TestDatabase,
+) -> None:
+    """0007 rewrites point_lots' CHECK (on SQLite by copying the table) while orders point at
+    its lots: the lots, the orders' parts and their ids survive, and an `adjustment` lot is
+    accepted after it (refused before)."""
+    migrations.upgrade(empty.engine, revision="0006")
+    now = "2026-12-01 10:00:00+00:00"
+    with empty.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO members (id, team_id, slack_user_id, display_name, real_name, role, "
+                "is_bot, active, created_at, updated_at) "
+                "VALUES (1, 'T1', 'UALICE', 'alice', 'alice', 'member', false, true, :now, :now)"
+            ),
+            {"now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO point_lots (id, member_id, source, cents, remaining, expired, "
+                "taken_back, created_at, updated_at) "
+                "VALUES (7, 1, 'refund', 1000, 400, 0, 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO point_orders (id, order_id, member_id, cents, refunded, "
+                "balance_after, created_at, updated_at) VALUES (3, 'ORD', 1, 600, 0, 400, "
+                ":now, :now)"
+            ),
+            {"now": now},
+        )
+        c.execute(text("INSERT INTO point_order_lots VALUES (3, 7, 600, 0)"))
+
+    migrations.upgrade(empty.engine)
+
+    with empty.engine.begin() as c:
+        assert c.execute(text("SELECT id, remaining FROM point_lots")).all() == [(7, 400)]
+        assert c.execute(text("SELECT order_pk, lot_id FROM point_order_lots")).all() == [(3, 7)]
+        c.execute(
+            text(
+                "INSERT INTO point_lots (member_id, source, cents, remaining, expired, "
+                "taken_back, created_at, updated_at) "
+                "VALUES (1, 'adjustment', 50, 50, 0, 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+    with pytest.raises(Exception, match=r"(?i)check"), empty.engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO point_lots (member_id, source, cents, remaining, expired, "
+                "taken_back, created_at, updated_at) "
+                "VALUES (1, 'gift', 50, 50, 0, 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+
+
 def test_serve_recognises_a_current_database_without_importing_alembic(db: TestDatabase) -> None:
     """What `rewardbot serve` does at every start but the first after an upgrade: the check
     reads the revision files as text, and Alembic and Mako stay out of the process."""
@@ -197,7 +256,7 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (here / "env.py").is_file()
     assert (here / "script.py.mako").is_file()
     assert (here / "versions" / "__init__.py").is_file()  # found by setuptools as a package
-    assert migrations.head_revisions() == ("0006",)
+    assert migrations.head_revisions() == ("0007",)
 
 
 def test_make_engine_refuses_other_databases() -> None:

@@ -252,6 +252,46 @@ CORRUPTIONS = [
         lambda L: [f"{APRIL}, balance: available 31 points, but their lots add up to 30"],
     ),
     Corruption(
+        "adjusted: an added adjustment's lot grown by 5 points",
+        lot("cents", "cents + 500, remaining = remaining + 500", "bob_added"),
+        lambda L: (
+            f"{BOB}, adjustment lot #{L.bob_added}: the lot records 25 points credited, but "
+            "the adjustment that made it added 20"
+        ),
+        lambda L: [
+            f"{BOB}, adjustment lot #{L.bob_added}: credited 20 − spent 0 + refunded 0 − "
+            "expired 0 − taken back 0 − deducted 5 = 15 points, but the lot records 20 available",
+            f"{BOB}, balance: available 20 points, but their lots add up to 15",
+        ],
+    ),
+    Corruption(
+        "adjusted: a deduction took 1 point more from its lot than it deducted",
+        lambda L: [
+            (
+                "UPDATE point_adjustment_lots SET cents = cents + 100 WHERE adjustment_id = :a",
+                {"a": L.bob_deduction},
+            )
+        ],
+        lambda L: (
+            f"{BOB}, adjustment lot #{L.bob_added}: credited 20 − spent 0 + refunded 0 − "
+            "expired 0 − taken back 0 − deducted 6 = 14 points, but the lot records 15 available"
+        ),
+        lambda L: [
+            f"{BOB}, adjustment #{L.bob_deduction}: deducted 5 points, but its lots gave 6",
+            f"{BOB}, balance: available 15 points, but their lots add up to 14",
+        ],
+    ),
+    Corruption(
+        "adjusted: points added with no adjustment recorded",
+        lambda L: [
+            ("UPDATE point_adjustments SET lot_id = NULL WHERE lot_id = :l", {"l": L.bob_added})
+        ],
+        lambda L: (
+            f"{BOB}, adjustment lot #{L.bob_added}: the lot records 20 points credited, but no "
+            "adjustment recorded adding them"
+        ),
+    ),
+    Corruption(
         "available: below zero",
         lot("remaining", "-100", "bob_r1"),
         lambda L: f"{BOB}, reward {L.r1}: available is -1 point, below zero",
@@ -263,7 +303,7 @@ def test_the_books_of_every_movement_add_up(db: TestDatabase, ledger: Ledger) ->
     for today in (TODAY, DAY2):
         checked = books(db, today)
         assert checked.differences == ()
-        assert checked.add_up and (checked.lots, checked.people) == (5, 3)
+        assert checked.add_up and (checked.lots, checked.people) == (6, 3)
 
 
 def test_an_empty_ledger_adds_up(db: TestDatabase) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import select
 from storage import audit, point_system, points, rewards
 from storage.db import Store
 from storage.models import Member, PointLot, PointOrder
+from storage.point_books import check_books
 from storage.points import PointsRefused, points_text
 from storage.states import PointSystem, RewardStatus
 from storage.types import utcnow
@@ -266,3 +267,89 @@ def test_fifty_repeats_of_one_order_at_once_debit_once(store: Store, people: Peo
         t.join()
     assert answers == [7500] * 50
     assert available(store, people.alice) == 7500
+
+
+def adjust(store: Store, member: Member, cents: int, key: str, today: date = TODAY):
+    with store.session() as s:
+        return points.adjust(
+            s,
+            member_id=member.id,
+            cents=cents,
+            reason="by hand",
+            actor="UADMIN",
+            request_key=key,
+            today=today,
+        )
+
+
+def test_an_adjustment_adds_a_lot_or_deducts_from_the_lots_that_expire_first(
+    store: Store, people: People
+) -> None:
+    give(store, people, (people.alice, 100), months=12)
+    give(store, people, (people.alice, 50), months=1)
+    added = adjust(store, people.alice, 2000, "a1")
+    assert (added.cents, added.balance_after, added.repeat) == (2000, 17000, False)
+    deducted = adjust(store, people.alice, -6000, "a2")
+    assert (deducted.cents, deducted.balance_after) == (-6000, 11000)
+    with store.read_session() as s:
+        lots = s.exec(select(PointLot).order_by(PointLot.id)).all()
+        events = [
+            e.action for e in audit.events_for(s, subject_type="member", subject_id=people.alice.id)
+        ]
+    # The one-month lot (50) is taken first, then 10 of the twelve-month one.
+    assert [(lot.source, lot.cents, lot.remaining) for lot in lots] == [
+        ("reward", 10000, 9000),
+        ("reward", 5000, 0),
+        ("adjustment", 2000, 2000),
+    ]
+    assert events == ["points.adjusted", "points.adjusted"]
+    assert available(store, people.alice) == 11000
+
+
+def test_a_deduction_never_goes_below_zero_and_a_repeat_adjusts_once(
+    store: Store, people: People
+) -> None:
+    give(store, people, (people.alice, 30))
+    with pytest.raises(PointsRefused) as refused:
+        adjust(store, people.alice, -3100, "too-much")
+    assert refused.value.code == "insufficient_points"
+    assert refused.value.text == "Not enough points: 30 available, the deduction needs 31."
+    assert available(store, people.alice) == 3000
+    first = adjust(store, people.alice, -1000, "once")
+    again = adjust(store, people.alice, -1000, "once")
+    assert (first.balance_after, again.balance_after, again.repeat) == (2000, 2000, True)
+    assert available(store, people.alice) == 2000
+
+
+def test_deductions_and_redemptions_at_once_never_overdraw(store: Store, people: People) -> None:
+    """25 deductions by admins and 25 store orders of one person at once: together they
+    never take more than the 100 points there are, and the books add up."""
+    give(store, people, (people.alice, 100))  # 50 movements of 7 points each
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(50)
+
+    def one(n: int) -> None:
+        start.wait()
+        try:
+            if n % 2:
+                redeem(store, people.alice, f"ORD-{n}", 700)
+            else:
+                adjust(store, people.alice, -700, f"adj-{n}")
+            result = "ok"
+        except PointsRefused as err:
+            result = err.code
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 14  # 14 × 7 = 98 ≤ 100 < 105
+    assert outcomes.count("insufficient_points") == 36
+    assert available(store, people.alice) == 200
+    with store.read_session() as s:
+        assert s.exec(select(func.min(PointLot.remaining))).one() >= 0
+        assert check_books(s, today=TODAY).add_up

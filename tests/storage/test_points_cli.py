@@ -32,7 +32,7 @@ def verify(db: TestDatabase, cwd: Path, *flags: str) -> subprocess.CompletedProc
 
 def test_books_that_add_up_exit_0(db: TestDatabase, ledger: Ledger, tmp_path: Path) -> None:
     done = verify(db, tmp_path)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "5 lots of 3 people add up\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "6 lots of 3 people add up\n", "")
 
 
 def test_the_first_difference_is_named_and_the_others_counted(
@@ -72,7 +72,7 @@ def test_the_first_difference_is_named_and_the_others_counted(
     assert every.stderr.splitlines() == [
         "the point books do NOT add up:",
         f"  {bob}",
-        f"  {BOB}, balance: available 1 point, but their lots add up to 0",
+        f"  {BOB}, balance: available 16 points, but their lots add up to 15",
         f"  {april}",
         f"  {APRIL}, balance: available 31 points, but their lots add up to 30",
         WHAT_TO_DO,

@@ -8,10 +8,11 @@ import pytest
 import time_machine
 
 from storage import queries, rewards
+from storage import reports as report_repo
 from storage.db import Store
 from storage.models import Member
 from storage.rewards import RecipientResult
-from storage.states import RewardStatus
+from storage.states import ReportStatus, RewardStatus
 from tests.storage.conftest import People
 
 S = RewardStatus
@@ -106,6 +107,43 @@ def test_totals_and_leaderboard_count_points_delivered_in_the_period(ledger: Led
     assert named(board.givers) == [("UGIVER", 170, 2)]
     assert (summary.points, summary.rewards, summary.recipients, summary.givers) == (207, 4, 2, 3)
     assert empty == queries.PeriodSummary(points=0, rewards=0, recipients=0, givers=0)
+
+
+def test_a_reward_with_an_open_report_counts_in_no_ranking_or_summary(ledger: Ledger) -> None:
+    """(PostgreSQL and SQLite.) Reported: out of the totals, the leaderboard and the period
+    summary (the weekly summary reads them); restored: back in every one."""
+    p = ledger.p
+    ledger.give(JAN, p.giver, [(p.alice, 100)], values=["teamwork"])
+    reported = ledger.give(JAN, p.bob, [(p.alice, 30)], values=["teamwork"])
+
+    def figures() -> tuple[object, ...]:
+        with ledger.store.read_session() as s:
+            return (
+                [
+                    (r.member.slack_user_id, r.points)
+                    for r in queries.totals_by_recipient(s, since=WEEK[0], until=WEEK[1])
+                ],
+                [
+                    r.member.slack_user_id
+                    for r in queries.leaderboard(s, since=WEEK[0], until=WEEK[1]).givers
+                ],
+                [
+                    (t.key, t.points)
+                    for t in queries.totals_by_value(s, since=WEEK[0], until=WEEK[1])
+                ],
+                queries.period_summary(s, since=WEEK[0], until=WEEK[1]).points,
+            )
+
+    counted = figures()
+    assert counted == ([("UALICE", 130)], ["UGIVER", "UBOB"], [("teamwork", 130)], 130)
+    with ledger.store.session() as s:
+        report_repo.report_reward(s, reward=reported, reporter=p.admin, reason="swapped")
+    assert figures() == ([("UALICE", 100)], ["UGIVER"], [("teamwork", 100)], 100)
+    with ledger.store.session() as s:
+        assert report_repo.decide_report(
+            s, reward=reported, to=ReportStatus.RESTORED, actor="UADMIN", reason="fine"
+        )
+    assert figures() == counted
 
 
 def test_given_this_month_follows_the_givers_time_zone(ledger: Ledger) -> None:

@@ -114,6 +114,9 @@ class ApiState:
             return fault
 
 
+RESPONSE_URL = "response_url"  # the name `slow_next` and `held` know posts to response_urls by
+
+
 # ---------------------------------------------------------------------- HTTP
 async def read_args(request: Request) -> dict[str, Any]:
     """Query string merged with a form-encoded or JSON body; JSON-carrying fields decoded."""
@@ -213,6 +216,14 @@ def build_app(state: ApiState) -> Starlette:
         return Response(found["content"], media_type="application/octet-stream")
 
     async def response_url(request: Request) -> Response:
+        # `slow_next("response_url", …)` holds a post to any response_url, as for a method
+        fault = state.take_fault(RESPONSE_URL)
+        if fault is not None and fault.delay:
+            state.hold(RESPONSE_URL, 1)
+            try:
+                await asyncio.sleep(fault.delay)
+            finally:
+                state.hold(RESPONSE_URL, -1)
         try:
             body = json.loads(await request.body())
             if not isinstance(body, dict):

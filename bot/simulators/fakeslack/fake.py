@@ -117,7 +117,8 @@ class FakeSlack:
         self._state.fail_next(method, error, count=count, status=status, retry_after=retry_after)
 
     def slow_next(self, method: str, *, seconds: float, count: int = 1) -> None:
-        """The next `count` calls to `method` are answered (normally) after `seconds`."""
+        """The next `count` calls to `method` (or posts to any response_url: "response_url")
+        are answered (normally) after `seconds`."""
         self._state.slow_next(method, seconds=seconds, count=count)
 
     def clear_faults(self) -> None:

@@ -27,6 +27,7 @@ from bot.slack.ids import SHORTCUT_TYPES, Shortcut
 SHORTCUT_NAMES: Mapping[Shortcut, str] = {
     Shortcut.SEND_REWARD: "Send a reward",
     Shortcut.REWARD_MESSAGE: "Reward this message",
+    Shortcut.REPORT_REWARD: "Report this reward",
 }
 GLOBAL_SHORTCUTS = [s for s, kind in SHORTCUT_TYPES.items() if kind == "global"]
 MESSAGE_SHORTCUTS = [s for s, kind in SHORTCUT_TYPES.items() if kind == "message"]

@@ -9,9 +9,12 @@ from typing import Any
 
 from bot.rewards.cards import HomeCard, LinkBatchCard, unique_rewards
 from bot.rewards.redeem import RedeemButton
+from bot.slack.blocks.adjustments import adjustment_rows
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
+    SECTION_TEXT_MAX,
     VIEW_MAX_BLOCKS,
+    clip,
     format_date,
     format_datetime,
     mention,
@@ -50,10 +53,16 @@ def batch_row(batch: LinkBatchCard, tz: str | None) -> str:
 def _recent(home: HomeCard, tz: str | None) -> list[Block]:
     received = [received_row(r, home.user_id, tz) for r in unique_rewards(home.received)]
     given = [given_row(r, tz) for r in unique_rewards(home.given)]
+    adjusted = adjustment_rows(home.adjustments[:RECENT_SIZE], tz)
     return [
         section(
             "*Recently received*\n"
             + ("\n".join(received[:RECENT_SIZE]) or "Nothing yet. It shows up here when you do.")
+        ),
+        *(
+            [section(clip("*Adjusted by an admin*\n" + "\n".join(adjusted), SECTION_TEXT_MAX))]
+            if adjusted
+            else []
         ),
         section(
             "*Recently given*\n"

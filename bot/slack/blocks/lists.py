@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.rewards.cards import (
+    AdjustmentLine,
     ApprovalCard,
     BalanceCard,
     Leaderboard,
@@ -18,6 +19,7 @@ from bot.rewards.cards import (
 from bot.rewards.commands import EXAMPLE
 from bot.rewards.lists import HISTORY_SIZE, LEADERBOARD_SIZE
 from bot.rewards.redeem import RedeemButton
+from bot.slack.blocks.adjustments import adjustment_rows
 from bot.slack.blocks.approvals import approval_row
 from bot.slack.blocks.common import (
     LIST_CITATION_MAX,
@@ -94,8 +96,10 @@ def history_message(
     given: Sequence[RewardCard],
     received: Sequence[RewardCard],
     tz: str | None,
+    adjustments: Sequence[AdjustmentLine] = (),
 ) -> Payload:
-    """Your last 10 rewards given and received, newest first as given, with their status."""
+    """Your last 10 rewards given and received, newest first as given, with their status;
+    with points in the bot, the admins' adjustments of your points too."""
     given_rows = [given_row(r, tz) for r in unique_rewards(given)[:HISTORY_SIZE]]
     received_rows = [
         received_row(r, viewer_id, tz) for r in unique_rewards(received)[:HISTORY_SIZE]
@@ -106,6 +110,11 @@ def history_message(
             "Received",
             received_rows,
             "Nothing yet. When someone rewards you, it shows up here.",
+        ),
+        *(
+            [divider(), _rows_section("Adjusted by an admin", adjustment_rows(adjustments, tz), "")]
+            if adjustments
+            else []
         ),
         divider(),
         _rows_section(
@@ -119,6 +128,8 @@ def history_message(
         ),
     ]
     text = f"Your last rewards: {len(received_rows)} received, {len(given_rows)} given."
+    if adjustments:
+        text += f" {len(adjustments)} adjustment{'s' if len(adjustments) != 1 else ''} by admins."
     return message(text, blocks)
 
 

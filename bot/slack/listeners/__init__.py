@@ -19,6 +19,7 @@ from bot.slack.listeners import (
     links,
     open_modal,
     redeem,
+    reports,
     reward_command,
     send_again,
     settle_actions,
@@ -39,5 +40,6 @@ def register(app: App) -> None:
     home.register(app)
     links.register(app)
     redeem.register(app)
+    reports.register(app)
     gifts.register(app)
     trust.register(app)

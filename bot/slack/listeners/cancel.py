@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Respond
 
-from bot.rewards.cards import card_for
+from bot.rewards.cards import RewardCard, card_for
 from bot.rewards.commands import CancelReward
 from bot.rewards.refusal import Refusal
 from bot.slack.blocks import cancel as cancel_blocks
@@ -64,14 +64,19 @@ def ask(runtime: Runtime, parsed: CancelReward, command: dict[str, Any], respond
     if isinstance(checked, Refusal):
         reply(respond, text_only(checked.text))
         return
-    reply(
-        respond,
-        cancel_blocks.confirmation(
-            reward=card_for(checked),
-            reason=parsed.reason,
-            value=value,
-            in_ledger=runtime.settings.storefront,
-        ),
+    reply(respond, question(runtime, card_for(checked), parsed.reason, value=value))
+
+
+def question(
+    runtime: Runtime, reward: RewardCard, reason: str, *, value: str | None = None
+) -> dict[str, Any]:
+    """What will be withdrawn from whom, and the "Cancel reward" button (with Slack's confirm
+    dialog) whose click cancels: `/reward cancel`'s, and a reported reward's Cancel."""
+    return cancel_blocks.confirmation(
+        reward=reward,
+        reason=reason,
+        value=value or _button_value(CancelReward(reward_id=reward.short_id, reason=reason)),
+        in_ledger=runtime.settings.storefront,
     )
 
 

@@ -25,6 +25,7 @@ def show_history(
         given=history.given,
         received=history.received,
         tz=history.tz,
+        adjustments=history.adjustments,
     )
     reply(respond, payload)
 

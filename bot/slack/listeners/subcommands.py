@@ -52,6 +52,7 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.states import Role
 from bot.rewards.subcommands import (
     Grammar,
+    parse_adjust,
     parse_approvals,
     parse_balance,
     parse_campaigns,
@@ -73,6 +74,7 @@ from bot.rewards.subcommands import (
 from bot.settings import Settings
 from bot.slack.blocks.common import text_only
 from bot.slack.listeners import (
+    adjustments,
     approvals,
     balance,
     cancel,
@@ -317,6 +319,17 @@ DECLARED = (
         section=ADMINS,
         help=(),  # on `lock`'s line
         answer=trust.list_locks,
+    ),
+    Subcommand(
+        name="adjust",
+        grammar=parse_adjust,
+        admin="add or deduct points",
+        section=ADMINS,
+        help=(
+            "`/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, "
+            "with why (points in the bot; never below zero)",
+        ),
+        run=adjustments.adjust,
     ),
     Subcommand[ListOrders | OrdersReport](  # two commands: mypy won't infer their union
         name="orders",

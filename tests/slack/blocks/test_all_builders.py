@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.rewards.cards import (
+    AdjustmentLine,
     ApprovalCard,
     CampaignLine,
     HomeCard,
@@ -23,7 +24,16 @@ from bot.rewards.cards import (
     Settlement,
 )
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
-from bot.slack.blocks import approvals, give_modal, home, links, lists, reward_messages
+from bot.slack.blocks import (
+    adjustments,
+    approvals,
+    give_modal,
+    home,
+    links,
+    lists,
+    reports,
+    reward_messages,
+)
 from bot.slack.listeners.subcommands import SUBCOMMANDS
 from tests.slack.blocks import samples as s
 from tests.slack.blocks.blockkit_rules import check_message, check_view, everything
@@ -251,6 +261,31 @@ MESSAGES: dict[str, Build] = {
         viewer_id=s.MARIA, given=[s.reward(citation=RAW)], received=[], tz=TZ
     ),
     "raw text everywhere: link": lambda: links.link_dm(link=s.link(note=RAW, campaign_name=RAW)),
+    "report, an admin's copy": lambda: reports.admin_report(
+        reward=s.reward(), reporter=s.MARIA, reason="they swap points <!channel>", tz=TZ
+    ),
+    "report, crowded and long": lambda: reports.admin_report(
+        reward=s.many_people(200, citation=LONG), reporter=s.MARIA, reason=LONG_REASON, tz=TZ
+    ),
+    "report, restored": lambda: reports.report_restored(reward=s.reward(), admin="UADMIN01"),
+    "report, cancelled": lambda: reports.report_cancelled(
+        reward=s.many_people(200, citation=LONG), admin="UADMIN01"
+    ),
+    "adjusted, the person's DM": lambda: adjustments.person_told(
+        amount=-50, reason=LONG_REASON + RAW, admin_id="UADMIN01", balance=Decimal("12.5")
+    ),
+    "report, thanks": lambda: reports.reporter_thanks(reward=s.reward()),
+    "report, already yours": lambda: reports.already_yours(reward=s.reward()),
+    "history with adjustments, raw": lambda: lists.history_message(
+        viewer_id=s.MARIA,
+        given=[],
+        received=[s.reward()],
+        tz=TZ,
+        adjustments=[
+            AdjustmentLine(points=-50, reason=RAW, by="UADMIN01", at=s.CREATED),
+            AdjustmentLine(points=Decimal("2.5"), reason=LONG_REASON, by="UADMIN01", at=s.CREATED),
+        ],
+    ),
 }
 
 TEXT_ONLY: dict[str, Build] = {
@@ -303,6 +338,19 @@ VIEWS: dict[str, Build] = {
     ),
     "home, crowded admin approver": lambda: home.home_view(
         home=_crowd(60), tz=TZ, updated_at=s.CREATED
+    ),
+    "report modal": lambda: reports.report_modal(
+        reward=s.many_people(200, citation=LONG),
+        meta=reports.ReportMetadata(channel_id="C1", message_ts="1.2"),
+    ),
+    "home with adjustments": lambda: home.home_view(
+        home=s.home(
+            adjustments=tuple(
+                AdjustmentLine(points=-5 * i, reason=LONG, by="UADMIN01", at=s.CREATED)
+                for i in range(1, 11)
+            )
+        ),
+        tz=TZ,
     ),
 }
 
