@@ -269,13 +269,9 @@ def parse_cancel(rest: str, *, today: date | None = None) -> CancelReward | Refu
             ErrorCode.NO_REASON,
             f"Say why you're cancelling (the recipients will see it), like `{usage}`",
         )
-    length = len(to_plain_text(reason))
-    if length > REASON_MAX_CHARS:
-        return parse_error(
-            ErrorCode.REASON_TOO_LONG,
-            f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
-            f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
-        )
+    too_long = _reason_too_long(reason)
+    if too_long is not None:
+        return too_long
     return CancelReward(reward_id=reward_id, reason=reason)
 
 
@@ -289,13 +285,9 @@ def parse_lock(rest: str, *, today: date | None = None) -> LockGiver | ListLocks
     if isinstance(member, Refusal):
         return member
     reason = clean_typed_text(words[1]).strip() if len(words) > 1 else ""
-    length = len(to_plain_text(reason))
-    if length > REASON_MAX_CHARS:
-        return parse_error(
-            ErrorCode.REASON_TOO_LONG,
-            f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
-            f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
-        )
+    too_long = _reason_too_long(reason)
+    if too_long is not None:
+        return too_long
     return LockGiver(member=member, reason=reason or None)
 
 
@@ -352,14 +344,22 @@ def parse_adjust(rest: str, *, today: date | None = None) -> AdjustPoints | Refu
             ErrorCode.NO_REASON,
             f"Say why (the person sees it in their history), like `{usage}`",
         )
-    length = len(to_plain_text(reason))
-    if length > REASON_MAX_CHARS:
-        return parse_error(
-            ErrorCode.REASON_TOO_LONG,
-            f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
-            f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
-        )
+    too_long = _reason_too_long(reason)
+    if too_long is not None:
+        return too_long
     return AdjustPoints(member=member, points=amount if sign == "+" else -amount, reason=reason)
+
+
+def _reason_too_long(reason: str) -> Refusal | None:
+    """The refusal of a typed reason over REASON_MAX_CHARS (as Slack shows it), or None."""
+    length = len(to_plain_text(reason))
+    if length <= REASON_MAX_CHARS:
+        return None
+    return parse_error(
+        ErrorCode.REASON_TOO_LONG,
+        f"Your reason is {length:,} characters long and the limit is {REASON_MAX_CHARS}. "
+        f"Please shorten it by {length - REASON_MAX_CHARS:,} and try again.",
+    )
 
 
 def parse_gift(rest: str, *, today: date | None = None) -> OpenGiftForm | Refusal:
