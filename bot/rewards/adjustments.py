@@ -22,7 +22,7 @@ from sqlmodel import Session
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import AdjustmentLine
 from bot.rewards.commands import AdjustPoints
-from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser
 from bot.rewards.events import PointsAdjusted, Teller
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, points
@@ -79,6 +79,12 @@ class AdjustmentsService:
         who = mention(parsed.member)
         if not self._settings.storefront:
             return Refusal(AT_XOXODAY.format(who=who), code="points_at_xoxoday")
+        if parsed.points > 0 and parsed.member == admin_id:  # nobody pays themselves
+            return Refusal(
+                "You can't add points to yourself: ask another admin to do it. Nothing was "
+                "changed.",
+                code="self_adjustment",
+            )
         try:
             profile = self._people.profile(parsed.member)
         except UnknownSlackUser:
@@ -86,8 +92,18 @@ class AdjustmentsService:
                 f"I can't find {who} in this workspace. Mention someone from the list Slack "
                 "suggests."
             )
+        except DirectoryUnavailable:
+            return Refusal(
+                "Slack isn't answering right now, so nothing was changed. Try again in a minute."
+            )
         if profile.person.is_bot:
             return Refusal(f"{who} is a bot, so they have no points to adjust.")
+        if parsed.points > 0 and profile.person.deleted:  # a deduction may still tidy up
+            return Refusal(
+                f"{who}'s Slack account is deactivated, so I can't add points to it. Nothing "
+                "was changed.",
+                code="deactivated",
+            )
         today = self._today()
         expires_on = add_months(today, self._settings.REWARD_EXPIRY_MONTHS)
         try:
