@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from bot.rewards import policy
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import AdjustmentLine
 from bot.rewards.commands import AdjustPoints
@@ -28,6 +29,7 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, points
 from bot.settings import Settings
 from storage import clock
+from storage import locks as lock_repo
 from storage import members as member_repo
 from storage import points as points_repo
 from storage.db import Store
@@ -79,6 +81,13 @@ class AdjustmentsService:
         who = mention(parsed.member)
         if not self._settings.storefront:
             return Refusal(AT_XOXODAY.format(who=who), code="points_at_xoxoday")
+        if parsed.points > 0:  # adding points is giving: a locked admin gives nothing
+            with self._store.read_session() as session:
+                locked = policy.may_give(
+                    locked=lock_repo.is_locked(session, slack_user_id=admin_id)
+                )
+            if locked is not None:
+                return locked
         if parsed.points > 0 and parsed.member == admin_id:  # nobody pays themselves
             return Refusal(
                 "You can't add points to yourself: ask another admin to do it. Nothing was "

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
-from bot.rewards.commands import LockGiver, UnlockGiver
+from bot.rewards.adjustments import AdjustmentsService
+from bot.rewards.commands import AdjustPoints, LockGiver, UnlockGiver
 from bot.rewards.events import ApprovalAsked, FlagsReported, LockChanged
 from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
 from bot.rewards.gifts import GiftRequest
@@ -375,3 +376,48 @@ def test_a_lock_command_whose_dm_did_not_go_out_tells_when_run_again(domain: Dom
     other = lock(domain, MARIA, by="UADMIN02")
     assert isinstance(other, Refusal)
     assert len(domain.teller.of(LockChanged)) == 1
+
+
+def test_a_locked_admin_cannot_unlock_themselves_nor_add_points_to_anyone(make_domain) -> None:
+    domain = make_domain(
+        REWARD_ADMINS=f"{ADMIN},{BOB}", REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY="k"
+    )
+    assert isinstance(lock(domain, BOB, "paying a friend"), str)
+
+    mine = unlock(domain, BOB, by=BOB)
+    assert isinstance(mine, Refusal)
+    assert mine.text == (
+        "You can't unlock yourself: another admin decides when your giving resumes."
+    )
+    assert audit_of(domain, "member.unlocked") == []
+
+    adjustments = AdjustmentsService(
+        store=domain.store, people=domain.people, settings=domain.settings, teller=domain.teller
+    )
+    added = adjustments.adjust(
+        AdjustPoints(member=MARIA, points=1000, reason="a bonus"),
+        admin_id=BOB,
+        team_id=TEAM,
+        request_key="k-add",
+    )
+    assert isinstance(added, Refusal) and added.text == LOCKED_TEXT
+    assert adjustments.available(member_id=MARIA) == 0
+    assert isinstance(unlock(domain, BOB), str)  # another admin can
+
+
+def test_lock_the_giver_on_a_flag_about_yourself_is_refused(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    ring(domain, n=3)
+    domain.give(BOB, MARIA, 40, "one more")  # Bob gave the most in the ring
+    [card] = domain.flags.scan()
+    assert card.giver == BOB
+    refused = domain.flags.decide(flag_id=card.flag_id, admin_id=BOB, decision=LOCK)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "You can't lock yourself. Ask another admin if your giving should be paused."
+    )
+    with domain.store.read_session() as session:
+        bob = session.exec(select(Member).where(Member.slack_user_id == BOB)).one()
+        flag = session.get(RewardFlag, card.flag_id)
+    assert bob.locked_at is None
+    assert flag is not None and flag.decided_by is None

@@ -362,6 +362,10 @@ def test_who_can_be_locked(target: Person, already: bool, said: str | None) -> N
 def test_unlocking_someone_not_locked_says_so() -> None:
     assert unlock_problem(target=MARIA, locked=True) is None
     assert "isn't locked" in (unlock_problem(target=MARIA, locked=False) or "")
+    assert unlock_problem(target=ADMIN, locked=True, admin_id=ADMIN.user_id) == (
+        "You can't unlock yourself: another admin decides when your giving resumes."
+    )
+    assert unlock_problem(target=MARIA, locked=True, admin_id=ADMIN.user_id) is None
 
 
 # ── the grammar of lock and unlock ──────────────────────────────────────────────────────
