@@ -13,6 +13,7 @@ from bot.rewards.commands import AdjustPoints, LockGiver, UnlockGiver
 from bot.rewards.events import ApprovalAsked, FlagsReported, LockChanged
 from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
 from bot.rewards.gifts import GiftRequest
+from bot.rewards.link_service import LinkService
 from bot.rewards.policy import LOCKED_TEXT
 from bot.rewards.refusal import Refusal
 from bot.rewards.service import GiveRequest
@@ -421,3 +422,28 @@ def test_lock_the_giver_on_a_flag_about_yourself_is_refused(make_domain) -> None
         flag = session.get(RewardFlag, card.flag_id)
     assert bob.locked_at is None
     assert flag is not None and flag.decided_by is None
+
+
+def test_a_locked_admin_makes_no_reward_links(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    links = LinkService(
+        store=domain.store,
+        plum=domain.plum,
+        people=domain.people,
+        settings=domain.settings,
+        teller=domain.teller,
+    )
+    assert isinstance(lock(domain, BOB, "links to friends"), str)
+    batch = links.make(admin_id=BOB, team_id=TEAM, campaign_id=7891, count=5, expiry=None)
+    assert isinstance(batch, Refusal) and batch.text == LOCKED_TEXT
+    one = links.give_link(
+        admin_id=BOB,
+        team_id=TEAM,
+        campaign_id=7891,
+        recipient_id=MARIA,
+        expiry=None,
+        note=None,
+        request_key="k-link",
+    )
+    assert isinstance(one, Refusal) and one.text == LOCKED_TEXT
+    assert domain.calls("generateLink") == []
