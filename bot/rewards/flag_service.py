@@ -188,6 +188,11 @@ class FlagService:
         if row is None:
             return Refusal("I can't find that flag any more. Nothing was changed.")
         card = card_of(row)
+        if admin_id in card.people or admin_id == card.giver:  # nobody judges their own case
+            return Refusal(
+                "This flag is about you, so another admin decides it. Nothing was changed.",
+                code="own_flag",
+            )
         profile = None
         if decision == LOCK:
             try:

@@ -415,7 +415,7 @@ def test_lock_the_giver_on_a_flag_about_yourself_is_refused(make_domain) -> None
     refused = domain.flags.decide(flag_id=card.flag_id, admin_id=BOB, decision=LOCK)
     assert isinstance(refused, Refusal)
     assert refused.text == (
-        "You can't lock yourself. Ask another admin if your giving should be paused."
+        "This flag is about you, so another admin decides it. Nothing was changed."
     )
     with domain.store.read_session() as session:
         bob = session.exec(select(Member).where(Member.slack_user_id == BOB)).one()
@@ -447,3 +447,22 @@ def test_a_locked_admin_makes_no_reward_links(make_domain) -> None:
     )
     assert isinstance(one, Refusal) and one.text == LOCKED_TEXT
     assert domain.calls("generateLink") == []
+
+
+@pytest.mark.parametrize("decision", [DISMISS, HOLD])
+def test_an_admin_in_a_flag_cannot_decide_it(make_domain, decision: str) -> None:
+    """Bob, an admin, gives in a ring with Maria: he can't dismiss the flag about himself."""
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    ring(domain, n=3)
+    [card] = domain.flags.scan()
+    assert BOB in card.people
+    refused = domain.flags.decide(flag_id=card.flag_id, admin_id=BOB, decision=decision)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "This flag is about you, so another admin decides it. Nothing was changed."
+    )
+    with domain.store.read_session() as session:
+        flag = session.get(RewardFlag, card.flag_id)
+    assert flag is not None and flag.decided_by is None
+    decided = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=decision)
+    assert isinstance(decided, FlagDecided) and decided.first
