@@ -53,7 +53,7 @@ from bot.rewards.commands import (
     UnlockGiver,
     parse_error,
 )
-from bot.rewards.mrkdwn import TOKEN, to_plain_text
+from bot.rewards.mrkdwn import TOKEN, USER_MENTION, to_plain_text
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
@@ -324,6 +324,12 @@ def parse_adjust(rest: str, *, today: date | None = None) -> AdjustPoints | Refu
         return parse_error(
             ErrorCode.NO_AMOUNT,
             f"How many points? Write `+50` to add or `-50` to deduct, then why, like `{usage}`",
+        )
+    if USER_MENTION.match(words[1]):
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            f"One person at a time: `{words[1][:40]}` comes where the points go. Write it like "
+            f"`{usage}`",
         )
     word = words[1].rstrip(TRAILING).replace("\u2212", "-")  # Slack may type a minus sign
     sign, digits = word[:1], word[1:]

@@ -99,6 +99,26 @@ def test_an_adjustment_is_read(text: str, command: AdjustPoints) -> None:
             "One adjustment can change at most 1,000,000 points. Use a smaller number.",
         ),
         (
+            "adjust <!channel> +5 bonus",
+            ErrorCode.BROADCAST_RECIPIENT,
+            f"`@channel` isn't a person: mention one person, like {USAGE}",
+        ),
+        (
+            "adjust <!subteam^S0DEV|@devs> +5 bonus",
+            ErrorCode.GROUP_RECIPIENT,
+            f"@devs is a user group, not a person: mention one person, like {USAGE}",
+        ),
+        (
+            "adjust <#C0GEN|general> +5 bonus",
+            ErrorCode.CHANNEL_RECIPIENT,
+            f"`#general` is a channel, not a person: mention one person, like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} <@U0BOB> +5 bonus",
+            ErrorCode.EXTRA_ARGUMENT,
+            f"One person at a time: `<@U0BOB>` comes where the points go. Write it like {USAGE}",
+        ),
+        (
             f"adjust {MARIA} -50",
             ErrorCode.NO_REASON,
             f"Say why (the person sees it in their history), like {USAGE}",

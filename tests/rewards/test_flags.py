@@ -389,6 +389,16 @@ def test_lock_reads_a_person_and_an_optional_reason(text: str, expected: object)
     [
         ("maria", "isn't a mention"),
         ("<@UMARIA01> " + "x" * 501, "limit is 500"),
+        (
+            "<!here> they game it",
+            "`@here` isn't a person: mention one person, like "
+            "`/reward lock @maria rewards going round in a circle`",
+        ),
+        (
+            "<#C0GEN|general> x",
+            "`#general` is a channel, not a person: mention one person, like "
+            "`/reward lock @maria rewards going round in a circle`",
+        ),
     ],
 )
 def test_lock_refuses_what_it_cannot_read(text: str, said: str) -> None:
