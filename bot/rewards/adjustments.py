@@ -157,6 +157,7 @@ class AdjustmentsService:
                     admin_id=admin_id,
                     balance=adjusted.balance,
                     key=request_key,
+                    repeat=done.repeat,
                 )
             )
         return adjusted
