@@ -19,15 +19,17 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from bot.rewards import policy
 from bot.rewards.admin import only_admins
 from bot.rewards.cards import AdjustmentLine
 from bot.rewards.commands import AdjustPoints
-from bot.rewards.directory import Directory, UnknownSlackUser
+from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser
 from bot.rewards.events import PointsAdjusted, Teller
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import mention, points
 from bot.settings import Settings
 from storage import clock
+from storage import locks as lock_repo
 from storage import members as member_repo
 from storage import points as points_repo
 from storage.db import Store
@@ -79,6 +81,19 @@ class AdjustmentsService:
         who = mention(parsed.member)
         if not self._settings.storefront:
             return Refusal(AT_XOXODAY.format(who=who), code="points_at_xoxoday")
+        if parsed.points > 0:  # adding points is giving: a locked admin gives nothing
+            with self._store.read_session() as session:
+                locked = policy.may_give(
+                    locked=lock_repo.is_locked(session, slack_user_id=admin_id)
+                )
+            if locked is not None:
+                return locked
+        if parsed.points > 0 and parsed.member == admin_id:  # nobody pays themselves
+            return Refusal(
+                "You can't add points to yourself: ask another admin to do it. Nothing was "
+                "changed.",
+                code="self_adjustment",
+            )
         try:
             profile = self._people.profile(parsed.member)
         except UnknownSlackUser:
@@ -86,8 +101,18 @@ class AdjustmentsService:
                 f"I can't find {who} in this workspace. Mention someone from the list Slack "
                 "suggests."
             )
+        except DirectoryUnavailable:
+            return Refusal(
+                "Slack isn't answering right now, so nothing was changed. Try again in a minute."
+            )
         if profile.person.is_bot:
             return Refusal(f"{who} is a bot, so they have no points to adjust.")
+        if parsed.points > 0 and profile.person.deleted:  # a deduction may still tidy up
+            return Refusal(
+                f"{who}'s Slack account is deactivated, so I can't add points to it. Nothing "
+                "was changed.",
+                code="deactivated",
+            )
         today = self._today()
         expires_on = add_months(today, self._settings.REWARD_EXPIRY_MONTHS)
         try:
@@ -132,6 +157,7 @@ class AdjustmentsService:
                     admin_id=admin_id,
                     balance=adjusted.balance,
                     key=request_key,
+                    repeat=done.repeat,
                 )
             )
         return adjusted

@@ -97,8 +97,22 @@ def parse_person(word: str | None, *, usage: str) -> str | Refusal:
     if m:
         return m.group(1)
     problem = recipient_problem(word)
-    if problem:
-        return problem
+    if problem:  # worded for this command, not for giving a reward
+        bare = word.rstrip(TRAILING)
+        if (b := BROADCAST.match(bare)) or (
+            bare[1:].lower() in BROADCAST_WORDS and bare.startswith("@")
+        ):
+            name = b.group(1) if b else bare[1:].lower()
+            what = f"`@{name}` isn't a person"
+        elif g := SUBTEAM.match(bare):
+            label = g.group(1) or ""
+            shown = label if label.startswith("@") else f"@{label}" if label else "That"
+            what = f"{shown} is a user group, not a person"
+        elif c := CHANNEL.match(bare):
+            what = f"{'`#' + c.group(2) + '`' if c.group(2) else 'That'} is a channel, not a person"
+        else:
+            return problem
+        return Refusal(f"{what}: mention one person, like `{usage}`", code=problem.code)
     return parse_error(
         ErrorCode.MISSING_ARGUMENT,
         f"`{word[:40]}` isn't a mention. Pick the person as you type `@`, like `{usage}`",

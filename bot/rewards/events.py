@@ -300,6 +300,8 @@ class PointsAdjusted:
     admin_id: str
     balance: int | Decimal
     key: str
+    repeat: bool = False  # the adjustment was recorded before (a request resumed after a
+    #                       crash): told only if it wasn't yet, by one of those repeating it
 
 
 Event = (

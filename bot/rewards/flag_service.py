@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.rewards import policy
 from bot.rewards.admin import only_admins
 from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser
 from bot.rewards.events import FlagsReported, Teller
@@ -187,6 +188,11 @@ class FlagService:
         if row is None:
             return Refusal("I can't find that flag any more. Nothing was changed.")
         card = card_of(row)
+        if admin_id in card.people or admin_id == card.giver:  # nobody judges their own case
+            return Refusal(
+                "This flag is about you, so another admin decides it. Nothing was changed.",
+                code="own_flag",
+            )
         profile = None
         if decision == LOCK:
             try:
@@ -196,6 +202,11 @@ class FlagService:
                     f"I can't look up {mention(card.giver)} in Slack right now, so I didn't lock "
                     "them. Try again in a minute, or use `/reward lock`."
                 )
+            problem = policy.lock_problem(
+                admin_id=admin_id, target=profile.person, already_locked=False
+            )
+            if problem is not None:  # themselves (or a bot): the flag stays open
+                return Refusal(problem, code="lock")
         why = f"flag {flag_id}: {RULE_TITLES[card.rule]} ({', '.join(card.people)})"
         locked_at = None
         with self._store.session() as session:

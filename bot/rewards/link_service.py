@@ -27,6 +27,7 @@ from bot.plum import (
     PlumOutcomeUnknownError,
     RewardLinks,
 )
+from bot.rewards import policy
 from bot.rewards.admin import only_admins, plum_unreachable
 from bot.rewards.arguments import parse_date
 from bot.rewards.cards import CampaignLine, LinkBatchCard, RewardLink
@@ -37,6 +38,7 @@ from bot.rewards.wording import mention, one_line, safe_mrkdwn
 from bot.settings import Settings
 from storage import clock
 from storage import links as link_repo
+from storage import locks as lock_repo
 from storage.csv_cells import csv_cell
 from storage.db import Store
 from storage.states import LinkBatchStatus
@@ -312,6 +314,10 @@ class LinkService:
             earlier = self._earlier(request_key, recipient_id=recipient_id)
             if earlier is not None:
                 return earlier
+        with self._store.read_session() as session:  # a link is a reward: locked, none
+            locked = policy.may_give(locked=lock_repo.is_locked(session, slack_user_id=admin_id))
+        if locked is not None:
+            return locked
         admin = self._people.profile(admin_id)
         expires = self.expiry(expiry, tz=admin.person.tz)
         if isinstance(expires, Refusal):

@@ -147,6 +147,11 @@ class LockService:
             return profile
         with self._store.session() as session:
             member = self._people.member(session, profile, team_id=team_id)
+            mine = policy.unlock_problem(
+                target=profile.person, locked=member.locked, admin_id=admin_id
+            )
+            if member.locked and mine is not None:
+                return Refusal(mine, code="unlock")
             was = lock_repo.unlock_member(session, member=member, actor=admin_id)
         if was is None:
             problem = policy.unlock_problem(target=profile.person, locked=False)

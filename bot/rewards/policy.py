@@ -461,8 +461,11 @@ def lock_problem(*, admin_id: str, target: Person, already_locked: bool) -> str 
     return None
 
 
-def unlock_problem(*, target: Person, locked: bool) -> str | None:
-    """Why `target` can't be unlocked now (None: they can)."""
+def unlock_problem(*, target: Person, locked: bool, admin_id: str | None = None) -> str | None:
+    """Why `admin_id` can't unlock `target` now (None: they can). Nobody unlocks themselves:
+    a locked admin would otherwise undo their own lock at once."""
     if not locked:
         return f"<@{target.user_id}> isn't locked, so there's nothing to unlock."
+    if target.user_id == admin_id:
+        return "You can't unlock yourself: another admin decides when your giving resumes."
     return None

@@ -128,6 +128,17 @@ class ReportService:
             reward = reward_repo.get_reward_by_short_id(session, short_id=short_id)
             if reward is None:
                 return Refusal(f"I can't find a reward `{short_id[:40]}`.")
+            concerned = {
+                reward.giver.slack_user_id,
+                *(r.member.slack_user_id for r in reward.recipients),
+            }
+            if admin_id in concerned:  # nobody keeps their own reported reward
+                return Refusal(
+                    f"Reward `{reward.short_id}` is yours (you gave or received it), so another "
+                    "admin decides on its report. Nothing was changed.",
+                    code="own_reward",
+                    reward=reward,
+                )
             moved = report_repo.decide_report(
                 session,
                 reward=reward,

@@ -53,7 +53,7 @@ from bot.rewards.commands import (
     UnlockGiver,
     parse_error,
 )
-from bot.rewards.mrkdwn import TOKEN, to_plain_text
+from bot.rewards.mrkdwn import TOKEN, USER_MENTION, to_plain_text
 from bot.rewards.refusal import Refusal
 from bot.rewards.typed_text import clean_typed_text
 
@@ -317,12 +317,33 @@ def parse_adjust(rest: str, *, today: date | None = None) -> AdjustPoints | Refu
             ErrorCode.NO_AMOUNT,
             f"How many points? Write `+50` to add or `-50` to deduct, then why, like `{usage}`",
         )
+    if USER_MENTION.match(words[1]):
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            f"One person at a time: `{words[1][:40]}` comes where the points go. Write it like "
+            f"`{usage}`",
+        )
     word = words[1].rstrip(TRAILING).replace("\u2212", "-")  # Slack may type a minus sign
-    sign, digits = word[:1], word[1:].replace(",", "")
+    sign, digits = word[:1], word[1:]
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", digits):
+        digits = digits.replace(",", "")
+    if sign in ("+", "-") and re.fullmatch(r"[0-9]+", digits):
+        if not digits.strip("0"):
+            return parse_error(
+                ErrorCode.ZERO_AMOUNT,
+                f"`{words[1][:40]}` changes nothing: an adjustment adds or deducts at least 1 "
+                f"point, like `{usage}`",
+            )
+        if len(digits.lstrip("0")) > AMOUNT_MAX_DIGITS:
+            return parse_error(
+                ErrorCode.AMOUNT_TOO_BIG,
+                f"One adjustment can change at most {ADJUST_MAX_POINTS:,} points. Use a "
+                "smaller number.",
+            )
     amount = positive_int(digits, max_digits=AMOUNT_MAX_DIGITS) if digits else None
     if sign not in ("+", "-") or amount is None:
         shown = words[1][:40]
-        if positive_int(word.replace(",", ""), max_digits=18) is not None:
+        if sign not in ("+", "-") and positive_int(word.replace(",", ""), max_digits=18):
             return parse_error(
                 ErrorCode.NO_SIGN,
                 f"Add or deduct? Write `+{shown}` to add or `-{shown}` to deduct, like `{usage}`",

@@ -626,11 +626,17 @@ class Notifier:
         )
 
     def _adjusted(self, event: ev.PointsAdjusted) -> bool:
-        """The person hears of an admin's adjustment of their points, once."""
+        """The person hears of an admin's adjustment of their points, once. Noted once told,
+        so a crash while the DM was posted leaves it untold and the request resumed after the
+        restart tells it; only the request that made the adjustment tells at once, and of
+        those repeating it (resumed together) the first to claim it."""
         with self._store.session() as session:
-            first = once.claim_once(session, kind=OnceKind.ADJUSTMENT_TOLD, key=event.key)
-        if not first:
-            return True
+            if once.was_claimed(session, kind=OnceKind.ADJUSTMENT_TOLD, key=event.key):
+                return True
+            if event.repeat and not once.claim_once(
+                session, kind=OnceKind.ADJUSTMENT_TOLD, key=f"repeat:{event.key}"
+            ):
+                return True
         payload = adjustment_blocks.person_told(
             amount=event.points,
             reason=event.reason,
@@ -638,6 +644,8 @@ class Notifier:
             balance=event.balance,
         )
         told = self.dm(event.user_id, payload) is not None
+        with self._store.session() as session:
+            once.claim_once(session, kind=OnceKind.ADJUSTMENT_TOLD, key=event.key)
         self.on_change([event.user_id])
         return told
 

@@ -154,3 +154,42 @@ def test_sigkill_while_the_admins_hear_of_a_report_tells_each_once_after_restart
     assert len(thanked) == 1
     reported = serve.sql("SELECT COUNT(*) FROM audit_events WHERE action = 'reward.reported'")
     assert reported == [(1,)]
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_sigkill_while_the_person_is_told_of_an_adjustment_tells_them_once_after_restart(
+    request: pytest.FixtureRequest,
+    make_serve: Callable[..., ServeProcess],
+    fake: FakeSlack,
+    backend: str,
+) -> None:
+    with on_database(request, make_serve, backend, **STOREFRONT) as (serve, sql):
+        serve.start()
+        body, _ = command_body(serve, f"<@{MARIA}> 30 for the launch", user=BOB)
+        assert post(serve, body).status_code == 200
+        serve.wait_until(lambda: sql("SELECT COUNT(*) FROM point_lots")[0][0] == 1, timeout=60)
+        serve.settle()
+
+        fake.slow_next("chat.postMessage", seconds=120)  # MARIA's DM waits in Slack
+        adjust, key = command_body(serve, f"adjust <@{MARIA}> -20 given twice", user=ADMIN)
+        assert post(serve, adjust).status_code == 200
+        serve.wait_until(lambda: fake.held("chat.postMessage") == 1, timeout=60)
+        serve.kill()
+        fake.clear_faults()
+        assert sql("SELECT cents FROM point_adjustments") == [(-2000,)]
+        serve.start()
+        serve.wait_until(lambda: fake.responses(key), timeout=60)
+        serve.restart()
+        serve.settle()
+
+        told = [t.splitlines()[0] for t in serve.dm_texts(MARIA) if "your points" in t]
+        assert told == [
+            f"➖ <@{ADMIN}> deducted 20 points from your points: “given twice”. "
+            "You have 10 points now."
+        ]
+        assert sql("SELECT cents FROM point_adjustments") == [(-2000,)]
+        said = {message_text(r["body"]) for r in fake.responses(key)}
+        assert said == {
+            f"✅ Deducted 20 points from <@{MARIA}>'s points: “given twice”. "
+            "Balance now: 10 points."
+        }

@@ -149,3 +149,57 @@ def test_a_lock_from_a_flag_killed_while_the_giver_is_told_is_finished_once_afte
     serve.wait_until(lambda: [t for t in serve.replies_to(BOB) if LOCKED in t], 30)
     serve.driver.command(f"<@{BOB}> 5 still welcome", user_id=CHEN)
     serve.wait_until(lambda: len(serve.sends()) == sent + 1, 30)
+
+
+@pytest.fixture(params=DATABASES)
+def two_admins(
+    request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess]
+) -> Iterator[tuple[ServeProcess, Query]]:
+    """The bot with Bob an admin too (he will give in a ring)."""
+    with on_database(request, make_serve, request.param, REWARD_ADMINS=f"{ADMIN},{BOB}") as (
+        serve,
+        sql,
+    ):
+        serve.start()
+        yield serve, sql
+
+
+def test_an_admin_in_a_ring_can_neither_clear_their_flag_nor_lift_their_lock(
+    two_admins: tuple[ServeProcess, Query],
+) -> None:
+    """Bob, an admin, gives in a ring: his own click on the flag about him is refused, forged
+    flag ids get one plain answer, and once Ada locks him he can't unlock himself."""
+    serve, sql = two_admins
+    ring(serve, sql)
+    done = serve.run_once("jobs", "run", "flags")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [bobs] = serve.wait_until(
+        lambda: [m for m in serve.fake.dms_to(BOB) if "Flags to look at" in message_text(m)], 30
+    )
+    [dm] = serve.wait_until(lambda: flag_dms(serve), 30)
+    [(flag_id,)] = sql("SELECT id FROM reward_flags")
+
+    for action in (ActionId.FLAG_DISMISS, ActionId.FLAG_HOLD, ActionId.FLAG_LOCK):
+        serve.driver.block_action(user_id=BOB, action_id=action, value=str(flag_id), message=bobs)
+    mine = "This flag is about you, so another admin decides it"
+    serve.wait_until(lambda: len([t for t in serve.replies_to(BOB) if mine in t]) == 3, 30)
+    for forged in ("99999999999999999999999", "\u00b2"):
+        serve.driver.block_action(
+            user_id=ADMIN, action_id=ActionId.FLAG_DISMISS, value=forged, message=dm
+        )
+    stale = "That button is out of date. Nothing was changed."
+    serve.wait_until(lambda: len([t for t in serve.replies_to(ADMIN) if stale in t]) == 2, 30)
+    assert sql("SELECT status, decided_by FROM reward_flags") == [("open", None)]
+
+    serve.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.FLAG_LOCK, value=str(flag_id), message=dm
+    )
+    serve.wait_until(lambda: [t for t in serve.dm_texts(BOB) if PAUSED_DM in t], 30)
+    serve.driver.command(f"unlock <@{BOB}>", user_id=BOB)
+    serve.wait_until(
+        lambda: [t for t in serve.replies_to(BOB) if "You can't unlock yourself" in t], 30
+    )
+    settle(serve, sql)
+    assert sql(f"SELECT locked_by FROM members WHERE slack_user_id = '{BOB}'") == [(ADMIN,)]
+    assert sql("SELECT COUNT(*) FROM audit_events WHERE action = 'member.unlocked'") == [(0,)]
+    assert sql("SELECT status, decided_by FROM reward_flags") == [("locked", ADMIN)]

@@ -17,7 +17,7 @@ from bot.rewards.refusal import Refusal
 from bot.slack.blocks.lists import history_message
 from storage.models import AuditEvent, PointAdjustment
 from tests.domain.conftest import Domain
-from tests.domain.support import ADMIN, BOB, MARIA, TEAM
+from tests.domain.support import ADMIN, BOB, GONE, MARIA, TEAM
 
 
 def storefront(make_domain: Callable[..., Domain]) -> Domain:
@@ -103,3 +103,42 @@ def test_with_points_at_xoxoday_it_says_where_balances_are_changed(domain: Domai
         "points there. Nothing was changed here."
     )
     assert domain.calls("sendBalance") == [] and domain.calls("cancelBalance") == []
+
+
+def test_an_admin_cannot_add_points_to_themselves(make_domain: Callable[..., Domain]) -> None:
+    domain = storefront(make_domain)
+    refused = adjust(domain, 500, who=ADMIN)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "You can't add points to yourself: ask another admin to do it. Nothing was changed."
+    )
+    with domain.store.read_session() as s:
+        assert s.exec(select(PointAdjustment)).all() == []
+    assert domain.teller.of(PointsAdjusted) == []
+
+
+def test_points_are_not_added_to_a_deactivated_account(make_domain: Callable[..., Domain]) -> None:
+    domain = storefront(make_domain)
+    refused = adjust(domain, 50, who=GONE)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        f"<@{GONE}>'s Slack account is deactivated, so I can't add points to it. Nothing was "
+        "changed."
+    )
+    with domain.store.read_session() as s:
+        assert s.exec(select(PointAdjustment)).all() == []
+
+
+def test_slack_not_answering_says_so_and_changes_nothing(
+    make_domain: Callable[..., Domain],
+) -> None:
+    domain = storefront(make_domain)
+    domain.people.unavailable = True
+    refused = adjust(domain, 50)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "Slack isn't answering right now, so nothing was changed. Try again in a minute."
+    )
+    domain.people.unavailable = False
+    with domain.store.read_session() as s:
+        assert s.exec(select(PointAdjustment)).all() == []

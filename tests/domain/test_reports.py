@@ -152,3 +152,22 @@ def test_a_cancel_decides_the_report_and_a_cancelled_reward_cannot_be_reported(
         again.text
         == f"Reward `{reward.short_id}` was already cancelled, so there's nothing to report."
     )
+
+
+def test_an_admin_cannot_restore_a_reported_reward_they_gave_or_received(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB},{MARIA}")
+    reward = announced(domain, giver=BOB, to=MARIA)
+    assert isinstance(report(domain), Reported)
+    for admin in (BOB, MARIA):
+        refused = reports(domain).restore(admin_id=admin, short_id=reward.short_id)
+        assert isinstance(refused, Refusal)
+        assert refused.text == (
+            f"Reward `{reward.short_id}` is yours (you gave or received it), so another admin "
+            "decides on its report. Nothing was changed."
+        )
+    assert top_recipients(domain) == []  # still off the leaderboard
+    with domain.store.read_session() as session:
+        still = report_repo.report_of(session, reward_id=reward.id)
+    assert still is not None and still.status is ReportStatus.OPEN
+    kept = reports(domain).restore(admin_id=ADMIN, short_id=reward.short_id)
+    assert isinstance(kept, Restored)

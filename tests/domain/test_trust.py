@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
-from bot.rewards.commands import LockGiver, UnlockGiver
+from bot.rewards.adjustments import AdjustmentsService
+from bot.rewards.commands import AdjustPoints, LockGiver, UnlockGiver
 from bot.rewards.events import ApprovalAsked, FlagsReported, LockChanged
 from bot.rewards.flag_service import DISMISS, HOLD, LOCK, FlagDecided
 from bot.rewards.gifts import GiftRequest
+from bot.rewards.link_service import LinkService
 from bot.rewards.policy import LOCKED_TEXT
 from bot.rewards.refusal import Refusal
 from bot.rewards.service import GiveRequest
@@ -375,3 +377,92 @@ def test_a_lock_command_whose_dm_did_not_go_out_tells_when_run_again(domain: Dom
     other = lock(domain, MARIA, by="UADMIN02")
     assert isinstance(other, Refusal)
     assert len(domain.teller.of(LockChanged)) == 1
+
+
+def test_a_locked_admin_cannot_unlock_themselves_nor_add_points_to_anyone(make_domain) -> None:
+    domain = make_domain(
+        REWARD_ADMINS=f"{ADMIN},{BOB}", REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY="k"
+    )
+    assert isinstance(lock(domain, BOB, "paying a friend"), str)
+
+    mine = unlock(domain, BOB, by=BOB)
+    assert isinstance(mine, Refusal)
+    assert mine.text == (
+        "You can't unlock yourself: another admin decides when your giving resumes."
+    )
+    assert audit_of(domain, "member.unlocked") == []
+
+    adjustments = AdjustmentsService(
+        store=domain.store, people=domain.people, settings=domain.settings, teller=domain.teller
+    )
+    added = adjustments.adjust(
+        AdjustPoints(member=MARIA, points=1000, reason="a bonus"),
+        admin_id=BOB,
+        team_id=TEAM,
+        request_key="k-add",
+    )
+    assert isinstance(added, Refusal) and added.text == LOCKED_TEXT
+    assert adjustments.available(member_id=MARIA) == 0
+    assert isinstance(unlock(domain, BOB), str)  # another admin can
+
+
+def test_lock_the_giver_on_a_flag_about_yourself_is_refused(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    ring(domain, n=3)
+    domain.give(BOB, MARIA, 40, "one more")  # Bob gave the most in the ring
+    [card] = domain.flags.scan()
+    assert card.giver == BOB
+    refused = domain.flags.decide(flag_id=card.flag_id, admin_id=BOB, decision=LOCK)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "This flag is about you, so another admin decides it. Nothing was changed."
+    )
+    with domain.store.read_session() as session:
+        bob = session.exec(select(Member).where(Member.slack_user_id == BOB)).one()
+        flag = session.get(RewardFlag, card.flag_id)
+    assert bob.locked_at is None
+    assert flag is not None and flag.decided_by is None
+
+
+def test_a_locked_admin_makes_no_reward_links(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    links = LinkService(
+        store=domain.store,
+        plum=domain.plum,
+        people=domain.people,
+        settings=domain.settings,
+        teller=domain.teller,
+    )
+    assert isinstance(lock(domain, BOB, "links to friends"), str)
+    batch = links.make(admin_id=BOB, team_id=TEAM, campaign_id=7891, count=5, expiry=None)
+    assert isinstance(batch, Refusal) and batch.text == LOCKED_TEXT
+    one = links.give_link(
+        admin_id=BOB,
+        team_id=TEAM,
+        campaign_id=7891,
+        recipient_id=MARIA,
+        expiry=None,
+        note=None,
+        request_key="k-link",
+    )
+    assert isinstance(one, Refusal) and one.text == LOCKED_TEXT
+    assert domain.calls("generateLink") == []
+
+
+@pytest.mark.parametrize("decision", [DISMISS, HOLD])
+def test_an_admin_in_a_flag_cannot_decide_it(make_domain, decision: str) -> None:
+    """Bob, an admin, gives in a ring with Maria: he can't dismiss the flag about himself."""
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{BOB}")
+    ring(domain, n=3)
+    [card] = domain.flags.scan()
+    assert BOB in card.people
+    refused = domain.flags.decide(flag_id=card.flag_id, admin_id=BOB, decision=decision)
+    assert isinstance(refused, Refusal)
+    assert refused.text == (
+        "This flag is about you, so another admin decides it. Nothing was changed."
+    )
+    with domain.store.read_session() as session:
+        flag = session.get(RewardFlag, card.flag_id)
+    assert flag is not None and flag.decided_by is None
+    decided = domain.flags.decide(flag_id=card.flag_id, admin_id=ADMIN, decision=decision)
+    assert isinstance(decided, FlagDecided) and decided.first

@@ -564,3 +564,21 @@ def test_a_code_delivered_after_the_answer_is_revealed_once_it_is_there(
         kept = session.exec(select(Order)).one()
         again = links.reveal_order_response(session, po_number=order.po_number)
     assert code not in str(kept.response_redacted) and code in str(again)
+
+
+def test_a_forged_product_value_is_asked_for_again_beside_its_field(bot: BotHarness) -> None:
+    """An option value no search offered ("²": str.isdigit says yes, int() says no)."""
+    view = open_form(bot, f"gift <@{MARIA}>")
+    forged = {"text": {"type": "plain_text", "text": "Amazon"}, "value": "\u00b2"}
+    before = len(bot.fake.views)
+    bot.driver.block_action(
+        user_id=ADMIN,
+        action_id=str(ActionId.GIFT_PRODUCT_SELECT),
+        value={"selected_option": forged},
+        view=view,
+    )
+    bot.wait(lambda: bot.fake.views[before:])  # the form drawn again, no product picked
+    ack = submit(bot, view, fill(recipient=MARIA, product=forged, amount="25", select=False))
+    assert ack["response_action"] == "errors"
+    assert list(ack["errors"]) == [str(BlockId.GIFT_PRODUCT)]
+    assert orders(bot) == []

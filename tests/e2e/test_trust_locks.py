@@ -163,3 +163,26 @@ def _short_of(bot: BotHarness, citation: str) -> str:
     with bot.runtime.store.read_session() as session:
         [short] = session.exec(select(Reward.short_id).where(Reward.citation == citation)).all()
     return short
+
+
+def test_forged_flag_buttons_get_one_plain_answer_and_change_nothing(bot: BotHarness) -> None:
+    """Values no flag DM ever carried (signed as Slack signs them): a flag that never was, a
+    number too big for the database, digits Python's int() refuses, 5,000 digits."""
+    dm = bot.fake.workspace.post_message(channel=ADMIN, text="Flags to look at")
+    forged = ["424242", "99999999999999999999999", "\u00b2", "9" * 5000]
+    for i, value in enumerate(forged):
+        response = bot.driver.block_action(
+            user_id=ADMIN, action_id=ActionId.FLAG_LOCK, value=value, message=dm
+        )
+        assert response.status_code == 200
+        expected = (
+            "I can't find that flag any more. Nothing was changed."
+            if i == 0
+            else "That button is out of date. Nothing was changed."
+        )
+        assert told(bot, ADMIN, expected, count=1 if i < 2 else i)
+    bot.settle()
+    replies = bot.replies_to(ADMIN) + bot.dm_texts(ADMIN)
+    assert len([t for t in replies if "Nothing was changed" in t]) == len(forged)
+    with bot.runtime.store.read_session() as session:
+        assert session.exec(select(RewardFlag)).all() == []

@@ -51,9 +51,36 @@ def test_an_adjustment_is_read(text: str, command: AdjustPoints) -> None:
         ),
         (
             f"adjust {MARIA} -0 oops",
+            ErrorCode.ZERO_AMOUNT,
+            f"`-0` changes nothing: an adjustment adds or deducts at least 1 point, like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} +000 oops",
+            ErrorCode.ZERO_AMOUNT,
+            f"`+000` changes nothing: an adjustment adds or deducts at least 1 point, like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} --5 oops",
             ErrorCode.NOT_A_NUMBER,
-            "`-0` isn't a number of points. Write `+50` to add or `-50` to deduct "
+            "`--5` isn't a number of points. Write `+50` to add or `-50` to deduct "
             f"(whole points), like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} +1e3 oops",
+            ErrorCode.NOT_A_NUMBER,
+            "`+1e3` isn't a number of points. Write `+50` to add or `-50` to deduct "
+            f"(whole points), like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} +1,0,0 oops",
+            ErrorCode.NOT_A_NUMBER,
+            "`+1,0,0` isn't a number of points. Write `+50` to add or `-50` to deduct "
+            f"(whole points), like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} +" + "9" * 40 + " oops",
+            ErrorCode.AMOUNT_TOO_BIG,
+            "One adjustment can change at most 1,000,000 points. Use a smaller number.",
         ),
         (
             f"adjust {MARIA} -2.5 oops",
@@ -70,6 +97,26 @@ def test_an_adjustment_is_read(text: str, command: AdjustPoints) -> None:
             f"adjust {MARIA} -999999999999999999 oops",
             ErrorCode.AMOUNT_TOO_BIG,
             "One adjustment can change at most 1,000,000 points. Use a smaller number.",
+        ),
+        (
+            "adjust <!channel> +5 bonus",
+            ErrorCode.BROADCAST_RECIPIENT,
+            f"`@channel` isn't a person: mention one person, like {USAGE}",
+        ),
+        (
+            "adjust <!subteam^S0DEV|@devs> +5 bonus",
+            ErrorCode.GROUP_RECIPIENT,
+            f"@devs is a user group, not a person: mention one person, like {USAGE}",
+        ),
+        (
+            "adjust <#C0GEN|general> +5 bonus",
+            ErrorCode.CHANNEL_RECIPIENT,
+            f"`#general` is a channel, not a person: mention one person, like {USAGE}",
+        ),
+        (
+            f"adjust {MARIA} <@U0BOB> +5 bonus",
+            ErrorCode.EXTRA_ARGUMENT,
+            f"One person at a time: `<@U0BOB>` comes where the points go. Write it like {USAGE}",
         ),
         (
             f"adjust {MARIA} -50",

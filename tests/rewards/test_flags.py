@@ -362,6 +362,10 @@ def test_who_can_be_locked(target: Person, already: bool, said: str | None) -> N
 def test_unlocking_someone_not_locked_says_so() -> None:
     assert unlock_problem(target=MARIA, locked=True) is None
     assert "isn't locked" in (unlock_problem(target=MARIA, locked=False) or "")
+    assert unlock_problem(target=ADMIN, locked=True, admin_id=ADMIN.user_id) == (
+        "You can't unlock yourself: another admin decides when your giving resumes."
+    )
+    assert unlock_problem(target=MARIA, locked=True, admin_id=ADMIN.user_id) is None
 
 
 # ── the grammar of lock and unlock ──────────────────────────────────────────────────────
@@ -385,6 +389,16 @@ def test_lock_reads_a_person_and_an_optional_reason(text: str, expected: object)
     [
         ("maria", "isn't a mention"),
         ("<@UMARIA01> " + "x" * 501, "limit is 500"),
+        (
+            "<!here> they game it",
+            "`@here` isn't a person: mention one person, like "
+            "`/reward lock @maria rewards going round in a circle`",
+        ),
+        (
+            "<#C0GEN|general> x",
+            "`#general` is a channel, not a person: mention one person, like "
+            "`/reward lock @maria rewards going round in a circle`",
+        ),
     ],
 )
 def test_lock_refuses_what_it_cannot_read(text: str, said: str) -> None:

@@ -52,19 +52,25 @@ def lock_dm(*, locked: bool) -> Payload:
     return message(text, [section(text)])
 
 
+LOCKS_SHOWN = 40  # `/reward locks` lists this many; the rest are counted
+
+
 def locks_list(*, lines: Sequence[LockLine], tz: str | None) -> Payload:
     """`/reward locks`: who is locked, since when, by whom and why (admins only)."""
     if not lines:
         text = "Nobody is locked. Lock a giver with `/reward lock @person reason`."
         return message(text, [section(text)])
     rows = []
-    for line in lines[:40]:
+    shown = lines[:LOCKS_SHOWN]
+    for line in shown:
         locker = line.locked_by or ""
         by = f" by {mention(locker)}" if locker[:1] in ("U", "W") else ""
         rows.append(
             f"• {mention(line.user_id)}: since {format_datetime(line.locked_at, tz)}{by}. "
-            f"Why: {reason_shown(line.reason)[:200]}"
+            f"Why: {clip(reason_shown(line.reason), 200)}"
         )
+    if len(lines) > len(shown):
+        rows.append(f"…and {len(lines) - len(shown)} more locked givers not shown here.")
     blocks: list[Block] = [header(f"Locked givers ({len(lines)})")]
     chunk: list[str] = []
     for row in rows:

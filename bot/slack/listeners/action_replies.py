@@ -8,6 +8,7 @@ clicker's DM with the bot.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,14 @@ def team_of(body: dict[str, Any]) -> str:
 def action_value(body: dict[str, Any]) -> str:
     actions = body.get("actions") or [{}]
     return str(actions[0].get("value") or "").strip()
+
+
+def id_value(value: object) -> int | None:
+    """A row id a button or option carried: ASCII digits that fit a 64-bit column, else None
+    (`str.isdigit` also takes "²" and "١", which int() refuses or the database can't hold)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
+        return int(value)
+    return None
 
 
 def container(body: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from bot.slack.blocks.common import text_only
 from bot.slack.blocks.reward_messages import reward_note
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
-from bot.slack.listeners.action_replies import action_value, notice_modal, open_soon
+from bot.slack.listeners.action_replies import action_value, id_value, notice_modal, open_soon
 from bot.slack.listeners.command_replies import reply
 from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background, slow_note, soon
 from bot.slack.request_entry import entry_of
@@ -234,8 +234,9 @@ def _field(view: dict[str, Any], block: BlockId, action: ActionId) -> dict[str, 
 def _picked_product(view: dict[str, Any]) -> int | None:
     chosen = _field(view, BlockId.GIFT_PRODUCT, ActionId.GIFT_PRODUCT_SELECT)
     value = (chosen.get("selected_option") or {}).get("value")
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    picked = id_value(value)
+    if picked is not None:
+        return picked
     meta = gift_blocks.metadata(view).get("product")
     return meta if isinstance(meta, int) and not isinstance(meta, bool) else None
 
@@ -257,7 +258,8 @@ def redraw(body: dict[str, Any], runtime: Runtime) -> None:
         chosen[group] = str((action.get("selected_option") or {}).get("value") or "")
     elif action_id == ActionId.GIFT_PRODUCT_SELECT:
         value = (action.get("selected_option") or {}).get("value")
-        product_id = int(value) if isinstance(value, str) and value.isdigit() else product_id
+        picked = id_value(value)
+        product_id = product_id if picked is None else picked
     recipient = _field(view, BlockId.GIFT_RECIPIENT, ActionId.GIFT_RECIPIENT_SELECT).get(
         "selected_user"
     )

@@ -22,7 +22,13 @@ from bot.slack.blocks import trust as trust_blocks
 from bot.slack.blocks.common import text_only
 from bot.slack.ids import ActionId
 from bot.slack.journal import ack_at_once, after_ack
-from bot.slack.listeners.action_replies import action_value, clicked_message, tell, user_of
+from bot.slack.listeners.action_replies import (
+    action_value,
+    clicked_message,
+    id_value,
+    tell,
+    user_of,
+)
 from bot.slack.listeners.command_replies import reply
 from bot.slack.request_entry import ENTRY, RequestEntry
 
@@ -101,14 +107,14 @@ def decide(
 ) -> None:
     """The click that decided answers; the same admin's other clicks (a double click) say
     nothing more; a click resumed after a restart answers only if nobody has yet."""
-    value = action_value(body)
-    if not value.isdigit():
+    flag_id = id_value(action_value(body))
+    if flag_id is None:
         tell(runtime, body, respond, "That button is out of date. Nothing was changed.")
         return
     entry = context.get(ENTRY)
     resumed = isinstance(entry, RequestEntry) and entry.resumed
     result = runtime.flags.decide(
-        flag_id=int(value), admin_id=user_of(body), decision=decision, resumed=resumed
+        flag_id=flag_id, admin_id=user_of(body), decision=decision, resumed=resumed
     )
     if isinstance(result, Refusal):
         tell(runtime, body, respond, result.text)

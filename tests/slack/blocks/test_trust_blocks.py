@@ -91,4 +91,15 @@ def test_the_list_of_locks_at_its_largest_is_valid() -> None:
     payload = trust.locks_list(lines=lines, tz="Europe/Berlin")
     assert check_message(payload) == []
     assert "<!channel>" not in message_text(payload)
+    assert "…and 20 more locked givers not shown here." in message_text(payload)
     assert "Nobody is locked" in message_text(trust.locks_list(lines=[], tz=None))
+
+
+def test_a_long_lock_reason_is_clipped_whole_in_the_list() -> None:
+    """Cut at 200 characters, never in the middle of an escaped `&amp;`."""
+    line = LockLine(user_id="U0000001", locked_at=AT, locked_by="UADMIN01", reason="a&" * 300)
+    text = message_text(trust.locks_list(lines=[line], tz=None))
+    why = text.split("Why: ", 1)[1].split("\n", 1)[0]
+    assert why.endswith("…")
+    assert why.rstrip("…").endswith(("a", "&amp;")), why[-12:]
+    assert "…and" not in text
