@@ -99,10 +99,11 @@ class BotHarness:
         self.fake = fake
         self.sandbox = sandbox
         ledger = tmp_path / "bot.db"
-        if "DATABASE_URL" not in overrides and not ledger.exists():
+        if "DATABASE_URL" not in overrides and tmp_path.is_dir() and not ledger.exists():
             # The ledger migrated once per test process, copied: a first start on an empty
             # SQLite file would upgrade it the same way, a second or more per test on a busy
             # machine (that first start is shown by every `rewardbot serve` in tests/attacks).
+            # A directory not there yet is left for the bot to make, as before.
             migrated_sqlite(ledger)
         settings = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
