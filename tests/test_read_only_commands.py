@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.command_line import rewardbot
+from tests.storage.support import migrated_sqlite
 
 READ_ONLY = [
     ["audit", "verify"],
@@ -39,8 +40,8 @@ def test_a_missing_ledger_is_named_in_one_line_and_nothing_is_created(
 def test_on_a_ledger_that_is_there_they_read_it_and_make_no_key_file(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}"}
-    assert rewardbot(["migrate"], env, tmp_path).returncode == 0
+    ledger = migrated_sqlite(tmp_path / "bot.db")  # as `rewardbot migrate` leaves it
+    env = {"DATABASE_URL": f"sqlite:///{ledger}"}
     before = sorted(os.listdir(tmp_path))
     done = rewardbot(command, env, tmp_path)
     assert done.returncode == 0, done.stderr

@@ -9,10 +9,12 @@ the same database and read what it did back from the fake Slack, the sandbox and
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -54,6 +56,13 @@ _INHERITED_NAMES = ("DATABASE_URL", "PORT", "PUBLIC_URL")
 
 
 PORT_ATTEMPTS = 5
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default context, made once (loading the CAs costs about 70 ms of CPU, and the
+    probes below make a client per request, some tests hundreds)."""
+    return httpx.create_ssl_context()
 
 
 def free_port() -> int:
@@ -291,7 +300,7 @@ class ServeProcess:
         return self._driver
 
     def post(self, body: bytes, headers: Mapping[str, str | bytes], **kw: Any) -> httpx.Response:
-        with httpx.Client(timeout=10.0) as client:
+        with httpx.Client(timeout=10.0, verify=_tls()) as client:
             return client.post(self.events_url, content=body, headers=headers, **kw)
 
     def healthz(self) -> httpx.Response:
@@ -299,7 +308,7 @@ class ServeProcess:
 
     def get(self, path: str, **headers: str) -> httpx.Response:
         """GET one of the bot's own routes (/healthz, /livez, /readyz, /metrics)."""
-        with httpx.Client(timeout=10.0) as client:
+        with httpx.Client(timeout=10.0, verify=_tls()) as client:
             return client.get(f"{self.url}{path}", headers=headers)
 
     def wait(self, probe: Callable[[], T], timeout: float = 15.0) -> T:

@@ -19,6 +19,7 @@ from bot.simulators.fakeslack.server import ServerThread
 from bot.simulators.plum_sandbox import SandboxServer
 from bot.startup import start_bot
 from storage.states import IntakeState
+from tests.storage.support import migrated_sqlite
 
 SIGNING_SECRET = "e2e-signing-secret"
 BOT_TOKEN = "xoxb-fake"
@@ -97,6 +98,13 @@ class BotHarness:
     ) -> None:
         self.fake = fake
         self.sandbox = sandbox
+        ledger = tmp_path / "bot.db"
+        if "DATABASE_URL" not in overrides and tmp_path.is_dir() and not ledger.exists():
+            # The ledger migrated once per test process, copied: a first start on an empty
+            # SQLite file would upgrade it the same way, a second or more per test on a busy
+            # machine (that first start is shown by every `rewardbot serve` in tests/attacks).
+            # A directory not there yet is left for the bot to make, as before.
+            migrated_sqlite(ledger)
         settings = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -105,7 +113,7 @@ class BotHarness:
             "PLUM_CLIENT_ID": "sandbox",
             "PLUM_CLIENT_SECRET": "sandbox",
             "PLUM_SENDER_EMAIL": "people-ops@acme.test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "DATABASE_URL": f"sqlite:///{ledger}",
             "REWARD_ADMINS": ADMIN,
             "REWARD_APPROVERS": APPROVER,
             # Rewards in doubt go to the admins at once (their tests); the bot settling them

@@ -91,6 +91,16 @@ def _sqlite_template() -> Path:
         return path  # type: ignore[return-value]
 
 
+def migrated_sqlite(path: Path) -> Path:
+    """A copy at `path` of the SQLite ledger migrated once per test process: what `rewardbot
+    migrate` (or a first start, which upgrades an empty SQLite file) leaves, for tests about
+    what comes after it. A copy of a file costs nothing; the migrations' commits cost a second
+    or more per test on a busy machine. Tests of the migrations and of a first start on an
+    empty file keep starting from nothing (test_migrations.py, tests/attacks)."""
+    shutil.copyfile(_sqlite_template(), path)
+    return path
+
+
 def _postgres_script(pg_url: str) -> str:
     """The Alembic migrations rendered as one SQL script (offline mode), run per schema."""
     with _templates_lock:
@@ -113,7 +123,7 @@ def ledger_database(
         path = tmp_path / "ledger.db"
         url = f"sqlite:///{path}"
         if migrate:
-            shutil.copyfile(_sqlite_template(), path)
+            migrated_sqlite(path)
         engine = make_engine(url)
         try:
             yield TestDatabase(
