@@ -15,9 +15,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.rewards.approvals import Decided
 from bot.rewards.cards import card_for
-from bot.rewards.commands import REASON_MAX_CHARS
 from bot.rewards.refusal import Refusal
-from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks.approvals import decode_reject_metadata, reject_reason_modal
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -32,6 +30,8 @@ from bot.slack.listeners.action_replies import (
     user_of,
 )
 from bot.slack.listeners.approvals import approvals_payload
+from bot.slack.listeners.typed_reason import reason_problem as typed_reason_problem
+from bot.slack.listeners.typed_reason import typed_reason
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -93,22 +93,13 @@ def open_reject_modal(body: dict[str, Any], respond: Respond, runtime: Runtime) 
 
 
 def reason_of(view: dict[str, Any]) -> str:
-    """The reason typed in the reject modal, without control characters (empty when nothing
-    visible is left)."""
-    values = (view.get("state") or {}).get("values") or {}
-    field = (values.get(str(BlockId.REJECT_REASON)) or {}).get(str(ActionId.REJECT_REASON_INPUT))
-    return clean_typed_text(str((field or {}).get("value") or "")).strip()
+    return typed_reason(view, str(BlockId.REJECT_REASON), str(ActionId.REJECT_REASON_INPUT))
 
 
 def reason_problem(reason: str) -> str | None:
-    if not reason:
-        return "Please say why, so the giver knows what to change."
-    if len(reason) > REASON_MAX_CHARS:
-        return (
-            f"Please keep it to {REASON_MAX_CHARS} characters; this is {len(reason):,} "
-            f"({len(reason) - REASON_MAX_CHARS:,} too many)."
-        )
-    return None
+    return typed_reason_problem(
+        reason, missing="Please say why, so the giver knows what to change."
+    )
 
 
 def submit_reason(

@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.rewards.cards import card_for
-from bot.rewards.commands import REASON_MAX_CHARS
 from bot.rewards.refusal import Refusal
 from bot.rewards.reports import CANCEL_WHY, Reported
-from bot.rewards.typed_text import clean_typed_text
 from bot.slack.blocks import reports as report_blocks
 from bot.slack.blocks.common import escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId, Shortcut
@@ -32,6 +30,8 @@ from bot.slack.listeners.action_replies import (
     user_of,
 )
 from bot.slack.listeners.cancel import question
+from bot.slack.listeners.typed_reason import reason_problem as typed_reason_problem
+from bot.slack.listeners.typed_reason import typed_reason
 from bot.slack.request_entry import entry_of
 
 if TYPE_CHECKING:
@@ -62,20 +62,13 @@ def open_report(body: dict[str, Any], respond: Respond, runtime: Runtime) -> Non
 
 
 def reason_of(view: dict[str, Any]) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    field = (values.get(str(BlockId.REPORT_REASON)) or {}).get(str(ActionId.REPORT_REASON_INPUT))
-    return clean_typed_text(str((field or {}).get("value") or "")).strip()
+    return typed_reason(view, str(BlockId.REPORT_REASON), str(ActionId.REPORT_REASON_INPUT))
 
 
 def reason_problem(reason: str) -> str | None:
-    if not reason:
-        return "Please say what's wrong with it, so the admins know what to look at."
-    if len(reason) > REASON_MAX_CHARS:
-        return (
-            f"Please keep it to {REASON_MAX_CHARS} characters; this is {len(reason):,} "
-            f"({len(reason) - REASON_MAX_CHARS:,} too many)."
-        )
-    return None
+    return typed_reason_problem(
+        reason, missing="Please say what's wrong with it, so the admins know what to look at."
+    )
 
 
 def submit_report(
