@@ -142,6 +142,24 @@ def _period(now: datetime, tz: str) -> str:
     return f"{month_start(now, tz):%Y-%m}"
 
 
+def _pair_flag(
+    rule: FlagRule,
+    giver: str,
+    recipient: str,
+    gifts: Sequence[Gift],
+    rules: FlagRules,
+    now: datetime,
+) -> Flag:
+    """A flag about one giver and one recipient (every rule but the ring's)."""
+    return Flag(
+        rule=rule,
+        people=tuple(sorted((giver, recipient))),
+        giver=giver,
+        period=_period(now, rules.timezone),
+        gifts=tuple(gifts),
+    )
+
+
 def _since(gifts: Sequence[Gift], start: datetime) -> list[Gift]:
     return sorted((g for g in gifts if g.at >= start), key=lambda g: (g.at, g.reward_id))
 
@@ -198,15 +216,7 @@ def repeat_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> l
         if len(behind) < rules.repeat_count or (giver, recipient) in seen:
             continue
         seen.add((giver, recipient))  # one flag per pair, whichever reason repeats
-        flags.append(
-            Flag(
-                rule=FlagRule.REPEAT,
-                people=tuple(sorted((giver, recipient))),
-                giver=giver,
-                period=_period(now, rules.timezone),
-                gifts=tuple(behind),
-            )
-        )
+        flags.append(_pair_flag(FlagRule.REPEAT, giver, recipient, behind, rules, now))
     return flags
 
 
@@ -229,15 +239,7 @@ def allowance_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -
     flags = []
     for (giver, recipient), those in sorted(behind.items()):
         if all(per[(giver, recipient, m)] >= rules.allowance for m in months):
-            flags.append(
-                Flag(
-                    rule=FlagRule.ALLOWANCE,
-                    people=tuple(sorted((giver, recipient))),
-                    giver=giver,
-                    period=_period(now, rules.timezone),
-                    gifts=tuple(those),
-                )
-            )
+            flags.append(_pair_flag(FlagRule.ALLOWANCE, giver, recipient, those, rules, now))
     return flags
 
 
@@ -252,13 +254,7 @@ def burst_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> li
     for g in near:
         pairs[(g.giver, g.recipient)].append(g)
     return [
-        Flag(
-            rule=FlagRule.BURST,
-            people=tuple(sorted((giver, recipient))),
-            giver=giver,
-            period=_period(now, rules.timezone),
-            gifts=tuple(behind),
-        )
+        _pair_flag(FlagRule.BURST, giver, recipient, behind, rules, now)
         for (giver, recipient), behind in sorted(pairs.items())
         if len({g.reward_id for g in behind}) >= rules.burst_count
     ]
