@@ -144,6 +144,8 @@ class Reward(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     next_attempt_at: datetime | None = _when()
     retry_until: datetime | None = _when()
+    # A reward given with a reaction is not sent before this (the undo window); None: at once.
+    held_until: datetime | None = _when()
     delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
     delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
@@ -710,3 +712,20 @@ class FlagHold(SQLModel, table=True):
     held_by: str = _str(64)
     flag_id: int | None = _fk("reward_flags.id", nullable=True)
     held_at: datetime = _when(nullable=False)
+
+
+class ReactionMark(SQLModel, table=True):
+    """The latest Slack event about one reaction (a person's emoji on a message): added or
+    removed, ordered by Slack's `event_ts` (events may be handled out of order), and the
+    generation of the reward it gives (`storage.reactions`)."""
+
+    __tablename__ = "reaction_marks"
+    __table_args__ = (CheckConstraint("state IN ('added', 'removed')", name="state"),)
+
+    key: str = Field(sa_type=String(255), primary_key=True)
+    state: str = _str(8)
+    event_ts: str = _str(32)
+    generation: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    updated_at: datetime = _when(nullable=False)

@@ -1,0 +1,49 @@
+"""Recognition in the conversation (issue 21): reactions that give, and the undo window.
+
+- `rewards.held_until`: a reward given with a reaction waits until then before the delivery
+  worker may send it (the undo window); NULL for every other reward.
+- A reward given with a reaction keeps `source` = `shortcut` (a message's author rewarded
+  from the message, as "Reward this message" does; its idempotency key starts `reaction:`):
+  a new value would change rewards' CHECK, which on SQLite copies the table that most
+  others point at.
+- `reaction_marks`: one row per (channel, message, reacting person, emoji): whether the latest
+  event Slack sent about it added or removed the reaction (`event_ts` orders them, whatever
+  order they are handled in), and the generation of the reward it gives (a reaction removed
+  inside the window, and added again, gives the next generation: one reward, not two).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-07 21:40:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+def upgrade() -> None:
+    with op.batch_alter_table("rewards", schema=None) as batch_op:  # ALTER TABLE … ADD COLUMN
+        batch_op.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "reaction_marks",
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("event_ts", sa.String(length=32), nullable=False),
+        sa.Column("generation", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('added', 'removed')", name=op.f("ck_reaction_marks_state")),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_reaction_marks")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("reaction_marks")
+    with op.batch_alter_table("rewards", schema=None) as batch_op:
+        batch_op.drop_column("held_until")
