@@ -42,6 +42,7 @@ from bot.rewards.managers import ManagersService
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
+from bot.rewards.reactions import ReactionService
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.reports import ReportService
@@ -107,6 +108,7 @@ class Runtime:
     lists: ListsService
     adjustments: AdjustmentsService
     reports: ReportService
+    reactions: ReactionService  # giving with an emoji reaction (REWARD_REACTIONS), and undo
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
@@ -301,6 +303,14 @@ class Runtime:
             ),
             reports=ReportService(
                 store=store, people=people, settings=settings, teller=notifier, cancels=cancels
+            ),
+            reactions=ReactionService(
+                store=store,
+                people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
             ),
             locks=locks,
             flags=FlagService(

@@ -34,6 +34,8 @@ SHORTCUT_TYPES: Mapping[Shortcut, Literal["global", "message"]] = MappingProxyTy
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"
 
 
 class CallbackId(StrEnum):
@@ -141,5 +143,7 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
+        "reactions:read": "the reaction_added and reaction_removed events: reacting with a "
+        "reward emoji (REWARD_REACTIONS) gives, removing it inside the undo window takes it back",
     }
 )

@@ -39,6 +39,7 @@ from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks import orders as order_blocks
+from bot.slack.blocks import reactions as reaction_blocks
 from bot.slack.blocks import reports as report_blocks
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks import trust as trust_blocks
@@ -381,6 +382,11 @@ class Notifier:
                 return self._reported(reward, reporter=reporter, reason=reason, again=again)
             case ev.ReportDecided(reward=reward, admin=admin):
                 self._report_restored(reward, admin=admin)
+            case ev.ReactionRefused(user_id=user_id, channel_id=channel_id, text=text):
+                self.answer(user_id, reaction_blocks.refused(text), channel_id=channel_id)
+            case ev.ReactionTooLate(reward=reward):
+                payload = reaction_blocks.too_late(card_for(reward))
+                return self.dm(reward.giver.slack_user_id, payload) is not None
             case ev.RewardSent(reward=reward, again=again):
                 self.delivered(reward, again=again)
             case ev.RewardFailed(reward=reward, reason=reason, again=again):

@@ -18,6 +18,7 @@ from bot.slack.listeners import (
     home,
     links,
     open_modal,
+    reactions,
     redeem,
     reports,
     reward_command,
@@ -41,5 +42,6 @@ def register(app: App) -> None:
     links.register(app)
     redeem.register(app)
     reports.register(app)
+    reactions.register(app)
     gifts.register(app)
     trust.register(app)

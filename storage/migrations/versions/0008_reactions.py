@@ -28,6 +28,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
 def upgrade() -> None:
     with op.batch_alter_table("rewards", schema=None) as batch_op:  # ALTER TABLE … ADD COLUMN
         batch_op.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
