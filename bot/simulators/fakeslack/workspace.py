@@ -468,6 +468,24 @@ class Workspace:
             self.persist(self._message_record(found))
             self.touch()
 
+    def remove_reaction(self, *, channel: str, ts: str, name: str, user: str) -> None:
+        with self.lock:
+            found = self._find(self._resolve(channel), ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            reactions = found.setdefault("reactions", [])
+            for reaction in reactions:
+                if reaction["name"] == name and user in reaction["users"]:
+                    reaction["users"].remove(user)
+                    reaction["count"] -= 1
+                    if not reaction["count"]:
+                        reactions.remove(reaction)
+                    break
+            else:
+                raise SlackError("no_reaction")
+            self.persist(self._message_record(found))
+            self.touch()
+
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Stored messages, oldest first; `channel` may be an id, #name or a user id (their DM)."""
         with self.lock:
