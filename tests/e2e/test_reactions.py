@@ -1,0 +1,174 @@
+"""Giving with a reaction, end to end: signed `reaction_added` / `reaction_removed` events from
+the fake Slack → journal → ack → the reward held for the undo window → sendBalance → DMs and the
+announcement. The bot never reads a message (no conversations.history, ever)."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.simulators.fakeslack import payloads
+from storage.states import IntakeState
+from tests.e2e.harness import APPROVER, BOB, CHEN, HELPERBOT, MARIA, BotHarness
+
+REACTIONS = "taco=5,star=10,trophy=600"
+
+
+def posted_by(bot: BotHarness, user: str, text: str = "shipped the release") -> str:
+    """A person's message in #general; its ts."""
+    message = bot.fake.workspace.post_message(channel="C0GENERAL", text=text, user=user)
+    return str(message["ts"])
+
+
+def statuses(bot: BotHarness) -> list[str]:
+    from sqlmodel import col, select
+
+    from storage.models import Reward
+
+    with bot.runtime.store.read_session() as session:
+        return [r.status for r in session.exec(select(Reward).order_by(col(Reward.id))).all()]
+
+
+def citations(bot: BotHarness) -> list[str]:
+    from sqlmodel import col, select
+
+    from storage.models import Reward
+
+    with bot.runtime.store.read_session() as session:
+        return [r.citation for r in session.exec(select(Reward).order_by(col(Reward.id))).all()]
+
+
+def no_history_read(bot: BotHarness) -> None:
+    assert [c for c in bot.fake.calls if c["method"].startswith("conversations.history")] == []
+    assert [c for c in bot.fake.calls if c["method"] == "conversations.replies"] == []
+
+
+def test_a_reaction_gives_the_author_after_the_window(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    ts = posted_by(bot, MARIA)
+    started = time.monotonic()
+    response = bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")
+    assert response.status_code == 200
+    assert time.monotonic() - started < 3.0
+
+    dm = bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "5 points" in t], timeout=15)
+    assert "<@UBOB0001>" in dm[0]
+    [send] = bot.sends()
+    variables = send["variables"]
+    recipients = variables.get("recipients") or variables["recipients_data"]["recipients"]
+    assert [r["to_email"] for r in recipients] == ["maria@acme.test"]
+    assert recipients[0]["amount"] == "5"
+    [permalink] = bot.fake.calls_to("chat.getPermalink")
+    assert permalink["args"]["message_ts"] == ts
+    assert citations(bot) == [
+        f"for {bot.fake.api_url.removesuffix('api/')}archives/C0GENERAL/p{ts.replace('.', '')}"
+    ]
+    bot.wait(lambda: [t for t in bot.channel_texts("C0GENERAL") if "rewarded" in t])
+    no_history_read(bot)
+
+
+def test_react_and_unreact_inside_the_window_gives_nothing_and_says_nothing(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="60")
+    ts = posted_by(bot, MARIA)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")
+    bot.wait(lambda: statuses(bot) == ["queued"])
+    bot.fake.clear_calls()
+    assert (
+        bot.driver.unreact(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco").status_code
+        == 200
+    )
+    bot.wait(lambda: statuses(bot) == ["cancelled"])
+    bot.settle()
+    posting = {"chat.postMessage", "chat.postEphemeral", "chat.update"}
+    assert [c for c in bot.fake.calls if c["method"] in posting] == []
+    assert len(bot.channel_texts("C0GENERAL")) == 1  # Maria's own message, nothing else
+    assert bot.sends() == []
+    no_history_read(bot)
+
+
+def test_slacks_retries_and_repeated_reactions_give_once(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    ts = posted_by(bot, MARIA)
+    event = payloads.reaction(
+        added=True,
+        user_id=BOB,
+        channel_id="C0GENERAL",
+        ts=ts,
+        name="taco",
+        item_user=MARIA,
+        event_ts=bot.fake.workspace.new_ts(),
+    )
+    first = bot.driver.event(event, event_id="Ev0REACT1")
+    again = bot.driver.event(event, event_id="Ev0REACT1", retry_num=1)  # Slack's retry
+    other = bot.driver.event(event, event_id="Ev0REACT2")  # the same reaction, a new event id
+    assert [r.status_code for r in (first, again, other)] == [200, 200, 200]
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "5 points" in t], timeout=15)
+    bot.settle()
+    assert len(bot.sends()) == 1
+    assert statuses(bot) == ["sent"]
+    assert bot.runtime.journal.count(IntakeState.PENDING) == 0
+
+
+def test_twenty_people_reacting_at_once_each_give_once(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    people = [f"UFAN{n:04d}" for n in range(20)]
+    for uid in people:
+        bot.fake.workspace.add_user(id=uid, name=uid.lower(), email=f"{uid.lower()}@acme.test")
+    ts = posted_by(bot, MARIA)
+
+    def react(uid: str) -> int:
+        return bot.driver.react(user_id=uid, channel_id="C0GENERAL", ts=ts, name="taco").status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(react, people))
+    assert codes == [200] * 20
+    bot.wait(lambda: len(bot.sends()) == 20 or None, timeout=60)
+    bot.settle()
+    assert len(bot.sends()) == 20
+    assert statuses(bot) == ["sent"] * 20
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+    for send in bot.sends():
+        variables = send["variables"]
+        recipients = variables.get("recipients") or variables["recipients_data"]["recipients"]
+        assert [r["to_email"] for r in recipients] == ["maria@acme.test"]
+    no_history_read(bot)
+
+
+def test_the_allowance_applies_and_the_giver_hears_why_privately(make_bot) -> None:
+    bot: BotHarness = make_bot(
+        REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1", REWARD_ALLOWANCE="12"
+    )
+    first, second = posted_by(bot, MARIA), posted_by(bot, CHEN)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=first, name="star")  # 10 of 12
+    bot.wait(lambda: statuses(bot) == ["queued"] or statuses(bot) == ["sent"] or None)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=second, name="taco")  # 5 more
+    refused = bot.wait(lambda: bot.fake.ephemerals(BOB))
+    assert "didn't give" in json.dumps(refused)
+    assert "allowance" in json.dumps(refused)
+    bot.settle()
+    assert len(statuses(bot)) == 1
+    assert all("didn't give" not in t for t in bot.channel_texts("C0GENERAL"))  # Bob's alone
+
+
+def test_over_the_threshold_an_approver_is_asked(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    ts = posted_by(bot, MARIA)
+    bot.driver.react(user_id=CHEN, channel_id="C0GENERAL", ts=ts, name="trophy")  # 600 > 500
+    bot.wait(lambda: statuses(bot) == ["pending_approval"] or None)
+    bot.wait(lambda: bot.dm_texts(APPROVER))
+    bot.settle()
+    assert bot.sends() == []
+    no_history_read(bot)
+
+
+def test_reactions_on_bots_and_other_emoji_do_nothing(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    by_bot = posted_by(bot, HELPERBOT)
+    by_maria = posted_by(bot, MARIA)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=by_bot, name="taco")
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=by_maria, name="eyes")
+    bot.settle()
+    assert statuses(bot) == []
+    assert bot.fake.calls_to("chat.getPermalink") == []
+    assert bot.fake.ephemerals(BOB) == [] and bot.dm_texts(BOB) == []
