@@ -172,3 +172,30 @@ def test_reactions_on_bots_and_other_emoji_do_nothing(make_bot) -> None:
     assert statuses(bot) == []
     assert bot.fake.calls_to("chat.getPermalink") == []
     assert bot.fake.ephemerals(BOB) == [] and bot.dm_texts(BOB) == []
+
+
+def test_in_socket_mode_the_same_event_gives_once(make_bot) -> None:
+    """Socket Mode hands Bolt the same event_callback body (no gate, no signature): it is
+    journaled by its event_id too, and Slack's redelivery of it gives nothing more."""
+    from slack_bolt import BoltRequest
+
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    ts = posted_by(bot, MARIA)
+    ws = bot.fake.workspace
+    event = payloads.reaction(
+        added=True,
+        user_id=BOB,
+        channel_id="C0GENERAL",
+        ts=ts,
+        name="star",
+        item_user=MARIA,
+        event_ts=ws.new_ts(),
+    )
+    envelope = payloads.event_callback(ws, event, event_id="Ev0SOCKET1")
+    for _ in range(2):
+        answered = bot.app.dispatch(BoltRequest(body=envelope, mode="socket_mode"))
+        assert answered.status == 200
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "10 points" in t], timeout=15)
+    bot.settle()
+    assert len(bot.sends()) == 1
+    no_history_read(bot)
