@@ -357,6 +357,7 @@ class Runtime:
         self.worker.stop()
         self.orders.stop()
         self.home_refresher.stop()
+        self.notifier.group_updates.stop()  # (after the worker: its last updates are drawn)
         if self.anchoring is not None:
             self.anchoring.close()  # what the stopping workers appended, anchored now
         self.plum.close()

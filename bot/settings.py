@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     # meanwhile takes it back).
     REWARD_REACTIONS: Annotated[dict[str, int], NoDecode] = {}
     REWARD_UNDO_SECONDS: int = Field(default=60, ge=0, le=3600)
+    # Where a reaction's reward is announced: in the thread of the message reacted to, in the
+    # channel (REWARD_ANNOUNCE_CHANNEL, else the message's), or nowhere (the DMs only).
+    REWARD_ANNOUNCE: Literal["thread", "channel", "off"] = "thread"
     REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
     REWARD_TIMEZONE: str = "UTC"
     # Deliveries that never reached Xoxoday (unreachable, rate-limited) are retried this long.

@@ -729,3 +729,16 @@ class ReactionMark(SQLModel, table=True):
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     updated_at: datetime = _when(nullable=False)
+
+
+class RewardGroup(SQLModel, table=True):
+    """A reward one announcement shows with others (`storage.reactions`): given with a reaction
+    on the message `group_ts` of `channel_id`, or joining `joins_id` from its announcement."""
+
+    __tablename__ = "reward_groups"
+    __table_args__ = (Index(None, "channel_id", "group_ts"),)
+
+    reward_id: int = Field(foreign_key="rewards.id", primary_key=True)
+    channel_id: str = _str(32)
+    group_ts: str = _str(32)
+    joins_id: int | None = _fk("rewards.id", nullable=True)

@@ -6,6 +6,11 @@ Slack's events may be handled out of order (retries, several threads): an event 
 `event_ts`) than the one recorded changes nothing, so a reaction removed and added back ends as
 added whatever order the three events are handled in. Call these inside the transaction that
 gives or cancels (after `audit.lock_chain`), so that the mark and the reward agree.
+
+Groups: the rewards one announcement shows. Rewards given with reactions on one message are
+one group (keyed by that message), and so are the rewards joining a reward from its
+announcement (a pile-on, keyed by the announcement). The first of a group to be delivered is
+announced; the others are shown on that announcement, updated in place.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from storage.models import ReactionMark
+from storage._sql import insert_for
+from storage.models import ReactionMark, RewardGroup, RewardMessage
+from storage.reward_views import RewardDetails, details_by_id
 from storage.types import utcnow
+
+ANNOUNCEMENT = "announcement"  # MessageKind.ANNOUNCEMENT, as stored (storage imports no bot)
 
 ADDED = "added"
 REMOVED = "removed"
@@ -73,3 +82,65 @@ def next_generation(session: Session, *, key: str) -> None:
     row.generation += 1
     row.updated_at = utcnow()
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    channel_id: str
+    group_ts: str
+
+
+def join_group(
+    session: Session, *, reward_id: int, group: Group, joins_id: int | None = None
+) -> None:
+    """Put a new reward in a group (once: a second call keeps the first)."""
+    session.exec(
+        insert_for(session, RewardGroup)
+        .values(
+            reward_id=reward_id,
+            channel_id=group.channel_id,
+            group_ts=group.group_ts,
+            joins_id=joins_id,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def group_of(session: Session, *, reward_id: int) -> Group | None:
+    row = session.get(RewardGroup, reward_id)
+    return None if row is None else Group(row.channel_id, row.group_ts)
+
+
+def group_rewards(session: Session, group: Group) -> list[RewardDetails]:
+    """The group's rewards, oldest first."""
+    ids = session.exec(
+        select(RewardGroup.reward_id)
+        .where(RewardGroup.channel_id == group.channel_id)
+        .where(RewardGroup.group_ts == group.group_ts)
+        .order_by(col(RewardGroup.reward_id))
+    ).all()
+    return [details_by_id(session, reward_id) for reward_id in ids]
+
+
+def group_announcement(session: Session, group: Group) -> RewardMessage | None:
+    """The message announcing the group: the announcement it is keyed by (a pile-on's), or
+    the one posted for its first reward delivered."""
+    own = session.exec(
+        select(RewardMessage)
+        .where(RewardMessage.channel_id == group.channel_id)
+        .where(RewardMessage.message_ts == group.group_ts)
+        .where(RewardMessage.kind == ANNOUNCEMENT)
+    ).first()
+    if own is not None:
+        return own
+    members = (
+        select(RewardGroup.reward_id)
+        .where(RewardGroup.channel_id == group.channel_id)
+        .where(RewardGroup.group_ts == group.group_ts)
+    )
+    return session.exec(
+        select(RewardMessage)
+        .where(col(RewardMessage.reward_id).in_(members))
+        .where(RewardMessage.kind == ANNOUNCEMENT)
+        .order_by(col(RewardMessage.id))
+    ).first()

@@ -32,6 +32,7 @@ from bot.rewards.service import Given, GiveRequest, RewardService
 from bot.settings import Settings
 from storage import audit, clock, once
 from storage import reactions as marks
+from storage import reports as report_repo
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.rewards import RewardDetails
@@ -131,37 +132,113 @@ class ReactionService:
     def added(self, reaction: Reaction, *, link: Callable[[], str | None]) -> ReactionGiven:
         """Give for a reaction added: the reward (held for the window), a refusal (the giver
         hears it privately), or None when the reaction gives nothing (the wrong emoji, not a
-        person's message, a later event already said it was removed, or it gave before)."""
+        person's message, a later event already said it was removed, or it gave before).
+        On the bot's own announcement of a reward, the reactor joins it (`_pile_on`)."""
         points = worth(self._settings.REWARD_REACTIONS, reaction.emoji)
-        if points is None or not self._between_people(reaction):
+        if points is None:
+            return None
+        with self._store.read_session() as session:
+            announced = report_repo.announced_reward(
+                session, channel_id=reaction.channel_id, message_ts=reaction.message_ts
+            )
+            group = (
+                marks.group_of(session, reward_id=announced.id) if announced is not None else None
+            )
+        if announced is not None:
+            return self._pile_on(reaction, announced, group)
+        if not self._between_people(reaction):
             return None
         assert reaction.author_id is not None
-        key = reaction.key
+        where = link() if self._mark_added(reaction) is not None else None
+        return self._give(
+            reaction,
+            recipients=(reaction.author_id,),
+            amount=points,
+            citation=f"for {where or f'a message in <#{reaction.channel_id}>'}",
+            values=(),  # a #value would need the message's text, which the bot never reads
+            channel_id=reaction.channel_id,
+            group=marks.Group(reaction.channel_id, reaction.message_ts),
+            joins=None,
+        )
+
+    def _pile_on(
+        self, reaction: Reaction, joined: RewardDetails, group: marks.Group | None
+    ) -> ReactionGiven:
+        """A reward emoji on the bot's announcement of `joined`: the reactor gives its
+        recipients the same amount each, with its reason and values, as a new reward of their
+        own (their allowance, every rule), shown on that announcement. Nothing (and nothing
+        said) for the giver, a recipient thanking people, or a reward that was cancelled."""
+        recipients = tuple(
+            r.member.slack_user_id
+            for r in joined.recipients
+            if r.member.slack_user_id != reaction.reactor_id
+        )
+        amounts = {r.points for r in joined.recipients}
+        if (
+            joined.status != RewardStatus.SENT
+            or joined.giver.slack_user_id == reaction.reactor_id
+            or not recipients
+            or len(amounts) != 1
+            or self._mark_added(reaction) is None
+        ):
+            return None
+        return self._give(
+            reaction,
+            recipients=recipients,
+            amount=amounts.pop(),
+            citation=joined.reward.citation,
+            values=tuple(joined.values),
+            channel_id=joined.reward.channel_id,
+            group=group or marks.Group(reaction.channel_id, reaction.message_ts),
+            joins=joined.id,
+        )
+
+    def _mark_added(self, reaction: Reaction) -> marks.Mark | None:
+        """Record the reaction added; None when a later event said it was removed."""
         with self._store.session() as session:
             audit.lock_chain(session)
-            mark = marks.record(session, key=key, state=marks.ADDED, event_ts=reaction.event_ts)
-        if mark is None:
+            return marks.record(
+                session, key=reaction.key, state=marks.ADDED, event_ts=reaction.event_ts
+            )
+
+    def _give(
+        self,
+        reaction: Reaction,
+        *,
+        recipients: tuple[str, ...],
+        amount: int,
+        citation: str,
+        values: tuple[str, ...],
+        channel_id: str | None,
+        group: marks.Group,
+        joins: int | None,
+    ) -> ReactionGiven:
+        key = reaction.key
+        with self._store.read_session() as session:
+            mark = marks.latest(session, key=key)
+        if mark is None or mark.state != marks.ADDED:
             return None  # removed since (a later event was handled first)
-        where = link() or f"a message in <#{reaction.channel_id}>"
         undo = self._settings.REWARD_UNDO_SECONDS
         request = GiveRequest(
             giver_id=reaction.reactor_id,
             team_id=reaction.team_id,
-            recipient_ids=(reaction.author_id,),
-            amount=points,
-            citation=f"for {where}",
-            values=(),  # a #value would need the message's text, which the bot never reads
-            channel_id=reaction.channel_id,
+            recipient_ids=recipients,
+            amount=amount,
+            citation=citation,
+            values=values,
+            channel_id=channel_id,
             source=RewardSource.SHORTCUT,
             idempotency_key=f"{key}#{mark.generation}",
             hold=timedelta(seconds=undo) if undo else None,
         )
 
         def still_added(session: Session) -> bool:
-            now = marks.latest(session, key=key)
-            return now is not None and now.state == marks.ADDED and now == mark
+            return marks.latest(session, key=key) == mark
 
-        outcome = self._rewards.give_if(request, still_wanted=still_added)
+        def grouped(session: Session, reward: RewardDetails) -> None:
+            marks.join_group(session, reward_id=reward.id, group=group, joins_id=joins)
+
+        outcome = self._rewards.give_if(request, still_wanted=still_added, on_created=grouped)
         if isinstance(outcome, Refusal):
             self._teller.tell(
                 ReactionRefused(

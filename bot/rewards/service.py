@@ -115,10 +115,15 @@ class RewardService:
         return given
 
     def give_if(
-        self, request: GiveRequest, *, still_wanted: Callable[[Session], bool]
+        self,
+        request: GiveRequest,
+        *,
+        still_wanted: Callable[[Session], bool],
+        on_created: Callable[[Session, RewardDetails], object] = lambda session, reward: None,
     ) -> GiveOutcome | None:
         """`give`, unless `still_wanted(session)` says otherwise when the ledger is locked for
-        it (a reaction removed meanwhile): then None, and nothing is recorded."""
+        it (a reaction removed meanwhile): then None, and nothing is recorded. `on_created`
+        records what goes with a new reward, in its transaction."""
         try:
             giver = self._people.profile(request.giver_id)
             recipients = self._people.profiles(dict.fromkeys(request.recipient_ids))
@@ -187,6 +192,8 @@ class RewardService:
                 expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
                 held_until=now + request.hold if request.hold else None,
             )
+            if created.created:
+                on_created(session, created.reward)
             if created.created and held is not None:
                 flag_repo.mark_held(
                     session,

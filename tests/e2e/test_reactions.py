@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.simulators.fakeslack import payloads
 from storage.states import IntakeState
-from tests.e2e.harness import APPROVER, BOB, CHEN, HELPERBOT, MARIA, BotHarness
+from tests.e2e.harness import APPROVER, BOB, CHEN, HELPERBOT, MARIA, BotHarness, message_text
 
 REACTIONS = "taco=5,star=10,trophy=600"
 
@@ -37,6 +37,12 @@ def citations(bot: BotHarness) -> list[str]:
 
     with bot.runtime.store.read_session() as session:
         return [r.citation for r in session.exec(select(Reward).order_by(col(Reward.id))).all()]
+
+
+def bot_posts(bot: BotHarness, channel: str = "C0GENERAL") -> list[dict]:
+    """The bot's own messages in a channel (threads included)."""
+    ws = bot.fake.workspace
+    return [m for m in bot.fake.messages(channel) if m.get("user") == ws.bot_user_id]
 
 
 def no_history_read(bot: BotHarness) -> None:
@@ -132,6 +138,24 @@ def test_twenty_people_reacting_at_once_each_give_once(make_bot) -> None:
         variables = send["variables"]
         recipients = variables.get("recipients") or variables["recipients_data"]["recipients"]
         assert [r["to_email"] for r in recipients] == ["maria@acme.test"]
+
+    # One announcement, in the thread of Maria's message, updated in place to show everyone.
+    [announcement] = bot_posts(bot)
+    assert announcement["thread_ts"] == ts
+
+    def shown_now() -> str:
+        return message_text(bot.fake.workspace.message("C0GENERAL", announcement["ts"]))
+
+    try:
+        final = bot.wait(lambda: "(+95 points)" in shown_now() or None, timeout=15)
+    except TimeoutError:
+        raise AssertionError(shown_now()) from None
+    assert final
+    shown = message_text(bot.fake.workspace.message("C0GENERAL", announcement["ts"]))
+    assert "Joined by" in shown and "(+95 points)" in shown, shown
+    assert "others" in shown, shown
+    updates = bot.fake.calls_to("chat.update")
+    assert 1 <= len(updates) <= 10  # coalesced: far fewer than the 19 joiners
     no_history_read(bot)
 
 
@@ -199,3 +223,55 @@ def test_in_socket_mode_the_same_event_gives_once(make_bot) -> None:
     bot.settle()
     assert len(bot.sends()) == 1
     no_history_read(bot)
+
+
+def test_a_reward_emoji_on_an_announcement_joins_that_reward(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    bot.driver.command(f"<@{MARIA}|maria> 50 shipped the release #ownership", user_id=BOB)
+    [announcement] = bot.wait(lambda: bot_posts(bot) or None, timeout=15)
+    ts = announcement["ts"]
+    bot.settle()
+
+    bot.driver.react(user_id=MARIA, channel_id="C0GENERAL", ts=ts, name="taco")  # thanks
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")  # the giver
+    bot.driver.react(user_id=CHEN, channel_id="C0GENERAL", ts=ts, name="taco")  # joins
+    bot.wait(lambda: statuses(bot) == ["sent", "sent"] or None, timeout=15)
+    shown = bot.wait(
+        lambda: (
+            (
+                "Joined by" in message_text(bot.fake.workspace.message("C0GENERAL", ts))
+                and message_text(bot.fake.workspace.message("C0GENERAL", ts))
+            )
+            or None
+        ),
+        timeout=15,
+    )
+    assert f"<@{CHEN}>" in shown and "(+50 points)" in shown
+    bot.settle()
+    assert len(bot_posts(bot)) == 1  # updated in place, nothing new in the channel
+    assert bot.sandbox.state.points_of("maria@acme.test") == 100
+    assert citations(bot) == ["shipped the release #ownership"] * 2
+    assert bot.fake.ephemerals(MARIA) == []
+    assert all("didn't give" not in message_text(m) for m in bot.fake.ephemerals(BOB))
+    no_history_read(bot)
+
+
+def test_announce_off_keeps_the_channel_quiet(make_bot) -> None:
+    bot: BotHarness = make_bot(
+        REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1", REWARD_ANNOUNCE="off"
+    )
+    ts = posted_by(bot, MARIA)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")
+    bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "5 points" in t], timeout=15)
+    bot.settle()
+    assert bot_posts(bot) == []
+
+
+def test_announce_channel_posts_in_the_channel_not_a_thread(make_bot) -> None:
+    bot: BotHarness = make_bot(
+        REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1", REWARD_ANNOUNCE="channel"
+    )
+    ts = posted_by(bot, MARIA)
+    bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")
+    [announcement] = bot.wait(lambda: bot_posts(bot) or None, timeout=15)
+    assert not announcement.get("thread_ts")

@@ -10,6 +10,9 @@
   event Slack sent about it added or removed the reaction (`event_ts` orders them, whatever
   order they are handled in), and the generation of the reward it gives (a reaction removed
   inside the window, and added again, gives the next generation: one reward, not two).
+- `reward_groups`: the rewards one announcement shows: those given with reactions on one
+  message (`group_ts`: the message's), or joining a reward from its announcement (a pile-on:
+  `group_ts` the announcement's, `joins_id` the reward joined).
 
 Revision ID: 0008
 Revises: 0007
@@ -42,9 +45,32 @@ def upgrade() -> None:
         sa.CheckConstraint("state IN ('added', 'removed')", name=op.f("ck_reaction_marks_state")),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_reaction_marks")),
     )
+    op.create_table(
+        "reward_groups",
+        sa.Column("reward_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.String(length=32), nullable=False),
+        sa.Column("group_ts", sa.String(length=32), nullable=False),
+        sa.Column("joins_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["reward_id"], ["rewards.id"], name=op.f("fk_reward_groups_reward_id_rewards")
+        ),
+        sa.ForeignKeyConstraint(
+            ["joins_id"], ["rewards.id"], name=op.f("fk_reward_groups_joins_id_rewards")
+        ),
+        sa.PrimaryKeyConstraint("reward_id", name=op.f("pk_reward_groups")),
+    )
+    with op.batch_alter_table("reward_groups", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reward_groups_channel_id_group_ts"),
+            ["channel_id", "group_ts"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reward_groups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reward_groups_channel_id_group_ts"))
+    op.drop_table("reward_groups")
     op.drop_table("reaction_marks")
     with op.batch_alter_table("rewards", schema=None) as batch_op:
         batch_op.drop_column("held_until")
