@@ -114,6 +114,12 @@ class ReactionService:
         """Whether this emoji gives anything (before the bot looks further)."""
         return worth(self._settings.REWARD_REACTIONS, reaction) is not None
 
+    def _of_the_team(self, user_id: str, team_id: str) -> bool:
+        try:
+            return self._people.profile(user_id).team_id in ("", team_id)
+        except UnknownSlackUser:
+            return False
+
     def _between_people(self, reaction: Reaction) -> bool:
         """The message's author is a person (not a bot, Slackbot or a system message), and
         they and whoever reacted are of the workspace the event came from (not another
@@ -179,6 +185,7 @@ class ReactionService:
             or joined.giver.slack_user_id == reaction.reactor_id
             or not recipients
             or len(amounts) != 1
+            or not self._of_the_team(reaction.reactor_id, reaction.team_id)
             or self._mark_added(reaction) is None
         ):
             return None

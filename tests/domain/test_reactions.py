@@ -16,8 +16,10 @@ from bot.rewards.reactions import UNDONE_WHY, Reaction, ReactionService, Undone
 from bot.rewards.refusal import Refusal
 from bot.rewards.service import Given
 from storage import clock
+from storage import messages as message_repo
+from storage import reactions as reaction_repo
 from tests.domain.conftest import Domain
-from tests.domain.support import BOB, CHEN, HELPERBOT, MARIA, TEAM
+from tests.domain.support import ADMIN, BOB, CHEN, HELPERBOT, MARIA, TEAM
 
 CHANNEL, TS = "C0GENERAL", "1765000000.000100"
 LINK = "https://acme.slack.com/archives/C0GENERAL/p1765000000000100"
@@ -223,3 +225,83 @@ def test_no_window_sends_at_once(make_domain: Callable[..., Domain]) -> None:
     given = service(domain).added(event(), link=lambda: LINK)
     assert isinstance(given, Given)
     assert domain.deliver() == 1
+
+
+# ── pile-on: a reward emoji on the bot's announcement of a reward ──────────────────────────
+
+ANNOUNCEMENT_TS = "1765000009.000900"
+
+
+def announced(domain: Domain, giver: str = BOB, to: str | list[str] = MARIA, amount: int = 40):
+    reward = domain.given_and_sent(giver, to, amount, "shipped the release")
+    with domain.store.session() as session:
+        message_repo.record_reward_message(
+            session,
+            reward_id=reward.id,
+            kind="announcement",
+            channel_id=CHANNEL,
+            message_ts=ANNOUNCEMENT_TS,
+        )
+    return reward
+
+
+def test_a_reward_emoji_on_an_announcement_joins_the_reward(domain: Domain) -> None:
+    joined = announced(domain, to=[MARIA, CHEN], amount=40)
+    given = service(domain).added(
+        event(by=ADMIN, author=None, message=ANNOUNCEMENT_TS), link=lambda: LINK
+    )
+    assert isinstance(given, Given) and given.created
+    reward = given.reward
+    assert reward.giver.slack_user_id == ADMIN
+    assert sorted(r.member.slack_user_id for r in reward.recipients) == sorted([MARIA, CHEN])
+    assert {r.points for r in reward.recipients} == {40}  # the same amount, not the emoji's
+    assert reward.reward.citation == joined.reward.citation
+    with domain.store.read_session() as session:
+        group = reaction_repo.group_of(session, reward_id=reward.id)
+    assert group == reaction_repo.Group(CHANNEL, ANNOUNCEMENT_TS)
+    later(61)
+    assert domain.deliver() == 1
+
+
+def test_a_recipient_joining_leaves_themselves_out_and_the_giver_gives_nothing(
+    domain: Domain,
+) -> None:
+    announced(domain, to=[MARIA, CHEN], amount=40)
+    reactions = service(domain)
+    assert (
+        reactions.added(event(by=BOB, author=None, message=ANNOUNCEMENT_TS), link=links()) is None
+    )
+    given = reactions.added(event(by=MARIA, author=None, message=ANNOUNCEMENT_TS), link=links())
+    assert isinstance(given, Given)
+    assert [r.member.slack_user_id for r in given.reward.recipients] == [CHEN]
+    assert domain.teller.of(ReactionRefused) == []
+
+
+def test_thanking_for_your_own_reward_gives_nothing_and_says_nothing(domain: Domain) -> None:
+    announced(domain, to=MARIA)
+    given = service(domain).added(
+        event(by=MARIA, author=None, message=ANNOUNCEMENT_TS), link=lambda: LINK
+    )
+    assert given is None
+    assert domain.teller.of(ReactionRefused) == []
+    assert domain.statuses() == ["sent"]
+
+
+def test_joining_spends_the_joiners_allowance(make_domain: Callable[..., Domain]) -> None:
+    domain = make_domain(REWARD_REACTIONS="taco=5", REWARD_ALLOWANCE=30)
+    announced(domain, giver=ADMIN, to=MARIA, amount=40)  # admins have no allowance
+    refused = service(domain).added(
+        event(by=CHEN, author=None, message=ANNOUNCEMENT_TS), link=lambda: LINK
+    )
+    assert isinstance(refused, Refusal)
+    [told] = domain.teller.of(ReactionRefused)
+    assert told.user_id == CHEN
+
+
+def test_joining_then_removing_inside_the_window_takes_it_back(domain: Domain) -> None:
+    announced(domain)
+    reactions = service(domain)
+    given = reactions.added(event(by=CHEN, author=None, message=ANNOUNCEMENT_TS), link=links())
+    assert isinstance(given, Given)
+    assert isinstance(reactions.removed(event(by=CHEN, message=ANNOUNCEMENT_TS)), Undone)
+    assert domain.reward(given.reward.short_id).status == "cancelled"
