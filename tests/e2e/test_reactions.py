@@ -275,3 +275,38 @@ def test_announce_channel_posts_in_the_channel_not_a_thread(make_bot) -> None:
     bot.driver.react(user_id=BOB, channel_id="C0GENERAL", ts=ts, name="taco")
     [announcement] = bot.wait(lambda: bot_posts(bot) or None, timeout=15)
     assert not announcement.get("thread_ts")
+
+
+def test_twenty_people_joining_an_announcement_update_it_in_place(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_REACTIONS=REACTIONS, REWARD_UNDO_SECONDS="1")
+    people = [f"UJOIN{n:03d}" for n in range(20)]
+    for uid in people:
+        bot.fake.workspace.add_user(id=uid, name=uid.lower(), email=f"{uid.lower()}@acme.test")
+    bot.driver.command(f"<@{MARIA}|maria> 20 shipped the release", user_id=BOB)
+    [announcement] = bot.wait(lambda: bot_posts(bot) or None, timeout=15)
+    bot.settle()
+    bot.fake.clear_calls()
+
+    def react(uid: str) -> int:
+        return bot.driver.react(
+            user_id=uid, channel_id="C0GENERAL", ts=announcement["ts"], name="star"
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(react, people)) == [200] * 20
+    bot.wait(lambda: len(bot.sends()) == 21 or None, timeout=60)
+
+    def shown_now() -> str:
+        return message_text(bot.fake.workspace.message("C0GENERAL", announcement["ts"]))
+
+    try:
+        bot.wait(lambda: "(+400 points)" in shown_now() or None, timeout=15)
+    except TimeoutError:
+        raise AssertionError(shown_now()) from None
+    bot.settle()
+    assert len(bot_posts(bot)) == 1
+    posts = bot.fake.calls_to("chat.postMessage")
+    assert [c for c in posts if c["args"].get("channel") == "C0GENERAL"] == []  # DMs only
+    assert 1 <= len(bot.fake.calls_to("chat.update")) <= 10
+    assert bot.sandbox.state.points_of("maria@acme.test") == 420
+    no_history_read(bot)
