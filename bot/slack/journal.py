@@ -1,7 +1,8 @@
 """Persist before you acknowledge, the way Bolt apps do it.
 
-Every command, form submission, shortcut and journaled button click (`JOURNALED_ACTIONS`) is in
-the intake journal (`storage.intake`) before its acknowledgement leaves the process, and whatever
+Every command, form submission, shortcut, journaled button click (`JOURNALED_ACTIONS`) and
+journaled event (`JOURNALED_EVENTS`: reactions, keyed by Slack's event_id) is in the intake
+journal (`storage.intake`) before its acknowledgement leaves the process, and whatever
 a crash leaves unfinished is run again at the next start:
 
 1. `RequestJournal.middleware`, a global Bolt middleware, records the request (keyed by what
