@@ -39,6 +39,7 @@ from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.locks import LockService
 from bot.rewards.managers import ManagersService
+from bot.rewards.message_gifts import MessageGiving
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
@@ -109,6 +110,7 @@ class Runtime:
     adjustments: AdjustmentsService
     reports: ReportService
     reactions: ReactionService  # giving with an emoji reaction (REWARD_REACTIONS), and undo
+    message_gifts: MessageGiving  # `@maria ++ 20 for …` in a channel (REWARD_MESSAGE_GIVING)
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
@@ -307,6 +309,13 @@ class Runtime:
             reactions=ReactionService(
                 store=store,
                 people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
+            ),
+            message_gifts=MessageGiving(
+                store=store,
                 settings=settings,
                 rewards=rewards,
                 teller=notifier,

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     # Where a reaction's reward is announced: in the thread of the message reacted to, in the
     # channel (REWARD_ANNOUNCE_CHANNEL, else the message's), or nowhere (the DMs only).
     REWARD_ANNOUNCE: Literal["thread", "channel", "off"] = "thread"
+    # `@maria ++ 20 for the release` in a channel the bot is in gives as `/reward` does (held
+    # REWARD_UNDO_SECONDS: deleting the message meanwhile takes it back). false: never.
+    REWARD_MESSAGE_GIVING: bool = True
     REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
     REWARD_TIMEZONE: str = "UTC"
     # Deliveries that never reached Xoxoday (unreachable, rate-limited) are retried this long.

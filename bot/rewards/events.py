@@ -300,6 +300,17 @@ class ReactionRefused:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageGiftRefused:
+    """A message asking to give (`@maria ++ 20 for …`) gave nothing: only its author hears why,
+    privately, in the message's thread (`text` says what to write)."""
+
+    user_id: str
+    channel_id: str
+    thread_ts: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReactionTooLate:
     """A reaction removed after its undo window: the reward is on its way or sent. The giver
     hears it once, privately (an admin can cancel it)."""
@@ -327,6 +338,7 @@ Event = (
     | RewardReported
     | ReportDecided
     | ReactionRefused
+    | MessageGiftRefused
     | ReactionTooLate
     | RewardSent
     | RewardFailed

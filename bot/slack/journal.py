@@ -38,6 +38,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.processes import is_gone
+from bot.rewards.message_gifts import worth_a_look
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report, tell
@@ -121,6 +122,8 @@ def journaled(body: dict[str, Any]) -> bool:
     if kind in ("shortcut", "message_action"):
         return body.get("callback_id") in JOURNALED_SHORTCUTS
     if kind == "event_callback":
+        if _event_type(body) == "message":  # only what may give or take back
+            return worth_a_look(body["event"])
         return _event_type(body) in JOURNALED_EVENTS
     if kind == "block_actions":
         actions = body.get("actions") or [{}]

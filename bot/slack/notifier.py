@@ -449,6 +449,9 @@ class Notifier:
                 self._report_restored(reward, admin=admin)
             case ev.ReactionRefused(user_id=user_id, channel_id=channel_id, text=text):
                 self.answer(user_id, reaction_blocks.refused(text), channel_id=channel_id)
+            case ev.MessageGiftRefused(user_id=user_id, channel_id=channel_id, thread_ts=ts):
+                payload = {**reaction_blocks.message_refused(event.text), "thread_ts": ts}
+                self.answer(user_id, payload, channel_id=channel_id)
             case ev.ReactionTooLate(reward=reward):
                 payload = reaction_blocks.too_late(card_for(reward))
                 return self.dm(reward.giver.slack_user_id, payload) is not None

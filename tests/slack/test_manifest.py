@@ -34,6 +34,8 @@ EXPECTED_SCOPES = {
     "users:read.email",
     "files:write",
     "reactions:read",
+    "channels:history",
+    "groups:history",
 }
 
 

@@ -342,5 +342,33 @@ def reaction(
     return event
 
 
+def message_event(message: dict[str, Any], *, channel_type: str = "channel") -> dict[str, Any]:
+    """A person's new message, as message.channels (message.groups) delivers it."""
+    return {
+        "type": "message",
+        "channel": message["channel"],
+        "user": message["user"],
+        "text": message["text"],
+        "ts": message["ts"],
+        "event_ts": message["ts"],
+        "channel_type": channel_type,
+        "team": message.get("team"),
+    }
+
+
+def message_deleted(message: dict[str, Any], *, event_ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": message["channel"],
+        "deleted_ts": message["ts"],
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "previous_message": {"type": "message", "user": message["user"], "ts": message["ts"]},
+        "channel_type": "channel",
+    }
+
+
 def url_verification(challenge: str) -> dict[str, Any]:
     return {"token": "fake-verification-token", "challenge": challenge, "type": "url_verification"}

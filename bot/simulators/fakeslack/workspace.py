@@ -435,13 +435,13 @@ class Workspace:
             self.touch()
             return copy.deepcopy(found)
 
-    def delete_message(self, *, channel: str, ts: str) -> str:
+    def delete_message(self, *, channel: str, ts: str, user: str | None = None) -> str:
         with self.lock:
             channel_id = self._resolve(channel)
             found = self._find(channel_id, ts)
             if found is None:
                 raise SlackError("message_not_found")
-            if found["user"] != self.bot_user_id:
+            if found["user"] != (user or self.bot_user_id):
                 raise SlackError("cant_delete_message")
             self._messages.remove(found)
             self.persist(self._message_record(found, gone=True))

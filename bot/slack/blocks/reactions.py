@@ -1,5 +1,6 @@
-"""What someone who gave with an emoji reaction is told: a reaction a rule refused (privately,
-in the channel) and a reaction removed after its undo window (a DM, once).
+"""What someone who gave with an emoji reaction or in a message is told: a reaction or a message
+that gave nothing (privately, in the channel or the message's thread) and a reaction removed
+after its undo window (a DM, once).
 
 Every function returns `{"text": fallback, "blocks": [...]}`.
 """
@@ -20,6 +21,11 @@ def _said(text: str) -> dict[str, Any]:
 def refused(text: str) -> dict[str, Any]:
     """Why a reward emoji gave nothing (the rule's own words: what to do)."""
     return _said(f"Your reaction didn't give any points. {text}")
+
+
+def message_refused(text: str) -> dict[str, Any]:
+    """Why a message asking to give (`@maria ++ 20 for …`) gave nothing, and what to write."""
+    return _said(f"Your message didn't give any points. {text}")
 
 
 def too_late(reward: RewardCard) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bot.slack.listeners import (
     give_modal,
     home,
     links,
+    message_gifts,
     open_modal,
     reactions,
     redeem,
@@ -43,5 +44,6 @@ def register(app: App) -> None:
     redeem.register(app)
     reports.register(app)
     reactions.register(app)
+    message_gifts.register(app)
     gifts.register(app)
     trust.register(app)
