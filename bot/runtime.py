@@ -316,6 +316,7 @@ class Runtime:
             ),
             message_gifts=MessageGiving(
                 store=store,
+                people=people,
                 settings=settings,
                 rewards=rewards,
                 teller=notifier,

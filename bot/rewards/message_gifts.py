@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.events import MessageGiftRefused, Teller
 from bot.rewards.parse import looks_like_a_gift, parse_message_gift
 from bot.rewards.reactions import Undone
@@ -71,6 +72,7 @@ class MessageGiving:
         self,
         *,
         store: Store,
+        people: Directory,
         settings: Settings,
         rewards: RewardService,
         teller: Teller,
@@ -78,6 +80,7 @@ class MessageGiving:
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._store = store
+        self._people = people
         self._settings = settings
         self._rewards = rewards
         self._teller = teller
@@ -90,7 +93,7 @@ class MessageGiving:
         if not self._settings.REWARD_MESSAGE_GIVING:
             return None
         parsed = parse_message_gift(message.text)
-        if parsed is None:
+        if parsed is None or not self._of_the_team(message):
             return None
         if isinstance(parsed, Refusal):
             self._refused(message, parsed)
@@ -128,6 +131,14 @@ class MessageGiving:
         elif isinstance(outcome, Given) and not outcome.created:
             return None  # Slack's repeat
         return outcome
+
+    def _of_the_team(self, message: GiftMessage) -> bool:
+        """The author is of the workspace the event came from (not a guest from another
+        company in a shared channel)."""
+        try:
+            return self._people.profile(message.author_id).team_id in ("", message.team_id)
+        except UnknownSlackUser:
+            return False
 
     def deleted(self, *, channel_id: str, ts: str, event_ts: str) -> Undone | None:
         """The message was deleted: inside the window its reward is cancelled (nothing said);

@@ -36,6 +36,7 @@ def domain(make_domain: Callable[..., Domain]) -> Domain:
 def giving(domain: Domain) -> MessageGiving:
     return MessageGiving(
         store=domain.store,
+        people=domain.people,
         settings=domain.settings,
         rewards=domain.rewards,
         teller=domain.teller,
@@ -117,4 +118,16 @@ def test_not_a_gift_says_nothing(domain: Domain) -> None:
 def test_turned_off(make_domain: Callable[..., Domain]) -> None:
     domain = make_domain(REWARD_MESSAGE_GIVING="false")
     assert giving(domain).posted(said(f"<@{MARIA}> ++ 5 thanks")) is None
+    assert domain.statuses() == [] and domain.teller.kinds() == []
+
+
+def test_a_guest_from_another_company_gives_nothing(domain: Domain) -> None:
+    message = GiftMessage(
+        team_id="T0THERS1",
+        channel_id=CHANNEL,
+        ts=TS,
+        author_id=BOB,
+        text=f"<@{MARIA}> ++ 5 thanks",
+    )
+    assert giving(domain).posted(message) is None
     assert domain.statuses() == [] and domain.teller.kinds() == []
