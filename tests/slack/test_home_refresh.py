@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
+from bot.rewards.kinds import OnceKind
 from bot.slack import home_refresh
 from bot.slack.home_refresh import OPENED_KIND, HomeRefresher
 from storage import once
@@ -39,7 +41,7 @@ def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
     real = once.was_claimed
 
-    def was_claimed(session, *, kind, key):  # type: ignore[no-untyped-def]
+    def was_claimed(session: Session, *, kind: OnceKind, key: str) -> bool:
         reads.append(key)
         return real(session, kind=kind, key=key)
 
