@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -211,6 +211,19 @@ class Store:
         with read_session(self.engine, snapshot=snapshot) as session:
             session.info[INFO_CRYPTO] = self.crypto
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only transaction on a plain connection, for the hottest reads (Xoxoday's
+        store asking a balance): Core statements only, no ORM session to build and tear down."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{READ_ONLY_OPTION: True})
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def token_store(self, *, name: str = "plum") -> DatabaseTokenStore:
         """A Plum token store (`bot.plum.tokens.TokenStore`, by shape) keeping the tokens in this

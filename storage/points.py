@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import Connection, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -245,10 +245,14 @@ def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def balance(session: Session, *, member_id: int, today: date) -> PointBalance:
-    """Two statements: the totals (received, redeemed) and the live lots by expiry day."""
-    session.flush()  # anything the caller changed through the ORM counts
-    conn = session.connection()
+def balance(reader: Session | Connection, *, member_id: int, today: date) -> PointBalance:
+    """Two statements: the totals (received, redeemed) and the live lots by expiry day (in a
+    session, or on a plain connection: `Store.read_connection`)."""
+    if isinstance(reader, Session):
+        reader.flush()  # anything the caller changed through the ORM counts
+        conn = reader.connection()
+    else:
+        conn = reader
     totals = conn.execute(_TOTALS, {"member_id": member_id}).one()
     by_day = conn.execute(_LIVE_BY_DAY, {"member_id": member_id, "today": today}).all()
     available = sum(int(cents) for _, cents in by_day)

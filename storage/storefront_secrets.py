@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -73,35 +74,58 @@ def find(
     return row
 
 
-# Built once: every call of Xoxoday's store starts with it.
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A live-or-not secret and the person it is bound to: what each call of Xoxoday's store
+    is checked against (`find_with_member`)."""
+
+    secret_id: int
+    expires_at: datetime
+    revoked_at: datetime | None
+    member_id: int
+    slack_user_id: str
+    active: bool
+
+
+# Built once, Core only (no ORM objects): every call of Xoxoday's store starts with it.
+_SECRETS = StoreFrontSecret.__table__.c  # type: ignore[attr-defined]
+_MEMBERS = Member.__table__.c  # type: ignore[attr-defined]
 _WITH_MEMBER = (
-    select(StoreFrontSecret, Member)
-    .join(Member, col(Member.id) == col(StoreFrontSecret.member_id))
-    .where(col(StoreFrontSecret.secret_hash) == bindparam("hash"))
-    .where(col(StoreFrontSecret.kind) == bindparam("kind"))
+    sa_select(
+        _SECRETS.id,
+        _SECRETS.expires_at,
+        _SECRETS.revoked_at,
+        _MEMBERS.id,
+        _MEMBERS.slack_user_id,
+        _MEMBERS.active,
+    )
+    .join_from(StoreFrontSecret.__table__, Member.__table__, _MEMBERS.id == _SECRETS.member_id)  # type: ignore[attr-defined]
+    .where(_SECRETS.secret_hash == bindparam("hash"))
+    .where(_SECRETS.kind == bindparam("kind"))
 )
 
 
 def find_with_member(
-    session: Session,
+    reader: Session | Connection,
     *,
     raw: str,
     kind: SecretKind,
     expired_ok: bool = False,
     revoked_ok: bool = False,
-) -> tuple[StoreFrontSecret, Member] | None:
-    """`find`, and the person the secret is bound to, in one statement."""
+) -> Holder | None:
+    """`find`, and the person the secret is bound to, in one statement (in a session or on a
+    plain connection: `Store.read_connection`)."""
     if not raw or len(raw) > 200:
         return None
-    row = session.exec(_WITH_MEMBER, params={"hash": digest(raw), "kind": kind.value}).first()
+    row = reader.execute(_WITH_MEMBER, {"hash": digest(raw), "kind": kind.value}).first()
     if row is None:
         return None
-    secret, member = row
-    if secret.revoked_at is not None and not revoked_ok:
+    holder = Holder(*row)
+    if holder.revoked_at is not None and not revoked_ok:
         return None
-    if not expired_ok and secret.expires_at <= utcnow():
+    if not expired_ok and holder.expires_at <= utcnow():
         return None
-    return secret, member
+    return holder
 
 
 def use_once(session: Session, *, raw: str, kind: SecretKind) -> StoreFrontSecret | None:
