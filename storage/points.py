@@ -95,6 +95,13 @@ class PointBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class PointFigures:
+    received: int  # cents credited by rewards, ever
+    redeemed: int  # cents spent in the store, net of refunds
+    available: int  # cents that can be spent today
+
+
+@dataclass(frozen=True, slots=True)
 class Redeemed:
     order_id: str
     cents: int
@@ -174,15 +181,27 @@ _SPEND_LOT = (
     )
 )
 _INSERT_ORDER_LOTS = _ORDER_LOTS.insert()
-_TOTALS = select(
+_RECEIVED = (
     select(func.coalesce(func.sum(_LOTS.c.cents), 0))
     .where(_LOTS.c.member_id == bindparam("member_id"))
     .where(_LOTS.c.source == LotSource.REWARD.value)
-    .scalar_subquery(),
+    .scalar_subquery()
+)
+_REDEEMED = (
     select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
     .where(_ORDERS.c.member_id == bindparam("member_id"))
-    .scalar_subquery(),
+    .scalar_subquery()
 )
+_TOTALS = select(_RECEIVED, _REDEEMED)
+_SPENDABLE_SUM = (
+    select(func.coalesce(func.sum(_LOTS.c.remaining), 0))
+    .where(_LOTS.c.member_id == bindparam("member_id"))
+    .where(_LOTS.c.remaining > 0)
+    .where(_LIVE)
+    .scalar_subquery()
+)
+# received, redeemed and available in one statement: what Xoxoday's store asks at checkout
+_FIGURES = select(_RECEIVED, _REDEEMED, _SPENDABLE_SUM)
 _LIVE_BY_DAY = (
     select(_LOTS.c.expires_on, func.sum(_LOTS.c.remaining))
     .where(_LOTS.c.member_id == bindparam("member_id"))
@@ -266,6 +285,13 @@ def balance(reader: Session | Connection, *, member_id: int, today: date) -> Poi
         next_expiry=next_expiry,
         expiring=expiring,
     )
+
+
+def figures(reader: Session | Connection, *, member_id: int, today: date) -> PointFigures:
+    """Received, redeemed and available, in one statement (`balance` without the expiry)."""
+    conn = reader.connection() if isinstance(reader, Session) else reader
+    row = conn.execute(_FIGURES, {"member_id": member_id, "today": today}).one()
+    return PointFigures(received=int(row[0]), redeemed=int(row[1]), available=int(row[2]))
 
 
 def reward_points(session: Session, *, reward_id: int) -> list[RewardPoints]:

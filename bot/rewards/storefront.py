@@ -195,7 +195,7 @@ class StoreFrontService:
         unique_id = _text(body, "unique_id") or ""
         with self._store.read_connection() as conn:
             holder = self._authenticated(conn, body, unique_id)
-            bal = points_repo.balance(conn, member_id=holder.member_id, today=self._today())
+            bal = points_repo.figures(conn, member_id=holder.member_id, today=self._today())
         available = points_text(bal.available)
         return Answer(
             200,

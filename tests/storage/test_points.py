@@ -353,3 +353,30 @@ def test_deductions_and_redemptions_at_once_never_overdraw(store: Store, people:
     with store.read_session() as s:
         assert s.exec(select(func.min(PointLot.remaining))).one() >= 0
         assert check_books(s, today=TODAY).add_up
+
+
+def test_the_stores_figures_on_a_plain_connection_match_the_balance(
+    store: Store, people: People
+) -> None:
+    """What Xoxoday's store is answered (`figures`, one statement on `read_connection`) is the
+    balance's received, redeemed and available, on every day: before, on and after an expiry,
+    with a partial refund."""
+    give(store, people, (people.alice, 100), months=1)
+    give(store, people, (people.alice, 40), months=12)
+    redeem(store, people.alice, "ORD-1", 12050)
+    refund(store, people.alice, "ORD-1", 2000)
+    expiry = rewards.add_months(TODAY, 1)
+    for day in (TODAY, expiry - timedelta(days=1), expiry, expiry + timedelta(days=400)):
+        with store.read_session() as s:
+            bal = points.balance(s, member_id=people.alice.id, today=day)
+        with store.read_connection() as conn:
+            got = points.figures(conn, member_id=people.alice.id, today=day)
+        assert (got.received, got.redeemed, got.available) == (
+            bal.received,
+            bal.redeemed,
+            bal.available,
+        ), day
+    with store.read_connection() as conn:
+        assert points.figures(conn, member_id=people.bob.id, today=TODAY).available == 0
+        early = points.figures(conn, member_id=people.alice.id, today=TODAY)
+    assert (early.received, early.redeemed, early.available) == (14000, 10050, 3950)
