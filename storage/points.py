@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -181,27 +181,34 @@ _SPEND_LOT = (
     )
 )
 _INSERT_ORDER_LOTS = _ORDER_LOTS.insert()
-_RECEIVED = (
-    select(func.coalesce(func.sum(_LOTS.c.cents), 0))
-    .where(_LOTS.c.member_id == bindparam("member_id"))
-    .where(_LOTS.c.source == LotSource.REWARD.value)
-    .scalar_subquery()
-)
-_REDEEMED = (
-    select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
-    .where(_ORDERS.c.member_id == bindparam("member_id"))
-    .scalar_subquery()
-)
+
+
+def figure_columns(member_id: Any) -> tuple[Any, Any, Any]:
+    """Received, redeemed and available (on the day bound as `today`) of the person
+    `member_id` (a bound parameter, or a column of an enclosing query), as scalar subqueries."""
+    received = (
+        select(func.coalesce(func.sum(_LOTS.c.cents), 0))
+        .where(_LOTS.c.member_id == member_id)
+        .where(_LOTS.c.source == LotSource.REWARD.value)
+        .scalar_subquery()
+    )
+    redeemed = (
+        select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
+        .where(_ORDERS.c.member_id == member_id)
+        .scalar_subquery()
+    )
+    available = (
+        select(func.coalesce(func.sum(_LOTS.c.remaining), 0))
+        .where(_LOTS.c.member_id == member_id)
+        .where(_LOTS.c.remaining > 0)
+        .where(_LIVE)
+        .scalar_subquery()
+    )
+    return received, redeemed, available
+
+
+_RECEIVED, _REDEEMED, _AVAILABLE = figure_columns(bindparam("member_id"))
 _TOTALS = select(_RECEIVED, _REDEEMED)
-_SPENDABLE_SUM = (
-    select(func.coalesce(func.sum(_LOTS.c.remaining), 0))
-    .where(_LOTS.c.member_id == bindparam("member_id"))
-    .where(_LOTS.c.remaining > 0)
-    .where(_LIVE)
-    .scalar_subquery()
-)
-# received, redeemed and available in one statement: what Xoxoday's store asks at checkout
-_FIGURES = select(_RECEIVED, _REDEEMED, _SPENDABLE_SUM)
 _LIVE_BY_DAY = (
     select(_LOTS.c.expires_on, func.sum(_LOTS.c.remaining))
     .where(_LOTS.c.member_id == bindparam("member_id"))
@@ -264,14 +271,10 @@ def credit_reward(session: Session, *, reward_id: int) -> RewardDetails:
 # --- reading ----------------------------------------------------------------------------------
 
 
-def balance(reader: Session | Connection, *, member_id: int, today: date) -> PointBalance:
-    """Two statements: the totals (received, redeemed) and the live lots by expiry day (in a
-    session, or on a plain connection: `Store.read_connection`)."""
-    if isinstance(reader, Session):
-        reader.flush()  # anything the caller changed through the ORM counts
-        conn = reader.connection()
-    else:
-        conn = reader
+def balance(session: Session, *, member_id: int, today: date) -> PointBalance:
+    """Two statements: the totals (received, redeemed) and the live lots by expiry day."""
+    session.flush()  # anything the caller changed through the ORM counts
+    conn = session.connection()
     totals = conn.execute(_TOTALS, {"member_id": member_id}).one()
     by_day = conn.execute(_LIVE_BY_DAY, {"member_id": member_id, "today": today}).all()
     available = sum(int(cents) for _, cents in by_day)
@@ -285,13 +288,6 @@ def balance(reader: Session | Connection, *, member_id: int, today: date) -> Poi
         next_expiry=next_expiry,
         expiring=expiring,
     )
-
-
-def figures(reader: Session | Connection, *, member_id: int, today: date) -> PointFigures:
-    """Received, redeemed and available, in one statement (`balance` without the expiry)."""
-    conn = reader.connection() if isinstance(reader, Session) else reader
-    row = conn.execute(_FIGURES, {"member_id": member_id, "today": today}).one()
-    return PointFigures(received=int(row[0]), redeemed=int(row[1]), available=int(row[2]))
 
 
 def reward_points(session: Session, *, reward_id: int) -> list[RewardPoints]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage import audit
+from storage import audit, points
 from storage.audit import AuditAction
 from storage.models import Member, StoreFrontSecret
 from storage.states import SecretKind
@@ -76,33 +77,61 @@ def find(
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """A live-or-not secret and the person it is bound to: what each call of Xoxoday's store
-    is checked against (`find_with_member`)."""
+    """A secret and the person it is bound to, as of the look-up: what each call of Xoxoday's
+    store is checked against (`find_with_member`)."""
 
     secret_id: int
-    expires_at: datetime
-    revoked_at: datetime | None
+    alive: bool  # not expired
+    revoked: bool
     member_id: int
     slack_user_id: str
     active: bool
 
 
-# Built once, Core only (no ORM objects): every call of Xoxoday's store starts with it.
+# Built once, Core only (no ORM objects, no dates to read back: the expiry is compared in
+# SQL): every call of Xoxoday's store starts with it.
 _SECRETS = StoreFrontSecret.__table__.c  # type: ignore[attr-defined]
 _MEMBERS = Member.__table__.c  # type: ignore[attr-defined]
-_WITH_MEMBER = (
-    sa_select(
-        _SECRETS.id,
-        _SECRETS.expires_at,
-        _SECRETS.revoked_at,
-        _MEMBERS.id,
-        _MEMBERS.slack_user_id,
-        _MEMBERS.active,
+
+
+def _holder_select(*more: Any) -> Any:
+    return (
+        sa_select(
+            _SECRETS.id,
+            _SECRETS.expires_at > bindparam("now", type_=_SECRETS.expires_at.type),
+            _SECRETS.revoked_at.is_not(None),
+            _MEMBERS.id,
+            _MEMBERS.slack_user_id,
+            _MEMBERS.active,
+            *more,
+        )
+        .join_from(
+            StoreFrontSecret.__table__,  # type: ignore[attr-defined]
+            Member.__table__,  # type: ignore[attr-defined]
+            _MEMBERS.id == _SECRETS.member_id,
+        )
+        .where(_SECRETS.secret_hash == bindparam("hash"))
+        .where(_SECRETS.kind == bindparam("kind"))
     )
-    .join_from(StoreFrontSecret.__table__, Member.__table__, _MEMBERS.id == _SECRETS.member_id)  # type: ignore[attr-defined]
-    .where(_SECRETS.secret_hash == bindparam("hash"))
-    .where(_SECRETS.kind == bindparam("kind"))
-)
+
+
+_WITH_MEMBER = _holder_select()
+_WITH_FIGURES = _holder_select(*points.figure_columns(_MEMBERS.id))
+
+
+def _holder(row: Any, *, expired_ok: bool, revoked_ok: bool) -> Holder | None:
+    holder = Holder(int(row[0]), bool(row[1]), bool(row[2]), int(row[3]), row[4], bool(row[5]))
+    if holder.revoked and not revoked_ok:
+        return None
+    if not holder.alive and not expired_ok:
+        return None
+    return holder
+
+
+def _params(raw: str, kind: SecretKind, **more: Any) -> dict[str, Any] | None:
+    if not raw or len(raw) > 200:
+        return None
+    return {"hash": digest(raw), "kind": kind.value, "now": utcnow(), **more}
 
 
 def find_with_member(
@@ -114,18 +143,24 @@ def find_with_member(
     revoked_ok: bool = False,
 ) -> Holder | None:
     """`find`, and the person the secret is bound to, in one statement (in a session or on a
-    plain connection: `Store.read_connection`)."""
-    if not raw or len(raw) > 200:
+    plain connection: `Store.one_read`)."""
+    params = _params(raw, kind)
+    row = None if params is None else reader.execute(_WITH_MEMBER, params).first()
+    return None if row is None else _holder(row, expired_ok=expired_ok, revoked_ok=revoked_ok)
+
+
+def find_with_figures(
+    reader: Session | Connection, *, raw: str, kind: SecretKind, today: date
+) -> tuple[Holder, points.PointFigures] | None:
+    """The live secret `raw`, its person and their points' figures (`points.figures`) as of
+    `today`: one statement, for the balance Xoxoday's store asks at checkout."""
+    params = _params(raw, kind, today=today)
+    row = None if params is None else reader.execute(_WITH_FIGURES, params).first()
+    holder = None if row is None else _holder(row, expired_ok=False, revoked_ok=False)
+    if holder is None:
         return None
-    row = reader.execute(_WITH_MEMBER, {"hash": digest(raw), "kind": kind.value}).first()
-    if row is None:
-        return None
-    holder = Holder(*row)
-    if holder.revoked_at is not None and not revoked_ok:
-        return None
-    if not expired_ok and holder.expires_at <= utcnow():
-        return None
-    return holder
+    assert row is not None
+    return holder, points.PointFigures(int(row[6]), int(row[7]), int(row[8]))
 
 
 def use_once(session: Session, *, raw: str, kind: SecretKind) -> StoreFrontSecret | None:

@@ -193,9 +193,14 @@ class StoreFrontService:
 
     def balance(self, body: Mapping[str, Any]) -> Answer:
         unique_id = _text(body, "unique_id") or ""
-        with self._store.read_connection() as conn:
-            holder = self._authenticated(conn, body, unique_id)
-            bal = points_repo.figures(conn, member_id=holder.member_id, today=self._today())
+        raw = _token(body)
+        with self._store.one_read() as conn:
+            found = secrets_repo.find_with_figures(
+                conn, raw=raw, kind=SecretKind.AUTH_TOKEN, today=self._today()
+            )
+        if found is None or found[0].slack_user_id != unique_id or not found[0].active:
+            raise _Bad(401, UNAUTHENTICATED)
+        bal = found[1]
         available = points_text(bal.available)
         return Answer(
             200,
@@ -352,26 +357,32 @@ class StoreFrontService:
         alive. A refund may come after the token expired or was revoked (the person left): the
         token that paid for that order still counts for its refunds, which only ever give
         points back."""
-        raw = body.get("auth_token")
-        if not isinstance(raw, str) or not raw:
-            raise _Bad(401, UNAUTHENTICATED)
         refund = for_order is not None
         holder = secrets_repo.find_with_member(
-            reader, raw=raw, kind=SecretKind.AUTH_TOKEN, expired_ok=refund, revoked_ok=refund
+            reader,
+            raw=_token(body),
+            kind=SecretKind.AUTH_TOKEN,
+            expired_ok=refund,
+            revoked_ok=refund,
         )
         if holder is None or holder.slack_user_id != unique_id:
             raise _Bad(401, UNAUTHENTICATED)
         if not holder.active and for_order is None:
             raise _Bad(401, UNAUTHENTICATED)
-        dead = (
-            holder.expires_at <= clock.now() or holder.revoked_at is not None or not holder.active
-        )
+        dead = not holder.alive or holder.revoked or not holder.active
         if for_order is not None and dead:
             assert isinstance(reader, Session)
             order = points_repo.find_order(reader, order_id=for_order)
             if order is None or order.token_id != holder.secret_id:
                 raise _Bad(401, UNAUTHENTICATED)
         return holder
+
+
+def _token(body: Mapping[str, Any]) -> str:
+    raw = body.get("auth_token")
+    if not isinstance(raw, str) or not raw:
+        raise _Bad(401, UNAUTHENTICATED)
+    return raw
 
 
 def _id(member: Member) -> int:
