@@ -246,7 +246,9 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         tiers: dict[int, int] = {}
-        for part in _split_csv(value) or []:  # type: ignore[union-attr]
+        for part in value.split(","):
+            if not part.strip():
+                continue
             years, sep, points = str(part).partition("=")
             try:
                 tier, amount = int(years), int(points)

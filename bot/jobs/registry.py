@@ -42,6 +42,7 @@ JOB_MODULES = (
     "reconcile",
     "order_status",
     "flags",
+    "celebrations",
 )
 
 

@@ -1,0 +1,352 @@
+"""Celebrations: birthdays, work anniversaries and new-hire welcomes, paid by the company.
+
+- **Dates** come from a CSV an admin imports (`rewardbot people import FILE`,
+  `bot.rewards.people_import`): rejected whole when a row is wrong, else every row added or
+  updated. A person named by email is matched to Slack (`users.lookupByEmail`) when they are
+  celebrated, not at import, so a file can be imported before people join Slack or before
+  the bot is installed; someone Slack doesn't know then is skipped (and counted) that run.
+- **Rules** are `policy`'s: the occasions of a year, a weekend one on the Friday before,
+  sent from 09:00 in the person's Slack time zone (else REWARD_TIMEZONE), a few days' catch-up.
+- **Paying** is an ordinary reward (source `celebration`): its giver is the bot's own Slack
+  user, so nobody's allowance pays; delivery pays it as any reward (sendBalance, or a credit of
+  the bot's point ledger), the recipient's DM and the announcement in
+  REWARD_CELEBRATION_CHANNEL say the occasion (`bot.slack.blocks.celebrations`). The reward and
+  its celebration row (unique per person, kind and year) are written in one transaction, with
+  the person's opt-out read in it: a celebration is paid once however many processes run the
+  job, and however often it is rerun after a crash.
+- **Opting out**: `/reward celebrations off` (and `on`); an opted-out person gets nothing and is
+  not announced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.rewards import policy
+from bot.rewards.admin import only_admins
+from bot.rewards.directory import Directory, DirectoryUnavailable, Profile, UnknownSlackUser
+from bot.rewards.people_import import PeopleFile, read_people
+from bot.rewards.policy import CelebrationAmounts, Due
+from bot.rewards.refusal import Refusal
+from bot.settings import Settings
+from storage import celebrations as repo
+from storage import clock
+from storage import rewards as reward_repo
+from storage.db import Store
+from storage.errors import StorageError
+from storage.models import CelebrationPerson
+from storage.states import RewardSource, RewardStatus
+
+log = logging.getLogger(__name__)
+
+UPCOMING_DAYS = 30
+# A run looks at occasions celebrated between these many days before and after today (UTC):
+# every time zone's today, and the catch-up days, fall within.
+LOOK_BACK = policy.CELEBRATION_CATCH_UP_DAYS + 1
+LOOK_AHEAD = 1
+
+
+class CelebrationDirectory(Directory, Protocol):
+    """The directory, and what celebrations need besides: a person by email, and the bot's own
+    Slack user (the giver of what the company pays)."""
+
+    def by_email(self, email: str) -> Profile | None:
+        """The Slack profile with this email; None when Slack has nobody with it. Raises
+        DirectoryUnavailable when Slack can't say."""
+        ...
+
+    def bot_profile(self) -> Profile:
+        """The bot's own Slack user. Raises DirectoryUnavailable when Slack can't say."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """An import: the file's problems (nothing stored), or how many people were added and
+    updated."""
+
+    file: PeopleFile
+    added: int = 0
+    updated: int = 0
+
+
+@dataclass(slots=True)
+class CelebrationRun:
+    """What one run did, counted."""
+
+    sent: int = 0
+    already: int = 0
+    opted_out: int = 0
+    not_in_slack: int = 0
+    unavailable: int = 0
+    inactive: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [f"{self.sent} celebration(s) sent"]
+        if self.kinds:
+            parts[0] += " (" + ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())) + ")"
+        for count, what in (
+            (self.already, "already sent"),
+            (self.opted_out, "opted out"),
+            (self.not_in_slack, "not found in Slack"),
+            (self.inactive, "deactivated or bots"),
+            (self.unavailable, "not looked up: Slack didn't answer"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """One celebration in the next days, for `/reward celebrations`: who (a Slack id, or the
+    imported email when they aren't matched yet), what, the day it is sent, its points."""
+
+    who: str
+    matched: bool
+    kind: policy.Occasion
+    on: date
+    points: int
+    years: int | None
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MyCelebrations:
+    """What a member sees: whether they are celebrated, and whether the bot has dates for
+    them (never the dates' years)."""
+
+    celebrated: bool
+    has_dates: bool
+    changed: bool = False
+
+
+class CelebrationService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        people: CelebrationDirectory,
+        settings: Settings,
+        on_queued: Callable[[], None] = lambda: None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self._store = store
+        self._people = people
+        self._settings = settings
+        self._amounts = CelebrationAmounts.from_settings(settings)
+        self._on_queued = on_queued
+        self._now = now
+
+    @property
+    def amounts(self) -> CelebrationAmounts:
+        return self._amounts
+
+    # ── the file ─────────────────────────────────────────────────────────────────────────
+
+    def import_file(self, data: bytes, *, actor: str) -> ImportResult:
+        """Read the file; when every row is good, add or update everyone (audited)."""
+        read = read_people(data, today=self._now().date())
+        if not read.ok:
+            return ImportResult(file=read)
+        with self._store.session() as session:
+            done = repo.import_people(session, read.people, actor=actor)
+        log.info("people imported by %s: %d added, %d updated", actor, done.added, done.updated)
+        return ImportResult(file=read, added=done.added, updated=done.updated)
+
+    # ── the job ──────────────────────────────────────────────────────────────────────────
+
+    def run_due(self) -> CelebrationRun:
+        """Pay every celebration due now (see the module doc); each once."""
+        run = CelebrationRun()
+        if not self._amounts.any:
+            return run
+        now = self._now()
+        with self._store.read_session() as session:
+            rows = repo.people(session)
+            opted = repo.opted_out_ids(session)
+        candidates = [(row, due) for row in rows for due in self._occasions_near(row, now.date())]
+        if not candidates:
+            return run
+        try:
+            company = self._people.bot_profile()
+        except DirectoryUnavailable:
+            run.unavailable += len(candidates)
+            return run
+        profiles: dict[int, Profile | None] = {}
+        for row, due in candidates:
+            assert row.id is not None
+            if row.slack_user_id in opted:
+                run.opted_out += 1
+                continue
+            if row.id not in profiles:
+                try:
+                    profiles[row.id] = self._profile_of(row)
+                except DirectoryUnavailable:
+                    run.unavailable += 1
+                    continue
+            profile = profiles[row.id]
+            if profile is None:
+                run.not_in_slack += 1
+                continue
+            if profile.person.user_id in opted:
+                run.opted_out += 1
+                continue
+            if profile.person.is_bot or profile.person.deleted:
+                run.inactive += 1
+                continue
+            if not policy.celebration_due(due.on, now.astimezone(self._zone(profile))):
+                continue
+            outcome = self._pay(profile, due, company=company)
+            if outcome == "sent":
+                run.sent += 1
+                run.kinds[due.kind.value] = run.kinds.get(due.kind.value, 0) + 1
+            elif outcome == "opted out":
+                run.opted_out += 1
+            else:
+                run.already += 1
+        if run.sent:
+            self._on_queued()
+        return run
+
+    def _occasions_near(self, row: CelebrationPerson, today: date) -> list[Due]:
+        birthday = (
+            (row.birth_month, row.birth_day)
+            if row.birth_month is not None and row.birth_day is not None
+            else None
+        )
+        found = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            for due in policy.occasions_in(
+                year, birthday=birthday, start=row.start_date, amounts=self._amounts
+            ):
+                if -LOOK_BACK <= (due.on - today).days <= LOOK_AHEAD:
+                    found.append(due)
+        return found
+
+    def _profile_of(self, row: CelebrationPerson) -> Profile | None:
+        """The person's Slack profile (by id, else by email: the id found is kept), or None."""
+        if row.slack_user_id:
+            try:
+                return self._people.profile(row.slack_user_id)
+            except UnknownSlackUser:
+                return None
+        if not row.email:
+            return None
+        found = self._people.by_email(row.email)
+        if found is not None and row.id is not None:
+            with self._store.session() as session:
+                repo.remember_slack_id(
+                    session, person_id=row.id, slack_user_id=found.person.user_id
+                )
+        return found
+
+    def _zone(self, profile: Profile) -> ZoneInfo:
+        for name in (profile.person.tz, self._settings.REWARD_TIMEZONE):
+            if name:
+                try:
+                    return ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo("UTC")
+
+    def _pay(self, profile: Profile, due: Due, *, company: Profile) -> str:
+        """One celebration's reward and its row, in one transaction: "sent", "opted out", or
+        "already" (paid before, by this process or another)."""
+        channel = self._settings.REWARD_CELEBRATION_CHANNEL
+        with self._store.session() as session:
+            if repo.opted_out(session, slack_user_id=profile.person.user_id):
+                return "opted out"  # said `off` since the run began
+            giver = self._people.member(session, company, team_id=profile.team_id)
+            member = self._people.member(session, profile, team_id=profile.team_id)
+            assert member.id is not None
+            created = reward_repo.create_reward(
+                session,
+                giver=giver,
+                recipients=[(member, due.points)],
+                citation=policy.celebration_reason(due),
+                idempotency_key=f"celebration:{member.id}:{due.kind.value}:{due.year}",
+                source=RewardSource.CELEBRATION,
+                channel_id=channel,
+                public=channel is not None,
+                status=RewardStatus.QUEUED,
+                expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
+            )
+            if not created.created:
+                return "already"
+            if not repo.claim(
+                session,
+                member_id=member.id,
+                kind=due.kind.value,
+                year=due.year,
+                reward_id=created.reward.id,
+            ):  # a row without its reward's key: never pay beside it
+                raise StorageError(f"celebration {due.kind} {due.year} is claimed twice")
+        log.info(
+            "celebration %s sent to %s: %d points (reward %s)",
+            due.kind.value,
+            profile.person.user_id,
+            due.points,
+            created.reward.short_id,
+            extra={"reward_id": created.reward.short_id},
+        )
+        return "sent"
+
+    # ── what people see ──────────────────────────────────────────────────────────────────
+
+    def upcoming(self, *, admin_id: str, days: int = UPCOMING_DAYS) -> list[Upcoming] | Refusal:
+        """Admins: the celebrations of the next `days` days (today's included), by day."""
+        refused = only_admins(self._settings, admin_id, doing="see the coming celebrations")
+        if refused is not None:
+            return refused
+        today = self._now().date()
+        with self._store.read_session() as session:
+            rows = repo.people(session)
+            opted = repo.opted_out_ids(session)
+        found: list[Upcoming] = []
+        for row in rows:
+            birthday = (
+                (row.birth_month, row.birth_day)
+                if row.birth_month is not None and row.birth_day is not None
+                else None
+            )
+            for year in (today.year, today.year + 1):
+                for due in policy.occasions_in(
+                    year, birthday=birthday, start=row.start_date, amounts=self._amounts
+                ):
+                    if 0 <= (due.on - today).days < days:
+                        found.append(
+                            Upcoming(
+                                who=row.slack_user_id or row.email or "?",
+                                matched=row.slack_user_id is not None,
+                                kind=due.kind,
+                                on=due.on,
+                                points=due.points,
+                                years=due.years,
+                                opted_out=row.slack_user_id in opted,
+                            )
+                        )
+        return sorted(found, key=lambda u: (u.on, u.kind.value, u.who))
+
+    def mine(self, user_id: str, *, email: str | None = None) -> MyCelebrations:
+        with self._store.read_session() as session:
+            out = repo.opted_out(session, slack_user_id=user_id)
+            dates = repo.dates_of(session, slack_user_id=user_id, email=email)
+        return MyCelebrations(celebrated=not out, has_dates=dates is not None)
+
+    def choose(self, user_id: str, *, celebrate: bool) -> MyCelebrations:
+        """`/reward celebrations on|off`: audited when it changes something."""
+        email = None
+        with suppress(UnknownSlackUser, DirectoryUnavailable):  # then by Slack id only
+            email = self._people.profile(user_id).person.email
+        with self._store.session() as session:
+            changed = repo.choose(session, slack_user_id=user_id, celebrate=celebrate)
+            dates = repo.dates_of(session, slack_user_id=user_id, email=email)
+        return MyCelebrations(celebrated=celebrate, has_dates=dates is not None, changed=changed)
