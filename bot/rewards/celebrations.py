@@ -128,6 +128,18 @@ class MyCelebrations:
     changed: bool = False
 
 
+def import_file(store: Store, data: bytes, *, actor: str, today: date) -> ImportResult:
+    """`rewardbot people import FILE`: the file read whole; when every row is good, everyone
+    added or updated in one transaction (audited with the counts), else nothing stored."""
+    read = read_people(data, today=today)
+    if not read.ok:
+        return ImportResult(file=read)
+    with store.session() as session:
+        done = repo.import_people(session, read.people, actor=actor)
+    log.info("people imported by %s: %d added, %d updated", actor, done.added, done.updated)
+    return ImportResult(file=read, added=done.added, updated=done.updated)
+
+
 class CelebrationService:
     def __init__(
         self,
@@ -153,13 +165,7 @@ class CelebrationService:
 
     def import_file(self, data: bytes, *, actor: str) -> ImportResult:
         """Read the file; when every row is good, add or update everyone (audited)."""
-        read = read_people(data, today=self._now().date())
-        if not read.ok:
-            return ImportResult(file=read)
-        with self._store.session() as session:
-            done = repo.import_people(session, read.people, actor=actor)
-        log.info("people imported by %s: %d added, %d updated", actor, done.added, done.updated)
-        return ImportResult(file=read, added=done.added, updated=done.updated)
+        return import_file(self._store, data, actor=actor, today=self._now().date())
 
     # ── the job ──────────────────────────────────────────────────────────────────────────
 

@@ -129,6 +129,14 @@ def shown(cell: str, limit: int = 40) -> str:
     return repr(clean[:limit] + ("…" if len(clean) > limit else ""))
 
 
+def too_big(size: int) -> PeopleFile:
+    """The answer for a file over MAX_BYTES (`size` its whole size, in bytes)."""
+    return _refused(
+        f"the file is {size / 1_000_000:.1f} MB; the most I read is "
+        f"{MAX_BYTES // 1_000_000} MB (about {MAX_ROWS:,} people): split it"
+    )
+
+
 def parse_birthday(cell: str) -> tuple[int, int] | str:
     """(month, day), or what is wrong with it. A year, when given, is dropped."""
     text = cell.strip()
@@ -193,10 +201,7 @@ def _person(cells: dict[str, str]) -> tuple[str | None, str | None] | str:
 def read_people(data: bytes, *, today: date) -> PeopleFile:
     """Every row of the file, or every problem in it (nothing half-read)."""
     if len(data) > MAX_BYTES:
-        return _refused(
-            f"the file is {len(data) / 1_000_000:.1f} MB; the most I read is "
-            f"{MAX_BYTES // 1_000_000} MB (about {MAX_ROWS:,} people): split it"
-        )
+        return too_big(len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -267,11 +272,9 @@ def _row(
         )
     cells = {name: cell for name, cell in zip(columns, cells_list, strict=False) if name}
     who = _person(cells)
-    if isinstance(who, str):
-        return RowProblem(number, who)
     birthday: tuple[int, int] | None = None
     start: date | None = None
-    wrong: list[str] = []
+    wrong: list[str] = [who] if isinstance(who, str) else []
     if cells.get("birthday", "").strip():
         parsed = parse_birthday(cells["birthday"])
         if isinstance(parsed, str):
@@ -284,10 +287,10 @@ def _row(
             wrong.append(began)
         else:
             start = began
-    if wrong:
+    if birthday is None and start is None and not wrong:
+        wrong.append("it gives neither a birthday nor a start date")
+    if wrong or isinstance(who, str):
         return RowProblem(number, "; ".join(wrong))
-    if birthday is None and start is None:
-        return RowProblem(number, "it gives neither a birthday nor a start date")
     return PersonDates(
         row=number, slack_user_id=who[0], email=who[1], birthday=birthday, start_date=start
     )
