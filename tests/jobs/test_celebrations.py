@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlmodel import select
 
+from storage import members as member_repo
+from storage import points as points_repo
+from storage import queries
 from storage import rewards as reward_repo
 from storage.models import Celebration, Reward
 from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, BotHarness
@@ -128,6 +131,12 @@ def test_each_person_at_nine_in_their_time_zone_once_across_runs_and_a_restart(
     assert len(givers) == 1
     restarted.driver.command(f"<@{BOB}> 100 for the launch", user_id=MARIA)  # all her 100
     restarted.wait(lambda: any("Sent!" in t for t in restarted.dm_texts(MARIA)))
+    with restarted.runtime.store.read_session() as session:  # the company is no top giver
+        board = queries.leaderboard(
+            session, since=T0 - timedelta(days=1), until=T0 + timedelta(days=1)
+        )
+    assert [g.member.slack_user_id for g in board.givers] == [MARIA]
+    assert sorted(r.member.slack_user_id for r in board.recipients) == [BOB, CHEN, MARIA]
 
 
 def test_a_saturday_birthday_on_friday_and_the_anniversary_tier(
@@ -200,3 +209,21 @@ def test_admins_see_the_next_30_days_and_members_only_their_own_state(
     assert "March" not in mine and MARIA not in mine
     bot.driver.command("celebrations maybe", user_id=BOB)
     bot.wait(lambda: any("Try `/reward celebrations off`" in t for t in bot.replies_to(BOB)))
+
+
+def test_with_points_in_the_bot_a_celebration_credits_the_ledger_and_xoxoday_gets_nothing(
+    clock: time_machine.Coordinates, make_bot: Callable[..., BotHarness]
+) -> None:
+    bot = make_bot(**SETTINGS, REWARD_POINT_SYSTEM="storefront", STOREFRONT_API_KEY="k")
+    imported(bot, f"person,birthday\n{MARIA},03-02\n")
+    clock.move_to(T0)
+    assert run_job(bot, JOB).detail == "1 celebration(s) sent (1 birthday)"
+    bot.wait(lambda: bot.dm_texts(MARIA))
+    bot.settle()
+    assert bot.sends() == []
+    with bot.runtime.store.read_session() as session:
+        member = member_repo.get_member_by_slack_id(session, slack_user_id=MARIA)
+        assert member is not None and member.id is not None
+        balance = points_repo.balance(session, member_id=member.id, today=T0.date())
+    assert balance.available == 50 * points_repo.CENTS
+    assert "Redeem" in bot.dm_texts(MARIA)[0]
