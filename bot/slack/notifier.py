@@ -356,6 +356,8 @@ class Notifier:
         Xoxoday's records first), and each giver hears that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
         for reward, card in zip(rewards, cards, strict=True):
+            if card.celebration:  # the bot gave it: the admins' alert is all
+                continue
             payload = reward_messages.giver_in_doubt(
                 reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
             )
@@ -572,7 +574,7 @@ class Notifier:
                 cancelled_by=admin_id,
             )
             told = self.dm(uid, payload) is not None and told
-        if card.giver_id != admin_id:
+        if card.giver_id != admin_id and not card.celebration:
             payload = cancel_blocks.giver_cancelled(
                 reward=card,
                 outcome=outcome,
@@ -599,9 +601,14 @@ class Notifier:
             card = replace(  # nothing was sent: a new reward like it may well arrive
                 card_for(reward), failure_reason=NEVER_ARRIVED, failure_kind=FailureKind.PASSING
             )
-            payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
             posted = self._posted(reward, again)
-            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
+            if card.celebration:  # the bot gave it: the admins give it by hand if it should be
+                note = celebration_blocks.admin_not_sent(reward=card)
+                for admin in self.admin_ids():
+                    self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
+            else:
+                payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
+                self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
         self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
 

@@ -227,3 +227,22 @@ def test_with_points_in_the_bot_a_celebration_credits_the_ledger_and_xoxoday_get
         balance = points_repo.balance(session, member_id=member.id, today=T0.date())
     assert balance.available == 50 * points_repo.CENTS
     assert "Redeem" in bot.dm_texts(MARIA)[0]
+
+
+def test_a_celebration_xoxoday_refuses_goes_to_the_admins_not_to_the_bot(
+    clock: time_machine.Coordinates, make_bot: Callable[..., BotHarness]
+) -> None:
+    bot = make_bot(**SETTINGS)
+    imported(bot, f"person,birthday\n{MARIA},03-02\n")
+    bot.sandbox.faults.set("sendBalance", error="PLE10001", count=1)
+    clock.move_to(T0)
+    assert run_job(bot, JOB).detail == "1 celebration(s) sent (1 birthday)"
+    (note,) = bot.wait(lambda: [t for t in bot.dm_texts(ADMIN) if "wasn't sent" in t])
+    assert note.startswith(f"❌ The celebration for <@{MARIA}> (Happy birthday, 50 points)")
+    assert "Give it by hand with `/reward`" in note
+    bot.settle()
+    assert bot.channel_texts(CHANNEL) == []
+    assert [t for t in bot.dm_texts(MARIA) if "birthday" in t] == []
+    assert bot.fake.dms_to("UREWARDB") == []
+    clock.shift(timedelta(minutes=15))  # failed is paid as far as once goes: not again
+    assert run_job(bot, JOB).detail == "0 celebration(s) sent; 1 already sent"
