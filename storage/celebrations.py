@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from storage import audit
 from storage._sql import insert_for
 from storage.audit import AuditAction
-from storage.models import Celebration, CelebrationOptOut, CelebrationPerson
+from storage.models import Celebration, CelebrationOptOut, CelebrationPerson, Member
 from storage.types import utcnow
 
 
@@ -189,12 +189,11 @@ def paid(
 
 
 def member_ids_by_slack_id(session: Session, slack_user_ids: Iterable[str]) -> dict[str, int]:
-    from storage.models import Member
-
+    """The ledger's member ids of these Slack users (those it has)."""
     ids = list(slack_user_ids)
     if not ids:
         return {}
     rows = session.exec(
-        select(Member.slack_user_id, Member.id).where(or_(col(Member.slack_user_id).in_(ids)))
+        select(Member.slack_user_id, Member.id).where(col(Member.slack_user_id).in_(ids))
     ).all()
     return {s: i for s, i in rows if i is not None}

@@ -186,11 +186,22 @@ class CelebrationService:
         except DirectoryUnavailable:
             run.unavailable += len(candidates)
             return run
+        with self._store.read_session() as session:  # paid before: no Slack call for them
+            members = repo.member_ids_by_slack_id(
+                session, {row.slack_user_id for row, _ in candidates if row.slack_user_id}
+            )
+            paid = repo.paid(
+                session, member_ids=members.values(), years={due.year for _, due in candidates}
+            )
         profiles: dict[int, Profile | None] = {}
         for row, due in candidates:
             assert row.id is not None
             if row.slack_user_id in opted:
                 run.opted_out += 1
+                continue
+            known = members.get(row.slack_user_id or "")
+            if known is not None and (known, due.kind.value, due.year) in paid:
+                run.already += 1
                 continue
             if row.id not in profiles:
                 try:
@@ -341,7 +352,8 @@ class CelebrationService:
                         )
         return sorted(found, key=lambda u: (u.on, u.kind.value, u.who))
 
-    def mine(self, user_id: str, *, email: str | None = None) -> MyCelebrations:
+    def mine(self, user_id: str) -> MyCelebrations:
+        email = self._email_of(user_id)
         with self._store.read_session() as session:
             out = repo.opted_out(session, slack_user_id=user_id)
             dates = repo.dates_of(session, slack_user_id=user_id, email=email)
@@ -349,10 +361,14 @@ class CelebrationService:
 
     def choose(self, user_id: str, *, celebrate: bool) -> MyCelebrations:
         """`/reward celebrations on|off`: audited when it changes something."""
-        email = None
-        with suppress(UnknownSlackUser, DirectoryUnavailable):  # then by Slack id only
-            email = self._people.profile(user_id).person.email
+        email = self._email_of(user_id)
         with self._store.session() as session:
             changed = repo.choose(session, slack_user_id=user_id, celebrate=celebrate)
             dates = repo.dates_of(session, slack_user_id=user_id, email=email)
         return MyCelebrations(celebrated=celebrate, has_dates=dates is not None, changed=changed)
+
+    def _email_of(self, user_id: str) -> str | None:
+        """Their email in Slack, to find dates imported by email (None: by Slack id only)."""
+        with suppress(UnknownSlackUser, DirectoryUnavailable):
+            return self._people.profile(user_id).person.email
+        return None
