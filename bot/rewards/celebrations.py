@@ -181,11 +181,7 @@ class CelebrationService:
         candidates = [(row, due) for row in rows for due in self._occasions_near(row, now.date())]
         if not candidates:
             return run
-        try:
-            company = self._people.bot_profile()
-        except DirectoryUnavailable:
-            run.unavailable += len(candidates)
-            return run
+        company: Profile | None = None  # the bot's own user, once something is paid
         with self._store.read_session() as session:  # paid before: no Slack call for them
             members = repo.member_ids_by_slack_id(
                 session, {row.slack_user_id for row, _ in candidates if row.slack_user_id}
@@ -221,6 +217,12 @@ class CelebrationService:
                 continue
             if not policy.celebration_due(due.on, now.astimezone(self._zone(profile))):
                 continue
+            if company is None:
+                try:
+                    company = self._people.bot_profile()
+                except DirectoryUnavailable:
+                    run.unavailable += 1
+                    continue
             outcome = self._pay(profile, due, company=company)
             if outcome == "sent":
                 run.sent += 1

@@ -181,3 +181,15 @@ def test_only_admins_see_the_coming_celebrations_and_opting_is_audited(domain: D
             if e.action == "celebrations.chosen"
         ]
     assert chosen == [(MARIA, {"celebrations": "off"})]
+
+
+def test_a_row_naming_an_id_and_an_email_held_by_two_people_rows_imports_and_pays_once(
+    domain: Domain,
+) -> None:
+    celebrations = service(domain, Clock(MONDAY))
+    imported(celebrations, f"person,birthday\n{MARIA},03-02\nmaria@acme.test,03-02\n")
+    imported(celebrations, f"slack_id,email,birthday\n{MARIA},maria@acme.test,03-02\n")
+    run = celebrations.run_due()
+    assert (run.sent, run.already) == (1, 1)
+    with domain.store.read_session() as session:
+        assert len(session.exec(select(Reward)).all()) == 1
