@@ -243,8 +243,8 @@ class Notifier:
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)
-        if card.celebration:  # the company gave it: no giver to tell
-            self.on_change(people_of(reward))
+        if card.celebration:  # the company gave it: no giver to tell, no App Home of its own
+            self.on_change(card.recipient_ids)
             return
         payload = reward_messages.giver_confirmation(
             reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
@@ -279,7 +279,7 @@ class Notifier:
             note = celebration_blocks.admin_not_sent(reward=card)
             for admin in self.admin_ids():
                 self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
-            self.on_change(people_of(reward))
+            self.on_change(card.recipient_ids)
             return
         payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
         self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
