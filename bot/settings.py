@@ -5,6 +5,7 @@ The variable names are a public contract (README, `.env.example`, deploy tooling
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -164,6 +165,8 @@ class Settings(BaseSettings):
     REWARD_WELCOME_POINTS: int = Field(default=0, ge=0, le=100_000)
     REWARD_ANNIVERSARY_POINTS: Annotated[dict[int, int], NoDecode] = {}
     REWARD_CELEBRATION_CHANNEL: str | None = None
+    # Custom Slack profile fields holding dates, read daily: "birthday=Xf01ABC,start_date=Xf02DEF"
+    REWARD_CELEBRATION_PROFILE_FIELDS: Annotated[dict[str, str], NoDecode] = {}
 
     # Scheduled jobs
     REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week
@@ -263,6 +266,28 @@ class Settings(BaseSettings):
                 raise ValueError(f"{tier} years is given twice")
             tiers[tier] = amount
         return tiers
+
+    @field_validator("REWARD_CELEBRATION_PROFILE_FIELDS", mode="before")
+    @classmethod
+    def _profile_fields(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            name, _, field_id = (p.strip() for p in part.partition("="))
+            if name not in ("birthday", "start_date") or not re.fullmatch(
+                r"Xf[A-Z0-9]{4,20}", field_id
+            ):
+                raise ValueError(
+                    "must name the profile fields' ids, like birthday=Xf01ABCDEF,"
+                    "start_date=Xf02GHIJKL (Slack's admin page for profile fields shows them)"
+                )
+            if name in fields:
+                raise ValueError(f"{name} is given twice")
+            fields[name] = field_id
+        return fields
 
     @field_validator("REWARD_CELEBRATION_CHANNEL")
     @classmethod

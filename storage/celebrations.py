@@ -41,10 +41,13 @@ class Imported:
     updated: int
 
 
-def import_people(session: Session, rows: Sequence[DatesRow], *, actor: str) -> Imported:
+def import_people(
+    session: Session, rows: Sequence[DatesRow], *, actor: str, keep: bool = False
+) -> Imported:
     """Add or update each person's dates (found by Slack id, else by email): importing the
-    same file again changes nothing; people not in the file keep theirs. One audit event
-    with the counts (the dates are personal: the audit keeps no birthday)."""
+    same file again changes nothing; people not in the file keep theirs. With `keep`, a date
+    a row lacks keeps the one there (Slack profile fields: an empty field says nothing). One
+    audit event with the counts (the dates are personal: the audit keeps no birthday)."""
     audit.lock_chain(session)  # one import at a time: two at once would both add a person
     now = utcnow()
     everyone = people(session)  # one read, not one per row: 10,000 rows in a second or so
@@ -56,6 +59,11 @@ def import_people(session: Session, rows: Sequence[DatesRow], *, actor: str) -> 
             by_email.get(row.email) if row.email else None
         )
         month, day = row.birthday if row.birthday else (None, None)
+        start = row.start_date
+        if found is not None and keep:
+            if row.birthday is None:
+                month, day = found.birth_month, found.birth_day
+            start = start or found.start_date
         if found is None:
             session.add(
                 CelebrationPerson(
@@ -63,7 +71,7 @@ def import_people(session: Session, rows: Sequence[DatesRow], *, actor: str) -> 
                     email=row.email,
                     birth_month=month,
                     birth_day=day,
-                    start_date=row.start_date,
+                    start_date=start,
                     created_at=now,
                     updated_at=now,
                 )
@@ -75,10 +83,10 @@ def import_people(session: Session, rows: Sequence[DatesRow], *, actor: str) -> 
             email = found.email  # another row has it (an earlier import by email): left there
         new = (row.slack_user_id or found.slack_user_id, email, month, day)
         old = (found.slack_user_id, found.email, found.birth_month, found.birth_day)
-        if new != old or row.start_date != found.start_date:
+        if new != old or start != found.start_date:
             found.slack_user_id, found.email = new[0], new[1]
             found.birth_month, found.birth_day = month, day
-            found.start_date = row.start_date
+            found.start_date = start
             found.updated_at = now
             session.add(found)
             updated += 1

@@ -43,6 +43,7 @@ JOB_MODULES = (
     "order_status",
     "flags",
     "celebrations",
+    "celebration_profiles",
 )
 
 

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.rewards import policy
 from bot.rewards.admin import only_admins
 from bot.rewards.directory import Directory, DirectoryUnavailable, Profile, UnknownSlackUser
-from bot.rewards.people_import import PeopleFile, read_people
+from bot.rewards.people_import import PeopleFile, parse_birthday, parse_start, read_people
 from bot.rewards.policy import CelebrationAmounts, Due
 from bot.rewards.refusal import Refusal
 from bot.settings import Settings
@@ -63,6 +63,15 @@ class CelebrationDirectory(Directory, Protocol):
 
     def bot_profile(self) -> Profile:
         """The bot's own Slack user. Raises DirectoryUnavailable when Slack can't say."""
+        ...
+
+    def people_ids(self) -> list[str]:
+        """Everyone in the workspace who is a person. Raises DirectoryUnavailable."""
+        ...
+
+    def profile_fields(self, user_id: str) -> dict[str, str]:
+        """A person's custom profile fields, field id → value. Raises UnknownSlackUser or
+        DirectoryUnavailable."""
         ...
 
 
@@ -101,6 +110,39 @@ class CelebrationRun:
         ):
             if count:
                 parts.append(f"{count} {what}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileDates:
+    """Dates read from someone's Slack profile fields (None: the field is empty there)."""
+
+    slack_user_id: str
+    email: str | None
+    birthday: tuple[int, int] | None
+    start_date: date | None
+
+
+@dataclass(slots=True)
+class ProfilesRead:
+    """What reading the profile fields did, counted."""
+
+    people: int = 0
+    with_dates: int = 0
+    added: int = 0
+    updated: int = 0
+    unreadable: int = 0  # a value that is not a date: left as it was
+    unavailable: int = 0
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.people} profile(s) read, {self.with_dates} with dates: {self.added} added, "
+            f"{self.updated} updated"
+        ]
+        if self.unreadable:
+            parts.append(f"{self.unreadable} value(s) that aren't dates left as they were")
+        if self.unavailable:
+            parts.append(f"{self.unavailable} not read: Slack didn't answer")
         return "; ".join(parts)
 
 
@@ -317,6 +359,57 @@ class CelebrationService:
             extra={"reward_id": created.reward.short_id},
         )
         return "sent"
+
+    # ── Slack profile fields ─────────────────────────────────────────────────────────────
+
+    def read_profiles(self) -> ProfilesRead:
+        """REWARD_CELEBRATION_PROFILE_FIELDS: everyone's custom fields read, and their dates
+        added or updated (a field empty in Slack leaves what the bot has; a value that isn't a
+        date is counted and left). Audited as an import by `slack-profiles`."""
+        fields = self._settings.REWARD_CELEBRATION_PROFILE_FIELDS
+        done = ProfilesRead()
+        if not fields:
+            return done
+        today = self._now().date()
+        try:
+            ids = self._people.people_ids()
+        except DirectoryUnavailable:
+            done.unavailable += 1
+            return done
+        found: list[ProfileDates] = []
+        for user_id in ids:
+            done.people += 1
+            try:
+                values = self._people.profile_fields(user_id)
+            except UnknownSlackUser:
+                continue
+            except DirectoryUnavailable:
+                done.unavailable += 1
+                continue
+            birthday: tuple[int, int] | None = None
+            start: date | None = None
+            raw = values.get(fields.get("birthday", ""), "").strip()
+            if raw:
+                read = parse_birthday(raw)
+                if isinstance(read, str):
+                    done.unreadable += 1
+                else:
+                    birthday = read
+            raw = values.get(fields.get("start_date", ""), "").strip()
+            if raw:
+                began = parse_start(raw, today=today)
+                if isinstance(began, str):
+                    done.unreadable += 1
+                else:
+                    start = began
+            if birthday is not None or start is not None:
+                found.append(ProfileDates(user_id, None, birthday, start))
+        done.with_dates = len(found)
+        if found:
+            with self._store.session() as session:
+                merged = repo.import_people(session, found, actor="slack-profiles", keep=True)
+            done.added, done.updated = merged.added, merged.updated
+        return done
 
     # ── what people see ──────────────────────────────────────────────────────────────────
 

@@ -98,6 +98,39 @@ class People:
             raise SlackUnavailable(str(err), err.response) from err
         return self._remember(user)
 
+    def people_ids(self) -> list[str]:
+        """Everyone in the workspace who is a person (not a bot, not deactivated), from
+        `users.list` page by page."""
+        found: list[str] = []
+        cursor = ""
+        while True:
+            try:
+                page = self._slack.users_list(limit=200, cursor=cursor or None)
+            except SlackApiError as err:
+                raise SlackUnavailable(str(err), err.response) from err
+            for user in page.get("members") or []:
+                if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+                    continue
+                found.append(str(user["id"]))
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return found
+
+    def profile_fields(self, user_id: str) -> dict[str, str]:
+        """A person's custom profile fields (`users.profile.get`): field id → value."""
+        try:
+            profile: dict[str, Any] = self._slack.users_profile_get(user=user_id)["profile"]
+        except SlackApiError as err:
+            if err.response.get("error") in ("user_not_found", "user_not_visible"):
+                raise UnknownSlackUser(user_id) from None
+            raise SlackUnavailable(str(err), err.response) from err
+        fields = profile.get("fields") or {}
+        return {
+            str(k): str((v or {}).get("value") or "")
+            for k, v in fields.items()
+            if isinstance(v, dict)
+        }
+
     def bot_profile(self) -> Profile:
         """The bot's own Slack user (`auth.test`, once per process), as a profile."""
         with self._lock:

@@ -5,7 +5,7 @@ pays, what the import keeps (never a birth year) and audits (never a date)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -193,3 +193,43 @@ def test_a_row_naming_an_id_and_an_email_held_by_two_people_rows_imports_and_pay
     assert (run.sent, run.already) == (1, 1)
     with domain.store.read_session() as session:
         assert len(session.exec(select(Reward)).all()) == 1
+
+
+def test_slack_profile_fields_add_and_update_dates_and_an_empty_field_keeps_the_file_s(
+    make_domain: Callable[..., Domain],
+) -> None:
+    domain = make_domain(
+        **ON, REWARD_CELEBRATION_PROFILE_FIELDS="birthday=Xf01BDAY,start_date=Xf02START"
+    )
+    celebrations = service(domain, Clock(MONDAY))
+    imported(celebrations, f"person,birthday,start_date\n{MARIA},01-01,2021-06-01\n")
+    domain.people.fields = {
+        MARIA: {"Xf01BDAY": "1990-03-02"},  # a date field: the year is dropped; no start date
+        BOB: {"Xf02START": "2026-03-02", "Xf09OTHER": "x"},
+        CHEN: {"Xf01BDAY": "someday"},  # not a date: left as it was
+    }
+    read = celebrations.read_profiles()
+    assert read.summary() == (
+        f"{read.people} profile(s) read, 2 with dates: 1 added, 1 updated; 1 value(s) that "
+        "aren't dates left as they were"
+    )
+    with domain.store.read_session() as session:
+        rows = session.exec(select(CelebrationPerson).order_by(col(CelebrationPerson.id))).all()
+        (event,) = [
+            e
+            for e in session.exec(select(AuditEvent)).all()
+            if e.action == "people.imported" and e.actor == "slack-profiles"
+        ]
+    assert [(r.slack_user_id, r.birth_month, r.birth_day, r.start_date) for r in rows] == [
+        (MARIA, 3, 2, date(2021, 6, 1)),
+        (BOB, None, None, date(2026, 3, 2)),
+    ]
+    assert event.after == {"rows": 2, "added": 1, "updated": 1}
+    assert celebrations.read_profiles().updated == 0  # the same again: nothing changes
+    run = celebrations.run_due()  # her birthday, from Slack's field (welcomes are off here)
+    assert (run.sent, run.kinds) == (1, {"birthday": 1})
+
+
+def test_without_profile_fields_named_slack_is_not_asked(domain: Domain) -> None:
+    domain.people.unavailable = True  # it would raise if asked
+    assert service(domain, Clock(MONDAY)).read_profiles().people == 0

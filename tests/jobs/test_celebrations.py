@@ -246,3 +246,22 @@ def test_a_celebration_xoxoday_refuses_goes_to_the_admins_not_to_the_bot(
     assert bot.fake.dms_to("UREWARDB") == []
     clock.shift(timedelta(minutes=15))  # failed is paid as far as once goes: not again
     assert run_job(bot, JOB).detail == "0 celebration(s) sent; 1 already sent"
+
+
+def test_dates_in_slack_profile_fields_are_read_daily_and_celebrated(
+    clock: time_machine.Coordinates, make_bot: Callable[..., BotHarness]
+) -> None:
+    bot = make_bot(**SETTINGS, REWARD_CELEBRATION_PROFILE_FIELDS="birthday=Xf01BDAY")
+    bot.fake.workspace.set_profile_fields(MARIA, {"Xf01BDAY": "1991-03-02", "Xf07TITLE": "CTO"})
+    bot.fake.workspace.set_profile_fields(BOB, {"Xf01BDAY": "<b>soon</b>"})
+    clock.move_to(T0 - timedelta(hours=3))  # 05:00 UTC: the daily read at 05:30 (UTC) is due
+    detail = run_job(bot, "celebration-profiles").detail
+    assert detail.endswith(
+        "1 with dates: 1 added, 0 updated; 1 value(s) that aren't dates left as they were"
+    )
+    clock.move_to(T0)  # 09:00 in Madrid
+    assert run_job(bot, JOB).detail == "1 celebration(s) sent (1 birthday)"
+    bot.wait(lambda: announced(bot) == [f"🎉 Happy birthday, <@{MARIA}>!"])
+    assert "1991" not in " ".join(bot.dm_texts(MARIA))
+    read = [c["args"].get("user") for c in bot.fake.calls_to("users.profile.get")]
+    assert MARIA in read and len(read) == len(set(read))  # once a person
