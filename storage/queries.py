@@ -235,11 +235,16 @@ def period_summary(session: Session, *, since: datetime, until: datetime) -> Per
             func.coalesce(func.sum(RR.points), 0),
             func.count(func.distinct(RR.reward_id)),
             func.count(func.distinct(RR.member_id)),
-            func.count(func.distinct(RR.giver_id)),
         ).where(_delivered(since, until))
     ).one()
+    givers = session.exec(  # people who gave: the bot's celebrations are the company's
+        select(func.count(func.distinct(RR.giver_id)))
+        .join(Member, col(Member.id) == RR.giver_id)
+        .where(_delivered(since, until))
+        .where(col(Member.is_bot).is_(False))
+    ).one()
     return PeriodSummary(
-        points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(row[3])
+        points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(givers)
     )
 
 

@@ -135,7 +135,11 @@ def test_each_person_at_nine_in_their_time_zone_once_across_runs_and_a_restart(
         board = queries.leaderboard(
             session, since=T0 - timedelta(days=1), until=T0 + timedelta(days=1)
         )
+        summary = queries.period_summary(
+            session, since=T0 - timedelta(days=1), until=T0 + timedelta(days=1)
+        )
     assert [g.member.slack_user_id for g in board.givers] == [MARIA]
+    assert (summary.givers, summary.recipients, summary.rewards) == (1, 3, 4)
     assert sorted(r.member.slack_user_id for r in board.recipients) == [BOB, CHEN, MARIA]
 
 
