@@ -11,6 +11,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.base import JobContext, JobSpec
+from bot.jobs.scheduler import JobFailed
 from bot.settings import Settings
 
 
@@ -22,7 +23,10 @@ def run(ctx: JobContext) -> str:
     service = ctx.runtime.celebrations
     if not service.amounts.any:
         return "no celebration has points (REWARD_BIRTHDAY_POINTS, ...): nothing to do"
-    return service.run_due().summary()
+    run = service.run_due()
+    if run.failed:  # the run is recorded as failed, so operators see it
+        raise JobFailed(run.summary())
+    return run.summary()
 
 
 JOB = JobSpec(

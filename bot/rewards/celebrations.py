@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +50,11 @@ UPCOMING_DAYS = 30
 # every time zone's today, and the catch-up days, fall within.
 LOOK_BACK = policy.CELEBRATION_CATCH_UP_DAYS + 1
 LOOK_AHEAD = 1
+
+
+def _earliest_nine(on: date) -> datetime:
+    """When it is first CELEBRATION_HOUR on day `on` anywhere (UTC+14, Kiribati)."""
+    return datetime.combine(on, time(policy.CELEBRATION_HOUR), tzinfo=UTC) - timedelta(hours=14)
 
 
 class CelebrationDirectory(Directory, Protocol):
@@ -95,6 +100,7 @@ class CelebrationRun:
     not_in_slack: int = 0
     unavailable: int = 0
     inactive: int = 0
+    failed: int = 0  # the ledger refused: logged, and tried again at the next run
     kinds: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -107,6 +113,7 @@ class CelebrationRun:
             (self.not_in_slack, "not found in Slack"),
             (self.inactive, "deactivated or bots"),
             (self.unavailable, "not looked up: Slack didn't answer"),
+            (self.failed, "failed (see the log; tried again next run)"),
         ):
             if count:
                 parts.append(f"{count} {what}")
@@ -241,6 +248,8 @@ class CelebrationService:
             if known is not None and (known, due.kind.value, due.year) in paid:
                 run.already += 1
                 continue
+            if now < _earliest_nine(due.on):  # not 09:00 there anywhere yet: no Slack call
+                continue
             if row.id not in profiles:
                 try:
                     profiles[row.id] = self._profile_of(row)
@@ -265,7 +274,14 @@ class CelebrationService:
                 except DirectoryUnavailable:
                     run.unavailable += 1
                     continue
-            outcome = self._pay(profile, due, company=company)
+            try:
+                outcome = self._pay(profile, due, company=company)
+            except Exception:  # one person's trouble stops nobody else's celebration
+                log.exception(
+                    "celebration %s of %s could not be paid", due.kind.value, row.slack_user_id
+                )
+                run.failed += 1
+                continue
             if outcome == "sent":
                 run.sent += 1
                 run.kinds[due.kind.value] = run.kinds.get(due.kind.value, 0) + 1

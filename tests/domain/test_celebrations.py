@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from bot.rewards.celebrations import CelebrationService
 from bot.rewards.events import RewardSent
 from bot.rewards.refusal import Refusal
+from storage import rewards as reward_repo
 from storage.models import AuditEvent, CelebrationPerson, Reward
 from tests.domain.conftest import Domain
 from tests.domain.support import ADMIN, BOB, BOT_SELF, CHEN, GONE, HELPERBOT, MARIA, Someone
@@ -233,3 +234,26 @@ def test_slack_profile_fields_add_and_update_dates_and_an_empty_field_keeps_the_
 def test_without_profile_fields_named_slack_is_not_asked(domain: Domain) -> None:
     domain.people.unavailable = True  # it would raise if asked
     assert service(domain, Clock(MONDAY)).read_profiles().people == 0
+
+
+def test_one_person_the_ledger_refuses_stops_nobody_else(
+    domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(MONDAY)
+    celebrations = service(domain, clock)
+    imported(celebrations, f"person,birthday\n{MARIA},03-02\n{CHEN},03-02\n")
+    create = reward_repo.create_reward
+
+    def refusing(session, *, recipients, **kw):  # type: ignore[no-untyped-def]
+        if recipients[0][0].slack_user_id == MARIA:
+            raise RuntimeError("the disk is full")
+        return create(session, recipients=recipients, **kw)
+
+    monkeypatch.setattr(reward_repo, "create_reward", refusing)
+    run = celebrations.run_due()
+    assert (run.sent, run.failed) == (1, 1)
+    assert run.summary().endswith("1 failed (see the log; tried again next run)")
+    monkeypatch.setattr(reward_repo, "create_reward", create)
+    clock.at += timedelta(minutes=15)
+    again = celebrations.run_due()  # the next run pays her, and him not again
+    assert (again.sent, again.already, again.failed) == (1, 1, 0)
