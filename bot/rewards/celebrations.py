@@ -175,6 +175,7 @@ class MyCelebrations:
     celebrated: bool
     has_dates: bool
     changed: bool = False
+    active: bool = True  # False: no kind has points in this workspace
 
 
 def import_file(store: Store, data: bytes, *, actor: str, today: date) -> ImportResult:
@@ -468,7 +469,9 @@ class CelebrationService:
         with self._store.read_session() as session:
             out = repo.opted_out(session, slack_user_id=user_id)
             dates = repo.dates_of(session, slack_user_id=user_id, email=email)
-        return MyCelebrations(celebrated=not out, has_dates=dates is not None)
+        return MyCelebrations(
+            celebrated=not out, has_dates=dates is not None, active=self._amounts.any
+        )
 
     def choose(self, user_id: str, *, celebrate: bool) -> MyCelebrations:
         """`/reward celebrations on|off`: audited when it changes something."""
@@ -476,7 +479,12 @@ class CelebrationService:
         with self._store.session() as session:
             changed = repo.choose(session, slack_user_id=user_id, celebrate=celebrate)
             dates = repo.dates_of(session, slack_user_id=user_id, email=email)
-        return MyCelebrations(celebrated=celebrate, has_dates=dates is not None, changed=changed)
+        return MyCelebrations(
+            celebrated=celebrate,
+            has_dates=dates is not None,
+            changed=changed,
+            active=self._amounts.any,
+        )
 
     def _email_of(self, user_id: str) -> str | None:
         """Their email in Slack, to find dates imported by email (None: by Slack id only)."""

@@ -269,3 +269,16 @@ def test_dates_in_slack_profile_fields_are_read_daily_and_celebrated(
     assert "1991" not in " ".join(bot.dm_texts(MARIA))
     read = [c["args"].get("user") for c in bot.fake.calls_to("users.profile.get")]
     assert MARIA in read and len(read) == len(set(read))  # once a person
+
+
+def test_with_no_kind_on_members_hear_so_and_admins_what_turns_them_on(
+    make_bot: Callable[..., BotHarness],
+) -> None:
+    bot = make_bot()
+    bot.driver.command("celebrations", user_id=BOB)
+    (said,) = bot.wait(lambda: [t for t in bot.replies_to(BOB) if "Celebrations are" in t])
+    assert "doesn't celebrate birthdays or work anniversaries with points right now" in said
+    bot.driver.command("celebrations", user_id=ADMIN)
+    (told,) = bot.wait(lambda: [t for t in bot.replies_to(ADMIN) if "Celebrations are off" in t])
+    assert "REWARD_BIRTHDAY_POINTS" in told
+    assert run_job(bot, JOB).detail.startswith("no celebration has points")

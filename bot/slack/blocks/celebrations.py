@@ -78,8 +78,14 @@ def admin_not_sent(*, reward: RewardCard) -> Payload:
     return message(text, [section(text), context(f"Reward {short_id(reward.short_id)}")])
 
 
-def upcoming(rows: Sequence[Upcoming], *, days: int) -> Payload:
+def upcoming(rows: Sequence[Upcoming], *, days: int, active: bool = True) -> Payload:
     """`/reward celebrations` for an admin: the next `days` days, by day."""
+    if not active:
+        text = (
+            "Celebrations are off: no kind has points. Set REWARD_BIRTHDAY_POINTS, "
+            "REWARD_ANNIVERSARY_POINTS or REWARD_WELCOME_POINTS to turn them on."
+        )
+        return message(text, [section(text)])
     if not rows:
         text = (
             f"No celebrations in the next {days} days. People's dates come from "
@@ -116,6 +122,12 @@ def mine(state: MyCelebrations) -> str:
     first = (
         "Done: celebrations are on for you." if state.changed else "Celebrations are on for you."
     )
+    if not state.active:
+        return (
+            f"{first} This workspace doesn't celebrate birthdays or work anniversaries with "
+            "points right now; if it starts, you'll be included. `/reward celebrations off` "
+            "turns them off."
+        )
     dates = (
         "The company celebrates your birthday and work anniversaries with points."
         if state.has_dates

@@ -35,6 +35,7 @@ def run(runtime: Runtime, parsed: Celebrations, command: dict[str, Any], respond
         if isinstance(rows, Refusal):
             reply(respond, text_only(rows.text))
             return
-        reply(respond, celebration_blocks.upcoming(rows, days=UPCOMING_DAYS))
+        active = service.amounts.any
+        reply(respond, celebration_blocks.upcoming(rows, days=UPCOMING_DAYS, active=active))
         return
     reply(respond, text_only(celebration_blocks.mine(service.mine(user_id))))
