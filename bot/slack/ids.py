@@ -140,6 +140,8 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read": "users.info: names, time zones, and whether someone is a bot or deactivated",
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
+        "users.profile:read": "users.profile.get: the custom profile fields "
+        "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
     }
 )
