@@ -145,6 +145,8 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read": "users.info: names, time zones, and whether someone is a bot or deactivated",
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
+        "users.profile:read": "users.profile.get: the custom profile fields "
+        "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
         "reactions:read": "the reaction_added and reaction_removed events: reacting with a "
         "reward emoji (REWARD_REACTIONS) gives, removing it inside the undo window takes it back",
