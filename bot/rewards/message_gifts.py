@@ -113,7 +113,7 @@ class MessageGiving:
             citation=parsed.citation,
             values=parsed.values_for(self._settings.REWARD_VALUES),
             channel_id=message.channel_id,
-            source=RewardSource.COMMAND,  # typed, in the slash command's grammar
+            source=RewardSource.MESSAGE,
             idempotency_key=f"{key}#{mark.generation}",
             hold=timedelta(seconds=undo) if undo else None,
         )

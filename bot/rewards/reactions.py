@@ -234,7 +234,7 @@ class ReactionService:
             citation=citation,
             values=values,
             channel_id=channel_id,
-            source=RewardSource.SHORTCUT,
+            source=RewardSource.REACTION,
             idempotency_key=f"{key}#{mark.generation}",
             hold=timedelta(seconds=undo) if undo else None,
         )
