@@ -56,6 +56,7 @@ def test_a_gift_line_gives_after_the_window_with_its_values(domain: Domain) -> N
     given = giving(domain).posted(said(f"<@{MARIA}> <@{CHEN}> ++ 20 the release #ownership"))
     assert isinstance(given, Given) and given.created
     assert given.reward.total_points == 40
+    assert given.reward.reward.source == "message"
     assert given.reward.values == ("ownership",)
     with domain.store.read_session() as session:
         group = reaction_repo.group_of(session, reward_id=given.reward.id)

@@ -92,6 +92,7 @@ def test_a_reward_emoji_gives_its_author_after_the_window(domain: Domain) -> Non
     )
     assert reward.reward.citation == f"for {LINK}"
     assert reward.total_points == 5
+    assert reward.reward.source == "reaction"
 
     assert domain.deliver() == 0  # held: nothing leaves inside the window
     assert domain.sends() == []
