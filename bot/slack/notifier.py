@@ -59,6 +59,10 @@ from storage.states import RewardSource
 
 log = logging.getLogger(__name__)
 
+# Rewards an announcement shows with others (`storage.reactions` groups).
+GROUPED_SOURCES = frozenset({RewardSource.REACTION, RewardSource.MESSAGE})
+GROUP_LOCKS = 16
+
 # Slack errors that pass: a message refused with one of these is tried again later.
 PASSING_SLACK_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -97,7 +101,7 @@ class Notifier:
         self.redeem = redeem
         self._change_hook = on_change
         self._tz_of = tz_of
-        self._group_lock = threading.Lock()
+        self._group_locks = tuple(threading.Lock() for _ in range(GROUP_LOCKS))
         self.group_updates = GroupUpdates(refresh=self._refresh_group)
 
     # --- plumbing -------------------------------------------------------------------------
@@ -268,6 +272,8 @@ class Notifier:
     # --- announcements that show several rewards (reactions, pile-ons) ------------------------
 
     def _group_of(self, reward: RewardDetails) -> Group | None:
+        if reward.reward.source not in GROUPED_SOURCES:
+            return None  # (no ledger read for the others)
         with self._store.read_session() as session:
             return reaction_repo.group_of(session, reward_id=reward.id)
 
@@ -279,7 +285,8 @@ class Notifier:
         channel); the first of the group delivered posts it (REWARD_ANNOUNCE: in the thread of
         the message reacted to, in the channel, or nowhere)."""
         mode = self._settings.REWARD_ANNOUNCE
-        with self._group_lock:  # one post per group from this process's delivery threads
+        lock = self._group_locks[hash(group) % len(self._group_locks)]
+        with lock:  # one post per group from this process's delivery threads
             with self._store.read_session() as session:
                 existing = reaction_repo.group_announcement(session, group)
             if existing is None and mode == "off":
