@@ -148,3 +148,24 @@ def test_killed_between_the_ack_and_the_work_the_reaction_still_gives_once(
     assert serve.sandbox.state.points_of("maria@acme.test") == 5
     pending = serve.sql_intake("SELECT COUNT(*) FROM intake WHERE state = 'pending'")
     assert pending == [(0,)]
+
+
+def test_a_message_gift_killed_while_held_is_paid_once_after_the_window(
+    make_serve: Callable[..., ServeProcess],
+) -> None:
+    serve = make_serve(REWARD_UNDO_SECONDS=str(UNDO))
+    _, answered = serve.driver.say(
+        user_id=BOB, channel_id="C0GENERAL", text=f"<@{MARIA}> ++ 7 for the demo"
+    )
+    assert answered.status_code == 200
+    serve.wait_until(lambda: serve.statuses() == {"queued": 1} or None)
+    serve.kill()
+    assert serve.sends() == []
+
+    serve.start()
+    serve.wait_until(lambda: serve.statuses() == {"sent": 1} or None, timeout=60)
+    time.sleep(0.5)
+    assert len(serve.sends()) == 1
+    assert serve.sandbox.state.points_of("maria@acme.test") == 7
+    [(source, held_until, sent_at)] = serve.sql("SELECT source, held_until, sent_at FROM rewards")
+    assert source == "message" and held_until and sent_at >= held_until
