@@ -40,9 +40,11 @@ from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.locks import LockService
 from bot.rewards.managers import ManagersService
+from bot.rewards.message_gifts import MessageGiving
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
+from bot.rewards.reactions import ReactionService
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.reports import ReportService
@@ -108,6 +110,8 @@ class Runtime:
     lists: ListsService
     adjustments: AdjustmentsService
     reports: ReportService
+    reactions: ReactionService  # giving with an emoji reaction (REWARD_REACTIONS), and undo
+    message_gifts: MessageGiving  # `@maria ++ 20 for …` in a channel (REWARD_MESSAGE_GIVING)
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
@@ -304,6 +308,22 @@ class Runtime:
             reports=ReportService(
                 store=store, people=people, settings=settings, teller=notifier, cancels=cancels
             ),
+            reactions=ReactionService(
+                store=store,
+                people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
+            ),
+            message_gifts=MessageGiving(
+                store=store,
+                people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
+            ),
             locks=locks,
             flags=FlagService(
                 store=store, people=people, settings=settings, teller=notifier, locks=locks
@@ -352,6 +372,7 @@ class Runtime:
         self.worker.stop()
         self.orders.stop()
         self.home_refresher.stop()
+        self.notifier.group_updates.stop()  # (after the worker: its last updates are drawn)
         if self.anchoring is not None:
             self.anchoring.close()  # what the stopping workers appended, anchored now
         self.plum.close()

@@ -145,6 +145,8 @@ class Reward(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     next_attempt_at: datetime | None = _when()
     retry_until: datetime | None = _when()
+    # A reward given with a reaction is not sent before this (the undo window); None: at once.
+    held_until: datetime | None = _when()
     delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
     delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
@@ -711,6 +713,36 @@ class FlagHold(SQLModel, table=True):
     held_by: str = _str(64)
     flag_id: int | None = _fk("reward_flags.id", nullable=True)
     held_at: datetime = _when(nullable=False)
+
+
+class ReactionMark(SQLModel, table=True):
+    """The latest Slack event about one reaction (a person's emoji on a message): added or
+    removed, ordered by Slack's `event_ts` (events may be handled out of order), and the
+    generation of the reward it gives (`storage.reactions`)."""
+
+    __tablename__ = "reaction_marks"
+    __table_args__ = (CheckConstraint("state IN ('added', 'removed')", name="state"),)
+
+    key: str = Field(sa_type=String(255), primary_key=True)
+    state: str = _str(8)
+    event_ts: str = _str(32)
+    generation: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    updated_at: datetime = _when(nullable=False)
+
+
+class RewardGroup(SQLModel, table=True):
+    """A reward one announcement shows with others (`storage.reactions`): given with a reaction
+    on the message `group_ts` of `channel_id`, or joining `joins_id` from its announcement."""
+
+    __tablename__ = "reward_groups"
+    __table_args__ = (Index(None, "channel_id", "group_ts"),)
+
+    reward_id: int = Field(foreign_key="rewards.id", primary_key=True)
+    channel_id: str = _str(32)
+    group_ts: str = _str(32)
+    joins_id: int | None = _fk("rewards.id", nullable=True)
 
 
 class CelebrationPerson(SQLModel, table=True):

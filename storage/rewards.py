@@ -121,8 +121,10 @@ def create_reward(
     public: bool = True,
     status: RewardStatus | str = RewardStatus.QUEUED,
     expiry_months: int | None = None,
+    held_until: datetime | None = None,
 ) -> CreatedReward:
-    """Record a reward (queued, or pending approval) once per idempotency key.
+    """Record a reward (queued, or pending approval) once per idempotency key. With
+    `held_until`, the delivery worker does not send it before then (the undo window).
 
     A second call with the same key returns the first reward with `created=False` and changes
     nothing, whatever else it passes.
@@ -166,6 +168,7 @@ def create_reward(
         "status": status.value,
         "total_points": sum(points_by_member.values()),
         "expiry_months": expiry_months,
+        "held_until": held_until,
         "created_at": now,
         "queued_at": now if status == S.QUEUED else None,
         "updated_at": now,
@@ -216,6 +219,7 @@ def create_reward(
             "channel_id": channel_id,
             "public": bool(public),
             "idempotency_key": idempotency_key,
+            **({"held_until": held_until.isoformat()} if held_until is not None else {}),
         },
     )
     return CreatedReward(reward=details_by_id(session, reward_id), created=True)
@@ -251,18 +255,21 @@ def claim_for_delivery(
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
-    """The oldest queued reward that is due (not waiting for a retry), now `sending`; None
-    when nothing is due.
+    """The oldest queued reward that is due (not waiting for a retry, nor held for its undo
+    window), now `sending`; None when nothing is due.
 
     Commit right after this call and before talking to Plum, so that a crash leaves the reward
     in `sending` (which `mark_stale_sending_in_doubt` turns into `in_doubt`).
     """
     audit.lock_chain(session)
-    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= utcnow())
+    now = utcnow()
+    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= now)
+    released = or_(col(Reward.held_until).is_(None), col(Reward.held_until) <= now)
     query = (
         select(Reward.id)
         .where(Reward.status == S.QUEUED.value)
         .where(due)
+        .where(released)
         .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
         .limit(1)
     )

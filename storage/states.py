@@ -71,6 +71,8 @@ class RewardSource(StrEnum):
     MODAL = "modal"
     SHORTCUT = "shortcut"
     CELEBRATION = "celebration"  # a birthday, work anniversary or welcome, paid by the company
+    REACTION = "reaction"  # an emoji reaction on a message, or joining a reward (pile-on)
+    MESSAGE = "message"  # `@maria ++ 20 for …` in a channel
 
 
 class CelebrationKind(StrEnum):

@@ -290,6 +290,35 @@ class ReportDecided:
 
 
 @dataclass(frozen=True, slots=True)
+class ReactionRefused:
+    """A reward emoji gave nothing (a rule refused it): only the person who reacted hears why,
+    privately, in the channel (`text` says what to do)."""
+
+    user_id: str
+    channel_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageGiftRefused:
+    """A message asking to give (`@maria ++ 20 for …`) gave nothing: only its author hears why,
+    privately, in the message's thread (`text` says what to write)."""
+
+    user_id: str
+    channel_id: str
+    thread_ts: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionTooLate:
+    """A reaction removed after its undo window: the reward is on its way or sent. The giver
+    hears it once, privately (an admin can cancel it)."""
+
+    reward: RewardDetails
+
+
+@dataclass(frozen=True, slots=True)
 class PointsAdjusted:
     """An admin added (`points` > 0) or deducted points by hand: the person hears it, once per
     adjustment (`key`), with why and their balance now (points in the bot)."""
@@ -308,6 +337,9 @@ Event = (
     PointsAdjusted
     | RewardReported
     | ReportDecided
+    | ReactionRefused
+    | MessageGiftRefused
+    | ReactionTooLate
     | RewardSent
     | RewardFailed
     | RewardInDoubt

@@ -34,6 +34,11 @@ SHORTCUT_TYPES: Mapping[Shortcut, Literal["global", "message"]] = MappingProxyTy
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"
+    # Slack delivers both as `message` events (channels, and private channels the bot is in).
+    MESSAGE_CHANNELS = "message.channels"
+    MESSAGE_GROUPS = "message.groups"
 
 
 class CallbackId(StrEnum):
@@ -143,5 +148,11 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users.profile:read": "users.profile.get: the custom profile fields "
         "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
+        "reactions:read": "the reaction_added and reaction_removed events: reacting with a "
+        "reward emoji (REWARD_REACTIONS) gives, removing it inside the undo window takes it back",
+        "channels:history": "the message.channels event (never conversations.history): "
+        "`@maria ++ 20 for …` in a public channel the bot is in gives",
+        "groups:history": "the message.groups event (never conversations.history): "
+        "`@maria ++ 20 for …` in a private channel the bot is in gives",
     }
 )

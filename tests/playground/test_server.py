@@ -284,3 +284,65 @@ def test_a_taken_port_is_said_plainly(tmp_path: Path) -> None:
             Playground(state_dir=tmp_path / "state", port=port)
     finally:
         taken.close()
+
+
+def test_reactions_show_under_messages_give_and_take_back(playground: Playground) -> None:
+    """Clicking an emoji under a person's message reacts (Slack sends the bot the event):
+    :taco: gives its author 5 points, held for the undo window; clicking it again takes it
+    back. The page shows the reactions and their counts, as Slack does."""
+    said = call(playground, "/ui/send", **{"as": MARIA, "view": "C0GENERAL", "text": "shipped"})
+    assert said.status_code == 200, said.text
+    [message] = [m for m in playground.fake.messages("C0GENERAL") if m.get("text") == "shipped"]
+    where = {"type": "message", "channel": "C0GENERAL", "ts": message["ts"]}
+
+    with httpx.Client(base_url=playground.url, timeout=10) as client:
+        page = client.get("/", params={"as": BOB, "view": "C0GENERAL"})
+        assert 'data-react="taco"' in page.text and 'data-react="star"' in page.text
+
+    reacted = call(playground, "/ui/react", **{"as": BOB, "name": "taco", "container": where})
+    assert reacted.status_code == 200, reacted.text
+    store = playground.runtime.store
+
+    def statuses() -> list[str]:
+        from sqlmodel import select
+
+        from storage.models import Reward
+
+        with store.read_session() as session:
+            return [r.status for r in session.exec(select(Reward)).all()]
+
+    wait_for(playground, lambda: statuses() == ["queued"] or None)
+    shown = playground.fake.workspace.message("C0GENERAL", message["ts"])["reactions"]
+    assert shown == [{"name": "taco", "users": [BOB], "count": 1}]
+    with httpx.Client(base_url=playground.url, timeout=10) as client:
+        page = client.get("/", params={"as": BOB, "view": "C0GENERAL"})
+        assert 'class="reaction mine" data-react="taco"' in page.text
+
+    again = call(playground, "/ui/react", **{"as": BOB, "name": "taco", "container": where})
+    assert again.status_code == 200, again.text
+    wait_for(playground, lambda: statuses() == ["cancelled"] or None)
+    assert playground.fake.workspace.message("C0GENERAL", message["ts"])["reactions"] == []
+
+
+def test_a_line_in_a_channel_message_gives(playground: Playground) -> None:
+    said = call(
+        playground,
+        "/ui/send",
+        **{"as": BOB, "view": "C0GENERAL", "text": "@maria ++ 20 for the release"},
+    )
+    assert said.status_code == 200, said.text
+    store = playground.runtime.store
+
+    def given() -> list[tuple[str, int]]:
+        from sqlmodel import select
+
+        from storage.models import Reward
+
+        with store.read_session() as session:
+            return [(r.citation, r.total_points) for r in session.exec(select(Reward)).all()]
+
+    assert wait_for(playground, lambda: given() or None) == [("for the release", 20)]
+    plain = call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "@maria 20"})
+    assert plain.status_code == 200
+    time.sleep(0.5)
+    assert len(given()) == 1

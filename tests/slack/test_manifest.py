@@ -34,6 +34,9 @@ EXPECTED_SCOPES = {
     "users:read.email",
     "users.profile:read",
     "files:write",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
 }
 
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from bot.simulators.fakeslack import FakeSlack, SlackError
+from bot.simulators.fakeslack import FakeSlack, SlackError, payloads
 from bot.simulators.fakeslack.payloads import find_element
 from bot.simulators.playground import composing, forms, pages, sandbox_control
 from bot.simulators.playground.clock import ClockError, Jumped, PlaygroundClock
@@ -264,8 +264,17 @@ class Ui:
             typed.text, handles=self._screens.handles(), channels=self._screens.channel_ids()
         )
         if typed.command is None:
-            self._ws.post_message(channel=channel_id, text=text, user=user_id, source="page")
-            return _ok()
+            posted = self._ws.post_message(
+                channel=channel_id, text=text, user=user_id, source="page"
+            )
+            if view == pages.DM:
+                return _ok()
+            # In a channel Slack sends the bot the message (message.channels), as it would.
+            driver = self._visitors.driver(user_id)
+            started = time.monotonic()
+            event = payloads.message_event(posted)
+            response = await run_in_threadpool(driver.event, event)
+            return _answer(response, started, "The message")
         if typed.command not in COMMANDS:
             raise Problem(
                 f"{typed.command} is not a valid command. In Slack, all messages that start "
@@ -316,6 +325,34 @@ class Ui:
             values=values,
         )
         return _answer(response, started, "The click")
+
+    async def react(self, request: Request) -> Response:
+        """Add the person's reaction to a message, or take it away when it is theirs already
+        (as clicking a reaction in Slack does); Slack then sends the bot the event."""
+        data = await _body(request)
+        user_id = self._who(data.get("as"))
+        name = str(data.get("name") or "")
+        if not name or len(name) > 100:
+            raise Problem("pick an emoji to react with")
+        container = data.get("container") or {}
+        if container.get("ephemeral"):
+            raise Problem("nobody can react to a message only you can see")
+        message = self._message(user_id, container)
+        mine = any(
+            r.get("name") == name and user_id in (r.get("users") or [])
+            for r in message.get("reactions") or []
+        )
+        driver = self._visitors.driver(user_id)
+        started = time.monotonic()
+        response = await run_in_threadpool(
+            driver.react,
+            user_id=user_id,
+            channel_id=message["channel"],
+            ts=message["ts"],
+            name=name,
+            added=not mine,
+        )
+        return _answer(response, started, "The reaction")
 
     def _message(self, user_id: str, container: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(container.get("channel") or ""), str(container.get("ts") or "")

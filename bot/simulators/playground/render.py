@@ -33,6 +33,7 @@ EMOJI = {
     "gift": "🎁",
     "trophy": "🏆",
     "star": "⭐",
+    "taco": "🌮",
     "sparkles": "✨",
     "clap": "👏",
     "raised_hands": "🙌",

@@ -17,7 +17,9 @@ from bot.slack.listeners import (
     give_modal,
     home,
     links,
+    message_gifts,
     open_modal,
+    reactions,
     redeem,
     reports,
     reward_command,
@@ -41,5 +43,7 @@ def register(app: App) -> None:
     links.register(app)
     redeem.register(app)
     reports.register(app)
+    reactions.register(app)
+    message_gifts.register(app)
     gifts.register(app)
     trust.register(app)

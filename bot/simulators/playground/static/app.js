@@ -580,6 +580,14 @@ document.addEventListener("click", async (event) => {
   }
   if (!target.closest(".menu")) closeMenus(null);
 
+  const reaction = target.closest("[data-react]");
+  if (reaction) {
+    await busy(reaction, () => post("/ui/react", {
+      name: reaction.dataset.react,
+      container: containerOf(reaction),
+    }));
+    return;
+  }
   const shortcut = target.closest("[data-shortcut], [data-global-shortcut]");
   if (shortcut) {
     closeMenus(null);
