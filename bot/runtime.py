@@ -28,6 +28,7 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
+from bot.rewards.bulk_service import BulkService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
@@ -106,6 +107,7 @@ class Runtime:
     links: LinkService
     lists: ListsService
     adjustments: AdjustmentsService
+    bulk: BulkService
     reports: ReportService
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
@@ -296,6 +298,13 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            bulk=BulkService(
+                store=store,
+                people=people,
+                settings=settings,
+                teller=notifier,
+                on_queued=worker.wake,
+            ),
             adjustments=AdjustmentsService(
                 store=store, people=people, settings=settings, teller=notifier
             ),
@@ -336,6 +345,7 @@ class Runtime:
         if worker:
             self.worker.start()
             self.orders.start()
+            self.bulk.resume()  # the progress of files a previous life was sending
 
     def stop(self) -> None:
         self.requests.stop()
@@ -346,6 +356,7 @@ class Runtime:
         self.journal.stop()
         self.worker.stop()
         self.orders.stop()
+        self.bulk.close()
         self.home_refresher.stop()
         if self.anchoring is not None:
             self.anchoring.close()  # what the stopping workers appended, anchored now

@@ -102,6 +102,10 @@ class AuditAction(StrEnum):
     POINTS_EXPIRED = "points.expired"
     POINTS_TAKEN_BACK = "points.taken_back"
     POINTS_ADJUSTED = "points.adjusted"
+    BULK_UPLOADED = "bulk.uploaded"  # a bulk file checked: previewed, or rejected with its rows
+    BULK_CONFIRMED = "bulk.confirmed"  # sent: its rows are rewards now
+    BULK_CANCELLED = "bulk.cancelled"
+    BULK_FINISHED = "bulk.finished"  # every row has an outcome
     REWARD_REPORTED = "reward.reported"
     REPORT_DECIDED = "report.decided"
     STOREFRONT_ACCESS_REVOKED = "storefront.access_revoked"

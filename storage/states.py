@@ -130,6 +130,17 @@ class ReportStatus(StrEnum):
     CANCELLED = "cancelled"  # an admin cancelled the reward through the cancel path
 
 
+class BulkStatus(StrEnum):
+    """A bulk award (`/reward bulk`): checked and shown to its admin, then sent (its rows
+    became rewards in one transaction) and done when every row has an outcome; or cancelled
+    before sending."""
+
+    PREVIEWED = "previewed"  # checked, waiting for the admin's Send or Cancel
+    CANCELLED = "cancelled"  # the admin cancelled it: nothing was sent
+    SENDING = "sending"  # its rewards are queued for the delivery worker
+    DONE = "done"  # every row has an outcome; the outcomes CSV is in the admin's DM
+
+
 class SecretKind(StrEnum):
     AUTH_TOKEN = "auth_token"  # what Xoxoday's store presents on each call for a person
     REDEEM_LINK = "redeem_link"  # the single-use redirect behind a Redeem button

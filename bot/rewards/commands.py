@@ -174,6 +174,11 @@ class ListLocks:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenBulkForm:
+    """`/reward bulk`: the form that takes a CSV file of awards (admins)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ListOrders:
     """`/reward orders`: the latest gift card and donation orders, with their status."""
 
@@ -246,4 +251,5 @@ Command = (
     | ListOrders
     | OrdersReport
     | AdjustPoints
+    | OpenBulkForm
 )

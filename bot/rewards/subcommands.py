@@ -42,6 +42,7 @@ from bot.rewards.commands import (
     ListManagers,
     ListOrders,
     LockGiver,
+    OpenBulkForm,
     OpenGiftForm,
     OrdersReport,
     Period,
@@ -101,6 +102,7 @@ parse_approvals = _nothing_after(ListApprovals(), "approvals")
 parse_managers = _nothing_after(ListManagers(), "managers")
 parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
 parse_locks = _nothing_after(ListLocks(), "locks")
+parse_bulk = _nothing_after(OpenBulkForm(), "bulk")
 
 
 def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | Refusal | None:

@@ -46,6 +46,7 @@ class CallbackId(StrEnum):
     GIFT_MODAL = "gift_modal"  # a gift card or a donation, from the catalogue
     GIFT_CODE = "gift_code_modal"  # Reveal: a gift card's code, for its recipient
     REPORT_MODAL = "report_modal"  # "Report this reward": why
+    BULK_MODAL = "bulk_modal"  # /reward bulk: a CSV file of awards
 
 
 class BlockId(StrEnum):
@@ -67,6 +68,8 @@ class BlockId(StrEnum):
     AGAIN_ACTIONS = "again_actions"  # a failed reward's "Send again"
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
+    BULK_FILE = "bulk_file"  # the bulk form's file input
+    BULK_ACTIONS = "bulk_actions"  # a bulk file's Send / Cancel
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
     REDEEM_ACTIONS = "redeem_actions"  # points in the bot: "Redeem"
     GIFT_RECIPIENT = "gift_recipient"  # the gift form's inputs
@@ -93,6 +96,9 @@ class ActionId(StrEnum):
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"
+    BULK_FILE_INPUT = "bulk_file_input"
+    BULK_SEND = "bulk_send"  # a checked bulk file's "Send" (value: its short id)
+    BULK_CANCEL = "bulk_cancel"  # … and "Cancel"
     LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
     REDEEM = "points_redeem"  # opens Xoxoday's store (a JSON value: the link's id)
     STORE_OPEN = "store_open"  # the fresh link's button (a link: only acknowledged)

@@ -71,6 +71,8 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,
+        ActionId.BULK_SEND,
+        ActionId.BULK_CANCEL,
         ActionId.REPORT_RESTORE,
         ActionId.REPORT_CANCEL,
         ActionId.LINK_CAMPAIGN_PICK,

@@ -29,6 +29,8 @@ from storage.models import Member
 from storage.states import Role
 
 PROFILE_TTL_SECONDS = 300.0
+LIST_PAGE = 200  # users.list's page (Slack's advice: at most 200)
+LIST_PAGES_MAX = 1_000  # 200,000 people: a cursor that never ends stops here
 
 
 class SlackUnavailable(SlackApiError, DirectoryUnavailable):
@@ -69,8 +71,15 @@ class People:
             if err.response.get("error") in ("user_not_found", "user_not_visible"):
                 raise UnknownSlackUser(user_id) from None
             raise SlackUnavailable(str(err), err.response) from err
+        found = self._profile_of(user)
+        with self._lock:
+            self._cache[user_id] = (now, found)
+        return found
+
+    def _profile_of(self, user: dict[str, Any]) -> Profile:
         profile = user.get("profile") or {}
-        found = Profile(
+        user_id = str(user.get("id") or "")
+        return Profile(
             person=Person.from_slack_user(
                 user, is_admin=role_for(self._settings, user_id) == Role.ADMIN
             ),
@@ -78,8 +87,25 @@ class People:
             display_name=str(profile.get("display_name") or ""),
             real_name=str(profile.get("real_name") or user.get("real_name") or ""),
         )
+
+    def everyone(self) -> list[Profile]:
+        """Every member of the workspace, through users.list (200 a page; Slack's client
+        waits out a rate limit and tries again); each one cached as `profile` caches."""
+        found: list[Profile] = []
+        cursor = ""
+        try:
+            for _ in range(LIST_PAGES_MAX):
+                page = self._slack.users_list(limit=LIST_PAGE, cursor=cursor or None)
+                found.extend(self._profile_of(u) for u in page.get("members") or [])
+                cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    break
+        except SlackApiError as err:
+            raise SlackUnavailable(str(err), err.response) from err
+        now = self._clock()
         with self._lock:
-            self._cache[user_id] = (now, found)
+            for p in found:
+                self._cache[p.person.user_id] = (now, p)
         return found
 
     def names(self, user_ids: Iterable[str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from slack_bolt import App
 
 from bot.slack.listeners import (
     approval_actions,
+    bulk,
     cancel,
     gifts,
     give_modal,
@@ -43,3 +44,4 @@ def register(app: App) -> None:
     reports.register(app)
     gifts.register(app)
     trust.register(app)
+    bulk.register(app)
