@@ -8,6 +8,8 @@ reward is keyed `bulk:<short id>:<line>`, so it is created once whatever happens
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +41,15 @@ class BulkDecided(StorageError):
         self.status = status
 
 
+class SameRowsSent(StorageError):
+    """Another award with the same rows was sent: sending this one would pay them twice."""
+
+    def __init__(self, earlier: BulkAward) -> None:
+        super().__init__(f"the same rows were sent as bulk {earlier.short_id}")
+        self.short_id = earlier.short_id
+        self.sent_at = earlier.confirmed_at or earlier.created_at
+
+
 @dataclass(frozen=True, slots=True)
 class Kept:
     award: BulkAward
@@ -60,6 +71,23 @@ def reward_key(short_id: str, line: int) -> str:
 
 def is_bulk_key(idempotency_key: str) -> bool:
     return idempotency_key.startswith(KEY_PREFIX)
+
+
+def digest_of(rows: Sequence[StoredRow]) -> str:
+    """The same rows (whoever, however many points, why) give the same digest, whatever the
+    file's name, its line order, or how people were written (emails or ids)."""
+    lines = sorted(json.dumps([r[1], int(r[2]), r[3], r[4]], ensure_ascii=False) for r in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def sent_like(session: Session, *, digest: str) -> BulkAward | None:
+    """An award with the same rows that was sent (or is being sent), if any."""
+    return session.exec(
+        select(BulkAward)
+        .where(BulkAward.digest == digest)
+        .where(col(BulkAward.status).in_([BulkStatus.SENDING.value, BulkStatus.DONE.value]))
+        .order_by(col(BulkAward.id))
+    ).first()
 
 
 def keep_checked(
@@ -92,6 +120,7 @@ def keep_checked(
         request_key=request_key,
         admin_id=admin.id,
         filename=filename[:200],
+        digest=digest_of(rows),
         status=BulkStatus.PREVIEWED.value,
         row_count=len(rows),
         total_points=total,
@@ -160,8 +189,12 @@ def confirm(
 ) -> list[int]:
     """previewed → sending, and every row a queued reward, all in the caller's transaction
     (a crash leaves all of them queued, or none). Raises BulkDecided when it was sent or
-    cancelled before (BulkDecided). Returns the rewards' ids."""
-    audit.lock_chain(session)
+    cancelled before (BulkDecided), SameRowsSent when the same rows were sent as another
+    award. Returns the rewards' ids."""
+    audit.lock_chain(session)  # two Sends of the same rows, from any process: one at a time
+    earlier = sent_like(session, digest=award.digest)
+    if earlier is not None and earlier.id != award.id:
+        raise SameRowsSent(earlier)
     channel, ts = message if message is not None else (None, None)
     _step(
         session,

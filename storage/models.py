@@ -262,6 +262,7 @@ class BulkAward(SQLModel, table=True):
         CheckConstraint("row_count > 0", name="row_count_positive"),
         CheckConstraint("total_points > 0", name="total_points_positive"),
         Index(None, "status"),
+        Index(None, "digest"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -269,6 +270,7 @@ class BulkAward(SQLModel, table=True):
     request_key: str = _str(255)
     admin_id: int = _fk("members.id")
     filename: str = _str(200, default="")
+    digest: str = _str(64)  # sha256 of the rows as checked: the same file sent again
     status: str = _str(16, default=BulkStatus.PREVIEWED.value)
     row_count: int = Field(sa_type=Integer, nullable=False)
     total_points: int = Field(sa_type=Integer, nullable=False)

@@ -32,11 +32,11 @@ from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackU
 from bot.rewards.events import BulkCard, BulkFinished, BulkProgressed, Teller
 from bot.rewards.policy import Rules, needs_approval
 from bot.rewards.refusal import Refusal
-from bot.rewards.wording import points
+from bot.rewards.wording import format_date, points
 from bot.settings import Settings
 from storage import bulk as bulk_repo
 from storage import clock
-from storage.bulk import BulkDecided
+from storage.bulk import BulkDecided, SameRowsSent
 from storage.db import Store
 from storage.models import BulkAward, Member
 from storage.states import BulkStatus, RewardStatus
@@ -150,6 +150,12 @@ class BulkService:
         if not checked.ok:
             self._rejected(admin_id, filename, rows=read.lines, problems=len(checked.problems))
             return BulkRejected(filename=filename, rows=read.lines, problems=checked.problems)
+        rows = [(a.line, a.user_id, a.points, a.reason, a.value) for a in checked.awards]
+        with self._store.read_session() as session:
+            earlier = bulk_repo.sent_like(session, digest=bulk_repo.digest_of(rows))
+        if earlier is not None:
+            self._rejected(admin_id, filename, rows=read.lines, problems=1)
+            return _same_rows(earlier.short_id, earlier.confirmed_at or earlier.created_at)
         with self._store.session() as session:
             admin_member = self._people.member(session, admin, team_id=team_id)
             kept = bulk_repo.keep_checked(
@@ -157,7 +163,7 @@ class BulkService:
                 request_key=request_key,
                 admin=admin_member,
                 filename=filename,
-                rows=[(a.line, a.user_id, a.points, a.reason, a.value) for a in checked.awards],
+                rows=rows,
             )
             card = card_of(kept.award, admin_id)
         log.info(
@@ -236,6 +242,8 @@ class BulkService:
                     message=(message.channel_id, message.ts) if message else None,
                 )
                 card = card_of(fresh, admin_id)
+        except SameRowsSent as err:
+            return _same_rows(err.short_id, err.sent_at)
         except BulkDecided:  # another click (or process) sent or cancelled it meanwhile
             with self._store.read_session() as session:
                 again = bulk_repo.get(session, short_id=short_id)
@@ -283,6 +291,16 @@ class BulkService:
 
     def close(self) -> None:
         self.watch.stop()
+
+
+def _same_rows(short_id: str, sent_at: datetime) -> Refusal:
+    when = format_date(sent_at.date())
+    return Refusal(
+        f"These are the same awards as file `{short_id}`, sent on {when}: sending them again "
+        "would pay everyone twice, so nothing was sent. To give the same people more, "
+        "change the reasons (say which month it is for) and send the file again.",
+        code="same_rows_sent",
+    )
 
 
 class BulkWatch:

@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from bot.plum import PlumClient
 from bot.rewards.approvals import ApprovalService
+from bot.rewards.bulk_service import BulkService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
@@ -202,6 +203,16 @@ class Domain:
             teller=self.teller,
             on_queued=lambda: self._wake("orders"),
             account=AccountBalanceCache(fetch=self.plum.get_balance).get,
+        )
+
+    @cached_property
+    def bulk(self) -> BulkService:
+        return BulkService(
+            store=self.store,
+            people=self.people,
+            settings=self.settings,
+            teller=self.teller,
+            on_queued=lambda: self._wake("delivery"),
         )
 
     @cached_property

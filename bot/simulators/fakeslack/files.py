@@ -160,6 +160,8 @@ class FileStore:
             "size": len(found["content"] or b""),
             "user": found.get("user") or self._ws.bot_user_id,
             "channels": [found["channel"]] if found["channel"] else [],
-            "filetype": found["filename"].rsplit(".", 1)[-1].lower() if "." in found["filename"] else "",
+            "filetype": found["filename"].rsplit(".", 1)[-1].lower()
+            if "." in found["filename"]
+            else "",
             "url_private": f"{url_root}files/{found['id']}/{found['filename']}",
         }

@@ -1,7 +1,8 @@
 """Bulk awards (issue 22): `/reward bulk`, one CSV file of awards from an admin.
 
-- `bulk_awards`: the file as checked (its rows kept until the admin sends it), its status and
-  where its progress message is; keyed on the Slack request that uploaded it.
+- `bulk_awards`: the file as checked (its rows kept until the admin sends it, and their
+  digest, to recognise the same file sent again), its status and where its progress message
+  is; keyed on the Slack request that uploaded it.
 - `bulk_rows`: a sent file's rows, each the reward it became.
 
 Revision ID: 0008
@@ -30,6 +31,7 @@ def upgrade() -> None:
         sa.Column("request_key", sa.String(length=255), nullable=False),
         sa.Column("admin_id", sa.Integer(), nullable=False),
         sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
         sa.Column("total_points", sa.Integer(), nullable=False),
@@ -55,6 +57,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("bulk_awards", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bulk_awards_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bulk_awards_digest"), ["digest"], unique=False)
 
     op.create_table(
         "bulk_rows",
@@ -77,5 +80,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("bulk_rows")
     with op.batch_alter_table("bulk_awards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bulk_awards_digest"))
         batch_op.drop_index(batch_op.f("ix_bulk_awards_status"))
     op.drop_table("bulk_awards")
