@@ -46,9 +46,11 @@ log = logging.getLogger(__name__)
 DOING = "send awards from a file"
 WATCH_SECONDS = 1.0  # the progress message changes at most this often
 SHOWN_ROWS = 5
-# Rows whose reward may still change by itself (the worker has them); in doubt is an outcome
-# for the file (settled later as any reward is, and said so in the CSV).
-UNDECIDED = frozenset({RewardStatus.QUEUED.value, RewardStatus.SENDING.value})
+# Rows whose reward may still change: the worker has them, or they are in doubt (settled from
+# Xoxoday's records, or by an admin): the file is done when none is left.
+UNDECIDED = frozenset(
+    {RewardStatus.QUEUED.value, RewardStatus.SENDING.value, RewardStatus.IN_DOUBT.value}
+)
 
 
 @dataclass(frozen=True, slots=True)

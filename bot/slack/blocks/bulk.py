@@ -156,7 +156,7 @@ def _tally_words(tally: Mapping[str, int]) -> str:
     for status, word in (
         ("sent", "sent"),
         ("failed", "failed"),
-        ("in_doubt", "in doubt"),
+        ("in_doubt", "in doubt (being checked against Xoxoday's records)"),
         ("cancelled", "cancelled"),
     ):
         if tally.get(status):
@@ -166,7 +166,7 @@ def _tally_words(tally: Mapping[str, int]) -> str:
 
 def progress(card: BulkCard, tally: Mapping[str, int]) -> dict[str, Any]:
     """The one message that shows how far a file got (updated in place)."""
-    done = sum(n for s, n in tally.items() if s not in ("queued", "sending"))
+    done = sum(n for s, n in tally.items() if s not in ("queued", "sending", "in_doubt"))
     text = (
         f"Sending file {short_id(card.short_id)} ({shown(card.filename)}): *{done:,} of "
         f"{card.rows:,}* done ({_tally_words(tally)})."
@@ -175,7 +175,7 @@ def progress(card: BulkCard, tally: Mapping[str, int]) -> dict[str, Any]:
 
 
 def finished(card: BulkCard, tally: Mapping[str, int]) -> dict[str, Any]:
-    trouble = tally.get("failed", 0) + tally.get("in_doubt", 0)
+    trouble = tally.get("failed", 0)
     text = (
         f"Done: file {short_id(card.short_id)} ({shown(card.filename)}), {card.rows:,} "
         f"{'award' if card.rows == 1 else 'awards'}: {_tally_words(tally)}. The outcome of "
@@ -184,8 +184,8 @@ def finished(card: BulkCard, tally: Mapping[str, int]) -> dict[str, Any]:
     lines = [text]
     if trouble:
         lines.append(
-            "Failed rows were not paid: `/reward history` and the CSV say which. Rows in "
-            "doubt are checked against Xoxoday's records before anyone is asked."
+            "Failed rows were not paid: the CSV says which, and why is in each reward "
+            "(`/reward history`)."
         )
     return message(text, [section("\n".join(lines))])
 
