@@ -103,7 +103,8 @@ class AuditAction(StrEnum):
     POINTS_TAKEN_BACK = "points.taken_back"
     POINTS_ADJUSTED = "points.adjusted"
     BULK_UPLOADED = "bulk.uploaded"  # a bulk file checked: previewed, or rejected with its rows
-    BULK_CONFIRMED = "bulk.confirmed"  # sent: its rows are rewards now
+    BULK_CONFIRMED = "bulk.confirmed"  # Send pressed: its rows are rewards, or it waits for an OK
+    BULK_DECIDED = "bulk.decided"  # an approver rejected it (an approval is `bulk.confirmed`)
     BULK_CANCELLED = "bulk.cancelled"
     BULK_FINISHED = "bulk.finished"  # every row has an outcome
     REWARD_REPORTED = "reward.reported"

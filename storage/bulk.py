@@ -33,7 +33,7 @@ KEY_PREFIX = "bulk:"
 StoredRow = tuple[int, str, int, str, str]
 
 
-class BulkDecided(StorageError):
+class BulkStepLost(StorageError):
     """The award was not in the status a step expected: another click or process moved it."""
 
     def __init__(self, status: str) -> None:
@@ -174,7 +174,7 @@ def _step(
     )
     if not done.rowcount:
         session.refresh(award)
-        raise BulkDecided(award.status)
+        raise BulkStepLost(award.status)
     session.refresh(award)
 
 
@@ -186,24 +186,27 @@ def confirm(
     recipients: dict[str, Member],
     expiry_months: int | None,
     message: tuple[str, str] | None = None,
+    approved_by: str | None = None,
 ) -> list[int]:
     """previewed → sending, and every row a queued reward, all in the caller's transaction
-    (a crash leaves all of them queued, or none). Raises BulkDecided when it was sent or
-    cancelled before (BulkDecided), SameRowsSent when the same rows were sent as another
+    (a crash leaves all of them queued, or none). Raises BulkStepLost when it was sent or
+    cancelled before (BulkStepLost), SameRowsSent when the same rows were sent as another
     award. Returns the rewards' ids."""
     audit.lock_chain(session)  # two Sends of the same rows, from any process: one at a time
     earlier = sent_like(session, digest=award.digest)
     if earlier is not None and earlier.id != award.id:
         raise SameRowsSent(earlier)
-    channel, ts = message if message is not None else (None, None)
+    expected = BulkStatus.PREVIEWED if approved_by is None else BulkStatus.PENDING_APPROVAL
+    where: dict[str, Any] = {}
+    if message is not None:
+        where = {"message_channel": message[0], "message_ts": message[1]}
     _step(
         session,
         award,
-        expected=BulkStatus.PREVIEWED,
+        expected=expected,
         new=BulkStatus.SENDING,
         confirmed_at=utcnow(),
-        message_channel=channel,
-        message_ts=ts,
+        **where,
     )
     made: list[int] = []
     for line, user_id, points, reason, value in award.rows:
@@ -225,18 +228,60 @@ def confirm(
     session.flush()
     audit.append(
         session,
-        actor=giver.slack_user_id,
+        actor=approved_by or giver.slack_user_id,
         action=AuditAction.BULK_CONFIRMED,
         subject_type="bulk",
         subject_id=award.short_id,
-        before={"status": "previewed"},
-        after={"status": "sending", "rows": award.row_count, "total": award.total_points},
+        before={"status": expected.value},
+        after={
+            "status": "sending",
+            "rows": award.row_count,
+            "total": award.total_points,
+            "approved_by": approved_by,
+        },
     )
     return made
 
 
+def ask_approval(
+    session: Session, *, award: BulkAward, actor: str, message: tuple[str, str] | None
+) -> None:
+    """previewed → pending_approval: the admin pressed Send and the total needs an OK."""
+    audit.lock_chain(session)
+    earlier = sent_like(session, digest=award.digest)
+    if earlier is not None and earlier.id != award.id:
+        raise SameRowsSent(earlier)
+    where: dict[str, Any] = {}
+    if message is not None:
+        where = {"message_channel": message[0], "message_ts": message[1]}
+    _step(session, award, expected=BulkStatus.PREVIEWED, new=BulkStatus.PENDING_APPROVAL, **where)
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.BULK_CONFIRMED,
+        subject_type="bulk",
+        subject_id=award.short_id,
+        before={"status": "previewed"},
+        after={"status": "pending_approval", "rows": award.row_count, "total": award.total_points},
+    )
+
+
+def reject(session: Session, *, award: BulkAward, actor: str) -> None:
+    """pending_approval → rejected (BulkStepLost when it was decided before)."""
+    _step(session, award, expected=BulkStatus.PENDING_APPROVAL, new=BulkStatus.REJECTED)
+    audit.append(
+        session,
+        actor=actor,
+        action=AuditAction.BULK_DECIDED,
+        subject_type="bulk",
+        subject_id=award.short_id,
+        before={"status": "pending_approval"},
+        after={"status": "rejected"},
+    )
+
+
 def cancel(session: Session, *, award: BulkAward, actor: str) -> None:
-    """previewed → cancelled (BulkDecided when it was sent or cancelled before)."""
+    """previewed → cancelled (BulkStepLost when it was sent or cancelled before)."""
     _step(session, award, expected=BulkStatus.PREVIEWED, new=BulkStatus.CANCELLED)
     audit.append(
         session,
@@ -278,7 +323,7 @@ def finish(session: Session, *, award: BulkAward, tally: dict[str, int]) -> bool
         _step(
             session, award, expected=BulkStatus.SENDING, new=BulkStatus.DONE, finished_at=utcnow()
         )
-    except BulkDecided:
+    except BulkStepLost:
         return False
     audit.append(
         session,

@@ -137,6 +137,8 @@ class BulkStatus(StrEnum):
 
     PREVIEWED = "previewed"  # checked, waiting for the admin's Send or Cancel
     CANCELLED = "cancelled"  # the admin cancelled it: nothing was sent
+    PENDING_APPROVAL = "pending_approval"  # Send pressed; its total needs an approver's OK
+    REJECTED = "rejected"  # an approver said no: nothing was sent
     SENDING = "sending"  # its rewards are queued for the delivery worker
     DONE = "done"  # every row has an outcome; the outcomes CSV is in the admin's DM
 

@@ -29,14 +29,22 @@ from bot.rewards.admin import only_admins
 from bot.rewards.bulk import Award, RowProblem
 from bot.rewards.cards import MessageRef
 from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser
-from bot.rewards.events import BulkCard, BulkFinished, BulkProgressed, Teller
-from bot.rewards.policy import Rules, needs_approval
+from bot.rewards.events import (
+    BulkApprovalAsked,
+    BulkCard,
+    BulkDecided,
+    BulkFinished,
+    BulkProgressed,
+    Teller,
+)
+from bot.rewards.policy import Rules, approvers_for, needs_approval
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, points
 from bot.settings import Settings
 from storage import bulk as bulk_repo
 from storage import clock
-from storage.bulk import BulkDecided, SameRowsSent
+from storage import members as member_repo
+from storage.bulk import BulkStepLost, SameRowsSent
 from storage.db import Store
 from storage.models import BulkAward, Member
 from storage.states import BulkStatus, RewardStatus
@@ -76,6 +84,7 @@ class BulkPreview:
 class BulkStarted:
     bulk: BulkCard
     again: bool  # sent before (a double click, or a resumed click): nothing new was queued
+    waiting_for: tuple[str, ...] = ()  # the approvers asked, when its total needs an OK
 
 
 def card_of(award: BulkAward, admin_id: str) -> BulkCard:
@@ -204,27 +213,78 @@ class BulkService:
         if award.status == BulkStatus.CANCELLED.value:
             return Refusal(f"You cancelled `{award.short_id}`, so nothing was sent.")
         if award.status != BulkStatus.PREVIEWED.value:  # a second click: the first one stands
-            return BulkStarted(bulk=card_of(award, admin_id), again=True)
+            return self._decided_before(short_id, admin_id)
         if needs_approval(award.total_points, self._rules):
+            return self._ask(award, admin_id=admin_id, message=message)
+        return self._queue(award, admin_id=admin_id, team_id=team_id, message=message)
+
+    def _ask(
+        self, award: BulkAward, *, admin_id: str, message: MessageRef | None
+    ) -> BulkStarted | Refusal:
+        """Send on a file whose total needs an OK: it waits, and the approvers are asked."""
+        concerned = {admin_id, *(str(r[1]) for r in award.rows)}
+        approvers = approvers_for(
+            approvers=self._settings.REWARD_APPROVERS,
+            admins=self._settings.REWARD_ADMINS,
+            concerned=concerned,
+        )
+        if not approvers:
             return Refusal(
-                f"This file gives {points(award.total_points)} in all, and rewards from "
-                f"{points(self._rules.approval_threshold)} up need an approver's OK, which "
-                "files can't ask for yet. Nothing was sent: split the file into smaller ones."
+                f"This file gives {points(award.total_points)} in all, which needs an "
+                "approver's OK, and everyone who could approve it is in it (or sent it). "
+                "Nothing was sent: ask for another approver, or split the file."
             )
+        try:
+            with self._store.session() as session:
+                fresh = session.get(BulkAward, award.id, populate_existing=True)
+                assert fresh is not None
+                bulk_repo.ask_approval(
+                    session,
+                    award=fresh,
+                    actor=admin_id,
+                    message=(message.channel_id, message.ts) if message else None,
+                )
+                card = card_of(fresh, admin_id)
+        except SameRowsSent as err:
+            return _same_rows(err.short_id, err.sent_at)
+        except BulkStepLost:
+            return self._decided_before(award.short_id, admin_id)
+        self._teller.tell(BulkApprovalAsked(bulk=card, approvers=tuple(approvers)))
+        return BulkStarted(bulk=card, again=False, waiting_for=tuple(approvers))
+
+    def _decided_before(self, short_id: str, admin_id: str) -> BulkStarted | Refusal:
+        with self._store.read_session() as session:
+            again = bulk_repo.get(session, short_id=short_id)
+        if again is None or again.status == BulkStatus.CANCELLED.value:
+            return Refusal("That file was cancelled, so nothing was sent.")
+        if again.status == BulkStatus.REJECTED.value:
+            return Refusal("That file was rejected by an approver, so nothing was sent.")
+        return BulkStarted(bulk=card_of(again, admin_id), again=True)
+
+    def _queue(
+        self,
+        award: BulkAward,
+        *,
+        admin_id: str,
+        team_id: str,
+        message: MessageRef | None,
+        approved_by: str | None = None,
+    ) -> BulkStarted | Refusal:
+        """Every row a queued reward from the admin, in one transaction, once."""
         try:
             recipients = self._people.profiles(sorted({str(r[1]) for r in award.rows}))
             admin = self._people.profile(admin_id)
         except (DirectoryUnavailable, UnknownSlackUser):
             return Refusal(
                 "Slack didn't answer when I looked up the people in the file, so nothing was "
-                "sent. Press Send again in a minute."
+                "sent. Press the button again in a minute."
             )
         gone = [p for p in recipients if p.person.deleted or not p.person.email]
         if gone:
             who = ", ".join(f"<@{p.person.user_id}>" for p in gone[:5])
             return Refusal(
-                f"Since you sent the file, {who} can no longer receive points (deactivated, or "
-                "no email). Nothing was sent: take them out and send the file again."
+                f"Since the file was checked, {who} can no longer receive points (deactivated, "
+                "or no email). Nothing was sent: take them out and send the file again."
             )
         try:
             with self._store.session() as session:
@@ -242,16 +302,13 @@ class BulkService:
                     recipients=members,
                     expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
                     message=(message.channel_id, message.ts) if message else None,
+                    approved_by=approved_by,
                 )
                 card = card_of(fresh, admin_id)
         except SameRowsSent as err:
             return _same_rows(err.short_id, err.sent_at)
-        except BulkDecided:  # another click (or process) sent or cancelled it meanwhile
-            with self._store.read_session() as session:
-                again = bulk_repo.get(session, short_id=short_id)
-            if again is None or again.status == BulkStatus.CANCELLED.value:
-                return Refusal("That file was cancelled, so nothing was sent.")
-            return BulkStarted(bulk=card_of(again, admin_id), again=True)
+        except BulkStepLost:  # another click (or process) sent or cancelled it meanwhile
+            return self._decided_before(award.short_id, admin_id)
         log.info(
             "bulk %s sent by %s: %d rewards queued",
             card.short_id,
@@ -262,6 +319,54 @@ class BulkService:
         self._on_queued()
         self.watch.start()
         return BulkStarted(bulk=card, again=False)
+
+    def decide(self, *, approver_id: str, short_id: str, approve: bool) -> BulkStarted | Refusal:
+        """An approver's Approve (the rows are queued, from the admin who sent the file) or
+        Reject (nothing is sent); once, whoever clicks first."""
+        with self._store.read_session() as session:
+            award = bulk_repo.get(session, short_id=short_id)
+            admin = _admin_of(session, award) if award is not None else ""
+        if award is None:
+            return Refusal("I can't find that file any more.")
+        concerned = {admin, *(str(r[1]) for r in award.rows)}
+        allowed = approvers_for(
+            approvers=self._settings.REWARD_APPROVERS,
+            admins=self._settings.REWARD_ADMINS,
+            concerned=concerned,
+        )
+        if approver_id not in allowed:
+            return Refusal(
+                "You can't decide on this file: it's for an approver who neither sent it nor "
+                "is in it."
+            )
+        if award.status != BulkStatus.PENDING_APPROVAL.value:
+            return self._decided_before(short_id, admin)
+        card = card_of(award, admin)
+        if approve:
+            started = self._queue(
+                award,
+                admin_id=admin,
+                team_id=self._team_of(admin),
+                message=None,
+                approved_by=approver_id,
+            )
+            if isinstance(started, BulkStarted) and not started.again:
+                self._teller.tell(BulkDecided(bulk=card, approver=approver_id, approved=True))
+            return started
+        try:
+            with self._store.session() as session:
+                fresh = session.get(BulkAward, award.id, populate_existing=True)
+                assert fresh is not None
+                bulk_repo.reject(session, award=fresh, actor=approver_id)
+        except BulkStepLost:
+            return self._decided_before(short_id, admin)
+        self._teller.tell(BulkDecided(bulk=card, approver=approver_id, approved=False))
+        return BulkStarted(bulk=card, again=False)
+
+    def _team_of(self, user_id: str) -> str:
+        with self._store.read_session() as session:
+            member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
+        return member.team_id if member is not None else ""
 
     def cancel(self, *, admin_id: str, short_id: str) -> BulkCard | Refusal:
         refused = only_admins(self._settings, admin_id, doing=DOING)
@@ -276,7 +381,7 @@ class BulkService:
                     return card_of(award, admin_id)
                 bulk_repo.cancel(session, award=award, actor=admin_id)
                 return card_of(award, admin_id)
-        except BulkDecided:
+        except BulkStepLost:
             return Refusal(
                 "It's already being sent, so it can't be cancelled: sent points can't be "
                 "recalled. Its progress message shows how far it got."

@@ -334,6 +334,25 @@ class BulkProgressed:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkApprovalAsked:
+    """A file's total needs an approver's OK: each approver gets the question (Approve /
+    Reject); the admin's message says who was asked."""
+
+    bulk: BulkCard
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkDecided:
+    """An approver approved (its rows are on their way) or rejected a file: the admin's
+    message says so."""
+
+    bulk: BulkCard
+    approver: str
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BulkFinished:
     """Every row of a bulk award has an outcome: the progress message says so and the CSV of
     outcomes goes to the admin's DM. Raises when Slack could not take it (told again)."""
@@ -345,7 +364,9 @@ class BulkFinished:
 
 
 Event = (
-    BulkProgressed
+    BulkApprovalAsked
+    | BulkDecided
+    | BulkProgressed
     | BulkFinished
     | PointsAdjusted
     | RewardReported

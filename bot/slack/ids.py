@@ -70,6 +70,7 @@ class BlockId(StrEnum):
     CANCEL_ACTIONS = "cancel_actions"
     BULK_FILE = "bulk_file"  # the bulk form's file input
     BULK_ACTIONS = "bulk_actions"  # a bulk file's Send / Cancel
+    BULK_APPROVAL = "bulk_approval"  # an approver's Approve / Reject of a file
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
     REDEEM_ACTIONS = "redeem_actions"  # points in the bot: "Redeem"
     GIFT_RECIPIENT = "gift_recipient"  # the gift form's inputs
@@ -99,6 +100,8 @@ class ActionId(StrEnum):
     BULK_FILE_INPUT = "bulk_file_input"
     BULK_SEND = "bulk_send"  # a checked bulk file's "Send" (value: its short id)
     BULK_CANCEL = "bulk_cancel"  # … and "Cancel"
+    BULK_APPROVE = "bulk_approve"  # an approver's decision on a file (value: its short id)
+    BULK_REJECT = "bulk_reject"
     LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
     REDEEM = "points_redeem"  # opens Xoxoday's store (a JSON value: the link's id)
     STORE_OPEN = "store_open"  # the fresh link's button (a link: only acknowledged)

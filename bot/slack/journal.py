@@ -73,6 +73,8 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.CANCEL_KEEP,
         ActionId.BULK_SEND,
         ActionId.BULK_CANCEL,
+        ActionId.BULK_APPROVE,
+        ActionId.BULK_REJECT,
         ActionId.REPORT_RESTORE,
         ActionId.REPORT_CANCEL,
         ActionId.LINK_CAMPAIGN_PICK,

@@ -387,6 +387,17 @@ class Notifier:
                 return self.update(ref.channel_id, ref.ts, bulk_blocks.progress(bulk, tally))
             case ev.BulkFinished():
                 return self._bulk_finished(event)
+            case ev.BulkApprovalAsked(bulk=bulk, approvers=approvers):
+                for approver in approvers:
+                    self.dm(approver, bulk_blocks.approval_request(bulk))
+                if bulk.message is not None:
+                    ref = bulk.message
+                    self.update(ref.channel_id, ref.ts, bulk_blocks.waiting(bulk, approvers))
+            case ev.BulkDecided(bulk=bulk, approver=approver, approved=approved):
+                payload = bulk_blocks.decided(bulk, approver=approver, approved=approved)
+                if bulk.message is not None:
+                    return self.update(bulk.message.channel_id, bulk.message.ts, payload)
+                self.dm(bulk.admin_id, payload)
             case ev.PointsAdjusted():
                 return self._adjusted(event)
             case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):

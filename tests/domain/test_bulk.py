@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import col, select
 
 from bot.rewards.bulk_service import BulkPreview, BulkRejected, BulkStarted
-from bot.rewards.events import BulkFinished, BulkProgressed
+from bot.rewards.events import BulkApprovalAsked, BulkDecided, BulkFinished, BulkProgressed
 from bot.rewards.refusal import Refusal
 from storage.models import AuditEvent, BulkAward, BulkRow, Reward
 from tests.domain.conftest import Domain
-from tests.domain.support import ADMIN, BOB, CHEN, MARIA, TEAM, SlackHiccup
+from tests.domain.support import ADMIN, APPROVER, BOB, CHEN, MARIA, TEAM, SlackHiccup
 
 GOOD = (
     "recipient,points,reason,value\n"
@@ -215,3 +215,57 @@ def test_the_giver_hears_nothing_per_row_from_the_worker(make_domain) -> None:
     assert {r.giver_id for r in rewards(domain)} == {
         domain.people.member_of(domain.store, ADMIN).id
     }
+
+
+# ── above the approval threshold ─────────────────────────────────────────────────────────
+
+
+def test_a_file_over_the_threshold_waits_for_another_approver(make_domain) -> None:
+    domain = make_domain(REWARD_APPROVAL_THRESHOLD=80)
+    found = preview(domain)
+    assert found.needs_approval
+    asked = send(domain, found.bulk.short_id)
+    assert isinstance(asked, BulkStarted) and asked.waiting_for == (APPROVER,)
+    [question] = domain.teller.of(BulkApprovalAsked)
+    assert question.approvers == (APPROVER,) and question.bulk.total == 85
+    assert rewards(domain) == [] and domain.deliver() == 0
+
+    short = found.bulk.short_id
+    for who in (ADMIN, MARIA):  # who sent it, who is in it
+        refused = domain.bulk.decide(approver_id=who, short_id=short, approve=True)
+        assert isinstance(refused, Refusal) and "can't decide on this file" in refused.text
+    assert rewards(domain) == []
+
+    approved = domain.bulk.decide(approver_id=APPROVER, short_id=short, approve=True)
+    assert isinstance(approved, BulkStarted) and not approved.again
+    twice = domain.bulk.decide(approver_id=APPROVER, short_id=short, approve=True)
+    assert isinstance(twice, BulkStarted) and twice.again
+    [decided] = domain.teller.of(BulkDecided)
+    assert decided.approved and decided.approver == APPROVER
+    assert len(rewards(domain)) == 3
+    admin = domain.people.member_of(domain.store, ADMIN)
+    assert {r.giver_id for r in rewards(domain)} == {admin.id}  # the company's, from the admin
+    assert domain.deliver() == 3 and len(domain.sends()) == 3
+    assert audit_actions(domain) == ["bulk.uploaded", "bulk.confirmed", "bulk.confirmed"]
+
+
+def test_a_rejected_file_is_never_sent(make_domain) -> None:
+    domain = make_domain(REWARD_APPROVAL_THRESHOLD=80)
+    short = preview(domain).bulk.short_id
+    send(domain, short)
+    rejected = domain.bulk.decide(approver_id=APPROVER, short_id=short, approve=False)
+    assert isinstance(rejected, BulkStarted)
+    late = domain.bulk.decide(approver_id=APPROVER, short_id=short, approve=True)
+    assert isinstance(late, Refusal) and "rejected" in late.text
+    again = send(domain, short)
+    assert isinstance(again, Refusal) and "rejected" in again.text
+    assert rewards(domain) == [] and domain.sends() == []
+    assert audit_actions(domain)[-1] == "bulk.decided"
+
+
+def test_nobody_approves_a_file_they_are_in(make_domain) -> None:
+    domain = make_domain(REWARD_APPROVAL_THRESHOLD=80)
+    short = preview(domain, GOOD + b"arthur@acme.test,5,Chaired it,\n").bulk.short_id
+    refused = send(domain, short)
+    assert isinstance(refused, Refusal) and "everyone who could approve it is in it" in refused.text
+    assert rewards(domain) == [] and domain.teller.of(BulkApprovalAsked) == []

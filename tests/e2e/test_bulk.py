@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from storage.models import BulkAward, Reward
-from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, BotHarness, message_text
+from tests.e2e.harness import ADMIN, APPROVER, BOB, CHEN, MARIA, BotHarness, message_text
 
 GOOD = (
     "recipient,points,reason,value\n"
@@ -158,3 +158,40 @@ def _value(message: dict[str, Any]) -> str:
             if element.get("action_id") == ActionId.BULK_SEND:
                 return str(element["value"])
     raise AssertionError("no Send button")
+
+
+def test_over_the_threshold_an_approver_approves_and_the_file_is_sent(make_bot) -> None:
+    bot: BotHarness = make_bot(REWARD_APPROVAL_THRESHOLD="80")
+    submit_file(bot, GOOD)
+    preview = admin_dm(bot, "is ready")
+    assert "need an approver's OK" in message_text(preview)
+    bot.driver.block_action(
+        user_id=ADMIN, action_id=ActionId.BULK_SEND, value=_value(preview), message=preview
+    )
+    waiting = admin_dm(bot, "is waiting for approval")
+    assert waiting["ts"] == preview["ts"] and f"<@{APPROVER}>" in message_text(waiting)
+    question = bot.wait(
+        lambda: next(
+            (m for m in bot.fake.dms_to(APPROVER) if "needs your OK" in message_text(m)), None
+        )
+    )
+    assert f"<@{ADMIN}> wants to send *3* awards, *85 points* in all" in message_text(question)
+    bot.settle()
+    assert rewards(bot) == [] and bot.sends() == []
+
+    [short] = [
+        e["value"]
+        for b in question["blocks"]
+        for e in b.get("elements") or []
+        if e.get("action_id") == ActionId.BULK_APPROVE
+    ]
+    for _ in range(2):  # a double click
+        bot.driver.block_action(
+            user_id=APPROVER, action_id=ActionId.BULK_APPROVE, value=short, message=question
+        )
+    done = admin_dm(bot, "Done: file")
+    assert done["ts"] == preview["ts"] and "3 sent" in message_text(done)
+    bot.settle()
+    assert len(bot.sends()) == 3 and [r.status for r in rewards(bot)] == ["sent"] * 3
+    approved = [m for m in bot.fake.dms_to(APPROVER) if m["ts"] == question["ts"]]
+    assert "approved file" in message_text(approved[0])

@@ -123,27 +123,20 @@ def preview(found: BulkPreview, account: Account | None) -> dict[str, Any]:
     if found.needs_approval:
         blocks.append(
             section(
-                "This many points together need an approver's OK, which a file can't ask for "
-                "yet: split it into smaller files."
+                "This many points together need an approver's OK: Send asks the approvers, "
+                "and nothing is sent until one of them approves."
             )
         )
-        blocks.append(
-            actions(
-                str(BlockId.BULK_ACTIONS),
-                button("Cancel", action_id=ActionId.BULK_CANCEL, value=card.short_id),
-            )
-        )
-        return message(head, blocks)
     send = button(
-        f"Send {points(card.total)}",
+        "Ask for approval" if found.needs_approval else f"Send {points(card.total)}",
         action_id=ActionId.BULK_SEND,
         value=card.short_id,
         style="primary",
         confirm=confirm_dialog(
-            title="Send these awards?",
+            title="Ask for approval?" if found.needs_approval else "Send these awards?",
             text=f"{card.rows:,} awards, {points(card.total)} in all. Sent points can't be "
             "recalled.",
-            confirm="Send",
+            confirm="Ask" if found.needs_approval else "Send",
         ),
     )
     cancel = button("Cancel", action_id=ActionId.BULK_CANCEL, value=card.short_id)
@@ -212,4 +205,60 @@ def sent_before(card: BulkCard) -> dict[str, Any]:
 
 def cancelled(card: BulkCard) -> dict[str, Any]:
     text = f"Cancelled: nothing from {shown(card.filename)} was sent."
+    return message(text, [section(text)])
+
+
+def waiting(card: BulkCard, approvers: tuple[str, ...]) -> dict[str, Any]:
+    """The admin's message while a file waits for an approver."""
+    who = " or ".join(f"<@{a}>" for a in approvers[:10])
+    text = (
+        f"File {short_id(card.short_id)} ({shown(card.filename)}, {card.rows:,} awards, "
+        f"{points(card.total)}) is waiting for approval: I asked {who}. Nothing is sent until "
+        "one of them approves."
+    )
+    return message(text, [section(text)])
+
+
+def approval_request(card: BulkCard) -> dict[str, Any]:
+    """An approver's question: who sends how much to how many, and Approve / Reject."""
+    text = (
+        f"<@{card.admin_id}> wants to send *{card.rows:,}* awards, *{points(card.total)}* in all, "
+        f"from the file {shown(card.filename)} (file {short_id(card.short_id)}). It needs your "
+        "OK."
+    )
+    approve = button(
+        "Approve",
+        action_id=ActionId.BULK_APPROVE,
+        value=card.short_id,
+        style="primary",
+        confirm=confirm_dialog(
+            title="Approve these awards?",
+            text=f"{card.rows:,} awards, {points(card.total)} in all. Sent points can't be "
+            "recalled.",
+            confirm="Approve",
+        ),
+    )
+    reject = button("Reject", action_id=ActionId.BULK_REJECT, value=card.short_id)
+    return message(
+        text,
+        [
+            section(text),
+            context(NOT_RECALLED),
+            actions(str(BlockId.BULK_APPROVAL), approve, reject),
+        ],
+    )
+
+
+def decided(card: BulkCard, *, approver: str, approved: bool) -> dict[str, Any]:
+    """In place of a question (the approver's) or of the waiting note (the admin's)."""
+    if approved:
+        text = (
+            f"<@{approver}> approved file {short_id(card.short_id)} ({card.rows:,} awards, "
+            f"{points(card.total)}): it is being sent."
+        )
+    else:
+        text = (
+            f"<@{approver}> rejected file {short_id(card.short_id)} ({card.rows:,} awards, "
+            f"{points(card.total)}): nothing was sent."
+        )
     return message(text, [section(text)])

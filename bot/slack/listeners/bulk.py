@@ -1,7 +1,8 @@
 """`/reward bulk` (admins): a form with Slack's file input takes a CSV file of awards; the bot
 reads the file, checks every row and DMs the admin either the rows at fault (nothing sent) or
 a preview with Send and Cancel. Send makes every row a reward at once (journaled: a double
-click or a resumed click sends once); the preview becomes the progress message, updated in
+click or a resumed click sends once), or, when the total needs an OK, asks the approvers
+(Approve / Reject, journaled too); the preview becomes the progress message, updated in
 place as rows are delivered (`BulkWatch`), and the CSV of outcomes follows in the DM.
 
 (A file dropped in the bot's DM is not read: that needs message events.)
@@ -43,6 +44,8 @@ def register(app: App) -> None:
     app.view(CallbackId.BULK_MODAL)(ack=check_form, lazy=[check_file])
     app.action(ActionId.BULK_SEND)(ack=ack_at_once, lazy=[send])
     app.action(ActionId.BULK_CANCEL)(ack=ack_at_once, lazy=[cancel])
+    app.action(ActionId.BULK_APPROVE)(ack=ack_at_once, lazy=[decide])
+    app.action(ActionId.BULK_REJECT)(ack=ack_at_once, lazy=[decide])
 
 
 def open_form(
@@ -138,7 +141,34 @@ def send(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
             **bulk_blocks.sent_before(outcome.bulk),
         )
         return
+    if outcome.waiting_for:
+        respond(replace_original=True, **bulk_blocks.waiting(outcome.bulk, outcome.waiting_for))
+        return
     respond(replace_original=True, **bulk_blocks.started(outcome.bulk))
+
+
+@after_ack
+def decide(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """An approver's Approve or Reject of a file (once, whoever clicks first)."""
+    approve = (body.get("actions") or [{}])[0].get("action_id") == ActionId.BULK_APPROVE
+    approver = user_of(body)
+    outcome = runtime.bulk.decide(
+        approver_id=approver, short_id=action_value(body), approve=approve
+    )
+    if isinstance(outcome, Refusal):
+        respond(replace_original=False, response_type="ephemeral", **text_only(outcome.text))
+        return
+    if outcome.again:
+        respond(
+            replace_original=False,
+            response_type="ephemeral",
+            **text_only("That file was already decided; nothing changed."),
+        )
+        return
+    respond(
+        replace_original=True,
+        **bulk_blocks.decided(outcome.bulk, approver=approver, approved=approve),
+    )
 
 
 @after_ack

@@ -43,7 +43,8 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('previewed', 'cancelled', 'sending', 'done')",
+            "status IN ('previewed', 'cancelled', 'pending_approval', 'rejected', 'sending', "
+            "'done')",
             name=op.f("ck_bulk_awards_status"),
         ),
         sa.CheckConstraint("row_count > 0", name=op.f("ck_bulk_awards_row_count_positive")),
