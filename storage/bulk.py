@@ -11,19 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from storage import audit
 from storage import rewards as reward_repo
 from storage.audit import AuditAction
 from storage.errors import StorageError
-from storage.models import BulkAward, BulkRow, Member, Reward, RewardRecipient
-from storage.states import BulkStatus, RewardSource, RewardStatus
+from storage.models import BulkAward, BulkRow, Member, Reward, RewardRecipient, RewardValue
+from storage.states import BulkStatus, RecipientOutcome, RewardSource, RewardStatus
 from storage.types import utcnow
 
 SHORT_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -183,7 +183,7 @@ def confirm(
     *,
     award: BulkAward,
     giver: Member,
-    recipients: dict[str, Member],
+    recipients: Mapping[str, int],
     expiry_months: int | None,
     message: tuple[str, str] | None = None,
     approved_by: str | None = None,
@@ -208,24 +208,9 @@ def confirm(
         confirmed_at=utcnow(),
         **where,
     )
-    made: list[int] = []
-    for line, user_id, points, reason, value in award.rows:
-        reward_id, _ = reward_repo.insert_reward(
-            session,
-            giver=giver,
-            recipients=[(recipients[user_id], int(points))],
-            citation=reason,
-            idempotency_key=reward_key(award.short_id, int(line)),
-            source=RewardSource.COMMAND,
-            values=[value] if value else (),
-            public=False,
-            status=RewardStatus.QUEUED,
-            expiry_months=expiry_months,
-        )
-        assert award.id is not None
-        session.add(BulkRow(bulk_id=award.id, line=int(line), reward_id=reward_id))
-        made.append(reward_id)
-    session.flush()
+    made = _insert_rewards(
+        session, award=award, giver=giver, recipients=recipients, expiry_months=expiry_months
+    )
     audit.append(
         session,
         actor=approved_by or giver.slack_user_id,
@@ -241,6 +226,136 @@ def confirm(
         },
     )
     return made
+
+
+CHUNK = 500  # rows per statement: well under SQLite's 32,766 bound parameters
+
+
+def _insert_rewards(
+    session: Session,
+    *,
+    award: BulkAward,
+    giver: Member,
+    recipients: Mapping[str, int],
+    expiry_months: int | None,
+) -> list[int]:
+    """Every row a queued reward to one person, as `rewards.create_reward` makes one (its
+    row, its recipient, its value, its `reward.created` event), a few statements for the
+    lot. Each is keyed `bulk:<short id>:<line>`, unique in the ledger."""
+    assert award.id is not None and giver.id is not None
+    if expiry_months is not None and not 1 <= expiry_months <= 120:
+        raise ValueError("expiry_months must be between 1 and 120")
+    rows = [(int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in award.rows]
+    for _line, user_id, points, reason, _value in rows:
+        if points <= 0 or not reason.strip():
+            raise ValueError("every row needs points above zero and a reason")
+        if recipients[user_id] == giver.id:
+            raise ValueError("nobody can reward themselves")
+    now = utcnow()
+    short_ids = _free_short_ids(session, len(rows))
+    values = [
+        {
+            "short_id": short,
+            "idempotency_key": reward_key(award.short_id, line),
+            "giver_id": giver.id,
+            "channel_id": None,
+            "source": RewardSource.COMMAND.value,
+            "citation": reason,
+            "public": False,
+            "status": RewardStatus.QUEUED.value,
+            "total_points": points,
+            "expiry_months": expiry_months,
+            "attempts": 0,
+            "created_at": now,
+            "queued_at": now,
+            "updated_at": now,
+        }
+        for short, (line, _user, points, reason, _value) in zip(short_ids, rows, strict=True)
+    ]
+    ids: list[int] = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        found = session.execute(
+            insert(Reward).returning(col(Reward.id), sort_by_parameter_order=True), chunk
+        ).all()
+        ids += [int(r[0]) for r in found]
+    people = [recipients[user_id] for _line, user_id, *_ in rows]  # member ids
+    recipient_rows = [
+        {
+            "reward_id": reward_id,
+            "member_id": member_id,
+            "giver_id": giver.id,
+            "channel_id": None,
+            "points": points,
+            "outcome": RecipientOutcome.PENDING.value,
+            "updated_at": now,
+        }
+        for reward_id, member_id, (_line, _user, points, _reason, _value) in zip(
+            ids, people, rows, strict=True
+        )
+    ]
+    value_rows = [
+        {"reward_id": reward_id, "value": value}
+        for reward_id, (_line, _user, _points, _reason, value) in zip(ids, rows, strict=True)
+        if value
+    ]
+    link_rows = [
+        {"bulk_id": award.id, "line": line, "reward_id": reward_id}
+        for reward_id, (line, *_rest) in zip(ids, rows, strict=True)
+    ]
+    for model, batch in (
+        (RewardRecipient, recipient_rows),
+        (RewardValue, value_rows),
+        (BulkRow, link_rows),
+    ):
+        for start in range(0, len(batch), CHUNK):
+            session.execute(insert(model), batch[start : start + CHUNK])
+    audit.append_many(
+        session,
+        [
+            audit.NewEvent(
+                actor=giver.slack_user_id,
+                action=AuditAction.REWARD_CREATED,
+                subject_type="reward",
+                subject_id=short,
+                after={
+                    "status": RewardStatus.QUEUED,
+                    "giver": giver.slack_user_id,
+                    "recipients": [{"member": user_id, "points": points}],
+                    "total_points": points,
+                    "citation": reason,
+                    "values": [value] if value else [],
+                    "source": RewardSource.COMMAND,
+                    "channel_id": None,
+                    "public": False,
+                    "idempotency_key": reward_key(award.short_id, line),
+                    "bulk": award.short_id,
+                },
+            )
+            for short, (line, user_id, points, reason, value) in zip(short_ids, rows, strict=True)
+        ],
+    )
+    return ids
+
+
+def _free_short_ids(session: Session, count: int) -> list[str]:
+    """`count` reward short ids, none in the ledger yet, none twice."""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        wanted = count - len(chosen)
+        fresh = {reward_repo.new_short_id() for _ in range(wanted)} - chosen
+        taken: set[str] = set()
+        pool = sorted(fresh)
+        for start in range(0, len(pool), CHUNK):
+            taken |= set(
+                session.exec(
+                    select(Reward.short_id).where(
+                        col(Reward.short_id).in_(pool[start : start + CHUNK])
+                    )
+                ).all()
+            )
+        chosen |= fresh - taken
+    return sorted(chosen)
 
 
 def ask_approval(

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 DOING = "send awards from a file"
 WATCH_SECONDS = 1.0  # the progress message changes at most this often
 SHOWN_ROWS = 5
+MEMBERS_PER_COMMIT = 500  # recipients written to the ledger per transaction, before the rewards
 # Rows whose reward may still change: the worker has them, or they are in doubt (settled from
 # Xoxoday's records, or by an admin): the file is done when none is left.
 UNDECIDED = frozenset(
@@ -286,13 +287,16 @@ class BulkService:
                 f"Since the file was checked, {who} can no longer receive points (deactivated, "
                 "or no email). Nothing was sent: take them out and send the file again."
             )
+        members: dict[str, int] = {}  # the recipients' members, written before (a member
+        for start in range(0, len(recipients), MEMBERS_PER_COMMIT):  # is kept either way)
+            with self._store.session() as session:
+                for p in recipients[start : start + MEMBERS_PER_COMMIT]:
+                    member = self._people.member(session, p, team_id=team_id)
+                    assert member.id is not None
+                    members[p.person.user_id] = member.id
         try:
             with self._store.session() as session:
                 giver: Member = self._people.member(session, admin, team_id=team_id)
-                members = {
-                    p.person.user_id: self._people.member(session, p, team_id=team_id)
-                    for p in recipients
-                }
                 fresh = session.get(BulkAward, award.id, populate_existing=True)
                 assert fresh is not None
                 made = bulk_repo.confirm(
