@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.rewards.bulk_service import BulkPreview, BulkRejected, BulkStarted
 from bot.rewards.events import BulkApprovalAsked, BulkDecided, BulkFinished, BulkProgressed
 from bot.rewards.refusal import Refusal
+from storage import audit
 from storage.models import AuditEvent, BulkAward, BulkRow, Reward
 from tests.domain.conftest import Domain
 from tests.domain.support import ADMIN, APPROVER, BOB, CHEN, MARIA, TEAM, SlackHiccup
@@ -103,6 +104,13 @@ def test_send_queues_every_row_once_and_the_worker_pays_each_once(make_domain) -
         lines = session.exec(select(BulkRow.line).order_by(col(BulkRow.line))).all()
     assert list(lines) == [2, 3, 4]
     assert audit_actions(domain) == ["bulk.uploaded", "bulk.confirmed"]
+    with domain.store.read_session() as session:
+        created = session.exec(
+            select(AuditEvent.subject_id).where(AuditEvent.action == "reward.created")
+        ).all()
+        assert sorted(created) == sorted(r.short_id for r in queued)  # each reward, once
+        verified = audit.verify_chain(session, audit_key=domain.store.keys.audit_key)
+    assert verified.ok, verified.broken
 
 
 def test_the_progress_is_told_when_it_changes_and_the_outcomes_once(make_domain) -> None:
