@@ -195,3 +195,52 @@ def test_over_the_threshold_an_approver_approves_and_the_file_is_sent(make_bot) 
     assert len(bot.sends()) == 3 and [r.status for r in rewards(bot)] == ["sent"] * 3
     approved = [m for m in bot.fake.dms_to(APPROVER) if m["ts"] == question["ts"]]
     assert "approved file" in message_text(approved[0])
+
+
+def test_a_5_mb_file_is_refused_beside_the_input_and_never_read(bot: BotHarness) -> None:
+    view = open_form(bot)
+    big = b"recipient,points,reason\n" + b"maria@acme.test,1,x\n" * 260_000  # ~5 MB
+    item = bot.fake.upload_from(ADMIN, "huge.csv", big)
+    values = {
+        str(BlockId.BULK_FILE): {
+            str(ActionId.BULK_FILE_INPUT): {"type": "file_input", "files": [item]}
+        }
+    }
+    answer = bot.driver.view_submission(user_id=ADMIN, view=view, values=values).json()
+    assert answer["response_action"] == "errors"
+    assert "limit is 2.0 MB" in answer["errors"][str(BlockId.BULK_FILE)]
+    bot.settle()
+    assert bot.fake.calls_to("files.info") == [] and rewards(bot) == []
+
+
+def test_a_file_bigger_than_slack_said_stops_at_the_cap(bot: BotHarness) -> None:
+    """Slack's own size is trusted only to refuse early: the download stops past 2 MB."""
+    view = open_form(bot)
+    big = b"recipient,points,reason\n" + b"maria@acme.test,1,x\n" * 260_000
+    item = {**bot.fake.upload_from(ADMIN, "sly.csv", big), "size": 100}
+    values = {
+        str(BlockId.BULK_FILE): {
+            str(ActionId.BULK_FILE_INPUT): {"type": "file_input", "files": [item]}
+        }
+    }
+    assert bot.driver.view_submission(user_id=ADMIN, view=view, values=values).status_code == 200
+    said = message_text(admin_dm(bot, "limit is 2.0 MB"))
+    assert "Nothing was sent" in said
+    bot.settle()
+    assert rewards(bot) == []
+
+
+def test_empty_header_only_and_not_a_csv_say_what_to_do(bot: BotHarness) -> None:
+    for content, said in (
+        (b"", "That file is empty"),
+        (b"recipient,points,reason\n", "has a header but no awards"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "Save it as *CSV UTF-8*"),
+        (b"recipient,points,reason\n\x00\x00", "isn't a CSV file"),
+    ):
+        submit_file(bot, content)
+        try:
+            admin_dm(bot, said)
+        except TimeoutError:
+            raise AssertionError(bot.dm_texts(ADMIN)) from None
+    bot.settle()
+    assert rewards(bot) == []

@@ -66,16 +66,23 @@ def _files(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [f for f in files or [] if isinstance(f, dict) and f.get("id")]
 
 
+def _form_problem(body: dict[str, Any]) -> str | None:
+    """What is wrong with the form as submitted (shown beside the file input), or None."""
+    files = _files(body)
+    if len(files) != 1:
+        return PICK_A_FILE
+    size = files[0].get("size")
+    if isinstance(size, int) and size > MAX_BYTES:
+        return too_big(size).text[:150]
+    return None
+
+
 def check_form(ack: Ack, body: dict[str, Any]) -> None:
     """The form's ack: one file, not too big (by what Slack says of it), or the error beside
     the input; else the form closes and the answer comes by DM."""
-    files = _files(body)
-    if len(files) != 1:
-        ack(response_action="errors", errors={str(BlockId.BULK_FILE): PICK_A_FILE})
-        return
-    size = files[0].get("size")
-    if isinstance(size, int) and size > MAX_BYTES:
-        ack(response_action="errors", errors={str(BlockId.BULK_FILE): too_big(size).text[:150]})
+    problem = _form_problem(body)
+    if problem is not None:
+        ack(response_action="errors", errors={str(BlockId.BULK_FILE): problem})
         return
     ack()
 
@@ -83,10 +90,10 @@ def check_form(ack: Ack, body: dict[str, Any]) -> None:
 @after_ack
 def check_file(body: dict[str, Any], runtime: Runtime) -> None:
     """Read the file, check every row, and DM the admin the rows at fault or the preview."""
+    if _form_problem(body) is not None:  # said beside the input: the form stays open
+        return
     admin_id = user_of(body)
     files = _files(body)
-    if not files:
-        return
     got = read_upload(runtime.slack, str(files[0]["id"]), max_bytes=MAX_BYTES)
     if isinstance(got, TooBig):
         runtime.notifier.answer(admin_id, text_only(too_big(got.size).text))
