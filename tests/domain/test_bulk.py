@@ -277,3 +277,11 @@ def test_nobody_approves_a_file_they_are_in(make_domain) -> None:
     refused = send(domain, short)
     assert isinstance(refused, Refusal) and "everyone who could approve it is in it" in refused.text
     assert rewards(domain) == [] and domain.teller.of(BulkApprovalAsked) == []
+
+
+def test_a_deactivated_persons_email_says_so(make_domain) -> None:
+    domain = make_domain()
+    found = check(domain, b"recipient,points,reason\ngone@acme.test,5,thanks\n")
+    assert isinstance(found, BulkRejected)
+    [problem] = found.problems
+    assert "deactivated" in problem.text
