@@ -28,7 +28,7 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
-from bot.rewards.bulk_service import BulkService
+from bot.rewards.bulk_service import BulkService, BulkWatch, WatchedRows
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
@@ -208,10 +208,12 @@ class Runtime:
             tz_of=lambda user_id: people.profile(user_id).person.tz,
         )
         foreground = Foreground()
+        bulk_watch = BulkWatch(store=store, teller=notifier)
+        rows_told = WatchedRows(notifier, watch=bulk_watch)  # a file's rows: watch its progress
         worker = DeliveryWorker(
             store=store,
             plum=plum,
-            teller=notifier,
+            teller=rows_told,
             sender_email=sender,
             names=people.names,
             threads=worker_threads,
@@ -223,7 +225,7 @@ class Runtime:
                 DoubtSettler(
                     store=store,
                     plum=plum,
-                    teller=notifier,
+                    teller=rows_told,
                     ask_after=timedelta(minutes=settings.REWARD_IN_DOUBT_ADMIN_MINUTES),
                 )
                 if settings.REWARD_IN_DOUBT_ADMIN_MINUTES > 0 and point_system is PointSystem.PLUM
@@ -304,6 +306,7 @@ class Runtime:
                 settings=settings,
                 teller=notifier,
                 on_queued=worker.wake,
+                watch=bulk_watch,
             ),
             adjustments=AdjustmentsService(
                 store=store, people=people, settings=settings, teller=notifier

@@ -35,6 +35,7 @@ from bot.rewards.events import (
     BulkDecided,
     BulkFinished,
     BulkProgressed,
+    Event,
     Teller,
 )
 from bot.rewards.policy import Rules, approvers_for, needs_approval
@@ -44,9 +45,10 @@ from bot.settings import Settings
 from storage import bulk as bulk_repo
 from storage import clock
 from storage import members as member_repo
-from storage.bulk import BulkStepLost, SameRowsSent
+from storage.bulk import BulkStepLost, SameRowsSent, is_bulk_key
 from storage.db import Store
 from storage.models import BulkAward, Member
+from storage.rewards import RewardDetails
 from storage.states import BulkStatus, RewardStatus
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,7 @@ class BulkService:
         teller: Teller,
         on_queued: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = clock.now,
-        watch_seconds: float = WATCH_SECONDS,
+        watch: BulkWatch | None = None,
     ) -> None:
         self._store = store
         self._people = people
@@ -125,7 +127,7 @@ class BulkService:
         self._teller = teller
         self._on_queued = on_queued
         self._now = now
-        self.watch = BulkWatch(store=store, teller=teller, seconds=watch_seconds)
+        self.watch = watch or BulkWatch(store=store, teller=teller)
 
     # --- 1. the file ----------------------------------------------------------------------
 
@@ -437,6 +439,11 @@ class BulkWatch:
             self._thread = threading.Thread(target=self._run, name="bulk-watch", daemon=True)
             self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
@@ -494,6 +501,23 @@ class BulkWatch:
             )
         self._shown.pop(award.short_id, None)
         log.info("bulk %s done: %s", card.short_id, tally, extra={"bulk_id": card.short_id})
+
+
+class WatchedRows:
+    """The Teller the delivery worker and the doubt settler tell through: an outcome of a
+    bulk file's row makes this process watch the file's progress, whichever process handled
+    its Send (that one may have died while another delivers)."""
+
+    def __init__(self, teller: Teller, *, watch: BulkWatch) -> None:
+        self._teller = teller
+        self._watch = watch
+
+    def tell(self, event: Event) -> bool:
+        told = self._teller.tell(event)
+        reward = getattr(event, "reward", None)
+        if isinstance(reward, RewardDetails) and is_bulk_key(reward.reward.idempotency_key):
+            self._watch.start()
+        return told
 
 
 def _admin_of(session: Session, award: BulkAward) -> str:

@@ -11,8 +11,14 @@ import io
 import pytest
 from sqlmodel import col, select
 
-from bot.rewards.bulk_service import BulkPreview, BulkRejected, BulkStarted
-from bot.rewards.events import BulkApprovalAsked, BulkDecided, BulkFinished, BulkProgressed
+from bot.rewards.bulk_service import BulkPreview, BulkRejected, BulkStarted, WatchedRows
+from bot.rewards.events import (
+    BulkApprovalAsked,
+    BulkDecided,
+    BulkFinished,
+    BulkProgressed,
+    RewardSent,
+)
 from bot.rewards.refusal import Refusal
 from storage import audit
 from storage.models import AuditEvent, BulkAward, BulkRow, Reward
@@ -285,3 +291,20 @@ def test_a_deactivated_persons_email_says_so(make_domain) -> None:
     assert isinstance(found, BulkRejected)
     [problem] = found.problems
     assert "deactivated" in problem.text
+
+
+def test_a_row_delivered_by_any_process_makes_it_watch_the_file(make_domain) -> None:
+    """The process that handled Send may die while another delivers: delivering a row (or
+    settling one) starts the watch where it happens; other rewards don't."""
+    domain = make_domain()
+    send(domain, preview(domain).bulk.short_id)
+    domain.bulk.watch.stop()
+    told = WatchedRows(domain.teller, watch=domain.bulk.watch)
+    other = domain.give(BOB, MARIA, 5, "not from a file")
+    told.tell(RewardSent(reward=other))
+    assert not domain.bulk.watch.running
+    row = domain.reward(rewards(domain)[0].short_id)
+    told.tell(RewardSent(reward=row))
+    assert domain.bulk.watch.running
+    assert domain.teller.of(RewardSent) == [RewardSent(reward=other), RewardSent(reward=row)]
+    domain.bulk.watch.stop()
