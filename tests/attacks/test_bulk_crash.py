@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 from bot.simulators.fakeslack import FakeSlack, Workspace
 from bot.simulators.plum_sandbox import SandboxServer
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from tests.attacks.conftest import DATABASES, Query, on_database
 from tests.attacks.serve_process import ServeProcess
 from tests.e2e.harness import ADMIN, message_text
 
@@ -72,14 +73,23 @@ def paid(serve: ServeProcess) -> Counter[str]:
     )
 
 
+@pytest.fixture(params=DATABASES)
+def ledger(
+    request: pytest.FixtureRequest, make_serve: Callable[..., ServeProcess]
+) -> Iterator[tuple[ServeProcess, Query]]:
+    settings = {
+        "REWARD_IN_DOUBT_ADMIN_MINUTES": "0.5",  # settled from Xoxoday's records in seconds
+        "REWARD_APPROVAL_THRESHOLD": "1000000",
+        "REWARD_ALLOWANCE": "0",
+    }
+    with on_database(request, make_serve, request.param, **settings) as (serve, sql):
+        yield serve.start(), sql
+
+
 def test_sigkill_mid_delivery_of_a_file_pays_every_row_exactly_once(
-    make_serve, fake: FakeSlack
+    ledger: tuple[ServeProcess, Query], fake: FakeSlack
 ) -> None:
-    serve: ServeProcess = make_serve(
-        REWARD_IN_DOUBT_ADMIN_MINUTES="0.5",  # settled from Xoxoday's records within seconds
-        REWARD_APPROVAL_THRESHOLD="1000000",
-        REWARD_ALLOWANCE="0",
-    )
+    serve, sql = ledger
     serve.driver.command("bulk", user_id=ADMIN, channel_id="C0GENERAL")
     view = serve.wait(lambda: (fake.modal_stack(ADMIN) or [None])[-1])
     assert view["callback_id"] == CallbackId.BULK_MODAL
@@ -107,11 +117,11 @@ def test_sigkill_mid_delivery_of_a_file_pays_every_row_exactly_once(
     serve.kill()
     before = len(paid(serve))
     assert before < ROWS, "every row was paid before the kill: nothing was tested"
-    assert serve.sql("SELECT COUNT(*) FROM bulk_rows")[0][0] == ROWS  # all queued at once
+    assert sql("SELECT COUNT(*) FROM bulk_rows")[0][0] == ROWS  # all queued at once
 
     serve.start()  # the same database: resumes what the killed process left
     serve.wait_until(
-        lambda: serve.sql("SELECT status FROM bulk_awards") == [("done",)], timeout=150, every=0.5
+        lambda: sql("SELECT status FROM bulk_awards") == [("done",)], timeout=150, every=0.5
     )
 
     once = paid(serve)
@@ -120,7 +130,7 @@ def test_sigkill_mid_delivery_of_a_file_pays_every_row_exactly_once(
     assert [c for c, n in once.items() if n != 1] == []  # every row paid exactly once
     for n, uid in enumerate(PEOPLE):
         assert serve.sandbox.state.points_of(f"{uid}@acme.test") == n % 7 + 1
-    statuses = serve.sql("SELECT status, COUNT(*) FROM rewards GROUP BY status")
+    statuses = sql("SELECT status, COUNT(*) FROM rewards GROUP BY status")
     assert statuses == [("sent", ROWS)]
 
     done = admin_dm(serve, "Done: file")
