@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.rewards import bulk as rules_of_bulk
+from bot.rewards import policy
 from bot.rewards.admin import only_admins
 from bot.rewards.bulk import Award, RowProblem
 from bot.rewards.cards import MessageRef
@@ -43,7 +44,7 @@ from bot.rewards.refusal import Refusal
 from bot.rewards.wording import format_date, points
 from bot.settings import Settings
 from storage import bulk as bulk_repo
-from storage import clock
+from storage import locks as lock_repo
 from storage import members as member_repo
 from storage.bulk import BulkStepLost, SameRowsSent, is_bulk_key
 from storage.db import Store
@@ -117,7 +118,6 @@ class BulkService:
         settings: Settings,
         teller: Teller,
         on_queued: Callable[[], None] = lambda: None,
-        now: Callable[[], datetime] = clock.now,
         watch: BulkWatch | None = None,
     ) -> None:
         self._store = store
@@ -126,7 +126,6 @@ class BulkService:
         self._rules = Rules.from_settings(settings)
         self._teller = teller
         self._on_queued = on_queued
-        self._now = now
         self.watch = watch or BulkWatch(store=store, teller=teller)
 
     # --- 1. the file ----------------------------------------------------------------------
@@ -138,6 +137,9 @@ class BulkService:
         refused = only_admins(self._settings, admin_id, doing=DOING)
         if refused is not None:
             return refused
+        locked = self._locked(admin_id)
+        if locked is not None:
+            return locked
         read = rules_of_bulk.read_file(data)
         if isinstance(read, Refusal):
             self._rejected(admin_id, filename, rows=0, problems=1)
@@ -195,6 +197,11 @@ class BulkService:
             needs_approval=needs_approval(card.total, self._rules),
         )
 
+    def _locked(self, admin_id: str) -> Refusal | None:
+        """The one rule for locked givers: an admin whose giving is paused sends no file."""
+        with self._store.read_session() as session:
+            return policy.may_give(locked=lock_repo.is_locked(session, slack_user_id=admin_id))
+
     def _rejected(self, admin_id: str, filename: str, *, rows: int, problems: int) -> None:
         with self._store.session() as session:
             bulk_repo.record_rejected(
@@ -214,6 +221,9 @@ class BulkService:
             award = bulk_repo.get(session, short_id=short_id)
         if award is None:
             return Refusal("I can't find that file any more. Send it again with `/reward bulk`.")
+        uploader = self._uploader(award)
+        if uploader != admin_id:
+            return Refusal(f"Only <@{uploader}>, who sent the file, can send or cancel it.")
         if award.status == BulkStatus.CANCELLED.value:
             return Refusal(f"You cancelled `{award.short_id}`, so nothing was sent.")
         if award.status != BulkStatus.PREVIEWED.value:  # a second click: the first one stands
@@ -275,6 +285,14 @@ class BulkService:
         approved_by: str | None = None,
     ) -> BulkStarted | Refusal:
         """Every row a queued reward from the admin, in one transaction, once."""
+        locked = self._locked(admin_id)
+        if locked is not None:
+            if approved_by is None:
+                return locked
+            return Refusal(
+                f"<@{admin_id}>'s giving is paused by an admin, so their file can't be "
+                "approved until they are unlocked. Nothing was sent."
+            )
         try:
             recipients = self._people.profiles(sorted({str(r[1]) for r in award.rows}))
             admin = self._people.profile(admin_id)
@@ -370,6 +388,10 @@ class BulkService:
         self._teller.tell(BulkDecided(bulk=card, approver=approver_id, approved=False))
         return BulkStarted(bulk=card, again=False)
 
+    def _uploader(self, award: BulkAward) -> str:
+        with self._store.read_session() as session:
+            return _admin_of(session, award)
+
     def _team_of(self, user_id: str) -> str:
         with self._store.read_session() as session:
             member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
@@ -384,6 +406,9 @@ class BulkService:
                 award = bulk_repo.get(session, short_id=short_id)
                 if award is None:
                     return Refusal("I can't find that file any more; nothing was sent.")
+                uploader = _admin_of(session, award)
+                if uploader != admin_id:
+                    return Refusal(f"Only <@{uploader}>, who sent the file, can send or cancel it.")
                 if award.status == BulkStatus.CANCELLED.value:
                     return card_of(award, admin_id)
                 bulk_repo.cancel(session, award=award, actor=admin_id)

@@ -326,7 +326,7 @@ def make_domain(ledger: Store, xoxoday: SandboxServer) -> Iterator[Callable[...,
             sleep=lambda seconds: None,  # the client's waits between retries cost no time
         )
         clients.append(plum)
-        return Domain(
+        domain = Domain(
             settings=settings,
             store=ledger,
             plum=plum,
@@ -334,8 +334,14 @@ def make_domain(ledger: Store, xoxoday: SandboxServer) -> Iterator[Callable[...,
             teller=RecordingTeller(ledger),
             xoxoday=xoxoday,
         )
+        domains.append(domain)
+        return domain
 
+    domains: list[Domain] = []
     yield make
+    for made in domains:
+        if "bulk" in vars(made):  # its watch may be running
+            made.bulk.close()
     for client in clients:
         client.close()
 

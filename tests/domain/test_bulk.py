@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.rewards.bulk_service import BulkPreview, BulkRejected, BulkStarted, WatchedRows
+from bot.rewards.commands import LockGiver
 from bot.rewards.events import (
     BulkApprovalAsked,
     BulkDecided,
@@ -308,3 +309,20 @@ def test_a_row_delivered_by_any_process_makes_it_watch_the_file(make_domain) -> 
     assert domain.bulk.watch.running
     assert domain.teller.of(RewardSent) == [RewardSent(reward=other), RewardSent(reward=row)]
     domain.bulk.watch.stop()
+
+
+def test_a_locked_admin_sends_no_file_and_only_the_uploader_sends_it(make_domain) -> None:
+    domain = make_domain(REWARD_ADMINS=f"{ADMIN},{CHEN}")
+    file = b"recipient,points,reason\nmaria@acme.test,5,thanks\n"
+    short = preview(domain, file).bulk.short_id
+    other = domain.bulk.send(admin_id=CHEN, team_id=TEAM, short_id=short, message=None)
+    assert isinstance(other, Refusal) and f"Only <@{ADMIN}>, who sent the file" in other.text
+    cancelled = domain.bulk.cancel(admin_id=CHEN, short_id=short)
+    assert isinstance(cancelled, Refusal)
+    locked = domain.locks.lock(LockGiver(member=ADMIN, reason="audit"), admin_id=CHEN, team_id=TEAM)
+    assert not isinstance(locked, Refusal)
+    refused = send(domain, short)
+    assert isinstance(refused, Refusal) and refused.code == "locked"
+    again = check(domain, file, key="req-2")
+    assert isinstance(again, Refusal) and again.code == "locked"
+    assert rewards(domain) == []
