@@ -26,9 +26,16 @@ GOOD = (
 def open_form(bot: BotHarness, user_id: str = ADMIN) -> dict[str, Any]:
     response = bot.driver.command("bulk", user_id=user_id, channel_id="C0GENERAL")
     assert response.status_code == 200
-    stack = bot.wait(lambda: bot.fake.modal_stack(user_id))
-    view = stack[-1]
-    assert view["callback_id"] == CallbackId.BULK_MODAL
+    view = bot.wait(
+        lambda: next(
+            (
+                v
+                for v in bot.fake.modal_stack(user_id)[-1:]
+                if v.get("callback_id") == CallbackId.BULK_MODAL
+            ),
+            None,
+        )
+    )
     [field] = [b for b in view["blocks"] if b.get("block_id") == BlockId.BULK_FILE]
     assert field["element"]["type"] == "file_input"
     assert field["element"]["filetypes"] == ["csv"] and field["element"]["max_files"] == 1
@@ -62,7 +69,9 @@ def rewards(bot: BotHarness) -> list[Reward]:
 
 def test_a_file_with_mistakes_is_refused_whole_with_its_rows(bot: BotHarness) -> None:
     bad = GOOD + b"nobody@acme.test,10,thanks,\nUMARIA01,-5,thanks,\nUMARIA01,2.5,again,\n"
-    assert submit_file(bot, bad) == {}  # the form closes; the answer comes by DM
+    answer = submit_file(bot, bad)  # the form says it is checking; the answer comes by DM
+    assert answer["response_action"] == "update"
+    assert "Checking `q4-awards.csv`" in message_text(answer["view"])
     said = message_text(admin_dm(bot, "I didn't send anything"))
     assert "3 problems in its 6 rows" in said
     assert "Row 5: I can't find anyone in this workspace with the email `nobody@acme.test`" in said

@@ -63,6 +63,21 @@ def form() -> dict[str, Any]:
     }
 
 
+def checking(filename: str) -> dict[str, Any]:
+    """The form once submitted: what happens now (the answer comes by DM)."""
+    return {
+        "type": "modal",
+        "title": plain("Awards from a file", 24),
+        "close": plain("Close", 24),
+        "blocks": [
+            section(
+                f"Checking {shown(filename or 'your file')}: every row first, nothing is sent. "
+                "I'll DM you what I found in a moment."
+            )
+        ],
+    }
+
+
 def rejected(found: BulkRejected) -> dict[str, Any]:
     """The whole file refused: why, row by row (the first few)."""
     count = len(found.problems)

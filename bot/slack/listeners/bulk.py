@@ -79,12 +79,12 @@ def _form_problem(body: dict[str, Any]) -> str | None:
 
 def check_form(ack: Ack, body: dict[str, Any]) -> None:
     """The form's ack: one file, not too big (by what Slack says of it), or the error beside
-    the input; else the form closes and the answer comes by DM."""
+    the input; else the form says the file is being checked, and the answer comes by DM."""
     problem = _form_problem(body)
     if problem is not None:
         ack(response_action="errors", errors={str(BlockId.BULK_FILE): problem})
         return
-    ack()
+    ack(response_action="update", view=bulk_blocks.checking(str(_files(body)[0].get("name", ""))))
 
 
 @after_ack
