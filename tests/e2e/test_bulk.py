@@ -253,3 +253,11 @@ def test_empty_header_only_and_not_a_csv_say_what_to_do(bot: BotHarness) -> None
             raise AssertionError(bot.dm_texts(ADMIN)) from None
     bot.settle()
     assert rewards(bot) == []
+
+
+def test_a_file_saved_by_excel_in_a_semicolon_locale_is_read(bot: BotHarness) -> None:
+    excel = "\ufeffRecipient;Points;Reason;Value\r\nmaria@acme.test;7;Great talk, really;\r\n"
+    submit_file(bot, excel.encode("utf-8"), name="Q4 (2).csv")
+    said = message_text(admin_dm(bot, "is ready"))
+    assert "`Q4 (2).csv` is ready: *1* award, *7 points* in all" in said
+    assert "“Great talk, really”" in said
