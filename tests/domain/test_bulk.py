@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from sqlmodel import col, select
@@ -326,3 +327,16 @@ def test_a_locked_admin_sends_no_file_and_only_the_uploader_sends_it(make_domain
     again = check(domain, file, key="req-2")
     assert isinstance(again, Refusal) and again.code == "locked"
     assert rewards(domain) == []
+
+
+def test_rows_xoxoday_refuses_end_failed_in_the_outcomes(make_domain) -> None:
+    domain = make_domain()
+    domain.xoxoday.state.set_balance(Decimal("0"))
+    send(domain, preview(domain).bulk.short_id)
+    domain.deliver()
+    domain.bulk.watch.tick()
+    [done] = domain.teller.of(BulkFinished)
+    assert done.tally == {"failed": 3}
+    outcomes = [r[3] for r in csv.reader(io.StringIO(done.csv))][1:]
+    assert outcomes == ["failed"] * 3
+    assert domain.xoxoday.state.points_of("maria@acme.test") == 0
