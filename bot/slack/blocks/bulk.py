@@ -11,7 +11,7 @@ from bot.rewards.balances import Account
 from bot.rewards.bulk import EXAMPLE, MAX_ROWS, problem_lines, shown
 from bot.rewards.bulk_service import BulkPreview, BulkRejected
 from bot.rewards.events import BulkCard
-from bot.rewards.wording import money
+from bot.rewards.wording import clip, money
 from bot.slack.blocks.common import message, one_line, points, short_id
 from bot.slack.blocks.kit import (
     actions,
@@ -126,7 +126,7 @@ def preview(found: BulkPreview, account: Account | None) -> dict[str, Any]:
         f"(file {short_id(card.short_id)})."
     )
     sample = [
-        f"• <@{a.user_id}>: {points(a.points)} for “{one_line(a.reason)[:120]}”"
+        f"• <@{a.user_id}>: {points(a.points)} for “{clip(one_line(a.reason), 120)}”"
         + (f" #{a.value}" if a.value else "")
         for a in found.sample
     ]
