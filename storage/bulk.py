@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -421,10 +422,12 @@ def counts(session: Session, *, bulk_id: int) -> dict[str, int]:
 
 
 def sending(session: Session) -> list[BulkAward]:
-    """Awards whose rows are being delivered."""
+    """Awards whose rows are being delivered (without their rows as checked: the progress
+    watch reads this every few seconds)."""
     return list(
         session.exec(
             select(BulkAward)
+            .options(defer(BulkAward.rows))  # type: ignore[arg-type]
             .where(BulkAward.status == BulkStatus.SENDING.value)
             .order_by(col(BulkAward.id))
         ).all()
