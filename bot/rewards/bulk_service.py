@@ -237,16 +237,21 @@ class BulkService:
     ) -> BulkStarted | Refusal:
         """Send on a file whose total needs an OK: it waits, and the approvers are asked."""
         concerned = {admin_id, *(str(r[1]) for r in award.rows)}
-        approvers = approvers_for(
-            approvers=self._settings.REWARD_APPROVERS,
-            admins=self._settings.REWARD_ADMINS,
-            concerned=concerned,
-        )
+        approvers = [
+            uid
+            for uid in approvers_for(
+                approvers=self._settings.REWARD_APPROVERS,
+                admins=self._settings.REWARD_ADMINS,
+                concerned=concerned,
+            )
+            if self._can_be_asked(uid)
+        ]
         if not approvers:
             return Refusal(
                 f"This file gives {points(award.total_points)} in all, which needs an "
-                "approver's OK, and everyone who could approve it is in it (or sent it). "
-                "Nothing was sent: ask for another approver, or split the file."
+                "approver's OK, and everyone who could approve it is in it (or sent it, or is "
+                "no longer in Slack). Nothing was sent: ask for another approver, or split the "
+                "file."
             )
         try:
             with self._store.session() as session:
@@ -265,6 +270,17 @@ class BulkService:
             return self._decided_before(award.short_id, admin_id)
         self._teller.tell(BulkApprovalAsked(bulk=card, approvers=tuple(approvers)))
         return BulkStarted(bulk=card, again=False, waiting_for=tuple(approvers))
+
+    def _can_be_asked(self, user_id: str) -> bool:
+        """A person still in Slack (not deactivated, not a bot) can be asked to approve."""
+        try:
+            person = self._people.profile(user_id).person
+        except UnknownSlackUser:
+            log.warning("approver %s is not in this Slack workspace", user_id)
+            return False
+        except DirectoryUnavailable:
+            return True  # Slack can't say now: ask them anyway
+        return not person.deleted and not person.is_bot
 
     def _decided_before(self, short_id: str, admin_id: str) -> BulkStarted | Refusal:
         with self._store.read_session() as session:

@@ -340,3 +340,14 @@ def test_rows_xoxoday_refuses_end_failed_in_the_outcomes(make_domain) -> None:
     outcomes = [r[3] for r in csv.reader(io.StringIO(done.csv))][1:]
     assert outcomes == ["failed"] * 3
     assert domain.xoxoday.state.points_of("maria@acme.test") == 0
+
+
+def test_an_approver_who_left_slack_is_not_asked(make_domain) -> None:
+    domain = make_domain(REWARD_APPROVAL_THRESHOLD=80, REWARD_APPROVERS=f"{APPROVER},UGONE001")
+    short = preview(domain).bulk.short_id
+    asked = send(domain, short)
+    assert isinstance(asked, BulkStarted) and asked.waiting_for == (APPROVER,)
+    domain.people.change(APPROVER, deleted=True)
+    again = preview(domain, GOOD + b"maria@acme.test,1,one more,\n", key="req-2").bulk.short_id
+    refused = send(domain, again)
+    assert isinstance(refused, Refusal) and "no longer in Slack" in refused.text
