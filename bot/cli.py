@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "storefront",
     "points",
     "bulk",
+    "people",
     "playground",
 )
 

@@ -31,6 +31,7 @@ from bot.rewards.balances import BalanceService
 from bot.rewards.bulk_service import BulkService, BulkWatch, WatchedRows
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
+from bot.rewards.celebrations import CelebrationService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
@@ -112,6 +113,7 @@ class Runtime:
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
+    celebrations: CelebrationService  # birthdays, anniversaries, welcomes: the company pays
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -317,6 +319,9 @@ class Runtime:
             locks=locks,
             flags=FlagService(
                 store=store, people=people, settings=settings, teller=notifier, locks=locks
+            ),
+            celebrations=CelebrationService(
+                store=store, people=people, settings=settings, on_queued=worker.wake
             ),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(

@@ -179,6 +179,14 @@ class OpenBulkForm:
 
 
 @dataclass(frozen=True, slots=True)
+class Celebrations:
+    """`/reward celebrations [on|off]`: `celebrate` None shows (an admin: the next 30 days; a
+    member: whether they are celebrated); True / False opts in or out."""
+
+    celebrate: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListOrders:
     """`/reward orders`: the latest gift card and donation orders, with their status."""
 
@@ -252,4 +260,5 @@ Command = (
     | OrdersReport
     | AdjustPoints
     | OpenBulkForm
+    | Celebrations
 )

@@ -149,6 +149,8 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read": "users.info: names, time zones, and whether someone is a bot or deactivated",
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
+        "users.profile:read": "users.profile.get: the custom profile fields "
+        "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
         "files:write": "the CSV of reward links in an admin's DM, the weekly summary chart and "
         "a bulk file's outcomes",
         "files:read": "files.info and url_private: the CSV an admin uploads into /reward bulk",

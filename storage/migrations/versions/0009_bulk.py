@@ -4,9 +4,11 @@
   digest, to recognise the same file sent again), its status and where its progress message
   is; keyed on the Slack request that uploaded it.
 - `bulk_rows`: a sent file's rows, each the reward it became.
+- `rewards.source` may be `bulk` (a file's row, paid by the company, from the admin who sent
+  the file).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 21:40:00
 """
 
@@ -17,13 +19,44 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+SOURCES = "'command', 'modal', 'shortcut', 'celebration'"
+
+
+def _reward_sources(old: str, new: str) -> None:
+    """Replace rewards' CHECK on its source, as 0008 does (PostgreSQL alters the constraint;
+    SQLite, which can't without copying a table every reward's rows point at, changes the
+    CHECK's text in its schema, then a new schema version so every connection reads it)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_rewards_source"), "rewards", type_="check")
+        op.create_check_constraint(op.f("ck_rewards_source"), "rewards", f"source IN ({new})")
+        return
+    sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rewards'"
+    ).scalar_one()
+    before, after = f"source IN ({old})", f"source IN ({new})"
+    if sql.count(before) != 1:
+        raise RuntimeError("rewards' CHECK on its source is not the one this migration expects")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        bind.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'rewards'",
+            (sql.replace(before, after),),
+        )
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
 def upgrade() -> None:
+    _reward_sources(SOURCES, f"{SOURCES}, 'bulk'")
     op.create_table(
         "bulk_awards",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,3 +117,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bulk_awards_digest"))
         batch_op.drop_index(batch_op.f("ix_bulk_awards_status"))
     op.drop_table("bulk_awards")
+    # A file's rewards can't be kept under the old CHECK: they are the company's, from a file.
+    op.execute("UPDATE rewards SET source = 'command' WHERE source = 'bulk'")
+    _reward_sources(f"{SOURCES}, 'bulk'", SOURCES)
