@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ from bot.rewards.events import (
     RewardSent,
 )
 from bot.rewards.refusal import Refusal
-from storage import audit
+from storage import audit, queries
 from storage.models import AuditEvent, BulkAward, BulkRow, Reward
 from tests.domain.conftest import Domain
 from tests.domain.support import ADMIN, APPROVER, BOB, CHEN, MARIA, TEAM, SlackHiccup
@@ -351,3 +352,16 @@ def test_an_approver_who_left_slack_is_not_asked(make_domain) -> None:
     again = preview(domain, GOOD + b"maria@acme.test,1,one more,\n", key="req-2").bulk.short_id
     refused = send(domain, again)
     assert isinstance(refused, Refusal) and "no longer in Slack" in refused.text
+
+
+def test_a_files_rows_make_nobody_a_top_giver(make_domain) -> None:
+    domain = make_domain()
+    send(domain, preview(domain).bulk.short_id)
+    domain.give(BOB, MARIA, 5, "a person's own")
+    domain.deliver()
+    since, until = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    with domain.store.read_session() as session:
+        givers = queries.totals_by_giver(session, since=since, until=until)
+        received = queries.totals_by_recipient(session, since=since, until=until)
+    assert [(t.member.slack_user_id, t.points) for t in givers] == [(BOB, 5)]
+    assert {t.member.slack_user_id: t.points for t in received}[MARIA] == 55  # still received
