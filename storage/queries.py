@@ -241,11 +241,12 @@ def period_summary(session: Session, *, since: datetime, until: datetime) -> Per
             func.count(func.distinct(RR.member_id)),
         ).where(_delivered(since, until))
     ).one()
-    givers = session.exec(  # people who gave: the bot's celebrations are the company's
+    givers = session.exec(  # people who gave: celebrations and bulk files are the company's
         select(func.count(func.distinct(RR.giver_id)))
         .join(Member, col(Member.id) == RR.giver_id)
         .where(_delivered(since, until))
         .where(col(Member.is_bot).is_(False))
+        .where(col(RR.reward_id).not_in(select(BulkRow.reward_id)))
     ).one()
     return PeriodSummary(
         points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(givers)

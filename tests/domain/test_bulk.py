@@ -365,3 +365,6 @@ def test_a_files_rows_make_nobody_a_top_giver(make_domain) -> None:
         received = queries.totals_by_recipient(session, since=since, until=until)
     assert [(t.member.slack_user_id, t.points) for t in givers] == [(BOB, 5)]
     assert {t.member.slack_user_id: t.points for t in received}[MARIA] == 55  # still received
+    with domain.store.read_session() as session:
+        summary = queries.period_summary(session, since=since, until=until)
+    assert (summary.points, summary.givers) == (90, 1)
