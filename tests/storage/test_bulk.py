@@ -92,3 +92,25 @@ def test_the_same_rows_are_not_sent_twice(store: Store, people: People) -> None:
     with pytest.raises(bulk.SameRowsSent) as err:
         send(store, people, second.short_id)
     assert err.value.short_id == first.short_id
+
+
+def test_a_send_that_fails_half_way_leaves_nothing(store: Store, people: People) -> None:
+    """All of a file's rewards are made in one transaction: a failure on the last row (here a
+    recipient the ledger doesn't have) leaves none of them, and the file still unsent."""
+    award = kept(store, people, n=1200)
+    with pytest.raises(Exception), store.session() as s:  # noqa: B017
+        fresh = bulk.get(s, short_id=award.short_id)
+        admin = s.get(Member, people.admin.id)
+        assert fresh is not None and admin is not None
+        bulk.confirm(
+            s,
+            award=fresh,
+            giver=admin,
+            recipients={"UALICE": people.alice.id or 0, "UBOB": 999_999},
+            expiry_months=12,
+        )
+    with store.read_session() as s:
+        again = bulk.get(s, short_id=award.short_id)
+        assert again is not None and again.status == "previewed" and again.id is not None
+        assert bulk.counts(s, bulk_id=again.id) == {}
+    assert len(send(store, people, award.short_id)) == 1200  # and it can still be sent
