@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from typing import Any
 
 from sqlmodel import col, select
@@ -261,3 +262,12 @@ def test_a_file_saved_by_excel_in_a_semicolon_locale_is_read(bot: BotHarness) ->
     said = message_text(admin_dm(bot, "is ready"))
     assert "`Q4 (2).csv` is ready: *1* award, *7 points* in all" in said
     assert "“Great talk, really”" in said
+
+
+def test_with_xoxoday_slow_the_preview_comes_without_the_balance(bot: BotHarness) -> None:
+    bot.sandbox.faults.set("getBalance", latency_ms=5_000)
+    started = time.monotonic()
+    submit_file(bot, GOOD)
+    said = message_text(admin_dm(bot, "is ready"))
+    assert time.monotonic() - started < 4.5  # not held for Xoxoday's 5 s
+    assert "Xoxoday is slow to say what the account holds" in said

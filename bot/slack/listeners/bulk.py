@@ -11,7 +11,6 @@ place as rows are delivered (`BulkWatch`), and the CSV of outcomes follows in th
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as WaitedTooLong
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.journal import ack_at_once, after_ack, request_key, user_of
 from bot.slack.listeners.action_replies import action_value, clicked_message, team_of
 from bot.slack.listeners.command_replies import reply
-from bot.slack.listeners.in_time import FIRST_ANSWER_SECONDS
+from bot.slack.listeners.in_time import FIRST_ANSWER_SECONDS, in_background
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -118,14 +117,13 @@ def check_file(body: dict[str, Any], runtime: Runtime) -> None:
 
 def _account(runtime: Runtime) -> Account | None:
     """The company account's balance if Xoxoday says within the usual wait; None: slow."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-balance") as pool:
-        asked = pool.submit(account_balance, runtime.account_balance.get)
-        try:
-            return asked.result(timeout=FIRST_ANSWER_SECONDS)
-        except WaitedTooLong:
-            return None
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    asked = in_background(
+        lambda: account_balance(runtime.account_balance.get), name="bulk-balance"
+    )  # not waited for past the wait: a late answer is dropped with its thread
+    try:
+        return asked.result(timeout=FIRST_ANSWER_SECONDS)
+    except WaitedTooLong:
+        return None
 
 
 @after_ack
