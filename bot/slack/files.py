@@ -52,7 +52,12 @@ def read_upload(
     got = bytearray()
     try:
         with (
-            httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
+            httpx.Client(  # as the Slack client reaches Slack: its TLS context and proxy
+                timeout=DOWNLOAD_TIMEOUT,
+                follow_redirects=True,  # httpx drops the token on a redirect to another host
+                verify=slack.ssl or True,
+                proxy=slack.proxy or None,
+            ) as http,
             http.stream("GET", url, headers={"Authorization": f"Bearer {slack.token}"}) as answer,
         ):
             if answer.status_code != 200:
