@@ -470,10 +470,12 @@ class BulkWatch:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._wanted = False
         self._shown: dict[str, dict[str, int]] = {}
 
     def start(self) -> None:
         with self._lock:
+            self._wanted = True  # a thread about to end looks again (`_run`)
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stopping.clear()
@@ -494,6 +496,8 @@ class BulkWatch:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            with self._lock:
+                self._wanted = False
             try:
                 busy = self.tick()
             except Exception:  # the ledger or Slack hiccupped: try again on the next tick
@@ -501,8 +505,10 @@ class BulkWatch:
                 busy = True
             if not busy:
                 with self._lock:
-                    self._thread = None
-                return
+                    if not self._wanted:  # nobody sent a file while it looked: done
+                        self._thread = None
+                        return
+                continue
             self._stopping.wait(self._seconds)
 
     def tick(self) -> bool:
