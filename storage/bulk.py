@@ -13,6 +13,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, update
@@ -81,12 +82,20 @@ def digest_of(rows: Sequence[StoredRow]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+SAME_ROWS_WINDOW = timedelta(days=14)  # the same rows sent again within it: a mistake
+SENT = (BulkStatus.PENDING_APPROVAL.value, BulkStatus.SENDING.value, BulkStatus.DONE.value)
+
+
 def sent_like(session: Session, *, digest: str) -> BulkAward | None:
-    """An award with the same rows that was sent (or is being sent), if any."""
+    """An award with the same rows sent (or waiting for an approver, or being sent) within
+    `SAME_ROWS_WINDOW`, if any: sending them again would pay everyone twice. (The same
+    awards weeks later, an on-call bonus say, are a new month's.)"""
+    since = utcnow() - SAME_ROWS_WINDOW
     return session.exec(
         select(BulkAward)
         .where(BulkAward.digest == digest)
-        .where(col(BulkAward.status).in_([BulkStatus.SENDING.value, BulkStatus.DONE.value]))
+        .where(col(BulkAward.status).in_(SENT))
+        .where(func.coalesce(col(BulkAward.confirmed_at), col(BulkAward.updated_at)) >= since)
         .order_by(col(BulkAward.id))
     ).first()
 

@@ -452,8 +452,9 @@ def _same_rows(short_id: str, sent_at: datetime) -> Refusal:
     when = format_date(sent_at.date())
     return Refusal(
         f"These are the same awards as file `{short_id}`, sent on {when}: sending them again "
-        "would pay everyone twice, so nothing was sent. To give the same people more, "
-        "change the reasons (say which month it is for) and send the file again.",
+        "so soon would pay everyone twice, so nothing was sent. If you do mean to give the "
+        "same people more, change the reasons (say what it is for this time) and send the "
+        "file again.",
         code="same_rows_sent",
     )
 

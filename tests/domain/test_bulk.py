@@ -368,3 +368,13 @@ def test_a_files_rows_make_nobody_a_top_giver(make_domain) -> None:
     with domain.store.read_session() as session:
         summary = queries.period_summary(session, since=since, until=until)
     assert (summary.points, summary.givers) == (90, 1)
+
+
+def test_the_same_rows_waiting_for_approval_are_not_sent_again(make_domain) -> None:
+    domain = make_domain(REWARD_APPROVAL_THRESHOLD=80)
+    first = preview(domain, key="req-1").bulk.short_id
+    second = preview(domain, key="req-2").bulk.short_id
+    assert isinstance(send(domain, first), BulkStarted)  # waits for the approver
+    refused = send(domain, second)
+    assert isinstance(refused, Refusal) and f"same awards as file `{first}`" in refused.text
+    assert len(domain.teller.of(BulkApprovalAsked)) == 1

@@ -5,12 +5,14 @@ the same rows never sent twice, the tally and the outcomes read back."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from storage import audit, bulk
 from storage.db import Store
 from storage.models import BulkAward, Member
+from storage.types import utcnow
 from tests.storage.conftest import People
 
 
@@ -114,3 +116,15 @@ def test_a_send_that_fails_half_way_leaves_nothing(store: Store, people: People)
         assert again is not None and again.status == "previewed" and again.id is not None
         assert bulk.counts(s, bulk_id=again.id) == {}
     assert len(send(store, people, award.short_id)) == 1200  # and it can still be sent
+
+
+def test_the_same_rows_weeks_later_are_a_new_file(store: Store, people: People) -> None:
+    first = kept(store, people, key="one")
+    send(store, people, first.short_id)
+    with store.session() as s:
+        old = bulk.get(s, short_id=first.short_id)
+        assert old is not None
+        old.confirmed_at = utcnow() - bulk.SAME_ROWS_WINDOW - timedelta(hours=1)
+        s.add(old)
+    second = kept(store, people, key="two")
+    assert len(send(store, people, second.short_id)) == 3
