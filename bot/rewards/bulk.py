@@ -38,6 +38,7 @@ OPTIONAL = ("value",)
 EXAMPLE = "recipient,points,reason,value\nmaria@acme.com,50,Shipped the launch,#teamwork"
 CELL_SHOWN_MAX = 40
 POINTS_MAX_DIGITS = 9
+VALUE_MAX_CHARS = 64  # as the ledger keeps a reward's values
 
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>?")
@@ -254,6 +255,12 @@ def _row(line: int, cell: Mapping[str, str]) -> BulkRow | RowProblem:
             "Shorten it.",
         )
     value = clean_typed_text(cell.get("value", "")).strip().lstrip("#").strip().lower()
+    if len(value) > VALUE_MAX_CHARS or len(value.split()) > 1:
+        return RowProblem(
+            line,
+            f"the value {shown(value)} isn't one: a value is one word of at most "
+            f"{VALUE_MAX_CHARS} characters, like `#teamwork`.",
+        )
     return BulkRow(
         line=line, recipient=recipient, points=int(raw_points), reason=escape(reason), value=value
     )

@@ -204,3 +204,18 @@ def test_an_admin_is_checked_as_a_giver_with_no_allowance() -> None:
     # 100 is the monthly allowance; an admin's file is the company's and may send more
     checked = check("recipient,points,reason\nU0MARIA,300,the launch\nU0SAM,300,the launch\n")
     assert checked.ok and checked.total == 600
+
+
+def test_a_value_is_one_short_word() -> None:
+    rules = Rules(max_per_reward=500, allowance=0, approval_threshold=10**6)  # any value
+    for value, ok in (("#Team-Work", True), ("two words", False), ("v" * 65, False)):
+        checked = check_rows(
+            read(f"recipient,points,reason,value\nU0MARIA,5,thanks,{value}\n"),
+            giver=ADMIN,
+            people=PEOPLE,
+            by_email=BY_EMAIL,
+            rules=rules,
+        )
+        assert checked.ok is ok, value
+        if not ok:
+            assert "a value is one word of at most 64 characters" in checked.problems[0].text
