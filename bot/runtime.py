@@ -28,6 +28,7 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
+from bot.rewards.bulk_service import BulkService, BulkWatch, WatchedRows
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.celebrations import CelebrationService
@@ -109,6 +110,7 @@ class Runtime:
     links: LinkService
     lists: ListsService
     adjustments: AdjustmentsService
+    bulk: BulkService
     reports: ReportService
     reactions: ReactionService  # giving with an emoji reaction (REWARD_REACTIONS), and undo
     message_gifts: MessageGiving  # `@maria ++ 20 for …` in a channel (REWARD_MESSAGE_GIVING)
@@ -212,10 +214,12 @@ class Runtime:
             tz_of=lambda user_id: people.profile(user_id).person.tz,
         )
         foreground = Foreground()
+        bulk_watch = BulkWatch(store=store, teller=notifier)
+        rows_told = WatchedRows(notifier, watch=bulk_watch)  # a file's rows: watch its progress
         worker = DeliveryWorker(
             store=store,
             plum=plum,
-            teller=notifier,
+            teller=rows_told,
             sender_email=sender,
             names=people.names,
             threads=worker_threads,
@@ -227,7 +231,7 @@ class Runtime:
                 DoubtSettler(
                     store=store,
                     plum=plum,
-                    teller=notifier,
+                    teller=rows_told,
                     ask_after=timedelta(minutes=settings.REWARD_IN_DOUBT_ADMIN_MINUTES),
                 )
                 if settings.REWARD_IN_DOUBT_ADMIN_MINUTES > 0 and point_system is PointSystem.PLUM
@@ -302,6 +306,14 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            bulk=BulkService(
+                store=store,
+                people=people,
+                settings=settings,
+                teller=notifier,
+                on_queued=worker.wake,
+                watch=bulk_watch,
+            ),
             adjustments=AdjustmentsService(
                 store=store, people=people, settings=settings, teller=notifier
             ),
@@ -361,6 +373,7 @@ class Runtime:
         if worker:
             self.worker.start()
             self.orders.start()
+            self.bulk.resume()  # the progress of files a previous life was sending
 
     def stop(self) -> None:
         self.requests.stop()
@@ -371,6 +384,7 @@ class Runtime:
         self.journal.stop()
         self.worker.stop()
         self.orders.stop()
+        self.bulk.close()
         self.home_refresher.stop()
         self.notifier.group_updates.stop()  # (after the worker: its last updates are drawn)
         if self.anchoring is not None:

@@ -65,6 +65,7 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "get_reward_by_idempotency_key",
     "get_reward_by_short_id",
     "hold_queued",
+    "insert_reward",
     "load_details",
     "mark_stale_sending_in_doubt",
     "normalize_short_id",
@@ -129,6 +130,40 @@ def create_reward(
     A second call with the same key returns the first reward with `created=False` and changes
     nothing, whatever else it passes.
     """
+    reward_id, created = insert_reward(
+        session,
+        giver=giver,
+        recipients=recipients,
+        citation=citation,
+        idempotency_key=idempotency_key,
+        source=source,
+        channel_id=channel_id,
+        values=values,
+        public=public,
+        status=status,
+        expiry_months=expiry_months,
+        held_until=held_until,
+    )
+    return CreatedReward(reward=details_by_id(session, reward_id), created=created)
+
+
+def insert_reward(
+    session: Session,
+    *,
+    giver: Member | int,
+    recipients: Sequence[tuple[Member | int, int]],
+    citation: str,
+    idempotency_key: str,
+    source: RewardSource | str = RewardSource.COMMAND,
+    channel_id: str | None = None,
+    values: Iterable[str] = (),
+    public: bool = True,
+    status: RewardStatus | str = RewardStatus.QUEUED,
+    expiry_months: int | None = None,
+    held_until: datetime | None = None,
+) -> tuple[int, bool]:
+    """`create_reward` without reading the reward back: its id, and whether it was created
+    now (False: the key was used before). For many rewards in one transaction."""
     status = RewardStatus(status)
     source = RewardSource(source)
     if status not in (S.QUEUED, S.PENDING_APPROVAL):
@@ -153,9 +188,9 @@ def create_reward(
     clean_values = normalize_values(values)
 
     audit.lock_chain(session)
-    existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
-    if existing is not None:
-        return CreatedReward(reward=existing, created=False)
+    earlier = _id_of_key(session, idempotency_key)
+    if earlier is not None:
+        return earlier, False
     people = _members(session, [giver_id, *points_by_member])
     now = utcnow()
     row: dict[str, Any] = {
@@ -180,9 +215,9 @@ def create_reward(
         reward_id = session.exec(stmt.on_conflict_do_nothing().returning(Reward.id)).scalar()
         if reward_id is not None:
             break
-        existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
-        if existing is not None:  # a concurrent request with the same key won
-            return CreatedReward(reward=existing, created=False)
+        earlier = _id_of_key(session, idempotency_key)
+        if earlier is not None:  # a concurrent request with the same key won
+            return earlier, False
     if reward_id is None:
         raise StorageError("could not find a free short id; try again")
     session.add_all(
@@ -222,7 +257,11 @@ def create_reward(
             **({"held_until": held_until.isoformat()} if held_until is not None else {}),
         },
     )
-    return CreatedReward(reward=details_by_id(session, reward_id), created=True)
+    return reward_id, True
+
+
+def _id_of_key(session: Session, idempotency_key: str) -> int | None:
+    return session.exec(select(Reward.id).where(Reward.idempotency_key == idempotency_key)).first()
 
 
 def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:

@@ -13,13 +13,20 @@ post only what was not posted then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from bot.rewards.cards import ApprovalCard, ApprovalDecision, LinkBatchCard, RewardLink, Settlement
+from bot.rewards.cards import (
+    ApprovalCard,
+    ApprovalDecision,
+    LinkBatchCard,
+    MessageRef,
+    RewardLink,
+    Settlement,
+)
 from storage.rewards import RewardDetails
 
 if TYPE_CHECKING:
@@ -333,8 +340,64 @@ class PointsAdjusted:
     #                       crash): told only if it wasn't yet, by one of those repeating it
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkCard:
+    """A bulk award as its admin sees it: which file, how many rows and points, and where its
+    progress message is (None before it is sent)."""
+
+    short_id: str
+    admin_id: str
+    filename: str
+    rows: int
+    total: int
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgressed:
+    """Rows of a bulk award reached an outcome: its one progress message shows the tally
+    (reward status → rows)."""
+
+    bulk: BulkCard
+    tally: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkApprovalAsked:
+    """A file's total needs an approver's OK: each approver gets the question (Approve /
+    Reject); the admin's message says who was asked."""
+
+    bulk: BulkCard
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkDecided:
+    """An approver approved (its rows are on their way) or rejected a file: the admin's
+    message says so."""
+
+    bulk: BulkCard
+    approver: str
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFinished:
+    """Every row of a bulk award has an outcome: the progress message says so and the CSV of
+    outcomes goes to the admin's DM. Raises when Slack could not take it (told again)."""
+
+    bulk: BulkCard
+    tally: Mapping[str, int]
+    filename: str
+    csv: str
+
+
 Event = (
-    PointsAdjusted
+    BulkApprovalAsked
+    | BulkDecided
+    | BulkProgressed
+    | BulkFinished
+    | PointsAdjusted
     | RewardReported
     | ReportDecided
     | ReactionRefused

@@ -43,6 +43,7 @@ from bot.rewards.commands import (
     ListManagers,
     ListOrders,
     LockGiver,
+    OpenBulkForm,
     OpenGiftForm,
     OrdersReport,
     Period,
@@ -102,6 +103,7 @@ parse_approvals = _nothing_after(ListApprovals(), "approvals")
 parse_managers = _nothing_after(ListManagers(), "managers")
 parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
 parse_locks = _nothing_after(ListLocks(), "locks")
+parse_bulk = _nothing_after(OpenBulkForm(), "bulk")
 
 
 def parse_celebrations(rest: str, *, today: date | None = None) -> Celebrations | Refusal:

@@ -34,6 +34,7 @@ from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
 from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.blocks import bulk as bulk_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import celebrations as celebration_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
@@ -50,6 +51,7 @@ from bot.slack.ids import BlockId
 from storage import messages as message_repo
 from storage import once
 from storage import reactions as reaction_repo
+from storage.bulk import is_bulk_key
 from storage.db import Store
 from storage.models import Member
 from storage.reactions import Group
@@ -263,10 +265,11 @@ class Notifier:
         if card.celebration:  # the company gave it: no giver to tell, no App Home of its own
             self.on_change(card.recipient_ids)
             return
-        payload = reward_messages.giver_confirmation(
-            reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
-        )
-        self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
+        if not is_bulk_key(reward.reward.idempotency_key):  # a file's admin reads its progress
+            payload = reward_messages.giver_confirmation(
+                reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
+            )
+            self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     # --- announcements that show several rewards (reactions, pile-ons) ------------------------
@@ -353,8 +356,9 @@ class Notifier:
                 self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
             self.on_change(card.recipient_ids)
             return
-        payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
-        self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
+        if not is_bulk_key(reward.reward.idempotency_key):  # a file's rows: its outcomes CSV
+            payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
+            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     def in_doubt(
@@ -362,7 +366,8 @@ class Notifier:
     ) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        if not card.celebration:  # a celebration's giver is the bot itself
+        # a celebration's giver is the bot itself; a file's rows are in its outcomes CSV
+        if not card.celebration and not is_bulk_key(reward.reward.idempotency_key):
             payload = reward_messages.giver_in_doubt(
                 reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
             )
@@ -382,7 +387,7 @@ class Notifier:
             return
         with self._store.session() as session:
             first = once.claim_once(session, kind=OnceKind.DELIVERY_DELAYED, key=reward.short_id)
-        if not first:
+        if not first or is_bulk_key(reward.reward.idempotency_key):
             return
         card = card_for(reward)
         self.dm(
@@ -472,6 +477,24 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.BulkProgressed(bulk=bulk, tally=tally):
+                if bulk.message is None:
+                    return False
+                ref = bulk.message
+                return self.update(ref.channel_id, ref.ts, bulk_blocks.progress(bulk, tally))
+            case ev.BulkFinished():
+                return self._bulk_finished(event)
+            case ev.BulkApprovalAsked(bulk=bulk, approvers=approvers):
+                for approver in approvers:
+                    self.dm(approver, bulk_blocks.approval_request(bulk))
+                if bulk.message is not None:
+                    ref = bulk.message
+                    self.update(ref.channel_id, ref.ts, bulk_blocks.waiting(bulk, approvers))
+            case ev.BulkDecided(bulk=bulk, approver=approver, approved=approved):
+                payload = bulk_blocks.decided(bulk, approver=approver, approved=approved)
+                if bulk.message is not None:
+                    return self.update(bulk.message.channel_id, bulk.message.ts, payload)
+                self.dm(bulk.admin_id, payload)
             case ev.PointsAdjusted():
                 return self._adjusted(event)
             case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):
@@ -861,6 +884,19 @@ class Notifier:
             retry_handlers=slack.retry_handlers,
             logger=quiet,
         )
+
+    def _bulk_finished(self, event: ev.BulkFinished) -> bool:
+        """The progress message says it is done, and the outcomes CSV goes to the admin's DM;
+        raises when the CSV could not be uploaded (the file stays sending and is told again)."""
+        bulk = event.bulk
+        if bulk.message is not None:
+            ref = bulk.message
+            self.update(ref.channel_id, ref.ts, bulk_blocks.finished(bulk, event.tally))
+        files = [{"filename": event.filename, "title": event.filename, "content": event.csv}]
+        comment = bulk_blocks.outcomes_comment(bulk, event.tally)
+        if not self._upload(bulk.admin_id, files, comment=comment, what=f"bulk {bulk.short_id}"):
+            raise RuntimeError(f"Slack did not take the outcomes of bulk {bulk.short_id}")
+        return True
 
     def _upload(
         self, user_id: str, files: list[dict[str, Any]], *, comment: str, what: str

@@ -3,6 +3,7 @@ and the `rewardbot playground` command."""
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -346,3 +347,28 @@ def test_a_line_in_a_channel_message_gives(playground: Playground) -> None:
     assert plain.status_code == 200
     time.sleep(0.5)
     assert len(given()) == 1
+
+
+def test_a_file_picked_in_a_form_is_uploaded_as_the_person_and_read_by_the_bot(
+    playground: Playground,
+) -> None:
+    """`/reward bulk`'s file input: the page sends the picked file; the playground uploads it
+    to the fake Slack as the admin and submits the form with the upload, as Slack does."""
+    admin = {"as": ADMIN}
+    call(playground, "/ui/send", **admin, view="C0GENERAL", text="/reward bulk")
+    view = wait_for(playground, lambda: playground.fake.modal_stack(ADMIN))[-1]
+    page = httpx.get(playground.url, params={"as": ADMIN}, timeout=10).text
+    assert 'type="file"' in page and 'accept=".csv"' in page
+    empty = call(playground, "/ui/submit", **admin, view_id=view["id"], values={})
+    assert empty.json()["errors"] == {"bulk_file": "Please complete this required field."}
+
+    content = b"recipient,points,reason\nmaria@acme.test,5,tried the playground\n"
+    picked = {"name": "awards.csv", "content_b64": base64.b64encode(content).decode()}
+    values = {"bulk_file": {"bulk_file_input": picked}}
+    sent = call(playground, "/ui/submit", **admin, view_id=view["id"], values=values)
+    assert sent.status_code == 200, sent.text
+    ready = wait_for(
+        playground,
+        lambda: [m for m in playground.fake.dms_to(ADMIN) if "is ready" in message_text(m)],
+    )
+    assert "`awards.csv` is ready: *1* award, *5 points* in all" in message_text(ready[0])

@@ -34,6 +34,7 @@ EXPECTED_SCOPES = {
     "users:read.email",
     "users.profile:read",
     "files:write",
+    "files:read",
     "reactions:read",
     "channels:history",
     "groups:history",

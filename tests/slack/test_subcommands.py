@@ -66,6 +66,8 @@ HELP = (
     "`/reward unlock @person`, `/reward locks` (who is locked)\n"
     "• `/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, with why "
     "(points in the bot; never below zero)\n"
+    "• `/reward bulk`  many awards from a CSV file (recipient, points, reason, value): "
+    "checked whole, previewed, then sent\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
     "• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and "
     "payments for a period, as CSVs in your DM"
@@ -89,6 +91,7 @@ ADMINS_ONLY = {
     "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
     "adjust": "add or deduct points",
+    "bulk": "send awards from a file",
     "orders": "see the gift card and donation orders",
     "lock": "lock givers",
     "unlock": "unlock givers",

@@ -12,6 +12,7 @@ from slack_bolt import App
 
 from bot.slack.listeners import (
     approval_actions,
+    bulk,
     cancel,
     gifts,
     give_modal,
@@ -47,3 +48,4 @@ def register(app: App) -> None:
     message_gifts.register(app)
     gifts.register(app)
     trust.register(app)
+    bulk.register(app)

@@ -55,6 +55,7 @@ from bot.rewards.subcommands import (
     parse_adjust,
     parse_approvals,
     parse_balance,
+    parse_bulk,
     parse_campaigns,
     parse_cancel,
     parse_celebrations,
@@ -78,6 +79,7 @@ from bot.slack.listeners import (
     adjustments,
     approvals,
     balance,
+    bulk,
     cancel,
     celebrations,
     gifts,
@@ -342,6 +344,17 @@ DECLARED = (
             "with why (points in the bot; never below zero)",
         ),
         run=adjustments.adjust,
+    ),
+    Subcommand(
+        name="bulk",
+        grammar=parse_bulk,
+        admin="send awards from a file",
+        section=ADMINS,
+        help=(
+            "`/reward bulk`  many awards from a CSV file (recipient, points, reason, value): "
+            "checked whole, previewed, then sent",
+        ),
+        run=bulk.open_form,
     ),
     Subcommand[ListOrders | OrdersReport](  # two commands: mypy won't infer their union
         name="orders",
