@@ -60,6 +60,7 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "count_deferred",
     "create_reward",
     "defer_delivery",
+    "due_queued",
     "expire_pending",
     "get_reward",
     "get_reward_by_idempotency_key",
@@ -236,18 +237,42 @@ def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
 
 
 def claim_for_delivery(
-    session: Session, *, reward_id: int, claimed_by: str | None = None
+    session: Session,
+    *,
+    reward_id: int,
+    claimed_by: str | None = None,
+    batch: str | None = None,
 ) -> RewardDetails:
-    """queued → sending for one reward; AlreadyDecided if another worker (or admin) won."""
+    """queued → sending for one reward; AlreadyDecided if another worker (or admin) won.
+    `batch`: the sendBalance call it goes out in, with others (kept on the reward)."""
+    values: dict[str, Any] = {"claimed_by": claimed_by}
+    after: dict[str, Any] = {"claimed_by": claimed_by}
+    if batch is not None:
+        values["send_batch"] = after["send_batch"] = batch
     before, old, _ = transition(
-        session,
-        reward_id=reward_id,
-        expected={S.QUEUED},
-        new=S.SENDING,
-        values={"claimed_by": claimed_by},
+        session, reward_id=reward_id, expected={S.QUEUED}, new=S.SENDING, values=values
     )
-    status_event(session, before, old, S.SENDING, after={"claimed_by": claimed_by})
+    status_event(session, before, old, S.SENDING, after=after)
     return details_by_id(session, reward_id)
+
+
+def due_queued(session: Session, *, limit: int) -> list[RewardDetails]:
+    """The oldest queued rewards that are due (not waiting for a retry), up to `limit`, oldest
+    first, for the caller to claim some of them (`claim_for_delivery`) in this transaction. On
+    PostgreSQL their rows are locked until it ends, and rows another worker holds are skipped."""
+    audit.lock_chain(session)
+    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= utcnow())
+    query = (
+        select(Reward)
+        .where(Reward.status == S.QUEUED.value)
+        .where(due)
+        .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
+        .limit(max(1, limit))
+        .execution_options(populate_existing=True)
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return load_details(session, list(session.exec(query).all()))
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
