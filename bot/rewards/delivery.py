@@ -61,7 +61,7 @@ from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
 from storage.reward_views import RecipientDetails
-from storage.rewards import RecipientResult, RewardDetails
+from storage.rewards import Delivered, RecipientResult, RewardDetails
 from storage.states import PointSystem, RecipientOutcome, RewardStatus
 
 log = logging.getLogger(__name__)
@@ -335,9 +335,10 @@ class DeliveryWorker:
         with logs.bound(send_batch=claimed[0].reward.send_batch):
             outcomes = self._attempt_batch(claimed)
             pauses = [o for _, o in outcomes if o.reading is not None]
-            for reward, outcome in outcomes:
+            for reward, outcome, done in self._record_all(outcomes):
                 with logs.bound(reward_id=reward.short_id):
-                    self._finish(reward, replace(outcome, reading=None))
+                    if done is not None:
+                        self._tell(done, outcome)
             if pauses:
                 longest = max(pauses, key=lambda o: o.retry_in)
                 assert longest.reading is not None
@@ -354,21 +355,12 @@ class DeliveryWorker:
                 return [] if one is None else [one]
             due = reward_repo.due_queued(session, limit=self._batch_max)
             chosen = batching.compose([_candidate(r) for r in due], max_recipients=self._batch_max)
-            batch = batching.new_batch_id() if len(chosen) > 1 else None
-            claimed = []
-            for candidate in chosen:
-                try:
-                    claimed.append(
-                        reward_repo.claim_for_delivery(
-                            session,
-                            reward_id=candidate.reward_id,
-                            claimed_by=self.worker_id,
-                            batch=batch,
-                        )
-                    )
-                except AlreadyDecided:  # cancelled meanwhile (SQLite: not possible; locked)
-                    continue
-            return claimed
+            return reward_repo.claim_many(
+                session,
+                reward_ids=[c.reward_id for c in chosen],
+                claimed_by=self.worker_id,
+                batch=batching.new_batch_id() if len(chosen) > 1 else None,
+            )
 
     def _finish(self, reward: RewardDetails, outcome: Outcome) -> None:
         """Record how a reward's send ended, pause the outbox if Xoxoday asked, tell."""
@@ -682,6 +674,39 @@ class DeliveryWorker:
                 )
                 time.sleep(wait)
                 wait = min(wait * 2, RECORD_RETRY_MAX)
+
+    def _record_all(
+        self, outcomes: list[tuple[RewardDetails, Outcome]]
+    ) -> list[tuple[RewardDetails, Outcome, RewardDetails | None]]:
+        """The outcomes of one call, written in one transaction (one commit for the call, not
+        one per reward); if the ledger refuses any of it, each is written on its own as
+        `_record` does."""
+        ended = [(r, o) for r, o in outcomes if o.status is not RewardStatus.QUEUED]
+        try:
+            with self._store.session() as session:
+                done = dict(
+                    zip(
+                        [r.id for r, _ in ended],
+                        reward_repo.record_deliveries(
+                            session,
+                            [
+                                Delivered(r.id, o.status, o.recipients, o.response, o.message)
+                                for r, o in ended
+                            ],
+                        ),
+                        strict=True,
+                    )
+                )
+                for reward, outcome in outcomes:
+                    if outcome.status is RewardStatus.QUEUED:
+                        done[reward.id] = self._write(session, reward, outcome)
+            return [(r, o, done[r.id]) for r, o in outcomes]
+        except Exception as err:
+            log.warning(
+                "could not record the call's outcomes together (%s); recording each",
+                type(err).__name__,
+            )
+        return [(r, o, self._record(r, o)) for r, o in outcomes]
 
     def _write(self, session: Session, reward: RewardDetails, outcome: Outcome) -> RewardDetails:
         if outcome.status is RewardStatus.QUEUED:
