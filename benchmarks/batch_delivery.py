@@ -1,7 +1,7 @@
 """Delivery in batches: rewards waiting for delivery sent through the Plum sandbox, which takes
 300 ms to answer every sendBalance, by the real delivery worker on a SQLite ledger.
 
-    .venv/bin/python benchmarks/batch_delivery.py [--recipients 10000] [--baseline 400]
+    .venv/bin/python benchmarks/batch_delivery.py [--recipients 10000] [--baseline 200]
         [--batch 50] [--rounds 3] [--threads 4] [--latency-ms 300]
 
 Each round starts from the same ledger (a copy): `--recipients` rewards queued, one recipient
@@ -206,7 +206,7 @@ def report(name: str, rounds: list[Round], *, ideal: float, extrapolate_to: int)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--baseline", type=int, default=400)
+    parser.add_argument("--baseline", type=int, default=200)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
