@@ -249,10 +249,11 @@ def claim_for_delivery(
 ) -> RewardDetails:
     """queued → sending for one reward; AlreadyDecided if another worker (or admin) won.
     `batch`: the sendBalance call it goes out in, with others (kept on the reward)."""
-    values: dict[str, Any] = {"claimed_by": claimed_by}
+    # A reward sent alone names no call (a call it was in before, since settled, is not this).
+    values: dict[str, Any] = {"claimed_by": claimed_by, "send_batch": batch}
     after: dict[str, Any] = {"claimed_by": claimed_by}
     if batch is not None:
-        values["send_batch"] = after["send_batch"] = batch
+        after["send_batch"] = batch
     before, old, _ = transition(
         session, reward_id=reward_id, expected={S.QUEUED}, new=S.SENDING, values=values
     )
@@ -265,10 +266,10 @@ def claim_many(
 ) -> list[RewardDetails]:
     """`claim_for_delivery` for the rewards of one call, in the order given; a reward another
     worker (or an admin) took meanwhile is left out."""
-    values: dict[str, Any] = {"claimed_by": claimed_by}
+    values: dict[str, Any] = {"claimed_by": claimed_by, "send_batch": batch}
     after: dict[str, Any] = {"claimed_by": claimed_by}
     if batch is not None:
-        values["send_batch"] = after["send_batch"] = batch
+        after["send_batch"] = batch
     claimed: list[Reward] = []
     for reward_id in reward_ids:
         try:

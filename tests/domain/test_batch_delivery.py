@@ -193,6 +193,7 @@ def test_a_lost_answer_settles_the_whole_batch_as_sent_from_the_payment_report(
 
 def test_a_batch_the_report_proves_unapplied_is_sent_again_whole_once(domain: Domain) -> None:
     shorts, doubts, _ = settled_batch(domain, {"error": "502"})
+    first_call = domain.reward(shorts[0]).reward.send_batch
     assert doubts.check().unproven == 3  # nothing after it in the report yet
     domain.given_and_sent(CHEN, MARIA, 5, "a later send")
     assert sorted(doubts.check().requeued) == sorted(shorts)
@@ -201,6 +202,8 @@ def test_a_batch_the_report_proves_unapplied_is_sent_again_whole_once(domain: Do
     assert {domain.reward(s).status for s in shorts} == {S.SENT}
     assert [domain.xoxoday.state.points_of(f"p{i}@acme.test") for i in range(3)] == [10] * 3
     assert len(sent_in(domain, -1)) == 3
+    again = {domain.reward(s).reward.send_batch for s in shorts}
+    assert len(again) == 1 and again != {first_call}  # the call that paid, not the 502's
 
 
 def test_a_refused_email_fails_its_reward_only_and_the_rest_are_sent(domain: Domain) -> None:
@@ -278,3 +281,14 @@ def test_an_account_answering_one_recipient_per_call_gets_each_reward_alone(
     assert {domain.reward(g.short_id).status for g in given} == {S.SENT}
     assert [send["status"] for send in domain.sends()] == [400, 200, 200, 200]
     assert [domain.xoxoday.state.points_of(f"p{i}@acme.test") for i in range(3)] == [10, 11, 12]
+
+
+def test_a_reward_claimed_alone_names_no_call(domain: Domain) -> None:
+    batching(domain)
+    to = people(domain, 2)
+    pair = [domain.give(BOB, uid, 10, "together") for uid in to]
+    domain.deliver()
+    assert domain.reward(pair[0].short_id).reward.send_batch is not None
+    alone = domain.give(BOB, MARIA, 10, "alone")
+    domain.deliver()
+    assert domain.reward(alone.short_id).reward.send_batch is None
