@@ -1,13 +1,16 @@
-"""The outbox worker: claims queued rewards and sends each with one sendBalance call (or, when
-points live in the bot, credits them in the ledger in the claim's own transaction).
+"""The outbox worker: claims queued rewards and sends them together, up to
+PLUM_SEND_BATCH_MAX recipients in one sendBalance call (`bot.rewards.batching`: which rewards
+share a call, and which of them its answer shows as sent), or, when points live in the bot,
+credits them in the ledger in the claim's own transaction.
 
 A claim (queued → sending) is committed before Plum is called, so a crash leaves the reward in
 `sending`, which start-up (and, with several processes, a periodic sweep) turns into `in_doubt`
 for an admin to settle. sendBalance has no idempotency key: a reward whose outcome is unknown is
 never re-sent by itself.
 
-Every claim ends in one of four ways, whatever goes wrong after it (`bot.rewards.redelivery`
-sorts Xoxoday's answers): `sent`; `failed` (Xoxoday refused, or nothing left the process);
+Every claim ends in one of four ways for each reward of the call, whatever goes wrong after it
+(`bot.rewards.redelivery` sorts Xoxoday's answers; `_attempt_batch` says how a call's answer
+becomes each reward's): `sent`; `failed` (Xoxoday refused, or nothing left the process);
 `in_doubt` (the request left and no usable answer came back: `bot.rewards.doubt` settles it
 from Xoxoday's payment report where that proves the outcome, and asks the admins about the
 rest after REWARD_IN_DOUBT_ADMIN_MINUTES); or back to
