@@ -146,6 +146,9 @@ def test_store_url_is_optional_and_loses_its_trailing_slash(
         ("REWARD_APPROVAL_REMIND_HOURS", "0", "REWARD_APPROVAL_REMIND_HOURS"),
         ("AUDIT_ANCHOR_SECONDS", "7200", "AUDIT_ANCHOR_SECONDS"),
         ("AUDIT_ANCHOR_SECONDS", "a minute", "AUDIT_ANCHOR_SECONDS"),
+        ("PLUM_SEND_BATCH_MAX", "0", "PLUM_SEND_BATCH_MAX"),
+        ("PLUM_SEND_BATCH_MAX", "501", "PLUM_SEND_BATCH_MAX"),
+        ("PLUM_SEND_BATCH_MAX", "-5", "PLUM_SEND_BATCH_MAX"),
     ],
 )
 def test_bad_value_names_the_variable(
