@@ -200,6 +200,15 @@ class BotHarness:
     def sends(self) -> list[dict[str, Any]]:
         return [r for r in self.sandbox.requests if r["operation"] == "sendBalance"]
 
+    def sent_recipients(self) -> list[dict[str, Any]]:
+        """Every recipient of every sendBalance call (a call may carry several rewards)."""
+        out = []
+        for request in self.sends():
+            variables = request["variables"]
+            data = variables.get("recipients_data") or {}
+            out += variables.get("recipients") or data.get("recipients") or []
+        return out
+
 
 def observed(fake: FakeSlack, sandbox: SandboxServer) -> tuple[int, ...]:
     """A fingerprint of what the fake Slack and the sandbox have seen: calls answered and held,

@@ -202,7 +202,7 @@ def test_over_the_threshold_an_approver_approves_and_the_file_is_sent(make_bot) 
     done = admin_dm(bot, "Done: file")
     assert done["ts"] == preview["ts"] and "3 sent" in message_text(done)
     bot.settle()
-    assert len(bot.sends()) == 3 and [r.status for r in rewards(bot)] == ["sent"] * 3
+    assert len(bot.sent_recipients()) == 3 and [r.status for r in rewards(bot)] == ["sent"] * 3
     approved = [m for m in bot.fake.dms_to(APPROVER) if m["ts"] == question["ts"]]
     assert "approved file" in message_text(approved[0])
 

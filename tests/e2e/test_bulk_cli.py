@@ -45,7 +45,7 @@ def test_check_then_send_from_the_command_line(bot: BotHarness, tmp_path: Path) 
     sent = rewardbot(["bulk", str(file), "--as", ADMIN, "--send"], env_of(bot), tmp_path)
     assert sent.returncode == 0, sent.stderr
     assert "Sent: 2 rewards queued" in sent.stdout
-    bot.wait(lambda: len(bot.sends()) == 2, timeout=20)
+    bot.wait(lambda: len(bot.sent_recipients()) == 2, timeout=20)
     outcomes = bot.wait(
         lambda: [f for f in bot.fake.files if f["filename"].endswith("-outcomes.csv")], timeout=20
     )
@@ -55,7 +55,7 @@ def test_check_then_send_from_the_command_line(bot: BotHarness, tmp_path: Path) 
     assert again.returncode == 1
     assert "These are the same awards as file" in again.stderr
     bot.settle()
-    assert len(bot.sends()) == 2 and len(rewards(bot)) == 2
+    assert len(bot.sent_recipients()) == 2 and len(rewards(bot)) == 2
 
 
 def test_a_bad_file_or_a_member_sends_nothing(bot: BotHarness, tmp_path: Path) -> None:
