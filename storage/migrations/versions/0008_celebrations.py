@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.reward_sources import change_reward_sources
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -27,37 +29,8 @@ depends_on: str | Sequence[str] | None = None
 SOURCES = "'command', 'modal', 'shortcut'"
 
 
-def _reward_sources(old: str, new: str) -> None:
-    """Replace rewards' CHECK on its source. PostgreSQL alters the constraint. SQLite can't
-    without copying the table, which every reward's recipients, values, lots and messages point
-    at (the foreign keys are on, the migration is one transaction): there the CHECK's text is
-    changed in the schema itself, as SQLite documents for changes that touch no stored row
-    (`PRAGMA writable_schema`, then a new schema version so every connection reads it)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f("ck_rewards_source"), "rewards", type_="check")
-        op.create_check_constraint(op.f("ck_rewards_source"), "rewards", f"source IN ({new})")
-        return
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rewards'"
-    ).scalar_one()
-    before, after = f"source IN ({old})", f"source IN ({new})"
-    if sql.count(before) != 1:
-        raise RuntimeError("rewards' CHECK on its source is not the one this migration expects")
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'rewards'",
-            (sql.replace(before, after),),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def upgrade() -> None:
-    _reward_sources(SOURCES, f"{SOURCES}, 'celebration'")
+    change_reward_sources(SOURCES, f"{SOURCES}, 'celebration'")
     op.create_table(
         "celebration_people",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,4 +90,4 @@ def downgrade() -> None:
     op.drop_table("celebrations")
     op.drop_table("celebration_opt_outs")
     op.drop_table("celebration_people")
-    _reward_sources(f"{SOURCES}, 'celebration'", SOURCES)
+    change_reward_sources(f"{SOURCES}, 'celebration'", SOURCES)

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.reward_sources import change_reward_sources
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -34,35 +36,8 @@ SOURCES = "'command', 'modal', 'shortcut', 'celebration'"
 NEW_SOURCES = f"{SOURCES}, 'reaction', 'message'"
 
 
-def _reward_sources(old: str, new: str) -> None:
-    """Replace rewards' CHECK on its source, as 0008 does: PostgreSQL alters the constraint;
-    SQLite's CHECK text is changed in the schema itself (copying the table would drop the one
-    every reward's recipients, values, lots and messages point at)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f("ck_rewards_source"), "rewards", type_="check")
-        op.create_check_constraint(op.f("ck_rewards_source"), "rewards", f"source IN ({new})")
-        return
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rewards'"
-    ).scalar_one()
-    before, after = f"source IN ({old})", f"source IN ({new})"
-    if sql.count(before) != 1:
-        raise RuntimeError("rewards' CHECK on its source is not the one this migration expects")
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'rewards'",
-            (sql.replace(before, after),),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def upgrade() -> None:
-    _reward_sources(SOURCES, NEW_SOURCES)
+    change_reward_sources(SOURCES, NEW_SOURCES)
     with op.batch_alter_table("rewards", schema=None) as batch_op:  # ALTER TABLE … ADD COLUMN
         batch_op.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
@@ -106,7 +81,7 @@ def downgrade() -> None:
     # the message; typed in the slash command's grammar).
     op.execute("UPDATE rewards SET source = 'shortcut' WHERE source = 'reaction'")
     op.execute("UPDATE rewards SET source = 'command' WHERE source = 'message'")
-    _reward_sources(NEW_SOURCES, SOURCES)
+    change_reward_sources(NEW_SOURCES, SOURCES)
     if op.get_bind().dialect.name == "sqlite":  # in place (SQLite 3.35+): no copy of rewards
         op.execute("ALTER TABLE rewards DROP COLUMN held_until")
     else:

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.reward_sources import change_reward_sources
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -28,35 +30,8 @@ depends_on: str | Sequence[str] | None = None
 SOURCES = "'command', 'modal', 'shortcut', 'celebration', 'reaction', 'message'"
 
 
-def _reward_sources(old: str, new: str) -> None:
-    """Replace rewards' CHECK on its source, as 0008 does (PostgreSQL alters the constraint;
-    SQLite, which can't without copying a table every reward's rows point at, changes the
-    CHECK's text in its schema, then a new schema version so every connection reads it)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        op.drop_constraint(op.f("ck_rewards_source"), "rewards", type_="check")
-        op.create_check_constraint(op.f("ck_rewards_source"), "rewards", f"source IN ({new})")
-        return
-    sql = bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rewards'"
-    ).scalar_one()
-    before, after = f"source IN ({old})", f"source IN ({new})"
-    if sql.count(before) != 1:
-        raise RuntimeError("rewards' CHECK on its source is not the one this migration expects")
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    bind.exec_driver_sql("PRAGMA writable_schema = ON")
-    try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'rewards'",
-            (sql.replace(before, after),),
-        )
-        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
-
-
 def upgrade() -> None:
-    _reward_sources(SOURCES, f"{SOURCES}, 'bulk'")
+    change_reward_sources(SOURCES, f"{SOURCES}, 'bulk'")
     op.create_table(
         "bulk_awards",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -119,4 +94,4 @@ def downgrade() -> None:
     op.drop_table("bulk_awards")
     # A file's rewards can't be kept under the old CHECK: they are the company's, from a file.
     op.execute("UPDATE rewards SET source = 'command' WHERE source = 'bulk'")
-    _reward_sources(f"{SOURCES}, 'bulk'", SOURCES)
+    change_reward_sources(f"{SOURCES}, 'bulk'", SOURCES)
