@@ -98,12 +98,6 @@ def test_the_giver_hears_of_a_rejection_recorded_before_the_crash(
     assert len(said) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cancel is told (RewardCancelled) only by the run that cancels: killed after the "
-    "ledger recorded it, the resumed click is answered 'already cancelled … Nothing more to "
-    "do' and the recipient and the giver never hear their points were withdrawn",
-)
 def test_the_recipient_hears_of_a_cancel_recorded_before_the_crash(
     left: tuple[ServeProcess, Left],
 ) -> None:
