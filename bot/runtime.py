@@ -28,12 +28,14 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
+from bot.rewards.budgets import Budgets
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService, may_open_gifts
+from bot.rewards.group_rewards import GroupRewards
 from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
@@ -54,7 +56,7 @@ from bot.slack.api_watch import SlackApiWatch
 from bot.slack.home_refresh import HomeRefresher, publish_home
 from bot.slack.journal import RequestJournal
 from bot.slack.notifier import Notifier
-from bot.slack.people import People
+from bot.slack.people import People, SlackGroups
 from bot.startup_checks import open_journal, open_ledger
 from storage import Store, clock
 from storage.audit_anchors import AnchorWatch
@@ -98,6 +100,7 @@ class Runtime:
     people: People
     notifier: Notifier  # the Slack side of telling people: `tell(event)` (bot.rewards.events)
     rewards: RewardService
+    group_rewards: GroupRewards  # a reward to a user group: its preview, Send and Cancel
     worker: DeliveryWorker
     approvals: ApprovalService
     balances: BalanceService
@@ -175,6 +178,8 @@ class Runtime:
             slack = slack_client(settings, metrics=metrics)
             slack = wrap_slack(slack) if wrap_slack is not None else slack
         people = People(slack=slack, settings=settings)
+        groups = SlackGroups(slack=slack)
+        budgets = Budgets(store=store, settings=settings, groups=groups, people=people)
         point_system = PointSystem(settings.REWARD_POINT_SYSTEM)
         redeem = None
         if settings.storefront:
@@ -186,7 +191,12 @@ class Runtime:
             )
         account_balance = AccountBalanceCache(fetch=plum.get_balance)
         home = HomeService(
-            store=store, people=people, settings=settings, plum=plum, account=account_balance
+            store=store,
+            people=people,
+            settings=settings,
+            plum=plum,
+            account=account_balance,
+            budgets=budgets,
         )
         catalogue = Catalogue(plum=plum)
 
@@ -239,6 +249,8 @@ class Runtime:
             settings=settings,
             on_queued=worker.wake,
             on_pending=approvals.on_pending,
+            budgets=budgets,
+            teller=notifier,
         )
         storefront = None
         if api_key is not None:
@@ -284,10 +296,15 @@ class Runtime:
             people=people,
             notifier=notifier,
             rewards=rewards,
+            group_rewards=GroupRewards(store=store, people=people, groups=groups, rewards=rewards),
             worker=worker,
             approvals=approvals,
             balances=BalanceService(
-                store=store, plum=plum, settings=settings, account=account_balance.get
+                store=store,
+                plum=plum,
+                settings=settings,
+                account=account_balance.get,
+                budgets=budgets,
             ),
             home=home,
             cancels=cancels,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -304,8 +304,19 @@ class PointsAdjusted:
     #                       crash): told only if it wasn't yet, by one of those repeating it
 
 
+@dataclass(frozen=True, slots=True)
+class AllowanceReached:
+    """A giver has given all of this month's allowance: they hear it once that month, by DM,
+    with when it resets."""
+
+    user_id: str
+    allowance: int
+    resets_on: date
+
+
 Event = (
-    PointsAdjusted
+    AllowanceReached
+    | PointsAdjusted
     | RewardReported
     | ReportDecided
     | RewardSent

@@ -81,6 +81,7 @@ class BlockId(StrEnum):
     LINK_NOTE = "link_note"
     REPORT_ACTIONS = "report_actions"  # an admin's Restore / Cancel on a reported reward
     FLAG_ACTIONS = "flag_actions"  # a flag's Dismiss / Hold future ones / Lock the giver
+    GROUP_ACTIONS = "group_actions"  # a group reward's preview: Send / Cancel
 
 
 class ActionId(StrEnum):
@@ -114,6 +115,8 @@ class ActionId(StrEnum):
     FLAG_DISMISS = "flag_dismiss"  # a flag in the admins' daily DM (value: the flag's id)
     FLAG_HOLD = "flag_hold"  # … "Hold future ones"
     FLAG_LOCK = "flag_lock"  # … "Lock the giver"
+    GROUP_SEND = "group_send"  # a group reward's preview: Send (value: the preview's id)
+    GROUP_CANCEL = "group_cancel"  # … Cancel
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"
@@ -141,5 +144,7 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
+        "usergroups:read": "usergroups.users.list: the members of a user group rewarded "
+        "(/reward @design-team 10 …) or given an allowance (/reward allowance @design-team 2000)",
     }
 )

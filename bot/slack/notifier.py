@@ -34,6 +34,7 @@ from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
 from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.blocks import budgets as budget_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
@@ -375,6 +376,9 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.AllowanceReached(user_id=user_id, allowance=allowance, resets_on=resets_on):
+                payload = budget_blocks.limit_reached_dm(allowance=allowance, resets_on=resets_on)
+                return self.dm(user_id, payload) is not None
             case ev.PointsAdjusted():
                 return self._adjusted(event)
             case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):

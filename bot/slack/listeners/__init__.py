@@ -15,6 +15,7 @@ from bot.slack.listeners import (
     cancel,
     gifts,
     give_modal,
+    group_reward,
     home,
     links,
     open_modal,
@@ -43,3 +44,4 @@ def register(app: App) -> None:
     reports.register(app)
     gifts.register(app)
     trust.register(app)
+    group_reward.register(app)
