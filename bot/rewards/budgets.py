@@ -136,7 +136,9 @@ class Budgets:
             )
         given = queries.given_this_month(session, giver=member, tz=self._tz, now=now)
         carried = 0
-        if self._settings.REWARD_ALLOWANCE_CARRYOVER_MAX:
+        if self._settings.REWARD_ALLOWANCE_CARRYOVER_MAX and self._known_before(
+            session, member, policy.month_start(now, self._tz)
+        ):
             last_month = policy.month_start(now, self._tz) - timedelta(seconds=1)
             carried = policy.carried_over(
                 last_allowance=base,
@@ -153,6 +155,13 @@ class Budgets:
             group=group_label,
             given=given,
         )
+
+    @staticmethod
+    def _known_before(session: Session, member: Member | int, start: datetime) -> bool:
+        """Whether the ledger knew this giver before the month began: someone new this month
+        left nothing unspent last month (they carry nothing over)."""
+        row = session.get(Member, member) if isinstance(member, int) else member
+        return row is not None and row.created_at < start
 
     def read(self, user_id: str, *, now: datetime | None = None) -> GiverBudget:
         """`of`, in a read session of its own."""
@@ -180,36 +189,45 @@ class Budgets:
         if isinstance(target, Refusal):
             return target
         kind, slack_id, label, shown = target
-        default = self._default_words(kind)
+        group = kind == allowance_repo.GROUP
+        default = self._settings.REWARD_ALLOWANCE
+        fallback = f"the default ({points(default)} a month)" if default else "no limit"
         with self._store.session() as session:
             if parsed.points is None:
                 before = allowance_repo.remove_allowance(
                     session, kind=kind, slack_id=slack_id, actor=admin_id
                 )
-                if before is None:
-                    return f"{shown} has no allowance of their own: they already have {default}."
-                return f"{shown}'s allowance of {points(before)} a month is removed: {default}."
-            _, before = allowance_repo.set_allowance(
-                session,
-                kind=kind,
-                slack_id=slack_id,
-                points=parsed.points,
-                actor=admin_id,
-                label=label,
+            else:
+                _, before = allowance_repo.set_allowance(
+                    session,
+                    kind=kind,
+                    slack_id=slack_id,
+                    points=parsed.points,
+                    actor=admin_id,
+                    label=label,
+                )
+        if parsed.points is None:
+            if before is None:
+                whose = "its" if group else "their"
+                return f"{shown} has no allowance of {whose} own, so nothing changed."
+            if group:
+                return (
+                    f"✅ {shown}'s allowance of {points(before)} a month is removed: its members "
+                    f"have {fallback}, unless they have their own or another group's."
+                )
+            return (
+                f"✅ {shown}'s own allowance of {points(before)} a month is removed: they have "
+                f"their user group's, or {fallback}."
             )
-        now = f"{shown} may give *{points(parsed.points)}* a month"
         if before == parsed.points:
-            return f"{now} already. Nothing changed."
-        was = f"it was {points(before)}" if before is not None else f"before, {default}"
-        members = " (each member, unless they have their own)" if kind == "group" else ""
-        return f"✅ {now}{members}, from now on ({was})."
-
-    def _default_words(self, kind: str) -> str:
-        default = self._settings.REWARD_ALLOWANCE
-        amount = f"{points(default)} a month" if default else "no limit"
-        if kind == allowance_repo.GROUP:
-            return f"its members have their own, another group's, or the default ({amount})"
-        return f"their group's allowance, or the default ({amount})"
+            return f"{shown} already has {points(before)} a month. Nothing changed."
+        was = f" (it was {points(before)})" if before is not None else ""
+        if group:
+            return (
+                f"✅ Each member of {shown} may give *{points(parsed.points)}* a month from now "
+                f"on, unless they have an allowance of their own{was}."
+            )
+        return f"✅ {shown} may give *{points(parsed.points)}* a month from now on{was}."
 
     def _target(self, parsed: SetAllowance) -> tuple[str, str, str, str] | Refusal:
         """(kind, Slack id, label, how it is shown) of the person or group named."""
