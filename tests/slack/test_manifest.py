@@ -33,6 +33,7 @@ EXPECTED_SCOPES = {
     "users:read",
     "users:read.email",
     "files:write",
+    "usergroups:read",
 }
 
 
