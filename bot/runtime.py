@@ -241,7 +241,12 @@ class Runtime:
         journal = open_journal(store, settings, worker_id=worker.worker_id)
         metrics.add(LedgerCollector(ledger=store.engine, journal=journal.engine))
         approvals = ApprovalService(
-            store=store, people=people, teller=notifier, settings=settings, on_queued=worker.wake
+            store=store,
+            people=people,
+            teller=notifier,
+            settings=settings,
+            on_queued=worker.wake,
+            budgets=budgets,
         )
         rewards = RewardService(
             store=store,

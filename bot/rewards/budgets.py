@@ -55,7 +55,7 @@ class GiverBudget:
     allowance: int  # base + carried; 0 = no limit
     base: int
     carried: int = 0
-    source: str = "default"  # "own", "group" (then `group` is its handle) or "default"
+    source: str = "default"  # "own", "group" (then `group` is its handle), "default", "admin"
     group: str = ""
     given: int = 0
     is_admin: bool = False
@@ -112,6 +112,8 @@ class Budgets:
         them). Raises DirectoryUnavailable when Slack can't say who is in a user group whose
         allowance could be theirs."""
         is_admin = role_for(self._settings, user_id) == Role.ADMIN
+        if is_admin:  # exempt: no limit, whatever is set for them or their groups
+            return GiverBudget(allowance=0, base=0, source="admin", is_admin=True)
         own = allowance_repo.get_allowance(session, kind=allowance_repo.PERSON, slack_id=user_id)
         source, group_label, group_points = "default", "", []
         if own is not None:
@@ -130,10 +132,8 @@ class Budgets:
             own=own.points if own is not None else None,
             groups=group_points,
         )
-        if is_admin or not base or member is None:
-            return GiverBudget(
-                allowance=base, base=base, source=source, group=group_label, is_admin=is_admin
-            )
+        if not base or member is None:
+            return GiverBudget(allowance=base, base=base, source=source, group=group_label)
         given = queries.given_this_month(session, giver=member, tz=self._tz, now=now)
         carried = 0
         if self._settings.REWARD_ALLOWANCE_CARRYOVER_MAX and self._known_before(

@@ -152,6 +152,7 @@ class Domain:
             teller=self.teller,
             settings=self.settings,
             on_queued=lambda: self._wake("delivery"),
+            budgets=self.budgets,
         )
 
     @cached_property

@@ -211,3 +211,14 @@ def test_a_group_reward_counts_members_times_amount_against_a_group_allowance(
     domain.group_rewards.send(preview_id=shown.preview_id, user_id=BOB)
     assert domain.budgets.read(BOB).left == 0
     assert domain.teller.of(AllowanceReached)[0].allowance == 40
+
+
+def test_an_approver_sees_the_givers_own_allowance(make_domain: Callable[..., Domain]) -> None:
+    domain = make_domain(REWARD_ALLOWANCE="100", REWARD_APPROVAL_THRESHOLD="50")
+    set_allowance(domain, person=BOB, points=2000)
+    short = try_give(domain, BOB, MARIA, 60)
+    assert isinstance(short, str)
+    reward = domain.reward(short)
+    with domain.store.read_session() as session:
+        month = domain.approvals.giver_month(session, reward)
+    assert (month.allowance, month.given_before) == (2000, 0)
