@@ -28,6 +28,7 @@ from bot.rewards.directory import (
     Directory,
     DirectoryUnavailable,
     GroupDirectory,
+    GroupsNotAllowed,
     UnknownGroup,
     UnknownSlackUser,
     role_for,
@@ -241,6 +242,11 @@ class Budgets:
                 return Refusal(
                     f"I can't find the user group {safe_mrkdwn(group.shown)}. Pick it from the "
                     "list Slack suggests as you type `@`."
+                )
+            except GroupsNotAllowed:
+                return Refusal(
+                    "Slack doesn't let me see who is in user groups: update the app with "
+                    "manifest.yml's scopes (it needs `usergroups:read`), then try again."
                 )
             except DirectoryUnavailable:
                 return Refusal(SLACK_DOWN)

@@ -99,6 +99,11 @@ class UnknownGroup(Exception):
         super().__init__(f"Slack has no user group {group_id}")
 
 
+class GroupsNotAllowed(DirectoryUnavailable):
+    """Slack won't show user groups' members to the bot (the app was installed without the
+    `usergroups:read` scope): an admin must update the app."""
+
+
 class GroupDirectory(Protocol):
     """Slack user groups' members (the Slack side: `usergroups.users.list`, cached briefly)."""
 

@@ -26,6 +26,7 @@ from bot.rewards.directory import (
     Directory,
     DirectoryUnavailable,
     GroupDirectory,
+    GroupsNotAllowed,
     Profile,
     UnknownGroup,
     UnknownSlackUser,
@@ -47,6 +48,10 @@ PREVIEW_LIFETIME = timedelta(hours=24)  # an older preview's Send asks for the c
 NOT_FOUND = "not_found"  # left out: Slack no longer knows them
 
 OUT_OF_DATE = "That button is out of date. Nothing was sent. Type the command again."
+NOT_ALLOWED = (
+    "Slack doesn't let me see who is in user groups yet: an admin needs to update the app's "
+    "permissions in Slack. Meanwhile, mention people one by one."
+)
 SLACK_DOWN = (
     "Slack isn't answering right now, so I can't see who is in the group. Try again in a minute."
 )
@@ -191,6 +196,8 @@ class GroupRewards:
                     f"I can't find the user group {safe_mrkdwn(group.shown)}. Pick it from the "
                     "list Slack suggests as you type `@`."
                 )
+            except GroupsNotAllowed:
+                return Refusal(NOT_ALLOWED)
             except DirectoryUnavailable:
                 return Refusal(SLACK_DOWN)
             members.update(dict.fromkeys(ids))

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.rewards.directory import (  # re-exported for the Slack layer
     DirectoryUnavailable,
+    GroupsNotAllowed,
     Profile,
     UnknownGroup,
     UnknownSlackUser,
@@ -149,8 +150,11 @@ class SlackGroups:
         try:
             answer = self._slack.usergroups_users_list(usergroup=group_id)
         except SlackApiError as err:
-            if err.response.get("error") in ("no_such_subteam", "subteam_not_found"):
+            error = err.response.get("error")
+            if error in ("no_such_subteam", "subteam_not_found", "invalid_arguments"):
                 raise UnknownGroup(group_id) from None
+            if error in ("missing_scope", "not_allowed_token_type", "no_permission"):
+                raise GroupsNotAllowed(str(err)) from None
             raise SlackUnavailable(str(err), err.response) from err
         users = answer.get("users") or []
         found = tuple(dict.fromkeys(str(u) for u in users if isinstance(u, str) and u))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -258,3 +259,26 @@ def test_killed_between_confirming_and_giving_the_resumed_click_gives_once(
     cancel = domain.group_rewards.cancel(preview_id=shown.preview_id, user_id=BOB)
     assert isinstance(cancel, Given) and not cancel.created
     assert len(rewards(domain)) == 1
+
+
+def test_without_the_scope_the_giver_is_told_to_mention_people(domain: Domain) -> None:
+    from bot.rewards.directory import GroupsNotAllowed
+
+    def refuse(group_id: str) -> tuple[str, ...]:
+        raise GroupsNotAllowed("missing_scope")
+
+    domain.groups.members = refuse  # type: ignore[method-assign]
+    refused = ask(domain)
+    assert isinstance(refused, Refusal)
+    assert refused.text.startswith("Slack doesn't let me see who is in user groups yet")
+    assert "Meanwhile, mention people one by one." in refused.text
+
+
+def test_a_preview_older_than_a_day_sends_nothing(domain: Domain) -> None:
+    import time_machine
+
+    shown = preview(domain)
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=25), tick=True):
+        refused = domain.group_rewards.send(preview_id=shown.preview_id, user_id=BOB)
+    assert isinstance(refused, Refusal) and "more than a day old" in refused.text
+    assert rewards(domain) == []
