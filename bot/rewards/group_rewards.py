@@ -44,6 +44,7 @@ from storage.states import RewardSource
 
 log = logging.getLogger(__name__)
 
+MAX_GROUPS = 5  # user groups named in one reward (each costs a Slack call)
 PREVIEW_LIFETIME = timedelta(hours=24)  # an older preview's Send asks for the command again
 NOT_FOUND = "not_found"  # left out: Slack no longer knows them
 
@@ -187,6 +188,11 @@ class GroupRewards:
         """Every member of the groups named, each once, at most `policy.MAX_RECIPIENTS` with
         the people mentioned (counted before any profile is looked up: a group of 500 is
         refused at once)."""
+        if len(request.groups) > MAX_GROUPS:
+            return Refusal(
+                f"Name at most {MAX_GROUPS} user groups in one reward. Split it into smaller "
+                "rewards."
+            )
         members: dict[str, None] = {}
         for group in request.groups:
             try:

@@ -282,3 +282,11 @@ def test_a_preview_older_than_a_day_sends_nothing(domain: Domain) -> None:
         refused = domain.group_rewards.send(preview_id=shown.preview_id, user_id=BOB)
     assert isinstance(refused, Refusal) and "more than a day old" in refused.text
     assert rewards(domain) == []
+
+
+def test_at_most_five_groups_in_one_reward(domain: Domain) -> None:
+    many = tuple(GroupRef(group_id=f"S{i}", handle=f"@g{i}") for i in range(6))
+    looked = domain.groups.lookups
+    refused = ask(domain, groups=many)
+    assert isinstance(refused, Refusal) and refused.text.startswith("Name at most 5 user groups")
+    assert domain.groups.lookups == looked  # refused before asking Slack
