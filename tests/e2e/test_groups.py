@@ -234,3 +234,13 @@ def test_carry_over_across_the_month_boundary(
     bot.wait(lambda: [t for t in bot.dm_texts(MARIA) if "230 points" in t])
     bot.settle()
     assert bot.sandbox.state.points_of("maria@acme.test") == 380
+
+
+def test_a_slow_slack_shows_a_note_first_then_the_preview(bot: BotHarness) -> None:
+    bot.fake.slow_next("usergroups.users.list", seconds=3)
+    bot.driver.command(f"{DESIGN} 10 for the launch", user_id=BOB)
+    note = reply(bot, BOB, "Looking up who is in the group")
+    assert "Nothing is sent yet" in note
+    preview = preview_of(bot)
+    assert "*2 people*" in message_text(preview)
+    assert bot.sends() == []

@@ -29,6 +29,7 @@ from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short
 from bot.slack.journal import after_ack
 from bot.slack.listeners import open_modal
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import soon
 from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LOOKING_UP = "⏳ Looking up who is in the group… Nothing is sent yet: the preview follows here."
 ANSWERED = "command_answered"  # context: the ack carried the whole answer; nothing follows
 
 
@@ -134,7 +136,10 @@ def preview_group(
         channel_id=command.get("channel_id"),
         request_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
-    shown = runtime.group_rewards.preview(request)
+    shown = soon(  # 100 members not looked up lately take Slack a moment
+        lambda: runtime.group_rewards.preview(request),
+        meanwhile=lambda: reply(respond, text_only(LOOKING_UP)),
+    )
     if isinstance(shown, Refusal):
         reply(respond, text_only(shown.text))
         return
