@@ -326,7 +326,12 @@ class Runtime:
             ),
             locks=locks,
             flags=FlagService(
-                store=store, people=people, settings=settings, teller=notifier, locks=locks
+                store=store,
+                people=people,
+                settings=settings,
+                teller=notifier,
+                locks=locks,
+                budgets=budgets,
             ),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(

@@ -170,6 +170,39 @@ class Budgets:
             member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
             return self.of(session, user_id=user_id, member=member, now=now or self._now())
 
+    def allowance_of(self) -> Callable[[str], int]:
+        """A giver's base monthly allowance by Slack id (their own, else their groups', else
+        the default; admins too: what the flag rules weigh giving against), each read once
+        per call of this; the default when Slack can't say who is in a group."""
+        known: dict[str, int] = {}
+
+        def base(user_id: str) -> int:
+            if user_id not in known:
+                known[user_id] = self._base(user_id)
+            return known[user_id]
+
+        return base
+
+    def _base(self, user_id: str) -> int:
+        default = self._settings.REWARD_ALLOWANCE
+        try:
+            with self._store.read_session() as session:
+                own = allowance_repo.get_allowance(
+                    session, kind=allowance_repo.PERSON, slack_id=user_id
+                )
+                rows = [] if own is not None else allowance_repo.list_allowances(session)
+            groups = [
+                r.points
+                for r in rows
+                if r.kind == allowance_repo.GROUP and self._in_group(r.slack_id, user_id)
+            ]
+        except DirectoryUnavailable:
+            log.warning("could not read %s's user groups: the default allowance", user_id)
+            return default
+        return policy.base_allowance(
+            default=default, own=own.points if own is not None else None, groups=groups
+        )
+
     def _in_group(self, group_id: str, user_id: str) -> bool:
         if self._groups is None:
             return False

@@ -265,7 +265,9 @@ class RewardService:
             )
             for uid in request.recipient_ids
         ]
-        return holding(history, new, rules, holds=holds, now=now)
+        return holding(
+            history, new, rules, holds=holds, now=now, allowance_of=self._budgets.allowance_of()
+        )
 
     def send_again(self, *, giver_id: str, team_id: str, short_id: str) -> GiveOutcome:
         """A failed reward given again by its giver ("Send again" on the message saying it

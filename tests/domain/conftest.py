@@ -243,6 +243,7 @@ class Domain:
             settings=self.settings,
             teller=self.teller,
             locks=self.locks,
+            budgets=self.budgets,
         )
 
     def _wake(self, worker: str) -> None:

@@ -222,3 +222,17 @@ def test_an_approver_sees_the_givers_own_allowance(make_domain: Callable[..., Do
     with domain.store.read_session() as session:
         month = domain.approvals.giver_month(session, reward)
     assert (month.allowance, month.given_before) == (2000, 0)
+
+
+def test_the_whole_allowance_flag_weighs_a_giver_against_their_own(
+    make_domain: Callable[..., Domain], clock: time_machine.Coordinates
+) -> None:
+    domain = make_domain(REWARD_ALLOWANCE="1000")
+    set_allowance(domain, person=BOB, points=300)
+    assert isinstance(try_give(domain, BOB, MARIA, 300), str)  # all of March's, to Maria
+    assert isinstance(try_give(domain, CHEN, MARIA, 300), str)  # a third of Chen's (default)
+    clock.move_to(datetime(2026, 4, 3, 9, 0, tzinfo=UTC))
+    assert isinstance(try_give(domain, BOB, MARIA, 300), str)  # and all of April's
+    assert isinstance(try_give(domain, CHEN, MARIA, 300), str)
+    flagged = domain.flags.scan()
+    assert [(f.rule.value, f.people) for f in flagged] == [("allowance", (BOB, MARIA))]
