@@ -4,7 +4,7 @@ nothing and is not audited twice."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from storage import audit
@@ -67,6 +67,20 @@ def get_allowance(session: Session, *, kind: str, slack_id: str) -> Allowance | 
     return session.exec(
         select(Allowance).where(Allowance.kind == kind).where(Allowance.slack_id == slack_id)
     ).first()
+
+
+def allowances_for(session: Session, *, slack_user_id: str) -> list[Allowance]:
+    """In one read: the person's own allowance, if set, and every user group's."""
+    return list(
+        session.exec(
+            select(Allowance).where(
+                or_(
+                    col(Allowance.kind) == GROUP,
+                    (col(Allowance.kind) == PERSON) & (col(Allowance.slack_id) == slack_user_id),
+                )
+            )
+        ).all()
+    )
 
 
 def list_allowances(session: Session) -> list[Allowance]:

@@ -115,13 +115,14 @@ class Budgets:
         is_admin = role_for(self._settings, user_id) == Role.ADMIN
         if is_admin:  # exempt: no limit, whatever is set for them or their groups
             return GiverBudget(allowance=0, base=0, source="admin", is_admin=True)
-        own = allowance_repo.get_allowance(session, kind=allowance_repo.PERSON, slack_id=user_id)
+        rows = allowance_repo.allowances_for(session, slack_user_id=user_id)  # one read
+        own = next((r for r in rows if r.kind == allowance_repo.PERSON), None)
         source, group_label, group_points = "default", "", []
         if own is not None:
             source = "own"
         else:
             best = None
-            for row in allowance_repo.list_allowances(session):
+            for row in sorted(rows, key=lambda r: r.slack_id):
                 if row.kind == allowance_repo.GROUP and self._in_group(row.slack_id, user_id):
                     group_points.append(row.points)
                     if best is None or row.points > best.points:
@@ -187,10 +188,9 @@ class Budgets:
         default = self._settings.REWARD_ALLOWANCE
         try:
             with self._store.read_session() as session:
-                own = allowance_repo.get_allowance(
-                    session, kind=allowance_repo.PERSON, slack_id=user_id
-                )
-                rows = [] if own is not None else allowance_repo.list_allowances(session)
+                rows = allowance_repo.allowances_for(session, slack_user_id=user_id)
+            own = next((r for r in rows if r.kind == allowance_repo.PERSON), None)
+            rows = [] if own is not None else rows
             groups = [
                 r.points
                 for r in rows
