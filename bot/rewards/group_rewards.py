@@ -93,6 +93,15 @@ class Preview:
     def total(self) -> int:
         return self.amount * len(self.recipients)
 
+    @property
+    def sent(self) -> bool:
+        """Send was pressed (the reward was given, or why not is said again on asking)."""
+        return self.status == preview_repo.CONFIRMED
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == preview_repo.CANCELLED
+
 
 @dataclass(frozen=True, slots=True)
 class Cancelled:

@@ -290,3 +290,13 @@ def test_at_most_five_groups_in_one_reward(domain: Domain) -> None:
     refused = ask(domain, groups=many)
     assert isinstance(refused, Refusal) and refused.text.startswith("Name at most 5 user groups")
     assert domain.groups.lookups == looked  # refused before asking Slack
+
+
+def test_the_command_again_after_send_or_cancel_shows_how_it_ended(domain: Domain) -> None:
+    first = preview(domain, key="command:a")
+    domain.group_rewards.send(preview_id=first.preview_id, user_id=BOB)
+    again = preview(domain, key="command:a")
+    assert again.sent and not again.cancelled
+    second = preview(domain, key="command:b")
+    domain.group_rewards.cancel(preview_id=second.preview_id, user_id=BOB)
+    assert preview(domain, key="command:b").cancelled

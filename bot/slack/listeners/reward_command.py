@@ -143,6 +143,13 @@ def preview_group(
     if isinstance(shown, Refusal):
         reply(respond, text_only(shown.text))
         return
+    if shown.cancelled:  # the command again (resumed after a restart): as it ended
+        reply(respond, group_blocks.cancelled(shown))
+        return
+    if shown.sent:
+        sent = runtime.group_rewards.send(preview_id=shown.preview_id, user_id=shown.giver_id)
+        reply(respond, given_reply(runtime, sent))
+        return
     threshold = runtime.settings.REWARD_APPROVAL_THRESHOLD
     reply(respond, group_blocks.preview(shown, threshold=threshold))
 
