@@ -48,7 +48,7 @@ def preview(p: Preview, *, threshold: int) -> dict[str, Any]:
                 style="primary",
                 confirm=confirm_dialog(
                     title="Send this reward?",
-                    text=f"{points(p.total)} to {_count(n)}. Sent points can't be recalled.",
+                    text=f"{points(p.total)} to {_count(n)}, on their way as soon as you confirm.",
                     confirm="Send",
                     deny="Not yet",
                 ),
