@@ -318,6 +318,6 @@ def test_a_group_reward_typed_in_the_composer_is_previewed_and_sent(
         **{"as": BOB, "container": container, "action_id": "group_send", "value": value},
     )
     assert sent.status_code == 200, sent.text
-    people = wait_for(playground, lambda: len(playground.sandbox_json()["people"]) == 2)  # type: ignore[arg-type]
+    people = wait_for(playground, lambda: len(playground.sandbox_json()["people"]) == 2)  # type: ignore[index]
     assert people
     assert sorted(p["points"] for p in playground.sandbox_json()["people"]) == [10, 10]  # type: ignore[index]
