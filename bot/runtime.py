@@ -31,6 +31,7 @@ from bot.rewards.balances import BalanceService
 from bot.rewards.budgets import Budgets
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
+from bot.rewards.celebrations import CelebrationService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
@@ -113,6 +114,7 @@ class Runtime:
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
+    celebrations: CelebrationService  # birthdays, anniversaries, welcomes: the company pays
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -332,6 +334,9 @@ class Runtime:
                 teller=notifier,
                 locks=locks,
                 budgets=budgets,
+            ),
+            celebrations=CelebrationService(
+                store=store, people=people, settings=settings, on_queued=worker.wake
             ),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(

@@ -5,6 +5,7 @@ The variable names are a public contract (README, `.env.example`, deploy tooling
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -157,6 +158,17 @@ class Settings(BaseSettings):
     REWARD_FLAG_HOLD: Annotated[list[str], NoDecode] = []
     REWARD_FLAG_CRON: str = "0 9 * * *"  # the admins' daily DM of new flags
 
+    # Celebrations (bot/rewards/celebrations.py): points the company pays on birthdays, work
+    # anniversaries (by years of service: "1=100,5=500,10=1000", the highest tier at or below
+    # the years served) and a new hire's start date; 0 or unset turns a kind off. Announced in
+    # REWARD_CELEBRATION_CHANNEL (unset: only the person's DM).
+    REWARD_BIRTHDAY_POINTS: int = Field(default=0, ge=0, le=100_000)
+    REWARD_WELCOME_POINTS: int = Field(default=0, ge=0, le=100_000)
+    REWARD_ANNIVERSARY_POINTS: Annotated[dict[int, int], NoDecode] = {}
+    REWARD_CELEBRATION_CHANNEL: str | None = None
+    # Custom Slack profile fields holding dates, read daily: "birthday=Xf01ABC,start_date=Xf02DEF"
+    REWARD_CELEBRATION_PROFILE_FIELDS: Annotated[dict[str, str], NoDecode] = {}
+
     # Scheduled jobs
     REWARD_SUMMARY_CRON: str = "0 9 * * mon"  # minute hour day month day-of-week
     REWARD_SUMMARY_CHANNEL: str | None = None
@@ -231,6 +243,61 @@ class Settings(BaseSettings):
                 raise ValueError("days must be 1 or more, like 30,7,1")
             return parsed
         return days
+
+    @field_validator("REWARD_ANNIVERSARY_POINTS", mode="before")
+    @classmethod
+    def _tiers(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        tiers: dict[int, int] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            years, sep, points = str(part).partition("=")
+            try:
+                tier, amount = int(years), int(points)
+            except ValueError:
+                raise ValueError("must be years=points pairs, like 1=100,5=500,10=1000") from None
+            if not sep or tier < 1 or amount < 0 or amount > 100_000:
+                raise ValueError(
+                    "must be years=points pairs with years 1 or more and points 0 to 100000, "
+                    "like 1=100,5=500,10=1000"
+                )
+            if tier in tiers:
+                raise ValueError(f"{tier} years is given twice")
+            tiers[tier] = amount
+        return tiers
+
+    @field_validator("REWARD_CELEBRATION_PROFILE_FIELDS", mode="before")
+    @classmethod
+    def _profile_fields(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            name, _, field_id = (p.strip() for p in part.partition("="))
+            if name not in ("birthday", "start_date") or not re.fullmatch(
+                r"Xf[A-Z0-9]{4,20}", field_id
+            ):
+                raise ValueError(
+                    "must name the profile fields' ids, like birthday=Xf01ABCDEF,"
+                    "start_date=Xf02GHIJKL (Slack's admin page for profile fields shows them)"
+                )
+            if name in fields:
+                raise ValueError(f"{name} is given twice")
+            fields[name] = field_id
+        return fields
+
+    @field_validator("REWARD_CELEBRATION_CHANNEL")
+    @classmethod
+    def _celebration_channel(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value[:1] not in ("C", "G") or not value.isalnum():
+            raise ValueError(f"{value!r} is not a channel id (like C012ABCDEF)")
+        return value
 
     @field_validator("REWARD_SUMMARY_CRON", "REWARD_FLAG_CRON")
     @classmethod

@@ -34,6 +34,7 @@ from starlette.applications import Starlette
 
 from bot.app import Middleware, build_app
 from bot.health import Health
+from bot.offload import Offload
 from bot.plum import PlumClient
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -75,6 +76,7 @@ class Bot:
     scheduler: JobScheduler | None = None
     resuming: threading.Thread | None = None
     plum_webhook: PlumWebhookWeb | None = None
+    offloads: list[Offload] = field(default_factory=list)  # the web app's threads
     addon: AddOn | None = None
     _stopped: bool = False
 
@@ -90,6 +92,8 @@ class Bot:
             self.scheduler.stop()
         if self.plum_webhook is not None:
             self.plum_webhook.stop()
+        for offload in self.offloads:
+            offload.close()
         self.runtime.stop()
         if self.addon is not None:
             self.addon.stop()
@@ -144,7 +148,7 @@ def start_bot(
         if slack_requests:
             bot.bolt = build_app(runtime, middleware=extra.middleware)
             bot.resuming = resume_unfinished(runtime, bot.bolt)
-            bot.web, bot.plum_webhook = _web_app(runtime, bot.bolt, bot.health)
+            bot.web, bot.plum_webhook, bot.offloads = _web_app(runtime, bot.bolt, bot.health)
         if scheduler:
             from bot.jobs.registry import JOBS
             from bot.jobs.scheduler import JobScheduler
@@ -172,12 +176,16 @@ def resume_unfinished(runtime: Runtime, app: App) -> threading.Thread:
     return thread
 
 
-def _web_app(runtime: Runtime, app: App, health: Health) -> tuple[Starlette, PlumWebhookWeb | None]:
+def _web_app(
+    runtime: Runtime, app: App, health: Health
+) -> tuple[Starlette, PlumWebhookWeb | None, list[Offload]]:
     """The web app: Slack's requests, health, the probes and metrics, the StoreFront routes
-    when points live in the bot, Xoxoday's delivery webhook when it has a key."""
+    when points live in the bot, Xoxoday's delivery webhook when it has a key; and the threads
+    it offloads requests to (`bot.offload`: closed when the bot stops)."""
     from bot.probes_web import ProbesWeb
-    from bot.web import create_web_app
+    from bot.web import SLACK_THREADS, create_web_app
 
+    offloads = [Offload("slack", threads=SLACK_THREADS)]
     storefront = None
     if runtime.storefront is not None and runtime.redeem is not None:
         from bot.storefront_web import StoreFrontWeb
@@ -187,6 +195,7 @@ def _web_app(runtime: Runtime, app: App, health: Health) -> tuple[Starlette, Plu
             redeem=runtime.redeem,
             allowed=tuple(runtime.settings.STOREFRONT_ALLOWED_IPS),
         )
+        offloads.append(storefront.offload)
     webhook = None
     key = runtime.settings.plum_webhook_api_key
     if key is not None:
@@ -206,5 +215,6 @@ def _web_app(runtime: Runtime, app: App, health: Health) -> tuple[Starlette, Plu
             metrics_token=runtime.settings.metrics_token,
         ),
         metrics=runtime.metrics,
+        offload=offloads[0],
     )
-    return web, webhook
+    return web, webhook, offloads

@@ -17,14 +17,14 @@ import html
 import ipaddress
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.json_body import BodyProblem, read_json
+from bot.offload import Offload
 from bot.rewards.redeem import LINK_PATH, RedeemService
 from bot.rewards.refusal import Refusal
 from bot.rewards.storefront import StoreFrontService
@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 ENDPOINTS = ("balance", "profile", "redeem", "refund")
+# Xoxoday's calls answered at once: on SQLite the debits take turns on one writer's lock anyway,
+# and balances read side by side (measured: 16 threads gave 3,100 balances a second on one CPU,
+# 4 gave 2,400); PostgreSQL has 15 connections in its pool.
+STOREFRONT_THREADS = 16
+
+
+def storefront_threads() -> Offload:
+    return Offload("storefront", threads=STOREFRONT_THREADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,10 @@ class StoreFrontWeb:
     service: StoreFrontService
     redeem: RedeemService
     allowed: Sequence[str] = ()  # networks; empty: any caller
+    offload: Offload = field(default_factory=lambda: storefront_threads())
+
+    def stop(self) -> None:
+        self.offload.close()
 
     def routes(self) -> list[Route]:
         return [
@@ -71,7 +83,7 @@ class StoreFrontWeb:
                 return _refused("The request is too large.", 413)
             return _refused("The request must be JSON.", 400)
         try:
-            answer = await run_in_threadpool(self.service.answer, endpoint, parsed)
+            answer = await self.offload.run(self.service.answer, endpoint, parsed)
         except Exception as err:
             log.error("storefront %s could not be answered (%s)", endpoint, type(err).__name__)
             return _refused("The point system can't answer right now; try again shortly.", 503)
@@ -80,7 +92,7 @@ class StoreFrontWeb:
     async def _open(self, request: Request) -> Response:
         link = request.path_params["link"]
         try:
-            outcome = await run_in_threadpool(self.redeem.open_link, link)
+            outcome = await self.offload.run(self.redeem.open_link, link)
         except Exception as err:
             log.error("a Redeem link could not be opened (%s)", type(err).__name__)
             outcome = Refusal("Something went wrong on our side. Please try again in a minute.")

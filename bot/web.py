@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.foreground import Foreground
 from bot.metrics import Metrics
+from bot.offload import Offload
 from bot.probes_web import ProbesWeb, SharedCheck
 from bot.slack.gate import Admitted, Rejected, admit, bolt_headers
 
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from bot.storefront_web import StoreFrontWeb
 
 log = logging.getLogger(__name__)
+
+# Slack's requests dispatched at once (each holds its thread until its ack: the journal's
+# commit, then the listener's ack function): as many as Starlette's own thread pool had.
+SLACK_THREADS = 40
 
 HealthCheck = Callable[[], dict[str, object]]
 
@@ -71,13 +75,16 @@ def create_web_app(
     plum_webhook: PlumWebhookWeb | None = None,
     probes: ProbesWeb | None = None,
     metrics: Metrics | None = None,
+    offload: Offload | None = None,
 ) -> Starlette:
     """`foreground` counts the Slack requests in flight, which background work yields to;
     `storefront` adds the routes Xoxoday's store calls when points live in the bot;
     `plum_webhook` the route Xoxoday posts delivery updates to; `probes` GET /livez, /readyz
-    and /metrics; `metrics` counts Slack's requests and times their acknowledgements."""
+    and /metrics; `metrics` counts Slack's requests and times their acknowledgements;
+    `offload` the threads Bolt dispatches Slack's requests on (`bot.offload`)."""
     gauge = foreground or Foreground()
     counted = metrics or Metrics()
+    dispatching = offload or Offload("slack", threads=SLACK_THREADS)
 
     async def slack_events(request: Request) -> Response:
         arrived = time.perf_counter()
@@ -111,7 +118,7 @@ def create_web_app(
             except (TypeError, AttributeError, KeyError, IndexError, ValueError) as err:
                 log.info("a signed request Bolt cannot read (%s)", type(err).__name__)
                 return JSONResponse({"error": "malformed request"}, status_code=400)
-            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+            bolt_response = await dispatching.run(bolt_app.dispatch, bolt_request)
         finally:
             gauge.end()
         return to_starlette_response(bolt_response)

@@ -110,6 +110,8 @@ class AuditAction(StrEnum):
     REWARD_REPORTED = "reward.reported"
     REPORT_DECIDED = "report.decided"
     STOREFRONT_ACCESS_REVOKED = "storefront.access_revoked"
+    PEOPLE_IMPORTED = "people.imported"  # celebration dates (counts only, never the dates)
+    CELEBRATIONS_CHOSEN = "celebrations.chosen"  # someone opted out of celebrations, or in
 
 
 def jsonable(value: Any) -> Any:

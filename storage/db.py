@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -59,6 +59,9 @@ INFO_AUDITED = "rewardbot.audited"
 # Execution option: a read-only transaction (SQLite: plain BEGIN, a snapshot that never blocks
 # writers; PostgreSQL: READ ONLY).
 READ_ONLY_OPTION = "rewardbot_read_only"
+# Execution option: one read-only statement (SQLite: no BEGIN at all, the statement is its own
+# snapshot; PostgreSQL: a READ ONLY transaction around it).
+ONE_READ_OPTION = "rewardbot_one_read"
 
 
 def make_engine(
@@ -112,7 +115,10 @@ def _sqlite_engine(url: str, *, echo: bool, read_only: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        plain = read_only or connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        options = connection.get_execution_options()
+        if options.get(ONE_READ_OPTION, False):
+            return  # one statement, in SQLite's autocommit: its own read snapshot
+        plain = read_only or options.get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if plain else "BEGIN IMMEDIATE")
 
     return engine
@@ -211,6 +217,21 @@ class Store:
         with read_session(self.engine, snapshot=snapshot) as session:
             session.info[INFO_CRYPTO] = self.crypto
             yield session
+
+    @contextmanager
+    def one_read(self) -> Iterator[Connection]:
+        """A plain connection for ONE read-only Core statement, for the hottest reads (Xoxoday's
+        store asking a balance): no ORM session to build and tear down, and on SQLite no
+        transaction either (a single statement reads one snapshot on its own). Several
+        statements would each see their own snapshot there: use `read_session` for those."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{ONE_READ_OPTION: True, READ_ONLY_OPTION: True})
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SET TRANSACTION READ ONLY"))
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def token_store(self, *, name: str = "plum") -> DatabaseTokenStore:
         """A Plum token store (`bot.plum.tokens.TokenStore`, by shape) keeping the tokens in this

@@ -18,7 +18,7 @@ from storage import audit
 from storage._sql import insert_for
 from storage.audit import AuditAction
 from storage.models import FlagHold, Member, Reward, RewardFlag, RewardRecipient
-from storage.states import COUNTS_TOWARDS_ALLOWANCE
+from storage.states import COUNTS_TOWARDS_ALLOWANCE, RewardSource
 from storage.types import utcnow
 
 OPEN = "open"
@@ -60,6 +60,7 @@ def gifts_since(
         .join(recipient, col(recipient.id) == col(RewardRecipient.member_id))
         .where(col(Reward.created_at) >= since)
         .where(col(Reward.status).in_([s.value for s in COUNTS_TOWARDS_ALLOWANCE]))
+        .where(col(Reward.source) != RewardSource.CELEBRATION.value)  # the company's own
         .order_by(col(Reward.created_at), col(Reward.id))
     )
     if involving is not None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Column, Field, SQLModel
 
 from storage.states import (
+    CelebrationKind,
     Decision,
     DeliveryStatus,
     IntakeState,
@@ -762,3 +763,59 @@ class GroupPreview(SQLModel, table=True):
     status: str = _str(16, default="open")
     created_at: datetime = _when(nullable=False)
     decided_at: datetime | None = _when()
+
+
+class CelebrationPerson(SQLModel, table=True):
+    """A person's dates for celebrations, as an admin imported them (`rewardbot people import`):
+    named by Slack id or by email (matched to Slack when they are celebrated; the Slack id is
+    kept once found), the birthday as month and day only (never a year), the start date."""
+
+    __tablename__ = "celebration_people"
+    __table_args__ = (
+        UniqueConstraint("slack_user_id"),
+        UniqueConstraint("email"),
+        CheckConstraint("slack_user_id IS NOT NULL OR email IS NOT NULL", name="named"),
+        CheckConstraint(
+            "(birth_month IS NULL AND birth_day IS NULL) OR "
+            "(birth_month BETWEEN 1 AND 12 AND birth_day BETWEEN 1 AND 31)",
+            name="birthday",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str | None = _str(32, nullable=True)
+    email: str | None = _str(320, nullable=True)  # lower case
+    birth_month: int | None = Field(default=None, sa_type=Integer, nullable=True)
+    birth_day: int | None = Field(default=None, sa_type=Integer, nullable=True)
+    start_date: date | None = Field(default=None, sa_type=Date, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class CelebrationOptOut(SQLModel, table=True):
+    """Someone who said `/reward celebrations off`: they get nothing and are not announced."""
+
+    __tablename__ = "celebration_opt_outs"
+
+    slack_user_id: str = Field(sa_type=String(32), primary_key=True)
+    at: datetime = _when(nullable=False)
+
+
+class Celebration(SQLModel, table=True):
+    """One celebration paid: the unique key makes it happen once per person, kind and year
+    (the year of the occasion, not of the day it was sent), claimed in the transaction that
+    creates its reward."""
+
+    __tablename__ = "celebrations"
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", "year"),
+        CheckConstraint(f"kind IN ({sql_in(CelebrationKind)})", name="kind"),
+        Index(None, "reward_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = _fk("members.id")
+    kind: str = _str(16)
+    year: int = Field(sa_type=Integer, nullable=False)
+    reward_id: int = _fk("rewards.id")
+    created_at: datetime = _when(nullable=False)

@@ -95,6 +95,13 @@ class PointBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class PointFigures:
+    received: int  # cents credited by rewards, ever
+    redeemed: int  # cents spent in the store, net of refunds
+    available: int  # cents that can be spent today
+
+
+@dataclass(frozen=True, slots=True)
 class Redeemed:
     order_id: str
     cents: int
@@ -174,15 +181,34 @@ _SPEND_LOT = (
     )
 )
 _INSERT_ORDER_LOTS = _ORDER_LOTS.insert()
-_TOTALS = select(
-    select(func.coalesce(func.sum(_LOTS.c.cents), 0))
-    .where(_LOTS.c.member_id == bindparam("member_id"))
-    .where(_LOTS.c.source == LotSource.REWARD.value)
-    .scalar_subquery(),
-    select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
-    .where(_ORDERS.c.member_id == bindparam("member_id"))
-    .scalar_subquery(),
-)
+
+
+def figure_columns(member_id: Any) -> tuple[Any, Any, Any]:
+    """Received, redeemed and available (on the day bound as `today`) of the person
+    `member_id` (a bound parameter, or a column of an enclosing query), as scalar subqueries."""
+    received = (
+        select(func.coalesce(func.sum(_LOTS.c.cents), 0))
+        .where(_LOTS.c.member_id == member_id)
+        .where(_LOTS.c.source == LotSource.REWARD.value)
+        .scalar_subquery()
+    )
+    redeemed = (
+        select(func.coalesce(func.sum(_ORDERS.c.cents - _ORDERS.c.refunded), 0))
+        .where(_ORDERS.c.member_id == member_id)
+        .scalar_subquery()
+    )
+    available = (
+        select(func.coalesce(func.sum(_LOTS.c.remaining), 0))
+        .where(_LOTS.c.member_id == member_id)
+        .where(_LOTS.c.remaining > 0)
+        .where(_LIVE)
+        .scalar_subquery()
+    )
+    return received, redeemed, available
+
+
+_RECEIVED, _REDEEMED, _AVAILABLE = figure_columns(bindparam("member_id"))
+_TOTALS = select(_RECEIVED, _REDEEMED)
 _LIVE_BY_DAY = (
     select(_LOTS.c.expires_on, func.sum(_LOTS.c.remaining))
     .where(_LOTS.c.member_id == bindparam("member_id"))

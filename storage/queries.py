@@ -153,7 +153,13 @@ def _totals(
 
 
 def _member_totals(
-    session: Session, key: Any, *, since: datetime, until: datetime, limit: int | None
+    session: Session,
+    key: Any,
+    *,
+    since: datetime,
+    until: datetime,
+    limit: int | None,
+    people_only: bool = False,
 ) -> list[MemberTotal]:
     points = func.sum(RR.points).label("points")
     totals = (
@@ -167,6 +173,8 @@ def _member_totals(
         .join(totals, totals.c.member_id == Member.id)
         .order_by(totals.c.points.desc(), totals.c.member_id)
     )
+    if people_only:
+        query = query.where(col(Member.is_bot).is_(False))
     if limit is not None:
         query = query.limit(limit)
     return [
@@ -185,8 +193,11 @@ def totals_by_recipient(
 def totals_by_giver(
     session: Session, *, since: datetime, until: datetime, limit: int | None = None
 ) -> list[MemberTotal]:
-    """Points given per member in [since, until), most first."""
-    return _member_totals(session, RR.giver_id, since=since, until=until, limit=limit)
+    """Points given per member in [since, until), most first. The bot itself is left out: what
+    it gives is the company's (celebrations), not a person's giving."""
+    return _member_totals(
+        session, RR.giver_id, since=since, until=until, limit=limit, people_only=True
+    )
 
 
 def totals_by_value(
@@ -224,11 +235,16 @@ def period_summary(session: Session, *, since: datetime, until: datetime) -> Per
             func.coalesce(func.sum(RR.points), 0),
             func.count(func.distinct(RR.reward_id)),
             func.count(func.distinct(RR.member_id)),
-            func.count(func.distinct(RR.giver_id)),
         ).where(_delivered(since, until))
     ).one()
+    givers = session.exec(  # people who gave: the bot's celebrations are the company's
+        select(func.count(func.distinct(RR.giver_id)))
+        .join(Member, col(Member.id) == RR.giver_id)
+        .where(_delivered(since, until))
+        .where(col(Member.is_bot).is_(False))
+    ).one()
     return PeriodSummary(
-        points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(row[3])
+        points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(givers)
     )
 
 

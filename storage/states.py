@@ -70,6 +70,13 @@ class RewardSource(StrEnum):
     COMMAND = "command"
     MODAL = "modal"
     SHORTCUT = "shortcut"
+    CELEBRATION = "celebration"  # a birthday, work anniversary or welcome, paid by the company
+
+
+class CelebrationKind(StrEnum):
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
+    WELCOME = "welcome"
 
 
 class Role(StrEnum):

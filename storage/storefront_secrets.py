@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage import audit
+from storage import audit, points
 from storage.audit import AuditAction
 from storage.models import Member, StoreFrontSecret
 from storage.states import SecretKind
@@ -73,35 +75,92 @@ def find(
     return row
 
 
-# Built once: every call of Xoxoday's store starts with it.
-_WITH_MEMBER = (
-    select(StoreFrontSecret, Member)
-    .join(Member, col(Member.id) == col(StoreFrontSecret.member_id))
-    .where(col(StoreFrontSecret.secret_hash) == bindparam("hash"))
-    .where(col(StoreFrontSecret.kind) == bindparam("kind"))
-)
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A secret and the person it is bound to, as of the look-up: what each call of Xoxoday's
+    store is checked against (`find_with_member`)."""
+
+    secret_id: int
+    alive: bool  # not expired
+    revoked: bool
+    member_id: int
+    slack_user_id: str
+    active: bool
+
+
+# Built once, Core only (no ORM objects, no dates to read back: the expiry is compared in
+# SQL): every call of Xoxoday's store starts with it.
+_SECRETS = StoreFrontSecret.__table__.c  # type: ignore[attr-defined]
+_MEMBERS = Member.__table__.c  # type: ignore[attr-defined]
+
+
+def _holder_select(*more: Any) -> Any:
+    return (
+        sa_select(
+            _SECRETS.id,
+            _SECRETS.expires_at > bindparam("now", type_=_SECRETS.expires_at.type),
+            _SECRETS.revoked_at.is_not(None),
+            _MEMBERS.id,
+            _MEMBERS.slack_user_id,
+            _MEMBERS.active,
+            *more,
+        )
+        .join_from(
+            StoreFrontSecret.__table__,  # type: ignore[attr-defined]
+            Member.__table__,  # type: ignore[attr-defined]
+            _MEMBERS.id == _SECRETS.member_id,
+        )
+        .where(_SECRETS.secret_hash == bindparam("hash"))
+        .where(_SECRETS.kind == bindparam("kind"))
+    )
+
+
+_WITH_MEMBER = _holder_select()
+_WITH_FIGURES = _holder_select(*points.figure_columns(_MEMBERS.id))
+
+
+def _holder(row: Any, *, expired_ok: bool, revoked_ok: bool) -> Holder | None:
+    holder = Holder(int(row[0]), bool(row[1]), bool(row[2]), int(row[3]), row[4], bool(row[5]))
+    if holder.revoked and not revoked_ok:
+        return None
+    if not holder.alive and not expired_ok:
+        return None
+    return holder
+
+
+def _params(raw: str, kind: SecretKind, **more: Any) -> dict[str, Any] | None:
+    if not raw or len(raw) > 200:
+        return None
+    return {"hash": digest(raw), "kind": kind.value, "now": utcnow(), **more}
 
 
 def find_with_member(
-    session: Session,
+    reader: Session | Connection,
     *,
     raw: str,
     kind: SecretKind,
     expired_ok: bool = False,
     revoked_ok: bool = False,
-) -> tuple[StoreFrontSecret, Member] | None:
-    """`find`, and the person the secret is bound to, in one statement."""
-    if not raw or len(raw) > 200:
+) -> Holder | None:
+    """`find`, and the person the secret is bound to, in one statement (in a session or on a
+    plain connection: `Store.one_read`)."""
+    params = _params(raw, kind)
+    row = None if params is None else reader.execute(_WITH_MEMBER, params).first()
+    return None if row is None else _holder(row, expired_ok=expired_ok, revoked_ok=revoked_ok)
+
+
+def find_with_figures(
+    reader: Session | Connection, *, raw: str, kind: SecretKind, today: date
+) -> tuple[Holder, points.PointFigures] | None:
+    """The live secret `raw`, its person and their points' figures (`points.figures`) as of
+    `today`: one statement, for the balance Xoxoday's store asks at checkout."""
+    params = _params(raw, kind, today=today)
+    row = None if params is None else reader.execute(_WITH_FIGURES, params).first()
+    holder = None if row is None else _holder(row, expired_ok=False, revoked_ok=False)
+    if holder is None:
         return None
-    row = session.exec(_WITH_MEMBER, params={"hash": digest(raw), "kind": kind.value}).first()
-    if row is None:
-        return None
-    secret, member = row
-    if secret.revoked_at is not None and not revoked_ok:
-        return None
-    if not expired_ok and secret.expires_at <= utcnow():
-        return None
-    return secret, member
+    assert row is not None
+    return holder, points.PointFigures(int(row[6]), int(row[7]), int(row[8]))
 
 
 def use_once(session: Session, *, raw: str, kind: SecretKind) -> StoreFrontSecret | None:

@@ -42,6 +42,8 @@ JOB_MODULES = (
     "reconcile",
     "order_status",
     "flags",
+    "celebrations",
+    "celebration_profiles",
 )
 
 

@@ -24,6 +24,7 @@ from typing import Literal
 
 from bot.rewards.policy import allowance_left
 from storage.rewards import RewardDetails
+from storage.states import RewardSource
 
 # Reward statuses (the ledger's `RewardStatus` values).
 PENDING_APPROVAL = "pending_approval"
@@ -78,6 +79,7 @@ class RewardCard:
     public: bool = True  # announce in the channel
     failure_reason: str | None = None  # plain words: what Plum said, for failed/in-doubt
     failure_kind: str | None = None  # a failed one's `policy.FailureKind` (None: not kept)
+    celebration: bool = False  # the company's own (a birthday, anniversary or welcome)
 
     @property
     def total(self) -> int:
@@ -316,6 +318,7 @@ def card_for(reward: RewardDetails) -> RewardCard:
         public=row.public,
         failure_reason=row.delivery_message,
         failure_kind=failure_kind_of(row.delivery_response),
+        celebration=row.source == RewardSource.CELEBRATION,
     )
 
 

@@ -204,6 +204,14 @@ class ListLocks:
 
 
 @dataclass(frozen=True, slots=True)
+class Celebrations:
+    """`/reward celebrations [on|off]`: `celebrate` None shows (an admin: the next 30 days; a
+    member: whether they are celebrated); True / False opts in or out."""
+
+    celebrate: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListOrders:
     """`/reward orders`: the latest gift card and donation orders, with their status."""
 
@@ -278,4 +286,5 @@ Command = (
     | ListOrders
     | OrdersReport
     | AdjustPoints
+    | Celebrations
 )

@@ -23,9 +23,10 @@ Decisions recorded here (the README's rules section says the same):
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -546,3 +547,123 @@ def unlock_problem(*, target: Person, locked: bool, admin_id: str | None = None)
     if target.user_id == admin_id:
         return "You can't unlock yourself: another admin decides when your giving resumes."
     return None
+
+
+# ── celebrations ─────────────────────────────────────────────────────────────────────────
+# Birthdays, work anniversaries and welcomes the company pays (`bot.rewards.celebrations`).
+# An occasion falls on a date of its year (a 29 February one on the 28th when the year has
+# none); one on a Saturday or Sunday is celebrated on the Friday before; it is sent from 09:00
+# in the person's time zone on that day, and still sent up to CELEBRATION_CATCH_UP_DAYS later
+# (the bot was down at 09:00), never after: a birthday a week late is no birthday.
+
+CELEBRATION_HOUR = 9
+CELEBRATION_CATCH_UP_DAYS = 3
+
+
+class Occasion(StrEnum):
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
+    WELCOME = "welcome"
+
+
+@dataclass(frozen=True, slots=True)
+class CelebrationAmounts:
+    """Points per kind; 0 turns a kind off. Anniversaries by tier: years of service → points,
+    the highest tier at or below the years served applies."""
+
+    birthday: int = 0
+    welcome: int = 0
+    anniversary: Mapping[int, int] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CelebrationAmounts:
+        return cls(
+            birthday=settings.REWARD_BIRTHDAY_POINTS,
+            welcome=settings.REWARD_WELCOME_POINTS,
+            anniversary=dict(settings.REWARD_ANNIVERSARY_POINTS),
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.birthday or self.welcome or any((self.anniversary or {}).values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One occasion of one year: what it is, the day it falls on (`occasion`), the day it is
+    celebrated (`on`, a weekday), its points, and for an anniversary the years served."""
+
+    kind: Occasion
+    year: int
+    occasion: date
+    on: date
+    points: int
+    years: int | None = None
+
+
+def date_in_year(year: int, month: int, day: int) -> date:
+    """The day `month`-`day` falls on in `year`: 29 February is the 28th in a year without it.
+    Raises ValueError for a day no year has (31 April)."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def weekday_on_or_before(day: date) -> date:
+    """A Saturday or Sunday moves to the Friday before; a weekday stays."""
+    return day - timedelta(days=max(0, day.weekday() - 4))
+
+
+def anniversary_points(tiers: Mapping[int, int] | None, years: int) -> int:
+    """The points of the highest tier at or below `years` (0: no tier, or under a year)."""
+    if years < 1 or not tiers:
+        return 0
+    reached = [tier for tier in tiers if tier <= years]
+    return tiers[max(reached)] if reached else 0
+
+
+def occasions_in(
+    year: int,
+    *,
+    birthday: tuple[int, int] | None,
+    start: date | None,
+    amounts: CelebrationAmounts,
+) -> list[Due]:
+    """The occasions of `year` someone with this birthday (month, day) and start date has,
+    with points (kinds that are off, and anniversaries below the first tier, left out)."""
+    found: list[Due] = []
+    if birthday is not None and amounts.birthday > 0:
+        day = date_in_year(year, *birthday)
+        found.append(Due(Occasion.BIRTHDAY, year, day, weekday_on_or_before(day), amounts.birthday))
+    if start is not None:
+        years = year - start.year
+        points = anniversary_points(amounts.anniversary, years)
+        if points > 0:
+            day = date_in_year(year, start.month, start.day)
+            found.append(
+                Due(Occasion.ANNIVERSARY, year, day, weekday_on_or_before(day), points, years)
+            )
+        if years == 0 and amounts.welcome > 0:
+            found.append(
+                Due(Occasion.WELCOME, year, start, weekday_on_or_before(start), amounts.welcome)
+            )
+    return found
+
+
+def celebration_due(on: date, local_now: datetime) -> bool:
+    """Whether a celebration on day `on` is to be sent now: from 09:00 on that day in the
+    person's time zone (`local_now` is their wall clock), up to CELEBRATION_CATCH_UP_DAYS
+    later."""
+    today = local_now.date()
+    if today < on or (today - on).days > CELEBRATION_CATCH_UP_DAYS:
+        return False
+    return today > on or local_now.hour >= CELEBRATION_HOUR
+
+
+def celebration_reason(due: Due) -> str:
+    """What the reward says: the occasion, never an age."""
+    if due.kind is Occasion.BIRTHDAY:
+        return "Happy birthday!"
+    if due.kind is Occasion.ANNIVERSARY:
+        return f"Happy {due.years}-year work anniversary!"
+    return "Welcome to the team!"

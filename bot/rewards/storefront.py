@@ -23,15 +23,19 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlmodel import Session
+
 from bot.rewards.events import PeopleChanged, Teller
 from storage import clock
 from storage import members as member_repo
 from storage import points as points_repo
 from storage import storefront_secrets as secrets_repo
 from storage.db import Store
-from storage.models import Member, StoreFrontSecret
+from storage.models import Member
 from storage.points import CENTS, PointsRefused, points_text
 from storage.states import SecretKind
+from storage.storefront_secrets import Holder
 
 log = logging.getLogger(__name__)
 
@@ -189,9 +193,14 @@ class StoreFrontService:
 
     def balance(self, body: Mapping[str, Any]) -> Answer:
         unique_id = _text(body, "unique_id") or ""
-        with self._store.read_session() as session:
-            member, _ = self._authenticated(session, body, unique_id)
-            bal = points_repo.balance(session, member_id=_id(member), today=self._today())
+        raw = _token(body)
+        with self._store.one_read() as conn:
+            found = secrets_repo.find_with_figures(
+                conn, raw=raw, kind=SecretKind.AUTH_TOKEN, today=self._today()
+            )
+        if found is None or found[0].slack_user_id != unique_id or not found[0].active:
+            raise _Bad(401, UNAUTHENTICATED)
+        bal = found[1]
         available = points_text(bal.available)
         return Answer(
             200,
@@ -262,15 +271,15 @@ class StoreFrontService:
         cents = parse_points(body.get("total_points_redeemed"), "total_points_redeemed")
         details = _order_details(body)
         with self._store.session() as session:
-            member, token = self._authenticated(session, body, unique_id)
+            holder = self._authenticated(session, body, unique_id)
             try:
                 done = points_repo.redeem(
                     session,
-                    member_id=_id(member),
+                    member_id=holder.member_id,
                     order_id=order_id,
                     cents=cents,
                     today=self._today(),
-                    token_id=token.id,
+                    token_id=holder.secret_id,
                     details=details,
                 )
             except PointsRefused as err:
@@ -278,7 +287,7 @@ class StoreFrontService:
                 return refused(err.text)
         if not done.repeat:
             log.info("storefront: order %s redeemed %s points", order_id, points_text(cents))
-            self._teller.tell(PeopleChanged.of([member.slack_user_id]))
+            self._teller.tell(PeopleChanged.of([holder.slack_user_id]))
         return Answer(
             200,
             {
@@ -304,11 +313,11 @@ class StoreFrontService:
         key = f"{order_id}\x1f{reference}\x1f{cents}"
         comments = _comments(body)
         with self._store.session() as session:
-            member, _ = self._authenticated(session, body, unique_id, for_order=order_id)
+            holder = self._authenticated(session, body, unique_id, for_order=order_id)
             try:
                 done = points_repo.refund(
                     session,
-                    member_id=_id(member),
+                    member_id=holder.member_id,
                     order_id=order_id,
                     cents=cents,
                     refund_key=key,
@@ -320,7 +329,7 @@ class StoreFrontService:
                 return refused(err.text)
         if not done.repeat:
             log.info("storefront: order %s refunded %s points", order_id, points_text(cents))
-            self._teller.tell(PeopleChanged.of([member.slack_user_id]))
+            self._teller.tell(PeopleChanged.of([holder.slack_user_id]))
         return Answer(
             200,
             {
@@ -338,35 +347,42 @@ class StoreFrontService:
 
     def _authenticated(
         self,
-        session: Any,
+        reader: Session | Connection,
         body: Mapping[str, Any],
         unique_id: str,
         *,
         for_order: str | None = None,
-    ) -> tuple[Member, StoreFrontSecret]:
-        """The person `unique_id` names, when `auth_token` is theirs and alive. A refund may
-        come after the token expired or was revoked (the person left): the token that paid
-        for that order still counts for its refunds, which only ever give points back."""
-        raw = body.get("auth_token")
-        if not isinstance(raw, str) or not raw:
-            raise _Bad(401, UNAUTHENTICATED)
+    ) -> Holder:
+        """The token `auth_token` and the person `unique_id` names, when the token is theirs and
+        alive. A refund may come after the token expired or was revoked (the person left): the
+        token that paid for that order still counts for its refunds, which only ever give
+        points back."""
         refund = for_order is not None
-        found = secrets_repo.find_with_member(
-            session, raw=raw, kind=SecretKind.AUTH_TOKEN, expired_ok=refund, revoked_ok=refund
+        holder = secrets_repo.find_with_member(
+            reader,
+            raw=_token(body),
+            kind=SecretKind.AUTH_TOKEN,
+            expired_ok=refund,
+            revoked_ok=refund,
         )
-        if found is None:
+        if holder is None or holder.slack_user_id != unique_id:
             raise _Bad(401, UNAUTHENTICATED)
-        token, member = found
-        if member.slack_user_id != unique_id:
+        if not holder.active and for_order is None:
             raise _Bad(401, UNAUTHENTICATED)
-        if not member.active and for_order is None:
-            raise _Bad(401, UNAUTHENTICATED)
-        dead = token.expires_at <= clock.now() or token.revoked_at is not None or not member.active
+        dead = not holder.alive or holder.revoked or not holder.active
         if for_order is not None and dead:
-            order = points_repo.find_order(session, order_id=for_order)
-            if order is None or order.token_id != token.id:
+            assert isinstance(reader, Session)
+            order = points_repo.find_order(reader, order_id=for_order)
+            if order is None or order.token_id != holder.secret_id:
                 raise _Bad(401, UNAUTHENTICATED)
-        return member, token
+        return holder
+
+
+def _token(body: Mapping[str, Any]) -> str:
+    raw = body.get("auth_token")
+    if not isinstance(raw, str) or not raw:
+        raise _Bad(401, UNAUTHENTICATED)
+    return raw
 
 
 def _id(member: Member) -> int:

@@ -36,6 +36,7 @@ from bot.rewards.commands import (
     REASON_MAX_CHARS,
     AdjustPoints,
     CancelReward,
+    Celebrations,
     ErrorCode,
     GenerateLink,
     GenerateLinks,
@@ -153,6 +154,20 @@ def parse_allowance(rest: str, *, today: date | None = None) -> SetAllowance | R
             "number.",
         )
     return SetAllowance(person=person, group=group, points=points)
+
+
+def parse_celebrations(rest: str, *, today: date | None = None) -> Celebrations | Refusal:
+    """Nothing, `on` or `off`."""
+    words = rest.lower().split()
+    if not words:
+        return Celebrations()
+    if len(words) == 1 and words[0] in ("on", "off"):
+        return Celebrations(celebrate=words[0] == "on")
+    return parse_error(
+        ErrorCode.EXTRA_ARGUMENT,
+        "Try `/reward celebrations off` (no birthday or anniversary points for you, and no "
+        "announcement), `/reward celebrations on`, or `/reward celebrations` to see which.",
+    )
 
 
 def _optional_date(words: list[str], *, usage: str, today: date | None) -> date | Refusal | None:

@@ -7,6 +7,12 @@ background thread publishes, one person at a time, so a delivery or a click neve
 Slack. Requests for the same person that pile up are merged into one publish. The thread starts
 when there is work and ends after a few idle seconds.
 
+Whether someone has opened their App Home is read from the ledger at most once every
+`RECHECK_SECONDS` per person while the answer is no: a burst of changes for people who never
+opened it (a store checkout, a busy channel) costs one read each, not one read per change. Another
+process may record an opening in the meantime; the people whose refresh was skipped on a "no"
+are asked again once it is that old, and refreshed then if they have opened it since.
+
 `publish_now(user_id)` publishes in the caller's thread; publishes for one person never overlap,
 so an older view cannot overwrite a newer one that was built later. With `soon=True` (someone
 opening the tab), a Xoxoday slow to give the balances does not leave the tab blank: what the
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 
 OPENED_KIND = OnceKind.APP_HOME_OPENED
 IDLE_SECONDS = 2.0
+RECHECK_SECONDS = 5.0
 
 
 class HomeRefresher:
@@ -44,11 +52,19 @@ class HomeRefresher:
         publish: Callable[[str, bool], None],
         store: Store,
         idle_seconds: float = IDLE_SECONDS,
+        recheck_seconds: float = RECHECK_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._publish = publish
         self._store = store
         self._idle = idle_seconds
+        self._recheck_after = recheck_seconds
+        self._monotonic = monotonic
         self._known: set[str] = set()
+        # people last found not to have opened their App Home, and when (monotonic)
+        self._not_opened: dict[str, float] = {}
+        # refreshes skipped on a "no" still fresh: asked again once it is stale
+        self._skipped: dict[str, None] = {}
         self._pending: dict[str, None] = {}  # insertion-ordered set
         self._locks: dict[str, threading.Lock] = {}
         self._cond = threading.Condition()
@@ -65,14 +81,23 @@ class HomeRefresher:
         with self._store.session() as session:
             once.claim_once(session, kind=OPENED_KIND, key=user_id)
         self._known.add(user_id)
+        self._not_opened.pop(user_id, None)
 
     def has_opened(self, user_id: str) -> bool:
         if user_id in self._known:
             return True
+        checked = self._not_opened.get(user_id)
+        if checked is not None and self._monotonic() - checked < self._recheck_after:
+            with self._cond:
+                self._skipped[user_id] = None
+            return False
         with self._store.read_session() as session:  # a read: it takes no writer's turn
             seen = once.was_claimed(session, kind=OPENED_KIND, key=user_id)
         if seen:
             self._known.add(user_id)
+            self._not_opened.pop(user_id, None)
+        else:
+            self._not_opened[user_id] = self._monotonic()
         return seen
 
     # --- publishing ---------------------------------------------------------------------------
@@ -116,11 +141,16 @@ class HomeRefresher:
         while True:
             with self._cond:
                 if not self._pending and not self._stopped:
-                    self._cond.wait(self._idle)
-                if self._stopped or not self._pending:
+                    self._cond.wait(self._idle if not self._skipped else self._stale_in())
+                if not self._pending and self._skipped and self._stale_in() <= 0:
+                    self._pending.update(self._skipped)  # their "no" is stale: ask again
+                    self._skipped.clear()
+                if self._stopped or (not self._pending and not self._skipped):
                     self._thread = None
                     self._cond.notify_all()
                     return
+                if not self._pending:
+                    continue
                 uid = next(iter(self._pending))
                 del self._pending[uid]
                 self._busy += 1
@@ -133,6 +163,15 @@ class HomeRefresher:
                 with self._cond:
                     self._busy -= 1
                     self._cond.notify_all()
+
+    def _stale_in(self) -> float:
+        """Seconds until the oldest "not opened" of a skipped person is stale (under _cond)."""
+        now = self._monotonic()
+        oldest = min(
+            (self._not_opened.get(uid, now - self._recheck_after) for uid in self._skipped),
+            default=now,
+        )
+        return max(0.0, oldest + self._recheck_after - now)
 
 
 def publish_home(

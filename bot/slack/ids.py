@@ -143,6 +143,8 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users:read": "users.info: names, time zones, and whether someone is a bot or deactivated",
         "users:read.email": "recipients' emails, which Xoxoday sends points to, and "
         "users.lookupByEmail",
+        "users.profile:read": "users.profile.get: the custom profile fields "
+        "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
         "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
         "usergroups:read": "usergroups.users.list: the members of a user group rewarded "
         "(/reward @design-team 10 …) or given an allowance (/reward allowance @design-team 2000)",

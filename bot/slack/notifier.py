@@ -36,6 +36,7 @@ from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import budgets as budget_blocks
 from bot.slack.blocks import cancel as cancel_blocks
+from bot.slack.blocks import celebrations as celebration_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
@@ -50,6 +51,7 @@ from storage import once
 from storage.db import Store
 from storage.models import Member
 from storage.rewards import RewardDetails
+from storage.states import RewardSource
 
 log = logging.getLogger(__name__)
 
@@ -233,12 +235,18 @@ class Notifier:
             if self.dm_channel(uid) in posted.get(MessageKind.RECIPIENT_DM, ()):
                 continue  # told before: mint no link for it
             redeem = self.redeem.button(uid) if self.redeem is not None else None
-            payload = reward_messages.recipient_dm(
-                reward=card, recipient_id=uid, tz=self._zone(r.member.tz), redeem=redeem
+            dm = (
+                celebration_blocks.recipient_dm
+                if card.celebration
+                else reward_messages.recipient_dm
             )
+            payload = dm(reward=card, recipient_id=uid, tz=self._zone(r.member.tz), redeem=redeem)
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
         announced_in = next(iter(announced)) if announced else self._announce(reward, card)
+        if card.celebration:  # the company gave it: no giver to tell, no App Home of its own
+            self.on_change(card.recipient_ids)
+            return
         payload = reward_messages.giver_confirmation(
             reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
         )
@@ -248,10 +256,15 @@ class Notifier:
     def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
         if not card.public:
             return None
-        channel = announce_channel(self._settings, card.channel_id)
+        if card.celebration:  # REWARD_CELEBRATION_CHANNEL, kept on the reward
+            channel = card.channel_id
+            payload = celebration_blocks.announcement(reward=card)
+        else:
+            channel = announce_channel(self._settings, card.channel_id)
+            payload = reward_messages.channel_announcement(reward=card)
         if channel is None:
             return None  # given in a DM, or with no channel: nowhere public to announce
-        result = self.post(channel, reward_messages.channel_announcement(reward=card))
+        result = self.post(channel, payload)
         if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
             raise RuntimeError(f"Slack could not post the announcement ({result})")
         if isinstance(result, dict):
@@ -262,8 +275,14 @@ class Notifier:
 
     def failed(self, reward: RewardDetails, reason: str, *, again: bool = False) -> None:
         card = card_for(reward)
-        payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
         posted = self._posted(reward, again)
+        if card.celebration:  # nobody gave it: the admins hear it wasn't sent
+            note = celebration_blocks.admin_not_sent(reward=card)
+            for admin in self.admin_ids():
+                self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
+            self.on_change(card.recipient_ids)
+            return
+        payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
         self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
@@ -272,10 +291,11 @@ class Notifier:
     ) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        payload = reward_messages.giver_in_doubt(
-            reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
-        )
-        self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
+        if not card.celebration:  # a celebration's giver is the bot itself
+            payload = reward_messages.giver_in_doubt(
+                reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
+            )
+            self._dm_once(reward, MessageKind.GIVER_TOLD_IN_DOUBT, card.giver_id, payload, posted)
         if not ask_admins:  # the bot checks Xoxoday's records first (bot.rewards.doubt)
             self.on_change(people_of(reward))
             return
@@ -285,7 +305,10 @@ class Notifier:
         self.on_change([*people_of(reward), *self.admin_ids()])
 
     def delayed(self, reward: RewardDetails, reason: str) -> None:
-        """The send never reached Xoxoday and waits for a retry: the giver hears it once."""
+        """The send never reached Xoxoday and waits for a retry: the giver hears it once (a
+        celebration's giver is the bot: nobody to tell)."""
+        if reward.reward.source == RewardSource.CELEBRATION:
+            return
         with self._store.session() as session:
             first = once.claim_once(session, kind=OnceKind.DELIVERY_DELAYED, key=reward.short_id)
         if not first:
@@ -334,6 +357,8 @@ class Notifier:
         Xoxoday's records first), and each giver hears that theirs is being checked."""
         cards = [card_for(r) for r in rewards]
         for reward, card in zip(rewards, cards, strict=True):
+            if card.celebration:  # the bot gave it: the admins' alert is all
+                continue
             payload = reward_messages.giver_in_doubt(
                 reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
             )
@@ -553,7 +578,7 @@ class Notifier:
                 cancelled_by=admin_id,
             )
             told = self.dm(uid, payload) is not None and told
-        if card.giver_id != admin_id:
+        if card.giver_id != admin_id and not card.celebration:
             payload = cancel_blocks.giver_cancelled(
                 reward=card,
                 outcome=outcome,
@@ -580,9 +605,14 @@ class Notifier:
             card = replace(  # nothing was sent: a new reward like it may well arrive
                 card_for(reward), failure_reason=NEVER_ARRIVED, failure_kind=FailureKind.PASSING
             )
-            payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
             posted = self._posted(reward, again)
-            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
+            if card.celebration:  # the bot gave it: the admins give it by hand if it should be
+                note = celebration_blocks.admin_not_sent(reward=card)
+                for admin in self.admin_ids():
+                    self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
+            else:
+                payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
+                self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         # App Homes: the giver's and recipients' rewards, every admin's "rewards in doubt"
         self.on_change([*people_of(reward), *self._settings.REWARD_ADMINS])
 

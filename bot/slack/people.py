@@ -58,6 +58,7 @@ class People:
         # profile needs no upsert, only a primary-key read.
         self._written: dict[str, tuple[Profile, int]] = {}
         self._lock = threading.Lock()
+        self._bot_user_id: str | None = None
 
     def profile(self, user_id: str) -> Profile:
         now = self._clock()
@@ -71,6 +72,10 @@ class People:
             if err.response.get("error") in ("user_not_found", "user_not_visible"):
                 raise UnknownSlackUser(user_id) from None
             raise SlackUnavailable(str(err), err.response) from err
+        return self._remember(user, now=now)
+
+    def _remember(self, user: dict[str, Any], *, now: float | None = None) -> Profile:
+        user_id = str(user.get("id") or "")
         profile = user.get("profile") or {}
         found = Profile(
             person=Person.from_slack_user(
@@ -81,8 +86,70 @@ class People:
             real_name=str(profile.get("real_name") or user.get("real_name") or ""),
         )
         with self._lock:
-            self._cache[user_id] = (now, found)
+            self._cache[user_id] = (self._clock() if now is None else now, found)
         return found
+
+    def by_email(self, email: str) -> Profile | None:
+        """The profile Slack has for this email (`users.lookupByEmail`, then cached by id), or
+        None when Slack has nobody with it."""
+        try:
+            user: dict[str, Any] = self._slack.users_lookupByEmail(email=email)["user"]
+        except SlackApiError as err:
+            if err.response.get("error") in ("users_not_found", "user_not_found"):
+                return None
+            raise SlackUnavailable(str(err), err.response) from err
+        return self._remember(user)
+
+    def people_ids(self) -> list[str]:
+        """Everyone in the workspace who is a person (not a bot, not deactivated), from
+        `users.list` page by page."""
+        found: list[str] = []
+        cursor = ""
+        while True:
+            try:
+                page = self._slack.users_list(limit=200, cursor=cursor or None)
+            except SlackApiError as err:
+                raise SlackUnavailable(str(err), err.response) from err
+            for user in page.get("members") or []:
+                if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+                    continue
+                found.append(str(user["id"]))
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return found
+
+    def profile_fields(self, user_id: str) -> dict[str, str]:
+        """A person's custom profile fields (`users.profile.get`): field id → value."""
+        try:
+            profile: dict[str, Any] = self._slack.users_profile_get(user=user_id)["profile"]
+        except SlackApiError as err:
+            if err.response.get("error") in ("user_not_found", "user_not_visible"):
+                raise UnknownSlackUser(user_id) from None
+            raise SlackUnavailable(str(err), err.response) from err
+        fields = profile.get("fields") or {}
+        return {
+            str(k): str((v or {}).get("value") or "")
+            for k, v in fields.items()
+            if isinstance(v, dict)
+        }
+
+    def bot_profile(self) -> Profile:
+        """The bot's own Slack user (`auth.test`, once per process), as a profile."""
+        with self._lock:
+            bot_id = self._bot_user_id
+        if bot_id is None:
+            try:
+                bot_id = str(self._slack.auth_test().get("user_id") or "")
+            except SlackApiError as err:
+                raise SlackUnavailable(str(err), err.response) from err
+            if not bot_id:
+                raise DirectoryUnavailable("Slack did not say who the bot is")
+            with self._lock:
+                self._bot_user_id = bot_id
+        try:
+            return self.profile(bot_id)
+        except UnknownSlackUser:
+            raise DirectoryUnavailable("Slack does not know the bot's own user") from None
 
     def names(self, user_ids: Iterable[str]) -> dict[str, str]:
         """Display names of the people Slack knows and answers for; never raises (someone

@@ -27,6 +27,7 @@ from bot.rewards.approvals import ApprovalService
 from bot.rewards.budgets import Budgets
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
+from bot.rewards.celebrations import CelebrationService
 from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService
@@ -142,6 +143,15 @@ class Domain:
             retry=RetryPlan(window=timedelta(hours=settings.REWARD_DELIVERY_RETRY_HOURS)),
             outage_alert_after=timedelta(minutes=settings.REWARD_PLUM_OUTAGE_ALERT_MINUTES),
             point_system=PointSystem(settings.REWARD_POINT_SYSTEM),
+        )
+
+    @cached_property
+    def celebrations(self) -> CelebrationService:
+        return CelebrationService(
+            store=self.store,
+            people=self.people,
+            settings=self.settings,
+            on_queued=lambda: self._wake("delivery"),
         )
 
     @cached_property

@@ -52,6 +52,7 @@ CHEN = "UCHEN001"
 NOMAIL = "UNOMAIL1"
 GONE = "UGONE001"
 HELPERBOT = "UBOT0001"
+BOT_SELF = "UREWARDB"  # the bot's own Slack user
 DESIGN = "S0DESIGN"  # @design-team: Maria, Chen, Bob, No Mail, Gone and the helper bot
 DESIGN_MEMBERS = (MARIA, CHEN, BOB, NOMAIL, GONE, HELPERBOT)
 SENDER_EMAIL = "people-ops@acme.test"
@@ -152,6 +153,9 @@ class MemoryDirectory:
         self._settings = settings
         self._team_id = team_id
         self._people = {p.user_id: p for p in people}
+        self._people.setdefault(BOT_SELF, Someone(BOT_SELF, "rewardbot", "Reward Bot", is_bot=True))
+        self.lookups: list[str] = []  # the emails looked up (`by_email`)
+        self.fields: dict[str, dict[str, str]] = {}  # custom profile fields, by user id
         self.unavailable = False  # True: every look-up raises DirectoryUnavailable
 
     def add(self, someone: Someone) -> None:
@@ -181,6 +185,31 @@ class MemoryDirectory:
             display_name=someone.name,
             real_name=someone.real_name,
         )
+
+    def by_email(self, email: str) -> Profile | None:
+        """As `People.by_email`: the profile with this email (any case), or None."""
+        if self.unavailable:
+            raise DirectoryUnavailable("Slack could not be reached")
+        self.lookups.append(email)
+        found = [p for p in self._people.values() if (p.email or "").lower() == email.lower()]
+        return self.profile(found[0].user_id) if found else None
+
+    def bot_profile(self) -> Profile:
+        """As `People.bot_profile`: the bot's own user (`BOT_SELF`)."""
+        return self.profile(BOT_SELF)
+
+    def people_ids(self) -> list[str]:
+        if self.unavailable:
+            raise DirectoryUnavailable("Slack could not be reached")
+        return [p.user_id for p in self._people.values() if not (p.is_bot or p.deleted)]
+
+    def profile_fields(self, user_id: str) -> dict[str, str]:
+        """Custom profile fields set with `fields` (none unless set)."""
+        if self.unavailable:
+            raise DirectoryUnavailable("Slack could not be reached")
+        if user_id not in self._people:
+            raise UnknownSlackUser(user_id)
+        return dict(self.fields.get(user_id, {}))
 
     def names(self, user_ids: Iterable[str]) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -173,3 +174,31 @@ def test_the_app_home_is_updated_at_the_playgrounds_time(playground: Playground)
         return [line for line in text.splitlines() if line.startswith("Updated ")]
 
     assert shown in playground.fake.wait_for(updated, timeout=15)[0]
+
+
+def test_a_people_file_imported_and_a_day_jumped_shows_the_birthday(
+    playground: Playground, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tomorrow = (clock.now() + timedelta(days=1)).astimezone(ZoneInfo("Europe/Madrid"))
+    people = tmp_path / "people.csv"
+    people.write_text(f"person,birthday\nmaria@acme.test,{tomorrow:%m-%d}\n")
+    state = str(playground.state_dir)
+    assert main(["people", "import", "--state-dir", state, str(people)]) == 0
+    assert "imported 1 people" in capsys.readouterr().out
+
+    lines = jump(playground, "day")
+    (celebrated,) = [line for line in lines if line.startswith("celebrations")]
+    assert "1 celebration(s) sent (1 birthday)" in celebrated
+    said = playground.fake.wait_for(
+        lambda: [m for m in playground.fake.dms_to(MARIA) if "Happy birthday" in message_text(m)],
+        timeout=10,
+    )
+    assert "The company sent you 50 points" in message_text(said[0])
+    playground.fake.wait_for(
+        lambda: [
+            m
+            for m in playground.fake.messages("C0KUDOS")
+            if f"🎉 Happy birthday, <@{MARIA}>!" in message_text(m)
+        ],
+        timeout=10,
+    )

@@ -45,6 +45,11 @@ ALL_NAMES = [
     "REWARD_APPROVAL_EXPIRE_DAYS",
     "METRICS_TOKEN",
     "LOG_FORMAT",
+    "REWARD_BIRTHDAY_POINTS",
+    "REWARD_ANNIVERSARY_POINTS",
+    "REWARD_WELCOME_POINTS",
+    "REWARD_CELEBRATION_CHANNEL",
+    "REWARD_CELEBRATION_PROFILE_FIELDS",
 ]
 
 
@@ -202,3 +207,35 @@ def test_env_example_as_is_is_a_valid_configuration(tmp_path: Path) -> None:
     assert s.SLACK_BOT_TOKEN is None and s.REWARD_LOW_BALANCE is None
     # Copied as it is, it never pays nobody by default: serve asks for PLUM_BASE_URL.
     assert s.PLUM_BASE_URL is None and not s.uses_sandbox
+
+
+def test_celebrations_are_off_until_given_points_and_their_settings_are_read() -> None:
+    s = load_settings()
+    assert (s.REWARD_BIRTHDAY_POINTS, s.REWARD_WELCOME_POINTS) == (0, 0)
+    assert s.REWARD_ANNIVERSARY_POINTS == {} and s.REWARD_CELEBRATION_PROFILE_FIELDS == {}
+    s = load_settings(
+        REWARD_ANNIVERSARY_POINTS=" 1=100, 5=500,10=1000 ",
+        REWARD_CELEBRATION_CHANNEL="C0KUDOS",
+        REWARD_CELEBRATION_PROFILE_FIELDS="birthday=Xf01ABCD,start_date=Xf02EFGH",
+    )
+    assert s.REWARD_ANNIVERSARY_POINTS == {1: 100, 5: 500, 10: 1000}
+    assert s.REWARD_CELEBRATION_PROFILE_FIELDS == {"birthday": "Xf01ABCD", "start_date": "Xf02EFGH"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("REWARD_ANNIVERSARY_POINTS", "5:500", "like 1=100,5=500,10=1000"),
+        ("REWARD_ANNIVERSARY_POINTS", "0=100", "years 1 or more"),
+        ("REWARD_ANNIVERSARY_POINTS", "1=-5", "points 0 to 100000"),
+        ("REWARD_ANNIVERSARY_POINTS", "1=5,1=6", "1 years is given twice"),
+        ("REWARD_BIRTHDAY_POINTS", "-1", "greater than or equal to 0"),
+        ("REWARD_CELEBRATION_CHANNEL", "#kudos", "is not a channel id"),
+        ("REWARD_CELEBRATION_PROFILE_FIELDS", "age=Xf01ABCD", "birthday=Xf01ABCDEF"),
+        ("REWARD_CELEBRATION_PROFILE_FIELDS", "birthday=<b>", "birthday=Xf01ABCDEF"),
+    ],
+)
+def test_a_bad_celebration_setting_says_what_to_write(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=name) as err:
+        load_settings(**{name: value})
+    assert says in str(err.value)

@@ -32,6 +32,7 @@ EXPECTED_SCOPES = {
     "im:write",
     "users:read",
     "users:read.email",
+    "users.profile:read",
     "files:write",
     "usergroups:read",
 }

@@ -49,6 +49,8 @@ HELP = (
     "• `/reward history`  your last 10 rewards, given and received\n"
     "• `/reward leaderboard week` or `month`  top recipients and givers\n"
     "• `/reward approvals`  rewards waiting for your decision\n"
+    "• `/reward celebrations off` (or `on`)  no birthday or work anniversary points for you (or "
+    "back on); `/reward celebrations` shows which (admins: the next 30 days)\n"
     "\n"
     "*Gift cards and charity*\n"
     "• `/reward gift @person`  pick a gift card for them from Xoxoday's catalogue\n"

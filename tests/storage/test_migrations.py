@@ -164,6 +164,57 @@ def test_0007_keeps_the_point_ledger_and_lets_lots_come_from_adjustments(
         )
 
 
+def test_0008_keeps_the_rewards_and_what_points_at_them_and_accepts_celebrations(
+    empty: TestDatabase,
+) -> None:
+    """0008 rewrites rewards' CHECK on its source (on SQLite by copying the table) while
+    recipients, values and lots point at its rows: they and their ids survive, and a
+    `celebration` reward is accepted after it (an unknown source still refused)."""
+    migrations.upgrade(empty.engine, revision="0007")
+    now = "2026-12-01 10:00:00+00:00"
+    reward = (
+        "INSERT INTO rewards (id, short_id, idempotency_key, giver_id, source, citation, public, "
+        "status, total_points, attempts, created_at, updated_at) VALUES (:id, :short, :key, 1, "
+        ":source, 'thanks', true, 'sent', 10, 0, :now, :now)"
+    )
+    with empty.engine.begin() as c:
+        for mid, uid in ((1, "UALICE"), (2, "UBOB")):
+            c.execute(
+                text(
+                    "INSERT INTO members (id, team_id, slack_user_id, display_name, real_name, "
+                    "role, is_bot, active, created_at, updated_at) VALUES "
+                    "(:id, 'T1', :uid, 'x', 'x', 'member', false, true, :now, :now)"
+                ),
+                {"id": mid, "uid": uid, "now": now},
+            )
+        c.execute(
+            text(reward), {"id": 5, "short": "AAAAAA", "key": "k5", "source": "command", "now": now}
+        )
+        c.execute(
+            text(
+                "INSERT INTO reward_recipients (id, reward_id, member_id, giver_id, points, "
+                "outcome, updated_at) VALUES (9, 5, 2, 1, 10, 'sent', :now)"
+            ),
+            {"now": now},
+        )
+        c.execute(text("INSERT INTO reward_values VALUES (5, 'teamwork')"))
+
+    migrations.upgrade(empty.engine)
+
+    with empty.engine.begin() as c:
+        assert c.execute(text("SELECT id, short_id FROM rewards")).all() == [(5, "AAAAAA")]
+        assert c.execute(text("SELECT id, reward_id FROM reward_recipients")).all() == [(9, 5)]
+        assert c.execute(text("SELECT reward_id FROM reward_values")).all() == [(5,)]
+        c.execute(
+            text(reward),
+            {"id": 6, "short": "BBBBBB", "key": "k6", "source": "celebration", "now": now},
+        )
+    with pytest.raises(Exception, match=r"(?i)check"), empty.engine.begin() as c:
+        c.execute(
+            text(reward), {"id": 7, "short": "CCCCCC", "key": "k7", "source": "gift", "now": now}
+        )
+
+
 def test_serve_recognises_a_current_database_without_importing_alembic(db: TestDatabase) -> None:
     """What `rewardbot serve` does at every start but the first after an upgrade: the check
     reads the revision files as text, and Alembic and Mako stay out of the process."""
@@ -256,7 +307,7 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (here / "env.py").is_file()
     assert (here / "script.py.mako").is_file()
     assert (here / "versions" / "__init__.py").is_file()  # found by setuptools as a package
-    assert migrations.head_revisions() == ("0008",)
+    assert migrations.head_revisions() == ("0009",)
 
 
 def test_make_engine_refuses_other_databases() -> None:

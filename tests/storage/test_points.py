@@ -11,11 +11,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage import audit, point_system, points, rewards
+from storage import storefront_secrets as secrets
 from storage.db import Store
 from storage.models import Member, PointLot, PointOrder
 from storage.point_books import check_books
 from storage.points import PointsRefused, points_text
-from storage.states import PointSystem, RewardStatus
+from storage.states import PointSystem, RewardStatus, SecretKind
 from storage.types import utcnow
 from tests.storage.conftest import People
 
@@ -353,3 +354,58 @@ def test_deductions_and_redemptions_at_once_never_overdraw(store: Store, people:
     with store.read_session() as s:
         assert s.exec(select(func.min(PointLot.remaining))).one() >= 0
         assert check_books(s, today=TODAY).add_up
+
+
+def test_the_stores_figures_on_a_plain_connection_match_the_balance(
+    store: Store, people: People
+) -> None:
+    """What Xoxoday's store is answered (`find_with_figures`: the token, its person and their
+    figures in one statement on `one_read`) is the balance's received, redeemed and
+    available, on every day: before, on and after an expiry, with a partial refund."""
+    give(store, people, (people.alice, 100), months=1)
+    give(store, people, (people.alice, 40), months=12)
+    redeem(store, people.alice, "ORD-1", 12050)
+    refund(store, people.alice, "ORD-1", 2000)
+    with store.session() as s:
+        alice = secrets.mint(
+            s, member_id=people.alice.id, kind=SecretKind.AUTH_TOKEN, lifetime=timedelta(days=900)
+        ).raw
+        bob = secrets.mint(
+            s, member_id=people.bob.id, kind=SecretKind.AUTH_TOKEN, lifetime=timedelta(hours=1)
+        ).raw
+    expiry = rewards.add_months(TODAY, 1)
+    for day in (TODAY, expiry - timedelta(days=1), expiry, expiry + timedelta(days=400)):
+        with store.read_session() as s:
+            bal = points.balance(s, member_id=people.alice.id, today=day)
+        with store.one_read() as conn:
+            found = secrets.find_with_figures(
+                conn, raw=alice, kind=SecretKind.AUTH_TOKEN, today=day
+            )
+        assert found is not None
+        holder, got = found
+        assert (holder.member_id, holder.slack_user_id) == (
+            people.alice.id,
+            people.alice.slack_user_id,
+        )
+        assert (got.received, got.redeemed, got.available) == (
+            bal.received,
+            bal.redeemed,
+            bal.available,
+        ), day
+    assert (got.received, got.redeemed) == (14000, 10050)
+    with store.one_read() as conn:
+        found = secrets.find_with_figures(conn, raw=bob, kind=SecretKind.AUTH_TOKEN, today=TODAY)
+        assert found is not None and found[1].available == 0 and found[1].received == 0
+        assert (
+            secrets.find_with_figures(conn, raw="nope", kind=SecretKind.AUTH_TOKEN, today=TODAY)
+            is None
+        )
+        link = secrets.find_with_figures(conn, raw=alice, kind=SecretKind.REDEEM_LINK, today=TODAY)
+        assert link is None  # a token is not a Redeem link
+    with store.session() as s:
+        secrets.revoke(s, member_id=people.bob.id, actor="UADMIN")
+    with store.one_read() as conn:
+        assert (
+            secrets.find_with_figures(conn, raw=bob, kind=SecretKind.AUTH_TOKEN, today=TODAY)
+            is None
+        )

@@ -78,6 +78,12 @@ def users_lookup_by_email(ws: Workspace, args: dict[str, Any], root: str) -> dic
     return {"user": ws.user_by_email(_required(args, "email", "users_not_found"))}
 
 
+def users_profile_get(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
+    """A person's profile with its custom fields (`fields`: id → {value, alt}), which
+    users.info leaves out."""
+    return {"profile": ws.profile_with_fields(_required(args, "user", "user_not_found"))}
+
+
 def users_list(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
     members = ws.users()
     start = 0
@@ -282,6 +288,7 @@ METHODS: dict[str, Handler] = {
     "users.lookupByEmail": users_lookup_by_email,
     "users.list": users_list,
     "usergroups.users.list": usergroups_users_list,
+    "users.profile.get": users_profile_get,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,
     "chat.postMessage": chat_post_message,

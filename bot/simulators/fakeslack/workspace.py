@@ -61,6 +61,7 @@ class Workspace:
         self.bot_id = BOT_ID
         self.app_id = APP_ID
         self._users: dict[str, dict[str, Any]] = {}
+        self._fields: dict[str, dict[str, dict[str, str]]] = {}  # custom profile fields
         self._channels: dict[str, dict[str, Any]] = {}
         self._groups: dict[str, dict[str, Any]] = {}  # user groups, by id
         self._ims: dict[str, str] = {}  # user id -> D… channel id
@@ -318,6 +319,20 @@ class Workspace:
     def users(self) -> list[dict[str, Any]]:
         with self.lock:
             return [copy.deepcopy(u) for u in self._users.values()]
+
+    def set_profile_fields(self, user_id: str, fields: dict[str, str]) -> None:
+        """Set a person's custom profile fields (field id → value), as an admin's profile
+        fields hold them (a date field's value is YYYY-MM-DD)."""
+        with self.lock:
+            if user_id not in self._users:
+                raise SlackError("user_not_found")
+            self._fields[user_id] = {k: {"value": v, "alt": ""} for k, v in fields.items()}
+
+    def profile_with_fields(self, user_id: str) -> dict[str, Any]:
+        """users.profile.get: the profile, with its custom fields."""
+        with self.lock:
+            found = self.user(user_id)
+            return {**found["profile"], "fields": copy.deepcopy(self._fields.get(user_id, {}))}
 
     def user_by_email(self, email: str) -> dict[str, Any]:
         wanted = email.strip().lower()

@@ -31,6 +31,12 @@ FIXED: dict[str, Any] = {
     # A reward in doubt (the "lost answer" fault) goes to the admin at once, to be settled
     # from the page; a company's bot first settles it from Xoxoday's records.
     "REWARD_IN_DOUBT_ADMIN_MINUTES": 0,
+    # Celebrations, once people's dates are imported (`rewardbot people import --state-dir`),
+    # announced in #kudos.
+    "REWARD_BIRTHDAY_POINTS": 50,
+    "REWARD_ANNIVERSARY_POINTS": "1=100,5=500,10=1000",
+    "REWARD_WELCOME_POINTS": 25,
+    "REWARD_CELEBRATION_CHANNEL": SUMMARY_CHANNEL,
 }
 
 

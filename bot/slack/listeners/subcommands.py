@@ -59,6 +59,7 @@ from bot.rewards.subcommands import (
     parse_balance,
     parse_campaigns,
     parse_cancel,
+    parse_celebrations,
     parse_donate,
     parse_gift,
     parse_help,
@@ -81,6 +82,7 @@ from bot.slack.listeners import (
     balance,
     budgets,
     cancel,
+    celebrations,
     gifts,
     links,
     lists,
@@ -227,6 +229,16 @@ DECLARED = (
         help=("`/reward approvals`  rewards waiting for your decision",),
         answer=approvals.nothing_waits,
         run=approvals.list_approvals,
+    ),
+    Subcommand(
+        name="celebrations",
+        grammar=parse_celebrations,
+        section=STANDING,
+        help=(
+            "`/reward celebrations off` (or `on`)  no birthday or work anniversary points for "
+            "you (or back on); `/reward celebrations` shows which (admins: the next 30 days)",
+        ),
+        run=celebrations.run,
     ),
     Subcommand(
         name="gift",
