@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "jobs",
     "storefront",
     "points",
+    "bulk",
     "people",
     "playground",
 )

@@ -29,6 +29,7 @@ from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
 from bot.rewards.budgets import Budgets
+from bot.rewards.bulk_service import BulkService, BulkWatch, WatchedRows
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.celebrations import CelebrationService
@@ -42,9 +43,11 @@ from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
 from bot.rewards.locks import LockService
 from bot.rewards.managers import ManagersService
+from bot.rewards.message_gifts import MessageGiving
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
+from bot.rewards.reactions import ReactionService
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
 from bot.rewards.reports import ReportService
@@ -110,7 +113,10 @@ class Runtime:
     links: LinkService
     lists: ListsService
     adjustments: AdjustmentsService
+    bulk: BulkService
     reports: ReportService
+    reactions: ReactionService  # giving with an emoji reaction (REWARD_REACTIONS), and undo
+    message_gifts: MessageGiving  # `@maria ++ 20 for …` in a channel (REWARD_MESSAGE_GIVING)
     managers: ManagersService
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
@@ -218,10 +224,12 @@ class Runtime:
             tz_of=lambda user_id: people.profile(user_id).person.tz,
         )
         foreground = Foreground()
+        bulk_watch = BulkWatch(store=store, teller=notifier)
+        rows_told = WatchedRows(notifier, watch=bulk_watch)  # a file's rows: watch its progress
         worker = DeliveryWorker(
             store=store,
             plum=plum,
-            teller=notifier,
+            teller=rows_told,
             sender_email=sender,
             names=people.names,
             threads=worker_threads,
@@ -233,7 +241,7 @@ class Runtime:
                 DoubtSettler(
                     store=store,
                     plum=plum,
-                    teller=notifier,
+                    teller=rows_told,
                     ask_after=timedelta(minutes=settings.REWARD_IN_DOUBT_ADMIN_MINUTES),
                 )
                 if settings.REWARD_IN_DOUBT_ADMIN_MINUTES > 0 and point_system is PointSystem.PLUM
@@ -320,11 +328,35 @@ class Runtime:
             ),
             lists=ListsService(store=store, people=people, settings=settings),
             managers=ManagersService(store=store, people=people, settings=settings),
+            bulk=BulkService(
+                store=store,
+                people=people,
+                settings=settings,
+                teller=notifier,
+                on_queued=worker.wake,
+                watch=bulk_watch,
+            ),
             adjustments=AdjustmentsService(
                 store=store, people=people, settings=settings, teller=notifier
             ),
             reports=ReportService(
                 store=store, people=people, settings=settings, teller=notifier, cancels=cancels
+            ),
+            reactions=ReactionService(
+                store=store,
+                people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
+            ),
+            message_gifts=MessageGiving(
+                store=store,
+                people=people,
+                settings=settings,
+                rewards=rewards,
+                teller=notifier,
+                requests_withdrawn=approvals.refresh_copies,
             ),
             locks=locks,
             flags=FlagService(
@@ -368,6 +400,7 @@ class Runtime:
         if worker:
             self.worker.start()
             self.orders.start()
+            self.bulk.resume()  # the progress of files a previous life was sending
 
     def stop(self) -> None:
         self.requests.stop()
@@ -378,7 +411,9 @@ class Runtime:
         self.journal.stop()
         self.worker.stop()
         self.orders.stop()
+        self.bulk.close()
         self.home_refresher.stop()
+        self.notifier.group_updates.stop()  # (after the worker: its last updates are drawn)
         if self.anchoring is not None:
             self.anchoring.close()  # what the stopping workers appended, anchored now
         self.plum.close()

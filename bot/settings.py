@@ -50,6 +50,29 @@ def _split_csv(value: object) -> object:
     return value
 
 
+EMOJI_NAME_MAX_CHARS = 100
+_EMOJI_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-+'")
+
+
+def parse_reactions(text: str) -> dict[str, int]:
+    """REWARD_REACTIONS (`taco=5,star=10`, colons around a name allowed) as {emoji: points}."""
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, amount = part.partition("=")
+        name = name.strip().strip(":").lower()
+        if not sep or not name:
+            raise ValueError(f"{part!r} is not emoji=points (like taco=5,star=10)")
+        if len(name) > EMOJI_NAME_MAX_CHARS or not set(name) <= _EMOJI_CHARS or "::" in name:
+            raise ValueError(f"{name!r} is not an emoji name (like taco, without colons)")
+        amount = amount.strip()
+        if not amount.isascii() or not amount.isdigit() or len(amount) > 9 or int(amount) < 1:
+            raise ValueError(f"{name}: points must be a whole number of 1 or more, like {name}=5")
+        if name in out:
+            raise ValueError(f"{name} is listed twice")
+        out[name] = int(amount)
+    return out
+
+
 def _check_url(name: str, value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -127,6 +150,18 @@ class Settings(BaseSettings):
     REWARD_EXPIRY_MONTHS: int = Field(default=12, ge=1, le=120)
     REWARD_VALUES: Annotated[list[str], NoDecode] = []
     REWARD_ANNOUNCE_CHANNEL: str | None = None
+    # Emoji that give when someone reacts with one to a person's message, and how many points
+    # each gives its author: `taco=5,star=10` (names without colons). Empty: reactions give
+    # nothing. Such a reward waits REWARD_UNDO_SECONDS before it is sent (removing the reaction
+    # meanwhile takes it back).
+    REWARD_REACTIONS: Annotated[dict[str, int], NoDecode] = {}
+    REWARD_UNDO_SECONDS: int = Field(default=60, ge=0, le=3600)
+    # Where a reaction's reward is announced: in the thread of the message reacted to, in the
+    # channel (REWARD_ANNOUNCE_CHANNEL, else the message's), or nowhere (the DMs only).
+    REWARD_ANNOUNCE: Literal["thread", "channel", "off"] = "thread"
+    # `@maria ++ 20 for the release` in a channel the bot is in gives as `/reward` does (held
+    # REWARD_UNDO_SECONDS: deleting the message meanwhile takes it back). false: never.
+    REWARD_MESSAGE_GIVING: bool = True
     REWARD_LOW_BALANCE: Decimal | None = Field(default=None, ge=0)
     REWARD_TIMEZONE: str = "UTC"
     # Deliveries that never reached Xoxoday (unreachable, rate-limited) are retried this long.
@@ -221,6 +256,11 @@ class Settings(BaseSettings):
             if rule.lower() not in known:
                 raise ValueError(f"{rule!r} is not a flag rule ({', '.join(known)})")
         return [r.lower() for r in rules] if isinstance(rules, list) else rules
+
+    @field_validator("REWARD_REACTIONS", mode="before")
+    @classmethod
+    def _reactions(cls, value: object) -> object:
+        return parse_reactions(value) if isinstance(value, str) else value
 
     @field_validator("REWARD_VALUES", mode="before")
     @classmethod

@@ -28,7 +28,7 @@ from bot.foreground import Foreground
 from bot.metrics import Metrics
 from bot.offload import Offload
 from bot.probes_web import ProbesWeb, SharedCheck
-from bot.slack.gate import Admitted, Rejected, admit, bolt_headers
+from bot.slack.gate import Admitted, Ignored, Rejected, admit, bolt_headers
 
 if TYPE_CHECKING:
     from bot.plum_webhook_web import PlumWebhookWeb
@@ -92,6 +92,10 @@ def create_web_app(
             admitted = await admit(
                 chunks=request.stream(), headers=request.headers, secret=signing_secret
             )
+        except Ignored as ignored:
+            log.info("ignored a signed event: %s", ignored.reason)
+            counted.slack_request(kind="event_callback", status=200)
+            return Response(status_code=200)
         except Rejected as rejected:
             counted.slack_request(kind="unverified", status=rejected.status)
             return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
@@ -106,6 +110,7 @@ def create_web_app(
         return response
 
     async def _dispatch(admitted: Admitted, request: Request) -> Response:
+        an_event = admitted.body.get("type") in ("event_callback", "app_rate_limited")
         gauge.begin()
         try:
             # Verified: Bolt gets the request as it comes over HTTP. Bolt reads ids out of it as
@@ -117,10 +122,16 @@ def create_web_app(
                 )
             except (TypeError, AttributeError, KeyError, IndexError, ValueError) as err:
                 log.info("a signed request Bolt cannot read (%s)", type(err).__name__)
+                if an_event:
+                    return Response(status_code=200)
                 return JSONResponse({"error": "malformed request"}, status_code=400)
             bolt_response = await dispatching.run(bolt_app.dispatch, bolt_request)
         finally:
             gauge.end()
+        if an_event and bolt_response.status == 404:
+            # An event no listener takes (one the manifest doesn't subscribe to, or
+            # app_rate_limited): acknowledged, so Slack keeps delivering the others.
+            return Response(status_code=200)
         return to_starlette_response(bolt_response)
 
     # Unauthenticated: however many ask at once, one check runs at a time, on a thread of its

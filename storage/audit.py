@@ -19,7 +19,7 @@ import csv
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -107,6 +107,11 @@ class AuditAction(StrEnum):
     POINTS_EXPIRED = "points.expired"
     POINTS_TAKEN_BACK = "points.taken_back"
     POINTS_ADJUSTED = "points.adjusted"
+    BULK_UPLOADED = "bulk.uploaded"  # a bulk file checked: previewed, or rejected with its rows
+    BULK_CONFIRMED = "bulk.confirmed"  # Send pressed: its rows are rewards, or it waits for an OK
+    BULK_DECIDED = "bulk.decided"  # an approver rejected it (an approval is `bulk.confirmed`)
+    BULK_CANCELLED = "bulk.cancelled"
+    BULK_FINISHED = "bulk.finished"  # every row has an outcome
     REWARD_REPORTED = "reward.reported"
     REPORT_DECIDED = "report.decided"
     STOREFRONT_ACCESS_REVOKED = "storefront.access_revoked"
@@ -227,6 +232,62 @@ def append(
     conn.execute(_INSERT_EVENT, {**fields, "hash": digest})
     session.info[INFO_AUDITED] = True
     return AuditEvent(**fields, hash=digest)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One event for `append_many`."""
+
+    actor: str
+    action: AuditAction | str
+    subject_type: str
+    subject_id: object
+    after: Mapping[str, Any] | None = None
+    before: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+
+def append_many(session: Session, events: Sequence[NewEvent]) -> None:
+    """Append events to the chain in order, as `append` would one by one, in one statement
+    (thousands of rewards made at once: a bulk file)."""
+    if not events:
+        return
+    key = _audit_key(session)
+    lock_chain(session)
+    session.flush()
+    conn = session.connection()
+    last = conn.execute(_HEAD).first()
+    next_id, prev = ((last[0] + 1), last[1]) if last else (1, GENESIS_HASH)
+    at = utcnow()
+    correlation = session.info.get(INFO_CORRELATION_ID)
+    rows = []
+    for event in events:
+        before_json = (
+            json.loads(canonical_json(jsonable(event.before))) if event.before is not None else None
+        )
+        after_json = (
+            json.loads(canonical_json(jsonable(event.after))) if event.after is not None else None
+        )
+        _check_no_secrets(before_json, "before")
+        _check_no_secrets(after_json, "after")
+        fields: dict[str, Any] = {
+            "id": next_id,
+            "at": at,
+            "actor": event.actor,
+            "action": str(event.action),
+            "subject_type": event.subject_type,
+            "subject_id": str(event.subject_id),
+            "before": before_json,
+            "after": after_json,
+            "reason": event.reason,
+            "correlation_id": correlation,
+            "prev_hash": prev,
+        }
+        digest = compute_hash(key, fields)
+        rows.append({**fields, "hash": digest})
+        next_id, prev = next_id + 1, digest
+    conn.execute(_INSERT_EVENT, rows)
+    session.info[INFO_AUDITED] = True
 
 
 # ---------------------------------------------------------------- reading, verifying, exporting

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Column, Field, SQLModel
 
 from storage.states import (
+    BulkStatus,
     CelebrationKind,
     Decision,
     DeliveryStatus,
@@ -145,6 +146,8 @@ class Reward(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     next_attempt_at: datetime | None = _when()
     retry_until: datetime | None = _when()
+    # A reward given with a reaction is not sent before this (the undo window); None: at once.
+    held_until: datetime | None = _when()
     delivery_message: str | None = Field(default=None, sa_type=Text, nullable=True)
     delivery_response: dict[str, Any] | None = Field(default=None, sa_type=JSONValue)
     cancel_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
@@ -247,6 +250,54 @@ class RewardMessage(SQLModel, table=True):
     channel_id: str = _str(32)
     message_ts: str = _str(32)
     created_at: datetime = _when(nullable=False)
+
+
+class BulkAward(SQLModel, table=True):
+    """`/reward bulk`: one CSV file of awards from an admin, checked whole. Its rows (as
+    checked) are kept here until the admin sends it; sending makes each row a reward
+    (`BulkRow`) in one transaction. Keyed on the Slack request that uploaded it."""
+
+    __tablename__ = "bulk_awards"
+    __table_args__ = (
+        UniqueConstraint("short_id"),
+        UniqueConstraint("request_key"),
+        CheckConstraint(f"status IN ({sql_in(BulkStatus)})", name="status"),
+        CheckConstraint("row_count > 0", name="row_count_positive"),
+        CheckConstraint("total_points > 0", name="total_points_positive"),
+        Index(None, "status"),
+        Index(None, "digest"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    short_id: str = _str(8)
+    request_key: str = _str(255)
+    admin_id: int = _fk("members.id")
+    filename: str = _str(200, default="")
+    digest: str = _str(64)  # sha256 of the rows as checked: the same file sent again
+    status: str = _str(16, default=BulkStatus.PREVIEWED.value)
+    row_count: int = Field(sa_type=Integer, nullable=False)
+    total_points: int = Field(sa_type=Integer, nullable=False)
+    rows: list[Any] = Field(
+        sa_type=JSONValue, nullable=False
+    )  # [[line, user, points, reason, value]]
+    message_channel: str | None = _str(32, nullable=True)  # the progress message
+    message_ts: str | None = _str(32, nullable=True)
+    created_at: datetime = _when(nullable=False)
+    confirmed_at: datetime | None = _when()
+    finished_at: datetime | None = _when()
+    updated_at: datetime = _when(nullable=False)
+
+
+class BulkRow(SQLModel, table=True):
+    """One row of a sent bulk award: the reward it became (its line in the file)."""
+
+    __tablename__ = "bulk_rows"
+    __table_args__ = (UniqueConstraint("reward_id"), UniqueConstraint("bulk_id", "line"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    bulk_id: int = _fk("bulk_awards.id")
+    line: int = Field(sa_type=Integer, nullable=False)
+    reward_id: int = _fk("rewards.id")
 
 
 class AuditEvent(SQLModel, table=True):
@@ -763,6 +814,36 @@ class GroupPreview(SQLModel, table=True):
     status: str = _str(16, default="open")
     created_at: datetime = _when(nullable=False)
     decided_at: datetime | None = _when()
+
+
+class ReactionMark(SQLModel, table=True):
+    """The latest Slack event about one reaction (a person's emoji on a message): added or
+    removed, ordered by Slack's `event_ts` (events may be handled out of order), and the
+    generation of the reward it gives (`storage.reactions`)."""
+
+    __tablename__ = "reaction_marks"
+    __table_args__ = (CheckConstraint("state IN ('added', 'removed')", name="state"),)
+
+    key: str = Field(sa_type=String(255), primary_key=True)
+    state: str = _str(8)
+    event_ts: str = _str(32)
+    generation: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    updated_at: datetime = _when(nullable=False)
+
+
+class RewardGroup(SQLModel, table=True):
+    """A reward one announcement shows with others (`storage.reactions`): given with a reaction
+    on the message `group_ts` of `channel_id`, or joining `joins_id` from its announcement."""
+
+    __tablename__ = "reward_groups"
+    __table_args__ = (Index(None, "channel_id", "group_ts"),)
+
+    reward_id: int = Field(foreign_key="rewards.id", primary_key=True)
+    channel_id: str = _str(32)
+    group_ts: str = _str(32)
+    joins_id: int | None = _fk("rewards.id", nullable=True)
 
 
 class CelebrationPerson(SQLModel, table=True):

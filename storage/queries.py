@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage._sql import member_id
-from storage.models import Member, Reward, RewardRecipient, RewardReport, RewardValue
+from storage.models import BulkRow, Member, Reward, RewardRecipient, RewardReport, RewardValue
 from storage.reward_views import RewardDetails, load_details
 from storage.states import (
     COUNTS_TOWARDS_ALLOWANCE,
@@ -162,9 +162,12 @@ def _member_totals(
     people_only: bool = False,
 ) -> list[MemberTotal]:
     points = func.sum(RR.points).label("points")
+    delivered = _delivered(since, until)
+    if people_only:  # a bulk file's rows are the company's, not the admin's own giving
+        delivered = delivered & col(RR.reward_id).not_in(select(BulkRow.reward_id))
     totals = (
         select(key.label("member_id"), points, func.count(func.distinct(RR.reward_id)).label("n"))
-        .where(_delivered(since, until))
+        .where(delivered)
         .group_by(key)
         .subquery()
     )
@@ -194,7 +197,8 @@ def totals_by_giver(
     session: Session, *, since: datetime, until: datetime, limit: int | None = None
 ) -> list[MemberTotal]:
     """Points given per member in [since, until), most first. The bot itself is left out: what
-    it gives is the company's (celebrations), not a person's giving."""
+    it gives is the company's (celebrations), not a person's giving; so are the rows of an
+    admin's bulk file."""
     return _member_totals(
         session, RR.giver_id, since=since, until=until, limit=limit, people_only=True
     )
@@ -237,11 +241,12 @@ def period_summary(session: Session, *, since: datetime, until: datetime) -> Per
             func.count(func.distinct(RR.member_id)),
         ).where(_delivered(since, until))
     ).one()
-    givers = session.exec(  # people who gave: the bot's celebrations are the company's
+    givers = session.exec(  # people who gave: celebrations and bulk files are the company's
         select(func.count(func.distinct(RR.giver_id)))
         .join(Member, col(Member.id) == RR.giver_id)
         .where(_delivered(since, until))
         .where(col(Member.is_bot).is_(False))
+        .where(col(RR.reward_id).not_in(select(BulkRow.reward_id)))
     ).one()
     return PeriodSummary(
         points=int(row[0]), rewards=int(row[1]), recipients=int(row[2]), givers=int(givers)

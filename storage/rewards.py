@@ -65,6 +65,7 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "get_reward_by_idempotency_key",
     "get_reward_by_short_id",
     "hold_queued",
+    "insert_reward",
     "load_details",
     "mark_stale_sending_in_doubt",
     "normalize_short_id",
@@ -121,12 +122,48 @@ def create_reward(
     public: bool = True,
     status: RewardStatus | str = RewardStatus.QUEUED,
     expiry_months: int | None = None,
+    held_until: datetime | None = None,
 ) -> CreatedReward:
-    """Record a reward (queued, or pending approval) once per idempotency key.
+    """Record a reward (queued, or pending approval) once per idempotency key. With
+    `held_until`, the delivery worker does not send it before then (the undo window).
 
     A second call with the same key returns the first reward with `created=False` and changes
     nothing, whatever else it passes.
     """
+    reward_id, created = insert_reward(
+        session,
+        giver=giver,
+        recipients=recipients,
+        citation=citation,
+        idempotency_key=idempotency_key,
+        source=source,
+        channel_id=channel_id,
+        values=values,
+        public=public,
+        status=status,
+        expiry_months=expiry_months,
+        held_until=held_until,
+    )
+    return CreatedReward(reward=details_by_id(session, reward_id), created=created)
+
+
+def insert_reward(
+    session: Session,
+    *,
+    giver: Member | int,
+    recipients: Sequence[tuple[Member | int, int]],
+    citation: str,
+    idempotency_key: str,
+    source: RewardSource | str = RewardSource.COMMAND,
+    channel_id: str | None = None,
+    values: Iterable[str] = (),
+    public: bool = True,
+    status: RewardStatus | str = RewardStatus.QUEUED,
+    expiry_months: int | None = None,
+    held_until: datetime | None = None,
+) -> tuple[int, bool]:
+    """`create_reward` without reading the reward back: its id, and whether it was created
+    now (False: the key was used before). For many rewards in one transaction."""
     status = RewardStatus(status)
     source = RewardSource(source)
     if status not in (S.QUEUED, S.PENDING_APPROVAL):
@@ -151,9 +188,9 @@ def create_reward(
     clean_values = normalize_values(values)
 
     audit.lock_chain(session)
-    existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
-    if existing is not None:
-        return CreatedReward(reward=existing, created=False)
+    earlier = _id_of_key(session, idempotency_key)
+    if earlier is not None:
+        return earlier, False
     people = _members(session, [giver_id, *points_by_member])
     now = utcnow()
     row: dict[str, Any] = {
@@ -166,6 +203,7 @@ def create_reward(
         "status": status.value,
         "total_points": sum(points_by_member.values()),
         "expiry_months": expiry_months,
+        "held_until": held_until,
         "created_at": now,
         "queued_at": now if status == S.QUEUED else None,
         "updated_at": now,
@@ -177,9 +215,9 @@ def create_reward(
         reward_id = session.exec(stmt.on_conflict_do_nothing().returning(Reward.id)).scalar()
         if reward_id is not None:
             break
-        existing = get_reward_by_idempotency_key(session, idempotency_key=idempotency_key)
-        if existing is not None:  # a concurrent request with the same key won
-            return CreatedReward(reward=existing, created=False)
+        earlier = _id_of_key(session, idempotency_key)
+        if earlier is not None:  # a concurrent request with the same key won
+            return earlier, False
     if reward_id is None:
         raise StorageError("could not find a free short id; try again")
     session.add_all(
@@ -216,9 +254,14 @@ def create_reward(
             "channel_id": channel_id,
             "public": bool(public),
             "idempotency_key": idempotency_key,
+            **({"held_until": held_until.isoformat()} if held_until is not None else {}),
         },
     )
-    return CreatedReward(reward=details_by_id(session, reward_id), created=True)
+    return reward_id, True
+
+
+def _id_of_key(session: Session, idempotency_key: str) -> int | None:
+    return session.exec(select(Reward.id).where(Reward.idempotency_key == idempotency_key)).first()
 
 
 def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
@@ -251,18 +294,21 @@ def claim_for_delivery(
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
-    """The oldest queued reward that is due (not waiting for a retry), now `sending`; None
-    when nothing is due.
+    """The oldest queued reward that is due (not waiting for a retry, nor held for its undo
+    window), now `sending`; None when nothing is due.
 
     Commit right after this call and before talking to Plum, so that a crash leaves the reward
     in `sending` (which `mark_stale_sending_in_doubt` turns into `in_doubt`).
     """
     audit.lock_chain(session)
-    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= utcnow())
+    now = utcnow()
+    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= now)
+    released = or_(col(Reward.held_until).is_(None), col(Reward.held_until) <= now)
     query = (
         select(Reward.id)
         .where(Reward.status == S.QUEUED.value)
         .where(due)
+        .where(released)
         .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
         .limit(1)
     )

@@ -71,6 +71,9 @@ class RewardSource(StrEnum):
     MODAL = "modal"
     SHORTCUT = "shortcut"
     CELEBRATION = "celebration"  # a birthday, work anniversary or welcome, paid by the company
+    REACTION = "reaction"  # an emoji reaction on a message, or joining a reward (pile-on)
+    MESSAGE = "message"  # `@maria ++ 20 for …` in a channel
+    BULK = "bulk"  # a row of an admin's file (`/reward bulk`), paid by the company
 
 
 class CelebrationKind(StrEnum):
@@ -135,6 +138,19 @@ class ReportStatus(StrEnum):
     OPEN = "open"  # reported from its announcement; out of rankings until an admin decides
     RESTORED = "restored"  # an admin kept the reward: it counts again
     CANCELLED = "cancelled"  # an admin cancelled the reward through the cancel path
+
+
+class BulkStatus(StrEnum):
+    """A bulk award (`/reward bulk`): checked and shown to its admin, then sent (its rows
+    became rewards in one transaction) and done when every row has an outcome; or cancelled
+    before sending."""
+
+    PREVIEWED = "previewed"  # checked, waiting for the admin's Send or Cancel
+    CANCELLED = "cancelled"  # the admin cancelled it: nothing was sent
+    PENDING_APPROVAL = "pending_approval"  # Send pressed; its total needs an approver's OK
+    REJECTED = "rejected"  # an approver said no: nothing was sent
+    SENDING = "sending"  # its rewards are queued for the delivery worker
+    DONE = "done"  # every row has an outcome; the outcomes CSV is in the admin's DM
 
 
 class SecretKind(StrEnum):

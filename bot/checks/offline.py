@@ -4,7 +4,8 @@ before anything starts (`bot.checks.start`), and the first lines of `rewardbot c
 - the settings serve can't start without (`bot.settings.missing_for_serve`, the one rule);
 - AUDIT_KEY and ENCRYPTION_KEY: usable, or kept in a key file (`storage.keys.check_keys`);
 - PUBLIC_URL in HTTP mode: the bot's own https address, since the single-use Redeem links it
-  carries are bearer secrets (plain http only on this machine, for a trial).
+  carries are bearer secrets (plain http only on this machine, for a trial);
+- REWARD_REACTIONS: no emoji worth more than a reward may give (it would always be refused).
 """
 
 from __future__ import annotations
@@ -117,6 +118,36 @@ def public_url(settings: Settings) -> Line | None:
         f"clear. Serve the bot behind a reverse proxy that terminates TLS (README: Go live) "
         f"and set PUBLIC_URL=https://{parts.netloc}{parts.path}",
     )
+
+
+def reactions(settings: Settings) -> Line | None:
+    """What each reward emoji gives (None: reactions give nothing). An emoji worth more than
+    REWARD_MAX_PER_REWARD would be refused every time; one worth the approval threshold or
+    more waits for an approver every time."""
+    table = settings.REWARD_REACTIONS
+    if not table:
+        return None
+    over = sorted(name for name, worth in table.items() if worth > settings.REWARD_MAX_PER_REWARD)
+    if over:
+        return fail(
+            "Reactions",
+            f"REWARD_REACTIONS gives more than REWARD_MAX_PER_REWARD "
+            f"({settings.REWARD_MAX_PER_REWARD}) for {', '.join(over)}: every such reaction "
+            "would be refused. Lower it or raise REWARD_MAX_PER_REWARD.",
+        )
+    listed = ", ".join(f":{name}: {worth}" for name, worth in table.items())
+    waits = sorted(
+        name for name, worth in table.items() if worth >= settings.REWARD_APPROVAL_THRESHOLD
+    )
+    if waits:
+        return warn(
+            "Reactions",
+            f"{listed}; {', '.join(waits)} reach REWARD_APPROVAL_THRESHOLD: every such reaction "
+            "waits for an approver.",
+        )
+    undo = settings.REWARD_UNDO_SECONDS
+    held = f"held {undo} s before they are sent" if undo else "sent at once (no undo window)"
+    return ok("Reactions", f"{listed}; {held}")
 
 
 def _loopback(host: str) -> bool:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 def checks(settings: Settings) -> Iterator[Line]:
     """Every check's lines, in order, each made when it is reached."""
     from bot.checks.ledger import database
-    from bot.checks.offline import keys, public_url, settings_present
+    from bot.checks.offline import keys, public_url, reactions, settings_present
     from bot.checks.slack import slack
 
     yield settings_present(settings)
@@ -54,6 +54,9 @@ def checks(settings: Settings) -> Iterator[Line]:
     url = public_url(settings)
     if url is not None:
         yield url
+    emoji = reactions(settings)
+    if emoji is not None:
+        yield emoji
     yield from database(settings)
     yield from slack(settings)
     yield from xoxoday(settings)

@@ -119,11 +119,11 @@ class ApprovalService:
         recipients); when that leaves nobody, REWARD_ADMINS other than them."""
         settings = self._settings
         concerned = concerned_ids(reward)
-        admins = [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u not in concerned]
         if reward.reward.held_for:  # held by a flag: it waits for an admin's review
-            return admins
-        approvers = [u for u in dict.fromkeys(settings.REWARD_APPROVERS) if u not in concerned]
-        return approvers or admins
+            return [u for u in dict.fromkeys(settings.REWARD_ADMINS) if u not in concerned]
+        return policy.approvers_for(
+            approvers=settings.REWARD_APPROVERS, admins=settings.REWARD_ADMINS, concerned=concerned
+        )
 
     def targets(self, session: Session, reward: RewardDetails) -> list[Target]:
         """Whom to ask: the giver's manager when recorded, active and not paid by the reward,

@@ -204,6 +204,11 @@ class ListLocks:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenBulkForm:
+    """`/reward bulk`: the form that takes a CSV file of awards (admins)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Celebrations:
     """`/reward celebrations [on|off]`: `celebrate` None shows (an admin: the next 30 days; a
     member: whether they are celebrated); True / False opts in or out."""
@@ -286,5 +291,6 @@ Command = (
     | ListOrders
     | OrdersReport
     | AdjustPoints
+    | OpenBulkForm
     | Celebrations
 )

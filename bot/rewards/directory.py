@@ -84,6 +84,11 @@ class Directory(Protocol):
 
     def profiles(self, user_ids: Iterable[str]) -> list[Profile]: ...
 
+    def everyone(self) -> list[Profile]:
+        """Every person in the workspace (one paged listing, for a bulk file's check);
+        raises DirectoryUnavailable when it cannot say."""
+        ...
+
     def forget(self, user_id: str) -> None: ...
 
     def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:

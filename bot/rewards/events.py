@@ -13,13 +13,20 @@ post only what was not posted then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from bot.rewards.cards import ApprovalCard, ApprovalDecision, LinkBatchCard, RewardLink, Settlement
+from bot.rewards.cards import (
+    ApprovalCard,
+    ApprovalDecision,
+    LinkBatchCard,
+    MessageRef,
+    RewardLink,
+    Settlement,
+)
 from storage.rewards import RewardDetails
 
 if TYPE_CHECKING:
@@ -290,6 +297,35 @@ class ReportDecided:
 
 
 @dataclass(frozen=True, slots=True)
+class ReactionRefused:
+    """A reward emoji gave nothing (a rule refused it): only the person who reacted hears why,
+    privately, in the channel (`text` says what to do)."""
+
+    user_id: str
+    channel_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageGiftRefused:
+    """A message asking to give (`@maria ++ 20 for …`) gave nothing: only its author hears why,
+    privately, in the message's thread (`text` says what to write)."""
+
+    user_id: str
+    channel_id: str
+    thread_ts: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionTooLate:
+    """A reaction removed after its undo window: the reward is on its way or sent. The giver
+    hears it once, privately (an admin can cancel it)."""
+
+    reward: RewardDetails
+
+
+@dataclass(frozen=True, slots=True)
 class PointsAdjusted:
     """An admin added (`points` > 0) or deducted points by hand: the person hears it, once per
     adjustment (`key`), with why and their balance now (points in the bot)."""
@@ -314,11 +350,70 @@ class AllowanceReached:
     resets_on: date
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkCard:
+    """A bulk award as its admin sees it: which file, how many rows and points, and where its
+    progress message is (None before it is sent)."""
+
+    short_id: str
+    admin_id: str
+    filename: str
+    rows: int
+    total: int
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgressed:
+    """Rows of a bulk award reached an outcome: its one progress message shows the tally
+    (reward status → rows)."""
+
+    bulk: BulkCard
+    tally: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkApprovalAsked:
+    """A file's total needs an approver's OK: each approver gets the question (Approve /
+    Reject); the admin's message says who was asked."""
+
+    bulk: BulkCard
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BulkDecided:
+    """An approver approved (its rows are on their way) or rejected a file: the admin's
+    message says so."""
+
+    bulk: BulkCard
+    approver: str
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFinished:
+    """Every row of a bulk award has an outcome: the progress message says so and the CSV of
+    outcomes goes to the admin's DM. Raises when Slack could not take it (told again)."""
+
+    bulk: BulkCard
+    tally: Mapping[str, int]
+    filename: str
+    csv: str
+
+
 Event = (
     AllowanceReached
+    | BulkApprovalAsked
+    | BulkDecided
+    | BulkProgressed
+    | BulkFinished
     | PointsAdjusted
     | RewardReported
     | ReportDecided
+    | ReactionRefused
+    | MessageGiftRefused
+    | ReactionTooLate
     | RewardSent
     | RewardFailed
     | RewardInDoubt

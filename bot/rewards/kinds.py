@@ -40,3 +40,4 @@ class OnceKind(StrEnum):
     FLAGS_DM = "flags_dm"  # an admin's daily DM of new flags (per run and admin)
     FLAG_ANSWERED = "flag_answered"  # a flag button's one answer
     ALLOWANCE_REACHED = "allowance_reached"  # a giver told they gave all of it (giver:YYYY-MM)
+    REACTION_TOO_LATE = "reaction_too_late"  # a giver told their un-reacting came too late

@@ -136,6 +136,37 @@ def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal
     )
 
 
+# Giving in a message: mentions first, then `++`, then what `/reward` takes after the mentions
+# (`<@maria> ++ 20 for the release`). Anything else in a message is never a reward.
+_MESSAGE_GIFT = re.compile(
+    r"\A\s*((?:<@[UW][A-Z0-9]+(?:\|[^<>]*)?>[\s,;:]*(?:(?:and|&amp;|&)\s+)?)+)\+\+(?=\s|\Z|\d)(.*)\Z",
+    re.DOTALL,
+)
+MESSAGE_EXAMPLE = "@maria ++ 20 for the release"
+
+
+def looks_like_a_gift(text: str | None) -> bool:
+    """Whether a channel message asks to give (`@maria ++ 20 for …`): mentions first, then
+    `++`. A message that merely mentions people and a number is not one."""
+    return bool(text) and _MESSAGE_GIFT.match(clean_typed_text(text or "")) is not None
+
+
+def parse_message_gift(text: str | None) -> GiveReward | Refusal | None:
+    """A channel message as a gift: None when it isn't one (`looks_like_a_gift`), else what
+    `/reward` would make of the mentions, the amount and the reason (a `Refusal` saying what
+    to write when they don't make a reward)."""
+    cleaned = clean_typed_text(text or "").strip()
+    found = _MESSAGE_GIFT.match(cleaned)
+    if found is None:
+        return None
+    parsed = _parse_give(f"{found.group(1)} {found.group(2).strip()}", subcommands=())
+    if isinstance(parsed, Refusal):
+        return Refusal(f"{parsed.text.replace(EXAMPLE, MESSAGE_EXAMPLE)}", code=parsed.code)
+    if not isinstance(parsed, GiveReward):  # pragma: no cover - _parse_give gives or refuses
+        return None
+    return parsed
+
+
 def subcommand_word(text: str | None) -> str:
     """The word that names the subcommand (the first, lowercased, after `clean_typed_text`);
     "" for an empty command. Whether it is one is for the caller's list of subcommands."""

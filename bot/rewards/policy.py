@@ -24,7 +24,7 @@ Decisions recorded here (the README's rules section says the same):
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -411,6 +411,16 @@ def past_cancel_window(sent_at: datetime, now: datetime) -> bool:
     """True when points sent at `sent_at` (the ledger's time) are surely too old for Xoxoday to
     withdraw; False also near the edge, where only Xoxoday can say."""
     return now - sent_at > CANCEL_WINDOW + CANCEL_WINDOW_MARGIN
+
+
+def approvers_for(
+    *, approvers: Sequence[str], admins: Sequence[str], concerned: Collection[str]
+) -> list[str]:
+    """Who may approve something that concerns `concerned` (who gives, who receives): the
+    approvers other than them; when that leaves nobody, the admins other than them. Nobody
+    approves their own."""
+    found = [u for u in dict.fromkeys(approvers) if u not in concerned]
+    return found or [u for u in dict.fromkeys(admins) if u not in concerned]
 
 
 def needs_approval(total: int, rules: Rules) -> bool:

@@ -50,6 +50,7 @@ class GiveRequest:
     source: RewardSource
     idempotency_key: str
     public: bool = True
+    hold: timedelta | None = None  # not sent before this long has passed (the undo window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,20 @@ class RewardService:
         return decision, budget
 
     def give(self, request: GiveRequest) -> GiveOutcome:
+        given = self.give_if(request, still_wanted=lambda session: True)
+        assert given is not None
+        return given
+
+    def give_if(
+        self,
+        request: GiveRequest,
+        *,
+        still_wanted: Callable[[Session], bool],
+        on_created: Callable[[Session, RewardDetails], object] = lambda session, reward: None,
+    ) -> GiveOutcome | None:
+        """`give`, unless `still_wanted(session)` says otherwise when the ledger is locked for
+        it (a reaction removed meanwhile): then None, and nothing is recorded. `on_created`
+        records what goes with a new reward, in its transaction."""
         try:
             giver = self._people.profile(request.giver_id)
             recipients = self._people.profiles(dict.fromkeys(request.recipient_ids))
@@ -153,6 +168,8 @@ class RewardService:
             )
             if earlier is not None:  # a retry or double submit: the first outcome stands
                 return Given(reward=earlier, created=False)
+            if not still_wanted(session):
+                return None
             giver_member = self._people.member(session, giver, team_id=request.team_id)
             locked = policy.may_give(locked=giver_member.locked)
             if locked is not None:
@@ -188,7 +205,10 @@ class RewardService:
                     else RewardStatus.QUEUED
                 ),
                 expiry_months=self._settings.REWARD_EXPIRY_MONTHS,
+                held_until=now + request.hold if request.hold else None,
             )
+            if created.created:
+                on_created(session, created.reward)
             if created.created and held is not None:
                 flag_repo.mark_held(
                     session,

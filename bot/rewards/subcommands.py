@@ -47,6 +47,7 @@ from bot.rewards.commands import (
     ListManagers,
     ListOrders,
     LockGiver,
+    OpenBulkForm,
     OpenGiftForm,
     OrdersReport,
     Period,
@@ -107,6 +108,7 @@ parse_approvals = _nothing_after(ListApprovals(), "approvals")
 parse_managers = _nothing_after(ListManagers(), "managers")
 parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
 parse_locks = _nothing_after(ListLocks(), "locks")
+parse_bulk = _nothing_after(OpenBulkForm(), "bulk")
 parse_allowances = _nothing_after(ListAllowances(), "allowances")
 
 _DEFAULT_WORDS = frozenset({"default", "none", "reset", "remove", "-"})

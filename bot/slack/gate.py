@@ -59,6 +59,14 @@ class Rejected(Exception):
         self.reason = reason
 
 
+class Ignored(Rejected):
+    """A signed event of a shape Slack never sends: answered 200 and ignored (Slack turns off
+    event delivery for an app whose endpoint keeps failing)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(200, reason)
+
+
 @dataclass(frozen=True, slots=True)
 class Admitted:
     """A verified request: its parsed body and the raw text it came from."""
@@ -244,10 +252,15 @@ def _check_event(body: dict[str, Any]) -> dict[str, Any]:
     if kind == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            raise Rejected(400, "event_callback: event must be an object with a type")
+            raise Ignored("event_callback: event must be an object with a type")
         for field in ("user", "channel"):  # ids here; objects in some events Slack sends
             if event.get(field) is not None and not isinstance(event[field], str | dict):
-                raise Rejected(400, f"event_callback: event.{field} must be an id or an object")
+                raise Ignored(f"event_callback: event.{field} must be an id or an object")
+        event_id = body.get("event_id")
+        if event_id is not None and (
+            not isinstance(event_id, str) or len(event_id) > _MAX_ID_CHARS
+        ):
+            raise Ignored(f"event_callback: event_id must be a string of at most {_MAX_ID_CHARS}")
     return body
 
 

@@ -34,6 +34,11 @@ SHORTCUT_TYPES: Mapping[Shortcut, Literal["global", "message"]] = MappingProxyTy
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"
+    # Slack delivers both as `message` events (channels, and private channels the bot is in).
+    MESSAGE_CHANNELS = "message.channels"
+    MESSAGE_GROUPS = "message.groups"
 
 
 class CallbackId(StrEnum):
@@ -46,6 +51,7 @@ class CallbackId(StrEnum):
     GIFT_MODAL = "gift_modal"  # a gift card or a donation, from the catalogue
     GIFT_CODE = "gift_code_modal"  # Reveal: a gift card's code, for its recipient
     REPORT_MODAL = "report_modal"  # "Report this reward": why
+    BULK_MODAL = "bulk_modal"  # /reward bulk: a CSV file of awards
 
 
 class BlockId(StrEnum):
@@ -67,6 +73,9 @@ class BlockId(StrEnum):
     AGAIN_ACTIONS = "again_actions"  # a failed reward's "Send again"
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
+    BULK_FILE = "bulk_file"  # the bulk form's file input
+    BULK_ACTIONS = "bulk_actions"  # a bulk file's Send / Cancel
+    BULK_APPROVAL = "bulk_approval"  # an approver's Approve / Reject of a file
     LINK_PICK = "link_pick"  # /reward campaigns: "Send a link of…"
     REDEEM_ACTIONS = "redeem_actions"  # points in the bot: "Redeem"
     GIFT_RECIPIENT = "gift_recipient"  # the gift form's inputs
@@ -94,6 +103,11 @@ class ActionId(StrEnum):
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"
+    BULK_FILE_INPUT = "bulk_file_input"
+    BULK_SEND = "bulk_send"  # a checked bulk file's "Send" (value: its short id)
+    BULK_CANCEL = "bulk_cancel"  # … and "Cancel"
+    BULK_APPROVE = "bulk_approve"  # an approver's decision on a file (value: its short id)
+    BULK_REJECT = "bulk_reject"
     LINK_CAMPAIGN_PICK = "link_campaign_pick"  # a campaign picked to send a link of
     REDEEM = "points_redeem"  # opens Xoxoday's store (a JSON value: the link's id)
     STORE_OPEN = "store_open"  # the fresh link's button (a link: only acknowledged)
@@ -145,7 +159,15 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "users.lookupByEmail",
         "users.profile:read": "users.profile.get: the custom profile fields "
         "REWARD_CELEBRATION_PROFILE_FIELDS names (birthdays, start dates)",
-        "files:write": "the CSV of reward links in an admin's DM and the weekly summary chart",
+        "files:write": "the CSV of reward links in an admin's DM, the weekly summary chart and "
+        "a bulk file's outcomes",
+        "files:read": "files.info and url_private: the CSV an admin uploads into /reward bulk",
+        "reactions:read": "the reaction_added and reaction_removed events: reacting with a "
+        "reward emoji (REWARD_REACTIONS) gives, removing it inside the undo window takes it back",
+        "channels:history": "the message.channels event (never conversations.history): "
+        "`@maria ++ 20 for …` in a public channel the bot is in gives",
+        "groups:history": "the message.groups event (never conversations.history): "
+        "`@maria ++ 20 for …` in a private channel the bot is in gives",
         "usergroups:read": "usergroups.users.list: the members of a user group rewarded "
         "(/reward @design-team 10 …) or given an allowance (/reward allowance @design-team 2000)",
     }

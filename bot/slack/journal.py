@@ -1,7 +1,8 @@
 """Persist before you acknowledge, the way Bolt apps do it.
 
-Every command, form submission, shortcut and journaled button click (`JOURNALED_ACTIONS`) is in
-the intake journal (`storage.intake`) before its acknowledgement leaves the process, and whatever
+Every command, form submission, shortcut, journaled button click (`JOURNALED_ACTIONS`) and
+journaled event (`JOURNALED_EVENTS`: reactions, keyed by Slack's event_id) is in the intake
+journal (`storage.intake`) before its acknowledgement leaves the process, and whatever
 a crash leaves unfinished is run again at the next start:
 
 1. `RequestJournal.middleware`, a global Bolt middleware, records the request (keyed by what
@@ -37,10 +38,11 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.processes import is_gone
+from bot.rewards.message_gifts import worth_a_look
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report, tell
-from bot.slack.ids import ActionId, CallbackId, Command, Shortcut
+from bot.slack.ids import ActionId, CallbackId, Command, Event, Shortcut
 from bot.slack.request_entry import ENTRY, NOT_FINISHED, RequestEntry, entry_of, form_not_sent
 from storage.intake import IntakeJournal, IntakeUnavailable, Pending
 from storage.types import utcnow
@@ -71,6 +73,10 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,
+        ActionId.BULK_SEND,
+        ActionId.BULK_CANCEL,
+        ActionId.BULK_APPROVE,
+        ActionId.BULK_REJECT,
         ActionId.REPORT_RESTORE,
         ActionId.REPORT_CANCEL,
         ActionId.LINK_CAMPAIGN_PICK,
@@ -97,6 +103,9 @@ JOURNALED_FORMS = frozenset(
     }
 )
 JOURNALED_SHORTCUTS = frozenset(Shortcut)
+# Events whose work gives or takes back: recorded before the ack, keyed by Slack's event_id
+# (Slack delivers an event again, with X-Slack-Retry-Num, when an ack was slow or lost).
+JOURNALED_EVENTS = frozenset({Event.REACTION_ADDED, Event.REACTION_REMOVED})
 
 NOT_RECORDED = (
     ":warning: I couldn't make a note of your request just now, so I didn't do anything. "
@@ -118,6 +127,10 @@ def journaled(body: dict[str, Any]) -> bool:
         return (body.get("view") or {}).get("callback_id") in JOURNALED_FORMS
     if kind in ("shortcut", "message_action"):
         return body.get("callback_id") in JOURNALED_SHORTCUTS
+    if kind == "event_callback":
+        if _event_type(body) == "message":  # only what may give or take back
+            return worth_a_look(body["event"])
+        return _event_type(body) in JOURNALED_EVENTS
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
         first = actions[0] if isinstance(actions[0], dict) else {}
@@ -148,7 +161,16 @@ def _raw_key(body: dict[str, Any]) -> str | None:
         return f"view:{view_id}:{trigger}" if view_id and trigger else None
     if kind in ("shortcut", "message_action"):
         return f"shortcut:{trigger}" if trigger else None
+    if kind == "event_callback":
+        event_id = body.get("event_id")
+        return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
     return None
+
+
+def _event_type(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def kind_of(body: dict[str, Any]) -> str:
@@ -160,10 +182,15 @@ def kind_of(body: dict[str, Any]) -> str:
         return f"action:{(body.get('actions') or [{}])[0].get('action_id')}"
     if kind == "view_submission":
         return f"view:{(body.get('view') or {}).get('callback_id')}"
+    if kind == "event_callback":
+        return f"event:{_event_type(body)}"
     return f"shortcut:{body.get('callback_id')}"
 
 
 def user_of(body: dict[str, Any]) -> str:
+    if body.get("type") == "event_callback":
+        user = (body.get("event") or {}).get("user")
+        return user if isinstance(user, str) else ""
     return str(body.get("user_id") or (body.get("user") or {}).get("id") or "")
 
 

@@ -35,25 +35,36 @@ from bot.settings import Settings
 from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
 from bot.slack.blocks import budgets as budget_blocks
+from bot.slack.blocks import bulk as bulk_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import celebrations as celebration_blocks
 from bot.slack.blocks import deliveries as delivery_blocks
 from bot.slack.blocks import gifts as gift_blocks
 from bot.slack.blocks import links as link_blocks
 from bot.slack.blocks import orders as order_blocks
+from bot.slack.blocks import reactions as reaction_blocks
 from bot.slack.blocks import reports as report_blocks
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks import trust as trust_blocks
 from bot.slack.blocks.kit import keyed
+from bot.slack.group_updates import GroupUpdates
 from bot.slack.ids import BlockId
 from storage import messages as message_repo
 from storage import once
+from storage import reactions as reaction_repo
+from storage.bulk import is_bulk_key
 from storage.db import Store
 from storage.models import Member
+from storage.reactions import Group
+from storage.reward_views import details_by_id
 from storage.rewards import RewardDetails
 from storage.states import RewardSource
 
 log = logging.getLogger(__name__)
+
+# Rewards an announcement shows with others (`storage.reactions` groups).
+GROUPED_SOURCES = frozenset({RewardSource.REACTION, RewardSource.MESSAGE})
+GROUP_LOCKS = 16
 
 # Slack errors that pass: a message refused with one of these is tried again later.
 PASSING_SLACK_ERRORS = frozenset(
@@ -93,6 +104,8 @@ class Notifier:
         self.redeem = redeem
         self._change_hook = on_change
         self._tz_of = tz_of
+        self._group_locks = tuple(threading.Lock() for _ in range(GROUP_LOCKS))
+        self.group_updates = GroupUpdates(refresh=self._refresh_group)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -243,27 +256,89 @@ class Notifier:
             payload = dm(reward=card, recipient_id=uid, tz=self._zone(r.member.tz), redeem=redeem)
             self._dm_once(reward, MessageKind.RECIPIENT_DM, uid, payload, posted)
         announced = posted.get(MessageKind.ANNOUNCEMENT)
-        announced_in = next(iter(announced)) if announced else self._announce(reward, card)
+        group = self._group_of(reward)
+        if announced:
+            announced_in: str | None = next(iter(announced))
+        elif group is not None:
+            announced_in = self._announce_in_group(reward, card, group)
+        else:
+            announced_in = self._announce(reward, card)
         if card.celebration:  # the company gave it: no giver to tell, no App Home of its own
             self.on_change(card.recipient_ids)
             return
-        payload = reward_messages.giver_confirmation(
-            reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
-        )
-        self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
+        if not is_bulk_key(reward.reward.idempotency_key):  # a file's admin reads its progress
+            payload = reward_messages.giver_confirmation(
+                reward=card, tz=self._zone(reward.giver.tz), announced_in=announced_in
+            )
+            self._dm_once(reward, MessageKind.GIVER_TOLD_SENT, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
-    def _announce(self, reward: RewardDetails, card: RewardCard) -> str | None:
+    # --- announcements that show several rewards (reactions, pile-ons) ------------------------
+
+    def _group_of(self, reward: RewardDetails) -> Group | None:
+        if reward.reward.source not in GROUPED_SOURCES:
+            return None  # (no ledger read for the others)
+        with self._store.read_session() as session:
+            return reaction_repo.group_of(session, reward_id=reward.id)
+
+    def _announce_in_group(
+        self, reward: RewardDetails, card: RewardCard, group: Group
+    ) -> str | None:
+        """A reward given with a reaction (or joining a reward from its announcement): the
+        group's announcement shows it, updated in place (coalesced, at most once a second per
+        channel); the first of the group delivered posts it (REWARD_ANNOUNCE: in the thread of
+        the message reacted to, in the channel, or nowhere)."""
+        mode = self._settings.REWARD_ANNOUNCE
+        lock = self._group_locks[hash(group) % len(self._group_locks)]
+        with lock:  # one post per group from this process's delivery threads
+            with self._store.read_session() as session:
+                existing = reaction_repo.group_announcement(session, group)
+            if existing is None and mode == "off":
+                return None
+            if existing is None:
+                thread = group.group_ts if mode == "thread" else None
+                channel = card.channel_id if thread else None
+                announced_in = self._announce(reward, card, channel=channel, thread_ts=thread)
+                if announced_in is not None:
+                    self.group_updates.posted(announced_in)
+                    self.group_updates.request(group)  # any delivered meanwhile
+                return announced_in
+        self.group_updates.request(group)
+        return existing.channel_id
+
+    def _refresh_group(self, group: Group) -> None:
+        """Draw the group's announcement again from the ledger: the reward it was posted for
+        and, on one line, everyone who joined it (sent)."""
+        with self._store.read_session() as session:
+            found = reaction_repo.group_announcement(session, group)
+            if found is None:
+                return
+            base = details_by_id(session, found.reward_id)
+            members = reaction_repo.group_rewards(session, group)
+        joined = [card_for(r) for r in members if r.id != base.id and r.status == "sent"]
+        payload = reward_messages.group_announcement(reward=card_for(base), joined=joined)
+        self.update(found.channel_id, found.message_ts, payload)
+
+    def _announce(
+        self,
+        reward: RewardDetails,
+        card: RewardCard,
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+    ) -> str | None:
         if not card.public:
             return None
         if card.celebration:  # REWARD_CELEBRATION_CHANNEL, kept on the reward
             channel = card.channel_id
-            payload = celebration_blocks.announcement(reward=card)
+            payload = dict(celebration_blocks.announcement(reward=card))
         else:
-            channel = announce_channel(self._settings, card.channel_id)
-            payload = reward_messages.channel_announcement(reward=card)
-        if channel is None:
+            channel = channel or announce_channel(self._settings, card.channel_id)
+            payload = dict(reward_messages.channel_announcement(reward=card))
+        if channel is None or channel.startswith("D"):
             return None  # given in a DM, or with no channel: nowhere public to announce
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
         result = self.post(channel, payload)
         if isinstance(result, str) and result in PASSING_SLACK_ERRORS:  # told again later
             raise RuntimeError(f"Slack could not post the announcement ({result})")
@@ -282,8 +357,9 @@ class Notifier:
                 self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, admin, note, posted)
             self.on_change(card.recipient_ids)
             return
-        payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
-        self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
+        if not is_bulk_key(reward.reward.idempotency_key):  # a file's rows: its outcomes CSV
+            payload = reward_messages.giver_failed(reward=card, tz=self._zone(reward.giver.tz))
+            self._dm_once(reward, MessageKind.GIVER_TOLD_FAILED, card.giver_id, payload, posted)
         self.on_change(people_of(reward))
 
     def in_doubt(
@@ -291,7 +367,8 @@ class Notifier:
     ) -> None:
         card = card_for(reward)
         posted = self._posted(reward, again)
-        if not card.celebration:  # a celebration's giver is the bot itself
+        # a celebration's giver is the bot itself; a file's rows are in its outcomes CSV
+        if not card.celebration and not is_bulk_key(reward.reward.idempotency_key):
             payload = reward_messages.giver_in_doubt(
                 reward=card, tz=self._zone(reward.giver.tz), admins_check=ask_admins
             )
@@ -311,7 +388,7 @@ class Notifier:
             return
         with self._store.session() as session:
             first = once.claim_once(session, kind=OnceKind.DELIVERY_DELAYED, key=reward.short_id)
-        if not first:
+        if not first or is_bulk_key(reward.reward.idempotency_key):
             return
         card = card_for(reward)
         self.dm(
@@ -404,12 +481,38 @@ class Notifier:
             case ev.AllowanceReached(user_id=user_id, allowance=allowance, resets_on=resets_on):
                 payload = budget_blocks.limit_reached_dm(allowance=allowance, resets_on=resets_on)
                 return self.dm(user_id, payload) is not None
+            case ev.BulkProgressed(bulk=bulk, tally=tally):
+                if bulk.message is None:
+                    return False
+                ref = bulk.message
+                return self.update(ref.channel_id, ref.ts, bulk_blocks.progress(bulk, tally))
+            case ev.BulkFinished():
+                return self._bulk_finished(event)
+            case ev.BulkApprovalAsked(bulk=bulk, approvers=approvers):
+                for approver in approvers:
+                    self.dm(approver, bulk_blocks.approval_request(bulk))
+                if bulk.message is not None:
+                    ref = bulk.message
+                    self.update(ref.channel_id, ref.ts, bulk_blocks.waiting(bulk, approvers))
+            case ev.BulkDecided(bulk=bulk, approver=approver, approved=approved):
+                payload = bulk_blocks.decided(bulk, approver=approver, approved=approved)
+                if bulk.message is not None:
+                    return self.update(bulk.message.channel_id, bulk.message.ts, payload)
+                self.dm(bulk.admin_id, payload)
             case ev.PointsAdjusted():
                 return self._adjusted(event)
             case ev.RewardReported(reward=reward, reporter=reporter, reason=reason, again=again):
                 return self._reported(reward, reporter=reporter, reason=reason, again=again)
             case ev.ReportDecided(reward=reward, admin=admin):
                 self._report_restored(reward, admin=admin)
+            case ev.ReactionRefused(user_id=user_id, channel_id=channel_id, text=text):
+                self.answer(user_id, reaction_blocks.refused(text), channel_id=channel_id)
+            case ev.MessageGiftRefused(user_id=user_id, channel_id=channel_id, thread_ts=ts):
+                payload = {**reaction_blocks.message_refused(event.text), "thread_ts": ts}
+                self.answer(user_id, payload, channel_id=channel_id)
+            case ev.ReactionTooLate(reward=reward):
+                payload = reaction_blocks.too_late(card_for(reward))
+                return self.dm(reward.giver.slack_user_id, payload) is not None
             case ev.RewardSent(reward=reward, again=again):
                 self.delivered(reward, again=again)
             case ev.RewardFailed(reward=reward, reason=reason, again=again):
@@ -785,6 +888,19 @@ class Notifier:
             retry_handlers=slack.retry_handlers,
             logger=quiet,
         )
+
+    def _bulk_finished(self, event: ev.BulkFinished) -> bool:
+        """The progress message says it is done, and the outcomes CSV goes to the admin's DM;
+        raises when the CSV could not be uploaded (the file stays sending and is told again)."""
+        bulk = event.bulk
+        if bulk.message is not None:
+            ref = bulk.message
+            self.update(ref.channel_id, ref.ts, bulk_blocks.finished(bulk, event.tally))
+        files = [{"filename": event.filename, "title": event.filename, "content": event.csv}]
+        comment = bulk_blocks.outcomes_comment(bulk, event.tally)
+        if not self._upload(bulk.admin_id, files, comment=comment, what=f"bulk {bulk.short_id}"):
+            raise RuntimeError(f"Slack did not take the outcomes of bulk {bulk.short_id}")
+        return True
 
     def _upload(
         self, user_id: str, files: list[dict[str, Any]], *, comment: str, what: str

@@ -31,6 +31,8 @@ from storage.models import Member
 from storage.states import Role
 
 PROFILE_TTL_SECONDS = 300.0
+LIST_PAGE = 200  # users.list's page (Slack's advice: at most 200)
+LIST_PAGES_MAX = 1_000  # 200,000 people: a cursor that never ends stops here
 
 
 class SlackUnavailable(SlackApiError, DirectoryUnavailable):
@@ -87,6 +89,23 @@ class People:
         )
         with self._lock:
             self._cache[user_id] = (self._clock() if now is None else now, found)
+        return found
+
+    def everyone(self) -> list[Profile]:
+        """Every member of the workspace, bots and deactivated accounts included, through
+        users.list (200 a page; Slack's client waits out a rate limit and tries again); each
+        one cached as `profile` caches (a bulk file's check)."""
+        found: list[Profile] = []
+        cursor = ""
+        try:
+            for _ in range(LIST_PAGES_MAX):
+                page = self._slack.users_list(limit=LIST_PAGE, cursor=cursor or None)
+                found.extend(self._remember(u) for u in page.get("members") or [])
+                cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    break
+        except SlackApiError as err:
+            raise SlackUnavailable(str(err), err.response) from err
         return found
 
     def by_email(self, email: str) -> Profile | None:

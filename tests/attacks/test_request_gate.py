@@ -327,7 +327,11 @@ def test_a_signed_command_without_what_slack_always_sends_is_a_400(
 
 
 @pytest.mark.parametrize("user", [123, True, ["UBOB0001"]])
-def test_a_signed_event_with_an_odd_user_is_a_400(serve: ServeProcess, user: object) -> None:
+def test_a_signed_event_with_an_odd_user_is_acked_and_ignored(
+    serve: ServeProcess, user: object
+) -> None:
+    """Slack turns off event delivery for an app whose endpoint keeps failing: a signed event
+    of a shape Slack never sends is answered 200, and nothing is done with it."""
     event = {
         "type": "event_callback",
         "team_id": "T0001",
@@ -336,5 +340,6 @@ def test_a_signed_event_with_an_odd_user_is_a_400(serve: ServeProcess, user: obj
     }
     body = json.dumps(event).encode()
     response = serve.post(body, {"Content-Type": "application/json", **signed(body)})
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert_no_effect(serve)
     assert_calm_log(serve)

@@ -192,3 +192,22 @@ def test_the_sender_is_named_or_asked_for(settings: Make) -> None:
     assert missing.text.startswith("PLUM_SENDER_EMAIL: is required with a real Xoxoday account")
     sandbox = sender(settings(PLUM_BASE_URL="sandbox"))
     assert sandbox.status is Status.OK and "the sandbox's own sender" in sandbox.text
+
+
+def test_reward_emoji_worth_more_than_a_reward_fail_and_the_threshold_warns(
+    settings: Make,
+) -> None:
+    from bot.checks.offline import reactions
+
+    assert reactions(settings(**READY)) is None  # reactions give nothing: nothing to say
+    fine = reactions(settings(**READY, REWARD_REACTIONS="taco=5,star=10"))
+    assert fine is not None and fine.status is Status.OK
+    assert fine.text == ":taco: 5, :star: 10; held 60 s before they are sent"
+    waits = reactions(settings(**READY, REWARD_REACTIONS="taco=5,trophy=500"))
+    assert waits is not None and waits.status is Status.WARN
+    assert "trophy reach REWARD_APPROVAL_THRESHOLD" in waits.text
+    over = reactions(settings(**READY, REWARD_REACTIONS="taco=5,gold=9000"))
+    assert over is not None and over.status is Status.FAIL
+    assert "for gold: every such reaction would be refused" in over.text
+    now = reactions(settings(**READY, REWARD_REACTIONS="taco=5", REWARD_UNDO_SECONDS="0"))
+    assert now is not None and "sent at once" in now.text

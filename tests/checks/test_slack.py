@@ -81,9 +81,9 @@ def test_missing_scopes_fail_naming_them_and_extra_ones_warn() -> None:
         "Give the app manifest.yml's scopes"
     )
     assert "reinstall it to the workspace" in line.text
-    extra = scopes(",".join([*BOT_SCOPES, "channels:history"]))
+    extra = scopes(",".join([*BOT_SCOPES, "admin.teams:write"]))
     assert extra.status is Status.WARN
-    assert extra.text.startswith("the bot token also has channels:history, which the bot never")
+    assert extra.text.startswith("the bot token also has admin.teams:write, which the bot never")
     assert scopes(None).status is Status.WARN
 
 

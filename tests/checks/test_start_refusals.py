@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.checks.offline import keys, public_url
+from bot.checks.offline import keys, public_url, reactions
 from bot.cli import main
 from bot.settings import load_settings
 
@@ -37,7 +37,11 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("PUBLIC_URL", "http://rewards.example.com"), ("AUDIT_KEY", "too-short")],
+    [
+        ("PUBLIC_URL", "http://rewards.example.com"),
+        ("AUDIT_KEY", "too-short"),
+        ("REWARD_REACTIONS", "taco=5,gold=9000"),
+    ],
 )
 @pytest.mark.parametrize("command", [["serve"], ["clock"], ["jobs", "run", "balance-alert"]])
 def test_refused_in_one_line_before_anything_is_made(
@@ -54,7 +58,8 @@ def test_refused_in_one_line_before_anything_is_made(
     assert main(command) == 2
     err = capsys.readouterr().err.strip().splitlines()
     settings = load_settings()
-    line = public_url(settings) if name == "PUBLIC_URL" else keys(settings)
+    checked = {"PUBLIC_URL": public_url, "REWARD_REACTIONS": reactions}.get(name, keys)
+    line = checked(settings)
     assert line is not None
     assert err == [CONFIG_ERROR + line.text]  # the check's own words
     if name == "AUDIT_KEY":

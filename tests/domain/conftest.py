@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from bot.plum import PlumClient
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.budgets import Budgets
+from bot.rewards.bulk_service import BulkService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.celebrations import CelebrationService
@@ -240,6 +241,16 @@ class Domain:
         )
 
     @cached_property
+    def bulk(self) -> BulkService:
+        return BulkService(
+            store=self.store,
+            people=self.people,
+            settings=self.settings,
+            teller=self.teller,
+            on_queued=lambda: self._wake("delivery"),
+        )
+
+    @cached_property
     def locks(self) -> LockService:
         return LockService(
             store=self.store, people=self.people, settings=self.settings, teller=self.teller
@@ -351,7 +362,7 @@ def make_domain(ledger: Store, xoxoday: SandboxServer) -> Iterator[Callable[...,
             sleep=lambda seconds: None,  # the client's waits between retries cost no time
         )
         clients.append(plum)
-        return Domain(
+        domain = Domain(
             settings=settings,
             store=ledger,
             plum=plum,
@@ -359,8 +370,14 @@ def make_domain(ledger: Store, xoxoday: SandboxServer) -> Iterator[Callable[...,
             teller=RecordingTeller(ledger),
             xoxoday=xoxoday,
         )
+        domains.append(domain)
+        return domain
 
+    domains: list[Domain] = []
     yield make
+    for made in domains:
+        if "bulk" in vars(made):  # its watch may be running
+            made.bulk.close()
     for client in clients:
         client.close()
 

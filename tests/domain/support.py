@@ -223,6 +223,9 @@ class MemoryDirectory:
     def profiles(self, user_ids: Iterable[str]) -> list[Profile]:
         return [self.profile(uid) for uid in user_ids]
 
+    def everyone(self) -> list[Profile]:
+        return [self.profile(uid) for uid in list(self._people)]
+
     def forget(self, user_id: str) -> None:
         return None  # nothing is cached
 

@@ -172,6 +172,8 @@ class BotHarness:
             doing.append("the order worker")
         if not runtime.home_refresher.wait_idle(0):
             doing.append("App Home refreshes")
+        if not runtime.notifier.group_updates.idle():
+            doing.append("announcement updates")
         return ", ".join(doing)
 
     def seen(self) -> tuple[int, ...]:

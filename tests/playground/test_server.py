@@ -3,6 +3,7 @@ and the `rewardbot playground` command."""
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -321,3 +322,90 @@ def test_a_group_reward_typed_in_the_composer_is_previewed_and_sent(
     people = wait_for(playground, lambda: len(playground.sandbox_json()["people"]) == 2)  # type: ignore[index]
     assert people
     assert sorted(p["points"] for p in playground.sandbox_json()["people"]) == [10, 10]  # type: ignore[index]
+
+
+def test_reactions_show_under_messages_give_and_take_back(playground: Playground) -> None:
+    """Clicking an emoji under a person's message reacts (Slack sends the bot the event):
+    :taco: gives its author 5 points, held for the undo window; clicking it again takes it
+    back. The page shows the reactions and their counts, as Slack does."""
+    said = call(playground, "/ui/send", **{"as": MARIA, "view": "C0GENERAL", "text": "shipped"})
+    assert said.status_code == 200, said.text
+    [message] = [m for m in playground.fake.messages("C0GENERAL") if m.get("text") == "shipped"]
+    where = {"type": "message", "channel": "C0GENERAL", "ts": message["ts"]}
+
+    with httpx.Client(base_url=playground.url, timeout=10) as client:
+        page = client.get("/", params={"as": BOB, "view": "C0GENERAL"})
+        assert 'data-react="taco"' in page.text and 'data-react="star"' in page.text
+
+    reacted = call(playground, "/ui/react", **{"as": BOB, "name": "taco", "container": where})
+    assert reacted.status_code == 200, reacted.text
+    store = playground.runtime.store
+
+    def statuses() -> list[str]:
+        from sqlmodel import select
+
+        from storage.models import Reward
+
+        with store.read_session() as session:
+            return [r.status for r in session.exec(select(Reward)).all()]
+
+    wait_for(playground, lambda: statuses() == ["queued"] or None)
+    shown = playground.fake.workspace.message("C0GENERAL", message["ts"])["reactions"]
+    assert shown == [{"name": "taco", "users": [BOB], "count": 1}]
+    with httpx.Client(base_url=playground.url, timeout=10) as client:
+        page = client.get("/", params={"as": BOB, "view": "C0GENERAL"})
+        assert 'class="reaction mine" data-react="taco"' in page.text
+
+    again = call(playground, "/ui/react", **{"as": BOB, "name": "taco", "container": where})
+    assert again.status_code == 200, again.text
+    wait_for(playground, lambda: statuses() == ["cancelled"] or None)
+    assert playground.fake.workspace.message("C0GENERAL", message["ts"])["reactions"] == []
+
+
+def test_a_line_in_a_channel_message_gives(playground: Playground) -> None:
+    said = call(
+        playground,
+        "/ui/send",
+        **{"as": BOB, "view": "C0GENERAL", "text": "@maria ++ 20 for the release"},
+    )
+    assert said.status_code == 200, said.text
+    store = playground.runtime.store
+
+    def given() -> list[tuple[str, int]]:
+        from sqlmodel import select
+
+        from storage.models import Reward
+
+        with store.read_session() as session:
+            return [(r.citation, r.total_points) for r in session.exec(select(Reward)).all()]
+
+    assert wait_for(playground, lambda: given() or None) == [("for the release", 20)]
+    plain = call(playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": "@maria 20"})
+    assert plain.status_code == 200
+    time.sleep(0.5)
+    assert len(given()) == 1
+
+
+def test_a_file_picked_in_a_form_is_uploaded_as_the_person_and_read_by_the_bot(
+    playground: Playground,
+) -> None:
+    """`/reward bulk`'s file input: the page sends the picked file; the playground uploads it
+    to the fake Slack as the admin and submits the form with the upload, as Slack does."""
+    admin = {"as": ADMIN}
+    call(playground, "/ui/send", **admin, view="C0GENERAL", text="/reward bulk")
+    view = wait_for(playground, lambda: playground.fake.modal_stack(ADMIN))[-1]
+    page = httpx.get(playground.url, params={"as": ADMIN}, timeout=10).text
+    assert 'type="file"' in page and 'accept=".csv"' in page
+    empty = call(playground, "/ui/submit", **admin, view_id=view["id"], values={})
+    assert empty.json()["errors"] == {"bulk_file": "Please complete this required field."}
+
+    content = b"recipient,points,reason\nmaria@acme.test,5,tried the playground\n"
+    picked = {"name": "awards.csv", "content_b64": base64.b64encode(content).decode()}
+    values = {"bulk_file": {"bulk_file_input": picked}}
+    sent = call(playground, "/ui/submit", **admin, view_id=view["id"], values=values)
+    assert sent.status_code == 200, sent.text
+    ready = wait_for(
+        playground,
+        lambda: [m for m in playground.fake.dms_to(ADMIN) if "is ready" in message_text(m)],
+    )
+    assert "`awards.csv` is ready: *1* award, *5 points* in all" in message_text(ready[0])

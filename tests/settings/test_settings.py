@@ -35,6 +35,10 @@ ALL_NAMES = [
     "REWARD_EXPIRY_MONTHS",
     "REWARD_VALUES",
     "REWARD_ANNOUNCE_CHANNEL",
+    "REWARD_REACTIONS",
+    "REWARD_UNDO_SECONDS",
+    "REWARD_ANNOUNCE",
+    "REWARD_MESSAGE_GIVING",
     "REWARD_LOW_BALANCE",
     "REWARD_TIMEZONE",
     "REWARD_SUMMARY_CRON",
@@ -78,6 +82,7 @@ def test_defaults() -> None:
     assert (s.REWARD_APPROVAL_REMIND_HOURS, s.REWARD_APPROVAL_ESCALATE_HOURS) == (24, 72)
     assert s.REWARD_APPROVAL_EXPIRE_DAYS == 14
     assert s.AUDIT_ANCHOR_SECONDS == 60  # the longest new audit events wait to be anchored
+    assert s.REWARD_REACTIONS == {} and s.REWARD_UNDO_SECONDS == 60  # reactions give nothing
     assert not s.socket_mode
 
 
@@ -151,6 +156,9 @@ def test_store_url_is_optional_and_loses_its_trailing_slash(
         ("REWARD_APPROVAL_REMIND_HOURS", "0", "REWARD_APPROVAL_REMIND_HOURS"),
         ("AUDIT_ANCHOR_SECONDS", "7200", "AUDIT_ANCHOR_SECONDS"),
         ("AUDIT_ANCHOR_SECONDS", "a minute", "AUDIT_ANCHOR_SECONDS"),
+        ("REWARD_REACTIONS", "taco", "emoji=points"),
+        ("REWARD_REACTIONS", "taco=0", "1 or more"),
+        ("REWARD_UNDO_SECONDS", "-1", "REWARD_UNDO_SECONDS"),
     ],
 )
 def test_bad_value_names_the_variable(

@@ -35,6 +35,10 @@ EXPECTED_SCOPES = {
     "users.profile:read",
     "files:write",
     "usergroups:read",
+    "files:read",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
 }
 
 

@@ -71,6 +71,8 @@ HELP = (
     "• `/reward allowance @design-team 2000` (a user group) or `@maria 500` (a person)  a "
     "monthly allowance instead of the default; `default` removes it; `/reward allowances` lists "
     "them\n"
+    "• `/reward bulk`  many awards from a CSV file (recipient, points, reason, value): "
+    "checked whole, previewed, then sent\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
     "• `/reward orders report 2026-11-01 2026-11-30` (or `last month`)  Xoxoday's orders and "
     "payments for a period, as CSVs in your DM"
@@ -96,6 +98,7 @@ ADMINS_ONLY = {
     "campaigns": "see the reward link campaigns",
     "cancel": "cancel rewards",
     "adjust": "add or deduct points",
+    "bulk": "send awards from a file",
     "orders": "see the gift card and donation orders",
     "lock": "lock givers",
     "unlock": "unlock givers",

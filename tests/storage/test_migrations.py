@@ -307,7 +307,7 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (here / "env.py").is_file()
     assert (here / "script.py.mako").is_file()
     assert (here / "versions" / "__init__.py").is_file()  # found by setuptools as a package
-    assert migrations.head_revisions() == ("0009",)
+    assert migrations.head_revisions() == ("0011",)
 
 
 def test_make_engine_refuses_other_databases() -> None:
@@ -350,3 +350,66 @@ def test_0002_backfills_the_recipients_period_columns(empty: TestDatabase) -> No
             s, since=datetime(2025, 1, 1, tzinfo=UTC), until=datetime(2025, 1, 3, tzinfo=UTC)
         )
     assert [(t.key, t.points) for t in totals] == [("C1", 5)]
+
+
+def test_0009_accepts_reaction_and_message_sources_and_goes_back_down(
+    empty: TestDatabase,
+) -> None:
+    """0009 (reactions) changes rewards' CHECK on its source in place and adds `held_until`:
+    a reward made before it keeps its rows and what points at it, rewards given with a
+    reaction or in a message are accepted after it (an unknown source still refused); down
+    again, they take the nearest older source and the rows stay."""
+    migrations.upgrade(empty.engine, revision="0008")
+    now = "2026-12-07 21:00:00+00:00"
+    reward = (
+        "INSERT INTO rewards (id, short_id, idempotency_key, giver_id, source, citation, public, "
+        "status, total_points, attempts, created_at, updated_at) VALUES (:id, :short, :key, 1, "
+        ":source, 'thanks', true, 'sent', 10, 0, :now, :now)"
+    )
+    with empty.engine.begin() as c:
+        for mid, uid in ((1, "UALICE"), (2, "UBOB")):
+            c.execute(
+                text(
+                    "INSERT INTO members (id, team_id, slack_user_id, display_name, real_name, "
+                    "role, is_bot, active, created_at, updated_at) VALUES "
+                    "(:id, 'T1', :uid, 'x', 'x', 'member', false, true, :now, :now)"
+                ),
+                {"id": mid, "uid": uid, "now": now},
+            )
+        c.execute(
+            text(reward), {"id": 5, "short": "AAAAAA", "key": "k5", "source": "command", "now": now}
+        )
+        c.execute(
+            text(
+                "INSERT INTO reward_recipients (id, reward_id, member_id, giver_id, points, "
+                "outcome, updated_at) VALUES (9, 5, 2, 1, 10, 'sent', :now)"
+            ),
+            {"now": now},
+        )
+
+    migrations.upgrade(empty.engine)
+
+    with empty.engine.begin() as c:
+        assert c.execute(text("SELECT id, reward_id FROM reward_recipients")).all() == [(9, 5)]
+        for n, source in ((6, "reaction"), (7, "message")):
+            c.execute(
+                text(reward),
+                {"id": n, "short": f"B{n}BBBB", "key": f"k{n}", "source": source, "now": now},
+            )
+        c.execute(text("UPDATE rewards SET held_until = :now WHERE id = 6"), {"now": now})
+    with pytest.raises(Exception, match=r"(?i)check"), empty.engine.begin() as c:
+        c.execute(
+            text(reward), {"id": 8, "short": "CCCCCC", "key": "k8", "source": "gift", "now": now}
+        )
+
+    command.downgrade(migrations.alembic_config(empty.engine), "0008")
+
+    with empty.engine.begin() as c:
+        assert c.execute(text("SELECT id, source FROM rewards ORDER BY id")).all() == [
+            (5, "command"),
+            (6, "shortcut"),
+            (7, "command"),
+        ]
+        assert c.execute(text("SELECT id, reward_id FROM reward_recipients")).all() == [(9, 5)]
+    columns = {col["name"] for col in inspect(empty.engine).get_columns("rewards")}
+    assert "held_until" not in columns

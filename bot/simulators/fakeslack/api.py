@@ -213,6 +213,12 @@ def build_app(state: ApiState) -> Starlette:
             found = state.workspace.files.get(request.path_params["file_id"])
         except SlackError:
             return PlainTextResponse("file_not_found", status_code=404)
+        # A person's upload (a form's file input) is theirs: the app reads it as Slack's
+        # url_private is read, with the bot's token. (The bot's own uploads stay open to the
+        # playground's page, as they are to a signed-in browser.)
+        authorization = request.headers.get("authorization")
+        if found.get("user") and authorization != f"Bearer {state.bot_token}":
+            return PlainTextResponse("not_authed", status_code=403)
         return Response(found["content"], media_type="application/octet-stream")
 
     async def response_url(request: Request) -> Response:

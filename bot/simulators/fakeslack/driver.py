@@ -344,6 +344,52 @@ class SlackDriver:
         )
         return self.event(event)
 
+    def react(
+        self,
+        *,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        name: str,
+        added: bool = True,
+        event_id: str | None = None,
+    ) -> httpx.Response:
+        """`user_id` adds (or removes) the reaction `name` on a stored message, which shows it
+        as Slack does, then Slack's signed `reaction_added` (`reaction_removed`) event is
+        posted, with the message's author as `item_user` (none for a system message)."""
+        message = self._ws.message(channel_id, ts)
+        if added:
+            self._ws.add_reaction(channel=channel_id, ts=ts, name=name, user=user_id)
+        else:
+            self._ws.remove_reaction(channel=channel_id, ts=ts, name=name, user=user_id)
+        author = message.get("user") if message.get("subtype") is None else None
+        event = payloads.reaction(
+            added=added,
+            user_id=user_id,
+            channel_id=message["channel"],
+            ts=ts,
+            name=name,
+            item_user=author,
+            event_ts=self._ws.new_ts(),  # after every earlier one: Slack's order
+        )
+        return self.event(event, event_id=event_id)
+
+    def say(self, *, user_id: str, channel_id: str, text: str) -> tuple[str, httpx.Response]:
+        """`user_id` posts `text` in a channel: stored as Slack shows it, then the signed
+        `message` event (message.channels) is posted. Returns the message's ts and the answer."""
+        message = self._ws.post_message(channel=channel_id, text=text, user=user_id)
+        return str(message["ts"]), self.event(payloads.message_event(message))
+
+    def delete(self, *, user_id: str, channel_id: str, ts: str) -> httpx.Response:
+        """`user_id` deletes their message: gone from the channel, then Slack's signed
+        `message_deleted` event."""
+        message = self._ws.message(channel_id, ts)
+        self._ws.delete_message(channel=channel_id, ts=ts, user=user_id)
+        return self.event(payloads.message_deleted(message, event_ts=self._ws.new_ts()))
+
+    def unreact(self, *, user_id: str, channel_id: str, ts: str, name: str) -> httpx.Response:
+        return self.react(user_id=user_id, channel_id=channel_id, ts=ts, name=name, added=False)
+
     def url_verification(self, challenge: str) -> httpx.Response:
         body = json.dumps(payloads.url_verification(challenge)).encode()
         return self._post(body, "application/json")

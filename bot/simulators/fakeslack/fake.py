@@ -180,6 +180,13 @@ class FakeSlack:
         """Completed uploads: {id, filename, title, content (bytes), channel, initial_comment}."""
         return self.workspace.files.completed()
 
+    def upload_from(self, user_id: str, filename: str, content: bytes) -> dict[str, Any]:
+        """A file `user_id` uploads into a form's file input: the item of the input's `files`
+        in the view's state (`{"type": "file_input", "files": [item]}`)."""
+        return self.workspace.files.from_user(
+            user=user_id, filename=filename, content=content, url_root=self.root_url
+        )
+
     def wait_for(self, probe: Any, *, timeout: float = 5.0) -> Any:
         """Return probe()'s first truthy value; re-checked on every workspace change."""
         return self.workspace.wait_for(probe, timeout=timeout)

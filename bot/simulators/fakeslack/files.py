@@ -91,6 +91,40 @@ class FileStore:
             self._ws.touch()
             return shared
 
+    def from_user(
+        self, *, user: str, filename: str, content: bytes, url_root: str
+    ) -> dict[str, Any]:
+        """A file a person uploaded themselves (into a form's file input): complete, shared
+        nowhere; the `files` item Slack puts in the form's state."""
+        with self._ws.lock:
+            file_id = self._ws.new_id("F")
+            found = {
+                "id": file_id,
+                "filename": filename,
+                "title": filename,
+                "length": len(content),
+                "alt_txt": "",
+                "content": content,
+                "channel": None,
+                "initial_comment": None,
+                "thread_ts": None,
+                "completed": True,
+                "user": user,
+            }
+            self._files[file_id] = found
+            described = {k: v for k, v in found.items() if k != "content"}
+            self._ws.persist(Record(Kind.FILE, file_id, described, blob=content))
+            self._ws.touch()
+            return self._public(found, url_root)
+
+    def info(self, file_id: str, url_root: str) -> dict[str, Any]:
+        """`files.info`'s `file`."""
+        with self._ws.lock:
+            found = self._files.get(file_id)
+            if found is None or not found["completed"]:
+                raise SlackError("file_not_found")
+            return self._public(found, url_root)
+
     def completed(self) -> list[dict[str, Any]]:
         """{id, filename, title, content (bytes), channel, initial_comment, thread_ts, …}."""
         with self._ws.lock:
@@ -124,7 +158,10 @@ class FileStore:
             "name": found["filename"],
             "title": found["title"],
             "size": len(found["content"] or b""),
-            "user": self._ws.bot_user_id,
+            "user": found.get("user") or self._ws.bot_user_id,
             "channels": [found["channel"]] if found["channel"] else [],
+            "filetype": found["filename"].rsplit(".", 1)[-1].lower()
+            if "." in found["filename"]
+            else "",
             "url_private": f"{url_root}files/{found['id']}/{found['filename']}",
         }

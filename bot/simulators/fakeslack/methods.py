@@ -258,6 +258,10 @@ def files_complete_upload(ws: Workspace, args: dict[str, Any], root: str) -> dic
     return {"files": shared}
 
 
+def files_info(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
+    return {"file": ws.files.info(_required(args, "file", "file_not_found"), root)}
+
+
 def team_info(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
     return {"team": dict(ws.team)}
 
@@ -302,6 +306,7 @@ METHODS: dict[str, Handler] = {
     "views.publish": views_publish,
     "files.getUploadURLExternal": files_get_upload_url,
     "files.completeUploadExternal": files_complete_upload,
+    "files.info": files_info,
     "team.info": team_info,
     "reactions.add": reactions_add,
 }

@@ -318,5 +318,57 @@ def app_home_opened(
     return event
 
 
+def reaction(
+    *,
+    added: bool,
+    user_id: str,
+    channel_id: str,
+    ts: str,
+    name: str,
+    item_user: str | None,
+    event_ts: str,
+) -> dict[str, Any]:
+    """`reaction_added` / `reaction_removed`, as Slack sends them (`item_user` is the message's
+    author; Slack leaves it out for some messages, such as system messages)."""
+    event: dict[str, Any] = {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user_id,
+        "reaction": name,
+        "item": {"type": "message", "channel": channel_id, "ts": ts},
+        "event_ts": event_ts,
+    }
+    if item_user is not None:
+        event["item_user"] = item_user
+    return event
+
+
+def message_event(message: dict[str, Any], *, channel_type: str = "channel") -> dict[str, Any]:
+    """A person's new message, as message.channels (message.groups) delivers it."""
+    return {
+        "type": "message",
+        "channel": message["channel"],
+        "user": message["user"],
+        "text": message["text"],
+        "ts": message["ts"],
+        "event_ts": message["ts"],
+        "channel_type": channel_type,
+        "team": message.get("team"),
+    }
+
+
+def message_deleted(message: dict[str, Any], *, event_ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": message["channel"],
+        "deleted_ts": message["ts"],
+        "ts": event_ts,
+        "event_ts": event_ts,
+        "previous_message": {"type": "message", "user": message["user"], "ts": message["ts"]},
+        "channel_type": "channel",
+    }
+
+
 def url_verification(challenge: str) -> dict[str, Any]:
     return {"token": "fake-verification-token", "challenge": challenge, "type": "url_verification"}

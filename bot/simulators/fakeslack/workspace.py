@@ -489,13 +489,13 @@ class Workspace:
             self.touch()
             return copy.deepcopy(found)
 
-    def delete_message(self, *, channel: str, ts: str) -> str:
+    def delete_message(self, *, channel: str, ts: str, user: str | None = None) -> str:
         with self.lock:
             channel_id = self._resolve(channel)
             found = self._find(channel_id, ts)
             if found is None:
                 raise SlackError("message_not_found")
-            if found["user"] != self.bot_user_id:
+            if found["user"] != (user or self.bot_user_id):
                 raise SlackError("cant_delete_message")
             self._messages.remove(found)
             self.persist(self._message_record(found, gone=True))
@@ -519,6 +519,24 @@ class Workspace:
                     break
             else:
                 reactions.append({"name": name, "users": [user], "count": 1})
+            self.persist(self._message_record(found))
+            self.touch()
+
+    def remove_reaction(self, *, channel: str, ts: str, name: str, user: str) -> None:
+        with self.lock:
+            found = self._find(self._resolve(channel), ts)
+            if found is None:
+                raise SlackError("message_not_found")
+            reactions = found.setdefault("reactions", [])
+            for reaction in reactions:
+                if reaction["name"] == name and user in reaction["users"]:
+                    reaction["users"].remove(user)
+                    reaction["count"] -= 1
+                    if not reaction["count"]:
+                        reactions.remove(reaction)
+                    break
+            else:
+                raise SlackError("no_reaction")
             self.persist(self._message_record(found))
             self.touch()
 

@@ -11,6 +11,7 @@ Web API calls meanwhile.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import re
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from bot.simulators.fakeslack import FakeSlack, SlackError
+from bot.simulators.fakeslack import FakeSlack, SlackError, payloads
 from bot.simulators.fakeslack.payloads import find_element
 from bot.simulators.playground import composing, forms, pages, sandbox_control
 from bot.simulators.playground.clock import ClockError, Jumped, PlaygroundClock
@@ -46,6 +47,9 @@ WAIT_SECONDS = 20.0
 WAIT_STEP_SECONDS = 0.1
 COMMANDS = {str(c) for c in Command}
 OPTIONS_MAX = 100  # Slack shows at most 100 options of an external select
+
+
+UPLOAD_MAX_BYTES = 10_000_000  # a file picked in a form (Slack's own limit is far larger)
 
 
 class Problem(Exception):
@@ -267,8 +271,17 @@ class Ui:
             groups=self._screens.group_handles(),
         )
         if typed.command is None:
-            self._ws.post_message(channel=channel_id, text=text, user=user_id, source="page")
-            return _ok()
+            posted = self._ws.post_message(
+                channel=channel_id, text=text, user=user_id, source="page"
+            )
+            if view == pages.DM:
+                return _ok()
+            # In a channel Slack sends the bot the message (message.channels), as it would.
+            driver = self._visitors.driver(user_id)
+            started = time.monotonic()
+            event = payloads.message_event(posted)
+            response = await run_in_threadpool(driver.event, event)
+            return _answer(response, started, "The message")
         if typed.command not in COMMANDS:
             raise Problem(
                 f"{typed.command} is not a valid command. In Slack, all messages that start "
@@ -320,6 +333,34 @@ class Ui:
         )
         return _answer(response, started, "The click")
 
+    async def react(self, request: Request) -> Response:
+        """Add the person's reaction to a message, or take it away when it is theirs already
+        (as clicking a reaction in Slack does); Slack then sends the bot the event."""
+        data = await _body(request)
+        user_id = self._who(data.get("as"))
+        name = str(data.get("name") or "")
+        if not name or len(name) > 100:
+            raise Problem("pick an emoji to react with")
+        container = data.get("container") or {}
+        if container.get("ephemeral"):
+            raise Problem("nobody can react to a message only you can see")
+        message = self._message(user_id, container)
+        mine = any(
+            r.get("name") == name and user_id in (r.get("users") or [])
+            for r in message.get("reactions") or []
+        )
+        driver = self._visitors.driver(user_id)
+        started = time.monotonic()
+        response = await run_in_threadpool(
+            driver.react,
+            user_id=user_id,
+            channel_id=message["channel"],
+            ts=message["ts"],
+            name=name,
+            added=not mine,
+        )
+        return _answer(response, started, "The reaction")
+
     def _message(self, user_id: str, container: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(container.get("channel") or ""), str(container.get("ts") or "")
         if container.get("ephemeral"):
@@ -364,6 +405,7 @@ class Ui:
         view = self._top_modal(user_id, str(data.get("view_id") or ""))
         given = data.get("values")
         raw: dict[str, Any] = given if isinstance(given, dict) else {}
+        raw = self._uploads(user_id, view, raw)
         offered = self._visitors.offered(user_id, view["id"])
         values = forms.state_values(view, raw, users=self._people_ids(), offered=offered)
         problems = forms.client_errors(view, values)
@@ -379,6 +421,32 @@ class Ui:
         if all(v["id"] != view["id"] for v in self._ws.views.stack(user_id)):
             self._visitors.forget_draft(user_id, view["id"])
         return _answer(response, started, "The form")
+
+    def _uploads(self, user_id: str, view: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+        """A file picked in a form's file input ({name, content_b64}, read by the page) is
+        uploaded to the fake Slack as the person, as Slack's client does before it submits;
+        the form then carries the upload's item."""
+        out = {block: dict(fields) for block, fields in raw.items() if isinstance(fields, dict)}
+        for block in forms.input_blocks(view):
+            element = block["element"]
+            if element.get("type") != "file_input":
+                continue
+            block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
+            picked = out.get(block_id, {}).get(action_id)
+            if not isinstance(picked, dict) or "content_b64" not in picked:
+                continue
+            try:
+                content = base64.b64decode(str(picked["content_b64"]), validate=True)
+            except ValueError:
+                raise Problem("that file could not be read") from None
+            if len(content) > UPLOAD_MAX_BYTES:
+                raise Problem(f"files of up to {UPLOAD_MAX_BYTES // 1_000_000} MB, please")
+            name = str(picked.get("name") or "file")[:200]
+            item = self._ws.files.from_user(
+                user=user_id, filename=name, content=content, url_root=self._fake.root_url
+            )
+            out.setdefault(block_id, {})[action_id] = item
+        return out
 
     async def suggest(self, request: Request) -> Response:
         """Typing in an external_select (`value`, in the view `view_id`, select `action_id`):

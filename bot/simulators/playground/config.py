@@ -28,6 +28,9 @@ FIXED: dict[str, Any] = {
     "REWARD_APPROVAL_THRESHOLD": APPROVAL_THRESHOLD,
     "REWARD_VALUES": ",".join(COMPANY_VALUES),
     "REWARD_SUMMARY_CHANNEL": SUMMARY_CHANNEL,
+    # Reacting with :taco: or :star: to a person's message gives its author (held a minute:
+    # un-react meanwhile to take it back, or jump the clock to see it sent).
+    "REWARD_REACTIONS": "taco=5,star=10",
     # A reward in doubt (the "lost answer" fault) goes to the admin at once, to be settled
     # from the page; a company's bot first settles it from Xoxoday's records.
     "REWARD_IN_DOUBT_ADMIN_MINUTES": 0,

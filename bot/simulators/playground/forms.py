@@ -97,6 +97,8 @@ def state_value(
         out[key] = _text(raw)
     elif kind == "datepicker":
         out["selected_date"] = _text(raw)
+    elif kind == "file_input":  # raw: the upload's item (`Ui.submit` uploaded it)
+        out["files"] = [dict(raw)] if isinstance(raw, Mapping) and raw.get("id") else []
     else:
         out["value"] = _text(raw)
     return out

@@ -19,7 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.simulators.playground import sandbox_control
 from bot.simulators.playground.clock import Jump
 from bot.simulators.playground.jobs import JobInfo
-from bot.simulators.playground.render import Directory, InputState, blocks_html, esc, mrkdwn, plain
+from bot.simulators.playground.render import (
+    Directory,
+    InputState,
+    blocks_html,
+    emoji,
+    esc,
+    mrkdwn,
+    plain,
+)
 from bot.simulators.playground.sandbox_view import SandboxView
 from bot.slack.ids import SHORTCUT_TYPES, Shortcut
 
@@ -47,6 +55,7 @@ class Screen:
     view: str  # a channel id, DM, HOME, SANDBOX or JOBS
     names: Directory
     role: str
+    reactions: tuple[str, ...] = ()  # the emoji that give (REWARD_REACTIONS), offered to add
 
     @property
     def user_id(self) -> str:
@@ -188,6 +197,32 @@ def _files(message: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def reactions_html(message: Mapping[str, Any], screen: Screen) -> str:
+    """The reactions under a message as Slack shows them (the emoji and a count, yours marked:
+    click to add or remove yours), and the emoji that give, to add one."""
+    shown = []
+    have = set()
+    for reaction in message.get("reactions") or []:
+        name = str(reaction.get("name") or "")
+        users = reaction.get("users") or []
+        have.add(name)
+        mine = " mine" if screen.user_id in users else ""
+        shown.append(
+            f'<button type="button" class="reaction{mine}" data-react="{esc(name)}" '
+            f'title=":{esc(name)}:">{emoji(esc(f":{name}:"))} {int(reaction.get("count") or 0)}'
+            "</button>"
+        )
+    offered = [
+        f'<button type="button" class="reaction add" data-react="{esc(name)}" '
+        f'title="React with :{esc(name)}:">+ {emoji(esc(f":{name}:"))}</button>'
+        for name in screen.reactions
+        if name not in have
+    ]
+    if not shown and not offered:
+        return ""
+    return f'<div class="reactions">{"".join(shown)}{"".join(offered)}</div>'
+
+
 def message_html(message: Mapping[str, Any], screen: Screen) -> str:
     names = screen.names
     ephemeral = message.get("subtype") == "ephemeral"
@@ -225,7 +260,8 @@ def message_html(message: Mapping[str, Any], screen: Screen) -> str:
         f"{avatar(author_id, names, bot=from_bot)}"
         f'<div class="msg-body"><div class="msg-head"><span class="author">{esc(author)}</span>'
         f'{badge}<time title="{esc(full)}">{esc(short)}</time>{edited}</div>'
-        f'{"".join(notes)}<div class="msg-content">{body}</div>{_files(message)}</div>{menu}</div>'
+        f'{"".join(notes)}<div class="msg-content">{body}</div>{_files(message)}'
+        f"{'' if ephemeral else reactions_html(message, screen)}</div>{menu}</div>"
     )
 
 

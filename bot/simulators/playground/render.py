@@ -33,6 +33,7 @@ EMOJI = {
     "gift": "🎁",
     "trophy": "🏆",
     "star": "⭐",
+    "taco": "🌮",
     "sparkles": "✨",
     "clap": "👏",
     "raised_hands": "🙌",
@@ -584,6 +585,13 @@ def input_html(block: Mapping[str, Any], names: Directory, inputs: InputState) -
         control = _ticks(attrs, choices, _as_list(value), radio=kind == "radio_buttons")
     elif kind == "datepicker":
         control = f'<input id="{field_id}" class="field" type="date" {attrs} value="{esc(value)}">'
+    elif kind == "file_input":  # the page reads the file; submitting uploads it as the person
+        accept = ",".join(f".{t}" for t in element.get("filetypes") or [])
+        control = (
+            f'<input id="{field_id}" class="field" type="file" {attrs}'
+            + (f' accept="{esc(accept)}"' if accept else "")
+            + ">"
+        )
     else:
         control = f'<div class="unsupported">Unsupported input: {esc(kind)}</div>'
     optional = ' <span class="optional">(optional)</span>' if block.get("optional") else ""

@@ -53,7 +53,9 @@ class Screens:
         job_results: Mapping[str, str],
         clock: PlaygroundClock,
         clock_log: Sequence[str],
+        reactions: Sequence[str] = (),
     ) -> None:
+        self._reactions = tuple(reactions)  # the emoji that give, offered under messages
         self._fake = fake
         self._ws = fake.workspace
         self._visitors = visitors
@@ -83,6 +85,7 @@ class Screens:
             view=view,
             names=names,
             role=self._visitors.role(user_id),
+            reactions=tuple(self._reactions),
         )
 
     def handles(self) -> dict[str, str]:

@@ -258,6 +258,7 @@ class Playground:
             job_results=self.job_results,
             clock=self.clock,
             clock_log=self.clock_log,
+            reactions=list(self.settings.REWARD_REACTIONS),
         )
         template = Template((STATIC / "index.html").read_text(encoding="utf-8"))
         ui = Ui(
@@ -287,6 +288,7 @@ class Playground:
                 Route("/ui/suggest", e(ui.suggest), methods=["POST"]),
                 Route("/ui/close", e(ui.close), methods=["POST"]),
                 Route("/ui/shortcut", e(ui.shortcut), methods=["POST"]),
+                Route("/ui/react", e(ui.react), methods=["POST"]),
                 Route("/ui/jobs/run", e(ui.run_job), methods=["POST"]),
                 Route("/ui/clock", e(ui.jump_clock), methods=["POST"]),
                 Route("/ui/sandbox", e(ui.sandbox), methods=["GET"]),

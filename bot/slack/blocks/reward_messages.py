@@ -147,6 +147,22 @@ def channel_announcement(*, reward: RewardCard) -> Payload:
     return message(text, blocks)
 
 
+JOINED_LIMIT = 120  # characters of mentions on the "joined by" line; the rest are counted
+
+
+def group_announcement(*, reward: RewardCard, joined: Sequence[RewardCard]) -> Payload:
+    """An announcement showing the reward it was posted for and, on one line, everyone who
+    joined it since (more reactions on the same message, or reactions on the announcement)."""
+    payload = channel_announcement(reward=reward)
+    givers = [card.giver_id for card in joined if card.giver_id != reward.giver_id]
+    if not givers:
+        return payload
+    more = sum(card.total for card in joined)
+    line = f"🙌 Joined by {people(givers, limit=JOINED_LIMIT)} (+{points(more)})"
+    payload["blocks"] = [*payload["blocks"], context(line)][:MESSAGE_MAX_BLOCKS]
+    return payload
+
+
 # ── the giver ────────────────────────────────────────────────────────────────────────────
 
 

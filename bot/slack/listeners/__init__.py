@@ -12,13 +12,16 @@ from slack_bolt import App
 
 from bot.slack.listeners import (
     approval_actions,
+    bulk,
     cancel,
     gifts,
     give_modal,
     group_reward,
     home,
     links,
+    message_gifts,
     open_modal,
+    reactions,
     redeem,
     reports,
     reward_command,
@@ -42,6 +45,9 @@ def register(app: App) -> None:
     links.register(app)
     redeem.register(app)
     reports.register(app)
+    reactions.register(app)
+    message_gifts.register(app)
     gifts.register(app)
     trust.register(app)
     group_reward.register(app)
+    bulk.register(app)

@@ -57,6 +57,7 @@ from bot.rewards.subcommands import (
     parse_allowances,
     parse_approvals,
     parse_balance,
+    parse_bulk,
     parse_campaigns,
     parse_cancel,
     parse_celebrations,
@@ -81,6 +82,7 @@ from bot.slack.listeners import (
     approvals,
     balance,
     budgets,
+    bulk,
     cancel,
     celebrations,
     gifts,
@@ -365,6 +367,17 @@ DECLARED = (
         section=ADMINS,
         help=(),  # on `allowance`'s line
         answer=budgets.list_allowances,
+    ),
+    Subcommand(
+        name="bulk",
+        grammar=parse_bulk,
+        admin="send awards from a file",
+        section=ADMINS,
+        help=(
+            "`/reward bulk`  many awards from a CSV file (recipient, points, reason, value): "
+            "checked whole, previewed, then sent",
+        ),
+        run=bulk.open_form,
     ),
     Subcommand[ListOrders | OrdersReport](  # two commands: mypy won't infer their union
         name="orders",

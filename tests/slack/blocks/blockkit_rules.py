@@ -186,6 +186,13 @@ class Checker:
             for opt in element.get("initial_options", []):
                 if opt.get("value") not in values or opt not in element["options"]:
                     self.err(where, "initial_options must match options exactly")
+        elif kind == "file_input" and in_input:
+            types = element.get("filetypes", [])
+            if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+                self.err(where, "filetypes must be a list of file extensions")
+            most = element.get("max_files", 10)
+            if not isinstance(most, int) or isinstance(most, bool) or not 1 <= most <= 10:
+                self.err(where, "max_files must be 1..10")
         else:
             self.err(where, f"element type {kind!r} not expected here")
 

@@ -476,6 +476,8 @@ function formValues(form) {
       values[block][action] = [...field.querySelectorAll(".chip")].map((c) => c.dataset.value);
     } else if (field.classList.contains("ext-select")) {
       values[block][action] = field.dataset.value || "";
+    } else if (field.type === "file") {
+      values[block][action] = field.upload || null;  // read when picked (see "change")
     } else if (field.type === "checkbox") {
       values[block][action] = values[block][action] || [];
       if (field.checked) values[block][action].push(field.value);
@@ -488,6 +490,16 @@ function formValues(form) {
     }
   }
   return values;
+}
+
+// A picked file as the page sends it: its name and its bytes in base64.
+async function readFile(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return { name: file.name, content_b64: btoa(binary) };
 }
 
 function confirmFirst(element) {
@@ -580,6 +592,14 @@ document.addEventListener("click", async (event) => {
   }
   if (!target.closest(".menu")) closeMenus(null);
 
+  const reaction = target.closest("[data-react]");
+  if (reaction) {
+    await busy(reaction, () => post("/ui/react", {
+      name: reaction.dataset.react,
+      container: containerOf(reaction),
+    }));
+    return;
+  }
   const shortcut = target.closest("[data-shortcut], [data-global-shortcut]");
   if (shortcut) {
     closeMenus(null);
@@ -634,6 +654,13 @@ document.addEventListener("change", async (event) => {
     window.location.href = `/?${query}`;
     return;
   }
+  if (target.type === "file") {  // read now: the form sends it when submitted
+    target.upload = null;
+    const file = target.files && target.files[0];
+    target.reading = file ? readFile(file).then((upload) => { target.upload = upload; })
+      : Promise.resolve();
+    return;
+  }
   if (target.matches("select.action-select") && target.value) {
     await dispatch(target, target.value);
     return;
@@ -665,6 +692,7 @@ document.addEventListener("submit", async (event) => {
   }
   if (form.matches("form.modal")) {
     const submit = form.querySelector("[type=submit]");
+    await Promise.all([...form.querySelectorAll("input[type=file]")].map((f) => f.reading));
     await busy(submit, () => post("/ui/submit", {
       view_id: form.dataset.viewId,
       values: formValues(form),
