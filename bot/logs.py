@@ -4,7 +4,8 @@ per line.
 A JSON line holds `time` (UTC, ISO 8601), `level`, `logger`, `message`, `exception` when there
 is one, and, where they exist, what ties the line to something a person or an operator can name:
 `ref` (the reference a person was shown with "Something went wrong"), `reward_id` (the reward's
-short id), `po_number` (a gift card's or donation's poNumber) and `job` (the scheduled job).
+short id), `send_batch` (the sendBalance call it went out in with others), `po_number` (a gift
+card's or donation's poNumber) and `job` (the scheduled job).
 Code names them for a stretch of work with `bound(...)` (a context variable: every line that
 stretch logs in its thread carries them, whoever logs it) or for one line with `extra=`.
 
@@ -27,7 +28,7 @@ from typing import Literal
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The fields that tie a line to something; `bound` and `extra=` take only these.
-FIELDS = ("ref", "reward_id", "po_number", "job")
+FIELDS = ("ref", "reward_id", "send_batch", "po_number", "job")
 
 _bound: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "rewardbot_log_fields", default=MappingProxyType({})

@@ -237,6 +237,7 @@ class Runtime:
             outage_alert_after=timedelta(minutes=settings.REWARD_PLUM_OUTAGE_ALERT_MINUTES),
             foreground=foreground,
             point_system=point_system,
+            batch_max=settings.PLUM_SEND_BATCH_MAX,
             doubts=(
                 DoubtSettler(
                     store=store,

@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     REWARD_TIMEZONE: str = "UTC"
     # Deliveries that never reached Xoxoday (unreachable, rate-limited) are retried this long.
     REWARD_DELIVERY_RETRY_HOURS: float = Field(default=24, gt=0, le=24 * 30)
+    # Recipients per sendBalance call: rewards waiting for delivery go out together, up to
+    # this many recipients a call (Xoxoday publishes no limit: see bot/rewards/batching.py);
+    # 1 sends one reward per call.
+    PLUM_SEND_BATCH_MAX: int = Field(default=50, ge=1, le=500)
     # Admins hear that Xoxoday can't be reached once it lasts this long.
     REWARD_PLUM_OUTAGE_ALERT_MINUTES: float = Field(default=5, gt=0, le=24 * 60)
     # A reward in doubt is settled from Xoxoday's payment report this long before the admins

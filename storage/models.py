@@ -141,6 +141,9 @@ class Reward(SQLModel, table=True):
     total_points: int = Field(sa_type=Integer, nullable=False)
     expiry_months: int | None = Field(default=None, sa_type=Integer, nullable=True)
     claimed_by: str | None = _str(100, nullable=True)
+    # The sendBalance call (`bot.rewards.batching`) it was last claimed for: rewards in doubt
+    # from one call are settled together.
+    send_batch: str | None = _str(32, nullable=True)
     # Deliveries that provably did not reach Xoxoday (unreachable, rate-limited, refused the
     # bot's credentials): how many, when the next may start, and until when to keep trying.
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))

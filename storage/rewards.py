@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,16 +51,19 @@ from storage.types import utcnow
 
 __all__ = [  # the read models and lookups are part of this module's API too
     "CreatedReward",
+    "Delivered",
     "RecipientDetails",
     "RecipientResult",
     "RewardDetails",
     "add_months",
     "cancel_reward",
     "claim_for_delivery",
+    "claim_many",
     "claim_next_queued",
     "count_deferred",
     "create_reward",
     "defer_delivery",
+    "due_queued",
     "expire_pending",
     "get_reward",
     "get_reward_by_idempotency_key",
@@ -70,6 +74,7 @@ __all__ = [  # the read models and lookups are part of this module's API too
     "mark_stale_sending_in_doubt",
     "normalize_short_id",
     "record_cancel_refused",
+    "record_deliveries",
     "record_delivery",
     "release_deferred",
     "sending_claimants",
@@ -279,18 +284,77 @@ def _members(session: Session, ids: Sequence[int]) -> dict[int, Member]:
 
 
 def claim_for_delivery(
-    session: Session, *, reward_id: int, claimed_by: str | None = None
+    session: Session,
+    *,
+    reward_id: int,
+    claimed_by: str | None = None,
+    batch: str | None = None,
 ) -> RewardDetails:
-    """queued → sending for one reward; AlreadyDecided if another worker (or admin) won."""
+    """queued → sending for one reward; AlreadyDecided if another worker (or admin) won.
+    `batch`: the sendBalance call it goes out in, with others (kept on the reward)."""
+    # A reward sent alone names no call (a call it was in before, since settled, is not this).
+    values: dict[str, Any] = {"claimed_by": claimed_by, "send_batch": batch}
+    after: dict[str, Any] = {"claimed_by": claimed_by}
+    if batch is not None:
+        after["send_batch"] = batch
     before, old, _ = transition(
-        session,
-        reward_id=reward_id,
-        expected={S.QUEUED},
-        new=S.SENDING,
-        values={"claimed_by": claimed_by},
+        session, reward_id=reward_id, expected={S.QUEUED}, new=S.SENDING, values=values
     )
-    status_event(session, before, old, S.SENDING, after={"claimed_by": claimed_by})
+    status_event(session, before, old, S.SENDING, after=after)
     return details_by_id(session, reward_id)
+
+
+def claim_many(
+    session: Session, *, reward_ids: Sequence[int], claimed_by: str | None, batch: str | None
+) -> list[RewardDetails]:
+    """`claim_for_delivery` for the rewards of one call, in the order given; a reward another
+    worker (or an admin) took meanwhile is left out."""
+    values: dict[str, Any] = {"claimed_by": claimed_by, "send_batch": batch}
+    after: dict[str, Any] = {"claimed_by": claimed_by}
+    if batch is not None:
+        after["send_batch"] = batch
+    claimed: list[Reward] = []
+    for reward_id in reward_ids:
+        try:
+            before, old, _ = transition(
+                session, reward_id=reward_id, expected={S.QUEUED}, new=S.SENDING, values=values
+            )
+        except AlreadyDecided:
+            continue
+        status_event(session, before, old, S.SENDING, after=after)
+        claimed.append(before)
+    rows = {
+        r.id: r
+        for r in session.exec(
+            select(Reward)
+            .where(col(Reward.id).in_([r.id for r in claimed]))
+            .execution_options(populate_existing=True)
+        ).all()
+    }
+    return load_details(session, [rows[r.id] for r in claimed])
+
+
+def due_queued(session: Session, *, limit: int) -> list[RewardDetails]:
+    """The oldest queued rewards that are due (not waiting for a retry, nor held for their undo
+    window), up to `limit`, oldest first, for the caller to claim some of them
+    (`claim_for_delivery`) in this transaction. On PostgreSQL their rows are locked until it
+    ends, and rows another worker holds are skipped."""
+    audit.lock_chain(session)
+    now = utcnow()
+    due = or_(col(Reward.next_attempt_at).is_(None), col(Reward.next_attempt_at) <= now)
+    released = or_(col(Reward.held_until).is_(None), col(Reward.held_until) <= now)
+    query = (
+        select(Reward)
+        .where(Reward.status == S.QUEUED.value)
+        .where(due)
+        .where(released)
+        .order_by(Reward.queued_at, Reward.id)  # type: ignore[arg-type]
+        .limit(max(1, limit))
+        .execution_options(populate_existing=True)
+    )
+    if dialect_name(session) == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return load_details(session, list(session.exec(query).all()))
 
 
 def claim_next_queued(session: Session, *, claimed_by: str | None = None) -> RewardDetails | None:
@@ -342,6 +406,46 @@ def record_delivery(
     `response` is a summary of Plum's answer (no secrets: sendBalance returns none). For `sent`
     the recipients' `expires_on` is set from `expiry_months`.
     """
+    _record_delivery(
+        session,
+        Delivered(reward_id, RewardStatus(outcome), tuple(recipients), response, message),
+        actor=actor,
+    )
+    return details_by_id(session, reward_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """How one reward's send ended (`record_deliveries`)."""
+
+    reward_id: int
+    outcome: RewardStatus
+    recipients: tuple[RecipientResult, ...] = ()
+    response: Mapping[str, Any] | None = None
+    message: str | None = None
+
+
+def record_deliveries(
+    session: Session, delivered: Sequence[Delivered], *, actor: str = SYSTEM
+) -> list[RewardDetails]:
+    """`record_delivery` for the rewards of one call, in one transaction; their details read
+    once, in the order given."""
+    for one in delivered:
+        _record_delivery(session, one, actor=actor)
+    rows = {
+        r.id: r
+        for r in session.exec(
+            select(Reward)
+            .where(col(Reward.id).in_([d.reward_id for d in delivered]))
+            .execution_options(populate_existing=True)
+        ).all()
+    }
+    return load_details(session, [rows[d.reward_id] for d in delivered])
+
+
+def _record_delivery(session: Session, delivered: Delivered, *, actor: str) -> None:
+    reward_id, outcome, recipients = delivered.reward_id, delivered.outcome, delivered.recipients
+    response, message = delivered.response, delivered.message
     outcome = RewardStatus(outcome)
     if outcome not in _DELIVERY_OUTCOMES:
         raise ValueError("a delivery ends sent, failed or in_doubt")
@@ -369,7 +473,6 @@ def record_delivery(
         actor=actor,
         after={"recipients": summary, "message": message, "response": response_json},
     )
-    return details_by_id(session, reward_id)
 
 
 def defer_delivery(

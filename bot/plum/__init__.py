@@ -46,6 +46,7 @@ from bot.plum.errors import (
 )
 from bot.plum.file_token_store import FileTokenStore
 from bot.plum.models import (
+    AnsweredRow,
     Balance,
     Campaign,
     CancelBalanceResult,
@@ -71,6 +72,7 @@ from bot.plum.tokens import TokenFlow, Tokens, TokenSet, TokenStore
 
 __all__ = [
     "AccountDisabledError",
+    "AnsweredRow",
     "AuthError",
     "Balance",
     "BalanceUnavailableError",

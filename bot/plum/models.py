@@ -172,14 +172,32 @@ class SentPoints:
 
 
 @dataclass(frozen=True, slots=True)
+class AnsweredRow:
+    """One recipient row of a sendBalance answer, as Xoxoday wrote it (any field may be
+    missing: the seed spec's rows carry no email, the quick-start's answer no rows at all)."""
+
+    email: str | None
+    name: str | None
+    points: int | None
+    unique_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class SendBalanceResult:
     """sendBalance succeeded. `ids_known` is False when Xoxoday did not return every
-    recipient's unique_id (the quick-start answer carries none); find them in the dashboard."""
+    recipient's unique_id (the quick-start answer carries none); find them in the dashboard.
+
+    `recipients` is one entry per recipient sent, matched to the answer's rows by email (or by
+    position when no row has an email and the counts agree); `rows` is the answer's rows as
+    they came, and `listed` says whether the answer carried rows at all (a call carrying
+    several rewards matches them itself: `bot.rewards.batching`)."""
 
     recipients: tuple[SentPoints, ...]
     ids_known: bool
     message: str | None = None
     raw: Raw = field(default_factory=dict, repr=False, compare=False)
+    rows: tuple[AnsweredRow, ...] = ()
+    listed: bool = False
 
     @property
     def unique_ids(self) -> tuple[int, ...]:

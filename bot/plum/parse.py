@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.plum.errors import PlumResponseError
 from bot.plum.models import (
+    AnsweredRow,
     Balance,
     Campaign,
     CancelBalanceResult,
@@ -348,8 +349,20 @@ def send_balance(body: Any, sent: Sequence[Recipient]) -> tuple[SendBalanceResul
         ids_known=bool(matched) and all(r.unique_id is not None for r in matched),
         message=message,
         raw=body,
+        rows=tuple(_answered(r) for r in rows),
+        listed=bool(rows),
     )
     return result, None
+
+
+def _answered(row: dict[str, Any]) -> AnsweredRow:
+    email = text(row.get("email")) or text(row.get("to_email"))
+    return AnsweredRow(
+        email=email.strip() if email else None,
+        name=text(row.get("name")) or text(row.get("to_name")),
+        points=integer(row.get("points")) or integer(row.get("amount")),
+        unique_id=integer(row.get("unique_id")),
+    )
 
 
 def _match(rows: list[dict[str, Any]], sent: Sequence[Recipient]) -> list[SentPoints]:

@@ -1,13 +1,16 @@
-"""The outbox worker: claims queued rewards and sends each with one sendBalance call (or, when
-points live in the bot, credits them in the ledger in the claim's own transaction).
+"""The outbox worker: claims queued rewards and sends them together, up to
+PLUM_SEND_BATCH_MAX recipients in one sendBalance call (`bot.rewards.batching`: which rewards
+share a call, and which of them its answer shows as sent), or, when points live in the bot,
+credits them in the ledger in the claim's own transaction.
 
 A claim (queued → sending) is committed before Plum is called, so a crash leaves the reward in
 `sending`, which start-up (and, with several processes, a periodic sweep) turns into `in_doubt`
 for an admin to settle. sendBalance has no idempotency key: a reward whose outcome is unknown is
 never re-sent by itself.
 
-Every claim ends in one of four ways, whatever goes wrong after it (`bot.rewards.redelivery`
-sorts Xoxoday's answers): `sent`; `failed` (Xoxoday refused, or nothing left the process);
+Every claim ends in one of four ways for each reward of the call, whatever goes wrong after it
+(`bot.rewards.redelivery` sorts Xoxoday's answers; `_attempt_batch` says how a call's answer
+becomes each reward's): `sent`; `failed` (Xoxoday refused, or nothing left the process);
 `in_doubt` (the request left and no usable answer came back: `bot.rewards.doubt` settles it
 from Xoxoday's payment report where that proves the outcome, and asks the admins about the
 rest after REWARD_IN_DOUBT_ADMIN_MINUTES); or back to
@@ -35,6 +38,8 @@ from bot import logs
 from bot.foreground import IDLE, Foreground
 from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
+from bot.rewards import batching
+from bot.rewards.batching import DEFAULT_BATCH_MAX, Candidate, Line, Shown
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.events import (
     Event,
@@ -58,7 +63,8 @@ from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.db import Store
 from storage.errors import AlreadyDecided
-from storage.rewards import RecipientResult, RewardDetails
+from storage.reward_views import RecipientDetails
+from storage.rewards import Delivered, RecipientResult, RewardDetails
 from storage.states import PointSystem, RecipientOutcome, RewardStatus
 
 log = logging.getLogger(__name__)
@@ -113,8 +119,11 @@ class DeliveryWorker:
         now: Callable[[], datetime] = clock.now,
         point_system: PointSystem = PointSystem.PLUM,
         doubts: DoubtSettler | None = None,
+        batch_max: int = DEFAULT_BATCH_MAX,
     ) -> None:
         self._store = store
+        # Recipients per sendBalance call (`bot.rewards.batching`; 1: one reward per call).
+        self._batch_max = max(1, batch_max)
         # Settles rewards in doubt from Xoxoday's records before asking the admins (None: the
         # admins are asked at once).
         self._doubts = doubts
@@ -314,21 +323,55 @@ class DeliveryWorker:
             self._probing.release()
 
     def run_once(self) -> bool:
-        """Claim and deliver one due reward. False when nothing is due."""
+        """Claim the due rewards of one sendBalance call (`bot.rewards.batching`) and deliver
+        them. False when nothing is due."""
         if self._point_system is PointSystem.STOREFRONT:
             return self._credit_once()
-        with self._store.session() as session:
-            reward = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
-        if reward is None:
+        claimed = self._claim()
+        if not claimed:
             return False
-        with logs.bound(reward_id=reward.short_id):  # on every line about it (LOG_FORMAT=json)
-            outcome = self._attempt(reward)
-            done = self._record(reward, outcome)
-            if outcome.reading is not None:
-                self._pause(outcome.retry_in, outcome.reading)
-            if done is not None:
-                self._tell(done, outcome)
+        if len(claimed) == 1:
+            reward = claimed[0]
+            with logs.bound(reward_id=reward.short_id):  # on every line about it (LOG_FORMAT=json)
+                self._finish(reward, self._attempt(reward))
+            return True
+        with logs.bound(send_batch=claimed[0].reward.send_batch):
+            outcomes = self._attempt_batch(claimed)
+            pauses = [o for _, o in outcomes if o.reading is not None]
+            for reward, outcome, done in self._record_all(outcomes):
+                with logs.bound(reward_id=reward.short_id):
+                    if done is not None:
+                        self._tell(done, outcome)
+            if pauses:
+                longest = max(pauses, key=lambda o: o.retry_in)
+                assert longest.reading is not None
+                self._pause(longest.retry_in, longest.reading)
         return True
+
+    def _claim(self) -> list[RewardDetails]:
+        """queued → sending, in one transaction, for the rewards of the next call: the oldest
+        due one and those that go with it (`batching.compose`). Committed before Xoxoday is
+        called, so a crash leaves each of them in `sending`, then in doubt."""
+        with self._store.session() as session:
+            if self._batch_max <= 1:
+                one = reward_repo.claim_next_queued(session, claimed_by=self.worker_id)
+                return [] if one is None else [one]
+            due = reward_repo.due_queued(session, limit=self._batch_max)
+            chosen = batching.compose([_candidate(r) for r in due], max_recipients=self._batch_max)
+            return reward_repo.claim_many(
+                session,
+                reward_ids=[c.reward_id for c in chosen],
+                claimed_by=self.worker_id,
+                batch=batching.new_batch_id() if len(chosen) > 1 else None,
+            )
+
+    def _finish(self, reward: RewardDetails, outcome: Outcome) -> None:
+        """Record how a reward's send ended, pause the outbox if Xoxoday asked, tell."""
+        done = self._record(reward, outcome)
+        if outcome.reading is not None:
+            self._pause(outcome.retry_in, outcome.reading)
+        if done is not None:
+            self._tell(done, outcome)
 
     def _credit_once(self) -> bool:
         """StoreFront: claim a due reward and credit its recipients in the ledger, in one
@@ -350,10 +393,10 @@ class DeliveryWorker:
             self._notify(self._tell_outcome, done)
         return True
 
-    def _attempt(self, reward: RewardDetails) -> Outcome:
-        """One send; never raises (see the module doc for the four endings)."""
+    def _prepare(self, reward: RewardDetails) -> list[Recipient] | Outcome:
+        """What goes out for a reward, or how it ends without being sent."""
         try:
-            recipients = self._recipients(reward)
+            return self._recipients(reward)
         except Exception:
             log.exception(
                 "reward %s: could not prepare the send; nothing was sent", reward.short_id
@@ -363,8 +406,15 @@ class DeliveryWorker:
                 "The bot failed before sending, so nothing was sent.",
                 response={"kind": FailureKind.PASSING},
             )
+
+    def _attempt(self, reward: RewardDetails) -> Outcome:
+        """One reward's send; never raises (see the module doc for the four endings)."""
+        recipients = self._prepare(reward)
         if isinstance(recipients, Outcome):
             return recipients
+        return self._send_alone(reward, recipients)
+
+    def _send_alone(self, reward: RewardDetails, recipients: list[Recipient]) -> Outcome:
         try:
             result = self._plum.send_balance(
                 sender_email=self._sender_email,
@@ -376,7 +426,7 @@ class DeliveryWorker:
         except Exception:
             log.exception("reward %s: sendBalance crashed; marking in doubt", reward.short_id)
             return Outcome(RewardStatus.IN_DOUBT, "The bot failed while sending.")
-        self._reachable(through=reward)
+        self._reachable(through=[reward])
         message = _storable(result.message)
         return Outcome(
             RewardStatus.SENT,
@@ -388,6 +438,138 @@ class DeliveryWorker:
                 "unique_ids": list(result.unique_ids),
             },
         )
+
+    def _attempt_batch(self, rewards: list[RewardDetails]) -> list[tuple[RewardDetails, Outcome]]:
+        """The rewards of one call; each ends in one of the four ways a single send does.
+
+        - Xoxoday took the call: each reward as its answer shows it (`batching.match`): sent,
+          or in doubt when the answer does not show it.
+        - The outcome is unknown: every reward of the call is in doubt, settled together
+          (`bot.rewards.doubt`); none is ever sent again blindly.
+        - Provably not applied (unreachable, 429 / penaltySeconds): every reward waits for the
+          next try, and the outbox pauses as Xoxoday asked.
+        - Refused: for want of balance, each reward fails as the call did; any other refusal
+          may be one recipient's (an email Xoxoday won't take), and nothing was applied, so
+          each reward is sent alone now, and the refusal lands on the one it is about.
+        Never raises."""
+        outcomes: list[tuple[RewardDetails, Outcome]] = []
+        going: list[tuple[RewardDetails, list[Recipient]]] = []
+        for reward in rewards:
+            prepared = self._prepare(reward)
+            if isinstance(prepared, Outcome):
+                outcomes.append((reward, prepared))
+            else:
+                going.append((reward, prepared))
+        if len(going) <= 1:
+            return outcomes + [(r, self._send_alone(r, recipients)) for r, recipients in going]
+        batch = going[0][0].reward.send_batch or "?"
+        every = [recipient for _, recipients in going for recipient in recipients]
+        try:
+            result = self._plum.send_balance(
+                sender_email=self._sender_email,
+                expiry_month=going[0][0].reward.expiry_months or 12,
+                recipients=every,
+            )
+        except PlumError as err:
+            reading = read_failure(err)
+            if (
+                reading.verdict is Verdict.REFUSED
+                and refusal_kind(err) is not FailureKind.LOW_BALANCE
+            ):
+                log.warning(
+                    "call %s (%d rewards) refused (%s); sending each reward alone",
+                    batch,
+                    len(going),
+                    type(err).__name__,
+                )
+                return outcomes + self._send_each(going)
+            return outcomes + [(r, self._after_failure(r, err)) for r, _ in going]
+        except Exception:
+            log.exception("call %s: sendBalance crashed; its rewards are in doubt", batch)
+            return outcomes + [
+                (r, Outcome(RewardStatus.IN_DOUBT, "The bot failed while sending."))
+                for r, _ in going
+            ]
+        self._reachable(through=[r for r, _ in going])
+        message = _storable(result.message)
+        lines = [
+            Line(
+                reward_id=r.id,
+                member_id=_member_id(line),
+                email=line.member.email or "",
+                points=line.points,
+            )
+            for r, _ in going
+            for line in r.recipients
+        ]
+        shown = batching.match(lines, result.rows, listed=result.listed)
+        for reward, _ in going:
+            seen = shown[reward.id]
+            if seen.shown is Shown.UNMATCHED:
+                log.warning(
+                    "reward %s: call %s was taken but its answer does not show this reward; "
+                    "in doubt",
+                    reward.short_id,
+                    batch,
+                )
+                outcomes.append(
+                    (
+                        reward,
+                        Outcome(
+                            RewardStatus.IN_DOUBT,
+                            "Xoxoday's answer didn't show this reward among the ones it sent.",
+                            response={"message": message, "send_batch": batch},
+                        ),
+                    )
+                )
+                continue
+            ids = seen.unique_ids
+            recipients = tuple(
+                RecipientResult(
+                    member=line.member,
+                    outcome=RecipientOutcome.SENT,
+                    unique_id=(
+                        None
+                        if ids.get(_member_id(line)) is None
+                        else _storable(str(ids[_member_id(line)]), 100)
+                    ),
+                )
+                for line in reward.recipients
+            )
+            outcomes.append(
+                (
+                    reward,
+                    Outcome(
+                        RewardStatus.SENT,
+                        message,
+                        recipients=recipients,
+                        response={
+                            "message": message,
+                            "ids_known": len(ids) == len(reward.recipients),
+                            "unique_ids": [ids[k] for k in sorted(ids)],
+                            "send_batch": batch,
+                        },
+                    ),
+                )
+            )
+        return outcomes
+
+    def _send_each(
+        self, going: list[tuple[RewardDetails, list[Recipient]]]
+    ) -> list[tuple[RewardDetails, Outcome]]:
+        """After a refused call (nothing applied): each reward alone. Once Xoxoday says to
+        wait, the rest wait too, unsent."""
+        out: list[tuple[RewardDetails, Outcome]] = []
+        waiting: Outcome | None = None
+        for reward, recipients in going:
+            if waiting is not None:
+                out.append((reward, waiting))
+                continue
+            outcome = self._send_alone(reward, recipients)
+            out.append((reward, outcome))
+            if outcome.status is RewardStatus.QUEUED:
+                waiting = outcome
+        return out
 
     def _recipients(self, reward: RewardDetails) -> list[Recipient] | Outcome:
         missing = [r.member.slack_user_id for r in reward.recipients if not r.member.email]
@@ -496,6 +678,39 @@ class DeliveryWorker:
                 time.sleep(wait)
                 wait = min(wait * 2, RECORD_RETRY_MAX)
 
+    def _record_all(
+        self, outcomes: list[tuple[RewardDetails, Outcome]]
+    ) -> list[tuple[RewardDetails, Outcome, RewardDetails | None]]:
+        """The outcomes of one call, written in one transaction (one commit for the call, not
+        one per reward); if the ledger refuses any of it, each is written on its own as
+        `_record` does."""
+        ended = [(r, o) for r, o in outcomes if o.status is not RewardStatus.QUEUED]
+        try:
+            with self._store.session() as session:
+                done = dict(
+                    zip(
+                        [r.id for r, _ in ended],
+                        reward_repo.record_deliveries(
+                            session,
+                            [
+                                Delivered(r.id, o.status, o.recipients, o.response, o.message)
+                                for r, o in ended
+                            ],
+                        ),
+                        strict=True,
+                    )
+                )
+                for reward, outcome in outcomes:
+                    if outcome.status is RewardStatus.QUEUED:
+                        done[reward.id] = self._write(session, reward, outcome)
+            return [(r, o, done[r.id]) for r, o in outcomes]
+        except Exception as err:
+            log.warning(
+                "could not record the call's outcomes together (%s); recording each",
+                type(err).__name__,
+            )
+        return [(r, o, self._record(r, o)) for r, o in outcomes]
+
     def _write(self, session: Session, reward: RewardDetails, outcome: Outcome) -> RewardDetails:
         if outcome.status is RewardStatus.QUEUED:
             now = self._now()
@@ -586,10 +801,10 @@ class DeliveryWorker:
         )
         self._notify(self._teller.tell, down)
 
-    def _reachable(self, through: RewardDetails | None = None) -> None:
+    def _reachable(self, through: Sequence[RewardDetails] = ()) -> None:
         """Xoxoday answered: end the pause, release every waiting reward, tell the admins if
-        they were told it was down. `through`: the reward Xoxoday just took, counted with the
-        waiting ones when it was one of them (it is the one a lone waiting reward's retry
+        they were told it was down. `through`: the rewards Xoxoday just took, counted with the
+        waiting ones when they were among them (they are what a waiting reward's retry
         sends)."""
         outage = self._outage
         with outage.lock:
@@ -604,8 +819,7 @@ class DeliveryWorker:
         except Exception:
             log.exception("could not release the rewards waiting for Xoxoday")
             waiting = 0
-        if through is not None and (through.reward.attempts or through.reward.next_attempt_at):
-            waiting += 1
+        waiting += sum(1 for r in through if r.reward.attempts or r.reward.next_attempt_at)
         log.info("Xoxoday answers again; %d waiting reward(s) released", waiting)
         for _ in range(min(waiting, self._threads)):
             self.wake()
@@ -682,3 +896,25 @@ def _recipient_results(
             )
         )
     return tuple(out)
+
+
+def _member_id(line: RecipientDetails) -> int:
+    found = line.member.id
+    assert found is not None
+    return found
+
+
+def _candidate(reward: RewardDetails) -> Candidate:
+    return Candidate(
+        reward_id=reward.id,
+        expiry_months=reward.reward.expiry_months,
+        lines=tuple(
+            Line(
+                reward_id=reward.id,
+                member_id=_member_id(line),
+                email=line.member.email or "",
+                points=line.points,
+            )
+            for line in reward.recipients
+        ),
+    )

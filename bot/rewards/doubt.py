@@ -244,8 +244,43 @@ class DoubtSettler:
                 if o.status != OrderStatus.PLACED and o.expected_charge is not None
             ]
         known = set(points) | set(orders)
-        proofs = []
+        proofs: list[tuple[RewardDetails, Proof]] = []
+        # Rewards of one call (`rewards.send_batch`) are read together first: the rows of the
+        # same amounts are then theirs, not rivals'. What that does not prove is read reward
+        # by reward below.
+        decided: set[int] = set()
+        for group in _batches(ready):
+            mates = {r.id for r in group}
+            outside = [
+                Decimal(line.points)
+                for other in in_doubt
+                if other.id not in mates
+                for line in other.recipients
+            ]
+            claim, owners = _batch_claim(group)
+            answered_after = any(when > claim.in_doubt_at for when in started)
+            proof = read_records(
+                claim,
+                rows=rows,
+                known=known,
+                answered_after=answered_after,
+                rival_amounts=[*outside, *answered_without_ids, *unsure_orders],
+            )
+            if proof.finding is Finding.UNPROVEN:
+                continue
+            for reward in group:
+                ids = {
+                    member: unique_id
+                    for line_no, unique_id in proof.unique_ids.items()
+                    for reward_id, member in [owners[line_no]]
+                    if reward_id == reward.id
+                }
+                why = f"{proof.why} (sent together with {len(group) - 1} other reward(s))"
+                proofs.append((reward, Proof(proof.finding, why, ids)))
+                decided.add(reward.id)
         for reward in ready:
+            if reward.id in decided:
+                continue
             claim = _claim(reward)
             others = [
                 Decimal(line.points)
@@ -368,3 +403,26 @@ def _claim(reward: RewardDetails) -> Claim:
         points=tuple((_member_id(line.member), line.points) for line in reward.recipients),
         in_doubt_at=_aware(row.in_doubt_at or row.updated_at),
     )
+
+
+def _batches(ready: Sequence[RewardDetails]) -> list[list[RewardDetails]]:
+    """The rewards that went out in one call together, two or more of them each."""
+    groups: dict[str, list[RewardDetails]] = {}
+    for reward in ready:
+        if reward.reward.send_batch:
+            groups.setdefault(reward.reward.send_batch, []).append(reward)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def _batch_claim(group: Sequence[RewardDetails]) -> tuple[Claim, dict[int, tuple[int, int]]]:
+    """One claim for the rewards of a call: each line numbered (a person may be in two of
+    them), with the reward and member each number stands for. In doubt since the last of them
+    went in doubt (a later answered send must be later than all of them)."""
+    points: list[tuple[int, int]] = []
+    owners: dict[int, tuple[int, int]] = {}
+    for reward in group:
+        for line in reward.recipients:
+            owners[len(points)] = (reward.id, _member_id(line.member))
+            points.append((len(points), line.points))
+    since = max(_claim(r).in_doubt_at for r in group)
+    return Claim(reward_id=group[0].id, points=tuple(points), in_doubt_at=since), owners

@@ -33,6 +33,18 @@ def test_send_to_many_recipients_in_one_call(api: Api, server: SandboxServer) ->
     assert server.state.account_balance == Decimal(100000 - 350)  # 1 point = 1 INR
 
 
+def test_a_call_as_large_as_the_bot_sends_is_answered_row_by_row(
+    api: Api, server: SandboxServer
+) -> None:
+    """PLUM_SEND_BATCH_MAX goes up to 500: one call carrying 500 recipients is taken whole,
+    one row per recipient, each with its own unique_id, email and points."""
+    wanted = [(f"p{i}@example.com", 1 + i % 7) for i in range(500)]
+    rows = sent(api.send_points(*wanted))
+    assert [(r["email"], r["points"]) for r in rows] == wanted
+    assert len({r["unique_id"] for r in rows}) == 500
+    assert server.state.points_of("p499@example.com") == 1 + 499 % 7
+
+
 def test_fields_under_recipients_data_are_accepted(api: Api, server: SandboxServer) -> None:
     r = api.call(
         "sendBalance",

@@ -159,6 +159,9 @@ def test_store_url_is_optional_and_loses_its_trailing_slash(
         ("REWARD_REACTIONS", "taco", "emoji=points"),
         ("REWARD_REACTIONS", "taco=0", "1 or more"),
         ("REWARD_UNDO_SECONDS", "-1", "REWARD_UNDO_SECONDS"),
+        ("PLUM_SEND_BATCH_MAX", "0", "PLUM_SEND_BATCH_MAX"),
+        ("PLUM_SEND_BATCH_MAX", "501", "PLUM_SEND_BATCH_MAX"),
+        ("PLUM_SEND_BATCH_MAX", "-5", "PLUM_SEND_BATCH_MAX"),
     ],
 )
 def test_bad_value_names_the_variable(
