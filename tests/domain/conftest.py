@@ -30,6 +30,7 @@ from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
 from bot.rewards.celebrations import CelebrationService
 from bot.rewards.delivery import DeliveryWorker
+from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService
 from bot.rewards.group_rewards import GroupRewards
@@ -385,3 +386,21 @@ def make_domain(ledger: Store, xoxoday: SandboxServer) -> Iterator[Callable[...,
 @pytest.fixture
 def domain(make_domain: Callable[..., Domain]) -> Domain:
     return make_domain()
+
+
+def batching(
+    domain: Domain, batch_max: int = 50, doubts: DoubtSettler | None = None
+) -> DeliveryWorker:
+    """The domain's delivery worker, sending up to `batch_max` recipients a call."""
+    domain.worker = DeliveryWorker(  # type: ignore[misc]
+        store=domain.store,
+        plum=domain.plum,
+        teller=domain.teller,
+        sender_email=domain.settings.sender_email,
+        names=domain.people.names,
+        threads=1,
+        retry=RetryPlan(),
+        doubts=doubts,
+        batch_max=batch_max,
+    )
+    return domain.worker

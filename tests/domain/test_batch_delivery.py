@@ -12,14 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.events import RewardDelayed, RewardFailed, RewardInDoubt, RewardSent
-from bot.rewards.redelivery import RetryPlan
 from storage import rewards as reward_repo
 from storage.rewards import RewardDetails
 from storage.states import RecipientOutcome, RewardStatus
-from tests.domain.conftest import Domain
+from tests.domain.conftest import Domain, batching
 from tests.domain.support import BOB, CHEN, MARIA, Someone
 
 S = RewardStatus
@@ -31,24 +29,6 @@ class Later:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.ahead
-
-
-def batching(
-    domain: Domain, batch_max: int = 50, doubts: DoubtSettler | None = None
-) -> DeliveryWorker:
-    """The domain's delivery worker, sending up to `batch_max` recipients a call."""
-    domain.worker = DeliveryWorker(  # type: ignore[misc]
-        store=domain.store,
-        plum=domain.plum,
-        teller=domain.teller,
-        sender_email=domain.settings.sender_email,
-        names=domain.people.names,
-        threads=1,
-        retry=RetryPlan(),
-        doubts=doubts,
-        batch_max=batch_max,
-    )
-    return domain.worker
 
 
 def people(domain: Domain, count: int, *, email: str = "p{i}@acme.test") -> list[str]:

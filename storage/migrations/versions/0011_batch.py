@@ -28,5 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rewards") as batch:
-        batch.drop_column("send_batch")
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): a copy of the table would break what points at rewards.
+        op.execute("ALTER TABLE rewards DROP COLUMN send_batch")
+    else:
+        op.drop_column("rewards", "send_batch")
