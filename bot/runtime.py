@@ -28,6 +28,7 @@ from bot.plum.client import DEFAULT_TIMEOUT
 from bot.rewards.adjustments import AdjustmentsService
 from bot.rewards.approvals import ApprovalService
 from bot.rewards.balances import BalanceService
+from bot.rewards.budgets import Budgets
 from bot.rewards.bulk_service import BulkService, BulkWatch, WatchedRows
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
@@ -36,6 +37,7 @@ from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService, may_open_gifts
+from bot.rewards.group_rewards import GroupRewards
 from bot.rewards.home import AccountBalanceCache, HomeService
 from bot.rewards.link_service import LinkService
 from bot.rewards.lists import ListsService
@@ -58,7 +60,7 @@ from bot.slack.api_watch import SlackApiWatch
 from bot.slack.home_refresh import HomeRefresher, publish_home
 from bot.slack.journal import RequestJournal
 from bot.slack.notifier import Notifier
-from bot.slack.people import People
+from bot.slack.people import People, SlackGroups
 from bot.startup_checks import open_journal, open_ledger
 from storage import Store, clock
 from storage.audit_anchors import AnchorWatch
@@ -102,6 +104,7 @@ class Runtime:
     people: People
     notifier: Notifier  # the Slack side of telling people: `tell(event)` (bot.rewards.events)
     rewards: RewardService
+    group_rewards: GroupRewards  # a reward to a user group: its preview, Send and Cancel
     worker: DeliveryWorker
     approvals: ApprovalService
     balances: BalanceService
@@ -183,6 +186,8 @@ class Runtime:
             slack = slack_client(settings, metrics=metrics)
             slack = wrap_slack(slack) if wrap_slack is not None else slack
         people = People(slack=slack, settings=settings)
+        groups = SlackGroups(slack=slack)
+        budgets = Budgets(store=store, settings=settings, groups=groups, people=people)
         point_system = PointSystem(settings.REWARD_POINT_SYSTEM)
         redeem = None
         if settings.storefront:
@@ -194,7 +199,12 @@ class Runtime:
             )
         account_balance = AccountBalanceCache(fetch=plum.get_balance)
         home = HomeService(
-            store=store, people=people, settings=settings, plum=plum, account=account_balance
+            store=store,
+            people=people,
+            settings=settings,
+            plum=plum,
+            account=account_balance,
+            budgets=budgets,
         )
         catalogue = Catalogue(plum=plum)
 
@@ -242,7 +252,12 @@ class Runtime:
         journal = open_journal(store, settings, worker_id=worker.worker_id)
         metrics.add(LedgerCollector(ledger=store.engine, journal=journal.engine))
         approvals = ApprovalService(
-            store=store, people=people, teller=notifier, settings=settings, on_queued=worker.wake
+            store=store,
+            people=people,
+            teller=notifier,
+            settings=settings,
+            on_queued=worker.wake,
+            budgets=budgets,
         )
         rewards = RewardService(
             store=store,
@@ -250,6 +265,8 @@ class Runtime:
             settings=settings,
             on_queued=worker.wake,
             on_pending=approvals.on_pending,
+            budgets=budgets,
+            teller=notifier,
         )
         storefront = None
         if api_key is not None:
@@ -296,10 +313,15 @@ class Runtime:
             people=people,
             notifier=notifier,
             rewards=rewards,
+            group_rewards=GroupRewards(store=store, people=people, groups=groups, rewards=rewards),
             worker=worker,
             approvals=approvals,
             balances=BalanceService(
-                store=store, plum=plum, settings=settings, account=account_balance.get
+                store=store,
+                plum=plum,
+                settings=settings,
+                account=account_balance.get,
+                budgets=budgets,
             ),
             home=home,
             cancels=cancels,
@@ -340,7 +362,12 @@ class Runtime:
             ),
             locks=locks,
             flags=FlagService(
-                store=store, people=people, settings=settings, teller=notifier, locks=locks
+                store=store,
+                people=people,
+                settings=settings,
+                teller=notifier,
+                locks=locks,
+                budgets=budgets,
             ),
             celebrations=CelebrationService(
                 store=store, people=people, settings=settings, on_queued=worker.wake

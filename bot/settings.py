@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     REWARD_APPROVAL_THRESHOLD: int = Field(default=500, ge=1)
     REWARD_MAX_PER_REWARD: int = Field(default=5000, ge=1)
     REWARD_ALLOWANCE: int = Field(default=1000, ge=0)
+    REWARD_ALLOWANCE_CARRYOVER_MAX: int = Field(default=0, ge=0)
     REWARD_EXPIRY_MONTHS: int = Field(default=12, ge=1, le=120)
     REWARD_VALUES: Annotated[list[str], NoDecode] = []
     REWARD_ANNOUNCE_CHANNEL: str | None = None

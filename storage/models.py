@@ -767,6 +767,58 @@ class FlagHold(SQLModel, table=True):
     held_at: datetime = _when(nullable=False)
 
 
+ALLOWANCE_KINDS = ("person", "group")
+GROUP_PREVIEW_STATUSES = ("open", "confirmed", "cancelled")
+
+
+class Allowance(SQLModel, table=True):
+    """A monthly allowance an admin set for one person or one Slack user group, instead of
+    REWARD_ALLOWANCE (`bot.rewards.policy.base_allowance`). Removing it deletes the row; both
+    are audited."""
+
+    __tablename__ = "allowances"
+    __table_args__ = (
+        UniqueConstraint("kind", "slack_id"),
+        CheckConstraint(f"kind IN ({sql_in(ALLOWANCE_KINDS)})", name="kind"),
+        CheckConstraint("points > 0", name="points"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = _str(8)
+    slack_id: str = _str(32)  # U… for a person, S… for a user group
+    label: str = _str(80, default="")  # a group's handle as the admin named it (`@design-team`)
+    points: int = Field(sa_type=BigInteger, nullable=False)
+    set_by: str = _str(64)
+    set_at: datetime = _when(nullable=False)
+
+
+class GroupPreview(SQLModel, table=True):
+    """A reward to a user group's members, shown to its giver before it is given: the people
+    and the amount, as previewed, until the giver presses Send (`confirmed`: given once, keyed
+    on this row) or Cancel. Keyed on the Slack command that asked for it."""
+
+    __tablename__ = "group_previews"
+    __table_args__ = (
+        UniqueConstraint("request_key"),
+        CheckConstraint(f"status IN ({sql_in(GROUP_PREVIEW_STATUSES)})", name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_key: str = _str(255)
+    giver: str = _str(32)  # the giver's Slack id
+    team_id: str = _str(32, default="")
+    groups: str = _str(400)  # the groups named, as shown (`@design-team, @web`)
+    recipients: list[str] = Field(default_factory=list, sa_type=JSONValue, nullable=False)
+    left_out: list[list[str]] = Field(default_factory=list, sa_type=JSONValue, nullable=False)
+    amount: int = Field(sa_type=BigInteger, nullable=False)
+    citation: str = Field(sa_type=Text, nullable=False)
+    reward_values: list[str] = Field(default_factory=list, sa_type=JSONValue, nullable=False)
+    channel_id: str | None = _str(32, nullable=True)
+    status: str = _str(16, default="open")
+    created_at: datetime = _when(nullable=False)
+    decided_at: datetime | None = _when()
+
+
 class ReactionMark(SQLModel, table=True):
     """The latest Slack event about one reaction (a person's emoji on a message): added or
     removed, ordered by Slack's `event_ts` (events may be handled out of order), and the

@@ -23,8 +23,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.rewards import policy
+from bot.rewards.budgets import Budgets
 from bot.rewards.cards import ApprovalCard, ApprovalDecision, GiverMonth, card_for
-from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser, role_for
 from bot.rewards.events import (
     ApprovalAsk,
     ApprovalAsked,
@@ -94,6 +95,7 @@ class ApprovalService:
         settings: Settings,
         on_queued: Callable[[], None] = lambda: None,
         now: Callable[[], datetime] = clock.now,
+        budgets: Budgets | None = None,
     ) -> None:
         self._store = store
         self._people = people
@@ -101,6 +103,7 @@ class ApprovalService:
         self._settings = settings
         self._on_queued = on_queued
         self._now = now
+        self._budgets = budgets
 
     # ── who ───────────────────────────────────────────────────────────────────────────────
 
@@ -280,10 +283,18 @@ class ApprovalService:
         ):
             total -= reward.total_points  # "before this one"
             count -= 1
+        allowance = self._settings.REWARD_ALLOWANCE
+        if self._budgets is not None:
+            try:
+                allowance = self._budgets.of(
+                    session, user_id=giver.slack_user_id, member=giver, now=now
+                ).allowance
+            except DirectoryUnavailable:  # who is in which group: Slack can't say now
+                log.warning("could not read %s's allowance", giver.slack_user_id)
         return GiverMonth(
             given_before=max(total, 0),
             rewards_before=max(count, 0),
-            allowance=self._settings.REWARD_ALLOWANCE,
+            allowance=allowance,
             is_admin=self.is_admin(giver.slack_user_id),
         )
 

@@ -16,6 +16,7 @@ from bot.rewards.commands import (
     DATE_FORMAT,
     EXAMPLE,
     ErrorCode,
+    GroupRef,
     parse_error,
 )
 from bot.rewards.mrkdwn import (
@@ -23,6 +24,7 @@ from bot.rewards.mrkdwn import (
     BROADCAST_WORDS,
     CHANNEL,
     SUBTEAM,
+    SUBTEAM_ID,
     USER_MENTION,
     to_plain_text,
 )
@@ -86,6 +88,20 @@ def recipient_problem(token: str) -> Refusal | None:
             return _broadcast(name)
         return _unescaped(word)
     return None
+
+
+_HANDLE_CHARS = re.compile(r"[^\w.\-]")
+
+
+def group_ref(word: str) -> GroupRef | None:
+    """A user group mention (`<!subteam^S0123ABC|@design-team>`) as a `GroupRef`, else None.
+    The handle keeps only what Slack allows in one (letters, digits, `.`, `-`, `_`), so no
+    markup typed or forged into it is ever shown."""
+    m = SUBTEAM_ID.fullmatch(word.rstrip(TRAILING))
+    if m is None:
+        return None
+    handle = _HANDLE_CHARS.sub("", (m.group(2) or "").removeprefix("@"))[:40]
+    return GroupRef(group_id=m.group(1), handle=f"@{handle}" if handle else "")
 
 
 def parse_person(word: str | None, *, usage: str) -> str | Refusal:

@@ -24,8 +24,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.plum import Balance, PlumClient, PlumError
+from bot.rewards.budgets import Budgets
 from bot.rewards.cards import BalanceCard
-from bot.rewards.directory import role_for
+from bot.rewards.directory import DirectoryUnavailable, role_for
 from bot.rewards.policy import next_month_start
 from bot.settings import Settings
 from storage import clock, queries
@@ -117,6 +118,7 @@ def balance_card(
     account: Callable[[], Balance | None] | None = None,
     now: datetime | None = None,
     ask_xoxoday: bool = True,
+    budgets: Budgets | None = None,
 ) -> BalanceCard:
     """Everything `/reward balance` shows one person (the allowance month is REWARD_TIMEZONE's,
     as for everyone). `account` fetches the company balance for admins (default:
@@ -137,6 +139,13 @@ def balance_card(
         else Account(value=None)
     )
     given = given_this_month(store, user_id=user_id, tz=zone, now=now)
+    allowance, carried = settings.REWARD_ALLOWANCE, 0
+    if budgets is not None:
+        try:
+            budget = budgets.read(user_id, now=now)
+            allowance, carried = budget.allowance, budget.carried
+        except DirectoryUnavailable:  # who is in which group: Slack can't say now
+            log.warning("could not read %s's allowance from their user groups", user_id)
     resets = next_month_start(now, zone, fallback=settings.REWARD_TIMEZONE).date()
     return BalanceCard(
         points=points.total,
@@ -144,7 +153,8 @@ def balance_card(
         storefront=settings.storefront,
         next_expiry=points.next_expiry,
         expiring=points.expiring,
-        allowance=settings.REWARD_ALLOWANCE,
+        allowance=allowance,
+        carried=carried,
         given_this_month=given,
         resets_on=resets,
         is_admin=is_admin,
@@ -165,11 +175,13 @@ class BalanceService:
         plum: PlumClient,
         settings: Settings,
         account: Callable[[], Balance | None],
+        budgets: Budgets | None = None,
     ) -> None:
         self._store = store
         self._plum = plum
         self._settings = settings
         self._account = account
+        self._budgets = budgets
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -182,6 +194,7 @@ class BalanceService:
             email=email,
             account=self._account,
             ask_xoxoday=ask_xoxoday,
+            budgets=self._budgets,
         )
 
     def card_soon(

@@ -160,7 +160,8 @@ class BalanceCard:
     storefront: bool = False  # points live in the bot: spent with Redeem
     next_expiry: date | None = None  # storefront: the earliest day some of them expire
     expiring: int | Decimal | None = None  # … and how many
-    allowance: int = 0  # REWARD_ALLOWANCE; 0 = no limit
+    allowance: int = 0  # this month's (`bot.rewards.budgets`), carry-over included; 0 = no limit
+    carried: int = 0  # of which carried over from last month
     given_this_month: int = 0
     resets_on: date | None = None  # first day of next month, in their time zone
     is_admin: bool = False

@@ -25,6 +25,7 @@ LINKS_MAX_COUNT = 1000  # per `/reward links` batch
 DATE_FORMAT = "DD-MM-YYYY"
 ADJUST_MAX_POINTS = 1_000_000  # the most one `/reward adjust` adds or deducts
 ORDERS_REPORT_MAX_DAYS = 366  # the longest period `/reward orders report` covers
+ALLOWANCE_MAX_POINTS = 10_000_000  # the most a monthly allowance may be
 
 Period = Literal["week", "month"]
 
@@ -41,6 +42,7 @@ class GiveReward:
     citation: str  # as typed (Slack mrkdwn: mentions stay `<@U…|name>`), stripped
     values: tuple[str, ...] = ()  # `#words` in the citation, lowercased, deduplicated
     channel_tags: tuple[str, ...] = ()  # names of `#channel` links Slack made from `#words`
+    groups: tuple[GroupRef, ...] = ()  # user groups named (`<!subteam^S…|@team>`): each member
 
     def values_for(self, allowed: Sequence[str]) -> tuple[str, ...]:
         """The values to check and record, given the configured list (`REWARD_VALUES`).
@@ -54,6 +56,34 @@ class GiveReward:
     @property
     def total(self) -> int:
         return self.amount * len(self.recipients)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A Slack user group as named in a command: its id, and its handle as Slack wrote it
+    (`@design-team`; untrusted text, shown only as plain words)."""
+
+    group_id: str
+    handle: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.handle or f"@{self.group_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetAllowance:
+    """`/reward allowance <@U…|<!subteam^S…>> <points|default>` (admins): `points` None puts
+    it back to the default."""
+
+    person: str | None = None  # a Slack user id, or
+    group: GroupRef | None = None  # a user group
+    points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListAllowances:
+    """`/reward allowances` (admins)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +273,8 @@ def parse_error(code: ErrorCode, message: str) -> Refusal:
 
 Command = (
     GiveReward
+    | SetAllowance
+    | ListAllowances
     | OpenModal
     | ShowHelp
     | ShowBalance

@@ -94,3 +94,25 @@ class Directory(Protocol):
     def member(self, session: Session, profile: Profile, *, team_id: str) -> Member:
         """The ledger's member for this profile, refreshed and with its role."""
         ...
+
+
+class UnknownGroup(Exception):
+    """Slack has no such user group (a forged or deleted id)."""
+
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+        super().__init__(f"Slack has no user group {group_id}")
+
+
+class GroupsNotAllowed(DirectoryUnavailable):
+    """Slack won't show user groups' members to the bot (the app was installed without the
+    `usergroups:read` scope): an admin must update the app."""
+
+
+class GroupDirectory(Protocol):
+    """Slack user groups' members (the Slack side: `usergroups.users.list`, cached briefly)."""
+
+    def members(self, group_id: str) -> tuple[str, ...]:
+        """The user ids in the group, in Slack's order. Raises UnknownGroup, or
+        DirectoryUnavailable when Slack cannot say."""
+        ...

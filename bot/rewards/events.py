@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -344,6 +344,16 @@ class PointsAdjusted:
     #                       crash): told only if it wasn't yet, by one of those repeating it
 
 
+@dataclass(frozen=True, slots=True)
+class AllowanceReached:
+    """A giver has given all of this month's allowance: they hear it once that month, by DM,
+    with when it resets."""
+
+    user_id: str
+    allowance: int
+    resets_on: date
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BulkCard:
     """A bulk award as its admin sees it: which file, how many rows and points, and where its
@@ -397,7 +407,8 @@ class BulkFinished:
 
 
 Event = (
-    BulkApprovalAsked
+    AllowanceReached
+    | BulkApprovalAsked
     | BulkDecided
     | BulkProgressed
     | BulkFinished

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.rewards import policy
 from bot.rewards.admin import only_admins
+from bot.rewards.budgets import Budgets
 from bot.rewards.directory import Directory, DirectoryUnavailable, UnknownSlackUser
 from bot.rewards.events import FlagsReported, Teller
 from bot.rewards.flags import RULE_TITLES, FlagCard, FlagRule, FlagRules, Gift, find_flags
@@ -105,6 +106,7 @@ class FlagService:
         teller: Teller,
         locks: LockService,
         now: Callable[[], datetime] = clock.now,
+        budgets: Budgets | None = None,
     ) -> None:
         self._store = store
         self._people = people
@@ -112,6 +114,7 @@ class FlagService:
         self._teller = teller
         self._locks = locks
         self._now = now
+        self._budgets = budgets
         self.rules = FlagRules.from_settings(settings)
 
     # ── finding and reporting ─────────────────────────────────────────────────────────────
@@ -135,7 +138,8 @@ class FlagService:
             for r in rows
         ]
         raised = []
-        for flag in find_flags(gifts, self.rules, now=now):
+        allowance_of = self._budgets.allowance_of() if self._budgets is not None else None
+        for flag in find_flags(gifts, self.rules, now=now, allowance_of=allowance_of):
             with self._store.session() as session:
                 row = flag_repo.raise_flag(
                     session,

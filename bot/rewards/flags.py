@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -220,8 +220,16 @@ def repeat_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> l
     return flags
 
 
-def allowance_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> list[Flag]:
-    if rules.allowance <= 0:
+def allowance_flags(
+    gifts: Sequence[Gift],
+    rules: FlagRules,
+    *,
+    now: datetime,
+    allowance_of: Callable[[str], int] | None = None,
+) -> list[Flag]:
+    """`allowance_of`: a giver's monthly allowance (their own or their group's, else the
+    default: `bot.rewards.budgets`); without it, `rules.allowance` for everyone."""
+    if allowance_of is None and rules.allowance <= 0:
         return []
     tz = ZoneInfo(rules.timezone) if rules.timezone else ZoneInfo("UTC")
     months: list[datetime] = []
@@ -238,7 +246,8 @@ def allowance_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -
         behind[(g.giver, g.recipient)].append(g)
     flags = []
     for (giver, recipient), those in sorted(behind.items()):
-        if all(per[(giver, recipient, m)] >= rules.allowance for m in months):
+        limit = allowance_of(giver) if allowance_of is not None else rules.allowance
+        if limit > 0 and all(per[(giver, recipient, m)] >= limit for m in months):
             flags.append(_pair_flag(FlagRule.ALLOWANCE, giver, recipient, those, rules, now))
     return flags
 
@@ -260,12 +269,18 @@ def burst_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> li
     ]
 
 
-def find_flags(gifts: Sequence[Gift], rules: FlagRules, *, now: datetime) -> list[Flag]:
-    """Every flag the gifts show at `now`, by rule."""
+def find_flags(
+    gifts: Sequence[Gift],
+    rules: FlagRules,
+    *,
+    now: datetime,
+    allowance_of: Callable[[str], int] | None = None,
+) -> list[Flag]:
+    """Every flag the gifts show at `now`, by rule (`allowance_of` as for `allowance_flags`)."""
     return [
         *ring_flags(gifts, rules, now=now),
         *repeat_flags(gifts, rules, now=now),
-        *allowance_flags(gifts, rules, now=now),
+        *allowance_flags(gifts, rules, now=now, allowance_of=allowance_of),
         *burst_flags(gifts, rules, now=now),
     ]
 
@@ -305,6 +320,7 @@ def holding(
     *,
     holds: Iterable[Hold] = (),
     now: datetime,
+    allowance_of: Callable[[str], int] | None = None,
 ) -> Flag | None:
     """Whether a new reward (`new`: its gifts, one per recipient) waits for an admin: the first
     flag it takes part in, with `gifts` (the history) before it, whose rule is held for
@@ -314,7 +330,7 @@ def holding(
     if not rules.hold and not held_people:
         return None
     ids = {g.reward_id for g in new}
-    for flag in find_flags([*gifts, *new], rules, now=now):
+    for flag in find_flags([*gifts, *new], rules, now=now, allowance_of=allowance_of):
         if not ids & {g.reward_id for g in flag.gifts}:
             continue
         if flag.rule in rules.hold or (flag.rule, frozenset(flag.people)) in held_people:

@@ -16,6 +16,8 @@ GIVING = f"""\
 *Give points*  `/reward @person [@more people] amount what it's for`
 • `{EXAMPLE}`
 • `/reward @maria @sam 100 a smooth launch #teamwork` gives 100 points to *each* of them
+• `/reward @design-team 10 for the launch` gives 10 points to each member of a user group \
+(you see who and the total before you send)
 • `/reward` on its own opens a form
 Pick each person from the list that pops up as you type `@`. The amount is a whole number of \
 points per person; the message (up to {CITATION_MAX_CHARS} characters) is shown to them. \

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from bot.plum import Balance, PlumClient, PlumError
 from bot.rewards.adjustments import recent_lines
 from bot.rewards.balances import balance_card
+from bot.rewards.budgets import Budgets
 from bot.rewards.cards import ApprovalCard, HomeCard, LinkBatchCard, card_for
 from bot.rewards.directory import (
     Directory,
@@ -107,6 +108,7 @@ class HomeService:
         plum: PlumClient,
         account: AccountBalanceCache,
         now: Callable[[], datetime] = clock.now,
+        budgets: Budgets | None = None,
     ) -> None:
         self._store = store
         self._people = people
@@ -114,6 +116,7 @@ class HomeService:
         self._plum = plum
         self._account = account
         self._now = now
+        self._budgets = budgets
 
     def home(self, user_id: str, *, ask_xoxoday: bool = True) -> Home:
         """`user_id`'s App Home; `ask_xoxoday=False`: only what the ledger knows, the figures
@@ -157,6 +160,7 @@ class HomeService:
             account=self._account.get,
             now=now,
             ask_xoxoday=ask_xoxoday,
+            budgets=self._budgets,
         )
         card = HomeCard(
             user_id=user_id,

@@ -41,4 +41,5 @@ class OnceKind(StrEnum):
     LOCK_TOLD = "lock_told"  # a locked (or unlocked) member told, once per lock
     FLAGS_DM = "flags_dm"  # an admin's daily DM of new flags (per run and admin)
     FLAG_ANSWERED = "flag_answered"  # a flag button's one answer
+    ALLOWANCE_REACHED = "allowance_reached"  # a giver told they gave all of it (giver:YYYY-MM)
     REACTION_TOO_LATE = "reaction_too_late"  # a giver told their un-reacting came too late

@@ -22,12 +22,13 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import date
 
-from bot.rewards.arguments import parse_amount, parse_citation, recipient_problem
+from bot.rewards.arguments import group_ref, parse_amount, parse_citation, recipient_problem
 from bot.rewards.commands import (
     EXAMPLE,
     Command,
     ErrorCode,
     GiveReward,
+    GroupRef,
     OpenModal,
     parse_error,
 )
@@ -47,6 +48,10 @@ _NUMBERISH = re.compile(r"[+\-\u2212\u2013]?\.?\d")
 _CONNECTORS = {"and", "&amp;", "&"}
 
 
+def _is_mention(word: str) -> bool:
+    return bool(MENTIONS_ONLY.fullmatch(word)) or group_ref(word) is not None
+
+
 def _no_recipient() -> Refusal:
     return parse_error(ErrorCode.NO_RECIPIENT, f"Who is it for? Mention them like `{EXAMPLE}`")
 
@@ -59,6 +64,7 @@ def _is_not_a_number(word: str) -> bool:
 def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal:
     tokens = list(TOKEN.finditer(text))
     recipients: list[str] = []
+    groups: list[GroupRef] = []
     amounts: list[str] = []
     citation_start = len(text)
     for i, match in enumerate(tokens):
@@ -67,6 +73,10 @@ def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal
             for uid in USER_MENTION.findall(word):
                 if uid not in recipients:
                     recipients.append(uid)
+            continue
+        if (group := group_ref(word)) is not None:
+            if all(g.group_id != group.group_id for g in groups):
+                groups.append(group)
             continue
         if amounts and CHANNEL.match(word):
             # After the amount, `#kudos` that Slack turned into a channel link is citation.
@@ -78,7 +88,7 @@ def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal
         if (
             word.lower() in _CONNECTORS
             and i + 1 < len(tokens)
-            and MENTIONS_ONLY.fullmatch(tokens[i + 1].group(0))
+            and _is_mention(tokens[i + 1].group(0))
         ):
             continue
         if _NUMBERISH.match(word):
@@ -92,7 +102,7 @@ def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal
         citation_start = match.start()
         break
 
-    if not recipients:
+    if not recipients and not groups:
         if not amounts and tokens:
             suggestion = suggest_subcommand(tokens[0].group(0), subcommands)
             if suggestion:
@@ -122,6 +132,7 @@ def _parse_give(text: str, *, subcommands: Collection[str]) -> Command | Refusal
         citation=citation,
         values=hashtags(citation),
         channel_tags=channel_tags(citation),
+        groups=tuple(groups),
     )
 
 

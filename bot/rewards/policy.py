@@ -14,6 +14,11 @@ Decisions recorded here (the README's rules section says the same):
   summaries count too; count `given_this_month` from `month_start(now, tz)` so the query and
   this message agree.
 - A reward whose total reaches the threshold (`>=`) waits for approval, whoever gives it.
+- One reward goes to at most `MAX_RECIPIENTS` people (mentioned, or the members of a user group
+  the giver named): more is a bulk award, not a thank-you.
+- A giver's monthly allowance (`monthly_allowance`): their own if an admin set one, else the
+  largest of their user groups' allowances, else `REWARD_ALLOWANCE`; plus what they left unspent
+  of last month's, up to `REWARD_ALLOWANCE_CARRYOVER_MAX` (`carried_over`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 SLACKBOT_ID = "USLACKBOT"
+MAX_RECIPIENTS = 100  # people in one reward, mentioned or in a user group named
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,7 @@ class Rules:
     approval_threshold: int  # a reward's total from this amount up waits for approval
     values: tuple[str, ...] = ()  # allowed company values, lowercased; empty = any
     timezone: str = "UTC"  # when the giver's own time zone is unknown
+    carryover_max: int = 0  # the most of last month's unspent allowance carried over; 0 = none
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
@@ -85,6 +92,7 @@ class Rules:
             approval_threshold=settings.REWARD_APPROVAL_THRESHOLD,
             values=tuple(settings.REWARD_VALUES),
             timezone=settings.REWARD_TIMEZONE,
+            carryover_max=settings.REWARD_ALLOWANCE_CARRYOVER_MAX,
         )
 
 
@@ -98,6 +106,7 @@ class ProblemCode(StrEnum):
     OVER_MAX = "over_max"
     OVER_ALLOWANCE = "over_allowance"
     UNKNOWN_VALUE = "unknown_value"
+    TOO_MANY = "too_many"
 
 
 class Field(StrEnum):
@@ -118,6 +127,7 @@ _FIELDS = {
     ProblemCode.OVER_MAX: Field.AMOUNT,
     ProblemCode.OVER_ALLOWANCE: Field.AMOUNT,
     ProblemCode.UNKNOWN_VALUE: Field.VALUES,
+    ProblemCode.TOO_MANY: Field.RECIPIENTS,
 }
 
 
@@ -248,6 +258,23 @@ def recipient_problems(giver: Person, recipient: Person) -> list[Problem]:
     return []
 
 
+def split_group(
+    giver: Person, members: Sequence[Person]
+) -> tuple[list[Person], list[tuple[Person, ProblemCode]]]:
+    """The members of a user group the giver named: who gets the reward, and who is left out
+    and why (the giver themselves, bots, deactivated accounts, no email: whoever
+    `recipient_problems` would refuse), each once, in the group's order."""
+    given: list[Person] = []
+    left_out: list[tuple[Person, ProblemCode]] = []
+    for person in {p.user_id: p for p in members}.values():
+        problems = recipient_problems(giver, person)
+        if problems:
+            left_out.append((person, problems[0].code))
+        else:
+            given.append(person)
+    return given, left_out
+
+
 def amount_problems(amount: int, rules: Rules) -> list[Problem]:
     if amount < 1:
         return [
@@ -269,10 +296,42 @@ def amount_problems(amount: int, rules: Rules) -> list[Problem]:
 
 def allowance_left(allowance: int, *, given_this_month: int, is_admin: bool) -> int | None:
     """What a giver may still give this month; None when unlimited (no allowance set, or an
-    admin, who is exempt). The one place the allowance is computed."""
+    admin, who is exempt). The one place the allowance is computed. `allowance` is the giver's
+    (`monthly_allowance`)."""
     if allowance == 0 or is_admin:
         return None
     return max(allowance - given_this_month, 0)
+
+
+def base_allowance(*, default: int, own: int | None = None, groups: Sequence[int] = ()) -> int:
+    """A person's monthly allowance before any carry-over: their own if an admin set one, else
+    the largest of their user groups' (of those an admin set one for), else the default
+    (`REWARD_ALLOWANCE`); 0 = no limit."""
+    if own is not None:
+        return own
+    if groups:
+        return max(groups)
+    return default
+
+
+def carried_over(*, last_allowance: int, given_last_month: int, cap: int) -> int:
+    """What a person left unspent of last month's allowance (`last_allowance`: their base
+    allowance, not what it carried), up to `cap` (`REWARD_ALLOWANCE_CARRYOVER_MAX`; 0 = nothing
+    is carried). Nothing is carried from an unlimited month."""
+    if cap <= 0 or last_allowance <= 0:
+        return 0
+    return min(max(last_allowance - given_last_month, 0), cap)
+
+
+def monthly_allowance(*, base: int, carried: int = 0) -> int:
+    """What a person may give this month: their base allowance and what they carried over;
+    0 = no limit (an unlimited base stays unlimited)."""
+    return base + carried if base else 0
+
+
+def reached_limit(allowance: int, *, given_this_month: int, is_admin: bool) -> bool:
+    """Whether a giver has given all of this month's allowance (they hear it once a month)."""
+    return allowance_left(allowance, given_this_month=given_this_month, is_admin=is_admin) == 0
 
 
 def allowance_problems(
@@ -284,10 +343,11 @@ def allowance_problems(
     given_this_month: int,
     now: datetime,
     tz: str | ZoneInfo | None,
+    allowance: int | None = None,
 ) -> list[Problem]:
-    left = allowance_left(
-        rules.allowance, given_this_month=given_this_month, is_admin=giver.is_admin
-    )
+    """`allowance`: the giver's (`monthly_allowance`); default `rules.allowance`."""
+    allowance = rules.allowance if allowance is None else allowance
+    left = allowance_left(allowance, given_this_month=given_this_month, is_admin=giver.is_admin)
     if left is None or amount < 1 or count < 1:
         return []
     total = amount * count
@@ -301,14 +361,26 @@ def allowance_problems(
         else f"That's {_points(total)}"
     )
     if left == 0:
-        have = f"you've already given all {_points(rules.allowance)} of your monthly allowance"
+        have = f"you've already given all {_points(allowance)} of your monthly allowance"
         todo = f"It resets on {when}."
     else:
-        have = f"you have {_points(left)} of your {rules.allowance:,} left this month"
+        have = f"you have {_points(left)} of your {allowance:,} left this month"
         each = left // count
         lower = f"Lower the amount to {each:,} or less, or wait" if each else "Wait"
         todo = f"{lower} until your allowance resets on {when}."
     return [Problem(ProblemCode.OVER_ALLOWANCE, f"{asked}, but {have}. {todo}")]
+
+
+def too_many_problems(count: int) -> list[Problem]:
+    if count <= MAX_RECIPIENTS:
+        return []
+    return [
+        Problem(
+            ProblemCode.TOO_MANY,
+            f"That's {count:,} people, and one reward goes to at most {MAX_RECIPIENTS}. "
+            "Split it into smaller rewards.",
+        )
+    ]
 
 
 def value_problems(values: Sequence[str], rules: Rules) -> list[Problem]:
@@ -402,11 +474,14 @@ def evaluate(
     given_this_month: int = 0,
     now: datetime,
     tz: str | ZoneInfo | None = None,
+    allowance: int | None = None,
 ) -> Decision:
     """Check one reward. `amount` is per recipient; `tz` is the giver's (default
     `rules.timezone`); `given_this_month` counts the giver's rewards since
-    `month_start(now, tz)` that still stand (requested, pending, queued, sending, sent, in doubt).
+    `month_start(now, tz)` that still stand (requested, pending, queued, sending, sent, in doubt);
+    `allowance` is the giver's monthly allowance (`monthly_allowance`; default `rules.allowance`).
     """
+    allowance = rules.allowance if allowance is None else allowance
     unique = list({p.user_id: p for p in recipients}.values())
     problems: list[Problem] = []
     if not unique:
@@ -416,6 +491,7 @@ def evaluate(
                 "Who is it for? Mention them like `/reward @maria 50 thanks for the demo`",
             )
         )
+    problems.extend(too_many_problems(len(unique)))
     for person in unique:
         problems.extend(recipient_problems(giver, person))
     problems.extend(amount_problems(amount, rules))
@@ -428,14 +504,15 @@ def evaluate(
             given_this_month=given_this_month,
             now=now,
             tz=tz,
+            allowance=allowance,
         )
     )
     problems.extend(value_problems(values, rules))
 
     total = max(amount, 0) * len(unique)
     left: int | None = None
-    if rules.allowance and not giver.is_admin:
-        left = max(rules.allowance - given_this_month - total, 0)
+    if allowance and not giver.is_admin:
+        left = max(allowance - given_this_month - total, 0)
     return Decision(
         problems=tuple(problems),
         total=total,

@@ -17,21 +17,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.rewards import policy
+from bot.rewards.budgets import Budgets, GiverBudget
 from bot.rewards.cards import failure_kind_of
-from bot.rewards.directory import Directory, UnknownSlackUser, role_for
+from bot.rewards.directory import Directory, DirectoryUnavailable, Profile, UnknownSlackUser
+from bot.rewards.events import AllowanceReached, Teller
 from bot.rewards.flags import RULE_TITLES, Flag, FlagRule, FlagRules, Gift, Hold, holding
 from bot.rewards.kinds import OnceKind
-from bot.rewards.policy import Field, Rules
+from bot.rewards.policy import Decision, Field, Rules
 from bot.rewards.refusal import Refusal
 from bot.rewards.wording import status_label
 from bot.settings import Settings
-from storage import audit, clock, once, queries
+from storage import audit, clock, once
 from storage import flags as flag_repo
-from storage import members as member_repo
 from storage import rewards as reward_repo
 from storage.db import Store
+from storage.models import Member
 from storage.rewards import RewardDetails
-from storage.states import RewardSource, RewardStatus, Role
+from storage.states import RewardSource, RewardStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +76,14 @@ class RewardService:
         on_queued: Callable[[], None] = lambda: None,
         on_pending: Callable[[RewardDetails], object] = lambda reward: None,
         now: Callable[[], datetime] = clock.now,
+        budgets: Budgets | None = None,
+        teller: Teller | None = None,
     ) -> None:
         self._store = store
         self._people = people
         self._settings = settings
+        self._budgets = budgets or Budgets(store=store, settings=settings, now=now)
+        self._teller = teller
         self._rules = Rules.from_settings(settings)
         self._flag_rules = FlagRules.from_settings(settings)
         self._on_queued = on_queued
@@ -88,26 +94,47 @@ class RewardService:
     def rules(self) -> Rules:
         return self._rules
 
+    @property
+    def budgets(self) -> Budgets:
+        return self._budgets
+
     def allowance_left(self, user_id: str) -> int | None:
-        """What `user_id` may still give this month, from the ledger alone (no Slack call, for
-        the reward form): None when unlimited, or when the ledger can't say right now."""
-        settings = self._settings
-        if not settings.REWARD_ALLOWANCE or role_for(settings, user_id) == Role.ADMIN:
-            return None
+        """What `user_id` may still give this month, from the ledger (and who is in which user
+        group, cached), for the reward form: None when unlimited, or when it can't say now."""
         try:
-            with self._store.read_session() as session:
-                member = member_repo.get_member_by_slack_id(session, slack_user_id=user_id)
-                given = (
-                    queries.given_this_month(session, giver=member, tz=settings.REWARD_TIMEZONE)
-                    if member is not None
-                    else 0
-                )
-        except SQLAlchemyError:
+            return self._budgets.read(user_id, now=self._now()).left
+        except (SQLAlchemyError, DirectoryUnavailable):
             log.warning("could not read %s's allowance for the reward form", user_id, exc_info=True)
             return None
-        return policy.allowance_left(
-            settings.REWARD_ALLOWANCE, given_this_month=given, is_admin=False
+
+    def check(
+        self,
+        session: Session,
+        *,
+        giver: Profile,
+        giver_member: Member,
+        recipients: Sequence[Profile],
+        amount: int,
+        values: Sequence[str],
+        now: datetime,
+    ) -> tuple[Decision, GiverBudget]:
+        """The rules on one reward (`policy.evaluate`), with the giver's month: giving, and a
+        group reward's preview, ask the same."""
+        budget = self._budgets.of(
+            session, user_id=giver.person.user_id, member=giver_member, now=now
         )
+        decision = policy.evaluate(
+            rules=self._rules,
+            giver=giver.person,
+            recipients=[p.person for p in recipients],
+            amount=amount,
+            values=values,
+            given_this_month=budget.given,
+            now=now,
+            tz=self._rules.timezone,  # the company's month, for everyone
+            allowance=budget.allowance,
+        )
+        return decision, budget
 
     def give(self, request: GiveRequest) -> GiveOutcome:
         given = self.give_if(request, still_wanted=lambda session: True)
@@ -150,26 +177,14 @@ class RewardService:
             recipient_members = [
                 self._people.member(session, p, team_id=request.team_id) for p in recipients
             ]
-            counted = self._rules.allowance > 0 and not giver.person.is_admin
-            given = (
-                queries.given_this_month(
-                    session,
-                    giver=giver_member,
-                    tz=self._rules.timezone,  # the company's month, for everyone
-                    now=now,
-                )
-                if counted
-                else 0
-            )
-            decision = policy.evaluate(
-                rules=self._rules,
-                giver=giver.person,
-                recipients=[p.person for p in recipients],
+            decision, budget = self.check(
+                session,
+                giver=giver,
+                giver_member=giver_member,
+                recipients=recipients,
                 amount=request.amount,
                 values=request.values,
-                given_this_month=given,
                 now=now,
-                tz=self._rules.timezone,
             )
             if not decision.ok:
                 return decision.refusal()
@@ -201,6 +216,19 @@ class RewardService:
                     rule=held.rule.value,
                     reason=f"{RULE_TITLES[held.rule]}: {', '.join(held.people)}",
                 )
+            reached = (
+                created.created
+                and policy.reached_limit(
+                    budget.allowance,
+                    given_this_month=budget.given + decision.total,
+                    is_admin=giver.person.is_admin,
+                )
+                and once.claim_once(  # once a month, across processes, with the reward
+                    session,
+                    kind=OnceKind.ALLOWANCE_REACHED,
+                    key=f"{request.giver_id}:{policy.month_start(now, self._rules.timezone):%Y-%m}",
+                )
+            )
         if created.created:
             log.info(
                 "reward %s created by %s: %s points to %d people (%s)",
@@ -215,7 +243,18 @@ class RewardService:
                 self._on_queued()
             elif created.reward.status == RewardStatus.PENDING_APPROVAL:
                 self._on_pending(created.reward)  # asks for approval (committed by now)
+        if reached and self._teller is not None:
+            self._tell_reached(request.giver_id, budget, now=now)
         return Given(reward=created.reward, created=created.created)
+
+    def _tell_reached(self, user_id: str, budget: GiverBudget, *, now: datetime) -> None:
+        resets = policy.next_month_start(now, self._rules.timezone).date()
+        event = AllowanceReached(user_id=user_id, allowance=budget.allowance, resets_on=resets)
+        try:
+            assert self._teller is not None
+            self._teller.tell(event)
+        except Exception:  # the reward stands; the note is only news
+            log.warning("could not tell %s they reached their allowance", user_id, exc_info=True)
 
     def _held_by(self, session: Session, request: GiveRequest, *, now: datetime) -> Flag | None:
         """The flag that holds this new reward for an admin (REWARD_FLAG_HOLD, or an admin's
@@ -246,7 +285,9 @@ class RewardService:
             )
             for uid in request.recipient_ids
         ]
-        return holding(history, new, rules, holds=holds, now=now)
+        return holding(
+            history, new, rules, holds=holds, now=now, allowance_of=self._budgets.allowance_of()
+        )
 
     def send_again(self, *, giver_id: str, team_id: str, short_id: str) -> GiveOutcome:
         """A failed reward given again by its giver ("Send again" on the message saying it

@@ -19,6 +19,8 @@ from typing import Protocol, TypeVar
 
 from bot.rewards.arguments import (
     TRAILING,
+    group_ref,
+    parse_amount,
     parse_campaign,
     parse_date,
     parse_person,
@@ -26,6 +28,7 @@ from bot.rewards.arguments import (
 )
 from bot.rewards.commands import (
     ADJUST_MAX_POINTS,
+    ALLOWANCE_MAX_POINTS,
     AMOUNT_MAX_DIGITS,
     LINK_NOTE_MAX_CHARS,
     LINKS_MAX_COUNT,
@@ -37,6 +40,7 @@ from bot.rewards.commands import (
     ErrorCode,
     GenerateLink,
     GenerateLinks,
+    ListAllowances,
     ListApprovals,
     ListCampaigns,
     ListLocks,
@@ -47,6 +51,7 @@ from bot.rewards.commands import (
     OpenGiftForm,
     OrdersReport,
     Period,
+    SetAllowance,
     SetManager,
     ShowBalance,
     ShowHelp,
@@ -104,6 +109,53 @@ parse_managers = _nothing_after(ListManagers(), "managers")
 parse_campaigns = _nothing_after(ListCampaigns(), "campaigns")
 parse_locks = _nothing_after(ListLocks(), "locks")
 parse_bulk = _nothing_after(OpenBulkForm(), "bulk")
+parse_allowances = _nothing_after(ListAllowances(), "allowances")
+
+_DEFAULT_WORDS = frozenset({"default", "none", "reset", "remove", "-"})
+
+
+def parse_allowance(rest: str, *, today: date | None = None) -> SetAllowance | Refusal:
+    """`@person 500`, `@user-group 2000`, or either with `default` (back to the default)."""
+    usage = "/reward allowance @design-team 2000"
+    words = TOKEN.findall(rest)
+    if len(words) < 2:
+        return parse_error(
+            ErrorCode.MISSING_ARGUMENT,
+            f"Mention a person or a user group, then their monthly allowance, like `{usage}` "
+            "(or `default` instead of the number to go back to the default)",
+        )
+    if len(words) > 2:
+        return parse_error(
+            ErrorCode.EXTRA_ARGUMENT,
+            f"One person or user group and one number at a time, like `{usage}`",
+        )
+    group = group_ref(words[0])
+    person: str | None = None
+    if group is None:
+        found = parse_person(words[0], usage="/reward allowance @maria 500")
+        if isinstance(found, Refusal):
+            return found
+        person = found
+    amount = words[1].rstrip(TRAILING)
+    if amount.lower() in _DEFAULT_WORDS:
+        return SetAllowance(person=person, group=group, points=None)
+    points = parse_amount(amount)
+    if isinstance(points, Refusal):
+        if points.code is ErrorCode.ZERO_AMOUNT:
+            return parse_error(
+                ErrorCode.ZERO_AMOUNT,
+                "An allowance is at least 1 point a month. To pause someone's giving, use "
+                "`/reward lock @maria`; to go back to the default, "
+                "`/reward allowance @maria default`.",
+            )
+        return points
+    if points > ALLOWANCE_MAX_POINTS:
+        return parse_error(
+            ErrorCode.AMOUNT_TOO_BIG,
+            f"An allowance is at most {ALLOWANCE_MAX_POINTS:,} points a month. Use a smaller "
+            "number.",
+        )
+    return SetAllowance(person=person, group=group, points=points)
 
 
 def parse_celebrations(rest: str, *, today: date | None = None) -> Celebrations | Refusal:

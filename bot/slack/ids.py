@@ -90,6 +90,7 @@ class BlockId(StrEnum):
     LINK_NOTE = "link_note"
     REPORT_ACTIONS = "report_actions"  # an admin's Restore / Cancel on a reported reward
     FLAG_ACTIONS = "flag_actions"  # a flag's Dismiss / Hold future ones / Lock the giver
+    GROUP_ACTIONS = "group_actions"  # a group reward's preview: Send / Cancel
 
 
 class ActionId(StrEnum):
@@ -128,6 +129,8 @@ class ActionId(StrEnum):
     FLAG_DISMISS = "flag_dismiss"  # a flag in the admins' daily DM (value: the flag's id)
     FLAG_HOLD = "flag_hold"  # … "Hold future ones"
     FLAG_LOCK = "flag_lock"  # … "Lock the giver"
+    GROUP_SEND = "group_send"  # a group reward's preview: Send (value: the preview's id)
+    GROUP_CANCEL = "group_cancel"  # … Cancel
     # input elements (read from `view.state.values[block_id][action_id]`)
     RECIPIENTS_SELECT = "recipients_select"
     AMOUNT_INPUT = "amount_input"
@@ -165,5 +168,7 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "`@maria ++ 20 for …` in a public channel the bot is in gives",
         "groups:history": "the message.groups event (never conversations.history): "
         "`@maria ++ 20 for …` in a private channel the bot is in gives",
+        "usergroups:read": "usergroups.users.list: the members of a user group rewarded "
+        "(/reward @design-team 10 …) or given an allowance (/reward allowance @design-team 2000)",
     }
 )

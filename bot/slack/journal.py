@@ -87,6 +87,8 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.FLAG_LOCK,
         ActionId.GIFT_SETTLE_PLACED,
         ActionId.GIFT_SETTLE_FAILED,
+        ActionId.GROUP_SEND,
+        ActionId.GROUP_CANCEL,
     }
 )
 

@@ -34,6 +34,7 @@ from bot.rewards.redeem import RedeemService
 from bot.settings import Settings
 from bot.slack.blocks import adjustments as adjustment_blocks
 from bot.slack.blocks import approvals as approval_blocks
+from bot.slack.blocks import budgets as budget_blocks
 from bot.slack.blocks import bulk as bulk_blocks
 from bot.slack.blocks import cancel as cancel_blocks
 from bot.slack.blocks import celebrations as celebration_blocks
@@ -479,6 +480,9 @@ class Notifier:
         when Slack refused something for good; a passing failure while telling an outcome is
         raised (it is told again later)."""
         match event:
+            case ev.AllowanceReached(user_id=user_id, allowance=allowance, resets_on=resets_on):
+                payload = budget_blocks.limit_reached_dm(allowance=allowance, resets_on=resets_on)
+                return self.dm(user_id, payload) is not None
             case ev.BulkProgressed(bulk=bulk, tally=tally):
                 if bulk.message is None:
                     return False

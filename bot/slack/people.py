@@ -18,7 +18,9 @@ from sqlmodel import Session
 
 from bot.rewards.directory import (  # re-exported for the Slack layer
     DirectoryUnavailable,
+    GroupsNotAllowed,
     Profile,
+    UnknownGroup,
     UnknownSlackUser,
     role_for,
     write_member,
@@ -201,3 +203,47 @@ class People:
             with self._lock:
                 self._written[person.user_id] = (profile, member.id)
         return member
+
+
+GROUP_TTL_SECONDS = 300.0
+
+
+class SlackGroups:
+    """User groups' members from `usergroups.users.list` (scope `usergroups:read`), each
+    group cached for a few minutes (`GROUP_TTL_SECONDS`): a group reward and the allowance of
+    each of its members' rewards cost one Slack call a group every five minutes. The domain's
+    `GroupDirectory`."""
+
+    def __init__(
+        self,
+        *,
+        slack: WebClient,
+        ttl_seconds: float = GROUP_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._slack = slack
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def members(self, group_id: str) -> tuple[str, ...]:
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(group_id)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            answer = self._slack.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as err:
+            error = err.response.get("error")
+            if error in ("no_such_subteam", "subteam_not_found", "invalid_arguments"):
+                raise UnknownGroup(group_id) from None
+            if error in ("missing_scope", "not_allowed_token_type", "no_permission"):
+                raise GroupsNotAllowed(str(err)) from None
+            raise SlackUnavailable(str(err), err.response) from err
+        users = answer.get("users") or []
+        found = tuple(dict.fromkeys(str(u) for u in users if isinstance(u, str) and u))
+        with self._lock:
+            self._cache[group_id] = (now, found)
+        return found

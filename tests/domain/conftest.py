@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from bot.plum import PlumClient
 from bot.rewards.approvals import ApprovalService
+from bot.rewards.budgets import Budgets
 from bot.rewards.bulk_service import BulkService
 from bot.rewards.cancel_service import CancelService
 from bot.rewards.catalogue import Catalogue
@@ -32,6 +33,7 @@ from bot.rewards.delivery import DeliveryWorker
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.flag_service import FlagService
 from bot.rewards.gifts import GiftService
+from bot.rewards.group_rewards import GroupRewards
 from bot.rewards.home import AccountBalanceCache
 from bot.rewards.locks import LockService
 from bot.rewards.order_updates import OrderUpdates
@@ -53,6 +55,7 @@ from tests.domain.support import (
     SENDER_EMAIL,
     TEAM,
     MemoryDirectory,
+    MemoryGroups,
     RecordingTeller,
 )
 from tests.storage.support import ledger_database
@@ -123,6 +126,7 @@ class Domain:
     people: MemoryDirectory
     teller: RecordingTeller
     xoxoday: SandboxServer
+    groups: MemoryGroups = field(default_factory=MemoryGroups)
     wakes: dict[str, int] = field(default_factory=lambda: {"delivery": 0, "orders": 0})
     _keys: Iterator[int] = field(default_factory=itertools.count)
 
@@ -160,6 +164,16 @@ class Domain:
             teller=self.teller,
             settings=self.settings,
             on_queued=lambda: self._wake("delivery"),
+            budgets=self.budgets,
+        )
+
+    @cached_property
+    def budgets(self) -> Budgets:
+        return Budgets(
+            store=self.store,
+            settings=self.settings,
+            groups=self.groups,
+            people=self.people,
         )
 
     @cached_property
@@ -170,6 +184,17 @@ class Domain:
             settings=self.settings,
             on_queued=lambda: self._wake("delivery"),
             on_pending=self.approvals.on_pending,
+            budgets=self.budgets,
+            teller=self.teller,
+        )
+
+    @cached_property
+    def group_rewards(self) -> GroupRewards:
+        return GroupRewards(
+            store=self.store,
+            people=self.people,
+            groups=self.groups,
+            rewards=self.rewards,
         )
 
     @cached_property
@@ -241,6 +266,7 @@ class Domain:
             settings=self.settings,
             teller=self.teller,
             locks=self.locks,
+            budgets=self.budgets,
         )
 
     def _wake(self, worker: str) -> None:

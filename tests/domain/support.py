@@ -4,6 +4,8 @@
   answers True; `fail_next(n)` makes the next `n` tells raise a passing failure, as the notifier
   does when Slack is down. Told an `ApprovalAsked`, it records each ask's copy in the ledger, as
   the notifier does after posting it (so the first decision finds every copy).
+- `MemoryGroups`: the `GroupDirectory` port: user groups and their members in memory, with a
+  count of look-ups; the demo's `@design-team` (`DESIGN`).
 - `MemoryDirectory`: the `Directory` port (`bot.rewards.directory`): people kept in memory (ids,
   emails, time zones, bots, deactivated), roles from the settings, members written to the ledger
   exactly as `bot.slack.people.People` writes them; `set_manager` records a manager in the
@@ -26,6 +28,7 @@ from sqlmodel import Session
 from bot.rewards.directory import (
     DirectoryUnavailable,
     Profile,
+    UnknownGroup,
     UnknownSlackUser,
     role_for,
     write_member,
@@ -50,6 +53,8 @@ NOMAIL = "UNOMAIL1"
 GONE = "UGONE001"
 HELPERBOT = "UBOT0001"
 BOT_SELF = "UREWARDB"  # the bot's own Slack user
+DESIGN = "S0DESIGN"  # @design-team: Maria, Chen, Bob, No Mail, Gone and the helper bot
+DESIGN_MEMBERS = (MARIA, CHEN, BOB, NOMAIL, GONE, HELPERBOT)
 SENDER_EMAIL = "people-ops@acme.test"
 
 E = TypeVar("E")
@@ -239,3 +244,22 @@ class MemoryDirectory:
             them = self.member(session, self.profile(report), team_id=self._team_id)
             boss = self.member(session, self.profile(manager), team_id=self._team_id)
             member_repo.set_manager(session, member=them, manager=boss, actor=ADMIN)
+
+
+class MemoryGroups:
+    """The `GroupDirectory` port over user groups kept in memory."""
+
+    def __init__(self, groups: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.groups: dict[str, tuple[str, ...]] = dict(
+            groups if groups is not None else {DESIGN: DESIGN_MEMBERS}
+        )
+        self.unavailable = False
+        self.lookups = 0
+
+    def members(self, group_id: str) -> tuple[str, ...]:
+        self.lookups += 1
+        if self.unavailable:
+            raise DirectoryUnavailable("Slack could not be reached")
+        if group_id not in self.groups:
+            raise UnknownGroup(group_id)
+        return self.groups[group_id]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bot.simulators.playground.server import Playground, PlaygroundError
-from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, message_text
+from tests.e2e.harness import ADMIN, BOB, CHEN, MARIA, actions_in, message_text
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = "gift_product_select"
@@ -285,6 +285,43 @@ def test_a_taken_port_is_said_plainly(tmp_path: Path) -> None:
             Playground(state_dir=tmp_path / "state", port=port)
     finally:
         taken.close()
+
+
+def test_a_group_reward_typed_in_the_composer_is_previewed_and_sent(
+    playground: Playground,
+) -> None:
+    typed = "/reward @design-team 10 for the launch"
+    assert call(
+        playground, "/ui/send", **{"as": BOB, "view": "C0GENERAL", "text": typed}
+    ).is_success
+
+    def preview() -> list[dict[str, Any]]:
+        return [e for e in playground.fake.ephemerals(BOB) if "group_send" in actions_in(e)]
+
+    shown = wait_for(playground, preview)[-1]
+    assert "*2 people* × 10 points = *20 points* in all" in message_text(shown)
+    value = next(
+        element["value"]
+        for block in shown["blocks"]
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "group_send"
+    )
+    container = {
+        "type": "message",
+        "channel": shown["channel"],
+        "ts": shown["ts"],
+        "ephemeral": True,
+    }
+    sent = call(
+        playground,
+        "/ui/action",
+        **{"as": BOB, "container": container, "action_id": "group_send", "value": value},
+    )
+    assert sent.status_code == 200, sent.text
+    people = wait_for(playground, lambda: len(playground.sandbox_json()["people"]) == 2)  # type: ignore[index]
+    assert people
+    assert sorted(p["points"] for p in playground.sandbox_json()["people"]) == [10, 10]  # type: ignore[index]
 
 
 def test_reactions_show_under_messages_give_and_take_back(playground: Playground) -> None:

@@ -88,6 +88,14 @@ def test_typed_text_is_escaped_and_mentions_become_slacks() -> None:
     )
 
 
+def test_a_user_groups_handle_becomes_slacks_subteam_mention() -> None:
+    groups = {"design-team": "S0DESIGN"}
+    assert encode(
+        "@design-team 10 for the launch, @maria.", handles=HANDLES, channels=CHANNELS, groups=groups
+    ) == ("<!subteam^S0DESIGN|@design-team> 10 for the launch, <@UMARIA01|maria>.")
+    assert encode("@design-team", handles=HANDLES, channels=CHANNELS) == "@design-team"
+
+
 def test_commands_and_messages() -> None:
     assert parse("/reward @maria 10 thanks ") == Typed(text="@maria 10 thanks", command="/reward")
     assert parse("/REWARD") == Typed(text="", command="/reward")

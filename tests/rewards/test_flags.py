@@ -220,6 +220,20 @@ def test_no_allowance_no_allowance_flag() -> None:
     assert allowance_flags(gifts, FlagRules(allowance=0), now=NOW) == []
 
 
+def test_each_givers_own_allowance_is_what_the_whole_allowance_means() -> None:
+    gifts = [
+        gift(A, B, 300, at=NOV),
+        gift(A, B, 300, at=DEC),  # A's own allowance is 300: all of it, twice
+        gift(C, B, 1000, at=NOV),
+        gift(C, B, 1000, at=DEC),  # C's group gives them 2,000: half of it
+    ]
+    own = {A: 300, C: 2000}
+    found = allowance_flags(gifts, RULES, now=NOW, allowance_of=lambda giver: own[giver])
+    assert [f.people for f in found] == [(A, B)]
+    unlimited = allowance_flags(gifts, RULES, now=NOW, allowance_of=lambda giver: 0)
+    assert unlimited == []  # no limit, nothing to spend all of
+
+
 def test_three_months_asked_for_two_given() -> None:
     gifts = [gift(A, B, 1000, at=NOV), gift(A, B, 1000, at=DEC)]
     assert allowance_flags(gifts, FlagRules(allowance_months=3), now=NOW) == []

@@ -363,7 +363,7 @@ CODES = [
     ("here-labelled", "<!here|@here> 5 x", ErrorCode.BROADCAST_RECIPIENT),
     ("everyone", "<!everyone> 5 x", ErrorCode.BROADCAST_RECIPIENT),
     ("bare-at-here", "@here 5 x", ErrorCode.BROADCAST_RECIPIENT),
-    ("user-group", "<!subteam^S0ENG|@eng> 5 x", ErrorCode.GROUP_RECIPIENT),
+    ("user-group-mangled-id", f"<!subteam^S{'0' * 30}|@eng> 5 x", ErrorCode.GROUP_RECIPIENT),
     ("bare-second-recipient", f"{MARIA} 5 @sam thanks", ErrorCode.UNESCAPED_MENTION),
     ("bare-after-mention", f"{MARIA} @sam 5 thanks", ErrorCode.UNESCAPED_MENTION),
     ("unicode-minus", f"{MARIA} \u22125 x", ErrorCode.NEGATIVE_AMOUNT),

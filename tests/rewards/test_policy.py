@@ -401,3 +401,106 @@ def test_every_failure_without_send_again_says_what_to_do() -> None:
     for kind in FailureKind:
         if not may_send_again("failed", kind):
             assert "`/reward`" in NOT_AGAIN_TODO[kind] or "admin" in NOT_AGAIN_TODO[kind]
+
+
+# ── groups and budgets ────────────────────────────────────────────────────────────────────
+
+from bot.rewards import policy as _policy  # noqa: E402
+
+
+def _person(uid: str, **kw: object) -> Person:
+    return Person(user_id=uid, name=uid, email=f"{uid}@x.test", **kw)  # type: ignore[arg-type]
+
+
+def test_a_group_leaves_out_the_giver_bots_deactivated_and_no_email() -> None:
+    giver = _person("UGIVER")
+    members = [
+        _person("UA"),
+        giver,
+        _person("UBOT", is_bot=True),
+        _person("UGONE", deleted=True),
+        Person(user_id="UNOMAIL", name="n", email=None),
+        _person("UA"),  # listed twice: once
+        _person("UB"),
+    ]
+    given, left_out = _policy.split_group(giver, members)
+    assert [p.user_id for p in given] == ["UA", "UB"]
+    assert [(p.user_id, code.value) for p, code in left_out] == [
+        ("UGIVER", "self"),
+        ("UBOT", "bot"),
+        ("UGONE", "deactivated"),
+        ("UNOMAIL", "no_email"),
+    ]
+
+
+def test_more_than_the_recipient_cap_is_refused_with_the_cap() -> None:
+    rules = Rules(max_per_reward=100, allowance=0, approval_threshold=10**9)
+    people = [_person(f"U{i}") for i in range(_policy.MAX_RECIPIENTS + 1)]
+    decision = _policy.evaluate(
+        rules=rules, giver=_person("UG"), recipients=people, amount=1, now=NOW
+    )
+    assert not decision.ok
+    assert decision.problems[0].code is _policy.ProblemCode.TOO_MANY
+    assert f"at most {_policy.MAX_RECIPIENTS}" in decision.text
+    ok = _policy.evaluate(
+        rules=rules, giver=_person("UG"), recipients=people[:-1], amount=1, now=NOW
+    )
+    assert ok.ok
+
+
+def test_the_allowance_counts_members_times_amount_and_approval_the_total() -> None:
+    rules = Rules(max_per_reward=100, allowance=1000, approval_threshold=50)
+    people = [_person(f"U{i}") for i in range(6)]
+    over = _policy.evaluate(
+        rules=rules,
+        giver=_person("UG"),
+        recipients=people,
+        amount=10,
+        given_this_month=950,
+        now=NOW,
+        allowance=1000,
+    )
+    assert over.text.startswith("That's 60 points in all (6 people × 10), but you have 50")
+    ok = _policy.evaluate(
+        rules=rules, giver=_person("UG"), recipients=people, amount=10, now=NOW, allowance=60
+    )
+    assert ok.ok and ok.total == 60 and ok.needs_approval and ok.allowance_left == 0
+
+
+@pytest.mark.parametrize(
+    ("default", "own", "groups", "base"),
+    [
+        (1000, None, (), 1000),  # the default
+        (1000, 500, (2000,), 500),  # their own, even below their group's
+        (1000, None, (300, 2000), 2000),  # the largest of their groups'
+        (1000, None, (300,), 300),  # a group's, even below the default
+        (0, None, (), 0),  # no limit
+        (0, None, (400,), 400),  # a group's limit where the default has none
+    ],
+)
+def test_base_allowance(default: int, own: int | None, groups: tuple[int, ...], base: int) -> None:
+    assert _policy.base_allowance(default=default, own=own, groups=groups) == base
+
+
+@pytest.mark.parametrize(
+    ("last", "given", "cap", "carried"),
+    [
+        (1000, 700, 200, 200),  # 300 unspent, capped at 200
+        (1000, 900, 200, 100),
+        (1000, 1000, 200, 0),
+        (1000, 1200, 200, 0),  # over (an admin's exemption since lifted): nothing, never less
+        (1000, 0, 0, 0),  # carry-over off
+        (0, 0, 200, 0),  # nothing carried from an unlimited month
+    ],
+)
+def test_carried_over(last: int, given: int, cap: int, carried: int) -> None:
+    assert _policy.carried_over(last_allowance=last, given_last_month=given, cap=cap) == carried
+
+
+def test_monthly_allowance_and_reaching_it() -> None:
+    assert _policy.monthly_allowance(base=1000, carried=200) == 1200
+    assert _policy.monthly_allowance(base=0, carried=200) == 0  # unlimited stays unlimited
+    assert _policy.reached_limit(1200, given_this_month=1200, is_admin=False)
+    assert not _policy.reached_limit(1200, given_this_month=1199, is_admin=False)
+    assert not _policy.reached_limit(1200, given_this_month=5000, is_admin=True)
+    assert not _policy.reached_limit(0, given_this_month=5000, is_admin=False)

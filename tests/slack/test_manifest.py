@@ -34,6 +34,7 @@ EXPECTED_SCOPES = {
     "users:read.email",
     "users.profile:read",
     "files:write",
+    "usergroups:read",
     "files:read",
     "reactions:read",
     "channels:history",

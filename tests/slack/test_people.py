@@ -56,3 +56,26 @@ def test_members_are_upserted_only_when_the_profile_changes(
     with pytest.raises(UnknownSlackUser):
         people.profile("UNOBODY99")
     store.dispose()
+
+
+def test_a_groups_members_are_cached_and_slacks_refusals_are_told_apart(fake: FakeSlack) -> None:
+    from bot.rewards.directory import DirectoryUnavailable, GroupsNotAllowed, UnknownGroup
+    from bot.slack.people import SlackGroups
+
+    now = [0.0]
+    slack = WebClient(token="xoxb-fake", base_url=fake.api_url)
+    groups = SlackGroups(slack=slack, clock=lambda: now[0])
+    design = ("UMARIA01", "UCHEN001", "UBOB0001", "UNOMAIL1", "UGONE001", "UBOT0001")
+    assert groups.members("S0DESIGN") == design
+    fake.workspace.add_usergroup(id="S0DESIGN", handle="design-team", users=["UMARIA01"])
+    assert groups.members("S0DESIGN") == design  # cached for five minutes
+    now[0] += 301
+    assert groups.members("S0DESIGN") == ("UMARIA01",)
+    with pytest.raises(UnknownGroup):
+        groups.members("S0FORGED")
+    fake.fail_next("usergroups.users.list", "missing_scope")
+    with pytest.raises(GroupsNotAllowed):
+        groups.members("S0OTHER")
+    fake.fail_next("usergroups.users.list", "fatal_error")
+    with pytest.raises(DirectoryUnavailable):
+        groups.members("S0OTHER")

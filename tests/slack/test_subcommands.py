@@ -37,6 +37,8 @@ HELP = (
     "• `/reward @maria 50 thanks for the demo`\n"
     "• `/reward @maria @sam 100 a smooth launch #teamwork` gives 100 points to *each* of "
     "them\n"
+    "• `/reward @design-team 10 for the launch` gives 10 points to each member of a user group "
+    "(you see who and the total before you send)\n"
     "• `/reward` on its own opens a form\n"
     "Pick each person from the list that pops up as you type `@`. The amount is a whole "
     "number of points per person; the message (up to 500 characters) is shown to them. "
@@ -66,6 +68,9 @@ HELP = (
     "`/reward unlock @person`, `/reward locks` (who is locked)\n"
     "• `/reward adjust @person -50 reason` (or `+50`)  deduct or add points by hand, with why "
     "(points in the bot; never below zero)\n"
+    "• `/reward allowance @design-team 2000` (a user group) or `@maria 500` (a person)  a "
+    "monthly allowance instead of the default; `default` removes it; `/reward allowances` lists "
+    "them\n"
     "• `/reward bulk`  many awards from a CSV file (recipient, points, reason, value): "
     "checked whole, previewed, then sent\n"
     "• `/reward orders`  the latest gift cards and donations, with their status\n"
@@ -84,6 +89,8 @@ GIFTS_HELP = (
 
 # What a member is told they can't do, for each admin-only subcommand.
 ADMINS_ONLY = {
+    "allowance": "set allowances",
+    "allowances": "see the allowances",
     "manager": "record managers",
     "managers": "list managers",
     "link": "send reward links",

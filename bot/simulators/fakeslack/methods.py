@@ -105,6 +105,10 @@ def users_list(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]
     }
 
 
+def usergroups_users_list(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
+    return {"users": ws.usergroup_users(_required(args, "usergroup", "no_such_subteam"))}
+
+
 def conversations_open(ws: Workspace, args: dict[str, Any], root: str) -> dict[str, Any]:
     if args.get("channel"):
         channel = ws.channel(str(args["channel"]))
@@ -287,6 +291,7 @@ METHODS: dict[str, Handler] = {
     "users.info": users_info,
     "users.lookupByEmail": users_lookup_by_email,
     "users.list": users_list,
+    "usergroups.users.list": usergroups_users_list,
     "users.profile.get": users_profile_get,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,

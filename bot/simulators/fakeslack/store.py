@@ -26,6 +26,7 @@ class Kind(StrEnum):
     HOME = "home"  # key: user id; doc: their published App Home view
     FILE = "file"  # key: file id; doc: the completed upload without its bytes (in blob)
     COUNTERS = "counters"  # key: "ids"; doc: {"last_ts": float, "last_id": int}
+    USERGROUP = "usergroup"  # key: group id; doc: the usergroups.list group, with its `users`
 
 
 @dataclass(frozen=True, slots=True)

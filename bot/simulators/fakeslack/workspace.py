@@ -63,6 +63,7 @@ class Workspace:
         self._users: dict[str, dict[str, Any]] = {}
         self._fields: dict[str, dict[str, dict[str, str]]] = {}  # custom profile fields
         self._channels: dict[str, dict[str, Any]] = {}
+        self._groups: dict[str, dict[str, Any]] = {}  # user groups, by id
         self._ims: dict[str, str] = {}  # user id -> D… channel id
         self._messages: list[dict[str, Any]] = []
         self._ephemerals: list[dict[str, Any]] = []
@@ -130,6 +131,12 @@ class Workspace:
         ws.add_user(id="UBOT0001", name="helperbot", real_name="Helper Bot", is_bot=True)
         ws.add_channel(id="C0GENERAL", name="general")
         ws.add_channel(id="C0KUDOS", name="kudos")
+        ws.add_usergroup(
+            id="S0DESIGN",
+            handle="design-team",
+            name="Design team",
+            users=["UMARIA01", "UCHEN001", "UBOB0001", "UNOMAIL1", "UGONE001", "UBOT0001"],
+        )
         return ws
 
     def add_user(
@@ -205,6 +212,38 @@ class Workspace:
             self.persist(Record(Kind.CHANNEL, id, channel))
             self.touch()
         return copy.deepcopy(channel)
+
+    def add_usergroup(
+        self, *, id: str, handle: str, name: str = "", users: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Add (or replace) a user group (`@handle`) with these members."""
+        group = {
+            "id": id,
+            "team_id": self.team["id"],
+            "handle": handle,
+            "name": name or handle,
+            "is_usergroup": True,
+            "date_delete": 0,
+            "users": list(users or []),
+            "user_count": len(users or []),
+        }
+        with self.lock:
+            self._groups[id] = group
+            self.persist(Record(Kind.USERGROUP, id, group))
+            self.touch()
+        return copy.deepcopy(group)
+
+    def usergroup_users(self, group_id: str) -> list[str]:
+        """The members of a user group, as `usergroups.users.list` gives them."""
+        with self.lock:
+            found = self._groups.get(group_id)
+            if found is None or found.get("date_delete"):
+                raise SlackError("no_such_subteam")
+            return list(found["users"])
+
+    def usergroups(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [copy.deepcopy(g) for g in self._groups.values()]
 
     # ------------------------------------------------------------------ waiting
     def touch(self) -> None:
@@ -707,6 +746,8 @@ class Workspace:
             self._users[record.key] = doc
         elif record.kind is Kind.CHANNEL:
             self._channels[record.key] = doc
+        elif record.kind is Kind.USERGROUP:
+            self._groups[record.key] = doc
         elif record.kind is Kind.IM:
             self._ims[record.key] = str(doc["channel"])
         elif record.kind is Kind.MESSAGE:

@@ -265,7 +265,10 @@ class Ui:
         if not typed.text and not typed.command:
             raise Problem("type a message or a command such as /reward help")
         text = composing.encode(
-            typed.text, handles=self._screens.handles(), channels=self._screens.channel_ids()
+            typed.text,
+            handles=self._screens.handles(),
+            channels=self._screens.channel_ids(),
+            groups=self._screens.group_handles(),
         )
         if typed.command is None:
             posted = self._ws.post_message(

@@ -1,8 +1,9 @@
 """What a person types in the composer, turned into what Slack would send or store.
 
 Slack escapes `&`, `<` and `>` in messages and in slash command text, and with
-`should_escape: true` (manifest.yml) it sends `@maria` as `<@UMARIA01|maria>` and `#general`
-as `<#C0GENERAL|general>`. The page does the same, for known handles and channel names.
+`should_escape: true` (manifest.yml) it sends `@maria` as `<@UMARIA01|maria>`, a user group's
+`@design-team` as `<!subteam^S0DESIGN|@design-team>` and `#general` as
+`<#C0GENERAL|general>`. The page does the same, for known handles and channel names.
 """
 
 from __future__ import annotations
@@ -27,16 +28,27 @@ def slack_escape(raw: str) -> str:
     return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def encode(raw: str, *, handles: Mapping[str, str], channels: Mapping[str, str]) -> str:
+def encode(
+    raw: str,
+    *,
+    handles: Mapping[str, str],
+    channels: Mapping[str, str],
+    groups: Mapping[str, str] | None = None,
+) -> str:
     """`raw` as Slack sends it: escaped, with `@handle` and `#channel` as Slack's links.
-    `handles` maps a lowercase handle to a user id, `channels` a channel name to its id."""
+    `handles` maps a lowercase handle to a user id, `channels` a channel name to its id,
+    `groups` a user group's lowercase handle to its id (a person's handle wins)."""
     text = slack_escape(raw)
+    groups = groups or {}
 
     def user(match: re.Match[str]) -> str:
         handle = match.group(1).rstrip(".")
         uid = handles.get(handle.lower())
         if uid is None:
-            return match.group(0)
+            gid = groups.get(handle.lower())
+            if gid is None:
+                return match.group(0)
+            return f"<!subteam^{gid}|@{handle}>" + match.group(1)[len(handle) :]
         return f"<@{uid}|{handle}>" + match.group(1)[len(handle) :]
 
     def channel(match: re.Match[str]) -> str:

@@ -92,6 +92,10 @@ class Screens:
         """Lowercase handle → user id, for @mentions typed in the composer."""
         return {str(u["name"]).lower(): u["id"] for u in self._ws.users() if not u["deleted"]}
 
+    def group_handles(self) -> dict[str, str]:
+        """Lowercase handle → user group id, for @design-team typed in the composer."""
+        return {str(g["handle"]).lower(): str(g["id"]) for g in self._ws.usergroups()}
+
     def mentionable(self) -> list[pages.Mentionable]:
         """Whom the composer's @-autocomplete offers: everyone active but the app itself,
         people before bots, by name (as Slack lists them)."""

@@ -228,9 +228,12 @@ def balance_lines(balance: BalanceCard, *, follows: str | None = None) -> list[s
         )
     else:
         resets = f" It resets on {format_date(balance.resets_on)}." if balance.resets_on else ""
+        carried = (
+            f", {balance.carried:,} of it carried over from last month" if balance.carried else ""
+        )
         give = (
             f"You can still give *{points(left)}* this month "
-            f"(of {balance.allowance:,}; {balance.given_this_month:,} given).{resets}"
+            f"(of {balance.allowance:,}{carried}; {balance.given_this_month:,} given).{resets}"
         )
     return [mine, give]
 

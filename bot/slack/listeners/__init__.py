@@ -16,6 +16,7 @@ from bot.slack.listeners import (
     cancel,
     gifts,
     give_modal,
+    group_reward,
     home,
     links,
     message_gifts,
@@ -48,4 +49,5 @@ def register(app: App) -> None:
     message_gifts.register(app)
     gifts.register(app)
     trust.register(app)
+    group_reward.register(app)
     bulk.register(app)

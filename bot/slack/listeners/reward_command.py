@@ -17,16 +17,19 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.rewards.cards import RewardCard
 from bot.rewards.commands import GiveReward, OpenModal
+from bot.rewards.group_rewards import GroupGiveRequest
 from bot.rewards.refusal import Refusal
-from bot.rewards.service import Given, GiveRequest
+from bot.rewards.service import Given, GiveOutcome, GiveRequest
 from bot.rewards.states import RewardSource
 from bot.rewards.states import RewardStatus as S
 from bot.slack import ids
+from bot.slack.blocks import groups as group_blocks
 from bot.slack.blocks import reward_messages
 from bot.slack.blocks.common import one_line, people, points, safe_mrkdwn, short_id, text_only
 from bot.slack.journal import after_ack
 from bot.slack.listeners import open_modal
 from bot.slack.listeners.command_replies import reply
+from bot.slack.listeners.in_time import soon
 from bot.slack.listeners.subcommands import SUBCOMMANDS
 
 if TYPE_CHECKING:
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LOOKING_UP = "⏳ Looking up who is in the group… Nothing is sent yet: the preview follows here."
 ANSWERED = "command_answered"  # context: the ack carried the whole answer; nothing follows
 
 
@@ -100,6 +104,9 @@ def queued_reply(card: RewardCard, *, storefront: bool = False) -> dict[str, Any
 
 
 def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond: Respond) -> None:
+    if parsed.groups:
+        preview_group(runtime, parsed, command, respond)
+        return
     request = GiveRequest(
         giver_id=command["user_id"],
         team_id=command.get("team_id") or "",
@@ -111,7 +118,45 @@ def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond:
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
     )
-    outcome = runtime.rewards.give(request)
+    reply(respond, given_reply(runtime, runtime.rewards.give(request)))
+
+
+def preview_group(
+    runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond: Respond
+) -> None:
+    """`/reward @design-team 10 …`: the preview, with Send and Cancel (nothing given yet)."""
+    request = GroupGiveRequest(
+        giver_id=command["user_id"],
+        team_id=command.get("team_id") or "",
+        groups=parsed.groups,
+        people=parsed.recipients,
+        amount=parsed.amount,
+        citation=parsed.citation,
+        values=parsed.values_for(runtime.settings.REWARD_VALUES),
+        channel_id=command.get("channel_id"),
+        request_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
+    )
+    shown = soon(  # 100 members not looked up lately take Slack a moment
+        lambda: runtime.group_rewards.preview(request),
+        meanwhile=lambda: reply(respond, text_only(LOOKING_UP)),
+    )
+    if isinstance(shown, Refusal):
+        reply(respond, text_only(shown.text))
+        return
+    if shown.cancelled:  # the command again (resumed after a restart): as it ended
+        reply(respond, group_blocks.cancelled(shown))
+        return
+    if shown.sent:
+        sent = runtime.group_rewards.send(preview_id=shown.preview_id, user_id=shown.giver_id)
+        reply(respond, given_reply(runtime, sent))
+        return
+    threshold = runtime.settings.REWARD_APPROVAL_THRESHOLD
+    reply(respond, group_blocks.preview(shown, threshold=threshold))
+
+
+def given_reply(runtime: Runtime, outcome: GiveOutcome) -> dict[str, Any]:
+    """The giver's answer to giving: on its way, waiting for approval, where a reward given
+    before is now, or why it wasn't given."""
     if isinstance(outcome, Given):
         card = runtime.notifier.card(outcome.reward)
         tz = outcome.reward.giver.tz
@@ -131,7 +176,7 @@ def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond:
             payload = reward_messages.reward_note(where_it_is(card, outcome.reward.status))
     else:
         payload = text_only(outcome.text)
-    reply(respond, payload)
+    return payload
 
 
 def where_it_is(card: RewardCard, status: str) -> str:

@@ -53,6 +53,8 @@ from bot.rewards.states import Role
 from bot.rewards.subcommands import (
     Grammar,
     parse_adjust,
+    parse_allowance,
+    parse_allowances,
     parse_approvals,
     parse_balance,
     parse_bulk,
@@ -79,6 +81,7 @@ from bot.slack.listeners import (
     adjustments,
     approvals,
     balance,
+    budgets,
     bulk,
     cancel,
     celebrations,
@@ -344,6 +347,26 @@ DECLARED = (
             "with why (points in the bot; never below zero)",
         ),
         run=adjustments.adjust,
+    ),
+    Subcommand(
+        name="allowance",
+        grammar=parse_allowance,
+        admin="set allowances",
+        section=ADMINS,
+        help=(
+            "`/reward allowance @design-team 2000` (a user group) or `@maria 500` (a person)  "
+            "a monthly allowance instead of the default; `default` removes it; "
+            "`/reward allowances` lists them",
+        ),
+        run=budgets.set_allowance,
+    ),
+    Subcommand(
+        name="allowances",
+        grammar=parse_allowances,
+        admin="see the allowances",
+        section=ADMINS,
+        help=(),  # on `allowance`'s line
+        answer=budgets.list_allowances,
     ),
     Subcommand(
         name="bulk",

@@ -5,6 +5,7 @@ leaves, as `bot.slack.sandbox_notice` does)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,11 +24,14 @@ from bot.rewards.cards import (
     RecipientLine,
     Settlement,
 )
+from bot.rewards.group_rewards import Preview
 from bot.simulators.sandbox_notice import SANDBOX_NOTICE, comment_with_notice, with_sandbox_notice
 from bot.slack.blocks import (
     adjustments,
     approvals,
+    budgets,
     give_modal,
+    groups,
     home,
     links,
     lists,
@@ -43,6 +47,20 @@ RAW = "1 < 2 & 3 > 0 <b>bold</b> &am"  # typed in a modal, or from an API error,
 LONG_REASON = "Xoxoday said: " + "the request could not be processed &amp; retried " * 60
 Build = Callable[[], dict[str, Any]]
 TZ = "Europe/Berlin"
+
+
+def _preview(**changes: Any) -> Preview:
+    base = Preview(
+        preview_id=7,
+        giver_id=s.GIVER,
+        groups="@design-team",
+        recipients=(s.MARIA, "UCHEN001"),
+        left_out=((s.GIVER, "self"), ("UBOT0001", "bot"), ("UGONE001", "deactivated")),
+        amount=10,
+        citation="for the launch &amp; the party <@UMARIA01>",
+        status="open",
+    )
+    return replace(base, **changes)
 
 
 def _meta() -> give_modal.RewardModalMetadata:
@@ -205,6 +223,24 @@ MESSAGES: dict[str, Build] = {
         tz=TZ,
     ),
     "balance": lambda: lists.balance_message(balance=s.balance()),
+    "balance, carried over": lambda: lists.balance_message(
+        balance=s.balance(allowance=1200, carried=200)
+    ),
+    "group preview": lambda: groups.preview(_preview(), threshold=500),
+    "group preview, 100 people, 80 left out, long citation": lambda: groups.preview(
+        _preview(
+            recipients=tuple(f"U{i:07d}" for i in range(100)),
+            left_out=tuple((f"UL{i:06d}", "no_email") for i in range(80)),
+            citation=LONG,
+            needs_approval=True,
+            allowance_left=12_345,
+        ),
+        threshold=500,
+    ),
+    "group cancelled": lambda: groups.cancelled(_preview()),
+    "allowance reached": lambda: budgets.limit_reached_dm(
+        allowance=1200, resets_on=date(2026, 4, 1)
+    ),
     "balance, admin low": lambda: lists.balance_message(balance=s.admin_balance()),
     "balance, lookups failed": lambda: lists.balance_message(
         balance=s.admin_balance(points=None, account_balance=None)
