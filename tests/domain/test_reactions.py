@@ -159,11 +159,9 @@ def test_once_per_emoji(domain: Domain) -> None:
     reactions.added(event(emoji="taco::skin-tone-2"), link=lambda: LINK)  # the same emoji
     reactions.added(event(emoji="star"), link=lambda: LINK)
     later(61)
-    assert domain.deliver() == 2
-    assert sorted(s["variables"]["recipients"][0]["amount"] for s in domain.sends()) in (
-        ["10", "5"],
-        ["5", "10"],
-    )
+    domain.deliver()  # one sendBalance call may carry both
+    amounts = [r["amount"] for s in domain.sends() for r in s["variables"]["recipients"]]
+    assert sorted(amounts) == ["10", "5"]
 
 
 def test_other_emoji_bots_and_system_messages_do_nothing_and_say_nothing(domain: Domain) -> None:
