@@ -133,6 +133,7 @@ class PlaygroundClock:
         clock.set_offset(clock.offset() + (found.to - moved_from))
         self._save()
         log.info("playground clock moved to %s", found.to.isoformat())
+        self._runtime.worker.wake()  # what the jump released (an undo window ended) goes now
         return Jumped(
             moved_from=moved_from,
             moved_to=self.now(),
