@@ -1,0 +1,108 @@
+"""Attacks on the StoreFront's hot paths through the real `rewardbot serve` process: balances
+asked while redeems run (each answer a real figure, never a 5xx), and the bot stopped with
+calls of Xoxoday's store queued on its threads (it stops within seconds)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.attacks.conftest import DATABASES
+from tests.attacks.test_storefront_attacks import Shop, cents_of, make_shop, sandbox
+from tests.e2e.harness import MARIA
+
+__all__ = ["make_shop", "sandbox"]
+
+REDEEMS = 50
+BALANCES = 200
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_balances_asked_while_redeems_run_are_each_a_real_figure(
+    make_shop: Callable[..., Shop], backend: str
+) -> None:
+    shop = make_shop(backend)
+    shop.give([MARIA], 500)
+    token = shop.token(MARIA)
+    before = shop.assert_books_balance(MARIA, token)
+    spent = 300  # cents each: 50 redeems of 3 points
+    balances: list[httpx.Response] = []
+    redeems: list[httpx.Response] = []
+    go = threading.Event()
+
+    def balance(_: int) -> None:
+        go.wait()
+        balances.append(shop.call("balance", {"unique_id": MARIA, "auth_token": token}))
+
+    def redeem(n: int) -> None:
+        go.wait()
+        body = {
+            "unique_id": MARIA,
+            "auth_token": token,
+            "order_id": f"HOT-{n}",
+            "total_points_redeemed": "3",
+        }
+        redeems.append(shop.call("redeem", body, timeout=60))
+
+    with ThreadPoolExecutor(64) as pool:
+        jobs = [pool.submit(balance, n) for n in range(BALANCES)]
+        jobs += [pool.submit(redeem, n) for n in range(REDEEMS)]
+        go.set()
+        for job in jobs:
+            job.result()
+    assert [r.status_code for r in redeems] == [200] * REDEEMS, [r.text for r in redeems[:3]]
+    assert all(r.json()["status"] == "1" for r in redeems), [r.json() for r in redeems]
+    after = before - REDEEMS * spent
+    assert sorted({r.status_code for r in balances}) == [200]
+    figures = [cents_of(r.json()["data"]["points"]) for r in balances]
+    assert all(after <= f <= before for f in figures), sorted(set(figures))
+    assert all((before - f) % spent == 0 for f in figures), sorted(set(figures))
+    assert shop.assert_books_balance(MARIA, token) == after
+    verified = shop.serve.run_once("points", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_sigterm_with_calls_queued_on_the_threads_stops_within_seconds(
+    make_shop: Callable[..., Shop],
+) -> None:
+    shop = make_shop()
+    shop.give([MARIA], 100)
+    token = shop.token(MARIA)
+    stop = threading.Event()
+    answered: list[int] = []
+
+    def hammer(n: int) -> None:
+        with httpx.Client(timeout=20) as client:
+            while not stop.is_set():
+                try:
+                    r = client.post(
+                        f"{shop.serve.url}/storefront/balance",
+                        json={"unique_id": MARIA, "auth_token": token},
+                    )
+                    answered.append(r.status_code)
+                except httpx.HTTPError:
+                    return
+
+    with ThreadPoolExecutor(64) as pool:
+        jobs = [pool.submit(hammer, n) for n in range(64)]
+        time.sleep(2.0)
+        assert answered, "no balance answered before the stop"
+        assert shop.serve.proc is not None
+        began = time.monotonic()
+        shop.serve.proc.send_signal(signal.SIGTERM)
+        try:
+            shop.serve.proc.wait(timeout=10)
+        finally:
+            took = time.monotonic() - began
+            stop.set()
+            for job in jobs:
+                job.result()
+    assert took < 5, f"stopping took {took:.1f} s"
+    assert set(answered) <= {200, 503}, sorted(set(answered))
+    assert "serve: stopped" in shop.serve.logs()
