@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tests.attacks.conftest import DATABASES
 from tests.attacks.test_storefront_attacks import Shop, cents_of, make_shop, sandbox
@@ -106,3 +108,61 @@ def test_sigterm_with_calls_queued_on_the_threads_stops_within_seconds(
     assert took < 5, f"stopping took {took:.1f} s"
     assert set(answered) <= {200, 503}, sorted(set(answered))
     assert "serve: stopped" in shop.serve.logs()
+
+
+@pytest.mark.parametrize("backend", DATABASES)
+def test_sigterm_with_redeems_queued_behind_a_held_lock_stops_within_seconds(
+    make_shop: Callable[..., Shop], backend: str
+) -> None:
+    """Another process holds the lock the debits need (SQLite's write lock: a long import, a
+    backup; PostgreSQL: the person's row): 50 redeems queue on the store's threads behind it.
+    SIGTERM stops the bot within seconds all the same, and what was answered is in the ledger
+    once."""
+    shop = make_shop(backend)
+    shop.give([MARIA], 100)
+    token = shop.token(MARIA)
+    engine = create_engine(shop.serve.database_url, poolclass=NullPool)
+    holder = engine.connect()
+    if backend == "sqlite":
+        holder.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        holder.execute(
+            text("SELECT id FROM members WHERE slack_user_id = :u FOR UPDATE"), {"u": MARIA}
+        )
+    answers: dict[str, int] = {}
+
+    def redeem(n: int) -> None:
+        body = {
+            "unique_id": MARIA,
+            "auth_token": token,
+            "order_id": f"HELD-{n}",
+            "total_points_redeemed": "1",
+        }
+        try:
+            answers[body["order_id"]] = shop.call("redeem", body, timeout=120).status_code
+        except httpx.HTTPError:
+            pass
+
+    try:
+        with ThreadPoolExecutor(50) as pool:
+            jobs = [pool.submit(redeem, n) for n in range(50)]
+            time.sleep(2.0)
+            assert shop.serve.proc is not None
+            began = time.monotonic()
+            shop.serve.proc.send_signal(signal.SIGTERM)
+            try:
+                shop.serve.proc.wait(timeout=90)
+            finally:
+                took = time.monotonic() - began
+                holder.rollback()
+                holder.close()
+                for job in jobs:
+                    job.result()
+    finally:
+        engine.dispose()
+    assert took < 8, f"stopping took {took:.1f} s" + "\n".join(l for l in shop.serve.logs().splitlines() if l[:2] in ("20", "IN", "WA", "ER"))[-5000:]
+    assert "serve: stopped" in shop.serve.logs()
+    orders = shop.orders()
+    assert not [o for o, status in answers.items() if status == 200 and o not in orders]
+    assert shop.serve.start()
+    assert shop.assert_books_balance(MARIA, token) == 10_000 - 100 * len(shop.orders())
