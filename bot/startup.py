@@ -188,12 +188,13 @@ def _web_app(
     offloads = [Offload("slack", threads=SLACK_THREADS)]
     storefront = None
     if runtime.storefront is not None and runtime.redeem is not None:
-        from bot.storefront_web import StoreFrontWeb
+        from bot.storefront_web import StoreFrontWeb, storefront_threads
 
         storefront = StoreFrontWeb(
             service=runtime.storefront,
             redeem=runtime.redeem,
             allowed=tuple(runtime.settings.STOREFRONT_ALLOWED_IPS),
+            offload=storefront_threads(runtime.store.max_connections),
         )
         offloads.append(storefront.offload)
     webhook = None

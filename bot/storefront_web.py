@@ -39,8 +39,14 @@ ENDPOINTS = ("balance", "profile", "redeem", "refund")
 STOREFRONT_THREADS = 16
 
 
-def storefront_threads() -> Offload:
-    return Offload("storefront", threads=STOREFRONT_THREADS)
+def storefront_threads(max_connections: int | None = None) -> Offload:
+    """The store's threads: on PostgreSQL at most half the pool's connections, so calls stuck
+    behind a lock (debits of one person take turns on their row) never hold every connection,
+    and Slack's requests and the workers still get one."""
+    threads = STOREFRONT_THREADS
+    if max_connections is not None:
+        threads = max(1, min(threads, max_connections // 2))
+    return Offload("storefront", threads=threads)
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,12 +146,24 @@ def opted_out(session: Session, *, slack_user_id: str) -> bool:
     return session.get(CelebrationOptOut, slack_user_id) is not None
 
 
+def opted_out_before_paying(session: Session, *, slack_user_id: str) -> bool:
+    """`opted_out`, read in the transaction that pays, once no `choose` can still commit beside
+    it: both take the audit chain's lock first (PostgreSQL reads what committed before each
+    statement, so a read without it could miss an `off` answered before this payment's commit;
+    SQLite's one writer already is so)."""
+    audit.lock_chain(session)
+    return opted_out(session, slack_user_id=slack_user_id)
+
+
 def opted_out_ids(session: Session) -> set[str]:
     return set(session.exec(select(CelebrationOptOut.slack_user_id)).all())
 
 
 def choose(session: Session, *, slack_user_id: str, celebrate: bool) -> bool:
-    """Opt in (`celebrate`) or out; True when that changed something (audited)."""
+    """Opt in (`celebrate`) or out; True when that changed something (audited). The audit
+    chain's lock first: a payment reading the opt-out (`opted_out_before_paying`) waits for
+    this, or this for it."""
+    audit.lock_chain(session)
     if celebrate:
         result = session.exec(
             delete(CelebrationOptOut).where(col(CelebrationOptOut.slack_user_id) == slack_user_id)

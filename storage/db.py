@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlmodel import Session
 
 from storage.crypto import Crypto
@@ -182,6 +182,15 @@ class Store:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    @property
+    def max_connections(self) -> int | None:
+        """How many connections the pool opens at most (PostgreSQL's); None: not bounded by a
+        pool (SQLite opens one a thread)."""
+        pool = self.engine.pool
+        if not self.is_postgres or not isinstance(pool, QueuePool):
+            return None
+        return int(pool.size() + getattr(pool, "_max_overflow", 0))
 
     @contextmanager
     def session(self, *, correlation_id: str | None = None) -> Iterator[Session]:

@@ -62,3 +62,36 @@ def test_no_more_than_its_threads_run_at_once_and_the_rest_wait_their_turn() -> 
 def test_an_offload_needs_a_thread() -> None:
     with pytest.raises(ValueError):
         Offload("none", threads=0)
+
+
+def test_a_close_drops_what_waits_and_never_waits_for_work_stuck_on_its_threads() -> None:
+    """What a stop needs: work stuck behind a held lock neither delays `close` nor the
+    process's exit (daemon threads), and what was queued behind it never starts."""
+    offload = Offload("stuck", threads=1)
+    release = threading.Event()
+    started: list[int] = []
+
+    def stuck(i: int) -> int:
+        started.append(i)
+        release.wait(30)
+        return i
+
+    async def main() -> None:
+        first = asyncio.ensure_future(offload.run(stuck, 0))
+        queued = asyncio.ensure_future(offload.run(stuck, 1))
+        while not started:
+            await asyncio.sleep(0.01)
+        began = time.monotonic()
+        offload.close()
+        assert time.monotonic() - began < 1
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        assert not first.done()
+        assert all(t.daemon for t in threading.enumerate() if t.name.startswith("stuck"))
+        release.set()
+        assert await first == 0
+
+    asyncio.run(main())
+    assert started == [0]
+    with pytest.raises(RuntimeError):
+        asyncio.run(offload.run(stuck, 2))

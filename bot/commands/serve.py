@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
+# How long a stop (SIGTERM, Ctrl-C) waits for the requests in flight before it drops them.
+SHUTDOWN_GRACE_SECONDS = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
                 port=port,
                 log_level="info",
                 access_log=False,
+                # Stopping waits this long for the requests in flight, no longer: one stuck
+                # behind a held database must not keep the process from stopping (what it was
+                # doing is the ledger's, which a stop at any point leaves whole).
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
                 # LOG_FORMAT=json: uvicorn's lines go through the bot's own handler, as JSON
                 log_config=None if settings.LOG_FORMAT == "json" else LOGGING_CONFIG,
             )

@@ -340,7 +340,7 @@ class CelebrationService:
         "already" (paid before, by this process or another)."""
         channel = self._settings.REWARD_CELEBRATION_CHANNEL
         with self._store.session() as session:
-            if repo.opted_out(session, slack_user_id=profile.person.user_id):
+            if repo.opted_out_before_paying(session, slack_user_id=profile.person.user_id):
                 return "opted out"  # said `off` since the run began
             giver = self._people.member(session, company, team_id=profile.team_id)
             member = self._people.member(session, profile, team_id=profile.team_id)

@@ -131,9 +131,10 @@ def shown(cell: str, limit: int = 40) -> str:
 
 def too_big(size: int) -> PeopleFile:
     """The answer for a file over MAX_BYTES (`size` its whole size, in bytes)."""
+    # In bytes: a file just over the limit is "2.0 MB" to one decimal, which reads as fitting.
     return _refused(
-        f"the file is {size / 1_000_000:.1f} MB; the most I read is "
-        f"{MAX_BYTES // 1_000_000} MB (about {MAX_ROWS:,} people): split it"
+        f"the file is {size:,} bytes; the most I read is {MAX_BYTES:,} bytes "
+        f"({MAX_BYTES // 1_000_000} MB, about {MAX_ROWS:,} people): split it"
     )
 
 

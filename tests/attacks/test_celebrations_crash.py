@@ -168,4 +168,10 @@ def test_the_people_file_is_rejected_whole(
     with huge.open("wb") as f:
         f.write(b"person,birthday\n" + b"UCELEB01,01-01\n" * 700_000)  # 10 MB
     done = serve.run_once("people", "import", str(huge))
-    assert done.returncode == 1 and "the file is 10.5 MB; the most I read is 2 MB" in done.stderr
+    assert done.returncode == 1
+    assert "the file is 10,500,016 bytes; the most I read is 2,000,000 bytes" in done.stderr
+    just_over = tmp_path / "just_over.csv"
+    just_over.write_bytes(b"person,birthday\n" + b"x" * (2_000_000 + 1 - 16))
+    done = serve.run_once("people", "import", str(just_over))
+    assert done.returncode == 1
+    assert "the file is 2,000,001 bytes; the most I read is 2,000,000 bytes" in done.stderr

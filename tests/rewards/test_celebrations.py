@@ -179,7 +179,7 @@ def test_control_characters_and_huge_cells_are_quoted_short_and_printable() -> N
         (b"person\nUMARIA01\n", "names no date column"),
         (b"\xff\xfeperson", "isn't UTF-8"),
         (b"person,birthday\nU\x00X,01-01\n", "binary data"),
-        (b"x" * (MAX_BYTES + 1), "the most I read is 2 MB"),
+        (b"x" * (MAX_BYTES + 1), "the file is 2,000,001 bytes; the most I read is 2,000,000"),
     ],
 )
 def test_a_file_that_is_not_a_people_file_says_what_to_do(data: bytes, says: str) -> None:

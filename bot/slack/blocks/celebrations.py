@@ -16,12 +16,14 @@ from bot.rewards.redeem import RedeemButton
 from bot.rewards.wording import plain_reason
 from bot.slack.blocks.common import (
     REDEEM_HINT,
+    SECTION_TEXT_MAX,
     format_date,
     mention,
     message,
     points,
     safe_mrkdwn,
     short_id,
+    text_len,
 )
 from bot.slack.blocks.kit import context, section
 from bot.slack.blocks.redeem import STOREFRONT_HINT, redeem_actions
@@ -92,17 +94,25 @@ def upcoming(rows: Sequence[Upcoming], *, days: int, active: bool = True) -> Pay
             "`rewardbot people import FILE`."
         )
         return message(text, [section(text)])
-    lines = []
+    lines: list[str] = []
+    used = 0
+    # Whole lines only, as many as the section holds with room left to say how many more
+    # (a big workspace's list would otherwise be cut mid-line, with no word of the rest).
+    budget = SECTION_TEXT_MAX - text_len(f"\n… and {len(rows):,} more")
     for row in rows[:LISTED]:
         who = mention(row.who) if row.matched else f"{safe_mrkdwn(row.who)} (not matched yet)"
         what = WHAT[row.kind]
         if row.kind is Occasion.ANNIVERSARY:
             what = f"{row.years}-year work anniversary"
         off = " · _opted out_" if row.opted_out else ""
-        lines.append(f"• {format_date(row.on)} · {who} · {what} · {points(row.points)}{off}")
-    more = len(rows) - LISTED
+        line = f"• {format_date(row.on)} · {who} · {what} · {points(row.points)}{off}"
+        if used + text_len(line) + 1 > budget:
+            break
+        lines.append(line)
+        used += text_len(line) + 1
+    more = len(rows) - len(lines)
     if more > 0:
-        lines.append(f"… and {more} more")
+        lines.append(f"… and {more:,} more")
     lead = f"*Celebrations in the next {days} days* (sent at 9:00 in each person's time zone)"
     return message(lead, [section(lead), section("\n".join(lines))])
 
