@@ -113,3 +113,13 @@ def test_slacks_retry_of_the_same_event_imports_once(bot: BotHarness) -> None:
     assert len([t for t in from_bot(bot, ADMIN) if "imported" in t]) == 1
     assert len(imports_audited(bot)) == 1
     assert len(people(bot)) == 2
+
+
+def test_a_file_over_the_cap_is_refused_unread(bot: BotHarness) -> None:
+    big = b"person,birthday\n" + b"x" * 2_000_000
+    bot.driver.drop_file_in_dm(user_id=ADMIN, filename="<!here> big.csv", content=big)
+    [said] = bot.wait(lambda: [m for m in bot.fake.dms_to(ADMIN) if "not imported" in str(m)])
+    text = str(said["blocks"])
+    assert "`&lt;!here&gt; big.csv` was not imported" in text and "<!here>" not in text
+    assert "the most I read is 2,000,000 bytes" in text and "split it" in text
+    assert people(bot) == []
