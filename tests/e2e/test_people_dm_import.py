@@ -4,10 +4,11 @@ the bot reads the file (files.info, url_private) and answers in the DM as the CL
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import col, select
 
+from bot.simulators.fakeslack import payloads
 from storage.audit import AuditAction
 from storage.models import AuditEvent, CelebrationPerson
 from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness
@@ -123,3 +124,25 @@ def test_a_file_over_the_cap_is_refused_unread(bot: BotHarness) -> None:
     assert "`&lt;!here&gt; big.csv` was not imported" in text and "<!here>" not in text
     assert "the most I read is 2,000,000 bytes" in text and "split it" in text
     assert people(bot) == []
+
+
+def test_a_file_journaled_before_a_kill_is_imported_once_on_resume(bot: BotHarness) -> None:
+    """The event was recorded and acknowledged, then the process died before the import: the
+    journal's resume imports it, and Slack's later retry of it imports nothing more."""
+    ws = bot.fake.workspace
+    im_id, _ = ws.open_im(ADMIN)
+    item = ws.files.from_user(
+        user=ADMIN, filename="people.csv", content=GOOD, url_root=bot.fake.root_url, channel=im_id
+    )
+    message = ws.post_message(channel=im_id, user=ADMIN, files=[item], subtype="file_share")
+    event = payloads.file_shared_in_im(message, [item])
+    envelope = payloads.event_callback(ws, event, event_id="EvKILLED1")
+    bot.runtime.journal.record(
+        key="event:EvKILLED1", kind="event:message", user_id=ADMIN, body=envelope
+    )
+    assert bot.runtime.requests.resume(bot.app, stale_after=timedelta(0)) == 1
+    bot.wait(lambda: [t for t in from_bot(bot, ADMIN) if "2 added" in t])
+    bot.driver.event(event, event_id="EvKILLED1", retry_num=1)
+    bot.settle()
+    assert len([t for t in from_bot(bot, ADMIN) if "imported" in t]) == 1
+    assert len(imports_audited(bot)) == 1 and len(people(bot)) == 2
