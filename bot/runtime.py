@@ -47,6 +47,7 @@ from bot.rewards.message_gifts import MessageGiving
 from bot.rewards.order_reports import OrderReportService
 from bot.rewards.order_updates import OrderUpdates
 from bot.rewards.order_worker import OrderWorker
+from bot.rewards.people_dm import PeopleDmImport
 from bot.rewards.reactions import ReactionService
 from bot.rewards.redeem import RedeemService
 from bot.rewards.redelivery import RetryPlan
@@ -121,6 +122,7 @@ class Runtime:
     locks: LockService  # /reward lock, unlock, locks; "Lock the giver" on a flag
     flags: FlagService  # the flag rules over the ledger, the admins' daily DM and its buttons
     celebrations: CelebrationService  # birthdays, anniversaries, welcomes: the company pays
+    people_dm: PeopleDmImport  # people's dates from a CSV an admin drops in the bot's DM
     settle: SettleService
     order_reports: OrderReportService  # /reward orders, and its CSV reports
     journal: IntakeJournal  # every Slack request acknowledged, until its work is done
@@ -305,6 +307,9 @@ class Runtime:
             account=account_balance.get,
         )
         locks = LockService(store=store, people=people, settings=settings, teller=notifier)
+        celebrations = CelebrationService(
+            store=store, people=people, settings=settings, on_queued=worker.wake
+        )
         return cls(
             settings=settings,
             store=store,
@@ -369,9 +374,8 @@ class Runtime:
                 locks=locks,
                 budgets=budgets,
             ),
-            celebrations=CelebrationService(
-                store=store, people=people, settings=settings, on_queued=worker.wake
-            ),
+            celebrations=celebrations,
+            people_dm=PeopleDmImport(celebrations=celebrations, settings=settings),
             settle=SettleService(store=store, people=people, settings=settings, teller=notifier),
             order_reports=OrderReportService(
                 store=store, plum=plum, people=people, settings=settings, teller=notifier

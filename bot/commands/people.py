@@ -71,19 +71,18 @@ def run_import(args: argparse.Namespace) -> int:
         store.dispose()
     if not done.file.ok:
         return _rejected(path, done)
-    unchanged = len(done.file.people) - done.added - done.updated
-    print(
-        f"imported {len(done.file.people)} people from {path.name}: {done.added} added, "
-        f"{done.updated} updated, {unchanged} unchanged"
-    )
+    from bot.rewards.people_dm import summary
+
+    print(summary(done, path.name))  # what an admin reads after dropping the file in the DM
     return 0
 
 
 def _rejected(path: Path, done: ImportResult) -> int:
-    print(f"{path.name} was not imported; nothing was changed:", file=sys.stderr)
+    from bot.rewards.people_dm import rejected_head, rejected_tail
+
+    print(rejected_head(path.name), file=sys.stderr)
     print(done.file.report(), file=sys.stderr)
-    rows = any(p.row for p in done.file.problems)
-    print(f"Fix {'those rows' if rows else 'that'} and import the file again.", file=sys.stderr)
+    print(rejected_tail(done), file=sys.stderr)
     return 1
 
 

@@ -36,9 +36,11 @@ class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
     REACTION_ADDED = "reaction_added"
     REACTION_REMOVED = "reaction_removed"
-    # Slack delivers both as `message` events (channels, and private channels the bot is in).
+    # Slack delivers these as `message` events (channels, and private channels the bot is in;
+    # its DMs: a people file an admin drops there).
     MESSAGE_CHANNELS = "message.channels"
     MESSAGE_GROUPS = "message.groups"
+    MESSAGE_IM = "message.im"
 
 
 class CallbackId(StrEnum):
@@ -168,6 +170,8 @@ BOT_SCOPES: Mapping[str, str] = MappingProxyType(
         "`@maria ++ 20 for …` in a public channel the bot is in gives",
         "groups:history": "the message.groups event (never conversations.history): "
         "`@maria ++ 20 for …` in a private channel the bot is in gives",
+        "im:history": "the message.im event (never conversations.history): a CSV of people's "
+        "dates an admin drops in their DM with the bot is imported",
         "usergroups:read": "usergroups.users.list: the members of a user group rewarded "
         "(/reward @design-team 10 …) or given an allowance (/reward allowance @design-team 2000)",
     }

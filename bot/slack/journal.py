@@ -39,6 +39,7 @@ from slack_sdk import WebClient
 
 from bot.processes import is_gone
 from bot.rewards.message_gifts import worth_a_look
+from bot.rewards.people_dm import dropped_csv
 from bot.slack.blocks.common import text_only
 from bot.slack.blocks.kit import plain, section
 from bot.slack.errors import report, tell
@@ -128,8 +129,8 @@ def journaled(body: dict[str, Any]) -> bool:
     if kind in ("shortcut", "message_action"):
         return body.get("callback_id") in JOURNALED_SHORTCUTS
     if kind == "event_callback":
-        if _event_type(body) == "message":  # only what may give or take back
-            return worth_a_look(body["event"])
+        if _event_type(body) == "message":  # only what may give or take back, or import
+            return worth_a_look(body["event"]) or dropped_csv(body["event"]) is not None
         return _event_type(body) in JOURNALED_EVENTS
     if kind == "block_actions":
         actions = body.get("actions") or [{}]

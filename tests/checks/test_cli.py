@@ -81,7 +81,7 @@ def test_a_bot_that_can_work_says_so_line_by_line_and_exits_0(
         "(SQLite: one bot process at a time; PostgreSQL for more)",
         f"ok   Journal: no intake journal yet: serve makes it at {tmp_path / 'bot.intake.db'}",
         "ok   Slack: workspace Acme (T0001), bot @rewardbot (UREWARDB)",
-        "ok   Slack: the bot token has the 13 scopes manifest.yml asks for",
+        "ok   Slack: the bot token has the 14 scopes manifest.yml asks for",
         f"ok   Admins: Ada Lovelace ({ADMIN}), Arthur Approver ({APPROVER})",
         "ok   Xoxoday: Xoxoday issued a new access token for PLUM_CLIENT_ID and PLUM_CLIENT_SECRET",
     ]

@@ -21,7 +21,7 @@ def declared() -> dict[str, set[str]]:
     return {
         "command": {c["command"] for c in features.get("slash_commands", [])},
         "shortcut": {s["callback_id"] for s in features.get("shortcuts", [])},
-        # Slack delivers message.channels and message.groups as `message` events.
+        # Slack delivers message.channels, message.groups and message.im as `message` events.
         "event": {e.split(".")[0] for e in settings["event_subscriptions"]["bot_events"]},
     }
 

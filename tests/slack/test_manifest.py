@@ -39,6 +39,7 @@ EXPECTED_SCOPES = {
     "reactions:read",
     "channels:history",
     "groups:history",
+    "im:history",
 }
 
 

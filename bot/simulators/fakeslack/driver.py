@@ -380,6 +380,33 @@ class SlackDriver:
         message = self._ws.post_message(channel=channel_id, text=text, user=user_id)
         return str(message["ts"]), self.event(payloads.message_event(message))
 
+    def drop_file_in_dm(
+        self,
+        *,
+        user_id: str,
+        filename: str,
+        content: bytes,
+        text: str = "",
+        event_id: str | None = None,
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        """`user_id` drops a file in their DM with the app: the file stored (readable with
+        files.info and its url_private), the message in the DM, then the signed `message`
+        event (message.im, subtype `file_share`). Returns the event (to deliver again, as
+        Slack's retry does, with `event`) and the answer."""
+        im_id, _ = self._ws.open_im(user_id)
+        item = self._ws.files.from_user(
+            user=user_id,
+            filename=filename,
+            content=content,
+            url_root=self.fake.root_url,
+            channel=im_id,
+        )
+        message = self._ws.post_message(
+            channel=im_id, text=text, user=user_id, files=[item], upload=True, subtype="file_share"
+        )
+        event = payloads.file_shared_in_im(message, [item])
+        return event, self.event(event, event_id=event_id)
+
     def delete(self, *, user_id: str, channel_id: str, ts: str) -> httpx.Response:
         """`user_id` deletes their message: gone from the channel, then Slack's signed
         `message_deleted` event."""

@@ -92,10 +92,17 @@ class FileStore:
             return shared
 
     def from_user(
-        self, *, user: str, filename: str, content: bytes, url_root: str
+        self,
+        *,
+        user: str,
+        filename: str,
+        content: bytes,
+        url_root: str,
+        channel: str | None = None,
     ) -> dict[str, Any]:
-        """A file a person uploaded themselves (into a form's file input): complete, shared
-        nowhere; the `files` item Slack puts in the form's state."""
+        """A file a person uploaded themselves (into a form's file input, shared nowhere; or
+        dropped in `channel`, such as their DM with the app): complete; the `files` item Slack
+        puts in the form's state or the message."""
         with self._ws.lock:
             file_id = self._ws.new_id("F")
             found = {
@@ -105,7 +112,7 @@ class FileStore:
                 "length": len(content),
                 "alt_txt": "",
                 "content": content,
-                "channel": None,
+                "channel": channel,
                 "initial_comment": None,
                 "thread_ts": None,
                 "completed": True,

@@ -356,6 +356,24 @@ def message_event(message: dict[str, Any], *, channel_type: str = "channel") -> 
     }
 
 
+def file_shared_in_im(message: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+    """A person's message sharing `files` in their DM with the app, as message.im delivers it
+    (subtype `file_share`; the files as `files.info` describes them, without their bytes)."""
+    return {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": message["channel"],
+        "user": message["user"],
+        "text": message.get("text") or "",
+        "files": files,
+        "upload": True,
+        "ts": message["ts"],
+        "event_ts": message["ts"],
+        "channel_type": "im",
+        "team": message.get("team"),
+    }
+
+
 def message_deleted(message: dict[str, Any], *, event_ts: str) -> dict[str, Any]:
     return {
         "type": "message",

@@ -21,6 +21,7 @@ from bot.slack.listeners import (
     links,
     message_gifts,
     open_modal,
+    people_dm,
     reactions,
     redeem,
     reports,
@@ -46,6 +47,7 @@ def register(app: App) -> None:
     redeem.register(app)
     reports.register(app)
     reactions.register(app)
+    people_dm.register(app)  # before message_gifts: its catch-all takes any message
     message_gifts.register(app)
     gifts.register(app)
     trust.register(app)

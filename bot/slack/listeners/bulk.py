@@ -5,7 +5,7 @@ click or a resumed click sends once), or, when the total needs an OK, asks the a
 (Approve / Reject, journaled too); the preview becomes the progress message, updated in
 place as rows are delivered (`BulkWatch`), and the CSV of outcomes follows in the DM.
 
-(A file dropped in the bot's DM is not read: that needs message events.)
+(A CSV dropped in the bot's DM is read as people's dates, not awards: `people_dm`.)
 """
 
 from __future__ import annotations
