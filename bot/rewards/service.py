@@ -314,9 +314,10 @@ class RewardService:
 
     def giving_hold(self) -> timedelta | None:
         """How long a reward given with `/reward` or the form waits before it is sent, so that
-        its giver can undo it (REWARD_UNDO_SECONDS); None: sent at once (0)."""
+        its giver can undo it (REWARD_UNDO_SECONDS); None: sent at once (0, or
+        REWARD_UNDO_COMMANDS=false)."""
         undo = self._settings.REWARD_UNDO_SECONDS
-        return timedelta(seconds=undo) if undo else None
+        return timedelta(seconds=undo) if undo and self._settings.REWARD_UNDO_COMMANDS else None
 
     def undo(self, *, giver_id: str, short_id: str) -> UndoOutcome:
         """The giver's "Undo" on their confirmation: inside the window the reward is cancelled
