@@ -42,7 +42,7 @@ def undo(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     if isinstance(outcome, UndoneByGiver):
         payload = reward_messages.undone(card)
         if body.get("response_url"):
-            respond(replace_original=True, **payload)
+            respond(response_type="ephemeral", replace_original=True, **payload)
         elif outcome.first:
             runtime.notifier.answer(user_id, payload)
         if outcome.first:
