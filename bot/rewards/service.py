@@ -8,6 +8,7 @@ Slack first and reports the outcome afterwards.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict as vars_of
 from dataclasses import dataclass
@@ -318,6 +319,15 @@ class RewardService:
         REWARD_UNDO_COMMANDS=false)."""
         undo = self._settings.REWARD_UNDO_SECONDS
         return timedelta(seconds=undo) if undo and self._settings.REWARD_UNDO_COMMANDS else None
+
+    def undo_left(self, reward: RewardDetails) -> int | None:
+        """Whole seconds left of `reward`'s undo window, for "Undo" on its giver's confirmation;
+        None when it can't be undone now (not queued, not held, or the window is over)."""
+        held = reward.reward.held_until
+        if reward.status != RewardStatus.QUEUED or held is None:
+            return None
+        left = math.ceil((held - self._now()).total_seconds())
+        return left if left > 0 else None
 
     def undo(self, *, giver_id: str, short_id: str) -> UndoOutcome:
         """The giver's "Undo" on their confirmation: inside the window the reward is cancelled

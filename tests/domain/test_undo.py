@@ -142,3 +142,14 @@ def test_no_window_sends_at_once(
     reward = give(domain)
     assert reward.reward.held_until is None
     assert domain.deliver() == 1 and len(domain.sends()) == 1
+
+
+def test_the_button_offers_what_is_left_of_the_window(domain: Domain) -> None:
+    reward = give(domain)
+    assert domain.rewards.undo_left(reward) == 60
+    later(45)
+    assert domain.rewards.undo_left(domain.reward(reward.short_id)) == 15
+    later(16)  # a command resumed after a restart, past the window: no button
+    assert domain.rewards.undo_left(domain.reward(reward.short_id)) is None
+    pending = give(domain, 500)
+    assert domain.rewards.undo_left(pending) is None  # waiting for approval: no Undo

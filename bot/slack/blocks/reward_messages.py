@@ -85,7 +85,8 @@ def with_undo(note: Payload, reward: RewardCard, *, seconds: int) -> Payload:
     """The giver's confirmation with "Undo" under it, while the reward waits its undo window
     (the button's value is the reward's short id)."""
     undo = button("Undo", action_id=ActionId.UNDO, value=reward.short_id)
-    hint = context(f"Changed your mind? Undo within {seconds} seconds and nothing is sent.")
+    within = "a second" if seconds == 1 else f"{seconds} seconds"
+    hint = context(f"Changed your mind? Undo within {within} and nothing is sent.")
     blocks = [*note["blocks"], hint, actions(keyed(BlockId.UNDO_ACTIONS, reward.short_id), undo)]
     return {**note, "blocks": blocks}
 

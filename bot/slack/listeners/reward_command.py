@@ -112,12 +112,9 @@ def queued_reply(
 
 
 def undo_seconds(runtime: Runtime, given: Given) -> int | None:
-    """The undo window to offer on the giver's answer: while the reward is queued and held
-    (REWARD_UNDO_SECONDS), else None (no "Undo")."""
-    reward = given.reward
-    if reward.status != S.QUEUED or reward.reward.held_until is None:
-        return None
-    return runtime.settings.REWARD_UNDO_SECONDS or None
+    """What is left of the undo window to offer on the giver's answer (a command resumed
+    after a restart may have less, or none: then no "Undo")."""
+    return runtime.rewards.undo_left(given.reward)
 
 
 def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond: Respond) -> None:
