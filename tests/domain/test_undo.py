@@ -129,9 +129,12 @@ def test_a_reward_waiting_for_approval_is_not_undone(domain: Domain) -> None:
     assert domain.reward(reward.short_id).status == "pending_approval"
 
 
-def test_an_unknown_reward_says_so(domain: Domain) -> None:
-    refused = domain.rewards.undo(giver_id=BOB, short_id="ZZZZZZ")
+@pytest.mark.parametrize("value", ["ZZZZZZ", "", "<!channel>", "x" * 10_000, "\x00\u202e"])
+def test_an_unknown_or_forged_reward_says_so(domain: Domain, value: str) -> None:
+    give(domain)
+    refused = domain.rewards.undo(giver_id=BOB, short_id=value)
     assert isinstance(refused, Refusal) and refused.text == "I can't find that reward any more."
+    assert domain.statuses() == ["queued"]
 
 
 @pytest.mark.parametrize("settings", [{"REWARD_UNDO_SECONDS": 0}, {"REWARD_UNDO_COMMANDS": False}])

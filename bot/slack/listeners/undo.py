@@ -36,7 +36,7 @@ def undo(body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     user_id = user_of(body)
     outcome = runtime.rewards.undo(giver_id=user_id, short_id=short_id)
     if isinstance(outcome, Refusal):
-        tell(runtime, body, respond, f"I didn't undo reward `{short_id}`.\n{outcome.text}")
+        tell(runtime, body, respond, f"Nothing was undone. {outcome.text}")
         return
     card = runtime.notifier.card(outcome.reward)
     if isinstance(outcome, UndoneByGiver):
