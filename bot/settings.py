@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     # meanwhile takes it back).
     REWARD_REACTIONS: Annotated[dict[str, int], NoDecode] = {}
     REWARD_UNDO_SECONDS: int = Field(default=60, ge=0, le=3600)
+    # `/reward` and the form are held the same window, with "Undo" on the giver's
+    # confirmation. false: they are sent at once (only reactions and messages wait).
+    REWARD_UNDO_COMMANDS: bool = True
     # Where a reaction's reward is announced: in the thread of the message reacted to, in the
     # channel (REWARD_ANNOUNCE_CHANNEL, else the message's), or nowhere (the DMs only).
     REWARD_ANNOUNCE: Literal["thread", "channel", "off"] = "thread"

@@ -43,3 +43,4 @@ class OnceKind(StrEnum):
     FLAG_ANSWERED = "flag_answered"  # a flag button's one answer
     ALLOWANCE_REACHED = "allowance_reached"  # a giver told they gave all of it (giver:YYYY-MM)
     REACTION_TOO_LATE = "reaction_too_late"  # a giver told their un-reacting came too late
+    UNDO_TOO_LATE = "undo_too_late"  # a giver told their "Undo" click came too late

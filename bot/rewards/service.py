@@ -8,6 +8,7 @@ Slack first and reports the outcome afterwards.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict as vars_of
 from dataclasses import dataclass
@@ -64,6 +65,29 @@ class Given:
 
 
 GiveOutcome = Given | Refusal
+
+UNDO_WHY = "undone by its giver within the undo window"
+
+
+@dataclass(frozen=True, slots=True)
+class UndoneByGiver:
+    """ "Undo" clicked inside the window: the reward is cancelled before anything was sent or
+    announced. `first`: this click undid it (a second click of a double click finds it undone)."""
+
+    reward: RewardDetails
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UndoTooLate:
+    """ "Undo" clicked after the window: the reward is on its way or sent and stands (an admin
+    can cancel it). `first`: the giver hears it once, however often they click."""
+
+    reward: RewardDetails
+    first: bool
+
+
+UndoOutcome = UndoneByGiver | UndoTooLate | Refusal
 
 
 class RewardService:
@@ -288,6 +312,61 @@ class RewardService:
         return holding(
             history, new, rules, holds=holds, now=now, allowance_of=self._budgets.allowance_of()
         )
+
+    def giving_hold(self) -> timedelta | None:
+        """How long a reward given with `/reward` or the form waits before it is sent, so that
+        its giver can undo it (REWARD_UNDO_SECONDS); None: sent at once (0, or
+        REWARD_UNDO_COMMANDS=false)."""
+        undo = self._settings.REWARD_UNDO_SECONDS
+        return timedelta(seconds=undo) if undo and self._settings.REWARD_UNDO_COMMANDS else None
+
+    def undo_left(self, reward: RewardDetails) -> int | None:
+        """Whole seconds left of `reward`'s undo window, for "Undo" on its giver's confirmation;
+        None when it can't be undone now (not queued, not held, or the window is over)."""
+        held = reward.reward.held_until
+        if reward.status != RewardStatus.QUEUED or held is None:
+            return None
+        left = math.ceil((held - self._now()).total_seconds())
+        return left if left > 0 else None
+
+    def undo(self, *, giver_id: str, short_id: str) -> UndoOutcome:
+        """The giver's "Undo" on their confirmation: inside the window the reward is cancelled
+        (audited, nothing was sent or announced); after it, it stands and the giver hears so
+        once. Only its giver may undo it. A reward waiting for approval has no Undo: an approver
+        must act on it anyway, and rejecting it sends nothing."""
+        with self._store.session() as session:
+            audit.lock_chain(session)  # the lock the delivery worker takes before sending
+            reward = reward_repo.get_reward_by_short_id(session, short_id=short_id)
+            if reward is None:
+                return Refusal("I can't find that reward any more.")
+            if reward.giver.slack_user_id != giver_id:
+                return Refusal(f"Only <@{reward.giver.slack_user_id}>, who gave it, can undo it.")
+            status = reward.status
+            if status == RewardStatus.CANCELLED:
+                if reward.reward.cancel_reason == UNDO_WHY:
+                    return UndoneByGiver(reward, first=False)  # a double click
+                return Refusal(f"Reward `{reward.short_id}` was already cancelled.")
+            held = reward.reward.held_until
+            if status == RewardStatus.QUEUED and held is not None and held > self._now():
+                reward = reward_repo.cancel_reward(
+                    session, reward_id=reward.id, actor=giver_id, reason=UNDO_WHY
+                )
+                undone = UndoneByGiver(reward, first=True)
+            elif status == RewardStatus.PENDING_APPROVAL:
+                return Refusal(
+                    f"Reward `{reward.short_id}` is waiting for approval, so nothing is sent "
+                    "until an approver says yes. If it shouldn't go, ask them to reject it."
+                )
+            elif status in (RewardStatus.REJECTED, RewardStatus.EXPIRED, RewardStatus.FAILED):
+                return Refusal(
+                    f"Reward `{reward.short_id}` wasn't sent (it's {status_label(status)}), "
+                    "so there's nothing to undo."
+                )
+            else:
+                first = once.claim_once(session, kind=OnceKind.UNDO_TOO_LATE, key=reward.short_id)
+                return UndoTooLate(reward, first=first)
+        log.info("reward %s undone by its giver", reward.short_id)
+        return undone
 
     def send_again(self, *, giver_id: str, team_id: str, short_id: str) -> GiveOutcome:
         """A failed reward given again by its giver ("Send again" on the message saying it

@@ -73,6 +73,7 @@ class BlockId(StrEnum):
     APPROVAL_ACTIONS = "approval_actions"
     SETTLE_ACTIONS = "settle_actions"
     AGAIN_ACTIONS = "again_actions"  # a failed reward's "Send again"
+    UNDO_ACTIONS = "undo_actions"  # a reward on its way: the giver's "Undo"
     HOME_ACTIONS = "home_actions"
     CANCEL_ACTIONS = "cancel_actions"
     BULK_FILE = "bulk_file"  # the bulk form's file input
@@ -102,6 +103,7 @@ class ActionId(StrEnum):
     SETTLE_SENT = "reward_settle_sent"  # in doubt → "It was sent"
     SETTLE_FAILED = "reward_settle_failed"  # in doubt → "It failed"
     SEND_AGAIN = "reward_send_again"  # failed → "Send again" (a new reward, every rule again)
+    UNDO = "reward_undo"  # the giver's "Undo" inside the undo window (value: the short id)
     OPEN_REWARD_MODAL = "open_reward_modal"  # App Home "Send a reward"
     CANCEL_CONFIRM = "reward_cancel_confirm"  # `/reward cancel`'s "Cancel reward" (a JSON value)
     CANCEL_KEEP = "reward_cancel_keep"  # … and "Keep it"

@@ -71,6 +71,7 @@ JOURNALED_ACTIONS = frozenset(
         ActionId.SETTLE_SENT,
         ActionId.SETTLE_FAILED,
         ActionId.SEND_AGAIN,
+        ActionId.UNDO,
         ActionId.OPEN_REWARD_MODAL,
         ActionId.CANCEL_CONFIRM,
         ActionId.CANCEL_KEEP,

@@ -119,6 +119,9 @@ class BotHarness:
             # Rewards in doubt go to the admins at once (their tests); the bot settling them
             # from Xoxoday's records first is tested where a test sets a bound.
             "REWARD_IN_DOUBT_ADMIN_MINUTES": "0",
+            # `/reward` and the form are sent at once (their tests); the Undo window is tested
+            # where a test turns it on (tests/e2e/test_undo.py).
+            "REWARD_UNDO_COMMANDS": "false",
             **overrides,
         }
         self.settings = load_settings(**settings)

@@ -37,6 +37,7 @@ ALL_NAMES = [
     "REWARD_ANNOUNCE_CHANNEL",
     "REWARD_REACTIONS",
     "REWARD_UNDO_SECONDS",
+    "REWARD_UNDO_COMMANDS",
     "REWARD_ANNOUNCE",
     "REWARD_MESSAGE_GIVING",
     "REWARD_LOW_BALANCE",
@@ -83,6 +84,7 @@ def test_defaults() -> None:
     assert s.REWARD_APPROVAL_EXPIRE_DAYS == 14
     assert s.AUDIT_ANCHOR_SECONDS == 60  # the longest new audit events wait to be anchored
     assert s.REWARD_REACTIONS == {} and s.REWARD_UNDO_SECONDS == 60  # reactions give nothing
+    assert s.REWARD_UNDO_COMMANDS  # /reward and the form are held the same window
     assert not s.socket_mode
 
 

@@ -31,6 +31,9 @@ FIXED: dict[str, Any] = {
     # Reacting with :taco: or :star: to a person's message gives its author (held a minute:
     # un-react meanwhile to take it back, or jump the clock to see it sent).
     "REWARD_REACTIONS": "taco=5,star=10",
+    # `/reward` and the form are sent at once here (no Undo button), as the page's tests and
+    # walk-throughs expect; reactions and messages keep their minute.
+    "REWARD_UNDO_COMMANDS": False,
     # A reward in doubt (the "lost answer" fault) goes to the admin at once, to be settled
     # from the page; a company's bot first settles it from Xoxoday's records.
     "REWARD_IN_DOUBT_ADMIN_MINUTES": 0,

@@ -81,6 +81,33 @@ def reward_note(text: str) -> Payload:
     return message(text, [section(text)])
 
 
+def with_undo(note: Payload, reward: RewardCard, *, seconds: int) -> Payload:
+    """The giver's confirmation with "Undo" under it, while the reward waits its undo window
+    (the button's value is the reward's short id)."""
+    undo = button("Undo", action_id=ActionId.UNDO, value=reward.short_id)
+    within = "a second" if seconds == 1 else f"{seconds} seconds"
+    hint = context(f"Changed your mind? Undo within {within} and nothing is sent.")
+    blocks = [*note["blocks"], hint, actions(keyed(BlockId.UNDO_ACTIONS, reward.short_id), undo)]
+    return {**note, "blocks": blocks}
+
+
+def undone(reward: RewardCard) -> Payload:
+    """The giver's confirmation once they clicked "Undo" inside the window."""
+    return reward_note(
+        f"↩️ Undone: nothing was sent. Reward {short_id(reward.short_id)} to "
+        f"{people(reward.recipient_ids, limit=600)} is cancelled, and nobody was told of it."
+    )
+
+
+def undo_too_late(reward: RewardCard) -> Payload:
+    """ "Undo" clicked after the window: the reward stands."""
+    return reward_note(
+        f"It's too late to undo reward {short_id(reward.short_id)}: its "
+        f"{points(reward.total)} to {people(reward.recipient_ids, limit=600)} were already on "
+        "their way. If they shouldn't have been, ask an admin to cancel the reward."
+    )
+
+
 def values_context(reward: RewardCard) -> list[Block]:
     return [context(f"Values: {values_text(reward.values)}")] if reward.values else []
 

@@ -30,6 +30,7 @@ from bot.slack.listeners import (
     settle_actions,
     shortcuts,
     trust,
+    undo,
 )
 
 
@@ -38,6 +39,7 @@ def register(app: App) -> None:
     approval_actions.register(app)
     settle_actions.register(app)
     send_again.register(app)
+    undo.register(app)
     cancel.register(app)
     open_modal.register(app)
     give_modal.register(app)

@@ -33,7 +33,7 @@ from bot.slack.blocks.give_modal import decode_reward_modal_metadata, reward_mod
 from bot.slack.ids import BlockId, CallbackId
 from bot.slack.journal import after_ack
 from bot.slack.listeners.in_time import SUBMIT_BUDGET_SECONDS, in_background
-from bot.slack.listeners.reward_command import queued_reply
+from bot.slack.listeners.reward_command import queued_reply, undo_seconds
 from bot.slack.listeners.reward_form import FormErrors, RewardForm, read_reward_form
 from bot.slack.request_entry import entry_of
 
@@ -76,6 +76,7 @@ def handle_submission(
         source=source_of(meta.source),
         idempotency_key=f"view:{view['id']}",
         public=form.announce,
+        hold=runtime.rewards.giving_hold(),
     )
     pending = in_background(lambda: runtime.rewards.give(request), name="reward-form")
     budget = SUBMIT_BUDGET_SECONDS - (time.monotonic() - started)
@@ -138,7 +139,10 @@ def giver_payload(runtime: Runtime, given: Given) -> tuple[dict[str, Any], list[
     """What the giver is told (as for the command), and whose App Home changed with it."""
     card = runtime.notifier.card(given.reward)
     if not given.needs_approval:
-        return queued_reply(card, storefront=runtime.settings.storefront), [card.giver_id]
+        payload = queued_reply(
+            card, storefront=runtime.settings.storefront, undo_seconds=undo_seconds(runtime, given)
+        )
+        return payload, [card.giver_id]
     asked = runtime.approvals.asked(given.reward)  # who really got the request
     approvers = list(asked.user_ids)
     payload = reward_messages.giver_pending_approval(

@@ -87,9 +87,12 @@ def follow_up(
         named.run(runtime, parsed, command, respond)
 
 
-def queued_reply(card: RewardCard, *, storefront: bool = False) -> dict[str, Any]:
+def queued_reply(
+    card: RewardCard, *, storefront: bool = False, undo_seconds: int | None = None
+) -> dict[str, Any]:
     """The giver's answer while the reward is on its way. With points in the bot
-    (`storefront`) nothing waits for Xoxoday: the points are credited in the ledger."""
+    (`storefront`) nothing waits for Xoxoday: the points are credited in the ledger. While it
+    waits its undo window (`undo_seconds`), the answer carries "Undo"."""
     who = people(card.recipient_ids)
     each = f"*{points(card.each)}* each" if card.each and len(card.recipients) > 1 else ""
     amount = each or f"*{points(card.total)}*"
@@ -98,9 +101,20 @@ def queued_reply(card: RewardCard, *, storefront: bool = False) -> dict[str, Any
         if storefront
         else "I'll DM you as soon as Xoxoday confirms."
     )
+    if undo_seconds:
+        note = reward_messages.reward_note(
+            f"👍 Sending {amount} to {who} (reward {short_id(card.short_id)}). {then}"
+        )
+        return reward_messages.with_undo(note, card, seconds=undo_seconds)
     return reward_messages.reward_note(
         f"👍 Sending {amount} to {who} now (reward {short_id(card.short_id)}). {then}"
     )
+
+
+def undo_seconds(runtime: Runtime, given: Given) -> int | None:
+    """What is left of the undo window to offer on the giver's answer (a command resumed
+    after a restart may have less, or none: then no "Undo")."""
+    return runtime.rewards.undo_left(given.reward)
 
 
 def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond: Respond) -> None:
@@ -117,6 +131,7 @@ def give(runtime: Runtime, parsed: GiveReward, command: dict[str, Any], respond:
         channel_id=command.get("channel_id"),
         source=RewardSource.COMMAND,
         idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
+        hold=runtime.rewards.giving_hold(),
     )
     reply(respond, given_reply(runtime, runtime.rewards.give(request)))
 
@@ -171,7 +186,11 @@ def given_reply(runtime: Runtime, outcome: GiveOutcome) -> dict[str, Any]:
                 held=outcome.reward.reward.held_for is not None,
             )
         elif outcome.created or outcome.reward.status in (S.QUEUED, S.SENDING):
-            payload = queued_reply(card, storefront=runtime.settings.storefront)
+            payload = queued_reply(
+                card,
+                storefront=runtime.settings.storefront,
+                undo_seconds=undo_seconds(runtime, outcome),
+            )
         else:  # seen before (resumed after a restart): say where it is now
             payload = reward_messages.reward_note(where_it_is(card, outcome.reward.status))
     else:

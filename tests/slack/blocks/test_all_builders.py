@@ -135,6 +135,13 @@ MESSAGES: dict[str, Build] = {
         approver_ids=[f"UAPPR{i:04d}" for i in range(200)],
         tz=TZ,
     ),
+    "giver undo": lambda: reward_messages.with_undo(
+        reward_messages.reward_note("👍 Sending *100 points* to <@UMARIA01> (reward `AB12CD`)."),
+        s.reward(),
+        seconds=60,
+    ),
+    "giver undone, many people": lambda: reward_messages.undone(s.many_people(100)),
+    "giver undo too late, many people": lambda: reward_messages.undo_too_late(s.many_people(100)),
     "giver failed": lambda: reward_messages.giver_failed(
         reward=s.reward(status="failed", failure_reason="The points account is empty."),
         tz=TZ,

@@ -370,3 +370,18 @@ def test_send_again_is_offered_where_it_may_work_and_otherwise_what_to_do_is_sai
     assert buttons == ([ActionId.SEND_AGAIN] if button else [])
     if not button:
         assert "press Send again" not in visible(msg)
+
+
+def test_the_givers_confirmation_carries_undo_for_its_reward() -> None:
+    reward = s.reward()
+    note = rm.reward_note("👍 Sending *100 points* to <@UMARIA01>.")
+    shown = rm.with_undo(note, reward, seconds=60)
+    assert shown["blocks"][0] == note["blocks"][0] and shown["text"] == note["text"]
+    [button] = [e for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert (button["action_id"], button["value"], button["text"]["text"]) == (
+        ActionId.UNDO,
+        reward.short_id,
+        "Undo",
+    )
+    assert "Undo within 60 seconds and nothing is sent" in str(shown["blocks"])
+    assert rm.undone(reward)["text"].startswith("↩️ Undone: nothing was sent.")
