@@ -322,6 +322,8 @@ def start_bot(
             "DATABASE_URL": f"sqlite:///{db}",
             "REWARD_ADMINS": "UADMIN01",
             "REWARD_ALLOWANCE": "0",
+            # sent at once, as the load's drain and reconciliation expect (no undo window)
+            "REWARD_UNDO_COMMANDS": "false",
             "REWARD_APPROVAL_THRESHOLD": "1000000000",
             **(extra or {}),
         }

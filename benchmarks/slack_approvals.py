@@ -117,6 +117,8 @@ def start_bot(
             "REWARD_ADMINS": ADMIN,
             "REWARD_APPROVERS": APPROVER,
             "REWARD_ALLOWANCE": "0",
+            # sent at once, as the load's drain and reconciliation expect (no undo window)
+            "REWARD_UNDO_COMMANDS": "false",
         }
     )
     log = (tmp / "bot.log").open("wb")
