@@ -15,7 +15,7 @@ class SmallDisk:
 
     def fill(self) -> None:
         chunk = b"\0" * (64 * 1024)
-        with self.filler.open("ab") as out:
+        with self.filler.open("ab", buffering=0) as out:  # unbuffered: closing writes nothing
             try:
                 while True:
                     out.write(chunk)

@@ -81,6 +81,10 @@ def ledger(
         "REWARD_IN_DOUBT_ADMIN_MINUTES": "0.5",  # settled from Xoxoday's records in seconds
         "REWARD_APPROVAL_THRESHOLD": "1000000",
         "REWARD_ALLOWANCE": "0",
+        # One row a call: 60 calls for the file, so the kill falls in the middle of it (at the
+        # default 50, the file goes in two calls). A kill in the middle of a batched call is
+        # tests/attacks/test_batch_crash.py's.
+        "PLUM_SEND_BATCH_MAX": "1",
     }
     with on_database(request, make_serve, request.param, **settings) as (serve, sql):
         yield serve.start(), sql
