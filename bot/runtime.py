@@ -294,7 +294,6 @@ class Runtime:
             people=people,
             teller=notifier,
             requests_withdrawn=approvals.refresh_copies,
-            told=worker.told,
         )
         gifts = GiftService(
             store=store,

@@ -298,15 +298,6 @@ def reward_points(session: Session, *, reward_id: int) -> list[RewardPoints]:
     return [RewardPoints(lot.member_id, lot.cents, lot.remaining) for lot in lots]
 
 
-def taken_back(session: Session, *, reward_id: int) -> list[RewardPoints]:
-    """A cancelled reward's points as `take_back_reward` found them: what each recipient got
-    and had left (and lost to the take-back); the rest they had spent."""
-    lots = session.exec(
-        select(PointLot).where(PointLot.reward_id == reward_id).order_by(col(PointLot.id))
-    ).all()
-    return [RewardPoints(lot.member_id, lot.cents, lot.taken_back) for lot in lots]
-
-
 def find_order(session: Session, *, order_id: str) -> PointOrder | None:
     return session.exec(select(PointOrder).where(PointOrder.order_id == order_id)).first()
 

@@ -781,7 +781,7 @@ def mark_stale_sending_in_doubt(
 
 
 TOLD_KIND = "outcome_told"
-TOLD_STATUSES = (S.SENT, S.FAILED, S.IN_DOUBT, S.CANCELLED)
+TOLD_STATUSES = (S.SENT, S.FAILED, S.IN_DOUBT)
 
 
 def told_key(reward: RewardDetails) -> str:
@@ -792,10 +792,9 @@ def told_key(reward: RewardDetails) -> str:
 def untold_outcomes(
     session: Session, *, ended_before: datetime, ended_after: datetime, limit: int = 50
 ) -> list[RewardDetails]:
-    """Rewards sent, failed, in doubt or cancelled between the two times whose outcome nobody
-    has been told yet (no once-key `TOLD_KIND`): a process stopped between recording and
-    telling. A settled reward's outcome too (its settling notes it told once it has told it),
-    and a cancel (noted told once its recipients and giver were told)."""
+    """Rewards sent, failed or in doubt between the two times whose outcome nobody has been
+    told yet (no once-key `TOLD_KIND`): a process stopped between recording and telling.
+    A settled reward's outcome too (its settling notes it told once it has told it)."""
     told = (
         select(OnceKey.key)
         .where(OnceKey.kind == TOLD_KIND)

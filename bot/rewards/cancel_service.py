@@ -9,11 +9,6 @@ Xoxoday keeps points sent more than 90 days ago and points already redeemed. Whe
 shows that of every recipient of a sent reward (its `sent_at`; Xoxoday's answer to an earlier
 cancel), `check` and `cancel` say so at once, before the admin is asked to confirm and without
 asking Xoxoday to refuse again.
-
-A cancel is told (`RewardCancelled`) after it is recorded, and noted told only once the
-recipients and the giver were (`bot.rewards.told`): a process stopped in between leaves it
-untold, and the delivery worker tells it again from the ledger (`cancelled_again`), each
-message already posted skipped.
 """
 
 from __future__ import annotations
@@ -39,7 +34,6 @@ from bot.rewards.directory import Directory, UnknownSlackUser
 from bot.rewards.events import RewardCancelled, Teller
 from bot.rewards.policy import past_cancel_window
 from bot.rewards.refusal import Refusal
-from bot.rewards.told import ToldOutcomes
 from bot.rewards.wording import format_date, mention, points
 from bot.settings import Settings
 from storage import clock
@@ -125,48 +119,6 @@ def status_refusal(reward: RewardDetails, *, tz: str | None) -> Refusal | None:
     return None
 
 
-def cancelled_again(store: Store, reward: RewardDetails, *, again: bool = True) -> RewardCancelled:
-    """How a cancelled reward was cancelled, from the ledger, to tell it again (a process
-    stopped before its people were told): who cancelled it and why; with its points at
-    Xoxoday, whose were withdrawn (recipients now `cancelled`) and whose Xoxoday kept (still
-    `sent`, with its answer); in the bot, what each recipient had left (taken back) and had
-    spent (kept)."""
-    row = reward.reward
-    was = S.SENT if row.sent_at is not None else S.QUEUED
-    with store.read_session() as session:
-        lots = {p.member_id: p for p in points_repo.taken_back(session, reward_id=reward.id)}
-    withdrawn: list[RecipientDetails] = []
-    kept: list[tuple[RecipientDetails, str]] = []
-    taken_points: dict[str, int | Decimal] = {}
-    kept_points: dict[str, int | Decimal] = {}
-    for line in reward.recipients:
-        uid = line.member.slack_user_id
-        lot = lots.get(line.recipient.member_id)
-        if lot is not None:  # points in the bot
-            if lot.remaining > 0:
-                withdrawn.append(line)
-                taken_points[uid] = points_value(lot.remaining)
-            if lot.spent > 0:
-                kept.append((line, "already spent in Xoxoday's store"))
-                kept_points[uid] = points_value(lot.spent)
-        elif was == S.SENT and line.outcome == RecipientOutcome.CANCELLED:
-            withdrawn.append(line)
-        elif was == S.SENT and line.outcome == RecipientOutcome.SENT:
-            kept.append((line, plain_refusal(line.recipient.message)))
-    outcome = Cancelled(
-        reward=reward,
-        was=was,
-        withdrawn=tuple(withdrawn),
-        kept=tuple(kept),
-        in_ledger=bool(lots),
-        taken_points=taken_points,
-        kept_points=kept_points,
-    )
-    return RewardCancelled(
-        outcome, admin_id=row.cancelled_by or "", reason=row.cancel_reason or "", again=again
-    )
-
-
 class CancelService:
     def __init__(
         self,
@@ -177,18 +129,15 @@ class CancelService:
         people: Directory,
         teller: Teller,
         requests_withdrawn: Callable[[RewardDetails], object] = lambda reward: None,
-        told: ToldOutcomes | None = None,
     ) -> None:
         """`requests_withdrawn(reward)`: a reward cancelled while it waited for approval (its
-        approval requests show it: `ApprovalService.refresh_copies`). `told`: the outcomes
-        told, shared with the delivery worker, which tells again a cancel left untold."""
+        approval requests show it: `ApprovalService.refresh_copies`)."""
         self._store = store
         self._plum = plum
         self._settings = settings
         self._people = people
         self._teller = teller
         self._requests_withdrawn = requests_withdrawn
-        self._told = told or ToldOutcomes(store=store, now=clock.now)
         self._locks = tuple(threading.Lock() for _ in range(CANCEL_LOCKS))
 
     def _lock_for(self, short_id: str) -> threading.Lock:
@@ -224,26 +173,8 @@ class CancelService:
         if isinstance(outcome, Cancelled):
             if outcome.was == S.PENDING_APPROVAL:
                 self._requests_withdrawn(outcome.reward)
-            self._tell(RewardCancelled(outcome, admin_id=admin_id, reason=reason))
+            self._teller.tell(RewardCancelled(outcome, admin_id=admin_id, reason=reason))
         return outcome
-
-    def _tell(self, event: RewardCancelled) -> None:
-        """Tell the cancel, then note it told. When Slack fails for a passing reason the cancel
-        stays untold and the delivery worker tells it again later: the admin's answer says
-        what was done either way."""
-        reward = event.outcome.reward
-        if not self._told.take(reward):
-            return  # this process is telling it already
-        try:
-            self._told.tell(reward, lambda: self._teller.tell(event))
-        except Exception as err:
-            log.warning(
-                "reward %s was cancelled, but its people could not be told yet (%s); "
-                "telling them again later",
-                reward.short_id,
-                type(err).__name__,
-                extra={"reward_id": reward.short_id},
-            )
 
     def _cancel(self, *, admin_id: str, short_id: str, reason: str) -> Cancelled | Refusal:
         refused = only_admins(self._settings, admin_id, doing="cancel rewards")

@@ -40,7 +40,6 @@ from bot.plum import PlumClient, PlumError, Recipient, SendBalanceResult
 from bot.processes import is_gone, worker_id
 from bot.rewards import batching
 from bot.rewards.batching import DEFAULT_BATCH_MAX, Candidate, Line, Shown
-from bot.rewards.cancel_service import cancelled_again
 from bot.rewards.doubt import DoubtSettler
 from bot.rewards.events import (
     Event,
@@ -155,7 +154,7 @@ class DeliveryWorker:
         self._notify_threads = max(1, notify_threads)
         self._telling: ThreadPoolExecutor | None = None
         self.worker_id = worker_id()
-        self.told = ToldOutcomes(store=store, now=now)  # shared with the cancels (runtime)
+        self._told = ToldOutcomes(store=store, now=now)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -188,7 +187,7 @@ class DeliveryWorker:
     def retell(self, *, quiet_for: timedelta = RETELL_QUIET) -> int:
         """Tell the outcomes that were recorded but never told (the process stopped in
         between, or Slack failed while telling); returns how many are being told."""
-        untold = self.told.untold(quiet_for=quiet_for)
+        untold = self._told.untold(quiet_for=quiet_for)
         for reward in untold:
             log.info(
                 "telling how reward %s ended (%s), which nobody heard",
@@ -390,7 +389,7 @@ class DeliveryWorker:
                 "could not credit a reward in the ledger (%s); it stays queued", type(err).__name__
             )
             return False
-        if self.told.take(done):
+        if self._told.take(done):
             self._notify(self._tell_outcome, done)
         return True
 
@@ -734,7 +733,7 @@ class DeliveryWorker:
     def _tell(self, done: RewardDetails, outcome: Outcome) -> None:
         if outcome.status is RewardStatus.QUEUED:
             self._notify(self._teller.tell, RewardDelayed(done, outcome.message or ""))
-        elif self.told.take(done):
+        elif self._told.take(done):
             self._notify(self._tell_outcome, done)
 
     def _tell_outcome(self, done: RewardDetails, *, again: bool = False) -> None:
@@ -742,9 +741,7 @@ class DeliveryWorker:
         reason = done.reward.delivery_message or ""
         event: Event
         settlement = settlement_of(done)
-        if done.status is RewardStatus.CANCELLED:  # an admin's cancel, cut short by a restart
-            event = cancelled_again(self._store, done, again=again)
-        elif settlement is not None:  # an admin's settling, cut short by a restart
+        if settlement is not None:  # an admin's settling, cut short by a restart
             event = RewardSettled(done, settlement, again=again)
         elif done.status is RewardStatus.SENT:
             event = RewardSent(done, again=again)
@@ -752,11 +749,11 @@ class DeliveryWorker:
             event = RewardFailed(done, reason, again=again)
         else:
             event = RewardInDoubt(done, reason, again=again, ask_admins=self._doubts is None)
-        self.told.tell(done, lambda: self._teller.tell(event))
+        self._told.tell(done, lambda: self._teller.tell(event))
 
     def _tell_recovered(self, stale: list[RewardDetails]) -> None:
         self._teller.tell(RewardsFoundInDoubt(tuple(stale), ask_admins=self._doubts is None))
-        self.told.note_told(stale)
+        self._told.note_told(stale)
 
     # --- Xoxoday unreachable --------------------------------------------------------------
 

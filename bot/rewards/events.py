@@ -98,13 +98,9 @@ class RewardSettled:
 
 @dataclass(frozen=True, slots=True)
 class RewardCancelled:
-    """An admin cancelled a reward: the recipients whose points were withdrawn and the giver
-    hear why."""
-
     outcome: Cancelled
     admin_id: str
     reason: str
-    again: bool = False  # told again after a restart: what was posted before is not repeated
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,6 @@ class MessageKind(StrEnum):
     GIVER_TOLD_IN_DOUBT = "giver_told_in_doubt"
     IN_DOUBT_ALERT = "in_doubt_alert"  # each admin's alert, updated once it is settled
     REPORT_ALERT = "report_alert"  # each admin's copy of a report, updated once it is decided
-    RECIPIENT_CANCELLED = "recipient_cancelled"  # a recipient told their points were withdrawn
-    GIVER_TOLD_CANCELLED = "giver_told_cancelled"
 
 
 class OnceKind(StrEnum):

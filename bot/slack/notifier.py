@@ -229,16 +229,14 @@ class Notifier:
         user_id: str,
         payload: Mapping[str, Any],
         posted: Mapping[str, set[str]],
-    ) -> bool:
+    ) -> None:
         """DM one part of telling an outcome, unless it was posted before. When Slack fails
         for a passing reason (an outage, rate limits outlasting the retries), raise, so the
         outcome stays untold and is told again later; a refusal for good (a deactivated
-        account) is logged and the telling goes on (False)."""
+        account) is logged and the telling goes on."""
         if self.dm_channel(user_id) in posted.get(kind, ()):
-            return True
-        ref = self.dm(user_id, payload, raise_passing=True)
-        self._remember(reward, kind, ref)
-        return ref is not None
+            return
+        self._remember(reward, kind, self.dm(user_id, payload, raise_passing=True))
 
     def delivered(self, reward: RewardDetails, *, again: bool = False) -> None:
         card = card_for(reward)
@@ -665,12 +663,9 @@ class Notifier:
     # --- cancelled, settled ---------------------------------------------------------------
 
     def _cancelled(self, event: ev.RewardCancelled) -> bool:
-        """The recipients whose points were withdrawn and the giver hear why. Told again after
-        a restart (`again`), each DM already posted is skipped; a passing Slack failure is
-        raised, so the cancel stays untold and is told again later."""
+        """The recipients whose points were withdrawn and the giver hear why."""
         outcome, admin_id = event.outcome, event.admin_id
         card = card_for(outcome.reward)
-        posted = self._posted(outcome.reward, event.again)
         self.on_change([card.giver_id, *card.recipient_ids])  # their App Homes
         self._report_ended(
             outcome.reward, report_blocks.report_cancelled(reward=card, admin=admin_id)
@@ -685,8 +680,7 @@ class Notifier:
                 tz=self._zone(line.member.tz),
                 cancelled_by=admin_id,
             )
-            kind = MessageKind.RECIPIENT_CANCELLED
-            told = self._dm_once(outcome.reward, kind, uid, payload, posted) and told
+            told = self.dm(uid, payload) is not None and told
         if card.giver_id != admin_id and not card.celebration:
             payload = cancel_blocks.giver_cancelled(
                 reward=card,
@@ -695,8 +689,7 @@ class Notifier:
                 reason=event.reason,
                 kept=cancel_blocks.kept_lines(outcome),
             )
-            kind = MessageKind.GIVER_TOLD_CANCELLED
-            told = self._dm_once(outcome.reward, kind, card.giver_id, payload, posted) and told
+            told = self.dm(card.giver_id, payload) is not None and told
         return told
 
     def _settled(self, reward: RewardDetails, settlement: Settlement, *, again: bool) -> None:

@@ -206,7 +206,6 @@ class Domain:
             people=self.people,
             teller=self.teller,
             requests_withdrawn=self.approvals.refresh_copies,
-            told=self.worker.told,
         )
 
     @cached_property

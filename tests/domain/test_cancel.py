@@ -12,18 +12,16 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import time_machine
-from sqlalchemy import delete
 from sqlmodel import col, select
 
 from bot.rewards.cancel_service import Cancelled
 from bot.rewards.events import ApprovalEnded, RewardCancelled
 from bot.rewards.refusal import Refusal
 from storage import members as member_repo
-from storage import once
 from storage import points as points_repo
 from storage import rewards as reward_repo
 from storage.audit import AuditAction
-from storage.models import AuditEvent, OnceKey
+from storage.models import AuditEvent
 from storage.rewards import RewardDetails
 from storage.states import RecipientOutcome, RewardStatus
 from tests.domain.conftest import Domain, SandboxClock
@@ -393,110 +391,3 @@ def test_points_in_the_bot_are_taken_back_but_what_was_spent_stays_spent(make_do
     assert told.outcome == done
     actions = [e.action for e in audit_trail(domain, reward.short_id)]
     assert AuditAction.POINTS_TAKEN_BACK in actions and actions[-1] == AuditAction.REWARD_CANCELLED
-
-
-# ── told, and told again after a stop ─────────────────────────────────────────────────────
-
-
-def told(domain: Domain, short: str) -> bool:
-    """The cancel is noted told (`ToldOutcomes`), so no sweep tells it again."""
-    reward = domain.reward(short)
-    with domain.store.read_session() as session:
-        return once.was_claimed(
-            session, kind=reward_repo.TOLD_KIND, key=reward_repo.told_key(reward)
-        )
-
-
-def retold(make_domain, **settings: object) -> RewardCancelled:
-    """A restarted process's delivery worker tells what was left untold: the one cancel."""
-    restarted = make_domain(**settings)
-    assert restarted.worker.retell(quiet_for=timedelta(0)) == 1
-    [event] = restarted.teller.events
-    assert isinstance(event, RewardCancelled) and event.again
-    assert restarted.worker.retell(quiet_for=timedelta(0)) == 0
-    return event
-
-
-def same_telling(again: RewardCancelled, first: Cancelled, *, reason: str) -> None:
-    """What the people are told again is what the cancel would have told them."""
-    assert again.admin_id == ADMIN and again.reason == reason
-    outcome = again.outcome
-    assert outcome.reward.short_id == first.reward.short_id
-    assert outcome.reward.status == S.CANCELLED
-    assert (outcome.was == S.SENT) == (first.was == S.SENT)
-    assert ids(outcome.withdrawn) == ids(first.withdrawn)
-    assert [(line.member.slack_user_id, why) for line, why in outcome.kept] == [
-        (line.member.slack_user_id, why) for line, why in first.kept
-    ]
-    assert outcome.in_ledger == first.in_ledger
-    assert dict(outcome.taken_points) == dict(first.taken_points)
-    assert dict(outcome.kept_points) == dict(first.kept_points)
-
-
-def test_a_cancel_told_is_noted_so_no_sweep_tells_it_again(make_domain, domain: Domain) -> None:
-    reward = sent(domain)
-    assert isinstance(cancel(domain, reward.short_id, "wrong person"), Cancelled)
-    assert len(domain.teller.of(RewardCancelled)) == 1 and told(domain, reward.short_id)
-    restarted = make_domain()
-    assert restarted.worker.retell(quiet_for=timedelta(0)) == 0
-    assert restarted.teller.events == []
-
-
-def test_a_cancel_slack_failed_to_tell_is_told_again_by_the_next_process(
-    make_domain, domain: Domain
-) -> None:
-    """The admin's answer says it is cancelled; Slack failed while telling the recipient and
-    the giver: it stays untold, this process waits before trying again, a restart tells it
-    once, as it was (who cancelled it, why, whose points were withdrawn)."""
-    reward = sent(domain)
-    domain.teller.fail_next(1)
-    done = cancel(domain, reward.short_id, "sent to the wrong person")
-    assert isinstance(done, Cancelled) and ids(done.withdrawn) == [MARIA]
-    assert [type(e) for e in domain.teller.failed] == [RewardCancelled]
-    assert not told(domain, reward.short_id)
-    assert domain.worker.retell(quiet_for=timedelta(0)) == 0  # tried moments ago: later
-    same_telling(retold(make_domain), done, reason="sent to the wrong person")
-    assert told(domain, reward.short_id)
-    assert len(domain.calls("cancelBalance")) == 1  # telling again withdraws nothing again
-
-
-def test_a_cancel_recorded_but_never_told_is_told_with_what_xoxoday_kept(
-    make_domain, domain: Domain
-) -> None:
-    """The process stopped between the ledger's record and the telling: the sweep tells it
-    from the ledger, Chen's points that Xoxoday kept (redeemed) said as the cancel said."""
-    reward = sent(domain, to=[MARIA, CHEN], amount=50)
-    domain.xoxoday.state.redeem("chen@acme.test", 50)
-    domain.teller.fail_next(1)
-    done = cancel(domain, reward.short_id, "duplicate")
-    assert isinstance(done, Cancelled) and done.kept
-    same_telling(retold(make_domain), done, reason="duplicate")
-
-
-def test_a_cancel_of_a_reward_not_sent_is_told_again_as_not_sent(
-    make_domain, domain: Domain
-) -> None:
-    reward = domain.give(BOB, CHEN, 600, "carried the quarter")
-    assert reward.status == S.PENDING_APPROVAL
-    done = cancel(domain, reward.short_id, "over budget")
-    assert isinstance(done, Cancelled) and told(domain, reward.short_id)
-    with domain.store.session() as session:  # as if the process had stopped mid-telling
-        key = reward_repo.told_key(domain.reward(reward.short_id))
-        session.exec(delete(OnceKey).where(col(OnceKey.key) == key))
-    same_telling(retold(make_domain), done, reason="over budget")
-
-
-def test_points_in_the_bot_taken_back_are_told_again_as_they_were(make_domain) -> None:
-    settings = {"REWARD_POINT_SYSTEM": "storefront", "STOREFRONT_API_KEY": "k"}
-    domain = make_domain(**settings)
-    reward = sent(domain)
-    with domain.store.session() as session:
-        maria = member_repo.get_member_by_slack_id(session, slack_user_id=MARIA)
-        assert maria is not None and maria.id is not None
-        points_repo.redeem(
-            session, member_id=maria.id, order_id="store-1", cents=3000, today=date.today()
-        )
-    domain.teller.fail_next(1)
-    done = cancel(domain, reward.short_id, "wrong person")
-    assert isinstance(done, Cancelled) and dict(done.kept_points) == {MARIA: 30}
-    same_telling(retold(make_domain, **settings), done, reason="wrong person")

@@ -13,7 +13,7 @@ from storage import once
 from storage import rewards as reward_repo
 from storage.models import OnceKey, Reward
 from storage.states import RewardStatus
-from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness, answer_cancel, wait_until
+from tests.e2e.harness import ADMIN, BOB, MARIA, BotHarness, wait_until
 
 
 def details(bot: BotHarness, citation: str) -> reward_repo.RewardDetails:
@@ -50,59 +50,6 @@ def test_an_untold_outcome_is_told_once_by_the_next_sweep(bot: BotHarness) -> No
     bot.wait(lambda: _told(bot, reward))
     assert counts(bot) == (1, 1, 1)
     assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0
-
-
-def cancelled(bot: BotHarness, reason: str) -> reward_repo.RewardDetails:
-    """A reward sent to Maria, cancelled by the admin with `reason` (the admin's answer says
-    so); the cancel as the ledger now has it."""
-    bot.driver.command(f"<@{MARIA}> 10 telling twice", user_id=BOB)
-    bot.wait(lambda: counts(bot) == (1, 1, 1))
-    return cancelled_now(bot, reason)
-
-
-def withdrawn(bot: BotHarness) -> tuple[int, int]:
-    """How many times Maria heard her points were withdrawn, and Bob that his reward was
-    cancelled."""
-    recipient = [t for t in bot.dm_texts(MARIA) if "were withdrawn" in t]
-    giver = [t for t in bot.dm_texts(BOB) if "cancelled your reward" in t]
-    return len(recipient), len(giver)
-
-
-def test_an_untold_cancel_is_told_once_by_the_next_sweep(bot: BotHarness) -> None:
-    """A cancel is noted told once its people were; left untold (a process stopped after its
-    DMs were posted, before it was noted), the sweep tells it again and posts nothing twice."""
-    reward = cancelled(bot, "given twice")
-    bot.wait(lambda: _told(bot, reward))
-    assert withdrawn(bot) == (1, 1)
-    with bot.runtime.store.session() as session:  # as if the process had stopped mid-telling
-        session.exec(delete(OnceKey).where(OnceKey.key == reward_repo.told_key(reward)))  # type: ignore[arg-type]
-    assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 1
-    bot.wait(lambda: _told(bot, reward))
-    bot.settle()
-    assert withdrawn(bot) == (1, 1)
-    assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0
-
-
-def test_a_cancel_slack_could_not_tell_is_left_to_tell_again(bot: BotHarness) -> None:
-    """Slack fails while the cancel is told: the admin still hears it is cancelled (it is),
-    and the cancel stays untold, for the sweep to tell a little later."""
-    bot.driver.command(f"<@{MARIA}> 10 telling twice", user_id=BOB)
-    bot.wait(lambda: counts(bot) == (1, 1, 1))
-    bot.fake.fail_next("chat.postMessage", "internal_error", count=1)
-    reward = cancelled_now(bot, "given twice")
-    bot.settle()
-    assert withdrawn(bot) == (0, 0)
-    assert reward.status is RewardStatus.CANCELLED and not _told(bot, reward)
-    assert bot.runtime.worker.retell(quiet_for=timedelta(0)) == 0  # tried moments ago: later
-
-
-def cancelled_now(bot: BotHarness, reason: str) -> reward_repo.RewardDetails:
-    """The admin cancels the reward given "telling twice" and is answered that it is done."""
-    short = details(bot, "telling twice").short_id
-    bot.driver.command(f"cancel {short} {reason}", user_id=ADMIN)
-    answer = answer_cancel(bot.fake, bot.driver, ADMIN)
-    assert f"Reward `{short}` is cancelled" in answer, answer
-    return details(bot, "telling twice")
 
 
 def _told(bot: BotHarness, reward: reward_repo.RewardDetails) -> bool:

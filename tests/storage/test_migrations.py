@@ -215,38 +215,6 @@ def test_0008_keeps_the_rewards_and_what_points_at_them_and_accepts_celebrations
         )
 
 
-def test_0012_marks_the_cancels_made_before_it_told(empty: TestDatabase) -> None:
-    """Cancels are now told again when a crash left them untold: 0012 notes every reward
-    already cancelled as told (they were told when cancelled), and nothing else."""
-    migrations.upgrade(empty.engine, revision="0011")
-    now = "2026-12-01 10:00:00+00:00"
-    with empty.engine.begin() as c:
-        c.execute(
-            text(
-                "INSERT INTO members (id, team_id, slack_user_id, display_name, real_name, "
-                "role, is_bot, active, created_at, updated_at) VALUES "
-                "(1, 'T1', 'UALICE', 'x', 'x', 'member', false, true, :now, :now)"
-            ),
-            {"now": now},
-        )
-        for rid, short, status in ((5, "AAAAAA", "cancelled"), (6, "BBBBBB", "queued")):
-            c.execute(
-                text(
-                    "INSERT INTO rewards (id, short_id, idempotency_key, giver_id, source, "
-                    "citation, public, status, total_points, attempts, created_at, updated_at) "
-                    "VALUES (:id, :short, :key, 1, 'command', 'thanks', true, :status, 10, 0, "
-                    ":now, :now)"
-                ),
-                {"id": rid, "short": short, "key": f"k{rid}", "status": status, "now": now},
-            )
-
-    migrations.upgrade(empty.engine)
-
-    with empty.engine.begin() as c:
-        told = c.execute(text("SELECT kind, key FROM once_keys")).all()
-    assert told == [("outcome_told", "AAAAAA:cancelled")]
-
-
 def test_serve_recognises_a_current_database_without_importing_alembic(db: TestDatabase) -> None:
     """What `rewardbot serve` does at every start but the first after an upgrade: the check
     reads the revision files as text, and Alembic and Mako stay out of the process."""
@@ -339,7 +307,7 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (here / "env.py").is_file()
     assert (here / "script.py.mako").is_file()
     assert (here / "versions" / "__init__.py").is_file()  # found by setuptools as a package
-    assert migrations.head_revisions() == ("0013",)
+    assert migrations.head_revisions() == ("0012",)
 
 
 def test_make_engine_refuses_other_databases() -> None:

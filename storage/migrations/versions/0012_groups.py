@@ -4,8 +4,8 @@ and monthly allowances per person or user group.
 - `allowances`: a monthly allowance an admin set for one person or one user group.
 - `group_previews`: a group reward as its giver was shown it, until Send or Cancel.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 21:50:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
