@@ -179,9 +179,11 @@ def test_the_app_home_is_updated_at_the_playgrounds_time(playground: Playground)
 def test_a_people_file_imported_and_a_day_jumped_shows_the_birthday(
     playground: Playground, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tomorrow = (clock.now() + timedelta(days=1)).astimezone(ZoneInfo("Europe/Madrid"))
+    # The next day whose 09:00 in Maria's zone is still to come: within the day's jump.
+    here = clock.now().astimezone(ZoneInfo("Europe/Madrid"))
+    birthday = here if here.hour < 9 else here + timedelta(days=1)
     people = tmp_path / "people.csv"
-    people.write_text(f"person,birthday\nmaria@acme.test,{tomorrow:%m-%d}\n")
+    people.write_text(f"person,birthday\nmaria@acme.test,{birthday:%m-%d}\n")
     state = str(playground.state_dir)
     assert main(["people", "import", "--state-dir", state, str(people)]) == 0
     assert "imported 1 people" in capsys.readouterr().out
